@@ -1,0 +1,116 @@
+"""`make validate`: frictionless against the Table Schemas, then the cross-row rules.
+
+Exit 0 when every resource is valid; otherwise print one line per problem (file, row,
+field, value, what is allowed) and exit 1. Nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import frictionless
+
+from .package import Package, ROOT
+from .problems import Problem, report
+from . import rules
+
+# frictionless stops reading after limit_errors (1,000 by default) without saying so in
+# its summary: ask for far more, and say so if even that is reached.
+LIMIT_ERRORS = 100_000
+
+MESSAGES = {
+    "type-error": "not a valid {type}",
+    "missing-cell": "the row has too few cells",
+    "extra-cell": "the row has more cells than the header",
+    "blank-row": "the row is empty",
+}
+
+
+def _value(error, index: int | None):
+    cells = getattr(error, "cells", None) or []
+    if index is not None and 0 <= index < len(cells):
+        return cells[index]
+    return getattr(error, "cell", None)
+
+
+def frictionless_problems(package: Package, descriptor_path: Path | None = None) -> list[Problem]:
+    """Schema, foreign-key and uniqueness problems, worded for staff."""
+    fpkg = frictionless.Package(str(descriptor_path or package.descriptor_path), basepath=str(package.root))
+    result = fpkg.validate(limit_errors=LIMIT_ERRORS)
+    problems = []
+    for task in result.tasks:
+        res = package.resource(task.name)
+        file = task.place
+        for e in task.errors:
+            row = getattr(e, "row_number", None)
+            fname = getattr(e, "field_name", None)
+            if e.type == "primary-key":
+                continue  # the same fact is reported as a unique-error on the id field
+            if e.type == "foreign-key":
+                for fk_field in e.field_names:
+                    f = res.field(fk_field)
+                    value = _value(e, res.field_names.index(fk_field))
+                    ref = f.reference
+                    target = f"{ref[0]}" if ref else "the referenced table"
+                    problems.append(Problem(file, row, fk_field, value,
+                                            f"{value!r} is not a {'code' if ref and package.is_codelist(ref[0]) else 'row'} in {target}",
+                                            f.allowed(package)))
+                continue
+            if fname and fname in res.field_names:
+                f = res.field(fname)
+                cell = getattr(e, "cell", None)
+                if e.type == "constraint-error" and '"required"' in e.note:
+                    message = f"{f.title} is required"
+                elif e.type == "constraint-error" and '"pattern"' in e.note:
+                    message = f"{f.title} is not in the right form"
+                elif e.type == "constraint-error":
+                    message = f"{f.title} breaks the rule {e.note.replace('constraint ', '')}"
+                elif e.type == "unique-error":
+                    other = e.note.rsplit(" ", 1)[-1]
+                    message = f"{f.title} must be unique, and row {other} already has this value"
+                elif e.type in MESSAGES:
+                    message = MESSAGES[e.type].format(type=f.type, note=e.note)
+                else:
+                    message = e.message
+                problems.append(Problem(file, row, fname, cell, message, f.allowed(package)))
+                continue
+            if e.type in ("missing-label", "extra-label", "incorrect-label", "duplicate-label", "blank-label"):
+                problems.append(Problem(file, 1, getattr(e, "label", None) or fname, None,
+                                        f"the header does not match the schema: {e.note or e.type}",
+                                        "columns " + ",".join(res.field_names)))
+                continue
+            problems.append(Problem(file, row, fname, None, MESSAGES.get(e.type, e.message)))
+        if len(task.errors) >= LIMIT_ERRORS:
+            problems.append(Problem(file, None, None, None,
+                                    f"stopped after {LIMIT_ERRORS} problems: there may be more"))
+    return problems
+
+
+def validate(package: Package) -> list[Problem]:
+    from . import privacy
+
+    problems = frictionless_problems(package)
+    problems += rules.check_package(package)
+    problems += privacy.check_package(package)
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=str(ROOT), help="the repository to validate (default: this one)")
+    args = parser.parse_args(argv)
+    package = Package(args.root)
+    problems = validate(package)
+    if problems:
+        print("The register's data is NOT valid. Fix these and run `make validate` again:", file=sys.stderr)
+        report(problems, sys.stderr)
+        return 1
+    print(f"Valid: {len(package.resources)} resources checked against their schemas, foreign keys, "
+          f"cross-row rules and the privacy check.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
