@@ -6,22 +6,10 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 HOST ?= 127.0.0.1
 DB := build/register.db
+# The repository whose datasets/ a target reads or writes (tests point it at a scratch copy).
+ROOT ?= $(CURDIR)
 
-# Settings for a public site: no suggested facets (they dominate page time on big
-# tables), bounded SQL and facet time, capped result sizes, long cache lifetimes
-# because the database is immutable between builds.
-DATASETTE_SETTINGS := \
-	--setting suggest_facets off \
-	--setting sql_time_limit_ms 1000 \
-	--setting facet_time_limit_ms 300 \
-	--setting max_returned_rows 1000 \
-	--setting default_page_size 50 \
-	--setting default_cache_ttl 300 \
-	--setting truncate_cells_html 0
-DATASETTE_ARGS := -i $(DB) --inspect-file build/inspect.json -m build/metadata.json \
-	--plugins-dir plugins --template-dir templates --static static:static $(DATASETTE_SETTINGS)
-
-.PHONY: help install browser validate build serve test clean lock
+.PHONY: help install browser validate build serve test clean lock append add update-status template extracts report bench
 
 help:
 	@echo "make serve     install, validate, build and serve on http://$(HOST):$(PORT)/"
@@ -42,14 +30,39 @@ browser:
 	@command -v chromium >/dev/null || scripts/install-chromium
 
 validate: install
-	$(BIN)/python -m scripts.validate
+	$(BIN)/python -m scripts.validate --root "$(ROOT)"
 
 build: install
-	$(BIN)/python -m scripts.build
+	$(BIN)/python -m scripts.build --root "$(ROOT)"
 
+# Datasette's settings live in scripts/serve.py, shared with the tests.
 serve: build
-	@echo "Serving the register on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/datasette serve $(DATASETTE_ARGS) -h $(HOST) -p $(PORT)
+	$(BIN)/python -m scripts.serve --host $(HOST) --port $(PORT)
+
+# Staff workflows (see README, "Adding records").
+append: install
+	$(BIN)/python -m scripts.append --table "$(TABLE)" --file "$(FILE)"
+
+add: install
+	$(BIN)/python -m scripts.add --table "$(TABLE)"
+
+update-status: install
+	$(BIN)/python -m scripts.update_status --id "$(ID)" --status "$(STATUS)" --note "$(NOTE)" $(if $(DATE),--date "$(DATE)")
+
+template: install
+	$(BIN)/python -m scripts.template --table "$(TABLE)" $(if $(OUT),--out "$(OUT)")
+
+# Downloads for journalists and analysts: build/extracts/.
+extracts: build
+	$(BIN)/python -m scripts.extracts
+
+# The impact report: build/reports/impact_report.html.
+report: build
+	$(BIN)/python -m scripts.report $(if $(PERIOD_START),--start "$(PERIOD_START)") $(if $(PERIOD_END),--end "$(PERIOD_END)")
+
+# Heavy measurements: never part of `make test`.
+bench: install
+	$(BIN)/python -m scripts.bench
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -43,3 +43,144 @@ FROM you_said_we_did y
 LEFT JOIN ranked r ON r.you_said_id = y.id AND r.rn = 1
 LEFT JOIN first_response fr ON fr.you_said_id = y.id
 LEFT JOIN history h ON h.you_said_id = y.id;
+
+-- Gate assurance (strategy 003 s7.0): for every project and every gate it has reached,
+-- whether the evidence the strategy asks for at that gate is published here.
+--   assess           co-production activity at the Assess gate
+--   plan             a co-production log (activity at the Plan gate) and equality impacts
+--                    published for every characteristic
+--   procure          people with lived experience on the procurement activity, with
+--                    reimbursement offered
+--   monitor_evaluate "You said, we did" updates published for the project
+-- A gate is 'passed' when the project's current gate is later; 'reached' includes the
+-- current gate. The rules are written only here; pages, measures and reports read them.
+CREATE VIEW gate_assurance AS
+WITH facts AS (
+  SELECT
+    p.id AS project_id,
+    g.code AS gate,
+    g.sort_order AS gate_order,
+    cg.sort_order AS current_order,
+    (SELECT COUNT(*) FROM coproduction_log l WHERE l.project_id = p.id AND l.gate = g.code) AS activities,
+    (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e WHERE e.project_id = p.id) AS characteristics_assessed,
+    (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
+    (SELECT COUNT(*) FROM coproduction_log l WHERE l.project_id = p.id AND l.gate = g.code
+        AND l.lived_experience_count > 0 AND l.reimbursement_offered = 1) AS panel_activities,
+    (SELECT COUNT(*) FROM you_said_we_did_updates u JOIN you_said_we_did y ON y.id = u.you_said_id
+        WHERE y.project_id = p.id) AS yswd_updates
+  FROM projects p
+  JOIN gates cg ON cg.code = p.current_gate
+  CROSS JOIN gates g
+)
+SELECT
+  project_id,
+  gate,
+  gate_order,
+  gate_order <= current_order AS reached,
+  gate_order < current_order AS passed,
+  CASE gate
+    WHEN 'assess' THEN activities > 0
+    WHEN 'plan' THEN activities > 0 AND characteristics_assessed >= characteristics_total
+    WHEN 'procure' THEN panel_activities > 0
+    WHEN 'monitor_evaluate' THEN yswd_updates > 0
+  END AS evidence_published,
+  CASE gate
+    WHEN 'assess' THEN activities || ' co-production activities at this gate'
+    WHEN 'plan' THEN activities || ' co-production activities at this gate; equality impacts for '
+                     || characteristics_assessed || ' of ' || characteristics_total || ' characteristics'
+    WHEN 'procure' THEN panel_activities || ' activities with people with lived experience and reimbursement offered'
+    WHEN 'monitor_evaluate' THEN yswd_updates || ' "You said, we did" updates published'
+  END AS evidence,
+  CASE gate
+    WHEN 'assess' THEN CASE WHEN activities > 0 THEN NULL ELSE 'No co-production activity is logged at the Assess gate.' END
+    WHEN 'plan' THEN CASE
+        WHEN activities = 0 AND characteristics_assessed < characteristics_total THEN 'No co-production log and incomplete equality impacts.'
+        WHEN activities = 0 THEN 'No co-production activity is logged at the Plan gate.'
+        WHEN characteristics_assessed < characteristics_total THEN 'Equality impacts are not published for every characteristic.'
+      END
+    WHEN 'procure' THEN CASE WHEN panel_activities > 0 THEN NULL ELSE 'No procurement activity with people with lived experience and reimbursement is logged.' END
+    WHEN 'monitor_evaluate' THEN CASE WHEN yswd_updates > 0 THEN NULL ELSE 'No "You said, we did" update is published.' END
+  END AS missing
+FROM facts;
+
+-- Measure: projects that came through the Strategic Co-production Group (000; 003 s8.6).
+CREATE VIEW measure_strategic_group AS
+SELECT
+  p.organisation,
+  CASE p.via_strategic_group WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE 'not recorded' END AS came_through_group,
+  COUNT(*) AS projects
+FROM projects p
+GROUP BY p.organisation, came_through_group
+ORDER BY p.organisation, came_through_group;
+
+-- Measure: equality impact assessments indicating the transformation was co-produced
+-- (000). One row per project that has an assessment.
+CREATE VIEW measure_eia_coproduced AS
+SELECT
+  e.project_id,
+  CASE WHEN MAX(e.coproduced) = 1 THEN 'yes' WHEN MIN(e.coproduced) = 0 THEN 'no' ELSE 'not recorded' END AS coproduced,
+  COUNT(*) AS characteristics_assessed,
+  SUM(e.impact = 'negative') AS negative_impacts,
+  SUM(e.impact = 'negative' AND e.mitigation IS NOT NULL) AS negative_with_mitigation,
+  SUM(e.impact = 'not_assessed') AS not_assessed
+FROM equality_impacts e
+GROUP BY e.project_id
+ORDER BY e.project_id;
+
+-- Measure: "You said" items by current status, with loop closure and days to a response.
+CREATE VIEW measure_you_said_we_did AS
+SELECT
+  s.code AS status,
+  s.title AS status_title,
+  s.sort_order,
+  COUNT(c.id) AS items,
+  SUM(c.loop_closed) AS loop_closed,
+  SUM(c.overdue) AS overdue,
+  ROUND(AVG(c.days_to_response), 1) AS average_days_to_response,
+  MAX(c.days_to_response) AS longest_days_to_response
+FROM statuses s
+LEFT JOIN you_said_we_did_current c ON c.status = s.code
+GROUP BY s.code
+ORDER BY s.sort_order;
+
+-- Measure: co-production depth by gate: activities at each participation level.
+CREATE VIEW measure_depth_by_gate AS
+SELECT
+  g.code AS gate,
+  g.sort_order AS gate_order,
+  pl.code AS participation_level,
+  pl.sort_order AS level_order,
+  COUNT(l.id) AS activities
+FROM gates g
+CROSS JOIN participation_levels pl
+LEFT JOIN coproduction_log l ON l.gate = g.code AND l.participation_level = pl.code
+GROUP BY g.code, pl.code
+ORDER BY g.sort_order, pl.sort_order;
+
+-- Measure: the balance rule (000): activities where staff outnumbered people with lived
+-- experience. Only activities where both counts were recorded can be judged.
+CREATE VIEW measure_balance AS
+SELECT
+  l.id AS activity_id,
+  l.project_id,
+  l.activity_date,
+  l.title,
+  l.gate,
+  l.lived_experience_count,
+  l.staff_count,
+  CASE
+    WHEN l.lived_experience_count IS NULL OR l.staff_count IS NULL THEN 'not recorded'
+    WHEN l.staff_count > l.lived_experience_count THEN 'staff outnumbered people with lived experience'
+    ELSE 'balanced'
+  END AS balance
+FROM coproduction_log l
+ORDER BY l.activity_date, l.id;
+
+-- Measure: reimbursement offered to people with lived experience, by activity.
+CREATE VIEW measure_reimbursement AS
+SELECT
+  CASE l.reimbursement_offered WHEN 1 THEN 'offered' WHEN 0 THEN 'not offered' ELSE 'not recorded' END AS reimbursement,
+  COUNT(*) AS activities
+FROM coproduction_log l
+GROUP BY reimbursement
+ORDER BY reimbursement;

@@ -1,0 +1,67 @@
+"""Shared fixtures: a register built by the real build, served in-process exactly as
+`make serve` serves it, and scratch copies of the repository for bad-input tests."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scripts.build import build
+from scripts.package import Package, ROOT
+from scripts.serve import datasette_instance
+
+REPO_FILES = ("datapackage.json", "metadata.yml")
+REPO_DIRS = ("schemas", "datasets")
+
+
+@pytest.fixture(scope="session")
+def package() -> Package:
+    return Package(ROOT)
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory, package) -> Path:
+    """build/ written by the real build from the real datasets, in a scratch directory."""
+    out = tmp_path_factory.mktemp("build")
+    build(package, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def ds(build_dir):
+    return datasette_instance(build_dir)
+
+
+class Client:
+    """Synchronous front to `datasette.client`, so tests read like a person's visit."""
+
+    def __init__(self, ds):
+        self.ds = ds
+
+    def get(self, path: str, **kwargs):
+        return asyncio.run(self.ds.client.get(path, **kwargs))
+
+    def post(self, path: str, **kwargs):
+        return asyncio.run(self.ds.client.post(path, **kwargs))
+
+
+@pytest.fixture(scope="session")
+def client(ds) -> Client:
+    return Client(ds)
+
+
+def copy_repo(dest: Path) -> Path:
+    """A scratch copy of the data, schemas and descriptor, to change without harm."""
+    for name in REPO_FILES:
+        shutil.copy2(ROOT / name, dest / name)
+    for name in REPO_DIRS:
+        shutil.copytree(ROOT / name, dest / name)
+    return dest
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    return copy_repo(tmp_path)

@@ -1,0 +1,104 @@
+"""The build: typed tables, keys, indexes, search and views, all derived from the schemas."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import sqlite_utils
+
+from scripts.build import build
+from scripts.package import Package, ROOT
+
+
+def csv_rows(res):
+    with res.path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_every_resource_is_loaded_with_all_its_rows(build_dir, package):
+    db = sqlite_utils.Database(build_dir / "register.db")
+    for res in package.resources:
+        assert db[res.name].count == len(csv_rows(res)), res.name
+
+
+def test_column_types_keys_and_not_null_come_from_the_schema(build_dir, package):
+    db = sqlite_utils.Database(build_dir / "register.db")
+    for res in package.resources:
+        table = db[res.name]
+        columns = {c.name: c for c in table.columns}
+        assert list(columns) == res.field_names
+        for f in res.fields:
+            assert columns[f.name].type == f.sqlite_type, (res.name, f.name)
+            assert bool(columns[f.name].notnull) == f.required or f.name in res.primary_key
+        assert table.pks == res.primary_key
+        fks = {(fk.column, fk.other_table, fk.other_column) for fk in table.foreign_keys}
+        expected = {(f.name, *f.reference) for f in res.fields if f.reference}
+        assert fks == expected, res.name
+
+
+def test_join_and_facet_columns_are_indexed(build_dir, package):
+    db = sqlite_utils.Database(build_dir / "register.db")
+    for res in package.resources:
+        indexed = {tuple(i.columns) for i in db[res.name].indexes}
+        for f in res.fields:
+            if f.reference and f.name not in res.primary_key:
+                assert (f.name,) in indexed, (res.name, f.name)
+
+
+def test_free_text_is_searchable(build_dir, package):
+    db = sqlite_utils.Database(build_dir / "register.db")
+    for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did"):
+        assert db[name].detect_fts() == f"{name}_fts"
+    word = "loop"
+    hits = db.execute(
+        "select count(*) from you_said_we_did_fts where you_said_we_did_fts match ?", [word]).fetchone()[0]
+    expected = sum(1 for r in csv_rows(package.resource("you_said_we_did"))
+                   if "loop" in r["you_said"].lower())
+    assert hits == expected > 0
+
+
+def test_booleans_and_integers_are_typed(build_dir):
+    conn = sqlite3.connect(build_dir / "register.db")
+    types = {t for (t,) in conn.execute("select distinct typeof(via_strategic_group) from projects")}
+    assert types <= {"integer", "null"}
+    types = {t for (t,) in conn.execute("select distinct typeof(lived_experience_count) from coproduction_log")}
+    assert types <= {"integer", "null"}
+
+
+def test_current_status_is_the_latest_update_or_open(build_dir, package):
+    updates = csv_rows(package.resource("you_said_we_did_updates"))
+    latest = {}
+    for u in sorted(updates, key=lambda u: (u["update_date"], u["id"])):
+        latest[u["you_said_id"]] = u["status"]
+    conn = sqlite3.connect(build_dir / "register.db")
+    current = dict(conn.execute("select id, status from you_said_we_did_current"))
+    items = [r["id"] for r in csv_rows(package.resource("you_said_we_did"))]
+    assert set(current) == set(items)
+    for item in items:
+        assert current[item] == latest.get(item, "open"), item
+    assert "open" in current.values() and len(set(current.values())) > 1
+
+
+def test_groups_list_is_split_into_a_link_table(build_dir, package):
+    conn = sqlite3.connect(build_dir / "register.db")
+    expected = {(r["id"], g) for r in csv_rows(package.resource("coproduction_log"))
+                for g in r["groups"].split(";") if g}
+    got = set(conn.execute("select coproduction_log_id, code from coproduction_log_groups"))
+    assert got == expected and expected
+
+
+def test_rebuilding_from_the_same_inputs_gives_the_same_content(build_dir, tmp_path, package):
+    build(package, tmp_path)
+    first = list(sqlite3.connect(build_dir / "register.db").iterdump())
+    second = list(sqlite3.connect(tmp_path / "register.db").iterdump())
+    assert first == second
+
+
+def test_build_leaves_no_temporary_files(build_dir):
+    assert not [p.name for p in build_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_foreign_keys_hold_in_the_database(build_dir):
+    conn = sqlite3.connect(build_dir / "register.db")
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []

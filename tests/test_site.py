@@ -1,0 +1,88 @@
+"""Every table, row and view page of the register, in-process, as `make serve` serves it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from urllib.parse import quote
+
+import pytest
+import yaml
+
+from scripts.package import ROOT
+
+
+def tables_and_views(build_dir):
+    conn = sqlite3.connect(build_dir / "register.db")
+    tables = [n for (n,) in conn.execute(
+        "select name from sqlite_master where type='table' and name not like '%_fts%' "
+        "and name not like 'sqlite_%' order by name")]
+    views = [n for (n,) in conn.execute("select name from sqlite_master where type='view' order by name")]
+    return conn, tables, views
+
+
+def test_home_and_database_pages(client):
+    assert client.get("/").status_code == 200
+    response = client.get("/register")
+    assert response.status_code == 200
+    assert "projects" in response.text
+
+
+def test_every_table_page_row_page_and_view_page(client, build_dir):
+    conn, tables, views = tables_and_views(build_dir)
+    for table in tables:
+        page = client.get(f"/register/{table}")
+        assert page.status_code == 200, table
+        data = client.get(f"/register/{table}.json?_shape=objects&_size=max").json()
+        count = conn.execute(f"select count(*) from [{table}]").fetchone()[0]
+        assert data["filtered_table_rows_count"] == count, table
+        pks = [r[1] for r in conn.execute(f"pragma table_info([{table}])") if r[5]]
+        for row in data["rows"]:
+            key = ",".join(quote(str(row[pk]), safe="") for pk in pks) if pks else str(row["rowid"])
+            assert client.get(f"/register/{table}/{key}").status_code == 200, (table, key)
+    for view in views:
+        page = client.get(f"/register/{view}")
+        assert page.status_code == 200, view
+        assert client.get(f"/register/{view}.json").status_code == 200, view
+
+
+def test_column_titles_and_descriptions_come_from_the_schemas(client, package):
+    for res in package.resources:
+        html = client.get(f"/register/{res.name}").text
+        for f in res.fields:
+            assert f"{f.title}: " in html.replace("&#39;", "'").replace("&#34;", '"').replace("&quot;", '"'), (res.name, f.name)
+        meta = client.get(f"/register/{res.name}.json").json()
+        assert meta["table"] == res.name
+
+
+def test_metadata_yml_never_repeats_what_the_schemas_say(package):
+    site = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
+    tables = site.get("databases", {}).get("register", {}).get("tables", {})
+    for res in package.resources:
+        for key in ("title", "description", "description_html", "columns"):
+            assert key not in tables.get(res.name, {}), (res.name, key)
+
+
+def test_public_site_settings(client):
+    settings = client.get("/-/settings.json").json()
+    assert settings["suggest_facets"] is False
+    assert settings["sql_time_limit_ms"] <= 1000
+    assert settings["max_returned_rows"] <= 1000
+
+
+def test_datasette_vega_and_pinned_datasette(client):
+    plugins = {p["name"]: p for p in client.get("/-/plugins.json").json()}
+    assert "datasette-vega" in plugins
+    version = client.get("/-/versions.json").json()["datasette"]["version"]
+    assert tuple(int(x) for x in version.split(".")[:3]) >= (0, 65, 5)
+
+
+def test_codes_link_to_their_meaning(client):
+    html = client.get("/register/coproduction_log").text
+    assert 'href="/register/gates/' in html
+    assert 'href="/register/participation_levels/' in html
+
+
+def test_database_is_served_immutable(ds):
+    db = ds.databases["register"]
+    assert db.is_mutable is False

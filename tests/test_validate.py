@@ -1,0 +1,218 @@
+"""`make validate` on the real data, and on each class of bad input.
+
+Each bad-input case appends one broken row to a scratch copy of the datasets and runs
+the real `make validate` on it: the exit is non-zero and the message names the file,
+the spreadsheet row, the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scripts.package import Package, ROOT
+from scripts.validate import validate
+
+
+def run_make(target: str, root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), target, f"ROOT={root}"],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def rows_of(repo: Path, resource: str) -> list[dict]:
+    res = Package(repo).resource(resource)
+    with res.path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def append_variant(repo: Path, resource: str, new_id: str | None = None, base: dict | None = None,
+                   **changes) -> int:
+    """Append a copy of an existing row with `changes`; returns its spreadsheet row number."""
+    package = Package(repo)
+    res = package.resource(resource)
+    rows = rows_of(repo, resource)
+    row = dict(base or rows[0])
+    if new_id:
+        row[res.primary_key[0]] = new_id
+    row.update(changes)
+    buf = io.StringIO()
+    csv.DictWriter(buf, fieldnames=res.field_names, lineterminator="\n").writerow(row)
+    text = res.path.read_text("utf-8")
+    if not text.endswith("\n"):
+        text += "\n"
+    res.path.write_text(text + buf.getvalue(), "utf-8")
+    return len(rows) + 2
+
+
+def test_real_data_is_valid():
+    assert validate(Package(ROOT)) == []
+
+
+def test_make_validate_passes_on_the_real_data(repo):
+    result = run_make("validate", repo)
+    assert result.returncode == 0, result.stderr
+    assert "Valid" in result.stdout
+
+
+def test_every_main_resource_has_rows_that_cite_a_source(package):
+    for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did",
+                 "you_said_we_did_updates"):
+        rows = rows_of(ROOT, name)
+        assert rows, f"{name} has no rows"
+        for row in rows:
+            assert row["source"] and row["source_section"], (name, row)
+
+
+def _one_case(repo, resource, field, value, expect, **kw):
+    rownum = append_variant(repo, resource, **kw, **{field: value})
+    before = tree_digest(repo / "datasets")
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    file = Package(repo).resource(resource).descriptor["path"]
+    lines = [line for line in result.stderr.splitlines()
+             if line.startswith(f"{file}, row {rownum}, field {field}")]
+    assert lines, result.stderr
+    assert any(expect in line for line in lines), lines
+    assert "allowed:" in " ".join(lines) or "required" in " ".join(lines)
+    assert tree_digest(repo / "datasets") == before  # validate never writes
+    return lines
+
+
+def test_wrong_type(repo):
+    lines = _one_case(repo, "coproduction_log", "lived_experience_count", "twelve", "not a valid integer",
+                      new_id="LOG-9001")
+    assert "'twelve'" in lines[0] and "whole number" in lines[0]
+
+
+def test_impossible_date(repo):
+    _one_case(repo, "coproduction_log", "activity_date", "2024-02-30", "not a valid date", new_id="LOG-9001")
+
+
+def test_unknown_code(repo):
+    lines = _one_case(repo, "coproduction_log", "gate", "approve", "is not a code in gates", new_id="LOG-9001")
+    assert "assess, plan, procure, monitor_evaluate" in lines[0]
+
+
+def test_unknown_code_in_a_list(repo):
+    _one_case(repo, "coproduction_log", "groups", "my_life_choices;no_such_group",
+              "'no_such_group' is not a code in groups", new_id="LOG-9001")
+
+
+def test_broken_foreign_key(repo):
+    _one_case(repo, "coproduction_log", "project_id", "PRJ-9999", "is not a row in projects", new_id="LOG-9001")
+
+
+def test_duplicate_id(repo):
+    first = rows_of(repo, "projects")[0]["id"]
+    _one_case(repo, "projects", "id", first, "must be unique")
+
+
+def test_bad_identifier_pattern(repo):
+    _one_case(repo, "projects", "id", "PRJ-1", "not in the right form")
+
+
+def test_missing_required(repo):
+    _one_case(repo, "you_said_we_did", "you_said", "", "is required", new_id="YS-9001")
+
+
+def test_negative_impact_needs_mitigation(repo):
+    base = next(r for r in rows_of(repo, "equality_impacts"))
+    projects = [r["id"] for r in rows_of(repo, "projects")]
+    used = {(r["project_id"], r["characteristic"]) for r in rows_of(repo, "equality_impacts")}
+    project, characteristic = next((p, c) for p in projects for c in Package(repo).codes("characteristics")
+                                   if (p, c) not in used)
+    _one_case(repo, "equality_impacts", "mitigation", "", "required when impact is negative",
+              new_id="EIA-9001", base=base, project_id=project, characteristic=characteristic,
+              impact="negative", not_assessed_reason="")
+
+
+def test_not_assessed_needs_reason(repo):
+    base = rows_of(repo, "equality_impacts")[0]
+    projects = [r["id"] for r in rows_of(repo, "projects")]
+    used = {(r["project_id"], r["characteristic"]) for r in rows_of(repo, "equality_impacts")}
+    project, characteristic = next((p, c) for p in projects for c in Package(repo).codes("characteristics")
+                                   if (p, c) not in used)
+    _one_case(repo, "equality_impacts", "not_assessed_reason", "", "required when impact is not_assessed",
+              new_id="EIA-9001", base=base, project_id=project, characteristic=characteristic,
+              impact="not_assessed", mitigation="")
+
+
+def test_one_assessment_per_project_and_characteristic(repo):
+    row = rows_of(repo, "equality_impacts")[0]
+    rownum = append_variant(repo, "equality_impacts", new_id="EIA-9001", base=row)
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    assert f"datasets/equality_impacts.csv, row {rownum}, field project_id,characteristic" in result.stderr
+    assert "the same project_id and characteristic as row 2" in result.stderr
+
+
+def test_done_needs_what_was_done(repo):
+    _one_case(repo, "you_said_we_did_updates", "we_did", "", "required when status is done",
+              new_id="UPD-9001", status="done", reason="")
+
+
+def test_not_taken_forward_needs_reason(repo):
+    _one_case(repo, "you_said_we_did_updates", "reason", "", "required when status is not_taken_forward",
+              new_id="UPD-9001", status="not_taken_forward", we_did="")
+
+
+def test_update_not_before_the_item_was_said(repo):
+    _one_case(repo, "you_said_we_did_updates", "update_date", "2000-01-01", "before the item was said",
+              new_id="UPD-9001")
+
+
+def test_said_at_an_activity_of_another_project(repo):
+    log = rows_of(repo, "coproduction_log")
+    items = rows_of(repo, "you_said_we_did")
+    item = items[0]
+    other = next(r for r in log if r["project_id"] != item["project_id"])
+    _one_case(repo, "you_said_we_did", "activity_id", other["id"], "belongs to project",
+              new_id="YS-9001", base=item)
+
+
+def test_date_in_the_future(repo):
+    _one_case(repo, "coproduction_log", "activity_date", "2999-01-01", "is in the future", new_id="LOG-9001")
+
+
+def test_personal_data_is_refused(repo):
+    lines = _one_case(repo, "coproduction_log", "description", "Contact jo.bloggs@example.org for notes",
+                      "contains an email address", new_id="LOG-9001")
+    assert "jo.bloggs@example.org" in lines[0]
+
+
+def test_header_that_does_not_match_the_schema(repo):
+    path = repo / "datasets" / "projects.csv"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("summary", "sumary", 1), "utf-8")
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    assert "datasets/projects.csv, row 1" in result.stderr
+    assert "header" in result.stderr
+
+
+@pytest.mark.parametrize("resource", ["projects", "coproduction_log", "equality_impacts",
+                                      "you_said_we_did", "you_said_we_did_updates"])
+def test_build_refuses_invalid_data_and_keeps_the_old_database(repo, tmp_path, resource):
+    out = tmp_path / "out"
+    ok = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "scripts.build", "--root", str(repo),
+                         "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    before = (out / "register.db").read_bytes()
+    append_variant(repo, resource, **{"source": "no_such_source"})
+    bad = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "scripts.build", "--root", str(repo),
+                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "Not building" in bad.stderr and "field source" in bad.stderr
+    assert (out / "register.db").read_bytes() == before
