@@ -71,7 +71,8 @@ def check_rows(resource: Resource, rows: Iterable[tuple[int, dict]], file: str) 
             for kind, found in findings(text):
                 problems.append(Problem(file, rownum, f.name, found,
                                         f"{f.title} contains {kind}; personal data must not be published. "
-                                        f"Remove or reword {found!r}"))
+                                        f"Remove or reword {found!r}",
+                                        "text with no personal data: describe people by role or as counts"))
     return problems
 
 

@@ -20,6 +20,8 @@ from . import rules
 # its summary: ask for far more, and say so if even that is reached.
 LIMIT_ERRORS = 100_000
 
+LABEL_ERRORS = ("missing-label", "extra-label", "incorrect-label", "duplicate-label", "blank-label")
+
 MESSAGES = {
     "type-error": "not a valid {type}",
     "missing-cell": "the row has too few cells",
@@ -58,6 +60,19 @@ def frictionless_problems(package: Package, descriptor_path: Path | None = None)
                                             f"{value!r} is not a {'code' if ref and package.is_codelist(ref[0]) else 'row'} in {target}",
                                             f.allowed(package)))
                 continue
+            if e.type in LABEL_ERRORS:
+                label = getattr(e, "label", None)
+                if e.type == "incorrect-label" and fname:
+                    message = f"the header has {label!r} where the schema expects {fname!r}"
+                elif e.type == "missing-label":
+                    message = f"the header has no column {fname!r}"
+                elif e.type == "extra-label":
+                    message = f"the header has a column {label!r} that the schema does not have"
+                else:
+                    message = f"the header does not match the schema: {e.note or e.type}"
+                problems.append(Problem(file, 1, fname or label, label, message,
+                                        "columns " + ",".join(res.field_names)))
+                continue
             if fname and fname in res.field_names:
                 f = res.field(fname)
                 cell = getattr(e, "cell", None)
@@ -75,11 +90,6 @@ def frictionless_problems(package: Package, descriptor_path: Path | None = None)
                 else:
                     message = e.message
                 problems.append(Problem(file, row, fname, cell, message, f.allowed(package)))
-                continue
-            if e.type in ("missing-label", "extra-label", "incorrect-label", "duplicate-label", "blank-label"):
-                problems.append(Problem(file, 1, getattr(e, "label", None) or fname, None,
-                                        f"the header does not match the schema: {e.note or e.type}",
-                                        "columns " + ",".join(res.field_names)))
                 continue
             problems.append(Problem(file, row, fname, None, MESSAGES.get(e.type, e.message)))
         if len(task.errors) >= LIMIT_ERRORS:
