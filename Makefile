@@ -39,18 +39,25 @@ build: install
 serve: build
 	$(BIN)/python -m scripts.serve --host $(HOST) --port $(PORT)
 
-# Staff workflows (see README, "Adding records").
+# Staff workflows (see README, "Adding records"). Values are passed to the scripts
+# single-quoted and unexpanded ($(call sq,NAME)), so a NOTE or a file name holding
+# quotes, $ or backticks reaches the script as typed and is never run by the shell.
+# ROOT= points them at another copy of the repository (the tests use scratch copies).
+sq = '$(subst ','\'',$(value $(1)))'
+root_arg = --root '$(subst ','\'',$(ROOT))'
+
 append: install
-	$(BIN)/python -m scripts.append --table "$(TABLE)" --file "$(FILE)"
+	@$(BIN)/python -m scripts.append --table $(call sq,TABLE) --file $(call sq,FILE) $(root_arg)
 
 add: install
-	$(BIN)/python -m scripts.add --table "$(TABLE)"
+	@$(BIN)/python -m scripts.add --table $(call sq,TABLE) $(root_arg)
 
 update-status: install
-	$(BIN)/python -m scripts.update_status --id "$(ID)" --status "$(STATUS)" --note "$(NOTE)" $(if $(DATE),--date "$(DATE)")
+	@$(BIN)/python -m scripts.update_status --id $(call sq,ID) --status $(call sq,STATUS) --note $(call sq,NOTE) \
+	  $(if $(DATE),--date $(call sq,DATE)) --source $(call sq,SOURCE) --section $(call sq,SECTION) $(root_arg)
 
 template: install
-	$(BIN)/python -m scripts.template --table "$(TABLE)" $(if $(OUT),--out "$(OUT)")
+	@$(BIN)/python -m scripts.template --table $(call sq,TABLE) $(if $(OUT),--out $(call sq,OUT)) $(root_arg)
 
 # Downloads for journalists and analysts: build/extracts/.
 extracts: build

@@ -15,8 +15,8 @@ from .package import Field, Package, Resource
 from .problems import Problem
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-# 0 or +44 (optionally "(0)"), then 9 or 10 more digits with spaces, dots or dashes.
-PHONE = re.compile(r"(?<![\w+])(?:\+44[\s.-]*(?:\(0\)[\s.-]*)?|\(?0)(?:\d[\s.)-]*){9,10}(?!\d)")
+# 0, +44 or 0044 (optionally then "(0)"), then 9 or 10 more digits with spaces, dots or dashes.
+PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?44[\s.-]*(?:\(0\)[\s.-]*)?|\(?0)(?:\d[\s.)-]*){9,10}(?!\d)")
 NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})(?!\d)")
 NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",

@@ -83,7 +83,23 @@ def main(argv=None) -> int:
     parser.add_argument("--build-dir", default=str(ROOT / "build"))
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))
+    parser.add_argument("--root", default=str(ROOT), help="the repository to rebuild from if the database is damaged")
+    parser.add_argument("--no-rebuild", action="store_true",
+                        help="refuse to start, rather than rebuild, if the database fails its integrity check "
+                             "(replicas, which must all serve the same file)")
+    parser.add_argument("--check-only", action="store_true",
+                        help="run the start-up integrity check (and any rebuild), then exit without serving")
     args = parser.parse_args(argv)
+    # Never serve a damaged or half-written database (scripts/integrity.py).
+    from .integrity import IntegrityError, ensure
+
+    try:
+        ensure(Path(args.build_dir), Path(args.root), rebuild=not args.no_rebuild)
+    except IntegrityError as e:
+        print(f"Not serving: {e}", file=sys.stderr)
+        return 1
+    if args.check_only:
+        return 0
     cmd = command(Path(args.build_dir), args.host, args.port)
     print(f"Serving the register on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
     os.execv(cmd[0], cmd)

@@ -184,3 +184,89 @@ SELECT
 FROM coproduction_log l
 GROUP BY reimbursement
 ORDER BY reimbursement;
+
+-- Measure: co-production activity per calendar quarter and participation level (003
+-- s8.6: "regular reporting ... where co-production occurs"). Every quarter from the first
+-- activity to the last is listed, so quiet quarters show as zero rather than vanish.
+-- financial_quarter is the NHS financial year (April to March) the quarter falls in.
+CREATE VIEW measure_activity_by_quarter AS
+WITH RECURSIVE bounds AS (
+  SELECT
+    date(MIN(activity_date), 'start of month',
+         '-' || ((CAST(strftime('%m', MIN(activity_date)) AS INTEGER) - 1) % 3) || ' months') AS first_quarter,
+    MAX(activity_date) AS last_date
+  FROM coproduction_log
+),
+quarters(quarter_start) AS (
+  SELECT first_quarter FROM bounds WHERE first_quarter IS NOT NULL
+  UNION ALL
+  SELECT date(q.quarter_start, '+3 months') FROM quarters q, bounds b
+  WHERE date(q.quarter_start, '+3 months') <= b.last_date
+),
+labelled AS (
+  SELECT
+    quarter_start,
+    date(quarter_start, '+3 months', '-1 day') AS quarter_end,
+    CAST(strftime('%Y', quarter_start) AS INTEGER) AS y,
+    CAST(strftime('%m', quarter_start) AS INTEGER) AS m
+  FROM quarters
+)
+SELECT
+  q.quarter_start,
+  q.quarter_end,
+  q.y || ' Q' || ((q.m - 1) / 3 + 1) AS quarter,
+  (CASE WHEN q.m >= 4 THEN q.y ELSE q.y - 1 END) || '/'
+    || substr(CAST((CASE WHEN q.m >= 4 THEN q.y + 1 ELSE q.y END) AS TEXT), 3, 2)
+    || ' Q' || (((q.m + 8) % 12) / 3 + 1) AS financial_quarter,
+  pl.code AS participation_level,
+  pl.sort_order AS level_order,
+  COUNT(l.id) AS activities,
+  SUM(l.lived_experience_count) AS lived_experience_people,
+  SUM(l.staff_count) AS staff_people
+FROM labelled q
+CROSS JOIN participation_levels pl
+LEFT JOIN coproduction_log l
+  ON l.participation_level = pl.code
+ AND l.activity_date BETWEEN q.quarter_start AND q.quarter_end
+GROUP BY q.quarter_start, pl.code
+ORDER BY q.quarter_start, pl.sort_order;
+
+-- Measure: co-production activity by the organisation that leads the project and the
+-- place the activity covered (003 s8.6 "where co-production occurs"). place is NULL when
+-- the log does not record one.
+CREATE VIEW measure_activity_by_place AS
+SELECT
+  p.organisation,
+  o.sort_order AS organisation_order,
+  l.place,
+  pl.sort_order AS place_order,
+  COUNT(*) AS activities,
+  SUM(l.participation_level = 'co_production') AS coproduction_activities,
+  SUM(l.lived_experience_count) AS lived_experience_people,
+  SUM(l.staff_count) AS staff_people
+FROM coproduction_log l
+JOIN projects p ON p.id = l.project_id
+LEFT JOIN organisations o ON o.code = p.organisation
+LEFT JOIN places pl ON pl.code = l.place
+GROUP BY p.organisation, l.place
+ORDER BY o.sort_order, pl.sort_order IS NULL, pl.sort_order;
+
+-- Measure: equality impact coverage, one row per project and characteristic: whether the
+-- project's assessment covers it ('assessed'), covers it without judging the impact
+-- ('not assessed', with a reason) or does not mention it ('missing').
+CREATE VIEW measure_equality_coverage AS
+SELECT
+  p.id AS project_id,
+  c.code AS characteristic,
+  c.sort_order AS characteristic_order,
+  e.impact,
+  CASE
+    WHEN e.id IS NULL THEN 'missing'
+    WHEN e.impact = 'not_assessed' THEN 'not assessed'
+    ELSE 'assessed'
+  END AS coverage,
+  (e.impact = 'negative' AND e.mitigation IS NULL) AS negative_without_mitigation
+FROM projects p
+CROSS JOIN characteristics c
+LEFT JOIN equality_impacts e ON e.project_id = p.id AND e.characteristic = c.code
+ORDER BY p.id, c.sort_order;

@@ -1,0 +1,192 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+#   title: Using the Co-production Register from Jupyter
+# ---
+
+# %% [markdown]
+# # Using the Co-production Register from Jupyter
+#
+# A short guide for analysts. There are two ways in:
+#
+# 1. **The website's JSON API**, for the latest figures or one slice of the register.
+#    Every table, view and query page on the site has a `.json` twin.
+# 2. **The extracts** (CSV, JSON and a Frictionless data package), for complete,
+#    citable downloads. Use these for anything large: the website caps any one answer
+#    at 1,000 rows and a custom SQL query is never paged.
+#
+# Change `base_url` below to the address of the register (the public site, or
+# `http://127.0.0.1:8001` when you run `make serve` yourself).
+
+# %% tags=["parameters"]
+base_url = "http://127.0.0.1:8001"
+# The folder `make extracts` writes (None: build/extracts in this repository).
+extracts_dir = None
+# Rows per page when reading the API (the site allows up to 1,000).
+page_size = 1000
+# Where to write a summary of what was read, as JSON (None: do not write it).
+output_dir = None
+
+# %%
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import requests
+
+DATABASE = f"{base_url.rstrip('/')}/register"
+summary = {"base_url": base_url}
+
+# %% [markdown]
+# ## 1. The JSON API
+#
+# Add `.json` to a table or view address, and `_shape=array` to get a plain list of
+# rows. Long answers come in pages: the address of the next page is in the response's
+# `Link` header (`rel="next"`), so keep following it until there is none. Sorting by a
+# column (`_sort=`) keeps the pages in a stable order.
+
+# %%
+def fetch_all(table: str, **params) -> pd.DataFrame:
+    """Every row of a table or view, following the API's pages to the end."""
+    url = f"{DATABASE}/{table}.json"
+    params = {"_shape": "array", "_size": page_size, **params}
+    rows, pages = [], 0
+    while url:
+        response = requests.get(url, params=params, timeout=30)
+        response.raise_for_status()
+        rows.extend(response.json())
+        pages += 1
+        # The next page's address already carries every parameter.
+        url, params = response.links.get("next", {}).get("url"), None
+    print(f"{table}: {len(rows)} rows in {pages} page(s)")
+    return pd.DataFrame(rows)
+
+
+# The current status of every "You said" item: the latest entry of its public history.
+current = fetch_all("you_said_we_did_current", _sort="id")
+current.head()
+
+# %% [markdown]
+# Filters go in the address too: `column=value` for an exact match, and
+# `column__gte=`, `column__contains=` and friends
+# (see [Datasette's table API](https://docs.datasette.io/en/0.65.x/json_api.html#table-arguments)).
+# Here, the items still waiting for a decision:
+
+# %%
+waiting = fetch_all("you_said_we_did_current", _sort="id", status="open")
+summary["open_items"] = len(waiting)
+summary["you_said_items"] = len(current)
+summary["by_status"] = current["status"].value_counts().to_dict() if len(current) else {}
+current["status"].value_counts()
+
+# %% [markdown]
+# ## 2. The measures, with plain-English labels
+#
+# The register's outcome measures are SQL views (`measure_...`), the same ones the site's
+# measure pages and the impact report use. Codes such as `in_progress` have a
+# plain-English title in their codelist table, so join on those rather than retyping
+# labels.
+
+# %%
+measure = fetch_all("measure_you_said_we_did")
+statuses = fetch_all("statuses")
+labelled = measure.merge(statuses[["code", "title"]], left_on="status", right_on="code")
+summary["measure_items"] = int(measure["items"].sum()) if len(measure) else 0
+labelled[["title", "items", "loop_closed", "overdue", "average_days_to_response"]]
+
+# %% [markdown]
+# ## 3. Your own SQL
+#
+# The database page runs read-only SQL: pass it as `sql=`. Answers to custom SQL are not
+# paged and stop at 1,000 rows, so aggregate in SQL, or use the extracts for whole
+# tables.
+
+# %%
+sql = """
+select gate, participation_level, count(*) as activities
+from coproduction_log
+group by gate, participation_level
+order by gate, participation_level
+"""
+response = requests.get(f"{DATABASE}.json", params={"sql": sql, "_shape": "array"}, timeout=30)
+response.raise_for_status()
+by_gate = pd.DataFrame(response.json())
+summary["activities"] = int(by_gate["activities"].sum()) if len(by_gate) else 0
+by_gate
+
+# %% [markdown]
+# ## 4. The extracts and their data package
+#
+# `make extracts` writes one CSV and one JSON file per table to `build/extracts/`, with a
+# `datapackage.json` describing every file and field (types, titles, allowed codes). On the
+# site they are on the downloads page. With the `frictionless` library you can check the
+# files against their schemas and read them with the right types.
+#
+# In the CSV files, a text cell that a spreadsheet would run as a formula starts with a
+# single quote (`'`); the JSON files keep the exact text.
+
+# %%
+def find_root() -> Path:
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "datapackage.json").exists() and (folder / "notebooks").is_dir():
+            return folder
+    return here
+
+
+folder = Path(extracts_dir) if extracts_dir else find_root() / "build" / "extracts"
+descriptor = folder / "datapackage.json"
+extracts_found = descriptor.exists()
+summary["extracts_found"] = extracts_found
+if not extracts_found:
+    print(f"No extracts found at {folder} (there is no datapackage.json there yet). "
+          "Run `make extracts` to write them, then run this section again. "
+          "Skipping the extracts examples.")
+
+# %%
+if extracts_found:
+    from frictionless import Package
+
+    package = Package(str(descriptor))
+    resources = pd.DataFrame(
+        [{"name": r.name, "path": r.path, "title": r.title, "fields": len(r.schema.fields)} for r in package.resources]
+    )
+    display(resources)
+
+# %%
+if extracts_found:
+    # The CSV, typed by its Table Schema (dates become dates, counts numbers).
+    log = package.get_resource("coproduction_log")
+    rows = log.read_rows()
+    activities = pd.DataFrame([row.to_dict() for row in rows])
+    summary["extract_activities"] = len(activities)
+    print(f"{len(activities)} activities in {log.path}")
+    display(activities.groupby("gate").size().rename("activities").to_frame())
+
+# %%
+if extracts_found:
+    # The same table as JSON: an array of objects with typed values.
+    with open(folder / "coproduction_log.json", encoding="utf-8") as f:
+        as_json = pd.DataFrame(json.load(f))
+    summary["extract_json_activities"] = len(as_json)
+    print(f"{len(as_json)} activities in coproduction_log.json")
+
+# %% [markdown]
+# To check every file against its schema before you rely on it, run
+# `frictionless validate build/extracts/datapackage.json` in a terminal (or
+# `frictionless.validate(descriptor)` here).
+
+# %% tags=["remove-cell"]
+if output_dir:
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "analyst_guide_summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")

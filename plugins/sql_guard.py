@@ -1,0 +1,144 @@
+"""Arbitrary SQL for analysts, with nothing an analyst does able to change, leak or
+exhaust the register.
+
+Datasette already refuses SQL that does not start with SELECT or WITH, refuses most
+PRAGMAs, opens the database immutable (read-only), stops a query at
+`sql_time_limit_ms` and returns at most `max_returned_rows`. Measured against Datasette
+0.65.5 with Debian's SQLite 3.40, three gaps remain, closed here on every connection to
+a served database (not Datasette's own `_internal` one):
+
+- `select fts3_tokenizer('simple')` returns a live memory address (SQLite is built with
+  FTS3_TOKENIZER), and its two-argument form overwrites a function pointer: the known
+  first step of turning SQL into code execution. `load_extension()` is refused by
+  SQLite already; both are denied here by an authorizer, with ATTACH, DETACH and every
+  write or schema change, whatever the SQL looks like.
+- `select file from pragma_database_list` (a pragma function Datasette allows) gives the
+  database's path on disk: the column reads as NULL here.
+- `select randomblob(1000000000)` builds a 1 GB value in one step (the time limit
+  cannot interrupt a single function call) and Datasette then base64-encodes it into a
+  1.3 GB JSON response. No value in the register is longer than a few thousand
+  characters, so values over MAX_VALUE_BYTES are refused by SQLite itself ("string or
+  blob too big").
+
+And one queueing rule: Datasette runs SQL on a few threads (3 by default), and an
+arbitrary query may hold one for the whole time limit. At most SQL_SLOTS arbitrary
+queries (`?sql=`) run at once; one that cannot start within QUEUE_WAIT_S is refused at
+once with 503 and Retry-After, rather than queued behind the others while every page
+on the site slows down. Pages, tables, rows and downloads are never refused here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from urllib.parse import parse_qs
+
+from datasette import hookimpl
+
+MAX_VALUE_BYTES = 1_000_000
+SQL_SLOTS = 2
+QUEUE_WAIT_S = 2.0
+RETRY_AFTER_S = 5
+
+DENIED_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"})
+# Pragmas that only read; Datasette uses some to show tables. Any other PRAGMA is refused.
+READ_PRAGMAS = frozenset({
+    "database_list", "foreign_key_list", "function_list", "index_info", "index_list",
+    "index_xinfo", "page_count", "max_page_count", "page_size", "schema_version",
+    "table_info", "table_xinfo", "table_list", "compile_options", "collation_list",
+    "module_list", "pragma_list", "freelist_count", "encoding", "user_version",
+    "application_id", "data_version", "foreign_keys", "recursive_triggers",
+})
+# Pragmas Datasette itself sets on a fresh connection (cache_size_kb, query_only=1).
+SET_BY_DATASETTE = frozenset({"cache_size", "query_only"})
+
+WRITE_ACTIONS = frozenset({
+    sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_CREATE_TEMP_INDEX,
+    sqlite3.SQLITE_CREATE_TEMP_TABLE, sqlite3.SQLITE_CREATE_TEMP_TRIGGER,
+    sqlite3.SQLITE_CREATE_TEMP_VIEW, sqlite3.SQLITE_CREATE_TRIGGER, sqlite3.SQLITE_CREATE_VIEW,
+    sqlite3.SQLITE_DELETE, sqlite3.SQLITE_DROP_INDEX, sqlite3.SQLITE_DROP_TABLE,
+    sqlite3.SQLITE_DROP_TEMP_INDEX, sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_DROP_TEMP_TRIGGER,
+    sqlite3.SQLITE_DROP_TEMP_VIEW, sqlite3.SQLITE_DROP_TRIGGER, sqlite3.SQLITE_DROP_VIEW,
+    sqlite3.SQLITE_INSERT, sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_REINDEX,
+    sqlite3.SQLITE_ANALYZE, sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE,
+    sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH,
+})
+SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_temp_master", "sqlite_schema", "sqlite_temp_schema"})
+
+
+def authorizer(action, arg1, arg2, db_name, trigger):
+    """SQLite calls this while preparing each statement: deny anything but reading."""
+    if action in WRITE_ACTIONS:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_UPDATE:
+        # SQLite reports reading the schema on first use as UPDATE of sqlite_master;
+        # real updates cannot get here (immutable database, SELECT-only SQL).
+        return sqlite3.SQLITE_OK if arg1 in SCHEMA_TABLES else sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION:
+        return sqlite3.SQLITE_DENY if (arg2 or "").lower() in DENIED_FUNCTIONS else sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA:
+        name = (arg1 or "").lower()
+        if name in READ_PRAGMAS and (arg2 is None or name not in {"foreign_keys", "recursive_triggers",
+                                                                  "user_version", "application_id",
+                                                                  "schema_version", "max_page_count"}):
+            return sqlite3.SQLITE_OK
+        return sqlite3.SQLITE_OK if name in SET_BY_DATASETTE else sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_READ and (arg1 or "").lower() == "pragma_database_list" and arg2 == "file":
+        return sqlite3.SQLITE_IGNORE  # the column reads as NULL: no path on disk
+    return sqlite3.SQLITE_OK
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    db = datasette.databases.get(database)
+    if db is None or db.is_memory or database == "_internal":
+        return  # Datasette's own scratch connections (/-/versions probes FTS with CREATE)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    conn.set_authorizer(authorizer)
+
+
+def _is_arbitrary_sql(scope) -> bool:
+    qs = scope.get("query_string") or b""
+    if b"sql=" not in qs:
+        return False
+    return "sql" in parse_qs(qs.decode("latin-1"))
+
+
+async def _busy(send) -> None:
+    body = (f"503 Service Unavailable: the register is busy running other people's SQL queries. "
+            f"Try again in {RETRY_AFTER_S} seconds. Pages and downloads are not affected.\n").encode()
+    await send({"type": "http.response.start", "status": 503, "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"retry-after", str(RETRY_AFTER_S).encode()),
+        (b"cache-control", b"no-store"),
+        (b"content-length", str(len(body)).encode()),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def gate(app):
+    per_loop: dict = {}  # one semaphore per event loop (tests run several loops in turn)
+
+    async def gated(scope, receive, send):
+        if scope.get("type") != "http" or not _is_arbitrary_sql(scope):
+            return await app(scope, receive, send)
+        loop = asyncio.get_running_loop()
+        slots = per_loop.get(loop)
+        if slots is None:
+            per_loop.clear()
+            slots = per_loop[loop] = asyncio.Semaphore(SQL_SLOTS)
+        try:
+            await asyncio.wait_for(slots.acquire(), QUEUE_WAIT_S)
+        except asyncio.TimeoutError:
+            return await _busy(send)
+        try:
+            return await app(scope, receive, send)
+        finally:
+            slots.release()
+
+    return gated
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return gate

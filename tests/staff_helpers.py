@@ -1,0 +1,66 @@
+"""Helpers shared by the tests of the staff workflows (issue 4): run the real `make`
+targets against a scratch copy of the repository, and fingerprint its datasets/ so a
+test can prove a refused input changed nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+from scripts.package import ROOT
+
+STAFF = ROOT / "tests" / "data" / "staff"
+# A fixed "today" for the subprocesses, so default dates are known to the tests.
+TODAY = "2026-01-15"
+
+
+def make(target: str, root: Path, *, input: str | None = None, env: dict | None = None,
+         timeout: float = 120, **variables) -> subprocess.CompletedProcess:
+    """`make <target> ROOT=<root> NAME=value ...` run from the real Makefile."""
+    cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT), target, f"ROOT={root}"]
+    cmd += [f"{k}={v}" for k, v in variables.items()]
+    full_env = {**os.environ, "REGISTER_TODAY": TODAY, **(env or {})}
+    return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+def popen_make(target: str, root: Path, env: dict | None = None, **variables) -> subprocess.Popen:
+    """The same, started in its own process group so a test can kill make and Python together."""
+    cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT), target, f"ROOT={root}"]
+    cmd += [f"{k}={v}" for k, v in variables.items()]
+    full_env = {**os.environ, "REGISTER_TODAY": TODAY, **(env or {})}
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+                            start_new_session=True)
+
+
+def digest(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under datasets/, by path: equal digests mean byte-for-byte
+    the same files, and no file added or removed."""
+    base = Path(root) / "datasets"
+    return {str(p.relative_to(base)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def rows(path: Path) -> list[dict]:
+    with Path(path).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def next_id(path: Path, prefix: str) -> int:
+    """The number the next generated identifier should have."""
+    numbers = [int(r["id"].split("-")[1]) for r in rows(path) if r["id"].startswith(prefix + "-")]
+    return max(numbers, default=0) + 1
+
+
+def exit_code(result: subprocess.CompletedProcess) -> int:
+    """The script's own exit code: make exits 2 whenever a recipe fails and names the
+    recipe's code in its last line ("make: *** [Makefile:50: append] Error 1")."""
+    import re
+
+    if result.returncode == 0:
+        return 0
+    m = re.search(r"\] Error (\d+)\s*$", result.stderr)
+    assert m, f"make failed without a recipe error:\n{result.stderr}"
+    return int(m.group(1))

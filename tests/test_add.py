@@ -1,0 +1,107 @@
+"""`make add` (issue 4): questions, pick lists and defaults come from the schema; each
+answer is checked as it is given; the record is shown, confirmed and appended through
+the same path as `make append`. Piped answers are read one per line and the first bad one
+stops the command; at a terminal a bad answer is asked again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import copy_repo
+from scripts.package import ROOT
+from staff_helpers import TODAY, digest, exit_code, make, next_id, rows
+
+YSWD = "datasets/you_said_we_did.csv"
+# id, project, activity, date said, theme, you said, response due, source, section, confirm
+GOOD = ["", "2", "1", "", "3", "People want easy read versions.", "", "listening_event_beeston", "Table 3", "yes"]
+
+
+def answers(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    return copy_repo(tmp_path_factory.mktemp("add"))
+
+
+def test_piped_answers_add_one_record(repo):
+    path = repo / YSWD
+    old = path.read_bytes()
+    n = next_id(path, "YS")
+    result = make("add", repo, TABLE="you_said_we_did", input=answers(GOOD))
+    assert exit_code(result) == 0, result.stderr
+    out = result.stdout
+    # Prompts, pick lists and defaults come from the schema and the codelists.
+    assert "(5/9) Theme (required)" in out and "What the item is about." in out
+    assert "3. accessibility  Accessibility" in out
+    assert "2. PRJ-0002  Co-production Strategy refresh" in out
+    assert f"said_date [{TODAY}]: " in out
+    assert "(1/9) You said ID (press Enter to have one given)" in out
+    # The finished record is shown before it is confirmed.
+    assert "The finished record:" in out and "  Theme                  accessibility" in out
+    assert f"Added 1 record to {YSWD}: YS-{n:04d}." in out
+    assert path.read_bytes().startswith(old)
+    assert rows(path)[-1] == {"id": f"YS-{n:04d}", "project_id": "PRJ-0002", "activity_id": "LOG-0001",
+                              "said_date": TODAY, "theme": "accessibility",
+                              "you_said": "People want easy read versions.", "target_date": "",
+                              "source": "listening_event_beeston", "source_section": "Table 3"}
+
+
+BAD = [
+    ("unknown code", {4: "nonsense"}, "field theme: 'nonsense' is not a code in themes (value: 'nonsense'); "
+                                     "allowed: one of the codes in themes: closing_the_loop"),
+    ("number not in the list", {2: "99"}, "field activity_id: 99 is not one of the numbers in the list (1 to "),
+    ("required left empty", {5: ""}, "field you_said: You said is required (value: ''); allowed: text of at most 4000"),
+    ("personal data", {5: "Ask jo@example.org"}, "field you_said: You said contains an email address"),
+    ("activity of another project", {2: "LOG-0009"}, "field activity_id: activity LOG-0009 belongs to project"),
+    ("not a date", {3: "next tuesday"}, "field said_date: Date said is not a date the register can read"),
+    ("due before said", {3: "2025-01-01", 6: "2024-12-31"},
+     "field target_date: Response due is earlier than Date said (2025-01-01) (value: '2024-12-31')"),
+    ("answers run out", {"cut": 6}, "the answers ran out before every question was answered"),
+    ("not confirmed", {9: "no"}, "Not confirmed: nothing was added to you_said_we_did."),
+]
+
+
+@pytest.mark.parametrize("label,changes,expected", BAD, ids=[b[0] for b in BAD])
+def test_a_bad_piped_answer_stops_with_a_clear_message(shared, label, changes, expected):
+    lines = list(GOOD)
+    for i, v in changes.items():
+        if i == "cut":
+            lines = lines[:v]
+        else:
+            lines[i] = v
+    before = digest(shared)
+    result = make("add", shared, TABLE="you_said_we_did", input=answers(lines))
+    assert exit_code(result) == 1
+    assert expected in result.stderr
+    assert digest(shared) == before
+
+
+def test_at_a_terminal_a_bad_answer_is_asked_again(repo):
+    """Drive `make add` through a real pseudo-terminal, so it knows a person is typing."""
+    path = repo / YSWD
+    count = len(rows(path))
+    typed = ["", "99", "2", "1", "", "nonsense", "3", "", "They said it.", "", "2", "Table 3", "maybe", "yes"]
+    master, slave = os.openpty()
+    try:
+        p = subprocess.Popen(["make", "-s", "--no-print-directory", "-C", str(ROOT), "add", f"ROOT={repo}",
+                              "TABLE=you_said_we_did"], stdin=slave, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "REGISTER_TODAY": TODAY})
+        os.close(slave)
+        os.write(master, answers(typed).encode())
+        out, err = p.communicate(timeout=120)
+    finally:
+        os.close(master)
+    assert p.returncode == 0, err
+    assert "Not accepted: 99 is not one of the numbers in the list (1 to " in out
+    assert "Not accepted: 'nonsense' is not a code in themes" in out
+    assert "Not accepted: You said is required" in out
+    assert "Please answer yes or no." in out
+    new = rows(path)
+    assert len(new) == count + 1
+    assert (new[-1]["theme"], new[-1]["you_said"], new[-1]["source"]) == \
+        ("accessibility", "They said it.", "listening_event_beeston")

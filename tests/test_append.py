@@ -1,0 +1,315 @@
+"""`make append` (issue 4): good files land exactly as expected and pass `make validate`;
+every class of bad file is refused with a message naming file, row, field, value and what
+is allowed, and leaves datasets/ byte-for-byte unchanged; two appends at once both land;
+an append killed half-way leaves the old file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import sqlite3
+import time
+import zipfile
+from pathlib import Path
+
+import frictionless
+import pytest
+
+from conftest import copy_repo
+from scripts import append as appendmod
+from scripts.package import Package
+from scripts.validate import validate
+from staff_helpers import STAFF, digest, exit_code, make, next_id, popen_make, rows
+
+LOG = "datasets/coproduction_log.csv"
+UPDATES = "datasets/you_said_we_did_updates.csv"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Path:
+    """One scratch repository for all the refusals: each must leave it unchanged, so
+    sharing it also proves no refusal leaks into the next."""
+    return copy_repo(tmp_path_factory.mktemp("refusals"))
+
+
+def csv_bytes(records: list[list[str]]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(records)
+    return buf.getvalue().encode("utf-8")
+
+
+# --- good files ----------------------------------------------------------------------
+
+def test_good_files_land_exactly_and_the_register_stays_valid(repo):
+    log = repo / LOG
+    before = log.read_bytes()
+    n = next_id(log, "LOG")
+    result = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv")
+    assert exit_code(result) == 0, result.stderr
+    assert f"Added 2 records to {LOG}: LOG-{n:04d}, LOG-{n + 1:04d}." in result.stdout
+    # Schema order, LF, minimal quoting; values trimmed and normalised (UK date, code
+    # names, yes/no, commas between groups); the old bytes untouched in front.
+    expected = csv_bytes([
+        [f"LOG-{n:04d}", "PRJ-0002", "2025-01-06", "Working group on the toolkit", "plan", "co_design",
+         "working_group", "online", "online", "The working group reviewed the draft toolkit, page by page.",
+         "my_life_choices;healthwatch", "7", "2", "true", "", "", "nn_icb_strategy_2025", "8.3"],
+        [f"LOG-{n + 1:04d}", "PRJ-0002", "2025-02-03", "Easy read review", "plan", "co_design", "working_group",
+         "in_person", "south_nottinghamshire", "People checked the easy read version.\nThey asked for larger print.",
+         "", "4", "1", "false", "", "", "nn_icb_strategy_2025", "8.3"],
+    ])
+    assert log.read_bytes() == before + expected
+
+    # UTF-8 with BOM and CRLF (Excel's "CSV UTF-8"), and Windows-1252 (older Excel).
+    for table, name, text in [("projects", "projects_bom_crlf.csv", "Café for carers’ voices"),
+                              ("you_said_we_did", "yswd_cp1252.csv", "Travel costs of £5 a trip put people off – we’d")]:
+        path = repo / "datasets" / f"{table}.csv"
+        old = path.read_bytes()
+        result = make("append", repo, TABLE=table, FILE=STAFF / name)
+        assert exit_code(result) == 0, result.stderr
+        added = path.read_bytes()[len(old):]
+        assert path.read_bytes().startswith(old)
+        assert text in added.decode("utf-8") and b"\r" not in added and not added.startswith(b"\xef\xbb\xbf")
+
+    # The database was rebuilt with the new rows.
+    with sqlite3.connect(repo / "build" / "register.db") as db:
+        got = db.execute("SELECT title, reimbursement_offered FROM coproduction_log WHERE id = ?",
+                         (f"LOG-{n:04d}",)).fetchone()
+        assert got == ("Working group on the toolkit", 1)
+        assert db.execute("SELECT COUNT(*) FROM coproduction_log_groups WHERE coproduction_log_id = ?",
+                          (f"LOG-{n:04d}",)).fetchone()[0] == 2
+    # What append accepted, the full frictionless validation accepts too.
+    assert validate(Package(repo)) == []
+
+
+# --- refusals: the file cannot be read -----------------------------------------------
+
+FILE_CASES = [
+    ("empty.csv", "coproduction_log", ["the file is empty"]),
+    ("header_only.csv", "coproduction_log", ["header row but no records"]),
+    ("binary.csv", "coproduction_log", ["not a CSV text file", "binary data", "CSV UTF-8"]),
+    ("mixed_encoding.csv", "you_said_we_did", ["row 3", "mixes text encodings", "line 3", "0x80"]),
+    ("unknown_encoding.csv", "you_said_we_did", ["row 2", "text encoding the register cannot read", "0x81"]),
+    ("not_a_zip.xlsx", "projects", ["not an Excel workbook", "zip archive"]),
+    ("old_excel.xls", "projects", [".xls files cannot be read", "Excel Workbook (.xlsx)"]),
+    ("stray_quote.csv", "coproduction_log", ["stray quote mark"]),
+    ("extra_column.csv", "coproduction_log", ["row 1, field notes", "no column called 'notes'",
+                                              "allowed: columns id, project_id"]),
+    ("missing_column.csv", "coproduction_log", ["row 1, field title", "'title' (Activity) is missing"]),
+    ("duplicate_column.csv", "coproduction_log", ["row 1, field gate", "appears twice"]),
+    ("too_many_cells.csv", "coproduction_log", ["row 3", "11 cells but the header names only 10 columns",
+                                                "(value: 'surplus')"]),
+]
+
+
+@pytest.mark.parametrize("name,table,expected", FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_unreadable_files_are_refused(shared, name, table, expected):
+    before = digest(shared)
+    result = make("append", shared, TABLE=table, FILE=STAFF / name)
+    assert exit_code(result) == 1
+    assert str(STAFF / name) in result.stderr
+    for text in expected:
+        assert text in result.stderr
+    assert "are unchanged" in result.stderr
+    assert digest(shared) == before
+
+
+def test_zip_bomb_is_refused(shared, tmp_path):
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 * 1024 * 1024))  # 8 MB of zeros: ~8 KB packed
+    before = digest(shared)
+    result = make("append", shared, TABLE="projects", FILE=bomb)
+    assert exit_code(result) == 1
+    assert f"{bomb}: part xl/worksheets/sheet1.xml of this workbook is compressed" in result.stderr
+    assert "zip bomb" in result.stderr
+    assert digest(shared) == before
+
+
+# --- refusals: the values are wrong --------------------------------------------------
+
+VALUE_CASES = {
+    "log_bad_values.csv": ("coproduction_log", [
+        (2, "gate", "'decide'", "is not a code in gates", "one of the codes in gates: assess, plan"),
+        (3, "activity_date", "'2025-13-40'", "not a date", "a date written YYYY-MM-DD"),
+        (4, "lived_experience_count", "'-3'", "less than 0", "a whole number of at least 0"),
+        (5, "lived_experience_count", "'five'", "not a whole number", "a whole number of at least 0"),
+        (6, "id", "'LOG-0001'", f"already used by a record in {LOG}", "leave it blank to have one given"),
+        (7, "project_id", "'PRJ-9999'", "no record PRJ-9999 in projects", "the id of an existing row of projects"),
+        (8, "description", "'=HYPERLINK(", "would run it as a formula", "text of at most 4000 characters"),
+        (9, "title", "'xxxxxxxx", "201 characters long; the most allowed is 200", "at most 200 characters"),
+        (10, "activity_date", "'2099-01-01'", "in the future", "on or before today (2026-01-15)"),
+        (11, "groups", "'nobody'", "not a code in groups", "codes from groups separated by semicolons"),
+        (12, "reimbursement_offered", "'maybe'", "must be yes or no", "true or false (yes or no)"),
+        (13, "description", "''", "What happened is required", "text of at most 4000 characters"),
+        (14, "id", "'LOG-12'", "not in the right form", "an identifier like LOG-0001"),
+        (16, "id", "'LOG-9000'", "also used by row 15 of this file", "a different value on every row"),
+        (17, "description", "'0115 883 9000'", "a UK phone number", "no personal data"),
+        (17, "description", "'NG9 2FD'", "a full postcode", "no personal data"),
+        (18, "description", "'It was\\x07 noisy'", "invisible control character (code 7)", "text of at most"),
+        (19, "what_changed", "'yyyyyyyy", "4,001 characters long", "text of at most 4000 characters"),
+    ]),
+    "yswd_rules.csv": ("you_said_we_did", [
+        (2, "activity_id", "'LOG-0001'", "belongs to project PRJ-0002, not to PRJ-0001", "an activity of the same project"),
+        (3, "target_date", "'2024-01-01'", "earlier than Date said", "a date on or after said_date"),
+        (4, "you_said", "'sam.jones@example.org'", "an email address", "no personal data"),
+        (5, "you_said", "'943 476 5919'", "an NHS number", "no personal data"),
+        (6, "you_said", "'AB 12 34 56 C'", "a National Insurance number", "no personal data"),
+        (8, "activity_id", "'LOG-9999'", "no record LOG-9999 in coproduction_log", "an existing row of coproduction_log"),
+    ]),
+    "eia_rules.csv": ("equality_impacts", [
+        (2, "mitigation", "''", "required when impact is negative", "reduce a negative impact"),
+        (3, "not_assessed_reason", "''", "required when impact is not_assessed", "not assessed"),
+        (4, "project_id,characteristic", "'PRJ-0002,age'", "already has a record with the same", "one row per"),
+        (6, "project_id,characteristic", "'PRJ-0011,race'", "the same project_id and characteristic as row 5", "one row per"),
+        (7, "review_date", "'2024-06-01'", "earlier than Assessed", "a date on or after assessed_date"),
+    ]),
+}
+
+
+@pytest.mark.parametrize("name", list(VALUE_CASES))
+def test_bad_values_are_refused_one_line_each(shared, name):
+    table, expected = VALUE_CASES[name]
+    before = digest(shared)
+    result = make("append", shared, TABLE=table, FILE=STAFF / name)
+    assert exit_code(result) == 1
+    lines = result.stderr.splitlines()
+    for row, field, value, message, allowed in expected:
+        prefix = f"{STAFF / name}, row {row}, field {field}: "
+        hits = [ln for ln in lines if ln.startswith(prefix) and message in ln]
+        assert len(hits) == 1, f"no single line for row {row} {field} {message!r} in:\n{result.stderr}"
+        assert f"(value: {value}" in hits[0] and f"; allowed: " in hits[0] and allowed in hits[0], hits[0]
+    problem_lines = [ln for ln in lines if ln.startswith(f"{STAFF / name}, row ")]
+    assert len(problem_lines) == len(expected)  # nothing reported twice, nothing spurious
+    assert f"{len(expected)} problems in" in result.stderr
+    assert digest(shared) == before
+
+
+def test_ten_thousand_rows_with_one_bad_row_at_the_end(shared, tmp_path):
+    big = tmp_path / "big.csv"
+    with big.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["project_id", "activity_id", "said_date", "theme", "you_said", "source", "source_section"])
+        for i in range(9_999):
+            w.writerow(["PRJ-0002", "LOG-0001", "2024-08-06", "accessibility",
+                        f"Comment {i} about getting to venues.", "listening_event_beeston", "Table 3"])
+        w.writerow(["PRJ-0002", "LOG-0001", "2024-08-06", "not_a_theme", "The last one.",
+                    "listening_event_beeston", "Table 3"])
+    before = digest(shared)
+    start = time.monotonic()
+    result = make("append", shared, TABLE="you_said_we_did", FILE=big)
+    elapsed = time.monotonic() - start
+    assert exit_code(result) == 1
+    assert (f"{big}, row 10001, field theme: 'not_a_theme' is not a code in themes (value: 'not_a_theme'); "
+            f"allowed: one of the codes in themes: ") in result.stderr
+    assert "1 problem in 1 row." in result.stderr
+    assert digest(shared) == before
+    assert elapsed < 30, elapsed
+
+
+def test_usage_mistakes_are_explained(shared):
+    result = make("append", shared, TABLE="meetings", FILE=STAFF / "log_good.csv")
+    assert exit_code(result) == 2
+    assert "there is no table called 'meetings'" in result.stderr and "coproduction_log" in result.stderr
+    result = make("append", shared, TABLE="coproduction_log")
+    assert exit_code(result) == 2 and "FILE=" in result.stderr
+    result = make("append", shared, TABLE="coproduction_log", FILE="/no/such/file.csv")
+    assert exit_code(result) == 1 and "/no/such/file.csv: there is no such file" in result.stderr
+
+
+# --- safety under faults -------------------------------------------------------------
+
+def update_file(tmp_path: Path, name: str, note: str) -> Path:
+    path = tmp_path / name
+    path.write_text("you_said_id,update_date,status,we_did,source,source_section\n"
+                    f"YS-0001,2025-10-01,in_progress,{note},nn_icb_strategy_2025,8.1\n", "utf-8")
+    return path
+
+
+def test_two_appends_at_once_both_land(repo, tmp_path):
+    path = repo / UPDATES
+    before = path.read_bytes()
+    count = len(rows(path))
+    n = next_id(path, "UPD")
+    release = tmp_path / "release"
+    # A writes its file, then holds the lock at the hook until told to go on.
+    a = popen_make("append", repo, env={appendmod.PAUSE_ENV: "60", appendmod.RELEASE_ENV: str(release)},
+                   TABLE="you_said_we_did_updates", FILE=update_file(tmp_path, "a.csv", "first"))
+    assert "paused before replacing" in a.stderr.readline()
+    b = popen_make("append", repo, TABLE="you_said_we_did_updates", FILE=update_file(tmp_path, "b.csv", "second"))
+    assert "waiting for it to finish" in b.stderr.readline()  # B is blocked on the lock
+    release.touch()
+    out_a, err_a = a.communicate(timeout=60)
+    out_b, err_b = b.communicate(timeout=60)
+    assert a.returncode == 0, err_a
+    assert b.returncode == 0, err_b
+    after = rows(path)
+    assert path.read_bytes().startswith(before)
+    assert len(after) == count + 2
+    assert [(r["id"], r["we_did"]) for r in after[count:]] == [(f"UPD-{n:04d}", "first"), (f"UPD-{n + 1:04d}", "second")]
+
+
+def test_an_append_killed_before_the_rename_leaves_the_old_file(repo, tmp_path):
+    path = repo / UPDATES
+    before = digest(repo)
+    old = path.read_bytes()
+    p = popen_make("append", repo, env={appendmod.PAUSE_ENV: "60"},
+                   TABLE="you_said_we_did_updates", FILE=update_file(tmp_path, "a.csv", "killed"))
+    assert "paused before replacing" in p.stderr.readline()
+    temps = list(path.parent.glob(f".{path.name}.*.append.tmp"))
+    assert len(temps) == 1 and temps[0].read_bytes().startswith(old) and b"killed" in temps[0].read_bytes()
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait(timeout=30)
+    p.stdout.close()
+    p.stderr.close()
+    kept = {k: v for k, v in digest(repo).items() if not k.endswith(".append.tmp")}
+    assert kept == before  # the register is exactly as before
+    # The lock died with the process; the next append goes straight through and
+    # clears the half-finished temporary file.
+    result = make("append", repo, TABLE="you_said_we_did_updates", FILE=update_file(tmp_path, "b.csv", "after"))
+    assert exit_code(result) == 0, result.stderr
+    assert "waiting" not in result.stderr
+    assert not list(path.parent.glob("*.append.tmp"))
+    assert path.read_bytes().startswith(old)
+    assert [r["we_did"] for r in rows(path)[-1:]] == ["after"]
+    assert b"killed" not in path.read_bytes()
+
+
+# --- the typed checks agree with frictionless ----------------------------------------
+
+TRICKY = {
+    "integer": ["5", "+5", " 7 ", "007", "-1", "1.0", "1e3", "1_000", "٣", "", "five", "1,000"],
+    "date": ["2024-08-06", "2024-8-6", "06/08/2024", "6/8/2024", "2024-02-30", "31/04/2024", "2024-08-06 00:00:00",
+             "20240806", "06/08/24", "2024-08-06T10:00", "next week"],
+    "boolean": ["yes", "No", "TRUE", "y", "1", "0", "maybe", "ja"],
+    "string": ["LOG-0001", "LOG-12", "LOG-00001", "log-0001", "LOG-0001\n", " LOG-0002 "],
+}
+
+
+def test_cells_append_accepts_are_cells_frictionless_accepts(package):
+    """append checks new rows itself (frictionless is too slow to re-run on the whole
+    register for every append): whatever it accepts, normalised, frictionless must accept."""
+    codes = appendmod.Codes(package)
+    res = package.resource("coproduction_log")
+    schema = frictionless.Schema.from_descriptor(str(package.root / res.schema_path))
+    fields = {"integer": "lived_experience_count", "date": "activity_date", "boolean": "reimbursement_offered",
+              "string": "id"}
+    accepted = 0
+    for kind, values in TRICKY.items():
+        f = res.field(fields[kind])
+        for text in values:
+            value, msgs = appendmod.check_value(package, codes, f, text)
+            if msgs or not value:
+                continue
+            accepted += 1
+            _, notes = schema.get_field(f.name).read_cell(value)
+            assert notes is None, (f.name, text, value, notes)
+    assert accepted >= 12
+    # And the ones that must be refused are.
+    refused = {("integer", "1_000"), ("integer", "٣"), ("date", "2024-02-30"), ("date", "06/08/24"),
+               ("boolean", "maybe"), ("string", "LOG-12"), ("string", "log-0001")}
+    for kind, text in refused:
+        assert appendmod.check_value(package, codes, res.field(fields[kind]), text)[1], (kind, text)

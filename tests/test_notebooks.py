@@ -1,0 +1,324 @@
+"""The impact report and the analysts' guide, executed headless on the sample data.
+
+The report's figures are checked against counts written here straight against the base
+tables (not through the views the report uses), so a wrong view or a wrong report both
+show up. The guide is run against a real Datasette server started as `make serve` starts
+it, so its API examples (paging included) are known to work.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import math
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from scripts import report
+from scripts.package import ROOT
+from scripts.serve import command
+
+PERIOD = ("2024-07-01", "2024-09-30")
+PORTS = range(8140, 8150)
+CLOSED = ("done", "not_taken_forward")
+
+
+# --- independent counts ------------------------------------------------------------------
+
+def expected(db: Path, start: str | None = None, end: str | None = None) -> dict:
+    """The report's headline figures, worked out afresh from the base tables."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    q = lambda sql, *p: conn.execute(sql, p).fetchall()  # noqa: E731
+    lo, hi = start or "0000-01-01", end or "9999-12-31"
+
+    log = q("SELECT l.id, l.activity_date, l.gate, l.participation_level, l.place, l.lived_experience_count,"
+            " l.staff_count, l.reimbursement_offered, p.organisation FROM coproduction_log l"
+            " JOIN projects p ON p.id = l.project_id WHERE l.activity_date BETWEEN ? AND ?", lo, hi)
+    e = {"activities": len(log)}
+    e["activities_by_gate"] = dict(collections.Counter(r[2] for r in log))
+    e["activities_by_level"] = dict(collections.Counter(r[3] for r in log))
+    e["activities_by_organisation"] = dict(collections.Counter(r[8] for r in log))
+    e["activities_by_place"] = dict(collections.Counter(r[4] or "not_recorded" for r in log))
+    e["quarters_with_activity"] = dict(collections.Counter(
+        f"{r[1][:4]} Q{(int(r[1][5:7]) - 1) // 3 + 1}" for r in log))
+    judged = [r for r in log if r[5] is not None and r[6] is not None]
+    e["staff_outnumbered_activities"] = sorted(r[0] for r in judged if r[6] > r[5])
+    e["balance_not_recorded"] = len(log) - len(judged)
+    e["reimbursement"] = {k: v for k, v in {
+        "offered": sum(r[7] == 1 for r in log), "not offered": sum(r[7] == 0 for r in log),
+        "not recorded": sum(r[7] is None for r in log)}.items() if v}
+
+    e["projects"] = q("SELECT COUNT(*) FROM projects")[0][0]
+    e["projects_via_strategic_group"] = q("SELECT COUNT(*) FROM projects WHERE via_strategic_group = 1")[0][0]
+
+    eia = q("SELECT project_id, characteristic, impact, mitigation, coproduced FROM equality_impacts"
+            " WHERE assessed_date IS NULL OR assessed_date BETWEEN ? AND ?", lo, hi)
+    e["eia_projects"] = len({r[0] for r in eia})
+    e["eia_coproduced_projects"] = len({r[0] for r in eia if r[4] == 1})
+    negative = [r for r in eia if r[2] == "negative"]
+    e["negative_impacts"] = len(negative)
+    e["negative_with_mitigation"] = sum(1 for r in negative if r[3])
+    e["negative_without_mitigation"] = sum(1 for r in negative if not r[3])
+    characteristics = q("SELECT COUNT(*) FROM characteristics")[0][0]
+    e["equality_coverage"] = {k: v for k, v in {
+        "assessed": sum(r[2] != "not_assessed" for r in eia),
+        "not assessed": sum(r[2] == "not_assessed" for r in eia),
+        "missing": e["projects"] * characteristics - len(eia)}.items() if v}
+
+    items = q("SELECT id, said_date, target_date FROM you_said_we_did WHERE said_date BETWEEN ? AND ?", lo, hi)
+    history = collections.defaultdict(list)
+    for item, date, uid, status in q("SELECT you_said_id, update_date, id, status FROM you_said_we_did_updates"):
+        history[item].append((date, uid, status))
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()  # SQLite's date('now') is UTC
+    status, days, overdue = {}, [], []
+    for item, said, target in items:
+        updates = sorted(history[item])
+        status[item] = updates[-1][2] if updates else "open"
+        responses = [d for d, _, s in updates if s != "open"]
+        if responses:
+            days.append((dt.date.fromisoformat(min(responses)) - dt.date.fromisoformat(said)).days)
+        if target and target < today and status[item] not in CLOSED:
+            overdue.append(item)
+    e["you_said_items"] = len(items)
+    e["you_said_by_status"] = dict(collections.Counter(status.values()))
+    e["loop_closed"] = sum(s in CLOSED for s in status.values())
+    e["overdue_items"] = sorted(overdue)
+    e["average_days_to_response"] = round(sum(days) / len(days), 1) if days else None
+
+    # Gate assurance, from the strategy's list of evidence at each gate (003 s7.0).
+    order = dict(q("SELECT code, sort_order FROM gates"))
+    gaps = []
+    for pid, current in q("SELECT id, current_gate FROM projects"):
+        at = lambda gate, extra="": q(  # noqa: E731
+            f"SELECT COUNT(*) FROM coproduction_log WHERE project_id = ? AND gate = ? {extra}", pid, gate)[0][0]
+        evidence = {
+            "assess": at("assess") > 0,
+            "plan": at("plan") > 0 and q("SELECT COUNT(DISTINCT characteristic) FROM equality_impacts"
+                                         " WHERE project_id = ?", pid)[0][0] == characteristics,
+            "procure": at("procure", "AND lived_experience_count > 0 AND reimbursement_offered = 1") > 0,
+            "monitor_evaluate": q("SELECT COUNT(*) FROM you_said_we_did_updates u JOIN you_said_we_did y"
+                                  " ON y.id = u.you_said_id WHERE y.project_id = ?", pid)[0][0] > 0,
+        }
+        gaps += [[pid, g] for g in evidence if order[g] < order[current] and not evidence[g]]
+    e["gate_gaps"] = sorted(gaps)
+    conn.close()
+    return e
+
+
+def check(figures: dict, e: dict) -> None:
+    nonzero = lambda d: {k: v for k, v in d.items() if v}  # noqa: E731
+    assert figures["activities"] == e["activities"]
+    for key in ("activities_by_gate", "activities_by_level", "activities_by_organisation", "activities_by_place"):
+        assert nonzero(figures[key]) == e[key], key
+    assert nonzero(figures["activities_by_quarter"]) == e["quarters_with_activity"]
+    assert figures["staff_outnumbered_activities"] == e["staff_outnumbered_activities"]
+    assert figures["balance"].get("not recorded", 0) == e["balance_not_recorded"]
+    assert figures["reimbursement"] == e["reimbursement"]
+    for key in ("projects", "projects_via_strategic_group", "eia_projects", "eia_coproduced_projects",
+                "negative_impacts", "negative_with_mitigation", "negative_without_mitigation",
+                "you_said_items", "loop_closed", "overdue_items", "average_days_to_response", "equality_coverage"):
+        assert figures[key] == e[key], key
+    assert nonzero(figures["you_said_by_status"]) == e["you_said_by_status"]
+    assert figures["overdue"] == len(e["overdue_items"])
+    assert figures["loop_closure_rate"] == (round(e["loop_closed"] / e["you_said_items"], 4)
+                                            if e["you_said_items"] else None)
+    assert sorted(figures["gate_gaps"]) == e["gate_gaps"]
+
+
+# --- the impact report -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def full_report(build_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    return out, report.run(build_dir / "register.db", out)
+
+
+def test_report_figures_match_independent_counts(full_report, build_dir):
+    _, figures = full_report
+    assert figures["period"] == {"start": None, "end": None}
+    assert figures["activities"] > 0 and figures["you_said_items"] > 0  # the sample data is there
+    check(figures, expected(build_dir / "register.db"))
+
+
+def test_report_quarters_are_contiguous(full_report):
+    """Quiet quarters are shown as zero, not dropped."""
+    quarters = list(full_report[1]["activities_by_quarter"])
+    years = [int(q[:4]) * 4 + int(q[-1]) - 1 for q in quarters]
+    assert years == list(range(years[0], years[0] + len(years)))
+
+
+def test_report_period_parameter(build_dir, tmp_path):
+    figures = report.run(build_dir / "register.db", tmp_path, *PERIOD)
+    assert figures["period"] == {"start": PERIOD[0], "end": PERIOD[1]}
+    e = expected(build_dir / "register.db", *PERIOD)
+    check(figures, e)
+    whole = expected(build_dir / "register.db")
+    # The sample data has activity outside this quarter, so the period must bite.
+    assert e["activities"] < whole["activities"]
+    html = (tmp_path / "impact_report.html").read_text("utf-8")
+    assert "Reporting period: 1 July 2024 to 30 September 2024." in html
+
+
+def test_report_html_is_self_contained_and_accessible(full_report):
+    out, figures = full_report
+    html = (out / "impact_report.html").read_text("utf-8")
+    assert '<html lang="en-GB">' in html
+    # Nothing from another origin, no script, no inline style (the site's CSP).
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", html))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+    assert "cdn" not in html.lower() and "jsdelivr" not in html.lower()
+    assert "<script" not in html and "<style" not in html and " style=" not in html
+    assert '<link href="impact_report.css" rel="stylesheet"/>' in html or 'href="impact_report.css"' in html
+    assert (out / "impact_report.css").stat().st_size > 0
+    # Code is hidden; charts are static SVG images with a name and a caption.
+    assert "import altair" not in html and "rk.query" not in html and "measure_balance" not in html
+    charts = html.count('<svg role="img" aria-label="')
+    assert charts >= 8 and html.count("<figcaption>") == charts
+    for heading in ("Where co-production happens", "Balance", "Reimbursement offered", "Equality impacts",
+                    "closing the loop", "Gate assurance", "Strategic Co-production Group"):
+        assert heading in html
+    # Headline figures as written for people.
+    assert f"{figures['activities']} co-production activities logged" in html
+    assert f"{figures['loop_closed']} of {figures['you_said_items']} things people said" in html
+    assert "<caption>" in html and '<th scope="col"' in html
+    # Labels come from the codelists and schemas, not codes.
+    assert "Monitor and Evaluate" in html and "monitor_evaluate" not in html
+
+
+def test_report_ipynb_is_executed_with_parameters(full_report):
+    out, _ = full_report
+    nb = nbformat.read(out / "impact_report.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code)
+    injected = [c for c in code if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "period_start = None" in injected[0].source
+    assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
+    # Published atomically: no temporary files or folders are left beside the report.
+    assert sorted(p.name for p in out.iterdir()) == [
+        "impact_report.css", "impact_report.html", "impact_report.ipynb", "impact_report_figures.json"]
+
+
+def test_report_matches_site_measure_pages(full_report, client):
+    """Every figure the site's measure pages show for these measures is the report's."""
+    _, figures = full_report
+
+    def rows(view):
+        response = client.get(f"/register/{view}.json?_shape=array&_size=max")
+        assert response.status_code == 200
+        return response.json()
+
+    yswd = rows("measure_you_said_we_did")
+    assert {r["status"]: r["items"] for r in yswd} == figures["you_said_by_status"]
+    assert sum(r["loop_closed"] or 0 for r in yswd) == figures["loop_closed"]
+    strategic = rows("measure_strategic_group")
+    assert sum(r["projects"] for r in strategic if r["came_through_group"] == "yes") == figures["projects_via_strategic_group"]
+    assert {r["reimbursement"]: r["activities"] for r in rows("measure_reimbursement")} == figures["reimbursement"]
+    depth = rows("measure_depth_by_gate")
+    assert sum(r["activities"] for r in depth) == figures["activities"]
+    gaps = [[r["project_id"], r["gate"]] for r in rows("gate_assurance") if r["passed"] and not r["evidence_published"]]
+    assert sorted(gaps) == sorted(figures["gate_gaps"])
+
+
+def test_report_refuses_bad_periods_and_missing_database(tmp_path, capsys):
+    with pytest.raises(SystemExit) as err:
+        report.main(["--start", "2025-13-01", "--out", str(tmp_path)])
+    assert "YYYY-MM-DD" in str(err.value) and "2025-13-01" in str(err.value)
+    with pytest.raises(SystemExit) as err:
+        report.main(["--start", "2025-07-01", "--end", "2025-06-30", "--db", str(ROOT / "build" / "register.db"),
+                     "--out", str(tmp_path)])
+    assert "after it ends" in str(err.value)
+    (tmp_path / "impact_report.html").write_text("previous report", "utf-8")
+    with pytest.raises(SystemExit) as err:
+        report.main(["--db", str(tmp_path / "nothing.db"), "--out", str(tmp_path)])
+    assert "make build" in str(err.value)
+    assert (tmp_path / "impact_report.html").read_text("utf-8") == "previous report"
+
+
+# --- the analysts' guide -----------------------------------------------------------------
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    pytest.skip("no free port in 8140-8149")
+
+
+@pytest.fixture(scope="module")
+def server(build_dir):
+    port = free_port()
+    proc = subprocess.Popen(command(build_dir, "127.0.0.1", port), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("Datasette did not start: " + proc.stderr.read().decode(errors="replace"))
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_guide(server: str, extracts: Path, out: Path) -> tuple[dict, list[str]]:
+    executed = out / "analyst_guide.ipynb"
+    report.execute(ROOT / "notebooks" / "analyst_guide.py", executed,
+                   {"base_url": server, "extracts_dir": str(extracts), "page_size": 30, "output_dir": str(out)})
+    nb = nbformat.read(executed, as_version=4)
+    printed = [o.text for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+               if o.get("output_type") == "stream"]
+    return json.loads((out / "analyst_guide_summary.json").read_text("utf-8")), printed
+
+
+def test_analyst_guide_reads_api_and_extracts(server, build_dir, tmp_path, package):
+    try:
+        from scripts.extracts import extract
+    except ImportError:  # pragma: no cover - the extracts module is another issue's
+        extract = None
+    extracts = tmp_path / "extracts"
+    if extract:
+        extract(package, build_dir / "register.db", extracts)
+    summary, printed = run_guide(server, extracts, tmp_path)
+
+    e = expected(build_dir / "register.db")
+    items, activities = e["you_said_items"], e["activities"]
+    open_items = e["you_said_by_status"].get("open", 0)
+
+    # Every row, read through the API's pages (30 a page: the sample needs several).
+    assert summary["you_said_items"] == items == summary["measure_items"]
+    assert f"you_said_we_did_current: {items} rows in {math.ceil(items / 30)} page(s)" in "".join(printed)
+    assert items > 30
+    assert summary["open_items"] == open_items
+    assert summary["activities"] == activities
+    if extract:
+        assert summary["extracts_found"] is True
+        assert summary["extract_activities"] == activities == summary["extract_json_activities"]
+
+
+def test_analyst_guide_skips_extracts_when_missing(server, tmp_path):
+    summary, printed = run_guide(server, tmp_path / "not-built-yet", tmp_path)
+    assert summary["extracts_found"] is False
+    assert "extract_activities" not in summary
+    assert any("No extracts found" in p and "make extracts" in p for p in printed)

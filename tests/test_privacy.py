@@ -1,0 +1,84 @@
+"""The privacy gate (issue 4): email addresses, UK phone numbers, NHS numbers (with the
+modulus-11 check), National Insurance numbers and full postcodes are found in free text,
+and refused both by `make append` (tests/test_append.py) and by `make validate`; ordinary
+text of the register (dates, section numbers, counts, partial postcodes) is not."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from scripts import privacy
+from scripts.validate import main as validate_main
+
+FOUND = [
+    ("Email jo.bloggs@example.org for details", "an email address", "jo.bloggs@example.org"),
+    ("Contact A.B@NHS.NET", "an email address", "A.B@NHS.NET"),
+    ("Ring 0115 883 9000 today", "a UK phone number", "0115 883 9000"),
+    ("call +44 (0)115 883 9000", "a UK phone number", "+44 (0)115 883 9000"),
+    ("or 0044 115 883 9000 from abroad", "a UK phone number", "0044 115 883 9000"),
+    ("mobile 07700900123", "a UK phone number", "07700900123"),
+    ("(0115) 8839000", "a UK phone number", "(0115) 8839000"),
+    ("NHS number 943 476 5919", "an NHS number", "943 476 5919"),
+    ("nhs no: 943-476-5919", "an NHS number", "943-476-5919"),
+    ("ref 9434765919", "an NHS number", "9434765919"),
+    ("NI number AB 12 34 56 C", "a National Insurance number", "AB 12 34 56 C"),
+    ("ni ab123456c", "a National Insurance number", "ab123456c"),
+    ("lives at NG9 2FD", "a full postcode", "NG9 2FD"),
+    ("sw1a1aa", "a full postcode", "sw1a1aa"),
+]
+
+NOT_FOUND = [
+    "Held on 2024-08-06 from 1pm to 3.30pm",
+    "Action plan 8.1 to 8.8; Appendix 1; 5.1; 8.2",
+    "100 people with lived experience and 12 staff",
+    "A meeting in Beeston (NG9) and Mansfield (NG18)",
+    "ref 9434765918",                # ten digits failing the NHS modulus-11 check
+    "QQ 12 34 56 C",                 # QQ is never issued as a National Insurance prefix
+    "the budget was 1234567890 pence",
+    "write to the co-production team",
+    "jane@example",                  # no domain: not an address anyone can write to
+]
+
+
+@pytest.mark.parametrize("text,kind,found", FOUND, ids=[f[0] for f in FOUND])
+def test_personal_data_is_found(text, kind, found):
+    assert (kind, found) in privacy.findings(text)
+
+
+@pytest.mark.parametrize("text", NOT_FOUND)
+def test_ordinary_text_is_not_flagged(text):
+    assert privacy.findings(text) == []
+
+
+def test_nhs_number_check_digit():
+    assert privacy.nhs_number_valid("9434765919")
+    assert not privacy.nhs_number_valid("9434765918")
+    assert not privacy.nhs_number_valid("943476591")
+    # Nine digits whose check digit would be 10 make an invalid number, whatever comes last.
+    invalid_ten = next(d for d in (f"{n:09d}" for n in range(100000000, 100001000))
+                       if 11 - sum(int(c) * w for c, w in zip(d, range(10, 1, -1))) % 11 == 10)
+    assert not any(privacy.nhs_number_valid(invalid_ten + str(k)) for k in range(10))
+
+
+def test_only_free_text_fields_are_checked(package):
+    fields = {f.name for f in privacy.checked_fields(package.resource("coproduction_log"))}
+    assert {"description", "what_changed", "title", "accessibility_measures"} <= fields
+    assert not fields & {"id", "project_id", "gate", "groups", "activity_date", "lived_experience_count"}
+
+
+def test_validate_refuses_personal_data_already_in_datasets(repo, capsys):
+    """`make validate` runs the same gate over everything in datasets/."""
+    path = repo / "datasets" / "you_said_we_did.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        data = list(csv.DictReader(f))
+    data[0]["you_said"] = "Phone me on 07700 900123 about this"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, list(data[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(data)
+    assert validate_main(["--root", str(repo)]) == 1
+    err = capsys.readouterr().err
+    assert ("datasets/you_said_we_did.csv, row 2, field you_said: You said contains a UK phone number; personal "
+            "data must not be published. Remove or reword '07700 900123'") in err

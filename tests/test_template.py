@@ -1,0 +1,138 @@
+"""`make template` (issue 4): an .xlsx derived from the schema (columns, header notes,
+drop-downs from the codelists, date cells, a sheet explaining every field) that, once
+filled in, goes straight back through `make append` and shows on the site."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from scripts.package import Package
+from scripts.serve import datasette_instance
+from staff_helpers import digest, exit_code, make, next_id, rows
+
+LOG = "datasets/coproduction_log.csv"
+
+
+@pytest.fixture
+def template(repo, tmp_path):
+    out = tmp_path / "log.xlsx"
+    result = make("template", repo, TABLE="coproduction_log", OUT=out)
+    assert exit_code(result) == 0, result.stderr
+    assert f"make append TABLE=coproduction_log FILE={out}" in result.stdout
+    return out
+
+
+def validation_for(ws, column: str):
+    for dv in ws.data_validations.dataValidation:
+        if any(str(r).startswith(f"{column}2:") for r in dv.sqref.ranges):
+            return dv
+    return None
+
+
+def test_the_template_is_derived_from_the_schema(repo, template):
+    package = Package(repo)
+    res = package.resource("coproduction_log")
+    wb = openpyxl.load_workbook(template)
+    assert wb.sheetnames == ["coproduction_log", "About these fields", "codes"]
+    assert wb["codes"].sheet_state == "hidden"
+    ws = wb["coproduction_log"]
+    header = [c.value for c in ws[1]]
+    assert header == res.field_names
+    for cell, f in zip(ws[1], res.fields):
+        note = cell.comment.text
+        assert f.title in note and f.description in note and f"Allowed: {f.allowed(package)}" in note
+    assert "Required." in ws["B1"].comment.text and "Optional" in ws["H1"].comment.text
+    # Drop-down of the gates, from the hidden sheet of codes.
+    gate = res.field_names.index("gate") + 1
+    letter = openpyxl.utils.get_column_letter(gate)
+    dv = validation_for(ws, letter)
+    assert dv.type == "list" and dv.showErrorMessage and dv.errorStyle == "stop"
+    sheet, ref = dv.formula1.split("!")
+    codes = [c.value for row in wb["codes"][ref.replace("$", "")] for c in row]
+    assert sheet.strip("'") == "codes" and codes == package.codes("gates")
+    # Yes/no, dates, whole numbers and lengths are checked by Excel as well.
+    col = lambda name: openpyxl.utils.get_column_letter(res.field_names.index(name) + 1)  # noqa: E731
+    assert validation_for(ws, col("reimbursement_offered")).formula1 == '"yes,no"'
+    assert validation_for(ws, col("activity_date")).type == "date"
+    assert ws.column_dimensions[col("activity_date")].number_format == "yyyy-mm-dd"
+    assert ws.column_dimensions[col("source_section")].number_format == "@"
+    count = validation_for(ws, col("lived_experience_count"))
+    assert (count.type, count.operator, count.formula1) == ("whole", "greaterThanOrEqual", "0")
+    assert validation_for(ws, col("title")).formula1 == "200"
+    # The second sheet explains every field and every code.
+    about = [[c for c in r] for r in wb["About these fields"].iter_rows(values_only=True)]
+    for f in res.fields:
+        assert any(r[0] == f.name and r[1] == f.title and r[3] == f.description for r in about), f.name
+    assert any(r[0] == "co_design" and r[1] == "Co-design" for r in about)
+
+
+def test_a_filled_in_template_appends_and_shows_on_the_site(repo, template):
+    path = repo / LOG
+    n = next_id(path, "LOG")
+    wb = openpyxl.load_workbook(template)
+    ws = wb["coproduction_log"]
+    names = [c.value for c in ws[1]]
+    records = [
+        dict(project_id="PRJ-0002", activity_date=dt.datetime(2025, 3, 4), title="Template test meeting",
+             gate="procure", participation_level="co_production", activity_type="working_group", format="hybrid",
+             description="Partners co-wrote the specification.", groups="my_life_choices;our_voice",
+             lived_experience_count=6, staff_count=3, reimbursement_offered="yes", source="nn_icb_strategy_2025",
+             source_section=8.7),
+        dict(project_id="PRJ-0002", activity_date=dt.date(2025, 3, 5), title="Second template meeting",
+             gate="procure", participation_level="engage", activity_type="working_group",
+             description="Panel training.", reimbursement_offered=True, source="nn_icb_strategy_2025",
+             source_section="8.7"),
+    ]
+    for r, record in enumerate(records, start=2):
+        for key, value in record.items():
+            ws.cell(row=r, column=names.index(key) + 1, value=value)
+    wb.save(template)
+    result = make("append", repo, TABLE="coproduction_log", FILE=template)
+    assert exit_code(result) == 0, result.stderr
+    added = rows(path)[-2:]
+    assert [(a["id"], a["activity_date"], a["lived_experience_count"], a["reimbursement_offered"],
+             a["source_section"], a["groups"]) for a in added] == [
+        (f"LOG-{n:04d}", "2025-03-04", "6", "true", "8.7", "my_life_choices;our_voice"),
+        (f"LOG-{n + 1:04d}", "2025-03-05", "", "true", "8.7", ""),
+    ]
+    # On the site, as `make serve` serves the rebuilt database.
+    ds = datasette_instance(repo / "build")
+    response = asyncio.run(ds.client.get(f"/register/coproduction_log/LOG-{n:04d}.json?_shape=array"))
+    assert response.status_code == 200
+    assert response.json()[0]["title"] == "Template test meeting"
+
+
+def test_formulas_in_a_workbook_are_refused(repo, template):
+    wb = openpyxl.load_workbook(template)
+    ws = wb["coproduction_log"]
+    names = [c.value for c in ws[1]]
+    record = dict(project_id="PRJ-0002", activity_date="2025-03-04", title="Meeting", gate="plan",
+                  participation_level="engage", activity_type="working_group",
+                  description='=HYPERLINK("http://evil.example","Click here")', source="nn_icb_strategy_2025",
+                  source_section="8.7")
+    for key, value in record.items():
+        ws.cell(row=2, column=names.index(key) + 1, value=value)
+    wb.save(template)
+    before = digest(repo)
+    result = make("append", repo, TABLE="coproduction_log", FILE=template)
+    assert exit_code(result) == 1
+    assert (f"{template}, row 2, field description: What happened starts with '=', so a spreadsheet would run "
+            f"it as a formula") in result.stderr
+    assert digest(repo) == before
+
+
+def test_a_filled_in_template_is_never_overwritten(repo, template):
+    again = make("template", repo, TABLE="coproduction_log", OUT=template)
+    assert exit_code(again) == 0  # nothing in it yet: safe to write afresh
+    wb = openpyxl.load_workbook(template)
+    wb["coproduction_log"]["D2"] = "Work in progress"
+    wb.save(template)
+    saved = template.read_bytes()
+    refused = make("template", repo, TABLE="coproduction_log", OUT=template)
+    assert exit_code(refused) == 1
+    assert "already exists and has records in it" in refused.stderr
+    assert template.read_bytes() == saved
