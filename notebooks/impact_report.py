@@ -2,9 +2,12 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#     notebook_metadata_filter: title
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -72,6 +75,11 @@ PLACES = labels(whole, "places")
 ORGANISATIONS = labels(whole, "organisations")
 THEMES = labels(whole, "themes")
 NOT_RECORDED = "Not recorded"
+SCOPE = "in this period" if (period["start"] or period["end"]) else "in the register"
+# Above these sizes a chart summarises instead of drawing one row per project or one dot
+# per activity, so a national-scale register still gives a readable report.
+MAX_GRID_ROWS = 40
+MAX_POINTS = 1000
 
 figures = {"period": {"start": period["start"], "end": period["end"]}}
 
@@ -88,10 +96,11 @@ else:
     text = "Reporting period: every record in the register."
     if dates["first"]:
         text += f" Activities run from {uk_date(dates['first'])} to {uk_date(dates['last'])}."
-left_out = {t: n for t, n in period["left_out"].items() if n}
+# Only the register's own resources are named; link tables derived from them follow them.
+left_out = {t: n for t, n in period["left_out"].items() if n and t in rk.PACKAGE.names}
 if left_out:
     text += "\n\nRecords dated outside the period are left out: " + "; ".join(
-        f"{plural(n, 'row')} of {rk.resource_title(t) if t in rk.PACKAGE.names else t}" for t, n in left_out.items()) + "."
+        f"{plural(n, 'row')} of {rk.resource_title(t)}" for t, n in left_out.items()) + "."
 for t, n in period["undated_kept"].items():
     text += (f"\n\n{plural(n, 'row')} of {rk.resource_title(t)} have no date, so cannot be placed in a period;"
              " they are counted.")
@@ -125,18 +134,26 @@ items = int(yswd["items"].sum())
 loop_closed = int(yswd["loop_closed"].fillna(0).sum())
 overdue = int(yswd["overdue"].fillna(0).sum())
 outnumbered = balance[balance["balance"] == "staff outnumbered people with lived experience"]
+balance_counts = balance.groupby("balance")["activity_id"].count()
+judged = int(balance_counts.drop("not recorded", errors="ignore").sum())
 offered = int(reimbursement.loc[reimbursement["reimbursement"] == "offered", "activities"].sum())
 eia_coproduced = int((eia["coproduced"] == "yes").sum())
 
 bullets([
-    f"{plural(activities, 'co-production activity', 'co-production activities')} logged, "
-    f"{by_level.get('co_production', 0):,} of them at the level of co-production itself.",
+    (f"{plural(activities, 'co-production activity', 'co-production activities')} logged, "
+     f"{by_level.get('co_production', 0):,} of them at the level of co-production itself.")
+    if activities else f"No co-production activity is logged {SCOPE}.",
     f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the Strategic Co-production Group.",
-    f"{eia_coproduced:,} of {plural(len(eia), 'equality impact assessment')} say the transformation was co-produced.",
-    f"{loop_closed:,} of {plural(items, 'thing')} people said have had the loop closed ({percent(loop_closed, items)}); "
-    f"{overdue:,} {'is' if overdue == 1 else 'are'} overdue.",
-    f"Staff outnumbered people with lived experience at {plural(len(outnumbered), 'activity', 'activities')}.",
-    f"Reimbursement was offered at {offered:,} of {plural(activities, 'activity', 'activities')}.",
+    f"{eia_coproduced:,} of {plural(len(eia), 'equality impact assessment')} say the transformation was co-produced."
+    if len(eia) else f"No equality impact assessment is recorded {SCOPE}.",
+    (f"{loop_closed:,} of {plural(items, 'thing')} people said have had the loop closed ({percent(loop_closed, items)}); "
+     f"{overdue:,} {'is' if overdue == 1 else 'are'} overdue.")
+    if items else f"Nothing people said is recorded {SCOPE}.",
+    (f"Staff outnumbered people with lived experience at {len(outnumbered):,} of the "
+     f"{plural(judged, 'activity', 'activities')} where both were counted." if judged else
+     "Whether staff outnumbered people with lived experience cannot be checked yet: the counts are not recorded.")
+    if activities else "",
+    f"Reimbursement was offered at {offered:,} of {plural(activities, 'activity', 'activities')}." if activities else "",
     f"{plural(len(gaps), 'gate')} passed without the evidence the strategy asks for.",
 ])
 
@@ -160,10 +177,10 @@ depth_view = depth.assign(
 gate_field, level_field = title("coproduction_log", "gate"), title("coproduction_log", "participation_level")
 busiest = by_gate.idxmax() if activities else None
 say(
-    (f"{plural(activities, 'activity', 'activities')} in the period. "
+    (f"{plural(activities, 'activity', 'activities')} {SCOPE}. "
      + (f"Most were at the {GATES[busiest]} gate ({by_gate[busiest]:,}). " if busiest else "")
      + "; ".join(f"{LEVELS[c]}: {n:,}" for c, n in by_level.items()) + ".")
-    if activities else "No co-production activity is logged in this period."
+    if activities else f"No co-production activity is logged {SCOPE}."
 )
 
 # %% tags=["remove-input"]
@@ -192,11 +209,12 @@ place = rk.query(conn, "SELECT * FROM measure_activity_by_place")
 place["organisation_title"] = place["organisation"].map(ORGANISATIONS)
 place["place_title"] = place["place"].map(PLACES).fillna(NOT_RECORDED)
 by_org = place.groupby("organisation_title", sort=False)["activities"].sum()
+unplaced = int(place.loc[place["place"].isna(), "activities"].sum())
 say(
     "; ".join(f"{o}: {plural(n, 'activity', 'activities')}" for o, n in by_org.items()) + "."
-    + (f" {plural(place.loc[place['place'].isna(), 'activities'].sum(), 'activity', 'activities')} "
-       "have no place recorded." if place["place"].isna().any() else "")
-    if len(place) else "No co-production activity is logged in this period."
+    + (f" {plural(unplaced, 'activity', 'activities')} {'has' if unplaced == 1 else 'have'} no place recorded."
+       if unplaced else "")
+    if len(place) else f"No co-production activity is logged {SCOPE}."
 )
 if len(place):
     chart = alt.Chart(place, title="Activities by place").mark_bar().encode(
@@ -252,7 +270,7 @@ if len(quarters):
     }, numeric=("activities", "lived_experience_people", "staff_people")))
 else:
     per_quarter = pd.DataFrame(columns=["quarter", "activities"])
-    say("No co-production activity is logged in this period.")
+    say(f"No co-production activity is logged {SCOPE}.")
 
 # %% [markdown]
 # ## Balance: people with lived experience and staff
@@ -261,30 +279,40 @@ else:
 # experience. An activity can only be judged when both counts were recorded.
 
 # %% tags=["remove-input"]
-balance_counts = balance.groupby("balance")["activity_id"].count()
-judged = int(balance_counts.drop("not recorded", errors="ignore").sum())
 say(
     (f"Both counts were recorded for {judged:,} of {plural(len(balance), 'activity', 'activities')}. "
      + (f"Staff outnumbered people with lived experience at {plural(len(outnumbered), 'of them', 'of them')}."
         if judged else "So the balance rule cannot yet be checked: the log needs the number of people with "
         "lived experience and of staff at each activity."))
-    if len(balance) else "No co-production activity is logged in this period."
+    if len(balance) else f"No co-production activity is logged {SCOPE}."
 )
 if judged:
     b = balance.dropna(subset=["lived_experience_count", "staff_count"]).copy()
     b["gate_title"] = b["gate"].map(GATES)
-    chart = alt.Chart(b, title="People with lived experience and staff at each activity").mark_point(filled=True, size=80).encode(
-        x=alt.X("lived_experience_count:Q", title=title("coproduction_log", "lived_experience_count")),
-        y=alt.Y("staff_count:Q", title=title("coproduction_log", "staff_count")),
-        color=alt.Color("balance:N", title="Balance"),
-        shape=alt.Shape("balance:N", title="Balance"),
-    )
+    if len(b) <= MAX_POINTS:
+        chart = alt.Chart(b, title="People with lived experience and staff at each activity").mark_point(filled=True, size=80).encode(
+            x=alt.X("lived_experience_count:Q", title=title("coproduction_log", "lived_experience_count")),
+            y=alt.Y("staff_count:Q", title=title("coproduction_log", "staff_count")),
+            color=alt.Color("balance:N", title="Balance"),
+            shape=alt.Shape("balance:N", title="Balance"),
+        )
+        caption = "Each dot is an activity; above the dashed line, staff outnumbered people with lived experience."
+    else:  # too many activities for one dot each: count them in squares instead
+        chart = alt.Chart(b, title="People with lived experience and staff at each activity").mark_rect().encode(
+            x=alt.X("lived_experience_count:Q", bin=alt.Bin(maxbins=30), title=title("coproduction_log", "lived_experience_count")),
+            y=alt.Y("staff_count:Q", bin=alt.Bin(maxbins=30), title=title("coproduction_log", "staff_count")),
+            color=alt.Color("count():Q", title="Activities", scale=alt.Scale(scheme="blues")),
+        )
+        caption = ("Each square counts the activities with those numbers of people; above the dashed line, staff "
+                   "outnumbered people with lived experience.")
     line = alt.Chart(pd.DataFrame({"x": [0, max(b["lived_experience_count"].max(), b["staff_count"].max())]})).mark_line(
         strokeDash=[4, 4], color="#555").encode(x="x:Q", y="x:Q")
-    display(figure(chart + line, "Each dot is an activity; above the dashed line, staff outnumbered people with lived experience.",
-                   "Scatter chart of staff against people with lived experience per activity; the activities where staff outnumbered them are listed below."))
-display(table(balance_counts.reset_index().rename(columns={"activity_id": "activities"}),
-              "Activities by balance", {"balance": "Balance", "activities": "Activities"}, numeric=("activities",)))
+    display(figure(chart + line, caption,
+                   "Chart of staff against people with lived experience per activity; the activities where staff "
+                   "outnumbered them are listed below."))
+if len(balance):
+    display(table(balance_counts.reset_index().rename(columns={"activity_id": "activities"}),
+                  "Activities by balance", {"balance": "Balance", "activities": "Activities"}, numeric=("activities",)))
 if len(outnumbered):
     display(table(outnumbered.assign(gate_title=outnumbered["gate"].map(GATES)),
                   "Activities where staff outnumbered people with lived experience", {
@@ -292,7 +320,8 @@ if len(outnumbered):
                       "title": title("coproduction_log", "title"), "gate_title": gate_field,
                       "lived_experience_count": title("coproduction_log", "lived_experience_count"),
                       "staff_count": title("coproduction_log", "staff_count")},
-                  numeric=("lived_experience_count", "staff_count")))
+                  numeric=("lived_experience_count", "staff_count"),
+                  more="the register's measure_balance table lists them all"))
 
 # %% [markdown]
 # ## Reimbursement offered
@@ -306,7 +335,7 @@ not_recorded = int(reimbursement.loc[reimbursement["reimbursement"] == "not reco
 say(
     f"{field}: {offered:,} of {plural(activities, 'activity', 'activities')}."
     + (f" For {not_recorded:,} the records do not say." if not_recorded else "")
-    if activities else "No co-production activity is logged in this period."
+    if activities else f"No co-production activity is logged {SCOPE}."
 )
 if activities:
     chart = alt.Chart(reimbursement, title=field).mark_bar().encode(
@@ -371,24 +400,39 @@ say(
     "(an outcome measure named in the case study)."
 )
 impact_order = list(IMPACTS.values()) + ["Missing"]
-chart = alt.Chart(coverage, title="Equality impacts: projects and characteristics").mark_rect(stroke="white").encode(
-    x=alt.X("characteristic_title:N", title=title("equality_impacts", "characteristic"),
-            sort=list(CHARACTERISTICS.values()), axis=alt.Axis(labelAngle=-45)),
-    y=alt.Y("project_label:N", title=None, sort=None),
-    color=alt.Color("impact_title:N", title=title("equality_impacts", "impact"), sort=impact_order,
-                    scale=alt.Scale(domain=impact_order,
-                                    range=(["#009E73", "#56B4E9", "#D55E00", "#E69F00", "#999999", "#f0f0f0"]
-                                           + rk.PALETTE)[: len(impact_order)])),
-)
-display(figure(chart, "The impact recorded for each project (rows) and characteristic (columns); pale grey is missing.",
-               "Grid of projects against characteristics coloured by the recorded impact; the counts per project are in the table below."))
+# Colours by meaning (green good, vermillion bad, greys for no judgement); a new code gets
+# the next palette colour.
+_by_code = {"positive": "#009E73", "neutral": "#56B4E9", "negative": "#D55E00", "not_known": "#E69F00",
+            "not_assessed": "#999999"}
+_spare = iter(rk.PALETTE)
+impact_colours = [_by_code.get(code) or next(_spare) for code in IMPACTS] + ["#f0f0f0"]
+if coverage["project_id"].nunique() <= MAX_GRID_ROWS:
+    chart = alt.Chart(coverage, title="Equality impacts: projects and characteristics").mark_rect(stroke="white").encode(
+        x=alt.X("characteristic_title:N", title=title("equality_impacts", "characteristic"),
+                sort=list(CHARACTERISTICS.values()), axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("project_label:N", title=None, sort=None),
+        color=alt.Color("impact_title:N", title=title("equality_impacts", "impact"), sort=impact_order,
+                        scale=alt.Scale(domain=impact_order, range=impact_colours)),
+    ).properties(width=alt.Step(30), height=alt.Step(22))
+    caption = "The impact recorded for each project (rows) and characteristic (columns); pale grey is missing."
+else:  # too many projects for a row each: count them per characteristic
+    chart = alt.Chart(coverage, title="Equality impacts by characteristic").mark_bar().encode(
+        y=alt.Y("characteristic_title:N", title=None, sort=list(CHARACTERISTICS.values())),
+        x=alt.X("count():Q", title="Projects"),
+        color=alt.Color("impact_title:N", title=title("equality_impacts", "impact"), sort=impact_order,
+                        scale=alt.Scale(domain=impact_order, range=impact_colours)),
+        order=alt.Order("impact_order:Q"),
+    ).transform_calculate(impact_order=f"indexof({json.dumps(impact_order)}, datum.impact_title)").properties(width=480)
+    caption = "For each characteristic, how many projects recorded each impact; pale grey is missing."
+display(figure(chart, caption, "Chart of the impact recorded by project and characteristic; the counts per project are in the table below."))
 eia_table = eia.merge(rk.query(whole, "SELECT id AS project_id, title AS project_title FROM projects"), on="project_id")
 display(table(eia_table, "Equality impact assessments by project", {
     "project_id": title("projects", "id"), "project_title": title("projects", "title"),
     "coproduced": title("equality_impacts", "coproduced"),
     "characteristics_assessed": "Characteristics covered", "negative_impacts": "Negative impacts",
     "negative_with_mitigation": "Negative impacts with a mitigation", "not_assessed": "Not assessed"},
-    numeric=("characteristics_assessed", "negative_impacts", "negative_with_mitigation", "not_assessed")))
+    numeric=("characteristics_assessed", "negative_impacts", "negative_with_mitigation", "not_assessed"),
+    more="the register's measure_eia_coproduced table lists them all"))
 unmitigated = coverage[coverage["negative_without_mitigation"] == 1]
 if len(unmitigated):
     display(table(unmitigated, "Negative impacts without a mitigation", {
@@ -416,7 +460,7 @@ say(
      + (f"{responded:,} have had a response (any status after open); on average the first response came "
         f"{average:.0f} days after it was said, the longest {int(current['days_to_response'].max()):,} days."
         if responded else "None has had a response yet."))
-    if items else "Nothing people said is recorded in this period."
+    if items else f"Nothing people said is recorded {SCOPE}."
 )
 if items:
     chart = alt.Chart(yswd, title="Items by current status").mark_bar().encode(
@@ -447,7 +491,8 @@ if len(late):
         "id": title("you_said_we_did", "id"), "said_date": title("you_said_we_did", "said_date"),
         "theme_title": title("you_said_we_did", "theme"), "you_said": title("you_said_we_did", "you_said"),
         "target_date": title("you_said_we_did", "target_date"),
-        "status_title": title("you_said_we_did_updates", "status")}))
+        "status_title": title("you_said_we_did_updates", "status")},
+        more="the register's you_said_we_did_current table, filtered on overdue, lists them all"))
 
 # %% [markdown]
 # ## Gate assurance
@@ -474,17 +519,27 @@ say(
     f"{'lacks' if len(gaps) == 1 else 'lack'} the evidence the strategy asks for."
 )
 states = ["Evidence published", "Current gate, evidence not yet published", "Passed without evidence", "Not reached yet"]
-chart = alt.Chart(gates, title="Gate assurance by project").mark_rect(stroke="white").encode(
-    x=alt.X("gate_title:N", title=gate_field, sort=list(GATES.values()), axis=alt.Axis(labelAngle=-30)),
-    y=alt.Y("project_label:N", title=None, sort=None),
-    color=alt.Color("state:N", title="Evidence", sort=states,
-                    scale=alt.Scale(domain=states, range=["#009E73", "#F0E442", "#D55E00", "#f0f0f0"])),
-).properties(width=alt.Step(70))
-display(figure(chart, "For each project (rows) and gate (columns), whether the evidence is published.",
-               "Grid of projects against gates coloured by whether evidence is published; the gaps are listed in the table below."))
+state_colours = alt.Scale(domain=states, range=["#009E73", "#F0E442", "#D55E00", "#f0f0f0"])
+if gates["project_id"].nunique() <= MAX_GRID_ROWS:
+    chart = alt.Chart(gates, title="Gate assurance by project").mark_rect(stroke="white").encode(
+        x=alt.X("gate_title:N", title=gate_field, sort=list(GATES.values()), axis=alt.Axis(labelAngle=-30)),
+        y=alt.Y("project_label:N", title=None, sort=None),
+        color=alt.Color("state:N", title="Evidence", sort=states, scale=state_colours),
+    ).properties(width=alt.Step(70))
+    caption = "For each project (rows) and gate (columns), whether the evidence is published."
+else:  # too many projects for a row each: count them per gate
+    chart = alt.Chart(gates, title="Gate assurance by gate").mark_bar().encode(
+        y=alt.Y("gate_title:N", title=None, sort=list(GATES.values())),
+        x=alt.X("count():Q", title="Projects"),
+        color=alt.Color("state:N", title="Evidence", sort=states, scale=state_colours),
+    ).properties(width=480)
+    caption = "For each gate, how many projects have published the evidence, and how many passed it without."
+display(figure(chart, caption,
+               "Chart of projects by gate, coloured by whether the evidence is published; the gaps are listed in the table below."))
 display(table(gaps, "Gates passed without the evidence the strategy asks for", {
     "project_id": title("projects", "id"), "project_title": title("projects", "title"), "gate_title": gate_field,
-    "evidence": "Evidence in the register", "missing": "What is missing"}))
+    "evidence": "Evidence in the register", "missing": "What is missing"},
+    more="the register's gate_assurance table lists them all"))
 
 # %% [markdown]
 # ## About this report

@@ -239,12 +239,18 @@ def fmt(value, missing: str = "not recorded") -> str:
 
 
 def table(df, caption: str, columns: dict[str, str] | None = None, numeric: tuple = (),
-          missing: str = "not recorded") -> HTML:
+          missing: str = "not recorded", limit: int | None = 50, more: str = "") -> HTML:
     """A DataFrame as a plain, captioned HTML table with column headers a reader can follow.
 
-    columns maps column name -> heading (and picks and orders the columns shown).
+    columns maps column name -> heading (and picks and orders the columns shown). At most
+    `limit` rows are shown, with a note of how many there are and where to find the rest
+    (`more`), so a national-scale register still gives a readable report.
     """
     columns = columns or {c: c for c in df.columns}
+    total = len(df)
+    if limit is not None and total > limit:
+        df = df.head(limit)
+        caption = f"{caption} (the first {limit:,} of {total:,}{'; ' + more if more else ''})"
     head = "".join(
         f'<th scope="col"{" class=num" if c in numeric else ""}>{html.escape(h)}</th>' for c, h in columns.items())
     rows = []
@@ -255,19 +261,29 @@ def table(df, caption: str, columns: dict[str, str] | None = None, numeric: tupl
     if not rows:
         rows.append(f'<tr><td colspan="{len(columns)}">None.</td></tr>')
     return HTML(
-        f'<div class="table-wrap"><table><caption>{html.escape(caption)}</caption>'
+        # A wide table scrolls sideways on a phone: the region takes keyboard focus and is
+        # named by its caption, so keyboard users can scroll it too (WCAG 2.1.1).
+        f'<div class="table-wrap" tabindex="0" role="region" aria-label="{html.escape(caption)}">'
+        f"<table><caption>{html.escape(caption)}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
-def say(text: str) -> HTML:
-    """A paragraph of commentary worked out from the figures (plain text, escaped)."""
+def show(obj) -> None:
+    """Display in the notebook (and so in the report), wherever in a cell it is called."""
+    from IPython.display import display
+
+    display(obj)
+
+
+def say(text: str) -> None:
+    """Show paragraphs of commentary worked out from the figures (plain text, escaped)."""
     paras = "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.strip().split("\n\n") if p.strip())
-    return HTML(f'<div class="commentary">{paras}</div>')
+    show(HTML(f'<div class="commentary">{paras}</div>'))
 
 
-def bullets(items: list[str]) -> HTML:
-    return HTML("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+def bullets(items: list[str]) -> None:
+    show(HTML("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items if i) + "</ul>"))
 
 
 def plural(n, one: str, many: str | None = None) -> str:

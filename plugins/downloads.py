@@ -110,9 +110,10 @@ def listing(directory: Path | None) -> dict | None:
     try:
         when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
         date_text = f"{when.day} {when:%B %Y}"
+        short_date = f"{when.day} {when:%b %Y}"
         time_text = f"{when.day} {when:%B %Y} at {when:%H:%M} UTC"
     except ValueError:
-        date_text = time_text = created
+        date_text = time_text = short_date = created
 
     def entry(name, title, description, rows=None, fmt=None):
         return {"name": name, "title": title, "description": description, "rows": rows,
@@ -147,7 +148,7 @@ def listing(directory: Path | None) -> dict | None:
         if r.get("status") in ("compared", "new") and (r.get("added") or r.get("changed") or r.get("removed"))
     ]
     return {
-        "created": created, "date_text": date_text, "time_text": time_text,
+        "created": created, "date_text": date_text, "short_date": short_date, "time_text": time_text,
         "version": package.get("version", ""), "licence": (package.get("licenses") or [{}])[0],
         "zip": zip_entry, "tables": tables, "about": about + others,
         "files": ([zip_entry] if zip_entry else []) + tables + about + others,
@@ -165,7 +166,10 @@ async def downloads_page(datasette, request):
         "downloads_path": datasette.urls.path(f"/{MOUNT}/"),
         "example_table": "coproduction_log",
     }
-    return Response.html(await datasette.render_template("downloads.html", context, request=request))
+    # no-cache: a new extract changes this page without changing the database, which is
+    # what the site's response cache (plugins/cache.py) keys on.
+    return Response.html(await datasette.render_template("downloads.html", context, request=request),
+                         headers={"cache-control": "no-cache"})
 
 
 @hookimpl
@@ -196,9 +200,38 @@ def extra_template_vars(template, datasette, request):
     return {"extract_url": extract_url, "downloads_path": datasette.urls.path(f"/{MOUNT}")}
 
 
+_SUMS_CACHE: dict = {}
+
+
+def file_checksums(directory: Path) -> dict[str, str]:
+    """name -> SHA-256 from SHA256SUMS, re-read only when that file changes."""
+    try:
+        st = os.stat(directory / SUMS_NAME)
+    except OSError:
+        return {}
+    key = (str(directory), st.st_ino, st.st_mtime_ns, st.st_size)
+    if _SUMS_CACHE.get("key") != key:
+        sums = {}
+        try:
+            for line in (directory / SUMS_NAME).read_text("utf-8").splitlines():
+                digest, _, name = line.partition("  ")
+                if name:
+                    sums[name] = digest
+        except OSError:
+            return {}
+        _SUMS_CACHE.update(key=key, sums=sums)
+    return _SUMS_CACHE["sums"]
+
+
 @hookimpl
 def asgi_wrapper(datasette):
-    """Charset and open CORS on the downloaded files (public open data, no credentials)."""
+    """Headers for the downloaded files: charset, open CORS, and caching by checksum.
+
+    A new extract can replace the files without the database changing, so the files
+    (and the page) are marked `no-cache`: browsers, proxies and the site's own response
+    cache (plugins/cache.py, keyed by the database build) must check again each time.
+    The ETag is the file's SHA-256, so that check costs a 304 when nothing changed.
+    """
 
     def wrap(app):
         async def inner(scope, receive, send):
@@ -209,15 +242,31 @@ def asgi_wrapper(datasette):
                 return
             name = path[len(prefix):]
             ctype = CONTENT_TYPES.get(os.path.splitext(name)[1].lower())
+            directory = extracts_dir(datasette)
+            digest = file_checksums(directory).get(name) if directory else None
+            etag = f'"{digest}"'.encode() if digest else None
+            if etag and scope.get("method") in ("GET", "HEAD"):
+                wanted = [v for k, v in scope.get("headers", []) if k.lower() == b"if-none-match"]
+                tags = {t.strip().removeprefix(b"W/") for v in wanted for t in v.split(b",")}
+                if etag in tags or b"*" in tags:
+                    await send({"type": "http.response.start", "status": 304,
+                                "headers": [(b"etag", etag), (b"cache-control", b"public, no-cache"),
+                                            (b"access-control-allow-origin", b"*")]})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            drop = {b"access-control-allow-origin", b"cache-control", b"etag"}
+            if ctype:
+                drop.add(b"content-type")
 
             async def send_wrapped(event):
                 if event["type"] == "http.response.start" and event.get("status") == 200:
-                    headers = [(k, v) for k, v in event.get("headers", [])
-                               if not (ctype and k.lower() == b"content-type")
-                               and k.lower() != b"access-control-allow-origin"]
+                    headers = [(k, v) for k, v in event.get("headers", []) if k.lower() not in drop]
                     if ctype:
                         headers.append((b"content-type", ctype.encode()))
                     headers.append((b"access-control-allow-origin", b"*"))
+                    headers.append((b"cache-control", b"public, no-cache"))
+                    if etag:
+                        headers.append((b"etag", etag))
                     event = {**event, "headers": headers}
                 await send(event)
 

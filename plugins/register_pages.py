@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from datasette import hookimpl
-from datasette.utils import escape_fts, tilde_encode
+from datasette.utils import escape_fts, tilde_decode, tilde_encode
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
@@ -176,7 +176,10 @@ CHART_CONFIG = {
 }
 
 
-def _spec(title: str, description: str, values: list[dict], **body) -> dict:
+def _spec(description: str, values: list[dict], **body) -> dict:
+    """A Vega-Lite spec with the page's data inline (so the chart and the table show the
+    same rows), as wide as its container (so it reflows at 320 px), and a description
+    that render.js gives the SVG as its accessible name."""
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "description": description,
@@ -206,7 +209,7 @@ class Measure:
 def _chart_strategic_group(rows, link):
     values = [{"organisation": link.title("organisation", r["organisation"]),
                "came through the group": r["came_through_group"], "projects": r["projects"]} for r in rows]
-    return _spec("", "Bar chart: projects by organisation and whether they came through the Strategic "
+    return _spec("Bar chart: projects by organisation and whether they came through the Strategic "
                  "Co-production Group. The same figures are in the table below.", values,
                  mark="bar", height={"step": 48},
                  encoding={
@@ -231,7 +234,7 @@ def _headline_strategic_group(rows):
 def _chart_eia(rows, link):
     values = [{"project": link.title("project_id", r["project_id"]), "co-produced": r["coproduced"],
                "characteristics assessed": r["characteristics_assessed"]} for r in rows]
-    return _spec("", "Bar chart: for each project with an equality impact assessment, how many "
+    return _spec("Bar chart: for each project with an equality impact assessment, how many "
                  "characteristics it assessed and whether it says the transformation was co-produced.",
                  values, mark="bar", height={"step": 48},
                  encoding={
@@ -253,7 +256,7 @@ def _chart_you_said(rows, link):
     values = [{"status": r["status_title"], "code": r["status"], "items": r["items"]} for r in rows]
     order = [r["status_title"] for r in rows]
     colours = {r["status_title"]: PALETTE_STATUS.get(r["status"], "#505a5f") for r in rows}
-    return _spec("", "Bar chart: \"You said\" items by current status.", values,
+    return _spec("Bar chart: \"You said\" items by current status.", values,
                  mark="bar", height={"step": 44},
                  encoding={
                      "y": {"field": "status", "type": "nominal", "title": None, "sort": order},
@@ -279,7 +282,7 @@ def _chart_depth(rows, link):
     gates = list(dict.fromkeys(v["gate"] for v in values))
     levels = list(dict.fromkeys(v["level"] for v in values))
     colours = dict(zip(levels, PALETTE_LEVELS * 2))
-    return _spec("", "Stacked bar chart: co-production activities at each gate of the commissioning cycle, "
+    return _spec("Stacked bar chart: co-production activities at each gate of the commissioning cycle, "
                  "by level on the participation flower.", values,
                  mark="bar", height={"step": 48},
                  transform=[{"calculate": f"indexof({json.dumps(levels)}, datum.level)", "as": "level_order"}],
@@ -304,7 +307,7 @@ def _headline_depth(rows):
 def _chart_balance(rows, link):
     values = [{"balance": r["balance"]} for r in rows]
     order = ["balanced", STAFF_OUTNUMBERED, NOT_RECORDED]
-    return _spec("", "Bar chart: co-production activities by whether staff outnumbered people with "
+    return _spec("Bar chart: co-production activities by whether staff outnumbered people with "
                  "lived experience.", values,
                  mark="bar", height={"step": 44},
                  encoding={
@@ -332,7 +335,7 @@ def _headline_balance(rows):
 
 def _chart_reimbursement(rows, link):
     values = [{"reimbursement": r["reimbursement"], "activities": r["activities"]} for r in rows]
-    return _spec("", "Bar chart: co-production activities by whether reimbursement was offered.", values,
+    return _spec("Bar chart: co-production activities by whether reimbursement was offered.", values,
                  mark="bar", height={"step": 44},
                  encoding={
                      "y": {"field": "reimbursement", "type": "nominal", "title": None},
@@ -365,7 +368,7 @@ def _chart_gates(rows, link):
     values = [{"gate": link.title("gate", r["gate"]), "state": _gate_state(r)} for r in rows]
     gates = list(dict.fromkeys(v["gate"] for v in values))
     order = list(GATE_STATES)
-    return _spec("", "Stacked bar chart: for each gate, how many projects have published the evidence "
+    return _spec("Stacked bar chart: for each gate, how many projects have published the evidence "
                  "the strategy asks for, how many reached the gate without it, and how many have not "
                  "reached it yet.", values,
                  mark="bar", height={"step": 48},
@@ -395,12 +398,12 @@ def _chart_quarter(rows, link):
     quarters = list(dict.fromkeys(v["quarter"] for v in values))
     levels = [level for _, level in sorted({(v["level_order"], v["level"]) for v in values})]
     colours = dict(zip(levels, PALETTE_LEVELS * 2))
-    return _spec("", "Stacked bar chart: co-production activities in each calendar quarter, by level on the "
+    return _spec("Stacked bar chart: co-production activities in each calendar quarter, by level on the "
                  "participation flower.", values,
                  mark="bar", height=260,
                  encoding={
                      "x": {"field": "quarter", "type": "ordinal", "title": "Quarter", "sort": quarters,
-                           "axis": {"labelAngle": -60}},
+                           "axis": {"labelAngle": -60, "labelOverlap": "greedy"}},
                      "y": {"field": "activities", "type": "quantitative", "title": "Activities", "stack": True,
                            "axis": {"tickMinStep": 1, "format": "d"}},
                      "color": {"field": "level", "type": "nominal", "title": "Participation level",
@@ -426,7 +429,7 @@ def _chart_place(rows, link):
                "activities": r["activities"]} for r in rows]
     places = list(dict.fromkeys(v["place"] for v in values))
     orgs = list(dict.fromkeys(v["organisation"] for v in values))
-    return _spec("", "Bar chart: co-production activities by the place they covered and the organisation "
+    return _spec("Bar chart: co-production activities by the place they covered and the organisation "
                  "that leads the project.", values,
                  mark="bar", height={"step": 40},
                  encoding={
@@ -455,7 +458,7 @@ def _chart_coverage(rows, link):
     values = [{"project": r["project_id"], "coverage": r["coverage"]} for r in rows]
     projects = list(dict.fromkeys(v["project"] for v in values))
     order = list(COVERAGE)
-    return _spec("", "Stacked bar chart: for each project, how many of the twelve characteristics its equality "
+    return _spec("Stacked bar chart: for each project, how many of the twelve characteristics its equality "
                  "impact assessment covers, covers without judging, or does not mention.", values,
                  mark="bar", height={"step": 28},
                  transform=[{"calculate": f"indexof({json.dumps(order)}, datum.coverage)", "as": "coverage_order"}],
@@ -485,7 +488,7 @@ MEASURES = [
             chart=_chart_you_said, headline=_headline_you_said),
     Measure("depth_by_gate", "measure_depth_by_gate", hide=("gate_order", "level_order"),
             chart=_chart_depth, headline=_headline_depth),
-    Measure("balance", "measure_balance", chart=_chart_balance, headline=_headline_balance),
+    Measure("balance", "measure_balance", hide=("title",), chart=_chart_balance, headline=_headline_balance),
     Measure("reimbursement", "measure_reimbursement", chart=_chart_reimbursement,
             headline=_headline_reimbursement),
     Measure("equality_coverage", "measure_equality_coverage", hide=("characteristic_order",),
@@ -615,7 +618,7 @@ async def projects_index(datasette, request):
 async def project_page(datasette, request):
     """One project's journey: who was involved, at which gate, what people said, what was
     done, and whether equality impacts were assessed."""
-    project_id = request.url_vars["id"]
+    project_id = tilde_decode(request.url_vars["id"])
     found = await _rows(datasette, "select * from projects where id = :id", {"id": project_id})
     if not found:
         return await _not_found(datasette, request, f"There is no project with the ID {project_id!r} in the register.")
@@ -735,6 +738,8 @@ async def measure_page(datasette, request):
     truncated = len(rows) > MEASURE_ROW_LIMIT
     rows = rows[:MEASURE_ROW_LIMIT]
     link = await _linker(datasette)
+    if rows and "activity_id" in rows[0] and "title" in rows[0]:
+        link.add("coproduction_log", {r["activity_id"]: r["title"] for r in rows})
     all_rows = rows if not truncated else await _measure_rows(datasette, m)
     columns = [c for c in (rows[0].keys() if rows else [])
                if c not in m.hide]
@@ -798,11 +803,12 @@ SEARCH_MAIN = {
                          "anchor": "'eia-' || t.characteristic",
                          "title": "(select title from characteristics c where c.code = t.characteristic)"},
     "you_said_we_did": {"kind": "You said", "project": "t.project_id", "anchor": "t.id",
-                        "title": "t.you_said"},
+                        "title": "t.id || ': ' || (select title from themes h where h.code = t.theme)"},
     "you_said_we_did_updates": {"kind": "We did (status update)",
                                 "project": "(select project_id from you_said_we_did y where y.id = t.you_said_id)",
                                 "anchor": "t.you_said_id",
-                                "title": "(select you_said from you_said_we_did y where y.id = t.you_said_id)"},
+                                "title": "t.you_said_id || ': ' || (select title from statuses s where s.code = t.status)"
+                                         " || ', ' || t.update_date"},
 }
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 
@@ -925,7 +931,7 @@ def _atom(feed_key: str, title: str, subtitle: str, self_url: str, alternate_url
         sub(entry, "id", e["id"])
         sub(entry, "title", e["title"], type="text")
         sub(entry, "updated", e["updated"])
-        sub(entry, "published", e["updated"])
+        sub(entry, "published", e.get("published", e["updated"]))
         sub(entry, "link", rel="alternate", type="text/html", href=e["link"])
         a = sub(entry, "author")
         sub(a, "name", e["author"])
@@ -980,7 +986,9 @@ async def feed_you_said(datasette, request):
         entries.append({
             "id": _urn("you_said_we_did", r["id"]),
             "title": f"{r['id']} ({status}): {_excerpt(r['you_said'])}",
-            "updated": _stamp(r["said_date"]),
+            "published": _stamp(r["said_date"]),
+            # An item changes when its status does: feed readers then show it again.
+            "updated": _stamp(max(r["said_date"], r["status_date"] or r["said_date"])),
             "link": absolute(f"/projects/{tilde_encode(r['project_id'])}#{r['id']}"),
             "author": link.title("organisation", r["organisation"]),
             "categories": [(r["theme"], link.title("themes", r["theme"])), (r["status"], status)],

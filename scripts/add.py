@@ -115,6 +115,8 @@ class Session:
             return value, msgs
         if not value:
             return value, ([f"{f.title} is required"] if self.required(f) else [])
+        if self.res.primary_key == [f.name] and any(r.get(f.name) == value for r in self.records(self.res.name)):
+            return value, [f"{f.title} {value} is already used by another record"]
         ref = f.reference
         if ref and not self.package.is_codelist(ref[0]):
             match = next((r for r in self.records(ref[0]) if r.get(ref[1]) == value), None)
@@ -224,11 +226,7 @@ def main(argv=None, stdin=None, stdout=None) -> int:
     if row is None:
         print(f"Not confirmed: nothing was added to {res.name}.", file=sys.stderr)
         return 1
-    try:
-        return appendmod.append_rows(package, res, [row], SOURCE, rebuild=not args.no_build)
-    except appendmod.locking.LockTimeout as e:
-        print(f"Nothing was added: {e}", file=sys.stderr)
-        return 1
+    return appendmod.append_rows(package, res, [row], SOURCE, rebuild=not args.no_build)
 
 
 if __name__ == "__main__":

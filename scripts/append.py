@@ -57,6 +57,10 @@ class UsageError(Exception):
     """The command was asked for something impossible (no such table, no file)."""
 
 
+class WriteError(Exception):
+    """The checked rows could not be written; the register's file is as it was."""
+
+
 # --- from a file's table to rows of text keyed by field ------------------------------
 
 @dataclass
@@ -306,19 +310,6 @@ def read_header(path: Path) -> list[str]:
         return next(csv.reader(f), [])
 
 
-def stream(path: Path, columns: list[str]):
-    """The given columns of every row of a CSV, as tuples, read with the csv module."""
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = next(reader, [])
-        idx = [header.index(c) for c in columns]
-        n = len(header)
-        for cells in reader:
-            if len(cells) < n:
-                cells = cells + [""] * (n - len(cells))
-            yield tuple(cells[i] for i in idx)
-
-
 @dataclass
 class Existing:
     """What the new rows need to know about the rows already in datasets/."""
@@ -338,28 +329,38 @@ def scan_existing(package: Package, batch: Batch) -> Existing:
     unique = [f.name for f in res.fields if f.constraints.get("unique") or res.primary_key == [f.name]]
     together = [tuple(k) for k in res.schema.get("x-unique-together", [])]
     prefix = res.id_prefix
-    id_re = re.compile(rf"^{re.escape(prefix)}-([0-9]+)$") if prefix else None
     ex.taken = {n: set() for n in unique}
     ex.together = {k: set() for k in together}
     if res.path.exists():
         wanted = {n: values(n) for n in unique}
         wanted_t = {k: {tuple(row.get(c, "") for c in k) for _, row in batch.rows} for k in together}
-        cols = list(dict.fromkeys(unique + [c for k in together for c in k]))
-        pos = {c: i for i, c in enumerate(cols)}
-        pk_pos = pos.get(res.primary_key[0]) if id_re else None
-        for cells in stream(res.path, cols):
-            for n in unique:
-                v = cells[pos[n]]
-                if v in wanted[n]:
-                    ex.taken[n].add(v)
-            for k in together:
-                t = tuple(cells[pos[c]] for c in k)
-                if t in wanted_t[k]:
-                    ex.together[k].add(t)
-            if pk_pos is not None:
-                m = id_re.match(cells[pk_pos])
-                if m:
-                    ex.max_number = max(ex.max_number, int(m.group(1)))
+        with res.path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            uidx = [(header.index(n), wanted[n], ex.taken[n]) for n in unique if wanted[n]]
+            tidx = [([header.index(c) for c in k], wanted_t[k], ex.together[k]) for k in together]
+            pk_i = header.index(res.primary_key[0]) if prefix else None
+            head, cut = f"{prefix}-", len(prefix) + 1
+            best = 0
+            # The tight loop of an append: at a million rows every operation in it
+            # counts, so the id's number is read with startswith/isdigit, not a regex.
+            for cells in reader:
+                if pk_i is not None and pk_i < len(cells):
+                    v = cells[pk_i]
+                    if v.startswith(head):
+                        digits = v[cut:]
+                        if digits.isdigit() and digits.isascii():
+                            number = int(digits)
+                            if number > best:
+                                best = number
+                for i, want, taken in uidx:
+                    if i < len(cells) and cells[i] in want:
+                        taken.add(cells[i])
+                for idx, want, taken in tidx:
+                    t = tuple(cells[i] if i < len(cells) else "" for i in idx)
+                    if t in want:
+                        taken.add(t)
+            ex.max_number = best
     # Foreign keys to other records (codelists are checked cell by cell).
     targets: dict[str, list[Field]] = {}
     for f in res.fields:
@@ -373,9 +374,12 @@ def scan_existing(package: Package, batch: Batch) -> Existing:
         rows: dict[str, dict] = {}
         if tres.path.exists() and wanted:
             with tres.path.open(newline="", encoding="utf-8-sig") as fh:
-                for row in csv.DictReader(fh):
-                    if row.get(key) in wanted:
-                        rows[row[key]] = row
+                reader = csv.reader(fh)
+                header = next(reader, [])
+                ki = header.index(key)
+                for cells in reader:  # a dict only for the few rows the batch points at
+                    if ki < len(cells) and cells[ki] in wanted:
+                        rows[cells[ki]] = dict(zip(header, cells))
         for f in fields:
             ex.found[f.name] = set(rows)
         ex.lookups[target] = rows
@@ -521,11 +525,14 @@ def write_rows(res: Resource, rows: list[dict]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    try:  # make the rename itself durable; the rows are in place whatever happens here
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
 
 
 # --- the whole append ---------------------------------------------------------------
@@ -538,6 +545,7 @@ class Outcome:
     given: list[str]
     build_error: str | None = None
     seconds: float = 0.0
+    rebuilt: bool = False
 
 
 def staff_resource(package: Package, name: str) -> Resource:
@@ -572,12 +580,18 @@ def append_batch(package: Package, batch: Batch, rebuild: bool = True, out=sys.s
         check_rules_and_privacy(package, batch, ex)
         if batch.problems:
             return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
-        remove_stale_temps(res.path)
         rows = [row for _, row in batch.rows]
-        write_rows(res, rows)
+        try:
+            remove_stale_temps(res.path)
+            write_rows(res, rows)
+        except OSError as e:  # read-only folder, full disk: the old file is still in place
+            raise WriteError(f"{display_path(package, res.path)} could not be saved ({e.strerror or e}). "
+                             f"Check there is free disk space and that you may write to "
+                             f"{display_path(package, res.path.parent)}/, then run the same command again") from e
         outcome = Outcome(True, [], rows, given)
         if rebuild:
             outcome.build_error = rebuild_database(package.root)
+            outcome.rebuilt = outcome.build_error is None
     outcome.seconds = time.perf_counter() - start
     return outcome
 
@@ -628,16 +642,33 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
         print(f"The records are saved, but the database could not be rebuilt ({outcome.build_error}). "
               f"Run `make validate` and then `make build`.", file=sys.stderr)
         return 3
-    print(f"The database is rebuilt; restart `make serve` if it is running, to see them on the site. "
-          f"({outcome.seconds:.2f} s)")
+    if outcome.rebuilt:
+        print(f"The database is rebuilt; restart `make serve` if it is running, to see them on the site. "
+              f"({outcome.seconds:.2f} s)")
+    else:
+        print(f"The database was not rebuilt: run `make build` to see them on the site. ({outcome.seconds:.2f} s)")
     return 0
+
+
+def run_batch(package: Package, batch: Batch, rebuild: bool, source: str) -> int:
+    """Append a batch and tell the person what happened; the exit code."""
+    res = batch.resource
+    try:
+        outcome = append_batch(package, batch, rebuild=rebuild)
+    except (locking.LockTimeout, WriteError) as e:
+        print(f"Nothing was added to {res.name}: {e}.", file=sys.stderr)
+        return 1
+    except OSError as e:  # the lock file could not be made (build/ not writable)
+        print(f"Nothing was added to {res.name}: {e.strerror or e} ({getattr(e, 'filename', '') or ''}). "
+              f"Check there is free disk space and that you may write to the register's folder.", file=sys.stderr)
+        return 1
+    return report_outcome(package, res, outcome, source)
 
 
 def append_rows(package: Package, res: Resource, rows: list[dict], source: str, rebuild: bool = True) -> int:
     """Append rows built by a program (`make add`, `make update-status`); exit code."""
     batch = Batch(res, source, [(None, dict(r)) for r in rows])
-    outcome = append_batch(package, batch, rebuild=rebuild)
-    return report_outcome(package, res, outcome, source)
+    return run_batch(package, batch, rebuild, source)
 
 
 def fast_imports() -> None:
@@ -666,18 +697,15 @@ def main(argv=None) -> int:
         return 2
     try:
         table = readers.read_table(Path(args.file).expanduser(), label=args.file, sheet=args.sheet)
+    except OSError as e:
+        print(f"Nothing was added to {res.name}: {args.file} cannot be opened ({e.strerror or e}).", file=sys.stderr)
+        return 1
     except readers.InputError as e:
         print(f"Nothing was added to {res.name}: {args.file} cannot be read. Fix this and try again:", file=sys.stderr)
         print_problems(e.problems, res, sys.stderr)
         print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
         return 1
-    batch = from_table(res, table)
-    try:
-        outcome = append_batch(package, batch, rebuild=not args.no_build)
-    except locking.LockTimeout as e:
-        print(f"Nothing was added: {e}", file=sys.stderr)
-        return 1
-    return report_outcome(package, res, outcome, args.file)
+    return run_batch(package, from_table(res, table), not args.no_build, args.file)
 
 
 if __name__ == "__main__":

@@ -448,13 +448,17 @@ def write_dictionary_html(path: Path, package: Package, rows: list[dict], writte
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Data dictionary – {e(title)}</title>",
+        # The site's stylesheet when served from /downloads/; unstyled but complete
+        # when opened from the zip.
+        '<link rel="stylesheet" href="../static/css/register.css">',
         "</head>",
         "<body>",
-        '<a href="#main">Skip to the data dictionary</a>',
+        '<a href="#main" class="skip-link">Skip to the data dictionary</a>',
+        '<div class="width-container page-body">',
         "<header>",
-        f"<p>{e(title)} – downloads</p>",
+        f'<p><a href="../downloads">{e(title)}: downloads</a></p>',
         "</header>",
-        '<main id="main">',
+        '<main id="main" class="content">',
         "<h1>Data dictionary</h1>",
         f"<p>Every field of every file in the {e(title)} extract: what it means, its type, "
         "whether it is always filled in and, for coded fields, every code with its meaning. "
@@ -484,7 +488,8 @@ def write_dictionary_html(path: Path, package: Package, rows: list[dict], writte
             f"<a href=\"{e(w['json'])}\">{e(w['json'])}</a>; {w['rows']:,} rows. "
             f"Each row is identified by {', '.join(f'<code>{e(k)}</code>' for k in t.primary_key)}."
             + (" This is a view, worked out from the tables." if t.is_view else "") + "</p>",
-            "<table>",
+            f'<div class="table-wrapper" role="region" aria-label="Fields of {e(t.title)}" tabindex="0">',
+            '<table class="data">',
             f"<caption>Fields of {e(t.title)}</caption>",
             "<thead><tr>"
             '<th scope="col">Field</th><th scope="col">Title</th><th scope="col">Type</th>'
@@ -507,13 +512,14 @@ def write_dictionary_html(path: Path, package: Package, rows: list[dict], writte
                 f'<td>{e(r["type"])}</td><td>{r["required"]}</td><td>{e(r["description"])}</td>'
                 f"<td>{allowed}</td><td>{r['csv_formula_neutralised']}</td></tr>"
             )
-        out += ["</tbody>", "</table>", "</section>"]
+        out += ["</tbody>", "</table>", "</div>", "</section>"]
     out += [
         "</main>",
         "<footer>",
         f"<p>Published by {e(str(package.descriptor.get('publisher', '')))} under the "
         f"<a href=\"{e(lic.get('path', ''))}\">{e(lic.get('title', ''))}</a>.</p>",
         "</footer>",
+        "</div>",
         "</body>",
         "</html>",
     ]
@@ -535,16 +541,18 @@ class NotSorted(Exception):
     pass
 
 
-def _keyed_rows(path: Path, pk: list[str], types: dict[str, str]) -> tuple[list[str], Iterator[tuple[tuple, dict]]]:
+def _keyed_rows(path: Path, pk: list[str], types: dict[str, str]) -> tuple[list[str], Iterator[tuple[tuple, list]]]:
+    """(header, iterator of (key, row)) for a CSV extract, checking it is in key order."""
     fh = path.open(newline="", encoding="utf-8")
-    reader = csv.DictReader(fh)
-    header = list(reader.fieldnames or [])
+    reader = csv.reader(fh)
+    header = next(reader, [])
     if not set(pk) <= set(header):
         fh.close()
         raise NotSorted(f"the previous file has no {', '.join(pk)} column")
+    key_idx = [(header.index(k), types.get(k) == "integer") for k in pk]
 
-    def conv(name, v):
-        if types.get(name) == "integer":
+    def conv(v, is_int):
+        if is_int:
             try:
                 return (0, int(v))
             except ValueError:
@@ -555,7 +563,7 @@ def _keyed_rows(path: Path, pk: list[str], types: dict[str, str]) -> tuple[list[
         last = None
         try:
             for row in reader:
-                key = tuple(conv(k, row[k]) for k in pk)
+                key = tuple(conv(row[i], is_int) for i, is_int in key_idx)
                 if last is not None and key <= last:
                     raise NotSorted(f"{path.name} is not in order of {', '.join(pk)}")
                 last = key
@@ -567,43 +575,58 @@ def _keyed_rows(path: Path, pk: list[str], types: dict[str, str]) -> tuple[list[
 
 
 def compare(old_path: Path, new_path: Path, table: Table, limit: int = CHANGELOG_ID_LIMIT) -> dict:
-    """Rows added, changed and removed between two CSV extracts of one table."""
+    """Rows added, changed and removed between two CSV extracts of one table.
+
+    Both files are in primary-key order (the extract writes them so), so one pass over
+    each, side by side, finds every difference without holding either in memory.
+    """
     pk = table.primary_key
     types = {d["name"]: d.get("type", "string") for d in table.schema["fields"]}
     old_header, old_rows = _keyed_rows(old_path, pk, types)
     new_header, new_rows = _keyed_rows(new_path, pk, types)
-    common = [c for c in new_header if c in old_header and c not in pk]
+    same_header = old_header == new_header
+    common = [(c, old_header.index(c), i) for i, c in enumerate(new_header) if c in old_header and c not in pk]
+    pk_idx = [new_header.index(k) for k in pk]
+    old_pk_idx = [old_header.index(k) for k in pk]
     result = {"status": "compared", "added": 0, "changed": 0, "removed": 0,
               "added_ids": [], "changed_ids": [], "removed_ids": [],
               "fields_added": [c for c in new_header if c not in old_header],
               "fields_removed": [c for c in old_header if c not in new_header]}
 
-    def ident(row):
-        return row[pk[0]] if len(pk) == 1 else [row[k] for k in pk]
+    def ident(row, idx):
+        return row[idx[0]] if len(idx) == 1 else [row[i] for i in idx]
 
     def note(kind, value):
         result[kind] += 1
         if len(result[kind + "_ids"]) < limit:
             result[kind + "_ids"].append(value)
 
-    sentinel = object()
-    o = next(old_rows, sentinel)
-    n = next(new_rows, sentinel)
-    while o is not sentinel or n is not sentinel:
-        if n is sentinel or (o is not sentinel and o[0] < n[0]):
-            note("removed", ident(o[1]))
-            o = next(old_rows, sentinel)
-        elif o is sentinel or n[0] < o[0]:
-            note("added", ident(n[1]))
-            n = next(new_rows, sentinel)
+    end = object()
+    o = next(old_rows, end)
+    n = next(new_rows, end)
+    while o is not end or n is not end:
+        if n is end or (o is not end and o[0] < n[0]):
+            note("removed", ident(o[1], old_pk_idx))
+            o = next(old_rows, end)
+        elif o is end or n[0] < o[0]:
+            note("added", ident(n[1], pk_idx))
+            n = next(new_rows, end)
         else:
-            diff = [c for c in common if o[1][c] != n[1][c]]
-            if diff:
-                note("changed", {"id": ident(n[1]), "fields": diff})
-            o = next(old_rows, sentinel)
-            n = next(new_rows, sentinel)
+            if not (same_header and o[1] == n[1]):
+                diff = [c for c, oi, ni in common if o[1][oi] != n[1][ni]]
+                if diff:
+                    note("changed", {"id": ident(n[1], pk_idx), "fields": diff})
+            o = next(old_rows, end)
+            n = next(new_rows, end)
     result["ids_truncated"] = any(result[k] > limit for k in ("added", "changed", "removed"))
     return result
+
+
+def _unchanged(fields_added=(), fields_removed=()) -> dict:
+    return {"status": "compared", "added": 0, "changed": 0, "removed": 0,
+            "added_ids": [], "changed_ids": [], "removed_ids": [],
+            "fields_added": list(fields_added), "fields_removed": list(fields_removed),
+            "ids_truncated": False}
 
 
 def changes(previous_dir: Path, new_dir: Path, written: list[dict], created: str, version: str) -> dict:
@@ -612,7 +635,8 @@ def changes(previous_dir: Path, new_dir: Path, written: list[dict], created: str
     if not prev_desc.is_file():
         return {"created": created, "version": version, "previous": None, "resources": {}}
     prev = json.loads(prev_desc.read_text("utf-8"))
-    prev_paths = {r["name"]: r["path"] for r in prev.get("resources", []) if r.get("format") == "csv"}
+    prev_csv = {r["name"]: r for r in prev.get("resources", []) if r.get("format") == "csv"}
+    prev_paths = {name: r["path"] for name, r in prev_csv.items()}
     out = {"created": created, "version": version,
            "previous": {"created": prev.get("created"), "version": prev.get("version")},
            "resources": {}}
@@ -621,6 +645,9 @@ def changes(previous_dir: Path, new_dir: Path, written: list[dict], created: str
         old = prev_paths.get(t.name)
         if not old or not (previous_dir / old).is_file():
             out["resources"][t.name] = {"status": "new", "added": w["rows"], "changed": 0, "removed": 0}
+            continue
+        if prev_csv[t.name].get("hash") == "sha256:" + w["csv_sha256"]:
+            out["resources"][t.name] = _unchanged()  # the same bytes: nothing to read
             continue
         try:
             out["resources"][t.name] = compare(previous_dir / old, new_dir / w["csv"], t)
@@ -670,6 +697,9 @@ def changelog_markdown(c: dict, title: str) -> str:
               f"(version {c['previous']['version']}). Rows are matched by their identifier "
               "(the primary key).", "",
               "| Table | Added | Changed | Removed |", "| --- | ---: | ---: | ---: |"]
+    if not any(r.get("added") or r.get("changed") or r.get("removed") or r.get("status") not in ("compared", "new")
+               for r in c["resources"].values()):
+        lines.insert(-2, "No rows were added, changed or removed.\n")
     for name, r in c["resources"].items():
         if r.get("status") == "compared" or r.get("status") == "new":
             lines.append(f"| {name}{' (new)' if r['status'] == 'new' else ''} | {r['added']} | {r['changed']} | {r['removed']} |")
@@ -760,7 +790,9 @@ def _site_tables(build_dir: Path) -> dict:
 def extract(package: Package, db_path: Path, out_dir: Path, now: dt.datetime | None = None) -> dict:
     """Write the complete extract set for db_path into out_dir, atomically.
 
-    Returns a summary: created, rows per table, files and the changes found.
+    Everything is written into a temporary directory beside out_dir, then swapped into
+    place; if anything fails, the temporary directory is removed and out_dir is left as
+    it was. Returns a summary: created, rows per table, files and the changes found.
     """
     db_path, out_dir = Path(db_path), Path(out_dir)
     if not db_path.is_file():
@@ -772,6 +804,19 @@ def extract(package: Package, db_path: Path, out_dir: Path, now: dt.datetime | N
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
+    try:
+        summary = _write_set(package, db_path, tmp, out_dir, created_iso)
+        for p in tmp.iterdir():
+            with p.open("rb") as f:
+                os.fsync(f.fileno())
+        swap_into_place(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return summary
+
+
+def _write_set(package: Package, db_path: Path, tmp: Path, previous: Path, created_iso: str) -> dict:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         build_info = {}
@@ -805,7 +850,7 @@ def extract(package: Package, db_path: Path, out_dir: Path, now: dt.datetime | N
     write_dictionary_csv(tmp / DICTIONARY_CSV, dict_rows)
     write_dictionary_html(tmp / DICTIONARY_HTML, package, dict_rows, written, created_iso)
     version = str(package.descriptor.get("version", ""))
-    found = carry_forward(changes(out_dir, tmp, written, created_iso, version), out_dir)
+    found = carry_forward(changes(previous, tmp, written, created_iso, version), previous)
     (tmp / CHANGES_JSON).write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", "utf-8")
     (tmp / CHANGELOG_MD).write_text(changelog_markdown(found, package.descriptor.get("title", "register")) + "\n", "utf-8")
 
@@ -816,14 +861,6 @@ def extract(package: Package, db_path: Path, out_dir: Path, now: dt.datetime | N
     in_zip += [n for w in written for n in (w["csv"], w["json"])]
     write_zip(tmp, in_zip)
     write_sums(tmp, in_zip + [ZIP_NAME], known)
-    for p in tmp.iterdir():
-        with p.open("rb") as f:
-            os.fsync(f.fileno())
-    try:
-        swap_into_place(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return {"created": created_iso, "rows": {w["table"].name: w["rows"] for w in written},
             "files": sorted(in_zip + [ZIP_NAME, SUMS_NAME]), "changes": found}
 
@@ -851,7 +888,7 @@ def main(argv=None) -> int:
         added = sum(r.get("added", 0) for r in c["resources"].values())
         changed = sum(r.get("changed", 0) for r in c["resources"].values())
         removed = sum(r.get("removed", 0) for r in c["resources"].values())
-        print(f"Since the previous extract: {added} rows added, {changed} changed, {removed} removed "
+        print(f"Since the previous extract: {added} row{'s' if added != 1 else ''} added, {changed} changed, {removed} removed "
               f"(see {out / CHANGELOG_MD}).")
     return 0
 

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from .package import Package, ROOT, today as register_today
+from .progress import Progress
 
 SYNTHETIC_SOURCE = "synthetic_register"
 SECTION = "generated"
@@ -277,32 +278,6 @@ def check_phrases() -> None:
                 raise ValueError(f"phrase would trip the privacy gate: {phrase!r}")
 
 
-class Progress:
-    """A one-line progress report on a terminal (stderr), silent in CI or when piped."""
-
-    def __init__(self, label: str, total: int, enabled: bool | None = None):
-        if enabled is None:
-            enabled = sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true", "yes")
-        self.enabled, self.label, self.total = enabled, label, max(total, 1)
-        self.start = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self.last < 0.2 and done < self.total:
-            return
-        self.last = now
-        rate = done / max(now - self.start, 1e-9)
-        print(f"\r{self.label}: {done:,}/{self.total:,} ({100 * done / self.total:.0f}%, {rate:,.0f}/s)",
-              end="", file=sys.stderr, flush=True)
-
-    def done(self, message: str = "") -> None:
-        if self.enabled:
-            print(f"\r{self.label}: {message or 'done'}".ljust(70), file=sys.stderr, flush=True)
-
-
 def _copy_codelists(src: Package, out: Path, today: dt.date) -> dict:
     """Copy every codelist and source, adding the synthetic source, ICBs and places."""
     data = out / "datasets"
@@ -419,7 +394,7 @@ def generate(out: Path | str, size: int, seed: int = 1, today: dt.date | None = 
     Q = csvq
     summaries = {s: [Q(f"{o.format(s=s)} {c}") for o in SUMMARY_OPENERS for c in SUMMARY_CONTEXT] for s in SERVICES}
     descriptions = [Q(f"{o} {m}" + (f" {c}" if c else "")) for o in DESCRIPTION_OPENERS
-                    for m in DESCRIPTION_MIDDLES for c in DESCRIPTION_CLOSINGS]
+                    for m in DESCRIPTION_MIDDLES for c in DESCRIPTION_CLOSINGS + [""] * 6]
     evidence = [Q(t) for t in EVIDENCE] + [""] * 1  # about one in eight left empty
     mitigations, not_assessed = [Q(t) for t in MITIGATIONS], [Q(t) for t in NOT_ASSESSED]
     accessibility = [Q(t) for t in ACCESSIBILITY] + [""] * 4
@@ -544,10 +519,9 @@ def generate(out: Path | str, size: int, seed: int = 1, today: dt.date | None = 
                     else:
                         w_upd(f"{f_upd % n_upd},{yid},{day_text[when]},{status},{pick(we_did)},{tail}")
         if p_index % 64 == 0:
-            bar.update(n_log)
+            bar.update(n_log, " activities")
     for f in files.values():
         f.close()
-    bar.update(n_log)
     counts_out = {"projects": n_projects, "coproduction_log": n_log, "equality_impacts": n_eia,
                   "you_said_we_did": n_ys, "you_said_we_did_updates": n_upd}
     bar.done(f"{sum(counts_out.values()):,} rows")

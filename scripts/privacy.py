@@ -48,7 +48,14 @@ def findings(text: str) -> list[tuple[str, str]]:
     nhs_spans = {m.span() for m in NHS_CANDIDATE.finditer(text) if nhs_number_valid("".join(m.groups()))}
     for m in PHONE.finditer(text):
         if not any(a <= m.start() < b for a, b in nhs_spans):
-            out.append(("a UK phone number", m.group(0).strip()))
+            # Trim what belongs to the sentence, not the number: "call 0115 883 9000." or
+            # "(07700 900123)".
+            found = m.group(0).strip().rstrip(" .-")
+            if found.startswith("(") and found.find(")") == len(found) - 1:
+                found = found[1:-1]
+            elif found.endswith(")") and "(" not in found:
+                found = found[:-1]
+            out.append(("a UK phone number", found))
     out += [("a National Insurance number", m.group(0)) for m in NINO.finditer(text)]
     out += [("a full postcode", m.group(0)) for m in POSTCODE.finditer(text)]
     return out

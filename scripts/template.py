@@ -23,6 +23,9 @@ ABOUT = "About these fields"
 CODES = "codes"
 # Drop-downs and checks cover this many record rows; more rows still append fine.
 ROWS = 2000
+# Existing records offered as a drop-down (a project, an activity); beyond this many
+# the list is no help and bloats the workbook, so the id is simply typed.
+MAX_ID_LIST = 2000
 TEXT_WIDTH = 48
 OTHER_WIDTH = 20
 
@@ -108,7 +111,7 @@ def make_workbook(package: Package, res: Resource):
                                 error=f"Choose a code from the list. Their meanings are on the sheet '{ABOUT}'.")
         elif ref:
             ids = [r[ref[1]] for r in _rows(package.resource(ref[0]))]
-            if ids:
+            if 0 < len(ids) <= MAX_ID_LIST:
                 dv = DataValidation(type="list", formula1=code_range(ref[0], ids), allow_blank=not required,
                                     showErrorMessage=True, errorStyle="warning", errorTitle="Not an existing record",
                                     error=f"This is not the id of a record in {ref[0]} yet. Check it before you add the file.")

@@ -71,11 +71,7 @@ def main(argv=None) -> int:
     kept_as = res.field(note_field(res, row["status"])).title
     print(f"Recording status {row['status']!r} for {row['you_said_id']} on {row['update_date']}; "
           f"NOTE is kept as {kept_as!r}.")
-    try:
-        code = appendmod.append_rows(package, res, [row], label, rebuild=not args.no_build)
-    except appendmod.locking.LockTimeout as e:
-        print(f"Nothing was changed: {e}", file=sys.stderr)
-        return 1
+    code = appendmod.append_rows(package, res, [row], label, rebuild=not args.no_build)
     if code == 1:
         print(f"(ID= is you_said_id, STATUS= is status, NOTE= is {note_field(res, row['status'])} for this status, "
               f"DATE= is update_date, SOURCE= is source and SECTION= is source_section.)", file=sys.stderr)

@@ -52,6 +52,7 @@ def test_piped_answers_add_one_record(repo):
 
 
 BAD = [
+    ("id already used", {0: "YS-0001"}, "field id: You said ID YS-0001 is already used by another record"),
     ("unknown code", {4: "nonsense"}, "field theme: 'nonsense' is not a code in themes (value: 'nonsense'); "
                                      "allowed: one of the codes in themes: closing_the_loop"),
     ("number not in the list", {2: "99"}, "field activity_id: 99 is not one of the numbers in the list (1 to "),

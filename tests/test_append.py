@@ -313,3 +313,51 @@ def test_cells_append_accepts_are_cells_frictionless_accepts(package):
                ("boolean", "maybe"), ("string", "LOG-12"), ("string", "log-0001")}
     for kind, text in refused:
         assert appendmod.check_value(package, codes, res.field(fields[kind]), text)[1], (kind, text)
+
+
+def test_new_rows_follow_the_existing_files_line_endings(repo, tmp_path):
+    """A file edited on Windows (CRLF) and saved without a final line break still gets
+    whole, well-formed rows in its own style."""
+    path = repo / "datasets" / "projects.csv"
+    crlf = path.read_bytes().replace(b"\n", b"\r\n").rstrip(b"\r\n")
+    path.write_bytes(crlf)
+    new = tmp_path / "p.csv"
+    new.write_text("title,summary,organisation,current_gate,source,source_section\n"
+                   "A new project,What it is for.,nn_icb,assess,nn_icb_strategy_2025,8.4\n", "utf-8")
+    n = next_id(path, "PRJ")
+    result = make("append", repo, TABLE="projects", FILE=new)
+    assert exit_code(result) == 0, result.stderr
+    assert path.read_bytes() == crlf + (f"\r\nPRJ-{n:04d},A new project,What it is for.,nn_icb,,assess,,,,,"
+                                        f"nn_icb_strategy_2025,8.4\r\n").encode()
+
+
+def test_a_register_file_whose_header_does_not_match_its_schema_is_not_touched(repo):
+    path = repo / "datasets" / "coproduction_log.csv"
+    lines = path.read_text("utf-8").split("\n", 1)
+    path.write_text(lines[0].replace("title,gate", "gate,title") + "\n" + lines[1], "utf-8")
+    before = digest(repo)
+    result = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv")
+    assert exit_code(result) == 1
+    assert "datasets/coproduction_log.csv, row 1: the register's own file does not have the columns" in result.stderr
+    assert digest(repo) == before
+
+
+def test_a_write_that_fails_half_way_is_reported_and_changes_nothing(shared):
+    """A file-size limit makes the temporary copy fail part-way, as a full disk would."""
+    import resource
+    import subprocess
+
+    from scripts.package import ROOT
+    from staff_helpers import TODAY
+
+    size = (shared / LOG).stat().st_size
+    before = digest(shared)
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(ROOT), "append", f"ROOT={shared}",
+         "TABLE=coproduction_log", f"FILE={STAFF / 'log_good.csv'}"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "REGISTER_TODAY": TODAY},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, size + 100)))
+    assert exit_code(result) == 1
+    assert f"Nothing was added to coproduction_log: {LOG} could not be saved (File too large)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert digest(shared) == before

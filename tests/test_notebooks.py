@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 
 from scripts import report
 from scripts.package import ROOT
@@ -177,12 +178,18 @@ def test_report_html_is_self_contained_and_accessible(full_report):
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
     assert "cdn" not in html.lower() and "jsdelivr" not in html.lower()
     assert "<script" not in html and "<style" not in html and " style=" not in html
-    assert '<link href="impact_report.css" rel="stylesheet"/>' in html or 'href="impact_report.css"' in html
+    page = BeautifulSoup(html, "html.parser")
+    assert [link["href"] for link in page.find_all("link", rel="stylesheet")] == ["impact_report.css"]
     assert (out / "impact_report.css").stat().st_size > 0
     # Code is hidden; charts are static SVG images with a name and a caption.
     assert "import altair" not in html and "rk.query" not in html and "measure_balance" not in html
-    charts = html.count('<svg role="img" aria-label="')
-    assert charts >= 8 and html.count("<figcaption>") == charts
+    figures_ = page.find_all("figure")
+    assert len(figures_) >= 8
+    for fig in figures_:
+        svg = fig.find("svg")
+        assert svg["role"] == "img" and len(svg["aria-label"]) > 20
+        assert fig.find("figcaption").get_text().startswith("Figure ")
+    assert [h.name for h in page.find_all(["h1"])] == ["h1"]
     for heading in ("Where co-production happens", "Balance", "Reimbursement offered", "Equality impacts",
                     "closing the loop", "Gate assurance", "Strategic Co-production Group"):
         assert heading in html
@@ -190,6 +197,14 @@ def test_report_html_is_self_contained_and_accessible(full_report):
     assert f"{figures['activities']} co-production activities logged" in html
     assert f"{figures['loop_closed']} of {figures['you_said_items']} things people said" in html
     assert "<caption>" in html and '<th scope="col"' in html
+    for wrap in page.select("div.table-wrap"):  # wide tables scroll, and so take focus (axe)
+        assert wrap["tabindex"] == "0" and wrap["role"] == "region" and wrap["aria-label"]
+    # Every section has its worked-out commentary, not only its charts.
+    commentary = " ".join(d.get_text(" ") for d in page.select("div.commentary"))
+    for sentence in ("Reporting period: every record in the register.", "Activity was logged in",
+                     "came through the group.", "loop-closure rate", "have an equality impact assessment",
+                     "passed at least one gate", "Reimbursement offered:"):
+        assert sentence in commentary, sentence
     # Labels come from the codelists and schemas, not codes.
     assert "Monitor and Evaluate" in html and "monitor_evaluate" not in html
 
@@ -241,6 +256,35 @@ def test_report_refuses_bad_periods_and_missing_database(tmp_path, capsys):
         report.main(["--db", str(tmp_path / "nothing.db"), "--out", str(tmp_path)])
     assert "make build" in str(err.value)
     assert (tmp_path / "impact_report.html").read_text("utf-8") == "previous report"
+
+
+def test_period_copy_leaves_out_records_dated_outside(build_dir):
+    """The period is applied by deleting records from an in-memory copy; the file is untouched."""
+    sys.path.insert(0, str(ROOT / "notebooks"))
+    import reportkit
+
+    db = build_dir / "register.db"
+    before = db.stat().st_mtime_ns
+    conn, note = reportkit.open_register(db, *PERIOD)
+    raw = sqlite3.connect(db)
+    in_period = raw.execute("SELECT COUNT(*) FROM coproduction_log WHERE activity_date BETWEEN ? AND ?", PERIOD).fetchone()[0]
+    total = raw.execute("SELECT COUNT(*) FROM coproduction_log").fetchone()[0]
+    assert conn.execute("SELECT COUNT(*) FROM coproduction_log").fetchone()[0] == in_period
+    assert note["left_out"]["coproduction_log"] == total - in_period
+    # Nothing is left hanging off a deleted record.
+    assert conn.execute("SELECT COUNT(*) FROM you_said_we_did_updates u WHERE u.you_said_id NOT IN"
+                        " (SELECT id FROM you_said_we_did)").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM coproduction_log_groups g WHERE g.coproduction_log_id NOT IN"
+                        " (SELECT id FROM coproduction_log)").fetchone()[0] == 0
+    # Undated equality impacts are kept and counted.
+    undated = raw.execute("SELECT COUNT(*) FROM equality_impacts WHERE assessed_date IS NULL").fetchone()[0]
+    assert note["undated_kept"].get("equality_impacts", 0) == undated
+    raw.close()
+    assert db.stat().st_mtime_ns == before
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        reportkit.open_register(db, "1 July 2024")
+    with pytest.raises(ValueError, match="after it ends"):
+        reportkit.open_register(db, "2024-09-30", "2024-07-01")
 
 
 # --- the analysts' guide -----------------------------------------------------------------

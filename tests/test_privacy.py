@@ -20,6 +20,8 @@ FOUND = [
     ("or 0044 115 883 9000 from abroad", "a UK phone number", "0044 115 883 9000"),
     ("mobile 07700900123", "a UK phone number", "07700900123"),
     ("(0115) 8839000", "a UK phone number", "(0115) 8839000"),
+    ("Sam (07700 900123) led it", "a UK phone number", "07700 900123"),
+    ("call 0115 883 9000.", "a UK phone number", "0115 883 9000"),
     ("NHS number 943 476 5919", "an NHS number", "943 476 5919"),
     ("nhs no: 943-476-5919", "an NHS number", "943-476-5919"),
     ("ref 9434765919", "an NHS number", "9434765919"),

@@ -1,7 +1,8 @@
 """The Datasette pages to scan: one URL per page type, worked out from the built register.
 
 Page types (issue 5): the database page, every table and view with its facets shown and
-a filter applied, one row page per table (every main table, one codelist), the SQL
+a filter applied (the codelists share one shape: one of them stands for all), one row
+page per table (every main table, one codelist), the SQL
 page, a failing SQL query, every canned query in the metadata, and error pages. The
 list follows the data: a new table, view or canned query is scanned without editing
 this file.
@@ -112,8 +113,13 @@ def register_pages(build_dir: Path | str) -> list[Page]:
             Page("error", "/no-such-page/at-all", status=404),
             Page("table", f"/{DATABASE}/projects"),
         ]
+        codelist_done = False
         for name in tables:
+            is_codelist = name in known and package.is_codelist(name)
+            if is_codelist and codelist_done:
+                continue  # codelists share one shape: one of them is enough
             pages.append(Page("table", _filtered(conn, name, tables_meta.get(name, {}))))
+            codelist_done = codelist_done or is_codelist
         for name in views:
             pages.append(Page("view", _filtered(conn, name, tables_meta.get(name, {}))))
         codelist_done = False

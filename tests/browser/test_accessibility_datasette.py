@@ -39,17 +39,37 @@ def test_a_filtered_table_page_shows_facets_and_labelled_filters(page, visit):
         assert name and page.locator(f"label[for='{name}']").count() == 1, name
 
 
+def test_datasette_features_are_all_still_there(client):
+    """The accessible templates keep what analysts use: search, filters, facets, sort,
+    JSON and CSV (with "stream all rows" when there is more than a page), SQL, charts."""
+    html = client.get("/register/you_said_we_did_current?status=planned").text
+    for feature in ('name="_search"', 'name="_filter_column"', 'name="_filter_op"', 'name="_filter_value"',
+                    'class="facet-info', "_sort=", ".json", ".csv", "View and edit the SQL",
+                    "datasette_vega/main", 'class="rows-and-columns"', 'class="export-links"'):
+        assert feature in html, feature
+    html = client.get("/register/you_said_we_did").text
+    assert 'name="_stream"' in html and "stream all rows" in html and "Next page" in html
+    html = client.get("/register").text
+    assert 'id="sql-editor"' in html and "codemirror" in html and 'href="/register/projects"' in html
+    html = client.get("/register?sql=select+1").text
+    assert 'id="sql-editor"' in html and "datasette_vega/main" in html and ".csv" in html
+
+
 def test_tab_reaches_the_skip_link_first_and_it_moves_focus_to_main(page, visit):
     visit("/register/coproduction_log")
     page.keyboard.press("Tab")
     focused = page.evaluate("[document.activeElement.className, document.activeElement.textContent]")
     assert focused == ["skip-link", "Skip to main content"]
     assert page.evaluate("document.activeElement.getBoundingClientRect().left >= 0"), "skip link not shown on focus"
+    assert page.evaluate("getComputedStyle(document.activeElement).backgroundColor") == FOCUS_YELLOW
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main-content"
     # The next Tab goes into the page's content, not back to the header.
     page.keyboard.press("Tab")
     assert page.evaluate("!!document.activeElement.closest('main')")
+
+
+FOCUS_YELLOW = "rgb(255, 221, 0)"
 
 
 def _tab_to(page, selector: str, limit: int = 250) -> int:
@@ -66,6 +86,7 @@ def test_column_menu_works_from_the_keyboard(page, visit, site_url):
     _tab_to(page, ".column-menu-button")
     button = page.evaluate("document.activeElement.getAttribute('aria-label')")
     assert button.startswith("Actions for column ")
+    assert page.evaluate("getComputedStyle(document.activeElement).backgroundColor") == FOCUS_YELLOW
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.getAttribute('aria-expanded')") is None  # focus moved into the menu
     assert page.locator("#column-menu").is_visible()
@@ -79,9 +100,10 @@ def test_column_menu_works_from_the_keyboard(page, visit, site_url):
     # Space opens it too, and following a link does what it says.
     page.keyboard.press(" ")
     link = page.locator("#column-menu a.dropdown-sort-desc")
+    assert link.is_visible()
     link.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "_sort_desc=" in page.url
     visit.check(page)
 
@@ -175,7 +197,7 @@ def test_datasette_vega_draws_a_chart_under_the_csp(page, visit, path):
     """The chart draws (bars are painted) with the CSP in force, and nothing is blocked."""
     visit(path)
     page.wait_for_selector(".vega-embed canvas.marks, .vega-embed svg.marks", timeout=15000)
-    page.wait_for_function(COUNT_BAR_PIXELS + "() > 200", timeout=15000)
+    page.wait_for_function(f"() => ({COUNT_BAR_PIXELS})() > 200", timeout=15000)
     visit.check(page)
 
 

@@ -28,6 +28,13 @@
       defaultStyle: false,   // vega-embed would otherwise inject an inline <style>
       tooltip: false         // the tooltip plugin injects inline styles too
     }).then(function () {
+      // One image with a text description for assistive technology: the figures
+      // themselves are in the table that follows every chart.
+      var svg = el.querySelector("svg");
+      if (svg) {
+        svg.setAttribute("role", "img");
+        svg.setAttribute("aria-label", spec.description || "Chart");
+      }
       el.setAttribute("data-chart-drawn", "true");
     }).catch(function (err) {
       fail(el, String(err && err.message || err));

@@ -1,0 +1,325 @@
+"""The extracts (`make extracts`) and the downloads page: complete, valid, checkable files.
+
+One extract of the session's real build (build_dir/extracts, the directory the site
+serves at /downloads/) is shared by the round-trip, validation, checksum and page tests;
+the formula and changelog tests build a small scratch register of their own.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import frictionless
+import pytest
+
+from scripts.build import build
+from scripts.extracts import (CHANGES_JSON, CHANGELOG_MD, NotSorted, SUMS_NAME, ZIP_FOLDER, ZIP_NAME,
+                              compare, extract, tables)
+from scripts.package import Package, ROOT
+from tests.conftest import copy_repo
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.fixture(scope="module")
+def extracted(build_dir, package):
+    """The real build's extract, written where the site serves it."""
+    summary = extract(package, build_dir / "register.db", build_dir / "extracts")
+    return build_dir / "extracts", summary
+
+
+def db_rows(db: Path, table):
+    conn = sqlite3.connect(db)
+    order = ", ".join(f"[{k}]" for k in table.primary_key)
+    cols = ", ".join(f"[{n}]" for n in table.field_names)
+    rows = conn.execute(f"SELECT {cols} FROM [{table.name}] ORDER BY {order}").fetchall()
+    conn.close()
+    return rows
+
+
+def expected_json(table, row):
+    out = {}
+    for d, v in zip(table.schema["fields"], row):
+        out[d["name"]] = bool(v) if d.get("type") == "boolean" and v is not None else v
+    return out
+
+
+def expected_csv(table, row, safe):
+    out = []
+    for d, v in zip(table.schema["fields"], row):
+        if v is None:
+            out.append("")
+        elif d.get("type") == "boolean":
+            out.append("true" if v else "false")
+        elif d["name"] in safe and isinstance(v, str) and v[:1] in TRIGGERS:
+            out.append("'" + v)
+        else:
+            out.append(str(v))
+    return out
+
+
+def read_csv(path: Path):
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def test_round_trip_every_table_and_view(extracted, build_dir, package):
+    """Row counts and every value of every CSV and JSON file equal the database."""
+    from scripts.extracts import neutralised
+
+    folder, summary = extracted
+    meta = json.loads((build_dir / "metadata.json").read_text("utf-8"))["databases"]["register"]["tables"]
+    all_tables = tables(package, meta)
+    assert {t.name for t in all_tables} >= set(package.names) | {"you_said_we_did_current"}
+    for t in all_tables:
+        rows = db_rows(build_dir / "register.db", t)
+        assert summary["rows"][t.name] == len(rows)
+        as_json = json.loads((folder / f"{t.name}.json").read_text("utf-8"))
+        assert as_json == [expected_json(t, r) for r in rows], t.name
+        assert all(list(o) == t.field_names for o in as_json), t.name
+        as_csv = read_csv(folder / f"{t.name}.csv")
+        assert as_csv[0] == t.field_names
+        assert as_csv[1:] == [expected_csv(t, r, neutralised(t)) for r in rows], t.name
+        raw = (folder / f"{t.name}.csv").read_bytes()
+        assert raw.endswith(b"\r\n") and not raw.startswith(b"\xef\xbb\xbf")
+    assert summary["rows"]["coproduction_log"] > 0 and summary["rows"]["you_said_we_did_current"] > 0
+
+
+def test_extract_data_package_is_valid_and_complete(extracted, package):
+    folder, summary = extracted
+    report = frictionless.Package(str(folder / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    desc = json.loads((folder / "datapackage.json").read_text("utf-8"))
+    assert desc["licenses"][0]["name"] == "OGL-UK-3.0"
+    for key in ("publisher", "sources", "contributors", "version", "created", "title"):
+        assert desc.get(key), key
+    assert "single quote" in desc["description"] and "OWASP" in desc["description"]
+    paths = {r["path"] for r in desc["resources"]}
+    assert paths == {f"{n}.{ext}" for n in summary["rows"] for ext in ("csv", "json")}
+    for r in desc["resources"]:
+        assert (folder / r["path"]).is_file()
+        assert r["x-row-count"] == summary["rows"][r["name"].removesuffix("_json")]
+        assert r["schema"]["fields"]
+
+
+def test_every_csv_opens_with_csvstat(extracted):
+    """csvkit reads every CSV and counts the same rows as the database."""
+    folder, summary = extracted
+    csvstat = str(ROOT / ".venv" / "bin" / "csvstat")
+    if not Path(csvstat).exists():
+        csvstat = shutil.which("csvstat")
+
+    def count(name):
+        out = subprocess.run([csvstat, "--count", str(folder / f"{name}.csv")],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return name, int(out.stdout.strip().split()[-1].replace(",", ""))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counted = dict(pool.map(count, summary["rows"]))
+    assert counted == summary["rows"]
+
+
+def test_checksums_and_zip(extracted):
+    folder, _ = extracted
+    listed = {}
+    for line in (folder / SUMS_NAME).read_text("utf-8").splitlines():
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    on_disk = {p.name for p in folder.iterdir()}
+    assert set(listed) == on_disk - {SUMS_NAME}
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    if shutil.which("sha256sum"):
+        check = subprocess.run(["sha256sum", "-c", SUMS_NAME], cwd=folder, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+    with zipfile.ZipFile(folder / ZIP_NAME) as z:
+        assert z.testzip() is None
+        names = set(z.namelist())
+        assert names == {f"{ZIP_FOLDER}/{n}" for n in on_disk - {SUMS_NAME, ZIP_NAME}}
+        for n in ("datapackage.json", "projects.csv"):
+            assert z.read(f"{ZIP_FOLDER}/{n}") == (folder / n).read_bytes()
+
+
+def test_data_dictionary_lists_every_field_with_codes(extracted, package):
+    folder, _ = extracted
+    with (folder / "data-dictionary.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {"resource", "field", "title", "type", "required", "allowed_codes", "description"} <= set(rows[0])
+    keyed = {(r["resource"], r["field"]): r for r in rows}
+    for res in package.resources:
+        for fld in res.fields:
+            r = keyed[(res.name, fld.name)]
+            assert (r["title"], r["type"], r["description"]) == (fld.title, fld.type, fld.description)
+    gate = keyed[("coproduction_log", "gate")]
+    for code in package.codes("gates"):
+        assert f"{code} = " in gate["allowed_codes"]
+    assert keyed[("coproduction_log", "description")]["csv_formula_neutralised"] == "yes"
+    assert keyed[("coproduction_log", "id")]["csv_formula_neutralised"] == "no"
+    page = (folder / "data-dictionary.html").read_text("utf-8")
+    assert '<html lang="en-GB">' in page and "<script" not in page and "style=" not in page
+    assert '<th scope="col">' in page and '<th scope="row">' in page and "<caption>" in page
+    assert "OWASP" in page and 'id="csv-safety"' in page
+    for res in package.resources:
+        assert f'id="table-{res.name}"' in page
+
+
+def test_compare_finds_added_changed_removed(tmp_path, package):
+    t = next(t for t in tables(package) if t.name == "sources")
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    old.write_text("code,title\r\na,A\r\nb,B\r\nc,C\r\n", "utf-8")
+    new.write_text("code,title\r\na,A\r\nb,B2\r\nd,D\r\n", "utf-8")
+    r = compare(old, new, t)
+    assert (r["added_ids"], r["removed_ids"], r["changed_ids"]) == (["d"], ["c"], [{"id": "b", "fields": ["title"]}])
+    new.write_text("code,title\r\nb,B\r\na,A\r\n", "utf-8")
+    with pytest.raises(NotSorted):
+        compare(old, new, t)
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """A scratch register whose free text starts with formula characters."""
+    root = copy_repo(tmp_path_factory.mktemp("formula"))
+    path = root / "datasets" / "coproduction_log.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header, rows = reader.fieldnames, list(reader)
+    rows[0]["description"] = '=HYPERLINK("http://x","y")'
+    rows[0]["what_changed"] = "@SUM(1)"
+    rows[0]["accessibility_measures"] = "+" + "a" * 3999  # exactly the maxLength of 4000
+    rows[0]["title"] = "-5 minutes of silence"
+    rows[1]["description"] = "\tTabbed, then =1+1"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, header, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    package = Package(root)
+    build(package, root / "build")
+    out = root / "build" / "extracts"
+    first = extract(package, root / "build" / "register.db", out)
+    return {"root": root, "package": package, "out": out, "first": first, "row0": rows[0], "row1": rows[1],
+            "header": header, "rows": rows}
+
+
+def test_formula_cells_neutralised_in_csv_exact_in_json(scratch):
+    out, row0, row1 = scratch["out"], scratch["row0"], scratch["row1"]
+    with (out / "coproduction_log.csv").open(newline="", encoding="utf-8") as f:
+        csv_rows = {r["id"]: r for r in csv.DictReader(f)}
+    json_rows = {r["id"]: r for r in json.loads((out / "coproduction_log.json").read_text("utf-8"))}
+    c0, j0, c1, j1 = csv_rows[row0["id"]], json_rows[row0["id"]], csv_rows[row1["id"]], json_rows[row1["id"]]
+    assert c0["description"] == '\'=HYPERLINK("http://x","y")'
+    assert j0["description"] == '=HYPERLINK("http://x","y")'
+    assert c0["what_changed"] == "'@SUM(1)" and j0["what_changed"] == "@SUM(1)"
+    assert c0["accessibility_measures"] == "'+" + "a" * 3999 and len(j0["accessibility_measures"]) == 4000
+    assert c0["title"] == "'-5 minutes of silence" and j0["title"] == "-5 minutes of silence"
+    assert c1["description"] == "'\tTabbed, then =1+1" and j1["description"] == "\tTabbed, then =1+1"
+    assert c0["id"] == j0["id"] == row0["id"] and c0["activity_date"] == row0["activity_date"]
+    # Still valid against the schemas, the 4,001-character neutralised cell included.
+    report = frictionless.Package(str(out / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+
+
+def test_changelog_after_a_second_and_third_extract(scratch):
+    root, package, out = scratch["root"], scratch["package"], scratch["out"]
+    first = json.loads((out / CHANGES_JSON).read_text("utf-8"))
+    assert first["previous"] is None
+    assert "first extract" in (out / CHANGELOG_MD).read_text("utf-8")
+
+    rows = [dict(r) for r in scratch["rows"]]
+    added = dict(rows[0], id="LOG-9999", title="An added activity", description="Added for the changelog test.")
+    rows[2]["title"] = rows[2]["title"] + " (renamed)"
+    with (root / "datasets" / "coproduction_log.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, scratch["header"], lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows + [added])
+    build(package, root / "build")
+    extract(package, root / "build" / "register.db", out)
+    found = json.loads((out / CHANGES_JSON).read_text("utf-8"))
+    log = found["resources"]["coproduction_log"]
+    assert found["previous"]["created"]
+    assert (log["added"], log["changed"], log["removed"]) == (1, 1, 0)
+    assert log["added_ids"] == ["LOG-9999"]
+    assert log["changed_ids"] == [{"id": rows[2]["id"], "fields": ["title"]}]
+    assert found["resources"]["projects"]["added"] == 0
+    md = (out / CHANGELOG_MD).read_text("utf-8")
+    assert "LOG-9999" in md and f"{rows[2]['id']} (title)" in md
+
+    # Nothing changed: the changelog keeps telling the last real change.
+    extract(package, root / "build" / "register.db", out)
+    again = json.loads((out / CHANGES_JSON).read_text("utf-8"))
+    assert again["resources"]["coproduction_log"]["added_ids"] == ["LOG-9999"]
+    assert again["unchanged_since"]
+    assert "LOG-9999" in (out / CHANGELOG_MD).read_text("utf-8")
+
+
+def test_failed_extract_leaves_the_previous_set(scratch, tmp_path):
+    out = scratch["out"]
+    before = (out / SUMS_NAME).read_bytes()
+    broken = tmp_path / "register.db"
+    shutil.copy2(scratch["root"] / "build" / "register.db", broken)
+    conn = sqlite3.connect(broken)
+    conn.execute("DROP VIEW you_said_we_did_current")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RuntimeError, match="you_said_we_did_current"):
+        extract(scratch["package"], broken, out)
+    assert (out / SUMS_NAME).read_bytes() == before
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
+
+
+def test_downloads_page_lists_and_serves_every_file(extracted, client):
+    folder, summary = extracted
+    for path in ("/downloads", "/downloads/"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+    html = page.text
+    sums = dict(reversed(line.split("  ", 1)) for line in (folder / SUMS_NAME).read_text("utf-8").splitlines())
+    for name in [*sums, SUMS_NAME]:
+        assert f'href="/downloads/{name}"' in html, name
+        served = client.get(f"/downloads/{name}")
+        assert served.status_code == 200, name
+        assert served.content == (folder / name).read_bytes(), name
+        if name in sums:
+            assert sums[name] in html, name
+            assert hashlib.sha256(served.content).hexdigest() == sums[name]
+    for name, rows in summary["rows"].items():
+        assert f">{rows:,}<" in html, name
+    assert "<script" not in html.split("<main", 1)[1].split("</main>")[0] and 'style="' not in html
+    assert 'scope="col"' in html and 'scope="row"' in html
+    csv_response = client.get("/downloads/projects.csv")
+    assert csv_response.headers["content-type"].startswith("text/csv; charset=utf-8")
+    assert csv_response.headers["access-control-allow-origin"] == "*"
+    # A new extract can change the files without a new database: never served stale.
+    assert "no-cache" in csv_response.headers["cache-control"]
+    assert "no-cache" in client.get("/downloads").headers["cache-control"]
+    assert csv_response.headers["etag"] == f'"{sums["projects.csv"]}"'
+    assert client.get("/downloads/projects.csv", headers={"if-none-match": csv_response.headers["etag"]}).status_code == 304
+    assert client.get("/downloads/no-such-file.csv").status_code == 404
+
+
+def test_two_clicks_from_home_to_the_zip(extracted, client):
+    home = client.get("/")
+    assert 'href="/downloads"' in home.text
+    assert f'href="/downloads/{ZIP_NAME}"' in client.get("/downloads").text
+
+
+def test_table_pages_keep_csv_json_and_notebook_links(extracted, client):
+    # you_said_we_did has more rows than a page, so "stream all rows" is offered.
+    page = client.get("/register/you_said_we_did").text
+    for needle in ("/register/you_said_we_did.json", "/register/you_said_we_did.csv",
+                   "/register/you_said_we_did.Notebook", 'name="_stream"'):
+        assert needle in page, needle
+    notebook = client.get("/register/you_said_we_did.Notebook")
+    assert notebook.status_code == 200
+    assert "/downloads/you_said_we_did.json" in notebook.text
+    assert "<script>" not in notebook.text
+    query = client.get("/register?sql=select+id+from+projects").text
+    assert "select+id+from+projects" in query and ".csv" in query and ".Notebook" in query
