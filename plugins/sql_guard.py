@@ -14,11 +14,14 @@ a served database (not Datasette's own `_internal` one):
   write or schema change, whatever the SQL looks like.
 - `select file from pragma_database_list` (a pragma function Datasette allows) gives the
   database's path on disk: the column reads as NULL here.
-- `select randomblob(1000000000)` builds a 1 GB value in one step (the time limit
-  cannot interrupt a single function call) and Datasette then base64-encodes it into a
-  1.3 GB JSON response. No value in the register is longer than a few thousand
-  characters, so values over MAX_VALUE_BYTES are refused by SQLite itself ("string or
-  blob too big").
+- The time limit is checked between steps of a query, so one function call that runs
+  long cannot be stopped: `select randomblob(1000000000)` builds a 1 GB value (which
+  Datasette then base64-encodes into a 1.3 GB JSON response); `instr()` of two 1 MB
+  strings takes 8 s; `printf('%.*c', 2147483647, 'x')` loops two billion times (10 s)
+  even though its result is too big to keep. No value in the register is longer than a
+  few thousand characters, so values over MAX_VALUE_BYTES (100 kB) are refused by
+  SQLite itself ("string or blob too big"), which bounds every string function; and
+  printf()/format() refuse a width or precision over MAX_PRINTF_WIDTH.
 
 And one queueing rule: Datasette runs SQL on a few threads (3 by default), and an
 arbitrary query may hold one for the whole time limit. At most SQL_SLOTS arbitrary
@@ -30,12 +33,14 @@ on the site slows down. Pages, tables, rows and downloads are never refused here
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from urllib.parse import parse_qs
 
 from datasette import hookimpl
 
-MAX_VALUE_BYTES = 1_000_000
+MAX_VALUE_BYTES = 100_000
+MAX_PRINTF_WIDTH = 100_000
 SQL_SLOTS = 2
 QUEUE_WAIT_S = 2.0
 RETRY_AFTER_S = 5
@@ -88,12 +93,58 @@ def authorizer(action, arg1, arg2, db_name, trigger):
     return sqlite3.SQLITE_OK
 
 
+PRINTF_SPEC = re.compile(r"%([-+ 0#,!]*)(\*|\d+)?(?:\.(\*|\d+))?(?:ll|l|h)?([a-zA-Z%])")
+
+
+def printf_too_wide(args: tuple) -> bool:
+    """True if a width or precision, written in the format or taken from an argument
+    by '*', is over MAX_PRINTF_WIDTH."""
+    if not args or not isinstance(args[0], str):
+        return False
+    i = 1
+    for m in PRINTF_SPEC.finditer(args[0]):
+        if m.group(4) == "%":
+            continue
+        for part in (m.group(2), m.group(3)):
+            if part == "*":
+                value = args[i] if i < len(args) else 0
+                i += 1
+                try:
+                    if abs(int(value or 0)) > MAX_PRINTF_WIDTH:
+                        return True
+                except (TypeError, ValueError):
+                    pass
+            elif part and int(part) > MAX_PRINTF_WIDTH:
+                return True
+        i += 1
+    return False
+
+
+def bounded_printf(conn: sqlite3.Connection):
+    """SQLite's printf()/format(), giving NULL (as SQLite does for a result too big to
+    keep) instead of looping for seconds over a huge width; the formatting itself is
+    SQLite's own, on a private in-memory connection."""
+    inner = sqlite3.connect(":memory:", check_same_thread=False)
+    inner.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+
+    def printf(*args):
+        if not args or printf_too_wide(args):
+            return None
+        sql = "SELECT printf(" + ", ".join("?" * len(args)) + ")"
+        return inner.execute(sql, args).fetchone()[0]
+
+    return printf
+
+
 @hookimpl
 def prepare_connection(conn, database, datasette):
     db = datasette.databases.get(database)
     if db is None or db.is_memory or database == "_internal":
         return  # Datasette's own scratch connections (/-/versions probes FTS with CREATE)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    printf = bounded_printf(conn)
+    for name in ("printf", "format"):
+        conn.create_function(name, -1, printf, deterministic=True)
     conn.set_authorizer(authorizer)
 
 

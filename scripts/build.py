@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import sqlite_utils
-
 from .package import Package, Resource, ROOT
 from .problems import report
 from .rules import read_rows
@@ -64,13 +62,37 @@ def inputs_digest(package: Package) -> str:
     return h.hexdigest()
 
 
-def create_table(db: sqlite_utils.Database, res: Resource) -> None:
-    db[res.name].create(
-        {f.name: {"TEXT": str, "INTEGER": int, "REAL": float}[f.sqlite_type] for f in res.fields},
-        pk=res.primary_key[0] if len(res.primary_key) == 1 else tuple(res.primary_key),
-        not_null={f.name for f in res.fields if f.required},
-        foreign_keys=[(f.name, *f.reference) for f in res.fields if f.reference],
-    )
+def q(name: str) -> str:
+    """An SQL identifier, quoted as sqlite-utils 4 quotes it."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_table(db, res: Resource) -> None:
+    """CREATE TABLE from the schema: types, primary key, NOT NULL and foreign keys.
+
+    `db` is a sqlite3 connection or a sqlite-utils Database. Plain SQL rather than
+    sqlite-utils' create(): importing sqlite-utils imports pandas, half a second and
+    60 MB for every build.
+    """
+    pk = res.primary_key
+    columns = []
+    for f in res.fields:
+        column = f"{q(f.name)} {f.sqlite_type}"
+        if len(pk) == 1 and f.name == pk[0]:
+            column += " PRIMARY KEY"
+        if f.required:
+            column += " NOT NULL"
+        if f.reference:
+            column += f" REFERENCES {q(f.reference[0])}({q(f.reference[1])})"
+        columns.append(column)
+    if len(pk) > 1:
+        columns.append(f"PRIMARY KEY ({', '.join(q(k) for k in pk)})")
+    db.execute(f"CREATE TABLE {q(res.name)} (\n   " + ",\n   ".join(columns) + "\n)")
+
+
+def create_index(db, table: str, column: str) -> None:
+    """An index named as sqlite-utils names it (idx_<table>_<column>)."""
+    db.execute(f"CREATE INDEX {q(f'idx_{table}_{column}')} ON {q(table)} ({q(column)})")
 
 
 def load_rows(conn: sqlite3.Connection, res: Resource) -> int:
@@ -86,7 +108,7 @@ def load_rows(conn: sqlite3.Connection, res: Resource) -> int:
     return conn.total_changes - before
 
 
-def derived_tables(db: sqlite_utils.Database, package: Package, validated: bool = False) -> None:
+def derived_tables(db, package: Package, validated: bool = False) -> None:
     """Split semicolon-separated code lists into link tables, so they facet and join.
 
     Validated lists match their pattern (codes of [a-z0-9_] between semicolons), so they
@@ -99,11 +121,8 @@ def derived_tables(db: sqlite_utils.Database, package: Package, validated: bool 
             table = f"{res.name}_{f.name}"
             key = f"{res.name}_id"
             pk = res.primary_key[0]
-            db[table].create(
-                {key: str, "code": str},
-                pk=(key, "code"),
-                foreign_keys=[(key, res.name, pk), ("code", f.list_of, "code")],
-            )
+            db.execute(f"CREATE TABLE {q(table)} (\n   {q(key)} TEXT REFERENCES {q(res.name)}({q(pk)}),\n"
+                       f"   [code] TEXT REFERENCES {q(f.list_of)}([code]),\n   PRIMARY KEY ({q(key)}, [code])\n)")
             safe = f.constraints.get("pattern") == "^[a-z0-9_]+(;[a-z0-9_]+)*$"
             if validated and safe:
                 db.execute(
@@ -116,16 +135,14 @@ def derived_tables(db: sqlite_utils.Database, package: Package, validated: bool 
                     for code in dict.fromkeys(row[1].split(";")):
                         if code:
                             rows.append((row[0], code))
-                db.conn.executemany(f"INSERT INTO [{table}] VALUES (?, ?)", rows)
-            db[table].create_index(["code"])
+                db.executemany(f"INSERT INTO [{table}] VALUES (?, ?)", rows)
+            create_index(db, table, "code")
 
 
-def enable_fts(db: sqlite_utils.Database, table: str, columns: list[str]) -> None:
+def enable_fts(db, table: str, columns: list[str]) -> None:
     """sqlite-utils' enable_fts (same table and SQL, so Datasette and detect_fts find it),
     populated with automatic merging off and then merged once: about a quarter less
     work than merging while a million rows go in."""
-    from sqlite_utils.db import quote_identifier as q
-
     fts = q(f"{table}_fts")
     cols = ", ".join(q(c) for c in columns)
     # The CREATE statement sqlite-utils 4 writes, character for character.
@@ -136,29 +153,138 @@ def enable_fts(db: sqlite_utils.Database, table: str, columns: list[str]) -> Non
     db.execute(f"DELETE FROM {q(table + '_fts_config')} WHERE k = 'automerge'")
 
 
-def indexes_and_search(db: sqlite_utils.Database, package: Package, progress: Progress | None = None,
-                       phase=None) -> None:
+def search_columns(package: Package, res: Resource) -> list[str] | None:
+    """The columns of a resource's full-text index (None: it has none)."""
+    searchable = [f.name for f in res.fields if f.free_text or f.name == "title"]
+    if searchable and not package.is_codelist(res.name):
+        return searchable
+    if package.is_codelist(res.name) or res.name == "sources":
+        return ["title", "description"]
+    return None
+
+
+def indexes_and_search(db, package: Package, progress: Progress | None = None,
+                       phase=None, searched: set[str] | None = None) -> None:
+    """Indexes on every foreign-key, date and boolean column; full-text search on the
+    free text, except for tables in `searched` (their index is made by SearchSide)."""
     for res in package.resources:
-        table = db[res.name]
         for f in res.fields:
             if (f.reference or f.type in ("date", "boolean")) and f.name not in res.primary_key:
                 if progress:
                     progress.note(f"index on {res.name}.{f.name}")
-                table.create_index([f.name])
+                create_index(db, res.name, f.name)
         if phase:
             phase(f"indexes {res.name}")
-        searchable = [f.name for f in res.fields if f.free_text or f.name == "title"]
-        if searchable and not package.is_codelist(res.name):
-            columns = searchable
-        elif package.is_codelist(res.name) or res.name == "sources":
-            columns = ["title", "description"]
-        else:
+        columns = search_columns(package, res)
+        if not columns or (searched and res.name in searched):
             continue
         if progress:
             progress.note(f"full-text search on {res.name}")
         enable_fts(db, res.name, columns)
         if phase:
             phase(f"search {res.name}")
+
+
+# Registers with CSVs bigger than this build their big search indexes in a second
+# process while this one checks and loads (a 2-core machine does both at once).
+SEARCH_SIDE_MIN_BYTES = 20_000_000
+SEARCH_SIDE_MIN_ROWS_BYTES = 5_000_000  # resources smaller than this stay in this process
+FTS_SHADOWS = ("data", "idx", "docsize", "config")
+
+
+def _search_side_work(root: str, names: list[str], path: str) -> None:
+    """In the second process: full-text indexes of `names`, read straight from the CSVs.
+
+    Row i of a CSV (the first record is 1) is rowid i in the table the build loads, so
+    the index is the one enable_fts would make there; the build copies its shadow tables
+    in. If the CSV turns out not to be plain (the check falls back to the reference),
+    the build ignores this and indexes in the usual way.
+    """
+    import csv as _csv
+
+    package = Package(root)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -16000")
+    for name in names:
+        res = package.resource(name)
+        columns = search_columns(package, res)
+        fts = q(f"{name}_fts")
+        cols = ", ".join(q(c) for c in columns)
+        conn.execute(f"CREATE VIRTUAL TABLE {fts} USING FTS5 (\n    {cols},\n    tokenize='porter',\n    content={q(name)}\n)")
+        conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', 0)")
+        sql = f"INSERT INTO {fts} (rowid, {cols}) VALUES (?{', ?' * len(columns)})"
+        conn.execute("BEGIN")
+        with res.path.open(newline="", encoding="utf-8") as f:
+            reader = _csv.reader(f)
+            header = next(reader)
+            index = [header.index(c) for c in columns]
+            batch = []
+            for rowid, row in enumerate(reader, 1):
+                batch.append((rowid, *[row[i] if row[i] != "" else None for i in index]))
+                if len(batch) >= 5000:
+                    conn.executemany(sql, batch)
+                    batch = []
+            conn.executemany(sql, batch)
+        conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('optimize')")
+        conn.execute(f"DELETE FROM {q(name + '_fts_config')} WHERE k = 'automerge'")
+        conn.execute("COMMIT")
+    conn.close()
+
+
+class SearchSide:
+    """The big full-text indexes, built in a second process during check and load."""
+
+    def __init__(self, package: Package, out_dir: Path):
+        self.package = package
+        self.names = []
+        total = 0
+        for res in package.resources:
+            size = res.path.stat().st_size if res.path.exists() else 0
+            total += size
+            if search_columns(package, res) and not package.is_codelist(res.name) and size >= SEARCH_SIDE_MIN_ROWS_BYTES:
+                self.names.append(res.name)
+        self.process = None
+        self.path = out_dir / f".register-search.{os.getpid()}.tmp"
+        if self.names and total >= SEARCH_SIDE_MIN_BYTES:
+            import subprocess
+
+            self.path.unlink(missing_ok=True)
+            # A plain subprocess (not multiprocessing): nothing about the caller's main
+            # module matters, and it is simply killed if the build stops.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "scripts.build", "--root", str(package.root),
+                 "--search-side", str(self.path), "--tables", ",".join(self.names)],
+                cwd=str(ROOT), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def copy_into(self, conn: sqlite3.Connection) -> set[str]:
+        """Wait for the second process, copy its indexes in; the tables now searchable."""
+        if not self.process:
+            return set()
+        _, err = self.process.communicate()
+        if self.process.returncode != 0:
+            print("The second process could not build the search indexes; building them here:\n"
+                  + err.decode(errors="replace")[-2000:], file=sys.stderr)
+            return set()
+        conn.execute("ATTACH DATABASE ? AS side", (str(self.path),))
+        for name in self.names:
+            fts = q(f"{name}_fts")
+            columns = search_columns(self.package, self.package.resource(name))
+            cols = ", ".join(q(c) for c in columns)
+            conn.execute(f"CREATE VIRTUAL TABLE {fts} USING FTS5 (\n    {cols},\n    tokenize='porter',\n    content={q(name)}\n)")
+            for shadow in FTS_SHADOWS:
+                table = q(f"{name}_fts_{shadow}")
+                conn.execute(f"DELETE FROM main.{table}")
+                conn.execute(f"INSERT INTO main.{table} SELECT * FROM side.{table}")
+        conn.execute("DETACH DATABASE side")
+        return set(self.names)
+
+    def close(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.path.unlink(missing_ok=True)
 
 
 def _in_background(func, *args):
@@ -214,10 +340,11 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
         clock[:] = now
 
     digest = _in_background(inputs_digest, package)
+    side = SearchSide(package, out_dir)
     counts = {}
     try:
         conn = _open(tmp)
-        db = sqlite_utils.Database(conn)
+        db = conn
         conn.execute("BEGIN")
         fast = True
         try:
@@ -226,7 +353,7 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
             fast = False
             conn.close()
             conn = _open(tmp)
-            db = sqlite_utils.Database(conn)
+            db = conn
             conn.execute("BEGIN")
             problems = []
             if validate_first:
@@ -244,14 +371,19 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
         phase("check and load" if fast else "reference validation and load")
         derived_tables(db, package, validated=fast or validate_first)
         phase("link tables")
-        indexes_and_search(db, package, bar, phase)
+        elsewhere = set(side.names) if fast and side.process else set()
+        indexes_and_search(db, package, bar, phase, elsewhere)
+        if elsewhere:
+            bar.note("waiting for the search indexes of the second process")
+            copied = side.copy_into(conn)
+            phase("search indexes from the second process")
+            for name in sorted(elsewhere - copied):  # it failed: index here instead
+                enable_fts(db, name, search_columns(package, package.resource(name)))
         bar.note("views and build record")
-        db.executescript(VIEWS_SQL.read_text("utf-8"))
-        db["register_build"].insert_all(
-            [{"key": "inputs_sha256", "value": digest.result()},
-             {"key": "version", "value": package.descriptor.get("version", "")}],
-            pk="key",
-        )
+        conn.executescript(VIEWS_SQL.read_text("utf-8"))
+        conn.execute('CREATE TABLE "register_build" (\n   "key" TEXT PRIMARY KEY,\n   "value" TEXT\n)')
+        conn.executemany("INSERT INTO register_build VALUES (?, ?)",
+                         [("inputs_sha256", digest.result()), ("version", package.descriptor.get("version", ""))])
         if not fast and not validate_first:
             problems = conn.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
@@ -271,6 +403,7 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
             os.fsync(f.fileno())
         os.replace(tmp, final)
     finally:
+        side.close()
         tmp.unlink(missing_ok=True)
     phase("fsync and rename")
     bar.note("metadata and inspect file")
@@ -304,7 +437,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository to build from")
     parser.add_argument("--out", default=None, help="output directory (default: ROOT/build)")
+    parser.add_argument("--search-side", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tables", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.search_side:  # the second process of a build (SearchSide)
+        _search_side_work(args.root, args.tables.split(","), args.search_side)
+        return 0
     package = Package(args.root)
     out = Path(args.out) if args.out else package.root / "build"
     counts = build(package, out)

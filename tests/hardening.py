@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -59,12 +60,17 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def run(args: list[str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
-    """Run a command to the end; a hang is a test failure, not a stuck suite."""
+    """Run a command to the end; a hang is a test failure, not a stuck suite. The command
+    gets its own process group so that on a hang `make` and its python both die."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            start_new_session=True, **kwargs)
     try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=ROOT, **kwargs)
-    except subprocess.TimeoutExpired as e:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         pytest.fail(f"{' '.join(map(str, args))} did not finish within {timeout} s (a hang)")
-        raise e
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def append_cmd(repo: Path, table: str, file: Path, *extra: str) -> list[str]:

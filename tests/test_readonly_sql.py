@@ -96,6 +96,8 @@ def test_the_database_is_opened_read_only(ds):
 
 
 def test_reading_sql_still_works(client):
+    r = query(client, "select printf('%5.1f%%', 12.345) as p, format('%,d', 1234567) as f", _shape="array")
+    assert r.json() == [{"p": " 12.3%", "f": "1,234,567"}]
     r = query(client, "select id, title from projects order by id limit 3", _shape="objects")
     assert r.status_code == 200 and len(r.json()["rows"]) == 3
     r = query(client, "select name from pragma_table_info('projects')", _shape="array")
@@ -118,7 +120,10 @@ def test_no_memory_address_or_file_path_through_sql(client, build_dir):
     "select randomblob(1000000000)",
     "select zeroblob(900000000)",
     "select length(replace(hex(zeroblob(400000000)), '0', 'ab'))",
-    "select printf('%.*c', 500000000, 'x')",
+    "select printf('%.*c', 2147483647, 'x')",
+    "select format('%*d', 2147483647, 1)",
+    "select instr(hex(zeroblob(49000)), hex(zeroblob(24000)) || 'b')",
+    "select instr(printf('%.*c', 999999, 'a'), printf('%.*c', 500000, 'a') || 'b')",
     "select group_concat(hex(randomblob(100000))) from "
     "(with recursive c(x) as (select 1 union all select x + 1 from c where x < 100) select x from c)",
 ])
@@ -126,10 +131,10 @@ def test_values_too_big_to_return_are_refused_quickly(client, sql):
     start = time.perf_counter()
     r = query(client, sql)
     seconds = time.perf_counter() - start
-    assert seconds < 5, f"{seconds:.1f} s"
+    assert seconds < 3, f"{seconds:.1f} s: one function call the time limit cannot interrupt"
     assert len(r.content) < 2_000_000, f"{len(r.content):,} bytes returned"
     if r.status_code == 200:  # printf gives NULL when too big: fine, nothing large came back
-        assert all(v is None or len(str(v)) < 1_000_001 for row in r.json()["rows"] for v in row)
+        assert all(v is None or len(str(v)) < 100_001 for row in r.json()["rows"] for v in row)
     else:
         assert r.status_code == 400 and "too big" in r.json()["error"]
 
@@ -169,7 +174,7 @@ def test_results_are_capped_at_max_returned_rows(client, ds):
     csv_text = query(client, many, fmt=".csv").text
     assert len(csv_text.strip().splitlines()) <= cap + 1
     r = client.get(f"/register/you_said_we_did.json?_size={cap * 10}")
-    assert (r.status_code == 400 and "max" in r.text.lower()) or (
+    assert (r.status_code == 400 and str(cap) in r.json()["error"]) or (
         r.status_code == 200 and len(r.json()["rows"]) <= cap), r.text[:300]
 
 
@@ -190,9 +195,9 @@ def test_a_flood_of_slow_queries_is_refused_quickly_and_pages_stay_up(ds, monkey
     slots = guard.SQL_SLOTS
 
     async def flood():
-        async def slow():
-            start = time.perf_counter()
-            r = await ds.client.get("/register.json", params={"sql": RUNAWAY})
+        async def slow(i):
+            start = time.perf_counter()  # distinct SQL: identical URLs are coalesced by plugins/cache.py
+            r = await ds.client.get("/register.json", params={"sql": f"{RUNAWAY} -- {i}"})
             return r, time.perf_counter() - start
 
         async def page():
@@ -201,7 +206,7 @@ def test_a_flood_of_slow_queries_is_refused_quickly_and_pages_stay_up(ds, monkey
             r = await ds.client.get("/register/projects")
             return r, time.perf_counter() - start
 
-        return await asyncio.gather(*[slow() for _ in range(slots + 4)], page())
+        return await asyncio.gather(*[slow(i) for i in range(slots + 4)], page())
 
     results = asyncio.run(flood())
     *slows, (page, page_seconds) = results
@@ -269,8 +274,8 @@ def test_an_unexpected_fault_shows_a_plain_message_not_its_text(ds, client, monk
         raise FileNotFoundError(f"[Errno 2] No such file: '{ROOT}/build/secret/thing.db'")
 
     monkeypatch.setattr(TableView, "data", broken)
-    r = client.get("/register/projects")
-    j = client.get("/register/projects.json")
+    r = client.get("/register/projects?_fault=1")  # a URL no cache has seen
+    j = client.get("/register/projects.json?_fault=1")
     assert r.status_code == 500 and j.status_code == 500
     assert str(ROOT) not in r.text and str(ROOT) not in j.text
     assert "something went wrong" in r.text.lower()

@@ -3,8 +3,12 @@
 - `site_url`: the site started exactly as `make serve` starts it (scripts/serve.py's
   command, so its plugins, templates and security headers) against the session's test
   build, on a free port in 8110-8119; stopped at the end of the session.
-- `browser`: one headless Chromium for the whole session (never `playwright install`:
-  browsers cannot be downloaded here; `make browser` installs Debian's).
+- `browser`: one headless Chromium per test module (never `playwright install`:
+  browsers cannot be downloaded here; `make browser` installs Debian's). Per module,
+  not per session, because Playwright's sync API keeps an asyncio loop running while
+  it is open, and the in-process `client` of tests/conftest.py (asyncio.run) cannot
+  run inside it: so do not use `client` in a browser test module (use plain HTTP to
+  `site_url`), and the rest of the suite runs after Playwright has stopped.
 - `page`: a fresh browser context per test. Every request it makes is recorded, and
   so is every Content-Security-Policy violation, so a test can prove that nothing came
   from another origin and nothing was blocked.
@@ -107,7 +111,7 @@ def site_url(build_dir):
             proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
