@@ -100,12 +100,9 @@ def wrap(datasette):
     return wrapper
 
 
-@hookimpl
+# Innermost (tryfirst): the redirect gets plugins/security.py's headers like any response,
+# and plugins/cache.py (outermost) keys on the versioned URL as the visitor asked for it.
+@hookimpl(tryfirst=True)
 def asgi_wrapper(datasette):
     return wrap(datasette)
 
-
-@hookimpl
-def extra_template_vars(datasette, request):
-    """`versioned_url(path)` for templates: the year-cacheable form of a /register/ link."""
-    return {"versioned_url": lambda path: hashed_path(datasette, path)}

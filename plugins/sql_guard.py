@@ -24,8 +24,8 @@ a served database (not Datasette's own `_internal` one):
   printf()/format() refuse a width or precision over MAX_PRINTF_WIDTH.
 
 And one queueing rule: Datasette runs SQL on a few threads (3 by default), and an
-arbitrary query may hold one for the whole time limit. At most SQL_SLOTS arbitrary
-queries (`?sql=`) run at once; one that cannot start within QUEUE_WAIT_S is refused at
+arbitrary query may hold one, and a CPU core, for the whole time limit. At most
+SQL_SLOTS arbitrary queries (`?sql=`, half the cores) run at once; one that cannot start within QUEUE_WAIT_S is refused at
 once with 503 and Retry-After, rather than queued behind the others while every page
 on the site slows down. Pages, tables, rows and downloads are never refused here.
 """
@@ -33,6 +33,7 @@ on the site slows down. Pages, tables, rows and downloads are never refused here
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 from urllib.parse import parse_qs
@@ -41,7 +42,9 @@ from datasette import hookimpl
 
 MAX_VALUE_BYTES = 100_000
 MAX_PRINTF_WIDTH = 100_000
-SQL_SLOTS = 2
+# Half the machine's cores: a runaway query keeps one core busy for the whole time limit,
+# so pages always have the other half (on the 2-core reference machine, one slot).
+SQL_SLOTS = max(1, (os.cpu_count() or 2) // 2)
 QUEUE_WAIT_S = 2.0
 RETRY_AFTER_S = 5
 
@@ -190,6 +193,7 @@ def gate(app):
     return gated
 
 
-@hookimpl
+# Innermost (tryfirst), so the 503 gets plugins/security.py's headers like any response.
+@hookimpl(tryfirst=True)
 def asgi_wrapper(datasette):
     return gate

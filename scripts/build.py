@@ -108,21 +108,29 @@ def load_rows(conn: sqlite3.Connection, res: Resource) -> int:
     return conn.total_changes - before
 
 
-def derived_tables(db, package: Package, validated: bool = False) -> None:
+def link_tables(package: Package) -> list[tuple[Resource, "Field", str]]:
+    """(resource, list field, link table) for every semicolon-separated code list."""
+    return [(res, f, f"{res.name}_{f.name}") for res in package.resources for f in res.fields if f.list_of]
+
+
+def create_link_table(db, res: Resource, f, table: str) -> None:
+    key = f"{res.name}_id"
+    pk = res.primary_key[0]
+    db.execute(f"CREATE TABLE {q(table)} (\n   {q(key)} TEXT REFERENCES {q(res.name)}({q(pk)}),\n"
+               f"   [code] TEXT REFERENCES {q(f.list_of)}([code]),\n   PRIMARY KEY ({q(key)}, [code])\n)")
+
+
+def derived_tables(db, package: Package, validated: bool = False, filled: set[str] = frozenset()) -> None:
     """Split semicolon-separated code lists into link tables, so they facet and join.
 
-    Validated lists match their pattern (codes of [a-z0-9_] between semicolons), so they
-    are split in SQL with json_each, at C speed; anything else is split in Python.
+    The single-pass load fills them as it reads the rows (`filled`); otherwise they are
+    split here: in SQL with json_each when the lists are validated against their
+    pattern (codes of [a-z0-9_] between semicolons), else in Python.
     """
-    for res in package.resources:
-        for f in res.fields:
-            if not f.list_of:
-                continue
-            table = f"{res.name}_{f.name}"
-            key = f"{res.name}_id"
-            pk = res.primary_key[0]
-            db.execute(f"CREATE TABLE {q(table)} (\n   {q(key)} TEXT REFERENCES {q(res.name)}({q(pk)}),\n"
-                       f"   [code] TEXT REFERENCES {q(f.list_of)}([code]),\n   PRIMARY KEY ({q(key)}, [code])\n)")
+    for res, f, table in link_tables(package):
+        pk = res.primary_key[0]
+        if table not in filled:
+            create_link_table(db, res, f, table)
             safe = f.constraints.get("pattern") == "^[a-z0-9_]+(;[a-z0-9_]+)*$"
             if validated and safe:
                 db.execute(
@@ -136,7 +144,7 @@ def derived_tables(db, package: Package, validated: bool = False) -> None:
                         if code:
                             rows.append((row[0], code))
                 db.executemany(f"INSERT INTO [{table}] VALUES (?, ?)", rows)
-            create_index(db, table, "code")
+        create_index(db, table, "code")
 
 
 def enable_fts(db, table: str, columns: list[str]) -> None:
@@ -206,6 +214,7 @@ def _search_side_work(root: str, names: list[str], path: str) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA page_size = 16384")
     conn.execute("PRAGMA cache_size = -16000")
     for name in names:
         res = package.resource(name)
@@ -348,7 +357,7 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
         conn.execute("BEGIN")
         fast = True
         try:
-            problems, counts = fastcheck.check_and_load(package, conn, progress)
+            problems, counts = fastcheck.check_and_load(package, conn, progress, links=True)
         except fastcheck.Fallback:
             fast = False
             conn.close()
@@ -369,7 +378,8 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
             _refuse(problems)
         conn.execute("COMMIT")
         phase("check and load" if fast else "reference validation and load")
-        derived_tables(db, package, validated=fast or validate_first)
+        derived_tables(db, package, validated=fast or validate_first,
+                       filled={t for _, _, t in link_tables(package)} if fast else set())
         phase("link tables")
         elsewhere = set(side.names) if fast and side.process else set()
         indexes_and_search(db, package, bar, phase, elsewhere)

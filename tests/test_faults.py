@@ -455,3 +455,16 @@ def test_a_full_disk_during_append_gives_a_clear_error_and_changes_nothing(built
     assert_clear_failure(result)
     assert "space" in result.stderr.lower() or "full" in result.stderr.lower(), result.stderr
     assert after == before
+
+
+def test_only_temp_files_of_dead_builds_are_cleared(tmp_path):
+    dead = subprocess.Popen([PYTHON, "-c", "pass"])
+    dead.wait()
+    stale = [tmp_path / f".register.db.{dead.pid}.tmp", tmp_path / f".register-search.{dead.pid}.tmp"]
+    running = tmp_path / f".register.db.{os.getpid()}.tmp"  # a build still at work
+    other = tmp_path / "register.db"
+    for p in [*stale, running, other]:
+        p.write_bytes(b"x")
+    removed = integrity.remove_stale_temp_files(tmp_path)
+    assert sorted(removed) == sorted(stale)
+    assert running.exists() and other.exists()

@@ -90,3 +90,26 @@ def test_distributions_look_like_a_national_register(register):
     assert all(u["reason"] for u in updates if u["status"] == "not_taken_forward")
     assert all(u["we_did"] for u in updates if u["status"] != "not_taken_forward")
     assert {r["source"] for r in log} == {"synthetic_register"}
+
+
+def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, monkeypatch):
+    """Big registers build their search indexes in a second process (build.SearchSide)
+    and copy them in: the copy must be the index the build would have made itself."""
+    from scripts import build as build_mod
+
+    monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
+    build(Package(register), tmp_path / "here", progress=False)
+    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
+    build(Package(register), tmp_path / "side", progress=False)
+    assert "search indexes from the second process" in build_mod.LAST_TIMINGS
+    here = sqlite3.connect(tmp_path / "here" / "register.db")
+    side = sqlite3.connect(tmp_path / "side" / "register.db")
+    for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates"):
+        side.execute(f"INSERT INTO {name}_fts({name}_fts) VALUES ('integrity-check')")
+        for shadow in ("data", "idx", "docsize", "config"):
+            sql = f"SELECT * FROM {name}_fts_{shadow} ORDER BY 1, 2"
+            assert here.execute(sql).fetchall() == side.execute(sql).fetchall(), (name, shadow)
+        query = f"SELECT rowid FROM {name}_fts WHERE {name}_fts MATCH 'people' ORDER BY rank"
+        assert here.execute(query).fetchall() == side.execute(query).fetchall()
+    assert not list((tmp_path / "side").glob(".register-search.*"))
