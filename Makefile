@@ -36,7 +36,7 @@ build: install
 	$(BIN)/python -m scripts.build --root "$(ROOT)"
 
 # Datasette's settings live in scripts/serve.py, shared with the tests.
-serve: build
+serve: build extracts report
 	$(BIN)/python -m scripts.serve --host $(HOST) --port $(PORT)
 
 # Staff workflows (see README, "Adding records"). Values are passed to the scripts

@@ -14,7 +14,8 @@ millisecond and someone holding F5 costs nothing.
   never Datasette's own /-/ pages (except static files), never a body over
   MAX_ENTRY_BYTES (streamed CSV passes straight through).
 - Bounded: least recently used entries are dropped beyond REGISTER_CACHE_MB (default
-  64) megabytes of bodies, per process.
+  64) megabytes of bodies, per process. Entries also expire at midnight (whether an
+  item is overdue depends on the date) and after REGISTER_CACHE_MAX_AGE_S (600) s.
 - Headers: every response the cache stores or serves carries an ETag (the build and
   the URL) and a Cache-Control (Datasette's own, or public with default_cache_ttl);
   If-None-Match gets 304. `X-Cache: HIT` or `MISS` says which.
@@ -29,17 +30,22 @@ millisecond and someone holding F5 costs nothing.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hashlib
 import os
 import re
 import secrets
 import sqlite3
+import time
 from collections import OrderedDict
 
 from datasette import hookimpl
 
 MAX_BYTES = int(float(os.environ.get("REGISTER_CACHE_MB", "64")) * 1024 * 1024)
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
+# Some answers depend on the date as well as the build (an item is overdue once its
+# response date has passed), so an entry is also dropped at midnight and after MAX_AGE_S.
+MAX_AGE_S = float(os.environ.get("REGISTER_CACHE_MAX_AGE_S", "600"))
 WAIT_FOR_FIRST_S = 10.0
 NONCE = re.compile(rb"'nonce-([A-Za-z0-9_-]{16,})'")
 UNCACHEABLE_CONTROL = (b"private", b"no-store", b"no-cache")
@@ -98,8 +104,12 @@ class ResponseCache:
 
     def get(self, key):
         entry = self.entries.get(key)
-        if entry is not None:
-            self.entries.move_to_end(key)
+        if entry is None:
+            return None
+        if time.time() >= entry["expires"]:
+            self.size -= self.entries.pop(key)["size"]
+            return None
+        self.entries.move_to_end(key)
         return entry
 
     def put(self, key, entry) -> None:
@@ -110,6 +120,10 @@ class ResponseCache:
         if old is not None:
             self.size -= old["size"]
         entry["size"] = size
+        now = time.time()
+        midnight = datetime.datetime.combine(datetime.date.today() + datetime.timedelta(days=1),
+                                             datetime.time()).timestamp()
+        entry["expires"] = min(now + MAX_AGE_S, midnight)
         self.entries[key] = entry
         self.size += size
         while self.size > self.max_bytes and self.entries:

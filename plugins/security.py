@@ -127,7 +127,7 @@ def wrap(app):
         method = scope.get("method", "GET").upper()
         if method not in ALLOWED_METHODS:
             return await _refuse(method, send)
-        nonce = secrets.token_urlsafe(16)
+        nonce = secrets.token_hex(16)  # 128 bits; hex is valid base64 and a plain \w+ word
         scope = dict(scope, csp_nonce=nonce)
         pending: dict = {}
 

@@ -23,11 +23,21 @@ a served database (not Datasette's own `_internal` one):
   SQLite itself ("string or blob too big"), which bounds every string function; and
   printf()/format() refuse a width or precision over MAX_PRINTF_WIDTH.
 
-And one queueing rule: Datasette runs SQL on a few threads (3 by default), and an
-arbitrary query may hold one, and a CPU core, for the whole time limit. At most
-SQL_SLOTS arbitrary queries (`?sql=`, half the cores) run at once; one that cannot start within QUEUE_WAIT_S is refused at
-once with 503 and Retry-After, rather than queued behind the others while every page
-on the site slows down. Pages, tables, rows and downloads are never refused here.
+And a bound on work in progress, so that too much is refused quickly rather than queued
+for ever. Datasette runs SQL on a few threads (3 by default) with no limit on the
+queue in front of them: at a million rows a table page nobody has asked for before
+takes a second or two, so 50 visitors each adding a different `?x=` to the address
+(which defeats the response cache) left requests queued for over 10 s, most timing
+out, while nothing was refused. Here:
+
+- at most SQL_SLOTS arbitrary queries (`?sql=`, `?_where=`; half the cores) run at
+  once, since one may hold a thread and a core for the whole time limit; one that
+  cannot start within QUEUE_WAIT_S is refused;
+- at most PAGE_SLOTS other pages are computed at once; one that cannot start within
+  PAGE_QUEUE_WAIT_S is refused.
+
+Refused means 503 with Retry-After, straight away. Static files and downloads are never
+held back, and responses from plugins/cache.py never reach this gate.
 """
 
 from __future__ import annotations
@@ -46,6 +56,10 @@ MAX_PRINTF_WIDTH = 100_000
 # so pages always have the other half (on the 2-core reference machine, one slot).
 SQL_SLOTS = max(1, (os.cpu_count() or 2) // 2)
 QUEUE_WAIT_S = 2.0
+# Pages computed at once (not served from the cache): a few more than Datasette's SQL
+# threads, so its queue stays short; more wait up to PAGE_QUEUE_WAIT_S, then get 503.
+PAGE_SLOTS = int(os.environ.get("REGISTER_PAGE_SLOTS", "4"))
+PAGE_QUEUE_WAIT_S = 3.0
 RETRY_AFTER_S = 5
 
 DENIED_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"})
@@ -151,16 +165,22 @@ def prepare_connection(conn, database, datasette):
     conn.set_authorizer(authorizer)
 
 
+ARBITRARY_SQL_PARAMS = ("sql", "_where")
+# Paths answered from files, never from SQL: never held back.
+STATIC_PREFIXES = ("/static/", "/-/static/", "/-/static-plugins/", "/downloads/", "/reports/", "/favicon.ico")
+
+
 def _is_arbitrary_sql(scope) -> bool:
     qs = scope.get("query_string") or b""
-    if b"sql=" not in qs:
+    if b"sql=" not in qs and b"_where=" not in qs:
         return False
-    return "sql" in parse_qs(qs.decode("latin-1"))
+    args = parse_qs(qs.decode("latin-1"))
+    return any(name in args for name in ARBITRARY_SQL_PARAMS)
 
 
-async def _busy(send) -> None:
-    body = (f"503 Service Unavailable: the register is busy running other people's SQL queries. "
-            f"Try again in {RETRY_AFTER_S} seconds. Pages and downloads are not affected.\n").encode()
+async def _busy(send, what: str) -> None:
+    body = (f"503 Service Unavailable: the register is busy {what}. "
+            f"Please try again in {RETRY_AFTER_S} seconds.\n").encode()
     await send({"type": "http.response.start", "status": 503, "headers": [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"retry-after", str(RETRY_AFTER_S).encode()),
@@ -171,20 +191,28 @@ async def _busy(send) -> None:
 
 
 def gate(app):
-    per_loop: dict = {}  # one semaphore per event loop (tests run several loops in turn)
+    """Bound the work in progress: at most SQL_SLOTS arbitrary queries and PAGE_SLOTS
+    pages being computed at once; a request that cannot start within its wait is
+    answered 503 at once. Responses served from plugins/cache.py never get here (that
+    wrapper is outermost), so this only ever holds back work that is really computed."""
+    per_loop: dict = {}  # semaphores per event loop (tests run several loops in turn)
 
     async def gated(scope, receive, send):
-        if scope.get("type") != "http" or not _is_arbitrary_sql(scope):
+        if scope.get("type") != "http" or scope.get("path", "").startswith(STATIC_PREFIXES):
             return await app(scope, receive, send)
         loop = asyncio.get_running_loop()
-        slots = per_loop.get(loop)
-        if slots is None:
+        if loop not in per_loop:
             per_loop.clear()
-            slots = per_loop[loop] = asyncio.Semaphore(SQL_SLOTS)
+            per_loop[loop] = {"sql": asyncio.Semaphore(SQL_SLOTS), "page": asyncio.Semaphore(PAGE_SLOTS)}
+        if _is_arbitrary_sql(scope):
+            slots, wait, what = per_loop[loop]["sql"], QUEUE_WAIT_S, \
+                "running other people's SQL queries; pages and downloads are not affected"
+        else:
+            slots, wait, what = per_loop[loop]["page"], PAGE_QUEUE_WAIT_S, "with a great many requests"
         try:
-            await asyncio.wait_for(slots.acquire(), QUEUE_WAIT_S)
+            await asyncio.wait_for(slots.acquire(), wait)
         except asyncio.TimeoutError:
-            return await _busy(send)
+            return await _busy(send, what)
         try:
             return await app(scope, receive, send)
         finally:

@@ -115,10 +115,10 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
     import nbformat
     import papermill
 
-    if not db.exists():
-        raise SystemExit(f"{db} does not exist: run `make build` first.")
     if start and end and start > end:
         raise SystemExit(f"The reporting period starts ({start}) after it ends ({end}).")
+    if not db.exists():
+        raise SystemExit(f"{db} does not exist: run `make build` first.")
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".report-", dir=out_dir) as work:
         work = Path(work)

@@ -115,8 +115,8 @@ def test_second_request_is_served_from_the_cache_with_the_same_content(setup):
     assert h1["x-cache"] == "MISS" and h2["x-cache"] == "HIT"
     assert h1["etag"] == h2["etag"] and h2["cache-control"] == "public, max-age=300"
     # Identical apart from the CSP nonce, which is fresh on every response.
-    n1 = re.search(r"nonce-(\w+)", h1["content-security-policy"]).group(1)
-    n2 = re.search(r"nonce-(\w+)", h2["content-security-policy"]).group(1)
+    n1 = re.search(r"nonce-([\w-]+)", h1["content-security-policy"]).group(1)
+    n2 = re.search(r"nonce-([\w-]+)", h2["content-security-policy"]).group(1)
     assert n1 != n2
     assert b2 == b1.replace(n1.encode(), n2.encode())
     assert f'nonce="{n2}"'.encode() in b2
@@ -226,3 +226,14 @@ def test_the_real_site_serves_cached_pages_with_their_security_headers(client):
     uncached = client.get("/register/projects?_cache_test=1", headers={"cookie": "x=1"})
     assert uncached.headers.get("x-cache") is None
     assert uncached.text.count("<tr") == second.text.count("<tr")
+
+
+def test_entries_expire(setup, monkeypatch):
+    inner, app, _ = setup
+    run(request(app, "/p"))
+    run(request(app, "/p"))
+    assert inner.calls == 1
+    later = cache_mod.time.time() + cache_mod.MAX_AGE_S + 1
+    monkeypatch.setattr(cache_mod.time, "time", lambda: later)
+    _, h, _ = run(request(app, "/p"))
+    assert h["x-cache"] == "MISS" and inner.calls == 2

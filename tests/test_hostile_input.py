@@ -261,7 +261,7 @@ def test_a_folder(scratch, tmp_path):
 
 # --- property-based: hypothesis ------------------------------------------------------
 
-FUZZ = settings(max_examples=25, deadline=None, database=None,
+FUZZ = settings(max_examples=25, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

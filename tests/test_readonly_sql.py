@@ -221,6 +221,49 @@ def test_a_flood_of_slow_queries_is_refused_quickly_and_pages_stay_up(ds, monkey
     assert page.status_code == 200
 
 
+def test_a_flood_of_uncached_pages_is_refused_quickly_not_queued(ds, monkeypatch):
+    """Pages that must be computed (a new URL defeats the cache) are bounded too: beyond
+    PAGE_SLOTS at once they wait PAGE_QUEUE_WAIT_S at most, then get 503; static files
+    and SQL are not held up behind them."""
+    from datasette.views.table import TableView
+
+    guard = _guard(ds)
+    monkeypatch.setattr(guard, "PAGE_SLOTS", 1)
+    monkeypatch.setattr(guard, "PAGE_QUEUE_WAIT_S", 0.3)
+    original = TableView.data
+
+    async def slow_data(self, *args, **kwargs):  # a page that takes a second to compute
+        await asyncio.sleep(1.0)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TableView, "data", slow_data)
+
+    async def timed(path):
+        start = time.perf_counter()
+        r = await ds.client.get(path)
+        return r, time.perf_counter() - start
+
+    async def flood():
+        pages = [timed(f"/register/projects?_flood={i}") for i in range(4)]
+
+        async def later(path):
+            await asyncio.sleep(0.1)
+            return await timed(path)
+
+        others = [later("/static/css/register.css"), later("/register.json?sql=select+1")]
+        return await asyncio.gather(*pages, *others)
+
+    *pages, (static, static_s), (sql, sql_s) = asyncio.run(flood())
+    statuses = sorted(r.status_code for r, _ in pages)
+    assert statuses == [200, 503, 503, 503], statuses
+    for r, seconds in pages:
+        if r.status_code == 503:
+            assert seconds < 0.9, f"refused only after {seconds:.1f} s"
+            assert r.headers["retry-after"].isdigit() and "busy" in r.text
+    assert static.status_code == 200 and static_s < 0.9
+    assert sql.status_code == 200 and sql_s < 0.9
+
+
 # --- nothing about the server's insides ----------------------------------------------
 
 HIDDEN = ["/-/databases", "/-/databases.json", "/-/threads", "/-/threads.json", "/-/actor.json",

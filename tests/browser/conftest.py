@@ -2,7 +2,7 @@
 
 - `site_url`: the site started exactly as `make serve` starts it (scripts/serve.py's
   command, so its plugins, templates and security headers) against the session's test
-  build, on a free port in 8110-8119; stopped at the end of the session.
+  build, on a free port; stopped at the end of the session.
 - `browser`: one headless Chromium per test module (never `playwright install`:
   browsers cannot be downloaded here; `make browser` installs Debian's). Per module,
   not per session, because Playwright's sync API keeps an asyncio loop running while
@@ -36,7 +36,6 @@ import pytest
 from scripts.package import ROOT
 from scripts.serve import command
 
-PORTS = range(8110, 8120)
 HOST = "127.0.0.1"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -64,14 +63,10 @@ def pytest_collection_modifyitems(items):
 
 
 def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((HOST, port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1} for the test server")
+    """A port the OS says is free (not a fixed range, so parallel runs never meet)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +85,9 @@ def site_url(build_dir):
                                    + log.read_text("utf-8", "replace")[-3000:])
             try:
                 with urllib.request.urlopen(url + "/-/versions.json", timeout=2) as r:
-                    if r.status == 200:
+                    # Only our own server counts: if it died (port taken), another
+                    # process may be the one answering.
+                    if r.status == 200 and proc.poll() is None and "Uvicorn running" in log.read_text("utf-8", "replace"):
                         break
             except (urllib.error.URLError, OSError):
                 pass
