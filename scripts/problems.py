@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: control characters (which could, for example,
+    retitle the window from a hostile CSV header) are shown escaped."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     file: str
@@ -15,12 +21,12 @@ class Problem:
     allowed: str | None = None
 
     def __str__(self) -> str:
-        where = self.file
+        where = printable(self.file)
         if self.row is not None:
             where += f", row {self.row}"
         if self.field:
-            where += f", field {self.field}"
-        text = f"{where}: {self.message}"
+            where += f", field {printable(self.field)}"
+        text = f"{where}: {printable(self.message)}"
         if self.value is not None:
             shown = self.value if len(self.value) <= 80 else self.value[:77] + "..."
             text += f" (value: {shown!r})"

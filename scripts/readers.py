@@ -76,6 +76,8 @@ def read_table(path: Path | str, label: str | None = None, sheet: str | None = N
         _fail(file, "there is no such file")
     if path.is_dir():
         _fail(file, "this is a folder, not a file")
+    if not path.is_file():  # a device like /dev/zero never ends; a named pipe may never start
+        _fail(file, "this is not an ordinary file (it is a device, pipe or socket): save the data to a file")
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:
         _fail(file, f"the file is {size // (1024 * 1024)} MB; the most one append takes is "
@@ -252,6 +254,9 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None) -> Table:
         _fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
     try:
         ws = _data_sheet(wb, sheet, file)
+        # A workbook can claim any size in its <dimension> element (A1:XFD1048576 makes
+        # openpyxl pad every row to 16,384 cells); count what is really there instead.
+        ws.reset_dimensions()
         header: list[str] = []
         rows: list[tuple[int, list[str]]] = []
         try:
