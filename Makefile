@@ -9,7 +9,7 @@ DB := build/register.db
 # The repository whose datasets/ a target reads or writes (tests point it at a scratch copy).
 ROOT ?= $(CURDIR)
 
-.PHONY: help install browser validate build serve test clean lock append add update-status template extracts report bench
+.PHONY: help install browser validate build serve test clean lock append add update-status template extracts report bench publish
 
 help:
 	@echo "make serve     install, validate, build and serve on http://$(HOST):$(PORT)/"
@@ -66,6 +66,10 @@ extracts: build
 # The impact report: build/reports/impact_report.html.
 report: build
 	$(BIN)/python -m scripts.report $(if $(PERIOD_START),--start "$(PERIOD_START)") $(if $(PERIOD_END),--end "$(PERIOD_END)")
+
+# Print (or, with RUN=1, run) the `datasette publish` command for TARGET=cloudrun|fly.
+publish: extracts report
+	$(BIN)/python -m scripts.publish $(or $(TARGET),cloudrun) $(if $(RUN),--run)
 
 # Heavy measurements: never part of `make test`.
 bench: install

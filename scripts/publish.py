@@ -6,7 +6,7 @@ Prints the command (so it can be read, reviewed and pasted) and runs it only wit
 plugin versions from requirements.txt (pinned, so the site runs what was tested), the
 database, inspect file and metadata from build/ (run `make build` and `make extracts`
 first). The replicas a host starts all serve this one immutable file; see
-docs/deployment.md.
+README.md ("Running on more than one machine").
 
     cloudrun  Google Cloud Run: needs the `gcloud` CLI, logged in, with a project set.
     fly       Fly.io: needs the `flyctl` CLI and the datasette-publish-fly plugin
