@@ -26,7 +26,6 @@ import copy
 import csv
 import ctypes
 import datetime as dt
-import hashlib
 import html
 import json
 import os
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Iterator
 
+from .files import sha256_file
 from .package import Field, Package, ROOT
 
 ZIP_NAME = "coproduction-register.zip"
@@ -327,14 +327,6 @@ def write_table(conn: sqlite3.Connection, table: Table, csv_path: Path, json_pat
             rows += len(batch)
         fj.write("\n]\n" if rows else "]\n")
     return rows
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def descriptor(package: Package, written: list[dict], created: str, build_info: dict) -> dict:

@@ -24,7 +24,6 @@ run with rebuild=False and refuse to start instead.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from .files import sha256_file as sha256
 from .package import ROOT
 
 DB_NAME = "register.db"
@@ -42,14 +42,6 @@ TEMP_FILE = re.compile(r"^\.register(?:\.db|-search)\.(\d+)\.tmp$")
 
 class IntegrityError(Exception):
     """The database is damaged and was not (or could not be) rebuilt."""
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check(build_dir: Path | str) -> list[str]:
