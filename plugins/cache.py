@@ -9,8 +9,9 @@ millisecond and someone holding F5 costs nothing.
 - Keyed by the build: the `inputs_sha256` of the database's register_build table (and
   the file's identity, so a rebuilt file is noticed without a restart), plus method,
   path, query string, host, scheme and Accept-Encoding.
-- Only anonymous requests: no Cookie and no Authorization header. Only GET, only
-  status 200, never a response that sets a cookie or says private/no-store/no-cache,
+- Only anonymous requests: no Cookie and no Authorization header. Only GET; status 200
+  (and, for NEGATIVE_AGE_S only, 400, 404 and 500: a page that failed for this build
+  fails again); never a response that sets a cookie or says private/no-store/no-cache,
   never Datasette's own /-/ pages (except static files), never a body over
   MAX_ENTRY_BYTES (streamed CSV passes straight through).
 - Bounded: least recently used entries are dropped beyond REGISTER_CACHE_MB (default
@@ -46,6 +47,12 @@ MAX_ENTRY_BYTES = 4 * 1024 * 1024
 # Some answers depend on the date as well as the build (an item is overdue once its
 # response date has passed), so an entry is also dropped at midnight and after MAX_AGE_S.
 MAX_AGE_S = float(os.environ.get("REGISTER_CACHE_MAX_AGE_S", "600"))
+# A page that fails for this build (404, 400, or a 500 because its SQL ran past the time
+# limit) fails again on the next request: its answer is kept briefly too, so that people
+# pressing reload on a failing page cannot tie up the SQL threads everyone else needs.
+# Never 503 or 429 (queue full, rate limited): those say "try again".
+NEGATIVE_STATUSES = frozenset({400, 404, 500})
+NEGATIVE_AGE_S = 15.0
 WAIT_FOR_FIRST_S = 10.0
 NONCE = re.compile(rb"'nonce-([A-Za-z0-9_-]{16,})'")
 UNCACHEABLE_CONTROL = (b"private", b"no-store", b"no-cache")
@@ -112,7 +119,7 @@ class ResponseCache:
         self.entries.move_to_end(key)
         return entry
 
-    def put(self, key, entry) -> None:
+    def put(self, key, entry, max_age: float | None = None) -> None:
         size = len(entry["body"]) + sum(len(k) + len(v) for k, v in entry["headers"])
         if size > MAX_ENTRY_BYTES or size > self.max_bytes:
             return
@@ -123,7 +130,7 @@ class ResponseCache:
         now = time.time()
         midnight = datetime.datetime.combine(datetime.date.today() + datetime.timedelta(days=1),
                                              datetime.time()).timestamp()
-        entry["expires"] = min(now + MAX_AGE_S, midnight)
+        entry["expires"] = min(now + (MAX_AGE_S if max_age is None else max_age), midnight)
         self.entries[key] = entry
         self.size += size
         while self.size > self.max_bytes and self.entries:
@@ -151,7 +158,7 @@ def cacheable_request(scope) -> bool:
 
 
 def cacheable_response(status: int, headers) -> bool:
-    if status != 200:
+    if status != 200 and status not in NEGATIVE_STATUSES:
         return False
     if _header(headers, b"set-cookie") is not None:
         return False
@@ -197,11 +204,12 @@ def wrap(app, datasette, cache: ResponseCache | None = None):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 state["keep"] = cacheable_response(message["status"], headers)
-                if state["keep"]:
+                if state["keep"] and message["status"] == 200:
                     if _header(headers, b"etag") is None:
                         headers.append((b"etag", etag))
                     if _header(headers, b"cache-control") is None:
                         headers.append((b"cache-control", f"public, max-age={ttl}".encode()))
+                if state["keep"]:
                     state["status"], state["headers"] = message["status"], headers
                     message = dict(message, headers=headers + [(b"x-cache", b"MISS")])
             elif message["type"] == "http.response.body" and state["keep"]:
@@ -228,7 +236,8 @@ def wrap(app, datasette, cache: ResponseCache | None = None):
         found = NONCE.search(csp)
         cache.put(key, {"status": state["status"], "headers": state["headers"], "body": body,
                         "nonce": found.group(1) if found else None,
-                        "etag": _header(state["headers"], b"etag")})
+                        "etag": _header(state["headers"], b"etag") if state["status"] == 200 else None},
+                  None if state["status"] == 200 else NEGATIVE_AGE_S)
 
     async def serve(entry, request_headers, send):
         headers = entry["headers"]

@@ -312,10 +312,15 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("table search", "/register/coproduction_log?_search=transport"),
         ("CSV of a filtered table", "/register/coproduction_log.csv?gate=plan&participation_level=co_design"),
     ]
-    status, _, body = get(port, "/measures")
-    if status == 200:
-        for name in sorted(set(re.findall(rb'href="/measures/([a-z_]+)"', body))):
-            pages.append((f"measure {name.decode()}", f"/measures/{name.decode()}"))
+    status, _, body = get(port, "/measures", {"Cookie": "bench=list"})
+    names = {n.decode() for n in re.findall(rb'href="/measures/([a-z_]+)"', body)} if status == 200 else set()
+    # Each measure view has a page (plugins/register_pages.py), whether or not the index
+    # page itself can be shown.
+    names |= {v[len("measure_"):] for v in views} | {"gate_assurance"}
+    pages.append(("measures index", "/measures"))
+    pages.append(("gate assurance", "/gate-assurance"))
+    for name in sorted(names):
+        pages.append((f"measure {name}", f"/measures/{name}"))
     for view in views:
         pages.append((f"measure view {view}", f"/register/{view}"))
     return pages

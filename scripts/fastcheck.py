@@ -119,8 +119,6 @@ class Loader:
         self.now = today()
         self.date_cache: dict[str, tuple] = {}
         self.sets: dict[tuple[str, str], set[str]] = {}
-        self.link_tables: dict[tuple[str, str], str] = {}  # (resource, field) -> table to fill
-        self.link_rows: dict[str, list] = {}
         self.progress = progress
 
     # -- set-up -----------------------------------------------------------------------
@@ -328,16 +326,6 @@ class Loader:
                 ns[f"LS{i}"] = {code for code in self.package.codes(f.list_of) if ";" not in code}
                 ns[f"LSOK{i}"] = set()  # lists already found valid
                 emit(f"if {c} and {c} not in LS{i} and {c} not in LSOK{i}: LISTP(rn, {i}, {c}, LSOK{i})")
-                table = self.link_tables.get((res.name, f.name))
-                if table:  # build.derived_tables' split, done while the row is in hand
-                    ns[f"LK{i}"] = self.link_rows.setdefault(table, []).append
-                    key = f"c{index[res.primary_key[0]]}"
-                    emit(f"if {c}:")
-                    emit(f"    if ';' in {c}:")
-                    emit(f"        for code in dict.fromkeys({c}.split(';')):")
-                    emit(f"            if code: LK{i}(({key}, code))")
-                    emit("    else:")
-                    emit(f"        LK{i}(({key}, {c}))")
         # Rules of scripts/rules.py that look only at the row itself.
         for i, f in enumerate(fields):
             d = f.descriptor
@@ -405,16 +393,8 @@ class Loader:
         dups = self.dups.setdefault(res.name, {})
         problems = self.problems
         rows = [0]
-        links = [(f"INSERT OR IGNORE INTO [{table}] VALUES (?, ?)", self.link_rows.setdefault(table, []))
-                 for (name, _), table in self.link_tables.items() if name == res.name]
 
         def flush(batch):
-            flush_rows(batch)
-            for sql_link, pending in links:
-                conn.executemany(sql_link, pending)
-                pending.clear()
-
-        def flush_rows(batch):
             start = 0
             while start < len(batch):
                 before = conn.total_changes
@@ -578,28 +558,16 @@ def _raw(value) -> str:
     return "" if value is None else str(value)
 
 
-def check_and_load(package: Package, conn: sqlite3.Connection, progress: bool | None = None,
-                   links: bool = False) -> tuple[list[Problem], dict]:
+def check_and_load(package: Package, conn: sqlite3.Connection, progress: bool | None = None) -> tuple[list[Problem], dict]:
     """Create and fill every table in `conn`, returning (problems, rows per resource).
 
-    With links, the link tables of semicolon-separated code lists (build.link_tables)
-    are created and filled in the same pass. Raises Fallback when only the reference can
-    give the exact answer; the connection then holds a partial load to throw away.
+    Raises Fallback when only the reference can give the exact answer; the connection
+    then holds a partial load and should be thrown away.
     """
-    from .build import create_link_table, create_table, link_tables
+    from .build import create_table
 
     loader = Loader(package, conn, progress)
-    if links:
-        loader.link_tables = {(res.name, f.name): table for res, f, table in link_tables(package)}
-
-    def create(res):
-        create_table(conn, res)
-        for f in res.fields:
-            table = loader.link_tables.get((res.name, f.name))
-            if table:
-                create_link_table(conn, res, f, table)
-
-    problems = loader.run(create)
+    problems = loader.run(lambda res: create_table(conn, res))
     return problems, loader.counts
 
 

@@ -151,14 +151,26 @@ def test_only_get_and_only_plain_successes_are_cached(setup):
         run(request(app, "/p", method=method))
         run(request(app, "/p", method=method))
     assert inner.calls == 4
-    for qs in ("missing=1", "cookie=1", "private=1"):
+    for qs in ("cookie=1", "private=1"):
         run(request(app, "/p", qs))
         _, h, _ = run(request(app, "/p", qs))
         assert h.get("x-cache") != "HIT", qs
+    assert inner.calls == 8
+    run(request(app, "/-/versions"))
+    run(request(app, "/-/versions"))
     assert inner.calls == 10
-    run(request(app, "/-/versions"))
-    run(request(app, "/-/versions"))
-    assert inner.calls == 12
+
+
+def test_a_failing_page_is_answered_from_the_cache_only_briefly(setup, monkeypatch):
+    inner, app, _ = setup
+    status, h, _ = run(request(app, "/p", "missing=1"))
+    status2, h2, _ = run(request(app, "/p", "missing=1"))
+    assert status == status2 == 404 and h2["x-cache"] == "HIT" and inner.calls == 1
+    assert "etag" not in h2
+    later = cache_mod.time.time() + cache_mod.NEGATIVE_AGE_S + 1
+    monkeypatch.setattr(cache_mod.time, "time", lambda: later)
+    run(request(app, "/p", "missing=1"))
+    assert inner.calls == 2
 
 
 def test_a_new_build_is_never_answered_from_the_old_one(setup):

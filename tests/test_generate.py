@@ -113,3 +113,82 @@ def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, 
         query = f"SELECT rowid FROM {name}_fts WHERE {name}_fts MATCH 'people' ORDER BY rank"
         assert here.execute(query).fetchall() == side.execute(query).fetchall()
     assert not list((tmp_path / "side").glob(".register-search.*"))
+
+
+OLD_CURRENT = """
+WITH ranked AS (
+  SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.you_said_id ORDER BY u.update_date DESC, u.id DESC) AS rn
+  FROM you_said_we_did_updates u
+),
+first_response AS (
+  SELECT you_said_id, MIN(update_date) AS first_response_date
+  FROM you_said_we_did_updates WHERE status <> 'open' GROUP BY you_said_id
+),
+history AS (SELECT you_said_id, COUNT(*) AS updates FROM you_said_we_did_updates GROUP BY you_said_id)
+SELECT y.id, y.project_id, y.activity_id, y.said_date, y.theme, y.you_said,
+  COALESCE(r.status, 'open') AS status, r.update_date AS status_date, r.we_did, r.reason, y.target_date,
+  fr.first_response_date,
+  CAST(julianday(fr.first_response_date) - julianday(y.said_date) AS INTEGER) AS days_to_response,
+  COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') AS loop_closed,
+  (y.target_date IS NOT NULL AND y.target_date < date('now')
+   AND COALESCE(r.status, 'open') NOT IN ('done', 'not_taken_forward')) AS overdue,
+  COALESCE(h.updates, 0) AS updates
+FROM you_said_we_did y
+LEFT JOIN ranked r ON r.you_said_id = y.id AND r.rn = 1
+LEFT JOIN first_response fr ON fr.you_said_id = y.id
+LEFT JOIN history h ON h.you_said_id = y.id
+"""
+
+OLD_MEASURE = """
+SELECT s.code AS status, s.title AS status_title, s.sort_order, COUNT(c.id) AS items,
+  SUM(c.loop_closed) AS loop_closed, SUM(c.overdue) AS overdue,
+  ROUND(AVG(c.days_to_response), 1) AS average_days_to_response,
+  MAX(c.days_to_response) AS longest_days_to_response
+FROM statuses s LEFT JOIN ({current}) c ON c.status = s.code
+GROUP BY s.code ORDER BY s.sort_order
+"""
+
+
+def test_status_views_written_for_scale_give_the_window_formulation_s_rows(register, tmp_path, monkeypatch):
+    """scripts/sql/views.sql stores each item's status at build time (a table) and adds
+    `overdue` live; together they must give exactly what one window over the whole history
+    gives: ties on a date, 'open' updates and items without updates included."""
+    import shutil
+
+    monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
+    root = tmp_path / "r"
+    shutil.copytree(register, root)
+    items = rows(root, "you_said_we_did")[:40]
+    path = Package(root).resource("you_said_we_did_updates").path
+    with path.open("a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        for n, item in enumerate(items):
+            status = ("open", "planned", "done", "not_taken_forward")[n % 4]
+            w.writerow([f"UPD-9{n:06d}", item["id"], item["said_date"], status,
+                        "" if status == "not_taken_forward" else "x", "r" if status == "not_taken_forward" else "",
+                        "synthetic_register", "t"])
+            w.writerow([f"UPD-8{n:06d}", item["id"], item["said_date"], "in_progress", "y", "",
+                        "synthetic_register", "t"])  # the same date: a tie
+    build(Package(root), tmp_path / "b", progress=False)
+    conn = sqlite3.connect(tmp_path / "b" / "register.db")
+    assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'you_said_we_did_status'").fetchone() == ("table",)
+    assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'you_said_we_did_current'").fetchone() == ("view",)
+    new = conn.execute("SELECT * FROM you_said_we_did_current ORDER BY id").fetchall()
+    old = conn.execute(f"SELECT * FROM ({OLD_CURRENT}) ORDER BY id").fetchall()
+    assert new == old
+    assert conn.execute("SELECT * FROM measure_you_said_we_did").fetchall() == \
+        conn.execute(OLD_MEASURE.format(current=OLD_CURRENT)).fetchall()
+    assert {r[6] for r in new} >= {"open", "planned", "in_progress", "done", "not_taken_forward"}
+
+
+def test_depth_by_gate_counts_as_joining_every_pair_to_the_log_does(register, tmp_path, monkeypatch):
+    monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
+    build(Package(register), tmp_path / "b", progress=False)
+    conn = sqlite3.connect(tmp_path / "b" / "register.db")
+    old = conn.execute("""
+        SELECT g.code, g.sort_order, pl.code, pl.sort_order, COUNT(l.id)
+        FROM gates g CROSS JOIN participation_levels pl
+        LEFT JOIN coproduction_log l ON l.gate = g.code AND l.participation_level = pl.code
+        GROUP BY g.code, pl.code ORDER BY g.sort_order, pl.sort_order""").fetchall()
+    assert conn.execute("SELECT * FROM measure_depth_by_gate").fetchall() == old
+    assert sum(r[4] for r in old) == 2000
