@@ -200,6 +200,29 @@ SEARCH_SIDE_MIN_ROWS_BYTES = 5_000_000  # resources smaller than this stay in th
 FTS_SHADOWS = ("data", "idx", "docsize", "config")
 
 
+def _side_share_work(root: str, names: list[str], preload: list[str], tables_path: str, result_path: str) -> None:
+    """In the second process: check and load `names` into their own file, and say what was
+    found (build's first process copies the tables in: fastcheck.Loader.adopt)."""
+    from . import fastcheck
+
+    package = Package(root)
+    Path(tables_path).unlink(missing_ok=True)
+    conn = sqlite3.connect(tables_path, isolation_level=None)
+    fastcheck.tune(conn)
+    conn.execute("BEGIN")
+    try:
+        result = fastcheck.Loader(package, conn, False).load_share(names, preload, lambda res: create_table(conn, res))
+        conn.execute("COMMIT")
+    except fastcheck.Fallback as e:
+        result = {"fallback": str(e)}
+    except Exception as e:  # anything else: the first process falls back to the reference
+        result = {"fallback": f"the second process failed: {type(e).__name__}: {e}"}
+    conn.close()
+    tmp = Path(result_path + ".part")
+    tmp.write_text(json.dumps(result), "utf-8")
+    os.replace(tmp, result_path)
+
+
 def _search_side_work(root: str, names: list[str], path: str) -> None:
     """In the second process: full-text indexes of `names`, read straight from the CSVs.
 
@@ -245,7 +268,9 @@ def _search_side_work(root: str, names: list[str], path: str) -> None:
 class SearchSide:
     """The big full-text indexes, built in a second process during check and load."""
 
-    def __init__(self, package: Package, out_dir: Path):
+    def __init__(self, package: Package, out_dir: Path, share_tables: bool = True):
+        from . import fastcheck
+
         self.package = package
         self.names = []
         total = 0
@@ -255,17 +280,26 @@ class SearchSide:
             if search_columns(package, res) and not package.is_codelist(res.name) and size >= SEARCH_SIDE_MIN_ROWS_BYTES:
                 self.names.append(res.name)
         self.process = None
+        self.share = None  # fastcheck.SideLoad: tables this process also checks and loads
         self.path = out_dir / f".register-search.{os.getpid()}.tmp"
-        if self.names and total >= SEARCH_SIDE_MIN_BYTES:
+        self.tables_path = out_dir / f".register-share.{os.getpid()}.tmp"
+        self.result_path = out_dir / f".register-share.{os.getpid()}.json"
+        if total >= SEARCH_SIDE_MIN_BYTES and (self.names or share_tables):
             import subprocess
 
-            self.path.unlink(missing_ok=True)
+            loads, preload = fastcheck.side_share(package, SEARCH_SIDE_MIN_ROWS_BYTES) if share_tables else ([], [])
+            for p in (self.path, self.tables_path, self.result_path):
+                p.unlink(missing_ok=True)
             # A plain subprocess (not multiprocessing): nothing about the caller's main
             # module matters, and it is simply killed if the build stops.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "scripts.build", "--root", str(package.root),
-                 "--search-side", str(self.path), "--tables", ",".join(self.names)],
+                 "--search-side", str(self.path), "--tables", ",".join(self.names),
+                 "--load", ",".join(loads), "--preload", ",".join(preload),
+                 "--tables-db", str(self.tables_path), "--result", str(self.result_path)],
                 cwd=str(ROOT), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if loads:
+                self.share = fastcheck.SideLoad(loads, self.tables_path, self.result_path, self.process)
 
     def copy_into(self, conn: sqlite3.Connection) -> set[str]:
         """Wait for the second process, copy its indexes in; the tables now searchable."""
@@ -293,7 +327,8 @@ class SearchSide:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        self.path.unlink(missing_ok=True)
+        for p in (self.path, self.tables_path, self.result_path, Path(str(self.result_path) + ".part")):
+            p.unlink(missing_ok=True)
 
 
 MATERIALISE = re.compile(r"^--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
@@ -381,9 +416,10 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
         conn.execute("BEGIN")
         fast = True
         try:
-            problems, counts = fastcheck.check_and_load(package, conn, progress)
+            problems, counts = fastcheck.check_and_load(package, conn, progress, side.share)
         except fastcheck.Fallback:
             fast = False
+            side.close()  # its indexes and tables would not match the reference load
             conn.close()
             conn = _open(tmp)
             db = conn
@@ -406,17 +442,19 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
         phase("link tables")
         elsewhere = set(side.names) if fast and side.process else set()
         indexes_and_search(db, package, bar, phase, elsewhere)
+        # The views do not need the search indexes: work them out while the second
+        # process finishes those.
+        bar.note("views")
+        views_sql = VIEWS_SQL.read_text("utf-8")
+        conn.executescript(views_sql)
+        materialise(conn, views_sql)
+        phase("views")
         if elsewhere:
             bar.note("waiting for the search indexes of the second process")
             copied = side.copy_into(conn)
             phase("search indexes from the second process")
             for name in sorted(elsewhere - copied):  # it failed: index here instead
                 enable_fts(db, name, search_columns(package, package.resource(name)))
-        bar.note("views and build record")
-        views_sql = VIEWS_SQL.read_text("utf-8")
-        conn.executescript(views_sql)
-        materialise(conn, views_sql)
-        phase("views")
         conn.execute('CREATE TABLE "register_build" (\n   "key" TEXT PRIMARY KEY,\n   "value" TEXT\n)')
         conn.executemany("INSERT INTO register_build VALUES (?, ?)",
                          [("inputs_sha256", digest.result()), ("version", package.descriptor.get("version", ""))])
@@ -428,7 +466,7 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
         # Sampled statistics: the planner needs the shape of each index, not exact counts.
         conn.execute("PRAGMA analysis_limit = 1000")
         conn.execute("ANALYZE")
-        phase("views and ANALYZE")
+        phase("build record and ANALYZE")
         # No VACUUM: a database written once in bulk has nothing to reclaim, and VACUUM
         # would rewrite the whole file (seconds at a million rows) and may renumber the
         # rowids the full-text indexes point at.
@@ -492,9 +530,19 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="output directory (default: ROOT/build)")
     parser.add_argument("--search-side", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--tables", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--load", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--preload", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--tables-db", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--result", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.search_side:  # the second process of a build (SearchSide)
-        _search_side_work(args.root, args.tables.split(","), args.search_side)
+        names = [n for n in args.load.split(",") if n]
+        if names:
+            _side_share_work(args.root, names, [n for n in args.preload.split(",") if n],
+                             args.tables_db, args.result)
+        tables = [n for n in args.tables.split(",") if n]
+        if tables:
+            _search_side_work(args.root, tables, args.search_side)
         return 0
     package = Package(args.root)
     out = Path(args.out) if args.out else package.root / "build"

@@ -47,12 +47,36 @@ LIMIT_ERRORS = 100_000
 TIMINGS: dict[str, tuple[float, float]] = {}
 SUPPORTED_CONSTRAINTS = {"required", "unique", "pattern", "maxLength", "minimum"}
 SUPPORTED_TYPES = {"string", "integer", "boolean", "date"}
+# The x- properties scripts/rules.py (and the site) read; a new rule there that this file
+# does not model makes the fast path hand over to the reference rather than skip it.
+FIELD_X = {"x-free-text", "x-list-of", "x-required-when", "x-not-before", "x-not-after-today",
+           "x-same-project", "x-not-before-said"}
+SCHEMA_X = {"x-unique-together"}
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 CANONICAL_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 # Every pattern of the privacy gate needs a digit (\d: any Unicode digit) or an @, so
 # text with neither is clean and is not searched. The generated loop tests ASCII text
 # with `in` (about 25 times faster than re.search) and other text with this.
 _UNICODE_DIGIT_OR_AT = re.compile(r"[\d@]").search
+# ...as long as the gate's patterns are the ones that was checked for: if scripts/privacy.py
+# gains or changes a pattern, every text is searched (exact, slower) until someone checks
+# the new pattern also needs a digit or an @ and adds it here.
+PRIVACY_PATTERNS_NEEDING_A_DIGIT_OR_AT = {
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    r"(?<![\w+])(?:(?:\+|00)\s?44[\s.-]*(?:\(0\)[\s.-]*)?|\(?0)(?:\d[\s.)-]*){9,10}(?!\d)",
+    r"(?<![\w+])(?:\+44[\s.-]*(?:\(0\)[\s.-]*)?|\(?0)(?:\d[\s.)-]*){9,10}(?!\d)",
+    r"(?<!\d)(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})(?!\d)",
+    r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
+    r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b",
+}
+
+
+def privacy_prefilter_safe() -> bool:
+    """True when every pattern scripts/privacy.py searches with is one known to need a
+    digit or an @ (so text with neither can be skipped)."""
+    patterns = {v.pattern for v in vars(privacy).values() if isinstance(v, re.Pattern)}
+    return bool(patterns) and patterns <= PRIVACY_PATTERNS_NEEDING_A_DIGIT_OR_AT
 
 
 class Fallback(Exception):
@@ -147,6 +171,10 @@ class Loader:
                 fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
                 if len(fields) != 1:
                     raise Fallback(f"{res.name}: composite foreign key")
+            unknown = {k for k in res.schema if k.startswith("x-")} - SCHEMA_X
+            unknown |= {k for f in res.fields for k in f.descriptor if k.startswith("x-")} - FIELD_X
+            if unknown:
+                raise Fallback(f"{res.name}: {', '.join(sorted(unknown))} not modelled")
             for key in res.schema.get("x-unique-together", []):
                 if len(key) != 2:
                     raise Fallback(f"{res.name}: x-unique-together of {len(key)} fields")
@@ -343,8 +371,11 @@ class Loader:
         if checked:
             cells = ", ".join(f"c{i}" for i in checked)
             emit(f"j = {'c' + str(checked[0]) if len(checked) == 1 else repr(chr(0)) + '.join((' + cells + ',))'}")
-            digits = " or ".join(f"'{ch}' in j" for ch in "@0123456789")
-            emit(f"if (({digits}) if j.isascii() else PREU(j) is not None): PRIV(rn, ({cells},))")
+            if privacy_prefilter_safe():
+                digits = " or ".join(f"'{ch}' in j" for ch in "@0123456789")
+                emit(f"if (({digits}) if j.isascii() else PREU(j) is not None): PRIV(rn, ({cells},))")
+            else:
+                emit(f"if j: PRIV(rn, ({cells},))")
         emit(f"add((rn - 1, {', '.join(values)}))")
         emit("if len(batch) >= BATCH:")
         emit("    flush(batch)")
@@ -475,6 +506,10 @@ class Loader:
                     self._same_project(res, file, f)
                 if f.descriptor.get("x-not-before-said"):
                     self._not_before_said(res, file, f)
+            unknown = {k for k in res.schema if k.startswith("x-")} - SCHEMA_X
+            unknown |= {k for f in res.fields for k in f.descriptor if k.startswith("x-")} - FIELD_X
+            if unknown:
+                raise Fallback(f"{res.name}: {', '.join(sorted(unknown))} not modelled")
             for key in res.schema.get("x-unique-together", []):
                 self._unique_together(res, file, key)
 
@@ -536,21 +571,135 @@ class Loader:
 
     # -- the whole package ------------------------------------------------------------
 
-    def run(self, create_table) -> list[Problem]:
+    def run(self, create_table, side: "SideLoad | None" = None) -> list[Problem]:
+        """Check and load every resource (those `side` loads in another process are
+        copied in from it), then the checks across rows."""
         from .build import build_order
 
         self.order = build_order(self.package)
         self.plan(self.order)
         self.deferred = []
+        elsewhere = set(side.names) if side else set()
         for res in self.order:
+            if res.name in elsewhere:
+                continue
             mark = (time.perf_counter(), time.process_time())
             create_table(res)
             self.load(res)
             TIMINGS[f"load {res.name}"] = (time.perf_counter() - mark[0], time.process_time() - mark[1])
+        if side:
+            mark = (time.perf_counter(), time.process_time())
+            self.adopt(side, create_table)
+            TIMINGS["tables from the second process"] = (time.perf_counter() - mark[0], time.process_time() - mark[1])
         mark = (time.perf_counter(), time.process_time())
         self.cross_checks()
         TIMINGS["checks across rows"] = (time.perf_counter() - mark[0], time.process_time() - mark[1])
         return sorted(self.problems, key=lambda p: (p.file, p.row or 0, p.field or "", p.message, p.value or ""))
+
+    # -- a second process's share -------------------------------------------------------
+
+    def load_share(self, names: list[str], preload: list[str], create_table) -> dict:
+        """In the second process: check and load `names` (after `preload`, whose keys they
+        look up; its problems are the first process's to report). Returns what the first
+        process needs to carry on as if it had loaded them itself."""
+        from .build import build_order
+
+        wanted = set(names) | set(preload)
+        self.order = [r for r in build_order(self.package) if r.name in wanted]
+        self.plan(self.order)
+        self.deferred = []
+        for res in self.order:
+            before = len(self.problems)
+            create_table(res)
+            self.load(res)
+            if res.name not in names:
+                del self.problems[before:]
+        return {
+            "names": [r.name for r in self.order if r.name in names],
+            "problems": [p.__dict__ for p in self.problems],
+            "dups": {n: self.dups.get(n, {}) for n in names},
+            "counts": {n: self.counts[n] for n in names},
+            "deferred": [[res.name, f.name, parent, pfield] for res, _, f, parent, pfield in self.deferred
+                         if res.name in names],
+        }
+
+    def adopt(self, side: "SideLoad", create_table) -> None:
+        """Copy in the tables the second process checked and loaded, with its findings."""
+        result = side.result()
+        if "fallback" in result:
+            raise Fallback(result["fallback"])
+        conn = self.conn
+        conn.execute("COMMIT")  # SQLite attaches a database only outside a transaction
+        conn.execute("ATTACH DATABASE ? AS side_tables", (str(side.tables_path),))
+        conn.execute("BEGIN")
+        for name in result["names"]:
+            res = self.package.resource(name)
+            create_table(res)
+            cols = ", ".join(f"[{n}]" for n in res.field_names)
+            conn.execute(f"INSERT INTO main.[{name}] (rowid, {cols}) SELECT rowid, {cols} FROM side_tables.[{name}]")
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE side_tables")
+        conn.execute("BEGIN")
+        self.problems += [Problem(**p) for p in result["problems"]]
+        for name, dups in result["dups"].items():
+            self.dups[name] = dups
+        self.counts.update(result["counts"])
+        for name, field, parent, pfield in result["deferred"]:
+            res = self.package.resource(name)
+            self.deferred.append((res, res.descriptor["path"], res.field(field), parent, pfield))
+
+
+class SideLoad:
+    """Resources a second process checks and loads into its own file (build.SearchSide)."""
+
+    def __init__(self, names: list[str], tables_path: Path, result_path: Path, process):
+        self.names, self.tables_path, self.result_path, self.process = names, tables_path, result_path, process
+
+    def result(self) -> dict:
+        import json
+
+        while not self.result_path.exists():
+            if self.process.poll() is not None and not self.result_path.exists():
+                return {"fallback": "the second process stopped before it finished checking"}
+            time.sleep(0.02)
+        return json.loads(self.result_path.read_text("utf-8"))
+
+
+def side_share(package: Package, min_bytes: int, preload_max_bytes: int = 50_000_000) -> tuple[list[str], list[str]]:
+    """(resources a second process can check and load, resources it loads first for keys).
+
+    Big resources other than the biggest, that no resource outside the share refers to
+    (so the first process never needs their keys while it loads), plus the small tables
+    they refer to. Which tables are shared changes only speed: every check is exact
+    both ways (tests/test_generate.py builds a register both ways).
+    """
+    from .build import build_order
+
+    size = {r.name: (r.path.stat().st_size if r.path.exists() else 0) for r in package.resources}
+    biggest = max(size, key=size.get)
+    share = {r.name for r in package.resources
+             if not package.is_codelist(r.name) and size[r.name] >= min_bytes and r.name != biggest}
+    changed = True
+    while changed:
+        changed = False
+        for r in package.resources:
+            if r.name in share:
+                continue
+            for f in r.fields:
+                if f.reference and f.reference[0] in share:
+                    share.discard(f.reference[0])
+                    changed = True
+    preload: set[str] = set()
+    stack = [r for r in package.resources if r.name in share]
+    while stack:
+        r = stack.pop()
+        for f in r.fields:
+            parent = f.reference[0] if f.reference else None
+            if parent and parent not in share and parent not in preload and size[parent] <= preload_max_bytes:
+                preload.add(parent)
+                stack.append(package.resource(parent))
+    order = [r.name for r in build_order(package)]
+    return [n for n in order if n in share], [n for n in order if n in preload]
 
 
 def _raw(value) -> str:
@@ -558,16 +707,18 @@ def _raw(value) -> str:
     return "" if value is None else str(value)
 
 
-def check_and_load(package: Package, conn: sqlite3.Connection, progress: bool | None = None) -> tuple[list[Problem], dict]:
+def check_and_load(package: Package, conn: sqlite3.Connection, progress: bool | None = None,
+                   side: SideLoad | None = None) -> tuple[list[Problem], dict]:
     """Create and fill every table in `conn`, returning (problems, rows per resource).
 
+    `side`: resources a second process is checking and loading at the same time.
     Raises Fallback when only the reference can give the exact answer; the connection
     then holds a partial load and should be thrown away.
     """
     from .build import create_table
 
     loader = Loader(package, conn, progress)
-    problems = loader.run(lambda res: create_table(conn, res))
+    problems = loader.run(lambda res: create_table(conn, res), side)
     return problems, loader.counts
 
 

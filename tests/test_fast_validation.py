@@ -236,3 +236,24 @@ def test_the_build_refuses_what_validation_refuses(synthetic, tmp_path):
         build(Package(root), tmp_path / "out")
     assert not (tmp_path / "out" / "register.db").exists()
     assert not list((tmp_path / "out").glob(".register.db.*"))
+
+
+def test_rules_and_privacy_patterns_it_does_not_know_are_never_skipped(synthetic, tmp_path, monkeypatch):
+    """A new x- rule in a schema hands over to the reference; a new privacy pattern turns
+    off the digit-or-@ shortcut, so text is never waved through unread."""
+    import json
+    import re as _re
+
+    from scripts import privacy
+
+    root = tmp_path / "r"
+    shutil.copytree(synthetic, root)
+    schema = root / "schemas" / "projects.json"
+    data = json.loads(schema.read_text())
+    data["fields"][1]["x-title-case"] = True
+    schema.write_text(json.dumps(data))
+    with pytest.raises(fastcheck.Fallback):
+        fastcheck.check_package(Package(root), progress=False)
+    assert fastcheck.privacy_prefilter_safe()
+    monkeypatch.setattr(privacy, "NAME", _re.compile(r"\bMr [A-Z][a-z]+"), raising=False)
+    assert not fastcheck.privacy_prefilter_safe()

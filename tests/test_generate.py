@@ -101,8 +101,12 @@ def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, 
     build(Package(register), tmp_path / "here", progress=False)
     monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
     monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
+    from scripts import fastcheck
+
+    fastcheck.TIMINGS.clear()
     build(Package(register), tmp_path / "side", progress=False)
     assert "search indexes from the second process" in build_mod.LAST_TIMINGS
+    assert "tables from the second process" in fastcheck.TIMINGS
     here = sqlite3.connect(tmp_path / "here" / "register.db")
     side = sqlite3.connect(tmp_path / "side" / "register.db")
     for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates"):
@@ -112,7 +116,40 @@ def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, 
             assert here.execute(sql).fetchall() == side.execute(sql).fetchall(), (name, shadow)
         query = f"SELECT rowid FROM {name}_fts WHERE {name}_fts MATCH 'people' ORDER BY rank"
         assert here.execute(query).fetchall() == side.execute(query).fetchall()
-    assert not list((tmp_path / "side").glob(".register-search.*"))
+    assert not list((tmp_path / "side").glob(".register-*"))
+    for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates",
+                 "you_said_we_did_status", "coproduction_log_groups"):
+        sql = f"SELECT rowid, * FROM [{name}] ORDER BY rowid"
+        assert here.execute(sql).fetchall() == side.execute(sql).fetchall(), name
+
+
+def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(register, tmp_path, monkeypatch):
+    """With big registers a second process checks and loads some tables; the problems
+    must still be exactly those `make validate` reports."""
+    import random
+    import shutil
+
+    from scripts import build as build_mod
+    from scripts.validate import validate_reference
+    from tests.test_fast_validation import mutations
+
+    monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
+    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
+    root = tmp_path / "r"
+    shutil.copytree(register, root)
+    mutations(root, random.Random(5), 60)
+    expected = validate_reference(Package(root))
+    assert expected
+    refused = []
+    monkeypatch.setattr(build_mod, "_refuse", lambda problems: (refused.extend(problems), (_ for _ in ()).throw(SystemExit(1))))
+    from scripts import fastcheck
+
+    fastcheck.TIMINGS.clear()
+    with pytest.raises(SystemExit):
+        build(Package(root), tmp_path / "b", progress=False)
+    assert "tables from the second process" in fastcheck.TIMINGS  # the shared path was taken
+    assert sorted(refused) == sorted(expected)
 
 
 OLD_CURRENT = """
