@@ -43,7 +43,7 @@ from collections import OrderedDict
 from datasette import hookimpl
 
 MAX_BYTES = int(float(os.environ.get("REGISTER_CACHE_MB", "64")) * 1024 * 1024)
-MAX_ENTRY_BYTES = 4 * 1024 * 1024
+MAX_ENTRY_BYTES = 8 * 1024 * 1024  # the biggest register page at 1M rows is about 5 MB
 # Some answers depend on the date as well as the build (an item is overdue once its
 # response date has passed), so an entry is also dropped at midnight and after MAX_AGE_S.
 MAX_AGE_S = float(os.environ.get("REGISTER_CACHE_MAX_AGE_S", "600"))

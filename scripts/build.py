@@ -327,6 +327,8 @@ class SearchSide:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        if self.process and self.process.stderr:
+            self.process.stderr.close()
         for p in (self.path, self.tables_path, self.result_path, Path(str(self.result_path) + ".part")):
             p.unlink(missing_ok=True)
 
