@@ -47,7 +47,8 @@ sq = '$(subst ','\'',$(value $(1)))'
 root_arg = --root '$(subst ','\'',$(ROOT))'
 
 append: install
-	@$(BIN)/python -m scripts.append --table $(call sq,TABLE) --file $(call sq,FILE) $(root_arg)
+	@$(BIN)/python -m scripts.append --table $(call sq,TABLE) --file $(call sq,FILE) $(root_arg) \
+	  $(if $(filter no,$(REBUILD)),--no-build)
 
 add: install
 	@$(BIN)/python -m scripts.add --table $(call sq,TABLE) $(root_arg)

@@ -33,7 +33,8 @@ ROOT = find_root(Path(__file__).resolve().parent)
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts.package import Package  # noqa: E402  (needs ROOT on sys.path)
+from scripts.build import live_views  # noqa: E402  (needs ROOT on sys.path)
+from scripts.package import Package  # noqa: E402
 
 PACKAGE = Package(ROOT)
 
@@ -122,6 +123,7 @@ def open_register(db_path, start=None, end=None) -> tuple[sqlite3.Connection, di
                 if cur.rowcount:
                     note["left_out"][table] = note["left_out"].get(table, 0) + cur.rowcount
     conn.commit()
+    live_views(conn)
     return conn, note
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.utils import escape_fts, tilde_decode, tilde_encode
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
@@ -36,6 +37,8 @@ NOT_RECORDED = "not recorded"
 
 FEED_LIMIT = 100
 SEARCH_LIMIT = 100
+PAGE_SIZE = 100     # projects per page of /projects and /gate-assurance
+GAP_LIMIT = 100     # gates passed without evidence listed on /gate-assurance
 
 
 # ---------------------------------------------------------------------------------------
@@ -204,6 +207,8 @@ class Measure:
     booleans: tuple = ()   # 0/1 columns shown as Yes/No
     chart: Callable | None = None
     headline: Callable | None = None
+    summary: str = ""      # a stored summary_* table that chart and headline read instead
+                           # of the view, when the view has a row per activity or project
 
 
 def _chart_strategic_group(rows, link):
@@ -232,24 +237,28 @@ def _headline_strategic_group(rows):
 
 
 def _chart_eia(rows, link):
-    values = [{"project": link.title("project_id", r["project_id"]), "co-produced": r["coproduced"],
-               "characteristics assessed": r["characteristics_assessed"]} for r in rows]
-    return _spec("Bar chart: for each project with an equality impact assessment, how many "
-                 "characteristics it assessed and whether it says the transformation was co-produced.",
-                 values, mark="bar", height={"step": 48},
+    """From summary_eia_coproduced: projects by characteristics assessed and co-production."""
+    values = [{"characteristics assessed": str(r["characteristics_assessed"]), "co-produced": r["coproduced"],
+               "projects": r["projects"]} for r in rows]
+    order = [str(n) for n in sorted({r["characteristics_assessed"] for r in rows}, reverse=True)]
+    return _spec("Bar chart: projects with an equality impact assessment, by how many characteristics "
+                 "it assessed and whether it says the transformation was co-produced.",
+                 values, mark="bar", height={"step": 36},
                  encoding={
-                     "y": {"field": "project", "type": "nominal", "title": None, "sort": None},
-                     "x": {"field": "characteristics assessed", "type": "quantitative",
-                           "title": "Characteristics assessed", "axis": {"tickMinStep": 1, "format": "d"}},
+                     "y": {"field": "characteristics assessed", "type": "ordinal", "sort": order,
+                           "title": "Characteristics assessed"},
+                     "x": {"field": "projects", "type": "quantitative", "title": "Projects", "stack": True,
+                           "axis": {"tickMinStep": 1, "format": "d"}},
                      "color": {"field": "co-produced", "type": "nominal", "title": "Says it was co-produced",
                                "scale": _scale(PALETTE_YES_NO)},
                  })
 
 
 def _headline_eia(rows):
-    yes = sum(1 for r in rows if r["coproduced"] == "yes")
-    return {"figure": yes, "of": len(rows),
-            "text": f"{yes} of {len(rows)} equality impact assessments say the transformation was co-produced."}
+    total = sum(r["projects"] for r in rows)
+    yes = sum(r["projects"] for r in rows if r["coproduced"] == "yes")
+    return {"figure": yes, "of": total,
+            "text": f"{yes} of {total} equality impact assessments say the transformation was co-produced."}
 
 
 def _chart_you_said(rows, link):
@@ -305,14 +314,15 @@ def _headline_depth(rows):
 
 
 def _chart_balance(rows, link):
-    values = [{"balance": r["balance"]} for r in rows]
+    """From summary_balance: activities by balance."""
+    values = [{"balance": r["balance"], "activities": r["activities"]} for r in rows]
     order = ["balanced", STAFF_OUTNUMBERED, NOT_RECORDED]
     return _spec("Bar chart: co-production activities by whether staff outnumbered people with "
                  "lived experience.", values,
                  mark="bar", height={"step": 44},
                  encoding={
                      "y": {"field": "balance", "type": "nominal", "title": None, "sort": order},
-                     "x": {"aggregate": "count", "type": "quantitative", "title": "Activities",
+                     "x": {"field": "activities", "type": "quantitative", "title": "Activities",
                            "axis": {"tickMinStep": 1, "format": "d"}},
                      "color": {"field": "balance", "type": "nominal", "legend": None,
                                "scale": _scale({"balanced": "#00703c", STAFF_OUTNUMBERED: "#b4261a",
@@ -321,16 +331,17 @@ def _chart_balance(rows, link):
 
 
 def _headline_balance(rows):
-    outnumbered = sum(1 for r in rows if r["balance"] == STAFF_OUTNUMBERED)
-    unknown = sum(1 for r in rows if r["balance"] == NOT_RECORDED)
-    judged = len(rows) - unknown
+    total = sum(r["activities"] for r in rows)
+    outnumbered = sum(r["activities"] for r in rows if r["balance"] == STAFF_OUTNUMBERED)
+    unknown = sum(r["activities"] for r in rows if r["balance"] == NOT_RECORDED)
+    judged = total - unknown
     if not judged:
-        return {"figure": unknown, "of": len(rows), "outnumbered": 0, "not_recorded": unknown,
-                "text": f"For {unknown} of {len(rows)} activities the numbers of staff and of people with lived "
+        return {"figure": unknown, "of": total, "outnumbered": 0, "not_recorded": unknown,
+                "text": f"For {unknown} of {total} activities the numbers of staff and of people with lived "
                         f"experience were not both recorded, so the balance rule cannot be checked yet."}
     return {"figure": outnumbered, "of": judged, "outnumbered": outnumbered, "not_recorded": unknown,
             "text": f"Staff outnumbered people with lived experience at {outnumbered} of the {judged} activities "
-                    f"where both were counted; for {unknown} of {len(rows)} activities the numbers were not recorded."}
+                    f"where both were counted; for {unknown} of {total} activities the numbers were not recorded."}
 
 
 def _chart_reimbursement(rows, link):
@@ -365,7 +376,9 @@ def _gate_state(r) -> str:
 
 
 def _chart_gates(rows, link):
-    values = [{"gate": link.title("gate", r["gate"]), "state": _gate_state(r)} for r in rows]
+    """From summary_gate_assurance: projects at each gate by evidence."""
+    values = [{"gate": link.title("gate", r["gate"]), "state": _gate_state(r), "projects": r["projects"]}
+              for r in rows]
     gates = list(dict.fromkeys(v["gate"] for v in values))
     order = list(GATE_STATES)
     return _spec("Stacked bar chart: for each gate, how many projects have published the evidence "
@@ -375,7 +388,7 @@ def _chart_gates(rows, link):
                  transform=[{"calculate": f"indexof({json.dumps(order)}, datum.state)", "as": "state_order"}],
                  encoding={
                      "y": {"field": "gate", "type": "nominal", "title": None, "sort": gates},
-                     "x": {"aggregate": "count", "type": "quantitative", "title": "Projects",
+                     "x": {"aggregate": "sum", "field": "projects", "type": "quantitative", "title": "Projects",
                            "axis": {"tickMinStep": 1, "format": "d"}},
                      "color": {"field": "state", "type": "nominal", "title": "Evidence",
                                "sort": order, "scale": _scale(GATE_STATES, order)},
@@ -384,12 +397,13 @@ def _chart_gates(rows, link):
 
 
 def _headline_gates(rows):
-    gaps = [r for r in rows if r["passed"] and not r["evidence_published"]]
-    projects = len({r["project_id"] for r in gaps})
-    total = len({r["project_id"] for r in rows})
-    return {"figure": projects, "of": total, "gates": len(gaps),
+    """From summary_gate_assurance."""
+    gates = sum(r["projects"] for r in rows if r["passed"] and not r["evidence_published"])
+    projects = rows[0]["projects_with_gaps"] if rows else 0
+    total = rows[0]["projects_total"] if rows else 0
+    return {"figure": projects, "of": total, "gates": gates,
             "text": f"{projects} of {total} projects moved past a gate without the evidence the strategy "
-                    f"asks for ({len(gaps)} gates in all)."}
+                    f"asks for ({gates} gates in all)."}
 
 
 def _chart_quarter(rows, link):
@@ -423,22 +437,30 @@ def _headline_quarter(rows):
     return {"figure": len(active), "of": len(quarters), "text": text + "."}
 
 
+ORGANISATION_COLOURS = ["#1d5fa0", "#8a5a00", "#00707a", "#6f3c96"]
+
+
 def _chart_place(rows, link):
+    """Bars by place, coloured by organisation while there are few enough to tell apart
+    (a national register has 42 ICBs: then one colour, and the table gives the split)."""
     values = [{"place": link.title("place", r["place"]) if r["place"] else "Not recorded",
                "organisation": link.title("organisation", r["organisation"]),
                "activities": r["activities"]} for r in rows]
     places = list(dict.fromkeys(v["place"] for v in values))
     orgs = list(dict.fromkeys(v["organisation"] for v in values))
-    return _spec("Bar chart: co-production activities by the place they covered and the organisation "
-                 "that leads the project.", values,
-                 mark="bar", height={"step": 40},
-                 encoding={
-                     "y": {"field": "place", "type": "nominal", "title": None, "sort": places},
-                     "x": {"field": "activities", "type": "quantitative", "title": "Activities",
-                           "axis": {"tickMinStep": 1, "format": "d"}},
-                     "color": {"field": "organisation", "type": "nominal", "title": "Organisation",
-                               "scale": _scale(dict(zip(orgs, ["#1d5fa0", "#8a5a00", "#00707a", "#6f3c96"] * 3)), orgs)},
-                 })
+    encoding = {
+        "y": {"field": "place", "type": "nominal", "title": None, "sort": places},
+        "x": {"aggregate": "sum", "field": "activities", "type": "quantitative", "title": "Activities",
+              "axis": {"tickMinStep": 1, "format": "d"}},
+    }
+    if len(orgs) <= len(ORGANISATION_COLOURS):
+        encoding["color"] = {"field": "organisation", "type": "nominal", "title": "Organisation",
+                             "scale": _scale(dict(zip(orgs, ORGANISATION_COLOURS)), orgs)}
+    else:
+        encoding["color"] = {"value": ORGANISATION_COLOURS[0]}
+    return _spec("Bar chart: co-production activities by the place they covered"
+                 + (" and the organisation that leads the project." if "field" in encoding["color"] else "."),
+                 values, mark="bar", height={"step": 40}, encoding=encoding)
 
 
 def _headline_place(rows):
@@ -451,54 +473,58 @@ def _headline_place(rows):
     return {"figure": places, "of": None, "text": text + "."}
 
 
-COVERAGE = {"assessed": "#00703c", "not assessed": "#8a5a00", "missing": "#b4261a"}
+COVERAGE = {"complete": "#00703c", "missing": "#b4261a"}
 
 
 def _chart_coverage(rows, link):
-    values = [{"project": r["project_id"], "coverage": r["coverage"]} for r in rows]
-    projects = list(dict.fromkeys(v["project"] for v in values))
-    order = list(COVERAGE)
-    return _spec("Stacked bar chart: for each project, how many of the twelve characteristics its equality "
-                 "impact assessment covers, covers without judging, or does not mention.", values,
+    """From summary_equality_coverage: projects by characteristics their assessment misses."""
+    values = [{"characteristics missing": str(r["characteristics_missing"]), "projects": r["projects"],
+               "state": "complete" if r["characteristics_missing"] == 0 else "missing"} for r in rows]
+    order = [v["characteristics missing"] for v in values]
+    return _spec("Bar chart: projects by how many of the twelve characteristics their equality impact "
+                 "assessment does not mention (0 means every characteristic is covered).", values,
                  mark="bar", height={"step": 28},
-                 transform=[{"calculate": f"indexof({json.dumps(order)}, datum.coverage)", "as": "coverage_order"}],
                  encoding={
-                     "y": {"field": "project", "type": "nominal", "title": "Project", "sort": projects},
-                     "x": {"aggregate": "count", "type": "quantitative", "title": "Characteristics",
+                     "y": {"field": "characteristics missing", "type": "ordinal", "sort": order,
+                           "title": "Characteristics not mentioned"},
+                     "x": {"field": "projects", "type": "quantitative", "title": "Projects",
                            "axis": {"tickMinStep": 1, "format": "d"}},
-                     "color": {"field": "coverage", "type": "nominal", "title": "Coverage", "sort": order,
-                               "scale": _scale(COVERAGE, order)},
-                     "order": {"field": "coverage_order", "type": "quantitative"},
+                     "color": {"field": "state", "type": "nominal", "legend": None,
+                               "scale": _scale(COVERAGE)},
                  })
 
 
 def _headline_coverage(rows):
-    projects = list(dict.fromkeys(r["project_id"] for r in rows))
-    complete = [p for p in projects if not any(r["coverage"] == "missing" for r in rows if r["project_id"] == p)]
-    return {"figure": len(complete), "of": len(projects),
-            "text": f"{len(complete)} of {len(projects)} projects have an equality impact entry for every one of "
+    total = sum(r["projects"] for r in rows)
+    complete = sum(r["projects"] for r in rows if r["characteristics_missing"] == 0)
+    return {"figure": complete, "of": total,
+            "text": f"{complete} of {total} projects have an equality impact entry for every one of "
                     f"the twelve characteristics."}
 
 
 MEASURES = [
     Measure("strategic_group", "measure_strategic_group", chart=_chart_strategic_group,
             headline=_headline_strategic_group),
-    Measure("eia_coproduced", "measure_eia_coproduced", chart=_chart_eia, headline=_headline_eia),
+    Measure("eia_coproduced", "measure_eia_coproduced", chart=_chart_eia, headline=_headline_eia,
+            summary="summary_eia_coproduced"),
     Measure("you_said_we_did", "measure_you_said_we_did", hide=("sort_order", "status_title"),
             chart=_chart_you_said, headline=_headline_you_said),
     Measure("depth_by_gate", "measure_depth_by_gate", hide=("gate_order", "level_order"),
             chart=_chart_depth, headline=_headline_depth),
-    Measure("balance", "measure_balance", hide=("title",), chart=_chart_balance, headline=_headline_balance),
+    Measure("balance", "measure_balance", order_by="activity_date, activity_id", hide=("title",),
+            chart=_chart_balance, headline=_headline_balance, summary="summary_balance"),
     Measure("reimbursement", "measure_reimbursement", chart=_chart_reimbursement,
             headline=_headline_reimbursement),
     Measure("equality_coverage", "measure_equality_coverage", hide=("characteristic_order",),
-            booleans=("negative_without_mitigation",), chart=_chart_coverage, headline=_headline_coverage),
+            booleans=("negative_without_mitigation",), chart=_chart_coverage, headline=_headline_coverage,
+            summary="summary_equality_coverage"),
     Measure("activity_by_quarter", "measure_activity_by_quarter", hide=("level_order",),
             chart=_chart_quarter, headline=_headline_quarter),
     Measure("activity_by_place", "measure_activity_by_place", hide=("organisation_order", "place_order"),
             chart=_chart_place, headline=_headline_place),
     Measure("gate_assurance", "gate_assurance", order_by="project_id, gate_order", hide=("gate_order",),
-            booleans=("reached", "passed", "evidence_published"), chart=_chart_gates, headline=_headline_gates),
+            booleans=("reached", "passed", "evidence_published"), chart=_chart_gates, headline=_headline_gates,
+            summary="summary_gate_assurance"),
 ]
 MEASURE_ROW_LIMIT = 1000
 
@@ -512,11 +538,17 @@ async def _measure_rows(datasette, m: Measure, limit: int | None = None) -> list
     return await _rows(datasette, sql)
 
 
+async def _chart_rows(datasette, m: Measure) -> list[dict]:
+    """What the chart and headline read: the stored summary, or the (short) view itself."""
+    return await _rows(datasette, f"select * from [{m.summary}]") if m.summary else await _measure_rows(datasette, m)
+
+
 async def _measures(datasette) -> list[Measure]:
     """The configured measures, then any other measure_* view (shown as a table only), so
     a measure added to views.sql is on the site at once, and gets a chart when it is
-    configured here."""
-    views = await datasette.get_database(DB).view_names()
+    configured here. A measure stored at build time is a table, no longer a view."""
+    db = datasette.get_database(DB)
+    views = set(await db.view_names()) | set(await db.table_names())
     known = {m.view for m in MEASURES}
     extra = [Measure(v[len("measure_"):], v) for v in sorted(views) if v.startswith("measure_") and v not in known]
     return [m for m in MEASURES if m.view in views] + extra
@@ -528,8 +560,7 @@ async def headlines(datasette) -> dict[str, dict]:
     for m in await _measures(datasette):
         if m.headline is None:
             continue
-        rows = await _measure_rows(datasette, m)
-        h = m.headline(rows)
+        h = m.headline(await _chart_rows(datasette, m))
         h["measure"] = m.name
         h["title"] = _view_meta(datasette, m.view).get("title", m.view)
         out[m.name] = h
@@ -591,28 +622,63 @@ def _feeds(datasette, project_id: str | None = None) -> list[dict]:
 # Pages.
 
 
+def _page_number(request) -> int | None:
+    """?page=N of a long list; None when N is not a whole number from 1."""
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 8 and int(raw) > 0 else None
+
+
+def _pager(request, page: int, total: int) -> dict:
+    pages = max(1, -(-total // PAGE_SIZE))
+    base = request.path
+    return {"page": page, "pages": pages, "total": total,
+            "first": (page - 1) * PAGE_SIZE + 1 if total else 0, "last": min(page * PAGE_SIZE, total),
+            "prev": f"{base}?page={page - 1}" if page > 1 else None,
+            "next": f"{base}?page={page + 1}" if page < pages else None,
+            "offset": (page - 1) * PAGE_SIZE}
+
+
+async def _paged_projects(datasette, request) -> tuple[dict | None, list[dict]]:
+    """One page of projects in id order, or (None, []) when the page does not exist.
+
+    A national register holds tens of thousands of projects, so these pages list a
+    hundred at a time and work out their figures for those hundred only."""
+    page = _page_number(request)
+    total = (await _rows(datasette, "select count(*) as n from projects"))[0]["n"]
+    if page is None or (page - 1) * PAGE_SIZE >= max(total, 1):
+        return None, []
+    pager = _pager(request, page, total)
+    projects = await _rows(datasette, "select * from projects order by id limit :limit offset :offset",
+                           {"limit": PAGE_SIZE, "offset": pager["offset"]})
+    return pager, projects
+
+
+async def _no_such_page(datasette, request) -> Response:
+    return await _not_found(datasette, request, f"There is no page {request.args.get('page')!r} of this list.")
+
+
 async def projects_index(datasette, request):
     """Every project with its gate and how much of its promise is published."""
-    projects = await _rows(datasette, """
-        select p.*,
-          coalesce(l.activities, 0) as activities,
-          coalesce(e.characteristics, 0) as characteristics_assessed,
-          coalesce(y.items, 0) as you_said_items,
-          coalesce(y.closed, 0) as you_said_closed,
-          coalesce(g.gaps, 0) as gates_without_evidence
-        from projects p
-        left join (select project_id, count(*) as activities from coproduction_log group by project_id) l
-          on l.project_id = p.id
-        left join (select project_id, count(distinct characteristic) as characteristics
-                   from equality_impacts group by project_id) e on e.project_id = p.id
-        left join (select project_id, count(*) as items, sum(loop_closed) as closed
-                   from you_said_we_did_current group by project_id) y on y.project_id = p.id
-        left join (select project_id, sum(passed and not evidence_published) as gaps
-                   from gate_assurance group by project_id) g on g.project_id = p.id
-        order by p.id""")
+    pager, page_projects = await _paged_projects(datasette, request)
+    if pager is None:
+        return await _no_such_page(datasette, request)
+    ids = [p["id"] for p in page_projects]
+    figures = {r["id"]: r for r in await _rows(datasette, f"""
+        select p.id,
+          (select count(*) from coproduction_log l where l.project_id = p.id) as activities,
+          (select count(distinct e.characteristic) from equality_impacts e
+            where e.project_id = p.id) as characteristics_assessed,
+          (select count(*) from you_said_we_did_current y where y.project_id = p.id) as you_said_items,
+          (select coalesce(sum(y.loop_closed), 0) from you_said_we_did_current y
+            where y.project_id = p.id) as you_said_closed,
+          (select coalesce(sum(g.passed and not g.evidence_published), 0) from gate_assurance g
+            where g.project_id = p.id) as gates_without_evidence
+        from projects p where p.id in (select value from json_each(:ids))""", {"ids": json.dumps(ids)})}
+    projects = [{**p, **figures.get(p["id"], {})} for p in page_projects]
     characteristics = len((await _codelists(datasette)).get("characteristics", {}))
     return await _page(datasette, request, "projects.html", {
-        "projects": projects, "characteristics_total": characteristics, "feeds": _feeds(datasette)})
+        "projects": projects, "pager": pager, "characteristics_total": characteristics,
+        "feeds": _feeds(datasette)})
 
 
 async def project_page(datasette, request):
@@ -704,20 +770,25 @@ async def project_page(datasette, request):
 
 async def gate_assurance_page(datasette, request):
     """Register-wide: which projects progressed without the evidence?"""
-    rows = await _rows(datasette, "select * from gate_assurance order by project_id, gate_order")
-    canned = await datasette.get_canned_query(DB, "projects_progressed_without_evidence", None)
-    gaps = await _rows(datasette, canned["sql"]) if canned else \
-        [r for r in rows if r["passed"] and not r["evidence_published"]]
+    pager, projects = await _paged_projects(datasette, request)
+    if pager is None:
+        return await _no_such_page(datasette, request)
+    rows = await _rows(datasette, """
+        select * from gate_assurance where project_id in (select value from json_each(:ids))
+        order by project_id, gate_order""", {"ids": json.dumps([p["id"] for p in projects])})
     by_project: dict[str, dict] = {}
     for r in rows:
         by_project.setdefault(r["project_id"], {})[r["gate"]] = r
+    canned = await datasette.get_canned_query(DB, "projects_progressed_without_evidence", None)
+    gaps_sql = canned["sql"] if canned else \
+        "select * from gate_assurance where passed and not evidence_published order by project_id, gate_order"
+    gaps = await _rows(datasette, f"select * from ({gaps_sql}) limit {GAP_LIMIT}")
     codelists = await _codelists(datasette)
-    projects = await _rows(datasette, "select id, title, current_gate, organisation from projects order by id")
     return await _page(datasette, request, "gate_assurance.html", {
-        "rows": rows, "gaps": gaps, "by_project": by_project, "projects": projects,
+        "gaps": gaps, "by_project": by_project, "projects": projects, "pager": pager,
         "gates": list(codelists.get("gates", {}).values()),
-        "meta": _view_meta(datasette, "gate_assurance"),
-        "canned": canned, "headline": _headline_gates(rows)})
+        "meta": _view_meta(datasette, "gate_assurance"), "canned": canned,
+        "headline": _headline_gates(await _rows(datasette, "select * from summary_gate_assurance"))})
 
 
 async def measures_index(datasette, request):
@@ -740,7 +811,6 @@ async def measure_page(datasette, request):
     link = await _linker(datasette)
     if rows and "activity_id" in rows[0] and "title" in rows[0]:
         link.add("coproduction_log", {r["activity_id"]: r["title"] for r in rows})
-    all_rows = rows if not truncated else await _measure_rows(datasette, m)
     columns = [c for c in (rows[0].keys() if rows else [])
                if c not in m.hide]
     if not rows:
@@ -753,13 +823,14 @@ async def measure_page(datasette, request):
             and any(isinstance(r[c], (int, float)) for r in rows) and c not in m.booleans
         labels.append({"name": c, "label": label, "description": desc[:1].upper() + desc[1:], "numeric": numeric})
     targets = await _column_targets(datasette)
-    spec = m.chart(all_rows, link) if m.chart else None
+    chart_rows = await _chart_rows(datasette, m) if (m.chart or m.headline) and (truncated or m.summary) else rows
+    spec = m.chart(chart_rows, link) if m.chart else None
     path = datasette.urls.path
     return await _page(datasette, request, "measure.html", {
         "m": m, "meta": _view_meta(datasette, m.view), "rows": rows, "truncated": truncated,
         "columns": labels, "linked": {c for c in columns if c in targets},
         "spec_json": Markup(_json_for_script(spec)) if spec else None,
-        "headline": m.headline(all_rows) if m.headline else None, "link": link,
+        "headline": m.headline(chart_rows) if m.headline else None, "link": link,
         "data_links": {
             "table": datasette.urls.table(DB, m.view),
             "csv": datasette.urls.table(DB, m.view, format="csv") + "?_stream=on&_size=max",
@@ -1048,9 +1119,28 @@ async def feed_status_changes(datasette, request):
 # Hooks.
 
 
+def _bounded(handler):
+    """A page whose SQL passes the time limit says so (503, try again) instead of
+    failing with a 500; the response cache keeps the answer briefly, so holding F5
+    cannot queue the same slow query again and again."""
+    async def route(datasette, request):
+        try:
+            return await handler(datasette, request)
+        except QueryInterrupted:
+            html = await datasette.render_template(["error.html"], {
+                "ok": False, "status": 503, "title": "This page took too long",
+                "error": "Working this page out took longer than the register allows, so it was stopped. "
+                         "Please try again in a minute; the tables and downloads hold the same data."},
+                request=request)
+            return Response.html(html, status=503, headers={"Retry-After": "60"})
+    route.__name__ = handler.__name__
+    route.__doc__ = handler.__doc__
+    return route
+
+
 @hookimpl
 def register_routes(datasette):
-    return [
+    return [(pattern, _bounded(handler)) for pattern, handler in [
         (r"^/projects/?$", projects_index),
         (r"^/projects/(?P<id>[^/]+)$", project_page),
         (r"^/gate-assurance/?$", gate_assurance_page),
@@ -1061,7 +1151,7 @@ def register_routes(datasette):
         (r"^/accessibility/?$", accessibility_page),
         (r"^/feeds/you-said\.atom$", feed_you_said),
         (r"^/feeds/status-changes\.atom$", feed_status_changes),
-    ]
+    ]]
 
 
 @hookimpl

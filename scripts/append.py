@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
+import json
 import os
 import re
 import shutil
@@ -32,7 +34,7 @@ from pathlib import Path
 
 from .package import Field, Package, Resource, ROOT
 from .problems import Problem
-from . import locking, readers
+from . import known_rows, locking, readers
 
 # Printing ten thousand lines helps nobody: show this many, then say how many more.
 MAX_SHOWN = 500
@@ -319,11 +321,46 @@ class Existing:
     together: dict[tuple, set[tuple]] = field(default_factory=dict)  # unique-together key -> batch tuples already used
     found: dict[str, set[str]] = field(default_factory=dict)        # FK field -> batch values that exist
     lookups: dict[str, dict[str, dict]] = field(default_factory=dict)
+    covered: int | None = None   # leading bytes of the file the database vouched for
 
 
 def scan_existing(package: Package, batch: Batch) -> Existing:
-    """One pass over the resource's file and each file it points at, keeping only what
-    concerns the batch (memory stays small however big the register grows)."""
+    """What the batch needs to know of the rows already in datasets/: from the built
+    database for the part of each file it was built from (scripts/known_rows.py), and
+    from one pass over the rest of the file (all of it when the database cannot vouch
+    for it). Memory stays small however big the register grows."""
+    index = known_rows.Index.open(package)
+    try:
+        return _existing(package, batch, index)
+    finally:
+        if index is not None:
+            index.close()
+
+
+def _cells(path: Path, start: int | None):
+    """Rows of cells after the header, or after byte `start` (a row boundary)."""
+    with path.open("rb") as raw:
+        if start:
+            raw.seek(start)
+        fh = io.TextIOWrapper(raw, encoding="utf-8" if start else "utf-8-sig", newline="")
+        reader = csv.reader(fh)
+        if not start:
+            next(reader, None)
+        for cells in reader:
+            if cells:
+                yield cells
+
+
+def _json(values) -> str:
+    return json.dumps(sorted(values))
+
+
+def _text(value) -> str:
+    """A database value as the CSV holds it (ids, codes and ISO dates: what rules compare)."""
+    return "" if value is None else str(value)
+
+
+def _existing(package: Package, batch: Batch, index: known_rows.Index | None) -> Existing:
     res = batch.resource
     ex = Existing()
     values = lambda name: {row.get(name, "") for _, row in batch.rows} - {""}  # noqa: E731
@@ -335,33 +372,52 @@ def scan_existing(package: Package, batch: Batch) -> Existing:
     if res.path.exists():
         wanted = {n: values(n) for n in unique}
         wanted_t = {k: {tuple(row.get(c, "") for c in k) for _, row in batch.rows} for k in together}
-        with res.path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            uidx = [(header.index(n), wanted[n], ex.taken[n]) for n in unique if wanted[n]]
-            tidx = [([header.index(c) for c in k], wanted_t[k], ex.together[k]) for k in together]
-            pk_i = header.index(res.primary_key[0]) if prefix else None
-            head, cut = f"{prefix}-", len(prefix) + 1
-            best = 0
-            # The tight loop of an append: at a million rows every operation in it
-            # counts, so the id's number is read with startswith/isdigit, not a regex.
-            for cells in reader:
-                if pk_i is not None and pk_i < len(cells):
-                    v = cells[pk_i]
-                    if v.startswith(head):
-                        digits = v[cut:]
-                        if digits.isdigit() and digits.isascii():
-                            number = int(digits)
-                            if number > best:
-                                best = number
-                for i, want, taken in uidx:
-                    if i < len(cells) and cells[i] in want:
-                        taken.add(cells[i])
-                for idx, want, taken in tidx:
-                    t = tuple(cells[i] if i < len(cells) else "" for i in idx)
-                    if t in want:
-                        taken.add(t)
-            ex.max_number = best
+        header = res.field_names  # append_batch has checked the file's header is this
+        head, cut = f"{prefix}-", len(prefix) + 1
+        best = 0
+        start = index.covered(res) if index else None
+        if start is not None:
+            db, t = index.conn, f"[{res.name}]"
+            for n in unique:
+                if wanted[n]:
+                    ex.taken[n].update(_text(v) for (v,) in db.execute(
+                        f"SELECT [{n}] FROM {t} WHERE [{n}] IN (SELECT value FROM json_each(?))", (_json(wanted[n]),)))
+            for k in together:
+                first = {tup[0] for tup in wanted_t[k]} - {""}
+                if first:
+                    cols = ", ".join(f"[{c}]" for c in k)
+                    for found in db.execute(f"SELECT {cols} FROM {t} WHERE [{k[0]}] IN "
+                                            "(SELECT value FROM json_each(?))", (_json(first),)):
+                        tup = tuple(_text(v) for v in found)
+                        if tup in wanted_t[k]:
+                            ex.together[k].add(tup)
+            if prefix:  # the build checked every id against the schema's pattern
+                pk = res.primary_key[0]
+                best = db.execute(f"SELECT MAX(CAST(substr([{pk}], {cut + 1}) AS INTEGER)) FROM {t} "
+                                  f"WHERE [{pk}] GLOB ?", (f"{prefix}-[0-9]*",)).fetchone()[0] or 0
+        uidx = [(header.index(n), wanted[n], ex.taken[n]) for n in unique if wanted[n]]
+        tidx = [([header.index(c) for c in k], wanted_t[k], ex.together[k]) for k in together]
+        pk_i = header.index(res.primary_key[0]) if prefix else None
+        # The tight loop of an append: at a million rows every operation in it counts,
+        # so the id's number is read with startswith/isdigit, not a regex.
+        for cells in _cells(res.path, start):
+            if pk_i is not None and pk_i < len(cells):
+                v = cells[pk_i]
+                if v.startswith(head):
+                    digits = v[cut:]
+                    if digits.isdigit() and digits.isascii():
+                        number = int(digits)
+                        if number > best:
+                            best = number
+            for i, want, taken in uidx:
+                if i < len(cells) and cells[i] in want:
+                    taken.add(cells[i])
+            for idx, want, taken in tidx:
+                tup = tuple(cells[i] if i < len(cells) else "" for i in idx)
+                if tup in want:
+                    taken.add(tup)
+        ex.max_number = best
+        ex.covered = start
     # Foreign keys to other records (codelists are checked cell by cell).
     targets: dict[str, list[Field]] = {}
     for f in res.fields:
@@ -374,13 +430,21 @@ def scan_existing(package: Package, batch: Batch) -> Existing:
         wanted = set().union(*(values(f.name) for f in fields))
         rows: dict[str, dict] = {}
         if tres.path.exists() and wanted:
-            with tres.path.open(newline="", encoding="utf-8-sig") as fh:
-                reader = csv.reader(fh)
-                header = next(reader, [])
-                ki = header.index(key)
-                for cells in reader:  # a dict only for the few rows the batch points at
-                    if ki < len(cells) and cells[ki] in wanted:
-                        rows[cells[ki]] = dict(zip(header, cells))
+            start = index.covered(tres) if index else None
+            if start is not None:
+                cur = index.conn.execute(f"SELECT * FROM [{target}] WHERE [{key}] IN "
+                                         "(SELECT value FROM json_each(?))", (_json(wanted),))
+                names = [d[0] for d in cur.description]
+                for found in cur:
+                    row = {n: _text(v) for n, v in zip(names, found)}
+                    rows[row[key]] = row
+                theader = tres.field_names
+            else:
+                theader = read_header(tres.path)
+            ki = theader.index(key)
+            for cells in _cells(tres.path, start):  # a dict only for the few rows the batch points at
+                if ki < len(cells) and cells[ki] in wanted:
+                    rows[cells[ki]] = dict(zip(theader, cells))
         for f in fields:
             ex.found[f.name] = set(rows)
         ex.lookups[target] = rows
@@ -585,6 +649,7 @@ def append_batch(package: Package, batch: Batch, rebuild: bool = True, out=sys.s
         try:
             remove_stale_temps(res.path)
             write_rows(res, rows)
+            known_rows.record_append(package, res, ex.covered)
         except OSError as e:  # read-only folder, full disk: the old file is still in place
             raise WriteError(f"{display_path(package, res.path)} could not be saved ({e.strerror or e}). "
                              f"Check there is free disk space and that you may write to "

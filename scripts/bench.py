@@ -298,9 +298,9 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
     mid = conn.execute("SELECT id FROM coproduction_log LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM coproduction_log)").fetchone()[0]
     project = conn.execute("SELECT project_id FROM coproduction_log WHERE id = ?", (mid,)).fetchone()[0]
-    views = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'measure%' ORDER BY name")]
+    views = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('view', 'table') AND name LIKE 'measure%' ORDER BY name")]
     conn.close()
-    pages = [("home", "/")]
+    pages = [("home", "/"), ("projects index", "/projects"), ("projects index, a later page", "/projects?page=300")]
     for t in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates"):
         pages.append((f"table {t} (default facets)", f"/register/{t}"))
     pages += [

@@ -21,7 +21,7 @@ from .package import Package, Resource, ROOT
 from .problems import report
 from .rules import read_rows
 from .progress import Progress
-from . import metadata as metadata_mod
+from . import known_rows, metadata as metadata_mod
 
 VIEWS_SQL = Path(__file__).parent / "sql" / "views.sql"
 # (wall s, CPU s, peak MB so far) per phase of the last build in this process, for
@@ -351,10 +351,24 @@ def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
         conn.execute("PRAGMA legacy_alter_table = ON")  # the views that read it are checked later
         conn.execute(f"ALTER TABLE {q('_materialising')} RENAME TO {q(name)}")
         conn.execute("PRAGMA legacy_alter_table = OFF")
-        for (column,) in conn.execute(f"SELECT name FROM pragma_table_info({q(name)!r})").fetchall():
+        for (column,) in conn.execute("SELECT name FROM pragma_table_info(?)", (name,)).fetchall():
             if column == "id" or column.endswith("_id"):
                 create_index(conn, name, column)
     return names
+
+
+def live_views(conn: sqlite3.Connection) -> None:
+    """Turn the stored views back into live ones, and re-create every view.
+
+    For a copy of the register cut down to a period (notebooks/reportkit.py): rows
+    stored at build time describe the whole register, the live views the copy.
+    """
+    views_sql = VIEWS_SQL.read_text("utf-8")
+    for name in MATERIALISE.findall(views_sql):
+        conn.execute(f"DROP TABLE IF EXISTS {q(name)}")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        conn.execute(f"DROP VIEW {q(name)}")
+    conn.executescript(views_sql)
 
 
 def _in_background(func, *args):
@@ -409,6 +423,7 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
         LAST_TIMINGS[name] = (now[0] - clock[0], now[1] - clock[1], peak)
         clock[:] = now
 
+    file_stamps = known_rows.stamps(package)  # before anything reads the files
     digest = _in_background(inputs_digest, package)
     side = SearchSide(package, out_dir)
     counts = {}
@@ -459,7 +474,9 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
                 enable_fts(db, name, search_columns(package, package.resource(name)))
         conn.execute('CREATE TABLE "register_build" (\n   "key" TEXT PRIMARY KEY,\n   "value" TEXT\n)')
         conn.executemany("INSERT INTO register_build VALUES (?, ?)",
-                         [("inputs_sha256", digest.result()), ("version", package.descriptor.get("version", ""))])
+                         [("inputs_sha256", digest.result()), ("version", package.descriptor.get("version", "")),
+                          # which files, exactly, this database holds (scripts/known_rows.py)
+                          (known_rows.STAMPS_KEY, json.dumps(known_rows.steady_stamps(file_stamps, package)))])
         if not fast and not validate_first:
             problems = conn.execute("PRAGMA foreign_key_check").fetchall()
             if problems:

@@ -102,3 +102,29 @@ def test_build_leaves_no_temporary_files(build_dir):
 def test_foreign_keys_hold_in_the_database(build_dir):
     conn = sqlite3.connect(build_dir / "register.db")
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_stored_views_are_indexed_tables_with_the_views_rows(build_dir, tmp_path):
+    """Views marked `-- build: materialise` become tables, indexed on their id columns,
+    holding exactly the rows the live view gives (scripts/build.py live_views)."""
+    from scripts.build import MATERIALISE, VIEWS_SQL, live_views
+
+    names = MATERIALISE.findall(VIEWS_SQL.read_text("utf-8"))
+    assert {"gate_assurance", "summary_balance", "you_said_we_did_status"} <= set(names)
+    conn = sqlite3.connect(build_dir / "register.db")
+    kinds = dict(conn.execute("select name, type from sqlite_master where name in (%s)"
+                              % ",".join("?" * len(names)), names).fetchall())
+    assert kinds == {n: "table" for n in names}
+    for name in names:
+        columns = [r[0] for r in conn.execute("select name from pragma_table_info(?)", (name,))]
+        indexed = {r[0] for r in conn.execute(
+            "select ii.name from pragma_index_list(?) il, pragma_index_info(il.name) ii", (name,))}
+        wanted = {c for c in columns if c == "id" or c.endswith("_id")}
+        assert wanted <= indexed, (name, wanted - indexed)
+    stored = {n: conn.execute(f"select * from [{n}]").fetchall() for n in names}
+    live = sqlite3.connect(":memory:")
+    conn.backup(live)
+    live_views(live)
+    for name in names:
+        assert live.execute("select type from sqlite_master where name = ?", (name,)).fetchone() == ("view",)
+        assert live.execute(f"select * from [{name}]").fetchall() == stored[name], name

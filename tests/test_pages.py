@@ -608,3 +608,50 @@ def test_markup_in_records_is_shown_as_text(hostile_client):
         assert "<script>" not in body and "&lt;script&gt;alert(" in body, feed
         texts = [e.text or "" for e in ET.fromstring(body.encode()).iter()]
         assert any(HOSTILE in t for t in texts), feed  # the reader gets the words back, as text
+
+
+def _register_pages():
+    from datasette.plugins import pm
+
+    return next(p for p in pm.get_plugins() if getattr(p, "__name__", "") in ("register_pages", "register_pages.py"))
+
+
+@pytest.mark.parametrize("path", ["/projects", "/gate-assurance"])
+def test_long_lists_are_paged_in_id_order(client, db, monkeypatch, path):
+    """A national register has tens of thousands of projects: both lists show a page at a
+    time, every project exactly once, with previous and next links. (Page size 5 here.)"""
+    monkeypatch.setattr(_register_pages(), "PAGE_SIZE", 5)
+    fresh = {"Cookie": "paging-test=1"}  # past the response cache
+    ids = project_ids(db)
+    pages = -(-len(ids) // 5)
+    seen = []
+    for n in range(1, pages + 1):
+        response = client.get(f"{path}?page={n}", headers=fresh)
+        assert response.status_code == 200
+        html = unescape(response.text)
+        matrix = Tables.parse(response.text)[-1]
+        shown = [links["Project"][0][0].rsplit("/", 1)[1] for links in matrix["links"]]
+        assert len(shown) == min(5, len(ids) - 5 * (n - 1))
+        seen += shown
+        assert (f'href="{path}?page={n - 1}"' in html) == (n > 1)
+        assert (f'href="{path}?page={n + 1}"' in html) == (n < pages)
+        assert f"Showing {5 * (n - 1) + 1:,} to {5 * (n - 1) + len(shown):,} of {len(ids):,}" in html
+    assert seen == sorted(ids)
+    for bad in (f"{pages + 1}", "0", "-1", "two", "1e3", "99999999999"):
+        assert client.get(f"{path}?page={bad}", headers=fresh).status_code == 404, bad
+
+
+def test_a_page_whose_sql_is_cut_off_says_so_and_is_not_a_500(client, monkeypatch):
+    """What a visitor sees when a register page passes the SQL time limit."""
+    from datasette.database import QueryInterrupted
+
+    async def too_slow(*args, **kwargs):
+        raise QueryInterrupted(Exception("interrupted"), "select 1", {})
+
+    monkeypatch.setattr(_register_pages(), "_rows", too_slow)
+    response = client.get("/projects", headers={"Cookie": "slow-test=1"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "60"
+    text = unescape(response.text)
+    assert "took longer than the register allows" in text
+    assert "Traceback" not in text and "select 1" not in text
