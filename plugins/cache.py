@@ -8,7 +8,8 @@ millisecond and someone holding F5 costs nothing.
 
 - Keyed by the build: the `inputs_sha256` of the database's register_build table (and
   the file's identity, so a rebuilt file is noticed without a restart), plus method,
-  path, query string, host, scheme and Accept-Encoding.
+  path, query string, host and scheme. Only uncompressed bodies are kept, so one entry
+  suits every Accept-Encoding.
 - Only anonymous requests: no Cookie and no Authorization header. Only GET; status 200
   (and, for NEGATIVE_AGE_S only, 400, 404 and 500: a page that failed for this build
   fails again); never a response that sets a cookie or says private/no-store/no-cache,
@@ -56,7 +57,11 @@ NEGATIVE_AGE_S = 15.0
 WAIT_FOR_FIRST_S = 10.0
 NONCE = re.compile(rb"'nonce-([A-Za-z0-9_-]{16,})'")
 UNCACHEABLE_CONTROL = (b"private", b"no-store", b"no-cache")
-KEY_HEADERS = (b"host", b"accept-encoding")
+# The host, because some answers hold absolute URLs (feeds, JSON next links). Not
+# Accept-Encoding: only uncompressed bodies are stored (a response with a
+# Content-Encoding is never kept), and they suit every client, so browsers, curl, wrk
+# and the warmer (plugins/warm_cache.py) share one entry per page.
+KEY_HEADERS = (b"host",)
 
 
 class ResponseCache:
@@ -161,6 +166,8 @@ def cacheable_response(status: int, headers) -> bool:
     if status != 200 and status not in NEGATIVE_STATUSES:
         return False
     if _header(headers, b"set-cookie") is not None:
+        return False
+    if (_header(headers, b"content-encoding") or b"identity").lower() != b"identity":
         return False
     control = (_header(headers, b"cache-control") or b"").lower()
     if any(word in control for word in UNCACHEABLE_CONTROL):

@@ -391,10 +391,8 @@ def _existing(package: Package, batch: Batch, index: known_rows.Index | None) ->
                         tup = tuple(_text(v) for v in found)
                         if tup in wanted_t[k]:
                             ex.together[k].add(tup)
-            if prefix:  # the build checked every id against the schema's pattern
-                pk = res.primary_key[0]
-                best = db.execute(f"SELECT MAX(CAST(substr([{pk}], {cut + 1}) AS INTEGER)) FROM {t} "
-                                  f"WHERE [{pk}] GLOB ?", (f"{prefix}-[0-9]*",)).fetchone()[0] or 0
+            if prefix:
+                best = index.numbers.get(res.name, 0)
         uidx = [(header.index(n), wanted[n], ex.taken[n]) for n in unique if wanted[n]]
         tidx = [([header.index(c) for c in k], wanted_t[k], ex.together[k]) for k in together]
         pk_i = header.index(res.primary_key[0]) if prefix else None

@@ -410,6 +410,8 @@ def bench_load(table: Table, size: int, port: int, pages: list[tuple[str, str]],
               r["command"])
     if every_page:
         every = [p for _, p in pages]
+        for path in every:  # one visit each, as plugins/warm_cache.py does for the main pages
+            get(port, path)
         r = wrk(port, every, max(5, LOAD_SECONDS // 3))
         table.add(size, f"load ({label}), every public page type: throughput", r["rps"], "req/s",
                   command=r["command"])
@@ -449,17 +451,27 @@ def bench_append(table: Table, size: int, root: Path) -> None:
         with path.open("w", newline="", encoding="utf-8") as f:
             csv.writer(f, lineterminator="\n").writerows([header] + [template] * n)
         files[n] = path
-    for n, build in ((1, False), (1000, False), (1, True)):
+    for n, build, runs in ((1, False, 3), (1000, False, 1), (1, True, 1)):
         cmd = [PY, "-m", "scripts.append", "--root", str(root), "--table", "coproduction_log", "--file", str(files[n])]
         if not build:
             cmd.append("--no-build")
-        r = measured(cmd, check=False)
+        results = []
+        for _ in range(runs):
+            # Write back what earlier steps left in memory (gigabytes of builds), so the
+            # append's own fsync does not pay for it.
+            os.sync()
+            results.append(measured(cmd, check=False))
+        r = sorted(results, key=lambda x: x["seconds"])[len(results) // 2]  # the median run
         label = f"append {n:,} record{'s' if n > 1 else ''}" + (" and rebuild" if build else " (no rebuild)")
-        if r["code"] != 0:
-            table.add(size, f"{label}: FAILED", (r["stderr"].strip().splitlines() or ["?"])[-1][:80], command=r["command"])
+        if any(x["code"] != 0 for x in results):
+            bad = next(x for x in results if x["code"] != 0)
+            table.add(size, f"{label}: FAILED", (bad["stderr"].strip().splitlines() or ["?"])[-1][:80],
+                      command=bad["command"])
             continue
         target = "<= 1 s" if n == 1 else None
-        table.add(size, f"{label}: wall", r["seconds"], "s", target,
+        value = r["seconds"] if runs == 1 else \
+            f"{r['seconds']:.2f} s (median of {runs}: " + ", ".join(f"{x['seconds']:.2f}" for x in results) + ")"
+        table.add(size, f"{label}: wall", value, "s" if runs == 1 else "", target,
                   (r["seconds"] <= TARGETS["append_1_s"]) if n == 1 else None, r["command"])
         table.add(size, f"{label}: peak memory", r["peak_mb"], "MB", command=r["command"])
 

@@ -476,7 +476,8 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
         conn.executemany("INSERT INTO register_build VALUES (?, ?)",
                          [("inputs_sha256", digest.result()), ("version", package.descriptor.get("version", "")),
                           # which files, exactly, this database holds (scripts/known_rows.py)
-                          (known_rows.STAMPS_KEY, json.dumps(known_rows.steady_stamps(file_stamps, package)))])
+                          (known_rows.STAMPS_KEY, json.dumps(known_rows.steady_stamps(file_stamps, package))),
+                          (known_rows.ID_MAX_KEY, json.dumps(known_rows.id_numbers(conn, package)))])
         if not fast and not validate_first:
             problems = conn.execute("PRAGMA foreign_key_check").fetchall()
             if problems:

@@ -23,6 +23,7 @@ from .package import Package, Resource
 
 LEDGER = "appended.json"
 STAMPS_KEY = "file_stamps"
+ID_MAX_KEY = "id_numbers"
 
 
 def stamp(path: Path) -> list[int] | None:
@@ -43,12 +44,27 @@ def steady_stamps(before: dict, package: Package) -> dict[str, list[int]]:
     return {name: s for name, s in before.items() if after.get(name) == s}
 
 
+def id_numbers(conn: sqlite3.Connection, package: Package) -> dict[str, int]:
+    """The highest number in use after each resource's id prefix (LOG-0042 -> 42), worked
+    out once by the build rather than by every append (0.16 s at a million rows)."""
+    out = {}
+    for res in package.resources:
+        if res.id_prefix and res.primary_key:
+            pk, cut = res.primary_key[0], len(res.id_prefix) + 2
+            out[res.name] = conn.execute(
+                f"SELECT MAX(CAST(substr([{pk}], {cut}) AS INTEGER)) FROM [{res.name}] WHERE [{pk}] GLOB ?",
+                (f"{res.id_prefix}-[0-9]*",)).fetchone()[0] or 0
+    return out
+
+
 class Index:
     """Read-only answers from build/register.db about the covered part of each CSV."""
 
-    def __init__(self, package: Package, conn: sqlite3.Connection, built: dict, ledger: dict):
+    def __init__(self, package: Package, conn: sqlite3.Connection, built: dict, ledger: dict,
+                 numbers: dict):
         self.package = package
         self.conn = conn
+        self.numbers = numbers  # resource -> highest id number at build
         self.built = built      # resource -> stamp at build
         self.ledger = ledger    # resource -> {"base": stamp at build, "covered": bytes, "stamp": now}
 
@@ -61,17 +77,19 @@ class Index:
             return None
         try:
             conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-            row = conn.execute("SELECT value FROM register_build WHERE key = ?", (STAMPS_KEY,)).fetchone()
+            found = dict(conn.execute("SELECT key, value FROM register_build WHERE key IN (?, ?)",
+                                      (STAMPS_KEY, ID_MAX_KEY)).fetchall())
         except sqlite3.Error:
             return None
-        if not row:
+        if len(found) < 2:
             conn.close()
             return None
         try:
             ledger = json.loads((db.parent / LEDGER).read_text("utf-8"))
         except (OSError, ValueError):
             ledger = {}
-        return cls(package, conn, json.loads(row[0]), ledger if isinstance(ledger, dict) else {})
+        return cls(package, conn, json.loads(found[STAMPS_KEY]), ledger if isinstance(ledger, dict) else {},
+                   json.loads(found[ID_MAX_KEY]))
 
     def covered(self, res: Resource) -> int | None:
         """How many leading bytes of res's CSV the database holds, or None if unknown."""

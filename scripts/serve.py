@@ -101,6 +101,9 @@ def main(argv=None) -> int:
     if args.check_only:
         return 0
     cmd = command(Path(args.build_dir), args.host, args.port)
+    if os.environ.get("REGISTER_WARM", "1") != "0":  # plugins/warm_cache.py
+        local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        os.environ.setdefault("REGISTER_WARM_URL", f"http://{local}:{args.port}")
     print(f"Serving the register on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
     os.execv(cmd[0], cmd)
 

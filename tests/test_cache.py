@@ -249,3 +249,52 @@ def test_entries_expire(setup, monkeypatch):
     monkeypatch.setattr(cache_mod.time, "time", lambda: later)
     _, h, _ = run(request(app, "/p"))
     assert h["x-cache"] == "MISS" and inner.calls == 2
+
+
+def test_a_compressed_response_is_never_stored():
+    """Entries are shared by every Accept-Encoding, so only identity bodies may be kept."""
+    ok = [(b"content-type", b"text/html")]
+    assert cache_mod.cacheable_response(200, ok)
+    assert cache_mod.cacheable_response(200, ok + [(b"content-encoding", b"identity")])
+    assert not cache_mod.cacheable_response(200, ok + [(b"content-encoding", b"gzip")])
+
+
+def test_the_server_warms_its_main_pages_before_anyone_asks(build_dir, tmp_path):
+    """`make serve` (scripts/serve.py) visits the main pages itself as soon as it is up
+    (plugins/warm_cache.py), so the first visitor to each is answered from the cache."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (tmp_path / "serve.log").open("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--build-dir", str(build_dir), "--port", str(port)],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("REGISTER_WARM")})
+    try:
+        wanted = ["/measures/balance", "/gate-assurance", "/register/coproduction_log"]
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # the server's own access log shows the warmer's visits
+            text = Path(log.name).read_text(errors="replace")
+            if all(f"GET {p} " in text for p in wanted):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the warmer never visited " + ", ".join(wanted))
+        before = Path(log.name).read_text(errors="replace").count("GET /measures/balance ")
+        assert before == 1
+        for path in wanted:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+                assert r.status == 200 and r.headers["X-Cache"] == "HIT", path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
