@@ -5,6 +5,7 @@ otherwise. Both ways must find exactly the same problems and give the same ident
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -19,7 +20,6 @@ from staff_helpers import STAFF, TODAY, digest, exit_code, make
 from test_append import VALUE_CASES
 
 SCAN = {"REGISTER_APPEND_SCAN": "1"}
-LOG = "datasets/coproduction_log.csv"
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,6 @@ def fresh_built_repo(tmp_path):
 
 
 def append_no_build(repo, table, file, env=None):
-    import os
-
     return subprocess.run([sys.executable, "-m", "scripts.append", "--root", str(repo), "--table", table,
                            "--file", str(file), "--no-build"], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "REGISTER_TODAY": TODAY, **(env or {})}, timeout=120)
@@ -99,13 +97,14 @@ def test_the_database_is_trusted_only_for_the_bytes_it_was_built_from(fresh_buil
 
 
 def test_good_files_land_the_same_with_or_without_the_database(tmp_path):
-    """Three appends in a row without a rebuild (the later ones read the database for
+    """Four appends in a row without a rebuild (the later ones read the database for
     the old bytes and the files for the new), against the same appends reading files."""
     files = [("coproduction_log", "log_good.csv"), ("you_said_we_did", "yswd_cp1252.csv"),
              ("projects", "projects_bom_crlf.csv"), ("coproduction_log", "log_good.csv")]
     outcomes = []
     for env, sub in ((None, "db"), (SCAN, "scan")):
-        repo = copy_repo(tmp_path / sub) if (tmp_path / sub).mkdir() is None else None
+        (tmp_path / sub).mkdir()
+        repo = copy_repo(tmp_path / sub)
         build(Package(repo), repo / "build", progress=False)
         said = []
         for table, name in files:
