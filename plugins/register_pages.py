@@ -230,9 +230,9 @@ def _headline_strategic_group(rows):
     total = sum(r["projects"] for r in rows)
     yes = sum(r["projects"] for r in rows if r["came_through_group"] == "yes")
     unknown = sum(r["projects"] for r in rows if r["came_through_group"] == NOT_RECORDED)
-    text = f"{yes} of {total} projects came through the Strategic Co-production Group"
+    text = f"{yes:,} of {total:,} projects came through the Strategic Co-production Group"
     if unknown:
-        text += f" (for {unknown}, the documents do not say)"
+        text += f" (for {unknown:,}, the documents do not say)"
     return {"figure": yes, "of": total, "text": text + "."}
 
 
@@ -258,7 +258,7 @@ def _headline_eia(rows):
     total = sum(r["projects"] for r in rows)
     yes = sum(r["projects"] for r in rows if r["coproduced"] == "yes")
     return {"figure": yes, "of": total,
-            "text": f"{yes} of {total} equality impact assessments say the transformation was co-produced."}
+            "text": f"{yes:,} of {total:,} equality impact assessments say the transformation was co-produced."}
 
 
 def _chart_you_said(rows, link):
@@ -281,8 +281,8 @@ def _headline_you_said(rows):
     closed = sum(r["loop_closed"] or 0 for r in rows)
     overdue = sum(r["overdue"] or 0 for r in rows)
     return {"figure": closed, "of": total, "closed": closed, "open": total - closed, "overdue": overdue,
-            "text": f"{closed} of {total} \"You said\" items have closed the loop; "
-                    f"{total - closed} are still open, {overdue} of them overdue."}
+            "text": f"{closed:,} of {total:,} \"You said\" items have closed the loop; "
+                    f"{total - closed:,} are still open, {overdue:,} of them overdue."}
 
 
 def _chart_depth(rows, link):
@@ -309,7 +309,7 @@ def _headline_depth(rows):
     total = sum(r["activities"] for r in rows)
     deepest = sum(r["activities"] for r in rows if r["level_order"] == max(x["level_order"] for x in rows))
     return {"figure": deepest, "of": total,
-            "text": f"{deepest} of {total} logged activities reached co-production, "
+            "text": f"{deepest:,} of {total:,} logged activities reached co-production, "
                     f"the deepest level of the participation flower."}
 
 
@@ -337,11 +337,11 @@ def _headline_balance(rows):
     judged = total - unknown
     if not judged:
         return {"figure": unknown, "of": total, "outnumbered": 0, "not_recorded": unknown,
-                "text": f"For {unknown} of {total} activities the numbers of staff and of people with lived "
+                "text": f"For {unknown:,} of {total:,} activities the numbers of staff and of people with lived "
                         f"experience were not both recorded, so the balance rule cannot be checked yet."}
     return {"figure": outnumbered, "of": judged, "outnumbered": outnumbered, "not_recorded": unknown,
-            "text": f"Staff outnumbered people with lived experience at {outnumbered} of the {judged} activities "
-                    f"where both were counted; for {unknown} of {total} activities the numbers were not recorded."}
+            "text": f"Staff outnumbered people with lived experience at {outnumbered:,} of the {judged:,} activities "
+                    f"where both were counted; for {unknown:,} of {total:,} activities the numbers were not recorded."}
 
 
 def _chart_reimbursement(rows, link):
@@ -362,7 +362,7 @@ def _headline_reimbursement(rows):
     total = sum(r["activities"] for r in rows)
     offered = sum(r["activities"] for r in rows if r["reimbursement"] == "offered")
     return {"figure": offered, "of": total,
-            "text": f"Reimbursement was offered at {offered} of {total} co-production activities."}
+            "text": f"Reimbursement was offered at {offered:,} of {total:,} co-production activities."}
 
 
 GATE_STATES = {"evidence published": "#00703c", "no evidence": "#b4261a", "not reached yet": "#b1b4b6"}
@@ -402,8 +402,8 @@ def _headline_gates(rows):
     projects = rows[0]["projects_with_gaps"] if rows else 0
     total = rows[0]["projects_total"] if rows else 0
     return {"figure": projects, "of": total, "gates": gates,
-            "text": f"{projects} of {total} projects moved past a gate without the evidence the strategy "
-                    f"asks for ({gates} gates in all)."}
+            "text": f"{projects:,} of {total:,} projects moved past a gate without the evidence the strategy "
+                    f"asks for ({gates:,} gates in all)."}
 
 
 def _chart_quarter(rows, link):
@@ -429,11 +429,11 @@ def _chart_quarter(rows, link):
 def _headline_quarter(rows):
     quarters = list(dict.fromkeys(r["quarter"] for r in rows))
     active = [q for q in quarters if any(r["activities"] for r in rows if r["quarter"] == q)]
-    text = f"Co-production activity was logged in {len(active)} of the {len(quarters)} quarters since the first activity"
+    text = f"Co-production activity was logged in {len(active):,} of the {len(quarters):,} quarters since the first activity"
     if active:
         latest = active[-1]
         n = sum(r["activities"] for r in rows if r["quarter"] == latest)
-        text += f"; the latest was {latest}, with {n} {'activity' if n == 1 else 'activities'}"
+        text += f"; the latest was {latest}, with {n:,} {'activity' if n == 1 else 'activities'}"
     return {"figure": len(active), "of": len(quarters), "text": text + "."}
 
 
@@ -467,9 +467,9 @@ def _headline_place(rows):
     total = sum(r["activities"] for r in rows)
     places = len({r["place"] for r in rows if r["place"]})
     unknown = sum(r["activities"] for r in rows if not r["place"])
-    text = f"Co-production activity was logged in {places} places"
+    text = f"Co-production activity was logged in {places:,} places"
     if unknown:
-        text += f"; for {unknown} of {total} activities the place is not recorded"
+        text += f"; for {unknown:,} of {total:,} activities the place is not recorded"
     return {"figure": places, "of": None, "text": text + "."}
 
 
@@ -498,7 +498,7 @@ def _headline_coverage(rows):
     total = sum(r["projects"] for r in rows)
     complete = sum(r["projects"] for r in rows if r["characteristics_missing"] == 0)
     return {"figure": complete, "of": total,
-            "text": f"{complete} of {total} projects have an equality impact entry for every one of "
+            "text": f"{complete:,} of {total:,} projects have an equality impact entry for every one of "
                     f"the twelve characteristics."}
 
 
@@ -590,6 +590,11 @@ def _time(value) -> Markup:
     if not value:
         return Markup("")
     return Markup('<time datetime="{}">{}</time>').format(str(value)[:10], _date(value))
+
+
+def _number(value) -> str:
+    """12345 -> '12,345' (national figures run to millions); anything else as it is."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else ("" if value is None else str(value))
 
 
 def _yes_no(value, unknown="Not recorded") -> str:
@@ -1163,6 +1168,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_date"] = _date
     env.filters["reg_time"] = _time
     env.filters["reg_yes_no"] = _yes_no
+    env.filters["reg_number"] = _number
 
 
 @hookimpl

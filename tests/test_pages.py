@@ -655,3 +655,13 @@ def test_a_page_whose_sql_is_cut_off_says_so_and_is_not_a_500(client, monkeypatc
     text = unescape(response.text)
     assert "took longer than the register allows" in text
     assert "Traceback" not in text and "select 1" not in text
+
+
+def test_national_figures_are_written_with_thousands_separators(client):
+    number = _register_pages()._number
+    assert [number(v) for v in (7, 68442, 1001002, 2.5, None, True)] == ["7", "68,442", "1,001,002", "2.5", "", "True"]
+    head = _register_pages()._headline_balance([
+        {"balance": "balanced", "activities": 700278},
+        {"balance": "staff outnumbered people with lived experience", "activities": 109237},
+        {"balance": "not recorded", "activities": 191487}])
+    assert head["text"].startswith("Staff outnumbered people with lived experience at 109,237 of the 809,515 activities")
