@@ -8,7 +8,7 @@
 #   docker build -t coproduction-register .
 #   docker run --rm -p 8001:8001 coproduction-register
 #
-# It runs scripts/serve.py, as `make serve` does: the start-up integrity check (with
+# It runs src/register/site/serve.py, as `make serve` does: the start-up integrity check (with
 # --no-rebuild: a replica whose copy is damaged refuses to start rather than serve
 # something different from its siblings), then Datasette with the settings, plugins,
 # templates and static files the tests use.
@@ -18,7 +18,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PORT=8001
+    PORT=8001 \
+    REGISTER_ROOT=/app
 
 WORKDIR /app
 
@@ -27,7 +28,9 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 
-COPY scripts/ scripts/
+COPY pyproject.toml README.md ./
+COPY src/ src/
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 COPY plugins/ plugins/
 COPY templates/ templates/
 COPY static/ static/
@@ -41,11 +44,11 @@ COPY build/ build/
 # Served read-only by an unprivileged user; the directories Datasette mounts must exist.
 RUN mkdir -p build/extracts build/reports \
  && useradd --system --no-create-home --uid 10001 register \
- && python -m scripts.integrity --build-dir build --check-only
+ && python -m register.database.integrity --build-dir build --check-only
 USER register
 
 EXPOSE 8001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/-/versions.json' % os.environ.get('PORT', '8001'), timeout=4)"
 
-CMD ["sh", "-c", "exec python -m scripts.serve --host 0.0.0.0 --port \"${PORT:-8001}\" --no-rebuild"]
+CMD ["sh", "-c", "exec python -m register.site.serve --host 0.0.0.0 --port \"${PORT:-8001}\" --no-rebuild"]

@@ -1,80 +1,100 @@
-# The Co-production Register. `make serve` and `make test` do all the set-up.
+# The Co-production Register. `make serve` and `make test` do all the set-up; `make help`
+# lists every target. Outputs are file targets, so an unchanged tree is not rebuilt.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PY := $(BIN)/python
 PORT ?= 8001
 HOST ?= 127.0.0.1
 DB := build/register.db
+EXTRACTS := build/extracts/SHA256SUMS
+REPORT := build/reports/impact_report.html
 # The repository whose datasets/ a target reads or writes (tests point it at a scratch copy).
 ROOT ?= $(CURDIR)
+INSTALLED := $(BIN)/.installed
 
-.PHONY: help install browser validate build serve test clean lock append add update-status template extracts report bench publish
+# What a build, the extracts and the report are made from.
+CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2>/dev/null)
+DATA := datapackage.json metadata.yml $(wildcard schemas/*.json datasets/*.csv datasets/codelists/*.csv)
+NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
-help:
-	@echo "make serve     install, validate, build and serve on http://$(HOST):$(PORT)/"
-	@echo "make test      run the whole test suite"
-	@echo "make validate  check datasets/ against the schemas and rules"
-	@echo "make build     validate, then write $(DB)"
+.PHONY: help install browser validate build serve test test-unit test-integration test-browser \
+        lint format clean lock append add update-status template extracts report bench publish
 
-$(BIN)/.installed: requirements.txt
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
+
+$(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-install: $(BIN)/.installed
+install: $(INSTALLED) ## make the virtual environment in .venv (from the pinned requirements.txt)
 
-# Debian's chromium, for the browser tests (test tools cannot download their own here).
-browser:
+browser: ## install Debian's chromium for the browser tests (test tools cannot download their own)
 	@command -v chromium >/dev/null || scripts/install-chromium
 
-validate: install
-	$(BIN)/python -m scripts.validate --root "$(ROOT)"
+validate: $(INSTALLED) ## check datasets/ against the schemas and rules (ROOT= another package)
+	@$(PY) -m register.checks.validate --root "$(ROOT)"
 
-build: install
-	$(BIN)/python -m scripts.build --root "$(ROOT)"
+ifeq ($(ROOT),$(CURDIR))
+$(DB): $(INSTALLED) $(CODE) $(DATA)
+	@$(PY) -m register.database.build --root "$(ROOT)"
+	@touch $@
+build: $(DB) ## validate, then write build/register.db (only when its inputs changed)
+else
+build: $(INSTALLED)
+	@$(PY) -m register.database.build --root "$(ROOT)"
+endif
 
-# Datasette's settings live in scripts/serve.py, shared with the tests.
-serve: build extracts report
-	$(BIN)/python -m scripts.serve --host $(HOST) --port $(PORT)
+$(EXTRACTS): $(DB)
+	$(PY) -m register.publishing.extracts
+extracts: $(EXTRACTS) ## the downloads for journalists and analysts, in build/extracts/
 
-# Staff workflows (see README, "Adding records"). Values are passed to the scripts
-# single-quoted and unexpanded ($(call sq,NAME)), so a NOTE or a file name holding
-# quotes, $ or backticks reaches the script as typed and is never run by the shell.
-# ROOT= points them at another copy of the repository (the tests use scratch copies).
+$(REPORT): $(DB) $(NOTEBOOKS)
+	$(PY) -m register.publishing.report
+ifeq ($(PERIOD_START)$(PERIOD_END),)
+report: $(REPORT) ## the impact report, build/reports/impact_report.html (PERIOD_START=, PERIOD_END=)
+else
+# A period's report is written over the whole register's, then marked out of date so that
+# the next `make serve` or `make report` writes the whole register's again.
+report: $(DB)
+	$(PY) -m register.publishing.report $(if $(PERIOD_START),--start "$(PERIOD_START)") $(if $(PERIOD_END),--end "$(PERIOD_END)")
+	touch -d '2000-01-01' $(REPORT)
+endif
+
+serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides)
+	$(PY) -m register.site.serve --host $(HOST) --port $(PORT)
+
+# Staff workflows (docs/staff-guide.md). Values are passed to the scripts single-quoted
+# and unexpanded ($(call sq,NAME)), so a NOTE or a file name holding quotes, $ or
+# backticks reaches the script as typed and is never run by the shell. ROOT= points them
+# at another copy of the repository (the tests use scratch copies).
 sq = '$(subst ','\'',$(value $(1)))'
 root_arg = --root '$(subst ','\'',$(ROOT))'
 
-append: install
-	@$(BIN)/python -m scripts.append --table $(call sq,TABLE) --file $(call sq,FILE) $(root_arg) \
+append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing
+	@$(PY) -m register.staff.append --table $(call sq,TABLE) --file $(call sq,FILE) $(root_arg) \
 	  $(if $(filter no,$(REBUILD)),--no-build)
 
-add: install
-	@$(BIN)/python -m scripts.add --table $(call sq,TABLE) $(root_arg)
+add: $(INSTALLED) ## add one record to TABLE= by answering questions
+	@$(PY) -m register.staff.add --table $(call sq,TABLE) $(root_arg)
 
-update-status: install
-	@$(BIN)/python -m scripts.update_status --id $(call sq,ID) --status $(call sq,STATUS) --note $(call sq,NOTE) \
+update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STATUS= NOTE= SOURCE= SECTION= [DATE=]
+	@$(PY) -m register.staff.update_status --id $(call sq,ID) --status $(call sq,STATUS) --note $(call sq,NOTE) \
 	  $(if $(DATE),--date $(call sq,DATE)) --source $(call sq,SOURCE) --section $(call sq,SECTION) $(root_arg)
 
-template: install
-	@$(BIN)/python -m scripts.template --table $(call sq,TABLE) $(if $(OUT),--out $(call sq,OUT)) $(root_arg)
+template: $(INSTALLED) ## an Excel workbook to fill in for TABLE= [OUT=path]
+	@$(PY) -m register.staff.template --table $(call sq,TABLE) $(if $(OUT),--out $(call sq,OUT)) $(root_arg)
 
-# Downloads for journalists and analysts: build/extracts/.
-extracts: build
-	$(BIN)/python -m scripts.extracts
+publish: $(EXTRACTS) $(REPORT) ## print (RUN=1: run) the deployment command for TARGET=cloudrun|fly
+	$(PY) -m register.publishing.publish $(or $(TARGET),cloudrun) $(if $(RUN),--run)
 
-# The impact report: build/reports/impact_report.html.
-report: build
-	$(BIN)/python -m scripts.report $(if $(PERIOD_START),--start "$(PERIOD_START)") $(if $(PERIOD_END),--end "$(PERIOD_END)")
-
-# Print (or, with RUN=1, run) the `datasette publish` command for TARGET=cloudrun|fly.
-publish: extracts report
-	$(BIN)/python -m scripts.publish $(or $(TARGET),cloudrun) $(if $(RUN),--run)
-
-# Heavy measurements: never part of `make test`.
-bench: install
-	$(BIN)/python -m scripts.bench
+bench: $(INSTALLED) ## heavy measurements at national scale, printed as a table (never in make test)
+	$(PY) -m register.bench.bench
 
 # axe-core for the browser accessibility tests, pinned in package-lock.json (npm ci installs
 # exactly that; touch, because npm keeps the tarball's old file dates).
@@ -82,16 +102,33 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-test: install browser node_modules/axe-core/axe.min.js
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+lint: $(INSTALLED) ## ruff (lint and format check) and the import-layer contract
+	$(BIN)/ruff check src tests notebooks plugins
+	$(BIN)/ruff format --check src tests notebooks plugins
+	$(BIN)/lint-imports
 
-# Re-pin every dependency from requirements.in into requirements.txt.
-lock:
+format: $(INSTALLED) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests notebooks plugins
+	$(BIN)/ruff format src tests notebooks plugins
+
+test: lint browser node_modules/axe-core/axe.min.js ## the whole suite: lint, unit, integration and browser tests
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(INSTALLED) ## the fast tests: imports only, no make targets or servers
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: $(INSTALLED) ## make targets, builds and real servers
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test-browser: $(INSTALLED) browser node_modules/axe-core/axe.min.js ## Debian's chromium through Playwright
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+lock: ## re-pin every dependency from requirements.in into requirements.txt
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet -r requirements.in
 	{ echo "# Pinned lock of requirements.in, as tested (regenerate with: make lock)."; \
-	  .venv-lock/bin/pip freeze; } > requirements.txt
+	  .venv-lock/bin/pip freeze --all | grep -v '^pip=='; } > requirements.txt
 	rm -rf .venv-lock
 
-clean:
+clean: ## remove build/
 	rm -rf build

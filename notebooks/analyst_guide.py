@@ -40,7 +40,6 @@ output_dir = None
 
 # %%
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +55,7 @@ summary = {"base_url": base_url}
 # rows. Long answers come in pages: the address of the next page is in the response's
 # `Link` header (`rel="next"`), so keep following it until there is none. Sorting by a
 # column (`_sort=`) keeps the pages in a stable order.
+
 
 # %%
 def fetch_all(table: str, **params) -> pd.DataFrame:
@@ -137,6 +137,7 @@ by_gate
 # In the CSV files, a text cell that a spreadsheet would run as a formula starts with a
 # single quote (`'`); the JSON files keep the exact text.
 
+
 # %%
 def find_root() -> Path:
     here = Path.cwd().resolve()
@@ -151,9 +152,11 @@ descriptor = folder / "datapackage.json"
 extracts_found = descriptor.exists()
 summary["extracts_found"] = extracts_found
 if not extracts_found:
-    print(f"No extracts found at {folder} (there is no datapackage.json there yet). "
-          "Run `make extracts` to write them, then run this section again. "
-          "Skipping the extracts examples.")
+    print(
+        f"No extracts found at {folder} (there is no datapackage.json there yet). "
+        "Run `make extracts` to write them, then run this section again. "
+        "Skipping the extracts examples."
+    )
 
 # %%
 if extracts_found:

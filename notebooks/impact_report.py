@@ -42,21 +42,13 @@ output_dir = None
 import datetime
 import json
 import os
-import sys
 from pathlib import Path
-
-# Find reportkit.py beside this notebook wherever Jupyter was started.
-_here = Path.cwd()
-for _folder in (_here, *_here.parents):
-    if (_folder / "notebooks" / "reportkit.py").exists():
-        sys.path.insert(0, str(_folder / "notebooks"))
-        break
 
 import altair as alt
 import pandas as pd
 
-import reportkit as rk
-from reportkit import figure, table, say, bullets, plural, percent, uk_date, labels, title
+from register.publishing import reportkit as rk
+from register.publishing.reportkit import bullets, figure, labels, percent, plural, say, table, title, uk_date
 
 alt.data_transformers.disable_max_rows()
 
@@ -99,13 +91,20 @@ else:
 # Only the register's own resources are named; link tables derived from them follow them.
 left_out = {t: n for t, n in period["left_out"].items() if n and t in rk.PACKAGE.names}
 if left_out:
-    text += "\n\nRecords dated outside the period are left out: " + "; ".join(
-        f"{plural(n, 'row')} of {rk.resource_title(t)}" for t, n in left_out.items()) + "."
+    text += (
+        "\n\nRecords dated outside the period are left out: "
+        + "; ".join(f"{plural(n, 'row')} of {rk.resource_title(t)}" for t, n in left_out.items())
+        + "."
+    )
 for t, n in period["undated_kept"].items():
-    text += (f"\n\n{plural(n, 'row')} of {rk.resource_title(t)} have no date, so cannot be placed in a period;"
-             " they are counted.")
-text += (f"\n\nRegister version {build.get('version') or 'not stated'}, built from inputs with SHA-256 "
-         f"{build.get('inputs_sha256', '')[:12]}. Report produced on {uk_date(datetime.date.today())}.")
+    text += (
+        f"\n\n{plural(n, 'row')} of {rk.resource_title(t)} have no date, so cannot be placed in a period;"
+        " they are counted."
+    )
+text += (
+    f"\n\nRegister version {build.get('version') or 'not stated'}, built from inputs with SHA-256 "
+    f"{build.get('inputs_sha256', '')[:12]}. Report produced on {uk_date(datetime.date.today())}."
+)
 say(text)
 
 # %% [markdown]
@@ -122,10 +121,13 @@ strategic = rk.query(whole, "SELECT * FROM measure_strategic_group")
 eia = rk.query(conn, "SELECT * FROM measure_eia_coproduced")
 yswd = rk.query(conn, "SELECT * FROM measure_you_said_we_did")
 current = rk.query(conn, "SELECT * FROM you_said_we_did_current")
-gates = rk.query(whole, """
+gates = rk.query(
+    whole,
+    """
     SELECT g.*, p.title AS project_title
     FROM gate_assurance g JOIN projects p ON p.id = g.project_id
-    ORDER BY g.project_id, g.gate_order""")
+    ORDER BY g.project_id, g.gate_order""",
+)
 gaps = gates[(gates["passed"] == 1) & (gates["evidence_published"] == 0)]
 
 projects_total = int(strategic["projects"].sum())
@@ -139,23 +141,38 @@ judged = int(balance_counts.drop("not recorded", errors="ignore").sum())
 offered = int(reimbursement.loc[reimbursement["reimbursement"] == "offered", "activities"].sum())
 eia_coproduced = int((eia["coproduced"] == "yes").sum())
 
-bullets([
-    (f"{plural(activities, 'co-production activity', 'co-production activities')} logged, "
-     f"{by_level.get('co_production', 0):,} of them at the level of co-production itself.")
-    if activities else f"No co-production activity is logged {SCOPE}.",
-    f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the Strategic Co-production Group.",
-    f"{eia_coproduced:,} of {plural(len(eia), 'equality impact assessment')} say the transformation was co-produced."
-    if len(eia) else f"No equality impact assessment is recorded {SCOPE}.",
-    (f"{loop_closed:,} of {plural(items, 'thing')} people said have had the loop closed ({percent(loop_closed, items)}); "
-     f"{overdue:,} {'is' if overdue == 1 else 'are'} overdue.")
-    if items else f"Nothing people said is recorded {SCOPE}.",
-    (f"Staff outnumbered people with lived experience at {len(outnumbered):,} of the "
-     f"{plural(judged, 'activity', 'activities')} where both were counted." if judged else
-     "Whether staff outnumbered people with lived experience cannot be checked yet: the counts are not recorded.")
-    if activities else "",
-    f"Reimbursement was offered at {offered:,} of {plural(activities, 'activity', 'activities')}." if activities else "",
-    f"{plural(len(gaps), 'gate')} passed without the evidence the strategy asks for.",
-])
+bullets(
+    [
+        (
+            f"{plural(activities, 'co-production activity', 'co-production activities')} logged, "
+            f"{by_level.get('co_production', 0):,} of them at the level of co-production itself."
+        )
+        if activities
+        else f"No co-production activity is logged {SCOPE}.",
+        f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the Strategic Co-production Group.",
+        f"{eia_coproduced:,} of {plural(len(eia), 'equality impact assessment')} say the transformation was co-produced."
+        if len(eia)
+        else f"No equality impact assessment is recorded {SCOPE}.",
+        (
+            f"{loop_closed:,} of {plural(items, 'thing')} people said have had the loop closed ({percent(loop_closed, items)}); "
+            f"{overdue:,} {'is' if overdue == 1 else 'are'} overdue."
+        )
+        if items
+        else f"Nothing people said is recorded {SCOPE}.",
+        (
+            f"Staff outnumbered people with lived experience at {len(outnumbered):,} of the "
+            f"{plural(judged, 'activity', 'activities')} where both were counted."
+            if judged
+            else "Whether staff outnumbered people with lived experience cannot be checked yet: the counts are not recorded."
+        )
+        if activities
+        else "",
+        f"Reimbursement was offered at {offered:,} of {plural(activities, 'activity', 'activities')}."
+        if activities
+        else "",
+        f"{plural(len(gaps), 'gate')} passed without the evidence the strategy asks for.",
+    ]
+)
 
 # %% [markdown]
 # ## Where co-production happens
@@ -177,29 +194,54 @@ depth_view = depth.assign(
 gate_field, level_field = title("coproduction_log", "gate"), title("coproduction_log", "participation_level")
 busiest = by_gate.idxmax() if activities else None
 say(
-    (f"{plural(activities, 'activity', 'activities')} {SCOPE}. "
-     + (f"Most were at the {GATES[busiest]} gate ({by_gate[busiest]:,}). " if busiest else "")
-     + "; ".join(f"{LEVELS[c]}: {n:,}" for c, n in by_level.items()) + ".")
-    if activities else f"No co-production activity is logged {SCOPE}."
+    (
+        f"{plural(activities, 'activity', 'activities')} {SCOPE}. "
+        + (f"Most were at the {GATES[busiest]} gate ({by_gate[busiest]:,}). " if busiest else "")
+        + "; ".join(f"{LEVELS[c]}: {n:,}" for c, n in by_level.items())
+        + "."
+    )
+    if activities
+    else f"No co-production activity is logged {SCOPE}."
 )
 
 # %% tags=["remove-input"]
 if activities:
-    chart = alt.Chart(depth_view[depth_view["activities"] > 0], title="Activities by gate and participation level").mark_bar().encode(
-        y=alt.Y("gate_title:N", title=gate_field, sort=list(GATES.values())),
-        x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("level_title:N", title=level_field, sort=list(LEVELS.values()),
-                        scale=alt.Scale(domain=list(LEVELS.values()), range=rk.ORDERED[: len(LEVELS)])),
-        order=alt.Order("level_order:Q"),
-    ).properties(width=480)
-    display(figure(chart, "Co-production activities at each gate, by participation level.",
-                   "Stacked bar chart of activities by gate and participation level; the figures are in the table below."))
-    pivot = depth_view.pivot_table(index="gate_title", columns="level_title", values="activities", aggfunc="sum", sort=False)
+    chart = (
+        alt.Chart(depth_view[depth_view["activities"] > 0], title="Activities by gate and participation level")
+        .mark_bar()
+        .encode(
+            y=alt.Y("gate_title:N", title=gate_field, sort=list(GATES.values())),
+            x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "level_title:N",
+                title=level_field,
+                sort=list(LEVELS.values()),
+                scale=alt.Scale(domain=list(LEVELS.values()), range=rk.ORDERED[: len(LEVELS)]),
+            ),
+            order=alt.Order("level_order:Q"),
+        )
+        .properties(width=480)
+    )
+    display(
+        figure(
+            chart,
+            "Co-production activities at each gate, by participation level.",
+            "Stacked bar chart of activities by gate and participation level; the figures are in the table below.",
+        )
+    )
+    pivot = depth_view.pivot_table(
+        index="gate_title", columns="level_title", values="activities", aggfunc="sum", sort=False
+    )
     pivot = pivot.reindex(index=list(GATES.values()), columns=list(LEVELS.values())).fillna(0).astype(int)
     pivot["Total"] = pivot.sum(axis=1)
     pivot = pivot.reset_index().rename(columns={"gate_title": gate_field})
-    display(table(pivot, "Activities by gate (rows) and participation level (columns)",
-                  numeric=tuple(c for c in pivot.columns if c != gate_field)))
+    display(
+        table(
+            pivot,
+            "Activities by gate (rows) and participation level (columns)",
+            numeric=tuple(c for c in pivot.columns if c != gate_field),
+        )
+    )
 
 # %% [markdown]
 # ### By organisation and place
@@ -211,28 +253,52 @@ place["place_title"] = place["place"].map(PLACES).fillna(NOT_RECORDED)
 by_org = place.groupby("organisation_title", sort=False)["activities"].sum()
 unplaced = int(place.loc[place["place"].isna(), "activities"].sum())
 say(
-    "; ".join(f"{o}: {plural(n, 'activity', 'activities')}" for o, n in by_org.items()) + "."
-    + (f" {plural(unplaced, 'activity', 'activities')} {'has' if unplaced == 1 else 'have'} no place recorded."
-       if unplaced else "")
-    if len(place) else f"No co-production activity is logged {SCOPE}."
+    "; ".join(f"{o}: {plural(n, 'activity', 'activities')}" for o, n in by_org.items())
+    + "."
+    + (
+        f" {plural(unplaced, 'activity', 'activities')} {'has' if unplaced == 1 else 'have'} no place recorded."
+        if unplaced
+        else ""
+    )
+    if len(place)
+    else f"No co-production activity is logged {SCOPE}."
 )
 if len(place):
-    chart = alt.Chart(place, title="Activities by place").mark_bar().encode(
-        y=alt.Y("place_title:N", title=None, sort=None),
-        x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("organisation_title:N", title=title("projects", "organisation"),
-),
-    ).properties(width=480)
-    display(figure(chart, "Co-production activities by the place they covered, coloured by the organisation leading the project.",
-                   "Bar chart of activities by place and organisation; the figures are in the table below."))
-    display(table(place, "Activities by organisation and place", {
-        "organisation_title": title("projects", "organisation"),
-        "place_title": title("coproduction_log", "place"),
-        "activities": "Activities",
-        "coproduction_activities": f"At the level of {LEVELS['co_production']}",
-        "lived_experience_people": title("coproduction_log", "lived_experience_count"),
-        "staff_people": title("coproduction_log", "staff_count"),
-    }, numeric=("activities", "coproduction_activities", "lived_experience_people", "staff_people")))
+    chart = (
+        alt.Chart(place, title="Activities by place")
+        .mark_bar()
+        .encode(
+            y=alt.Y("place_title:N", title=None, sort=None),
+            x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "organisation_title:N",
+                title=title("projects", "organisation"),
+            ),
+        )
+        .properties(width=480)
+    )
+    display(
+        figure(
+            chart,
+            "Co-production activities by the place they covered, coloured by the organisation leading the project.",
+            "Bar chart of activities by place and organisation; the figures are in the table below.",
+        )
+    )
+    display(
+        table(
+            place,
+            "Activities by organisation and place",
+            {
+                "organisation_title": title("projects", "organisation"),
+                "place_title": title("coproduction_log", "place"),
+                "activities": "Activities",
+                "coproduction_activities": f"At the level of {LEVELS['co_production']}",
+                "lived_experience_people": title("coproduction_log", "lived_experience_count"),
+                "staff_people": title("coproduction_log", "staff_count"),
+            },
+            numeric=("activities", "coproduction_activities", "lived_experience_people", "staff_people"),
+        )
+    )
 
 # %% [markdown]
 # ### Over time, by quarter
@@ -245,29 +311,57 @@ if len(place):
 quarters = rk.query(conn, "SELECT * FROM measure_activity_by_quarter")
 if len(quarters):
     quarters["level_title"] = quarters["participation_level"].map(LEVELS)
-    per_quarter = quarters.groupby(["quarter_start", "quarter", "financial_quarter"], sort=True).agg(
-        activities=("activities", "sum"),
-        lived_experience_people=("lived_experience_people", lambda s: s.sum(min_count=1)),
-        staff_people=("staff_people", lambda s: s.sum(min_count=1)),
-    ).reset_index()
-    active = per_quarter[per_quarter["activities"] > 0]
-    say(f"Activity was logged in {plural(len(active), 'quarter')} of the {len(per_quarter):,} from "
-        f"{per_quarter['quarter'].iloc[0]} to {per_quarter['quarter'].iloc[-1]}. The busiest was "
-        f"{per_quarter.loc[per_quarter['activities'].idxmax(), 'quarter']}.")
-    chart = alt.Chart(quarters, title="Activities per quarter").mark_bar().encode(
-        x=alt.X("quarter:O", title="Quarter", sort=list(per_quarter["quarter"]), axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("sum(activities):Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("level_title:N", title=level_field, sort=list(LEVELS.values()),
-                        scale=alt.Scale(domain=list(LEVELS.values()), range=rk.ORDERED[: len(LEVELS)])),
-        order=alt.Order("level_order:Q"),
+    per_quarter = (
+        quarters.groupby(["quarter_start", "quarter", "financial_quarter"], sort=True)
+        .agg(
+            activities=("activities", "sum"),
+            lived_experience_people=("lived_experience_people", lambda s: s.sum(min_count=1)),
+            staff_people=("staff_people", lambda s: s.sum(min_count=1)),
+        )
+        .reset_index()
     )
-    display(figure(chart, "Co-production activities per calendar quarter, by participation level.",
-                   "Stacked bar chart of activities per quarter; the figures for quarters with activity are in the table below."))
-    display(table(active, "Quarters with co-production activity", {
-        "quarter": "Quarter", "financial_quarter": "Financial-year quarter", "activities": "Activities",
-        "lived_experience_people": title("coproduction_log", "lived_experience_count"),
-        "staff_people": title("coproduction_log", "staff_count"),
-    }, numeric=("activities", "lived_experience_people", "staff_people")))
+    active = per_quarter[per_quarter["activities"] > 0]
+    say(
+        f"Activity was logged in {plural(len(active), 'quarter')} of the {len(per_quarter):,} from "
+        f"{per_quarter['quarter'].iloc[0]} to {per_quarter['quarter'].iloc[-1]}. The busiest was "
+        f"{per_quarter.loc[per_quarter['activities'].idxmax(), 'quarter']}."
+    )
+    chart = (
+        alt.Chart(quarters, title="Activities per quarter")
+        .mark_bar()
+        .encode(
+            x=alt.X("quarter:O", title="Quarter", sort=list(per_quarter["quarter"]), axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("sum(activities):Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "level_title:N",
+                title=level_field,
+                sort=list(LEVELS.values()),
+                scale=alt.Scale(domain=list(LEVELS.values()), range=rk.ORDERED[: len(LEVELS)]),
+            ),
+            order=alt.Order("level_order:Q"),
+        )
+    )
+    display(
+        figure(
+            chart,
+            "Co-production activities per calendar quarter, by participation level.",
+            "Stacked bar chart of activities per quarter; the figures for quarters with activity are in the table below.",
+        )
+    )
+    display(
+        table(
+            active,
+            "Quarters with co-production activity",
+            {
+                "quarter": "Quarter",
+                "financial_quarter": "Financial-year quarter",
+                "activities": "Activities",
+                "lived_experience_people": title("coproduction_log", "lived_experience_count"),
+                "staff_people": title("coproduction_log", "staff_count"),
+            },
+            numeric=("activities", "lived_experience_people", "staff_people"),
+        )
+    )
 else:
     per_quarter = pd.DataFrame(columns=["quarter", "activities"])
     say(f"No co-production activity is logged {SCOPE}.")
@@ -280,48 +374,90 @@ else:
 
 # %% tags=["remove-input"]
 say(
-    (f"Both counts were recorded for {judged:,} of {plural(len(balance), 'activity', 'activities')}. "
-     + (f"Staff outnumbered people with lived experience at {plural(len(outnumbered), 'of them', 'of them')}."
-        if judged else "So the balance rule cannot yet be checked: the log needs the number of people with "
-        "lived experience and of staff at each activity."))
-    if len(balance) else f"No co-production activity is logged {SCOPE}."
+    (
+        f"Both counts were recorded for {judged:,} of {plural(len(balance), 'activity', 'activities')}. "
+        + (
+            f"Staff outnumbered people with lived experience at {plural(len(outnumbered), 'of them', 'of them')}."
+            if judged
+            else "So the balance rule cannot yet be checked: the log needs the number of people with "
+            "lived experience and of staff at each activity."
+        )
+    )
+    if len(balance)
+    else f"No co-production activity is logged {SCOPE}."
 )
 if judged:
     b = balance.dropna(subset=["lived_experience_count", "staff_count"]).copy()
     b["gate_title"] = b["gate"].map(GATES)
     if len(b) <= MAX_POINTS:
-        chart = alt.Chart(b, title="People with lived experience and staff at each activity").mark_point(filled=True, size=80).encode(
-            x=alt.X("lived_experience_count:Q", title=title("coproduction_log", "lived_experience_count")),
-            y=alt.Y("staff_count:Q", title=title("coproduction_log", "staff_count")),
-            color=alt.Color("balance:N", title="Balance"),
-            shape=alt.Shape("balance:N", title="Balance"),
+        chart = (
+            alt.Chart(b, title="People with lived experience and staff at each activity")
+            .mark_point(filled=True, size=80)
+            .encode(
+                x=alt.X("lived_experience_count:Q", title=title("coproduction_log", "lived_experience_count")),
+                y=alt.Y("staff_count:Q", title=title("coproduction_log", "staff_count")),
+                color=alt.Color("balance:N", title="Balance"),
+                shape=alt.Shape("balance:N", title="Balance"),
+            )
         )
         caption = "Each dot is an activity; above the dashed line, staff outnumbered people with lived experience."
     else:  # too many activities for one dot each: count them in squares instead
-        chart = alt.Chart(b, title="People with lived experience and staff at each activity").mark_rect().encode(
-            x=alt.X("lived_experience_count:Q", bin=alt.Bin(maxbins=30), title=title("coproduction_log", "lived_experience_count")),
-            y=alt.Y("staff_count:Q", bin=alt.Bin(maxbins=30), title=title("coproduction_log", "staff_count")),
-            color=alt.Color("count():Q", title="Activities", scale=alt.Scale(scheme="blues")),
+        chart = (
+            alt.Chart(b, title="People with lived experience and staff at each activity")
+            .mark_rect()
+            .encode(
+                x=alt.X(
+                    "lived_experience_count:Q",
+                    bin=alt.Bin(maxbins=30),
+                    title=title("coproduction_log", "lived_experience_count"),
+                ),
+                y=alt.Y("staff_count:Q", bin=alt.Bin(maxbins=30), title=title("coproduction_log", "staff_count")),
+                color=alt.Color("count():Q", title="Activities", scale=alt.Scale(scheme="blues")),
+            )
         )
-        caption = ("Each square counts the activities with those numbers of people; above the dashed line, staff "
-                   "outnumbered people with lived experience.")
-    line = alt.Chart(pd.DataFrame({"x": [0, max(b["lived_experience_count"].max(), b["staff_count"].max())]})).mark_line(
-        strokeDash=[4, 4], color="#555").encode(x="x:Q", y="x:Q")
-    display(figure(chart + line, caption,
-                   "Chart of staff against people with lived experience per activity; the activities where staff "
-                   "outnumbered them are listed below."))
+        caption = (
+            "Each square counts the activities with those numbers of people; above the dashed line, staff "
+            "outnumbered people with lived experience."
+        )
+    line = (
+        alt.Chart(pd.DataFrame({"x": [0, max(b["lived_experience_count"].max(), b["staff_count"].max())]}))
+        .mark_line(strokeDash=[4, 4], color="#555")
+        .encode(x="x:Q", y="x:Q")
+    )
+    display(
+        figure(
+            chart + line,
+            caption,
+            "Chart of staff against people with lived experience per activity; the activities where staff "
+            "outnumbered them are listed below.",
+        )
+    )
 if len(balance):
-    display(table(balance_counts.reset_index().rename(columns={"activity_id": "activities"}),
-                  "Activities by balance", {"balance": "Balance", "activities": "Activities"}, numeric=("activities",)))
+    display(
+        table(
+            balance_counts.reset_index().rename(columns={"activity_id": "activities"}),
+            "Activities by balance",
+            {"balance": "Balance", "activities": "Activities"},
+            numeric=("activities",),
+        )
+    )
 if len(outnumbered):
-    display(table(outnumbered.assign(gate_title=outnumbered["gate"].map(GATES)),
-                  "Activities where staff outnumbered people with lived experience", {
-                      "activity_id": title("coproduction_log", "id"), "activity_date": title("coproduction_log", "activity_date"),
-                      "title": title("coproduction_log", "title"), "gate_title": gate_field,
-                      "lived_experience_count": title("coproduction_log", "lived_experience_count"),
-                      "staff_count": title("coproduction_log", "staff_count")},
-                  numeric=("lived_experience_count", "staff_count"),
-                  more="the register's measure_balance table lists them all"))
+    display(
+        table(
+            outnumbered.assign(gate_title=outnumbered["gate"].map(GATES)),
+            "Activities where staff outnumbered people with lived experience",
+            {
+                "activity_id": title("coproduction_log", "id"),
+                "activity_date": title("coproduction_log", "activity_date"),
+                "title": title("coproduction_log", "title"),
+                "gate_title": gate_field,
+                "lived_experience_count": title("coproduction_log", "lived_experience_count"),
+                "staff_count": title("coproduction_log", "staff_count"),
+            },
+            numeric=("lived_experience_count", "staff_count"),
+            more="the register's measure_balance table lists them all",
+        )
+    )
 
 # %% [markdown]
 # ## Reimbursement offered
@@ -335,16 +471,27 @@ not_recorded = int(reimbursement.loc[reimbursement["reimbursement"] == "not reco
 say(
     f"{field}: {offered:,} of {plural(activities, 'activity', 'activities')}."
     + (f" For {not_recorded:,} the records do not say." if not_recorded else "")
-    if activities else f"No co-production activity is logged {SCOPE}."
+    if activities
+    else f"No co-production activity is logged {SCOPE}."
 )
 if activities:
-    chart = alt.Chart(reimbursement, title=field).mark_bar().encode(
-        y=alt.Y("reimbursement:N", title=None, sort=["offered", "not offered", "not recorded"]),
-        x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("reimbursement:N", legend=None, sort=["offered", "not offered", "not recorded"]),
-    ).properties(width=420)
-    display(figure(chart, "Activities at which reimbursement was offered to people with lived experience.",
-                   "Bar chart of activities by whether reimbursement was offered; the figures are in the table below."))
+    chart = (
+        alt.Chart(reimbursement, title=field)
+        .mark_bar()
+        .encode(
+            y=alt.Y("reimbursement:N", title=None, sort=["offered", "not offered", "not recorded"]),
+            x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color("reimbursement:N", legend=None, sort=["offered", "not offered", "not recorded"]),
+        )
+        .properties(width=420)
+    )
+    display(
+        figure(
+            chart,
+            "Activities at which reimbursement was offered to people with lived experience.",
+            "Bar chart of activities by whether reimbursement was offered; the figures are in the table below.",
+        )
+    )
     display(table(reimbursement, field, {"reimbursement": field, "activities": "Activities"}, numeric=("activities",)))
 
 # %% [markdown]
@@ -357,18 +504,39 @@ if activities:
 # %% tags=["remove-input"]
 strategic["organisation_title"] = strategic["organisation"].map(ORGANISATIONS)
 unknown = int(strategic.loc[strategic["came_through_group"] == "not recorded", "projects"].sum())
-say(f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the group."
-    + (f" For {unknown:,} the documents do not say." if unknown else ""))
-chart = alt.Chart(strategic, title=title("projects", "via_strategic_group") + ", by organisation").mark_bar().encode(
-    y=alt.Y("organisation_title:N", title=None),
-    x=alt.X("projects:Q", title="Projects", axis=alt.Axis(tickMinStep=1, format="d")),
-    color=alt.Color("came_through_group:N", title="Came through the group", sort=["yes", "no", "not recorded"]),
-).properties(width=420)
-display(figure(chart, "Projects by organisation and whether they came through the Strategic Co-production Group.",
-               "Stacked bar chart of projects by organisation; the figures are in the table below."))
-display(table(strategic, "Projects through the Strategic Co-production Group", {
-    "organisation_title": title("projects", "organisation"), "came_through_group": "Came through the group",
-    "projects": "Projects"}, numeric=("projects",)))
+say(
+    f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the group."
+    + (f" For {unknown:,} the documents do not say." if unknown else "")
+)
+chart = (
+    alt.Chart(strategic, title=title("projects", "via_strategic_group") + ", by organisation")
+    .mark_bar()
+    .encode(
+        y=alt.Y("organisation_title:N", title=None),
+        x=alt.X("projects:Q", title="Projects", axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("came_through_group:N", title="Came through the group", sort=["yes", "no", "not recorded"]),
+    )
+    .properties(width=420)
+)
+display(
+    figure(
+        chart,
+        "Projects by organisation and whether they came through the Strategic Co-production Group.",
+        "Stacked bar chart of projects by organisation; the figures are in the table below.",
+    )
+)
+display(
+    table(
+        strategic,
+        "Projects through the Strategic Co-production Group",
+        {
+            "organisation_title": title("projects", "organisation"),
+            "came_through_group": "Came through the group",
+            "projects": "Projects",
+        },
+        numeric=("projects",),
+    )
+)
 
 # %% [markdown]
 # ## Equality impacts
@@ -380,7 +548,9 @@ display(table(strategic, "Projects through the Strategic Co-production Group", {
 
 # %% tags=["remove-input"]
 coverage = rk.query(conn, "SELECT * FROM measure_equality_coverage")
-coverage = coverage.merge(rk.query(whole, "SELECT id AS project_id, title AS project_title FROM projects"), on="project_id")
+coverage = coverage.merge(
+    rk.query(whole, "SELECT id AS project_id, title AS project_title FROM projects"), on="project_id"
+)
 coverage["characteristic_title"] = coverage["characteristic"].map(CHARACTERISTICS)
 coverage["impact_title"] = coverage["impact"].map(IMPACTS).fillna("Missing")
 coverage["project_label"] = coverage["project_id"] + " " + coverage["project_title"].str.slice(0, 60)
@@ -402,42 +572,94 @@ say(
 impact_order = list(IMPACTS.values()) + ["Missing"]
 # Colours by meaning (green good, vermillion bad, greys for no judgement); a new code gets
 # the next palette colour.
-_by_code = {"positive": "#009E73", "neutral": "#56B4E9", "negative": "#D55E00", "not_known": "#E69F00",
-            "not_assessed": "#999999"}
+_by_code = {
+    "positive": "#009E73",
+    "neutral": "#56B4E9",
+    "negative": "#D55E00",
+    "not_known": "#E69F00",
+    "not_assessed": "#999999",
+}
 _spare = iter(rk.PALETTE)
 impact_colours = [_by_code.get(code) or next(_spare) for code in IMPACTS] + ["#f0f0f0"]
 if coverage["project_id"].nunique() <= MAX_GRID_ROWS:
-    chart = alt.Chart(coverage, title="Equality impacts: projects and characteristics").mark_rect(stroke="white").encode(
-        x=alt.X("characteristic_title:N", title=title("equality_impacts", "characteristic"),
-                sort=list(CHARACTERISTICS.values()), axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("project_label:N", title=None, sort=None),
-        color=alt.Color("impact_title:N", title=title("equality_impacts", "impact"), sort=impact_order,
-                        scale=alt.Scale(domain=impact_order, range=impact_colours)),
-    ).properties(width=alt.Step(30), height=alt.Step(22))
+    chart = (
+        alt.Chart(coverage, title="Equality impacts: projects and characteristics")
+        .mark_rect(stroke="white")
+        .encode(
+            x=alt.X(
+                "characteristic_title:N",
+                title=title("equality_impacts", "characteristic"),
+                sort=list(CHARACTERISTICS.values()),
+                axis=alt.Axis(labelAngle=-45),
+            ),
+            y=alt.Y("project_label:N", title=None, sort=None),
+            color=alt.Color(
+                "impact_title:N",
+                title=title("equality_impacts", "impact"),
+                sort=impact_order,
+                scale=alt.Scale(domain=impact_order, range=impact_colours),
+            ),
+        )
+        .properties(width=alt.Step(30), height=alt.Step(22))
+    )
     caption = "The impact recorded for each project (rows) and characteristic (columns); pale grey is missing."
 else:  # too many projects for a row each: count them per characteristic
-    chart = alt.Chart(coverage, title="Equality impacts by characteristic").mark_bar().encode(
-        y=alt.Y("characteristic_title:N", title=None, sort=list(CHARACTERISTICS.values())),
-        x=alt.X("count():Q", title="Projects"),
-        color=alt.Color("impact_title:N", title=title("equality_impacts", "impact"), sort=impact_order,
-                        scale=alt.Scale(domain=impact_order, range=impact_colours)),
-        order=alt.Order("impact_order:Q"),
-    ).transform_calculate(impact_order=f"indexof({json.dumps(impact_order)}, datum.impact_title)").properties(width=480)
+    chart = (
+        alt.Chart(coverage, title="Equality impacts by characteristic")
+        .mark_bar()
+        .encode(
+            y=alt.Y("characteristic_title:N", title=None, sort=list(CHARACTERISTICS.values())),
+            x=alt.X("count():Q", title="Projects"),
+            color=alt.Color(
+                "impact_title:N",
+                title=title("equality_impacts", "impact"),
+                sort=impact_order,
+                scale=alt.Scale(domain=impact_order, range=impact_colours),
+            ),
+            order=alt.Order("impact_order:Q"),
+        )
+        .transform_calculate(impact_order=f"indexof({json.dumps(impact_order)}, datum.impact_title)")
+        .properties(width=480)
+    )
     caption = "For each characteristic, how many projects recorded each impact; pale grey is missing."
-display(figure(chart, caption, "Chart of the impact recorded by project and characteristic; the counts per project are in the table below."))
+display(
+    figure(
+        chart,
+        caption,
+        "Chart of the impact recorded by project and characteristic; the counts per project are in the table below.",
+    )
+)
 eia_table = eia.merge(rk.query(whole, "SELECT id AS project_id, title AS project_title FROM projects"), on="project_id")
-display(table(eia_table, "Equality impact assessments by project", {
-    "project_id": title("projects", "id"), "project_title": title("projects", "title"),
-    "coproduced": title("equality_impacts", "coproduced"),
-    "characteristics_assessed": "Characteristics covered", "negative_impacts": "Negative impacts",
-    "negative_with_mitigation": "Negative impacts with a mitigation", "not_assessed": "Not assessed"},
-    numeric=("characteristics_assessed", "negative_impacts", "negative_with_mitigation", "not_assessed"),
-    more="the register's measure_eia_coproduced table lists them all"))
+display(
+    table(
+        eia_table,
+        "Equality impact assessments by project",
+        {
+            "project_id": title("projects", "id"),
+            "project_title": title("projects", "title"),
+            "coproduced": title("equality_impacts", "coproduced"),
+            "characteristics_assessed": "Characteristics covered",
+            "negative_impacts": "Negative impacts",
+            "negative_with_mitigation": "Negative impacts with a mitigation",
+            "not_assessed": "Not assessed",
+        },
+        numeric=("characteristics_assessed", "negative_impacts", "negative_with_mitigation", "not_assessed"),
+        more="the register's measure_eia_coproduced table lists them all",
+    )
+)
 unmitigated = coverage[coverage["negative_without_mitigation"] == 1]
 if len(unmitigated):
-    display(table(unmitigated, "Negative impacts without a mitigation", {
-        "project_id": title("projects", "id"), "project_title": title("projects", "title"),
-        "characteristic_title": title("equality_impacts", "characteristic")}))
+    display(
+        table(
+            unmitigated,
+            "Negative impacts without a mitigation",
+            {
+                "project_id": title("projects", "id"),
+                "project_title": title("projects", "title"),
+                "characteristic_title": title("equality_impacts", "characteristic"),
+            },
+        )
+    )
 
 # %% [markdown]
 # ## "You said, we did": closing the loop
@@ -453,46 +675,91 @@ yswd[["loop_closed", "overdue"]] = yswd[["loop_closed", "overdue"]].fillna(0)
 average = current["days_to_response"].mean() if len(current) else None
 responded = int(current["days_to_response"].notna().sum())
 say(
-    (f"{plural(items, 'thing')} people said {'is' if items == 1 else 'are'} recorded. "
-     f"{loop_closed:,} {'has' if loop_closed == 1 else 'have'} had the loop closed: a loop-closure rate of "
-     f"{percent(loop_closed, items)}. {overdue:,} {'is' if overdue == 1 else 'are'} overdue (still open or "
-     "under way after the date a response was due).\n\n"
-     + (f"{responded:,} have had a response (any status after open); on average the first response came "
-        f"{average:.0f} days after it was said, the longest {int(current['days_to_response'].max()):,} days."
-        if responded else "None has had a response yet."))
-    if items else f"Nothing people said is recorded {SCOPE}."
+    (
+        f"{plural(items, 'thing')} people said {'is' if items == 1 else 'are'} recorded. "
+        f"{loop_closed:,} {'has' if loop_closed == 1 else 'have'} had the loop closed: a loop-closure rate of "
+        f"{percent(loop_closed, items)}. {overdue:,} {'is' if overdue == 1 else 'are'} overdue (still open or "
+        "under way after the date a response was due).\n\n"
+        + (
+            f"{responded:,} have had a response (any status after open); on average the first response came "
+            f"{average:.0f} days after it was said, the longest {int(current['days_to_response'].max()):,} days."
+            if responded
+            else "None has had a response yet."
+        )
+    )
+    if items
+    else f"Nothing people said is recorded {SCOPE}."
 )
 if items:
-    chart = alt.Chart(yswd, title="Items by current status").mark_bar().encode(
-        y=alt.Y("status_title:N", title=title("you_said_we_did_updates", "status"), sort=list(STATUSES.values())),
-        x=alt.X("items:Q", title="Items", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("status_title:N", legend=None, sort=list(STATUSES.values())),
-    ).properties(width=420)
-    display(figure(chart, '"You said" items by their current status.',
-                   "Bar chart of items by current status; the figures are in the table below."))
-    display(table(yswd, '"You said, we did" by status', {
-        "status_title": title("you_said_we_did_updates", "status"), "items": "Items", "loop_closed": "Loop closed",
-        "overdue": "Overdue", "average_days_to_response": "Average days to a first response",
-        "longest_days_to_response": "Longest days to a first response"},
-        numeric=("items", "loop_closed", "overdue", "average_days_to_response", "longest_days_to_response"),
-        missing="none"))
+    chart = (
+        alt.Chart(yswd, title="Items by current status")
+        .mark_bar()
+        .encode(
+            y=alt.Y("status_title:N", title=title("you_said_we_did_updates", "status"), sort=list(STATUSES.values())),
+            x=alt.X("items:Q", title="Items", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color("status_title:N", legend=None, sort=list(STATUSES.values())),
+        )
+        .properties(width=420)
+    )
+    display(
+        figure(
+            chart,
+            '"You said" items by their current status.',
+            "Bar chart of items by current status; the figures are in the table below.",
+        )
+    )
+    display(
+        table(
+            yswd,
+            '"You said, we did" by status',
+            {
+                "status_title": title("you_said_we_did_updates", "status"),
+                "items": "Items",
+                "loop_closed": "Loop closed",
+                "overdue": "Overdue",
+                "average_days_to_response": "Average days to a first response",
+                "longest_days_to_response": "Longest days to a first response",
+            },
+            numeric=("items", "loop_closed", "overdue", "average_days_to_response", "longest_days_to_response"),
+            missing="none",
+        )
+    )
 if responded:
-    chart = alt.Chart(current.dropna(subset=["days_to_response"]), title="Days from being said to a first response").mark_bar().encode(
-        x=alt.X("days_to_response:Q", bin=alt.Bin(maxbins=20), title="Days to a first response"),
-        y=alt.Y("count():Q", title="Items", axis=alt.Axis(tickMinStep=1, format="d")),
-    ).properties(width=480)
-    display(figure(chart, "How long items waited for a first response.",
-                   "Histogram of the number of days from an item being said to its first response."))
+    chart = (
+        alt.Chart(current.dropna(subset=["days_to_response"]), title="Days from being said to a first response")
+        .mark_bar()
+        .encode(
+            x=alt.X("days_to_response:Q", bin=alt.Bin(maxbins=20), title="Days to a first response"),
+            y=alt.Y("count():Q", title="Items", axis=alt.Axis(tickMinStep=1, format="d")),
+        )
+        .properties(width=480)
+    )
+    display(
+        figure(
+            chart,
+            "How long items waited for a first response.",
+            "Histogram of the number of days from an item being said to its first response.",
+        )
+    )
 late = current[current["overdue"] == 1].copy()
 if len(late):
     late["status_title"] = late["status"].map(STATUSES)
     late["theme_title"] = late["theme"].map(THEMES)
-    display(table(late, "Overdue items", {
-        "id": title("you_said_we_did", "id"), "said_date": title("you_said_we_did", "said_date"),
-        "theme_title": title("you_said_we_did", "theme"), "you_said": title("you_said_we_did", "you_said"),
-        "target_date": title("you_said_we_did", "target_date"),
-        "status_title": title("you_said_we_did_updates", "status")},
-        more="the register's you_said_we_did_current table, filtered on overdue, lists them all"))
+    display(
+        table(
+            late,
+            "Overdue items",
+            {
+                "id": title("you_said_we_did", "id"),
+                "said_date": title("you_said_we_did", "said_date"),
+                "theme_title": title("you_said_we_did", "theme"),
+                "you_said": title("you_said_we_did", "you_said"),
+                "target_date": title("you_said_we_did", "target_date"),
+                "status_title": title("you_said_we_did_updates", "status"),
+            },
+            more="the register's you_said_we_did_current table, filtered on overdue, lists them all",
+        )
+    )
 
 # %% [markdown]
 # ## Gate assurance
@@ -507,9 +774,17 @@ if len(late):
 # %% tags=["remove-input"]
 gates["gate_title"] = gates["gate"].map(GATES)
 gates["state"] = gates.apply(
-    lambda r: ("Evidence published" if r["evidence_published"] else
-               ("Passed without evidence" if r["passed"] else "Current gate, evidence not yet published"))
-    if r["reached"] else "Not reached yet", axis=1)
+    lambda r: (
+        (
+            "Evidence published"
+            if r["evidence_published"]
+            else ("Passed without evidence" if r["passed"] else "Current gate, evidence not yet published")
+        )
+        if r["reached"]
+        else "Not reached yet"
+    ),
+    axis=1,
+)
 gates["project_label"] = gates["project_id"] + " " + gates["project_title"].str.slice(0, 60)
 gaps = gates[(gates["passed"] == 1) & (gates["evidence_published"] == 0)]
 passed = gates[gates["passed"] == 1]
@@ -518,35 +793,65 @@ say(
     f"passed at least one gate. Of the {plural(len(passed), 'gate')} passed, {plural(len(gaps), 'gate')} "
     f"{'lacks' if len(gaps) == 1 else 'lack'} the evidence the strategy asks for."
 )
-states = ["Evidence published", "Current gate, evidence not yet published", "Passed without evidence", "Not reached yet"]
+states = [
+    "Evidence published",
+    "Current gate, evidence not yet published",
+    "Passed without evidence",
+    "Not reached yet",
+]
 state_colours = alt.Scale(domain=states, range=["#009E73", "#F0E442", "#D55E00", "#f0f0f0"])
 if gates["project_id"].nunique() <= MAX_GRID_ROWS:
-    chart = alt.Chart(gates, title="Gate assurance by project").mark_rect(stroke="white").encode(
-        x=alt.X("gate_title:N", title=gate_field, sort=list(GATES.values()), axis=alt.Axis(labelAngle=-30)),
-        y=alt.Y("project_label:N", title=None, sort=None),
-        color=alt.Color("state:N", title="Evidence", sort=states, scale=state_colours),
-    ).properties(width=alt.Step(70))
+    chart = (
+        alt.Chart(gates, title="Gate assurance by project")
+        .mark_rect(stroke="white")
+        .encode(
+            x=alt.X("gate_title:N", title=gate_field, sort=list(GATES.values()), axis=alt.Axis(labelAngle=-30)),
+            y=alt.Y("project_label:N", title=None, sort=None),
+            color=alt.Color("state:N", title="Evidence", sort=states, scale=state_colours),
+        )
+        .properties(width=alt.Step(70))
+    )
     caption = "For each project (rows) and gate (columns), whether the evidence is published."
 else:  # too many projects for a row each: count them per gate
-    chart = alt.Chart(gates, title="Gate assurance by gate").mark_bar().encode(
-        y=alt.Y("gate_title:N", title=None, sort=list(GATES.values())),
-        x=alt.X("count():Q", title="Projects"),
-        color=alt.Color("state:N", title="Evidence", sort=states, scale=state_colours),
-    ).properties(width=480)
+    chart = (
+        alt.Chart(gates, title="Gate assurance by gate")
+        .mark_bar()
+        .encode(
+            y=alt.Y("gate_title:N", title=None, sort=list(GATES.values())),
+            x=alt.X("count():Q", title="Projects"),
+            color=alt.Color("state:N", title="Evidence", sort=states, scale=state_colours),
+        )
+        .properties(width=480)
+    )
     caption = "For each gate, how many projects have published the evidence, and how many passed it without."
-display(figure(chart, caption,
-               "Chart of projects by gate, coloured by whether the evidence is published; the gaps are listed in the table below."))
-display(table(gaps, "Gates passed without the evidence the strategy asks for", {
-    "project_id": title("projects", "id"), "project_title": title("projects", "title"), "gate_title": gate_field,
-    "evidence": "Evidence in the register", "missing": "What is missing"},
-    more="the register's gate_assurance table lists them all"))
+display(
+    figure(
+        chart,
+        caption,
+        "Chart of projects by gate, coloured by whether the evidence is published; the gaps are listed in the table below.",
+    )
+)
+display(
+    table(
+        gaps,
+        "Gates passed without the evidence the strategy asks for",
+        {
+            "project_id": title("projects", "id"),
+            "project_title": title("projects", "title"),
+            "gate_title": gate_field,
+            "evidence": "Evidence in the register",
+            "missing": "What is missing",
+        },
+        more="the register's gate_assurance table lists them all",
+    )
+)
 
 # %% [markdown]
 # ## About this report
 #
 # - **Source**: the Co-production Register (`build/register.db`), built from the CSV files
 #   in `datasets/` after they passed validation. Data: Open Government Licence v3.0.
-# - **Measures**: every measure is an SQL view in `scripts/sql/views.sql`, the same
+# - **Measures**: every measure is an SQL view in `src/register/database/views.sql`, the same
 #   definitions the register's website shows on its measure pages.
 # - **Reporting period**: activities count by their date, equality impacts by the date
 #   they were assessed (rows with no date are counted), and "You said" items by the date
@@ -556,34 +861,38 @@ display(table(gaps, "Gates passed without the evidence the strategy asks for", {
 #   `make report PERIOD_START=2025-04-01 PERIOD_END=2025-06-30` (one quarter).
 
 # %% tags=["remove-input"]
-figures.update({
-    "activities": activities,
-    "activities_by_gate": {k: int(v) for k, v in by_gate.items()},
-    "activities_by_level": {k: int(v) for k, v in by_level.items()},
-    "activities_by_quarter": {r["quarter"]: int(r["activities"]) for _, r in per_quarter.iterrows()},
-    "activities_by_organisation": {k: int(v) for k, v in place.groupby("organisation")["activities"].sum().items()},
-    "activities_by_place": {(k if isinstance(k, str) else None) or "not_recorded": int(v)
-                            for k, v in place.groupby(place["place"].fillna("not_recorded"))["activities"].sum().items()},
-    "balance": {k: int(v) for k, v in balance_counts.items()},
-    "staff_outnumbered_activities": sorted(outnumbered["activity_id"]),
-    "reimbursement": {r["reimbursement"]: int(r["activities"]) for _, r in reimbursement.iterrows()},
-    "projects": projects_total,
-    "projects_via_strategic_group": projects_via_group,
-    "eia_projects": int(len(eia)),
-    "eia_coproduced_projects": eia_coproduced,
-    "equality_coverage": {k: int(v) for k, v in coverage_counts.items()},
-    "negative_impacts": negative,
-    "negative_with_mitigation": mitigated,
-    "negative_without_mitigation": int(len(unmitigated)),
-    "you_said_items": items,
-    "you_said_by_status": {r["status"]: int(r["items"]) for _, r in yswd.iterrows()},
-    "loop_closed": loop_closed,
-    "loop_closure_rate": round(loop_closed / items, 4) if items else None,
-    "overdue": overdue,
-    "overdue_items": sorted(late["id"]) if len(late) else [],
-    "average_days_to_response": round(float(average), 1) if responded else None,
-    "gate_gaps": [[r["project_id"], r["gate"]] for _, r in gaps.iterrows()],
-})
+figures.update(
+    {
+        "activities": activities,
+        "activities_by_gate": {k: int(v) for k, v in by_gate.items()},
+        "activities_by_level": {k: int(v) for k, v in by_level.items()},
+        "activities_by_quarter": {r["quarter"]: int(r["activities"]) for _, r in per_quarter.iterrows()},
+        "activities_by_organisation": {k: int(v) for k, v in place.groupby("organisation")["activities"].sum().items()},
+        "activities_by_place": {
+            (k if isinstance(k, str) else None) or "not_recorded": int(v)
+            for k, v in place.groupby(place["place"].fillna("not_recorded"))["activities"].sum().items()
+        },
+        "balance": {k: int(v) for k, v in balance_counts.items()},
+        "staff_outnumbered_activities": sorted(outnumbered["activity_id"]),
+        "reimbursement": {r["reimbursement"]: int(r["activities"]) for _, r in reimbursement.iterrows()},
+        "projects": projects_total,
+        "projects_via_strategic_group": projects_via_group,
+        "eia_projects": int(len(eia)),
+        "eia_coproduced_projects": eia_coproduced,
+        "equality_coverage": {k: int(v) for k, v in coverage_counts.items()},
+        "negative_impacts": negative,
+        "negative_with_mitigation": mitigated,
+        "negative_without_mitigation": int(len(unmitigated)),
+        "you_said_items": items,
+        "you_said_by_status": {r["status"]: int(r["items"]) for _, r in yswd.iterrows()},
+        "loop_closed": loop_closed,
+        "loop_closure_rate": round(loop_closed / items, 4) if items else None,
+        "overdue": overdue,
+        "overdue_items": sorted(late["id"]) if len(late) else [],
+        "average_days_to_response": round(float(average), 1) if responded else None,
+        "gate_gaps": [[r["project_id"], r["gate"]] for _, r in gaps.iterrows()],
+    }
+)
 if output_dir:
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.build import build
-from scripts.package import Package, ROOT
-from scripts.serve import datasette_instance
+from register.database.build import build
+from register.schema.package import ROOT, Package
+from register.site.serve import datasette_instance
 
 REPO_FILES = ("datapackage.json", "metadata.yml")
 REPO_DIRS = ("schemas", "datasets")

@@ -15,17 +15,34 @@ from pathlib import Path
 
 import pytest
 
-from scripts.package import ROOT
+from register.schema.package import ROOT
 
 PYTHON = sys.executable
 
 # A valid "You said" record (from the 2024 Beeston listening event), id left blank so the
 # append gives one. Hostile tests change one thing about it at a time.
-YOU_SAID_HEADER = ["id", "project_id", "activity_id", "said_date", "theme", "you_said",
-                   "target_date", "source", "source_section"]
-YOU_SAID_ROW = {"id": "", "project_id": "PRJ-0002", "activity_id": "LOG-0001", "said_date": "2024-08-06",
-                "theme": "shared_language", "you_said": "Say what co-production means in plain words.",
-                "target_date": "", "source": "listening_event_beeston", "source_section": "Table 1"}
+YOU_SAID_HEADER = [
+    "id",
+    "project_id",
+    "activity_id",
+    "said_date",
+    "theme",
+    "you_said",
+    "target_date",
+    "source",
+    "source_section",
+]
+YOU_SAID_ROW = {
+    "id": "",
+    "project_id": "PRJ-0002",
+    "activity_id": "LOG-0001",
+    "said_date": "2024-08-06",
+    "theme": "shared_language",
+    "you_said": "Say what co-production means in plain words.",
+    "target_date": "",
+    "source": "listening_event_beeston",
+    "source_section": "Table 1",
+}
 
 
 def tree_digest(path: Path, hidden: bool = True) -> str:
@@ -50,8 +67,7 @@ def csv_text(rows: list[dict], header: list[str] = YOU_SAID_HEADER) -> str:
 
 
 def you_said_rows(n: int, tag: str = "row") -> list[dict]:
-    return [dict(YOU_SAID_ROW, you_said=f"Hardening test {tag} {i}: say what co-production means.")
-            for i in range(n)]
+    return [dict(YOU_SAID_ROW, you_said=f"Hardening test {tag} {i}: say what co-production means.") for i in range(n)]
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -62,8 +78,9 @@ def read_rows(path: Path) -> list[dict]:
 def run(args: list[str], timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
     """Run a command to the end; a hang is a test failure, not a stuck suite. The command
     gets its own process group so that on a hang `make` and its python both die."""
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            start_new_session=True, **kwargs)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True, **kwargs
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -74,7 +91,7 @@ def run(args: list[str], timeout: float = 60, **kwargs) -> subprocess.CompletedP
 
 
 def append_cmd(repo: Path, table: str, file: Path, *extra: str) -> list[str]:
-    return [PYTHON, "-m", "scripts.append", "--root", str(repo), "--table", table, "--file", str(file), *extra]
+    return [PYTHON, "-m", "register.staff.append", "--root", str(repo), "--table", table, "--file", str(file), *extra]
 
 
 def assert_clear_failure(result: subprocess.CompletedProcess, *words: str) -> None:

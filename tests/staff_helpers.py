@@ -10,15 +10,16 @@ import os
 import subprocess
 from pathlib import Path
 
-from scripts.package import ROOT
+from register.schema.package import ROOT
 
 STAFF = ROOT / "tests" / "data" / "staff"
 # A fixed "today" for the subprocesses, so default dates are known to the tests.
 TODAY = "2026-01-15"
 
 
-def make(target: str, root: Path, *, input: str | None = None, env: dict | None = None,
-         timeout: float = 120, **variables) -> subprocess.CompletedProcess:
+def make(
+    target: str, root: Path, *, input: str | None = None, env: dict | None = None, timeout: float = 120, **variables
+) -> subprocess.CompletedProcess:
     """`make <target> ROOT=<root> NAME=value ...` run from the real Makefile."""
     cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT), target, f"ROOT={root}"]
     cmd += [f"{k}={v}" for k, v in variables.items()]
@@ -31,16 +32,20 @@ def popen_make(target: str, root: Path, env: dict | None = None, **variables) ->
     cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT), target, f"ROOT={root}"]
     cmd += [f"{k}={v}" for k, v in variables.items()]
     full_env = {**os.environ, "REGISTER_TODAY": TODAY, **(env or {})}
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
-                            start_new_session=True)
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, start_new_session=True
+    )
 
 
 def digest(root: Path) -> dict[str, str]:
     """SHA-256 of every file under datasets/, by path: equal digests mean byte-for-byte
     the same files, and no file added or removed."""
     base = Path(root) / "datasets"
-    return {str(p.relative_to(base)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(base.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(base)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(base.rglob("*"))
+        if p.is_file()
+    }
 
 
 def rows(path: Path) -> list[dict]:

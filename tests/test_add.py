@@ -9,10 +9,10 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import copy_repo
-from scripts.package import ROOT
 from staff_helpers import TODAY, digest, exit_code, make, next_id, rows
+
+from register.schema.package import ROOT
 
 YSWD = "datasets/you_said_we_did.csv"
 # id, project, activity, date said, theme, you said, response due, source, section, confirm
@@ -45,23 +45,37 @@ def test_piped_answers_add_one_record(repo):
     assert "The finished record:" in out and "  Theme                  accessibility" in out
     assert f"Added 1 record to {YSWD}: YS-{n:04d}." in out
     assert path.read_bytes().startswith(old)
-    assert rows(path)[-1] == {"id": f"YS-{n:04d}", "project_id": "PRJ-0002", "activity_id": "LOG-0001",
-                              "said_date": TODAY, "theme": "accessibility",
-                              "you_said": "People want easy read versions.", "target_date": "",
-                              "source": "listening_event_beeston", "source_section": "Table 3"}
+    assert rows(path)[-1] == {
+        "id": f"YS-{n:04d}",
+        "project_id": "PRJ-0002",
+        "activity_id": "LOG-0001",
+        "said_date": TODAY,
+        "theme": "accessibility",
+        "you_said": "People want easy read versions.",
+        "target_date": "",
+        "source": "listening_event_beeston",
+        "source_section": "Table 3",
+    }
 
 
 BAD = [
     ("id already used", {0: "YS-0001"}, "field id: You said ID YS-0001 is already used by another record"),
-    ("unknown code", {4: "nonsense"}, "field theme: 'nonsense' is not a code in themes (value: 'nonsense'); "
-                                     "allowed: one of the codes in themes: closing_the_loop"),
+    (
+        "unknown code",
+        {4: "nonsense"},
+        "field theme: 'nonsense' is not a code in themes (value: 'nonsense'); "
+        "allowed: one of the codes in themes: closing_the_loop",
+    ),
     ("number not in the list", {2: "99"}, "field activity_id: 99 is not one of the numbers in the list (1 to "),
     ("required left empty", {5: ""}, "field you_said: You said is required (value: ''); allowed: text of at most 4000"),
     ("personal data", {5: "Ask jo@example.org"}, "field you_said: You said contains an email address"),
     ("activity of another project", {2: "LOG-0009"}, "field activity_id: activity LOG-0009 belongs to project"),
     ("not a date", {3: "next tuesday"}, "field said_date: Date said is not a date the register can read"),
-    ("due before said", {3: "2025-01-01", 6: "2024-12-31"},
-     "field target_date: Response due is earlier than Date said (2025-01-01) (value: '2024-12-31')"),
+    (
+        "due before said",
+        {3: "2025-01-01", 6: "2024-12-31"},
+        "field target_date: Response due is earlier than Date said (2025-01-01) (value: '2024-12-31')",
+    ),
     ("answers run out", {"cut": 6}, "the answers ran out before every question was answered"),
     ("not confirmed", {9: "no"}, "Not confirmed: nothing was added to you_said_we_did."),
 ]
@@ -89,9 +103,14 @@ def test_at_a_terminal_a_bad_answer_is_asked_again(repo):
     typed = ["", "99", "2", "1", "", "nonsense", "3", "", "They said it.", "", "2", "Table 3", "maybe", "yes"]
     master, slave = os.openpty()
     try:
-        p = subprocess.Popen(["make", "-s", "--no-print-directory", "-C", str(ROOT), "add", f"ROOT={repo}",
-                              "TABLE=you_said_we_did"], stdin=slave, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env={**os.environ, "REGISTER_TODAY": TODAY})
+        p = subprocess.Popen(
+            ["make", "-s", "--no-print-directory", "-C", str(ROOT), "add", f"ROOT={repo}", "TABLE=you_said_we_did"],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "REGISTER_TODAY": TODAY},
+        )
         os.close(slave)
         os.write(master, answers(typed).encode())
         out, err = p.communicate(timeout=120)
@@ -104,5 +123,8 @@ def test_at_a_terminal_a_bad_answer_is_asked_again(repo):
     assert "Please answer yes or no." in out
     new = rows(path)
     assert len(new) == count + 1
-    assert (new[-1]["theme"], new[-1]["you_said"], new[-1]["source"]) == \
-        ("accessibility", "They said it.", "listening_event_beeston")
+    assert (new[-1]["theme"], new[-1]["you_said"], new[-1]["source"]) == (
+        "accessibility",
+        "They said it.",
+        "listening_event_beeston",
+    )

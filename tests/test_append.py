@@ -16,12 +16,12 @@ from pathlib import Path
 
 import frictionless
 import pytest
-
 from conftest import copy_repo
-from scripts import append as appendmod
-from scripts.package import Package
-from scripts.validate import validate
 from staff_helpers import STAFF, digest, exit_code, make, next_id, popen_make, rows
+
+from register.checks.validate import validate
+from register.schema.package import Package
+from register.staff import append as appendmod
 
 LOG = "datasets/coproduction_log.csv"
 UPDATES = "datasets/you_said_we_did_updates.csv"
@@ -42,6 +42,7 @@ def csv_bytes(records: list[list[str]]) -> bytes:
 
 # --- good files ----------------------------------------------------------------------
 
+
 def test_good_files_land_exactly_and_the_register_stays_valid(repo):
     log = repo / LOG
     before = log.read_bytes()
@@ -51,34 +52,77 @@ def test_good_files_land_exactly_and_the_register_stays_valid(repo):
     assert f"Added 2 records to {LOG}: LOG-{n:04d}, LOG-{n + 1:04d}." in result.stdout
     # Schema order, LF, minimal quoting; values trimmed and normalised (UK date, code
     # names, yes/no, commas between groups); the old bytes untouched in front.
-    expected = csv_bytes([
-        [f"LOG-{n:04d}", "PRJ-0002", "2025-01-06", "Working group on the toolkit", "plan", "co_design",
-         "working_group", "online", "online", "The working group reviewed the draft toolkit, page by page.",
-         "my_life_choices;healthwatch", "7", "2", "true", "", "", "nn_icb_strategy_2025", "8.3"],
-        [f"LOG-{n + 1:04d}", "PRJ-0002", "2025-02-03", "Easy read review", "plan", "co_design", "working_group",
-         "in_person", "south_nottinghamshire", "People checked the easy read version.\nThey asked for larger print.",
-         "", "4", "1", "false", "", "", "nn_icb_strategy_2025", "8.3"],
-    ])
+    expected = csv_bytes(
+        [
+            [
+                f"LOG-{n:04d}",
+                "PRJ-0002",
+                "2025-01-06",
+                "Working group on the toolkit",
+                "plan",
+                "co_design",
+                "working_group",
+                "online",
+                "online",
+                "The working group reviewed the draft toolkit, page by page.",
+                "my_life_choices;healthwatch",
+                "7",
+                "2",
+                "true",
+                "",
+                "",
+                "nn_icb_strategy_2025",
+                "8.3",
+            ],
+            [
+                f"LOG-{n + 1:04d}",
+                "PRJ-0002",
+                "2025-02-03",
+                "Easy read review",
+                "plan",
+                "co_design",
+                "working_group",
+                "in_person",
+                "south_nottinghamshire",
+                "People checked the easy read version.\nThey asked for larger print.",
+                "",
+                "4",
+                "1",
+                "false",
+                "",
+                "",
+                "nn_icb_strategy_2025",
+                "8.3",
+            ],
+        ]
+    )
     assert log.read_bytes() == before + expected
 
     # UTF-8 with BOM and CRLF (Excel's "CSV UTF-8"), and Windows-1252 (older Excel).
-    for table, name, text in [("projects", "projects_bom_crlf.csv", "Café for carers’ voices"),
-                              ("you_said_we_did", "yswd_cp1252.csv", "Travel costs of £5 a trip put people off – we’d")]:
+    for table, name, text in [
+        ("projects", "projects_bom_crlf.csv", "Café for carers’ voices"),
+        ("you_said_we_did", "yswd_cp1252.csv", "Travel costs of £5 a trip put people off – we’d"),
+    ]:
         path = repo / "datasets" / f"{table}.csv"
         old = path.read_bytes()
         result = make("append", repo, TABLE=table, FILE=STAFF / name)
         assert exit_code(result) == 0, result.stderr
-        added = path.read_bytes()[len(old):]
+        added = path.read_bytes()[len(old) :]
         assert path.read_bytes().startswith(old)
         assert text in added.decode("utf-8") and b"\r" not in added and not added.startswith(b"\xef\xbb\xbf")
 
     # The database was rebuilt with the new rows.
     with sqlite3.connect(repo / "build" / "register.db") as db:
-        got = db.execute("SELECT title, reimbursement_offered FROM coproduction_log WHERE id = ?",
-                         (f"LOG-{n:04d}",)).fetchone()
+        got = db.execute(
+            "SELECT title, reimbursement_offered FROM coproduction_log WHERE id = ?", (f"LOG-{n:04d}",)
+        ).fetchone()
         assert got == ("Working group on the toolkit", 1)
-        assert db.execute("SELECT COUNT(*) FROM coproduction_log_groups WHERE coproduction_log_id = ?",
-                          (f"LOG-{n:04d}",)).fetchone()[0] == 2
+        assert (
+            db.execute(
+                "SELECT COUNT(*) FROM coproduction_log_groups WHERE coproduction_log_id = ?", (f"LOG-{n:04d}",)
+            ).fetchone()[0]
+            == 2
+        )
     # What append accepted, the full frictionless validation accepts too.
     assert validate(Package(repo)) == []
 
@@ -94,12 +138,18 @@ FILE_CASES = [
     ("not_a_zip.xlsx", "projects", ["not an Excel workbook", "zip archive"]),
     ("old_excel.xls", "projects", [".xls files cannot be read", "Excel Workbook (.xlsx)"]),
     ("stray_quote.csv", "coproduction_log", ["stray quote mark"]),
-    ("extra_column.csv", "coproduction_log", ["row 1, field notes", "no column called 'notes'",
-                                              "allowed: columns id, project_id"]),
+    (
+        "extra_column.csv",
+        "coproduction_log",
+        ["row 1, field notes", "no column called 'notes'", "allowed: columns id, project_id"],
+    ),
     ("missing_column.csv", "coproduction_log", ["row 1, field title", "'title' (Activity) is missing"]),
     ("duplicate_column.csv", "coproduction_log", ["row 1, field gate", "appears twice"]),
-    ("too_many_cells.csv", "coproduction_log", ["row 3", "11 cells but the header names only 10 columns",
-                                                "(value: 'surplus')"]),
+    (
+        "too_many_cells.csv",
+        "coproduction_log",
+        ["row 3", "11 cells but the header names only 10 columns", "(value: 'surplus')"],
+    ),
 ]
 
 
@@ -132,41 +182,68 @@ def test_zip_bomb_is_refused(shared, tmp_path):
 # --- refusals: the values are wrong --------------------------------------------------
 
 VALUE_CASES = {
-    "log_bad_values.csv": ("coproduction_log", [
-        (2, "gate", "'decide'", "is not a code in gates", "one of the codes in gates: assess, plan"),
-        (3, "activity_date", "'2025-13-40'", "not a date", "a date written YYYY-MM-DD"),
-        (4, "lived_experience_count", "'-3'", "less than 0", "a whole number of at least 0"),
-        (5, "lived_experience_count", "'five'", "not a whole number", "a whole number of at least 0"),
-        (6, "id", "'LOG-0001'", f"already used by a record in {LOG}", "leave it blank to have one given"),
-        (7, "project_id", "'PRJ-9999'", "no record PRJ-9999 in projects", "the id of an existing row of projects"),
-        (8, "description", "'=HYPERLINK(", "would run it as a formula", "text of at most 4000 characters"),
-        (9, "title", "'xxxxxxxx", "201 characters long; the most allowed is 200", "at most 200 characters"),
-        (10, "activity_date", "'2099-01-01'", "in the future", "on or before today (2026-01-15)"),
-        (11, "groups", "'nobody'", "not a code in groups", "codes from groups separated by semicolons"),
-        (12, "reimbursement_offered", "'maybe'", "must be yes or no", "true or false (yes or no)"),
-        (13, "description", "''", "What happened is required", "text of at most 4000 characters"),
-        (14, "id", "'LOG-12'", "not in the right form", "an identifier like LOG-0001"),
-        (16, "id", "'LOG-9000'", "also used by row 15 of this file", "a different value on every row"),
-        (17, "description", "'0115 883 9000'", "a UK phone number", "no personal data"),
-        (17, "description", "'NG9 2FD'", "a full postcode", "no personal data"),
-        (18, "description", "'It was\\x07 noisy'", "invisible control character (code 7)", "text of at most"),
-        (19, "what_changed", "'yyyyyyyy", "4,001 characters long", "text of at most 4000 characters"),
-    ]),
-    "yswd_rules.csv": ("you_said_we_did", [
-        (2, "activity_id", "'LOG-0001'", "belongs to project PRJ-0002, not to PRJ-0001", "an activity of the same project"),
-        (3, "target_date", "'2024-01-01'", "earlier than Date said", "a date on or after said_date"),
-        (4, "you_said", "'sam.jones@example.org'", "an email address", "no personal data"),
-        (5, "you_said", "'943 476 5919'", "an NHS number", "no personal data"),
-        (6, "you_said", "'AB 12 34 56 C'", "a National Insurance number", "no personal data"),
-        (8, "activity_id", "'LOG-9999'", "no record LOG-9999 in coproduction_log", "an existing row of coproduction_log"),
-    ]),
-    "eia_rules.csv": ("equality_impacts", [
-        (2, "mitigation", "''", "required when impact is negative", "reduce a negative impact"),
-        (3, "not_assessed_reason", "''", "required when impact is not_assessed", "not assessed"),
-        (4, "project_id,characteristic", "'PRJ-0002,age'", "already has a record with the same", "one row per"),
-        (6, "project_id,characteristic", "'PRJ-0011,race'", "the same project_id and characteristic as row 5", "one row per"),
-        (7, "review_date", "'2024-06-01'", "earlier than Assessed", "a date on or after assessed_date"),
-    ]),
+    "log_bad_values.csv": (
+        "coproduction_log",
+        [
+            (2, "gate", "'decide'", "is not a code in gates", "one of the codes in gates: assess, plan"),
+            (3, "activity_date", "'2025-13-40'", "not a date", "a date written YYYY-MM-DD"),
+            (4, "lived_experience_count", "'-3'", "less than 0", "a whole number of at least 0"),
+            (5, "lived_experience_count", "'five'", "not a whole number", "a whole number of at least 0"),
+            (6, "id", "'LOG-0001'", f"already used by a record in {LOG}", "leave it blank to have one given"),
+            (7, "project_id", "'PRJ-9999'", "no record PRJ-9999 in projects", "the id of an existing row of projects"),
+            (8, "description", "'=HYPERLINK(", "would run it as a formula", "text of at most 4000 characters"),
+            (9, "title", "'xxxxxxxx", "201 characters long; the most allowed is 200", "at most 200 characters"),
+            (10, "activity_date", "'2099-01-01'", "in the future", "on or before today (2026-01-15)"),
+            (11, "groups", "'nobody'", "not a code in groups", "codes from groups separated by semicolons"),
+            (12, "reimbursement_offered", "'maybe'", "must be yes or no", "true or false (yes or no)"),
+            (13, "description", "''", "What happened is required", "text of at most 4000 characters"),
+            (14, "id", "'LOG-12'", "not in the right form", "an identifier like LOG-0001"),
+            (16, "id", "'LOG-9000'", "also used by row 15 of this file", "a different value on every row"),
+            (17, "description", "'0115 883 9000'", "a UK phone number", "no personal data"),
+            (17, "description", "'NG9 2FD'", "a full postcode", "no personal data"),
+            (18, "description", "'It was\\x07 noisy'", "invisible control character (code 7)", "text of at most"),
+            (19, "what_changed", "'yyyyyyyy", "4,001 characters long", "text of at most 4000 characters"),
+        ],
+    ),
+    "yswd_rules.csv": (
+        "you_said_we_did",
+        [
+            (
+                2,
+                "activity_id",
+                "'LOG-0001'",
+                "belongs to project PRJ-0002, not to PRJ-0001",
+                "an activity of the same project",
+            ),
+            (3, "target_date", "'2024-01-01'", "earlier than Date said", "a date on or after said_date"),
+            (4, "you_said", "'sam.jones@example.org'", "an email address", "no personal data"),
+            (5, "you_said", "'943 476 5919'", "an NHS number", "no personal data"),
+            (6, "you_said", "'AB 12 34 56 C'", "a National Insurance number", "no personal data"),
+            (
+                8,
+                "activity_id",
+                "'LOG-9999'",
+                "no record LOG-9999 in coproduction_log",
+                "an existing row of coproduction_log",
+            ),
+        ],
+    ),
+    "eia_rules.csv": (
+        "equality_impacts",
+        [
+            (2, "mitigation", "''", "required when impact is negative", "reduce a negative impact"),
+            (3, "not_assessed_reason", "''", "required when impact is not_assessed", "not assessed"),
+            (4, "project_id,characteristic", "'PRJ-0002,age'", "already has a record with the same", "one row per"),
+            (
+                6,
+                "project_id,characteristic",
+                "'PRJ-0011,race'",
+                "the same project_id and characteristic as row 5",
+                "one row per",
+            ),
+            (7, "review_date", "'2024-06-01'", "earlier than Assessed", "a date on or after assessed_date"),
+        ],
+    ),
 }
 
 
@@ -181,7 +258,7 @@ def test_bad_values_are_refused_one_line_each(shared, name):
         prefix = f"{STAFF / name}, row {row}, field {field}: "
         hits = [ln for ln in lines if ln.startswith(prefix) and message in ln]
         assert len(hits) == 1, f"no single line for row {row} {field} {message!r} in:\n{result.stderr}"
-        assert f"(value: {value}" in hits[0] and f"; allowed: " in hits[0] and allowed in hits[0], hits[0]
+        assert f"(value: {value}" in hits[0] and "; allowed: " in hits[0] and allowed in hits[0], hits[0]
     problem_lines = [ln for ln in lines if ln.startswith(f"{STAFF / name}, row ")]
     assert len(problem_lines) == len(expected)  # nothing reported twice, nothing spurious
     assert f"{len(expected)} problems in" in result.stderr
@@ -194,17 +271,29 @@ def test_ten_thousand_rows_with_one_bad_row_at_the_end(shared, tmp_path):
         w = csv.writer(f)
         w.writerow(["project_id", "activity_id", "said_date", "theme", "you_said", "source", "source_section"])
         for i in range(9_999):
-            w.writerow(["PRJ-0002", "LOG-0001", "2024-08-06", "accessibility",
-                        f"Comment {i} about getting to venues.", "listening_event_beeston", "Table 3"])
-        w.writerow(["PRJ-0002", "LOG-0001", "2024-08-06", "not_a_theme", "The last one.",
-                    "listening_event_beeston", "Table 3"])
+            w.writerow(
+                [
+                    "PRJ-0002",
+                    "LOG-0001",
+                    "2024-08-06",
+                    "accessibility",
+                    f"Comment {i} about getting to venues.",
+                    "listening_event_beeston",
+                    "Table 3",
+                ]
+            )
+        w.writerow(
+            ["PRJ-0002", "LOG-0001", "2024-08-06", "not_a_theme", "The last one.", "listening_event_beeston", "Table 3"]
+        )
     before = digest(shared)
     start = time.monotonic()
     result = make("append", shared, TABLE="you_said_we_did", FILE=big)
     elapsed = time.monotonic() - start
     assert exit_code(result) == 1
-    assert (f"{big}, row 10001, field theme: 'not_a_theme' is not a code in themes (value: 'not_a_theme'); "
-            f"allowed: one of the codes in themes: ") in result.stderr
+    assert (
+        f"{big}, row 10001, field theme: 'not_a_theme' is not a code in themes (value: 'not_a_theme'); "
+        f"allowed: one of the codes in themes: "
+    ) in result.stderr
     assert "1 problem in 1 row." in result.stderr
     assert digest(shared) == before
     assert elapsed < 30, elapsed
@@ -222,10 +311,14 @@ def test_usage_mistakes_are_explained(shared):
 
 # --- safety under faults -------------------------------------------------------------
 
+
 def update_file(tmp_path: Path, name: str, note: str) -> Path:
     path = tmp_path / name
-    path.write_text("you_said_id,update_date,status,we_did,source,source_section\n"
-                    f"YS-0001,2025-10-01,in_progress,{note},nn_icb_strategy_2025,8.1\n", "utf-8")
+    path.write_text(
+        "you_said_id,update_date,status,we_did,source,source_section\n"
+        f"YS-0001,2025-10-01,in_progress,{note},nn_icb_strategy_2025,8.1\n",
+        "utf-8",
+    )
     return path
 
 
@@ -236,8 +329,13 @@ def test_two_appends_at_once_both_land(repo, tmp_path):
     n = next_id(path, "UPD")
     release = tmp_path / "release"
     # A writes its file, then holds the lock at the hook until told to go on.
-    a = popen_make("append", repo, env={appendmod.PAUSE_ENV: "60", appendmod.RELEASE_ENV: str(release)},
-                   TABLE="you_said_we_did_updates", FILE=update_file(tmp_path, "a.csv", "first"))
+    a = popen_make(
+        "append",
+        repo,
+        env={appendmod.PAUSE_ENV: "60", appendmod.RELEASE_ENV: str(release)},
+        TABLE="you_said_we_did_updates",
+        FILE=update_file(tmp_path, "a.csv", "first"),
+    )
     assert "paused before replacing" in a.stderr.readline()
     b = popen_make("append", repo, TABLE="you_said_we_did_updates", FILE=update_file(tmp_path, "b.csv", "second"))
     assert "waiting for it to finish" in b.stderr.readline()  # B is blocked on the lock
@@ -249,15 +347,23 @@ def test_two_appends_at_once_both_land(repo, tmp_path):
     after = rows(path)
     assert path.read_bytes().startswith(before)
     assert len(after) == count + 2
-    assert [(r["id"], r["we_did"]) for r in after[count:]] == [(f"UPD-{n:04d}", "first"), (f"UPD-{n + 1:04d}", "second")]
+    assert [(r["id"], r["we_did"]) for r in after[count:]] == [
+        (f"UPD-{n:04d}", "first"),
+        (f"UPD-{n + 1:04d}", "second"),
+    ]
 
 
 def test_an_append_killed_before_the_rename_leaves_the_old_file(repo, tmp_path):
     path = repo / UPDATES
     before = digest(repo)
     old = path.read_bytes()
-    p = popen_make("append", repo, env={appendmod.PAUSE_ENV: "60"},
-                   TABLE="you_said_we_did_updates", FILE=update_file(tmp_path, "a.csv", "killed"))
+    p = popen_make(
+        "append",
+        repo,
+        env={appendmod.PAUSE_ENV: "60"},
+        TABLE="you_said_we_did_updates",
+        FILE=update_file(tmp_path, "a.csv", "killed"),
+    )
     assert "paused before replacing" in p.stderr.readline()
     temps = list(path.parent.glob(f".{path.name}.*.append.tmp"))
     assert len(temps) == 1 and temps[0].read_bytes().startswith(old) and b"killed" in temps[0].read_bytes()
@@ -282,8 +388,19 @@ def test_an_append_killed_before_the_rename_leaves_the_old_file(repo, tmp_path):
 
 TRICKY = {
     "integer": ["5", "+5", " 7 ", "007", "-1", "1.0", "1e3", "1_000", "٣", "", "five", "1,000"],
-    "date": ["2024-08-06", "2024-8-6", "06/08/2024", "6/8/2024", "2024-02-30", "31/04/2024", "2024-08-06 00:00:00",
-             "20240806", "06/08/24", "2024-08-06T10:00", "next week"],
+    "date": [
+        "2024-08-06",
+        "2024-8-6",
+        "06/08/2024",
+        "6/8/2024",
+        "2024-02-30",
+        "31/04/2024",
+        "2024-08-06 00:00:00",
+        "20240806",
+        "06/08/24",
+        "2024-08-06T10:00",
+        "next week",
+    ],
     "boolean": ["yes", "No", "TRUE", "y", "1", "0", "maybe", "ja"],
     "string": ["LOG-0001", "LOG-12", "LOG-00001", "log-0001", "LOG-0001\n", " LOG-0002 "],
 }
@@ -295,8 +412,12 @@ def test_cells_append_accepts_are_cells_frictionless_accepts(package):
     codes = appendmod.Codes(package)
     res = package.resource("coproduction_log")
     schema = frictionless.Schema.from_descriptor(str(package.root / res.schema_path))
-    fields = {"integer": "lived_experience_count", "date": "activity_date", "boolean": "reimbursement_offered",
-              "string": "id"}
+    fields = {
+        "integer": "lived_experience_count",
+        "date": "activity_date",
+        "boolean": "reimbursement_offered",
+        "string": "id",
+    }
     accepted = 0
     for kind, values in TRICKY.items():
         f = res.field(fields[kind])
@@ -309,8 +430,15 @@ def test_cells_append_accepts_are_cells_frictionless_accepts(package):
             assert notes is None, (f.name, text, value, notes)
     assert accepted >= 12
     # And the ones that must be refused are.
-    refused = {("integer", "1_000"), ("integer", "٣"), ("date", "2024-02-30"), ("date", "06/08/24"),
-               ("boolean", "maybe"), ("string", "LOG-12"), ("string", "log-0001")}
+    refused = {
+        ("integer", "1_000"),
+        ("integer", "٣"),
+        ("date", "2024-02-30"),
+        ("date", "06/08/24"),
+        ("boolean", "maybe"),
+        ("string", "LOG-12"),
+        ("string", "log-0001"),
+    }
     for kind, text in refused:
         assert appendmod.check_value(package, codes, res.field(fields[kind]), text)[1], (kind, text)
 
@@ -322,13 +450,19 @@ def test_new_rows_follow_the_existing_files_line_endings(repo, tmp_path):
     crlf = path.read_bytes().replace(b"\n", b"\r\n").rstrip(b"\r\n")
     path.write_bytes(crlf)
     new = tmp_path / "p.csv"
-    new.write_text("title,summary,organisation,current_gate,source,source_section\n"
-                   "A new project,What it is for.,nn_icb,assess,nn_icb_strategy_2025,8.4\n", "utf-8")
+    new.write_text(
+        "title,summary,organisation,current_gate,source,source_section\n"
+        "A new project,What it is for.,nn_icb,assess,nn_icb_strategy_2025,8.4\n",
+        "utf-8",
+    )
     n = next_id(path, "PRJ")
     result = make("append", repo, TABLE="projects", FILE=new)
     assert exit_code(result) == 0, result.stderr
-    assert path.read_bytes() == crlf + (f"\r\nPRJ-{n:04d},A new project,What it is for.,nn_icb,,assess,,,,,"
-                                        f"nn_icb_strategy_2025,8.4\r\n").encode()
+    assert (
+        path.read_bytes()
+        == crlf
+        + (f"\r\nPRJ-{n:04d},A new project,What it is for.,nn_icb,,assess,,,,,nn_icb_strategy_2025,8.4\r\n").encode()
+    )
 
 
 def test_a_register_file_whose_header_does_not_match_its_schema_is_not_touched(repo):
@@ -347,16 +481,30 @@ def test_a_write_that_fails_half_way_is_reported_and_changes_nothing(shared):
     import resource
     import subprocess
 
-    from scripts.package import ROOT
     from staff_helpers import TODAY
+
+    from register.schema.package import ROOT
 
     size = (shared / LOG).stat().st_size
     before = digest(shared)
     result = subprocess.run(
-        ["make", "-s", "--no-print-directory", "-C", str(ROOT), "append", f"ROOT={shared}",
-         "TABLE=coproduction_log", f"FILE={STAFF / 'log_good.csv'}"],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "REGISTER_TODAY": TODAY},
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, size + 100)))
+        [
+            "make",
+            "-s",
+            "--no-print-directory",
+            "-C",
+            str(ROOT),
+            "append",
+            f"ROOT={shared}",
+            "TABLE=coproduction_log",
+            f"FILE={STAFF / 'log_good.csv'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "REGISTER_TODAY": TODAY},
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, size + 100)),
+    )
     assert exit_code(result) == 1
     assert f"Nothing was added to coproduction_log: {LOG} could not be saved (File too large)" in result.stderr
     assert "Traceback" not in result.stderr

@@ -7,8 +7,7 @@ import sqlite3
 
 import sqlite_utils
 
-from scripts.build import build
-from scripts.package import Package, ROOT
+from register.database.build import build
 
 
 def csv_rows(res):
@@ -51,10 +50,10 @@ def test_free_text_is_searchable(build_dir, package):
     for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did"):
         assert db[name].detect_fts() == f"{name}_fts"
     word = "loop"
-    hits = db.execute(
-        "select count(*) from you_said_we_did_fts where you_said_we_did_fts match ?", [word]).fetchone()[0]
-    expected = sum(1 for r in csv_rows(package.resource("you_said_we_did"))
-                   if "loop" in r["you_said"].lower())
+    hits = db.execute("select count(*) from you_said_we_did_fts where you_said_we_did_fts match ?", [word]).fetchone()[
+        0
+    ]
+    expected = sum(1 for r in csv_rows(package.resource("you_said_we_did")) if "loop" in r["you_said"].lower())
     assert hits == expected > 0
 
 
@@ -82,8 +81,9 @@ def test_current_status_is_the_latest_update_or_open(build_dir, package):
 
 def test_groups_list_is_split_into_a_link_table(build_dir, package):
     conn = sqlite3.connect(build_dir / "register.db")
-    expected = {(r["id"], g) for r in csv_rows(package.resource("coproduction_log"))
-                for g in r["groups"].split(";") if g}
+    expected = {
+        (r["id"], g) for r in csv_rows(package.resource("coproduction_log")) for g in r["groups"].split(";") if g
+    }
     got = set(conn.execute("select coproduction_log_id, code from coproduction_log_groups"))
     assert got == expected and expected
 
@@ -106,19 +106,24 @@ def test_foreign_keys_hold_in_the_database(build_dir):
 
 def test_stored_views_are_indexed_tables_with_the_views_rows(build_dir, tmp_path):
     """Views marked `-- build: materialise` become tables, indexed on their id columns,
-    holding exactly the rows the live view gives (scripts/build.py live_views)."""
-    from scripts.build import MATERIALISE, VIEWS_SQL, live_views
+    holding exactly the rows the live view gives (src/register/database/build.py live_views)."""
+    from register.database.build import MATERIALISE, VIEWS_SQL, live_views
 
     names = MATERIALISE.findall(VIEWS_SQL.read_text("utf-8"))
     assert {"gate_assurance", "summary_balance", "you_said_we_did_status"} <= set(names)
     conn = sqlite3.connect(build_dir / "register.db")
-    kinds = dict(conn.execute("select name, type from sqlite_master where name in (%s)"
-                              % ",".join("?" * len(names)), names).fetchall())
+    kinds = dict(
+        conn.execute(
+            "select name, type from sqlite_master where name in (%s)" % ",".join("?" * len(names)), names
+        ).fetchall()
+    )
     assert kinds == {n: "table" for n in names}
     for name in names:
         columns = [r[0] for r in conn.execute("select name from pragma_table_info(?)", (name,))]
-        indexed = {r[0] for r in conn.execute(
-            "select ii.name from pragma_index_list(?) il, pragma_index_info(il.name) ii", (name,))}
+        indexed = {
+            r[0]
+            for r in conn.execute("select ii.name from pragma_index_list(?) il, pragma_index_info(il.name) ii", (name,))
+        }
         wanted = {c for c in columns if c == "id" or c.endswith("_id")}
         assert wanted <= indexed, (name, wanted - indexed)
     stored = {n: conn.execute(f"select * from [{n}]").fetchall() for n in names}

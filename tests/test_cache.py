@@ -1,4 +1,4 @@
-"""plugins/cache.py: the same answer, faster, and never the wrong answer.
+"""src/register/site/cache.py: the same answer, faster, and never the wrong answer.
 
 Unit tests drive the wrapper around a small ASGI app that counts its calls; the last
 tests go through the real site (Datasette with every plugin), where the cache is the
@@ -8,18 +8,14 @@ outermost wrapper and the security headers must survive it.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from scripts.package import ROOT
-
-spec = importlib.util.spec_from_file_location("register_cache", ROOT / "plugins" / "cache.py")
-cache_mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cache_mod)
+from register.schema.package import ROOT
+from register.site import cache as cache_mod
 
 
 class FakeDatabase:
@@ -57,8 +53,10 @@ class App:
         qs = scope.get("query_string", b"").decode()
         status = 404 if "missing" in qs else 200
         nonce = f"N{self.calls:021d}"
-        headers = [(b"content-type", b"text/html; charset=utf-8"),
-                   (b"content-security-policy", f"script-src 'self' 'nonce-{nonce}'".encode())]
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-security-policy", f"script-src 'self' 'nonce-{nonce}'".encode()),
+        ]
         if "cookie" in qs:
             headers.append((b"set-cookie", b"ds_csrftoken=x"))
         if "private" in qs:
@@ -85,8 +83,15 @@ async def request(app, path="/", qs="", method="GET", headers=()):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "scheme": "http",
-             "query_string": qs.encode(), "headers": [(b"host", b"localhost"), *headers]}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "scheme": "http",
+        "query_string": qs.encode(),
+        "headers": [(b"host", b"localhost"), *headers],
+    }
     await app(scope, receive, send)
     start = sent[0]
     body = b"".join(m.get("body", b"") for m in sent[1:])
@@ -260,8 +265,8 @@ def test_a_compressed_response_is_never_stored():
 
 
 def test_the_server_warms_its_main_pages_before_anyone_asks(build_dir, tmp_path):
-    """`make serve` (scripts/serve.py) visits the main pages itself as soon as it is up
-    (plugins/warm_cache.py), so the first visitor to each is answered from the cache."""
+    """`make serve` (src/register/site/serve.py) visits the main pages itself as soon as it is up
+    (src/register/site/warm_cache.py), so the first visitor to each is answered from the cache."""
     import os
     import socket
     import subprocess
@@ -273,9 +278,13 @@ def test_the_server_warms_its_main_pages_before_anyone_asks(build_dir, tmp_path)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = (tmp_path / "serve.log").open("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--build-dir", str(build_dir), "--port", str(port)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={k: v for k, v in os.environ.items() if not k.startswith("REGISTER_WARM")})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "register.site.serve", "--build-dir", str(build_dir), "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("REGISTER_WARM")},
+    )
     try:
         wanted = ["/measures/balance", "/gate-assurance", "/register/coproduction_log"]
         deadline = time.monotonic() + 90

@@ -20,10 +20,19 @@ from pathlib import Path
 import frictionless
 import pytest
 
-from scripts.build import build
-from scripts.extracts import (CHANGES_JSON, CHANGELOG_MD, NotSorted, SUMS_NAME, ZIP_FOLDER, ZIP_NAME,
-                              compare, extract, tables)
-from scripts.package import Package, ROOT
+from register.database.build import build
+from register.publishing.extracts import (
+    CHANGELOG_MD,
+    CHANGES_JSON,
+    SUMS_NAME,
+    ZIP_FOLDER,
+    ZIP_NAME,
+    NotSorted,
+    compare,
+    extract,
+    tables,
+)
+from register.schema.package import ROOT, Package
 from tests.conftest import copy_repo
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -73,7 +82,7 @@ def read_csv(path: Path):
 
 def test_round_trip_every_table_and_view(extracted, build_dir, package):
     """Row counts and every value of every CSV and JSON file equal the database."""
-    from scripts.extracts import neutralised
+    from register.publishing.extracts import neutralised
 
     folder, summary = extracted
     meta = json.loads((build_dir / "metadata.json").read_text("utf-8"))["databases"]["register"]["tables"]
@@ -118,8 +127,9 @@ def test_every_csv_opens_with_csvstat(extracted):
         csvstat = shutil.which("csvstat")
 
     def count(name):
-        out = subprocess.run([csvstat, "--count", str(folder / f"{name}.csv")],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [csvstat, "--count", str(folder / f"{name}.csv")], capture_output=True, text=True, timeout=120
+        )
         assert out.returncode == 0, out.stderr
         return name, int(out.stdout.strip().split()[-1].replace(",", ""))
 
@@ -205,8 +215,16 @@ def scratch(tmp_path_factory):
     build(package, root / "build")
     out = root / "build" / "extracts"
     first = extract(package, root / "build" / "register.db", out)
-    return {"root": root, "package": package, "out": out, "first": first, "row0": rows[0], "row1": rows[1],
-            "header": header, "rows": rows}
+    return {
+        "root": root,
+        "package": package,
+        "out": out,
+        "first": first,
+        "row0": rows[0],
+        "row1": rows[1],
+        "header": header,
+        "rows": rows,
+    }
 
 
 def test_formula_cells_neutralised_in_csv_exact_in_json(scratch):
@@ -301,7 +319,10 @@ def test_downloads_page_lists_and_serves_every_file(extracted, client):
     assert "no-cache" in csv_response.headers["cache-control"]
     assert "no-cache" in client.get("/downloads").headers["cache-control"]
     assert csv_response.headers["etag"] == f'"{sums["projects.csv"]}"'
-    assert client.get("/downloads/projects.csv", headers={"if-none-match": csv_response.headers["etag"]}).status_code == 304
+    assert (
+        client.get("/downloads/projects.csv", headers={"if-none-match": csv_response.headers["etag"]}).status_code
+        == 304
+    )
     assert client.get("/downloads/no-such-file.csv").status_code == 404
 
 
@@ -314,8 +335,12 @@ def test_two_clicks_from_home_to_the_zip(extracted, client):
 def test_table_pages_keep_csv_json_and_notebook_links(extracted, client):
     # you_said_we_did has more rows than a page, so "stream all rows" is offered.
     page = client.get("/register/you_said_we_did").text
-    for needle in ("/register/you_said_we_did.json", "/register/you_said_we_did.csv",
-                   "/register/you_said_we_did.Notebook", 'name="_stream"'):
+    for needle in (
+        "/register/you_said_we_did.json",
+        "/register/you_said_we_did.csv",
+        "/register/you_said_we_did.Notebook",
+        'name="_stream"',
+    ):
         assert needle in page, needle
     notebook = client.get("/register/you_said_we_did.Notebook")
     assert notebook.status_code == 200

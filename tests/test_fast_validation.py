@@ -1,7 +1,7 @@
-"""The fast validator (scripts/fastcheck.py) gives exactly the reference's answer.
+"""The fast validator (src/register/checks/fastcheck.py) gives exactly the reference's answer.
 
-The reference is frictionless with the Table Schemas, then scripts/rules.py and
-scripts/privacy.py (validate.validate_reference). Both run over the same registers: the
+The reference is frictionless with the Table Schemas, then src/register/checks/rules.py and
+src/register/checks/privacy.py (validate.validate_reference). Both run over the same registers: the
 real data, a generated one, and copies broken by seeded mutations of every kind staff
 make (wrong types, impossible dates, unknown codes, broken references, duplicate ids,
 missing required values, bad identifiers, text too long, bad booleans, personal data,
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts import fastcheck
-from scripts.generate import generate
-from scripts.package import Package
-from scripts.validate import validate, validate_reference
+from register.bench.generate import generate
+from register.checks import fastcheck
+from register.checks.validate import validate, validate_reference
+from register.schema.package import Package
 from tests.conftest import copy_repo
 
 TODAY = dt.date(2026, 6, 30)
@@ -68,9 +68,25 @@ BAD_VALUES = {
     "integer": ["twelve", "1.5", "-1", " 7 ", "+3", "1_000", "\u0661\u0662", "", " "],
     "date": ["2024-02-30", "2024-1-5", "20240105", "2999-01-01", "", "01/02/2024", "2024-02-29", " 2024-01-05"],
     "boolean": ["maybe", "Y", "1", "", "TRUE", "No", "yes "],
-    "string": ["", " ", "x" * 201, "y" * 4001, "PRJ-1", "prj-0001", "zz_unknown", "A;b", "my_life_choices;nope",
-               "Contact jo.bloggs@example.org", "Ring 0115 496 0000 please", "NHS 943 476 5919",
-               "postcode NG7 2UH", "NI AB123456C", "about 12 people came", "caf\u00e9 \u0663\u0664", "PRJ-0001\n"],
+    "string": [
+        "",
+        " ",
+        "x" * 201,
+        "y" * 4001,
+        "PRJ-1",
+        "prj-0001",
+        "zz_unknown",
+        "A;b",
+        "my_life_choices;nope",
+        "Contact jo.bloggs@example.org",
+        "Ring 0115 496 0000 please",
+        "NHS 943 476 5919",
+        "postcode NG7 2UH",
+        "NI AB123456C",
+        "about 12 people came",
+        "caf\u00e9 \u0663\u0664",
+        "PRJ-0001\n",
+    ],
 }
 
 
@@ -119,8 +135,10 @@ def mutations(root: Path, rng: random.Random, count: int) -> list[str]:
                     row.update(impact="not_assessed", not_assessed_reason="")
                 elif choice == "pair":
                     other = rows[rng.randrange(len(rows))]
-                    row.update(project_id=other[header.index("project_id")],
-                               characteristic=other[header.index("characteristic")])
+                    row.update(
+                        project_id=other[header.index("project_id")],
+                        characteristic=other[header.index("characteristic")],
+                    )
                 else:
                     row.update(assessed_date="2025-05-05", review_date="2025-05-04")
             elif name == "you_said_we_did_updates":
@@ -136,11 +154,21 @@ def mutations(root: Path, rng: random.Random, count: int) -> list[str]:
             elif name == "you_said_we_did":
                 items = tables["coproduction_log"][1]
                 log_header = tables["coproduction_log"][0]
-                row.update(activity_id=rng.choice(items)[log_header.index("id")],
-                           target_date=rng.choice(["2000-01-01", ""]))
+                row.update(
+                    activity_id=rng.choice(items)[log_header.index("id")], target_date=rng.choice(["2000-01-01", ""])
+                )
             elif name == "coproduction_log":
-                row.update(groups=rng.choice(["my_life_choices;healthwatch", "healthwatch;;our_voice",
-                                              "healthwatch;healthwatch", "bogus", "healthwatch;bogus"]))
+                row.update(
+                    groups=rng.choice(
+                        [
+                            "my_life_choices;healthwatch",
+                            "healthwatch;;our_voice",
+                            "healthwatch;healthwatch",
+                            "bogus",
+                            "healthwatch;bogus",
+                        ]
+                    )
+                )
             else:
                 row.update(sort_order="-3")
             rows[i] = [row[h] for h in header]
@@ -158,7 +186,10 @@ def assert_same(root: Path, monkeypatch, context: str = "") -> list:
         extra = sorted(set(got) - set(reference))
         assert not missing and not extra, (
             f"{context}\nLOOKUP_MAX={lookup_max}\nonly in the reference:\n"
-            + "\n".join(map(str, missing[:20])) + "\nonly in the fast path:\n" + "\n".join(map(str, extra[:20])))
+            + "\n".join(map(str, missing[:20]))
+            + "\nonly in the fast path:\n"
+            + "\n".join(map(str, extra[:20]))
+        )
         assert sorted(got) == sorted(reference), "the same problems, the same number of times"
     return reference
 
@@ -196,11 +227,25 @@ def test_every_kind_of_problem_is_covered(synthetic, tmp_path, monkeypatch):
     done = mutations(root, random.Random(99), 400)
     problems = assert_same(root, monkeypatch, "\n".join(done))
     text = "\n".join(str(p) for p in problems)
-    for expected in ("not a valid integer", "not a valid date", "not a valid boolean", "is required",
-                     "is not in the right form", 'breaks the rule "maxLength"', 'breaks the rule "minimum"',
-                     "must be unique", "is not a code in", "is not a row in", "is required when",
-                     "is earlier than", "is in the future", "before the item was said", "belongs to project",
-                     "the same project_id and characteristic", "contains an email address"):
+    for expected in (
+        "not a valid integer",
+        "not a valid date",
+        "not a valid boolean",
+        "is required",
+        "is not in the right form",
+        'breaks the rule "maxLength"',
+        'breaks the rule "minimum"',
+        "must be unique",
+        "is not a code in",
+        "is not a row in",
+        "is required when",
+        "is earlier than",
+        "is in the future",
+        "before the item was said",
+        "belongs to project",
+        "the same project_id and characteristic",
+        "contains an email address",
+    ):
         assert expected in text, expected
 
 
@@ -225,7 +270,7 @@ def test_ragged_rows_and_odd_headers_use_the_reference(synthetic, tmp_path):
 
 def test_the_build_refuses_what_validation_refuses(synthetic, tmp_path):
     """Validation is the first half of the build's single pass: a bad row stops it."""
-    from scripts.build import build
+    from register.database.build import build
 
     root = tmp_path / "r"
     shutil.copytree(synthetic, root)
@@ -244,7 +289,7 @@ def test_rules_and_privacy_patterns_it_does_not_know_are_never_skipped(synthetic
     import json
     import re as _re
 
-    from scripts import privacy
+    from register.checks import privacy
 
     root = tmp_path / "r"
     shutil.copytree(synthetic, root)

@@ -25,13 +25,22 @@ from pathlib import Path
 
 import pytest
 
-from scripts import integrity
-from scripts.build import build
-from scripts.package import Package
-from scripts.serve import datasette_instance
+from register.database import integrity
+from register.database.build import build
+from register.schema.package import Package
+from register.site.serve import datasette_instance
 from tests.conftest import copy_repo
-from tests.hardening import (PYTHON, append_cmd, assert_clear_failure, csv_text, env_without_test_hooks,
-                             read_rows, run, tree_digest, you_said_rows)
+from tests.hardening import (
+    PYTHON,
+    append_cmd,
+    assert_clear_failure,
+    csv_text,
+    env_without_test_hooks,
+    read_rows,
+    run,
+    tree_digest,
+    you_said_rows,
+)
 
 PORT = 8200  # this file's port (issue 8's range is 8200-8209)
 TABLE = "you_said_we_did"
@@ -98,6 +107,7 @@ def add_rows_directly(repo: Path, n: int, start: int = 5000) -> None:
 
 # --- the build ---------------------------------------------------------------------
 
+
 def test_build_killed_mid_write_leaves_the_old_database_served_and_intact(built):
     out = built / "build"
     db = out / "register.db"
@@ -105,8 +115,12 @@ def test_build_killed_mid_write_leaves_the_old_database_served_and_intact(built)
     ds_count_before = served_count(out)
     add_rows_directly(built, 300)  # the next build would serve different data
 
-    proc = subprocess.Popen([PYTHON, "-m", "scripts.build", "--root", str(built), "--out", str(out)],
-                            cwd=Path(__file__).parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "register.database.build", "--root", str(built), "--out", str(out)],
+        cwd=Path(__file__).parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         tmp = wait_for(lambda: next((p for p in out.glob(".register.db.*.tmp") if p.stat().st_size > 0), None), 60)
         assert tmp is not None, "the build never started writing its temporary database"
@@ -169,8 +183,9 @@ def _bad_inspect(db: Path):
     (db.parent / "inspect.json").write_text('{"register": ', "utf-8")
 
 
-@pytest.mark.parametrize("damage", [_overwrite_middle, _truncate, _garbage, _no_inspect, _bad_inspect],
-                         ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize(
+    "damage", [_overwrite_middle, _truncate, _garbage, _no_inspect, _bad_inspect], ids=lambda f: f.__name__.strip("_")
+)
 def test_a_damaged_database_is_detected_and_rebuilt(built, damage):
     out = built / "build"
     good_rows = db_rows(out / "register.db")
@@ -213,23 +228,42 @@ def test_serve_start_up_rebuilds_a_damaged_database_then_serves(built):
     good_rows = db_rows(out / "register.db")
     _overwrite_middle(out / "register.db")
 
-    refused = run([PYTHON, "-m", "scripts.serve", "--build-dir", str(out), "--root", str(built),
-                   "--no-rebuild", "--port", str(PORT)], timeout=60)
+    refused = run(
+        [
+            PYTHON,
+            "-m",
+            "register.site.serve",
+            "--build-dir",
+            str(out),
+            "--root",
+            str(built),
+            "--no-rebuild",
+            "--port",
+            str(PORT),
+        ],
+        timeout=60,
+    )
     assert refused.returncode == 1
     assert "Not serving" in refused.stderr and "Traceback" not in refused.stderr
 
     if not _free_port(PORT):
         pytest.skip(f"port {PORT} is in use")
-    proc = subprocess.Popen([PYTHON, "-m", "scripts.serve", "--build-dir", str(out), "--root", str(built),
-                             "--port", str(PORT)], cwd=Path(__file__).parent.parent,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "register.site.serve", "--build-dir", str(out), "--root", str(built), "--port", str(PORT)],
+        cwd=Path(__file__).parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def answer():
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/register/{TABLE}.json?_size=0", timeout=2) as r:
                     return json.load(r)
             except OSError:
                 return None
+
         data = wait_for(answer, 60, interval=0.2)
         assert data is not None, "the server did not answer after the rebuild"
         assert data["filtered_table_rows_count"] == good_rows
@@ -245,6 +279,7 @@ def test_serve_start_up_rebuilds_a_damaged_database_then_serves(built):
 
 
 # --- appends -----------------------------------------------------------------------
+
 
 def _new_file(tmp_path: Path, name: str, n: int, tag: str) -> Path:
     path = tmp_path / name
@@ -262,7 +297,7 @@ def _data(repo: Path) -> list[dict]:
 
 def _assert_whole(rows: list[dict], old: list[dict], batches: dict[str, int]) -> None:
     """The file holds the old rows unchanged, then each batch whole or not at all, once."""
-    assert rows[:len(old)] == old
+    assert rows[: len(old)] == old
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)), "an identifier was given twice"
     for tag, n in batches.items():
@@ -275,8 +310,13 @@ def test_append_killed_before_its_rename_loses_nothing_and_the_next_append_finis
     before = tree_digest(built / "datasets", hidden=False)
     new = _new_file(tmp_path, "new.csv", 200, "killed")
     env = dict(env_without_test_hooks(), REGISTER_TEST_PAUSE_BEFORE_REPLACE="60")
-    proc = subprocess.Popen(append_cmd(built, TABLE, new), cwd=Path(__file__).parent.parent, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        append_cmd(built, TABLE, new),
+        cwd=Path(__file__).parent.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert wait_for(lambda: _temp_files(built), 30), "the append never wrote its new file"
         time.sleep(0.2)  # into the pause: the new file is written and fsynced, not yet renamed
@@ -304,10 +344,17 @@ def test_append_killed_without_any_hook_leaves_all_or_nothing(built, tmp_path, m
     db = built / "build" / "register.db"
     old_db = integrity.sha256(db)
     new = _new_file(tmp_path, "new.csv", 2000, "anytime")
-    watch = {"writing the new file": lambda: _temp_files(built),
-             "rebuilding the database": lambda: list(db.parent.glob(".register.db.*.tmp"))}[moment]
-    proc = subprocess.Popen(append_cmd(built, TABLE, new), cwd=Path(__file__).parent.parent,
-                            env=env_without_test_hooks(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watch = {
+        "writing the new file": lambda: _temp_files(built),
+        "rebuilding the database": lambda: list(db.parent.glob(".register.db.*.tmp")),
+    }[moment]
+    proc = subprocess.Popen(
+        append_cmd(built, TABLE, new),
+        cwd=Path(__file__).parent.parent,
+        env=env_without_test_hooks(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         seen = wait_for(watch, 30, interval=0.0005)
         proc.kill()
@@ -329,19 +376,33 @@ def test_two_appends_at_once_both_land(built, tmp_path):
     old = _data(built)
     a, b = _new_file(tmp_path, "a.csv", 30, "first"), _new_file(tmp_path, "b.csv", 40, "second")
     release = tmp_path / "release"
-    env_a = dict(env_without_test_hooks(), REGISTER_TEST_PAUSE_BEFORE_REPLACE="30",
-                 REGISTER_TEST_RELEASE_FILE=str(release))
+    env_a = dict(
+        env_without_test_hooks(), REGISTER_TEST_PAUSE_BEFORE_REPLACE="30", REGISTER_TEST_RELEASE_FILE=str(release)
+    )
     err_b = (tmp_path / "b.err").open("w+")
-    pa = subprocess.Popen(append_cmd(built, TABLE, a), cwd=Path(__file__).parent.parent, env=env_a,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pa = subprocess.Popen(
+        append_cmd(built, TABLE, a),
+        cwd=Path(__file__).parent.parent,
+        env=env_a,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     pb = None
     try:
         # A holds the lock once its new file exists (it takes the lock before writing).
         assert wait_for(lambda: _temp_files(built), 30), "the first append never wrote its new file"
-        pb = subprocess.Popen(append_cmd(built, TABLE, b), cwd=Path(__file__).parent.parent,
-                              env=env_without_test_hooks(), stdout=subprocess.PIPE, stderr=err_b, text=True)
-        assert wait_for(lambda: "waiting" in Path(err_b.name).read_text(), 30, interval=0.05), \
+        pb = subprocess.Popen(
+            append_cmd(built, TABLE, b),
+            cwd=Path(__file__).parent.parent,
+            env=env_without_test_hooks(),
+            stdout=subprocess.PIPE,
+            stderr=err_b,
+            text=True,
+        )
+        assert wait_for(lambda: "waiting" in Path(err_b.name).read_text(), 30, interval=0.05), (
             "the second append did not wait for the first"
+        )
         release.touch()
         out_a, _ = pa.communicate(timeout=60)
         out_b, _ = pb.communicate(timeout=60)
@@ -361,9 +422,17 @@ def test_two_appends_at_once_both_land(built, tmp_path):
 def test_two_appends_started_together_without_hooks_both_land(built, tmp_path):
     old = _data(built)
     files = [_new_file(tmp_path, f"{t}.csv", 25, t) for t in ("racea", "raceb", "racec")]
-    procs = [subprocess.Popen(append_cmd(built, TABLE, f, "--no-build"), cwd=Path(__file__).parent.parent,
-                              env=env_without_test_hooks(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for f in files]
+    procs = [
+        subprocess.Popen(
+            append_cmd(built, TABLE, f, "--no-build"),
+            cwd=Path(__file__).parent.parent,
+            env=env_without_test_hooks(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], results
     rows = _data(built)
@@ -372,6 +441,7 @@ def test_two_appends_started_together_without_hooks_both_land(built, tmp_path):
 
 
 # --- a read-only datasets/ and a full disk -------------------------------------------
+
 
 @contextlib.contextmanager
 def read_only(path: Path):
@@ -409,6 +479,7 @@ def test_read_only_datasets_gives_a_clear_error_and_changes_nothing(built, tmp_p
 def _limit_file_size(limit: int):
     def apply():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
@@ -418,8 +489,9 @@ def test_a_write_that_runs_out_of_space_gives_a_clear_error_and_changes_nothing(
     new = _new_file(tmp_path, "new.csv", 50, "full")
     csv_size = (built / "datasets" / f"{TABLE}.csv").stat().st_size
     before = tree_digest(built / "datasets")
-    result = run(append_cmd(built, TABLE, new), env=env_without_test_hooks(),
-                 preexec_fn=_limit_file_size(csv_size + 100))
+    result = run(
+        append_cmd(built, TABLE, new), env=env_without_test_hooks(), preexec_fn=_limit_file_size(csv_size + 100)
+    )
     assert_clear_failure(result)
     assert tree_digest(built / "datasets") == before
 
@@ -427,8 +499,13 @@ def test_a_write_that_runs_out_of_space_gives_a_clear_error_and_changes_nothing(
 @contextlib.contextmanager
 def tiny_disk(path: Path, size_kb: int):
     path.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         yield path

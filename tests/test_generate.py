@@ -1,4 +1,4 @@
-"""scripts/generate.py: a synthetic national register that is deterministic and valid."""
+"""src/register/bench/generate.py: a synthetic national register that is deterministic and valid."""
 
 from __future__ import annotations
 
@@ -12,17 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from scripts.build import build
-from scripts.generate import generate
-from scripts.package import Package, ROOT
-from scripts.validate import validate
+from register.bench.generate import generate
+from register.checks.validate import validate
+from register.database.build import build
+from register.schema.package import ROOT, Package
 
 TODAY = dt.date(2026, 6, 30)
 
 
 def digest(path: Path) -> dict[str, str]:
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
 
 
 def rows(root: Path, name: str) -> list[dict]:
@@ -62,7 +65,9 @@ def test_generated_register_is_valid_and_builds(register, tmp_path, monkeypatch)
     conn = sqlite3.connect(tmp_path / "build" / "register.db")
     assert conn.execute("SELECT COUNT(*) FROM coproduction_log_groups").fetchone()[0] > 0
     conn.execute("INSERT INTO coproduction_log_fts(coproduction_log_fts) VALUES ('integrity-check')")
-    hits = conn.execute("SELECT COUNT(*) FROM you_said_we_did_fts WHERE you_said_we_did_fts MATCH 'jargon'").fetchone()[0]
+    hits = conn.execute("SELECT COUNT(*) FROM you_said_we_did_fts WHERE you_said_we_did_fts MATCH 'jargon'").fetchone()[
+        0
+    ]
     assert hits == sum("jargon" in r["you_said"].lower() for r in rows(register, "you_said_we_did")) > 0
 
 
@@ -95,13 +100,13 @@ def test_distributions_look_like_a_national_register(register):
 def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, monkeypatch):
     """Big registers build their search indexes in a second process (build.SearchSide)
     and copy them in: the copy must be the index the build would have made itself."""
-    from scripts import build as build_mod
+    from register.database import build as build_mod
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
     build(Package(register), tmp_path / "here", progress=False)
     monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
     monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
-    from scripts import fastcheck
+    from register.checks import fastcheck
 
     fastcheck.TIMINGS.clear()
     build(Package(register), tmp_path / "side", progress=False)
@@ -117,8 +122,15 @@ def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, 
         query = f"SELECT rowid FROM {name}_fts WHERE {name}_fts MATCH 'people' ORDER BY rank"
         assert here.execute(query).fetchall() == side.execute(query).fetchall()
     assert not list((tmp_path / "side").glob(".register-*"))
-    for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates",
-                 "you_said_we_did_status", "coproduction_log_groups"):
+    for name in (
+        "projects",
+        "coproduction_log",
+        "equality_impacts",
+        "you_said_we_did",
+        "you_said_we_did_updates",
+        "you_said_we_did_status",
+        "coproduction_log_groups",
+    ):
         sql = f"SELECT rowid, * FROM [{name}] ORDER BY rowid"
         assert here.execute(sql).fetchall() == side.execute(sql).fetchall(), name
 
@@ -129,8 +141,8 @@ def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(
     import random
     import shutil
 
-    from scripts import build as build_mod
-    from scripts.validate import validate_reference
+    from register.checks.validate import validate_reference
+    from register.database import build as build_mod
     from tests.test_fast_validation import mutations
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
@@ -142,8 +154,10 @@ def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(
     expected = validate_reference(Package(root))
     assert expected
     refused = []
-    monkeypatch.setattr(build_mod, "_refuse", lambda problems: (refused.extend(problems), (_ for _ in ()).throw(SystemExit(1))))
-    from scripts import fastcheck
+    monkeypatch.setattr(
+        build_mod, "_refuse", lambda problems: (refused.extend(problems), (_ for _ in ()).throw(SystemExit(1)))
+    )
+    from register.checks import fastcheck
 
     fastcheck.TIMINGS.clear()
     with pytest.raises(SystemExit):
@@ -187,7 +201,7 @@ GROUP BY s.code ORDER BY s.sort_order
 
 
 def test_status_views_written_for_scale_give_the_window_formulation_s_rows(register, tmp_path, monkeypatch):
-    """scripts/sql/views.sql stores each item's status at build time (a table) and adds
+    """src/register/database/views.sql stores each item's status at build time (a table) and adds
     `overdue` live; together they must give exactly what one window over the whole history
     gives: ties on a date, 'open' updates and items without updates included."""
     import shutil
@@ -201,11 +215,21 @@ def test_status_views_written_for_scale_give_the_window_formulation_s_rows(regis
         w = csv.writer(f, lineterminator="\n")
         for n, item in enumerate(items):
             status = ("open", "planned", "done", "not_taken_forward")[n % 4]
-            w.writerow([f"UPD-9{n:06d}", item["id"], item["said_date"], status,
-                        "" if status == "not_taken_forward" else "x", "r" if status == "not_taken_forward" else "",
-                        "synthetic_register", "t"])
-            w.writerow([f"UPD-8{n:06d}", item["id"], item["said_date"], "in_progress", "y", "",
-                        "synthetic_register", "t"])  # the same date: a tie
+            w.writerow(
+                [
+                    f"UPD-9{n:06d}",
+                    item["id"],
+                    item["said_date"],
+                    status,
+                    "" if status == "not_taken_forward" else "x",
+                    "r" if status == "not_taken_forward" else "",
+                    "synthetic_register",
+                    "t",
+                ]
+            )
+            w.writerow(
+                [f"UPD-8{n:06d}", item["id"], item["said_date"], "in_progress", "y", "", "synthetic_register", "t"]
+            )  # the same date: a tie
     build(Package(root), tmp_path / "b", progress=False)
     conn = sqlite3.connect(tmp_path / "b" / "register.db")
     assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'you_said_we_did_status'").fetchone() == ("table",)
@@ -213,8 +237,10 @@ def test_status_views_written_for_scale_give_the_window_formulation_s_rows(regis
     new = conn.execute("SELECT * FROM you_said_we_did_current ORDER BY id").fetchall()
     old = conn.execute(f"SELECT * FROM ({OLD_CURRENT}) ORDER BY id").fetchall()
     assert new == old
-    assert conn.execute("SELECT * FROM measure_you_said_we_did").fetchall() == \
-        conn.execute(OLD_MEASURE.format(current=OLD_CURRENT)).fetchall()
+    assert (
+        conn.execute("SELECT * FROM measure_you_said_we_did").fetchall()
+        == conn.execute(OLD_MEASURE.format(current=OLD_CURRENT)).fetchall()
+    )
     assert {r[6] for r in new} >= {"open", "planned", "in_progress", "done", "not_taken_forward"}
 
 

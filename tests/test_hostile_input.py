@@ -10,28 +10,35 @@ exactly as given, and never raw control characters written to the person's termi
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import os
 import re
 import resource
-import shutil
 import struct
 import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from scripts import append
+from register.staff import append
 from tests.conftest import copy_repo
-from tests.hardening import (YOU_SAID_HEADER, YOU_SAID_ROW, append_cmd, csv_text, env_without_test_hooks,
-                             read_rows, run, tree_digest)
+from tests.hardening import (
+    YOU_SAID_HEADER,
+    YOU_SAID_ROW,
+    append_cmd,
+    csv_text,
+    env_without_test_hooks,
+    read_rows,
+    run,
+    tree_digest,
+)
 
 CORPUS = Path(__file__).parent / "data" / "hostile"
 TABLE = "you_said_we_did"
-MEMORY_LIMIT = 3 * 1024 ** 3
+MEMORY_LIMIT = 3 * 1024**3
 # Terminal control characters other than newline and tab: a file must not be able to
 # write these to the terminal of the person running `make append`.
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
@@ -91,9 +98,17 @@ def scratch(tmp_path_factory) -> Path:
     return repo
 
 
-def check_outcome(repo: Path, result_code: int, stderr: str, expected: str, words: list[str],
-                  before_rows: list[dict], before_other: str, given_rows: list[dict] | None = None,
-                  label: str = "") -> None:
+def check_outcome(
+    repo: Path,
+    result_code: int,
+    stderr: str,
+    expected: str,
+    words: list[str],
+    before_rows: list[dict],
+    before_other: str,
+    given_rows: list[dict] | None = None,
+    label: str = "",
+) -> None:
     """The promise, for one run: a clear error and nothing changed, or a clean append."""
     assert "Traceback" not in stderr, f"{label}: {stderr[-3000:]}"
     assert not RAW_CONTROL.search(stderr), f"{label}: raw control characters reach the terminal: {stderr[:500]!r}"
@@ -101,8 +116,8 @@ def check_outcome(repo: Path, result_code: int, stderr: str, expected: str, word
     assert before_other == _others(repo), f"{label}: a file other than {TABLE}.csv changed"
     if result_code == 0:
         assert expected in (OK, EITHER), f"{label}: accepted, but it should have been refused"
-        assert rows[:len(before_rows)] == before_rows, f"{label}: existing rows changed"
-        added = rows[len(before_rows):]
+        assert rows[: len(before_rows)] == before_rows, f"{label}: existing rows changed"
+        added = rows[len(before_rows) :]
         assert added, f"{label}: reported success but added nothing"
         if given_rows is not None:
             assert [r["you_said"] for r in added] == [r["you_said"] for r in given_rows]
@@ -127,19 +142,18 @@ def _others(repo: Path) -> str:
         keep.write_bytes(saved)
 
 
-def run_append(repo: Path, path: Path, expected: str, words: list[str], timeout: float = 60,
-               via_make: bool = False) -> subprocess.CompletedProcess:
+def run_append(
+    repo: Path, path: Path, expected: str, words: list[str], timeout: float = 60, via_make: bool = False
+) -> subprocess.CompletedProcess:
     before_rows = read_rows(repo / "datasets" / f"{TABLE}.csv")
     before_other = _others(repo)
     if via_make:
         # -o: never reinstall the virtualenv from inside a test
-        cmd = ["make", "-s", "-o", ".venv/bin/.installed", "append",
-               f"ROOT={repo}", f"TABLE={TABLE}", f"FILE={path}"]
+        cmd = ["make", "-s", "-o", ".venv/bin/.installed", "append", f"ROOT={repo}", f"TABLE={TABLE}", f"FILE={path}"]
     else:
         cmd = append_cmd(repo, TABLE, path, "--no-build")
     result = run(cmd, timeout=timeout, env=env_without_test_hooks(), preexec_fn=limits)
-    check_outcome(repo, result.returncode, result.stderr, expected, words, before_rows, before_other,
-                  label=path.name)
+    check_outcome(repo, result.returncode, result.stderr, expected, words, before_rows, before_other, label=path.name)
     return result
 
 
@@ -157,8 +171,9 @@ def test_the_corpus_is_complete():
 
 
 # One of each class through the real `make append`, as staff type it.
-@pytest.mark.parametrize("name", ["nul_bytes.csv", "unterminated_quote.csv", "not_a_zip.xlsx",
-                                  "formula_cells.csv", "html_and_script.csv"])
+@pytest.mark.parametrize(
+    "name", ["nul_bytes.csv", "unterminated_quote.csv", "not_a_zip.xlsx", "formula_cells.csv", "html_and_script.csv"]
+)
 def test_through_make_append(scratch, name):
     expected, words = EXPECTED[name]
     result = run_append(scratch, CORPUS / name, expected, words, via_make=True)
@@ -167,6 +182,7 @@ def test_through_make_append(scratch, name):
 
 
 # --- big and pathological files, made here --------------------------------------------
+
 
 def _row(text: str) -> dict:
     return dict(YOU_SAID_ROW, you_said=text)
@@ -261,12 +277,18 @@ def test_a_folder(scratch, tmp_path):
 
 # --- property-based: hypothesis ------------------------------------------------------
 
-FUZZ = settings(max_examples=25, deadline=None, database=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
-def append_in_process(repo: Path, path: Path, label: str, expected: str = EITHER,
-                      given_rows: list[dict] | None = None) -> int:
+def append_in_process(
+    repo: Path, path: Path, label: str, expected: str = EITHER, given_rows: list[dict] | None = None
+) -> int:
     """The real append, in this process (a subprocess per example would be too slow):
     any exception escaping main() is a traceback the person would have seen."""
     before_rows = read_rows(repo / "datasets" / f"{TABLE}.csv")
@@ -296,9 +318,10 @@ def test_fuzz_any_text_in_a_free_text_field_is_refused_or_stored_exactly(scratch
 
 
 @FUZZ
-@given(lines=st.lists(st.lists(st.text(alphabet='",\n\r ab=+;\t\x00\u2013', max_size=12), max_size=12),
-                      max_size=8),
-       with_header=st.booleans())
+@given(
+    lines=st.lists(st.lists(st.text(alphabet='",\n\r ab=+;\t\x00\u2013', max_size=12), max_size=12), max_size=8),
+    with_header=st.booleans(),
+)
 def test_fuzz_malformed_csv_structure(scratch, tmp_path, lines, with_header):
     body = "\n".join(",".join(cells) for cells in lines)
     text = (",".join(YOU_SAID_HEADER) + "\n" if with_header else "") + body
@@ -308,8 +331,9 @@ def test_fuzz_malformed_csv_structure(scratch, tmp_path, lines, with_header):
 
 
 @FUZZ
-@given(flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)),
-                      min_size=1, max_size=8))
+@given(
+    flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)), min_size=1, max_size=8)
+)
 def test_fuzz_damaged_workbook(scratch, tmp_path, flips):
     data = bytearray(_workbook_bytes())
     for at, value in flips:

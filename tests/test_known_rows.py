@@ -1,5 +1,5 @@
 """`make append` reads what it needs of the existing rows from the built database while
-the database vouches for the files (scripts/known_rows.py), and reads the files
+the database vouches for the files (src/register/database/known_rows.py), and reads the files
 otherwise. Both ways must find exactly the same problems and give the same identifiers.
 """
 
@@ -10,14 +10,14 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import copy_repo
-from scripts import append as appendmod
-from scripts import known_rows
-from scripts.build import build
-from scripts.package import Package, ROOT
 from staff_helpers import STAFF, TODAY, digest, exit_code, make
 from test_append import VALUE_CASES
+
+from register.database import known_rows
+from register.database.build import build
+from register.schema.package import ROOT, Package
+from register.staff import append as appendmod
 
 SCAN = {"REGISTER_APPEND_SCAN": "1"}
 
@@ -37,9 +37,25 @@ def fresh_built_repo(tmp_path):
 
 
 def append_no_build(repo, table, file, env=None):
-    return subprocess.run([sys.executable, "-m", "scripts.append", "--root", str(repo), "--table", table,
-                           "--file", str(file), "--no-build"], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "REGISTER_TODAY": TODAY, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "register.staff.append",
+            "--root",
+            str(repo),
+            "--table",
+            table,
+            "--file",
+            str(file),
+            "--no-build",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REGISTER_TODAY": TODAY, **(env or {})},
+        timeout=120,
+    )
 
 
 def existing(repo, table, rows):
@@ -99,8 +115,12 @@ def test_the_database_is_trusted_only_for_the_bytes_it_was_built_from(fresh_buil
 def test_good_files_land_the_same_with_or_without_the_database(tmp_path):
     """Four appends in a row without a rebuild (the later ones read the database for
     the old bytes and the files for the new), against the same appends reading files."""
-    files = [("coproduction_log", "log_good.csv"), ("you_said_we_did", "yswd_cp1252.csv"),
-             ("projects", "projects_bom_crlf.csv"), ("coproduction_log", "log_good.csv")]
+    files = [
+        ("coproduction_log", "log_good.csv"),
+        ("you_said_we_did", "yswd_cp1252.csv"),
+        ("projects", "projects_bom_crlf.csv"),
+        ("coproduction_log", "log_good.csv"),
+    ]
     outcomes = []
     for env, sub in ((None, "db"), (SCAN, "scan")):
         (tmp_path / sub).mkdir()

@@ -16,7 +16,6 @@ import re
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,9 +23,9 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from scripts import report
-from scripts.package import ROOT
-from scripts.serve import command
+from register.publishing import report
+from register.schema.package import ROOT
+from register.site.serve import command
 
 PERIOD = ("2024-07-01", "2024-09-30")
 PORTS = range(8140, 8150)
@@ -35,34 +34,48 @@ CLOSED = ("done", "not_taken_forward")
 
 # --- independent counts ------------------------------------------------------------------
 
+
 def expected(db: Path, start: str | None = None, end: str | None = None) -> dict:
     """The report's headline figures, worked out afresh from the base tables."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     q = lambda sql, *p: conn.execute(sql, p).fetchall()  # noqa: E731
     lo, hi = start or "0000-01-01", end or "9999-12-31"
 
-    log = q("SELECT l.id, l.activity_date, l.gate, l.participation_level, l.place, l.lived_experience_count,"
-            " l.staff_count, l.reimbursement_offered, p.organisation FROM coproduction_log l"
-            " JOIN projects p ON p.id = l.project_id WHERE l.activity_date BETWEEN ? AND ?", lo, hi)
+    log = q(
+        "SELECT l.id, l.activity_date, l.gate, l.participation_level, l.place, l.lived_experience_count,"
+        " l.staff_count, l.reimbursement_offered, p.organisation FROM coproduction_log l"
+        " JOIN projects p ON p.id = l.project_id WHERE l.activity_date BETWEEN ? AND ?",
+        lo,
+        hi,
+    )
     e = {"activities": len(log)}
     e["activities_by_gate"] = dict(collections.Counter(r[2] for r in log))
     e["activities_by_level"] = dict(collections.Counter(r[3] for r in log))
     e["activities_by_organisation"] = dict(collections.Counter(r[8] for r in log))
     e["activities_by_place"] = dict(collections.Counter(r[4] or "not_recorded" for r in log))
-    e["quarters_with_activity"] = dict(collections.Counter(
-        f"{r[1][:4]} Q{(int(r[1][5:7]) - 1) // 3 + 1}" for r in log))
+    e["quarters_with_activity"] = dict(collections.Counter(f"{r[1][:4]} Q{(int(r[1][5:7]) - 1) // 3 + 1}" for r in log))
     judged = [r for r in log if r[5] is not None and r[6] is not None]
     e["staff_outnumbered_activities"] = sorted(r[0] for r in judged if r[6] > r[5])
     e["balance_not_recorded"] = len(log) - len(judged)
-    e["reimbursement"] = {k: v for k, v in {
-        "offered": sum(r[7] == 1 for r in log), "not offered": sum(r[7] == 0 for r in log),
-        "not recorded": sum(r[7] is None for r in log)}.items() if v}
+    e["reimbursement"] = {
+        k: v
+        for k, v in {
+            "offered": sum(r[7] == 1 for r in log),
+            "not offered": sum(r[7] == 0 for r in log),
+            "not recorded": sum(r[7] is None for r in log),
+        }.items()
+        if v
+    }
 
     e["projects"] = q("SELECT COUNT(*) FROM projects")[0][0]
     e["projects_via_strategic_group"] = q("SELECT COUNT(*) FROM projects WHERE via_strategic_group = 1")[0][0]
 
-    eia = q("SELECT project_id, characteristic, impact, mitigation, coproduced FROM equality_impacts"
-            " WHERE assessed_date IS NULL OR assessed_date BETWEEN ? AND ?", lo, hi)
+    eia = q(
+        "SELECT project_id, characteristic, impact, mitigation, coproduced FROM equality_impacts"
+        " WHERE assessed_date IS NULL OR assessed_date BETWEEN ? AND ?",
+        lo,
+        hi,
+    )
     e["eia_projects"] = len({r[0] for r in eia})
     e["eia_coproduced_projects"] = len({r[0] for r in eia if r[4] == 1})
     negative = [r for r in eia if r[2] == "negative"]
@@ -70,16 +83,21 @@ def expected(db: Path, start: str | None = None, end: str | None = None) -> dict
     e["negative_with_mitigation"] = sum(1 for r in negative if r[3])
     e["negative_without_mitigation"] = sum(1 for r in negative if not r[3])
     characteristics = q("SELECT COUNT(*) FROM characteristics")[0][0]
-    e["equality_coverage"] = {k: v for k, v in {
-        "assessed": sum(r[2] != "not_assessed" for r in eia),
-        "not assessed": sum(r[2] == "not_assessed" for r in eia),
-        "missing": e["projects"] * characteristics - len(eia)}.items() if v}
+    e["equality_coverage"] = {
+        k: v
+        for k, v in {
+            "assessed": sum(r[2] != "not_assessed" for r in eia),
+            "not assessed": sum(r[2] == "not_assessed" for r in eia),
+            "missing": e["projects"] * characteristics - len(eia),
+        }.items()
+        if v
+    }
 
     items = q("SELECT id, said_date, target_date FROM you_said_we_did WHERE said_date BETWEEN ? AND ?", lo, hi)
     history = collections.defaultdict(list)
     for item, date, uid, status in q("SELECT you_said_id, update_date, id, status FROM you_said_we_did_updates"):
         history[item].append((date, uid, status))
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()  # SQLite's date('now') is UTC
+    today = dt.datetime.now(dt.UTC).date().isoformat()  # SQLite's date('now') is UTC
     status, days, overdue = {}, [], []
     for item, said, target in items:
         updates = sorted(history[item])
@@ -100,14 +118,20 @@ def expected(db: Path, start: str | None = None, end: str | None = None) -> dict
     gaps = []
     for pid, current in q("SELECT id, current_gate FROM projects"):
         at = lambda gate, extra="": q(  # noqa: E731
-            f"SELECT COUNT(*) FROM coproduction_log WHERE project_id = ? AND gate = ? {extra}", pid, gate)[0][0]
+            f"SELECT COUNT(*) FROM coproduction_log WHERE project_id = ? AND gate = ? {extra}", pid, gate
+        )[0][0]
         evidence = {
             "assess": at("assess") > 0,
-            "plan": at("plan") > 0 and q("SELECT COUNT(DISTINCT characteristic) FROM equality_impacts"
-                                         " WHERE project_id = ?", pid)[0][0] == characteristics,
+            "plan": at("plan") > 0
+            and q("SELECT COUNT(DISTINCT characteristic) FROM equality_impacts WHERE project_id = ?", pid)[0][0]
+            == characteristics,
             "procure": at("procure", "AND lived_experience_count > 0 AND reimbursement_offered = 1") > 0,
-            "monitor_evaluate": q("SELECT COUNT(*) FROM you_said_we_did_updates u JOIN you_said_we_did y"
-                                  " ON y.id = u.you_said_id WHERE y.project_id = ?", pid)[0][0] > 0,
+            "monitor_evaluate": q(
+                "SELECT COUNT(*) FROM you_said_we_did_updates u JOIN you_said_we_did y"
+                " ON y.id = u.you_said_id WHERE y.project_id = ?",
+                pid,
+            )[0][0]
+            > 0,
         }
         gaps += [[pid, g] for g in evidence if order[g] < order[current] and not evidence[g]]
     e["gate_gaps"] = sorted(gaps)
@@ -124,18 +148,31 @@ def check(figures: dict, e: dict) -> None:
     assert figures["staff_outnumbered_activities"] == e["staff_outnumbered_activities"]
     assert figures["balance"].get("not recorded", 0) == e["balance_not_recorded"]
     assert figures["reimbursement"] == e["reimbursement"]
-    for key in ("projects", "projects_via_strategic_group", "eia_projects", "eia_coproduced_projects",
-                "negative_impacts", "negative_with_mitigation", "negative_without_mitigation",
-                "you_said_items", "loop_closed", "overdue_items", "average_days_to_response", "equality_coverage"):
+    for key in (
+        "projects",
+        "projects_via_strategic_group",
+        "eia_projects",
+        "eia_coproduced_projects",
+        "negative_impacts",
+        "negative_with_mitigation",
+        "negative_without_mitigation",
+        "you_said_items",
+        "loop_closed",
+        "overdue_items",
+        "average_days_to_response",
+        "equality_coverage",
+    ):
         assert figures[key] == e[key], key
     assert nonzero(figures["you_said_by_status"]) == e["you_said_by_status"]
     assert figures["overdue"] == len(e["overdue_items"])
-    assert figures["loop_closure_rate"] == (round(e["loop_closed"] / e["you_said_items"], 4)
-                                            if e["you_said_items"] else None)
+    assert figures["loop_closure_rate"] == (
+        round(e["loop_closed"] / e["you_said_items"], 4) if e["you_said_items"] else None
+    )
     assert sorted(figures["gate_gaps"]) == e["gate_gaps"]
 
 
 # --- the impact report -------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def full_report(build_dir, tmp_path_factory):
@@ -190,8 +227,15 @@ def test_report_html_is_self_contained_and_accessible(full_report):
         assert svg["role"] == "img" and len(svg["aria-label"]) > 20
         assert fig.find("figcaption").get_text().startswith("Figure ")
     assert [h.name for h in page.find_all(["h1"])] == ["h1"]
-    for heading in ("Where co-production happens", "Balance", "Reimbursement offered", "Equality impacts",
-                    "closing the loop", "Gate assurance", "Strategic Co-production Group"):
+    for heading in (
+        "Where co-production happens",
+        "Balance",
+        "Reimbursement offered",
+        "Equality impacts",
+        "closing the loop",
+        "Gate assurance",
+        "Strategic Co-production Group",
+    ):
         assert heading in html
     # Headline figures as written for people.
     assert f"{figures['activities']} co-production activities logged" in html
@@ -201,9 +245,15 @@ def test_report_html_is_self_contained_and_accessible(full_report):
         assert wrap["tabindex"] == "0" and wrap["role"] == "region" and wrap["aria-label"]
     # Every section has its worked-out commentary, not only its charts.
     commentary = " ".join(d.get_text(" ") for d in page.select("div.commentary"))
-    for sentence in ("Reporting period: every record in the register.", "Activity was logged in",
-                     "came through the group.", "loop-closure rate", "have an equality impact assessment",
-                     "passed at least one gate", "Reimbursement offered:"):
+    for sentence in (
+        "Reporting period: every record in the register.",
+        "Activity was logged in",
+        "came through the group.",
+        "loop-closure rate",
+        "have an equality impact assessment",
+        "passed at least one gate",
+        "Reimbursement offered:",
+    ):
         assert sentence in commentary, sentence
     # Labels come from the codelists and schemas, not codes.
     assert "Monitor and Evaluate" in html and "monitor_evaluate" not in html
@@ -219,7 +269,11 @@ def test_report_ipynb_is_executed_with_parameters(full_report):
     assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
     # Published atomically: no temporary files or folders are left beside the report.
     assert sorted(p.name for p in out.iterdir()) == [
-        "impact_report.css", "impact_report.html", "impact_report.ipynb", "impact_report_figures.json"]
+        "impact_report.css",
+        "impact_report.html",
+        "impact_report.ipynb",
+        "impact_report_figures.json",
+    ]
 
 
 def test_report_matches_site_measure_pages(full_report, client):
@@ -235,7 +289,10 @@ def test_report_matches_site_measure_pages(full_report, client):
     assert {r["status"]: r["items"] for r in yswd} == figures["you_said_by_status"]
     assert sum(r["loop_closed"] or 0 for r in yswd) == figures["loop_closed"]
     strategic = rows("measure_strategic_group")
-    assert sum(r["projects"] for r in strategic if r["came_through_group"] == "yes") == figures["projects_via_strategic_group"]
+    assert (
+        sum(r["projects"] for r in strategic if r["came_through_group"] == "yes")
+        == figures["projects_via_strategic_group"]
+    )
     assert {r["reimbursement"]: r["activities"] for r in rows("measure_reimbursement")} == figures["reimbursement"]
     depth = rows("measure_depth_by_gate")
     assert sum(r["activities"] for r in depth) == figures["activities"]
@@ -248,8 +305,18 @@ def test_report_refuses_bad_periods_and_missing_database(tmp_path, capsys):
         report.main(["--start", "2025-13-01", "--out", str(tmp_path)])
     assert "YYYY-MM-DD" in str(err.value) and "2025-13-01" in str(err.value)
     with pytest.raises(SystemExit) as err:
-        report.main(["--start", "2025-07-01", "--end", "2025-06-30", "--db", str(ROOT / "build" / "register.db"),
-                     "--out", str(tmp_path)])
+        report.main(
+            [
+                "--start",
+                "2025-07-01",
+                "--end",
+                "2025-06-30",
+                "--db",
+                str(ROOT / "build" / "register.db"),
+                "--out",
+                str(tmp_path),
+            ]
+        )
     assert "after it ends" in str(err.value)
     (tmp_path / "impact_report.html").write_text("previous report", "utf-8")
     with pytest.raises(SystemExit) as err:
@@ -260,22 +327,32 @@ def test_report_refuses_bad_periods_and_missing_database(tmp_path, capsys):
 
 def test_period_copy_leaves_out_records_dated_outside(build_dir):
     """The period is applied by deleting records from an in-memory copy; the file is untouched."""
-    sys.path.insert(0, str(ROOT / "notebooks"))
-    import reportkit
+    from register.publishing import reportkit
 
     db = build_dir / "register.db"
     before = db.stat().st_mtime_ns
     conn, note = reportkit.open_register(db, *PERIOD)
     raw = sqlite3.connect(db)
-    in_period = raw.execute("SELECT COUNT(*) FROM coproduction_log WHERE activity_date BETWEEN ? AND ?", PERIOD).fetchone()[0]
+    in_period = raw.execute(
+        "SELECT COUNT(*) FROM coproduction_log WHERE activity_date BETWEEN ? AND ?", PERIOD
+    ).fetchone()[0]
     total = raw.execute("SELECT COUNT(*) FROM coproduction_log").fetchone()[0]
     assert conn.execute("SELECT COUNT(*) FROM coproduction_log").fetchone()[0] == in_period
     assert note["left_out"]["coproduction_log"] == total - in_period
     # Nothing is left hanging off a deleted record.
-    assert conn.execute("SELECT COUNT(*) FROM you_said_we_did_updates u WHERE u.you_said_id NOT IN"
-                        " (SELECT id FROM you_said_we_did)").fetchone()[0] == 0
-    assert conn.execute("SELECT COUNT(*) FROM coproduction_log_groups g WHERE g.coproduction_log_id NOT IN"
-                        " (SELECT id FROM coproduction_log)").fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "SELECT COUNT(*) FROM you_said_we_did_updates u WHERE u.you_said_id NOT IN (SELECT id FROM you_said_we_did)"
+        ).fetchone()[0]
+        == 0
+    )
+    assert (
+        conn.execute(
+            "SELECT COUNT(*) FROM coproduction_log_groups g WHERE g.coproduction_log_id NOT IN"
+            " (SELECT id FROM coproduction_log)"
+        ).fetchone()[0]
+        == 0
+    )
     # Undated equality impacts are kept and counted.
     undated = raw.execute("SELECT COUNT(*) FROM equality_impacts WHERE assessed_date IS NULL").fetchone()[0]
     assert note["undated_kept"].get("equality_impacts", 0) == undated
@@ -288,6 +365,7 @@ def test_period_copy_leaves_out_records_dated_outside(build_dir):
 
 
 # --- the analysts' guide -----------------------------------------------------------------
+
 
 def free_port() -> int:
     for port in PORTS:
@@ -303,8 +381,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(build_dir):
     port = free_port()
-    proc = subprocess.Popen(command(build_dir, "127.0.0.1", port), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(
+        command(build_dir, "127.0.0.1", port), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -328,17 +407,25 @@ def server(build_dir):
 
 def run_guide(server: str, extracts: Path, out: Path) -> tuple[dict, list[str]]:
     executed = out / "analyst_guide.ipynb"
-    report.execute(ROOT / "notebooks" / "analyst_guide.py", executed,
-                   {"base_url": server, "extracts_dir": str(extracts), "page_size": 30, "output_dir": str(out)})
+    report.execute(
+        ROOT / "notebooks" / "analyst_guide.py",
+        executed,
+        {"base_url": server, "extracts_dir": str(extracts), "page_size": 30, "output_dir": str(out)},
+    )
     nb = nbformat.read(executed, as_version=4)
-    printed = [o.text for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-               if o.get("output_type") == "stream"]
+    printed = [
+        o.text
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream"
+    ]
     return json.loads((out / "analyst_guide_summary.json").read_text("utf-8")), printed
 
 
 def test_analyst_guide_reads_api_and_extracts(server, build_dir, tmp_path, package):
     try:
-        from scripts.extracts import extract
+        from register.publishing.extracts import extract
     except ImportError:  # pragma: no cover - the extracts module is another issue's
         extract = None
     extracts = tmp_path / "extracts"

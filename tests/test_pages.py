@@ -1,4 +1,4 @@
-"""The register's own pages (plugins/register_pages.py), in-process, against the real build.
+"""The register's own pages (src/register/site/pages.py), in-process, against the real build.
 
 Figures on the pages are checked against counts worked out here, independently, from
 the base tables of build_dir/register.db (never from the views the pages read), so a
@@ -17,8 +17,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from scripts.build import build
-from scripts.package import Package
+from register.database.build import build
+from register.schema.package import Package
 from tests.conftest import copy_repo
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -132,9 +132,14 @@ def current_status(db) -> dict[str, dict]:
     out = {}
     for y in db.execute("select * from you_said_we_did"):
         u = latest.get(y["id"])
-        out[y["id"]] = {"status": u["status"] if u else "open", "project_id": y["project_id"],
-                        "said_date": y["said_date"], "target_date": y["target_date"],
-                        "history": [], "first_response": first_response.get(y["id"])}
+        out[y["id"]] = {
+            "status": u["status"] if u else "open",
+            "project_id": y["project_id"],
+            "said_date": y["said_date"],
+            "target_date": y["target_date"],
+            "history": [],
+            "first_response": first_response.get(y["id"]),
+        }
     for u in db.execute("select * from you_said_we_did_updates order by update_date, id"):
         out[u["you_said_id"]]["history"].append(u["id"])
     return out
@@ -154,8 +159,18 @@ def measure_names(client) -> list[str]:
 
 
 def test_every_page_returns_200(client, db):
-    paths = ["/", "/projects", "/gate-assurance", "/measures", "/glossary", "/accessibility",
-             "/search", "/search?q=co-production", "/feeds/you-said.atom", "/feeds/status-changes.atom"]
+    paths = [
+        "/",
+        "/projects",
+        "/gate-assurance",
+        "/measures",
+        "/glossary",
+        "/accessibility",
+        "/search",
+        "/search?q=co-production",
+        "/feeds/you-said.atom",
+        "/feeds/status-changes.atom",
+    ]
     paths += [f"/projects/{quote(p)}" for p in project_ids(db)]
     paths += [f"/measures/{m}" for m in measure_names(client)]
     for path in paths:
@@ -178,7 +193,7 @@ def test_unknown_project_and_measure_are_404_pages(client):
         response = client.get(path)
         assert response.status_code == 404, path
         assert "Page not found" in response.text
-        assert "<script>" not in response.text.split("</head>")[1].replace('<script src', '')
+        assert "<script>" not in response.text.split("</head>")[1].replace("<script src", "")
 
 
 def test_home_page_in_plain_english_with_live_figures(client, db):
@@ -187,8 +202,15 @@ def test_home_page_in_plain_english_with_live_figures(client, db):
         assert f'href="/register/participation_levels/{level["code"]}">{level["title"]}</a>' in html
     for gate in db.execute("select code, title from gates"):
         assert f'href="/register/gates/{gate["code"]}">{gate["title"]}</a>' in html
-    for href in ('href="/downloads"', 'href="/reports/impact_report.html"', 'href="/glossary"',
-                 'href="/register"', 'action="/search"', 'href="/projects"', 'href="/gate-assurance"'):
+    for href in (
+        'href="/downloads"',
+        'href="/reports/impact_report.html"',
+        'href="/glossary"',
+        'href="/register"',
+        'action="/search"',
+        'href="/projects"',
+        'href="/gate-assurance"',
+    ):
         assert href in html, href
     # Headline figures, counted here from the base tables.
     status = current_status(db)
@@ -243,8 +265,13 @@ def test_measure_balance_and_reimbursement(client, db):
     rows = db.execute("select * from coproduction_log").fetchall()
     table = data_table(client.get("/measures/balance").text)
     assert len(table["rows"]) == len(rows)
-    outnumbered = sum(1 for r in rows if r["staff_count"] is not None and r["lived_experience_count"] is not None
-                      and r["staff_count"] > r["lived_experience_count"])
+    outnumbered = sum(
+        1
+        for r in rows
+        if r["staff_count"] is not None
+        and r["lived_experience_count"] is not None
+        and r["staff_count"] > r["lived_experience_count"]
+    )
     shown = sum(1 for r in table["rows"] if r["Balance"] == "staff outnumbered people with lived experience")
     assert shown == outnumbered
     table = data_table(client.get("/measures/reimbursement").text)
@@ -258,8 +285,12 @@ def test_measure_balance_and_reimbursement(client, db):
 
 def test_measure_eia_coproduced(client, db):
     table = data_table(client.get("/measures/eia_coproduced").text)
-    expected = {r[0]: r[1] for r in db.execute(
-        "select project_id, count(distinct characteristic) from equality_impacts group by project_id")}
+    expected = {
+        r[0]: r[1]
+        for r in db.execute(
+            "select project_id, count(distinct characteristic) from equality_impacts group by project_id"
+        )
+    }
     projects = {r["id"]: r["title"] for r in db.execute("select id, title from projects")}
     shown = {r["Project"]: int(r["Characteristics"]) for r in table["rows"]}
     assert shown == {projects[p]: n for p, n in expected.items()}
@@ -273,15 +304,21 @@ def independent_gate_gaps(db) -> set[tuple[str, str]]:
     gaps = set()
     for p in db.execute("select id, current_gate from projects"):
         acts = db.execute("select * from coproduction_log where project_id = ?", (p["id"],)).fetchall()
-        chars = db.execute("select count(distinct characteristic) from equality_impacts where project_id = ?",
-                           (p["id"],)).fetchone()[0]
-        updates = db.execute("select count(*) from you_said_we_did_updates u join you_said_we_did y "
-                             "on y.id = u.you_said_id where y.project_id = ?", (p["id"],)).fetchone()[0]
+        chars = db.execute(
+            "select count(distinct characteristic) from equality_impacts where project_id = ?", (p["id"],)
+        ).fetchone()[0]
+        updates = db.execute(
+            "select count(*) from you_said_we_did_updates u join you_said_we_did y "
+            "on y.id = u.you_said_id where y.project_id = ?",
+            (p["id"],),
+        ).fetchone()[0]
         evidence = {
             "assess": any(a["gate"] == "assess" for a in acts),
             "plan": any(a["gate"] == "plan" for a in acts) and chars >= n_chars,
-            "procure": any(a["gate"] == "procure" and (a["lived_experience_count"] or 0) > 0
-                           and a["reimbursement_offered"] == 1 for a in acts),
+            "procure": any(
+                a["gate"] == "procure" and (a["lived_experience_count"] or 0) > 0 and a["reimbursement_offered"] == 1
+                for a in acts
+            ),
             "monitor_evaluate": updates > 0,
         }
         for gate, o in order.items():
@@ -303,12 +340,15 @@ def test_gate_assurance_page_lists_exactly_the_projects_without_evidence(client,
         shown.add((project_href.rsplit("/", 1)[1], {v: k for k, v in gates.items()}[row["Gate"]]))
     assert shown == gaps
     projects = {p for p, _ in gaps}
-    assert f"{len(projects)} of {len(project_ids(db))} projects moved past a gate without the evidence" in unescape(html)
+    assert f"{len(projects)} of {len(project_ids(db))} projects moved past a gate without the evidence" in unescape(
+        html
+    )
     # The matrix has a row per project and a column per gate.
     matrix = tables[1]
     assert len(matrix["rows"]) == len(project_ids(db))
-    assert matrix["headers"][1:] == [gates[g] for g in
-                                     [r[0] for r in db.execute("select code from gates order by sort_order")]]
+    assert matrix["headers"][1:] == [
+        gates[g] for g in [r[0] for r in db.execute("select code from gates order by sort_order")]
+    ]
     measure = data_table(client.get("/measures/gate_assurance").text)
     assert sum(1 for r in measure["rows"] if r["Passed"] == "Yes" and r["Evidence published"] == "No") == len(gaps)
 
@@ -330,6 +370,7 @@ def test_vendored_chart_libraries_are_served_with_their_licences(client):
     root = Path(__file__).resolve().parent.parent / "static" / "vendor"
     sums = dict(reversed(line.split()) for line in (root / "SHA256SUMS").read_text().splitlines())
     import hashlib
+
     for name, digest in sums.items():
         assert hashlib.sha256((root / name).read_bytes()).hexdigest() == digest, name
         response = client.get(f"/static/vendor/{name}")
@@ -360,8 +401,9 @@ def test_project_page_shows_gates_activities_eia_and_you_said(client, db):
         # Each gate of the journey, in order, with its assurance.
         positions = [html.index(f'id="gate-{g["code"]}"') for g in gates]
         assert positions == sorted(positions), pid
-        assurance = db.execute("select gate, reached, evidence_published, missing from gate_assurance "
-                               "where project_id = ?", (pid,)).fetchall()
+        assurance = db.execute(
+            "select gate, reached, evidence_published, missing from gate_assurance where project_id = ?", (pid,)
+        ).fetchall()
         for a in assurance:
             if a["reached"] and not a["evidence_published"]:
                 assert a["missing"] in html, (pid, a["gate"])
@@ -369,16 +411,17 @@ def test_project_page_shows_gates_activities_eia_and_you_said(client, db):
         for act in db.execute("select * from coproduction_log where project_id = ?", (pid,)):
             assert f'id="{act["id"]}"' in html
             assert act["title"] in html
-            section = html[html.index(f'id="gate-{act["gate"]}"'):]
+            section = html[html.index(f'id="gate-{act["gate"]}"') :]
             assert f'id="{act["id"]}"' in section
             level = act["participation_level"]
             assert f'<a href="/register/participation_levels/{level}">{levels[level]}</a>' in html
         # The equality impact matrix: every characteristic, assessed or not.
-        eia = {r["characteristic"]: r for r in db.execute(
-            "select * from equality_impacts where project_id = ?", (pid,))}
+        eia = {
+            r["characteristic"]: r for r in db.execute("select * from equality_impacts where project_id = ?", (pid,))
+        }
         for code, title in chars.items():
             assert f'id="eia-{code}"' in html
-            row = html[html.index(f'id="eia-{code}"'):].split("</tr>")[0]
+            row = html[html.index(f'id="eia-{code}"') :].split("</tr>")[0]
             assert f">{title}</a>" in row
             if code in eia:
                 assert f'<a href="/register/impacts/{eia[code]["impact"]}">{impacts[eia[code]["impact"]]}</a>' in row
@@ -404,33 +447,46 @@ def test_project_page_at_a_glance_answers_the_questions(client, db):
         by_project.setdefault(s["project_id"], []).append(s)
     pid = max(by_project, key=lambda p: len(by_project[p]))
     html = unescape(client.get(f"/projects/{pid}").text)
-    glance = html[html.index('id="at-a-glance"'):html.index('id="journey"')]
-    for question in ("Who was involved", "At which gates", "What people said", "What was done",
-                     "Were equality impacts assessed"):
+    glance = html[html.index('id="at-a-glance"') : html.index('id="journey"')]
+    for question in (
+        "Who was involved",
+        "At which gates",
+        "What people said",
+        "What was done",
+        "Were equality impacts assessed",
+    ):
         assert question in glance
     items = by_project[pid]
     closed = sum(1 for s in items if s["status"] in CLOSED)
     assert f'{len(items)} "You said" items' in glance
     assert f"{closed} of {len(items)} closed the loop" in glance
     n_chars = db.execute("select count(*) from characteristics").fetchone()[0]
-    assessed = db.execute("select count(distinct characteristic) from equality_impacts where project_id = ?",
-                          (pid,)).fetchone()[0]
+    assessed = db.execute(
+        "select count(distinct characteristic) from equality_impacts where project_id = ?", (pid,)
+    ).fetchone()[0]
     assert f"{assessed} of {n_chars} characteristics" in glance
     groups = titles(db, "groups")
-    for (code,) in db.execute("select distinct g.code from coproduction_log_groups g join coproduction_log l "
-                              "on l.id = g.coproduction_log_id where l.project_id = ?", (pid,)):
+    for (code,) in db.execute(
+        "select distinct g.code from coproduction_log_groups g join coproduction_log l "
+        "on l.id = g.coproduction_log_id where l.project_id = ?",
+        (pid,),
+    ):
         assert f'<a href="/register/groups/{code}">{groups[code]}</a>' in glance
 
 
 def test_every_code_link_on_a_project_page_resolves_and_is_titled(client, db):
     """Codes link to their codelist row, with the code's title (never the bare code) as text."""
-    pid = db.execute("select project_id from coproduction_log group by project_id "
-                     "order by count(*) desc limit 1").fetchone()[0]
+    pid = db.execute(
+        "select project_id from coproduction_log group by project_id order by count(*) desc limit 1"
+    ).fetchone()[0]
     html = client.get(f"/projects/{pid}").text
     links = set(re.findall(r'<a href="(/register/([a-z_]+)/([^"#?./]+))">([^<]+)</a>', html))
     assert len(links) > 10
-    codelists = {r[0] for r in db.execute("select name from sqlite_master where type='table'")
-                 if "code" in [c[1] for c in db.execute(f"pragma table_info([{r[0]}])")]}
+    codelists = {
+        r[0]
+        for r in db.execute("select name from sqlite_master where type='table'")
+        if "code" in [c[1] for c in db.execute(f"pragma table_info([{r[0]}])")]
+    }
     for href, table, code, text in links:
         assert client.get(href).status_code == 200, href
         if table in codelists and table != "coproduction_log_groups":
@@ -454,7 +510,9 @@ def test_glossary_lists_every_term_and_every_codelist(client, db, package):
 def search_results(client, q: str) -> list[dict]:
     html = client.get("/search", params={"q": q}).text
     out = []
-    for m in re.finditer(r'<li class="reg-result" data-rank="([^"]+)" data-source="([a-z_]+)" data-key="([^"]+)">', html):
+    for m in re.finditer(
+        r'<li class="reg-result" data-rank="([^"]+)" data-source="([a-z_]+)" data-key="([^"]+)">', html
+    ):
         out.append({"rank": float(m.group(1)), "source": m.group(2), "key": unescape(m.group(3))})
     return out
 
@@ -462,16 +520,20 @@ def search_results(client, q: str) -> list[dict]:
 def test_search_finds_a_known_phrase_first(client, db):
     """An exact phrase that occurs in one "You said" item only is found, and ranked first."""
     texts = []
-    for table, cols in (("projects", ("title", "summary")), ("coproduction_log", ("title", "description", "accessibility_measures", "what_changed")),
-                        ("equality_impacts", ("evidence", "mitigation", "not_assessed_reason")),
-                        ("you_said_we_did", ("you_said",)), ("you_said_we_did_updates", ("we_did", "reason"))):
+    for table, cols in (
+        ("projects", ("title", "summary")),
+        ("coproduction_log", ("title", "description", "accessibility_measures", "what_changed")),
+        ("equality_impacts", ("evidence", "mitigation", "not_assessed_reason")),
+        ("you_said_we_did", ("you_said",)),
+        ("you_said_we_did_updates", ("we_did", "reason")),
+    ):
         for r in db.execute(f"select {', '.join(cols)} from [{table}]"):
             texts.append(" ".join(v or "" for v in r).lower())
     chosen = None
     for y in db.execute("select id, you_said from you_said_we_did order by length(you_said) desc"):
         words = re.findall(r"[a-z]{5,}", y["you_said"].lower())
         for i in range(len(words) - 2):
-            phrase = " ".join(words[i:i + 3])
+            phrase = " ".join(words[i : i + 3])
             if phrase in y["you_said"].lower() and sum(phrase in t for t in texts) == 1:
                 chosen = (y["id"], phrase)
                 break
@@ -494,7 +556,7 @@ def test_search_spans_every_register_and_is_ranked(client, db):
 
 
 def test_search_escapes_the_query_and_survives_fts_syntax(client):
-    for q in ('<script>alert(1)</script>', '"unbalanced', "NEAR(", "a OR", "*", ")(", "-"):
+    for q in ("<script>alert(1)</script>", '"unbalanced', "NEAR(", "a OR", "*", ")(", "-"):
         response = client.get("/search", params={"q": q})
         assert response.status_code == 200, q
         assert "<script>alert" not in response.text, q
@@ -502,8 +564,19 @@ def test_search_escapes_the_query_and_survives_fts_syntax(client):
 
 def test_accessibility_statement(client):
     html = unescape(client.get("/accessibility").text)
-    for words in ("WCAG", "2.2", "AA", "axe-core", "Chromium", "keyboard", "320", "Equality and Human Rights Commission",
-                  "Equality Advisory and Support Service", "nnicb-nn.icbcoproductionteam@nhs.net", "partially compliant"):
+    for words in (
+        "WCAG",
+        "2.2",
+        "AA",
+        "axe-core",
+        "Chromium",
+        "keyboard",
+        "320",
+        "Equality and Human Rights Commission",
+        "Equality Advisory and Support Service",
+        "nnicb-nn.icbcoproductionteam@nhs.net",
+        "partially compliant",
+    ):
         assert words in html, words
 
 
@@ -546,8 +619,11 @@ def test_status_changes_feed_and_project_filter(client, db):
     assert len(root.findall(f"{ATOM}entry")) == min(n, 100)
     pid = db.execute("select project_id from you_said_we_did group by 1 order by count(*) desc").fetchone()[0]
     root = parse_feed(client, f"/feeds/status-changes.atom?project={pid}")
-    expected = db.execute("select count(*) from you_said_we_did_updates u join you_said_we_did y on y.id = u.you_said_id "
-                          "where y.project_id = ?", (pid,)).fetchone()[0]
+    expected = db.execute(
+        "select count(*) from you_said_we_did_updates u join you_said_we_did y on y.id = u.you_said_id "
+        "where y.project_id = ?",
+        (pid,),
+    ).fetchone()[0]
     assert len(root.findall(f"{ATOM}entry")) == min(expected, 100)
     assert client.get("/feeds/you-said.atom?project=PRJ-9999").status_code == 404
 
@@ -555,10 +631,20 @@ def test_status_changes_feed_and_project_filter(client, db):
 def test_feeds_are_linked_from_the_pages_they_concern(client, db):
     pid = project_ids(db)[0]
     ys = db.execute("select id from you_said_we_did limit 1").fetchone()[0]
-    for path in ("/", f"/projects/{pid}", "/projects", "/measures/you_said_we_did", "/register/you_said_we_did",
-                 "/register/you_said_we_did_current", "/register/you_said_we_did_updates", f"/register/you_said_we_did/{ys}"):
+    for path in (
+        "/",
+        f"/projects/{pid}",
+        "/projects",
+        "/measures/you_said_we_did",
+        "/register/you_said_we_did",
+        "/register/you_said_we_did_current",
+        "/register/you_said_we_did_updates",
+        f"/register/you_said_we_did/{ys}",
+    ):
         html = client.get(path).text
-        assert re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" href="/feeds/you-said.atom"', html), path
+        assert re.search(
+            r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" href="/feeds/you-said.atom"', html
+        ), path
         assert 'href="/feeds/status-changes.atom' in html, path
     html = client.get(f"/projects/{pid}").text
     assert f'href="/feeds/you-said.atom?project={pid}"' in html
@@ -573,8 +659,8 @@ HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 @pytest.fixture(scope="module")
 def hostile_client(tmp_path_factory):
     """A scratch copy of the register with markup in a "You said" item and its update."""
+    from register.site.serve import datasette_instance
     from tests.conftest import Client
-    from scripts.serve import datasette_instance
 
     root = copy_repo(tmp_path_factory.mktemp("hostile-repo"))
     for name, field in (("you_said_we_did", "you_said"), ("you_said_we_did_updates", "we_did")):
@@ -611,9 +697,9 @@ def test_markup_in_records_is_shown_as_text(hostile_client):
 
 
 def _register_pages():
-    from datasette.plugins import pm
+    from register.site import pages
 
-    return next(p for p in pm.get_plugins() if getattr(p, "__name__", "") in ("register_pages", "register_pages.py"))
+    return pages
 
 
 @pytest.mark.parametrize("path", ["/projects", "/gate-assurance"])
@@ -660,8 +746,13 @@ def test_a_page_whose_sql_is_cut_off_says_so_and_is_not_a_500(client, monkeypatc
 def test_national_figures_are_written_with_thousands_separators(client):
     number = _register_pages()._number
     assert [number(v) for v in (7, 68442, 1001002, 2.5, None, True)] == ["7", "68,442", "1,001,002", "2.5", "", "True"]
-    head = _register_pages()._headline_balance([
-        {"balance": "balanced", "activities": 700278},
-        {"balance": "staff outnumbered people with lived experience", "activities": 109237},
-        {"balance": "not recorded", "activities": 191487}])
-    assert head["text"].startswith("Staff outnumbered people with lived experience at 109,237 of the 809,515 activities")
+    head = _register_pages()._headline_balance(
+        [
+            {"balance": "balanced", "activities": 700278},
+            {"balance": "staff outnumbered people with lived experience", "activities": 109237},
+            {"balance": "not recorded", "activities": 191487},
+        ]
+    )
+    assert head["text"].startswith(
+        "Staff outnumbered people with lived experience at 109,237 of the 809,515 activities"
+    )

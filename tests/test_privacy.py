@@ -9,8 +9,8 @@ import csv
 
 import pytest
 
-from scripts import privacy
-from scripts.validate import main as validate_main
+from register.checks import privacy
+from register.checks.validate import main as validate_main
 
 FOUND = [
     ("Email jo.bloggs@example.org for details", "an email address", "jo.bloggs@example.org"),
@@ -36,11 +36,11 @@ NOT_FOUND = [
     "Action plan 8.1 to 8.8; Appendix 1; 5.1; 8.2",
     "100 people with lived experience and 12 staff",
     "A meeting in Beeston (NG9) and Mansfield (NG18)",
-    "ref 9434765918",                # ten digits failing the NHS modulus-11 check
-    "QQ 12 34 56 C",                 # QQ is never issued as a National Insurance prefix
+    "ref 9434765918",  # ten digits failing the NHS modulus-11 check
+    "QQ 12 34 56 C",  # QQ is never issued as a National Insurance prefix
     "the budget was 1234567890 pence",
     "write to the co-production team",
-    "jane@example",                  # no domain: not an address anyone can write to
+    "jane@example",  # no domain: not an address anyone can write to
 ]
 
 
@@ -59,8 +59,11 @@ def test_nhs_number_check_digit():
     assert not privacy.nhs_number_valid("9434765918")
     assert not privacy.nhs_number_valid("943476591")
     # Nine digits whose check digit would be 10 make an invalid number, whatever comes last.
-    invalid_ten = next(d for d in (f"{n:09d}" for n in range(100000000, 100001000))
-                       if 11 - sum(int(c) * w for c, w in zip(d, range(10, 1, -1))) % 11 == 10)
+    invalid_ten = next(
+        d
+        for d in (f"{n:09d}" for n in range(100000000, 100001000))
+        if 11 - sum(int(c) * w for c, w in zip(d, range(10, 1, -1))) % 11 == 10
+    )
     assert not any(privacy.nhs_number_valid(invalid_ten + str(k)) for k in range(10))
 
 
@@ -82,5 +85,7 @@ def test_validate_refuses_personal_data_already_in_datasets(repo, capsys):
         w.writerows(data)
     assert validate_main(["--root", str(repo)]) == 1
     err = capsys.readouterr().err
-    assert ("datasets/you_said_we_did.csv, row 2, field you_said: You said contains a UK phone number; personal "
-            "data must not be published. Remove or reword '07700 900123'") in err
+    assert (
+        "datasets/you_said_we_did.csv, row 2, field you_said: You said contains a UK phone number; personal "
+        "data must not be published. Remove or reword '07700 900123'"
+    ) in err

@@ -4,19 +4,18 @@ Arbitrary SQL is a feature for analysts, so it is tested as an attacker would us
 writes, ATTACH, load_extension, writing PRAGMAs, memory-address leaks, huge values,
 queries that run for ever, floods of them; and every error page is checked for file
 paths, stack traces and server internals. Served in-process exactly as `make serve`
-serves it (tests/conftest.py), with plugins/sql_guard.py and plugins/hide_internals.py.
+serves it (tests/conftest.py), with src/register/site/sql_guard.py and src/register/site/hide_internals.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 
 import pytest
 
-from scripts.integrity import sha256
-from scripts.package import ROOT
+from register.database.integrity import sha256
+from register.schema.package import ROOT
 
 WRITES = [
     "insert into projects (id, title) values ('PRJ-9999', 'x')",
@@ -102,8 +101,11 @@ def test_reading_sql_still_works(client):
     assert r.status_code == 200 and len(r.json()["rows"]) == 3
     r = query(client, "select name from pragma_table_info('projects')", _shape="array")
     assert {"id", "title"} <= {row["name"] for row in r.json()}
-    r = query(client, "with recursive c(x) as (select 1 union all select x + 1 from c where x < 10) "
-                      "select sum(x) as s from c", _shape="array")
+    r = query(
+        client,
+        "with recursive c(x) as (select 1 union all select x + 1 from c where x < 10) select sum(x) as s from c",
+        _shape="array",
+    )
     assert r.json() == [{"s": 55}]
 
 
@@ -116,17 +118,20 @@ def test_no_memory_address_or_file_path_through_sql(client, build_dir):
     assert r.status_code == 400 and "not authorized" in r.json()["error"]
 
 
-@pytest.mark.parametrize("sql", [
-    "select randomblob(1000000000)",
-    "select zeroblob(900000000)",
-    "select length(replace(hex(zeroblob(400000000)), '0', 'ab'))",
-    "select printf('%.*c', 2147483647, 'x')",
-    "select format('%*d', 2147483647, 1)",
-    "select instr(hex(zeroblob(49000)), hex(zeroblob(24000)) || 'b')",
-    "select instr(printf('%.*c', 999999, 'a'), printf('%.*c', 500000, 'a') || 'b')",
-    "select group_concat(hex(randomblob(100000))) from "
-    "(with recursive c(x) as (select 1 union all select x + 1 from c where x < 100) select x from c)",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select randomblob(1000000000)",
+        "select zeroblob(900000000)",
+        "select length(replace(hex(zeroblob(400000000)), '0', 'ab'))",
+        "select printf('%.*c', 2147483647, 'x')",
+        "select format('%*d', 2147483647, 1)",
+        "select instr(hex(zeroblob(49000)), hex(zeroblob(24000)) || 'b')",
+        "select instr(printf('%.*c', 999999, 'a'), printf('%.*c', 500000, 'a') || 'b')",
+        "select group_concat(hex(randomblob(100000))) from "
+        "(with recursive c(x) as (select 1 union all select x + 1 from c where x < 100) select x from c)",
+    ],
+)
 def test_values_too_big_to_return_are_refused_quickly(client, sql):
     start = time.perf_counter()
     r = query(client, sql)
@@ -139,8 +144,7 @@ def test_values_too_big_to_return_are_refused_quickly(client, sql):
         assert r.status_code == 400 and "too big" in r.json()["error"]
 
 
-RUNAWAY = ("with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000000) "
-           "select count(*) from c")
+RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000000) select count(*) from c"
 
 
 def test_a_query_that_runs_too_long_is_stopped_at_the_limit(client, ds):
@@ -175,16 +179,19 @@ def test_results_are_capped_at_max_returned_rows(client, ds):
     assert len(csv_text.strip().splitlines()) <= cap + 1
     r = client.get(f"/register/you_said_we_did.json?_size={cap * 10}")
     assert (r.status_code == 400 and str(cap) in r.json()["error"]) or (
-        r.status_code == 200 and len(r.json()["rows"]) <= cap), r.text[:300]
+        r.status_code == 200 and len(r.json()["rows"]) <= cap
+    ), r.text[:300]
 
 
 def _guard(ds):
     from datasette.plugins import pm
 
+    from register.site import sql_guard
+
     for plugin in pm.get_plugins():
         if getattr(plugin, "__name__", "").startswith("sql_guard"):
-            return plugin
-    pytest.fail("plugins/sql_guard.py is not loaded")
+            return sql_guard
+    pytest.fail("src/register/site/sql_guard.py is not loaded")
 
 
 def test_a_flood_of_slow_queries_is_refused_quickly_and_pages_stay_up(ds, monkeypatch):
@@ -196,7 +203,7 @@ def test_a_flood_of_slow_queries_is_refused_quickly_and_pages_stay_up(ds, monkey
 
     async def flood():
         async def slow(i):
-            start = time.perf_counter()  # distinct SQL: identical URLs are coalesced by plugins/cache.py
+            start = time.perf_counter()  # distinct SQL: identical URLs are coalesced by src/register/site/cache.py
             r = await ds.client.get("/register.json", params={"sql": f"{RUNAWAY} -- {i}"})
             return r, time.perf_counter() - start
 
@@ -266,8 +273,18 @@ def test_a_flood_of_uncached_pages_is_refused_quickly_not_queued(ds, monkeypatch
 
 # --- nothing about the server's insides ----------------------------------------------
 
-HIDDEN = ["/-/databases", "/-/databases.json", "/-/threads", "/-/threads.json", "/-/actor.json",
-          "/-/messages", "/-/allow-debug", "/-/permissions", "/-/patterns", "/-/auth-token"]
+HIDDEN = [
+    "/-/databases",
+    "/-/databases.json",
+    "/-/threads",
+    "/-/threads.json",
+    "/-/actor.json",
+    "/-/messages",
+    "/-/allow-debug",
+    "/-/permissions",
+    "/-/patterns",
+    "/-/auth-token",
+]
 
 
 @pytest.mark.parametrize("path", HIDDEN)
@@ -278,25 +295,67 @@ def test_internal_endpoints_are_not_served(client, path):
 
 
 PROBES = [
-    "/nope", "/register/nope", "/register/projects/NOPE", "/register/projects.nope",
-    "/register/projects?_sort=nope", "/register/projects?_sort_desc=nope", "/register/projects?_facet=nope",
-    "/register/projects?_size=abc", "/register/projects?_next=!!!", "/register/projects?id__arraycontains=x",
-    "/register/projects?_where=1=1);drop table projects;--", "/register/projects?_search=%22unbalanced",
-    "/register/projects?_search=*", "/register/projects?_col=nope", "/register/projects?_nocol=nope",
-    "/register.json?sql=select+*+from+nope", "/register?sql=select+*+from+nope", "/register?sql=%27",
-    "/register.json?sql=select+:p", "/register/projects.json?_shape=nope", "/register/projects.nope.json",
-    "/register/projects/PRJ-0001.json?_extras=nope", "/static/nope.css", "/static/../scripts/serve.py",
-    "/static/..%2f..%2fscripts%2fserve.py", "/-/static/../../app.py", "/-/static-plugins/datasette_vega/../../../app.py",
-    "/downloads/../register.db", "/%2e%2e/%2e%2e/etc/passwd", "/register/projects?_facet_date=nope",
-    "/register/projects?_facet_array=nope", "/projects/NOPE", "/register/projects/%00",
-    "/register/%3Cscript%3E", "/-/versions.json", "/-/plugins.json", "/-/settings.json", "/-/metadata.json",
-    "/register.json", "/register/projects.json?_trace=1", "/register/projects?_trace=1",
+    "/nope",
+    "/register/nope",
+    "/register/projects/NOPE",
+    "/register/projects.nope",
+    "/register/projects?_sort=nope",
+    "/register/projects?_sort_desc=nope",
+    "/register/projects?_facet=nope",
+    "/register/projects?_size=abc",
+    "/register/projects?_next=!!!",
+    "/register/projects?id__arraycontains=x",
+    "/register/projects?_where=1=1);drop table projects;--",
+    "/register/projects?_search=%22unbalanced",
+    "/register/projects?_search=*",
+    "/register/projects?_col=nope",
+    "/register/projects?_nocol=nope",
+    "/register.json?sql=select+*+from+nope",
+    "/register?sql=select+*+from+nope",
+    "/register?sql=%27",
+    "/register.json?sql=select+:p",
+    "/register/projects.json?_shape=nope",
+    "/register/projects.nope.json",
+    "/register/projects/PRJ-0001.json?_extras=nope",
+    "/static/nope.css",
+    "/static/../src/register/site/serve.py",
+    "/static/..%2f..%2fscripts%2fserve.py",
+    "/-/static/../../app.py",
+    "/-/static-plugins/datasette_vega/../../../app.py",
+    "/downloads/../register.db",
+    "/%2e%2e/%2e%2e/etc/passwd",
+    "/register/projects?_facet_date=nope",
+    "/register/projects?_facet_array=nope",
+    "/projects/NOPE",
+    "/register/projects/%00",
+    "/register/%3Cscript%3E",
+    "/-/versions.json",
+    "/-/plugins.json",
+    "/-/settings.json",
+    "/-/metadata.json",
+    "/register.json",
+    "/register/projects.json?_trace=1",
+    "/register/projects?_trace=1",
 ]
 
 
 def _leaks(text: str, build_dir) -> list[str]:
-    needles = ["Traceback", "site-packages", ".venv", 'File "', str(ROOT), str(build_dir), "/tmp/", "/work/",
-               "/root/", "/home/", "locals", "sqlite3.", "OperationalError", "KeyError"]
+    needles = [
+        "Traceback",
+        "site-packages",
+        ".venv",
+        'File "',
+        str(ROOT),
+        str(build_dir),
+        "/tmp/",
+        "/work/",
+        "/root/",
+        "/home/",
+        "locals",
+        "sqlite3.",
+        "OperationalError",
+        "KeyError",
+    ]
     return [n for n in needles if n in text]
 
 
@@ -342,8 +401,15 @@ def test_error_pages_are_cheap_and_do_not_flood_the_log(client, capfd):
 def test_no_public_page_sets_a_cookie(client):
     """A cookie on the public domain makes Datasette answer `private, no-store`, which
     stops a CDN caching anything (PITFALLS)."""
-    for path in ["/", "/register", "/register/projects", "/register/projects/PRJ-0001",
-                 "/register?sql=select+1", "/register/you_said_we_did_current", "/projects"]:
+    for path in [
+        "/",
+        "/register",
+        "/register/projects",
+        "/register/projects/PRJ-0001",
+        "/register?sql=select+1",
+        "/register/you_said_we_did_current",
+        "/projects",
+    ]:
         r = client.get(path)
         assert r.status_code in (200, 404), (path, r.status_code)
         assert "set-cookie" not in r.headers, path

@@ -16,14 +16,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from scripts import publish
-from scripts.integrity import sha256
-from scripts.package import ROOT
-from scripts.serve import SETTINGS, datasette_instance
+from register.database.integrity import sha256
+from register.publishing import publish
+from register.schema.package import ROOT
+from register.site.serve import SETTINGS, datasette_instance
 
 YEAR = "public, max-age=31536000, immutable"
 
@@ -42,8 +41,9 @@ def test_the_version_is_the_database_files_own_hash(ds, build_dir, short_hash):
     assert ds.databases["register"].hash[:7] == short_hash
 
 
-@pytest.mark.parametrize("path", ["/projects", "/projects.json", "/you_said_we_did.csv?_size=5",
-                                  "/projects/PRJ-0001", "", ".json"])
+@pytest.mark.parametrize(
+    "path", ["/projects", "/projects.json", "/you_said_we_did.csv?_size=5", "/projects/PRJ-0001", "", ".json"]
+)
 def test_versioned_urls_are_cacheable_for_a_year(client, short_hash, path):
     r = client.get(f"/register-{short_hash}{path}")
     assert r.status_code == 200, r.text[:300]
@@ -75,9 +75,13 @@ def test_an_old_version_is_redirected_to_the_current_one_uncached(client, short_
 def test_errors_and_credentialed_requests_are_never_cached_for_a_year(client, short_hash):
     missing = client.get(f"/register-{short_hash}/no-such-table")
     assert missing.status_code == 404 and missing.headers.get("cache-control") != YEAR
-    slow = client.get(f"/register-{short_hash}.json", params={
-        "sql": "with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000000) "
-               "select count(*) from c"})
+    slow = client.get(
+        f"/register-{short_hash}.json",
+        params={
+            "sql": "with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000000) "
+            "select count(*) from c"
+        },
+    )
     assert slow.status_code == 400 and slow.headers.get("cache-control") != YEAR
     with_cookie = client.get(f"/register-{short_hash}/projects?_cookie=1", headers={"cookie": "a=b"})
     assert with_cookie.status_code == 200 and with_cookie.headers["cache-control"] != YEAR
@@ -103,8 +107,12 @@ def test_replicas_share_nothing_but_the_file_and_answer_alike(build_dir, tmp_pat
     shutil.copytree(build_dir, a)
     shutil.copytree(build_dir, b)
     one, two = datasette_instance(a), datasette_instance(b)
-    for path in ["/register/projects.json?_shape=array", "/register/you_said_we_did_current.json?_shape=array",
-                 "/register.json?sql=select+count(*)+as+n+from+you_said_we_did", "/-/metadata.json"]:
+    for path in [
+        "/register/projects.json?_shape=array",
+        "/register/you_said_we_did_current.json?_shape=array",
+        "/register.json?sql=select+count(*)+as+n+from+you_said_we_did",
+        "/-/metadata.json",
+    ]:
         ra, rb = get(one, path), get(two, path)
         assert ra.status_code == rb.status_code == 200, path
         ja, jb = ra.json(), rb.json()
@@ -131,6 +139,7 @@ def test_counts_come_from_the_inspect_file_not_from_counting(build_dir, tmp_path
 
 # --- the container and the publish command, read rather than run --------------------
 
+
 def dockerfile() -> list[tuple[str, str]]:
     text = (ROOT / "Dockerfile").read_text("utf-8")
     text = re.sub(r"\\\n", " ", text)
@@ -147,8 +156,19 @@ def test_dockerfile_builds_the_site_as_make_serve_runs_it():
     steps = dockerfile()
     assert steps[0] == ("FROM", "python:3.11-slim")
     instructions = [w for w, _ in steps]
-    assert set(instructions) <= {"FROM", "ENV", "WORKDIR", "COPY", "RUN", "USER", "EXPOSE", "HEALTHCHECK", "CMD",
-                                 "ARG", "LABEL"}
+    assert set(instructions) <= {
+        "FROM",
+        "ENV",
+        "WORKDIR",
+        "COPY",
+        "RUN",
+        "USER",
+        "EXPOSE",
+        "HEALTHCHECK",
+        "CMD",
+        "ARG",
+        "LABEL",
+    }
     runs = " ".join(rest for w, rest in steps if w == "RUN")
     assert "pip install --no-cache-dir -r requirements.txt" in runs
     copies = [rest.split() for w, rest in steps if w == "COPY"]
@@ -156,29 +176,48 @@ def test_dockerfile_builds_the_site_as_make_serve_runs_it():
     for *sources, _dest in copies:
         for src in sources:
             assert (ROOT / src).exists() or src.startswith("build"), f"COPY {src}: no such path"
-    for needed in ("scripts/", "plugins/", "templates/", "static/", "build/"):
+    for needed in ("src/", "plugins/", "templates/", "static/", "build/"):
         assert any(needed in c for c in copies), needed
     user = [rest for w, rest in steps if w == "USER"]
     assert user and user[-1] not in ("root", "0")
     cmd = json.loads(next(rest for w, rest in steps if w == "CMD"))
     line = " ".join(cmd)
-    assert "scripts.serve" in line and "0.0.0.0" in line and "${PORT" in line and "--no-rebuild" in line
+    assert "register.site.serve" in line and "0.0.0.0" in line and "${PORT" in line and "--no-rebuild" in line
 
 
 def test_dockerignore_keeps_the_image_to_the_site():
-    ignored = {l.strip() for l in (ROOT / ".dockerignore").read_text("utf-8").splitlines()
-               if l.strip() and not l.startswith("#")}
+    ignored = {
+        l.strip()
+        for l in (ROOT / ".dockerignore").read_text("utf-8").splitlines()
+        if l.strip() and not l.startswith("#")
+    }
     for path in (".git", ".venv", "node_modules", "tests", "build/bench"):
         assert path in ignored, path
-    for needed in ("scripts", "plugins", "templates", "static", "build", "requirements.txt"):
+    for needed in ("src", "pyproject.toml", "plugins", "templates", "static", "build", "requirements.txt"):
         assert needed not in ignored, needed
 
 
 def test_the_container_command_works_here(build_dir):
     """The CMD's own arguments against this checkout: integrity check, then no rebuild."""
-    result = subprocess.run([sys.executable, "-m", "scripts.serve", "--build-dir", str(build_dir),
-                             "--host", "0.0.0.0", "--port", "8201", "--no-rebuild", "--check-only"],
-                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "register.site.serve",
+            "--build-dir",
+            str(build_dir),
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8201",
+            "--no-rebuild",
+            "--check-only",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -210,8 +249,9 @@ def test_publish_command_is_the_served_configuration():
 
 def test_publish_uses_only_options_datasette_publish_has():
     """Datasette's own CLI is the reference: every option we pass must be one it lists."""
-    result = subprocess.run([sys.executable, "-m", "datasette", "publish", "cloudrun", "--help"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "datasette", "publish", "cloudrun", "--help"], capture_output=True, text=True, timeout=60
+    )
     known = set(re.findall(r"(--[a-z][a-z0-9-]+)", result.stdout))
     used = {part for part in publish.command("cloudrun") if re.fullmatch(r"--[a-z-]+", part)}
     assert used <= known, used - known
@@ -219,6 +259,11 @@ def test_publish_uses_only_options_datasette_publish_has():
 
     names = {s.name for s in DATASETTE_SETTINGS}
     assert set(SETTINGS) <= names, set(SETTINGS) - names
-    printed = subprocess.run([sys.executable, "-m", "scripts.publish", "cloudrun"], capture_output=True,
-                             text=True, timeout=60, cwd=ROOT)
+    printed = subprocess.run(
+        [sys.executable, "-m", "register.publishing.publish", "cloudrun"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert printed.returncode == 0 and printed.stdout.startswith("datasette publish cloudrun ")

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 import pytest
 from datasette.utils import tilde_encode
 
-from scripts.build import build
-from scripts.package import Package
-from scripts.serve import datasette_instance
+from register.database.build import build
+from register.schema.package import Package
+from register.site.serve import datasette_instance
 from tests.browser.pages import register_pages
 from tests.conftest import Client, copy_repo
 
@@ -70,8 +70,11 @@ def check_headers(response, where: str) -> dict[str, list[str]]:
         for source in sources:
             # Only this origin, hashes, nonces and the named keywords: no other origin,
             # no scheme wildcards (data: only for images), no inline script or style.
-            assert source in ("'self'", "'none'", "'unsafe-eval'") or source.startswith(("'nonce-", "'sha256-")) \
-                or (name == "img-src" and source == "data:"), f"{where}: {name} allows {source}"
+            assert (
+                source in ("'self'", "'none'", "'unsafe-eval'")
+                or source.startswith(("'nonce-", "'sha256-"))
+                or (name == "img-src" and source == "data:")
+            ), f"{where}: {name} allows {source}"
     return d
 
 
@@ -87,8 +90,13 @@ def test_eval_is_allowed_only_where_vega_loads(client):
     """Vega 4 (datasette-vega) compiles expressions with new Function: 'unsafe-eval' is
     needed where its bundle loads, and nowhere else."""
     with_vega = ["/register/coproduction_log", "/register?" + urlencode({"sql": "select 1"})]
-    without = ["/register", "/register/projects/PRJ-0001", "/register/no_such_table",
-               "/register/projects.json", "/static/css/register.css"]
+    without = [
+        "/register",
+        "/register/projects/PRJ-0001",
+        "/register/no_such_table",
+        "/register/projects.json",
+        "/static/css/register.css",
+    ]
     for path in with_vega:
         response = client.get(path)
         assert "/-/static-plugins/datasette_vega/" in response.text, path
@@ -126,8 +134,11 @@ class InlineCode(HTMLParser):
                 self.problems.append(f"{name} handler on <{tag}>")
         for name in ("src", "href", "action"):
             value = attrs.get(name) or ""
-            if tag in ("script", "link", "img", "iframe", "form") and re.match(r"^(https?:)?//", value) \
-                    and not (tag == "link" and attrs.get("rel") in ("license", "alternate")):
+            if (
+                tag in ("script", "link", "img", "iframe", "form")
+                and re.match(r"^(https?:)?//", value)
+                and not (tag == "link" and attrs.get("rel") in ("license", "alternate"))
+            ):
                 self.problems.append(f"<{tag} {name}={value}> loads from another origin")
 
 
@@ -139,7 +150,7 @@ def test_datasette_pages_keep_to_the_csp(client, build_dir):
         response = client.get(page.path)
         assert response.status_code == page.status, (page.path, response.status_code)
         script_src = csp_directives(response.headers["content-security-policy"])["script-src"]
-        nonce = next((s[len("'nonce-"):-1] for s in script_src if s.startswith("'nonce-")), None)
+        nonce = next((s[len("'nonce-") : -1] for s in script_src if s.startswith("'nonce-")), None)
         parser = InlineCode(nonce)
         parser.feed(response.text)
         if parser.problems:
@@ -154,8 +165,18 @@ def test_each_response_gets_a_fresh_nonce(client):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-@pytest.mark.parametrize("path", ["/", "/register", "/register/projects", "/register/projects/PRJ-0001",
-                                  "/-/logout", "/-/permissions", "/register/projects/-/insert"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/register",
+        "/register/projects",
+        "/register/projects/PRJ-0001",
+        "/-/logout",
+        "/-/permissions",
+        "/register/projects/-/insert",
+    ],
+)
 def test_the_site_is_read_only(client, method, path):
     response = asyncio.run(client.ds.client.request(method, path))
     assert response.status_code == 405, (method, path, response.status_code)
@@ -223,7 +244,8 @@ def test_free_text_is_escaped_on_every_datasette_page(hostile):
         "query": "/register?" + urlencode({"sql": "select title, summary from projects"}),
         "query with the text in the SQL": "/register?" + urlencode({"sql": f"select '{PAYLOAD}' as x"}),
         "filter with the text as its value": "/register/projects?" + urlencode({"title__contains": PAYLOAD}),
-        "404 with the text in the path": "/register/" + tilde_encode('<script>alert("xss")<img src=x onerror=alert(1)>'),
+        "404 with the text in the path": "/register/"
+        + tilde_encode('<script>alert("xss")<img src=x onerror=alert(1)>'),
     }
     for kind, path in shown.items():
         response = client.get(path)
@@ -240,8 +262,17 @@ def test_free_text_is_never_raw_html_on_any_page(hostile):
     as far as they exist: the payload never appears as markup."""
     client, out, first_log, first_said = hostile
     paths = [p.path for p in register_pages(out)]
-    paths += ["/", "/projects", "/projects/PRJ-0001", "/gate-assurance", "/measures", "/search?q=alert",
-              "/glossary", "/downloads", "/accessibility"]
+    paths += [
+        "/",
+        "/projects",
+        "/projects/PRJ-0001",
+        "/gate-assurance",
+        "/measures",
+        "/search?q=alert",
+        "/glossary",
+        "/downloads",
+        "/accessibility",
+    ]
     checked = 0
     for path in paths:
         response = client.get(path)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from urllib.parse import quote
 
-import pytest
 import yaml
 
-from scripts.package import ROOT
+from register.schema.package import ROOT
 
 
 def tables_and_views(build_dir):
     conn = sqlite3.connect(build_dir / "register.db")
-    tables = [n for (n,) in conn.execute(
-        "select name from sqlite_master where type='table' and name not like '%_fts%' "
-        "and name not like 'sqlite_%' order by name")]
+    tables = [
+        n
+        for (n,) in conn.execute(
+            "select name from sqlite_master where type='table' and name not like '%_fts%' "
+            "and name not like 'sqlite_%' order by name"
+        )
+    ]
     views = [n for (n,) in conn.execute("select name from sqlite_master where type='view' order by name")]
     return conn, tables, views
 
@@ -50,7 +52,10 @@ def test_column_titles_and_descriptions_come_from_the_schemas(client, package):
     for res in package.resources:
         html = client.get(f"/register/{res.name}").text
         for f in res.fields:
-            assert f"{f.title}: " in html.replace("&#39;", "'").replace("&#34;", '"').replace("&quot;", '"'), (res.name, f.name)
+            assert f"{f.title}: " in html.replace("&#39;", "'").replace("&#34;", '"').replace("&quot;", '"'), (
+                res.name,
+                f.name,
+            )
         meta = client.get(f"/register/{res.name}.json").json()
         assert meta["table"] == res.name
 

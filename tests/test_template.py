@@ -9,10 +9,10 @@ import datetime as dt
 
 import openpyxl
 import pytest
-
-from scripts.package import Package
-from scripts.serve import datasette_instance
 from staff_helpers import digest, exit_code, make, next_id, rows
+
+from register.schema.package import Package
+from register.site.serve import datasette_instance
 
 LOG = "datasets/coproduction_log.csv"
 
@@ -77,15 +77,34 @@ def test_a_filled_in_template_appends_and_shows_on_the_site(repo, template):
     ws = wb["coproduction_log"]
     names = [c.value for c in ws[1]]
     records = [
-        dict(project_id="PRJ-0002", activity_date=dt.datetime(2025, 3, 4), title="Template test meeting",
-             gate="procure", participation_level="co_production", activity_type="working_group", format="hybrid",
-             description="Partners co-wrote the specification.", groups="my_life_choices;our_voice",
-             lived_experience_count=6, staff_count=3, reimbursement_offered="yes", source="nn_icb_strategy_2025",
-             source_section=8.7),
-        dict(project_id="PRJ-0002", activity_date=dt.date(2025, 3, 5), title="Second template meeting",
-             gate="procure", participation_level="engage", activity_type="working_group",
-             description="Panel training.", reimbursement_offered=True, source="nn_icb_strategy_2025",
-             source_section="8.7"),
+        dict(
+            project_id="PRJ-0002",
+            activity_date=dt.datetime(2025, 3, 4),
+            title="Template test meeting",
+            gate="procure",
+            participation_level="co_production",
+            activity_type="working_group",
+            format="hybrid",
+            description="Partners co-wrote the specification.",
+            groups="my_life_choices;our_voice",
+            lived_experience_count=6,
+            staff_count=3,
+            reimbursement_offered="yes",
+            source="nn_icb_strategy_2025",
+            source_section=8.7,
+        ),
+        dict(
+            project_id="PRJ-0002",
+            activity_date=dt.date(2025, 3, 5),
+            title="Second template meeting",
+            gate="procure",
+            participation_level="engage",
+            activity_type="working_group",
+            description="Panel training.",
+            reimbursement_offered=True,
+            source="nn_icb_strategy_2025",
+            source_section="8.7",
+        ),
     ]
     for r, record in enumerate(records, start=2):
         for key, value in record.items():
@@ -94,8 +113,17 @@ def test_a_filled_in_template_appends_and_shows_on_the_site(repo, template):
     result = make("append", repo, TABLE="coproduction_log", FILE=template)
     assert exit_code(result) == 0, result.stderr
     added = rows(path)[-2:]
-    assert [(a["id"], a["activity_date"], a["lived_experience_count"], a["reimbursement_offered"],
-             a["source_section"], a["groups"]) for a in added] == [
+    assert [
+        (
+            a["id"],
+            a["activity_date"],
+            a["lived_experience_count"],
+            a["reimbursement_offered"],
+            a["source_section"],
+            a["groups"],
+        )
+        for a in added
+    ] == [
         (f"LOG-{n:04d}", "2025-03-04", "6", "true", "8.7", "my_life_choices;our_voice"),
         (f"LOG-{n + 1:04d}", "2025-03-05", "", "true", "8.7", ""),
     ]
@@ -110,18 +138,27 @@ def test_formulas_in_a_workbook_are_refused(repo, template):
     wb = openpyxl.load_workbook(template)
     ws = wb["coproduction_log"]
     names = [c.value for c in ws[1]]
-    record = dict(project_id="PRJ-0002", activity_date="2025-03-04", title="Meeting", gate="plan",
-                  participation_level="engage", activity_type="working_group",
-                  description='=HYPERLINK("http://evil.example","Click here")', source="nn_icb_strategy_2025",
-                  source_section="8.7")
+    record = dict(
+        project_id="PRJ-0002",
+        activity_date="2025-03-04",
+        title="Meeting",
+        gate="plan",
+        participation_level="engage",
+        activity_type="working_group",
+        description='=HYPERLINK("http://evil.example","Click here")',
+        source="nn_icb_strategy_2025",
+        source_section="8.7",
+    )
     for key, value in record.items():
         ws.cell(row=2, column=names.index(key) + 1, value=value)
     wb.save(template)
     before = digest(repo)
     result = make("append", repo, TABLE="coproduction_log", FILE=template)
     assert exit_code(result) == 1
-    assert (f"{template}, row 2, field description: What happened starts with '=', so a spreadsheet would run "
-            f"it as a formula") in result.stderr
+    assert (
+        f"{template}, row 2, field description: What happened starts with '=', so a spreadsheet would run "
+        f"it as a formula"
+    ) in result.stderr
     assert digest(repo) == before
 
 

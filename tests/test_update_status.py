@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
 from conftest import copy_repo
 from staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
@@ -31,40 +30,86 @@ def test_done_is_recorded_as_we_did_and_becomes_the_current_status(repo):
     assert f"Added 1 record to {UPDATES}: UPD-{n:04d}." in result.stdout
     assert path.read_bytes().startswith(old)
     last = rows(path)[-1]
-    assert last == {"id": f"UPD-{n:04d}", "you_said_id": "YS-0010", "update_date": TODAY, "status": "done",
-                    "we_did": note, "reason": "", "source": "nn_icb_strategy_2025", "source_section": "8.2"}
+    assert last == {
+        "id": f"UPD-{n:04d}",
+        "you_said_id": "YS-0010",
+        "update_date": TODAY,
+        "status": "done",
+        "we_did": note,
+        "reason": "",
+        "source": "nn_icb_strategy_2025",
+        "source_section": "8.2",
+    }
     with sqlite3.connect(repo / "build" / "register.db") as db:
-        current = db.execute("SELECT status, we_did, loop_closed FROM you_said_we_did_current WHERE id = 'YS-0010'").fetchone()
+        current = db.execute(
+            "SELECT status, we_did, loop_closed FROM you_said_we_did_current WHERE id = 'YS-0010'"
+        ).fetchone()
     assert current == ("done", note, 1)
 
 
 def test_not_taken_forward_keeps_the_note_as_the_reason(repo):
     path = repo / UPDATES
-    result = make("update-status", repo, ID="YS-0011", STATUS="Not taken forward", NOTE="No budget this year",
-                  DATE="2025-10-02", **CITE)
+    result = make(
+        "update-status",
+        repo,
+        ID="YS-0011",
+        STATUS="Not taken forward",
+        NOTE="No budget this year",
+        DATE="2025-10-02",
+        **CITE,
+    )
     assert exit_code(result) == 0, result.stderr
     last = rows(path)[-1]
-    assert (last["status"], last["we_did"], last["reason"], last["update_date"]) == \
-        ("not_taken_forward", "", "No budget this year", "2025-10-02")
+    assert (last["status"], last["we_did"], last["reason"], last["update_date"]) == (
+        "not_taken_forward",
+        "",
+        "No budget this year",
+        "2025-10-02",
+    )
 
 
 CASES = [
-    (dict(ID="YS-0010", STATUS="done", NOTE=""), 1,
-     ["field we_did: We did is required when status is done", "NOTE= is we_did for this status"]),
-    (dict(ID="YS-0010", STATUS="not_taken_forward", NOTE=""), 1,
-     ["field reason: Reason is required when status is not_taken_forward"]),
-    (dict(ID="YS-9999", STATUS="planned", NOTE="x"), 1,
-     ["field you_said_id: there is no record YS-9999 in you_said_we_did (value: 'YS-9999'); "
-      "allowed: the id of an existing row of you_said_we_did"]),
-    (dict(ID="YS-0010", STATUS="finished", NOTE="x"), 1,
-     ["field status: 'finished' is not a code in statuses (value: 'finished'); allowed: one of the codes in "
-      "statuses: open, planned, in_progress, done, not_taken_forward"]),
-    (dict(ID="YS-0010", STATUS="done", NOTE="x", DATE="2024-01-01"), 1,
-     ["field update_date: the update is dated before the item was said (2024-08-06) (value: '2024-01-01')"]),
-    (dict(ID="YS-0010", STATUS="done", NOTE="x", DATE="2026-02-30"), 1,
-     ["field update_date: Date is not a date the register can read (value: '2026-02-30')"]),
-    (dict(ID="YS-0010", STATUS="done", NOTE="Call 07700 900123 for details"), 1,
-     ["field we_did: We did contains a UK phone number", "Remove or reword '07700 900123'"]),
+    (
+        dict(ID="YS-0010", STATUS="done", NOTE=""),
+        1,
+        ["field we_did: We did is required when status is done", "NOTE= is we_did for this status"],
+    ),
+    (
+        dict(ID="YS-0010", STATUS="not_taken_forward", NOTE=""),
+        1,
+        ["field reason: Reason is required when status is not_taken_forward"],
+    ),
+    (
+        dict(ID="YS-9999", STATUS="planned", NOTE="x"),
+        1,
+        [
+            "field you_said_id: there is no record YS-9999 in you_said_we_did (value: 'YS-9999'); "
+            "allowed: the id of an existing row of you_said_we_did"
+        ],
+    ),
+    (
+        dict(ID="YS-0010", STATUS="finished", NOTE="x"),
+        1,
+        [
+            "field status: 'finished' is not a code in statuses (value: 'finished'); allowed: one of the codes in "
+            "statuses: open, planned, in_progress, done, not_taken_forward"
+        ],
+    ),
+    (
+        dict(ID="YS-0010", STATUS="done", NOTE="x", DATE="2024-01-01"),
+        1,
+        ["field update_date: the update is dated before the item was said (2024-08-06) (value: '2024-01-01')"],
+    ),
+    (
+        dict(ID="YS-0010", STATUS="done", NOTE="x", DATE="2026-02-30"),
+        1,
+        ["field update_date: Date is not a date the register can read (value: '2026-02-30')"],
+    ),
+    (
+        dict(ID="YS-0010", STATUS="done", NOTE="Call 07700 900123 for details"),
+        1,
+        ["field we_did: We did contains a UK phone number", "Remove or reword '07700 900123'"],
+    ),
 ]
 
 

@@ -15,20 +15,25 @@ from pathlib import Path
 
 import pytest
 
-from scripts.package import Package, ROOT
-from scripts.validate import validate
+from register.checks.validate import validate
+from register.schema.package import ROOT, Package
 
 
 def run_make(target: str, root: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(ROOT), target, f"ROOT={root}"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def tree_digest(path: Path) -> dict[str, str]:
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
 
 
 def rows_of(repo: Path, resource: str) -> list[dict]:
@@ -37,8 +42,7 @@ def rows_of(repo: Path, resource: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def append_variant(repo: Path, resource: str, new_id: str | None = None, base: dict | None = None,
-                   **changes) -> int:
+def append_variant(repo: Path, resource: str, new_id: str | None = None, base: dict | None = None, **changes) -> int:
     """Append a copy of an existing row with `changes`; returns its spreadsheet row number."""
     package = Package(repo)
     res = package.resource(resource)
@@ -67,8 +71,7 @@ def test_make_validate_passes_on_the_real_data(repo):
 
 
 def test_every_main_resource_has_rows_that_cite_a_source(package):
-    for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did",
-                 "you_said_we_did_updates"):
+    for name in ("projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates"):
         rows = rows_of(ROOT, name)
         assert rows, f"{name} has no rows"
         for row in rows:
@@ -81,8 +84,7 @@ def _one_case(repo, resource, field, value, expect, **kw):
     result = run_make("validate", repo)
     assert result.returncode != 0
     file = Package(repo).resource(resource).descriptor["path"]
-    lines = [line for line in result.stderr.splitlines()
-             if line.startswith(f"{file}, row {rownum}, field {field}")]
+    lines = [line for line in result.stderr.splitlines() if line.startswith(f"{file}, row {rownum}, field {field}")]
     assert lines, result.stderr
     assert any(expect in line for line in lines), lines
     assert "allowed:" in " ".join(lines) or "required" in " ".join(lines)
@@ -91,8 +93,9 @@ def _one_case(repo, resource, field, value, expect, **kw):
 
 
 def test_wrong_type(repo):
-    lines = _one_case(repo, "coproduction_log", "lived_experience_count", "twelve", "not a valid integer",
-                      new_id="LOG-9001")
+    lines = _one_case(
+        repo, "coproduction_log", "lived_experience_count", "twelve", "not a valid integer", new_id="LOG-9001"
+    )
     assert "'twelve'" in lines[0] and "whole number" in lines[0]
 
 
@@ -106,8 +109,14 @@ def test_unknown_code(repo):
 
 
 def test_unknown_code_in_a_list(repo):
-    _one_case(repo, "coproduction_log", "groups", "my_life_choices;no_such_group",
-              "'no_such_group' is not a code in groups", new_id="LOG-9001")
+    _one_case(
+        repo,
+        "coproduction_log",
+        "groups",
+        "my_life_choices;no_such_group",
+        "'no_such_group' is not a code in groups",
+        new_id="LOG-9001",
+    )
 
 
 def test_broken_foreign_key(repo):
@@ -131,22 +140,44 @@ def test_negative_impact_needs_mitigation(repo):
     base = next(r for r in rows_of(repo, "equality_impacts"))
     projects = [r["id"] for r in rows_of(repo, "projects")]
     used = {(r["project_id"], r["characteristic"]) for r in rows_of(repo, "equality_impacts")}
-    project, characteristic = next((p, c) for p in projects for c in Package(repo).codes("characteristics")
-                                   if (p, c) not in used)
-    _one_case(repo, "equality_impacts", "mitigation", "", "required when impact is negative",
-              new_id="EIA-9001", base=base, project_id=project, characteristic=characteristic,
-              impact="negative", not_assessed_reason="")
+    project, characteristic = next(
+        (p, c) for p in projects for c in Package(repo).codes("characteristics") if (p, c) not in used
+    )
+    _one_case(
+        repo,
+        "equality_impacts",
+        "mitigation",
+        "",
+        "required when impact is negative",
+        new_id="EIA-9001",
+        base=base,
+        project_id=project,
+        characteristic=characteristic,
+        impact="negative",
+        not_assessed_reason="",
+    )
 
 
 def test_not_assessed_needs_reason(repo):
     base = rows_of(repo, "equality_impacts")[0]
     projects = [r["id"] for r in rows_of(repo, "projects")]
     used = {(r["project_id"], r["characteristic"]) for r in rows_of(repo, "equality_impacts")}
-    project, characteristic = next((p, c) for p in projects for c in Package(repo).codes("characteristics")
-                                   if (p, c) not in used)
-    _one_case(repo, "equality_impacts", "not_assessed_reason", "", "required when impact is not_assessed",
-              new_id="EIA-9001", base=base, project_id=project, characteristic=characteristic,
-              impact="not_assessed", mitigation="")
+    project, characteristic = next(
+        (p, c) for p in projects for c in Package(repo).codes("characteristics") if (p, c) not in used
+    )
+    _one_case(
+        repo,
+        "equality_impacts",
+        "not_assessed_reason",
+        "",
+        "required when impact is not_assessed",
+        new_id="EIA-9001",
+        base=base,
+        project_id=project,
+        characteristic=characteristic,
+        impact="not_assessed",
+        mitigation="",
+    )
 
 
 def test_one_assessment_per_project_and_characteristic(repo):
@@ -159,18 +190,35 @@ def test_one_assessment_per_project_and_characteristic(repo):
 
 
 def test_done_needs_what_was_done(repo):
-    _one_case(repo, "you_said_we_did_updates", "we_did", "", "required when status is done",
-              new_id="UPD-9001", status="done", reason="")
+    _one_case(
+        repo,
+        "you_said_we_did_updates",
+        "we_did",
+        "",
+        "required when status is done",
+        new_id="UPD-9001",
+        status="done",
+        reason="",
+    )
 
 
 def test_not_taken_forward_needs_reason(repo):
-    _one_case(repo, "you_said_we_did_updates", "reason", "", "required when status is not_taken_forward",
-              new_id="UPD-9001", status="not_taken_forward", we_did="")
+    _one_case(
+        repo,
+        "you_said_we_did_updates",
+        "reason",
+        "",
+        "required when status is not_taken_forward",
+        new_id="UPD-9001",
+        status="not_taken_forward",
+        we_did="",
+    )
 
 
 def test_update_not_before_the_item_was_said(repo):
-    _one_case(repo, "you_said_we_did_updates", "update_date", "2000-01-01", "before the item was said",
-              new_id="UPD-9001")
+    _one_case(
+        repo, "you_said_we_did_updates", "update_date", "2000-01-01", "before the item was said", new_id="UPD-9001"
+    )
 
 
 def test_said_at_an_activity_of_another_project(repo):
@@ -178,8 +226,7 @@ def test_said_at_an_activity_of_another_project(repo):
     items = rows_of(repo, "you_said_we_did")
     item = items[0]
     other = next(r for r in log if r["project_id"] != item["project_id"])
-    _one_case(repo, "you_said_we_did", "activity_id", other["id"], "belongs to project",
-              new_id="YS-9001", base=item)
+    _one_case(repo, "you_said_we_did", "activity_id", other["id"], "belongs to project", new_id="YS-9001", base=item)
 
 
 def test_date_in_the_future(repo):
@@ -187,8 +234,14 @@ def test_date_in_the_future(repo):
 
 
 def test_personal_data_is_refused(repo):
-    lines = _one_case(repo, "coproduction_log", "description", "Contact jo.bloggs@example.org for notes",
-                      "contains an email address", new_id="LOG-9001")
+    lines = _one_case(
+        repo,
+        "coproduction_log",
+        "description",
+        "Contact jo.bloggs@example.org for notes",
+        "contains an email address",
+        new_id="LOG-9001",
+    )
     assert "jo.bloggs@example.org" in lines[0]
 
 
@@ -202,17 +255,26 @@ def test_header_that_does_not_match_the_schema(repo):
     assert "header" in result.stderr
 
 
-@pytest.mark.parametrize("resource", ["projects", "coproduction_log", "equality_impacts",
-                                      "you_said_we_did", "you_said_we_did_updates"])
+@pytest.mark.parametrize(
+    "resource", ["projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates"]
+)
 def test_build_refuses_invalid_data_and_keeps_the_old_database(repo, tmp_path, resource):
     out = tmp_path / "out"
-    ok = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "scripts.build", "--root", str(repo),
-                         "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    ok = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-m", "register.database.build", "--root", str(repo), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
     before = (out / "register.db").read_bytes()
     append_variant(repo, resource, **{"source": "no_such_source"})
-    bad = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "scripts.build", "--root", str(repo),
-                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    bad = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-m", "register.database.build", "--root", str(repo), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode != 0
     assert "Not building" in bad.stderr and "field source" in bad.stderr
     assert (out / "register.db").read_bytes() == before

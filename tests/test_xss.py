@@ -25,10 +25,10 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from scripts.build import build
-from scripts.package import MAIN_RESOURCES, Package
-from scripts.privacy import checked_fields
-from scripts.serve import datasette_instance
+from register.checks.privacy import checked_fields
+from register.database.build import build
+from register.schema.package import MAIN_RESOURCES, Package
+from register.site.serve import datasette_instance
 from tests.conftest import copy_repo
 
 MAX_PAGES = 260
@@ -37,10 +37,12 @@ MAX_PAGES = 260
 def payload(marker: str, short: bool) -> str:
     if short:
         return f'<script>alert("{marker}")</script><img src=x onerror=alert("{marker}")>'
-    return (f'</textarea></title><script>alert("{marker}")</script>'
-            f'<img src=x onerror=alert("{marker}")>"><svg onload=alert("{marker}")>'
-            f"'><a href=\"javascript:alert('{marker}')\">{marker}-link</a>"
-            f"[{marker}-md](javascript:alert('{marker}')) {{{{7*7}}}} <!-- {marker}-comment")
+    return (
+        f'</textarea></title><script>alert("{marker}")</script>'
+        f'<img src=x onerror=alert("{marker}")>"><svg onload=alert("{marker}")>'
+        f"'><a href=\"javascript:alert('{marker}')\">{marker}-link</a>"
+        f"[{marker}-md](javascript:alert('{marker}')) {{{{7*7}}}} <!-- {marker}-comment"
+    )
 
 
 FORMULAS = {
@@ -116,8 +118,14 @@ class Inspector(html.parser.HTMLParser):
             value = value or ""
             if key.startswith("on") and "xss-" in value:
                 self.live.append(f"<{tag} {key}={value!r}>")
-            if key in ("href", "src", "action", "formaction", "data", "xlink:href") and \
-                    value.strip().lower().startswith("javascript:"):
+            if key in (
+                "href",
+                "src",
+                "action",
+                "formaction",
+                "data",
+                "xlink:href",
+            ) and value.strip().lower().startswith("javascript:"):
                 self.live.append(f"<{tag} {key}={value!r}>")
         if tag == "script":
             self._in_script = True
@@ -160,15 +168,30 @@ LINK = re.compile(r'href="([^"]+)"')
 
 
 def seeds(package: Package, markers) -> list[str]:
-    urls = ["/", "/register", "/projects", "/gate-assurance", "/measures", "/glossary", "/downloads",
-            "/accessibility", "/search?q=xss", "/search?q=alert", "/feeds/you-said.atom",
-            "/feeds/status-changes.atom", "/register/you_said_we_did_current",
-            "/register?sql=select+*+from+you_said_we_did+where+you_said+like+%27%25xss%25%27"]
+    urls = [
+        "/",
+        "/register",
+        "/projects",
+        "/gate-assurance",
+        "/measures",
+        "/glossary",
+        "/downloads",
+        "/accessibility",
+        "/search?q=xss",
+        "/search?q=alert",
+        "/feeds/you-said.atom",
+        "/feeds/status-changes.atom",
+        "/register/you_said_we_did_current",
+        "/register?sql=select+*+from+you_said_we_did+where+you_said+like+%27%25xss%25%27",
+    ]
     for name in MAIN_RESOURCES:
         urls += [f"/register/{name}", f"/register/{name}?_search=xss", f"/register/{name}?_search=alert"]
     for marker, (name, field, pk) in markers.items():
-        urls += [f"/register/{name}/{pk}", f"/register/{name}/{pk}.json",
-                 f"/register/{name}?{field}__contains={marker}"]
+        urls += [
+            f"/register/{name}/{pk}",
+            f"/register/{name}/{pk}.json",
+            f"/register/{name}?{field}__contains={marker}",
+        ]
         if name == "projects":
             urls.append(f"/projects/{pk}")
     return urls
@@ -176,6 +199,7 @@ def seeds(package: Package, markers) -> list[str]:
 
 def crawl(ds, start: list[str]) -> dict[str, tuple[int, str, str]]:
     """{url: (status, content type, text)} for the seeds and the pages they link to."""
+
     async def go():
         seen: dict[str, tuple[int, str, str]] = {}
         queue = deque(start)
@@ -190,13 +214,17 @@ def crawl(ds, start: list[str]) -> dict[str, tuple[int, str, str]]:
                 for href in LINK.findall(r.text):
                     href = href.replace("&amp;", "&")
                     parts = urlsplit(urljoin(url, href))
-                    if parts.netloc or parts.path.startswith(("/static/", "/-/")) or \
-                            parts.path.endswith((".csv", ".db", ".zip", ".ipynb", ".js", ".css")):
+                    if (
+                        parts.netloc
+                        or parts.path.startswith(("/static/", "/-/"))
+                        or parts.path.endswith((".csv", ".db", ".zip", ".ipynb", ".js", ".css"))
+                    ):
                         continue
                     nxt = parts.path + (f"?{parts.query}" if parts.query else "")
                     if nxt not in seen and (not parts.query or "xss" in parts.query or len(seen) < 120):
                         queue.append(nxt)
         return seen
+
     return asyncio.run(go())
 
 
@@ -264,7 +292,7 @@ def test_atom_feeds_carry_payloads_as_inert_text(crawled, hostile_site):
 
 @pytest.fixture(scope="module")
 def extracts(hostile_site, tmp_path_factory):
-    from scripts.extracts import extract
+    from register.publishing.extracts import extract
 
     repo, out, _, _ = hostile_site
     target = tmp_path_factory.mktemp("xss-extracts")
@@ -304,8 +332,11 @@ def test_html_files_in_the_extracts_are_inert(extracts):
         assert not live, (page.name, live[:3])
 
 
-@pytest.mark.xfail(strict=True, reason="Datasette 0.65.5's own .csv export writes text starting = + - @ "
-                                       "as-is (PITFALLS); complete, neutralised downloads come from the extracts")
+@pytest.mark.xfail(
+    strict=True,
+    reason="Datasette 0.65.5's own .csv export writes text starting = + - @ "
+    "as-is (PITFALLS); complete, neutralised downloads come from the extracts",
+)
 def test_datasette_csv_export_neutralises_formulas(hostile_site):
     repo, out, _, formulas = hostile_site
     ds = datasette_instance(out)
@@ -325,5 +356,7 @@ def test_the_inspector_catches_live_payloads():
 
     live, visible = inspect_html(f"<p>{escape(raw)}</p>")
     assert live == [] and 'alert("xss-selftest")' in visible
-    live, _ = inspect_html('<script type="application/json">{"a": "</script><script>alert(\'xss-x\')</script>"}</script>')
+    live, _ = inspect_html(
+        '<script type="application/json">{"a": "</script><script>alert(\'xss-x\')</script>"}</script>'
+    )
     assert live

@@ -1,6 +1,6 @@
 """Browser fixtures: the register served for real, Debian's Chromium, and axe-core.
 
-- `site_url`: the site started exactly as `make serve` starts it (scripts/serve.py's
+- `site_url`: the site started exactly as `make serve` starts it (src/register/site/serve.py's
   command, so its plugins, templates and security headers) against the session's test
   build, on a free port; stopped at the end of the session.
 - `browser`: one headless Chromium per test module (never `playwright install`:
@@ -33,13 +33,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from scripts.package import ROOT
-from scripts.serve import command
+from register.schema.package import ROOT
+from register.site.serve import command
 
 HOST = "127.0.0.1"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -74,26 +79,31 @@ def site_url(build_dir):
     port = _free_port()
     log = build_dir / f"serve-{port}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(command(build_dir, HOST, port), cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            command(build_dir, HOST, port), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://{HOST}:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"the site did not start (exit {proc.returncode}):\n"
-                                   + log.read_text("utf-8", "replace")[-3000:])
+                raise RuntimeError(
+                    f"the site did not start (exit {proc.returncode}):\n" + log.read_text("utf-8", "replace")[-3000:]
+                )
             try:
                 with urllib.request.urlopen(url + "/-/versions.json", timeout=2) as r:
                     # Only our own server counts: if it died (port taken), another
                     # process may be the one answering.
-                    if r.status == 200 and proc.poll() is None and "Uvicorn running" in log.read_text("utf-8", "replace"):
+                    if (
+                        r.status == 200
+                        and proc.poll() is None
+                        and "Uvicorn running" in log.read_text("utf-8", "replace")
+                    ):
                         break
             except (urllib.error.URLError, OSError):
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the site did not answer within 60 s:\n"
-                                   + log.read_text("utf-8", "replace")[-3000:])
+                raise RuntimeError("the site did not answer within 60 s:\n" + log.read_text("utf-8", "replace")[-3000:])
             time.sleep(0.2)
         yield url
     finally:
@@ -192,7 +202,8 @@ def visit(page, site_url):
         target = target or page
         response = target.goto(site_url + path, wait_until="load")
         assert response is not None and response.status == status, (
-            f"{path}: HTTP {response.status if response else None}, expected {status}")
+            f"{path}: HTTP {response.status if response else None}, expected {status}"
+        )
         check_clean(target)
         return target
 
@@ -207,8 +218,8 @@ def axe(axe_source):
             # evaluate() runs through DevTools, so the page's CSP does not stop it.
             page.evaluate(axe_source)
         result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-            AXE_TAGS)
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS
+        )
         violations = result["violations"]
         nodes = sum(len(v["nodes"]) for v in violations)
         print(f"axe {label or page.url}: {len(violations)} violations ({nodes} elements)")

@@ -35,15 +35,15 @@ from urllib.parse import urlencode
 
 from datasette.utils import tilde_encode
 
-from scripts.package import Package, ROOT
+from register.schema.package import ROOT, Package
 
 DATABASE = "register"
 
 
 @dataclass(frozen=True)
 class Page:
-    kind: str   # database, table, view, row, query, canned, error
-    path: str   # path and query string, from the site root
+    kind: str  # database, table, view, row, query, canned, error
+    path: str  # path and query string, from the site root
     status: int = 200
 
     def __str__(self) -> str:
@@ -56,9 +56,14 @@ def _metadata(build_dir: Path) -> dict:
 
 
 def _names(conn: sqlite3.Connection, kind: str) -> list[str]:
-    return [n for (n,) in conn.execute(
-        "select name from sqlite_master where type = ? and name not like 'sqlite_%' "
-        "and name not like '%_fts' and name not like '%_fts_%' order by name", (kind,))]
+    return [
+        n
+        for (n,) in conn.execute(
+            "select name from sqlite_master where type = ? and name not like 'sqlite_%' "
+            "and name not like '%_fts' and name not like '%_fts_%' order by name",
+            (kind,),
+        )
+    ]
 
 
 def _columns(conn: sqlite3.Connection, name: str) -> list[tuple[str, bool]]:
@@ -78,7 +83,8 @@ def _filtered(conn: sqlite3.Connection, name: str, config: dict) -> str:
     column = facets[0] if isinstance(facets[0], str) else next(iter(facets[0].values()))
     row = conn.execute(
         f"select [{column}], count(*) as n from [{name}] where [{column}] is not null "
-        f"group by 1 order by n desc, 1 limit 1").fetchone()
+        f"group by 1 order by n desc, 1 limit 1"
+    ).fetchone()
     if row is not None:
         params.append((column, str(row[0])))
     return f"/{DATABASE}/{tilde_encode(name)}" + ("?" + urlencode(params) if params else "")
@@ -106,7 +112,15 @@ def register_pages(build_dir: Path | str) -> list[Page]:
         views = _names(conn, "view")
         pages = [
             Page("database", f"/{DATABASE}"),
-            Page("query", f"/{DATABASE}?" + urlencode({"sql": "select id, title, gate, participation_level from coproduction_log order by activity_date desc"})),
+            Page(
+                "query",
+                f"/{DATABASE}?"
+                + urlencode(
+                    {
+                        "sql": "select id, title, gate, participation_level from coproduction_log order by activity_date desc"
+                    }
+                ),
+            ),
             Page("query", f"/{DATABASE}?" + urlencode({"sql": "select 1"})),
             Page("query-error", f"/{DATABASE}?" + urlencode({"sql": "select * from no_such_table"}), status=400),
             Page("error", f"/{DATABASE}/no_such_table", status=404),
@@ -134,7 +148,9 @@ def register_pages(build_dir: Path | str) -> list[Page]:
         pages.append(Page("error", f"/{DATABASE}/projects/NO-SUCH-ROW", status=404))
         for name, query in (meta.get("queries") or {}).items():
             params = {p: "" for p in (query.get("params") or [])} if isinstance(query, dict) else {}
-            pages.append(Page("canned", f"/{DATABASE}/{tilde_encode(name)}" + ("?" + urlencode(params) if params else "")))
+            pages.append(
+                Page("canned", f"/{DATABASE}/{tilde_encode(name)}" + ("?" + urlencode(params) if params else ""))
+            )
         return pages
     finally:
         conn.close()

@@ -51,9 +51,20 @@ def test_datasette_features_are_all_still_there(site_url):
     (Plain HTTP to the live site: the in-process `client` cannot run while Playwright's
     event loop is open in this module.)"""
     html = _html(site_url, "/register/you_said_we_did")
-    for feature in ('name="_search"', 'name="_filter_column"', 'name="_filter_op"', 'name="_filter_value"',
-                    'class="facet-info', "_sort=", ".json", ".csv", "View and edit the SQL",
-                    "datasette_vega/main", 'class="rows-and-columns"', 'class="export-links"'):
+    for feature in (
+        'name="_search"',
+        'name="_filter_column"',
+        'name="_filter_op"',
+        'name="_filter_value"',
+        'class="facet-info',
+        "_sort=",
+        ".json",
+        ".csv",
+        "View and edit the SQL",
+        "datasette_vega/main",
+        'class="rows-and-columns"',
+        'class="export-links"',
+    ):
         assert feature in html, feature
     assert 'name="_stream"' in html and "stream all rows" in html and "Next page" in html
     html = _html(site_url, "/register/you_said_we_did_current?status=planned")  # a view
@@ -162,14 +173,17 @@ def test_details_menus_close_with_escape(page, visit):
     assert page.evaluate("document.activeElement.closest('#probe') && document.activeElement.tagName") == "SUMMARY"
 
 
-@pytest.mark.parametrize("path", [
-    "/register",
-    "/register/coproduction_log?gate=assess",
-    "/register/you_said_we_did_current",
-    "/register/projects/PRJ-0001",
-    "/register?" + urlencode({"sql": "select * from coproduction_log"}),
-    "/register/no_such_table",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/register",
+        "/register/coproduction_log?gate=assess",
+        "/register/you_said_we_did_current",
+        "/register/projects/PRJ-0001",
+        "/register?" + urlencode({"sql": "select * from coproduction_log"}),
+        "/register/no_such_table",
+    ],
+)
 def test_no_horizontal_scrolling_at_320px(narrow_page, visit, path):
     status = 404 if "no_such" in path else 200
     page = visit(path, status=status, target=narrow_page)
@@ -178,10 +192,18 @@ def test_no_horizontal_scrolling_at_320px(narrow_page, visit, path):
 
 
 # A chart datasette-vega draws from its URL fragment: counts per participation level.
-CHART = "#" + urlencode({"g.mark": "bar", "g.x_column": "code", "g.x_type": "ordinal",
-                         "g.y_column": "sort_order", "g.y_type": "quantitative"})
-QUERY_CHART = "#" + urlencode({"g.mark": "bar", "g.x_column": "gate", "g.x_type": "ordinal",
-                               "g.y_column": "n", "g.y_type": "quantitative"})
+CHART = "#" + urlencode(
+    {
+        "g.mark": "bar",
+        "g.x_column": "code",
+        "g.x_type": "ordinal",
+        "g.y_column": "sort_order",
+        "g.y_type": "quantitative",
+    }
+)
+QUERY_CHART = "#" + urlencode(
+    {"g.mark": "bar", "g.x_column": "gate", "g.x_type": "ordinal", "g.y_column": "n", "g.y_type": "quantitative"}
+)
 
 COUNT_BAR_PIXELS = """() => {
     const c = document.querySelector('.vega-embed canvas.marks');
@@ -198,10 +220,15 @@ COUNT_BAR_PIXELS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", [
-    "/register/participation_levels" + CHART,
-    "/register?" + urlencode({"sql": "select gate, count(*) as n from coproduction_log group by gate"}) + QUERY_CHART,
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/register/participation_levels" + CHART,
+        "/register?"
+        + urlencode({"sql": "select gate, count(*) as n from coproduction_log group by gate"})
+        + QUERY_CHART,
+    ],
+)
 def test_datasette_vega_draws_a_chart_under_the_csp(page, visit, path):
     """The chart draws (bars are painted) with the CSP in force, and nothing is blocked."""
     visit(path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.extracts import ZIP_NAME, extract
+from register.publishing.extracts import ZIP_NAME, extract
 from tests.browser.pages import describe
 
 
@@ -18,11 +18,14 @@ def extracts(build_dir, package):
     return extract(package, build_dir / "register.db", build_dir / "extracts")
 
 
-@pytest.mark.parametrize("path", [
-    "/downloads",
-    "/downloads/data-dictionary.html",
-    "/register/you_said_we_did.Notebook",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/downloads",
+        "/downloads/data-dictionary.html",
+        "/register/you_said_we_did.Notebook",
+    ],
+)
 def test_no_axe_violations(extracts, visit, axe, path):
     page = visit(path)
     violations = axe(page)

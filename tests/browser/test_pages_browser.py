@@ -33,8 +33,11 @@ def register(build_dir):
             order by (select count(*) from you_said_we_did y where y.project_id = p.id), p.id""").fetchone()
     finally:
         conn.close()
-    return {"projects": projects, "small_project": small[0] if small else projects[0],
-            "search_word": re.findall(r"[A-Za-z]{6,}", word[0] if word else "register")[0]}
+    return {
+        "projects": projects,
+        "small_project": small[0] if small else projects[0],
+        "search_word": re.findall(r"[A-Za-z]{6,}", word[0] if word else "register")[0],
+    }
 
 
 def measures(page, site_url) -> list[str]:
@@ -56,8 +59,17 @@ def test_every_register_page_has_no_axe_violations(page, visit, axe, site_url, r
     """Home, projects, every project page, gate assurance, measures and every measure (with
     its chart drawn), search (results, none, empty), glossary, accessibility statement
     and the 404 page of an unknown project."""
-    paths = ["/", "/projects", "/gate-assurance", "/measures", "/glossary", "/accessibility",
-             "/search", f"/search?q={register['search_word']}", "/search?q=zzqqxxnothing"]
+    paths = [
+        "/",
+        "/projects",
+        "/gate-assurance",
+        "/measures",
+        "/glossary",
+        "/accessibility",
+        "/search",
+        f"/search?q={register['search_word']}",
+        "/search?q=zzqqxxnothing",
+    ]
     paths += [f"/projects/{p}" for p in register["projects"]]
     paths += [f"/measures/{m}" for m in measures(page, site_url)]
     failures = []
@@ -96,6 +108,7 @@ def test_every_chart_draws(page, visit, site_url):
 def test_charts_need_no_unsafe_eval(page, site_url):
     """The page is served with 'unsafe-eval' removed from its CSP: Vega's expression
     interpreter (ast: true) still draws the chart, and the CSP blocks nothing."""
+
     def strict(route):
         response = route.fetch()
         headers = dict(response.headers)
@@ -115,11 +128,17 @@ def test_charts_need_no_unsafe_eval(page, site_url):
 
 def test_feeds_are_linked_and_valid(page, visit, site_url, register):
     atom = "{http://www.w3.org/2005/Atom}"
-    for path in ("/", f"/projects/{register['projects'][1]}", "/projects", "/measures/you_said_we_did",
-                 "/register/you_said_we_did_current"):
+    for path in (
+        "/",
+        f"/projects/{register['projects'][1]}",
+        "/projects",
+        "/measures/you_said_we_did",
+        "/register/you_said_we_did_current",
+    ):
         visit(path)
-        hrefs = page.eval_on_selector_all("link[rel=alternate][type='application/atom+xml']",
-                                          "links => links.map(l => l.href)")
+        hrefs = page.eval_on_selector_all(
+            "link[rel=alternate][type='application/atom+xml']", "links => links.map(l => l.href)"
+        )
         assert any("/feeds/you-said.atom" in h for h in hrefs), path
         assert any("/feeds/status-changes.atom" in h for h in hrefs), path
         for href in hrefs:
@@ -170,8 +189,18 @@ def test_project_page_by_keyboard(page, visit, register):
     assert outlined == reached, "every focused element shows where the focus is"
 
 
-@pytest.mark.parametrize("path", ["/", "/projects", "/gate-assurance", "/measures/depth_by_gate",
-                                  "/glossary", "/accessibility", "/search?q=co-production"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/projects",
+        "/gate-assurance",
+        "/measures/depth_by_gate",
+        "/glossary",
+        "/accessibility",
+        "/search?q=co-production",
+    ],
+)
 def test_pages_reflow_at_320px(narrow_page, visit, path):
     page = visit(path, target=narrow_page)
     wait_for_chart(page)

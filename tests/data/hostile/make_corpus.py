@@ -57,6 +57,7 @@ def good_cells(text) -> list:
 def sheet_patch(edit):
     def patch(name: str, data: bytes) -> bytes:
         return edit(data.decode("utf-8")).encode("utf-8") if name == "xl/worksheets/sheet1.xml" else data
+
     return patch
 
 
@@ -68,7 +69,9 @@ def corpus() -> dict[str, bytes]:
         "nul_bytes.csv": csv_file(row("before\x00after")),
         "only_nul_bytes.csv": b"\x00" * 1024,
         "invalid_utf8_lone_bytes.csv": csv_file(row("caf")).replace(b"caf", b"caf\xff\xfe"),
-        "mixed_encodings.csv": csv_file(row("en dash \u2013 in UTF-8")) + row("caf\xe9 in Windows-1252").encode("cp1252") + b"\n",
+        "mixed_encodings.csv": csv_file(row("en dash \u2013 in UTF-8"))
+        + row("caf\xe9 in Windows-1252").encode("cp1252")
+        + b"\n",
         "utf16_without_bom.csv": csv_file(row("hello")).decode().encode("utf-16-le"),
         "broken_utf16.csv": b"\xff\xfe" + csv_file(row("hello")).decode().encode("utf-16-le")[:-1],
         "control_characters.csv": csv_file(row("bell\x07 escape\x1b[31m red")),
@@ -82,11 +85,12 @@ def corpus() -> dict[str, bytes]:
         "quote_in_header.csv": ('"id,project_id",activity_id\n' + row("x")).encode(),
         "too_many_cells.csv": csv_file(row("x") + ",extra,cells,here"),
         "duplicate_columns.csv": (HEADER + ",you_said\n" + row("x") + ",again\n").encode(),
-        "unknown_columns.csv": ("id,<script>alert(1)</script>,you_said\n,x,y\n").encode(),
-        "formula_cells.csv": csv_file(row('"=HYPERLINK(""http://example.invalid"",""click"")"'),
-                                      row("@SUM(1+1)*cmd|' /C calc'!A0"), row("=1+1")),
+        "unknown_columns.csv": (b"id,<script>alert(1)</script>,you_said\n,x,y\n"),
+        "formula_cells.csv": csv_file(
+            row('"=HYPERLINK(""http://example.invalid"",""click"")"'), row("@SUM(1+1)*cmd|' /C calc'!A0"), row("=1+1")
+        ),
         "dde_formula.csv": csv_file(row("+cmd|' /C calc'!A0")),
-        "html_and_script.csv": csv_file(row('"<script>alert(\'x\')</script> <img src=x onerror=alert(1)>"')),
+        "html_and_script.csv": csv_file(row("\"<script>alert('x')</script> <img src=x onerror=alert(1)>\"")),
         "sql_in_cells.csv": csv_file(row("'); DROP TABLE you_said_we_did; --")),
         "crlf_and_bom.csv": b"\xef\xbb\xbf" + csv_file(row("saved by Excel"), newline="\r\n"),
         "semicolon_delimited.csv": csv_file(row("x")).replace(b",", b";"),
@@ -116,7 +120,8 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 def _billion_laughs(xml: str) -> str:
     entities = '<!ENTITY lol "lol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+    )
     xml = xml.replace("<worksheet", f"<!DOCTYPE worksheet [{entities}]><worksheet", 1)
     return xml.replace("LAUGH", "&lol9;")
 
@@ -130,8 +135,9 @@ def _dimension_bomb(xml: str) -> str:
     """Claims the sheet spans A1:XFD1048576 and puts one cell in the last row: a few KB
     that a reader padding every row to the claimed width turns into 17 billion cells."""
     xml = re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD1048576"/>', xml)
-    return xml.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'
-                                       "</row></sheetData>")
+    return xml.replace(
+        "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,104 @@
+"""The privacy gate: no personal data reaches the public register.
+
+Free text is refused if it holds an email address, a UK phone number, an NHS number
+(10 digits passing the modulus-11 check), a National Insurance number or a full
+postcode. Names cannot be detected reliably; the schemas have no field for a
+participant's name, and staff are recorded by role.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from register.checks.problems import Problem
+from register.checks.rules import read_rows
+from register.schema.package import Field, Package, Resource
+
+# The look-behind anchors the match at the start of a run of address characters:
+# without it the search is quadratic and a 1 MB cell takes an hour.
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# 0, +44 or 0044 (optionally then "(0)"), then 9 or 10 more digits with spaces, dots or dashes.
+PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?44[\s.-]*(?:\(0\)[\s.-]*)?|\(?0)(?:\d[\s.)-]*){9,10}(?!\d)")
+NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})(?!\d)")
+NINO = re.compile(
+    r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
+    re.IGNORECASE,
+)
+POSTCODE = re.compile(
+    r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b",
+    re.IGNORECASE,
+)
+
+
+def nhs_number_valid(digits: str) -> bool:
+    """The NHS number modulus-11 check digit test."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def findings(text: str) -> list[tuple[str, str]]:
+    """(kind, matched text) for each piece of personal data in `text`."""
+    out = [("an email address", m.group(0)) for m in EMAIL.finditer(text)]
+    for m in NHS_CANDIDATE.finditer(text):
+        if nhs_number_valid("".join(m.groups())):
+            out.append(("an NHS number", m.group(0)))
+    nhs_spans = {m.span() for m in NHS_CANDIDATE.finditer(text) if nhs_number_valid("".join(m.groups()))}
+    for m in PHONE.finditer(text):
+        if not any(a <= m.start() < b for a, b in nhs_spans):
+            # Trim what belongs to the sentence, not the number: "call 0115 883 9000." or
+            # "(07700 900123)".
+            found = m.group(0).strip().rstrip(" .-")
+            if found.startswith("(") and found.find(")") == len(found) - 1:
+                found = found[1:-1]
+            elif found.endswith(")") and "(" not in found:
+                found = found[:-1]
+            out.append(("a UK phone number", found))
+    out += [("a National Insurance number", m.group(0)) for m in NINO.finditer(text)]
+    out += [("a full postcode", m.group(0)) for m in POSTCODE.finditer(text)]
+    return out
+
+
+def checked_fields(resource: Resource) -> list[Field]:
+    """Text fields people type into: not codes, identifiers or dates."""
+    return [
+        f
+        for f in resource.fields
+        if f.type == "string" and not f.reference and not f.list_of and "pattern" not in f.constraints
+    ]
+
+
+def check_rows(resource: Resource, rows: Iterable[tuple[int, dict]], file: str) -> list[Problem]:
+    fields = checked_fields(resource)
+    problems = []
+    for rownum, row in rows:
+        for f in fields:
+            text = row.get(f.name) or ""
+            if len(text) > f.constraints.get("maxLength", len(text)):
+                continue  # already refused as too long; no need to scan it
+            for kind, found in findings(text):
+                problems.append(
+                    Problem(
+                        file,
+                        rownum,
+                        f.name,
+                        found,
+                        f"{f.title} contains {kind}; personal data must not be published. Remove or reword {found!r}",
+                        "text with no personal data: describe people by role or as counts",
+                    )
+                )
+    return problems
+
+
+def check_package(package: Package) -> list[Problem]:
+
+    problems = []
+    for res in package.resources:
+        if res.path.exists():
+            problems += check_rows(res, read_rows(res.path), str(res.path.relative_to(package.root)))
+    return problems

@@ -1,0 +1,425 @@
+-- Views over the register. Each is defined once here and used by the site, the
+-- extracts and the notebooks alike. Statuses 'done' and 'not_taken_forward' close the
+-- loop (see datasets/codelists/statuses.csv).
+
+-- The current status of every "You said" item: the latest row of its status history,
+-- or 'open' when it has none. Ties on a date are broken by the update id, which only
+-- ever grows. In two parts, for speed at national scale:
+--
+-- you_said_we_did_status holds everything that depends only on the data. The build
+-- stores its rows as a table (the "build: materialise" line; register/database/build.py), so
+-- pages and measures read 278,000 stored rows instead of working out 278,000 latest
+-- updates on every request (3.1 s at a million log rows with a window over the whole
+-- history; over 1 s still with index lookups). you_said_we_did_current adds `overdue`,
+-- which depends on today's date, so it stays a view and is always up to date.
+-- tests/test_generate.py holds the pair to the single-window formulation.
+CREATE INDEX IF NOT EXISTS idx_you_said_we_did_updates_latest
+  ON you_said_we_did_updates (you_said_id, update_date, id, status);
+
+-- build: materialise
+CREATE VIEW you_said_we_did_status AS
+SELECT
+  y.id,
+  y.project_id,
+  y.activity_id,
+  y.said_date,
+  y.theme,
+  y.you_said,
+  COALESCE(r.status, 'open') AS status,
+  r.update_date AS status_date,
+  r.we_did,
+  r.reason,
+  y.target_date,
+  fr.first_response_date,
+  CAST(julianday(fr.first_response_date) - julianday(y.said_date) AS INTEGER) AS days_to_response,
+  COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') AS loop_closed,
+  (SELECT COUNT(*) FROM you_said_we_did_updates h WHERE h.you_said_id = y.id) AS updates
+FROM you_said_we_did y
+LEFT JOIN you_said_we_did_updates r ON r.id = (
+  SELECT u.id FROM you_said_we_did_updates u
+  WHERE u.you_said_id = y.id
+  ORDER BY u.update_date DESC, u.id DESC
+  LIMIT 1)
+LEFT JOIN (
+  SELECT y2.id AS you_said_id,
+         (SELECT MIN(u.update_date) FROM you_said_we_did_updates u
+          WHERE u.you_said_id = y2.id AND u.status <> 'open') AS first_response_date
+  FROM you_said_we_did y2
+) fr ON fr.you_said_id = y.id;
+
+CREATE VIEW you_said_we_did_current AS
+SELECT
+  id,
+  project_id,
+  activity_id,
+  said_date,
+  theme,
+  you_said,
+  status,
+  status_date,
+  we_did,
+  reason,
+  target_date,
+  first_response_date,
+  days_to_response,
+  loop_closed,
+  (target_date IS NOT NULL
+   AND target_date < date('now')
+   AND status NOT IN ('done', 'not_taken_forward')) AS overdue,
+  updates
+FROM you_said_we_did_status;
+
+-- Gate assurance (strategy 003 s7.0): for every project and every gate it has reached,
+-- whether the evidence the strategy asks for at that gate is published here.
+--   assess           co-production activity at the Assess gate
+--   plan             a co-production log (activity at the Plan gate) and equality impacts
+--                    published for every characteristic
+--   procure          people with lived experience on the procurement activity, with
+--                    reimbursement offered
+--   monitor_evaluate "You said, we did" updates published for the project
+-- A gate is 'passed' when the project's current gate is later; 'reached' includes the
+-- current gate. The rules are written only here; pages, measures and reports read them.
+-- The log, the equality impacts and the updates are each counted once per project (and
+-- gate) and then joined: one pass over each table instead of five lookups for every
+-- project and gate (1.0 s against 4.0 s at a million log rows). Stored at build time.
+-- build: materialise
+CREATE VIEW gate_assurance AS
+WITH log AS (
+  SELECT project_id, gate,
+         COUNT(*) AS activities,
+         SUM(lived_experience_count > 0 AND reimbursement_offered = 1) AS panel_activities
+  FROM coproduction_log NOT INDEXED  -- one pass and a sort beat a million lookups by project
+  GROUP BY project_id, gate
+),
+eia AS (
+  SELECT project_id, COUNT(DISTINCT characteristic) AS characteristics_assessed
+  FROM equality_impacts
+  GROUP BY project_id
+),
+yswd AS (
+  SELECT y.project_id, COUNT(*) AS yswd_updates
+  FROM you_said_we_did_updates u JOIN you_said_we_did y ON y.id = u.you_said_id
+  GROUP BY y.project_id
+),
+facts AS (
+  SELECT
+    p.id AS project_id,
+    g.code AS gate,
+    g.sort_order AS gate_order,
+    cg.sort_order AS current_order,
+    COALESCE(l.activities, 0) AS activities,
+    COALESCE(e.characteristics_assessed, 0) AS characteristics_assessed,
+    (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
+    COALESCE(l.panel_activities, 0) AS panel_activities,
+    COALESCE(y.yswd_updates, 0) AS yswd_updates
+  FROM projects p
+  JOIN gates cg ON cg.code = p.current_gate
+  CROSS JOIN gates g
+  LEFT JOIN log l ON l.project_id = p.id AND l.gate = g.code
+  LEFT JOIN eia e ON e.project_id = p.id
+  LEFT JOIN yswd y ON y.project_id = p.id
+)
+SELECT
+  project_id,
+  gate,
+  gate_order,
+  gate_order <= current_order AS reached,
+  gate_order < current_order AS passed,
+  CASE gate
+    WHEN 'assess' THEN activities > 0
+    WHEN 'plan' THEN activities > 0 AND characteristics_assessed >= characteristics_total
+    WHEN 'procure' THEN panel_activities > 0
+    WHEN 'monitor_evaluate' THEN yswd_updates > 0
+  END AS evidence_published,
+  CASE gate
+    WHEN 'assess' THEN activities || ' co-production activities at this gate'
+    WHEN 'plan' THEN activities || ' co-production activities at this gate; equality impacts for '
+                     || characteristics_assessed || ' of ' || characteristics_total || ' characteristics'
+    WHEN 'procure' THEN panel_activities || ' activities with people with lived experience and reimbursement offered'
+    WHEN 'monitor_evaluate' THEN yswd_updates || ' "You said, we did" updates published'
+  END AS evidence,
+  CASE gate
+    WHEN 'assess' THEN CASE WHEN activities > 0 THEN NULL ELSE 'No co-production activity is logged at the Assess gate.' END
+    WHEN 'plan' THEN CASE
+        WHEN activities = 0 AND characteristics_assessed < characteristics_total THEN 'No co-production log and incomplete equality impacts.'
+        WHEN activities = 0 THEN 'No co-production activity is logged at the Plan gate.'
+        WHEN characteristics_assessed < characteristics_total THEN 'Equality impacts are not published for every characteristic.'
+      END
+    WHEN 'procure' THEN CASE WHEN panel_activities > 0 THEN NULL ELSE 'No procurement activity with people with lived experience and reimbursement is logged.' END
+    WHEN 'monitor_evaluate' THEN CASE WHEN yswd_updates > 0 THEN NULL ELSE 'No "You said, we did" update is published.' END
+  END AS missing
+FROM facts
+ORDER BY project_id, gate_order;
+
+-- Measure: projects that came through the Strategic Co-production Group (000; 003 s8.6).
+-- build: materialise
+CREATE VIEW measure_strategic_group AS
+SELECT
+  p.organisation,
+  CASE p.via_strategic_group WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE 'not recorded' END AS came_through_group,
+  COUNT(*) AS projects
+FROM projects p
+GROUP BY p.organisation, came_through_group
+ORDER BY p.organisation, came_through_group;
+
+-- Measure: equality impact assessments indicating the transformation was co-produced
+-- (000). One row per project that has an assessment.
+-- build: materialise
+CREATE VIEW measure_eia_coproduced AS
+SELECT
+  e.project_id,
+  CASE WHEN MAX(e.coproduced) = 1 THEN 'yes' WHEN MIN(e.coproduced) = 0 THEN 'no' ELSE 'not recorded' END AS coproduced,
+  COUNT(*) AS characteristics_assessed,
+  SUM(e.impact = 'negative') AS negative_impacts,
+  SUM(e.impact = 'negative' AND e.mitigation IS NOT NULL) AS negative_with_mitigation,
+  SUM(e.impact = 'not_assessed') AS not_assessed
+FROM equality_impacts e
+GROUP BY e.project_id
+ORDER BY e.project_id;
+
+-- Measure: "You said" items by current status, with loop closure and days to a response.
+-- The items are grouped once and then joined to the statuses (joining first made SQLite
+-- work out the current status of every item once per status: 2.3 s against 0.9 s at a
+-- million log rows). Same rows and values: a status no item has shows 0 items and NULLs.
+CREATE VIEW measure_you_said_we_did AS
+SELECT
+  s.code AS status,
+  s.title AS status_title,
+  s.sort_order,
+  COALESCE(c.items, 0) AS items,
+  c.loop_closed,
+  c.overdue,
+  ROUND(c.average_days_to_response, 1) AS average_days_to_response,
+  c.longest_days_to_response
+FROM statuses s
+LEFT JOIN (
+  SELECT status,
+         COUNT(id) AS items,
+         SUM(loop_closed) AS loop_closed,
+         SUM(overdue) AS overdue,
+         AVG(days_to_response) AS average_days_to_response,
+         MAX(days_to_response) AS longest_days_to_response
+  FROM you_said_we_did_current
+  GROUP BY status
+) c ON c.status = s.code
+ORDER BY s.sort_order;
+
+-- Measure: co-production depth by gate: activities at each participation level.
+-- The log is counted once by gate and level (read from the index below alone) and then
+-- joined to every gate and level, so pairs with no activity show 0: 0.1 s at a million
+-- log rows, against 2.2 s joining every pair to the log first.
+CREATE INDEX IF NOT EXISTS idx_coproduction_log_gate_level
+  ON coproduction_log (gate, participation_level);
+
+-- build: materialise
+CREATE VIEW measure_depth_by_gate AS
+SELECT
+  g.code AS gate,
+  g.sort_order AS gate_order,
+  pl.code AS participation_level,
+  pl.sort_order AS level_order,
+  COALESCE(n.activities, 0) AS activities
+FROM gates g
+CROSS JOIN participation_levels pl
+LEFT JOIN (
+  SELECT gate, participation_level, COUNT(*) AS activities
+  FROM coproduction_log
+  GROUP BY gate, participation_level
+) n ON n.gate = g.code AND n.participation_level = pl.code
+ORDER BY g.sort_order, pl.sort_order;
+
+-- Measure: the balance rule (000): activities where staff outnumbered people with lived
+-- experience. Only activities where both counts were recorded can be judged. One row per
+-- activity, in the log's order; no ORDER BY, because a sorted view cannot be grouped
+-- without sorting a million rows first (4.8 s against 0.8 s for summary_balance below).
+CREATE VIEW measure_balance AS
+SELECT
+  l.id AS activity_id,
+  l.project_id,
+  l.activity_date,
+  l.title,
+  l.gate,
+  l.lived_experience_count,
+  l.staff_count,
+  CASE
+    WHEN l.lived_experience_count IS NULL OR l.staff_count IS NULL THEN 'not recorded'
+    WHEN l.staff_count > l.lived_experience_count THEN 'staff outnumbered people with lived experience'
+    ELSE 'balanced'
+  END AS balance
+FROM coproduction_log l;
+
+-- Measure: reimbursement offered to people with lived experience, by activity.
+-- build: materialise
+CREATE VIEW measure_reimbursement AS
+SELECT
+  CASE l.reimbursement_offered WHEN 1 THEN 'offered' WHEN 0 THEN 'not offered' ELSE 'not recorded' END AS reimbursement,
+  COUNT(*) AS activities
+FROM coproduction_log l
+GROUP BY reimbursement
+ORDER BY reimbursement;
+
+-- Measure: co-production activity per calendar quarter and participation level (003
+-- s8.6: "regular reporting ... where co-production occurs"). Every quarter from the first
+-- activity to the last is listed, so quiet quarters show as zero rather than vanish.
+-- financial_quarter is the NHS financial year (April to March) the quarter falls in.
+-- The log is counted once by month and level and the months are then added up into
+-- quarters (joining every quarter to the whole log by date range took 10.8 s at a
+-- million log rows; this takes well under a second). Stored at build time.
+-- build: materialise
+CREATE VIEW measure_activity_by_quarter AS
+WITH RECURSIVE bounds AS (
+  SELECT
+    date(MIN(activity_date), 'start of month',
+         '-' || ((CAST(strftime('%m', MIN(activity_date)) AS INTEGER) - 1) % 3) || ' months') AS first_quarter,
+    MAX(activity_date) AS last_date
+  FROM coproduction_log
+),
+quarters(quarter_start) AS (
+  SELECT first_quarter FROM bounds WHERE first_quarter IS NOT NULL
+  UNION ALL
+  SELECT date(q.quarter_start, '+3 months') FROM quarters q, bounds b
+  WHERE date(q.quarter_start, '+3 months') <= b.last_date
+),
+labelled AS (
+  SELECT
+    quarter_start,
+    date(quarter_start, '+3 months', '-1 day') AS quarter_end,
+    CAST(strftime('%Y', quarter_start) AS INTEGER) AS y,
+    CAST(strftime('%m', quarter_start) AS INTEGER) AS m
+  FROM quarters
+),
+months AS (
+  SELECT substr(activity_date, 1, 7) AS month, participation_level,
+         COUNT(*) AS activities,
+         SUM(lived_experience_count) AS lived_experience_people,
+         SUM(staff_count) AS staff_people
+  FROM coproduction_log
+  GROUP BY month, participation_level
+)
+SELECT
+  q.quarter_start,
+  q.quarter_end,
+  q.y || ' Q' || ((q.m - 1) / 3 + 1) AS quarter,
+  (CASE WHEN q.m >= 4 THEN q.y ELSE q.y - 1 END) || '/'
+    || substr(CAST((CASE WHEN q.m >= 4 THEN q.y + 1 ELSE q.y END) AS TEXT), 3, 2)
+    || ' Q' || (((q.m + 8) % 12) / 3 + 1) AS financial_quarter,
+  pl.code AS participation_level,
+  pl.sort_order AS level_order,
+  COALESCE(SUM(n.activities), 0) AS activities,
+  SUM(n.lived_experience_people) AS lived_experience_people,
+  SUM(n.staff_people) AS staff_people
+FROM labelled q
+CROSS JOIN participation_levels pl
+LEFT JOIN months n
+  ON n.participation_level = pl.code
+ AND n.month BETWEEN substr(q.quarter_start, 1, 7) AND substr(q.quarter_end, 1, 7)
+GROUP BY q.quarter_start, pl.code
+ORDER BY q.quarter_start, pl.sort_order;
+
+-- Measure: co-production activity by the organisation that leads the project and the
+-- place the activity covered (003 s8.6 "where co-production occurs"). place is NULL when
+-- the log does not record one. The log is counted once per project and place before the
+-- projects are joined (1.7 s at a million log rows otherwise). Stored at build time.
+-- build: materialise
+CREATE VIEW measure_activity_by_place AS
+WITH by_project AS (
+  SELECT project_id, place,
+         COUNT(*) AS activities,
+         SUM(participation_level = 'co_production') AS coproduction_activities,
+         SUM(lived_experience_count) AS lived_experience_people,
+         SUM(staff_count) AS staff_people
+  FROM coproduction_log NOT INDEXED  -- one pass and a sort beat a million lookups by project
+  GROUP BY project_id, place
+)
+SELECT
+  p.organisation,
+  o.sort_order AS organisation_order,
+  l.place,
+  pl.sort_order AS place_order,
+  SUM(l.activities) AS activities,
+  SUM(l.coproduction_activities) AS coproduction_activities,
+  SUM(l.lived_experience_people) AS lived_experience_people,
+  SUM(l.staff_people) AS staff_people
+FROM by_project l
+JOIN projects p ON p.id = l.project_id
+LEFT JOIN organisations o ON o.code = p.organisation
+LEFT JOIN places pl ON pl.code = l.place
+GROUP BY p.organisation, l.place
+ORDER BY o.sort_order, pl.sort_order IS NULL, pl.sort_order;
+
+-- Measure: equality impact coverage, one row per project and characteristic: whether the
+-- project's assessment covers it ('assessed'), covers it without judging the impact
+-- ('not assessed', with a reason) or does not mention it ('missing'). Rows come project by
+-- project; no ORDER BY, which made every summary of it sort 821,000 rows at national scale.
+-- Each project and characteristic is looked up by both (without this index, and before
+-- the build's ANALYZE, SQLite looked up by characteristic alone: 38,000 rows each time).
+CREATE INDEX IF NOT EXISTS idx_equality_impacts_project_characteristic
+  ON equality_impacts (project_id, characteristic);
+
+CREATE VIEW measure_equality_coverage AS
+SELECT
+  p.id AS project_id,
+  c.code AS characteristic,
+  c.sort_order AS characteristic_order,
+  e.impact,
+  CASE
+    WHEN e.id IS NULL THEN 'missing'
+    WHEN e.impact = 'not_assessed' THEN 'not assessed'
+    ELSE 'assessed'
+  END AS coverage,
+  (e.impact = 'negative' AND e.mitigation IS NULL) AS negative_without_mitigation
+FROM projects p
+CROSS JOIN characteristics c
+LEFT JOIN equality_impacts e ON e.project_id = p.id AND e.characteristic = c.code;
+
+-- Summaries: the few rows that the headline figures and charts of the row-by-row measures
+-- need, so that no page aggregates a million rows while someone waits. Each is worked out
+-- from its measure above, so the rules stay written once. Stored at build time.
+
+-- Activities by balance (measure_balance).
+-- build: materialise
+CREATE VIEW summary_balance AS
+SELECT balance, COUNT(*) AS activities
+FROM measure_balance
+GROUP BY balance
+ORDER BY balance;
+
+-- Projects by how many of the characteristics their equality impact assessment does not
+-- mention (measure_equality_coverage): 0 means complete.
+-- build: materialise
+CREATE VIEW summary_equality_coverage AS
+SELECT characteristics_missing, COUNT(*) AS projects
+FROM (
+  SELECT project_id, SUM(coverage = 'missing') AS characteristics_missing
+  FROM measure_equality_coverage
+  GROUP BY project_id
+)
+GROUP BY characteristics_missing
+ORDER BY characteristics_missing;
+
+-- Assessments by whether they say the transformation was co-produced and how many
+-- characteristics they assess (measure_eia_coproduced).
+-- build: materialise
+CREATE VIEW summary_eia_coproduced AS
+SELECT coproduced, characteristics_assessed, COUNT(*) AS projects
+FROM measure_eia_coproduced
+GROUP BY coproduced, characteristics_assessed
+ORDER BY coproduced, characteristics_assessed;
+
+-- Projects at each gate by whether they have reached it and published its evidence
+-- (gate_assurance), with the number of projects that moved past a gate without it.
+-- build: materialise
+CREATE VIEW summary_gate_assurance AS
+SELECT
+  gate,
+  gate_order,
+  reached,
+  passed,
+  evidence_published,
+  COUNT(*) AS projects,
+  (SELECT COUNT(DISTINCT project_id) FROM gate_assurance
+   WHERE passed AND NOT evidence_published) AS projects_with_gaps,
+  (SELECT COUNT(*) FROM projects) AS projects_total
+FROM gate_assurance
+GROUP BY gate, gate_order, reached, passed, evidence_published
+ORDER BY gate_order, reached, passed, evidence_published;

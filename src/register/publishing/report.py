@@ -1,0 +1,172 @@
+"""`make report`: run the impact report notebook headless and publish it as HTML.
+
+notebooks/impact_report.py (jupytext, so git diffs stay readable) is converted to a
+notebook, executed by papermill with the reporting period as parameters, and written as
+build/reports/impact_report.ipynb (executed) and impact_report.html (code hidden, charts
+as static SVG, no script and nothing from another origin: it works offline and under the
+site's Content-Security-Policy). Each file is written beside the old one and renamed
+into place, so the site never serves half a report, and a failed run leaves the previous
+report as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from register.schema.package import ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
+TEMPLATE_DIR = ROOT / "notebooks"
+TEMPLATE = "report_template"
+CSS = ROOT / "notebooks" / "report_template" / "report.css"
+NAME = "impact_report"
+# A kernel of this interpreter (the project's venv), registered inside the venv, so the
+# notebook never runs in some other Python that a machine-wide kernelspec points at.
+KERNEL_NAME = "coproduction-register"
+KERNEL_DISPLAY = "Python (Co-production Register)"
+
+
+def ensure_kernel() -> str:
+    """Register this interpreter as a Jupyter kernel inside its own prefix if it is not."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+            return KERNEL_NAME
+    except NoSuchKernel:
+        pass
+    from ipykernel.kernelspec import install
+
+    install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY, prefix=sys.prefix)
+    return KERNEL_NAME
+
+
+def check_date(text: str | None, what: str) -> str | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise SystemExit(f"{what}: {text!r} is not a date written YYYY-MM-DD, for example 2025-04-01") from None
+
+
+def to_html(nb, out_dir: Path) -> str:
+    """The executed notebook as the report page: nbconvert, input cells hidden, en-GB."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name=TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
+    exporter.language_code = "en-GB"
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "Co-production impact report"}})
+    return body
+
+
+def _atomic_write(path: Path, data: str | bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def execute(notebook: Path, executed: Path, parameters: dict) -> None:
+    """Convert a jupytext notebook and run it headless with papermill, writing `executed`.
+
+    Raises papermill.PapermillExecutionError if a cell fails (`executed` then holds the
+    notebook up to the failure).
+    """
+    import jupytext
+    import nbformat
+    import papermill
+
+    kernel = ensure_kernel()
+    source = executed.with_name(f".{executed.stem}.source.{os.getpid()}.ipynb")
+    nbformat.write(jupytext.read(notebook), source)
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=parameters,
+            kernel_name=kernel,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
+        )
+    finally:
+        source.unlink(missing_ok=True)
+
+
+def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = None) -> dict:
+    """Execute the report for the period and write it to out_dir; returns its figures."""
+    import nbformat
+    import papermill
+
+    if start and end and start > end:
+        raise SystemExit(f"The reporting period starts ({start}) after it ends ({end}).")
+    if not db.exists():
+        raise SystemExit(f"{db} does not exist: run `make build` first.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".report-", dir=out_dir) as work:
+        work = Path(work)
+        executed = work / f"{NAME}.ipynb"
+        try:
+            execute(
+                NOTEBOOK,
+                executed,
+                {"period_start": start, "period_end": end, "db_path": str(db.resolve()), "output_dir": str(work)},
+            )
+        except papermill.PapermillExecutionError as exc:
+            failed = out_dir / f"{NAME}.failed.ipynb"
+            if executed.exists():
+                shutil.copyfile(executed, failed)
+            raise SystemExit(
+                f"The report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+                f"The previous report is unchanged. The failed notebook is at {failed}."
+            ) from None
+        done = nbformat.read(executed, as_version=4)
+        html = to_html(done, out_dir)
+        figures_text = (work / f"{NAME}_figures.json").read_text("utf-8")
+        # Publish: the stylesheet first, the page last, each renamed into place.
+        _atomic_write(out_dir / f"{NAME}.css", CSS.read_text("utf-8"))
+        _atomic_write(out_dir / f"{NAME}_figures.json", figures_text)
+        _atomic_write(out_dir / f"{NAME}.ipynb", executed.read_text("utf-8"))
+        _atomic_write(out_dir / f"{NAME}.html", html)
+    (out_dir / f"{NAME}.failed.ipynb").unlink(missing_ok=True)
+    return json.loads(figures_text)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", help="first day of the reporting period, YYYY-MM-DD (default: no limit)")
+    parser.add_argument("--end", help="last day of the reporting period, YYYY-MM-DD (default: no limit)")
+    parser.add_argument("--db", default=str(ROOT / "build" / "register.db"))
+    parser.add_argument("--out", default=str(ROOT / "build" / "reports"))
+    args = parser.parse_args(argv)
+    start, end = check_date(args.start, "--start"), check_date(args.end, "--end")
+    out = Path(args.out)
+    figures = run(Path(args.db), out, start, end)
+    print(
+        f"Wrote {out / (NAME + '.html')} and {out / (NAME + '.ipynb')}: "
+        f'{figures["activities"]} activities, {figures["you_said_items"]} "You said" items, '
+        f"loop closed for {figures['loop_closed']}."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

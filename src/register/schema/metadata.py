@@ -1,0 +1,66 @@
+"""Datasette metadata: site text from metadata.yml, table and column text from the schemas.
+
+metadata.yml holds what only the site needs (title, about, licence, facets, sort
+orders, canned queries, view descriptions). Table titles, descriptions and column
+descriptions are never written there: they are taken from the Table Schemas at build
+time, so they cannot drift from the data.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import yaml
+
+from register.schema.package import Package
+
+DATABASE = "register"
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def derived_tables(package: Package) -> dict:
+    tables = {}
+    for res in package.resources:
+        table = {
+            "title": res.title,
+            "description": res.description,
+            "columns": {f.name: f"{f.title}: {f.description}" for f in res.fields},
+        }
+        if "title" in res.field_names:
+            table["label_column"] = "title"
+        tables[res.name] = table
+        for f in res.fields:
+            if f.list_of:
+                tables[f"{res.name}_{f.name}"] = {
+                    "title": f"{res.title}: {f.title.lower()}",
+                    "description": f"One row per activity and code in its '{f.title}' list, "
+                    f"so that the list can be filtered and faceted. Derived from {res.name}.{f.name}.",
+                    "columns": {f"{res.name}_id": f"The {res.name} row.", "code": f"A code from {f.list_of}."},
+                }
+    return tables
+
+
+def build_metadata(package: Package) -> dict:
+    site = yaml.safe_load((package.root / "metadata.yml").read_text("utf-8")) or {}
+    derived = {"databases": {DATABASE: {"tables": derived_tables(package)}}}
+    return _merge(derived, site)
+
+
+def write(package: Package, out_dir: Path) -> Path:
+    out = out_dir / "metadata.json"
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(build_metadata(package), indent=2, ensure_ascii=False), "utf-8")
+    os.replace(tmp, out)
+    return out

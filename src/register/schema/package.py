@@ -1,0 +1,237 @@
+"""The data package as the one source of truth: resources, their schemas and codelists.
+
+Every other module (validate, build, metadata, append, extracts) asks this one what a
+field is, so that a field's name, type, codes, title and description live only in its
+Table Schema.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from register import settings
+
+ROOT = settings.ROOT
+
+# The resources staff add records to, in the order their foreign keys need.
+MAIN_RESOURCES = (
+    "projects",
+    "coproduction_log",
+    "equality_impacts",
+    "you_said_we_did",
+    "you_said_we_did_updates",
+)
+
+SQLITE_TYPES = {
+    "string": "TEXT",
+    "integer": "INTEGER",
+    "number": "REAL",
+    "boolean": "INTEGER",
+    "date": "TEXT",
+    "datetime": "TEXT",
+    "year": "INTEGER",
+}
+
+
+@dataclass
+class Field:
+    descriptor: dict
+    resource: Resource
+
+    @property
+    def name(self) -> str:
+        return self.descriptor["name"]
+
+    @property
+    def type(self) -> str:
+        return self.descriptor.get("type", "string")
+
+    @property
+    def title(self) -> str:
+        return self.descriptor.get("title", self.name)
+
+    @property
+    def description(self) -> str:
+        return self.descriptor.get("description", "")
+
+    @property
+    def constraints(self) -> dict:
+        return self.descriptor.get("constraints", {})
+
+    @property
+    def required(self) -> bool:
+        return bool(self.constraints.get("required")) or self.name in self.resource.primary_key
+
+    @property
+    def free_text(self) -> bool:
+        return bool(self.descriptor.get("x-free-text"))
+
+    @property
+    def list_of(self) -> str | None:
+        """Codelist whose codes this field holds as a semicolon-separated list."""
+        return self.descriptor.get("x-list-of")
+
+    @property
+    def reference(self) -> tuple[str, str] | None:
+        """(resource, field) this field points at through a single-field foreign key."""
+        for fk in self.resource.schema.get("foreignKeys", []):
+            fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
+            if fields == [self.name]:
+                ref = fk["reference"]
+                ref_fields = ref["fields"] if isinstance(ref["fields"], list) else [ref["fields"]]
+                return ref["resource"], ref_fields[0]
+        return None
+
+    @property
+    def sqlite_type(self) -> str:
+        return SQLITE_TYPES[self.type]
+
+    @property
+    def true_values(self) -> list[str]:
+        return self.descriptor.get("trueValues", ["true", "True", "TRUE", "1"])
+
+    @property
+    def false_values(self) -> list[str]:
+        return self.descriptor.get("falseValues", ["false", "False", "FALSE", "0"])
+
+    def convert(self, text: str | None):
+        """Typed value of a CSV cell already validated against the schema; None if empty."""
+        if text is None or text == "":
+            return None
+        if self.type == "integer":
+            return int(text)
+        if self.type == "number":
+            return float(text)
+        if self.type == "boolean":
+            return 1 if text in self.true_values else 0
+        return text
+
+    def allowed(self, package: Package) -> str:
+        """What a valid value looks like, in words a member of staff can act on."""
+        ref = self.reference
+        if ref and package.is_codelist(ref[0]):
+            codes = package.codes(ref[0])
+            return f"one of the codes in {ref[0]}: {', '.join(codes)}"
+        if ref:
+            return f"the id of an existing row of {ref[0]}"
+        if self.list_of:
+            codes = package.codes(self.list_of)
+            return f"codes from {self.list_of} separated by semicolons: {', '.join(codes)}"
+        pattern = self.constraints.get("pattern")
+        if pattern and pattern.startswith("^") and "-[0-9]" in pattern:
+            prefix = pattern[1:].split("-")[0]
+            return f"an identifier like {prefix}-0001 (or leave blank to have one given)"
+        words = {
+            "date": "a date written YYYY-MM-DD, for example 2024-08-06",
+            "integer": "a whole number",
+            "number": "a number",
+            "boolean": "true or false (yes or no)",
+        }.get(self.type, "text")
+        if self.type == "integer" and "minimum" in self.constraints:
+            words = f"a whole number of at least {self.constraints['minimum']}"
+        if "maxLength" in self.constraints:
+            words += f" of at most {self.constraints['maxLength']} characters"
+        if pattern and self.type == "string" and not self.list_of:
+            words += f" matching the pattern {pattern}"
+        return words
+
+
+@dataclass
+class Resource:
+    descriptor: dict
+    package: Package
+    schema: dict = field(init=False)
+
+    def __post_init__(self):
+        self.schema = json.loads((self.package.root / self.descriptor["schema"]).read_text("utf-8"))
+
+    @property
+    def name(self) -> str:
+        return self.descriptor["name"]
+
+    @property
+    def title(self) -> str:
+        return self.descriptor.get("title") or self.schema.get("title") or self.name
+
+    @property
+    def description(self) -> str:
+        return self.descriptor.get("description") or self.schema.get("description", "")
+
+    @property
+    def path(self) -> Path:
+        return self.package.root / self.descriptor["path"]
+
+    @property
+    def schema_path(self) -> str:
+        return self.descriptor["schema"]
+
+    @cached_property
+    def fields(self) -> list[Field]:
+        return [Field(f, self) for f in self.schema["fields"]]
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name}")
+
+    @property
+    def primary_key(self) -> list[str]:
+        pk = self.schema.get("primaryKey", [])
+        return pk if isinstance(pk, list) else [pk]
+
+    @property
+    def id_prefix(self) -> str | None:
+        """'PRJ' for ids like PRJ-0001: the prefix used to generate blank identifiers."""
+        if len(self.primary_key) != 1:
+            return None
+        m = re.match(r"^\^([A-Z]+)-", self.field(self.primary_key[0]).constraints.get("pattern", ""))
+        return m.group(1) if m else None
+
+
+class Package:
+    def __init__(self, root: Path | str = ROOT):
+        self.root = Path(root)
+        self.descriptor_path = self.root / "datapackage.json"
+        self.descriptor = json.loads(self.descriptor_path.read_text("utf-8"))
+        self.resources = [Resource(r, self) for r in self.descriptor["resources"]]
+        self._codes: dict[str, list[str]] = {}
+
+    def resource(self, name: str) -> Resource:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(f"no resource called {name!r}; resources are: {', '.join(self.names)}")
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.resources]
+
+    def is_codelist(self, name: str) -> bool:
+        r = self.resource(name)
+        return r.primary_key == ["code"]
+
+    def codes(self, name: str) -> list[str]:
+        """The codes of a codelist, read from its CSV (cached)."""
+        if name not in self._codes:
+            import csv
+
+            with self.resource(name).path.open(newline="", encoding="utf-8") as f:
+                self._codes[name] = [row["code"] for row in csv.DictReader(f)]
+        return self._codes[name]
+
+
+def today() -> _dt.date:
+    """Today's date; REGISTER_TODAY overrides it so tests about 'the future' are stable."""
+
+    fixed = settings.TODAY.raw()
+    return _dt.date.fromisoformat(fixed) if fixed else _dt.date.today()

@@ -1,0 +1,92 @@
+"""Every REGISTER_* environment variable, read in this one place, with its default and meaning.
+
+docs/settings.md lists them for people; tests/unit/test_settings.py checks that list
+against SETTINGS, and that no other module reads a REGISTER_* variable itself.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    meaning: str
+
+    def raw(self) -> str:
+        return os.environ.get(self.name, self.default)
+
+
+def _setting(name: str, default: str, meaning: str) -> Setting:
+    s = Setting(name, default, meaning)
+    SETTINGS[name] = s
+    return s
+
+
+SETTINGS: dict[str, Setting] = {}
+
+ROOT_SETTING = _setting(
+    "REGISTER_ROOT",
+    "",
+    "The repository (data package, schemas, datasets, templates) the code works on. "
+    "Empty: the checkout this package was installed from.",
+)
+TODAY = _setting(
+    "REGISTER_TODAY",
+    "",
+    "Today's date as YYYY-MM-DD, for tests about the future and reproducible reports. Empty: the real date.",
+)
+CACHE_MB = _setting(
+    "REGISTER_CACHE_MB", "64", "Memory budget of the in-process response cache, in MB (keys, headers and bodies)."
+)
+CACHE_MAX_AGE_S = _setting(
+    "REGISTER_CACHE_MAX_AGE_S", "600", "Seconds a cached page is kept before it is computed again."
+)
+PAGE_SLOTS = _setting(
+    "REGISTER_PAGE_SLOTS", "4", "Pages computed at once by one server process; more wait briefly, then get 503."
+)
+WARM = _setting("REGISTER_WARM", "1", "0 turns off warming the cache with the main pages when `make serve` starts.")
+WARM_URL = _setting("REGISTER_WARM_URL", "", "The address the cache warmer requests pages from (set by `make serve`).")
+PUBLIC_HOST = _setting(
+    "REGISTER_PUBLIC_HOST",
+    "",
+    "The public host name, sent as Host by the cache warmer so warm pages match visitors' keys.",
+)
+BUILD_DIR = _setting(
+    "REGISTER_BUILD_DIR", "build", "The build directory the multi-process ASGI app (register.site.asgi) serves."
+)
+BUILD_TIMINGS = _setting(
+    "REGISTER_BUILD_TIMINGS", "", "1 makes `make build` print the time of each step (used by `make bench`)."
+)
+APPEND_SCAN = _setting(
+    "REGISTER_APPEND_SCAN",
+    "",
+    "1 makes `make append` re-read every existing row instead of trusting the built index "
+    "of known rows (a check for the index).",
+)
+VALIDATOR = _setting(
+    "REGISTER_VALIDATOR",
+    "",
+    "reference: validate with frictionless only, not the fast one-pass checker "
+    "(slow; the reference the fast checker is tested against).",
+)
+TEST_PAUSE_BEFORE_REPLACE = _setting(
+    "REGISTER_TEST_PAUSE_BEFORE_REPLACE",
+    "",
+    "Tests only: seconds an append waits between writing its temporary file and renaming it.",
+)
+TEST_RELEASE_FILE = _setting(
+    "REGISTER_TEST_RELEASE_FILE", "", "Tests only: the paused append goes on as soon as this file exists."
+)
+
+
+def root() -> Path:
+    value = ROOT_SETTING.raw()
+    return Path(value).resolve() if value else Path(__file__).resolve().parents[2]
+
+
+ROOT = root()

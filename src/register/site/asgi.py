@@ -1,0 +1,50 @@
+"""The register as an ASGI app, for running several server processes on one machine.
+
+`datasette serve` runs one process: one event loop and a few SQL threads, so on a
+2-core machine one busy page holds up every other request and one core sits idle.
+Datasette's app is plain ASGI, so uvicorn can run it in N worker processes sharing one
+port (each worker opens the immutable database read-only and keeps its own response
+cache, register/site/cache.py):
+
+    REGISTER_BUILD_DIR=build python -m uvicorn --factory register.site.asgi:app \\
+        --workers 2 --host 127.0.0.1 --port 8001 --no-access-log
+
+The app is register/site/serve.py's datasette_instance(), the configuration `make serve` uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from register import settings
+from register.schema.package import ROOT
+from register.site.serve import datasette_instance
+
+
+def app():
+    """A factory (uvicorn --factory): each worker process builds its own Datasette."""
+    build_dir = Path(ROOT / settings.BUILD_DIR.raw())
+    return datasette_instance(build_dir).app()
+
+
+def command(build_dir: Path, host: str, port: int, workers: int = 2) -> tuple[list[str], dict]:
+    """The command line and environment for `workers` server processes."""
+    import sys
+
+    return (
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "register.site.asgi:app",
+            "--workers",
+            str(workers),
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        {"REGISTER_BUILD_DIR": str(build_dir)},
+    )

@@ -1,0 +1,292 @@
+"""An in-process response cache for the public, read-only register.
+
+Why: the database is immutable between builds, so the answer to an anonymous GET can
+only change when the database is rebuilt. Datasette recomputes every page (a table
+page at a million rows counts rows and facets on every request); this wrapper keeps
+the finished responses, so a page that took 100 ms is answered again in well under a
+millisecond and someone holding F5 costs nothing.
+
+- Keyed by the build: the `inputs_sha256` of the database's register_build table (and
+  the file's identity, so a rebuilt file is noticed without a restart), plus method,
+  path, query string, host and scheme. Only uncompressed bodies are kept, so one entry
+  suits every Accept-Encoding.
+- Only anonymous requests: no Cookie and no Authorization header. Only GET; status 200
+  (and, for NEGATIVE_AGE_S only, 400, 404 and 500: a page that failed for this build
+  fails again); never a response that sets a cookie or says private/no-store/no-cache,
+  never Datasette's own /-/ pages (except static files), never a body over
+  MAX_ENTRY_BYTES (streamed CSV passes straight through).
+- Bounded: least recently used entries are dropped beyond REGISTER_CACHE_MB (default
+  64) megabytes of bodies, per process. Entries also expire at midnight (whether an
+  item is overdue depends on the date) and after REGISTER_CACHE_MAX_AGE_S (600) s.
+- Headers: every response the cache stores or serves carries an ETag (the build and
+  the URL) and a Cache-Control (Datasette's own, or public with default_cache_ttl);
+  If-None-Match gets 304. `X-Cache: HIT` or `MISS` says which.
+- It is the outermost ASGI wrapper (trylast), so a cached response carries exactly the
+  headers the other wrappers (register/site/security.py and friends) added when it was made.
+  The one per-response value, the CSP nonce register/site/security.py puts in the header and
+  the page, is replaced with a fresh one on every hit, so nonces are never reused.
+- Concurrent misses for the same URL wait for the first one instead of all computing
+  it (50 people arriving at once cost one query).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import os
+import re
+import secrets
+import sqlite3
+import time
+from collections import OrderedDict
+
+from datasette import hookimpl
+
+from register import settings
+
+MAX_BYTES = int(float(settings.CACHE_MB.raw()) * 1024 * 1024)
+MAX_ENTRY_BYTES = 8 * 1024 * 1024  # the biggest register page at 1M rows is about 5 MB
+# Some answers depend on the date as well as the build (an item is overdue once its
+# response date has passed), so an entry is also dropped at midnight and after MAX_AGE_S.
+MAX_AGE_S = float(settings.CACHE_MAX_AGE_S.raw())
+# A page that fails for this build (404, 400, or a 500 because its SQL ran past the time
+# limit) fails again on the next request: its answer is kept briefly too, so that people
+# pressing reload on a failing page cannot tie up the SQL threads everyone else needs.
+# Never 503 or 429 (queue full, rate limited): those say "try again".
+NEGATIVE_STATUSES = frozenset({400, 404, 500})
+NEGATIVE_AGE_S = 15.0
+WAIT_FOR_FIRST_S = 10.0
+NONCE = re.compile(rb"'nonce-([A-Za-z0-9_-]{16,})'")
+UNCACHEABLE_CONTROL = (b"private", b"no-store", b"no-cache")
+# The host, because some answers hold absolute URLs (feeds, JSON next links). Not
+# Accept-Encoding: only uncompressed bodies are stored (a response with a
+# Content-Encoding is never kept), and they suit every client, so browsers, curl, wrk
+# and the warmer (register/site/warm_cache.py) share one entry per page.
+KEY_HEADERS = (b"host",)
+
+
+class ResponseCache:
+    def __init__(self, datasette, max_bytes: int = MAX_BYTES):
+        self.datasette = datasette
+        self.max_bytes = max_bytes
+        self.entries: OrderedDict = OrderedDict()
+        self.size = 0
+        self.identity = None
+        self.build = ""
+        self.inflight: dict = {}
+        self.hits = self.misses = 0
+
+    # -- which build is being served ---------------------------------------------------
+
+    def current_build(self) -> str:
+        """The build identity; a different database file empties the cache."""
+        identity = []
+        for name, db in self.datasette.databases.items():
+            if db.path and not db.is_memory:
+                try:
+                    st = os.stat(db.path)
+                except OSError:
+                    continue
+                identity.append((name, st.st_ino, st.st_size, st.st_mtime_ns))
+        identity = tuple(identity)
+        if identity != self.identity:
+            self.identity = identity
+            self.build = self._inputs_hash() or hashlib.sha256(repr(identity).encode()).hexdigest()
+            self.entries.clear()
+            self.size = 0
+        return self.build
+
+    def _inputs_hash(self) -> str | None:
+        parts = []
+        for name, db in self.datasette.databases.items():
+            if not db.path or db.is_memory:
+                continue
+            try:
+                conn = sqlite3.connect(f"file:{db.path}?mode=ro&immutable=1", uri=True)
+                try:
+                    row = conn.execute("SELECT value FROM register_build WHERE key = 'inputs_sha256'").fetchone()
+                finally:
+                    conn.close()
+            except sqlite3.Error:
+                row = None
+            if row:
+                parts.append(f"{name}:{row[0]}")
+        return ";".join(parts) or None
+
+    # -- store and fetch ----------------------------------------------------------------
+
+    def get(self, key):
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if time.time() >= entry["expires"]:
+            self.size -= self.entries.pop(key)["size"]
+            return None
+        self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key, entry, max_age: float | None = None) -> None:
+        size = len(entry["body"]) + sum(len(k) + len(v) for k, v in entry["headers"])
+        if size > MAX_ENTRY_BYTES or size > self.max_bytes:
+            return
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.size -= old["size"]
+        entry["size"] = size
+        now = time.time()
+        midnight = datetime.datetime.combine(
+            datetime.date.today() + datetime.timedelta(days=1), datetime.time()
+        ).timestamp()
+        entry["expires"] = min(now + (MAX_AGE_S if max_age is None else max_age), midnight)
+        self.entries[key] = entry
+        self.size += size
+        while self.size > self.max_bytes and self.entries:
+            _, dropped = self.entries.popitem(last=False)
+            self.size -= dropped["size"]
+
+
+def _header(headers, name: bytes) -> bytes | None:
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return None
+
+
+def cacheable_request(scope) -> bool:
+    if scope.get("method") != "GET":
+        return False
+    path = scope.get("path", "")
+    if path.startswith("/-/") and not path.startswith("/-/static"):
+        return False
+    for k, _ in scope.get("headers", []):
+        if k.lower() in (b"cookie", b"authorization"):
+            return False
+    return True
+
+
+def cacheable_response(status: int, headers) -> bool:
+    if status != 200 and status not in NEGATIVE_STATUSES:
+        return False
+    if _header(headers, b"set-cookie") is not None:
+        return False
+    if (_header(headers, b"content-encoding") or b"identity").lower() != b"identity":
+        return False
+    control = (_header(headers, b"cache-control") or b"").lower()
+    if any(word in control for word in UNCACHEABLE_CONTROL):
+        return False
+    vary = (_header(headers, b"vary") or b"").lower()
+    for word in vary.split(b","):
+        word = word.strip()
+        if word and word not in (b"cookie", b"authorization", b"accept-encoding"):
+            return False
+    return True
+
+
+def wrap(app, datasette, cache: ResponseCache | None = None):
+    cache = cache or ResponseCache(datasette)
+    ttl = datasette.setting("default_cache_ttl") if hasattr(datasette, "setting") else 300
+
+    async def cached(scope, receive, send):
+        if scope.get("type") != "http" or not cacheable_request(scope):
+            return await app(scope, receive, send)
+        build = cache.current_build()
+        request_headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        key = (
+            build,
+            scope.get("scheme"),
+            scope.get("raw_path") or scope["path"].encode(),
+            scope.get("query_string", b""),
+            *(request_headers.get(h, b"") for h in KEY_HEADERS),
+        )
+        entry = cache.get(key)
+        if entry is None and key in cache.inflight:
+            try:
+                await asyncio.wait_for(cache.inflight[key].wait(), WAIT_FOR_FIRST_S)
+            except TimeoutError:
+                pass
+            entry = cache.get(key)
+        if entry is not None:
+            cache.hits += 1
+            return await serve(entry, request_headers, send)
+        cache.misses += 1
+        first = key not in cache.inflight
+        done = cache.inflight.setdefault(key, asyncio.Event())
+        etag = f'W/"{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}"'.encode()
+        state = {"keep": False, "parts": [], "size": 0}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                state["keep"] = cacheable_response(message["status"], headers)
+                if state["keep"] and message["status"] == 200:
+                    if _header(headers, b"etag") is None:
+                        headers.append((b"etag", etag))
+                    if _header(headers, b"cache-control") is None:
+                        headers.append((b"cache-control", f"public, max-age={ttl}".encode()))
+                if state["keep"]:
+                    state["status"], state["headers"] = message["status"], headers
+                    message = dict(message, headers=headers + [(b"x-cache", b"MISS")])
+            elif message["type"] == "http.response.body" and state["keep"]:
+                body = message.get("body", b"")
+                state["size"] += len(body)
+                if state["size"] > MAX_ENTRY_BYTES:
+                    state["keep"], state["parts"] = False, []
+                else:
+                    state["parts"].append(body)
+                    if not message.get("more_body"):
+                        store(key, state)
+            await send(message)
+
+        try:
+            await app(scope, receive, capture)
+        finally:
+            if first:
+                cache.inflight.pop(key, None)
+                done.set()
+
+    def store(key, state) -> None:
+        body = b"".join(state["parts"])
+        csp = _header(state["headers"], b"content-security-policy") or b""
+        found = NONCE.search(csp)
+        cache.put(
+            key,
+            {
+                "status": state["status"],
+                "headers": state["headers"],
+                "body": body,
+                "nonce": found.group(1) if found else None,
+                "etag": _header(state["headers"], b"etag") if state["status"] == 200 else None,
+            },
+            None if state["status"] == 200 else NEGATIVE_AGE_S,
+        )
+
+    async def serve(entry, request_headers, send):
+        headers = entry["headers"]
+        body = entry["body"]
+        match = request_headers.get(b"if-none-match")
+        if match and entry["etag"] and entry["etag"] in [m.strip() for m in match.split(b",")]:
+            keep = [(k, v) for k, v in headers if k.lower() in (b"etag", b"cache-control", b"vary")]
+            await send({"type": "http.response.start", "status": 304, "headers": keep + [(b"x-cache", b"HIT")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if entry["nonce"]:
+            fresh = secrets.token_urlsafe(16).encode()
+            old = entry["nonce"]
+            body = body.replace(old, fresh)
+            headers = [(k, v.replace(old, fresh)) for k, v in headers]
+        await send(
+            {"type": "http.response.start", "status": entry["status"], "headers": headers + [(b"x-cache", b"HIT")]}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    cached.cache = cache
+    return cached
+
+
+@hookimpl(trylast=True)
+def asgi_wrapper(datasette):
+    def wrapper(app):
+        return wrap(app, datasette)
+
+    return wrapper

@@ -1,0 +1,99 @@
+"""No page tells a visitor where the register lives on disk or how the server is built
+inside, and errors cost no more than the page they replace.
+
+Datasette 0.65.5, out of the box:
+
+- /-/databases.json gives the database's full file path; /-/threads.json lists the
+  server's threads and asyncio tasks with source file paths. /-/actor, /-/messages,
+  /-/allow-debug, /-/permissions, /-/patterns and /-/auth-token are debugging and
+  log-in tools a public read-only register has no use for (/-/messages even sets a
+  cookie, which stops a CDN caching that visitor's pages). All are answered 404 here.
+  /-/versions, /-/plugins, /-/settings and /-/metadata stay: the register's code and
+  pinned versions are public in its repository, and analysts need the SQL limits.
+- Every error, a 404 included, is printed to the server's stdout as a `rich`
+  traceback with every local variable: about 0.3 s of CPU per 404 against 0.02 s for a
+  real page, so a stream of bad URLs is a cheap way to load the server and flood its
+  logs. Here, expected errors (404, 400, 403, the SQL time limit) are not printed at
+  all, and real faults are printed as a plain traceback without local variables.
+- An unexpected exception shows its own text to the visitor (str(exception)), which
+  can hold a file path or SQL internals. Here it shows a fixed, plain message.
+- The SQL time limit message is HTML with an inline script; here it is a plain
+  sentence that says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from datasette import Response, hookimpl
+from datasette.utils.asgi import Base400, NotFound
+from datasette.views.base import DatasetteError
+
+HIDDEN = ("databases", "threads", "actor", "messages", "allow-debug", "permissions", "patterns", "auth-token", "logout")
+HIDDEN_ROUTE = r"/-/(" + "|".join(re.escape(h) for h in HIDDEN) + r")(\.json)?/?$"
+
+TIME_LIMIT_MARKER = "SQL query took too long"
+GENERIC_500 = (
+    "Sorry, something went wrong on our side and this page could not be shown. "
+    "Try again in a minute; if it keeps happening, tell the register's team which "
+    "address you were visiting."
+)
+
+
+def time_limit_message(datasette) -> str:
+    limit = datasette.setting("sql_time_limit_ms")
+    return (
+        f"This query took longer than the {limit / 1000:g} second limit and was stopped, so "
+        "that the register stays quick for everyone. Try a simpler query, filter to fewer "
+        "rows or add a LIMIT; complete tables can be downloaded from the downloads page."
+    )
+
+
+@hookimpl
+def startup(datasette):
+    # Datasette prints every exception, 404s included, as a rich traceback with locals
+    # when `rich` is importable (it is: jupyter's dependencies bring it). Turn that off;
+    # real 500s are still printed by Datasette's traceback.print_exc().
+    module = importlib.import_module("datasette.handle_exception")
+    module.rich = None
+
+
+async def not_found():
+    raise NotFound("Page not found")
+
+
+@hookimpl
+def register_routes():
+    return [(HIDDEN_ROUTE, not_found)]
+
+
+@hookimpl(tryfirst=True)
+def handle_exception(datasette, request, exception):
+    if isinstance(exception, Base400):
+        return None  # Datasette's own message ("Table not found", ...) is fine to show
+    if isinstance(exception, DatasetteError):
+        if TIME_LIMIT_MARKER not in str(exception.message):
+            return None
+        status, title, message = 400, "Query stopped at the time limit", time_limit_message(datasette)
+    else:
+        status, title, message = 500, None, GENERIC_500
+
+    async def inner():
+        info = {"ok": False, "error": message, "status": status, "title": title}
+        if request.path.split("?")[0].endswith(".json"):
+            return Response.json(info, status=status)
+        template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
+        html = await template.render_async(
+            dict(
+                info,
+                urls=datasette.urls,
+                app_css_hash=datasette.app_css_hash(),
+                menu_links=lambda: [],
+                base_url=datasette.setting("base_url"),
+                request=request,
+            )
+        )
+        return Response.html(html, status=status)
+
+    return inner

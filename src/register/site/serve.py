@@ -1,0 +1,130 @@
+"""How the register is served: one place for Datasette's settings, used by `make serve`
+and by the tests, so what is tested is what is served."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from register import settings
+from register.database.integrity import IntegrityError, ensure
+from register.schema.package import ROOT
+
+# Settings for a public site. Suggested facets are off (they dominate page time on big
+# tables); SQL and facets are time-limited; results are capped; the database is
+# immutable between builds, so responses may be cached.
+SETTINGS = {
+    "suggest_facets": False,
+    "sql_time_limit_ms": 1000,
+    "facet_time_limit_ms": 300,
+    "max_returned_rows": 1000,
+    "default_page_size": 50,
+    "default_cache_ttl": 300,
+    "truncate_cells_html": 0,
+    "allow_download": True,
+}
+
+# URL prefix -> directory under the build directory (or the repo) served as static files.
+STATIC = {
+    "static": ROOT / "static",
+}
+BUILD_STATIC = {
+    "downloads": "extracts",
+    "reports": "reports",
+}
+
+
+def static_mounts(build_dir: Path) -> list[tuple[str, str]]:
+    mounts = [(name, str(path)) for name, path in STATIC.items()]
+    for name, sub in BUILD_STATIC.items():
+        path = build_dir / sub
+        path.mkdir(parents=True, exist_ok=True)
+        mounts.append((name, str(path)))
+    return mounts
+
+
+def datasette_instance(build_dir: Path | str = ROOT / "build"):
+    """The Datasette app exactly as `make serve` configures it (for in-process tests)."""
+    from datasette.app import Datasette
+
+    build_dir = Path(build_dir)
+    inspect = json.loads((build_dir / "inspect.json").read_text("utf-8"))
+    return Datasette(
+        immutables=[str(build_dir / "register.db")],
+        inspect_data=inspect,
+        metadata=json.loads((build_dir / "metadata.json").read_text("utf-8")),
+        plugins_dir=str(ROOT / "plugins"),
+        template_dir=str(ROOT / "templates"),
+        static_mounts=static_mounts(build_dir),
+        settings=SETTINGS,
+    )
+
+
+def command(build_dir: Path, host: str, port: int) -> list[str]:
+    args = [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        "-i",
+        str(build_dir / "register.db"),
+        "--inspect-file",
+        str(build_dir / "inspect.json"),
+        "-m",
+        str(build_dir / "metadata.json"),
+        "--plugins-dir",
+        str(ROOT / "plugins"),
+        "--template-dir",
+        str(ROOT / "templates"),
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
+    for name, path in static_mounts(build_dir):
+        args += ["--static", f"{name}:{path}"]
+    for key, value in SETTINGS.items():
+        args += ["--setting", key, ("on" if value else "off") if isinstance(value, bool) else str(value)]
+    return args
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", default=str(ROOT / "build"))
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))
+    parser.add_argument("--root", default=str(ROOT), help="the repository to rebuild from if the database is damaged")
+    parser.add_argument(
+        "--no-rebuild",
+        action="store_true",
+        help="refuse to start, rather than rebuild, if the database fails its integrity check "
+        "(replicas, which must all serve the same file)",
+    )
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="run the start-up integrity check (and any rebuild), then exit without serving",
+    )
+    args = parser.parse_args(argv)
+    # Never serve a damaged or half-written database (register/database/integrity.py).
+
+    try:
+        ensure(Path(args.build_dir), Path(args.root), rebuild=not args.no_rebuild)
+    except IntegrityError as e:
+        print(f"Not serving: {e}", file=sys.stderr)
+        return 1
+    if args.check_only:
+        return 0
+    cmd = command(Path(args.build_dir), args.host, args.port)
+    if settings.WARM.raw() != "0":  # register/site/warm_cache.py
+        local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        os.environ.setdefault(settings.WARM_URL.name, f"http://{local}:{args.port}")
+    print(f"Serving the register on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    os.execv(cmd[0], cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""`make add TABLE=<resource>`: add one record by answering questions, one per field.
+
+Every question, choice and default comes from the resource's Table Schema (the field's
+title and description, its codelist as a numbered pick list, today's date for a
+required date), and each answer is checked as it is given with the same checks as
+`make append`. At the end the finished record is shown and, once confirmed, appended
+through exactly the same path as a bulk append (register/staff/append.py), so it is checked
+again against everything, under the lock.
+
+When standard input is not a terminal (answers piped in, as the tests do) answers are
+read one line per question, in order, and the first invalid answer stops the command
+with a message instead of asking again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+from register.checks import privacy, rules
+from register.checks.problems import Problem
+from register.schema.package import ROOT, Field, Package, Resource, today
+from register.staff import append as appendmod
+
+# A pick list of existing records is shown when there are at most this many choices.
+MAX_PICK = 40
+SOURCE = "your answers"
+
+
+class Stop(Exception):
+    """A non-interactive answer was invalid, or the answers ran out."""
+
+
+class Session:
+    def __init__(self, package: Package, res: Resource, stdin=sys.stdin, stdout=sys.stdout):
+        self.package = package
+        self.res = res
+        self.stdin = stdin
+        self.out = stdout
+        self.interactive = bool(getattr(stdin, "isatty", lambda: False)())
+        self.codes = appendmod.Codes(package)
+        self.row: dict[str, str] = {}
+        self.lookups: dict[str, dict[str, dict]] = {}
+        self._records: dict[str, list[dict]] = {}
+
+    # -- input and output -----------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def ask(self, prompt: str) -> str:
+        self.out.write(prompt)
+        self.out.flush()
+        line = self.stdin.readline()
+        if not line:
+            raise Stop("the answers ran out before every question was answered")
+        answer = line.rstrip("\r\n")
+        if not self.interactive:
+            self.out.write(answer + "\n")  # so a piped session reads like a conversation
+        return answer
+
+    # -- records other fields point at ----------------------------------------------
+
+    def records(self, name: str) -> list[dict]:
+        """Rows of another resource (for pick lists and lookups), read once."""
+        if name not in self._records:
+            path = self.package.resource(name).path
+            rows = []
+            if path.exists():
+                with path.open(newline="", encoding="utf-8-sig") as f:
+                    rows = list(csv.DictReader(f))
+            self._records[name] = rows
+        return self._records[name]
+
+    def choices(self, f: Field) -> list[tuple[str, str]] | None:
+        """(value, label) pairs to pick from by number, or None when typed."""
+        cl = appendmod.codelist_of(self.package, f)
+        if cl or f.list_of:
+            return list(self.codes.titles(cl or f.list_of).items())
+        ref = f.reference
+        if ref:
+            rows = self.records(ref[0])
+            if f.descriptor.get("x-same-project") and self.row.get("project_id"):
+                rows = [r for r in rows if r.get("project_id") == self.row["project_id"]]
+            if len(rows) <= MAX_PICK:
+                label = next((k for k in ("title", "you_said", "description") if rows and k in rows[0]), None)
+                return [(r[ref[1]], r.get(label, "") if label else "") for r in rows]
+        return None
+
+    # -- one field --------------------------------------------------------------------
+
+    def required(self, f: Field) -> bool:
+        if f.required and f.name != appendmod.generated_field(self.res):
+            return True
+        cond = f.descriptor.get("x-required-when")
+        return bool(cond and self.row.get(cond["field"]) in cond["in"])
+
+    def default(self, f: Field) -> str:
+        if f.type == "date" and f.required:
+            return today().isoformat()
+        return ""
+
+    def check(self, f: Field, text: str, picks) -> tuple[str, list[str]]:
+        """The answer as stored, and what is wrong with it."""
+        text = text.strip()
+        if picks:
+            for p in text.replace(";", ",").split(",") if f.list_of else [text]:
+                p = p.strip()
+                if p.isdigit() and not 1 <= int(p) <= len(picks) and p not in dict(picks):
+                    return text, [f"{p} is not one of the numbers in the list (1 to {len(picks)})"]
+            text = self.pick(text, picks, many=bool(f.list_of))
+        value, msgs = appendmod.check_value(self.package, self.codes, f, text)
+        if msgs:
+            return value, msgs
+        if not value:
+            return value, ([f"{f.title} is required"] if self.required(f) else [])
+        if self.res.primary_key == [f.name] and any(r.get(f.name) == value for r in self.records(self.res.name)):
+            return value, [f"{f.title} {value} is already used by another record"]
+        ref = f.reference
+        if ref and not self.package.is_codelist(ref[0]):
+            match = next((r for r in self.records(ref[0]) if r.get(ref[1]) == value), None)
+            if match is None:
+                return value, [f"there is no record {value} in {ref[0]}"]
+            self.lookups.setdefault(ref[0], {})[value] = match
+        row = dict(self.row, **{f.name: value})
+        found = rules.check_rows(self.package, self.res, [(None, row)], SOURCE, self.lookups)
+        found += privacy.check_rows(self.res, [(None, row)], SOURCE)
+        return value, [p.message for p in found if p.field == f.name]
+
+    @staticmethod
+    def pick(text: str, picks, many: bool) -> str:
+        """Turn numbers from the pick list into codes; leave anything else as typed."""
+        parts = [p.strip() for p in text.replace(";", ",").split(",")] if many else [text]
+        out = []
+        for p in parts:
+            if p.isdigit() and 1 <= int(p) <= len(picks):
+                out.append(picks[int(p) - 1][0])
+            else:
+                out.append(p)
+        return ";".join(o for o in out if o) if many else out[0]
+
+    def field(self, f: Field, number: int, total: int) -> None:
+        required = self.required(f)
+        gen = f.name == appendmod.generated_field(self.res)
+        self.say()
+        status = (
+            " (required)"
+            if required
+            else (" (press Enter to have one given)" if gen else " (optional: press Enter to skip)")
+        )
+        self.say(f"({number}/{total}) {f.title}{status}")
+        if f.description:
+            self.say(f"    {f.description}")
+        picks = self.choices(f)
+        if picks:
+            what = "ids" if f.reference and not appendmod.codelist_of(self.package, f) else "codes"
+            self.say(
+                "    Choose "
+                + ("one or more by number, separated by commas" if f.list_of else "by number")
+                + f", or type the {what if f.list_of else what[:-1]}:"
+            )
+            for i, (code, title) in enumerate(picks, start=1):
+                self.say(f"     {i:>3}. {code}" + (f"  {_short(title)}" if title and title != code else ""))
+        elif not gen:
+            self.say(f"    Allowed: {f.allowed(self.package)}")
+        default = self.default(f)
+        prompt = f"  {f.name}" + (f" [{default}]" if default else "") + ": "
+        while True:
+            answer = self.ask(prompt)
+            if not answer.strip() and default:
+                answer = default
+            value, msgs = self.check(f, answer, picks)
+            if not msgs:
+                self.row[f.name] = value
+                return
+            for m in msgs:
+                self.say(f"    Not accepted: {m}. Allowed: {f.allowed(self.package)}")
+            if not self.interactive:
+                raise Stop(str(Problem(SOURCE, None, f.name, answer, msgs[0], f.allowed(self.package))))
+
+    def run(self) -> dict | None:
+        res = self.res
+        self.say(f"Adding one record to {res.title} ({res.name}).")
+        self.say("Answer each question and press Enter. Nothing is saved until you confirm at the end.")
+        fields = res.fields
+        for i, f in enumerate(fields, start=1):
+            self.field(f, i, len(fields))
+        self.say()
+        self.say("The finished record:")
+        width = max(len(f.title) for f in fields)
+        for f in fields:
+            value = self.row.get(f.name, "")
+            if not value and f.name == appendmod.generated_field(res):
+                value = "(given when saved)"
+            self.say(f"  {f.title:<{width}}  {value}")
+        while True:
+            answer = self.ask(f"Add this record to {res.name}? (yes/no): ").strip().lower()
+            if answer in ("y", "yes"):
+                return self.row
+            if answer in ("n", "no") or not self.interactive:
+                return None
+            self.say("    Please answer yes or no.")
+
+
+def _short(text: str, n: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def main(argv=None, stdin=None, stdout=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", default="", help="the resource to add a record to")
+    parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
+    parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    args = parser.parse_args(argv)
+    package = Package(args.root)
+    try:
+        res = appendmod.staff_resource(package, args.table)
+    except appendmod.UsageError as e:
+        print(f"Nothing was added: {e}", file=sys.stderr)
+        return 2
+    session = Session(package, res, stdin or sys.stdin, stdout or sys.stdout)
+    try:
+        row = session.run()
+    except Stop as e:
+        print(f"Nothing was added to {res.name}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\nStopped: nothing was added to {res.name}.", file=sys.stderr)
+        return 130
+    if row is None:
+        print(f"Not confirmed: nothing was added to {res.name}.", file=sys.stderr)
+        return 1
+    return appendmod.append_rows(package, res, [row], SOURCE, rebuild=not args.no_build)
+
+
+if __name__ == "__main__":
+    appendmod.fast_imports()
+    sys.exit(main())
