@@ -12,13 +12,12 @@ import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
 
 from register.database.build import build
-from register.schema.package import Package
+from register.schema.package import ROOT, Package
 from tests.conftest import copy_repo
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -367,7 +366,7 @@ def test_measure_pages_carry_chart_spec_and_data_links(client, db):
 
 
 def test_vendored_chart_libraries_are_served_with_their_licences(client):
-    root = Path(__file__).resolve().parent.parent / "static" / "vendor"
+    root = ROOT / "static" / "vendor"
     sums = dict(reversed(line.split()) for line in (root / "SHA256SUMS").read_text().splitlines())
     import hashlib
 

@@ -9,10 +9,10 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from staff_helpers import digest, exit_code, make, next_id, rows
 
 from register.schema.package import Package
 from register.site.serve import datasette_instance
+from tests.staff_helpers import digest, exit_code, make, next_id, rows
 
 LOG = "datasets/coproduction_log.csv"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from conftest import copy_repo
-from staff_helpers import TODAY, digest, exit_code, make, next_id, rows
+
+from tests.conftest import copy_repo
+from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 UPDATES = "datasets/you_said_we_did_updates.csv"
 CITE = {"SOURCE": "nn_icb_strategy_2025", "SECTION": "8.2"}

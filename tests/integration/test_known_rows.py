@@ -10,14 +10,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import copy_repo
-from staff_helpers import STAFF, TODAY, digest, exit_code, make
 from test_append import VALUE_CASES
 
 from register.database import known_rows
 from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.staff import append as appendmod
+from tests.conftest import copy_repo
+from tests.staff_helpers import STAFF, TODAY, digest, exit_code, make
 
 SCAN = {"REGISTER_APPEND_SCAN": "1"}
 

@@ -27,7 +27,7 @@ import pytest
 
 from register.database import integrity
 from register.database.build import build
-from register.schema.package import Package
+from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 from tests.conftest import copy_repo
 from tests.hardening import (
@@ -117,7 +117,7 @@ def test_build_killed_mid_write_leaves_the_old_database_served_and_intact(built)
 
     proc = subprocess.Popen(
         [PYTHON, "-m", "register.database.build", "--root", str(built), "--out", str(out)],
-        cwd=Path(__file__).parent.parent,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -250,7 +250,7 @@ def test_serve_start_up_rebuilds_a_damaged_database_then_serves(built):
         pytest.skip(f"port {PORT} is in use")
     proc = subprocess.Popen(
         [PYTHON, "-m", "register.site.serve", "--build-dir", str(out), "--root", str(built), "--port", str(PORT)],
-        cwd=Path(__file__).parent.parent,
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -312,7 +312,7 @@ def test_append_killed_before_its_rename_loses_nothing_and_the_next_append_finis
     env = dict(env_without_test_hooks(), REGISTER_TEST_PAUSE_BEFORE_REPLACE="60")
     proc = subprocess.Popen(
         append_cmd(built, TABLE, new),
-        cwd=Path(__file__).parent.parent,
+        cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -350,7 +350,7 @@ def test_append_killed_without_any_hook_leaves_all_or_nothing(built, tmp_path, m
     }[moment]
     proc = subprocess.Popen(
         append_cmd(built, TABLE, new),
-        cwd=Path(__file__).parent.parent,
+        cwd=ROOT,
         env=env_without_test_hooks(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -382,7 +382,7 @@ def test_two_appends_at_once_both_land(built, tmp_path):
     err_b = (tmp_path / "b.err").open("w+")
     pa = subprocess.Popen(
         append_cmd(built, TABLE, a),
-        cwd=Path(__file__).parent.parent,
+        cwd=ROOT,
         env=env_a,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -394,7 +394,7 @@ def test_two_appends_at_once_both_land(built, tmp_path):
         assert wait_for(lambda: _temp_files(built), 30), "the first append never wrote its new file"
         pb = subprocess.Popen(
             append_cmd(built, TABLE, b),
-            cwd=Path(__file__).parent.parent,
+            cwd=ROOT,
             env=env_without_test_hooks(),
             stdout=subprocess.PIPE,
             stderr=err_b,
@@ -425,7 +425,7 @@ def test_two_appends_started_together_without_hooks_both_land(built, tmp_path):
     procs = [
         subprocess.Popen(
             append_cmd(built, TABLE, f, "--no-build"),
-            cwd=Path(__file__).parent.parent,
+            cwd=ROOT,
             env=env_without_test_hooks(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

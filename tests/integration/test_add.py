@@ -9,10 +9,10 @@ import os
 import subprocess
 
 import pytest
-from conftest import copy_repo
-from staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 from register.schema.package import ROOT
+from tests.conftest import copy_repo
+from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 YSWD = "datasets/you_said_we_did.csv"
 # id, project, activity, date said, theme, you said, response due, source, section, confirm

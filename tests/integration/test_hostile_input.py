@@ -36,7 +36,7 @@ from tests.hardening import (
     tree_digest,
 )
 
-CORPUS = Path(__file__).parent / "data" / "hostile"
+CORPUS = Path(__file__).parent.parent / "data" / "hostile"
 TABLE = "you_said_we_did"
 MEMORY_LIMIT = 3 * 1024**3
 # Terminal control characters other than newline and tab: a file must not be able to

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import frictionless
 import pytest
-from conftest import copy_repo
-from staff_helpers import STAFF, digest, exit_code, make, next_id, popen_make, rows
 
 from register.checks.validate import validate
 from register.schema.package import Package
 from register.staff import append as appendmod
+from tests.conftest import copy_repo
+from tests.staff_helpers import STAFF, digest, exit_code, make, next_id, popen_make, rows
 
 LOG = "datasets/coproduction_log.csv"
 UPDATES = "datasets/you_said_we_did_updates.csv"
