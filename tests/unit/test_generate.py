@@ -141,7 +141,7 @@ def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(
     import random
     import shutil
 
-    from tests.test_fast_validation import mutations
+    from tests.unit.test_fast_validation import mutations
 
     from register.checks.validate import validate_reference
     from register.database import build as build_mod
