@@ -12,7 +12,7 @@ from pathlib import Path
 from register.bench.config import TARGETS
 from register.bench.measure import PY, last_line, measured, shown
 from register.bench.report import Table
-from register.schema.package import ROOT, Package
+from register.schema.package import Package
 
 BUILD_STEP_MIN_S = 0.3  # shorter build steps are noise in the table
 
@@ -102,9 +102,6 @@ def bench_build(table: Table, size: int, root: Path, naive: bool, steps: bool) -
 
 
 def bench_extracts(table: Table, size: int, root: Path) -> None:
-    if not (ROOT / "scripts" / "extracts.py").exists():
-        table.add(size, "extracts: skipped (register/publishing/extracts.py missing)", "-")
-        return
     r = measured(
         [PY, "-m", "register.publishing.extracts", "--root", str(root), "--build-dir", str(root / "build")], check=False
     )
@@ -133,9 +130,6 @@ def _append_files(root: Path) -> dict[int, Path]:
 
 
 def bench_append(table: Table, size: int, root: Path) -> None:
-    if not (ROOT / "scripts" / "append.py").exists():
-        table.add(size, "append: skipped (register/staff/append.py missing)", "-")
-        return
     files = _append_files(root)
     for n, build, runs in ((1, False, 3), (1000, False, 1), (1, True, 1)):
         cmd = [
