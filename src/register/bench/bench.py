@@ -74,7 +74,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     ensure_wrk()
     machine = f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"
-    largest = max(SIZES)
+    largest = max(SIZES, default=0)
     for size in SIZES:
         root = WORK / str(size)
         bench_generate(table, size, root)
