@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import random
+import shutil
 import sqlite3
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -13,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from register.bench.generate import generate
-from register.checks.validate import validate
+from register.checks import fastcheck
+from register.checks.validate import validate, validate_reference
+from register.database import build as build_mod
 from register.database.build import build
 from register.schema.package import ROOT, Package
+from tests.unit.test_fast_validation import mutations
 
 TODAY = dt.date(2026, 6, 30)
 
@@ -100,13 +105,11 @@ def test_distributions_look_like_a_national_register(register):
 def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, monkeypatch):
     """Big registers build their search indexes in a second process (build.SearchSide)
     and copy them in: the copy must be the index the build would have made itself."""
-    from register.database import build as build_mod
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
     build(Package(register), tmp_path / "here", progress=False)
     monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
     monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
-    from register.checks import fastcheck
 
     fastcheck.TIMINGS.clear()
     build(Package(register), tmp_path / "side", progress=False)
@@ -138,13 +141,6 @@ def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, 
 def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(register, tmp_path, monkeypatch):
     """With big registers a second process checks and loads some tables; the problems
     must still be exactly those `make validate` reports."""
-    import random
-    import shutil
-
-    from tests.unit.test_fast_validation import mutations
-
-    from register.checks.validate import validate_reference
-    from register.database import build as build_mod
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
     monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
@@ -158,7 +154,6 @@ def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(
     monkeypatch.setattr(
         build_mod, "_refuse", lambda problems: (refused.extend(problems), (_ for _ in ()).throw(SystemExit(1)))
     )
-    from register.checks import fastcheck
 
     fastcheck.TIMINGS.clear()
     with pytest.raises(SystemExit):
@@ -205,7 +200,6 @@ def test_status_views_written_for_scale_give_the_window_formulation_s_rows(regis
     """src/register/database/views.sql stores each item's status at build time (a table) and adds
     `overdue` live; together they must give exactly what one window over the whole history
     gives: ties on a date, 'open' updates and items without updates included."""
-    import shutil
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
     root = tmp_path / "r"

@@ -14,298 +14,53 @@ organisations and places codelists of the copy are extended to the 42 ICBs of En
 Deterministic: the same --seed, --size and --today give the same bytes. `--size` is the
 number of rows of the largest resource (the co-production log); the other resources
 follow from it (about 2.1 rows in all per log row). Free text is assembled from phrases
-that pass the privacy gate (register/checks/privacy.py), checked when the phrases are built.
+that pass the privacy gate (register/bench/phrases.py); the copy of the package around the
+records is register/bench/synthetic_package.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import random
-import re
-import shutil
 import sys
 import time
 from pathlib import Path
 
-from register.checks.privacy import findings
-from register.schema.package import ROOT, Package
+from register.bench.phrases import (
+    ACCESSIBILITY,
+    ACTIVITY_TITLES,
+    AIMS,
+    DESCRIPTION_CLOSINGS,
+    DESCRIPTION_MIDDLES,
+    DESCRIPTION_OPENERS,
+    EVIDENCE,
+    ICBS,
+    MITIGATIONS,
+    NOT_ASSESSED,
+    REASONS,
+    ROLES,
+    SERVICES,
+    SUMMARY_CONTEXT,
+    SUMMARY_OPENERS,
+    WE_DID,
+    WHAT_CHANGED,
+    YOU_SAID,
+    check_phrases,
+)
+from register.bench.synthetic_package import SECTION, SYNTHETIC_SOURCE, copy_package
+from register.schema.package import MAIN_RESOURCES, ROOT, Package
 from register.schema.package import today as register_today
 from register.util.progress import Progress
 
-SYNTHETIC_SOURCE = "synthetic_register"
-SECTION = "generated"
 YEARS = 5
 MEAN_ACTIVITIES_PER_PROJECT = 15
-
-# The 42 integrated care boards of England, with a rough weight for how much each
-# commissions (bigger systems run more projects). nn_icb is the real code already in the
-# organisations codelist.
-ICBS = [
-    ("nn_icb", "Nottingham and Nottinghamshire", 3),
-    ("bsw_icb", "Bath and North East Somerset, Swindon and Wiltshire", 2),
-    ("blmk_icb", "Bedfordshire, Luton and Milton Keynes", 2),
-    ("bsol_icb", "Birmingham and Solihull", 3),
-    ("black_country_icb", "Black Country", 3),
-    ("bnssg_icb", "Bristol, North Somerset and South Gloucestershire", 2),
-    ("bob_icb", "Buckinghamshire, Oxfordshire and Berkshire West", 3),
-    ("cambs_peterborough_icb", "Cambridgeshire and Peterborough", 2),
-    ("cheshire_merseyside_icb", "Cheshire and Merseyside", 5),
-    ("cornwall_icb", "Cornwall and the Isles of Scilly", 1),
-    ("coventry_warwickshire_icb", "Coventry and Warwickshire", 2),
-    ("derbyshire_icb", "Derby and Derbyshire", 2),
-    ("devon_icb", "Devon", 2),
-    ("dorset_icb", "Dorset", 1),
-    ("frimley_icb", "Frimley", 1),
-    ("gloucestershire_icb", "Gloucestershire", 1),
-    ("greater_manchester_icb", "Greater Manchester", 5),
-    ("hiow_icb", "Hampshire and Isle of Wight", 3),
-    ("hw_icb", "Herefordshire and Worcestershire", 1),
-    ("hwe_icb", "Hertfordshire and West Essex", 2),
-    ("hnyk_icb", "Humber and North Yorkshire", 3),
-    ("kent_medway_icb", "Kent and Medway", 3),
-    ("lsc_icb", "Lancashire and South Cumbria", 3),
-    ("llr_icb", "Leicester, Leicestershire and Rutland", 2),
-    ("lincolnshire_icb", "Lincolnshire", 1),
-    ("mse_icb", "Mid and South Essex", 2),
-    ("norfolk_waveney_icb", "Norfolk and Waveney", 2),
-    ("ncl_icb", "North Central London", 3),
-    ("nenc_icb", "North East and North Cumbria", 5),
-    ("nel_icb", "North East London", 3),
-    ("nwl_icb", "North West London", 3),
-    ("northamptonshire_icb", "Northamptonshire", 1),
-    ("stw_icb", "Shropshire, Telford and Wrekin", 1),
-    ("somerset_icb", "Somerset", 1),
-    ("sel_icb", "South East London", 3),
-    ("swl_icb", "South West London", 2),
-    ("south_yorkshire_icb", "South Yorkshire", 2),
-    ("ssot_icb", "Staffordshire and Stoke-on-Trent", 2),
-    ("snee_icb", "Suffolk and North East Essex", 1),
-    ("surrey_heartlands_icb", "Surrey Heartlands", 2),
-    ("sussex_icb", "Sussex", 3),
-    ("west_yorkshire_icb", "West Yorkshire", 4),
-]
-
-SERVICES = [
-    "community mental health services",
-    "adult social care assessments",
-    "maternity and neonatal care",
-    "urgent and emergency care",
-    "falls prevention",
-    "diabetes prevention",
-    "stroke rehabilitation",
-    "hospital discharge",
-    "children's speech and language therapy",
-    "autism assessment pathways",
-    "learning disability annual health checks",
-    "dementia support",
-    "end of life care",
-    "personal health budgets",
-    "carers' breaks",
-    "wheelchair services",
-    "community pharmacy",
-    "primary care access",
-    "dental access",
-    "eating disorder services",
-    "perinatal mental health",
-    "drug and alcohol recovery",
-    "homeless health outreach",
-    "respiratory care",
-    "musculoskeletal physiotherapy",
-    "cancer screening uptake",
-    "weight management",
-    "smoking cessation",
-    "social prescribing",
-    "virtual wards",
-    "mental health crisis support",
-    "young people's transition to adult services",
-    "hearing and sight loss support",
-    "continence services",
-    "long COVID clinics",
-    "patient transport",
-    "care homes support",
-    "veterans' health",
-    "sexual health services",
-    "interpreting and translation services",
-]
-AIMS = [
-    "Redesign of",
-    "Review of",
-    "Recommissioning of",
-    "Improving access to",
-    "Co-designing",
-    "Integrating",
-    "Evaluating",
-    "Expanding",
-    "Reshaping",
-    "Joining up",
-]
-SUMMARY_OPENERS = [
-    "A project to make {s} easier to reach for the people who need them most.",
-    "The project changes how {s} are planned, bought and checked.",
-    "This work brings together health, care and voluntary partners to improve {s}.",
-    "People who use {s} said they were hard to find and slow to respond; this project responds to that.",
-    "A review of {s} against what people with lived experience say matters to them.",
-    "The project moves {s} closer to home and into community venues.",
-]
-SUMMARY_CONTEXT = [
-    "It follows the co-production gates of the commissioning cycle.",
-    "People with lived experience sit on the project group alongside staff.",
-    "It builds on what was heard at earlier listening events.",
-    "Equality impacts are assessed before each decision.",
-    "Partners from Healthwatch and local voluntary groups take part.",
-    "The contract will include outcomes agreed with people who use the service.",
-    "It responds to a national requirement and to local feedback.",
-    "Its progress is reported to the board every quarter.",
-]
-ACTIVITY_TITLES = [
-    "{t} on {s}",
-    "{t}: {s}",
-    "{t} about the future of {s}",
-    "{t} with people who use {s}",
-    "{t} to agree outcomes for {s}",
-]
-DESCRIPTION_OPENERS = [
-    "People with lived experience and staff met to talk about what works and what does not.",
-    "The session shared the project's early ideas and asked people what they thought.",
-    "Participants worked in small groups, each looking at one part of the service.",
-    "The group reviewed the draft specification line by line.",
-    "People shared their experiences of using the service and of trying to find help.",
-    "The meeting looked back at what was said last time and what has happened since.",
-    "A facilitator from a voluntary sector partner chaired the discussion.",
-    "The survey asked open questions about access, waiting and communication.",
-]
-DESCRIPTION_MIDDLES = [
-    "Themes included transport, waiting times and being listened to.",
-    "People said information should be in plain English and easy read.",
-    "Carers asked to be involved earlier in decisions about the people they look after.",
-    "Several people described long waits and having to repeat their story.",
-    "There was strong support for services in community venues rather than hospitals.",
-    "Staff explained the budget and the choices it forces, and people challenged them.",
-    "People asked how they would hear about what happened to their views.",
-    "Young people asked for online options and evening sessions.",
-    "Some people found the venue hard to reach by bus.",
-    "People agreed a set of outcomes they would use to judge the service.",
-]
-DESCRIPTION_CLOSINGS = [
-    "Notes were shared with everyone afterwards to check they were accurate.",
-    "What was said will shape the next draft.",
-    "The group will meet again at the next gate.",
-    "A summary will be published with a you said, we did update.",
-    "Actions were agreed and owners named by role.",
-    "",
-]
-ACCESSIBILITY = [
-    "Easy read papers sent in advance.",
-    "Step-free venue on a bus route.",
-    "British Sign Language interpreter booked.",
-    "Held online and in person, with captions.",
-    "Papers available in large print and other languages on request.",
-    "Quiet room available; breaks every hour.",
-    "Evening session so that people who work could attend.",
-    "Travel costs paid on the day.",
-    "Hearing loop in the room.",
-    "Childcare costs covered.",
-]
-WHAT_CHANGED = [
-    "The specification now includes evening and weekend appointments.",
-    "Easy read information will be produced for every letter.",
-    "The outcomes people agreed were written into the contract.",
-    "A carers' representative joined the project group.",
-    "The venue for the service was moved to a community centre.",
-    "Waiting time targets were added to the monitoring plan.",
-    "People with lived experience will sit on the procurement panel.",
-    "Online booking will be offered alongside telephone booking.",
-    "The project timeline was extended to allow more engagement.",
-    "Interpreting will be offered at every appointment.",
-]
-YOU_SAID = [
-    "Tell us what happened to what we said.",
-    "Information should be in easy read as well as online.",
-    "Pay people's travel costs on the day, not weeks later.",
-    "Do not hold every meeting in working hours.",
-    "Ask carers as well as the people they care for.",
-    "Stop using jargon and acronyms.",
-    "Come to where people already are, such as community groups.",
-    "Not everyone can get online.",
-    "We want to be involved from the start, not asked to agree at the end.",
-    "Waiting lists are too long and nobody tells you where you are on them.",
-    "Staff should have training in working with people with lived experience.",
-    "Have a single place to find out about every engagement opportunity.",
-    "Make sure interpreters are available.",
-    "The venue must be reachable by bus.",
-    "Young people need a say in services that affect them.",
-    "Feedback forms are too long.",
-    "Too many professionals in the room makes it hard to speak.",
-    "Share the budget so we can help decide.",
-    "Keep us updated even when there is nothing new to say.",
-    "Value our time with payment, not just thanks.",
-]
-WE_DID = [
-    "The project now publishes an update after every meeting.",
-    "Easy read versions are produced for all papers.",
-    "Travel costs are now paid on the day in cash or by transfer.",
-    "Evening and weekend sessions were added.",
-    "Carers were invited to join the working group.",
-    "A plain English glossary was agreed and is used in all papers.",
-    "Sessions are now held in community venues on bus routes.",
-    "A telephone option was added for people who are not online.",
-    "People with lived experience joined the project group from the Assess gate.",
-    "Interpreters are booked for every session on request.",
-    "The number of staff at sessions is now capped below the number of participants.",
-    "The budget options were shared and discussed at the next session.",
-    "A training session on co-production was run for the commissioning team.",
-    "Reimbursement at the involvement payment rate is now offered for every session.",
-]
-REASONS = [
-    "The change is outside what the ICB commissions; it was passed to the local authority.",
-    "The budget for this year does not allow it; it will be reconsidered at the next review.",
-    "A national contract sets this and cannot be changed locally.",
-    "Other feedback asked for the opposite, and more people supported that option.",
-    "The service this was about has been decommissioned.",
-]
-EVIDENCE = [
-    "Local population data and what people said at the listening events.",
-    "Feedback from people with lived experience on the project group.",
-    "Service activity data broken down by this characteristic.",
-    "National evidence and the findings of a similar project elsewhere.",
-    "Complaints and compliments about the current service.",
-    "Survey responses analysed by this characteristic.",
-    "Little local data exists for this group.",
-]
-MITIGATIONS = [
-    "Targeted outreach through community groups before the service changes.",
-    "Transport support offered for people who must travel further.",
-    "Information provided in accessible formats and other languages.",
-    "A telephone route kept for people who cannot use the online service.",
-    "The impact will be monitored monthly and reviewed with the working group.",
-]
-NOT_ASSESSED = [
-    "No data was available for this characteristic at the time of the assessment.",
-    "The assessment was carried out before this group was added to the template.",
-    "The project board judged the change too early to assess; it will be assessed at the Plan gate.",
-]
-ROLES = [
-    "Head of Commissioning",
-    "Senior Commissioning Manager",
-    "Engagement Lead",
-    "Programme Director",
-    "Co-production Lead",
-    "Transformation Manager",
-    "Clinical Lead",
-    "Project Manager",
-    "Head of Patient Experience",
-    "Deputy Director of Strategy",
-    "Quality Improvement Lead",
-]
-GATES = ["assess", "plan", "procure", "monitor_evaluate"]
-GATE_WEIGHTS = [30, 30, 20, 20]
-LEVELS = ["inform", "consult", "engage", "co_design", "co_production"]
-LEVEL_WEIGHTS = [15, 30, 25, 20, 10]
-IMPACTS = ["positive", "neutral", "negative", "not_known", "not_assessed"]
-IMPACT_WEIGHTS = [35, 40, 8, 10, 7]
+# How often each code is picked, keyed by the codes of its codelist ("" leaves the cell empty).
+GATE_WEIGHTS = {"assess": 30, "plan": 30, "procure": 20, "monitor_evaluate": 20}
+LEVEL_WEIGHTS = {"inform": 15, "consult": 30, "engage": 25, "co_design": 20, "co_production": 10}
+IMPACT_WEIGHTS = {"positive": 35, "neutral": 40, "negative": 8, "not_known": 10, "not_assessed": 7}
+FORMAT_WEIGHTS = {"in_person": 50, "online": 30, "hybrid": 15, "": 5}
 # Activity types that hear many voices produce many "You said" items.
 ITEMS_PER_ACTIVITY = {"listening_event": 1.2, "survey": 1.2, "feedback_event": 0.5, "community_event": 0.5}
 ITEMS_OTHERWISE = 0.03
@@ -321,8 +76,6 @@ ACTIVITY_TYPE_WEIGHTS = {
     "community_event": 8,
     "publication": 10,
 }
-TRUE_WORDS = ["true", "true", "true", "yes"]
-FALSE_WORDS = ["false", "false", "false", "no"]
 
 
 def weighted(pool: list, weights: list) -> list:
@@ -330,130 +83,12 @@ def weighted(pool: list, weights: list) -> list:
     return [item for item, w in zip(pool, weights) for _ in range(w)]
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
-def check_phrases() -> None:
-    """Refuse to generate if any phrase would trip the privacy gate (so no row can)."""
-
-    pools = [
-        SERVICES,
-        SUMMARY_OPENERS,
-        SUMMARY_CONTEXT,
-        ACTIVITY_TITLES,
-        DESCRIPTION_OPENERS,
-        DESCRIPTION_MIDDLES,
-        DESCRIPTION_CLOSINGS,
-        ACCESSIBILITY,
-        WHAT_CHANGED,
-        YOU_SAID,
-        WE_DID,
-        REASONS,
-        EVIDENCE,
-        MITIGATIONS,
-        NOT_ASSESSED,
-        ROLES,
-        [n for _, n, _ in ICBS],
-    ]
-    for pool in pools:
-        for phrase in pool:
-            if findings(phrase):
-                raise ValueError(f"phrase would trip the privacy gate: {phrase!r}")
-
-
-def _copy_codelists(src: Package, out: Path, today: dt.date) -> dict:
-    """Copy every codelist and source, adding the synthetic source, ICBs and places."""
-    data = out / "datasets"
-    (data / "codelists").mkdir(parents=True, exist_ok=True)
-    for res in src.resources:
-        if res.name in (
-            "projects",
-            "coproduction_log",
-            "equality_impacts",
-            "you_said_we_did",
-            "you_said_we_did_updates",
-        ):
-            continue
-        target = out / res.descriptor["path"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(res.path, target)
-
-    def append(name: str, rows: list[list]) -> None:
-        path = out / src.resource(name).descriptor["path"]
-        text = path.read_text("utf-8")
-        with path.open("a", newline="", encoding="utf-8") as f:
-            if text and not text.endswith("\n"):
-                f.write("\n")
-            csv.writer(f, lineterminator="\n").writerows(rows)
-
-    append(
-        "sources",
-        [
-            [
-                SYNTHETIC_SOURCE,
-                "Synthetic national register (generated for performance tests)",
-                "Rows made up by register/bench/generate.py to measure the register at the scale of all "
-                "42 integrated care boards. Not real records.",
-                "Co-production Register",
-                str(today.year),
-                99,
-            ]
-        ],
-    )
-    existing_orgs = set(src.codes("organisations"))
-    existing_places = set(src.codes("places"))
-    orgs, places, icb_places = [], [], {}
-    titles = {}
-    order = 100
-    for code, name, _ in ICBS:
-        if code not in existing_orgs:
-            orgs.append(
-                [
-                    code,
-                    f"NHS {name} Integrated Care Board",
-                    f"Synthetic: the integrated care board for {name}.",
-                    order,
-                    SYNTHETIC_SOURCE,
-                    SECTION,
-                ]
-            )
-        parts = [p.strip() for p in re.split(r",| and ", name) if p.strip() and p.strip() != "the Isles of Scilly"]
-        mine = []
-        system_code = "nottingham_nottinghamshire" if code == "nn_icb" else slug(name) + "_system"
-        if system_code not in existing_places:
-            places.append(
-                [
-                    system_code,
-                    f"{name} (system-wide)",
-                    f"Synthetic: the whole area of {name}.",
-                    order,
-                    SYNTHETIC_SOURCE,
-                    SECTION,
-                ]
-            )
-        mine.append(system_code)
-        titles[system_code] = name
-        if len(parts) > 1:
-            for part in parts:
-                pcode = slug(part)
-                if pcode in existing_places or any(p[0] == pcode for p in places):
-                    pcode = f"{pcode}_{slug(code)}"
-                places.append([pcode, part, f"Synthetic: a place within {name}.", order, SYNTHETIC_SOURCE, SECTION])
-                mine.append(pcode)
-                titles[pcode] = part
-        icb_places[code] = mine
-        order += 1
-    for p, title in (
-        ("south_nottinghamshire", "South Nottinghamshire"),
-        ("north_nottinghamshire", "North Nottinghamshire"),
-    ):
-        if p in existing_places:
-            icb_places["nn_icb"].append(p)
-            titles[p] = title
-    append("organisations", orgs)
-    append("places", places)
-    return icb_places, titles
+def weighted_codes(src: Package, codelist: str, weights: dict[str, int]) -> list[str]:
+    """A weighted pool of a codelist's codes; refuses codes the codelist does not have."""
+    unknown = [c for c in weights if c and c not in src.codes(codelist)]
+    if unknown:
+        raise ValueError(f"{codelist} has no code {', '.join(unknown)}: update the weights in {__name__}")
+    return weighted(list(weights), list(weights.values()))
 
 
 def _activity_counts(rng: random.Random, size: int) -> list[int]:
@@ -480,28 +115,20 @@ def generate(
     out = Path(out)
     today = today or register_today()
     src = Package(source_root)
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "schemas").mkdir(parents=True)
-    shutil.copyfile(src.descriptor_path, out / "datapackage.json")
-    for schema in (src.root / "schemas").glob("*.json"):
-        shutil.copyfile(schema, out / "schemas" / schema.name)
-    if (src.root / "metadata.yml").exists():
-        shutil.copyfile(src.root / "metadata.yml", out / "metadata.yml")
-    icb_places, place_titles = _copy_codelists(src, out, today)
+    icb_places, place_titles = copy_package(src, out, today)
     icb_names = {c: n for c, n, _ in ICBS}
 
     rng = random.Random(seed)
     rnd = rng.random
-    activity_types = weighted(list(ACTIVITY_TYPE_WEIGHTS), list(ACTIVITY_TYPE_WEIGHTS.values()))
-    assert set(activity_types) <= set(src.codes("activity_types"))
+    activity_types = weighted_codes(src, "activity_types", ACTIVITY_TYPE_WEIGHTS)
     characteristics = src.codes("characteristics")
     groups = src.codes("groups")
     themes = src.codes("themes")
-    formats = weighted(["in_person", "online", "hybrid", ""], [50, 30, 15, 5])
-    gates = weighted(GATES, GATE_WEIGHTS)
-    levels = weighted(LEVELS, LEVEL_WEIGHTS)
-    impacts = weighted(IMPACTS, IMPACT_WEIGHTS)
+    formats = weighted_codes(src, "formats", FORMAT_WEIGHTS)
+    gate_order = src.codes("gates")  # a project moves through them in this order
+    gates = weighted_codes(src, "gates", GATE_WEIGHTS)
+    levels = weighted_codes(src, "participation_levels", LEVEL_WEIGHTS)
+    impacts = weighted_codes(src, "impacts", IMPACT_WEIGHTS)
 
     first_day = (
         today.replace(year=today.year - YEARS)
@@ -544,7 +171,7 @@ def generate(
     org_pool = weighted(org_codes, [w for _, _, w in ICBS])
 
     data = out / "datasets"
-    names = ["projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates"]
+    names = MAIN_RESOURCES
     files = {n: (data / f"{n}.csv").open("w", newline="", encoding="utf-8", buffering=1 << 20) for n in names}
     for n in names:
         files[n].write(",".join(src.resource(n).field_names) + "\n")
@@ -553,7 +180,7 @@ def generate(
     fmt = {k: f"{k}-%0{v}d" for k, v in width.items()}
     f_prj, f_log, f_eia, f_ys, f_upd = fmt["PRJ"], fmt["LOG"], fmt["EIA"], fmt["YS"], fmt["UPD"]
     type_titles = {c: c.replace("_", " ").capitalize() for c in ACTIVITY_TYPE_WEIGHTS}
-    gate_index = {g: i for i, g in enumerate(GATES)}
+    gate_index = {g: i for i, g in enumerate(gate_order)}
     triple = [("true", "false"), ("true", "false"), ("true", "false"), ("yes", "no")]
     n_groups = len(groups)
     bar = Progress(f"Generating {size:,} activities", size, progress)
@@ -601,7 +228,7 @@ def generate(
         for a_index, day in enumerate(days):
             n_log += 1
             lid = f_log % n_log
-            a_gate = GATES[min(g, a_index * (g + 1) // k)]
+            a_gate = gate_order[min(g, a_index * (g + 1) // k)]
             atype = pick(activity_types)
             afmt = pick(formats)
             aplace = "online" if afmt == "online" else ("" if rnd() < 0.1 else pick(places))
@@ -681,13 +308,6 @@ def csvq(text: str) -> str:
     if "," in text or "\n" in text or "\r" in text:
         return f'"{text}"'
     return text
-
-
-def _accumulate(values):
-    total = 0
-    for v in values:
-        total += v
-        yield total
 
 
 def main(argv=None) -> int:

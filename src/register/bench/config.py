@@ -1,0 +1,26 @@
+"""What `make bench` measures and against what: the BENCH_* knobs people set
+(docs/performance.md) and the targets the issues name, read in this one place."""
+
+from __future__ import annotations
+
+import os
+
+from register.schema.package import ROOT
+
+WORK = ROOT / "build" / "bench"
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000,1000000").replace(" ", "").split(",") if s]
+NAIVE = os.environ.get("BENCH_NAIVE", "1") != "0"
+PORT = int(os.environ.get("BENCH_PORT", "8150"))
+LOAD_SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
+REQUESTS_PER_PAGE = int(os.environ.get("BENCH_REQUESTS", "40"))
+CONNECTIONS = 50
+TARGETS = {
+    "build_s": 10.0,
+    "build_mb": 300,
+    "ratio": 10.0,
+    "append_1_s": 1.0,
+    "p95_ms": 100.0,
+    "load_p99_ms": 500.0,
+    "load_rps": 500.0,
+    "generate_rows_s": 200_000,
+}

@@ -1,0 +1,95 @@
+"""src/register/bench: the small pieces the bench's table is made from."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from register.bench.generate import weighted, weighted_codes
+from register.bench.load import ms, parse_wrk
+from register.bench.measure import PY, last_line, shown
+from register.bench.report import Table, fmt
+from register.bench.server import pct
+from register.schema.package import ROOT, Package
+
+WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:8150
+  2 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    25.10ms   10.01ms 120.00ms   80.00%
+  Latency Distribution
+     50%   24.00ms
+     75%   30.00ms
+     90%   40.00ms
+     99%    1.20s
+  6008 requests in 3.02s, 90.00MB read
+  Socket errors: connect 1, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 4
+Requests/sec:   1989.40
+Transfer/sec:     29.80MB
+"""
+
+
+def test_percentile_is_a_measured_value_nearest_the_rank():
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert pct(values, 0) == 1.0
+    assert pct(values, 50) == 3.0
+    assert pct(values, 100) == 5.0
+    assert pct(list(range(1, 101)), 95) == 95
+    assert pct([7.5], 99) == 7.5
+    assert values == [5.0, 1.0, 4.0, 2.0, 3.0]  # the caller's list is not sorted in place
+
+
+def test_figures_have_thousands_separators_and_decimals_only_when_small():
+    assert fmt(1234567) == "1,234,567"
+    assert fmt(12.345) == "12.35"
+    assert fmt(1234.5) == "1,234"
+    assert fmt("-") == "-"
+
+
+def test_table_prints_aligned_columns_with_the_command_last():
+    table = Table()
+    table.add(2000, "validate alone: wall", 0.5, "s", command="python -m register.checks.validate")
+    table.add(2000, "speed-up over naive", 12.0, "x", ">= 10x", True, "naive wall / validate+build wall")
+    table.add("all", "append: FAILED", "boom", ok=False)
+    out = io.StringIO()
+    table.print(out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["rows", "figure", "value", "target", "met", "command"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert lines[2].startswith("2,000  validate alone: wall ")
+    assert lines[2].endswith("  python -m register.checks.validate")
+    assert "12.00 x" in lines[3] and "  yes  " in lines[3]
+    assert "  NO  " in lines[4]
+    # Every column starts where its heading does, on every line.
+    for heading, first_words in (("figure", ["validate", "speed-up", "append:"]), ("value", ["0.50", "12.00", "boom"])):
+        column = lines[0].index(heading)
+        assert [line[column:].split()[0] for line in lines[2:]] == first_words
+    value_column = lines[0].index("value")
+    assert lines[2][value_column:].startswith("0.50 s")
+    assert lines[3][value_column:].startswith("12.00 x")
+
+
+def test_wrk_report_is_read_into_figures():
+    r = parse_wrk(WRK_OUTPUT)
+    assert r == {"rps": 1989.40, "requests": 6008, "p50_ms": 24.0, "p99_ms": 1200.0, "errors": 10}
+    assert ms("750us") == 0.75 and ms("2m") == 120000
+
+
+def test_commands_are_shown_as_typed_from_the_repository_root():
+    cmd = [PY, "-m", "register.bench.generate", "--out", str(ROOT / "build" / "bench"), "--note", "it's here"]
+    assert shown(cmd) == "python -m register.bench.generate --out build/bench --note 'it'\\''s here'"
+
+
+def test_a_failed_command_is_summed_up_by_its_last_line_or_its_exit_code():
+    assert last_line({"stderr": "Traceback\n  ...\nValueError: bad row 3\n", "code": 1}) == "ValueError: bad row 3"
+    assert last_line({"stderr": "  \n", "code": 2}) == 2
+
+
+def test_weights_are_keyed_by_the_codes_of_their_codelist():
+    assert weighted(["a", "b"], [2, 1]) == ["a", "a", "b"]
+    package = Package(ROOT)
+    pool = weighted_codes(package, "formats", {"online": 2, "": 1})
+    assert pool == ["online", "online", ""]
+    with pytest.raises(ValueError, match="gates has no code review"):
+        weighted_codes(package, "gates", {"assess": 1, "review": 1})
