@@ -4,14 +4,17 @@
 # started from one image serves the same immutable file and any of them can answer any
 # request (docs/deployment.md):
 #
-#   make build extracts
+#   make build extracts report
 #   docker build -t coproduction-register .
 #   docker run --rm -p 8001:8001 coproduction-register
 #
-# It runs src/register/site/serve.py, as `make serve` does: the start-up integrity check (with
-# --no-rebuild: a replica whose copy is damaged refuses to start rather than serve
+# `make publish TARGET=cloudrun|fly RUN=1` deploys this file to Cloud Run or Fly.io. It
+# installs the `register` package, which the thin modules in plugins/ import, and runs
+# `python -m register.site.serve`, as `make serve` does: the start-up integrity check
+# (with --no-rebuild: a replica whose copy is damaged refuses to start rather than serve
 # something different from its siblings), then Datasette with the settings, plugins,
-# templates and static files the tests use.
+# templates and static files the tests use. It listens on $PORT (Cloud Run and fly.toml
+# set it; 8001 otherwise). No credential is needed inside the image.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -3,19 +3,21 @@
 Replicas share nothing but the built database file, so: two replicas serving copies of
 the same build answer alike; versioned URLs (/register-<hash>/...) are cacheable for a
 year and move on when the build changes; the inspect file supplies the counts; the
-container recipe and the `datasette publish` command are checked by reading them (Docker
-and the cloud CLIs are not available here).
+container recipe is checked by reading it, and `make publish` by running it against
+stand-ins for the cloud CLIs (Docker, gcloud and flyctl are not available here).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -137,7 +139,7 @@ def test_counts_come_from_the_inspect_file_not_from_counting(build_dir, tmp_path
     assert tables["projects"]["count"] == 123456
 
 
-# --- the container and the publish command, read rather than run --------------------
+# --- the container, read rather than run, and the deploy command --------------------
 
 
 def dockerfile() -> list[tuple[str, str]]:
@@ -228,42 +230,83 @@ def test_fly_toml_matches_the_container():
     assert 'dockerfile = "Dockerfile"' in text
 
 
-def test_publish_command_is_the_served_configuration():
-    cmd = publish.command("cloudrun")
-    assert cmd[:4] == ["datasette", "publish", "cloudrun", "build/register.db"]
-    pairs = {(cmd[i], cmd[i + 1]) for i in range(len(cmd) - 1)}
-    assert ("--metadata", "build/metadata.json") in pairs
-    assert ("--plugins-dir", "plugins") in pairs and ("--template-dir", "templates") in pairs
-    assert ("--static", "downloads:build/extracts") in pairs and ("--static", "static:static") in pairs
-    installs = [cmd[i + 1] for i in range(len(cmd) - 1) if cmd[i] == "--install"]
-    lock = (ROOT / "requirements.txt").read_text("utf-8")
-    for pkg in installs:
-        assert re.search(rf"^{re.escape(pkg)}$", lock, re.M), f"{pkg} is not the version in requirements.txt"
-    assert "datasette==0.65.5" in installs
-    extra = shlex.split(cmd[cmd.index("--extra-options") + 1])
-    for key, value in SETTINGS.items():
-        i = extra.index(key)
-        assert extra[i - 1] == "--setting"
-        assert extra[i + 1] == (("on" if value else "off") if isinstance(value, bool) else str(value))
+def test_publish_deploys_the_repositorys_dockerfile():
+    """Both hosts build the Dockerfile checked above (it installs the package the plugins import)."""
+    cloudrun = publish.command("cloudrun")
+    assert cloudrun[:4] == ["gcloud", "run", "deploy", publish.SERVICE]
+    pairs = {(cloudrun[i], cloudrun[i + 1]) for i in range(len(cloudrun) - 1)}
+    assert ("--source", ".") in pairs and ("--region", publish.REGION) in pairs
+    assert publish.command("fly") == ["flyctl", "deploy", "--config", "fly.toml", "--app", publish.SERVICE]
+    steps = dockerfile()
+    runs = " ".join(rest for w, rest in steps if w == "RUN")
+    assert "pip install --no-cache-dir --no-deps --no-build-isolation ." in runs, "the image installs the package"
+    assert "python -m register.database.integrity --build-dir build --check-only" in runs
+    # gcloud uploads what .gcloudignore allows (by default it would drop build/ with .gitignore).
+    upload = [l.strip() for l in (ROOT / ".gcloudignore").read_text("utf-8").splitlines()]
+    assert "#!include:.dockerignore" in upload and "!Dockerfile" in upload
+    assert not any(".gitignore" in l for l in upload if not l.startswith("# "))
 
 
-def test_publish_uses_only_options_datasette_publish_has():
-    """Datasette's own CLI is the reference: every option we pass must be one it lists."""
-    result = subprocess.run(
-        [sys.executable, "-m", "datasette", "publish", "cloudrun", "--help"], capture_output=True, text=True, timeout=60
-    )
-    known = set(re.findall(r"(--[a-z][a-z0-9-]+)", result.stdout))
-    used = {part for part in publish.command("cloudrun") if re.fullmatch(r"--[a-z-]+", part)}
-    assert used <= known, used - known
-    from datasette.app import SETTINGS as DATASETTE_SETTINGS
+def fake_cli(bin_dir, name):
+    """A stand-in for the host's CLI that records where it ran and with what arguments."""
+    bin_dir.mkdir(exist_ok=True)
+    record = bin_dir / f"{name}.args"
+    script = bin_dir / name
+    script.write_text(f'#!/bin/sh\npwd > "{record}"\nfor a in "$@"; do echo "$a"; done >> "{record}"\n')
+    script.chmod(0o755)
+    return record
 
-    names = {s.name for s in DATASETTE_SETTINGS}
-    assert set(SETTINGS) <= names, set(SETTINGS) - names
-    printed = subprocess.run(
-        [sys.executable, "-m", "register.publishing.publish", "cloudrun"],
+
+def deploy_repo(tmp_path, build_dir):
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copytree(build_dir, root / "build")
+    for sub in publish.BUILD_DIRS:
+        (root / "build" / sub).mkdir(exist_ok=True)
+    for name in ("Dockerfile", "fly.toml", ".gcloudignore"):
+        shutil.copy2(ROOT / name, root / name)
+    return root
+
+
+def run_publish(*args, path):
+    env = {**os.environ, "PATH": str(path)}
+    return subprocess.run(
+        [sys.executable, "-m", "register.publishing.publish", *args],
         capture_output=True,
         text=True,
+        env=env,
         timeout=60,
-        cwd=ROOT,
     )
-    assert printed.returncode == 0 and printed.stdout.startswith("datasette publish cloudrun ")
+
+
+@pytest.mark.parametrize("target", ["cloudrun", "fly"])
+def test_publish_run_runs_the_printed_command_from_the_repository(tmp_path, build_dir, target):
+    root = deploy_repo(tmp_path, build_dir)
+    record = fake_cli(tmp_path / "bin", publish.CLI[target])
+    result = run_publish(target, "--run", "--root", str(root), path=tmp_path / "bin")
+    assert result.returncode == 0, result.stderr
+    printed = shlex.split(result.stdout.strip())
+    assert printed == publish.command(target)
+    where, *argv = record.read_text("utf-8").splitlines()
+    assert Path(where).resolve() == root.resolve()
+    assert argv == printed[1:]
+
+
+def test_publish_refuses_without_the_cli_or_a_sound_build(tmp_path, build_dir):
+    root = deploy_repo(tmp_path, build_dir)
+    with open(root / "build" / "register.db", "r+b") as f:  # one changed byte
+        f.seek(200)
+        byte = f.read(1)
+        f.seek(200)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    (root / ".gcloudignore").unlink()
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    result = run_publish("cloudrun", "--run", "--root", str(root), path=empty)
+    assert result.returncode == 1
+    assert "Not publishing:" in result.stderr and "Traceback" not in result.stderr
+    assert "the database fails its integrity check" in result.stderr
+    assert f"{root / '.gcloudignore'} is missing" in result.stderr
+    assert "the `gcloud` command is not installed" in result.stderr
+    missing = run_publish("fly", "--run", "--root", str(tmp_path / "nowhere"), path=empty)
+    assert missing.returncode == 1 and "run `make build`" in missing.stderr and "run `make extracts`" in missing.stderr

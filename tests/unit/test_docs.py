@@ -1,0 +1,182 @@
+"""The README and docs/ say only what is true of the repository as it is.
+
+Every `make` target they mention exists, every file they cite is in the repository (or
+is one the build writes), every `python -m register.…` module imports, and docs/settings.md
+lists exactly the variables of register.settings with their defaults, which only that
+module reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from register import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
+README_MAX_LINES = 230
+
+# What `make install`, the build and the other targets write (never in git), as the docs
+# cite them. Each is checked against the code that writes it, so the list cannot go stale.
+GENERATED = {
+    ".venv/": "Makefile",
+    "build": "Makefile",
+    "build/register.db": "src/register/database/integrity.py",
+    "build/metadata.json": "src/register/schema/metadata.py",
+    "build/inspect.json": "src/register/database/build.py",
+    "build/appended.json": "src/register/database/known_rows.py",
+    "build/extracts/": "Makefile",
+    "build/reports/": "Makefile",
+    "build/templates/": "src/register/staff/template.py",
+    "build/synthetic/": "src/register/bench/generate.py",
+    "build/bench/": "src/register/bench/bench.py",
+}
+
+# Bare names that can only mean a file at the repository's root.
+ROOT_FILE = r"Dockerfile|Makefile|[\w-]+\.(?:toml|yml|in|txt|ini)|\.[a-z]+ignore|datapackage\.json"
+FENCE = re.compile(r"^```.*?^```", re.M | re.S)
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def text(doc: Path) -> str:
+    return doc.read_text("utf-8")
+
+
+def code(doc: Path) -> list[str]:
+    """Every code span and fenced block of a document: where commands and paths are cited."""
+    body = text(doc)
+    return FENCE.findall(body) + CODE_SPAN.findall(FENCE.sub("", body))
+
+
+def make_targets() -> set[str]:
+    """The targets `make help` lists (the same pattern the Makefile's help target uses)."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    return set(re.findall(r"^([a-z][a-z-]*):.*## ", makefile, re.M))
+
+
+def cited_targets(doc: Path) -> set[str]:
+    found = set()
+    for snippet in code(doc):
+        for line in snippet.splitlines():
+            command = r"(?:^|[;&]|^\$ |^(?:[A-Z_]+=\S+ )+)\s*make"  # a command, not the word in prose
+            for m in re.finditer(command + r"((?: +[a-z][a-z-]*\b(?![=/.]))+)", line.split(" #")[0].strip()):
+                found.update(m.group(1).split())
+    return found
+
+
+def cited_paths(doc: Path) -> set[tuple[str, Path]]:
+    """(as written, resolved) for each relative path in a code span (from the repository
+    root) or a link (from the document's folder). Other bare file names are not paths."""
+    out = set()
+    for span in CODE_SPAN.findall(FENCE.sub("", text(doc))):
+        if re.fullmatch(r"\.?[A-Za-z_][\w.-]*(/[\w.*<>-]*)+|" + ROOT_FILE, span):
+            out.add((span, ROOT / span))
+    for target in LINK.findall(text(doc)):
+        if not re.match(r"[a-z]+:|#|/", target):
+            path = target.split("#")[0]
+            out.add((path, doc.parent / path))
+    return out
+
+
+def exists(written: str, path: Path) -> bool:
+    rel = path.resolve().relative_to(ROOT).as_posix() if path.resolve().is_relative_to(ROOT) else written
+    if rel.split("/")[0] in {out.split("/")[0] for out in GENERATED}:
+        return any(
+            rel.rstrip("/") == out.rstrip("/") or (out.endswith("/") and rel.startswith(out)) for out in GENERATED
+        )
+    if "<" in rel or "*" in rel:
+        return any(ROOT.glob(re.sub(r"<[^>]+>", "*", rel)))
+    return path.exists()
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.relative_to(ROOT).as_posix())
+def test_every_make_target_cited_is_real(doc):
+    cited = cited_targets(doc)
+    unknown = sorted(cited - make_targets())
+    assert not unknown, f"{doc.name} cites `make {' '.join(unknown)}`, which the Makefile does not define"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.relative_to(ROOT).as_posix())
+def test_every_file_cited_is_in_the_repository(doc):
+    missing = sorted(written for written, path in cited_paths(doc) if not exists(written, path))
+    assert not missing, f"{doc.name} cites paths that are not in the repository: {missing}"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.relative_to(ROOT).as_posix())
+def test_every_module_cited_can_be_run(doc):
+    modules = set(re.findall(r"python -m (register(?:\.\w+)+)", text(doc)))
+    missing = sorted(m for m in modules if importlib.util.find_spec(m) is None)
+    assert not missing, f"{doc.name} cites modules that do not exist: {missing}"
+
+
+def test_the_checks_see_what_the_docs_cite():
+    readme = ROOT / "README.md"
+    assert {"serve", "test", "help"} <= cited_targets(readme)
+    assert ("docs/staff-guide.md", ROOT / "docs/staff-guide.md") in cited_paths(readme)
+    assert not exists("docs/no-such-page.md", ROOT / "docs/no-such-page.md")
+    assert not exists("build/not-written.db", ROOT / "build/not-written.db")
+
+
+@pytest.mark.parametrize("output,writer", GENERATED.items())
+def test_the_build_outputs_listed_are_written_by_the_code(output, writer):
+    name = output.rstrip("/").removeprefix("build/")
+    assert name
+    assert name in (ROOT / writer).read_text("utf-8"), f"{writer} does not mention {name}"
+
+
+def test_the_readme_is_short():
+    lines = len(text(ROOT / "README.md").splitlines())
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines; move detail into docs/"
+
+
+def documented_settings() -> dict[str, str]:
+    rows = re.findall(r"^\| `(REGISTER_\w+)` \| ([^|]*) \|", text(ROOT / "docs/settings.md"), re.M)
+    return {name: ("" if default.strip() == "(empty)" else default.strip().strip("`")) for name, default in rows}
+
+
+def test_settings_page_lists_every_variable_with_its_default():
+    documented = {name: s.default for name, s in settings.SETTINGS.items()}
+    assert documented_settings() == documented, "docs/settings.md differs from register.settings.SETTINGS"
+
+
+def test_every_variable_the_docs_mention_is_a_setting():
+    for doc in DOCS:
+        unknown = set(re.findall(r"\bREGISTER_[A-Z_]*[A-Z]\b", text(doc))) - set(settings.SETTINGS)
+        assert not unknown, f"{doc.name} mentions {sorted(unknown)}, which register.settings does not define"
+
+
+def environment_reads(source: str) -> list[str]:
+    """REGISTER_* names a module reads from the environment itself (reads, not writes)."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        key = None
+        if isinstance(node, ast.Call) and node.args:
+            func = ast.unparse(node.func)
+            if func.endswith(("environ.get", "getenv", "environ.pop", "environ.setdefault")):
+                key = node.args[0]
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ"):
+            key = node.slice
+        elif isinstance(node, ast.Compare) and any(ast.unparse(c).endswith("environ") for c in node.comparators):
+            key = node.left
+        if isinstance(key, ast.Constant) and str(key.value).startswith("REGISTER_"):
+            names.append(key.value)
+    return names
+
+
+def test_only_the_settings_module_reads_register_variables():
+    sample = 'import os\nos.environ.get("REGISTER_X")\nos.environ["REGISTER_Y"]\n"REGISTER_Z" in os.environ\n'
+    assert environment_reads(sample) == ["REGISTER_X", "REGISTER_Y", "REGISTER_Z"]
+    modules = [*(ROOT / "src/register").rglob("*.py"), *(ROOT / "plugins").glob("*.py")]
+    assert len(modules) > 20
+    readers = {
+        str(m.relative_to(ROOT)): reads
+        for m in modules
+        if m != ROOT / "src/register/settings.py" and (reads := environment_reads(m.read_text("utf-8")))
+    }
+    assert not readers, f"read these through register.settings instead: {readers}"
