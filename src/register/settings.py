@@ -1,6 +1,6 @@
 """Every REGISTER_* environment variable, read in this one place, with its default and meaning.
 
-docs/settings.md lists them for people; tests/unit/test_settings.py checks that list
+docs/settings.md lists them for people; tests/unit/test_docs.py checks that list
 against SETTINGS, and that no other module reads a REGISTER_* variable itself.
 """
 
