@@ -20,7 +20,7 @@ DATA := datapackage.json metadata.yml $(wildcard schemas/*.json datasets/*.csv d
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
 .PHONY: help install browser validate build serve test test-unit test-integration test-browser \
-        lint format clean lock append add update-status template extracts report bench publish
+        lint format clean lock lab append add update-status template extracts report bench publish
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 26
@@ -93,6 +93,16 @@ template: $(INSTALLED) ## an Excel workbook to fill in for TABLE= [OUT=path]
 publish: $(EXTRACTS) $(REPORT) ## print (RUN=1: run) the deployment command for TARGET=cloudrun|fly
 	$(PY) -m register.publishing.publish $(or $(TARGET),cloudrun) $(if $(RUN),--run)
 
+# JupyterLab opens notebooks/*.py (jupytext's paired text notebooks) as notebooks; the
+# settings file makes that the default for .py files in this environment only.
+LAB_PORT ?= 8888
+lab: $(DB) $(EXTRACTS) ## JupyterLab with the notebooks and the built register (LAB_PORT=8888)
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp notebooks/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
+	  --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/impact_report.py \
+	  $(if $(filter true 1,$(CI)),--no-browser)
+
 bench: $(INSTALLED) ## heavy measurements at national scale, printed as a table (never in make test)
 	$(PY) -m register.bench.bench
 
@@ -106,6 +116,7 @@ lint: $(INSTALLED) ## ruff (lint and format check) and the import-layer contract
 	$(BIN)/ruff check src tests notebooks plugins
 	$(BIN)/ruff format --check src tests notebooks plugins
 	$(BIN)/lint-imports
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 format: $(INSTALLED) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests notebooks plugins
