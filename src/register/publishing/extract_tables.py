@@ -24,6 +24,7 @@ from pathlib import Path
 from register.schema.package import Field, Package
 from register.schema.views import views, without_rules
 
+# The files of the set, besides one CSV and one JSON per table.
 ZIP_NAME = "coproduction-register.zip"
 ZIP_FOLDER = "coproduction-register"  # files sit in this folder inside the zip
 SUMS_NAME = "SHA256SUMS"
