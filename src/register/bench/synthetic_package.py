@@ -29,10 +29,9 @@ def copy_package(src: Package, out: Path, today: dt.date) -> tuple[dict[str, lis
     codes and every place's title, for the records."""
     if out.exists():
         shutil.rmtree(out)
-    (out / "schemas").mkdir(parents=True)
+    out.mkdir(parents=True)
     shutil.copyfile(src.descriptor_path, out / "datapackage.json")
-    for schema in (src.root / "schemas").glob("*.json"):
-        shutil.copyfile(schema, out / "schemas" / schema.name)
+    shutil.copytree(src.root / "schemas", out / "schemas")  # schemas/views/ too
     if (src.root / "metadata.yml").exists():
         shutil.copyfile(src.root / "metadata.yml", out / "metadata.yml")
     (out / "datasets" / "codelists").mkdir(parents=True, exist_ok=True)

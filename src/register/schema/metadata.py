@@ -1,9 +1,10 @@
 """Datasette metadata: site text from metadata.yml, table and column text from the schemas.
 
 metadata.yml holds what only the site needs (title, about, licence, facets, sort
-orders, canned queries, view descriptions). Table titles, descriptions and column
-descriptions are never written there: they are taken from the Table Schemas at build
-time, so they cannot drift from the data.
+orders, canned queries, the text of the views that are not exported). Table titles,
+descriptions and column descriptions are never written there: they are taken from the
+Table Schemas (schemas/*.json, and schemas/views/*.json for the exported views) at
+build time, so they cannot drift from the data or from the extracts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from register.schema.package import Package
+from register.schema.views import views
 
 DATABASE = "register"
 
@@ -30,13 +32,18 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
+def column_text(descriptor: dict) -> str:
+    """A column's text as the site shows it (and register/site/pages.py reads it back)."""
+    return f"{descriptor.get('title', descriptor['name'])}: {descriptor.get('description', '')}"
+
+
 def derived_tables(package: Package) -> dict:
     tables = {}
     for res in package.resources:
         table = {
             "title": res.title,
             "description": res.description,
-            "columns": {f.name: f"{f.title}: {f.description}" for f in res.fields},
+            "columns": {f.name: column_text(f.descriptor) for f in res.fields},
         }
         if "title" in res.field_names:
             table["label_column"] = "title"
@@ -49,6 +56,12 @@ def derived_tables(package: Package) -> dict:
                     f"so that the list can be filtered and faceted. Derived from {res.name}.{f.name}.",
                     "columns": {f"{res.name}_id": f"The {res.name} row.", "code": f"A code from {f.list_of}."},
                 }
+    for view in views(package):
+        tables[view.name] = {
+            "title": view.title,
+            "description": view.description,
+            "columns": {d["name"]: column_text(d) for d in view.schema["fields"]},
+        }
     return tables
 
 

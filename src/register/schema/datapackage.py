@@ -1,0 +1,106 @@
+"""`python -m register.schema.datapackage [--write]`: the resources of datapackage.json,
+derived from their names, the schemas and the files in datasets/.
+
+datapackage.json is committed so that `frictionless validate datapackage.json` works on
+a fresh clone, but most of each resource entry is derived: the path and schema follow
+from the name (a resource with its own schema, schemas/<name>.json, is read from
+datasets/<name>.csv; the others are codelists, datasets/codelists/<name>.csv with
+schemas/codelist.json), and a resource with its own schema takes its title and
+description from that schema. Only the name and order of the resources, and the title
+and description of each codelist (which share one schema), are written by hand.
+
+Without --write it checks: exit 1, naming what differs, when the committed file is not
+what this would write (tests/unit/test_drift.py runs the check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from register.schema.package import ROOT
+
+DESCRIPTOR = "datapackage.json"
+CODELIST_SCHEMA = "schemas/codelist.json"
+COMMAND = "python -m register.schema.datapackage --write"
+FORMAT = {"format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "profile": "tabular-data-resource"}
+
+
+def derived_resource(root: Path, entry: dict) -> dict:
+    """One resource entry: the hand-written name (and codelist text), the rest derived."""
+    name = entry["name"]
+    own_schema = root / "schemas" / f"{name}.json"
+    if own_schema.is_file():
+        schema = json.loads(own_schema.read_text("utf-8"))
+        text = {"title": schema.get("title", name), "description": schema.get("description", "")}
+        where = {"path": f"datasets/{name}.csv", "schema": f"schemas/{name}.json"}
+    else:
+        text = {"title": entry.get("title", name), "description": entry.get("description", "")}
+        where = {"path": f"datasets/codelists/{name}.csv", "schema": CODELIST_SCHEMA}
+    return {"name": name, **text, **where, **FORMAT}
+
+
+def derived(root: Path) -> dict:
+    """The descriptor as it should be: the committed one with every resource derived."""
+    descriptor = json.loads((root / DESCRIPTOR).read_text("utf-8"))
+    descriptor["resources"] = [derived_resource(root, r) for r in descriptor["resources"]]
+    return descriptor
+
+
+def render(descriptor: dict) -> str:
+    return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+
+
+def unlisted_files(root: Path, descriptor: dict) -> list[str]:
+    """CSV files in datasets/ that no resource describes (they would never be published)."""
+    listed = {r["path"] for r in descriptor["resources"]}
+    found = sorted(p.relative_to(root).as_posix() for p in (root / "datasets").glob("**/*.csv"))
+    return [p for p in found if p not in listed]
+
+
+def differences(root: Path) -> list[str]:
+    """What differs between the committed datapackage.json and the derived one, in words."""
+    committed = json.loads((root / DESCRIPTOR).read_text("utf-8"))
+    should = derived(root)
+    problems = []
+    for have, want in zip(committed["resources"], should["resources"]):
+        for key in sorted(set(have) | set(want)):
+            if have.get(key) != want.get(key):
+                problems.append(f"resource {want['name']!r}: {key} is {have.get(key)!r}, should be {want.get(key)!r}")
+    if not problems and render(committed) != (root / DESCRIPTOR).read_text("utf-8"):
+        problems.append("the file is not laid out as the generator writes it (indent 2, UTF-8)")
+    for path in unlisted_files(root, should):
+        problems.append(f"{path} is not a resource: add its name (and, for a codelist, title and description)")
+    for r in should["resources"]:
+        if not (root / r["path"]).is_file():
+            problems.append(f"resource {r['name']!r}: {r['path']} does not exist")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=str(ROOT), help="the repository whose datapackage.json to derive")
+    parser.add_argument("--write", action="store_true", help="rewrite datapackage.json instead of checking it")
+    args = parser.parse_args(argv)
+    root = Path(args.root)
+    path = root / DESCRIPTOR
+    if args.write:
+        path.write_text(render(derived(root)), "utf-8")
+        print(f"Wrote {path}.")
+    problems = differences(root)  # after --write, only what a person must add by hand
+    if problems:
+        print(f"{path} is not what the schemas and datasets/ say:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        if not args.write:
+            print(f"Run `{COMMAND}` to regenerate it.", file=sys.stderr)
+        return 1
+    if not args.write:
+        print(f"{path} is up to date with the schemas.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

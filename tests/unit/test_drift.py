@@ -1,0 +1,203 @@
+"""Drift: what is derived from the schemas is derived again here and compared with what
+the register commits or builds, as the Open Referral specification's checks do. Each
+failure names the file that drifted and the command that regenerates it.
+
+The expected text is read from the JSON files in schemas/ directly, not through the
+code that derives it, so a fault in that code cannot hide itself.
+
+- datapackage.json: its resources (paths, schemas, titles and descriptions);
+- the exported views: schemas/views/*.json against the columns views.sql creates, and
+  the view text metadata.yml holds against the same SQL;
+- the site metadata (build/metadata.json, from metadata.yml and the schemas);
+- the `make template` workbooks: headers and notes against the schema fields.
+The built site metadata and the data dictionary are checked the same way in
+tests/integration/test_drift_built.py, where a build and an extract are made.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+import yaml
+
+from register.database.build import VIEWS_SQL
+from register.schema import datapackage, ddl
+from register.schema.metadata import build_metadata
+from register.schema.package import MAIN_RESOURCES, ROOT, Package
+from register.schema.views import VIEWS_DIR, views
+from register.staff.template import ABOUT, make_workbook
+from tests.conftest import copy_repo
+from tests.schema_text import SCHEMAS, own_schema, raw, view_columns_text
+
+# A step of the build, stored as a table and read by you_said_we_did_current; it has no
+# text of its own. Any other view must say what its columns mean.
+UNDESCRIBED_VIEWS = {"you_said_we_did_status"}
+
+
+def site_tables() -> dict:
+    return yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))["databases"]["register"]["tables"]
+
+
+@pytest.fixture(scope="module")
+def package() -> Package:
+    return Package(ROOT)
+
+
+@pytest.fixture(scope="module")
+def sql_views(package) -> dict[str, list[str]]:
+    """The columns of every view views.sql creates, over empty tables made from the schemas."""
+    conn = sqlite3.connect(":memory:")
+    for res in ddl.build_order(package):
+        ddl.create_table(conn, res)
+    for res, f, table in ddl.link_tables(package):
+        ddl.create_link_table(conn, res, f, table)
+    conn.executescript(VIEWS_SQL.read_text("utf-8"))
+    names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")]
+    return {n: [r[1] for r in conn.execute(f"PRAGMA table_info([{n}])")] for n in names}
+
+
+# -- datapackage.json ---------------------------------------------------------------------
+
+
+def test_datapackage_resources_are_what_the_schemas_say():
+    problems = datapackage.differences(ROOT)
+    assert not problems, (
+        "datapackage.json has drifted from the schemas and datasets/:\n  "
+        + "\n  ".join(problems)
+        + f"\nRun `{datapackage.COMMAND}` to regenerate it."
+    )
+
+
+def test_the_datapackage_check_finds_drift_and_write_mends_it(tmp_path, capsys):
+    root = copy_repo(tmp_path)
+    schema = raw(root / "schemas" / "projects.json")
+    schema["title"] = "Service developments"
+    (root / "schemas" / "projects.json").write_text(json.dumps(schema, indent=2), "utf-8")
+    shutil.copyfile(root / "datasets" / "codelists" / "gates.csv", root / "datasets" / "codelists" / "stray.csv")
+
+    assert datapackage.main(["--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "datapackage.json" in err and datapackage.COMMAND in err
+    assert "resource 'projects': title is 'Projects', should be 'Service developments'" in err
+    assert "datasets/codelists/stray.csv is not a resource" in err
+
+    assert datapackage.main(["--root", str(root), "--write"]) == 1  # the stray file needs a person
+    assert Package(root).resource("projects").title == "Service developments"
+    (root / "datasets" / "codelists" / "stray.csv").unlink()
+    assert datapackage.main(["--root", str(root)]) == 0
+
+
+def test_datapackage_titles_come_from_the_schemas(package):
+    committed = raw(ROOT / "datapackage.json")
+    for r in committed["resources"]:
+        schema = own_schema(r["name"])
+        if schema is None:  # a codelist: its text is written here, its schema is shared
+            assert (r["path"], r["schema"]) == (f"datasets/codelists/{r['name']}.csv", "schemas/codelist.json")
+            assert r["title"] and r["description"], r["name"]
+        else:
+            assert (r["title"], r["description"]) == (schema["title"], schema["description"]), r["name"]
+            assert (r["path"], r["schema"]) == (f"datasets/{r['name']}.csv", f"schemas/{r['name']}.json")
+
+
+# -- the views: schemas/views/ and metadata.yml against views.sql -------------------------
+
+
+def test_every_exported_view_schema_has_the_columns_of_its_sql(package, sql_views):
+    found = views(package)
+    assert [v.name for v in found] == ["you_said_we_did_current"]
+    for view in found:
+        assert view.name in sql_views, f"{view.path} describes {view.name}, but views.sql creates no such view"
+        assert view.field_names == sql_views[view.name], (
+            f"{view.path} lists the columns {view.field_names}, but views.sql's {view.name} has "
+            f"{sql_views[view.name]}: make the fields of {view.path} match the SQL, in its order"
+        )
+
+
+def test_a_view_schema_that_leaves_out_a_column_is_caught(tmp_path, sql_views):
+    root = copy_repo(tmp_path)
+    path = root / VIEWS_DIR / "you_said_we_did_current.json"
+    schema = raw(path)
+    schema["fields"] = [f for f in schema["fields"] if f["name"] != "overdue"]
+    path.write_text(json.dumps(schema), "utf-8")
+    view = views(Package(root))[0]
+    assert view.field_names != sql_views[view.name]
+    assert len(view.field_names) == len(sql_views[view.name]) - 1
+
+
+def test_metadata_yml_describes_the_columns_views_sql_creates(sql_views, package):
+    site = site_tables()
+    exported = {v.name for v in views(package)}
+    undescribed = set()
+    for name, columns in sql_views.items():
+        if name in exported:  # held to the SQL by the test above
+            continue
+        text = site.get(name, {}).get("columns")
+        if text is None:
+            undescribed.add(name)
+            continue
+        assert set(text) == set(columns), (
+            f"metadata.yml describes the columns {sorted(text)} of {name}, but views.sql's {name} has "
+            f"{columns}: describe exactly those columns under databases.register.tables.{name}.columns"
+        )
+    assert undescribed == UNDESCRIBED_VIEWS, (
+        f"views.sql creates {sorted(undescribed - UNDESCRIBED_VIEWS)} with no column text: describe their "
+        f"columns in metadata.yml (or, for a view that is extracted, in {VIEWS_DIR}/<view>.json)"
+    )
+
+
+# -- the site metadata (build/metadata.json) ------------------------------------------------
+
+
+def test_site_metadata_takes_every_table_and_column_text_from_the_schemas(package):
+    tables = build_metadata(package)["databases"]["register"]["tables"]
+    committed = {r["name"]: r for r in raw(ROOT / "datapackage.json")["resources"]}
+    for name, r in committed.items():
+        schema = own_schema(name) or raw(SCHEMAS / "codelist.json")
+        meta = tables[name]
+        assert (meta["title"], meta["description"]) == (r["title"], r["description"]), name
+        want = {f["name"]: f"{f.get('title', f['name'])}: {f.get('description', '')}" for f in schema["fields"]}
+        assert meta["columns"] == want, f"build/metadata.json's columns of {name} are not those of its schema"
+    for path in sorted((ROOT / VIEWS_DIR).glob("*.json")):
+        view = raw(path)
+        meta = tables[path.stem]
+        assert (meta["title"], meta["description"]) == (view["title"], view["description"]), path
+        want = {n: f"{t}: {d}" for n, (t, d) in view_columns_text(view).items()}
+        assert meta["columns"] == want, f"build/metadata.json's columns of {path.stem} are not those of {path}"
+
+
+def test_metadata_yml_never_writes_schema_text_twice(package):
+    site = site_tables()
+    owned = set(package.names) | {p.stem for p in (ROOT / VIEWS_DIR).glob("*.json")}
+    for name in sorted(owned):
+        repeated = {"title", "description", "description_html", "columns"} & set(site.get(name, {}))
+        assert not repeated, (
+            f"metadata.yml writes {sorted(repeated)} for {name}, which its schema already says: "
+            "remove them from metadata.yml (the build takes them from the schema)"
+        )
+
+
+# -- the `make template` workbooks -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MAIN_RESOURCES)
+def test_template_headers_and_notes_are_the_schema_fields(package, name):
+    fields = raw(SCHEMAS / f"{name}.json")["fields"]
+    wb = make_workbook(package, package.resource(name))
+    ws = wb[name[:31]]
+    header = [c.value for c in ws[1]]
+    assert header == [f["name"] for f in fields], (
+        f"`make template TABLE={name}` writes the columns {header}, but schemas/{name}.json has "
+        f"{[f['name'] for f in fields]}: the template must be made from the schema"
+    )
+    for cell, f in zip(ws[1], fields):
+        note = cell.comment.text.split("\n")
+        assert note[0] == f.get("title", f["name"]) and note[2] == f.get("description", ""), (name, f["name"])
+    about: dict = {}
+    for row in wb[ABOUT].iter_rows(values_only=True):
+        if row and row[0]:
+            about.setdefault(row[0], row)  # the field rows come before the codes
+    for f in fields:
+        assert (about[f["name"]][1], about[f["name"]][3]) == (f.get("title", f["name"]), f.get("description", ""))
