@@ -101,7 +101,7 @@ lab: $(DB) $(EXTRACTS) ## JupyterLab with the notebooks and the built register (
 	@cp notebooks/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
 	  --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks/impact_report.py \
-	  $(if $(filter true 1,$(CI)),--no-browser)
+	  $(if $(filter true 1,$(CI)),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(INSTALLED) ## heavy measurements at national scale, printed as a table (never in make test)
 	$(PY) -m register.bench.bench

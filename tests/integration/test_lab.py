@@ -44,7 +44,12 @@ def lab():
     env = {**os.environ, "CI": "true", "JUPYTER_TOKEN": TOKEN}
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "lab", f"LAB_PORT={port}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 240
@@ -61,7 +66,8 @@ def lab():
             time.sleep(0.5)
         yield port
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -88,13 +94,29 @@ def _execute(port: int, kernel_id: str, code: str, timeout: float = 120) -> str:
     )
     try:
         msg_id = uuid.uuid4().hex
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": "test", "session": uuid.uuid4().hex,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False,
-                        "user_expressions": {}, "allow_stdin": False},
-        }))
+        ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                    },
+                }
+            )
+        )
         out = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -117,12 +139,18 @@ def test_a_kernel_started_through_lab_reads_the_built_register(lab):
     status, kernel = _get(lab, "/api/kernels", method="POST", body={"name": "python3"})
     assert status == 201
     try:
-        printed = _execute(lab, kernel["id"], (
-            "from register.publishing import reportkit as rk\n"
-            "conn, note = rk.open_register(rk.ROOT / 'build' / 'register.db')\n"
-            "print(conn.execute('SELECT COUNT(*) FROM coproduction_log').fetchone()[0])\n"
-        ))
+        printed = _execute(
+            lab,
+            kernel["id"],
+            (
+                "from register.publishing import reportkit as rk\n"
+                "conn, note = rk.open_register(rk.ROOT / 'build' / 'register.db')\n"
+                "print(conn.execute('SELECT COUNT(*) FROM coproduction_log').fetchone()[0])\n"
+            ),
+        )
     finally:
         _get(lab, f"/api/kernels/{kernel['id']}", method="DELETE")
-    expected = sqlite3.connect(ROOT / "build" / "register.db").execute("SELECT COUNT(*) FROM coproduction_log").fetchone()[0]
+    expected = (
+        sqlite3.connect(ROOT / "build" / "register.db").execute("SELECT COUNT(*) FROM coproduction_log").fetchone()[0]
+    )
     assert expected > 0 and printed.strip() == str(expected)
