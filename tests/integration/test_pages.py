@@ -1,4 +1,4 @@
-"""The register's own pages (src/register/site/pages.py), in-process, against the real build.
+"""The register's own pages (src/register/site/: pages, measures, search, feeds), in-process, against the real build.
 
 Figures on the pages are checked against counts worked out here, independently, from
 the base tables of build_dir/register.db (never from the views the pages read), so a
@@ -696,6 +696,7 @@ def test_markup_in_records_is_shown_as_text(hostile_client):
 
 
 def _register_pages():
+    """The module whose handlers list the projects (PAGE_SIZE, fetch_rows)."""
     from register.site import pages
 
     return pages
@@ -733,7 +734,7 @@ def test_a_page_whose_sql_is_cut_off_says_so_and_is_not_a_500(client, monkeypatc
     async def too_slow(*args, **kwargs):
         raise QueryInterrupted(Exception("interrupted"), "select 1", {})
 
-    monkeypatch.setattr(_register_pages(), "_rows", too_slow)
+    monkeypatch.setattr(_register_pages(), "fetch_rows", too_slow)
     response = client.get("/projects", headers={"Cookie": "slow-test=1"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "60"
@@ -743,9 +744,11 @@ def test_a_page_whose_sql_is_cut_off_says_so_and_is_not_a_500(client, monkeypatc
 
 
 def test_national_figures_are_written_with_thousands_separators(client):
-    number = _register_pages()._number
+    from register.site.filters import number
+    from register.site.measures import headline_balance
+
     assert [number(v) for v in (7, 68442, 1001002, 2.5, None, True)] == ["7", "68,442", "1,001,002", "2.5", "", "True"]
-    head = _register_pages()._headline_balance(
+    head = headline_balance(
         [
             {"balance": "balanced", "activities": 700278},
             {"balance": "staff outnumbered people with lived experience", "activities": 109237},

@@ -30,7 +30,7 @@ from register.schema.package import ROOT
 from register.site.serve import BUILD_STATIC, SETTINGS, STATIC
 
 # Plugins the site needs at run time: installed on the host at these exact versions.
-RUNTIME_PACKAGES = ("datasette", "datasette-vega", "datasette-export-notebook", "datasette-atom")
+RUNTIME_PACKAGES = ("datasette", "datasette-vega", "datasette-export-notebook")
 SERVICE = "coproduction-register"
 FLY_PLUGIN = "datasette-publish-fly==1.4"
 
