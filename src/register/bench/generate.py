@@ -381,6 +381,8 @@ def _copy_codelists(src: Package, out: Path, today: dt.date) -> dict:
 
     def append(name: str, rows: list[list]) -> None:
         path = out / src.resource(name).descriptor["path"]
+        width = len(src.resource(name).field_names)  # optional fields (closes_loop) left empty
+        rows = [row + [""] * (width - len(row)) for row in rows]
         text = path.read_text("utf-8")
         with path.open("a", newline="", encoding="utf-8") as f:
             if text and not text.endswith("\n"):

@@ -1,6 +1,6 @@
 -- Views over the register. Each is defined once here and used by the site, the
--- extracts and the notebooks alike. Statuses 'done' and 'not_taken_forward' close the
--- loop (see datasets/codelists/statuses.csv).
+-- extracts and the notebooks alike. Which statuses close the loop is said once, in the
+-- closes_loop column of datasets/codelists/statuses.csv; the views read it from there.
 
 -- The current status of every "You said" item: the latest row of its status history,
 -- or 'open' when it has none. Ties on a date are broken by the update id, which only
@@ -32,7 +32,7 @@ SELECT
   y.target_date,
   fr.first_response_date,
   CAST(julianday(fr.first_response_date) - julianday(y.said_date) AS INTEGER) AS days_to_response,
-  COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') AS loop_closed,
+  COALESCE(s.closes_loop, 0) AS loop_closed,
   (SELECT COUNT(*) FROM you_said_we_did_updates h WHERE h.you_said_id = y.id) AS updates
 FROM you_said_we_did y
 LEFT JOIN you_said_we_did_updates r ON r.id = (
@@ -45,7 +45,8 @@ LEFT JOIN (
          (SELECT MIN(u.update_date) FROM you_said_we_did_updates u
           WHERE u.you_said_id = y2.id AND u.status <> 'open') AS first_response_date
   FROM you_said_we_did y2
-) fr ON fr.you_said_id = y.id;
+) fr ON fr.you_said_id = y.id
+LEFT JOIN statuses s ON s.code = COALESCE(r.status, 'open');
 
 CREATE VIEW you_said_we_did_current AS
 SELECT
@@ -65,7 +66,7 @@ SELECT
   loop_closed,
   (target_date IS NOT NULL
    AND target_date < date('now')
-   AND status NOT IN ('done', 'not_taken_forward')) AS overdue,
+   AND NOT loop_closed) AS overdue,
   updates
 FROM you_said_we_did_status;
 
@@ -385,10 +386,12 @@ GROUP BY balance
 ORDER BY balance;
 
 -- Projects by how many of the characteristics their equality impact assessment does not
--- mention (measure_equality_coverage): 0 means complete.
+-- mention (measure_equality_coverage): 0 means complete; characteristics_total counts the
+-- characteristics codelist, so no page or report writes the number.
 -- build: materialise
 CREATE VIEW summary_equality_coverage AS
-SELECT characteristics_missing, COUNT(*) AS projects
+SELECT characteristics_missing, COUNT(*) AS projects,
+  (SELECT COUNT(*) FROM characteristics) AS characteristics_total
 FROM (
   SELECT project_id, SUM(coverage = 'missing') AS characteristics_missing
   FROM measure_equality_coverage
