@@ -49,6 +49,7 @@ import pandas as pd
 
 from register.publishing import reportkit as rk
 from register.publishing.reportkit import bullets, figure, labels, percent, plural, say, table, title, uk_date
+from register.util import palette
 
 alt.data_transformers.disable_max_rows()
 
@@ -63,6 +64,7 @@ LEVELS = labels(whole, "participation_levels")
 CHARACTERISTICS = labels(whole, "characteristics")
 IMPACTS = labels(whole, "impacts")
 STATUSES = labels(whole, "statuses")
+STATUS_COLOURS = rk.status_colours(whole)  # closing statuses in greens (the codelist says which)
 PLACES = labels(whole, "places")
 ORGANISATIONS = labels(whole, "organisations")
 THEMES = labels(whole, "themes")
@@ -135,9 +137,9 @@ projects_via_group = int(strategic.loc[strategic["came_through_group"] == "yes",
 items = int(yswd["items"].sum())
 loop_closed = int(yswd["loop_closed"].fillna(0).sum())
 overdue = int(yswd["overdue"].fillna(0).sum())
-outnumbered = balance[balance["balance"] == "staff outnumbered people with lived experience"]
+outnumbered = balance[balance["balance"] == palette.STAFF_OUTNUMBERED]
 balance_counts = balance.groupby("balance")["activity_id"].count()
-judged = int(balance_counts.drop("not recorded", errors="ignore").sum())
+judged = int(balance_counts.drop(palette.NOT_RECORDED, errors="ignore").sum())
 offered = int(reimbursement.loc[reimbursement["reimbursement"] == "offered", "activities"].sum())
 eia_coproduced = int((eia["coproduced"] == "yes").sum())
 
@@ -573,14 +575,14 @@ impact_order = list(IMPACTS.values()) + ["Missing"]
 # Colours by meaning (green good, vermillion bad, greys for no judgement); a new code gets
 # the next palette colour.
 _by_code = {
-    "positive": "#009E73",
-    "neutral": "#56B4E9",
-    "negative": "#D55E00",
-    "not_known": "#E69F00",
-    "not_assessed": "#999999",
+    "positive": palette.YES,
+    "neutral": palette.CATEGORY[0],
+    "negative": palette.NO,
+    "not_known": palette.AMBER,
+    "not_assessed": palette.UNKNOWN,
 }
 _spare = iter(rk.PALETTE)
-impact_colours = [_by_code.get(code) or next(_spare) for code in IMPACTS] + ["#f0f0f0"]
+impact_colours = [_by_code.get(code) or next(_spare) for code in IMPACTS] + [palette.NOT_REACHED]
 if coverage["project_id"].nunique() <= MAX_GRID_ROWS:
     chart = (
         alt.Chart(coverage, title="Equality impacts: projects and characteristics")
@@ -665,8 +667,9 @@ if len(unmitigated):
 # ## "You said, we did": closing the loop
 #
 # People at the 2024 listening events said the thing that goes wrong most is closing the
-# loop: nobody hears what happened to what they said. An item's loop is closed when it is
-# done, or when it was not taken forward and the reason is published. Items are counted
+# loop: nobody hears what happened to what they said. An item's loop is closed when its
+# status is one the register's list of statuses marks as closing the loop (what was done
+# is published, or why nothing will be). Items are counted
 # here when they were said in the period; their status is as it stands today.
 
 # %% tags=["remove-input"]
@@ -697,7 +700,12 @@ if items:
         .encode(
             y=alt.Y("status_title:N", title=title("you_said_we_did_updates", "status"), sort=list(STATUSES.values())),
             x=alt.X("items:Q", title="Items", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color("status_title:N", legend=None, sort=list(STATUSES.values())),
+            color=alt.Color(
+                "status_title:N",
+                legend=None,
+                sort=list(STATUSES.values()),
+                scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
+            ),
         )
         .properties(width=420)
     )
@@ -799,7 +807,7 @@ states = [
     "Passed without evidence",
     "Not reached yet",
 ]
-state_colours = alt.Scale(domain=states, range=["#009E73", "#F0E442", "#D55E00", "#f0f0f0"])
+state_colours = alt.Scale(domain=states, range=[palette.YES, palette.AMBER, palette.NO, palette.NOT_REACHED])
 if gates["project_id"].nunique() <= MAX_GRID_ROWS:
     chart = (
         alt.Chart(gates, title="Gate assurance by project")

@@ -6,18 +6,8 @@ for titles; it decides nothing the view has not decided, only how to draw it.
 
 import json
 
-NOT_RECORDED = "not recorded"
-STAFF_OUTNUMBERED = "staff outnumbered people with lived experience"
+from register.util import palette
 
-PALETTE_YES_NO = {"yes": "#00703c", "no": "#b4261a", "not recorded": "#505a5f"}
-PALETTE_LEVELS = ["#505a5f", "#8a5a00", "#00707a", "#6f3c96", "#0b4f8a"]
-PALETTE_STATUS = {
-    "open": "#505a5f",
-    "planned": "#1d5fa0",
-    "in_progress": "#8a5a00",
-    "done": "#00703c",
-    "not_taken_forward": "#b4261a",
-}
 CHART_CONFIG = {
     "font": "Arial, Helvetica, sans-serif",
     "axis": {
@@ -86,7 +76,7 @@ def chart_strategic_group(rows, link):
                 "field": "came through the group",
                 "type": "nominal",
                 "title": "Came through the group",
-                "scale": colour_scale(PALETTE_YES_NO),
+                "scale": colour_scale(palette.YES_NO),
             },
         },
     )
@@ -127,7 +117,7 @@ def chart_eia(rows, link):
                 "field": "co-produced",
                 "type": "nominal",
                 "title": "Says it was co-produced",
-                "scale": colour_scale(PALETTE_YES_NO),
+                "scale": colour_scale(palette.YES_NO),
             },
         },
     )
@@ -136,7 +126,9 @@ def chart_eia(rows, link):
 def chart_you_said(rows, link):
     values = [{"status": r["status_title"], "code": r["status"], "items": r["items"]} for r in rows]
     order = [r["status_title"] for r in rows]
-    colours = {r["status_title"]: PALETTE_STATUS.get(r["status"], "#505a5f") for r in rows}
+    statuses = link.codelists.get("statuses", {})
+    by_code = palette.status_colours((code, bool(s.get("closes_loop"))) for code, s in statuses.items())
+    colours = {r["status_title"]: by_code.get(r["status"], palette.UNKNOWN) for r in rows}
     return vega_spec(
         'Bar chart: "You said" items by current status.',
         values,
@@ -166,7 +158,7 @@ def chart_depth(rows, link):
     ]
     gates = list(dict.fromkeys(v["gate"] for v in values))
     levels = list(dict.fromkeys(v["level"] for v in values))
-    colours = dict(zip(levels, PALETTE_LEVELS * 2))
+    colours = dict(zip(levels, palette.LEVELS * 2))
     return vega_spec(
         "Stacked bar chart: co-production activities at each gate of the commissioning cycle, "
         "by level on the participation flower.",
@@ -198,7 +190,7 @@ def chart_depth(rows, link):
 def chart_balance(rows, link):
     """From summary_balance: activities by balance."""
     values = [{"balance": r["balance"], "activities": r["activities"]} for r in rows]
-    order = ["balanced", STAFF_OUTNUMBERED, NOT_RECORDED]
+    order = list(palette.BALANCE)
     return vega_spec(
         "Bar chart: co-production activities by whether staff outnumbered people with lived experience.",
         values,
@@ -216,9 +208,7 @@ def chart_balance(rows, link):
                 "field": "balance",
                 "type": "nominal",
                 "legend": None,
-                "scale": colour_scale(
-                    {"balanced": "#00703c", STAFF_OUTNUMBERED: "#b4261a", NOT_RECORDED: "#505a5f"}, order
-                ),
+                "scale": colour_scale(palette.BALANCE, order),
             },
         },
     )
@@ -243,13 +233,10 @@ def chart_reimbursement(rows, link):
                 "field": "reimbursement",
                 "type": "nominal",
                 "legend": None,
-                "scale": colour_scale({"offered": "#00703c", "not offered": "#b4261a", NOT_RECORDED: "#505a5f"}),
+                "scale": colour_scale(palette.REIMBURSEMENT),
             },
         },
     )
-
-
-GATE_STATES = {"evidence published": "#00703c", "no evidence": "#b4261a", "not reached yet": "#b1b4b6"}
 
 
 def gate_state(r) -> str:
@@ -263,7 +250,7 @@ def chart_gates(rows, link):
     """From summary_gate_assurance: projects at each gate by evidence."""
     values = [{"gate": link.title("gate", r["gate"]), "state": gate_state(r), "projects": r["projects"]} for r in rows]
     gates = list(dict.fromkeys(v["gate"] for v in values))
-    order = list(GATE_STATES)
+    order = list(palette.GATE_STATES)
     return vega_spec(
         "Stacked bar chart: for each gate, how many projects have published the evidence "
         "the strategy asks for, how many reached the gate without it, and how many have not "
@@ -286,7 +273,7 @@ def chart_gates(rows, link):
                 "type": "nominal",
                 "title": "Evidence",
                 "sort": order,
-                "scale": colour_scale(GATE_STATES, order),
+                "scale": colour_scale(palette.GATE_STATES, order),
             },
             "order": {"field": "state_order", "type": "quantitative"},
         },
@@ -305,7 +292,7 @@ def chart_quarter(rows, link):
     ]
     quarters = list(dict.fromkeys(v["quarter"] for v in values))
     levels = [level for _, level in sorted({(v["level_order"], v["level"]) for v in values})]
-    colours = dict(zip(levels, PALETTE_LEVELS * 2))
+    colours = dict(zip(levels, palette.LEVELS * 2))
     return vega_spec(
         "Stacked bar chart: co-production activities in each calendar quarter, by level on the participation flower.",
         values,
@@ -338,7 +325,7 @@ def chart_quarter(rows, link):
     )
 
 
-ORGANISATION_COLOURS = ["#1d5fa0", "#8a5a00", "#00707a", "#6f3c96"]
+ORGANISATION_COLOURS = palette.CATEGORY[:4]  # few enough to tell apart
 
 
 def chart_place(rows, link):
@@ -383,9 +370,6 @@ def chart_place(rows, link):
     )
 
 
-COVERAGE = {"complete": "#00703c", "missing": "#b4261a"}
-
-
 def chart_coverage(rows, link):
     """From summary_equality_coverage: projects by characteristics their assessment misses."""
     values = [
@@ -398,7 +382,8 @@ def chart_coverage(rows, link):
     ]
     order = [v["characteristics missing"] for v in values]
     return vega_spec(
-        "Bar chart: projects by how many of the twelve characteristics their equality impact "
+        f"Bar chart: projects by how many of the {len(link.codelists.get('characteristics', {})):,} "
+        "characteristics their equality impact "
         "assessment does not mention (0 means every characteristic is covered).",
         values,
         mark="bar",
@@ -416,6 +401,6 @@ def chart_coverage(rows, link):
                 "title": "Projects",
                 "axis": {"tickMinStep": 1, "format": "d"},
             },
-            "color": {"field": "state", "type": "nominal", "legend": None, "scale": colour_scale(COVERAGE)},
+            "color": {"field": "state", "type": "nominal", "legend": None, "scale": colour_scale(palette.COVERAGE)},
         },
     )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datasette.database import QueryInterrupted
 
 from register.site import charts
-from register.site.charts import NOT_RECORDED, STAFF_OUTNUMBERED
 from register.site.links import DB, fetch_rows, view_meta
+from register.util.palette import NOT_RECORDED, STAFF_OUTNUMBERED
 
 
 @dataclass
@@ -145,11 +145,12 @@ def headline_place(rows):
 def headline_coverage(rows):
     total = sum(r["projects"] for r in rows)
     complete = sum(r["projects"] for r in rows if r["characteristics_missing"] == 0)
+    characteristics = rows[0]["characteristics_total"] if rows else 0
     return {
         "figure": complete,
         "of": total,
         "text": f"{complete:,} of {total:,} projects have an equality impact entry for every one of "
-        f"the twelve characteristics.",
+        f"the {characteristics:,} characteristics.",
     }
 
 

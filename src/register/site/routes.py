@@ -4,7 +4,7 @@ from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
-from register.site import feeds, pages, search
+from register.site import feeds, pages, project, search
 from register.site.filters import number, uk_date, uk_time, yes_no
 from register.site.links import DB, load_codelists
 from register.site.measures import all_measures, headlines
@@ -43,7 +43,7 @@ def register_routes(datasette):
         (pattern, _bounded(handler))
         for pattern, handler in [
             (r"^/projects/?$", pages.projects_index),
-            (r"^/projects/(?P<id>[^/]+)$", pages.project_page),
+            (r"^/projects/(?P<id>[^/]+)$", project.project_page),
             (r"^/gate-assurance/?$", pages.gate_assurance_page),
             (r"^/measures/?$", pages.measures_index),
             (r"^/measures/(?P<name>[a-z_]+)$", pages.measure_page),
