@@ -748,13 +748,9 @@ def test_national_figures_are_written_with_thousands_separators(client):
     from register.site.measures import headline_balance
 
     assert [number(v) for v in (7, 68442, 1001002, 2.5, None, True)] == ["7", "68,442", "1,001,002", "2.5", "", "True"]
-    head = headline_balance(
-        [
-            {"balance": "balanced", "activities": 700278},
-            {"balance": "staff outnumbered people with lived experience", "activities": 109237},
-            {"balance": "not recorded", "activities": 191487},
-        ]
-    )
-    assert head["text"].startswith(
-        "Staff outnumbered people with lived experience at 109,237 of the 809,515 activities"
+    # The balance row of the headlines view at national scale: 700,278 balanced activities.
+    text = headline_balance({"figure": 109237, "of_total": 809515, "total": 1001002, "not_recorded": 191487})
+    assert text == (
+        "Staff outnumbered people with lived experience at 109,237 of the 809,515 activities where both "
+        "were counted; for 191,487 of 1,001,002 activities the numbers were not recorded."
     )

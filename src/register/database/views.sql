@@ -386,12 +386,10 @@ GROUP BY balance
 ORDER BY balance;
 
 -- Projects by how many of the characteristics their equality impact assessment does not
--- mention (measure_equality_coverage): 0 means complete; characteristics_total counts the
--- characteristics codelist, so no page or report writes the number.
+-- mention (measure_equality_coverage): 0 means complete.
 -- build: materialise
 CREATE VIEW summary_equality_coverage AS
-SELECT characteristics_missing, COUNT(*) AS projects,
-  (SELECT COUNT(*) FROM characteristics) AS characteristics_total
+SELECT characteristics_missing, COUNT(*) AS projects
 FROM (
   SELECT project_id, SUM(coverage = 'missing') AS characteristics_missing
   FROM measure_equality_coverage
@@ -426,3 +424,79 @@ SELECT
 FROM gate_assurance
 GROUP BY gate, gate_order, reached, passed, evidence_published
 ORDER BY gate_order, reached, passed, evidence_published;
+
+-- The headline figure of each measure, one row per measure, worked out once here and read
+-- by the site (home page, /measures) and the impact report alike; they only put it into
+-- words. figure is the headline number and of_total what it is out of; total counts
+-- everything the measure covers, not_recorded what it could not judge; the other columns
+-- belong to one measure each. characteristics counts the characteristics codelist, so no
+-- page or report writes the number. Each part reads its measure (or stored summary) in a
+-- subquery, so `WHERE measure = ?` works out that measure alone. Not stored: the overdue
+-- count depends on today's date.
+CREATE VIEW headlines AS
+SELECT 'strategic_group' AS measure, f.yes AS figure, f.total AS of_total, f.total, f.unknown AS not_recorded,
+       NULL AS still_open, NULL AS overdue, NULL AS gates, NULL AS latest_quarter, NULL AS latest_activities,
+       NULL AS characteristics
+FROM (SELECT COALESCE(SUM(projects), 0) AS total,
+             COALESCE(SUM(CASE WHEN came_through_group = 'yes' THEN projects END), 0) AS yes,
+             COALESCE(SUM(CASE WHEN came_through_group = 'not recorded' THEN projects END), 0) AS unknown
+      FROM measure_strategic_group) f
+UNION ALL
+SELECT 'eia_coproduced', f.yes, f.total, f.total, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(projects), 0) AS total,
+             COALESCE(SUM(CASE WHEN coproduced = 'yes' THEN projects END), 0) AS yes
+      FROM summary_eia_coproduced) f
+UNION ALL
+SELECT 'you_said_we_did', f.closed, f.total, f.total, NULL, f.total - f.closed, f.overdue, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(items), 0) AS total, COALESCE(SUM(loop_closed), 0) AS closed,
+             COALESCE(SUM(overdue), 0) AS overdue
+      FROM measure_you_said_we_did) f
+UNION ALL
+SELECT 'depth_by_gate', f.deepest, f.total, f.total, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(activities), 0) AS total,
+             COALESCE(SUM(CASE WHEN level_order = (SELECT MAX(level_order) FROM measure_depth_by_gate)
+                          THEN activities END), 0) AS deepest
+      FROM measure_depth_by_gate) f
+UNION ALL
+-- Only activities where both counts were recorded can be judged; when none can, the
+-- headline is how many could not.
+SELECT 'balance',
+       CASE WHEN f.total > f.unknown THEN f.outnumbered ELSE f.unknown END,
+       CASE WHEN f.total > f.unknown THEN f.total - f.unknown ELSE f.total END,
+       f.total, f.unknown, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(activities), 0) AS total,
+             COALESCE(SUM(CASE WHEN balance = 'staff outnumbered people with lived experience' THEN activities END), 0)
+               AS outnumbered,
+             COALESCE(SUM(CASE WHEN balance = 'not recorded' THEN activities END), 0) AS unknown
+      FROM summary_balance) f
+UNION ALL
+SELECT 'reimbursement', f.offered, f.total, f.total, f.unknown, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(activities), 0) AS total,
+             COALESCE(SUM(CASE WHEN reimbursement = 'offered' THEN activities END), 0) AS offered,
+             COALESCE(SUM(CASE WHEN reimbursement = 'not recorded' THEN activities END), 0) AS unknown
+      FROM measure_reimbursement) f
+UNION ALL
+SELECT 'equality_coverage', f.complete, f.total, f.total, NULL, NULL, NULL, NULL, NULL, NULL,
+       (SELECT COUNT(*) FROM characteristics)
+FROM (SELECT COALESCE(SUM(projects), 0) AS total,
+             COALESCE(SUM(CASE WHEN characteristics_missing = 0 THEN projects END), 0) AS complete
+      FROM summary_equality_coverage) f
+UNION ALL
+SELECT 'activity_by_quarter', f.active, f.quarters, f.total, NULL, NULL, NULL, NULL, f.latest, f.latest_n, NULL
+FROM (SELECT COUNT(*) AS quarters, COALESCE(SUM(n > 0), 0) AS active, COALESCE(SUM(n), 0) AS total,
+             (SELECT quarter FROM measure_activity_by_quarter GROUP BY quarter_start
+              HAVING SUM(activities) > 0 ORDER BY quarter_start DESC LIMIT 1) AS latest,
+             (SELECT SUM(activities) FROM measure_activity_by_quarter GROUP BY quarter_start
+              HAVING SUM(activities) > 0 ORDER BY quarter_start DESC LIMIT 1) AS latest_n
+      FROM (SELECT quarter_start, SUM(activities) AS n FROM measure_activity_by_quarter GROUP BY quarter_start)) f
+UNION ALL
+SELECT 'activity_by_place', f.places, NULL, f.total, f.unknown, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COUNT(DISTINCT place) AS places, COALESCE(SUM(activities), 0) AS total,
+             COALESCE(SUM(CASE WHEN place IS NULL THEN activities END), 0) AS unknown
+      FROM measure_activity_by_place) f
+UNION ALL
+SELECT 'gate_assurance', f.projects, f.projects_total, f.projects_total, NULL, NULL, NULL, f.gates, NULL, NULL, NULL
+FROM (SELECT COALESCE(MAX(projects_with_gaps), 0) AS projects,
+             COALESCE(MAX(projects_total), (SELECT COUNT(*) FROM projects)) AS projects_total,
+             COALESCE(SUM(CASE WHEN passed AND NOT evidence_published THEN projects END), 0) AS gates
+      FROM summary_gate_assurance) f;

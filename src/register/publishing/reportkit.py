@@ -141,6 +141,16 @@ def labels(conn: sqlite3.Connection, codelist: str) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
+def headline(conn: sqlite3.Connection, measure: str) -> dict:
+    """A measure's row of the `headlines` view: the figures the site's home page shows."""
+    cur = conn.execute("SELECT * FROM headlines WHERE measure = ?", (measure,))
+    cols = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    if row is None:
+        raise KeyError(f"the headlines view has no row for {measure!r}")
+    return dict(zip(cols, row))
+
+
 def status_colours(conn: sqlite3.Connection) -> dict[str, str]:
     """Status title -> colour, closing statuses in greens: what closes the loop is read
     from the statuses codelist."""

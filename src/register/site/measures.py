@@ -1,7 +1,7 @@
 """The measures: one entry per view, with its chart and its one-line headline.
 
-Every rule is a view in register/database/views.sql; a headline only adds up and words
-what its view says.
+Every rule is a view in register/database/views.sql, and every headline figure is a row
+of its `headlines` view; this module only puts them into words.
 """
 
 from collections.abc import Callable
@@ -11,7 +11,6 @@ from datasette.database import QueryInterrupted
 
 from register.site import charts
 from register.site.links import DB, fetch_rows, view_meta
-from register.util.palette import NOT_RECORDED, STAFF_OUTNUMBERED
 
 
 @dataclass
@@ -23,135 +22,86 @@ class Measure:
     booleans: tuple = ()  # 0/1 columns shown as Yes/No
     chart: Callable | None = None
     headline: Callable | None = None
-    summary: str = ""  # a stored summary_* table that chart and headline read instead
-    # of the view, when the view has a row per activity or project
+    summary: str = ""  # a stored summary_* table that the chart reads instead of the
+    # view, when the view has a row per activity or project
 
 
-def headline_strategic_group(rows):
-    total = sum(r["projects"] for r in rows)
-    yes = sum(r["projects"] for r in rows if r["came_through_group"] == "yes")
-    unknown = sum(r["projects"] for r in rows if r["came_through_group"] == NOT_RECORDED)
-    text = f"{yes:,} of {total:,} projects came through the Strategic Co-production Group"
-    if unknown:
-        text += f" (for {unknown:,}, the documents do not say)"
-    return {"figure": yes, "of": total, "text": text + "."}
+# Each headline puts one row of the `headlines` view into words: the figures are worked
+# out once, in SQL, and the impact report reads the same row.
 
 
-def headline_eia(rows):
-    total = sum(r["projects"] for r in rows)
-    yes = sum(r["projects"] for r in rows if r["coproduced"] == "yes")
-    return {
-        "figure": yes,
-        "of": total,
-        "text": f"{yes:,} of {total:,} equality impact assessments say the transformation was co-produced.",
-    }
+def headline_strategic_group(h):
+    text = f"{h['figure']:,} of {h['of_total']:,} projects came through the Strategic Co-production Group"
+    if h["not_recorded"]:
+        text += f" (for {h['not_recorded']:,}, the documents do not say)"
+    return text + "."
 
 
-def headline_you_said(rows):
-    total = sum(r["items"] or 0 for r in rows)
-    closed = sum(r["loop_closed"] or 0 for r in rows)
-    overdue = sum(r["overdue"] or 0 for r in rows)
-    return {
-        "figure": closed,
-        "of": total,
-        "closed": closed,
-        "open": total - closed,
-        "overdue": overdue,
-        "text": f'{closed:,} of {total:,} "You said" items have closed the loop; '
-        f"{total - closed:,} are still open, {overdue:,} of them overdue.",
-    }
+def headline_eia(h):
+    return f"{h['figure']:,} of {h['of_total']:,} equality impact assessments say the transformation was co-produced."
 
 
-def headline_depth(rows):
-    total = sum(r["activities"] for r in rows)
-    deepest = sum(r["activities"] for r in rows if r["level_order"] == max(x["level_order"] for x in rows))
-    return {
-        "figure": deepest,
-        "of": total,
-        "text": f"{deepest:,} of {total:,} logged activities reached co-production, "
-        f"the deepest level of the participation flower.",
-    }
+def headline_you_said(h):
+    return (
+        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items have closed the loop; '
+        f"{h['still_open']:,} are still open, {h['overdue']:,} of them overdue."
+    )
 
 
-def headline_balance(rows):
-    total = sum(r["activities"] for r in rows)
-    outnumbered = sum(r["activities"] for r in rows if r["balance"] == STAFF_OUTNUMBERED)
-    unknown = sum(r["activities"] for r in rows if r["balance"] == NOT_RECORDED)
-    judged = total - unknown
-    if not judged:
-        return {
-            "figure": unknown,
-            "of": total,
-            "outnumbered": 0,
-            "not_recorded": unknown,
-            "text": f"For {unknown:,} of {total:,} activities the numbers of staff and of people with lived "
-            f"experience were not both recorded, so the balance rule cannot be checked yet.",
-        }
-    return {
-        "figure": outnumbered,
-        "of": judged,
-        "outnumbered": outnumbered,
-        "not_recorded": unknown,
-        "text": f"Staff outnumbered people with lived experience at {outnumbered:,} of the {judged:,} activities "
-        f"where both were counted; for {unknown:,} of {total:,} activities the numbers were not recorded.",
-    }
+def headline_depth(h):
+    return (
+        f"{h['figure']:,} of {h['of_total']:,} logged activities reached co-production, "
+        f"the deepest level of the participation flower."
+    )
 
 
-def headline_reimbursement(rows):
-    total = sum(r["activities"] for r in rows)
-    offered = sum(r["activities"] for r in rows if r["reimbursement"] == "offered")
-    return {
-        "figure": offered,
-        "of": total,
-        "text": f"Reimbursement was offered at {offered:,} of {total:,} co-production activities.",
-    }
+def headline_balance(h):
+    if h["not_recorded"] >= h["total"]:
+        return (
+            f"For {h['not_recorded']:,} of {h['total']:,} activities the numbers of staff and of people with "
+            f"lived experience were not both recorded, so the balance rule cannot be checked yet."
+        )
+    return (
+        f"Staff outnumbered people with lived experience at {h['figure']:,} of the {h['of_total']:,} activities "
+        f"where both were counted; for {h['not_recorded']:,} of {h['total']:,} activities the numbers were "
+        f"not recorded."
+    )
 
 
-def headline_gates(rows):
-    """From summary_gate_assurance."""
-    gates = sum(r["projects"] for r in rows if r["passed"] and not r["evidence_published"])
-    projects = rows[0]["projects_with_gaps"] if rows else 0
-    total = rows[0]["projects_total"] if rows else 0
-    return {
-        "figure": projects,
-        "of": total,
-        "gates": gates,
-        "text": f"{projects:,} of {total:,} projects moved past a gate without the evidence the strategy "
-        f"asks for ({gates:,} gates in all).",
-    }
+def headline_reimbursement(h):
+    return f"Reimbursement was offered at {h['figure']:,} of {h['of_total']:,} co-production activities."
 
 
-def headline_quarter(rows):
-    quarters = list(dict.fromkeys(r["quarter"] for r in rows))
-    active = [q for q in quarters if any(r["activities"] for r in rows if r["quarter"] == q)]
-    text = f"Co-production activity was logged in {len(active):,} of the {len(quarters):,} quarters since the first activity"
-    if active:
-        latest = active[-1]
-        n = sum(r["activities"] for r in rows if r["quarter"] == latest)
-        text += f"; the latest was {latest}, with {n:,} {'activity' if n == 1 else 'activities'}"
-    return {"figure": len(active), "of": len(quarters), "text": text + "."}
+def headline_gates(h):
+    return (
+        f"{h['figure']:,} of {h['of_total']:,} projects moved past a gate without the evidence the strategy "
+        f"asks for ({h['gates']:,} gates in all)."
+    )
 
 
-def headline_place(rows):
-    total = sum(r["activities"] for r in rows)
-    places = len({r["place"] for r in rows if r["place"]})
-    unknown = sum(r["activities"] for r in rows if not r["place"])
-    text = f"Co-production activity was logged in {places:,} places"
-    if unknown:
-        text += f"; for {unknown:,} of {total:,} activities the place is not recorded"
-    return {"figure": places, "of": None, "text": text + "."}
+def headline_quarter(h):
+    text = (
+        f"Co-production activity was logged in {h['figure']:,} of the {h['of_total']:,} quarters "
+        f"since the first activity"
+    )
+    if h["latest_quarter"]:
+        n = h["latest_activities"]
+        text += f"; the latest was {h['latest_quarter']}, with {n:,} {'activity' if n == 1 else 'activities'}"
+    return text + "."
 
 
-def headline_coverage(rows):
-    total = sum(r["projects"] for r in rows)
-    complete = sum(r["projects"] for r in rows if r["characteristics_missing"] == 0)
-    characteristics = rows[0]["characteristics_total"] if rows else 0
-    return {
-        "figure": complete,
-        "of": total,
-        "text": f"{complete:,} of {total:,} projects have an equality impact entry for every one of "
-        f"the {characteristics:,} characteristics.",
-    }
+def headline_place(h):
+    text = f"Co-production activity was logged in {h['figure']:,} places"
+    if h["not_recorded"]:
+        text += f"; for {h['not_recorded']:,} of {h['total']:,} activities the place is not recorded"
+    return text + "."
+
+
+def headline_coverage(h):
+    return (
+        f"{h['figure']:,} of {h['of_total']:,} projects have an equality impact entry for every one of "
+        f"the {h['characteristics']:,} characteristics."
+    )
 
 
 MEASURES = [
@@ -241,7 +191,7 @@ async def measure_rows(datasette, m: Measure, limit: int | None = None) -> list[
 
 
 async def summary_rows(datasette, m: Measure) -> list[dict]:
-    """What the chart and headline read: the stored summary, or the (short) view itself."""
+    """What the chart reads: the stored summary, or the (short) view itself."""
     return (
         await fetch_rows(datasette, f"select * from [{m.summary}]") if m.summary else await measure_rows(datasette, m)
     )
@@ -258,18 +208,26 @@ async def all_measures(datasette) -> list[Measure]:
     return [m for m in MEASURES if m.view in views] + extra
 
 
+async def headline(datasette, m: Measure) -> dict | None:
+    """A measure's row of the `headlines` view, with its words; None when it has none."""
+    if m.headline is None:
+        return None
+    found = await fetch_rows(datasette, "select * from headlines where measure = :m", {"m": m.name})
+    if not found:
+        return None
+    h = found[0]
+    return {**h, "of": h["of_total"], "text": m.headline(h), "title": view_meta(datasette, m.view).get("title", m.view)}
+
+
 async def headlines(datasette) -> dict[str, dict]:
-    """Each measure's headline figure, from its view or stored summary (home and
-    /measures); one that passes the SQL time limit is left out."""
+    """Each measure's headline (home and /measures); one that passes the SQL time limit
+    is left out, rather than the whole page failing."""
     out = {}
     for m in await all_measures(datasette):
-        if m.headline is None:
-            continue
         try:
-            h = m.headline(await summary_rows(datasette, m))
-        except QueryInterrupted:  # left out, rather than the whole page failing
+            h = await headline(datasette, m)
+        except QueryInterrupted:
             continue
-        h["measure"] = m.name
-        h["title"] = view_meta(datasette, m.view).get("title", m.view)
-        out[m.name] = h
+        if h:
+            out[m.name] = h
     return out

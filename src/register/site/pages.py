@@ -25,8 +25,9 @@ from register.site.links import (
 )
 from register.site.measures import (
     MEASURE_ROW_LIMIT,
+    MEASURES,
     all_measures,
-    headline_gates,
+    headline,
     headlines,
     measure_rows,
     summary_rows,
@@ -35,6 +36,7 @@ from register.site.measures import (
 PAGE_SIZE = 100  # projects per page of /projects and /gate-assurance
 GAP_LIMIT = 100  # gates passed without evidence listed on /gate-assurance
 GAPS_QUERY = "projects_progressed_without_evidence"  # its SQL is in metadata.yml
+GATES_MEASURE = next(m for m in MEASURES if m.name == "gate_assurance")
 
 
 async def not_found(datasette, request, message: str) -> Response:
@@ -184,7 +186,7 @@ async def gate_assurance_page(datasette, request):
             "gates": list(codelists.get("gates", {}).values()),
             "meta": view_meta(datasette, "gate_assurance"),
             "canned": canned,
-            "headline": headline_gates(await fetch_rows(datasette, "select * from summary_gate_assurance")),
+            "headline": await headline(datasette, GATES_MEASURE),
         },
     )
 
@@ -226,7 +228,7 @@ async def measure_page(datasette, request):
         )
         labels.append({"name": c, "label": label, "description": desc[:1].upper() + desc[1:], "numeric": numeric})
     targets = await load_column_targets(datasette)
-    chart_rows = await summary_rows(datasette, m) if (m.chart or m.headline) and (truncated or m.summary) else rows
+    chart_rows = await summary_rows(datasette, m) if m.chart and (truncated or m.summary) else rows
     spec = m.chart(chart_rows, link) if m.chart else None
     path = datasette.urls.path
     return await render_page(
@@ -241,7 +243,7 @@ async def measure_page(datasette, request):
             "columns": labels,
             "linked": {c for c in columns if c in targets},
             "spec_json": Markup(json_for_script(spec)) if spec else None,
-            "headline": m.headline(chart_rows) if m.headline else None,
+            "headline": await headline(datasette, m),
             "link": link,
             "data_links": {
                 "table": datasette.urls.table(DB, m.view),
