@@ -21,7 +21,9 @@ from register.schema.package import ROOT, Package
 from tests.conftest import copy_repo
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-CLOSED = {"done", "not_taken_forward"}  # statuses.csv: these close the loop
+# What closes the loop is the statuses codelist's to say: read from its CSV.
+with (ROOT / "datasets" / "codelists" / "statuses.csv").open(newline="", encoding="utf-8") as _f:
+    CLOSED = {r["code"] for r in csv.DictReader(_f) if r["closes_loop"] == "true"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -471,6 +473,28 @@ def test_project_page_at_a_glance_answers_the_questions(client, db):
         (pid,),
     ):
         assert f'<a href="/register/groups/{code}">{groups[code]}</a>' in glance
+    # The people counted, from the log itself (the page reads the project_figures view).
+    lived, staff = db.execute(
+        "select sum(lived_experience_count), sum(staff_count) from coproduction_log where project_id = ?", (pid,)
+    ).fetchone()
+    if lived is None:
+        assert "How many people with lived experience took part is not recorded" in glance
+    else:
+        assert f"{lived} people with lived experience" in glance
+    assert staff is None or lived is None or f"and {staff} staff" in glance
+
+
+def test_project_page_counts_items_by_status_from_the_register(client, db):
+    status = current_status(db)
+    pid = max(
+        {s["project_id"] for s in status.values()}, key=lambda p: sum(s["project_id"] == p for s in status.values())
+    )
+    html = unescape(client.get(f"/projects/{pid}").text)
+    section = html[html.index('id="you-said"') :]
+    statuses = titles(db, "statuses")
+    for code, title in statuses.items():
+        n = sum(1 for s in status.values() if s["project_id"] == pid and s["status"] == code)
+        assert f'<a href="/register/statuses/{code}">{title}</a>: {n}' in section, code
 
 
 def test_every_code_link_on_a_project_page_resolves_and_is_titled(client, db):

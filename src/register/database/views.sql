@@ -152,6 +152,25 @@ SELECT
 FROM facts
 ORDER BY project_id, gate_order;
 
+-- The figures of one project, one row per project: what its page and the list of
+-- projects show. Correlated subqueries, so `WHERE project_id = ?` (or a page of ids)
+-- looks the project up through the indexes instead of adding up the whole register.
+-- Not stored: the overdue count depends on today's date.
+CREATE VIEW project_figures AS
+SELECT
+  p.id AS project_id,
+  (SELECT COUNT(*) FROM coproduction_log l WHERE l.project_id = p.id) AS activities,
+  (SELECT SUM(l.lived_experience_count) FROM coproduction_log l WHERE l.project_id = p.id) AS lived_experience_people,
+  (SELECT SUM(l.staff_count) FROM coproduction_log l WHERE l.project_id = p.id) AS staff_people,
+  (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e WHERE e.project_id = p.id) AS characteristics_assessed,
+  (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
+  (SELECT COUNT(*) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_items,
+  (SELECT COALESCE(SUM(y.loop_closed), 0) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_closed,
+  (SELECT COALESCE(SUM(y.overdue), 0) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_overdue,
+  (SELECT COALESCE(SUM(g.passed AND NOT g.evidence_published), 0) FROM gate_assurance g
+   WHERE g.project_id = p.id) AS gates_without_evidence
+FROM projects p;
+
 -- Measure: projects that came through the Strategic Co-production Group (000; 003 s8.6).
 -- build: materialise
 CREATE VIEW measure_strategic_group AS

@@ -121,20 +121,10 @@ async def projects_index(datasette, request):
         return await _no_such_page(datasette, request)
     ids = [p["id"] for p in page_projects]
     figures = {
-        r["id"]: r
+        r["project_id"]: r
         for r in await fetch_rows(
             datasette,
-            """
-        select p.id,
-          (select count(*) from coproduction_log l where l.project_id = p.id) as activities,
-          (select count(distinct e.characteristic) from equality_impacts e
-            where e.project_id = p.id) as characteristics_assessed,
-          (select count(*) from you_said_we_did_current y where y.project_id = p.id) as you_said_items,
-          (select coalesce(sum(y.loop_closed), 0) from you_said_we_did_current y
-            where y.project_id = p.id) as you_said_closed,
-          (select coalesce(sum(g.passed and not g.evidence_published), 0) from gate_assurance g
-            where g.project_id = p.id) as gates_without_evidence
-        from projects p where p.id in (select value from json_each(:ids))""",
+            "select * from project_figures where project_id in (select value from json_each(:ids))",
             {"ids": json.dumps(ids)},
         )
     }

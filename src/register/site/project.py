@@ -91,40 +91,28 @@ async def project_page(datasette, request):
         history.setdefault(u["you_said_id"], []).append(u)
     for item in items:
         item["history"] = history.get(item["id"], [])
-    status_counts = {code: 0 for code in codelists.get("statuses", {})}
-    for item in items:
-        status_counts[item["status"]] = status_counts.get(item["status"], 0) + 1
-
-    all_groups = []
-    for a in activities:
-        for g in a["group_codes"]:
-            if g not in all_groups:
-                all_groups.append(g)
-    counted = [a for a in activities if a["lived_experience_count"] is not None]
-    staffed = [a for a in activities if a["staff_count"] is not None]
+    status_counts = {
+        r["code"]: r["items"]
+        for r in await fetch_rows(
+            datasette,
+            """
+            select s.code, count(c.id) as items from statuses s
+            left join you_said_we_did_current c on c.status = s.code and c.project_id = :id
+            group by s.code order by s.sort_order, s.code""",
+            p,
+        )
+    }
+    figures = (await fetch_rows(datasette, "select * from project_figures where project_id = :id", p))[0]
     glance = {
-        "groups": all_groups,
+        "groups": list(dict.fromkeys(g for a in activities for g in a["group_codes"])),
         "gates_with_activity": [g for g in gates if g["activities"]],
-        "lived_experience": sum(a["lived_experience_count"] for a in counted) if counted else None,
-        "staff": sum(a["staff_count"] for a in staffed) if staffed else None,
-        "activities_counted": len(counted),
-        "levels": list(
-            dict.fromkeys(
-                a["participation_level"]
-                for a in sorted(
-                    activities,
-                    key=lambda a: (
-                        codelists.get("participation_levels", {}).get(a["participation_level"], {}).get("sort_order")
-                        or 0
-                    ),
-                )
-            )
-        ),
-        "item_count": len(items),
-        "closed": sum(1 for i in items if i["loop_closed"]),
-        "overdue": sum(1 for i in items if i["overdue"]),
-        "characteristics_assessed": sum(1 for i in impacts if i["id"]),
-        "characteristics_total": len(impacts),
+        "lived_experience": figures["lived_experience_people"],
+        "staff": figures["staff_people"],
+        "item_count": figures["you_said_items"],
+        "closed": figures["you_said_closed"],
+        "overdue": figures["you_said_overdue"],
+        "characteristics_assessed": figures["characteristics_assessed"],
+        "characteristics_total": figures["characteristics_total"],
         "gaps": [a for a in assurance.values() if a["passed"] and not a["evidence_published"]],
     }
     return await render_page(
