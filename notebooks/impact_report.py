@@ -49,6 +49,7 @@ import pandas as pd
 
 from register.publishing import reportkit as rk
 from register.publishing.reportkit import bullets, figure, labels, percent, plural, say, table, title, uk_date
+from register.util import palette
 
 alt.data_transformers.disable_max_rows()
 
@@ -63,6 +64,7 @@ LEVELS = labels(whole, "participation_levels")
 CHARACTERISTICS = labels(whole, "characteristics")
 IMPACTS = labels(whole, "impacts")
 STATUSES = labels(whole, "statuses")
+STATUS_COLOURS = rk.status_colours(whole)  # closing statuses in greens (the codelist says which)
 PLACES = labels(whole, "places")
 ORGANISATIONS = labels(whole, "organisations")
 THEMES = labels(whole, "themes")
@@ -130,16 +132,17 @@ gates = rk.query(
 )
 gaps = gates[(gates["passed"] == 1) & (gates["evidence_published"] == 0)]
 
-projects_total = int(strategic["projects"].sum())
-projects_via_group = int(strategic.loc[strategic["came_through_group"] == "yes", "projects"].sum())
-items = int(yswd["items"].sum())
-loop_closed = int(yswd["loop_closed"].fillna(0).sum())
-overdue = int(yswd["overdue"].fillna(0).sum())
-outnumbered = balance[balance["balance"] == "staff outnumbered people with lived experience"]
+# The headline figures are the rows of the `headlines` view, as on the site's home page.
+_group, _yswd = rk.headline(whole, "strategic_group"), rk.headline(conn, "you_said_we_did")
+_balance, _eia = rk.headline(conn, "balance"), rk.headline(conn, "eia_coproduced")
+projects_total, projects_via_group = _group["of_total"], _group["figure"]
+items, loop_closed, overdue = _yswd["of_total"], _yswd["figure"], _yswd["overdue"]
+judged = _balance["of_total"] if _balance["total"] > _balance["not_recorded"] else 0
+outnumbered_count = _balance["figure"] if judged else 0
+outnumbered = balance[balance["balance"] == palette.STAFF_OUTNUMBERED]  # the activities, listed below
 balance_counts = balance.groupby("balance")["activity_id"].count()
-judged = int(balance_counts.drop("not recorded", errors="ignore").sum())
-offered = int(reimbursement.loc[reimbursement["reimbursement"] == "offered", "activities"].sum())
-eia_coproduced = int((eia["coproduced"] == "yes").sum())
+offered = rk.headline(conn, "reimbursement")["figure"]
+eia_coproduced, eia_total = _eia["figure"], _eia["of_total"]
 
 bullets(
     [
@@ -150,8 +153,8 @@ bullets(
         if activities
         else f"No co-production activity is logged {SCOPE}.",
         f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the Strategic Co-production Group.",
-        f"{eia_coproduced:,} of {plural(len(eia), 'equality impact assessment')} say the transformation was co-produced."
-        if len(eia)
+        f"{eia_coproduced:,} of {plural(eia_total, 'equality impact assessment')} say the transformation was co-produced."
+        if eia_total
         else f"No equality impact assessment is recorded {SCOPE}.",
         (
             f"{loop_closed:,} of {plural(items, 'thing')} people said have had the loop closed ({percent(loop_closed, items)}); "
@@ -160,7 +163,7 @@ bullets(
         if items
         else f"Nothing people said is recorded {SCOPE}.",
         (
-            f"Staff outnumbered people with lived experience at {len(outnumbered):,} of the "
+            f"Staff outnumbered people with lived experience at {outnumbered_count:,} of the "
             f"{plural(judged, 'activity', 'activities')} where both were counted."
             if judged
             else "Whether staff outnumbered people with lived experience cannot be checked yet: the counts are not recorded."
@@ -377,7 +380,7 @@ say(
     (
         f"Both counts were recorded for {judged:,} of {plural(len(balance), 'activity', 'activities')}. "
         + (
-            f"Staff outnumbered people with lived experience at {plural(len(outnumbered), 'of them', 'of them')}."
+            f"Staff outnumbered people with lived experience at {plural(outnumbered_count, 'of them', 'of them')}."
             if judged
             else "So the balance rule cannot yet be checked: the log needs the number of people with "
             "lived experience and of staff at each activity."
@@ -566,21 +569,21 @@ say(
     f"{plural(negative, 'negative impact')} {'was' if negative == 1 else 'were'} found; "
     f"{mitigated:,} {'has' if mitigated == 1 else 'have'} a mitigation and {negative - mitigated:,} "
     f"{'does' if negative - mitigated == 1 else 'do'} not.\n\n"
-    f"{eia_coproduced:,} of {plural(len(eia), 'assessment')} say the transformation was co-produced "
+    f"{eia_coproduced:,} of {plural(eia_total, 'assessment')} say the transformation was co-produced "
     "(an outcome measure named in the case study)."
 )
 impact_order = list(IMPACTS.values()) + ["Missing"]
 # Colours by meaning (green good, vermillion bad, greys for no judgement); a new code gets
 # the next palette colour.
 _by_code = {
-    "positive": "#009E73",
-    "neutral": "#56B4E9",
-    "negative": "#D55E00",
-    "not_known": "#E69F00",
-    "not_assessed": "#999999",
+    "positive": palette.YES,
+    "neutral": palette.CATEGORY[0],
+    "negative": palette.NO,
+    "not_known": palette.AMBER,
+    "not_assessed": palette.UNKNOWN,
 }
 _spare = iter(rk.PALETTE)
-impact_colours = [_by_code.get(code) or next(_spare) for code in IMPACTS] + ["#f0f0f0"]
+impact_colours = [_by_code.get(code) or next(_spare) for code in IMPACTS] + [palette.NOT_REACHED]
 if coverage["project_id"].nunique() <= MAX_GRID_ROWS:
     chart = (
         alt.Chart(coverage, title="Equality impacts: projects and characteristics")
@@ -665,8 +668,9 @@ if len(unmitigated):
 # ## "You said, we did": closing the loop
 #
 # People at the 2024 listening events said the thing that goes wrong most is closing the
-# loop: nobody hears what happened to what they said. An item's loop is closed when it is
-# done, or when it was not taken forward and the reason is published. Items are counted
+# loop: nobody hears what happened to what they said. An item's loop is closed when its
+# status is one the register's list of statuses marks as closing the loop (what was done
+# is published, or why nothing will be). Items are counted
 # here when they were said in the period; their status is as it stands today.
 
 # %% tags=["remove-input"]
@@ -697,7 +701,12 @@ if items:
         .encode(
             y=alt.Y("status_title:N", title=title("you_said_we_did_updates", "status"), sort=list(STATUSES.values())),
             x=alt.X("items:Q", title="Items", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color("status_title:N", legend=None, sort=list(STATUSES.values())),
+            color=alt.Color(
+                "status_title:N",
+                legend=None,
+                sort=list(STATUSES.values()),
+                scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
+            ),
         )
         .properties(width=420)
     )
@@ -799,7 +808,7 @@ states = [
     "Passed without evidence",
     "Not reached yet",
 ]
-state_colours = alt.Scale(domain=states, range=["#009E73", "#F0E442", "#D55E00", "#f0f0f0"])
+state_colours = alt.Scale(domain=states, range=[palette.YES, palette.AMBER, palette.NO, palette.NOT_REACHED])
 if gates["project_id"].nunique() <= MAX_GRID_ROWS:
     chart = (
         alt.Chart(gates, title="Gate assurance by project")
@@ -877,7 +886,7 @@ figures.update(
         "reimbursement": {r["reimbursement"]: int(r["activities"]) for _, r in reimbursement.iterrows()},
         "projects": projects_total,
         "projects_via_strategic_group": projects_via_group,
-        "eia_projects": int(len(eia)),
+        "eia_projects": eia_total,
         "eia_coproduced_projects": eia_coproduced,
         "equality_coverage": {k: int(v) for k, v in coverage_counts.items()},
         "negative_impacts": negative,

@@ -1,3 +1,3 @@
-"""Datasette hooks for the register's own pages: the code is register.site.pages."""
+"""Datasette hooks for the register's own pages: the code is in register.site (routes.py)."""
 
-from register.site.pages import extra_template_vars, prepare_jinja2_environment, register_routes  # noqa: F401
+from register.site.routes import extra_template_vars, prepare_jinja2_environment, register_routes  # noqa: F401

@@ -9,6 +9,7 @@ it, so its API examples (paging included) are known to work.
 from __future__ import annotations
 
 import collections
+import csv
 import datetime as dt
 import json
 import math
@@ -29,7 +30,9 @@ from register.site.serve import command
 
 PERIOD = ("2024-07-01", "2024-09-30")
 PORTS = range(8140, 8150)
-CLOSED = ("done", "not_taken_forward")
+# What closes the loop is the statuses codelist's to say; read here from its CSV.
+with (ROOT / "datasets" / "codelists" / "statuses.csv").open(newline="", encoding="utf-8") as _f:
+    CLOSED = tuple(r["code"] for r in csv.DictReader(_f) if r["closes_loop"] == "true")
 
 
 # --- independent counts ------------------------------------------------------------------

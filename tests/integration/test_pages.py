@@ -1,4 +1,4 @@
-"""The register's own pages (src/register/site/pages.py), in-process, against the real build.
+"""The register's own pages (src/register/site/: pages, measures, search, feeds), in-process, against the real build.
 
 Figures on the pages are checked against counts worked out here, independently, from
 the base tables of build_dir/register.db (never from the views the pages read), so a
@@ -21,7 +21,9 @@ from register.schema.package import ROOT, Package
 from tests.conftest import copy_repo
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-CLOSED = {"done", "not_taken_forward"}  # statuses.csv: these close the loop
+# What closes the loop is the statuses codelist's to say: read from its CSV.
+with (ROOT / "datasets" / "codelists" / "statuses.csv").open(newline="", encoding="utf-8") as _f:
+    CLOSED = {r["code"] for r in csv.DictReader(_f) if r["closes_loop"] == "true"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -471,6 +473,28 @@ def test_project_page_at_a_glance_answers_the_questions(client, db):
         (pid,),
     ):
         assert f'<a href="/register/groups/{code}">{groups[code]}</a>' in glance
+    # The people counted, from the log itself (the page reads the project_figures view).
+    lived, staff = db.execute(
+        "select sum(lived_experience_count), sum(staff_count) from coproduction_log where project_id = ?", (pid,)
+    ).fetchone()
+    if lived is None:
+        assert "How many people with lived experience took part is not recorded" in glance
+    else:
+        assert f"{lived} people with lived experience" in glance
+    assert staff is None or lived is None or f"and {staff} staff" in glance
+
+
+def test_project_page_counts_items_by_status_from_the_register(client, db):
+    status = current_status(db)
+    pid = max(
+        {s["project_id"] for s in status.values()}, key=lambda p: sum(s["project_id"] == p for s in status.values())
+    )
+    html = unescape(client.get(f"/projects/{pid}").text)
+    section = html[html.index('id="you-said"') :]
+    statuses = titles(db, "statuses")
+    for code, title in statuses.items():
+        n = sum(1 for s in status.values() if s["project_id"] == pid and s["status"] == code)
+        assert f'<a href="/register/statuses/{code}">{title}</a>: {n}' in section, code
 
 
 def test_every_code_link_on_a_project_page_resolves_and_is_titled(client, db):
@@ -696,6 +720,7 @@ def test_markup_in_records_is_shown_as_text(hostile_client):
 
 
 def _register_pages():
+    """The module whose handlers list the projects (PAGE_SIZE, fetch_rows)."""
     from register.site import pages
 
     return pages
@@ -733,7 +758,7 @@ def test_a_page_whose_sql_is_cut_off_says_so_and_is_not_a_500(client, monkeypatc
     async def too_slow(*args, **kwargs):
         raise QueryInterrupted(Exception("interrupted"), "select 1", {})
 
-    monkeypatch.setattr(_register_pages(), "_rows", too_slow)
+    monkeypatch.setattr(_register_pages(), "fetch_rows", too_slow)
     response = client.get("/projects", headers={"Cookie": "slow-test=1"})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "60"
@@ -743,15 +768,13 @@ def test_a_page_whose_sql_is_cut_off_says_so_and_is_not_a_500(client, monkeypatc
 
 
 def test_national_figures_are_written_with_thousands_separators(client):
-    number = _register_pages()._number
+    from register.site.filters import number
+    from register.site.measures import headline_balance
+
     assert [number(v) for v in (7, 68442, 1001002, 2.5, None, True)] == ["7", "68,442", "1,001,002", "2.5", "", "True"]
-    head = _register_pages()._headline_balance(
-        [
-            {"balance": "balanced", "activities": 700278},
-            {"balance": "staff outnumbered people with lived experience", "activities": 109237},
-            {"balance": "not recorded", "activities": 191487},
-        ]
-    )
-    assert head["text"].startswith(
-        "Staff outnumbered people with lived experience at 109,237 of the 809,515 activities"
+    # The balance row of the headlines view at national scale: 700,278 balanced activities.
+    text = headline_balance({"figure": 109237, "of_total": 809515, "total": 1001002, "not_recorded": 191487})
+    assert text == (
+        "Staff outnumbered people with lived experience at 109,237 of the 809,515 activities where both "
+        "were counted; for 191,487 of 1,001,002 activities the numbers were not recorded."
     )

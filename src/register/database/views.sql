@@ -1,6 +1,6 @@
 -- Views over the register. Each is defined once here and used by the site, the
--- extracts and the notebooks alike. Statuses 'done' and 'not_taken_forward' close the
--- loop (see datasets/codelists/statuses.csv).
+-- extracts and the notebooks alike. Which statuses close the loop is said once, in the
+-- closes_loop column of datasets/codelists/statuses.csv; the views read it from there.
 
 -- The current status of every "You said" item: the latest row of its status history,
 -- or 'open' when it has none. Ties on a date are broken by the update id, which only
@@ -32,7 +32,7 @@ SELECT
   y.target_date,
   fr.first_response_date,
   CAST(julianday(fr.first_response_date) - julianday(y.said_date) AS INTEGER) AS days_to_response,
-  COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') AS loop_closed,
+  COALESCE(s.closes_loop, 0) AS loop_closed,
   (SELECT COUNT(*) FROM you_said_we_did_updates h WHERE h.you_said_id = y.id) AS updates
 FROM you_said_we_did y
 LEFT JOIN you_said_we_did_updates r ON r.id = (
@@ -45,7 +45,8 @@ LEFT JOIN (
          (SELECT MIN(u.update_date) FROM you_said_we_did_updates u
           WHERE u.you_said_id = y2.id AND u.status <> 'open') AS first_response_date
   FROM you_said_we_did y2
-) fr ON fr.you_said_id = y.id;
+) fr ON fr.you_said_id = y.id
+LEFT JOIN statuses s ON s.code = COALESCE(r.status, 'open');
 
 CREATE VIEW you_said_we_did_current AS
 SELECT
@@ -65,7 +66,7 @@ SELECT
   loop_closed,
   (target_date IS NOT NULL
    AND target_date < date('now')
-   AND status NOT IN ('done', 'not_taken_forward')) AS overdue,
+   AND NOT loop_closed) AS overdue,
   updates
 FROM you_said_we_did_status;
 
@@ -150,6 +151,25 @@ SELECT
   END AS missing
 FROM facts
 ORDER BY project_id, gate_order;
+
+-- The figures of one project, one row per project: what its page and the list of
+-- projects show. Correlated subqueries, so `WHERE project_id = ?` (or a page of ids)
+-- looks the project up through the indexes instead of adding up the whole register.
+-- Not stored: the overdue count depends on today's date.
+CREATE VIEW project_figures AS
+SELECT
+  p.id AS project_id,
+  (SELECT COUNT(*) FROM coproduction_log l WHERE l.project_id = p.id) AS activities,
+  (SELECT SUM(l.lived_experience_count) FROM coproduction_log l WHERE l.project_id = p.id) AS lived_experience_people,
+  (SELECT SUM(l.staff_count) FROM coproduction_log l WHERE l.project_id = p.id) AS staff_people,
+  (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e WHERE e.project_id = p.id) AS characteristics_assessed,
+  (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
+  (SELECT COUNT(*) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_items,
+  (SELECT COALESCE(SUM(y.loop_closed), 0) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_closed,
+  (SELECT COALESCE(SUM(y.overdue), 0) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_overdue,
+  (SELECT COALESCE(SUM(g.passed AND NOT g.evidence_published), 0) FROM gate_assurance g
+   WHERE g.project_id = p.id) AS gates_without_evidence
+FROM projects p;
 
 -- Measure: projects that came through the Strategic Co-production Group (000; 003 s8.6).
 -- build: materialise
@@ -423,3 +443,79 @@ SELECT
 FROM gate_assurance
 GROUP BY gate, gate_order, reached, passed, evidence_published
 ORDER BY gate_order, reached, passed, evidence_published;
+
+-- The headline figure of each measure, one row per measure, worked out once here and read
+-- by the site (home page, /measures) and the impact report alike; they only put it into
+-- words. figure is the headline number and of_total what it is out of; total counts
+-- everything the measure covers, not_recorded what it could not judge; the other columns
+-- belong to one measure each. characteristics counts the characteristics codelist, so no
+-- page or report writes the number. Each part reads its measure (or stored summary) in a
+-- subquery, so `WHERE measure = ?` works out that measure alone. Not stored: the overdue
+-- count depends on today's date.
+CREATE VIEW headlines AS
+SELECT 'strategic_group' AS measure, f.yes AS figure, f.total AS of_total, f.total, f.unknown AS not_recorded,
+       NULL AS still_open, NULL AS overdue, NULL AS gates, NULL AS latest_quarter, NULL AS latest_activities,
+       NULL AS characteristics
+FROM (SELECT COALESCE(SUM(projects), 0) AS total,
+             COALESCE(SUM(CASE WHEN came_through_group = 'yes' THEN projects END), 0) AS yes,
+             COALESCE(SUM(CASE WHEN came_through_group = 'not recorded' THEN projects END), 0) AS unknown
+      FROM measure_strategic_group) f
+UNION ALL
+SELECT 'eia_coproduced', f.yes, f.total, f.total, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(projects), 0) AS total,
+             COALESCE(SUM(CASE WHEN coproduced = 'yes' THEN projects END), 0) AS yes
+      FROM summary_eia_coproduced) f
+UNION ALL
+SELECT 'you_said_we_did', f.closed, f.total, f.total, NULL, f.total - f.closed, f.overdue, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(items), 0) AS total, COALESCE(SUM(loop_closed), 0) AS closed,
+             COALESCE(SUM(overdue), 0) AS overdue
+      FROM measure_you_said_we_did) f
+UNION ALL
+SELECT 'depth_by_gate', f.deepest, f.total, f.total, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(activities), 0) AS total,
+             COALESCE(SUM(CASE WHEN level_order = (SELECT MAX(level_order) FROM measure_depth_by_gate)
+                          THEN activities END), 0) AS deepest
+      FROM measure_depth_by_gate) f
+UNION ALL
+-- Only activities where both counts were recorded can be judged; when none can, the
+-- headline is how many could not.
+SELECT 'balance',
+       CASE WHEN f.total > f.unknown THEN f.outnumbered ELSE f.unknown END,
+       CASE WHEN f.total > f.unknown THEN f.total - f.unknown ELSE f.total END,
+       f.total, f.unknown, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(activities), 0) AS total,
+             COALESCE(SUM(CASE WHEN balance = 'staff outnumbered people with lived experience' THEN activities END), 0)
+               AS outnumbered,
+             COALESCE(SUM(CASE WHEN balance = 'not recorded' THEN activities END), 0) AS unknown
+      FROM summary_balance) f
+UNION ALL
+SELECT 'reimbursement', f.offered, f.total, f.total, f.unknown, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COALESCE(SUM(activities), 0) AS total,
+             COALESCE(SUM(CASE WHEN reimbursement = 'offered' THEN activities END), 0) AS offered,
+             COALESCE(SUM(CASE WHEN reimbursement = 'not recorded' THEN activities END), 0) AS unknown
+      FROM measure_reimbursement) f
+UNION ALL
+SELECT 'equality_coverage', f.complete, f.total, f.total, NULL, NULL, NULL, NULL, NULL, NULL,
+       (SELECT COUNT(*) FROM characteristics)
+FROM (SELECT COALESCE(SUM(projects), 0) AS total,
+             COALESCE(SUM(CASE WHEN characteristics_missing = 0 THEN projects END), 0) AS complete
+      FROM summary_equality_coverage) f
+UNION ALL
+SELECT 'activity_by_quarter', f.active, f.quarters, f.total, NULL, NULL, NULL, NULL, f.latest, f.latest_n, NULL
+FROM (SELECT COUNT(*) AS quarters, COALESCE(SUM(n > 0), 0) AS active, COALESCE(SUM(n), 0) AS total,
+             (SELECT quarter FROM measure_activity_by_quarter GROUP BY quarter_start
+              HAVING SUM(activities) > 0 ORDER BY quarter_start DESC LIMIT 1) AS latest,
+             (SELECT SUM(activities) FROM measure_activity_by_quarter GROUP BY quarter_start
+              HAVING SUM(activities) > 0 ORDER BY quarter_start DESC LIMIT 1) AS latest_n
+      FROM (SELECT quarter_start, SUM(activities) AS n FROM measure_activity_by_quarter GROUP BY quarter_start)) f
+UNION ALL
+SELECT 'activity_by_place', f.places, NULL, f.total, f.unknown, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT COUNT(DISTINCT place) AS places, COALESCE(SUM(activities), 0) AS total,
+             COALESCE(SUM(CASE WHEN place IS NULL THEN activities END), 0) AS unknown
+      FROM measure_activity_by_place) f
+UNION ALL
+SELECT 'gate_assurance', f.projects, f.projects_total, f.projects_total, NULL, NULL, NULL, f.gates, NULL, NULL, NULL
+FROM (SELECT COALESCE(MAX(projects_with_gaps), 0) AS projects,
+             COALESCE(MAX(projects_total), (SELECT COUNT(*) FROM projects)) AS projects_total,
+             COALESCE(SUM(CASE WHEN passed AND NOT evidence_published THEN projects END), 0) AS gates
+      FROM summary_gate_assurance) f;

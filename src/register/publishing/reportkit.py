@@ -20,6 +20,7 @@ from pathlib import Path
 from register import settings
 from register.database.build import live_views
 from register.schema.package import Package
+from register.util import palette
 
 ROOT = settings.ROOT
 PACKAGE = Package(ROOT)
@@ -140,6 +141,24 @@ def labels(conn: sqlite3.Connection, codelist: str) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
+def headline(conn: sqlite3.Connection, measure: str) -> dict:
+    """A measure's row of the `headlines` view: the figures the site's home page shows."""
+    cur = conn.execute("SELECT * FROM headlines WHERE measure = ?", (measure,))
+    cols = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    if row is None:
+        raise KeyError(f"the headlines view has no row for {measure!r}")
+    return dict(zip(cols, row))
+
+
+def status_colours(conn: sqlite3.Connection) -> dict[str, str]:
+    """Status title -> colour, closing statuses in greens: what closes the loop is read
+    from the statuses codelist."""
+    rows = conn.execute("SELECT code, title, closes_loop FROM statuses ORDER BY sort_order, code").fetchall()
+    by_code = palette.status_colours((r[0], bool(r[2])) for r in rows)
+    return {r[1]: by_code[r[0]] for r in rows}
+
+
 def title(resource: str, field: str) -> str:
     """A field's title, from its Table Schema."""
     return PACKAGE.resource(resource).field(field).title
@@ -153,10 +172,9 @@ def resource_title(resource: str) -> str:
 # Rendering: static SVG charts and plain tables, as HTML with no script and no style
 # attribute, so the report works offline and under the site's Content-Security-Policy.
 
-# Okabe and Ito's palette: told apart by people with the common colour-vision deficiencies.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-# Ordered scales (participation levels, gates) run light to dark in one hue.
-ORDERED = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b"]
+# The site's palette (register/util/palette.py), so a colour means the same in both.
+PALETTE = palette.CATEGORY
+ORDERED = palette.LEVELS
 
 # Text is measured when the SVG is made and drawn by the reader's browser: name fonts with
 # the same metrics everywhere (Arial, Helvetica and Liberation Sans match), so labels

@@ -1,0 +1,195 @@
+"""The Atom feeds /feeds/you-said.atom and /feeds/status-changes.atom (each with ?project=).
+
+Written here rather than with datasette-atom, which is therefore not a dependency:
+datasette-atom 0.9 (the last release for Datasette 0.65; 0.10 needs the 1.0 alphas) serves
+a feed at /register/<query>.atom, whereas these feeds need addresses people keep
+(/feeds/...), a per-project filter, entry ids that do not change when the site moves
+host, and plain-text content, so nothing depends on datasette-atom's HTML sanitising
+with bleach (deprecated). ElementTree escapes every text node.
+"""
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+
+from datasette.utils import tilde_encode
+from datasette.utils.asgi import NotFound, Response
+
+from register.site.filters import uk_date
+from register.site.links import fetch_rows, make_linker
+
+FEED_LIMIT = 100
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text) -> str:
+    return _CONTROL.sub("", "" if text is None else str(text))
+
+
+def _stamp(date_text) -> str:
+    return f"{str(date_text)[:10]}T00:00:00Z"
+
+
+def _urn(*parts: str) -> str:
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "coproduction-register:" + "/".join(parts)))
+
+
+def _atom(feed_key: str, title: str, subtitle: str, self_url: str, alternate_url: str, entries: list[dict]) -> bytes:
+    ET.register_namespace("", ATOM_NS)
+
+    def sub(parent, tag, text=None, **attrs):
+        el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: _clean(v) for k, v in attrs.items()})
+        if text is not None:
+            el.text = _clean(text)
+        return el
+
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    feed.set("{http://www.w3.org/XML/1998/namespace}lang", "en-GB")
+    sub(feed, "id", _urn("feed", feed_key))
+    sub(feed, "title", title)
+    sub(feed, "subtitle", subtitle)
+    sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    sub(feed, "link", rel="alternate", type="text/html", href=alternate_url)
+    updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00Z")
+    sub(feed, "updated", updated)
+    author = sub(feed, "author")
+    sub(author, "name", "Co-production Register")
+    sub(feed, "rights", "Open Government Licence v3.0")
+    for e in entries:
+        entry = sub(feed, "entry")
+        sub(entry, "id", e["id"])
+        sub(entry, "title", e["title"], type="text")
+        sub(entry, "updated", e["updated"])
+        sub(entry, "published", e.get("published", e["updated"]))
+        sub(entry, "link", rel="alternate", type="text/html", href=e["link"])
+        a = sub(entry, "author")
+        sub(a, "name", e["author"])
+        for term, label in e.get("categories", []):
+            sub(entry, "category", term=term, label=label)
+        sub(entry, "content", e["content"], type="text")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _excerpt(text: str | None, n: int = 90) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+async def _feed_project(datasette, request) -> str | None:
+    project = request.args.get("project")
+    if project:
+        if not await fetch_rows(datasette, "select id from projects where id = :id", {"id": project}):
+            raise NotFound(f"There is no project with the ID {project!r} in the register.")
+    return project
+
+
+def _atom_response(body: bytes) -> Response:
+    return Response(
+        body, content_type="application/atom+xml; charset=utf-8", headers={"Cache-Control": "public, max-age=300"}
+    )
+
+
+async def feed_you_said(datasette, request):
+    """New "You said" items, newest first, with their current status."""
+    project = await _feed_project(datasette, request)
+    rows = await fetch_rows(
+        datasette,
+        f"""
+        select c.*, p.title as project_title, p.organisation from you_said_we_did_current c
+        join projects p on p.id = c.project_id
+        where (:project is null or c.project_id = :project)
+        order by c.said_date desc, c.id desc limit {FEED_LIMIT}""",
+        {"project": project},
+    )
+    link = await make_linker(datasette)
+    absolute = lambda p: datasette.absolute_url(request, datasette.urls.path(p))  # noqa: E731
+    entries = []
+    for r in rows:
+        status = link.title("statuses", r["status"])
+        lines = [
+            f"You said: {r['you_said']}",
+            f"Theme: {link.title('themes', r['theme'])}",
+            f"Project: {r['project_title']} ({r['project_id']})",
+            f"Said on: {uk_date(r['said_date'])}",
+            f"Current status: {status}" + (f" (since {uk_date(r['status_date'])})" if r["status_date"] else ""),
+        ]
+        if r["we_did"]:
+            lines.append(f"We did: {r['we_did']}")
+        if r["reason"]:
+            lines.append(f"Reason: {r['reason']}")
+        if r["target_date"]:
+            lines.append(f"Response due: {uk_date(r['target_date'])}" + (" (overdue)" if r["overdue"] else ""))
+        entries.append(
+            {
+                "id": _urn("you_said_we_did", r["id"]),
+                "title": f"{r['id']} ({status}): {_excerpt(r['you_said'])}",
+                "published": _stamp(r["said_date"]),
+                # An item changes when its status does: feed readers then show it again.
+                "updated": _stamp(max(r["said_date"], r["status_date"] or r["said_date"])),
+                "link": absolute(f"/projects/{tilde_encode(r['project_id'])}#{r['id']}"),
+                "author": link.title("organisation", r["organisation"]),
+                "categories": [(r["theme"], link.title("themes", r["theme"])), (r["status"], status)],
+                "content": "\n".join(lines),
+            }
+        )
+    suffix = f" for {project}" if project else ""
+    q = f"?project={project}" if project else ""
+    body = _atom(
+        "you-said" + (f"/{project}" if project else ""),
+        f'Co-production Register: new "You said" items{suffix}',
+        "What people said, newest first, with what was done about it.",
+        absolute("/feeds/you-said.atom") + q,
+        absolute(f"/projects/{project}" if project else "/"),
+        entries,
+    )
+    return _atom_response(body)
+
+
+async def feed_status_changes(datasette, request):
+    """Every change of status of a "You said" item, newest first."""
+    project = await _feed_project(datasette, request)
+    rows = await fetch_rows(
+        datasette,
+        f"""
+        select u.*, y.you_said, y.project_id, p.title as project_title, p.organisation
+        from you_said_we_did_updates u
+        join you_said_we_did y on y.id = u.you_said_id
+        join projects p on p.id = y.project_id
+        where (:project is null or y.project_id = :project)
+        order by u.update_date desc, u.id desc limit {FEED_LIMIT}""",
+        {"project": project},
+    )
+    link = await make_linker(datasette)
+    absolute = lambda p: datasette.absolute_url(request, datasette.urls.path(p))  # noqa: E731
+    entries = []
+    for r in rows:
+        status = link.title("statuses", r["status"])
+        lines = [f"Status: {status}", f"Date: {uk_date(r['update_date'])}"]
+        if r["we_did"]:
+            lines.append(f"We did: {r['we_did']}")
+        if r["reason"]:
+            lines.append(f"Reason: {r['reason']}")
+        lines += [f"You said: {r['you_said']}", f"Project: {r['project_title']} ({r['project_id']})"]
+        entries.append(
+            {
+                "id": _urn("you_said_we_did_updates", r["id"]),
+                "title": f"{r['you_said_id']} is now {status}: {_excerpt(r['you_said'])}",
+                "updated": _stamp(r["update_date"]),
+                "link": absolute(f"/projects/{tilde_encode(r['project_id'])}#{r['you_said_id']}"),
+                "author": link.title("organisation", r["organisation"]),
+                "categories": [(r["status"], status)],
+                "content": "\n".join(lines),
+            }
+        )
+    suffix = f" for {project}" if project else ""
+    q = f"?project={project}" if project else ""
+    body = _atom(
+        "status-changes" + (f"/{project}" if project else ""),
+        f'Co-production Register: "You said, we did" status changes{suffix}',
+        'Every change of status of a "You said" item, newest first.',
+        absolute("/feeds/status-changes.atom") + q,
+        absolute(f"/projects/{project}" if project else "/"),
+        entries,
+    )
+    return _atom_response(body)

@@ -1,0 +1,53 @@
+"""How the pages write dates, numbers and yes/no, and JSON safe inside a script tag.
+
+Registered as Jinja filters (reg_date, reg_time, reg_number, reg_yes_no) by routes.py.
+"""
+
+import datetime as dt
+import json
+
+from markupsafe import Markup
+
+
+def uk_date(value) -> str:
+    """'2024-08-06' -> '6 August 2024' (dates in the register are ISO text)."""
+    if not value:
+        return ""
+    try:
+        d = dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{d.day} {d:%B %Y}"
+
+
+def uk_time(value) -> Markup:
+    if not value:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(str(value)[:10], uk_date(value))
+
+
+def number(value) -> str:
+    """12345 -> '12,345' (national figures run to millions); anything else as it is."""
+    return (
+        f"{value:,}"
+        if isinstance(value, int) and not isinstance(value, bool)
+        else ("" if value is None else str(value))
+    )
+
+
+def yes_no(value, unknown="Not recorded") -> str:
+    if value is None or value == "":
+        return unknown
+    return "Yes" if value in (1, True, "1") else "No"
+
+
+def json_for_script(data) -> str:
+    """JSON safe inside <script type="application/json">: no '</' or '<!--' can end it."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )

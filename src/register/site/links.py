@@ -1,0 +1,129 @@
+"""Codes, titles and links: every code shown on the register's pages links to its meaning.
+
+The codelists and the foreign keys are read from the built database (which the build
+takes from the schemas), so a code's title is written once, in its codelist.
+"""
+
+from dataclasses import dataclass, field
+
+from datasette.utils import tilde_encode
+from markupsafe import Markup, escape
+
+DB = "register"
+GROUPS_TABLE = "coproduction_log_groups"  # derived by register/database/build.py from coproduction_log.groups
+
+
+async def load_codelists(datasette) -> dict[str, dict[str, dict]]:
+    """Every codelist (a table keyed by `code` with a title), row by code, in order.
+
+    Cached on the Datasette instance: the database is immutable between builds.
+    """
+    cached = getattr(datasette, "_register_codelists", None)
+    if cached is not None:
+        return cached
+    db = datasette.get_database(DB)
+    out: dict[str, dict[str, dict]] = {}
+    for table in await db.table_names():
+        if await db.primary_keys(table) != ["code"]:
+            continue
+        columns = await db.table_columns(table)
+        if "title" not in columns:
+            continue
+        order = "sort_order, code" if "sort_order" in columns else "code"
+        rows = (await db.execute(f"select * from [{table}] order by {order}")).rows
+        out[table] = {r["code"]: dict(r) for r in rows}
+    datasette._register_codelists = out
+    return out
+
+
+async def load_column_targets(datasette) -> dict[str, str]:
+    """Column name -> the table its codes point at, read from the database's foreign keys
+    (which the build takes from the schemas). Used for views, which have no keys of
+    their own; a name that points at two different tables is left out."""
+    cached = getattr(datasette, "_register_column_targets", None)
+    if cached is not None:
+        return cached
+    db = datasette.get_database(DB)
+    seen: dict[str, set[str]] = {}
+    for table in await db.table_names():
+        for fk in await db.foreign_keys_for_table(table):
+            seen.setdefault(fk["column"], set()).add(fk["other_table"])
+    out = {col: next(iter(t)) for col, t in seen.items() if len(t) == 1 and col != "code"}
+    datasette._register_column_targets = out
+    return out
+
+
+@dataclass
+class Linker:
+    """Turns (column or table, code) into a link to the code's meaning, titled in words."""
+
+    datasette: object
+    codelists: dict
+    targets: dict
+    extra: dict = field(default_factory=dict)  # table -> {key: title} for non-codelist rows
+
+    def add(self, table: str, titles: dict) -> None:
+        self.extra.setdefault(table, {}).update(titles)
+
+    def table_for(self, column_or_table: str) -> str:
+        if column_or_table in self.codelists or column_or_table in self.extra:
+            return column_or_table
+        return self.targets.get(column_or_table, column_or_table)
+
+    def title(self, column_or_table: str, code) -> str:
+        if code is None or code == "":
+            return ""
+        table = self.table_for(column_or_table)
+        if table in self.codelists and code in self.codelists[table]:
+            return self.codelists[table][code]["title"]
+        return self.extra.get(table, {}).get(code, str(code))
+
+    def href(self, column_or_table: str, code) -> str | None:
+        table = self.table_for(column_or_table)
+        path = self.datasette.urls.path
+        if table == "projects":
+            return path(f"/projects/{tilde_encode(str(code))}")
+        if table == "glossary":
+            return path(f"/glossary#{code}")
+        known = (table in self.codelists and code in self.codelists[table]) or code in self.extra.get(table, {})
+        if not known:
+            return None
+        return self.datasette.urls.row(DB, table, tilde_encode(str(code)))
+
+    def __call__(self, column_or_table: str, code, text: str | None = None) -> Markup:
+        if code is None or code == "":
+            return Markup("")
+        label = text if text is not None else self.title(column_or_table, code)
+        href = self.href(column_or_table, code)
+        if not href:
+            return escape(label)
+        return Markup('<a href="{}">{}</a>').format(href, label)
+
+    def codelist_title(self, table: str) -> str:
+        return (self.datasette.table_metadata(DB, table) or {}).get("title") or table.replace("_", " ").capitalize()
+
+
+async def make_linker(datasette) -> Linker:
+    db = datasette.get_database(DB)
+    linker = Linker(datasette, await load_codelists(datasette), await load_column_targets(datasette))
+    rows = (await db.execute("select id, title from projects")).rows
+    linker.add("projects", {r["id"]: r["title"] for r in rows})
+    return linker
+
+
+async def fetch_rows(datasette, sql: str, params=None) -> list[dict]:
+    db = datasette.get_database(DB)
+    return [dict(r) for r in (await db.execute(sql, params or {})).rows]
+
+
+def view_meta(datasette, view: str) -> dict:
+    return datasette.table_metadata(DB, view) or {}
+
+
+def column_label(datasette, view: str, column: str) -> tuple[str, str]:
+    """(label, description) of a view column from metadata.yml's 'Label: description'."""
+    text = (view_meta(datasette, view).get("columns") or {}).get(column, "")
+    if ": " in text:
+        label, desc = text.split(": ", 1)
+        return label, desc
+    return column.replace("_", " ").capitalize(), text

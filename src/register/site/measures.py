@@ -1,0 +1,233 @@
+"""The measures: one entry per view, with its chart and its one-line headline.
+
+Every rule is a view in register/database/views.sql, and every headline figure is a row
+of its `headlines` view; this module only puts them into words.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from datasette.database import QueryInterrupted
+
+from register.site import charts
+from register.site.links import DB, fetch_rows, view_meta
+
+
+@dataclass
+class Measure:
+    name: str  # URL part: /measures/<name>
+    view: str  # the view in register/database/views.sql
+    order_by: str = ""  # for views without an ORDER BY of their own
+    hide: tuple = ()  # ordering helpers not worth a column
+    booleans: tuple = ()  # 0/1 columns shown as Yes/No
+    chart: Callable | None = None
+    headline: Callable | None = None
+    summary: str = ""  # a stored summary_* table that the chart reads instead of the
+    # view, when the view has a row per activity or project
+
+
+# Each headline puts one row of the `headlines` view into words: the figures are worked
+# out once, in SQL, and the impact report reads the same row.
+
+
+def headline_strategic_group(h):
+    text = f"{h['figure']:,} of {h['of_total']:,} projects came through the Strategic Co-production Group"
+    if h["not_recorded"]:
+        text += f" (for {h['not_recorded']:,}, the documents do not say)"
+    return text + "."
+
+
+def headline_eia(h):
+    return f"{h['figure']:,} of {h['of_total']:,} equality impact assessments say the transformation was co-produced."
+
+
+def headline_you_said(h):
+    return (
+        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items have closed the loop; '
+        f"{h['still_open']:,} are still open, {h['overdue']:,} of them overdue."
+    )
+
+
+def headline_depth(h):
+    return (
+        f"{h['figure']:,} of {h['of_total']:,} logged activities reached co-production, "
+        f"the deepest level of the participation flower."
+    )
+
+
+def headline_balance(h):
+    if h["not_recorded"] >= h["total"]:
+        return (
+            f"For {h['not_recorded']:,} of {h['total']:,} activities the numbers of staff and of people with "
+            f"lived experience were not both recorded, so the balance rule cannot be checked yet."
+        )
+    return (
+        f"Staff outnumbered people with lived experience at {h['figure']:,} of the {h['of_total']:,} activities "
+        f"where both were counted; for {h['not_recorded']:,} of {h['total']:,} activities the numbers were "
+        f"not recorded."
+    )
+
+
+def headline_reimbursement(h):
+    return f"Reimbursement was offered at {h['figure']:,} of {h['of_total']:,} co-production activities."
+
+
+def headline_gates(h):
+    return (
+        f"{h['figure']:,} of {h['of_total']:,} projects moved past a gate without the evidence the strategy "
+        f"asks for ({h['gates']:,} gates in all)."
+    )
+
+
+def headline_quarter(h):
+    text = (
+        f"Co-production activity was logged in {h['figure']:,} of the {h['of_total']:,} quarters "
+        f"since the first activity"
+    )
+    if h["latest_quarter"]:
+        n = h["latest_activities"]
+        text += f"; the latest was {h['latest_quarter']}, with {n:,} {'activity' if n == 1 else 'activities'}"
+    return text + "."
+
+
+def headline_place(h):
+    text = f"Co-production activity was logged in {h['figure']:,} places"
+    if h["not_recorded"]:
+        text += f"; for {h['not_recorded']:,} of {h['total']:,} activities the place is not recorded"
+    return text + "."
+
+
+def headline_coverage(h):
+    return (
+        f"{h['figure']:,} of {h['of_total']:,} projects have an equality impact entry for every one of "
+        f"the {h['characteristics']:,} characteristics."
+    )
+
+
+MEASURES = [
+    Measure(
+        "strategic_group",
+        "measure_strategic_group",
+        chart=charts.chart_strategic_group,
+        headline=headline_strategic_group,
+    ),
+    Measure(
+        "eia_coproduced",
+        "measure_eia_coproduced",
+        chart=charts.chart_eia,
+        headline=headline_eia,
+        summary="summary_eia_coproduced",
+    ),
+    Measure(
+        "you_said_we_did",
+        "measure_you_said_we_did",
+        hide=("sort_order", "status_title"),
+        chart=charts.chart_you_said,
+        headline=headline_you_said,
+    ),
+    Measure(
+        "depth_by_gate",
+        "measure_depth_by_gate",
+        hide=("gate_order", "level_order"),
+        chart=charts.chart_depth,
+        headline=headline_depth,
+    ),
+    Measure(
+        "balance",
+        "measure_balance",
+        order_by="activity_date, activity_id",
+        hide=("title",),
+        chart=charts.chart_balance,
+        headline=headline_balance,
+        summary="summary_balance",
+    ),
+    Measure(
+        "reimbursement", "measure_reimbursement", chart=charts.chart_reimbursement, headline=headline_reimbursement
+    ),
+    Measure(
+        "equality_coverage",
+        "measure_equality_coverage",
+        hide=("characteristic_order",),
+        booleans=("negative_without_mitigation",),
+        chart=charts.chart_coverage,
+        headline=headline_coverage,
+        summary="summary_equality_coverage",
+    ),
+    Measure(
+        "activity_by_quarter",
+        "measure_activity_by_quarter",
+        hide=("level_order",),
+        chart=charts.chart_quarter,
+        headline=headline_quarter,
+    ),
+    Measure(
+        "activity_by_place",
+        "measure_activity_by_place",
+        hide=("organisation_order", "place_order"),
+        chart=charts.chart_place,
+        headline=headline_place,
+    ),
+    Measure(
+        "gate_assurance",
+        "gate_assurance",
+        order_by="project_id, gate_order",
+        hide=("gate_order",),
+        booleans=("reached", "passed", "evidence_published"),
+        chart=charts.chart_gates,
+        headline=headline_gates,
+        summary="summary_gate_assurance",
+    ),
+]
+MEASURE_ROW_LIMIT = 1000
+
+
+async def measure_rows(datasette, m: Measure, limit: int | None = None) -> list[dict]:
+    sql = f"select * from [{m.view}]"
+    if m.order_by:
+        sql += f" order by {m.order_by}"
+    if limit:
+        sql += f" limit {int(limit)}"
+    return await fetch_rows(datasette, sql)
+
+
+async def summary_rows(datasette, m: Measure) -> list[dict]:
+    """What the chart reads: the stored summary, or the (short) view itself."""
+    return (
+        await fetch_rows(datasette, f"select * from [{m.summary}]") if m.summary else await measure_rows(datasette, m)
+    )
+
+
+async def all_measures(datasette) -> list[Measure]:
+    """The configured measures, then any other measure_* view (shown as a table only), so
+    a measure added to views.sql is on the site at once, and gets a chart when it is
+    configured here. A measure stored at build time is a table, no longer a view."""
+    db = datasette.get_database(DB)
+    views = set(await db.view_names()) | set(await db.table_names())
+    known = {m.view for m in MEASURES}
+    extra = [Measure(v[len("measure_") :], v) for v in sorted(views) if v.startswith("measure_") and v not in known]
+    return [m for m in MEASURES if m.view in views] + extra
+
+
+async def headline(datasette, m: Measure) -> dict | None:
+    """A measure's row of the `headlines` view, with its words; None when it has none."""
+    if m.headline is None:
+        return None
+    found = await fetch_rows(datasette, "select * from headlines where measure = :m", {"m": m.name})
+    if not found:
+        return None
+    h = found[0]
+    return {**h, "of": h["of_total"], "text": m.headline(h), "title": view_meta(datasette, m.view).get("title", m.view)}
+
+
+async def headlines(datasette) -> dict[str, dict]:
+    """Each measure's headline (home and /measures); one that passes the SQL time limit
+    is left out, rather than the whole page failing."""
+    out = {}
+    for m in await all_measures(datasette):
+        try:
+            h = await headline(datasette, m)
+        except QueryInterrupted:
+            continue
+        if h:
+            out[m.name] = h
+    return out

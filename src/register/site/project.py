@@ -1,0 +1,136 @@
+"""/projects/<id>: one project's journey, read from the views (register/database/views.sql)."""
+
+from datasette.utils import tilde_decode
+
+from register.site.links import GROUPS_TABLE, fetch_rows, load_codelists, make_linker
+from register.site.pages import feed_links, not_found, render_page
+
+
+async def project_page(datasette, request):
+    """One project's journey: who was involved, at which gate, what people said, what was
+    done, and whether equality impacts were assessed."""
+    project_id = tilde_decode(request.url_vars["id"])
+    found = await fetch_rows(datasette, "select * from projects where id = :id", {"id": project_id})
+    if not found:
+        return await not_found(datasette, request, f"There is no project with the ID {project_id!r} in the register.")
+    project = found[0]
+    p = {"id": project_id}
+    codelists = await load_codelists(datasette)
+    link = await make_linker(datasette)
+
+    assurance = {
+        r["gate"]: r
+        for r in await fetch_rows(
+            datasette, "select * from gate_assurance where project_id = :id order by gate_order", p
+        )
+    }
+    activities = await fetch_rows(
+        datasette,
+        """
+        select l.*, b.balance from coproduction_log l
+        left join measure_balance b on b.activity_id = l.id
+        where l.project_id = :id order by l.activity_date, l.id""",
+        p,
+    )
+    groups: dict[str, list[str]] = {}
+    for r in await fetch_rows(
+        datasette,
+        f"""
+            select g.coproduction_log_id as activity, g.code from [{GROUPS_TABLE}] g
+            join coproduction_log l on l.id = g.coproduction_log_id
+            where l.project_id = :id""",
+        p,
+    ):
+        groups.setdefault(r["activity"], []).append(r["code"])
+    group_order = list(codelists.get("groups", {}))
+    for a in activities:
+        a["group_codes"] = sorted(
+            groups.get(a["id"], []), key=lambda c: group_order.index(c) if c in group_order else 999
+        )
+    link.add("coproduction_log", {a["id"]: a["title"] for a in activities})
+
+    gates = []
+    for code, gate in codelists.get("gates", {}).items():
+        gates.append(
+            {
+                **gate,
+                "assurance": assurance.get(code),
+                "activities": [a for a in activities if a["gate"] == code],
+                "is_current": code == project["current_gate"],
+            }
+        )
+
+    impacts = await fetch_rows(
+        datasette,
+        """
+        select c.code as characteristic_code, e.* from characteristics c
+        left join equality_impacts e on e.characteristic = c.code and e.project_id = :id
+        order by c.sort_order, c.code""",
+        p,
+    )
+    eia_summary = (
+        await fetch_rows(datasette, "select * from measure_eia_coproduced where project_id = :id", p) or [None]
+    )[0]
+
+    items = await fetch_rows(
+        datasette,
+        """
+        select c.*, y.source, y.source_section from you_said_we_did_current c
+        join you_said_we_did y on y.id = c.id
+        where c.project_id = :id order by c.said_date, c.id""",
+        p,
+    )
+    history: dict[str, list[dict]] = {}
+    for u in await fetch_rows(
+        datasette,
+        """
+            select u.* from you_said_we_did_updates u join you_said_we_did y on y.id = u.you_said_id
+            where y.project_id = :id order by u.update_date, u.id""",
+        p,
+    ):
+        history.setdefault(u["you_said_id"], []).append(u)
+    for item in items:
+        item["history"] = history.get(item["id"], [])
+    status_counts = {
+        r["code"]: r["items"]
+        for r in await fetch_rows(
+            datasette,
+            """
+            select s.code, count(c.id) as items from statuses s
+            left join you_said_we_did_current c on c.status = s.code and c.project_id = :id
+            group by s.code order by s.sort_order, s.code""",
+            p,
+        )
+    }
+    figures = (await fetch_rows(datasette, "select * from project_figures where project_id = :id", p))[0]
+    glance = {
+        "groups": list(dict.fromkeys(g for a in activities for g in a["group_codes"])),
+        "gates_with_activity": [g for g in gates if g["activities"]],
+        "lived_experience": figures["lived_experience_people"],
+        "staff": figures["staff_people"],
+        "item_count": figures["you_said_items"],
+        "closed": figures["you_said_closed"],
+        "overdue": figures["you_said_overdue"],
+        "characteristics_assessed": figures["characteristics_assessed"],
+        "characteristics_total": figures["characteristics_total"],
+        "gaps": [a for a in assurance.values() if a["passed"] and not a["evidence_published"]],
+    }
+    return await render_page(
+        datasette,
+        request,
+        "project.html",
+        {
+            "project": project,
+            "gates": gates,
+            "activities": activities,
+            "impacts": impacts,
+            "eia_summary": eia_summary,
+            "items": items,
+            "status_counts": status_counts,
+            "glance": glance,
+            # Which statuses close the loop is said in the statuses codelist.
+            "closing_statuses": [s["title"] for s in codelists.get("statuses", {}).values() if s.get("closes_loop")],
+            "link": link,
+            "feeds": feed_links(datasette) + feed_links(datasette, project_id),
+        },
+    )

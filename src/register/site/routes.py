@@ -1,0 +1,94 @@
+"""The Datasette hooks of the register's pages: routes, Jinja filters, home page figures."""
+
+from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.utils.asgi import Response
+
+from register.site import feeds, pages, project, search
+from register.site.filters import number, uk_date, uk_time, yes_no
+from register.site.links import DB, load_codelists
+from register.site.measures import all_measures, headlines
+
+
+def _bounded(handler):
+    """A page whose SQL passes the time limit says so (503, try again) instead of
+    failing with a 500; the response cache keeps the answer briefly, so holding F5
+    cannot queue the same slow query again and again."""
+
+    async def route(datasette, request):
+        try:
+            return await handler(datasette, request)
+        except QueryInterrupted:
+            html = await datasette.render_template(
+                ["error.html"],
+                {
+                    "ok": False,
+                    "status": 503,
+                    "title": "This page took too long",
+                    "error": "Working this page out took longer than the register allows, so it was stopped. "
+                    "Please try again in a minute; the tables and downloads hold the same data.",
+                },
+                request=request,
+            )
+            return Response.html(html, status=503, headers={"Retry-After": "60"})
+
+    route.__name__ = handler.__name__
+    route.__doc__ = handler.__doc__
+    return route
+
+
+@hookimpl
+def register_routes(datasette):
+    return [
+        (pattern, _bounded(handler))
+        for pattern, handler in [
+            (r"^/projects/?$", pages.projects_index),
+            (r"^/projects/(?P<id>[^/]+)$", project.project_page),
+            (r"^/gate-assurance/?$", pages.gate_assurance_page),
+            (r"^/measures/?$", pages.measures_index),
+            (r"^/measures/(?P<name>[a-z_]+)$", pages.measure_page),
+            (r"^/glossary/?$", pages.glossary_page),
+            (r"^/search/?$", search.search_page),
+            (r"^/accessibility/?$", pages.accessibility_page),
+            (r"^/feeds/you-said\.atom$", feeds.feed_you_said),
+            (r"^/feeds/status-changes\.atom$", feeds.feed_status_changes),
+        ]
+    ]
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    env.filters["reg_date"] = uk_date
+    env.filters["reg_time"] = uk_time
+    env.filters["reg_yes_no"] = yes_no
+    env.filters["reg_number"] = number
+
+
+@hookimpl
+def extra_template_vars(template, datasette, request):
+    """The home page's figures, read live from the measure views."""
+    if template != "index.html":
+        return {}
+
+    async def inner():
+        codelists = await load_codelists(datasette)
+        # Row counts from the build's inspect file (the database is immutable), not a
+        # count over a million rows on every visit.
+        tables = await datasette.get_database(DB).table_counts(limit=50)
+        counts = {
+            "projects": tables.get("projects"),
+            "activities": tables.get("coproduction_log"),
+            "you_said": tables.get("you_said_we_did"),
+            "impacts": tables.get("equality_impacts"),
+        }
+        heads = await headlines(datasette)
+        return {
+            "headlines": heads,
+            "counts": counts,
+            "levels": list(codelists.get("participation_levels", {}).values()),
+            "gates": list(codelists.get("gates", {}).values()),
+            "feeds": pages.feed_links(datasette),
+            "measure_names": [m.name for m in await all_measures(datasette) if m.name in heads],
+        }
+
+    return inner

@@ -1,0 +1,109 @@
+"""Full-text search across every register at once, best matches first.
+
+Each register has its own FTS table (register/database/build.py), ranked by bm25.
+"""
+
+from datasette.utils import escape_fts, tilde_encode
+from markupsafe import Markup, escape
+
+from register.site.links import DB, fetch_rows, load_codelists, make_linker
+from register.site.pages import render_page
+
+SEARCH_LIMIT = 100
+SEARCH_MAIN = {
+    "projects": {"kind": "Project", "project": "t.id", "anchor": "''", "title": "t.title"},
+    "coproduction_log": {
+        "kind": "Co-production activity",
+        "project": "t.project_id",
+        "anchor": "t.id",
+        "title": "t.title",
+    },
+    "equality_impacts": {
+        "kind": "Equality impact",
+        "project": "t.project_id",
+        "anchor": "'eia-' || t.characteristic",
+        "title": "(select title from characteristics c where c.code = t.characteristic)",
+    },
+    "you_said_we_did": {
+        "kind": "You said",
+        "project": "t.project_id",
+        "anchor": "t.id",
+        "title": "t.id || ': ' || (select title from themes h where h.code = t.theme)",
+    },
+    "you_said_we_did_updates": {
+        "kind": "We did (status update)",
+        "project": "(select project_id from you_said_we_did y where y.id = t.you_said_id)",
+        "anchor": "t.you_said_id",
+        "title": "t.you_said_id || ': ' || (select title from statuses s where s.code = t.status)"
+        " || ', ' || t.update_date",
+    },
+}
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
+
+
+async def _search(datasette, q: str) -> list[dict]:
+    db = datasette.get_database(DB)
+    names = set(await db.table_names())
+    codelists = await load_codelists(datasette)
+    parts = []
+    for table in sorted(names):
+        fts = f"{table}_fts"
+        if fts not in names:
+            continue
+        pk = "t.code" if table in codelists else "t.id"
+        conf = SEARCH_MAIN.get(table)
+        if conf is None and table not in codelists:
+            continue
+        if conf:
+            project, anchor, title, kind = conf["project"], conf["anchor"], conf["title"], conf["kind"]
+        else:
+            project, anchor, title, kind = "null", "''", "t.title", table
+        parts.append(f"""
+          select '{table}' as source, '{kind}' as kind, {pk} as key, {project} as project_id,
+                 {anchor} as anchor, {title} as title,
+                 snippet([{fts}], -1, char(2), char(3), '…', 24) as snippet,
+                 bm25([{fts}]) as rank
+          from [{fts}] join [{table}] t on t.rowid = [{fts}].rowid
+          where [{fts}] match :q""")
+    if not parts:
+        return []
+    sql = " union all ".join(parts) + f" order by rank, source, key limit {SEARCH_LIMIT}"
+    return await fetch_rows(datasette, sql, {"q": q})
+
+
+def _snippet(text: str | None) -> Markup:
+    """Escape the snippet, then turn the match markers into <mark>."""
+    out = escape(text or "")
+    return Markup(str(out).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>"))
+
+
+async def search_page(datasette, request):
+    """Full-text search across every register at once, best matches first."""
+    q = (request.args.get("q") or "").strip()
+    results, error = [], None
+    fts_q = escape_fts(q) if q else ""
+    if q and fts_q:
+        try:
+            results = await _search(datasette, fts_q)
+        except Exception:  # an FTS syntax the escaping did not catch: say so, do not crash
+            error = "The register could not search for that. Try different or fewer words."
+    link = await make_linker(datasette)
+    path = datasette.urls.path
+    for r in results:
+        r["snippet_html"] = _snippet(r["snippet"])
+        if r["project_id"]:
+            r["href"] = path(f"/projects/{tilde_encode(r['project_id'])}") + (f"#{r['anchor']}" if r["anchor"] else "")
+            r["project_title"] = link.title("projects", r["project_id"])
+        elif r["source"] == "glossary":
+            r["href"] = path(f"/glossary#{r['key']}")
+        else:
+            r["href"] = datasette.urls.row(DB, r["source"], tilde_encode(str(r["key"])))
+        if r["source"] not in SEARCH_MAIN:
+            r["kind"] = link.codelist_title(r["source"])
+        r["row_href"] = datasette.urls.row(DB, r["source"], tilde_encode(str(r["key"])))
+    return await render_page(
+        datasette,
+        request,
+        "search.html",
+        {"q": q, "results": results, "error": error, "limit": SEARCH_LIMIT, "link": link},
+    )
