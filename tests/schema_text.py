@@ -20,6 +20,12 @@ def own_schema(name: str) -> dict | None:
     return raw(path) if path.is_file() else None
 
 
+def codelist_schema(name: str) -> dict:
+    """A codelist's schema: its own (schemas/codelists/<name>.json) or the shared one."""
+    path = SCHEMAS / "codelists" / f"{name}.json"
+    return raw(path if path.is_file() else SCHEMAS / "codelist.json")
+
+
 def raw_field(source: str) -> dict:
     res, _, name = source.partition(".")
     return next(f for f in raw(SCHEMAS / f"{res}.json")["fields"] if f["name"] == name)

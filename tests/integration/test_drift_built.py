@@ -14,7 +14,7 @@ import json
 from register.publishing.extracts import extract
 from register.schema.metadata import build_metadata
 from register.schema.views import VIEWS_DIR
-from tests.schema_text import SCHEMAS, own_schema, raw, view_columns_text
+from tests.schema_text import codelist_schema, SCHEMAS, own_schema, raw, view_columns_text
 
 
 def test_built_metadata_json_is_what_metadata_yml_and_the_schemas_give(build_dir, package):
@@ -30,7 +30,7 @@ def test_data_dictionary_text_is_the_schemas_text(build_dir, package, tmp_path):
         found = {(r["resource"], r["field"]): (r["title"], r["description"]) for r in csv.DictReader(f)}
     want = {}
     for r in raw(package.descriptor_path)["resources"]:
-        schema = own_schema(r["name"]) or raw(SCHEMAS / "codelist.json")
+        schema = own_schema(r["name"]) or codelist_schema(r["name"])
         for fld in schema["fields"]:
             want[(r["name"], fld["name"])] = (fld.get("title", fld["name"]), fld.get("description", ""))
     for path in sorted((package.root / VIEWS_DIR).glob("*.json")):

@@ -30,7 +30,7 @@ from register.schema.package import MAIN_RESOURCES, ROOT, Package
 from register.schema.views import VIEWS_DIR, views
 from register.staff.template import ABOUT, make_workbook
 from tests.conftest import copy_repo
-from tests.schema_text import SCHEMAS, own_schema, raw, view_columns_text
+from tests.schema_text import codelist_schema, SCHEMAS, own_schema, raw, view_columns_text
 
 # A step of the build, stored as a table and read by you_said_we_did_current; it has no
 # text of its own. Any other view must say what its columns mean.
@@ -95,7 +95,9 @@ def test_datapackage_titles_come_from_the_schemas(package):
     for r in committed["resources"]:
         schema = own_schema(r["name"])
         if schema is None:  # a codelist: its text is written here, its schema is shared
-            assert (r["path"], r["schema"]) == (f"datasets/codelists/{r['name']}.csv", "schemas/codelist.json")
+            own = f"schemas/codelists/{r['name']}.json"
+            expected = own if (ROOT / own).is_file() else "schemas/codelist.json"
+            assert (r["path"], r["schema"]) == (f"datasets/codelists/{r['name']}.csv", expected)
             assert r["title"] and r["description"], r["name"]
         else:
             assert (r["title"], r["description"]) == (schema["title"], schema["description"]), r["name"]
@@ -155,7 +157,7 @@ def test_site_metadata_takes_every_table_and_column_text_from_the_schemas(packag
     tables = build_metadata(package)["databases"]["register"]["tables"]
     committed = {r["name"]: r for r in raw(ROOT / "datapackage.json")["resources"]}
     for name, r in committed.items():
-        schema = own_schema(name) or raw(SCHEMAS / "codelist.json")
+        schema = own_schema(name) or codelist_schema(name)
         meta = tables[name]
         assert (meta["title"], meta["description"]) == (r["title"], r["description"]), name
         want = {f["name"]: f"{f.get('title', f['name'])}: {f.get('description', '')}" for f in schema["fields"]}
@@ -201,3 +203,20 @@ def test_template_headers_and_notes_are_the_schema_fields(package, name):
             about.setdefault(row[0], row)  # the field rows come before the codes
     for f in fields:
         assert (about[f["name"]][1], about[f["name"]][3]) == (f.get("title", f["name"]), f.get("description", ""))
+
+
+def test_a_codelist_with_attributes_of_its_own_starts_with_the_shared_codelist_fields():
+    """schemas/codelists/<name>.json repeats codelist.json's fields, so the site, the
+    extracts and frictionless read it like any codelist; it must not drift from them."""
+    shared = json.loads((ROOT / "schemas" / "codelist.json").read_text("utf-8"))
+    extended = sorted((ROOT / "schemas" / "codelists").glob("*.json"))
+    assert extended, "no codelist has attributes of its own (statuses should: closes_loop)"
+    for path in extended:
+        schema = json.loads(path.read_text("utf-8"))
+        n = len(shared["fields"])
+        assert schema["fields"][:n] == shared["fields"], (
+            f"{path.relative_to(ROOT)}: its first {n} fields must be exactly schemas/codelist.json's; copy them from there"
+        )
+        assert len(schema["fields"]) > n, f"{path.relative_to(ROOT)} adds nothing: use schemas/codelist.json"
+        for key in ("primaryKey", "missingValues"):
+            assert schema.get(key) == shared.get(key), f"{path.relative_to(ROOT)}: {key} differs from codelist.json"

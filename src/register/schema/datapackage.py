@@ -5,7 +5,8 @@ datapackage.json is committed so that `frictionless validate datapackage.json` w
 a fresh clone, but most of each resource entry is derived: the path and schema follow
 from the name (a resource with its own schema, schemas/<name>.json, is read from
 datasets/<name>.csv; the others are codelists, datasets/codelists/<name>.csv with
-schemas/codelist.json), and a resource with its own schema takes its title and
+schemas/codelist.json, or schemas/codelists/<name>.json for a codelist with attributes
+of its own, whose first fields must be codelist.json's), and a resource with its own schema takes its title and
 description from that schema. Only the name and order of the resources, and the title
 and description of each codelist (which share one schema), are written by hand.
 
@@ -38,7 +39,9 @@ def derived_resource(root: Path, entry: dict) -> dict:
         where = {"path": f"datasets/{name}.csv", "schema": f"schemas/{name}.json"}
     else:
         text = {"title": entry.get("title", name), "description": entry.get("description", "")}
-        where = {"path": f"datasets/codelists/{name}.csv", "schema": CODELIST_SCHEMA}
+        extended = f"schemas/codelists/{name}.json"  # a codelist with attributes of its own
+        schema = extended if (root / extended).is_file() else CODELIST_SCHEMA
+        where = {"path": f"datasets/codelists/{name}.csv", "schema": schema}
     return {"name": name, **text, **where, **FORMAT}
 
 
