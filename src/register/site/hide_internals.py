@@ -23,8 +23,15 @@ Datasette 0.65.5, out of the box:
   that does not exist (DatasetteError without a status), a `_through=` that is not
   JSON, a CSV export of a query that hits the time limit (QueryInterrupted: the HTML
   and JSON views turn it into a 400, the CSV view does not), a file name longer than
-  the file system allows under /static/ or /downloads/ (OSError). Here they answer
-  400, or 404 for the file name, with a plain message.
+  the file system allows under /static/ or /downloads/ (OSError), and a parameter
+  value Datasette cannot use: `_through=` or a `__in=` filter that is not the JSON it
+  expects, a `_next=` on a view that is not a number, a number too big for SQLite
+  (ValueError, TypeError, KeyError, OverflowError or SQLite's "datatype mismatch" from
+  Datasette's own parsing). Here
+  they answer 400, or 404 for the file name, with a plain message naming the
+  parameter. An exception is only blamed on a parameter when it names the value the
+  client sent (or, for `_through`, which Datasette parses on its own), so a real fault
+  stays a 500.
 """
 
 from __future__ import annotations
@@ -33,8 +40,10 @@ import errno
 import importlib
 import json
 import re
+import sqlite3
 import sys
 import traceback
+from urllib.parse import parse_qsl
 
 from datasette import Response, hookimpl
 from datasette.database import QueryInterrupted
@@ -91,6 +100,26 @@ def register_routes():
     return [(HIDDEN_ROUTE, not_found)]
 
 
+SQLITE_INTEGER = range(-(2**63), 2**63)
+
+
+def blamed_parameter(request, exception) -> str | None:
+    """The name of the parameter whose value the exception is about, or None."""
+    for name, value in parse_qsl(request.query_string, keep_blank_values=True):
+        if isinstance(exception, json.JSONDecodeError):
+            if exception.doc == value:
+                return name
+        elif name == "_through" and isinstance(exception, (ValueError, TypeError, KeyError, AttributeError)):
+            return name  # parsed by Datasette before any other use of the request
+        elif isinstance(exception, (OverflowError, sqlite3.IntegrityError)):
+            # A number beyond SQLite's integers, as a parameter or in a view's "offset".
+            if value.lstrip("-").isdigit() and int(value) not in SQLITE_INTEGER:
+                return name
+        elif isinstance(exception, ValueError) and value and repr(value)[:200] in str(exception):
+            return name  # int() names the value it could not read (its first 200 characters)
+    return None
+
+
 def client_mistake(datasette, request, exception) -> tuple[int, str | None, str] | None:
     """The status, title and message for an exception that a client's address caused
     and Datasette would answer with a 500 (or with HTML), or None."""
@@ -102,8 +131,16 @@ def client_mistake(datasette, request, exception) -> tuple[int, str | None, str]
         # Datasette raises these without a status for a bad _sort, _sort_desc or
         # _through: the message ("Cannot sort table by x") is plain text about the address.
         return 400, "This address could not be used", str(exception.message)
-    if isinstance(exception, json.JSONDecodeError) and "_through" in request.args:
+    blamed = blamed_parameter(request, exception)
+    if blamed == "_through":
         return 400, "This address could not be used", "_through= must be JSON naming a table, column and value."
+    if blamed is not None:
+        return (
+            400,
+            "This address could not be used",
+            f"The value of {blamed}= in this address is not one the register can use here (a number too "
+            "large, a list that is not JSON, or text where a number belongs). Check it and try again.",
+        )
     if isinstance(exception, OSError) and exception.errno == errno.ENAMETOOLONG:
         return 404, "Page not found", "There is no file with that name: it is longer than any file name can be."
     return None
