@@ -57,7 +57,8 @@ def serve(build_dir: Path, log: Path, **env: str):
     """The server exactly as `make serve` runs it (register.site.serve), on a free
     loopback port, without the cache warmer (it would add its own traffic)."""
     port = free_port()
-    environ = {**os.environ, "REGISTER_WARM": "0", **env}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("REGISTER_WARM")}
+    environ = {**inherited, "REGISTER_WARM": "0", **env}
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "register.site.serve", "--build-dir", str(build_dir), "--port", str(port)],

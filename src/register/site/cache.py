@@ -118,10 +118,13 @@ class ResponseCache:
         if identity != self.identity:
             self.identity = identity
             self.build = self._inputs_hash() or hashlib.sha256(repr(identity).encode()).hexdigest()
-            self.entries.clear()
-            self.expiry.clear()
-            self.size = 0
+            self.clear()
         return self.build
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.expiry.clear()
+        self.size = 0
 
     def _inputs_hash(self) -> str | None:
         parts = []
