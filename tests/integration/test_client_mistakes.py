@@ -122,3 +122,15 @@ def test_bad_parameter_values_on_every_table_never_give_a_500(client):
                 assert_plain_error(response, path)
     assert count > 1000
     assert not failures, "\n".join(failures)
+
+
+def test_a_real_fault_is_not_blamed_on_the_address(client, monkeypatch):
+    """Only an exception that names the value the client sent is a client's mistake."""
+    from datasette.views.table import TableView
+
+    async def broken(self, *args, **kwargs):
+        raise ValueError("an internal value could not be read")
+
+    monkeypatch.setattr(TableView, "data", broken)
+    response = client.get("/register/projects?_size=internal&_fault=value")
+    assert response.status_code == 500 and "something went wrong on our side" in response.text
