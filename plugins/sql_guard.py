@@ -1,3 +1,3 @@
 """Datasette hooks for limits on analysts' SQL: the code is register.site.sql_guard."""
 
-from register.site.sql_guard import asgi_wrapper, prepare_connection  # noqa: F401
+from register.site.sql_guard import asgi_wrapper, prepare_connection, startup  # noqa: F401

@@ -16,8 +16,13 @@ millisecond and someone holding F5 costs nothing.
   never Datasette's own /-/ pages (except static files), never a body over
   MAX_ENTRY_BYTES (streamed CSV passes straight through).
 - Bounded: least recently used entries are dropped beyond REGISTER_CACHE_MB (default
-  64) megabytes of bodies, per process. Entries also expire at midnight (whether an
-  item is overdue depends on the date) and after REGISTER_CACHE_MAX_AGE_S (600) s.
+  64) megabytes per process, counting everything an entry holds: its key (the full
+  URL and the Host header, up to 8 KB each: register/site/limits.py), headers, body
+  and the Python objects around them. Counting bodies alone let 3,000 unique 404s
+  with 15 KB URLs hold 70 MB beyond the budget. Entries also expire at midnight
+  (whether an item is overdue depends on the date) and after REGISTER_CACHE_MAX_AGE_S
+  (600) s; expired entries, error answers included, are dropped as they expire, not
+  when pushed out.
 - Headers: every response the cache stores or serves carries an ETag (the build and
   the URL) and a Cache-Control (Datasette's own, or public with default_cache_ttl);
   If-None-Match gets 304. `X-Cache: HIT` or `MISS` says which.
@@ -38,7 +43,9 @@ import os
 import re
 import secrets
 import sqlite3
+import sys
 import time
+import weakref
 from collections import OrderedDict
 
 from datasette import hookimpl
@@ -64,6 +71,21 @@ UNCACHEABLE_CONTROL = (b"private", b"no-store", b"no-cache")
 # Content-Encoding is never kept), and they suit every client, so browsers, curl, wrk
 # and the warmer (register/site/warm_cache.py) share one entry per page.
 KEY_HEADERS = (b"host",)
+# The Python objects around one entry beyond what footprint() counts by size: the entry
+# dict, the key tuple, the ordered-dict links, the header list (measured with
+# tracemalloc on CPython 3.11: about 0.7 KB). Counted generously, so the budget is an
+# upper bound on what the cache holds.
+ENTRY_OVERHEAD = 1536
+HEADER_OVERHEAD = 2 * sys.getsizeof(b"") + sys.getsizeof((b"", b""))
+# The cache of each Datasette instance, so its size can be read (tests, bench).
+CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def footprint(key: tuple, entry: dict) -> int:
+    """Bytes an entry keeps alive: key, headers, body and the objects holding them."""
+    key_bytes = sum(len(part) for part in key[1:] if isinstance(part, (bytes, str)))
+    headers = sum(len(k) + len(v) + HEADER_OVERHEAD for k, v in entry["headers"])
+    return ENTRY_OVERHEAD + key_bytes + headers + sys.getsizeof(entry["body"])
 
 
 class ResponseCache:
@@ -71,6 +93,9 @@ class ResponseCache:
         self.datasette = datasette
         self.max_bytes = max_bytes
         self.entries: OrderedDict = OrderedDict()
+        # Keys in order of expiry, one queue per lifetime: within a lifetime, expiry
+        # follows insertion, so expired entries are always at the front.
+        self.expiry: dict[float, OrderedDict] = {}
         self.size = 0
         self.identity = None
         self.build = ""
@@ -93,9 +118,13 @@ class ResponseCache:
         if identity != self.identity:
             self.identity = identity
             self.build = self._inputs_hash() or hashlib.sha256(repr(identity).encode()).hexdigest()
-            self.entries.clear()
-            self.size = 0
+            self.clear()
         return self.build
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.expiry.clear()
+        self.size = 0
 
     def _inputs_hash(self) -> str | None:
         parts = []
@@ -117,33 +146,46 @@ class ResponseCache:
     # -- store and fetch ----------------------------------------------------------------
 
     def get(self, key):
+        self.drop_expired()
         entry = self.entries.get(key)
         if entry is None:
-            return None
-        if time.time() >= entry["expires"]:
-            self.size -= self.entries.pop(key)["size"]
             return None
         self.entries.move_to_end(key)
         return entry
 
     def put(self, key, entry, max_age: float | None = None) -> None:
-        size = len(entry["body"]) + sum(len(k) + len(v) for k, v in entry["headers"])
+        size = footprint(key, entry)
         if size > MAX_ENTRY_BYTES or size > self.max_bytes:
             return
-        old = self.entries.pop(key, None)
-        if old is not None:
-            self.size -= old["size"]
-        entry["size"] = size
+        self.drop(key)
+        age = MAX_AGE_S if max_age is None else max_age
         now = time.time()
         midnight = datetime.datetime.combine(
             datetime.date.today() + datetime.timedelta(days=1), datetime.time()
         ).timestamp()
-        entry["expires"] = min(now + (MAX_AGE_S if max_age is None else max_age), midnight)
+        entry["size"], entry["age"] = size, age
+        entry["expires"] = min(now + age, midnight)
         self.entries[key] = entry
+        self.expiry.setdefault(age, OrderedDict())[key] = entry["expires"]
         self.size += size
+        self.drop_expired()
         while self.size > self.max_bytes and self.entries:
-            _, dropped = self.entries.popitem(last=False)
-            self.size -= dropped["size"]
+            self.drop(next(iter(self.entries)))
+
+    def drop(self, key) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.size -= entry["size"]
+            self.expiry[entry["age"]].pop(key, None)
+
+    def drop_expired(self) -> None:
+        now = time.time()
+        for queue in self.expiry.values():
+            while queue:
+                key, expires = next(iter(queue.items()))
+                if expires > now:
+                    break
+                self.drop(key)
 
 
 def _header(headers, name: bytes) -> bytes | None:
@@ -183,8 +225,15 @@ def cacheable_response(status: int, headers) -> bool:
     return True
 
 
+def cache_for(datasette) -> ResponseCache:
+    """One cache per Datasette, shared by every app() it builds."""
+    if datasette not in CACHES:
+        CACHES[datasette] = ResponseCache(datasette)
+    return CACHES[datasette]
+
+
 def wrap(app, datasette, cache: ResponseCache | None = None):
-    cache = cache or ResponseCache(datasette)
+    cache = cache or cache_for(datasette)
     ttl = datasette.setting("default_cache_ttl") if hasattr(datasette, "setting") else 300
 
     async def cached(scope, receive, send):

@@ -19,20 +19,41 @@ Datasette 0.65.5, out of the box:
   can hold a file path or SQL internals. Here it shows a fixed, plain message.
 - The SQL time limit message is HTML with an inline script; here it is a plain
   sentence that says what happened and what to do.
+- Some client mistakes reach Datasette's error handler as a 500: a sort by a column
+  that does not exist (DatasetteError without a status), a `_through=` that is not
+  JSON, a CSV export of a query that hits the time limit (QueryInterrupted: the HTML
+  and JSON views turn it into a 400, the CSV view does not), a file name longer than
+  the file system allows under /static/ or /downloads/ (OSError), and a parameter
+  value Datasette cannot use: `_through=` or a `__in=` filter that is not the JSON it
+  expects, a `_next=` on a view that is not a number, a number too big for SQLite
+  (ValueError, TypeError, KeyError, OverflowError or SQLite's "datatype mismatch" from
+  Datasette's own parsing). Here
+  they answer 400, or 404 for the file name, with a plain message naming the
+  parameter. An exception is only blamed on a parameter when it names the value the
+  client sent (or, for `_through`, which Datasette parses on its own), so a real fault
+  stays a 500.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
+import json
 import re
+import sqlite3
+import sys
+import traceback
+from urllib.parse import parse_qsl
 
 from datasette import Response, hookimpl
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Base400, NotFound
 from datasette.views.base import DatasetteError
 
 HIDDEN = ("databases", "threads", "actor", "messages", "allow-debug", "permissions", "patterns", "auth-token", "logout")
 HIDDEN_ROUTE = r"/-/(" + "|".join(re.escape(h) for h in HIDDEN) + r")(\.json)?/?$"
 
+CLIENT_MISTAKE = "register_client_mistake"
 TIME_LIMIT_MARKER = "SQL query took too long"
 GENERIC_500 = (
     "Sorry, something went wrong on our side and this page could not be shown. "
@@ -57,6 +78,17 @@ def startup(datasette):
     # real 500s are still printed by Datasette's traceback.print_exc().
     module = importlib.import_module("datasette.handle_exception")
     module.rich = None
+    module.traceback = FaultsOnly
+
+
+class FaultsOnly:
+    """`traceback` as Datasette's default error handler sees it: it prints every
+    exception it does not know as a 4xx, client mistakes included; only real faults here."""
+
+    @staticmethod
+    def print_exc():
+        if not getattr(sys.exc_info()[1], CLIENT_MISTAKE, False):
+            traceback.print_exc()
 
 
 async def not_found():
@@ -68,14 +100,62 @@ def register_routes():
     return [(HIDDEN_ROUTE, not_found)]
 
 
+SQLITE_INTEGER = range(-(2**63), 2**63)
+
+
+def blamed_parameter(request, exception) -> str | None:
+    """The name of the parameter whose value the exception is about, or None."""
+    for name, value in parse_qsl(request.query_string, keep_blank_values=True):
+        if isinstance(exception, json.JSONDecodeError):
+            if exception.doc == value:
+                return name
+        elif name == "_through" and isinstance(exception, (ValueError, TypeError, KeyError, AttributeError)):
+            return name  # parsed by Datasette before any other use of the request
+        elif isinstance(exception, (OverflowError, sqlite3.IntegrityError)):
+            # A number beyond SQLite's integers, as a parameter or in a view's "offset".
+            if value.lstrip("-").isdigit() and int(value) not in SQLITE_INTEGER:
+                return name
+        elif isinstance(exception, ValueError) and value and repr(value)[:200] in str(exception):
+            return name  # int() names the value it could not read (its first 200 characters)
+    return None
+
+
+def client_mistake(datasette, request, exception) -> tuple[int, str | None, str] | None:
+    """The status, title and message for an exception that a client's address caused
+    and Datasette would answer with a 500 (or with HTML), or None."""
+    if isinstance(exception, QueryInterrupted) or (
+        isinstance(exception, DatasetteError) and TIME_LIMIT_MARKER in str(exception.message)
+    ):
+        return 400, "Query stopped at the time limit", time_limit_message(datasette)
+    if isinstance(exception, DatasetteError) and exception.status >= 500:
+        # Datasette raises these without a status for a bad _sort, _sort_desc or
+        # _through: the message ("Cannot sort table by x") is plain text about the address.
+        return 400, "This address could not be used", str(exception.message)
+    blamed = blamed_parameter(request, exception)
+    if blamed == "_through":
+        return 400, "This address could not be used", "_through= must be JSON naming a table, column and value."
+    if blamed is not None:
+        return (
+            400,
+            "This address could not be used",
+            f"The value of {blamed}= in this address is not one the register can use here (a number too "
+            "large, a list that is not JSON, or text where a number belongs). Check it and try again.",
+        )
+    if isinstance(exception, OSError) and exception.errno == errno.ENAMETOOLONG:
+        return 404, "Page not found", "There is no file with that name: it is longer than any file name can be."
+    return None
+
+
 @hookimpl(tryfirst=True)
 def handle_exception(datasette, request, exception):
     if isinstance(exception, Base400):
         return None  # Datasette's own message ("Table not found", ...) is fine to show
-    if isinstance(exception, DatasetteError):
-        if TIME_LIMIT_MARKER not in str(exception.message):
-            return None
-        status, title, message = 400, "Query stopped at the time limit", time_limit_message(datasette)
+    mistake = client_mistake(datasette, request, exception)
+    if mistake is not None:
+        setattr(exception, CLIENT_MISTAKE, True)  # not printed (FaultsOnly)
+        status, title, message = mistake
+    elif isinstance(exception, DatasetteError):
+        return None  # a 4xx Datasette words itself ("Invalid SQL", "_where= is not allowed")
     else:
         status, title, message = 500, None, GENERIC_500
 

@@ -38,6 +38,14 @@ out, while nothing was refused. Here:
 
 Refused means 503 with Retry-After, straight away. Static files and downloads are never
 held back, and responses from register/site/cache.py never reach this gate.
+
+And a refused or failed query never answers 200:
+
+- Datasette's CSV export of a query drops the status of a failed one: SQL this guard
+  refuses, or SQL with a mistake, answered 200 with an empty body, hiding the refusal.
+  Here the failure is raised as the same 400 and message the JSON answer gives.
+- An empty `sql=` on a database's .json or .csv address fell through to the database
+  page, which those formats cannot show (a KeyError, so a 500): here it is a 400.
 """
 
 from __future__ import annotations
@@ -49,8 +57,11 @@ import sqlite3
 from urllib.parse import parse_qs
 
 from datasette import hookimpl
+from datasette.views.base import DatasetteError
+from datasette.views.database import QueryView
 
 from register import settings
+from register.site.limits import send_error
 
 MAX_VALUE_BYTES = 100_000
 MAX_PRINTF_WIDTH = 100_000
@@ -220,12 +231,23 @@ ARBITRARY_SQL_PARAMS = ("sql", "_where")
 STATIC_PREFIXES = ("/static/", "/-/static/", "/-/static-plugins/", "/downloads/", "/reports/", "/favicon.ico")
 
 
-def _is_arbitrary_sql(scope) -> bool:
+def _sql_args(scope) -> dict:
     qs = scope.get("query_string") or b""
     if b"sql=" not in qs and b"_where=" not in qs:
+        return {}
+    return parse_qs(qs.decode("latin-1"), keep_blank_values=True)
+
+
+def _is_arbitrary_sql(args: dict) -> bool:
+    return any(args.get(name, [""])[0].strip() for name in ARBITRARY_SQL_PARAMS)
+
+
+def _blank_sql_for_a_format(args: dict, scope, formats: frozenset) -> bool:
+    """`/<database>.<format>?sql=` with nothing after sql=."""
+    if "sql" not in args or args["sql"][0].strip():
         return False
-    args = parse_qs(qs.decode("latin-1"))
-    return any(name in args for name in ARBITRARY_SQL_PARAMS)
+    path = scope.get("path", "")
+    return path.count("/") == 1 and path.rpartition(".")[2] in formats
 
 
 async def _busy(send, what: str) -> None:
@@ -247,7 +269,7 @@ async def _busy(send, what: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def gate(app):
+def gate(app, formats: frozenset = frozenset({"json", "csv"})):
     """Bound the work in progress: at most SQL_SLOTS arbitrary queries and PAGE_SLOTS
     pages being computed at once; a request that cannot start within its wait is
     answered 503 at once. Responses served from register/site/cache.py never get here (that
@@ -261,7 +283,16 @@ def gate(app):
         if loop not in per_loop:
             per_loop.clear()
             per_loop[loop] = {"sql": asyncio.Semaphore(SQL_SLOTS), "page": asyncio.Semaphore(PAGE_SLOTS)}
-        if _is_arbitrary_sql(scope):
+        args = _sql_args(scope)
+        if _blank_sql_for_a_format(args, scope, formats):
+            return await send_error(
+                scope,
+                send,
+                400,
+                "No query given",
+                "sql= is empty: write a query after it, such as select * from projects.",
+            )
+        if _is_arbitrary_sql(args):
             slots, wait, what = (
                 per_loop[loop]["sql"],
                 QUEUE_WAIT_S,
@@ -281,7 +312,30 @@ def gate(app):
     return gated
 
 
+def refuse_failed_csv(view_data):
+    """QueryView.data, raising a failed query's 400 when the CSV view asks for it (the
+    other views read the status it returns; Datasette 0.65.5's as_csv drops it)."""
+
+    async def data(self, request, *args, **kwargs):
+        result = await view_data(self, request, *args, **kwargs)
+        if request.url_vars.get("format") == "csv" and isinstance(result, tuple) and len(result) == 4:
+            status = result[3] or 200
+            if status >= 400:
+                raise DatasetteError(result[0].get("error") or "This query failed.", title="Invalid SQL", status=status)
+        return result
+
+    data.refuses_failed_csv = True
+    return data
+
+
+@hookimpl
+def startup(datasette):
+    if not getattr(QueryView.data, "refuses_failed_csv", False):
+        QueryView.data = refuse_failed_csv(QueryView.data)
+
+
 # Innermost (tryfirst), so the 503 gets register/site/security.py's headers like any response.
 @hookimpl(tryfirst=True)
 def asgi_wrapper(datasette):
-    return gate
+    formats = frozenset({"csv", *datasette.renderers})
+    return lambda app: gate(app, formats)

@@ -1,0 +1,136 @@
+"""Every mistake a client can make in an address gets a 4xx with a plain-English page or
+JSON error, never a 500; a refused or failed query never answers 200.
+
+The named cases are the ones a fuzzer found (issue "Hardening, round two"); then a
+generated set: every table and view, each of Datasette's special parameters and a
+column filter, with bad values, in HTML, JSON and CSV.
+"""
+
+from __future__ import annotations
+
+import itertools
+from urllib.parse import quote
+
+import pytest
+
+from register.site.hide_internals import GENERIC_500
+
+SLOW_SQL = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+REFUSED_SQL = "select fts3_tokenizer('simple')"
+
+CASES = {
+    "sort by a column that does not exist": ("/register/projects?_sort=nonexistent", 400, "Cannot sort table by"),
+    "sort by bytes that are not UTF-8": ("/register/projects?_sort=%FF", 400, "Cannot sort table by"),
+    "sort both ways at once": ("/register/projects?_sort=rowid&_sort_desc=id", 400, "_sort and _sort_desc"),
+    "sort by a null character": ("/register/projects?_sort_desc=%00", 400, "null character"),
+    "facet by a null character": ("/register/projects?_facet=%00", 400, "null character"),
+    "where with a null character": ("/register/projects?_where=%00", 400, "null character"),
+    "through that is not JSON": ("/register/projects?_through=garbage", 400, "_through= must be JSON"),
+    "empty SQL as a JSON array": ("/register.json?_shape=array&sql=", 400, "sql= is empty"),
+    "empty SQL as CSV": ("/register.csv?sql=", 400, "sql= is empty"),
+    "CSV of SQL past the time limit": ("/register.csv?sql=" + quote(SLOW_SQL), 400, "second limit and was stopped"),
+    "JSON of SQL past the time limit": ("/register.json?sql=" + quote(SLOW_SQL), 400, "second limit and was stopped"),
+    "CSV of SQL the guard refuses": ("/register.csv?sql=" + quote(REFUSED_SQL), 400, "not authorized"),
+    "CSV of SQL with a mistake": ("/register.csv?sql=" + quote("select nope from projects"), 400, "no such column"),
+    "download with a name too long for a file": ("/downloads/" + "a" * 300, 404, "no file with that name"),
+    "static file with a name too long": ("/static/" + "a" * 300, 404, "no file with that name"),
+}
+
+
+def assert_plain_error(response, where: str) -> str:
+    """A 4xx whose body says what went wrong in words, as a page or as JSON."""
+    assert 400 <= response.status_code < 500, (where, response.status_code, response.text[:300])
+    assert "Traceback" not in response.text and GENERIC_500 not in response.text, where
+    if response.headers["content-type"].startswith("application/json"):
+        message = response.json()["error"]
+        assert isinstance(message, str) and message.strip(), where
+        return message
+    assert response.headers["content-type"].startswith("text/html"), where
+    assert '<html lang="en-GB"' in response.text, where
+    return response.text
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_named_mistake_gets_a_plain_4xx(client, case):
+    path, status, words = CASES[case]
+    response = client.get(path)
+    assert response.status_code == status, (case, response.status_code, response.text[:300])
+    assert words in assert_plain_error(response, case), case
+
+
+@pytest.mark.parametrize("path", ["/register/projects.json?_sort=nonexistent", "/register.json?sql=" + quote(SLOW_SQL)])
+def test_json_clients_get_json_errors(client, path):
+    response = client.get(path)
+    assert response.status_code == 400 and response.json()["ok"] is False
+    assert assert_plain_error(response, path)
+
+
+def test_a_refused_csv_says_why_rather_than_answering_empty(client):
+    response = client.get("/register.csv?sql=" + quote(REFUSED_SQL))
+    assert response.status_code == 400 and "fts3_tokenizer" in response.text
+    good = client.get("/register.csv?sql=" + quote("select 1 as one"))
+    assert good.status_code == 200 and good.text == "one\r\n1\r\n"
+
+
+def test_the_query_form_with_nothing_typed_still_shows_the_database_page(client):
+    assert client.get("/register?sql=").status_code == 200
+
+
+# --- generated: every table, every special parameter, bad values -------------------
+
+PARAMETERS = ("_sort", "_sort_desc", "_facet", "_through", "_col", "_nocol", "_size", "_next", "_search", "_labels")
+BAD_VALUES = (
+    "nonexistent",
+    "%FF%FE",
+    "%00",
+    "'%20or%201=1--",
+    "%5B%5D%7B%7D",
+    "-1",
+    "9" * 30,
+    "%E2%80",
+    "x" * 300,
+    '{"table":"projects","column":"id","value":"x"}',
+)
+FORMATS = ("", ".json", ".csv")
+
+
+def tables(client) -> list[str]:
+    listing = client.get("/register.json").json()
+    names = [t["name"] for t in listing["tables"] if not t["hidden"]] + [v["name"] for v in listing["views"]]
+    assert {"projects", "coproduction_log", "you_said_we_did_current"} <= set(names)
+    return names
+
+
+def test_bad_parameter_values_on_every_table_never_give_a_500(client):
+    """Every table and view, with every special parameter and two filters on its first
+    column, each with bad values in one of the three formats in turn. Each table gets
+    a third of the (parameter, value) pairs, a different third in turn, so every pair
+    is tried on about a dozen tables: about 1,500 requests, in-process."""
+    failures = []
+    formats = itertools.cycle(FORMATS)
+    count = 0
+    for t, table in enumerate(tables(client)):
+        column = client.get(f"/register/{table}.json?_size=1").json()["columns"][0]
+        pairs = itertools.product((*PARAMETERS, f"{column}__gt", f"{column}__in"), BAD_VALUES)
+        for name, value in itertools.islice(pairs, t % 3, None, 3):
+            path = f"/register/{quote(table)}{next(formats)}?{name}={value}"
+            response = client.get(path)
+            count += 1
+            if response.status_code >= 500:
+                failures.append(f"{response.status_code} {path}")
+            elif response.status_code >= 400:
+                assert_plain_error(response, path)
+    assert count > 1000
+    assert not failures, "\n".join(failures)
+
+
+def test_a_real_fault_is_not_blamed_on_the_address(client, monkeypatch):
+    """Only an exception that names the value the client sent is a client's mistake."""
+    from datasette.views.table import TableView
+
+    async def broken(self, *args, **kwargs):
+        raise ValueError("an internal value could not be read")
+
+    monkeypatch.setattr(TableView, "data", broken)
+    response = client.get("/register/projects?_size=internal&_fault=value")
+    assert response.status_code == 500 and "something went wrong on our side" in response.text
