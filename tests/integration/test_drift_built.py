@@ -14,7 +14,7 @@ import json
 from register.publishing.extracts import extract
 from register.schema.metadata import build_metadata
 from register.schema.views import VIEWS_DIR
-from tests.schema_text import codelist_schema, SCHEMAS, own_schema, raw, view_columns_text
+from tests.schema_text import codelist_schema, own_schema, raw, view_columns_text
 
 
 def test_built_metadata_json_is_what_metadata_yml_and_the_schemas_give(build_dir, package):

@@ -30,7 +30,7 @@ from register.schema.package import MAIN_RESOURCES, ROOT, Package
 from register.schema.views import VIEWS_DIR, views
 from register.staff.template import ABOUT, make_workbook
 from tests.conftest import copy_repo
-from tests.schema_text import codelist_schema, SCHEMAS, own_schema, raw, view_columns_text
+from tests.schema_text import SCHEMAS, codelist_schema, own_schema, raw, view_columns_text
 
 # A step of the build, stored as a table and read by you_said_we_did_current; it has no
 # text of its own. Any other view must say what its columns mean.
