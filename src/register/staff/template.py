@@ -19,6 +19,7 @@ from pathlib import Path
 from register.schema.package import ROOT, Field, Package, Resource
 from register.staff import append as appendmod
 from register.staff import readers
+from register.util.guard import plain_errors
 
 ABOUT = "About these fields"
 CODES = "codes"
@@ -283,6 +284,7 @@ def write(package: Package, res: Resource, out: Path) -> Path:
     return out
 
 
+@plain_errors("writing the template")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default="", help="the resource to make a template for")
@@ -299,6 +301,9 @@ def main(argv=None) -> int:
     if out.suffix.lower() != ".xlsx":
         print(f"No template written: OUT= must end in .xlsx (it is {out})", file=sys.stderr)
         return 2
+    if out.is_dir():
+        print(f"No template written: OUT= is a folder ({out}); give a file name ending in .xlsx", file=sys.stderr)
+        return 2
     if out.exists() and has_records(out):
         print(
             f"No template written: {out} already exists and has records in it, and they would be lost. "
@@ -306,7 +311,11 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 1
-    write(package, res, out)
+    try:
+        write(package, res, out)
+    except OSError as e:  # no such folder, no permission, a name too long, a full disk
+        print(f"No template written: {out} cannot be written ({e.strerror or e}).", file=sys.stderr)
+        return 1
     print(f"Wrote {out}: a template for {res.title} ({len(res.fields)} columns). Fill it in, save it, then run:")
     print(f"  make append TABLE={res.name} FILE={out}")
     return 0
