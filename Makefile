@@ -21,7 +21,7 @@ STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT
 $(foreach v,$(STAFF_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),\
   $(eval override $(v) := $$(value $(v)))))
 export $(STAFF_VARS)
-root_arg = --root "$$ROOT"
+root_arg = --root="$$ROOT"
 INSTALLED := $(BIN)/.installed
 
 # What a build, the extracts and the report are made from.
@@ -84,18 +84,18 @@ serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http
 # reaches the script as typed and is never run by the shell. ROOT= points them at another
 # copy of the repository (the tests use scratch copies).
 append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing
-	@$(PY) -m register.staff.append --table "$$TABLE" --file "$$FILE" $(root_arg) \
+	@$(PY) -m register.staff.append --table="$$TABLE" --file="$$FILE" $(root_arg) \
 	  $(if $(filter no,$(REBUILD)),--no-build)
 
 add: $(INSTALLED) ## add one record to TABLE= by answering questions
-	@$(PY) -m register.staff.add --table "$$TABLE" $(root_arg)
+	@$(PY) -m register.staff.add --table="$$TABLE" $(root_arg)
 
 update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STATUS= NOTE= SOURCE= SECTION= [DATE=]
-	@$(PY) -m register.staff.update_status --id "$$ID" --status "$$STATUS" --note "$$NOTE" \
-	  $(if $(DATE),--date "$$DATE") --source "$$SOURCE" --section "$$SECTION" $(root_arg)
+	@$(PY) -m register.staff.update_status --id="$$ID" --status="$$STATUS" --note="$$NOTE" \
+	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg)
 
 template: $(INSTALLED) ## an Excel workbook to fill in for TABLE= [OUT=path]
-	@$(PY) -m register.staff.template --table "$$TABLE" $(if $(OUT),--out "$$OUT") $(root_arg)
+	@$(PY) -m register.staff.template --table="$$TABLE" $(if $(OUT),--out="$$OUT") $(root_arg)
 
 publish: $(EXTRACTS) $(REPORT) ## print (RUN=1: run) the deployment command for TARGET=cloudrun|fly
 	$(PY) -m register.publishing.publish $(or $(TARGET),cloudrun) $(if $(RUN),--run)

@@ -33,8 +33,9 @@ def one_line(error: BaseException) -> str:
 
 def plain_errors(doing: str) -> Callable:
     """Decorate a command's main(): an unexpected exception is reported in one line
-    ("Something went wrong while <doing>: ...") and main returns 2. Ctrl-C says it
-    stopped and returns 130, the shell's code for an interrupted command."""
+    ("Something went wrong while <doing>: ...", or for a file the system refused "Could
+    not finish <doing>: ...") and main returns 2. Ctrl-C says it stopped and returns 130,
+    the shell's code for an interrupted command."""
 
     def decorate(main: Callable[..., int]) -> Callable[..., int]:
         @functools.wraps(main)
@@ -44,14 +45,17 @@ def plain_errors(doing: str) -> Callable:
             except KeyboardInterrupt:
                 print(f"\nStopped while {doing}.", file=sys.stderr)
                 return 130
-            except Exception as e:  # noqa: BLE001 - the point of the guard
-                advice = (
-                    "Check that the file or folder it names exists and that you may use it"
-                    if isinstance(e, OSError)
-                    else "Please report this, with the command you ran"
-                )
+            except OSError as e:  # the system refused: a path that does not exist, a full disk
                 print(
-                    f"Something went wrong while {doing}: {one_line(e)}; datasets/ was not changed. {advice}.",
+                    f"Could not finish {doing}: {one_line(e)}; datasets/ was not changed. "
+                    "Check that the file or folder it names exists and that you may use it.",
+                    file=sys.stderr,
+                )
+                return EXIT_CODE
+            except Exception as e:  # noqa: BLE001 - the point of the guard
+                print(
+                    f"Something went wrong while {doing}: {one_line(e)}; datasets/ was not changed. "
+                    "Please report this, with the command you ran.",
                     file=sys.stderr,
                 )
                 return EXIT_CODE
