@@ -15,13 +15,13 @@ ROOT ?= $(CURDIR)
 # What staff type (make update-status NOTE="..." and the rest) must reach the scripts
 # exactly as typed, whatever it holds: quotes, $, backticks, newlines, any bytes. So each
 # such value given on the command line or in the environment becomes a simple variable
-# holding its own text ($(value ...): make never expands a $( ) inside it), and is
-# exported: recipes read it as "$$NOTE", and no value is ever spliced into a shell line.
+# holding its own text ($(value ...): make never expands a $( ) inside it), exported as
+# make exports any command-line value: recipes read it as "$$NOTE", and no value is ever
+# spliced into a shell line. A ROOT not given is this directory, the recipe's own.
 STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT
 $(foreach v,$(STAFF_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),\
-  $(eval override $(v) := $$(value $(v)))))
-export $(STAFF_VARS)
-root_arg = --root="$$ROOT"
+  $(eval override $(v) := $$(value $(v)))$(eval export $(v))))
+root_arg = --root="$${ROOT-$$PWD}"
 INSTALLED := $(BIN)/.installed
 
 # What a build, the extracts and the report are made from.
