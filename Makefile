@@ -12,6 +12,16 @@ EXTRACTS := build/extracts/SHA256SUMS
 REPORT := build/reports/impact_report.html
 # The repository whose datasets/ a target reads or writes (tests point it at a scratch copy).
 ROOT ?= $(CURDIR)
+# What staff type (make update-status NOTE="..." and the rest) must reach the scripts
+# exactly as typed, whatever it holds: quotes, $, backticks, newlines, any bytes. So each
+# such value given on the command line or in the environment becomes a simple variable
+# holding its own text ($(value ...): make never expands a $( ) inside it), exported as
+# make exports any command-line value: recipes read it as "$$NOTE", and no value is ever
+# spliced into a shell line. A ROOT not given is this directory, the recipe's own.
+STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT
+$(foreach v,$(STAFF_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),\
+  $(eval override $(v) := $$(value $(v)))$(eval export $(v))))
+root_arg = --root="$${ROOT-$$PWD}"
 INSTALLED := $(BIN)/.installed
 
 # What a build, the extracts and the report are made from.
@@ -38,16 +48,16 @@ browser: ## install Debian's chromium for the browser tests (test tools cannot d
 	@command -v chromium >/dev/null || scripts/install-chromium
 
 validate: $(INSTALLED) ## check datasets/ against the schemas and rules (ROOT= another package)
-	@$(PY) -m register.checks.validate --root "$(ROOT)"
+	@$(PY) -m register.checks.validate $(root_arg)
 
 ifeq ($(ROOT),$(CURDIR))
 $(DB): $(INSTALLED) $(CODE) $(DATA)
-	@$(PY) -m register.database.build --root "$(ROOT)"
+	@$(PY) -m register.database.build $(root_arg)
 	@touch $@
 build: $(DB) ## validate, then write build/register.db (only when its inputs changed)
 else
 build: $(INSTALLED)
-	@$(PY) -m register.database.build --root "$(ROOT)"
+	@$(PY) -m register.database.build $(root_arg)
 endif
 
 $(EXTRACTS): $(DB)
@@ -69,26 +79,23 @@ endif
 serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides)
 	$(PY) -m register.site.serve --host $(HOST) --port $(PORT)
 
-# Staff workflows (docs/staff-guide.md). Values are passed to the scripts single-quoted
-# and unexpanded ($(call sq,NAME)), so a NOTE or a file name holding quotes, $ or
-# backticks reaches the script as typed and is never run by the shell. ROOT= points them
-# at another copy of the repository (the tests use scratch copies).
-sq = '$(subst ','\'',$(value $(1)))'
-root_arg = --root '$(subst ','\'',$(ROOT))'
-
+# Staff workflows (docs/staff-guide.md). Every value comes from the environment (see
+# STAFF_VARS above), so a NOTE or a file name holding quotes, $, backticks or a newline
+# reaches the script as typed and is never run by the shell. ROOT= points them at another
+# copy of the repository (the tests use scratch copies).
 append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing
-	@$(PY) -m register.staff.append --table $(call sq,TABLE) --file $(call sq,FILE) $(root_arg) \
+	@$(PY) -m register.staff.append --table="$$TABLE" --file="$$FILE" $(root_arg) \
 	  $(if $(filter no,$(REBUILD)),--no-build)
 
 add: $(INSTALLED) ## add one record to TABLE= by answering questions
-	@$(PY) -m register.staff.add --table $(call sq,TABLE) $(root_arg)
+	@$(PY) -m register.staff.add --table="$$TABLE" $(root_arg)
 
 update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STATUS= NOTE= SOURCE= SECTION= [DATE=]
-	@$(PY) -m register.staff.update_status --id $(call sq,ID) --status $(call sq,STATUS) --note $(call sq,NOTE) \
-	  $(if $(DATE),--date $(call sq,DATE)) --source $(call sq,SOURCE) --section $(call sq,SECTION) $(root_arg)
+	@$(PY) -m register.staff.update_status --id="$$ID" --status="$$STATUS" --note="$$NOTE" \
+	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg)
 
 template: $(INSTALLED) ## an Excel workbook to fill in for TABLE= [OUT=path]
-	@$(PY) -m register.staff.template --table $(call sq,TABLE) $(if $(OUT),--out $(call sq,OUT)) $(root_arg)
+	@$(PY) -m register.staff.template --table="$$TABLE" $(if $(OUT),--out="$$OUT") $(root_arg)
 
 publish: $(EXTRACTS) $(REPORT) ## print (RUN=1: run) the deployment command for TARGET=cloudrun|fly
 	$(PY) -m register.publishing.publish $(or $(TARGET),cloudrun) $(if $(RUN),--run)

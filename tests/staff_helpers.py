@@ -18,13 +18,25 @@ TODAY = "2026-01-15"
 
 
 def make(
-    target: str, root: Path, *, input: str | None = None, env: dict | None = None, timeout: float = 120, **variables
+    target: str,
+    root: Path | bytes,
+    *,
+    input: str | bytes | None = None,
+    env: dict | None = None,
+    timeout: float = 120,
+    **variables: str | bytes,
 ) -> subprocess.CompletedProcess:
-    """`make <target> ROOT=<root> NAME=value ...` run from the real Makefile."""
-    cmd = ["make", "-s", "--no-print-directory", "-C", str(ROOT), target, f"ROOT={root}"]
-    cmd += [f"{k}={v}" for k, v in variables.items()]
+    """`make <target> ROOT=<root> NAME=value ...` run from the real Makefile. Values may be
+    bytes (any bytes but NUL, as a shell would pass them); then, or when the input is
+    bytes, stdout and stderr are bytes too."""
+    raw = isinstance(input, bytes) or isinstance(root, bytes) or any(isinstance(v, bytes) for v in variables.values())
+    cmd = [b"make", b"-s", b"--no-print-directory", b"-C", os.fsencode(ROOT), target.encode()]
+    cmd += [b"ROOT=" + os.fsencode(root)]
+    cmd += [k.encode() + b"=" + (v if isinstance(v, bytes) else str(v).encode()) for k, v in variables.items()]
+    if raw and isinstance(input, str):
+        input = input.encode()
     full_env = {**os.environ, "REGISTER_TODAY": TODAY, **(env or {})}
-    return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, env=full_env)
+    return subprocess.run(cmd, input=input, capture_output=True, text=not raw, timeout=timeout, env=full_env)
 
 
 def popen_make(target: str, root: Path, env: dict | None = None, **variables) -> subprocess.Popen:

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -29,6 +30,7 @@ from register.database import integrity
 from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
+from register.util import locking
 from tests.conftest import copy_repo
 from tests.hardening import (
     PYTHON,
@@ -534,14 +536,122 @@ def test_a_full_disk_during_append_gives_a_clear_error_and_changes_nothing(built
     assert after == before
 
 
-def test_only_temp_files_of_dead_builds_are_cleared(tmp_path):
-    dead = subprocess.Popen([PYTHON, "-c", "pass"])
-    dead.wait()
-    stale = [tmp_path / f".register.db.{dead.pid}.tmp", tmp_path / f".register-search.{dead.pid}.tmp"]
-    running = tmp_path / f".register.db.{os.getpid()}.tmp"  # a build still at work
-    other = tmp_path / "register.db"
-    for p in [*stale, running, other]:
+# --- what killed writers leave behind ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def leftovers(built_template, tmp_path_factory) -> dict[str, bytes]:
+    """The temporary files a real append and a real build leave when SIGKILLed part-way
+    (name: bytes), made once in a scratch repository for the tests below to put back."""
+    repo = tmp_path_factory.mktemp("leftovers") / "repo"
+    shutil.copytree(built_template, repo)
+    new = _new_file(repo.parent, "new.csv", 50, "leftover")
+    paused = dict(env_without_test_hooks(), REGISTER_TEST_PAUSE_BEFORE_REPLACE="60")
+    killed = {}
+    for what, cmd, env, where, pattern in (
+        ("append", append_cmd(repo, TABLE, new), paused, repo / "datasets", f".{TABLE}.csv.*.append.tmp"),
+        (
+            "build",
+            [PYTHON, "-m", "register.database.build", "--root", str(repo)],
+            env_without_test_hooks(),
+            repo / "build",
+            ".register.db.*.tmp",
+        ),
+    ):
+        if what == "build":
+            add_rows_directly(repo, 300)  # something for the build to chew on while it is killed
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            tmp = wait_for(lambda: next((p for p in where.glob(pattern) if p.stat().st_size > 0), None), 60)  # noqa: B023
+            assert tmp is not None, f"the {what} never wrote its temporary file"
+            if what == "append":
+                time.sleep(0.2)  # into the pause: written and fsynced, not yet renamed
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+        assert tmp.exists(), f"the killed {what} left nothing behind"
+        killed[tmp.name] = tmp.read_bytes()
+    return killed
+
+
+def _put_back(leftovers: dict[str, bytes], repo: Path, pid: int | None) -> list[Path]:
+    """The killed writers' files in `repo`, renamed to carry `pid` (a process id that has
+    been given to another, running process) or, with None, the id they were left with."""
+    placed = []
+    for name, data in leftovers.items():
+        where = repo / ("datasets" if name.endswith(".append.tmp") else "build")
+        if pid is not None:
+            name = re.sub(r"\.[0-9]+\.", f".{pid}.", name, count=1)
+        (where / name).write_bytes(data)
+        placed.append(where / name)
+    return placed
+
+
+def _next_update_status(repo: Path) -> subprocess.CompletedProcess:
+    return run(
+        [PYTHON, "-m", "register.staff.update_status", "--root", str(repo), "--id", "YS-0001", "--status", "open"]
+        + ["--source", "nn_icb_strategy_2025", "--section", "8.1", "--no-build"],
+        env=env_without_test_hooks(),
+    )
+
+
+def _next_build(repo: Path) -> subprocess.CompletedProcess:
+    return run([PYTHON, "-m", "register.database.build", "--root", str(repo)], env=env_without_test_hooks())
+
+
+def _next_serve_start_up(repo: Path) -> subprocess.CompletedProcess:
+    return run(
+        [PYTHON, "-m", "register.site.serve", "--build-dir", str(repo / "build"), "--root", str(repo), "--check-only"],
+        env=env_without_test_hooks(),
+    )
+
+
+@pytest.mark.parametrize("reused", [False, True], ids=["pid-gone", "pid-reused"])
+@pytest.mark.parametrize(
+    "command", [_next_update_status, _next_build, _next_serve_start_up], ids=lambda f: f.__name__[len("_next_") :]
+)
+def test_what_killed_writers_left_is_cleared_by_the_next_command_that_takes_the_lock(built, leftovers, command, reused):
+    """Whoever takes the lock is the only writer, so every temporary file present then is
+    a killed writer's, whatever process now has the id in its name (here: this one)."""
+    placed = _put_back(leftovers, built, os.getpid() if reused else None)
+    assert sorted(p.parent.name for p in placed) == ["build", "datasets"]
+    before = tree_digest(built / "datasets", hidden=False)
+    result = command(built)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert [p for p in placed if p.exists()] == []
+    assert "left behind" in result.stderr
+    if command is not _next_update_status:
+        assert tree_digest(built / "datasets", hidden=False) == before
+
+
+def test_only_the_writers_own_temporary_files_are_removed(tmp_path):
+    repo = copy_repo(tmp_path)
+    (repo / "build").mkdir()
+    stale = [
+        repo / "datasets" / f".{TABLE}.csv.4242.append.tmp",
+        repo / "datasets" / "codelists" / ".themes.csv.17.append.tmp",
+        repo / "build" / ".register.db.4242.tmp",
+        repo / "build" / ".register.db.4242.tmp-journal",
+        repo / "build" / ".register-search.4242.tmp",
+        repo / "build" / ".register-share.4242.tmp",
+        repo / "build" / ".register-share.4242.json",
+    ]
+    kept = [
+        repo / "datasets" / f".{TABLE}.csv.swp",
+        repo / "datasets" / f"{TABLE}.csv.4242.append.tmp",
+        repo / "datasets" / f".{TABLE}.csv.x42.append.tmp",
+        repo / "build" / "register.db",
+        repo / "build" / ".register.db.4242.tmp.bak",
+        repo / "build" / ".register.db.tmp",
+        repo / "build" / "inspect.json",
+    ]
+    for p in stale + kept:
         p.write_bytes(b"x")
-    removed = integrity.remove_stale_temp_files(tmp_path)
+    removed = locking.remove_stale_temps(repo)
     assert sorted(removed) == sorted(stale)
-    assert running.exists() and other.exists()
+    assert all(p.exists() for p in kept)

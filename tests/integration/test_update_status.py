@@ -48,6 +48,16 @@ def test_done_is_recorded_as_we_did_and_becomes_the_current_status(repo):
     assert current == ("done", note, 1)
 
 
+def test_a_note_over_several_lines_with_make_and_shell_syntax_is_kept_exactly(repo):
+    """Every value reaches the script through the environment: neither make nor the shell
+    reads it, so a newline, $(...) and a trailing backslash are stored as typed."""
+    note = "Two lines:\nfirst $(shell echo made) $(info x) $$HOME 'single' \\"
+    result = make("update-status", repo, ID="YS-0010", STATUS="open", NOTE=note, **CITE)
+    assert exit_code(result) == 0, result.stderr
+    assert "made" not in result.stdout + result.stderr
+    assert rows(repo / UPDATES)[-1]["reason"] == note
+
+
 def test_not_taken_forward_keeps_the_note_as_the_reason(repo):
     path = repo / UPDATES
     result = make(

@@ -14,6 +14,7 @@ from register import settings
 from register.checks import fastcheck, privacy, rules
 from register.checks.problems import Problem, report
 from register.schema.package import ROOT, Package
+from register.util.guard import plain_errors
 
 # frictionless stops reading after limit_errors (1,000 by default) without saying so in
 # its summary: ask for far more, and say so if even that is reached.
@@ -142,6 +143,7 @@ def validate(package: Package) -> list[Problem]:
         return validate_reference(package)
 
 
+@plain_errors("checking the data")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository to validate (default: this one)")

@@ -27,6 +27,8 @@ from register.database import known_rows
 from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, create_index, create_link_table, create_table, link_tables, q  # noqa: F401  (build.create_table is used by tests)
 from register.schema.package import ROOT, Package, Resource
+from register.util import locking
+from register.util.guard import plain_errors
 from register.util.progress import Progress
 
 VIEWS_SQL = Path(__file__).parent / "views.sql"
@@ -524,6 +526,7 @@ def write_inspect(db_path: Path, out: Path) -> None:
     os.replace(tmp, out)
 
 
+@plain_errors("building the database")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository to build from")
@@ -545,7 +548,8 @@ def main(argv=None) -> int:
         return 0
     package = Package(args.root)
     out = Path(args.out) if args.out else package.root / "build"
-    counts = build(package, out)
+    with locking.exclusive(package.root):  # one writer at a time; clears what killed ones left
+        counts = build(package, out)
     if settings.BUILD_TIMINGS.raw():  # for `make bench`
         steps = {k: v[:2] for k, v in LAST_TIMINGS.items()}
         steps.update({f"check and load: {k}": v for k, v in TIMINGS.items()})

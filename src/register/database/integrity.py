@@ -25,20 +25,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import sqlite3
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from register.database.build import build
 from register.schema.package import ROOT, Package
+from register.util import locking
 from register.util.files import sha256_file as sha256
 
 DB_NAME = "register.db"
-# Temporary files a build writes beside the database (register/database/build.py): .register.db.<pid>.tmp
-# and .register-search.<pid>.tmp (its helper process's search indexes).
-TEMP_FILE = re.compile(r"^\.register(?:\.db|-search)\.(\d+)\.tmp$")
 
 
 class IntegrityError(Exception):
@@ -101,41 +98,33 @@ def _quick_check(db: Path) -> list[str]:
     return []
 
 
-def remove_stale_temp_files(build_dir: Path | str) -> list[Path]:
-    """Delete half-written databases left by builds that were killed (their process has
-    gone). They are never served, but each is as big as the database."""
-    removed = []
-    build_dir = Path(build_dir)
-    if not build_dir.is_dir():
-        return removed
-    for path in build_dir.iterdir():
-        m = TEMP_FILE.match(path.name)
-        if m and not _alive(int(m.group(1))):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def ensure(
     build_dir: Path | str = ROOT / "build", root: Path | str = ROOT, rebuild: bool = True, out=sys.stderr
 ) -> bool:
     """Check the database; rebuild it from `root`'s datasets/ if it is damaged.
 
-    Returns True if a rebuild happened. Raises IntegrityError if the database is damaged
-    and rebuild is False, or if it is still damaged after the rebuild."""
+    Runs under the register's write lock, so no append or build changes the database
+    while it is checked, and the temporary files of writers that were killed are cleared
+    (register/util/locking.py). A read-only copy (a replica) cannot take the lock; it is
+    only checked. Returns True if a rebuild happened. Raises IntegrityError if the
+    database is damaged and rebuild is False, or if it is still damaged after the rebuild."""
     build_dir = Path(build_dir)
-    for path in remove_stale_temp_files(build_dir):
-        print(f"Removed {path.name}, left behind by a build that was stopped part-way.", file=out)
+    with ExitStack() as held:
+        try:
+            held.enter_context(locking.exclusive(root, out=out))
+        except (OSError, locking.LockTimeout) as e:
+            if rebuild:
+                raise IntegrityError(
+                    f"the register's write lock could not be taken ({getattr(e, 'strerror', None) or e}), "
+                    "so the database was neither checked nor rebuilt"
+                ) from e
+        else:
+            for path in locking.remove_stale_temps(root, build_dir):
+                print(f"Removed {path.name}, left behind by a build that was stopped part-way.", file=out)
+        return _check_or_rebuild(build_dir, root, rebuild, out)
+
+
+def _check_or_rebuild(build_dir: Path, root: Path | str, rebuild: bool, out) -> bool:
     problems = check(build_dir)
     if not problems:
         return False

@@ -22,6 +22,8 @@ from register.checks import privacy, rules
 from register.checks.problems import Problem
 from register.schema.package import ROOT, Field, Package, Resource, today
 from register.staff import append as appendmod
+from register.util.guard import plain_errors
+from register.util.text import not_utf8_message, printable
 
 # A pick list of existing records is shown when there are at most this many choices.
 MAX_PICK = 40
@@ -52,7 +54,10 @@ class Session:
     def ask(self, prompt: str) -> str:
         self.out.write(prompt)
         self.out.flush()
-        line = self.stdin.readline()
+        try:
+            line = self.stdin.readline()
+        except UnicodeDecodeError as e:  # a terminal or file that is not UTF-8
+            raise Stop(f"the answer is not UTF-8 text (byte {e.start + 1:,} of what was read)") from e
         if not line:
             raise Stop("the answers ran out before every question was answered")
         answer = line.rstrip("\r\n")
@@ -104,11 +109,14 @@ class Session:
     def check(self, f: Field, text: str, picks) -> tuple[str, list[str]]:
         """The answer as stored, and what is wrong with it."""
         text = text.strip()
+        not_text = not_utf8_message(f.title, text)
+        if not_text:
+            return text, [not_text]
         if picks:
             for p in text.replace(";", ",").split(",") if f.list_of else [text]:
                 p = p.strip()
-                if p.isdigit() and not 1 <= int(p) <= len(picks) and p not in dict(picks):
-                    return text, [f"{p} is not one of the numbers in the list (1 to {len(picks)})"]
+                if _is_number(p) and _picked(p, picks) is None and p not in dict(picks):
+                    return text, [f"{printable(p, 40)} is not one of the numbers in the list (1 to {len(picks)})"]
             text = self.pick(text, picks, many=bool(f.list_of))
         value, msgs = appendmod.check_value(self.package, self.codes, f, text)
         if msgs:
@@ -134,10 +142,8 @@ class Session:
         parts = [p.strip() for p in text.replace(";", ",").split(",")] if many else [text]
         out = []
         for p in parts:
-            if p.isdigit() and 1 <= int(p) <= len(picks):
-                out.append(picks[int(p) - 1][0])
-            else:
-                out.append(p)
+            chosen = _picked(p, picks)
+            out.append(p if chosen is None else chosen)
         return ";".join(o for o in out if o) if many else out[0]
 
     def field(self, f: Field, number: int, total: int) -> None:
@@ -203,11 +209,24 @@ class Session:
             self.say("    Please answer yes or no.")
 
 
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _picked(text: str, picks) -> str | None:
+    """The code numbered `text` in the pick list, or None. The length is checked first:
+    int() refuses strings of thousands of digits."""
+    if _is_number(text) and len(text.lstrip("0")) <= len(str(len(picks))) and 1 <= int(text) <= len(picks):
+        return picks[int(text) - 1][0]
+    return None
+
+
 def _short(text: str, n: int = 70) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+@plain_errors("adding the record")
 def main(argv=None, stdin=None, stdout=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default="", help="the resource to add a record to")

@@ -19,6 +19,8 @@ from pathlib import Path
 from register.schema.package import ROOT, Field, Package, Resource
 from register.staff import append as appendmod
 from register.staff import readers
+from register.util.guard import plain_errors
+from register.util.text import printable
 
 ABOUT = "About these fields"
 CODES = "codes"
@@ -283,6 +285,20 @@ def write(package: Package, res: Resource, out: Path) -> Path:
     return out
 
 
+def refusal(out: Path, shown: str, table: str) -> tuple[str, int] | None:
+    """Why no template may be written to `out` (and the exit code), or None."""
+    if out.is_dir():
+        return f"OUT= is a folder ({shown}); give a file name ending in .xlsx", 2
+    if out.exists() and has_records(out):
+        return (
+            f"{shown} already exists and has records in it, and they would be lost. "
+            f"Add them first (make append TABLE={table} FILE={shown}), or choose another file with OUT=.",
+            1,
+        )
+    return None
+
+
+@plain_errors("writing the template")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default="", help="the resource to make a template for")
@@ -296,19 +312,23 @@ def main(argv=None) -> int:
         print(f"No template written: {e}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else default_out(package, res.name)
+    shown = printable(str(out))
     if out.suffix.lower() != ".xlsx":
-        print(f"No template written: OUT= must end in .xlsx (it is {out})", file=sys.stderr)
+        print(f"No template written: OUT= must end in .xlsx (it is {shown})", file=sys.stderr)
         return 2
-    if out.exists() and has_records(out):
-        print(
-            f"No template written: {out} already exists and has records in it, and they would be lost. "
-            f"Add them first (make append TABLE={res.name} FILE={out}), or choose another file with OUT=.",
-            file=sys.stderr,
-        )
+    try:
+        refused = refusal(out, shown, res.name)
+        if refused is None:
+            write(package, res, out)
+    except OSError as e:  # no such folder, no permission, a name too long, a full disk
+        print(f"No template written: {shown} cannot be written ({e.strerror or e}).", file=sys.stderr)
         return 1
-    write(package, res, out)
-    print(f"Wrote {out}: a template for {res.title} ({len(res.fields)} columns). Fill it in, save it, then run:")
-    print(f"  make append TABLE={res.name} FILE={out}")
+    if refused:
+        message, code = refused
+        print(f"No template written: {message}", file=sys.stderr)
+        return code
+    print(f"Wrote {shown}: a template for {res.title} ({len(res.fields)} columns). Fill it in, save it, then run:")
+    print(f"  make append TABLE={res.name} FILE={shown}")
     return 0
 
 

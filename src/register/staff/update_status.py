@@ -17,8 +17,12 @@ import sys
 
 from register.schema.package import ROOT, Package, today
 from register.staff import append as appendmod
+from register.util.guard import plain_errors
+from register.util.text import not_utf8_message, printable
 
 RESOURCE = "you_said_we_did_updates"
+# The arguments that must be given, and the field each fills.
+REQUIRED = {"ID": "you_said_id", "STATUS": "status", "SOURCE": "source", "SECTION": "source_section"}
 
 
 def note_field(res, status: str) -> str:
@@ -48,6 +52,7 @@ def build_row(package: Package, item: str, status: str, note: str, date: str | N
     return row
 
 
+@plain_errors("recording the status change")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--id", default="", help='the "You said" item, e.g. YS-0001')
@@ -61,16 +66,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     package = Package(args.root)
     res = package.resource(RESOURCE)
-    missing = [
-        (flag, name)
-        for flag, name, value in (
-            ("ID", "you_said_id", args.id),
-            ("STATUS", "status", args.status),
-            ("SOURCE", "source", args.source),
-            ("SECTION", "source_section", args.section),
-        )
-        if not value.strip()
-    ]
+    given = {
+        "ID": args.id,
+        "STATUS": args.status,
+        "NOTE": args.note,
+        "DATE": args.date or "",
+        "SOURCE": args.source,
+        "SECTION": args.section,
+    }
+    not_text = [m for flag, value in given.items() if (m := not_utf8_message(f"{flag}=", value))]
+    for message in not_text:
+        print(f"Nothing was changed: {message}.", file=sys.stderr)
+    if not_text:
+        return 2
+    missing = [(flag, name) for flag, name in REQUIRED.items() if not given[flag].strip()]
     if missing:
         for flag, name in missing:
             f = res.field(name)
@@ -85,10 +94,11 @@ def main(argv=None) -> int:
         )
         return 2
     row = build_row(package, args.id, args.status, args.note, args.date, args.source, args.section)
-    label = f"the status change of {args.id.strip()}"
+    label = f"the status change of {printable(args.id.strip())}"
     kept_as = res.field(note_field(res, row["status"])).title
     print(
-        f"Recording status {row['status']!r} for {row['you_said_id']} on {row['update_date']}; "
+        f"Recording status '{printable(row['status'])}' for {printable(row['you_said_id'])} "
+        f"on {printable(row['update_date'])}; "
         f"NOTE is kept as {kept_as!r}."
     )
     code = appendmod.append_rows(package, res, [row], label, rebuild=not args.no_build)

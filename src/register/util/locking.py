@@ -1,17 +1,24 @@
 """One writer at a time: an exclusive lock that every append takes before it reads the
-existing rows and holds until the new file is in place and the database rebuilt.
+existing rows and holds until the new file is in place and the database rebuilt (and
+that builds take too).
 
 Without it two appends started together would both read the same rows, both give out
 the same next identifier and the second rename would drop the first one's rows. The
 lock is fcntl.flock on build/append.lock (build/ is git-ignored, so datasets/ never
 gains a stray file); the kernel releases it when the process ends, even by kill -9,
 so a crashed append never leaves the register locked.
+
+Every writer (append, add, update-status, build, the start-up check before serving)
+takes it, so whoever takes it is the only writer: any temporary file a writer leaves
+beside what it replaces is, at that moment, left by one that was killed. They are
+removed then, whatever process id their name carries (ids are reused).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -19,6 +26,14 @@ from pathlib import Path
 
 LOCK_NAME = "append.lock"
 DEFAULT_TIMEOUT = 300.0
+# The temporary files writers make, named with their process id: an append's copy of
+# the CSV it is about to replace, beside it in datasets/ (register/staff/append.py
+# temp_name), and a build's new database and its helper process's files in build/
+# (register/database/build.py).
+APPEND_TEMP = re.compile(r"^\.[^/]+\.csv\.[0-9]+\.append\.tmp$")
+BUILD_TEMP = re.compile(
+    r"^\.register(?:\.db\.[0-9]+\.tmp(?:-journal)?|-search\.[0-9]+\.tmp|-share\.[0-9]+\.(?:tmp|json))$"
+)
 
 
 class LockTimeout(Exception):
@@ -27,6 +42,25 @@ class LockTimeout(Exception):
 
 def lock_path(root: Path) -> Path:
     return Path(root) / "build" / LOCK_NAME
+
+
+def remove_stale_temps(root: Path, build_dir: Path | None = None) -> list[Path]:
+    """Delete the temporary files killed writers left in root's datasets/ and in
+    build_dir (default root/build). Call only while holding the lock."""
+    root = Path(root)
+    build_dir = Path(build_dir) if build_dir else root / "build"
+    found = [p for p in (root / "datasets").rglob("*.append.tmp") if APPEND_TEMP.match(p.name)]
+    if build_dir.is_dir():
+        found += [p for p in build_dir.iterdir() if BUILD_TEMP.match(p.name)]
+    removed = []
+    for path in found:
+        if path.is_file() and not path.is_symlink():
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # a read-only folder: the file is harmless, and the write will say why
+                continue
+            removed.append(path)
+    return removed
 
 
 @contextmanager
@@ -55,6 +89,8 @@ def exclusive(root: Path, timeout: float = DEFAULT_TIMEOUT, out=sys.stderr):
         # Who holds it, for a person looking at a stuck lock; not used for locking.
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
+        for stale in remove_stale_temps(root):
+            print(f"Removed {stale.name}, left behind by a change that was stopped part-way.", file=out, flush=True)
         yield path
     finally:
         try:

@@ -1,0 +1,65 @@
+"""The last line of defence for the commands staff run: an error nobody foresaw ends
+in one plain sentence and exit code 2, never in a Python traceback.
+
+Every failure a person can cause should already have its own message naming the file,
+row and field; this is for the rest. The commands it guards write datasets/ only
+through the atomic append (a temporary file renamed into place under the lock), so an
+unexpected error leaves datasets/ as it was.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+
+from register.util.text import printable
+
+EXIT_CODE = 2
+# Longest part of an error's own text shown; long enough to recognise it, short enough
+# that a 100 KB value in it does not flood the terminal.
+MAX_DETAIL = 200
+
+
+def one_line(error: BaseException) -> str:
+    """The error's own text, on one line, without terminal control characters. A file
+    error names the file and what the system said, which is what a person can act on."""
+    if isinstance(error, OSError) and error.strerror:
+        text = f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    else:
+        text = str(error)
+    return printable(text, MAX_DETAIL) or "no details were given"
+
+
+def plain_errors(doing: str) -> Callable:
+    """Decorate a command's main(): an unexpected exception is reported in one line
+    ("Something went wrong while <doing>: ...", or for a file the system refused "Could
+    not finish <doing>: ...") and main returns 2. Ctrl-C says it stopped and returns 130,
+    the shell's code for an interrupted command."""
+
+    def decorate(main: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(main)
+        def guarded(*args, **kwargs) -> int:
+            try:
+                return main(*args, **kwargs)
+            except KeyboardInterrupt:
+                print(f"\nStopped while {doing}.", file=sys.stderr)
+                return 130
+            except OSError as e:  # the system refused: a path that does not exist, a full disk
+                print(
+                    f"Could not finish {doing}: {one_line(e)}; datasets/ was not changed. "
+                    "Check that the file or folder it names exists and that you may use it.",
+                    file=sys.stderr,
+                )
+                return EXIT_CODE
+            except Exception as e:  # noqa: BLE001 - the point of the guard
+                print(
+                    f"Something went wrong while {doing}: {one_line(e)}; datasets/ was not changed. "
+                    "Please report this, with the command you ran.",
+                    file=sys.stderr,
+                )
+                return EXIT_CODE
+
+        return guarded
+
+    return decorate

@@ -1,0 +1,41 @@
+"""Text that came from outside (command-line arguments, typed answers) and must be
+stored as UTF-8.
+
+Python turns bytes in arguments that are not UTF-8 into lone surrogate characters
+(PEP 383), so such a value passes every check on characters and then fails only when it
+is written. Commands ask this first and refuse it with a message.
+"""
+
+from __future__ import annotations
+
+import re
+
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What must not reach a terminal as it is: control characters (an escape sequence can
+# rewrite the screen) and lone surrogates (they cannot be printed).
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def not_utf8_at(value: str) -> int | None:
+    """Where (1-based character) a value holds something that cannot be written as
+    UTF-8, or None when it is all text."""
+    m = LONE_SURROGATE.search(value)
+    return m.start() + 1 if m else None
+
+
+def not_utf8_message(name: str, value: str) -> str | None:
+    """A sentence saying why `name` is not text, or None when it is."""
+    at = not_utf8_at(value)
+    if at is None:
+        return None
+    return (
+        f"{name} holds bytes that are not UTF-8 text (at character {at:,}); "
+        "type it again, or copy it from a document saved as UTF-8"
+    )
+
+
+def printable(value: str, limit: int = 200) -> str:
+    """A value as it can be shown in one line of a message: on one line, control
+    characters and undecodable bytes written as \\xNN, cut at `limit` characters."""
+    text = UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", " ".join(value.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,63 @@
+"""The staff commands' last line of defence (register/util/guard.py): an unexpected error
+is one plain line and exit 2, never a traceback or an exception's name."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from register.util.guard import plain_errors
+from register.util.text import not_utf8_at, printable
+
+
+def _run(error: BaseException, capsys) -> tuple[int, str]:
+    @plain_errors("doing the thing")
+    def main() -> int:
+        raise error
+
+    code = main()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return code, captured.err
+
+
+def test_an_unexpected_error_is_one_plain_line(capsys):
+    code, err = _run(ValueError("bad \x1b[2J value\nsecond line " + "x" * 1000), capsys)
+    assert code == 2
+    assert err.startswith("Something went wrong while doing the thing: bad \\x1b[2J value second line x")
+    assert "datasets/ was not changed" in err and "Please report this" in err
+    assert err.count("\n") == 1 and "\x1b" not in err and len(err) < 400
+    assert not re.search(r"Traceback|ValueError", err)
+
+
+def test_a_file_the_system_refused_names_the_file_and_the_reason(capsys):
+    code, err = _run(FileNotFoundError(2, "No such file or directory", "/no/such/datapackage.json"), capsys)
+    assert code == 2
+    assert err.startswith("Could not finish doing the thing: No such file or directory: /no/such/datapackage.json;")
+    assert "FileNotFoundError" not in err and "Errno" not in err
+
+
+def test_ctrl_c_stops_with_the_shells_code(capsys):
+    code, err = _run(KeyboardInterrupt(), capsys)
+    assert (code, err.strip()) == (130, "Stopped while doing the thing.")
+
+
+def test_exit_codes_and_return_values_pass_through():
+    @plain_errors("x")
+    def main(n: int) -> int:
+        if n:
+            raise SystemExit(n)
+        return 0
+
+    assert main(0) == 0
+    with pytest.raises(SystemExit) as stopped:
+        main(3)
+    assert stopped.value.code == 3
+
+
+def test_bytes_that_are_not_utf8_are_found_and_shown_safely():
+    value = b"caf\xe9 ok".decode("utf-8", "surrogateescape")
+    assert not_utf8_at(value) == 4
+    assert not_utf8_at("café ok") is None
+    assert printable(value) == "caf\\xe9 ok"
