@@ -161,7 +161,10 @@ def listing(directory: Path | None) -> dict | None:
         excel = path.removesuffix(".csv") + EXCEL_SUFFIX
         if kind == "CSV" and excel in checksums:
             tables.append(
-                {**entry(excel, tables[-1]["title"], res.get("description", ""), rows, "CSV for Excel"), "resource": res["name"]}
+                {
+                    **entry(excel, tables[-1]["title"], res.get("description", ""), rows, "CSV for Excel"),
+                    "resource": res["name"],
+                }
             )
             listed.add(excel)
     about = [entry(name, *ABOUT_FILES[name]) for name in ABOUT_FILES if name in sizes]

@@ -206,7 +206,10 @@ def register_routes():
     return [
         (r"^/releases/?$", releases_page),
         (rf"^/releases/(?P<release>{RELEASE_PATTERN})/?$", release_page),
-        (rf"^/downloads/{RELEASES}/(?P<release>{RELEASE_PATTERN})/(?P<file>[A-Za-z0-9_][A-Za-z0-9_.-]*)$", release_file),
+        (
+            rf"^/downloads/{RELEASES}/(?P<release>{RELEASE_PATTERN})/(?P<file>[A-Za-z0-9_][A-Za-z0-9_.-]*)$",
+            release_file,
+        ),
     ]
 
 
