@@ -29,7 +29,7 @@ CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2
 DATA := datapackage.json metadata.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
-.PHONY: help install browser validate build serve test test-unit test-integration test-browser \
+.PHONY: help install browser libreoffice validate build serve test test-unit test-integration test-browser \
         lint format clean lock lab append add update-status template extracts report bench publish
 
 help: ## list the targets
@@ -46,6 +46,9 @@ install: $(INSTALLED) ## make the virtual environment in .venv (from the pinned 
 
 browser: ## install Debian's chromium for the browser tests (test tools cannot download their own)
 	@command -v chromium >/dev/null || scripts/install-chromium
+
+libreoffice: ## install Debian's headless LibreOffice Calc for the Excel-download tests
+	@command -v soffice >/dev/null || scripts/install-libreoffice
 
 validate: $(INSTALLED) ## check datasets/ against the schemas and rules (ROOT= another package)
 	@$(PY) -m register.checks.validate $(root_arg)
@@ -64,7 +67,7 @@ $(EXTRACTS): $(DB)
 	$(PY) -m register.publishing.extracts
 extracts: $(EXTRACTS) ## the downloads for journalists and analysts, in build/extracts/
 
-$(REPORT): $(DB) $(NOTEBOOKS)
+$(REPORT): $(DB) $(EXTRACTS) $(NOTEBOOKS)
 	$(PY) -m register.publishing.report
 ifeq ($(PERIOD_START)$(PERIOD_END),)
 report: $(REPORT) ## the impact report, build/reports/impact_report.html (PERIOD_START=, PERIOD_END=)
@@ -129,7 +132,7 @@ format: $(INSTALLED) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests notebooks plugins
 	$(BIN)/ruff format src tests notebooks plugins
 
-test: lint browser node_modules/axe-core/axe.min.js ## the whole suite: lint, unit, integration and browser tests
+test: lint browser libreoffice node_modules/axe-core/axe.min.js ## the whole suite: lint, unit, integration and browser tests
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(INSTALLED) ## the fast tests: imports only, no make targets or servers

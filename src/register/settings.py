@@ -74,6 +74,12 @@ VALIDATOR = _setting(
     "reference: validate with frictionless only, not the fast one-pass checker "
     "(slow; the reference the fast checker is tested against).",
 )
+KEEP_RELEASES = _setting(
+    "REGISTER_KEEP_RELEASES",
+    "20",
+    "How many releases `make extracts` keeps in build/releases/, newest first (the current one "
+    "always); older ones are deleted. 0 keeps every release.",
+)
 TEST_PAUSE_BEFORE_REPLACE = _setting(
     "REGISTER_TEST_PAUSE_BEFORE_REPLACE",
     "",

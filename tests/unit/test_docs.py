@@ -32,6 +32,7 @@ GENERATED = {
     "build/appended.json": "src/register/database/known_rows.py",
     "build/extracts/": "Makefile",
     "build/reports/": "Makefile",
+    "build/releases/": "src/register/publishing/release_store.py",
     "build/templates/": "src/register/staff/template.py",
     "build/synthetic/": "src/register/bench/generate.py",
     "build/bench/": "src/register/bench/bench.py",

@@ -142,6 +142,15 @@ def csv_schema(table: Table) -> dict:
     return schema
 
 
+def neutralise(text: str) -> str:
+    """Text a spreadsheet would run as a formula, with a single quote in front.
+
+    The one rule for every spreadsheet-bound file: the CSV extracts, the Excel-ready CSVs
+    (copied from them) and the workbook all show the same text.
+    """
+    return "'" + text if text and text[0] in FORMULA_TRIGGERS else text
+
+
 # --------------------------------------------------------------------------------------
 # Writing the files.
 
@@ -183,7 +192,7 @@ def _json_sql(table: Table) -> str | None:
     return "json_object(" + ", ".join(parts) + ")"
 
 
-def _select(table: Table, extra: str | None = None) -> str:
+def select_sql(table: Table, extra: str | None = None) -> str:
     cols = ", ".join([f"[{n}]" for n in table.field_names] + ([extra] if extra else []))
     order = ", ".join(f"[{n}]" for n in table.primary_key) or "rowid"
     return f"SELECT {cols} FROM [{table.name}] ORDER BY {order}"
@@ -201,7 +210,7 @@ def write_table(conn: sqlite3.Connection, table: Table, csv_path: Path, json_pat
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
     cell = _csv_cell
     rows = 0
-    cur = conn.execute(_select(table, json_sql))
+    cur = conn.execute(select_sql(table, json_sql))
     with (
         csv_path.open("w", encoding="utf-8", newline="", buffering=1 << 20) as fc,
         json_path.open("w", encoding="utf-8", newline="", buffering=1 << 20) as fj,
@@ -231,7 +240,7 @@ def write_table(conn: sqlite3.Connection, table: Table, csv_path: Path, json_pat
                 for i in text_idx:
                     v = out[i]
                     if v and v[0] in FORMULA_TRIGGERS:
-                        out[i] = "'" + v
+                        out[i] = neutralise(v)
                 fc.write(",".join(map(cell, out)) + LINE_TERMINATOR)
             rows += len(batch)
         fj.write("\n]\n" if rows else "]\n")

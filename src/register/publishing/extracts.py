@@ -2,12 +2,14 @@
 
 Writes build/extracts/ from build/register.db: one CSV and one JSON per resource (and
 per exported view), a Frictionless data package describing exactly those files, a data
-dictionary (CSV and HTML), a changelog against the previous extract, one zip of it all
-and SHA256SUMS. Datasette's own CSV/JSON endpoints truncate large results (PITFALLS),
-so complete downloads come from here.
+dictionary (CSV and HTML), a changelog against the previous extract, one zip of those,
+the files for spreadsheets (a BOM'd CSV per table and one workbook) and SHA256SUMS.
+Datasette's own CSV/JSON endpoints truncate large results (PITFALLS), so complete
+downloads come from here. Each set is kept as a citable release in build/releases/.
 
 This module puts the set together; extract_tables writes each table's files and the
-data package, extract_dictionary the data dictionary, extract_changelog the changelog.
+data package, extract_dictionary the data dictionary, extract_changelog the changelog,
+extract_excel the spreadsheet files, release_store the releases.
 The set is atomic: it is written into a temporary directory beside build/extracts and
 swapped into place, so the site never serves a half-written set; the zip is written
 file by file, so memory does not grow with the number of rows.
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from register.publishing.extract_changelog import carry_forward, changelog_markdown, changes
 from register.publishing.extract_dictionary import dictionary_rows, write_dictionary_csv, write_dictionary_html
+from register.publishing.extract_excel import excel_csv_name, write_excel_csv, write_workbook
 from register.publishing.extract_tables import (
     CHANGELOG_MD,
     CHANGES_JSON,
@@ -43,8 +46,11 @@ from register.publishing.extract_tables import (
     tables,
     write_table,
 )
+from register.publishing.release_store import choose, content_hash, keep, keep_count, previous_set, prune
 from register.schema.package import ROOT, Package
 from register.schema.views import VIEWS_DIR
+from register.site.downloads import WORKBOOK_NAME
+from register.site.releases import RELEASE_KEY, citation, release_url, releases_root
 from register.util.files import sha256_file
 
 # --------------------------------------------------------------------------------------
@@ -98,16 +104,22 @@ def swap_into_place(tmp: Path, final: Path) -> None:
 # The set.
 
 
-def extract(package: Package, db_path: Path, out_dir: Path, now: dt.datetime | None = None) -> dict:
-    """Write the complete extract set for db_path into out_dir, atomically.
+def extract(
+    package: Package, db_path: Path, out_dir: Path, now: dt.datetime | None = None, keep_releases: int | None = None
+) -> dict:
+    """Write the complete extract set for db_path into out_dir, atomically, and keep it
+    as a release in out_dir/../releases/.
 
-    Everything is written into a temporary directory beside out_dir, then swapped into
-    place; if anything fails, the temporary directory is removed and out_dir is left as
-    it was. Returns a summary: created, rows per table, files and the changes found.
+    Everything is written into a temporary directory beside out_dir, kept as its release
+    (unless that release is already kept), then swapped into place; if anything fails,
+    the temporary directory is removed and out_dir is left as it was. Returns a summary:
+    created, release, rows per table, files and the changes found.
     """
     db_path, out_dir = Path(db_path), Path(out_dir)
     if not db_path.is_file():
         raise FileNotFoundError(f"{db_path} does not exist: run `make build` first")
+    keep_releases = keep_count() if keep_releases is None else keep_releases
+    root = releases_root(out_dir)
     created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     created_iso = created.isoformat().replace("+00:00", "Z")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -120,14 +132,17 @@ def extract(package: Package, db_path: Path, out_dir: Path, now: dt.datetime | N
         for p in tmp.iterdir():
             with p.open("rb") as f:
                 os.fsync(f.fileno())
+        summary["release_new"] = keep(tmp, root, summary["release"])
         swap_into_place(tmp, out_dir)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    summary["releases_removed"] = prune(root, keep_releases, summary["release"])
     return summary
 
 
-def _write_set(package: Package, db_path: Path, tmp: Path, previous: Path, created_iso: str) -> dict:
+def _write_set(package: Package, db_path: Path, tmp: Path, out_dir: Path, created_iso: str) -> dict:
+    root = releases_root(out_dir)
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         build_info = {}
@@ -136,40 +151,25 @@ def _write_set(package: Package, db_path: Path, tmp: Path, previous: Path, creat
         except sqlite3.Error:
             pass
         all_tables = tables(package)
-        existing = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
-        written = []
-        for t in all_tables:
-            if t.name not in existing:
-                raise RuntimeError(f"{db_path} has no table or view {t.name!r}: rebuild with `make build`")
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{t.name}])")]
-            if columns != t.field_names:
-                raise RuntimeError(
-                    f"{t.name} in {db_path} has columns {columns}, but its extract schema has "
-                    f"{t.field_names}. "
-                    + (f"Update {VIEWS_DIR / t.name}.json (or rebuild)." if t.is_view else "Rebuild with `make build`.")
-                )
-            csv_name, json_name = f"{t.name}.csv", f"{t.name}.json"
-            rows = write_table(conn, t, tmp / csv_name, tmp / json_name)
-            written.append(
-                {
-                    "table": t,
-                    "rows": rows,
-                    "csv": csv_name,
-                    "json": json_name,
-                    "csv_bytes": (tmp / csv_name).stat().st_size,
-                    "csv_sha256": sha256_file(tmp / csv_name),
-                    "json_bytes": (tmp / json_name).stat().st_size,
-                    "json_sha256": sha256_file(tmp / json_name),
-                }
-            )
+        written = [_write_one(conn, t, tmp, db_path) for t in all_tables]
+        release = choose(root, content_hash(build_info, [w["csv_sha256"] for w in written]), created_iso)
         desc = descriptor(package, written, created_iso, build_info)
+        desc[RELEASE_KEY] = release
         (tmp / DESCRIPTOR_NAME).write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", "utf-8")
         dict_rows = list(dictionary_rows(package, conn, all_tables))
+        # The workbook's citation points at the data package's homepage: it is read
+        # offline, far from the site that served it.
+        url = release_url(str(package.descriptor.get("homepage", "")), release)
+        about = {"release": release, "created": created_iso, "citation": citation(package.descriptor, release, url)}
+        write_workbook(tmp / WORKBOOK_NAME, conn, package, written, dict_rows, about)
     finally:
         conn.close()
+    for w in written:
+        write_excel_csv(tmp / w["csv"], tmp / excel_csv_name(w["table"].name))
     write_dictionary_csv(tmp / DICTIONARY_CSV, dict_rows)
     write_dictionary_html(tmp / DICTIONARY_HTML, package, dict_rows, written, created_iso)
     version = str(package.descriptor.get("version", ""))
+    previous = previous_set(out_dir, root)
     found = carry_forward(changes(previous, tmp, written, created_iso, version), previous)
     (tmp / CHANGES_JSON).write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", "utf-8")
     (tmp / CHANGELOG_MD).write_text(
@@ -179,15 +179,45 @@ def _write_set(package: Package, db_path: Path, tmp: Path, previous: Path, creat
     known = {}
     for w in written:
         known[w["csv"]], known[w["json"]] = w["csv_sha256"], w["json_sha256"]
+    # The zip is the machine-readable set (the data package and its companions); the
+    # files for spreadsheets are downloads of their own.
     in_zip = [DESCRIPTOR_NAME, DICTIONARY_HTML, DICTIONARY_CSV, CHANGELOG_MD, CHANGES_JSON]
     in_zip += [n for w in written for n in (w["csv"], w["json"])]
+    for_excel = [WORKBOOK_NAME] + [excel_csv_name(w["table"].name) for w in written]
     write_zip(tmp, in_zip)
-    write_sums(tmp, in_zip + [ZIP_NAME], known)
+    write_sums(tmp, in_zip + for_excel + [ZIP_NAME], known)
     return {
         "created": created_iso,
+        "release": release,
         "rows": {w["table"].name: w["rows"] for w in written},
-        "files": sorted(in_zip + [ZIP_NAME, SUMS_NAME]),
+        "files": sorted(in_zip + for_excel + [ZIP_NAME, SUMS_NAME]),
         "changes": found,
+    }
+
+
+def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path) -> dict:
+    """One table's CSV and JSON, after checking the database has the columns its schema says."""
+    existing = conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (t.name,))
+    if existing.fetchone() is None:
+        raise RuntimeError(f"{db_path} has no table or view {t.name!r}: rebuild with `make build`")
+    columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{t.name}])")]
+    if columns != t.field_names:
+        raise RuntimeError(
+            f"{t.name} in {db_path} has columns {columns}, but its extract schema has "
+            f"{t.field_names}. "
+            + (f"Update {VIEWS_DIR / t.name}.json (or rebuild)." if t.is_view else "Rebuild with `make build`.")
+        )
+    csv_name, json_name = f"{t.name}.csv", f"{t.name}.json"
+    rows = write_table(conn, t, tmp / csv_name, tmp / json_name)
+    return {
+        "table": t,
+        "rows": rows,
+        "csv": csv_name,
+        "json": json_name,
+        "csv_bytes": (tmp / csv_name).stat().st_size,
+        "csv_sha256": sha256_file(tmp / csv_name),
+        "json_bytes": (tmp / json_name).stat().st_size,
+        "json_sha256": sha256_file(tmp / json_name),
     }
 
 
@@ -209,6 +239,13 @@ def main(argv=None) -> int:
         f"Wrote {out}: {len(summary['files'])} files, {total:,} rows in {len(summary['rows'])} tables, "
         f"in {seconds:.1f} s (peak memory {peak_mb:.0f} MB)."
     )
+    kept = releases_root(out) / summary["release"]
+    if summary["release_new"]:
+        print(f"Release {summary['release']}: kept in {kept}.")
+    else:
+        print(f"Release {summary['release']}: the same inputs as when it was made; its files in {kept} are unchanged.")
+    if summary["releases_removed"]:
+        print(f"Removed older releases: {', '.join(summary['releases_removed'])} (REGISTER_KEEP_RELEASES).")
     c = summary["changes"]
     if c["previous"] is None:
         print("First extract: no changelog to compare with.")

@@ -4,9 +4,11 @@ notebooks/impact_report.py (jupytext, so git diffs stay readable) is converted t
 notebook, executed by papermill with the reporting period as parameters, and written as
 build/reports/impact_report.ipynb (executed) and impact_report.html (code hidden, charts
 as static SVG, no script and nothing from another origin: it works offline and under the
-site's Content-Security-Policy). Each file is written beside the old one and renamed
-into place, so the site never serves half a report, and a failed run leaves the previous
-report as it was.
+site's Content-Security-Policy). Both end with the release of the data the report was
+made from and its suggested citation (register/site/releases.py), so a figure quoted
+from the report can be traced to files that never change. Each file is written beside
+the old one and renamed into place, so the site never serves half a report, and a
+failed run leaves the previous report as it was.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import datetime as dt
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
 
 from register.schema.package import ROOT
+from register.site.releases import all_releases, citation, release_url
 
 NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
 TEMPLATE_DIR = ROOT / "notebooks"
@@ -73,6 +77,41 @@ def to_html(nb, out_dir: Path) -> str:
     exporter.language_code = "en-GB"
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "Co-production impact report"}})
     return body
+
+
+def release_of(db: Path) -> dict | None:
+    """The kept release made from this database's inputs (build/releases/), if any."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM register_build WHERE key = 'inputs_sha256'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    for r in all_releases(db.parent / "releases"):
+        if row and r["inputs_sha256"] == row[0]:
+            url = release_url(str(r["package"].get("homepage", "")), r["id"])
+            return {"release": r["id"], "release_url": url, "citation": citation(r["package"], r["id"], url)}
+    return None
+
+
+def release_cell(release: dict | None):
+    """The report's last words: which release of the data it shows, and how to cite it."""
+    import nbformat
+
+    if release is None:
+        text = (
+            "## Which data\n\nThis report was made from a build of the register that has not been published "
+            "as a release yet (`make extracts` makes one), so it has no citation of its own."
+        )
+    else:
+        text = (
+            f"## Which data\n\nThis report shows release **{release['release']}** of the register's data, "
+            f"whose files stay at a fixed address: <{release['release_url']}>.\n\n"
+            f"Suggested citation: {release['citation']}"
+        )
+    return nbformat.v4.new_markdown_cell(text, metadata={"tags": ["release"]})
 
 
 def _atomic_write(path: Path, data: str | bytes) -> None:
@@ -139,8 +178,13 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
                 f"The previous report is unchanged. The failed notebook is at {failed}."
             ) from None
         done = nbformat.read(executed, as_version=4)
+        release = release_of(db)
+        done.cells.append(release_cell(release))
+        nbformat.write(done, executed)
         html = to_html(done, out_dir)
-        figures_text = (work / f"{NAME}_figures.json").read_text("utf-8")
+        figures = json.loads((work / f"{NAME}_figures.json").read_text("utf-8"))
+        figures.update(release or {"release": None, "release_url": None, "citation": None})
+        figures_text = json.dumps(figures, indent=2, sort_keys=True) + "\n"
         # Publish: the stylesheet first, the page last, each renamed into place.
         _atomic_write(out_dir / f"{NAME}.css", CSS.read_text("utf-8"))
         _atomic_write(out_dir / f"{NAME}_figures.json", figures_text)

@@ -28,6 +28,10 @@ from datasette.utils.asgi import Response
 MOUNT = "downloads"  # the static mount name in register/site/serve.py BUILD_STATIC
 ZIP_NAME = "coproduction-register.zip"
 SUMS_NAME = "SHA256SUMS"
+# The files for spreadsheet users (register/publishing/extract_excel.py writes them).
+WORKBOOK_NAME = "coproduction-register.xlsx"
+EXCEL_SUFFIX = ".excel.csv"
+RELEASES_PREFIX = "releases/"  # /downloads/releases/...: register/site/releases.py serves those
 
 # The files of the set that are not tables, in the order the page lists them.
 ABOUT_FILES = {
@@ -51,6 +55,7 @@ CONTENT_TYPES = {
     ".md": "text/markdown; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".zip": "application/zip",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "": "text/plain; charset=utf-8",
 }
 
@@ -153,15 +158,36 @@ def listing(directory: Path | None) -> dict | None:
         if kind == "JSON":
             tables[-1]["title"] = tables[-1]["title"].removesuffix(" (JSON)")
         listed.add(path)
+        excel = path.removesuffix(".csv") + EXCEL_SUFFIX
+        if kind == "CSV" and excel in checksums:
+            tables.append(
+                {
+                    **entry(excel, tables[-1]["title"], res.get("description", ""), rows, "CSV for Excel"),
+                    "resource": res["name"],
+                }
+            )
+            listed.add(excel)
     about = [entry(name, *ABOUT_FILES[name]) for name in ABOUT_FILES if name in sizes]
     listed.update(ABOUT_FILES)
-    listed.add(ZIP_NAME)
+    listed.update((ZIP_NAME, WORKBOOK_NAME))
+    workbook = (
+        entry(
+            WORKBOOK_NAME,
+            "Everything in one Excel workbook",
+            "Every table on its own sheet, with column titles, and an About sheet with the licence, "
+            "release, citation and data dictionary.",
+            total_rows,
+            "Excel",
+        )
+        if WORKBOOK_NAME in checksums
+        else None
+    )
     others = [entry(name, name, "") for name in sorted(checksums) if name not in listed]
     zip_entry = (
         entry(
             ZIP_NAME,
             "Everything in one zip file",
-            "Every file listed on this page except the checksums, in one zip.",
+            "The data package for code: every CSV and JSON file, the data dictionary and the changes, in one zip.",
             None,
             "ZIP",
         )
@@ -181,9 +207,10 @@ def listing(directory: Path | None) -> dict | None:
         "version": package.get("version", ""),
         "licence": (package.get("licenses") or [{}])[0],
         "zip": zip_entry,
+        "workbook": workbook,
         "tables": tables,
         "about": about + others,
-        "files": ([zip_entry] if zip_entry else []) + tables + about + others,
+        "files": [e for e in (zip_entry, workbook) if e] + tables + about + others,
         "total_rows": total_rows,
         "table_count": len({t["resource"] for t in tables}),
         "changes": data["changes"],
@@ -277,6 +304,9 @@ def asgi_wrapper(datasette):
                 await app(scope, receive, send)
                 return
             name = path[len(prefix) :]
+            if name.startswith(RELEASES_PREFIX):  # a release's own headers: never changes
+                await app(scope, receive, send)
+                return
             ctype = CONTENT_TYPES.get(os.path.splitext(name)[1].lower())
             directory = extracts_dir(datasette)
             digest = file_checksums(directory).get(name) if directory else None

@@ -1,0 +1,103 @@
+"""Keeping each release's extracts at a fixed address: build/releases/<release>/.
+
+`make extracts` names its set with a release (register/site/releases.py says how the
+identifier is made and why), and this module keeps a copy of the complete set under that
+name. A release, once kept, is never written again: rebuilding the same inputs finds
+the release already there and leaves its files, and their checksums, exactly as they
+were. Files are hard links to the extract's own (a copy where links are not possible),
+so the current release costs no extra disk space.
+
+Only the newest REGISTER_KEEP_RELEASES releases are kept (0: all); the current one is
+never removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from register import settings
+from register.site.releases import RELEASE_RE, all_releases
+
+
+def keep_count() -> int:
+    raw = settings.KEEP_RELEASES.raw().strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SystemExit(
+            f"{settings.KEEP_RELEASES.name}={raw!r} is not a number of releases to keep: "
+            "use a whole number, or 0 to keep every release (see docs/settings.md)."
+        )
+    return value
+
+
+def content_hash(build_info: dict, csv_digests: list[str]) -> str:
+    """The build's inputs_sha256; for a database without one, a hash of the CSV files."""
+    if build_info.get("inputs_sha256"):
+        return build_info["inputs_sha256"]
+    return hashlib.sha256("\n".join(sorted(csv_digests)).encode()).hexdigest()
+
+
+def choose(root: Path, inputs_sha256: str, created: str) -> str:
+    """The release this set belongs to: the newest kept one if its inputs are the same,
+    otherwise a new one named by today's date and the inputs' hash."""
+    newest = next(iter(all_releases(root)), None)
+    if newest and newest["inputs_sha256"] == inputs_sha256:
+        return newest["id"]
+    day = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).date()
+    return f"{day.isoformat()}-{inputs_sha256[:7]}"
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def keep(set_dir: Path, root: Path, release: str) -> bool:
+    """Keep set_dir's files as release `release`; False when it is already kept."""
+    if not RELEASE_RE.match(release):
+        raise ValueError(f"{release!r} is not a release identifier (YYYY-MM-DD-<7 hex digits>)")
+    final = root / release
+    if final.exists():
+        return False
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".{release}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        for p in sorted(set_dir.iterdir()):
+            if p.is_file():
+                _link_or_copy(p, tmp / p.name)
+        os.rename(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return True
+
+
+def prune(root: Path, keep_newest: int, current: str) -> list[str]:
+    """Delete all but the newest keep_newest releases (never `current`); returns those deleted."""
+    if keep_newest <= 0 or not root.is_dir():
+        return []
+    ids = [r["id"] for r in all_releases(root)]  # newest first
+    gone = [name for name in ids[keep_newest:] if name != current]
+    for name in gone:
+        shutil.rmtree(root / name)
+    return gone
+
+
+def previous_set(out_dir: Path, root: Path) -> Path:
+    """What the changelog compares with: the extract being replaced, else the newest release."""
+    if (out_dir / "datapackage.json").is_file():
+        return out_dir
+    newest = next(iter(all_releases(root)), None)
+    return root / newest["id"] if newest else out_dir
