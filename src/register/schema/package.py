@@ -36,6 +36,9 @@ SQLITE_TYPES = {
     "datetime": "TEXT",
     "year": "INTEGER",
 }
+# The integers SQLite holds (64-bit): a schema's maximum is at most SQLITE_MAX_INTEGER.
+SQLITE_MAX_INTEGER = 2**63 - 1
+SQLITE_MIN_INTEGER = -(2**63)
 
 
 @dataclass
@@ -104,7 +107,10 @@ class Field:
         if text is None or text == "":
             return None
         if self.type == "integer":
-            return int(text)
+            value = int(text)
+            # Beyond SQLite's range only when the schema sets no maximum: kept as text
+            # rather than crash the build (the fast path stores the same).
+            return value if SQLITE_MIN_INTEGER <= value <= SQLITE_MAX_INTEGER else text
         if self.type == "number":
             return float(text)
         if self.type == "boolean":
@@ -132,8 +138,13 @@ class Field:
             "number": "a number",
             "boolean": "true or false (yes or no)",
         }.get(self.type, "text")
-        if self.type == "integer" and "minimum" in self.constraints:
-            words = f"a whole number of at least {self.constraints['minimum']}"
+        low, high = self.constraints.get("minimum"), self.constraints.get("maximum")
+        if self.type == "integer" and low is not None and high is not None:
+            words = f"a whole number from {low:,} to {high:,}"
+        elif self.type == "integer" and low is not None:
+            words = f"a whole number of at least {low:,}"
+        elif self.type == "integer" and high is not None:
+            words = f"a whole number of at most {high:,}"
         if "maxLength" in self.constraints:
             words += f" of at most {self.constraints['maxLength']} characters"
         if pattern and self.type == "string" and not self.list_of:
