@@ -7,6 +7,7 @@ Table Schema.
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import json
 import re
@@ -234,8 +235,6 @@ class Package:
     def codes(self, name: str) -> list[str]:
         """The codes of a codelist, read from its CSV (cached)."""
         if name not in self._codes:
-            import csv
-
             with self.resource(name).path.open(newline="", encoding="utf-8") as f:
                 self._codes[name] = [row["code"] for row in csv.DictReader(f)]
         return self._codes[name]
@@ -243,6 +242,5 @@ class Package:
 
 def today() -> _dt.date:
     """Today's date; REGISTER_TODAY overrides it so tests about 'the future' are stable."""
-
     fixed = settings.TODAY.raw()
     return _dt.date.fromisoformat(fixed) if fixed else _dt.date.today()
