@@ -192,3 +192,21 @@ def test_fast_build_and_reference_build_of_the_real_data_are_the_same(tmp_path, 
     fast, reference = dump(tmp_path / "fast" / "register.db"), dump(tmp_path / "reference" / "register.db")
     assert len(fast) > 1000
     assert fast == reference
+
+
+@pytest.mark.parametrize("validator", ["fast", "reference"])
+def test_the_build_refuses_a_number_sqlite_cannot_hold_with_a_message(tmp_path, monkeypatch, capsys, validator):
+    """Issue 14: 2^63 in a count was accepted and then crashed every build."""
+    monkeypatch.setenv("REGISTER_VALIDATOR", validator)
+    root = copy_repo(tmp_path)
+    header, rows = read(root, "coproduction_log")
+    rows[0][header.index("lived_experience_count")] = str(2**63)
+    write(root, "coproduction_log", header, rows)
+    with pytest.raises(SystemExit) as stop:
+        build(Package(root), tmp_path / "out", progress=False)
+    assert stop.value.code == 1
+    assert (
+        "datasets/coproduction_log.csv, row 2, field lived_experience_count: People with lived experience is "
+        "more than 1,000,000 (value: '9223372036854775808'); allowed: a whole number from 0 to 1,000,000"
+    ) in capsys.readouterr().err
+    assert not (tmp_path / "out" / "register.db").exists()

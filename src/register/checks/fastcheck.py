@@ -31,6 +31,7 @@ from register.checks import messages
 from register.checks.across import AcrossRows
 from register.checks.codegen import RowChecker
 from register.checks.problems import Problem, order
+from register.checks.reference import LIMIT_ERRORS
 from register.checks.sideload import SideLoad
 from register.checks.supported import Fallback, check_resource, standard_dialect
 from register.schema.ddl import build_order, create_table
@@ -41,8 +42,6 @@ from register.util.progress import Progress
 # bigger ones (the co-production log at national scale) through a SQL join afterwards.
 LOOKUP_MAX = 100_000
 BATCH = 5_000
-# Matches validate.LIMIT_ERRORS: beyond it frictionless truncates, so use the reference.
-LIMIT_ERRORS = 100_000
 # (wall s, CPU s) per step of the last check in this process, for `make bench`.
 TIMINGS: dict[str, tuple[float, float]] = {}
 
@@ -120,6 +119,7 @@ class Loader:
                     conn.execute(sql, row[:pk_pos] + (f"{key}\x00{rn}",) + row[pk_pos + 1 :])
                     start += done + 1
             bar.update(stream.tell() // 1_000_000, " MB")
+            # frictionless truncates at LIMIT_ERRORS: the reference says so, this cannot
             if len(problems) > LIMIT_ERRORS:
                 raise Fallback("too many problems to report exactly")
 

@@ -33,8 +33,8 @@ POSTCODE = re.compile(
 
 # Every pattern above needs a digit (\d: any Unicode digit) or an @ to match, so text
 # with neither is clean and the fast checker does not search it. Declared here, beside
-# the patterns, and proved with generated text by tests/unit/test_privacy.py; a pattern
-# added above but not here turns the shortcut off (prefilter_safe) until someone checks.
+# the patterns, and held to it with generated text by tests/unit/test_privacy_prefilter.py;
+# a pattern added above but not here turns the shortcut off (prefilter_safe).
 NEED_A_DIGIT_OR_AT = (EMAIL, PHONE, NHS_CANDIDATE, NINO, POSTCODE)
 # The shortcut: ASCII text is tested for these characters with `in` (about 25 times
 # faster than a search), other text with DIGIT_OR_AT.
