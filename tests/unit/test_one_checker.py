@@ -20,19 +20,23 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from register.bench.generate import generate
 from register.checks import fastcheck
 from register.checks.reference import validate_reference
+from register.checks.supported import Fallback
+from register.checks.validate import validate
 from register.database.build import build
 from register.schema.package import ROOT, SQLITE_MAX_INTEGER, Package
 from tests.conftest import copy_repo
 
 TODAY = dt.date(2026, 6, 30)
 MAIN = ("projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates")
-BOUNDED = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No shrinking: a failing example is reported as found, and the file stays bounded.
+NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]
+BOUNDED = settings(max_examples=8, deadline=None, phases=NO_SHRINK, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(autouse=True)
@@ -52,9 +56,15 @@ def write(root: Path, name: str, header: list[str], rows: list[list[str]]) -> No
 
 
 def same_problems(root: Path) -> list:
-    """Both checkers' problems, required to be the same; returns them."""
+    """Both checkers' problems, required to be the same; returns them. Where the fast
+    path hands over (a stray carriage return makes rows ragged), the answer is the
+    reference's by construction: the hand-over is what is checked."""
     reference = validate_reference(Package(root))
-    fast = fastcheck.check_package(Package(root), progress=False)
+    try:
+        fast = fastcheck.check_package(Package(root), progress=False)
+    except Fallback:
+        assert validate(Package(root)) == reference
+        return reference
     assert [str(p) for p in fast] == [str(p) for p in reference]
     return reference
 
@@ -171,7 +181,7 @@ def dump(path: Path) -> list[str]:
         conn.close()
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3, deadline=None, phases=NO_SHRINK, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=1, max_value=10_000), st.integers(min_value=5, max_value=40))
 def test_fast_build_and_reference_build_give_the_same_database(seed, size):
     with tempfile.TemporaryDirectory() as tmp:

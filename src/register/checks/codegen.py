@@ -136,8 +136,14 @@ class RowChecker:
         def PRIV(rn, values):
             problems.extend(privacy.check_rows(res, [(rn, dict(zip(checked, values)))], file))
 
-        return {"P": P, "FKP": FKP, "LISTP": LISTP, "REQWHEN": REQWHEN, "NOTBEFORE": NOTBEFORE, "FUTURE": FUTURE} | {
-            "PRIV": PRIV
+        return {
+            "P": P,
+            "FKP": FKP,
+            "LISTP": LISTP,
+            "REQWHEN": REQWHEN,
+            "NOTBEFORE": NOTBEFORE,
+            "FUTURE": FUTURE,
+            "PRIV": PRIV,
         }
 
     def _date_info(self, text: str):

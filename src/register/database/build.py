@@ -162,8 +162,8 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
 
         def reference_load():
             side.close()  # its indexes and tables would not match the reference load
-            for conn in opened:
-                conn.close()
+            for earlier in opened:
+                earlier.close()
             conn = _open(tmp)
             problems = validate_reference(package) if validate_first else []
             counts = {}
