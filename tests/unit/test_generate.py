@@ -18,6 +18,7 @@ from register.bench.generate import generate
 from register.checks import fastcheck
 from register.checks.validate import validate, validate_reference
 from register.database import build as build_mod
+from register.database import search
 from register.database.build import build
 from register.schema.package import ROOT, Package
 from tests.unit.test_fast_validation import mutations
@@ -108,8 +109,8 @@ def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, 
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
     build(Package(register), tmp_path / "here", progress=False)
-    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
-    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
 
     fastcheck.TIMINGS.clear()
     build(Package(register), tmp_path / "side", progress=False)
@@ -143,8 +144,8 @@ def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(
     must still be exactly those `make validate` reports."""
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
-    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
-    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
     root = tmp_path / "r"
     shutil.copytree(register, root)
     mutations(root, random.Random(5), 60)
