@@ -49,6 +49,23 @@ def colour_scale(mapping: dict, order: list[str] | None = None) -> dict:
     return {"domain": domain, "range": [mapping[d] for d in domain]}
 
 
+def count_axis(field: str, title: str, stack: bool = False) -> dict:
+    """An axis of whole numbers (projects, activities), stacked where bars are split."""
+    axis = {"field": field, "type": "quantitative", "title": title, "axis": {"tickMinStep": 1, "format": "d"}}
+    return {**axis, "stack": True} if stack else axis
+
+
+def level_colour(levels: list[str], colours: dict) -> dict:
+    """Colour by level on the participation flower, in the order of the scale."""
+    return {
+        "field": "level",
+        "type": "nominal",
+        "title": "Participation level",
+        "sort": levels,
+        "scale": colour_scale(colours, levels),
+    }
+
+
 def chart_strategic_group(rows, link):
     values = [
         {
@@ -66,12 +83,7 @@ def chart_strategic_group(rows, link):
         height={"step": 48},
         encoding={
             "y": {"field": "organisation", "type": "nominal", "title": None},
-            "x": {
-                "field": "projects",
-                "type": "quantitative",
-                "title": "Projects",
-                "axis": {"tickMinStep": 1, "format": "d"},
-            },
+            "x": count_axis("projects", "Projects"),
             "color": {
                 "field": "came through the group",
                 "type": "nominal",
@@ -106,13 +118,7 @@ def chart_eia(rows, link):
                 "sort": order,
                 "title": "Characteristics assessed",
             },
-            "x": {
-                "field": "projects",
-                "type": "quantitative",
-                "title": "Projects",
-                "stack": True,
-                "axis": {"tickMinStep": 1, "format": "d"},
-            },
+            "x": count_axis("projects", "Projects", stack=True),
             "color": {
                 "field": "co-produced",
                 "type": "nominal",
@@ -136,12 +142,7 @@ def chart_you_said(rows, link):
         height={"step": 44},
         encoding={
             "y": {"field": "status", "type": "nominal", "title": None, "sort": order},
-            "x": {
-                "field": "items",
-                "type": "quantitative",
-                "title": "Items",
-                "axis": {"tickMinStep": 1, "format": "d"},
-            },
+            "x": count_axis("items", "Items"),
             "color": {"field": "status", "type": "nominal", "legend": None, "scale": colour_scale(colours, order)},
         },
     )
@@ -168,20 +169,8 @@ def chart_depth(rows, link):
         transform=[{"calculate": f"indexof({json.dumps(levels)}, datum.level)", "as": "level_order"}],
         encoding={
             "y": {"field": "gate", "type": "nominal", "title": None, "sort": gates},
-            "x": {
-                "field": "activities",
-                "type": "quantitative",
-                "title": "Activities",
-                "stack": True,
-                "axis": {"tickMinStep": 1, "format": "d"},
-            },
-            "color": {
-                "field": "level",
-                "type": "nominal",
-                "title": "Participation level",
-                "sort": levels,
-                "scale": colour_scale(colours, levels),
-            },
+            "x": count_axis("activities", "Activities", stack=True),
+            "color": level_colour(levels, colours),
             "order": {"field": "level_order", "type": "quantitative"},
         },
     )
@@ -198,12 +187,7 @@ def chart_balance(rows, link):
         height={"step": 44},
         encoding={
             "y": {"field": "balance", "type": "nominal", "title": None, "sort": order},
-            "x": {
-                "field": "activities",
-                "type": "quantitative",
-                "title": "Activities",
-                "axis": {"tickMinStep": 1, "format": "d"},
-            },
+            "x": count_axis("activities", "Activities"),
             "color": {
                 "field": "balance",
                 "type": "nominal",
@@ -223,12 +207,7 @@ def chart_reimbursement(rows, link):
         height={"step": 44},
         encoding={
             "y": {"field": "reimbursement", "type": "nominal", "title": None},
-            "x": {
-                "field": "activities",
-                "type": "quantitative",
-                "title": "Activities",
-                "axis": {"tickMinStep": 1, "format": "d"},
-            },
+            "x": count_axis("activities", "Activities"),
             "color": {
                 "field": "reimbursement",
                 "type": "nominal",
@@ -306,20 +285,8 @@ def chart_quarter(rows, link):
                 "sort": quarters,
                 "axis": {"labelAngle": -60, "labelOverlap": "greedy"},
             },
-            "y": {
-                "field": "activities",
-                "type": "quantitative",
-                "title": "Activities",
-                "stack": True,
-                "axis": {"tickMinStep": 1, "format": "d"},
-            },
-            "color": {
-                "field": "level",
-                "type": "nominal",
-                "title": "Participation level",
-                "sort": levels,
-                "scale": colour_scale(colours, levels),
-            },
+            "y": count_axis("activities", "Activities", stack=True),
+            "color": level_colour(levels, colours),
             "order": {"field": "level_order", "type": "quantitative"},
         },
     )
@@ -395,12 +362,7 @@ def chart_coverage(rows, link):
                 "sort": order,
                 "title": "Characteristics not mentioned",
             },
-            "x": {
-                "field": "projects",
-                "type": "quantitative",
-                "title": "Projects",
-                "axis": {"tickMinStep": 1, "format": "d"},
-            },
+            "x": count_axis("projects", "Projects"),
             "color": {"field": "state", "type": "nominal", "legend": None, "scale": colour_scale(palette.COVERAGE)},
         },
     )
