@@ -70,17 +70,10 @@ def compare(old_path: Path, new_path: Path, table: Table, limit: int = CHANGELOG
     common = [(c, old_header.index(c), i) for i, c in enumerate(new_header) if c in old_header and c not in pk]
     pk_idx = [new_header.index(k) for k in pk]
     old_pk_idx = [old_header.index(k) for k in pk]
-    result = {
-        "status": "compared",
-        "added": 0,
-        "changed": 0,
-        "removed": 0,
-        "added_ids": [],
-        "changed_ids": [],
-        "removed_ids": [],
-        "fields_added": [c for c in new_header if c not in old_header],
-        "fields_removed": [c for c in old_header if c not in new_header],
-    }
+    result = _unchanged(
+        fields_added=[c for c in new_header if c not in old_header],
+        fields_removed=[c for c in old_header if c not in new_header],
+    )
 
     def ident(row, idx):
         return row[idx[0]] if len(idx) == 1 else [row[i] for i in idx]

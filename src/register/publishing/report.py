@@ -18,11 +18,11 @@ import datetime as dt
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
 
+from register.database.build_info import inputs_sha256
 from register.schema.package import ROOT
 from register.site.releases import all_releases, citation, release_url
 
@@ -81,16 +81,11 @@ def to_html(nb, out_dir: Path) -> str:
 
 def release_of(db: Path) -> dict | None:
     """The kept release made from this database's inputs (build/releases/), if any."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM register_build WHERE key = 'inputs_sha256'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
+    digest = inputs_sha256(db)
+    if digest is None:
         return None
     for r in all_releases(db.parent / "releases"):
-        if row and r["inputs_sha256"] == row[0]:
+        if r["inputs_sha256"] == digest:
             url = release_url(str(r["package"].get("homepage", "")), r["id"])
             return {"release": r["id"], "release_url": url, "citation": citation(r["package"], r["id"], url)}
     return None

@@ -42,7 +42,6 @@ import hashlib
 import os
 import re
 import secrets
-import sqlite3
 import sys
 import time
 import weakref
@@ -51,6 +50,7 @@ from collections import OrderedDict
 from datasette import hookimpl
 
 from register import settings
+from register.database.build_info import inputs_sha256
 
 MAX_BYTES = int(float(settings.CACHE_MB.raw()) * 1024 * 1024)
 MAX_ENTRY_BYTES = 8 * 1024 * 1024  # the biggest register page at 1M rows is about 5 MB
@@ -131,16 +131,9 @@ class ResponseCache:
         for name, db in self.datasette.databases.items():
             if not db.path or db.is_memory:
                 continue
-            try:
-                conn = sqlite3.connect(f"file:{db.path}?mode=ro&immutable=1", uri=True)
-                try:
-                    row = conn.execute("SELECT value FROM register_build WHERE key = 'inputs_sha256'").fetchone()
-                finally:
-                    conn.close()
-            except sqlite3.Error:
-                row = None
-            if row:
-                parts.append(f"{name}:{row[0]}")
+            digest = inputs_sha256(db.path)
+            if digest:
+                parts.append(f"{name}:{digest}")
         return ";".join(parts) or None
 
     # -- store and fetch ----------------------------------------------------------------
