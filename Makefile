@@ -79,8 +79,15 @@ report: $(DB)
 	touch -d '2000-01-01' $(REPORT)
 endif
 
+ifeq ($(ROOT),$(CURDIR))
 serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides)
 	$(PY) -m register.site.serve --host $(HOST) --port $(PORT)
+else
+# Another publisher's package (ROOT=publishers/north-cumbria): its own build/ and downloads.
+serve: build
+	@$(PY) -m register.publishing.extracts $(root_arg)
+	$(PY) -m register.site.serve --build-dir="$$ROOT/build" $(root_arg) --host $(HOST) --port $(PORT)
+endif
 
 # Staff workflows (docs/staff-guide.md). Every value comes from the environment (see
 # STAFF_VARS above), so a NOTE or a file name holding quotes, $, backticks or a newline

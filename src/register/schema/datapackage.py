@@ -64,7 +64,7 @@ def about_publisher(root: Path) -> dict:
     return {
         "title": f"Co-production Register: {who.short_name}",
         "description": "The public register of co-production in NHS commissioning: a co-production log for each "
-        "project at every gate of the commissioning cycle, its equality impacts, and \"You said, we did\" "
+        'project at every gate of the commissioning cycle, its equality impacts, and "You said, we did" '
         f"updates with their full status history{promise}. Published by {who.name}.",
         "homepage": who.homepage,
         standard_mod.DECLARATION: standard_mod.load(root / "schemas").version,
