@@ -26,7 +26,7 @@ INSTALLED := $(BIN)/.installed
 
 # What a build, the extracts and the report are made from.
 CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2>/dev/null)
-DATA := datapackage.json metadata.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
+DATA := datapackage.json metadata.yml publisher.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
 .PHONY: help install browser libreoffice validate build serve test test-unit test-integration test-browser \
