@@ -26,7 +26,7 @@ INSTALLED := $(BIN)/.installed
 
 # What a build, the extracts and the report are made from.
 CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2>/dev/null)
-DATA := datapackage.json metadata.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
+DATA := datapackage.json metadata.yml publisher.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
 .PHONY: help install browser libreoffice validate build serve test test-unit test-integration test-browser \
@@ -79,8 +79,15 @@ report: $(DB)
 	touch -d '2000-01-01' $(REPORT)
 endif
 
+ifeq ($(ROOT),$(CURDIR))
 serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides)
 	$(PY) -m register.site.serve --host $(HOST) --port $(PORT)
+else
+# Another publisher's package (ROOT=publishers/north-cumbria): its own build/ and downloads.
+serve: build
+	@$(PY) -m register.publishing.extracts $(root_arg)
+	$(PY) -m register.site.serve --build-dir="$$ROOT/build" $(root_arg) --host $(HOST) --port $(PORT)
+endif
 
 # Staff workflows (docs/staff-guide.md). Every value comes from the environment (see
 # STAFF_VARS above), so a NOTE or a file name holding quotes, $, backticks or a newline

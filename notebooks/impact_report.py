@@ -18,7 +18,7 @@
 # %% [markdown]
 # # Co-production impact report
 #
-# NHS Nottingham and Nottinghamshire Integrated Care Board promised, in its 2025
+# The publisher of this register (named below, from its data package) promised, in its
 # co-production strategy, to measure the impact of co-production "using data and
 # dashboards", with regular reporting of where co-production happens, what changes it
 # drives and the outcomes achieved. This report does that from the Co-production
@@ -58,6 +58,7 @@ DB = Path(db_path) if db_path else rk.ROOT / "build" / "register.db"
 # register answers gate assurance and the project-level measures (the state today).
 conn, period = rk.open_register(DB, period_start, period_end)
 whole, _ = rk.open_register(DB)
+say(f"Published by {rk.PACKAGE.descriptor['publisher']}.")
 
 GATES = labels(whole, "gates")
 LEVELS = labels(whole, "participation_levels")

@@ -13,7 +13,7 @@ from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 
-REPO_FILES = ("datapackage.json", "metadata.yml")
+REPO_FILES = ("datapackage.json", "metadata.yml", "publisher.yml")
 REPO_DIRS = ("schemas", "datasets")
 
 

@@ -237,7 +237,7 @@ VALUE_CASES = {
             (
                 6,
                 "project_id,characteristic",
-                "'PRJ-0011,race'",
+                "'PRJ-0010,race'",
                 "the same project_id and characteristic as row 5",
                 "one row per",
             ),

@@ -231,11 +231,10 @@ def test_update_not_before_the_item_was_said(repo):
 
 
 def test_said_at_an_activity_of_another_project(repo):
-    log = rows_of(repo, "coproduction_log")
-    items = rows_of(repo, "you_said_we_did")
-    item = items[0]
-    other = next(r for r in log if r["project_id"] != item["project_id"])
-    _one_case(repo, "you_said_we_did", "activity_id", other["id"], "belongs to project", new_id="YS-9001", base=item)
+    item = rows_of(repo, "you_said_we_did")[0]
+    other = next(r["id"] for r in rows_of(repo, "projects") if r["id"] != item["project_id"])
+    append_variant(repo, "coproduction_log", new_id="LOG-9001", project_id=other)  # an activity of another project
+    _one_case(repo, "you_said_we_did", "activity_id", "LOG-9001", "belongs to project", new_id="YS-9001", base=item)
 
 
 def test_date_in_the_future(repo):

@@ -32,8 +32,9 @@ def copy_package(src: Package, out: Path, today: dt.date) -> tuple[dict[str, lis
     out.mkdir(parents=True)
     shutil.copyfile(src.descriptor_path, out / "datapackage.json")
     shutil.copytree(src.root / "schemas", out / "schemas")  # schemas/views/ too
-    if (src.root / "metadata.yml").exists():
-        shutil.copyfile(src.root / "metadata.yml", out / "metadata.yml")
+    for name in ("metadata.yml", "publisher.yml"):
+        if (src.root / name).exists():
+            shutil.copyfile(src.root / name, out / name)
     (out / "datasets" / "codelists").mkdir(parents=True, exist_ok=True)
     for res in src.resources:
         if res.name in MAIN_RESOURCES:

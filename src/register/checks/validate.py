@@ -16,6 +16,7 @@ from register.checks import fastcheck
 from register.checks.problems import Problem, report
 from register.checks.reference import validate_reference
 from register.checks.supported import Fallback
+from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
 from register.util.guard import plain_errors
 
@@ -48,9 +49,19 @@ def validate(package: Package) -> list[Problem]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository to validate (default: this one)")
+    parser.add_argument("--standard", default=str(standard_mod.STANDARD_DIR), help="the standard's schemas/ folder")
     args = parser.parse_args(argv)
     package = Package(args.root)
-    problems = validate(package)
+    standard = standard_mod.load(args.standard)
+    verdict = standard_mod.check(package, standard)
+    if verdict.refusal:
+        print(f"Not checked: {verdict.refusal}.", file=sys.stderr)
+        return 1
+    print(f"Checked against the {standard.name} {package.descriptor[standard_mod.DECLARATION]}.")
+    found = [Problem(f.file, None, f.field, None, f.message, f.allowed) for f in verdict.problems]
+    for w in verdict.warnings:
+        print(f"Warning: {Problem(w.file, None, w.field, None, w.message, w.allowed)}", file=sys.stderr)
+    problems = validate(package) + found
     if problems:
         print("The register's data is NOT valid. Fix these and run `make validate` again:", file=sys.stderr)
         report(problems, sys.stderr)

@@ -47,6 +47,7 @@ from register.publishing.extract_tables import (
     write_table,
 )
 from register.publishing.release_store import choose, content_hash, keep, keep_count, previous_set, prune
+from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
 from register.schema.views import VIEWS_DIR
 from register.site.downloads import WORKBOOK_NAME
@@ -64,6 +65,15 @@ def write_zip(directory: Path, names: list[str]) -> Path:
         for name in names:
             z.write(directory / name, f"{ZIP_FOLDER}/{name}")
     return path
+
+
+def write_standard(schemas: Path, out: Path) -> None:
+    """standard/: the schemas the data follows, with standard.json and CHANGELOG.md, so that
+    other publishers can check their own data with them (docs/publishing.md)."""
+    standard = standard_mod.load(schemas)
+    for rel in (standard_mod.STANDARD_FILE, "CHANGELOG.md", *standard.schemas):
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(schemas / rel, out / rel)
 
 
 def write_sums(directory: Path, names: list[str], known: dict[str, str]) -> None:
@@ -130,6 +140,8 @@ def extract(
     try:
         summary = _write_set(package, db_path, tmp, out_dir, created_iso)
         for p in tmp.iterdir():
+            if p.is_dir():  # standard/: copies of the schemas, not part of the release's set
+                continue
             with p.open("rb") as f:
                 os.fsync(f.fileno())
         summary["release_new"] = keep(tmp, root, summary["release"])
@@ -168,6 +180,7 @@ def _write_set(package: Package, db_path: Path, tmp: Path, out_dir: Path, create
         write_excel_csv(tmp / w["csv"], tmp / excel_csv_name(w["table"].name))
     write_dictionary_csv(tmp / DICTIONARY_CSV, dict_rows)
     write_dictionary_html(tmp / DICTIONARY_HTML, package, dict_rows, written, created_iso)
+    write_standard(package.root / "schemas", tmp / "standard")
     version = str(package.descriptor.get("version", ""))
     previous = previous_set(out_dir, root)
     found = carry_forward(changes(previous, tmp, written, created_iso, version), previous)

@@ -10,6 +10,11 @@ of its own, whose first fields must be codelist.json's), and a resource with its
 description from that schema. Only the name and order of the resources, and the title
 and description of each codelist (which share one schema), are written by hand.
 
+What the package says about its publisher is derived too: title, description, publisher,
+homepage and contributors from publisher.yml (register/schema/publisher.py), sources from
+datasets/sources.csv (so a package lists only the documents its own records cite), and
+the version of the standard it follows from its schemas/standard.json.
+
 Without --write it checks: exit 1, naming what differs, when the committed file is not
 what this would write (tests/unit/test_drift.py runs the check).
 """
@@ -17,10 +22,13 @@ what this would write (tests/unit/test_drift.py runs the check).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
 
+from register.schema import publisher as publisher_mod
+from register.schema import standard as standard_mod
 from register.schema.package import ROOT
 
 DESCRIPTOR = "datapackage.json"
@@ -45,10 +53,36 @@ def derived_resource(root: Path, entry: dict) -> dict:
     return {"name": name, **text, **where, **FORMAT}
 
 
+def about_publisher(root: Path) -> dict:
+    """The package-level keys that speak for its publisher, from publisher.yml and sources.csv."""
+    who = publisher_mod.load(root)
+    promise = f" as promised in the {who.short_name} {who.strategy.name}" if who.strategy.name else ""
+    if promise and who.strategy.section:
+        promise += f" (section {who.strategy.section})"
+    with (root / "datasets" / "sources.csv").open(newline="", encoding="utf-8") as f:
+        sources = [{"title": row["title"]} for row in csv.DictReader(f)]
+    return {
+        "title": f"Co-production Register: {who.short_name}",
+        "description": "The public register of co-production in NHS commissioning: a co-production log for each "
+        'project at every gate of the commissioning cycle, its equality impacts, and "You said, we did" '
+        f"updates with their full status history{promise}. Published by {who.name}.",
+        "homepage": who.homepage,
+        standard_mod.DECLARATION: standard_mod.load(root / "schemas").version,
+        "publisher": who.name,
+        "contributors": [{"title": who.team, "role": "publisher"}]
+        + [{"title": c, "role": "contributor"} for c in who.contributors],
+        "sources": sources,
+    }
+
+
 def derived(root: Path) -> dict:
     """The descriptor as it should be: the committed one with every resource derived."""
     descriptor = json.loads((root / DESCRIPTOR).read_text("utf-8"))
-    descriptor["resources"] = [derived_resource(root, r) for r in descriptor["resources"]]
+    keys = about_publisher(root)
+    # Derived keys keep their place in the file; new ones go before the resources.
+    resources = descriptor.pop("resources")
+    descriptor.update(keys)
+    descriptor["resources"] = [derived_resource(root, r) for r in resources]
     return descriptor
 
 
@@ -67,7 +101,11 @@ def differences(root: Path) -> list[str]:
     """What differs between the committed datapackage.json and the derived one, in words."""
     committed = json.loads((root / DESCRIPTOR).read_text("utf-8"))
     should = derived(root)
-    problems = []
+    problems = [
+        f"{key} is {committed.get(key)!r}, should be {should[key]!r} (from publisher.yml, sources.csv, standard.json)"
+        for key in about_publisher(root)
+        if committed.get(key) != should[key]
+    ]
     for have, want in zip(committed["resources"], should["resources"]):
         for key in sorted(set(have) | set(want)):
             if have.get(key) != want.get(key):

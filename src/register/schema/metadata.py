@@ -4,18 +4,23 @@ metadata.yml holds what only the site needs (title, about, licence, facets, sort
 orders, canned queries, the text of the views that are not exported). Table titles,
 descriptions and column descriptions are never written there: they are taken from the
 Table Schemas (schemas/*.json, and schemas/views/*.json for the exported views) at
-build time, so they cannot drift from the data or from the extracts.
+build time, so they cannot drift from the data or from the extracts. The site's title,
+description and source name the publisher, so they come from publisher.yml, and the
+publisher's details travel with the build ("publisher") for the templates
+(register/site/publisher.py).
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import json
 import os
 from pathlib import Path
 
 import yaml
 
+from register.schema import publisher as publisher_mod
 from register.schema.package import Package
 from register.schema.views import views
 
@@ -65,9 +70,20 @@ def derived_tables(package: Package) -> dict:
     return tables
 
 
+def publisher_text(package: Package) -> dict:
+    who = publisher_mod.load(package.root)
+    strategy = f"{who.short_name} {who.strategy.name}".strip() if who.strategy.name else who.short_name
+    return {
+        "title": "Co-production Register",
+        "description_html": f"<p>{html.escape(who.about)}</p>",
+        "source": f"{strategy} and related documents",
+        "publisher": who.as_dict(),
+    }
+
+
 def build_metadata(package: Package) -> dict:
     site = yaml.safe_load((package.root / "metadata.yml").read_text("utf-8")) or {}
-    derived = {"databases": {DATABASE: {"tables": derived_tables(package)}}}
+    derived = {**publisher_text(package), "databases": {DATABASE: {"tables": derived_tables(package)}}}
     return _merge(derived, site)
 
 

@@ -212,7 +212,7 @@ class Resource:
 
 class Package:
     def __init__(self, root: Path | str = ROOT):
-        self.root = Path(root)
+        self.root = Path(root).absolute()
         self.descriptor_path = self.root / "datapackage.json"
         self.descriptor = json.loads(self.descriptor_path.read_text("utf-8"))
         self.resources = [Resource(r, self) for r in self.descriptor["resources"]]

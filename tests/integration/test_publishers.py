@@ -1,0 +1,124 @@
+"""Two publishers from one repository: North Cumbria's package builds on its own, and a
+second publisher made only by changing publisher.yml and datasets/ serves a register in
+which no page names Nottingham."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from register.database.build import build
+from register.publishing.extracts import extract
+from register.schema import datapackage
+from register.schema.package import ROOT, Package
+from register.site.serve import datasette_instance
+from tests.conftest import Client
+
+CUMBRIA = ROOT / "publishers" / "north-cumbria"
+EXAMPLE = """code: example_vale
+name: Example Vale Health and Care Partnership
+short_name: Example Vale Health and Care
+area: Example Vale Health and Care
+homepage: https://register.example.org/
+licence_holder: Example Vale Health and Care Partnership
+team: Example Vale Involvement Team
+contact_team: the Example Vale Involvement Team
+contact_email: involvement@example.org
+about: >-
+  This is the public record of how Example Vale Health and Care involves people in its decisions.
+strategy:
+  source: example_strategy
+  name: example involvement strategy
+  section: "1"
+contributors: []
+"""
+
+
+def rewrite(path: Path, change) -> None:
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+        fields = list(rows[0]) if rows else next(csv.reader(path.open(encoding="utf-8")))
+    rows = [change(r) for r in rows]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(r for r in rows if r)
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Client:
+    """Another organisation's register: North Cumbria's package as a starting point, its own
+    publisher.yml, and every record citing its own (synthetic) strategy document."""
+    root = tmp_path_factory.mktemp("example-vale")
+    for name in ("datapackage.json", "metadata.yml", "schemas", "datasets"):
+        src = CUMBRIA / name
+        (shutil.copytree if src.is_dir() else shutil.copyfile)(src, root / name)
+    (root / "publisher.yml").write_text(EXAMPLE, "utf-8")
+    sources = root / "datasets" / "sources.csv"
+    rewrite(
+        sources,
+        lambda r: (
+            {
+                **r,
+                "code": "example_strategy",
+                "title": "Example involvement strategy",
+                "description": "A synthetic document for this test.",
+                "publisher": "Example Vale",
+            }
+            if r["code"] == "north_cumbria_strategy"
+            else None
+        ),
+    )
+    for path in (root / "datasets").rglob("*.csv"):
+        if path != sources:
+            rewrite(path, lambda r: {**r, "source": "example_strategy", "source_section": "1"} if "source" in r else r)
+    assert datapackage.main(["--write", "--root", str(root)]) == 0
+    out = root / "build"
+    build(Package(root), out)
+    extract(Package(root), out / "register.db", out / "extracts")
+    return Client(datasette_instance(out))
+
+
+def test_no_page_of_another_publishers_register_names_nottingham(example):
+    home = example.get("/")
+    assert home.status_code == 200 and "Example Vale Health and Care" in home.text
+    project = re.search(r'href="/projects/(PRJ-[0-9]+)"', example.get("/projects").text)[1]
+    measure = re.search(r'href="/measures/([a-z_]+)"', example.get("/measures").text)[1]
+    pages = [
+        "/",
+        "/projects",
+        f"/projects/{project}",
+        "/measures",
+        f"/measures/{measure}",
+        "/gate-assurance",
+        "/glossary",
+        "/search?q=co-production",
+        "/downloads",
+        "/accessibility",
+        "/register",
+        "/register/projects",
+        f"/register/projects/{project}",
+        "/register/sources",
+        "/register/gates",
+        "/feeds/you-said.atom",
+        "/feeds/status-changes.atom",
+        "/nonexistent-page",
+    ]
+    for path in pages:
+        r = example.get(path)
+        assert r.status_code == (404 if path == "/nonexistent-page" else 200), path
+        assert "Nottingham" not in r.text, f"{path} names Nottingham"
+    assert "involvement@example.org" in example.get("/accessibility").text
+
+
+def test_north_cumbria_builds_on_its_own_with_only_its_records(tmp_path):
+    summary = build(Package(CUMBRIA), tmp_path)
+    ds = Client(datasette_instance(tmp_path))
+    rows = ds.get("/register/projects.json?_shape=array").json()
+    assert {r["id"] for r in rows} == {"PRJ-0011", "PRJ-0012", "PRJ-0013"}, summary
+    home = ds.get("/").text
+    assert "North Cumbria Health and Care" in home and "Nottingham" not in home

@@ -1,0 +1,106 @@
+"""`make validate` checks a package against the version of the standard it declares, says
+which, warns about a deprecated field for one minor version, and refuses a version it
+does not know. The standard here is a scratch copy changed for the test (no real field
+is deprecated)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from register.checks import validate
+from register.schema.package import ROOT
+
+STANDARD = "Checked against the Co-production Register standard 1.0.0."
+
+
+def declare(repo: Path, version: str) -> None:
+    path = repo / "datapackage.json"
+    desc = json.loads(path.read_text("utf-8"))
+    desc["x-register-standard"] = version
+    path.write_text(json.dumps(desc, indent=2), "utf-8")
+
+
+def scratch_standard(tmp: Path, version: str, deprecate: dict | None = None) -> Path:
+    """A copy of the standard at `version`, with projects.lead_role deprecated if asked."""
+    folder = tmp / f"standard-{version}"
+    shutil.copytree(ROOT / "schemas", folder)
+    about = json.loads((folder / "standard.json").read_text("utf-8"))
+    (folder / "standard.json").write_text(json.dumps({**about, "version": version}), "utf-8")
+    if deprecate:
+        schema = json.loads((folder / "projects.json").read_text("utf-8"))
+        for f in schema["fields"]:
+            if f["name"] == "lead_role":
+                f["x-deprecated"] = deprecate
+        (folder / "projects.json").write_text(json.dumps(schema), "utf-8")
+    return folder
+
+
+def run(repo: Path, standard: Path, capsys) -> tuple[int, str, str]:
+    code = validate.main(["--root", str(repo), "--standard", str(standard)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_make_validate_checks_a_package_outside_the_repository(tmp_path):
+    package = tmp_path / "their-package"
+    package.mkdir()
+    for name in ("datapackage.json", "publisher.yml"):
+        shutil.copy2(ROOT / name, package / name)
+    for name in ("schemas", "datasets"):
+        shutil.copytree(ROOT / name, package / name)
+    done = subprocess.run(["make", "-s", "validate", f"ROOT={package}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert STANDARD in done.stdout
+
+
+def test_a_changed_schema_is_not_the_standard(repo, capsys):
+    schema = json.loads((repo / "schemas" / "sources.json").read_text("utf-8"))
+    schema["fields"][0]["description"] = "Changed by the publisher."
+    (repo / "schemas" / "sources.json").write_text(json.dumps(schema), "utf-8")
+    code, out, err = run(repo, ROOT / "schemas", capsys)
+    assert code == 1
+    assert "schemas/sources.json: is not the Co-production Register standard 1.0.0 schema" in err
+
+
+def test_a_newer_major_version_is_refused_plainly(repo, capsys):
+    declare(repo, "2.0.0")
+    code, out, err = run(repo, ROOT / "schemas", capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "declares x-register-standard 2.0.0, newer than this validator knows" in err
+    assert "Co-production Register standard 1.0.0" in err
+
+
+def test_a_package_without_a_version_is_refused(repo, capsys):
+    desc = json.loads((repo / "datapackage.json").read_text("utf-8"))
+    del desc["x-register-standard"]
+    (repo / "datapackage.json").write_text(json.dumps(desc), "utf-8")
+    code, out, err = run(repo, ROOT / "schemas", capsys)
+    assert code == 1
+    assert 'add "x-register-standard": "1.0.0"' in err
+
+
+def test_a_deprecated_field_is_warned_for_one_minor_version_then_refused(repo, tmp_path, capsys):
+    deprecation = {"since": "1.1.0", "replaced_by": "lead_team"}
+    # The package follows 1.0.0 and still has lead_role; the validator knows 1.1.0.
+    code, out, err = run(repo, scratch_standard(tmp_path, "1.1.0", deprecation), capsys)
+    assert code == 0, err
+    assert STANDARD in out
+    assert (
+        "Warning: datasets/projects.csv, field lead_role: deprecated since 1.1.0: accepted in "
+        "Co-production Register standard 1.1.0, refused from 1.2.0; allowed: use lead_team instead"
+    ) in err
+    # One minor version later the same package is refused, naming file, field and what to use.
+    code, out, err = run(repo, scratch_standard(tmp_path, "1.2.0", deprecation), capsys)
+    assert code == 1
+    assert (
+        "datasets/projects.csv, field lead_role: deprecated since 1.1.0 and no longer accepted in "
+        "Co-production Register standard 1.2.0; allowed: use lead_team instead"
+    ) in err
+    # A package that follows the newer minor version is checked against it and says so.
+    declare(repo, "1.2.0")
+    code, out, err = run(repo, scratch_standard(tmp_path, "1.3.0"), capsys)
+    assert code == 0, err
+    assert "Checked against the Co-production Register standard 1.2.0." in out

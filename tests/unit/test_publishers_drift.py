@@ -1,0 +1,68 @@
+"""Each publisher package in this repository says only what its publisher.yml, sources and
+schemas give, and the codelists the standard shares are the same in every package."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from register.schema import datapackage, publisher
+from register.schema.package import ROOT, Package
+
+PACKAGES = [ROOT, ROOT / "publishers" / "north-cumbria"]
+# The standard's shared vocabulary: copied into every package, kept equal to the root's.
+SHARED_CODELISTS = (
+    "activity_types",
+    "characteristics",
+    "formats",
+    "gates",
+    "glossary",
+    "impacts",
+    "participation_levels",
+    "statuses",
+    "themes",
+)
+
+
+@pytest.mark.parametrize("root", PACKAGES, ids=lambda p: p.name)
+def test_datapackage_is_derived_from_publisher_yml(root):
+    assert datapackage.differences(root) == []
+    who = publisher.load(root)
+    desc = json.loads((root / "datapackage.json").read_text("utf-8"))
+    assert desc["publisher"] == who.name
+    assert desc["homepage"] == who.homepage and "127.0.0.1" not in desc["homepage"]
+    assert desc["x-register-standard"] == json.loads((ROOT / "schemas" / "standard.json").read_text())["version"]
+
+
+@pytest.mark.parametrize("name", SHARED_CODELISTS)
+def test_shared_codelists_are_the_roots(name):
+    copy = ROOT / "publishers" / "north-cumbria" / "datasets" / "codelists" / f"{name}.csv"
+    assert copy.read_bytes() == (ROOT / "datasets" / "codelists" / f"{name}.csv").read_bytes(), (
+        f"{copy} differs from datasets/codelists/{name}.csv: copy the root's"
+    )
+
+
+def test_each_package_speaks_only_for_its_publisher():
+    root, cumbria = (json.loads((p / "datapackage.json").read_text("utf-8")) for p in PACKAGES)
+    # The root still cites North Cumbria's strategy: two activity types come from it.
+    assert "Cumbria" not in json.dumps([root["contributors"], root["publisher"], root["title"]])
+    assert "Nottingham" not in json.dumps([cumbria["contributors"], cumbria["publisher"], cumbria["title"]])
+    root_projects, cumbria_projects = _project_ids(PACKAGES[0]), _project_ids(PACKAGES[1])
+    assert cumbria_projects == {"PRJ-0011", "PRJ-0012", "PRJ-0013"}
+    assert not root_projects & cumbria_projects
+
+
+def _project_ids(root) -> set[str]:
+    with Package(root).resource("projects").path.open(newline="", encoding="utf-8") as f:
+        return {r["id"] for r in csv.DictReader(f)}
+
+
+def test_a_bad_publisher_yml_is_refused_plainly(tmp_path):
+    (tmp_path / "publisher.yml").write_text("code: Bad Code\nhomepage: http://127.0.0.1:8001/\n", "utf-8")
+    with pytest.raises(publisher.PublisherError) as e:
+        publisher.load(tmp_path)
+    text = str(e.value)
+    assert "publisher.yml" in text and "name is missing" in text and "code 'Bad Code'" in text
+    assert "not this machine's" in text
