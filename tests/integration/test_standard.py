@@ -104,3 +104,28 @@ def test_a_deprecated_field_is_warned_for_one_minor_version_then_refused(repo, t
     code, out, err = run(repo, scratch_standard(tmp_path, "1.3.0"), capsys)
     assert code == 0, err
     assert "Checked against the Co-production Register standard 1.2.0." in out
+
+
+def test_make_build_holds_the_package_to_its_standard_too(repo, tmp_path):
+    """A build never starts from data the validator would refuse: the declared version
+    is checked by `make build` as by `make validate`, and nothing is written."""
+    declare(repo, "2.0.0")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "register.database.build",
+            "--root",
+            str(repo),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("Not building:") and "2.0.0" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (out / "register.db").exists()

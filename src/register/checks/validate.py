@@ -45,6 +45,16 @@ def validate(package: Package) -> list[Problem]:
     return fast_else_reference(lambda: fastcheck.check_package(package), lambda: validate_reference(package))
 
 
+def against_standard(package: Package, folder=standard_mod.STANDARD_DIR):
+    """The package held to the version of the standard it declares, for validate and build
+    alike: (why it cannot be checked at all or None, problems, warnings, the version used)."""
+    standard = standard_mod.load(folder)
+    verdict = standard_mod.check(package, standard)
+    as_problem = lambda f: Problem(f.file, None, f.field, None, f.message, f.allowed)  # noqa: E731
+    used = f"{standard.name} {package.descriptor.get(standard_mod.DECLARATION)}"
+    return verdict.refusal, [as_problem(f) for f in verdict.problems], [as_problem(w) for w in verdict.warnings], used
+
+
 @plain_errors("checking the data")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,15 +62,13 @@ def main(argv=None) -> int:
     parser.add_argument("--standard", default=str(standard_mod.STANDARD_DIR), help="the standard's schemas/ folder")
     args = parser.parse_args(argv)
     package = Package(args.root)
-    standard = standard_mod.load(args.standard)
-    verdict = standard_mod.check(package, standard)
-    if verdict.refusal:
-        print(f"Not checked: {verdict.refusal}.", file=sys.stderr)
+    refusal, found, warnings, used = against_standard(package, args.standard)
+    if refusal:
+        print(f"Not checked: {refusal}.", file=sys.stderr)
         return 1
-    print(f"Checked against the {standard.name} {package.descriptor[standard_mod.DECLARATION]}.")
-    found = [Problem(f.file, None, f.field, None, f.message, f.allowed) for f in verdict.problems]
-    for w in verdict.warnings:
-        print(f"Warning: {Problem(w.file, None, w.field, None, w.message, w.allowed)}", file=sys.stderr)
+    print(f"Checked against the {used}.")
+    for w in warnings:
+        print(f"Warning: {w}", file=sys.stderr)
     problems = validate(package) + found
     if problems:
         print("The register's data is NOT valid. Fix these and run `make validate` again:", file=sys.stderr)

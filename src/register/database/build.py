@@ -25,7 +25,7 @@ from register.checks.fastcheck import TIMINGS, tune
 from register.checks.problems import report
 from register.checks.reference import validate_reference
 from register.checks.rules import read_rows
-from register.checks.validate import fast_else_reference
+from register.checks.validate import against_standard, fast_else_reference
 from register.database import known_rows
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns
 from register.database.views import VIEWS_SQL, live_views, materialise
@@ -133,6 +133,15 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
     are built after the bulk load. With validate_first=False (the caller has just
     validated, as `make append` does) the same pass runs and still refuses bad data.
     """
+    if validate_first:
+        refusal, problems, warnings, _ = against_standard(package)
+        if refusal:
+            print(f"Not building: {refusal}.", file=sys.stderr)
+            raise SystemExit(1)
+        for w in warnings:
+            print(f"Warning: {w}", file=sys.stderr)
+        if problems:
+            _refuse(problems)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
