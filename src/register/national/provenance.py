@@ -121,7 +121,9 @@ def refresh(publisher: Publisher, base: Path, state: Path, standard: str, limits
         attempt["first_problems"] = "\n".join(problems[:FIRST_PROBLEMS])
         attempt["validation"] = "invalid" if problems else "valid"
         if problems:
-            attempt["error"] = f"failed validation with {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+            first = problems[0] if len(problems[0]) <= 300 else problems[0][:297] + "..."
+            plural = "s" if len(problems) != 1 else ""
+            attempt["error"] = f"failed validation with {len(problems)} problem{plural}, the first: {first}"
         else:
             first_seen = previous[1]["first_seen"] if unchanged else attempt["attempted_at"]
             _replace_dir(incoming, folder / "good")

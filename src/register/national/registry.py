@@ -8,6 +8,7 @@ nothing is fetched until the whole registry is sound.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,29 @@ def frequency_days(text: str) -> int | None:
     return days or None
 
 
+def _row_problems(row: dict, seen: set[str]) -> list[tuple[str, str, str | None]]:
+    """(field, message, what is allowed) for each problem of one registry row."""
+    out: list[tuple[str, str, str | None]] = [(c, f"{c} is required", None) for c in COLUMNS if not row.get(c)]
+    if row.get("code") and not CODE.match(row["code"]):
+        out.append(("code", "the code is not in the right form", "lower-case letters, digits and _ (at most 40)"))
+    elif row.get("code") in seen:
+        out.append(("code", "another row already has this code", None))
+    package = row.get("package", "")
+    if package.startswith(("http:", "https:", "ftp:", "file:")) and not package.startswith(("http://", "https://")):
+        out.append(("package", "the package is not an http(s) URL or a local folder", None))
+    if row.get("licence") and row["licence"] not in OPEN_LICENCES:
+        out.append(("licence", "only openly licensed data is loaded", "one of " + ", ".join(OPEN_LICENCES)))
+    if row.get("update_frequency") and frequency_days(row["update_frequency"]) is None:
+        out.append(
+            (
+                "update_frequency",
+                "the update frequency is not an ISO 8601 duration",
+                "for example P1M or P3M, or one of " + ", ".join(FREQUENCY_WORDS),
+            )
+        )
+    return out
+
+
 def read(path: Path | str) -> list[Publisher]:
     """The publishers in registry order; RegistryError lists every problem found."""
     path = Path(path)
@@ -83,7 +107,7 @@ def read(path: Path | str) -> list[Publisher]:
         raise RegistryError([Problem(name, None, None, None, "the registry file does not exist")])
     except UnicodeDecodeError:
         raise RegistryError([Problem(name, None, None, None, "the registry is not UTF-8 text")])
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         allowed = ",".join(COLUMNS)
@@ -91,34 +115,16 @@ def read(path: Path | str) -> list[Publisher]:
     problems: list[Problem] = []
     publishers: list[Publisher] = []
     seen: set[str] = set()
-    for row_number, row in enumerate(reader, 2):
-        row = {k: (v or "").strip() for k, v in row.items() if k}
-        before = len(problems)
-
-        def problem(field: str, message: str, allowed: str | None = None) -> None:
-            problems.append(Problem(name, row_number, field, row.get(field), message, allowed))
-
-        for column in COLUMNS:
-            if not row.get(column):
-                problem(column, f"{column} is required")
-        if row.get("code") and not CODE.match(row["code"]):
-            problem("code", "the code is not in the right form", "lower-case letters, digits and _ (at most 40)")
-        elif row.get("code") in seen:
-            problem("code", "another row already has this code")
-        package = row.get("package", "")
-        if package.startswith(("http:", "https:", "ftp:", "file:")) and not package.startswith(("http://", "https://")):
-            problem("package", "the package is not an http(s) URL or a local folder")
-        if row.get("licence") and row["licence"] not in OPEN_LICENCES:
-            problem("licence", "only openly licensed data is loaded", "one of " + ", ".join(OPEN_LICENCES))
-        days = frequency_days(row.get("update_frequency", "")) if row.get("update_frequency") else None
-        if row.get("update_frequency") and days is None:
-            problem(
-                "update_frequency",
-                "the update frequency is not an ISO 8601 duration",
-                "for example P1M or P3M, or one of " + ", ".join(FREQUENCY_WORDS),
-            )
-        if len(problems) == before:
+    for row_number, raw in enumerate(reader, 2):
+        row = {k: (v or "").strip() for k, v in raw.items() if k}
+        found = [
+            Problem(name, row_number, f, row.get(f), message, allowed)
+            for f, message, allowed in _row_problems(row, seen)
+        ]
+        problems += found
+        if not found:
             seen.add(row["code"])
+            days = frequency_days(row["update_frequency"])
             publishers.append(Publisher(**{c: row[c] for c in COLUMNS}, frequency_days=days))
     if not publishers and not problems:
         problems.append(Problem(name, None, None, None, "the registry lists no publishers"))
