@@ -44,7 +44,8 @@ LINK_FIELD = {
     "type": "string",
     "title": "On the publisher's register",
     "description": "This record on its publisher's own register, where it is kept and corrected.",
-    "constraints": {},
+    # A pattern: an address, not text people type (so the privacy check need not read it).
+    "constraints": {"pattern": "^https?://[^ ]+$"},
 }
 # Where a record is on a register built from this repository (the site's stable URLs).
 RECORD_PATHS = {"projects": "/projects/{id}"}
