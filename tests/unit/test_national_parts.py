@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from register.national import fetch, namespace, registry
+from register.national import fetch, namespace, provenance, registry
 from register.schema.package import ROOT, Package
 
 HEADER = "code,name,package,licence,contact,update_frequency\n"
@@ -28,13 +28,20 @@ def test_registry_problems_name_file_row_and_field(tmp_path):
         HEADER
         + "nn_icb,Nottingham,../nn,OGL-UK-3.0,Team,P1M\n"
         + "nn_icb,Again,../nn,OGL-UK-3.0,Team,P1M\n"
-        + "Bad Code,X,ftp://x/datapackage.json,All rights reserved,Team,often\n",
+        + "Bad Code,X,ftp://x/datapackage.json,All rights reserved,Team,often\n"
+        + "ok,Fine,pkg,OGL-UK-3.0,jo.bloggs@example.org,P1M\n",
         "utf-8",
     )
     with pytest.raises(registry.RegistryError) as e:
         registry.read(path)
     found = {(p.row, p.field) for p in e.value.problems}
-    assert found == {(3, "code"), (4, "code"), (4, "package"), (4, "licence"), (4, "update_frequency")}
+    assert found == {(3, "code"), (4, "code"), (4, "package"), (4, "licence"), (4, "update_frequency"), (5, "contact")}
+
+
+def test_personal_data_in_problems_is_not_republished():
+    text = "row 2, field summary: Summary contains an NHS number; Remove or reword '943 476 5919'"
+    assert "943 476 5919" not in provenance.redact(text)
+    assert provenance.redact("nothing personal here") == "nothing personal here"
 
 
 def test_a_sound_registry_reads_in_order(tmp_path):

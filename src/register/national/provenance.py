@@ -15,6 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
+from register.checks.privacy import findings
 from register.checks.validate import validate
 from register.national.fetch import FetchError, Limits, descriptor_location, fetch
 from register.national.registry import OPEN_LICENCES, Publisher
@@ -57,6 +58,14 @@ def check(copy: Path, standard: str) -> list[str]:
     except (KeyError, TypeError, ValueError, OSError) as e:
         return [f"the data package cannot be checked ({type(e).__name__}: {e})"]
     return [str(p) for p in problems]
+
+
+def redact(text: str) -> str:
+    """Problems quote the values they are about: never republish personal data found in a
+    publisher's package (the privacy check's own findings) on the national register."""
+    for _, found in findings(text):
+        text = text.replace(found, "[personal data removed]")
+    return text
 
 
 def _replace_dir(new: Path, old: Path) -> None:
@@ -106,7 +115,7 @@ def refresh(publisher: Publisher, base: Path, state: Path, standard: str, limits
     try:
         attempt["sha256"], attempt["bytes"] = fetch(location, incoming, limits)
     except FetchError as e:
-        attempt["error"] = f"could not be fetched: {e}"
+        attempt["error"] = redact(f"could not be fetched: {e}")
     except OSError as e:
         attempt["error"] = f"could not be fetched: {e.strerror or e}"
     if not attempt["error"]:
@@ -116,7 +125,9 @@ def refresh(publisher: Publisher, base: Path, state: Path, standard: str, limits
             descriptor = {}
         attempt["standard_version"], attempt["version_declared"] = standard_version(descriptor)
         unchanged = previous and previous[1]["sha256"] == attempt["sha256"]
-        problems = [] if unchanged else check(incoming, standard)  # an unchanged copy was checked when kept
+        problems = (
+            [] if unchanged else [redact(p) for p in check(incoming, standard)]
+        )  # an unchanged copy was checked when kept
         attempt["problem_count"] = len(problems)
         attempt["first_problems"] = "\n".join(problems[:FIRST_PROBLEMS])
         attempt["validation"] = "invalid" if problems else "valid"

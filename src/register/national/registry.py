@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from register.checks.privacy import findings
 from register.checks.problems import Problem
 
 COLUMNS = ("code", "name", "package", "licence", "contact", "update_frequency")
@@ -86,6 +87,9 @@ def _row_problems(row: dict, seen: set[str]) -> list[tuple[str, str, str | None]
         out.append(("package", "the package is not an http(s) URL or a local folder", None))
     if row.get("licence") and row["licence"] not in OPEN_LICENCES:
         out.append(("licence", "only openly licensed data is loaded", "one of " + ", ".join(OPEN_LICENCES)))
+    for column in ("name", "contact"):
+        for kind, _ in findings(row.get(column, "")):
+            out.append((column, f"it contains {kind}, and the register publishes it", "a team's name or web page"))
     if row.get("update_frequency") and frequency_days(row["update_frequency"]) is None:
         out.append(
             (

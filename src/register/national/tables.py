@@ -12,6 +12,10 @@ from register.national.registry import Publisher
 FETCHES = "publisher_fetches"
 STRING = "string"
 ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+# Addresses and digests are not text people type: a pattern says so (and keeps the privacy
+# check from reading a hex digest's digits as a phone or NHS number).
+SHA256 = "^[0-9a-f]{64}$"
+NO_SPACES = "^[^ ]+$"
 
 
 def _field(name: str, title: str, description: str, type_: str = STRING, **constraints) -> dict:
@@ -36,8 +40,14 @@ PUBLISHERS_SCHEMA = {
             pattern="^[a-z0-9_]+$",
         ),
         _field("title", "Publisher", "The publisher's name, from the registry.", required=True),
-        _field("homepage", "Register", "The address of the publisher's own register."),
-        _field("package", "Data package", "Where its data package is fetched from (a URL or a path).", required=True),
+        _field("homepage", "Register", "The address of the publisher's own register.", pattern=NO_SPACES),
+        _field(
+            "package",
+            "Data package",
+            "Where its data package is fetched from (a URL or a path).",
+            required=True,
+            pattern=NO_SPACES,
+        ),
         _field("licence", "Licence", "The licence the registry records for its data.", required=True),
         _field("contact", "Contact", "Who to contact about its data (a team, not a person)."),
         _field(
@@ -69,7 +79,7 @@ PUBLISHERS_SCHEMA = {
         _time("last_attempt_at", "Last fetched", "When its package was last fetched"),
         _time("fetched_at", "Shown copy fetched", "When the copy shown was fetched"),
         _time("updated_at", "Shown copy first seen", "When the data shown was first fetched: when it last changed"),
-        _field("sha256", "SHA-256", "The SHA-256 of the copy shown (every file's path and content)."),
+        _field("sha256", "SHA-256", "The SHA-256 of the copy shown (every file's path and content).", pattern=SHA256),
         _field("problem_count", "Problems", "How many problems the checks found in the latest fetch.", "integer"),
         _field("first_problems", "First problems", "The first problems found in the latest fetch."),
     ],
@@ -81,11 +91,18 @@ FETCHES_SCHEMA = {
     "title": "Publisher fetches",
     "description": "Every attempt to fetch a publisher's data package, with its provenance and what the checks found.",
     "fields": [
-        _field("id", "Fetch", "The publisher's code and the attempt's number.", required=True, unique=True),
+        _field(
+            "id",
+            "Fetch",
+            "The publisher's code and the attempt's number.",
+            required=True,
+            unique=True,
+            pattern="^[a-z0-9_]+:[0-9]+$",
+        ),
         _field("publisher", "Publisher", "Whose package was fetched.", required=True),
         _time("attempted_at", "Fetched", "When it was fetched"),
-        _field("url", "From", "The URL or path of the datapackage.json fetched.", required=True),
-        _field("sha256", "SHA-256", "The SHA-256 of what was fetched (every file's path and content)."),
+        _field("url", "From", "The URL or path of the datapackage.json fetched.", required=True, pattern=NO_SPACES),
+        _field("sha256", "SHA-256", "The SHA-256 of what was fetched (every file's path and content).", pattern=SHA256),
         _field("bytes", "Bytes", "How many bytes were fetched.", "integer"),
         _field(
             "standard_version",
