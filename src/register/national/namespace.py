@@ -161,26 +161,43 @@ def record_url(homepage: str, table: str, record_id: str) -> str:
     return homepage.rstrip("/") + path
 
 
+def _row_maker(res, header: list[str], src: Source):
+    """A function from one CSV row (a list, in the publisher's column order) to the national
+    row: the standard's columns in its order, own keys prefixed, then publisher and link."""
+    index = {c: i for i, c in enumerate(header)}
+    prefix = src.code + SEPARATOR
+    own = {f.name for f in res.fields if (f.name in res.primary_key) or (f.reference and f.reference[0] in OWN)}
+    plan = [(index.get(c), c in own) for c in res.field_names]
+    pk = index.get(res.primary_key[0])
+    base = record_url(src.homepage, res.name, "{id}")
+
+    def make(row: list[str]) -> list[str]:
+        values = []
+        for i, is_own in plan:
+            v = row[i] if i is not None and i < len(row) else ""
+            values.append(prefix + v if is_own and v else v)
+        key = row[pk] if pk is not None and pk < len(row) else ""
+        values += [src.code, base.replace("{id}", key) if base and key else ""]
+        return values
+
+    return make
+
+
 def _write_own(standard: Package, name: str, sources: list[Source], out: Path, merged: Merged) -> None:
     res = standard.resource(name)
-    own_keys = {f.name for f in res.fields if (f.name in res.primary_key) or (f.reference and f.reference[0] in OWN)}
-    pk = res.primary_key[0]
-    columns = [*res.field_names, PUBLISHER_FIELD["name"], LINK_FIELD["name"]]
     row_number = 1  # the header
     with out.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow([*res.field_names, PUBLISHER_FIELD["name"], LINK_FIELD["name"]])
         for src in sources:
             if src.code in merged.refused or name not in src.package.names:
                 continue
             first = row_number + 1
             with src.package.resource(name).path.open(newline="", encoding="utf-8") as fin:
-                for row in csv.DictReader(fin):
-                    values = [
-                        prefixed(src.code, row.get(c)) if c in own_keys else (row.get(c) or "") for c in res.field_names
-                    ]
-                    values += [src.code, record_url(src.homepage, name, row.get(pk) or "")]
-                    writer.writerow(values)
+                reader = csv.reader(fin)
+                make = _row_maker(res, next(reader, []), src)
+                for row in reader:
+                    writer.writerow(make(row))
                     row_number += 1
             merged.rows.setdefault(src.code, {})[name] = row_number - first + 1
             merged.ranges.setdefault(name, []).append((first, row_number, src.code))
