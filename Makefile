@@ -30,7 +30,8 @@ DATA := datapackage.json metadata.yml publisher.yml $(wildcard schemas/*.json sc
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
 .PHONY: help install browser libreoffice validate build serve test test-unit test-integration test-browser \
-        lint format clean lock lab append add update-status template extracts report bench publish
+        lint format clean lock lab append add update-status template extracts report bench publish \
+        national serve-national
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 26
@@ -88,6 +89,17 @@ serve: build
 	@$(PY) -m register.publishing.extracts $(root_arg)
 	$(PY) -m register.site.serve --build-dir="$$ROOT/build" $(root_arg) --host $(HOST) --port $(PORT)
 endif
+
+# The national register (docs/national.md): every publisher in REGISTRY= fetched, checked and
+# merged into build/national/, which the same site serves. Last good copies are kept in
+# build/national/state/ between runs.
+NATIONAL := build/national
+national: $(INSTALLED) ## build the national register from the publishers in REGISTRY=<csv> into build/national/
+	@test -n "$$REGISTRY" || { echo "Say which registry of publishers: make national REGISTRY=path/to/registry.csv" >&2; exit 2; }
+	@$(PY) -m register.national.build --registry="$$REGISTRY" --out="$(NATIONAL)"
+
+serve-national: $(INSTALLED) ## serve the national register built by `make national` (PORT= overrides)
+	$(PY) -m register.site.serve --build-dir $(NATIONAL) --no-rebuild --host $(HOST) --port $(PORT)
 
 # Staff workflows (docs/staff-guide.md). Every value comes from the environment (see
 # STAFF_VARS above), so a NOTE or a file name holding quotes, $, backticks or a newline

@@ -36,6 +36,7 @@ GENERATED = {
     "build/templates/": "src/register/staff/template.py",
     "build/synthetic/": "src/register/bench/generate.py",
     "build/bench/": "src/register/bench/bench.py",
+    "build/national/": "src/register/national/build.py",
 }
 
 # Bare names that can only mean a file at the repository's root.

@@ -22,6 +22,9 @@ and at the largest size only:
 - append of 1 and of 1,000 records (`python -m register.staff.append`), with and without the
   rebuild that follows.
 
+Then a national register from 42 generated publishers (register/bench/national.py;
+BENCH_NATIONAL_ROWS=0 leaves it out).
+
 It prints one table (register/bench/report.py) and writes build/bench/results.json.
 Progress goes to stderr on a terminal only (never in CI). Nothing here is part of `make test`.
 """
@@ -37,6 +40,7 @@ from pathlib import Path
 from register.bench.config import NAIVE, PORT, SIZES, TARGETS, WORK
 from register.bench.load import bench_load, ensure_wrk
 from register.bench.measure import PY, measured, shown
+from register.bench.national import bench_national
 from register.bench.pages import bench_pages
 from register.bench.pipeline import bench_append, bench_build, bench_extracts, synthetic_rows
 from register.bench.report import Table, say
@@ -83,6 +87,7 @@ def main(argv=None) -> int:
             bench_extracts(table, size, root)
             bench_serving(table, size, root)
             bench_append(table, size, root)
+    bench_national(table)
     print(
         f"make bench: {machine}; finished in {time.perf_counter() - started:.0f} s; "
         f"load average now {os.getloadavg()[0]:.1f}"

@@ -1,0 +1,1 @@
+"""The national register: many publishers\x27 data packages fetched, checked, namespaced and built into one."""

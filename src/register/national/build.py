@@ -1,0 +1,206 @@
+"""`make national REGISTRY=<csv>`: the national register, built from many publishers.
+
+For each publisher in the registry: fetch its data package, check it with the same
+checker as `make validate`, and keep it as the last good copy if it passes (provenance.py).
+Then merge every publisher's last good copy into one national data package with
+identifiers prefixed by publisher (namespace.py), and build it with the register's own
+atomic build into build/national/register.db, adding the publishers' views (quality.py).
+A publisher whose rows the national build refuses is left out, with the reason, and the
+rest is built again; the previous national database is served until a build succeeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from register import settings
+from register.checks.problems import report
+from register.checks.validate import validate
+from register.database.build import DB_NAME, build, write_inspect
+from register.national import provenance, quality, tables
+from register.national.fetch import Limits
+from register.national.namespace import OWN, Source, write_package
+from register.national.registry import RegistryError, read
+from register.schema.package import ROOT, Package
+from register.util import locking
+from register.util.guard import plain_errors
+
+TITLE = "National Co-production Register"
+DESCRIPTION = (
+    'Co-production logs, equality impacts and "You said, we did" records of many NHS publishers, '
+    "fetched from their own registers, checked against the standard and brought together. "
+    "Every record links to its publisher's own register."
+)
+OUTPUTS = (DB_NAME, "metadata.json", "inspect.json")
+# (wall s, peak MB) of each phase of the last run in this process, for `make bench`.
+TIMINGS: dict[str, tuple[float, float]] = {}
+
+
+def _descriptor(standard: Package) -> dict:
+    keep = ("profile", "licenses", "keywords", provenance.STANDARD_KEY)
+    d = {k: v for k, v in standard.descriptor.items() if k in keep}
+    return {**d, "name": "national-coproduction-register", "title": TITLE, "description": DESCRIPTION}
+
+
+def _site_metadata(package_dir: Path) -> None:
+    """The national site's own title and description over the standard's metadata.yml."""
+    path = package_dir / "metadata.yml"
+    site = yaml.safe_load(path.read_text("utf-8")) if path.exists() else {}
+    site = site or {}
+    site.update({"title": TITLE, "description_html": f"<p>{DESCRIPTION}</p>"})
+    for key in ("source", "source_url"):
+        site.pop(key, None)
+    path.write_text(yaml.safe_dump(site, sort_keys=False, allow_unicode=True), "utf-8")
+
+
+def _homepage(source: Path | None) -> str:
+    if source is None:
+        return ""
+    try:
+        home = json.loads((source / "datapackage.json").read_text("utf-8")).get("homepage") or ""
+    except (OSError, ValueError):
+        return ""
+    return home if isinstance(home, str) and home.startswith(("http://", "https://")) else ""
+
+
+def _blame(package: Package, merged) -> dict[str, str]:
+    """Publisher -> why the national checks refuse its rows (from validate's problems)."""
+    blamed: dict[str, str] = {}
+    paths = {str(r.path.relative_to(package.root)): r.name for r in package.resources}
+    for p in validate(package):
+        resource = paths.get(p.file) or next((n for f, n in paths.items() if p.file.endswith(f)), None)
+        code = merged.publisher_at(resource, p.row) if resource in OWN else None
+        if code and code not in blamed:
+            blamed[code] = f"refused: its rows break the current standard ({p})"
+    return blamed
+
+
+class Timer:
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        import resource
+
+        now = time.perf_counter()
+        TIMINGS[name] = (now - self.start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        self.start = now
+
+
+def national(registry: Path, out: Path, state: Path, limits: Limits | None = None, quiet: bool = False) -> dict:
+    """Build the national register; returns {publisher: attempt (with 'status')}."""
+    TIMINGS.clear()
+    timer = Timer()
+    publishers = read(registry)
+    standard = Package(ROOT)
+    version, _ = provenance.standard_version(standard.descriptor)
+    state.mkdir(parents=True, exist_ok=True)
+    attempts = {}
+    for p in publishers:
+        attempts[p.code] = provenance.refresh(p, registry.parent, state, version, limits)
+        if not quiet:
+            a = attempts[p.code]
+            print(f"{p.code}: {a['validation']}, shown: {a['served']}" + (f" ({a['error']})" if a["error"] else ""))
+    timer.lap("fetch and validate")
+    goods = {p.code: provenance.good_copy(state, p.code) for p in publishers}
+    refused: dict[str, str] = {}
+    package_dir = out / "package"
+    staging = out / ".staging"
+    while True:
+        sources = [
+            Source(p.code, Package(goods[p.code][0]), _homepage(goods[p.code][0]))
+            for p in publishers
+            if goods[p.code] and p.code not in refused
+        ]
+        rows = [
+            tables.publisher_row(
+                p,
+                attempts[p.code],
+                goods[p.code][1] if goods[p.code] else None,
+                _homepage(goods[p.code][0]) if goods[p.code] else "",
+                refused.get(p.code),
+            )
+            for p in publishers
+        ]
+        extra = tables.extra_resources(rows, provenance.history(state))
+        merged = write_package(standard, sources, package_dir, extra, _descriptor(standard))
+        if merged.refused:  # code conflicts: take them out and write again
+            refused.update(merged.refused)
+            continue
+        _site_metadata(package_dir)
+        package = Package(package_dir)
+        timer.lap("merge")
+        shutil.rmtree(staging, ignore_errors=True)
+        errors = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(errors):
+                build(package, staging, progress=False)
+            break
+        except SystemExit:
+            blamed = _blame(package, merged)
+            if not blamed:
+                sys.stderr.write(errors.getvalue())
+                raise SystemExit("The national register was not built: the merged data is not valid (see above).")
+            refused.update(blamed)
+    timer.lap("build")
+    db = staging / DB_NAME
+    conn = sqlite3.connect(db, isolation_level=None)
+    quality.add_views(conn)
+    conn.close()
+    write_inspect(db, staging / "inspect.json")
+    for name in OUTPUTS:  # the database first: a server re-reads metadata only on restart
+        os.replace(staging / name, out / name)
+    shutil.rmtree(staging, ignore_errors=True)
+    timer.lap("views and publish")
+    for code, reason in refused.items():
+        attempts[code]["status"] = reason
+        if not quiet:
+            print(f"{code}: {reason}")
+    return attempts
+
+
+@plain_errors("building the national register")
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--registry", required=True, help="the registry of publishers (CSV)")
+    parser.add_argument(
+        "--out", default=str(ROOT / "build" / "national"), help="where the national register is written"
+    )
+    parser.add_argument(
+        "--state", default=None, help="where last good copies and the fetch log are kept (default: OUT/state)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=Limits.timeout_s, help="seconds to wait for a publisher's server"
+    )
+    args = parser.parse_args(argv)
+    registry = Path(args.registry)
+    out = Path(args.out)
+    state = Path(args.state) if args.state else out / "state"
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with locking.exclusive(out):
+            attempts = national(registry, out, state, Limits(timeout_s=args.timeout))
+    except RegistryError as e:
+        print("The registry of publishers is NOT valid. Fix these and run `make national` again:", file=sys.stderr)
+        report(e.problems, sys.stderr)
+        return 1
+    shown = sum(1 for a in attempts.values() if a["served"] != "none" and "status" not in a)
+    print(f"Built {out / DB_NAME}: {shown} of {len(attempts)} publishers shown (see /publishers).")
+    if settings.BUILD_TIMINGS.raw():  # for `make bench`
+        print("timings: " + json.dumps(TIMINGS), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

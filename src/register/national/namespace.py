@@ -1,0 +1,243 @@
+"""Many publishers' packages merged into one national data package, without collisions.
+
+Records (the resources in OWN) are each publisher's own: their identifiers are prefixed
+with the publisher's code (nn_icb:PRJ-0001), and so is every foreign key that points at
+them, so two publishers' PRJ-0001 never meet. Each gains a `from_publisher` column (sources already have a `publisher`: the document's) and a link
+to the record on its publisher's own register.
+
+Codelists are the shared vocabulary and are merged, not prefixed: a code means one thing
+nationally. A publisher may add codes of its own. A code two publishers both use must
+mean the same: every column except the wording and presentation (PRESENTATION) must
+agree, the title compared without case and spacing. A publisher whose codes conflict
+with those already merged (registry order) is refused as a whole, never mixed in.
+
+The national package uses the standard's schemas (this repository's schemas/), so the
+build checks every publisher's rows against the current standard. Fields a publisher's
+(older) package lacks are left empty; fields the standard no longer has are dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from register.schema.package import MAIN_RESOURCES, Package
+
+OWN = (*MAIN_RESOURCES, "sources")
+SEPARATOR = ":"
+PRESENTATION = ("description", "sort_order", "source", "source_section")
+PUBLISHERS = "publishers"
+PUBLISHER_FIELD = {
+    "name": "from_publisher",
+    "type": "string",
+    "title": "From publisher",
+    "description": "The publisher whose register this record comes from (its code in the publishers table).",
+    "constraints": {"required": True},
+}
+LINK_FIELD = {
+    "name": "publisher_url",
+    "type": "string",
+    "title": "On the publisher's register",
+    "description": "This record on its publisher's own register, where it is kept and corrected.",
+    # A pattern: an address, not text people type (so the privacy check need not read it).
+    "constraints": {"pattern": "^https?://[^ ]+$"},
+}
+# Where a record is on a register built from this repository (the site's stable URLs).
+RECORD_PATHS = {"projects": "/projects/{id}"}
+DEFAULT_RECORD_PATH = "/register/{table}/{id}"
+
+
+class Conflict(Exception):
+    """A publisher's codes mean something else than the same codes already merged."""
+
+
+@dataclass
+class Source:
+    """One publisher's validated package, as the merge reads it."""
+
+    code: str
+    package: Package
+    homepage: str
+
+
+@dataclass
+class Merged:
+    """What the merge wrote: rows per publisher per resource, and who was refused why."""
+
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)  # publisher -> resource -> rows
+    refused: dict[str, str] = field(default_factory=dict)  # publisher -> reason
+    # resource -> [(first CSV row, last CSV row, publisher)]: a build problem's row names its publisher
+    ranges: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+
+    def publisher_at(self, resource: str, row: int | None) -> str | None:
+        for first, last, code in self.ranges.get(resource, []):
+            if row is not None and first <= row <= last:
+                return code
+        return None
+
+
+def prefixed(code: str, value: str | None) -> str | None:
+    return f"{code}{SEPARATOR}{value}" if value else value
+
+
+def _prefixed_pattern(pattern: str) -> str:
+    return "^[a-z0-9_]+" + SEPARATOR + pattern.removeprefix("^")
+
+
+def national_schema(standard: Package, name: str) -> dict:
+    """The standard's schema of `name`, with prefixed keys (and, for records, the
+    publisher and link columns)."""
+    res = standard.resource(name)
+    schema = copy.deepcopy(res.schema)
+    for f in schema["fields"]:
+        target = res.field(f["name"]).reference
+        if (name in OWN and f["name"] in res.primary_key) or (target and target[0] in OWN):
+            pattern = f.get("constraints", {}).get("pattern")
+            if pattern:
+                f["constraints"]["pattern"] = _prefixed_pattern(pattern)
+            if "maxLength" in f.get("constraints", {}):
+                f["constraints"]["maxLength"] += 41  # a publisher code and the separator
+    if name in OWN:
+        schema["fields"] += [copy.deepcopy(PUBLISHER_FIELD), copy.deepcopy(LINK_FIELD)]
+        schema.setdefault("foreignKeys", []).append(
+            {"fields": [PUBLISHER_FIELD["name"]], "reference": {"resource": PUBLISHERS, "fields": ["code"]}}
+        )
+    return schema
+
+
+def _same(a: dict, b: dict) -> bool:
+    def norm(v):
+        return re.sub(r"\s+", " ", (v or "").strip()).casefold()
+
+    return all(norm(a.get(k)) == norm(b.get(k)) for k in set(a) | set(b) if k not in PRESENTATION)
+
+
+def _read(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def merge_codelists(standard: Package, sources: list[Source], merged: Merged) -> dict[str, dict[str, dict]]:
+    """codelist -> code -> row, in registry order; conflicting publishers go in merged.refused."""
+    lists = [r.name for r in standard.resources if r.name not in OWN]
+    out: dict[str, dict[str, dict]] = {name: {} for name in lists}
+    for src in sources:
+        mine: dict[str, dict[str, dict]] = {}
+        try:
+            for name in lists:
+                if name not in src.package.names:
+                    continue
+                for row in _read(src.package.resource(name).path):
+                    have = out[name].get(row.get("code"))
+                    if have is not None and not _same(have, row):
+                        raise Conflict(
+                            f"its code {row.get('code')!r} in {name} means {row.get('title')!r} where "
+                            f"another publisher's means {have.get('title')!r}"
+                        )
+                    if have is None:
+                        mine.setdefault(name, {})[row["code"]] = {
+                            **row,
+                            "source": prefixed(src.code, row.get("source")),
+                        }
+        except Conflict as e:
+            merged.refused[src.code] = f"refused: {e}"
+            continue
+        for name, rows in mine.items():
+            out[name].update(rows)
+    return out
+
+
+def record_url(homepage: str, table: str, record_id: str) -> str:
+    if not homepage.startswith(("http://", "https://")) or not record_id:
+        return ""
+    path = RECORD_PATHS.get(table, DEFAULT_RECORD_PATH).format(table=table, id=record_id)
+    return homepage.rstrip("/") + path
+
+
+def _row_maker(res, header: list[str], src: Source):
+    """A function from one CSV row (a list, in the publisher's column order) to the national
+    row: the standard's columns in its order, own keys prefixed, then publisher and link."""
+    index = {c: i for i, c in enumerate(header)}
+    prefix = src.code + SEPARATOR
+    own = {f.name for f in res.fields if (f.name in res.primary_key) or (f.reference and f.reference[0] in OWN)}
+    plan = [(index.get(c), c in own) for c in res.field_names]
+    pk = index.get(res.primary_key[0])
+    base = record_url(src.homepage, res.name, "{id}")
+
+    def make(row: list[str]) -> list[str]:
+        values = []
+        for i, is_own in plan:
+            v = row[i] if i is not None and i < len(row) else ""
+            values.append(prefix + v if is_own and v else v)
+        key = row[pk] if pk is not None and pk < len(row) else ""
+        values += [src.code, base.replace("{id}", key) if base and key else ""]
+        return values
+
+    return make
+
+
+def _write_own(standard: Package, name: str, sources: list[Source], out: Path, merged: Merged) -> None:
+    res = standard.resource(name)
+    row_number = 1  # the header
+    with out.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow([*res.field_names, PUBLISHER_FIELD["name"], LINK_FIELD["name"]])
+        for src in sources:
+            if src.code in merged.refused or name not in src.package.names:
+                continue
+            first = row_number + 1
+            with src.package.resource(name).path.open(newline="", encoding="utf-8") as fin:
+                reader = csv.reader(fin)
+                make = _row_maker(res, next(reader, []), src)
+                for row in reader:
+                    writer.writerow(make(row))
+                    row_number += 1
+            merged.rows.setdefault(src.code, {})[name] = row_number - first + 1
+            merged.ranges.setdefault(name, []).append((first, row_number, src.code))
+
+
+def write_package(standard: Package, sources: list[Source], out: Path, extra: list[dict], descriptor: dict) -> Merged:
+    """Write the national package into `out` (replacing it). `extra` are more resources
+    (with "schema_json" and "rows"): the publishers and their fetches."""
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "schemas").mkdir(parents=True)
+    (out / "datasets" / "codelists").mkdir(parents=True)
+    merged = Merged()
+    codelists = merge_codelists(standard, sources, merged)
+    resources = []
+    for res in standard.resources:
+        desc = dict(res.descriptor)
+        schema_path = out / desc["schema"]
+        schema_path.parent.mkdir(parents=True, exist_ok=True)
+        schema_path.write_text(json.dumps(national_schema(standard, res.name), indent=1), "utf-8")
+        path = out / desc["path"]
+        if res.name in OWN:
+            _write_own(standard, res.name, sources, path, merged)
+        else:
+            with path.open("w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, res.field_names, extrasaction="ignore", lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(codelists[res.name].values())
+        resources.append(desc)
+    for item in extra:
+        desc = {k: v for k, v in item.items() if k not in ("schema_json", "rows")}
+        (out / desc["schema"]).write_text(json.dumps(item["schema_json"], indent=1), "utf-8")
+        names = [f["name"] for f in item["schema_json"]["fields"]]
+        with (out / desc["path"]).open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, names, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(item["rows"])
+        resources.insert(0, desc)
+    (out / "datapackage.json").write_text(json.dumps({**descriptor, "resources": resources}, indent=2), "utf-8")
+    for name in ("metadata.yml",):
+        if (standard.root / name).exists():
+            shutil.copyfile(standard.root / name, out / name)
+    return merged

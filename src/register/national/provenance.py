@@ -1,0 +1,163 @@
+"""Fetch, check and keep each publisher's package, and remember every attempt.
+
+The state folder (build/national/state/ by default; keep it between runs) holds, per
+publisher, the last good copy (`good/`, with `good.json`: where and when it came from, its
+SHA-256 and standard version) and, for all publishers, `fetches.jsonl`: one line per
+attempt, never rewritten. A fetch that fails, or a package that fails validation or is
+not openly licensed, leaves the last good copy in place; the attempt says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+from register.checks.privacy import findings
+from register.checks.validate import validate
+from register.national.fetch import FetchError, Limits, descriptor_location, fetch
+from register.national.registry import OPEN_LICENCES, Publisher
+from register.schema.package import Package
+
+STANDARD_KEY = "x-register-standard"
+UNDECLARED = "1.0.0"  # what a package that does not say is taken to conform to
+FIRST_PROBLEMS = 5
+FETCHES = "fetches.jsonl"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def standard_version(descriptor: dict) -> tuple[str, bool]:
+    """(version, whether the package declared it)."""
+    declared = descriptor.get(STANDARD_KEY)
+    return (str(declared), True) if declared else (UNDECLARED, False)
+
+
+def _major(version: str) -> str:
+    return version.split(".", 1)[0]
+
+
+def check(copy: Path, standard: str) -> list[str]:
+    """Why the fetched copy may not be loaded, in sentences (empty: it may)."""
+    try:
+        package = Package(copy)
+    except (KeyError, TypeError, ValueError, OSError) as e:
+        return [f"the data package cannot be read ({type(e).__name__}: {e})"]
+    version, _ = standard_version(package.descriptor)
+    if _major(version) != _major(standard):
+        return [f"it conforms to version {version} of the standard; this register loads version {_major(standard)}.x"]
+    licences = [lic.get("name") for lic in package.descriptor.get("licenses", []) if isinstance(lic, dict)]
+    if not any(name in OPEN_LICENCES for name in licences):
+        return ["its datapackage.json names no open licence (" + ", ".join(OPEN_LICENCES) + ")"]
+    try:
+        problems = validate(package)
+    except (KeyError, TypeError, ValueError, OSError) as e:
+        return [f"the data package cannot be checked ({type(e).__name__}: {e})"]
+    return [str(p) for p in problems]
+
+
+def redact(text: str) -> str:
+    """Problems quote the values they are about: never republish personal data found in a
+    publisher's package (the privacy check's own findings) on the national register."""
+    for _, found in findings(text):
+        text = text.replace(found, "[personal data removed]")
+    return text
+
+
+def _replace_dir(new: Path, old: Path) -> None:
+    """Put `new` where `old` was, as nearly at once as folders allow."""
+    spare = old.with_name(old.name + ".old")
+    shutil.rmtree(spare, ignore_errors=True)
+    if old.exists():
+        os.replace(old, spare)
+    os.replace(new, old)
+    shutil.rmtree(spare, ignore_errors=True)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1), "utf-8")
+    os.replace(tmp, path)
+
+
+def good_copy(state: Path, code: str) -> tuple[Path, dict] | None:
+    folder = state / code
+    try:
+        return folder / "good", json.loads((folder / "good.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def refresh(publisher: Publisher, base: Path, state: Path, standard: str, limits: Limits | None = None) -> dict:
+    """Fetch and check one publisher's package; keep it if good. Returns the attempt."""
+    folder = state / publisher.code
+    folder.mkdir(parents=True, exist_ok=True)
+    location = descriptor_location(publisher.package, base)
+    attempt = {
+        "publisher": publisher.code,
+        "attempted_at": now(),
+        "url": location,
+        "sha256": "",
+        "bytes": 0,
+        "standard_version": "",
+        "version_declared": False,
+        "validation": "not checked",
+        "problem_count": 0,
+        "first_problems": "",
+        "error": "",
+    }
+    incoming = folder / "incoming"
+    previous = good_copy(state, publisher.code)
+    try:
+        attempt["sha256"], attempt["bytes"] = fetch(location, incoming, limits)
+    except FetchError as e:
+        attempt["error"] = redact(f"could not be fetched: {e}")
+    except OSError as e:
+        attempt["error"] = f"could not be fetched: {e.strerror or e}"
+    if not attempt["error"]:
+        try:
+            descriptor = json.loads((incoming / "datapackage.json").read_text("utf-8"))
+        except ValueError:
+            descriptor = {}
+        attempt["standard_version"], attempt["version_declared"] = standard_version(descriptor)
+        unchanged = previous and previous[1]["sha256"] == attempt["sha256"]
+        problems = (
+            [] if unchanged else [redact(p) for p in check(incoming, standard)]
+        )  # an unchanged copy was checked when kept
+        attempt["problem_count"] = len(problems)
+        attempt["first_problems"] = "\n".join(problems[:FIRST_PROBLEMS])
+        attempt["validation"] = "invalid" if problems else "valid"
+        if problems:
+            first = problems[0] if len(problems[0]) <= 300 else problems[0][:297] + "..."
+            plural = "s" if len(problems) != 1 else ""
+            attempt["error"] = f"failed validation with {len(problems)} problem{plural}, the first: {first}"
+        else:
+            first_seen = previous[1]["first_seen"] if unchanged else attempt["attempted_at"]
+            _replace_dir(incoming, folder / "good")
+            _write_json(
+                folder / "good.json",
+                {
+                    **{k: attempt[k] for k in ("url", "sha256", "bytes", "standard_version", "version_declared")},
+                    "fetched_at": attempt["attempted_at"],
+                    "first_seen": first_seen,
+                },
+            )
+    shutil.rmtree(incoming, ignore_errors=True)
+    kept = good_copy(state, publisher.code)
+    attempt["served"] = "none" if kept is None else ("this fetch" if not attempt["error"] else "last good copy")
+    with (state / FETCHES).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(attempt) + "\n")
+    return attempt
+
+
+def history(state: Path) -> list[dict]:
+    """Every attempt ever recorded, oldest first."""
+    try:
+        lines = (state / FETCHES).read_text("utf-8").splitlines()
+    except OSError:
+        return []
+    return [json.loads(line) for line in lines if line.strip()]

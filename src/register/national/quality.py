@@ -1,0 +1,138 @@
+"""Each publisher's data-quality score, measures and gate assurance: views of the national
+database, defined once here and read by the publishers page.
+
+The score is the mean of five parts, each between 0 and 1, times 100. COMPONENTS is the
+one place a part is defined: its SQL makes the publisher_quality view and its words are
+stored in the publisher_quality_method table, from which the page explains the score.
+Counts are stored at build time; freshness and overdue items depend on today's date, so
+they stay views.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    title: str
+    sql: str  # over the publisher_figures columns (alias f) and publishers (alias p)
+    how: str
+
+
+COMPONENTS = (
+    Component(
+        "valid",
+        "Valid",
+        "CASE WHEN p.valid = 1 THEN 1.0 ELSE 0.0 END",
+        "1 when the package fetched this time passed the same checks as `make validate`, 0 when it "
+        "failed or could not be fetched (the last good copy is then shown).",
+    ),
+    Component(
+        "fresh",
+        "Fresh",
+        "CASE WHEN p.updated_at IS NOT NULL AND julianday('now') - julianday(p.updated_at) "
+        "<= p.frequency_days THEN 1.0 ELSE 0.0 END",
+        "1 when the data shown last changed within the update frequency the publisher promised "
+        "(for example a month for P1M), 0 when it is older than that.",
+    ),
+    Component(
+        "complete",
+        "Complete",
+        "CASE WHEN f.projects > 0 THEN 1.0 * f.characteristics_assessed / (f.projects * f.characteristics_total) "
+        "ELSE 0.0 END",
+        "Equality-impact coverage: the share of (project, characteristic) pairs that the "
+        "publisher's equality impact assessments cover.",
+    ),
+    Component(
+        "loop_closure",
+        "Loop closed",
+        "CASE WHEN f.you_said > 0 THEN 1.0 * f.loop_closed / f.you_said ELSE 0.0 END",
+        'The share of "You said" items whose current status closes the loop (0 when none are published).',
+    ),
+    Component(
+        "not_overdue",
+        "Not overdue",
+        "CASE WHEN f.you_said > 0 THEN 1.0 - 1.0 * f.overdue / f.you_said ELSE 1.0 END",
+        '1 minus the share of "You said" items past their target date with the loop still open.',
+    ),
+)
+
+# The publisher of a prefixed identifier (nn_icb:PRJ-0001 -> nn_icb), with no join.
+OWNER = "substr({col}, 1, instr({col}, ':') - 1)"
+
+
+def _owner(col: str) -> str:
+    return OWNER.format(col=col)
+
+
+# Worked out once at build time (the data never changes between builds): at a million log
+# rows, counting on every visit would pass the site's SQL time limit.
+STORED = f"""
+CREATE TABLE publisher_counts AS
+WITH pr AS (SELECT from_publisher AS publisher, COUNT(*) AS projects, SUM(via_strategic_group = 1) AS via_group
+            FROM projects GROUP BY 1),
+     lg AS (SELECT from_publisher AS publisher, COUNT(*) AS activities, SUM(lived_experience_count) AS lived_experience_people,
+                   SUM(staff_count) AS staff_people FROM coproduction_log GROUP BY 1),
+     ei AS (SELECT {_owner("project_id")} AS publisher, COUNT(DISTINCT project_id || '|' || characteristic)
+                   AS characteristics_assessed FROM equality_impacts GROUP BY 1),
+     ys AS (SELECT {_owner("id")} AS publisher, COUNT(*) AS you_said, SUM(loop_closed) AS loop_closed
+            FROM you_said_we_did_status GROUP BY 1),
+     ga AS (SELECT {_owner("project_id")} AS publisher, SUM(passed) AS gates_passed,
+                   SUM(passed AND NOT evidence_published) AS gates_without_evidence FROM gate_assurance GROUP BY 1)
+SELECT
+  p.code AS publisher,
+  COALESCE(pr.projects, 0) AS projects,
+  COALESCE(pr.via_group, 0) AS projects_via_strategic_group,
+  COALESCE(lg.activities, 0) AS activities,
+  COALESCE(lg.lived_experience_people, 0) AS lived_experience_people,
+  COALESCE(lg.staff_people, 0) AS staff_people,
+  COALESCE(ei.characteristics_assessed, 0) AS characteristics_assessed,
+  (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
+  COALESCE(ys.you_said, 0) AS you_said,
+  COALESCE(ys.loop_closed, 0) AS loop_closed,
+  COALESCE(ga.gates_passed, 0) AS gates_passed,
+  COALESCE(ga.gates_without_evidence, 0) AS gates_without_evidence
+FROM publishers p
+LEFT JOIN pr ON pr.publisher = p.code
+LEFT JOIN lg ON lg.publisher = p.code
+LEFT JOIN ei ON ei.publisher = p.code
+LEFT JOIN ys ON ys.publisher = p.code
+LEFT JOIN ga ON ga.publisher = p.code;
+
+CREATE TABLE publisher_gate_assurance AS
+SELECT {_owner("g.project_id")} AS publisher, g.gate, MIN(g.gate_order) AS gate_order,
+  SUM(g.reached) AS projects_reached, SUM(g.passed) AS projects_passed,
+  SUM(g.passed AND NOT g.evidence_published) AS passed_without_evidence
+FROM gate_assurance g GROUP BY 1, 2 ORDER BY 1, 3;
+"""
+
+# What depends on today's date stays a view: overdue items (the rule is
+# you_said_we_did_current's) and freshness.
+LIVE = f"""
+CREATE VIEW publisher_figures AS
+SELECT c.*, COALESCE(o.overdue, 0) AS overdue
+FROM publisher_counts c
+LEFT JOIN (SELECT {_owner("id")} AS publisher, COUNT(*) AS overdue FROM you_said_we_did_current
+           WHERE overdue GROUP BY 1) o ON o.publisher = c.publisher;
+
+CREATE VIEW publisher_quality AS
+SELECT p.code AS publisher, p.title,
+  {", ".join(f"ROUND({c.sql}, 3) AS {c.name}" for c in COMPONENTS)},
+  ROUND(100.0 * ({" + ".join(f"({c.sql})" for c in COMPONENTS)}) / {len(COMPONENTS)}, 0) AS score
+FROM publishers p JOIN publisher_figures f ON f.publisher = p.code;
+"""
+
+
+def add_views(conn: sqlite3.Connection) -> None:
+    """The publishers' views, and the table that explains the score."""
+    conn.executescript(STORED + LIVE)
+    conn.execute(
+        "CREATE TABLE publisher_quality_method (component TEXT PRIMARY KEY, title TEXT, how TEXT, sort_order INTEGER)"
+    )
+    conn.executemany(
+        "INSERT INTO publisher_quality_method VALUES (?, ?, ?, ?)",
+        [(c.name, c.title, c.how, i) for i, c in enumerate(COMPONENTS)],
+    )

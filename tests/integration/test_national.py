@@ -1,0 +1,236 @@
+"""`make national` over publishers served by a real HTTP server on loopback.
+
+The server (http.server in a thread, 127.0.0.1 only) serves the repository's real
+package(s) and packages made here, all clearly synthetic and only under tmp_path: one
+invalid, one on an older minor version of the standard (a field missing), one on an
+unsupported major version, one whose codes conflict, one made by the bench generator,
+one that changes between two runs and one that breaks in the second run. A last row
+points at a port nobody listens on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import socket
+import sqlite3
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import Client, copy_repo
+
+from register.bench.generate import generate
+from register.national.build import main as national_main
+from register.schema.package import ROOT
+from register.site.serve import datasette_instance
+
+REAL = [("nn_icb", ROOT)] + (
+    [("nc_icb", ROOT / "publishers" / "north-cumbria")]
+    if (ROOT / "publishers" / "north-cumbria" / "datapackage.json").exists()
+    else []
+)
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def edit_csv(path: Path, change) -> None:
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+        names = list(rows[0].keys())
+    names = change(rows) or names
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, names, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def edit_descriptor(root: Path, **changes) -> None:
+    d = json.loads((root / "datapackage.json").read_text("utf-8"))
+    d.update(changes)
+    (root / "datapackage.json").write_text(json.dumps(d), "utf-8")
+
+
+def synthetic(www: Path, name: str, title: str) -> Path:
+    """A copy of the real package, marked synthetic, whose first project has `title`."""
+    root = www / name
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    copy_repo(root)
+    edit_descriptor(root, homepage=f"https://{name}.example.org/", title=f"Synthetic test package {name}")
+
+    def retitle(rows):
+        rows[0]["title"] = title
+
+    edit_csv(root / "datasets" / "projects.csv", retitle)
+    return root
+
+
+def break_it(root: Path) -> None:
+    def bad_gate(rows):
+        rows[0]["current_gate"] = "not_a_gate"
+
+    edit_csv(root / "datasets" / "projects.csv", bad_gate)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("national")
+    www = tmp / "www"
+    www.mkdir()
+    for code, root in REAL:
+        if root == ROOT:
+            (www / code).mkdir()
+            copy_repo(www / code)
+        else:
+            shutil.copytree(root, www / code)
+    synthetic(www, "invalid", "Synthetic invalid package")
+    break_it(www / "invalid")
+    older = synthetic(www, "older", "Synthetic package on an older minor version")
+    edit_descriptor(older, **{"x-register-standard": "1.0.0"})
+    schema = json.loads((older / "schemas" / "projects.json").read_text("utf-8"))
+    schema["fields"] = [f for f in schema["fields"] if f["name"] != "lead_role"]
+    (older / "schemas" / "projects.json").write_text(json.dumps(schema), "utf-8")
+
+    def drop_lead_role(rows):
+        for r in rows:
+            r.pop("lead_role")
+        return [k for k in rows[0]]
+
+    edit_csv(older / "datasets" / "projects.csv", drop_lead_role)
+    edit_descriptor(synthetic(www, "major", "Synthetic package on version 0"), **{"x-register-standard": "0.9.0"})
+    conflict = synthetic(www, "conflict", "Synthetic package with conflicting codes")
+
+    def rename_gate(rows):
+        rows[0]["title"] = "Something else entirely"
+
+    edit_csv(conflict / "datasets" / "codelists" / "gates.csv", rename_gate)
+    generate(www / "generated", size=60, seed=3)
+    synthetic(www, "changing", "Synthetic run one")
+    synthetic(www, "breaking", "Synthetic breaking, good in run one")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(www)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    with socket.socket() as s:  # a port that refuses: bound, then closed
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    rows = [(code, f"Real publisher {code}", f"{base}/{code}/datapackage.json") for code, _ in REAL]
+    rows += [
+        (name, f"Synthetic {name}", f"{base}/{name}/datapackage.json")
+        for name in ("invalid", "older", "major", "conflict", "generated", "changing", "breaking")
+    ]
+    rows.append(("unreachable", "Synthetic unreachable", f"http://127.0.0.1:{closed}/datapackage.json"))
+    registry = tmp / "registry.csv"
+    with registry.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["code", "name", "package", "licence", "contact", "update_frequency"])
+        for code, name, url in rows:
+            w.writerow([code, name, url, "OGL-UK-3.0", "Test team", "P1M"])
+    out = tmp / "out"
+    argv = ["--registry", str(registry), "--out", str(out), "--timeout", "5"]
+    assert national_main(argv) == 0
+    first = snapshot(out)
+    synthetic(www, "changing", "Synthetic run two")
+    break_it(www / "breaking")
+    assert national_main(argv) == 0
+    yield {"first": first, "out": out}
+    server.shutdown()
+    server.server_close()
+
+
+def snapshot(out: Path) -> dict:
+    conn = sqlite3.connect(out / "register.db")
+    conn.row_factory = sqlite3.Row
+    data = {
+        "publishers": {r["code"]: dict(r) for r in conn.execute("select * from publishers")},
+        "titles": {r["id"]: r["title"] for r in conn.execute("select id, title from projects")},
+        "projects": dict(conn.execute("select from_publisher, count(*) from projects group by 1").fetchall()),
+        "fetches": conn.execute("select count(*) from publisher_fetches").fetchone()[0],
+        "quality": {r["publisher"]: dict(r) for r in conn.execute("select * from publisher_quality")},
+    }
+    conn.close()
+    return data
+
+
+def test_good_publishers_are_loaded_with_namespaced_ids(world):
+    now = snapshot(world["out"])
+    for code, _ in REAL:
+        assert now["publishers"][code]["status"] == "latest data"
+        assert now["projects"][code] > 0
+    assert now["titles"]["nn_icb:PRJ-0001"] and now["titles"]["changing:PRJ-0001"] == "Synthetic run two"
+    assert now["projects"]["generated"] > 0
+    conn = sqlite3.connect(world["out"] / "register.db")
+    # foreign keys are rewritten the same way: every log row's project is its publisher's own
+    strays = conn.execute(
+        "select count(*) from coproduction_log where substr(project_id, 1, length(from_publisher) + 1) "
+        "<> from_publisher || ':'"
+    ).fetchone()[0]
+    url = conn.execute("select publisher_url from projects where id = 'changing:PRJ-0001'").fetchone()[0]
+    conn.close()
+    assert strays == 0
+    assert url == "https://changing.example.org/projects/PRJ-0001"
+
+
+def test_invalid_unreachable_major_and_conflict_are_not_loaded(world):
+    now = snapshot(world["out"])
+    reasons = {
+        code: now["publishers"][code]["status_reason"] for code in ("invalid", "unreachable", "major", "conflict")
+    }
+    assert now["publishers"]["invalid"]["status"] == "nothing"
+    assert "failed validation" in reasons["invalid"]
+    assert "not_a_gate" in now["publishers"]["invalid"]["first_problems"]
+    assert "could not be fetched" in reasons["unreachable"]
+    assert "0.9.0" in reasons["major"]
+    assert "'assess' in gates" in reasons["conflict"]
+    for code in reasons:
+        assert code not in now["projects"]
+        assert now["quality"][code]["valid"] == 0 or code == "conflict"
+
+
+def test_older_minor_version_loads_with_the_missing_field_empty(world):
+    now = snapshot(world["out"])
+    older = now["publishers"]["older"]
+    assert (older["status"], older["standard_version"], older["version_declared"]) == ("latest data", "1.0.0", 1)
+    assert now["publishers"]["nn_icb"]["version_declared"] in (0, 1)
+    conn = sqlite3.connect(world["out"] / "register.db")
+    assert conn.execute("select count(lead_role) from projects where from_publisher = 'older'").fetchone()[0] == 0
+    conn.close()
+
+
+def test_second_run_shows_new_data_and_keeps_the_last_good_copy(world):
+    first, now = world["first"], snapshot(world["out"])
+    assert first["titles"]["changing:PRJ-0001"] == "Synthetic run one"
+    assert now["titles"]["changing:PRJ-0001"] == "Synthetic run two"
+    assert first["publishers"]["breaking"]["status"] == "latest data"
+    breaking = now["publishers"]["breaking"]
+    assert breaking["status"] == "last good copy"
+    assert "failed validation" in breaking["status_reason"]
+    assert breaking["valid"] == 0 and breaking["sha256"] == first["publishers"]["breaking"]["sha256"]
+    assert now["titles"]["breaking:PRJ-0001"] == "Synthetic breaking, good in run one"
+    assert now["fetches"] == 2 * first["fetches"]
+
+
+def test_publishers_page_shows_scores_and_why(world):
+    client = Client(datasette_instance(world["out"]))
+    page = client.get("/publishers")
+    assert page.status_code == 200
+    text = page.text
+    assert "How the score is worked out" in text
+    assert "Shown from its last good copy" in text and "failed validation" in text
+    assert "version not declared" in text
+    assert "could not be fetched" in text
+    assert "https://changing.example.org/" in text
+    assert client.get("/register/publishers").status_code == 200
+    assert client.get("/projects/changing:PRJ-0001").status_code == 200
+
+
+def test_single_register_has_no_publishers_page(client):
+    assert client.get("/publishers").status_code == 404

@@ -1,0 +1,100 @@
+"""The national register's pieces on their own: registry, fetch limits, namespacing, merging."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from register.national import fetch, namespace, provenance, registry
+from register.schema.package import ROOT, Package
+
+HEADER = "code,name,package,licence,contact,update_frequency\n"
+
+
+def test_frequencies_in_iso_8601_or_words():
+    assert registry.frequency_days("P1M") == 30
+    assert registry.frequency_days("p3m") == 90
+    assert registry.frequency_days("P1Y2W") == 379
+    assert registry.frequency_days("quarterly") == 90
+    assert registry.frequency_days("weekly") == 7
+    for bad in ("", "P", "P0D", "sometimes", "1M", "PT1H"):
+        assert registry.frequency_days(bad) is None
+
+
+def test_registry_problems_name_file_row_and_field(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        HEADER
+        + "nn_icb,Nottingham,../nn,OGL-UK-3.0,Team,P1M\n"
+        + "nn_icb,Again,../nn,OGL-UK-3.0,Team,P1M\n"
+        + "Bad Code,X,ftp://x/datapackage.json,All rights reserved,Team,often\n"
+        + "ok,Fine,pkg,OGL-UK-3.0,jo.bloggs@example.org,P1M\n",
+        "utf-8",
+    )
+    with pytest.raises(registry.RegistryError) as e:
+        registry.read(path)
+    found = {(p.row, p.field) for p in e.value.problems}
+    assert found == {(3, "code"), (4, "code"), (4, "package"), (4, "licence"), (4, "update_frequency"), (5, "contact")}
+
+
+def test_personal_data_in_problems_is_not_republished():
+    text = "row 2, field summary: Summary contains an NHS number; Remove or reword '943 476 5919'"
+    assert "943 476 5919" not in provenance.redact(text)
+    assert provenance.redact("nothing personal here") == "nothing personal here"
+
+
+def test_a_sound_registry_reads_in_order(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_text(HEADER + "b,B,https://b.example/datapackage.json,CC-BY-4.0,T,monthly\na,A,pkg,CC0-1.0,T,P1W\n")
+    pubs = registry.read(path)
+    assert [(p.code, p.frequency_days, p.is_url) for p in pubs] == [("b", 30, True), ("a", 7, False)]
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../outside.csv", "a/../../b.csv", "http://evil/x.csv", ""])
+def test_a_descriptor_cannot_point_outside_its_package(path):
+    with pytest.raises(fetch.FetchError):
+        fetch.package_files({"resources": [{"name": "x", "path": path, "schema": "schemas/x.json"}]})
+
+
+def test_local_fetch_copies_only_named_files_within_limits(tmp_path):
+    src = tmp_path / "src"
+    (src / "data").mkdir(parents=True)
+    (src / "datapackage.json").write_text(
+        json.dumps({"resources": [{"name": "x", "path": "data/x.csv", "schema": "x.json"}]})
+    )
+    (src / "data" / "x.csv").write_text("a\n" + "1\n" * 100)
+    (src / "x.json").write_text("{}")
+    (src / "secret.txt").write_text("not named")
+    digest, size = fetch.fetch(str(src / "datapackage.json"), tmp_path / "copy")
+    assert sorted(p.name for p in (tmp_path / "copy").rglob("*") if p.is_file()) == [
+        "datapackage.json",
+        "x.csv",
+        "x.json",
+    ]
+    again, _ = fetch.fetch(str(src / "datapackage.json"), tmp_path / "copy2")
+    assert digest == again and size > 200
+    with pytest.raises(fetch.FetchError, match="larger than the limit"):
+        fetch.fetch(str(src / "datapackage.json"), tmp_path / "copy3", fetch.Limits(max_file_bytes=100))
+    with pytest.raises(fetch.FetchError, match="package is larger"):
+        fetch.fetch(str(src / "datapackage.json"), tmp_path / "copy4", fetch.Limits(max_package_bytes=250))
+
+
+def test_national_schemas_prefix_own_keys_and_keep_codes():
+    standard = Package(ROOT)
+    log = namespace.national_schema(standard, "coproduction_log")
+    fields = {f["name"]: f for f in log["fields"]}
+    assert fields["id"]["constraints"]["pattern"] == "^[a-z0-9_]+:LOG-[0-9]{4,}$"
+    assert "from_publisher" in fields and "publisher_url" in fields
+    assert fields["gate"].get("constraints", {}).get("pattern") is None  # a code, shared nationally
+    gates = namespace.national_schema(standard, "gates")
+    assert [f["name"] for f in gates["fields"]] == standard.resource("gates").field_names
+
+
+def test_codes_that_mean_the_same_merge_and_conflicts_refuse():
+    same = {"code": "assess", "title": "Assess ", "description": "worded differently", "closes_loop": ""}
+    assert namespace._same({"code": "assess", "title": "assess", "description": "x", "closes_loop": ""}, same)
+    assert not namespace._same({"code": "done", "title": "Done", "closes_loop": "1"}, {**same, "closes_loop": "0"})
+    assert namespace.record_url("https://a.example/", "projects", "PRJ-0001") == "https://a.example/projects/PRJ-0001"
+    assert namespace.record_url("https://a.example", "sources", "s1") == "https://a.example/register/sources/s1"
+    assert namespace.record_url("", "projects", "PRJ-0001") == ""
