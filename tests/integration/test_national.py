@@ -24,6 +24,7 @@ import pytest
 from conftest import Client, copy_repo
 
 from register.bench.generate import generate
+from register.bench.national import write_operator
 from register.national.build import main as national_main
 from register.schema.package import ROOT
 from register.site.serve import datasette_instance
@@ -113,6 +114,9 @@ def world(tmp_path_factory):
 
     edit_csv(conflict / "datasets" / "codelists" / "gates.csv", rename_gate)
     generate(www / "generated", size=60, seed=3)
+    undeclared = json.loads((www / "generated" / "datapackage.json").read_text("utf-8"))
+    undeclared.pop("x-register-standard", None)  # a package that does not say its version
+    (www / "generated" / "datapackage.json").write_text(json.dumps(undeclared), "utf-8")
     synthetic(www, "changing", "Synthetic run one")
     synthetic(www, "breaking", "Synthetic breaking, good in run one")
 
@@ -129,6 +133,7 @@ def world(tmp_path_factory):
     ]
     rows.append(("unreachable", "Synthetic unreachable", f"http://127.0.0.1:{closed}/datapackage.json"))
     registry = tmp / "registry.csv"
+    write_operator(tmp)
     with registry.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["code", "name", "package", "licence", "contact", "update_frequency"])

@@ -29,11 +29,32 @@ TARGET_S = 60.0
 TARGET_MB = 1024
 
 
+SYNTHETIC_OPERATOR = """\
+# The national register's own publisher: SYNTHETIC, for tests and `make bench` only.
+code: synthetic_national
+name: Synthetic national register (test data)
+short_name: Synthetic national register
+area: England (synthetic)
+homepage: https://national.example.org/
+licence_holder: Synthetic test data
+team: Test team
+about: >-
+  A synthetic national register built from generated and test packages, to measure and
+  test how registers from many publishers are brought together. Nothing in it is real.
+"""
+
+
+def write_operator(folder: Path) -> None:
+    """Put a clearly synthetic publisher.yml for the national register beside a registry."""
+    (folder / "publisher.yml").write_text(SYNTHETIC_OPERATOR, "utf-8")
+
+
 def generate_publishers(root: Path, publishers: int, rows: int) -> Path:
     """One synthetic package per publisher (each its own seed) and the registry naming them."""
     registry = root / "registry.csv"
     root.mkdir(parents=True, exist_ok=True)
     each = max(1, rows // publishers)
+    write_operator(root)
     with registry.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["code", "name", "package", "licence", "contact", "update_frequency"])

@@ -124,7 +124,9 @@ def _refuse(problems) -> None:
     raise SystemExit(1)
 
 
-def build(package: Package, out_dir: Path, validate_first: bool = True, progress: bool | None = None) -> dict:
+def build(
+    package: Package, out_dir: Path, validate_first: bool = True, progress: bool | None = None, standard: bool = True
+) -> dict:
     """Build the database into out_dir; returns the row counts per table.
 
     Validation and loading are one pass (register/checks/fastcheck.py): every CSV is read once,
@@ -132,8 +134,10 @@ def build(package: Package, out_dir: Path, validate_first: bool = True, progress
     if anything is wrong nothing is renamed into place. Indexes and full-text search
     are built after the bulk load. With validate_first=False (the caller has just
     validated, as `make append` does) the same pass runs and still refuses bad data.
+    With standard=False the package is not held to a published version of the standard:
+    for a package this code derived itself (the national register's merged package).
     """
-    if validate_first:
+    if validate_first and standard:
         refusal, problems, warnings, _ = against_standard(package)
         if refusal:
             print(f"Not building: {refusal}.", file=sys.stderr)

@@ -32,6 +32,7 @@ from register.national import provenance, quality, tables
 from register.national.fetch import Limits
 from register.national.namespace import OWN, Source, write_package
 from register.national.registry import RegistryError, read
+from register.schema import publisher as publisher_mod
 from register.schema.package import ROOT, Package
 from register.util import locking
 from register.util.guard import plain_errors
@@ -43,6 +44,7 @@ DESCRIPTION = (
     "Every record links to its publisher's own register."
 )
 OUTPUTS = (DB_NAME, "metadata.json", "inspect.json")
+PUBLISHER_FILE = publisher_mod.FILE
 # (wall s, peak MB) of each phase of the last run in this process, for `make bench`.
 TIMINGS: dict[str, tuple[float, float]] = {}
 
@@ -99,8 +101,14 @@ class Timer:
 
 
 def national(registry: Path, out: Path, state: Path, limits: Limits | None = None, quiet: bool = False) -> dict:
-    """Build the national register; returns {publisher: attempt (with 'status')}."""
+    """Build the national register; returns {publisher: attempt (with 'status')}.
+
+    The national register speaks for whoever runs it, not for any one publisher: its own
+    publisher.yml (who runs it, its public address, what it is) sits beside the registry.
+    """
     TIMINGS.clear()
+    operator = registry.parent / PUBLISHER_FILE
+    publisher_mod.load(registry.parent)  # refused plainly, before any fetch, if missing or wrong
     timer = Timer()
     publishers = read(registry)
     standard = Package(ROOT)
@@ -138,6 +146,7 @@ def national(registry: Path, out: Path, state: Path, limits: Limits | None = Non
         if merged.refused:  # code conflicts: take them out and write again
             refused.update(merged.refused)
             continue
+        shutil.copyfile(operator, package_dir / PUBLISHER_FILE)
         _site_metadata(package_dir)
         package = Package(package_dir)
         timer.lap("merge")
@@ -145,7 +154,7 @@ def national(registry: Path, out: Path, state: Path, limits: Limits | None = Non
         errors = io.StringIO()
         try:
             with contextlib.redirect_stderr(errors):
-                build(package, staging, progress=False)
+                build(package, staging, progress=False, standard=False)
             break
         except SystemExit:
             blamed = _blame(package, merged)
@@ -191,6 +200,9 @@ def main(argv=None) -> int:
     try:
         with locking.exclusive(out):
             attempts = national(registry, out, state, Limits(timeout_s=args.timeout))
+    except publisher_mod.PublisherError as e:
+        print(f"Not built: {e}. The national register's own publisher.yml goes beside the registry.", file=sys.stderr)
+        return 1
     except RegistryError as e:
         print("The registry of publishers is NOT valid. Fix these and run `make national` again:", file=sys.stderr)
         report(e.problems, sys.stderr)
