@@ -131,10 +131,11 @@ class RowChecker:
             allowed_dates = messages.on_or_before_today(now.isoformat())
             problems.append(Problem(file, rn, f.name, value, messages.in_future(f), allowed_dates))
 
-        checked = [f.name for f in privacy.checked_fields(res) if f in fields]
+        checked_fields = [f for f in privacy.checked_fields(res) if f in fields]
+        checked = [f.name for f in checked_fields]
 
         def PRIV(rn, values):
-            problems.extend(privacy.check_rows(res, [(rn, dict(zip(checked, values)))], file))
+            problems.extend(privacy.check_rows(res, [(rn, dict(zip(checked, values)))], file, checked_fields))
 
         return {
             "P": P,
