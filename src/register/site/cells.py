@@ -1,8 +1,9 @@
-"""Codes and foreign keys on Datasette's own table, view and row pages, shown as their
+"""Codes and foreign keys on Datasette's own pages, shown as their
 titles and linked: to the designed page where there is one (a project to /projects/<id>,
 a "You said" item to /you-said/<id>), otherwise to the code's row.
 
-One render_cell hook does it for every table, view and row page, with the same Linker as
+One render_cell hook does it for every table, view, row and SQL query page (a view's or a
+query's codes are known by their column's name), with the same Linker as
 the register's designed pages, so a code is titled and linked the same way everywhere.
 Titles of codes come from the codelists held in memory; a record that is not a code
 (a project, an activity) is titled from its label column, which Datasette has already
@@ -27,8 +28,11 @@ async def _cell_linker(datasette) -> Linker:
     return cached
 
 
-async def _table_facts(datasette, table: str) -> tuple[dict[str, str], bool]:
-    """(column -> table its foreign key points at, whether it is a view), per table."""
+async def _table_facts(datasette, table: str | None) -> tuple[dict[str, str], bool]:
+    """(column -> table its foreign key points at, whether codes are known by column name
+    alone: a view or an SQL query, which have no foreign keys), per table."""
+    if table is None:
+        return {}, True
     cache = datasette.__dict__.setdefault("_register_cell_tables", {})
     if table not in cache:
         db = datasette.get_database(DB)
@@ -56,7 +60,7 @@ async def _record_title(datasette, table: str, code) -> str | None:
     return str(rows[0][0]) if rows and rows[0][0] not in (None, "") else None
 
 
-async def linked_cell(datasette, table: str, column: str, value) -> Markup | None:
+async def linked_cell(datasette, table: str | None, column: str, value) -> Markup | None:
     """The cell as 'Title CODE', the title linked; None when the column holds no code."""
     linker = await _cell_linker(datasette)
     fks, is_view = await _table_facts(datasette, table)
@@ -85,6 +89,6 @@ async def linked_cell(datasette, table: str, column: str, value) -> Markup | Non
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    if database != DB or not table or value is None or value == "":
+    if database != DB or value is None or value == "":
         return None
     return linked_cell(datasette, table, column, value)
