@@ -223,7 +223,6 @@ def test_every_filter_and_sort_chooses_the_right_items(client, items, db, monkey
     from register.site import you_said_list
 
     monkeypatch.setattr(you_said_list, "PAGE_SIZE", 7)
-    orgs = {r["id"]: r["organisation"] for r in db.execute("select id, organisation from projects")}
     some = sorted(items.values(), key=lambda i: i["id"])[len(items) // 2]
     dates = sorted({i["said_date"] for i in items.values()})
     cases = {
