@@ -131,13 +131,17 @@ def current_status(db) -> dict[str, dict]:
         if u["status"] != "open" and u["you_said_id"] not in first_response:
             first_response[u["you_said_id"]] = u["update_date"]
     out = {}
-    for y in db.execute("select * from you_said_we_did"):
+    # The due date: the one staff set, or the one the build worked out from the response rules.
+    for y in db.execute(
+        "select y.*, d.due_date from you_said_we_did y join you_said_due_dates d on d.you_said_id = y.id"
+    ):
         u = latest.get(y["id"])
         out[y["id"]] = {
             "status": u["status"] if u else "open",
             "project_id": y["project_id"],
             "said_date": y["said_date"],
             "target_date": y["target_date"],
+            "due_date": y["due_date"],
             "history": [],
             "first_response": first_response.get(y["id"]),
         }
@@ -236,7 +240,7 @@ def test_measure_you_said_we_did(client, db):
         items = [s for s in status.values() if s["status"] == code]
         row = by_status[title]
         assert int(row["Items"]) == len(items), code
-        overdue = sum(1 for s in items if s["target_date"] and s["target_date"] < today and code not in CLOSED)
+        overdue = sum(1 for s in items if s["due_date"] and s["due_date"] < today and code not in CLOSED)
         assert row["Overdue"] == (str(overdue) if items else "none"), code  # SUM() of no rows is NULL
 
 

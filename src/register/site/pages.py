@@ -78,9 +78,10 @@ def page_number(request) -> int | None:
     return int(raw) if raw.isdigit() and 0 < len(raw) < 8 and int(raw) > 0 else None
 
 
-def make_pager(request, page: int, total: int, size: int = PAGE_SIZE) -> dict:
+def make_pager(request, page: int, total: int, size: int | None = None) -> dict:
     """Where this page of a list starts and ends, and links to the pages either side
-    that keep every other choice in the address (filters, sort)."""
+    that keep every other choice in the address (filters, sort). Size: PAGE_SIZE."""
+    size = size or PAGE_SIZE
     pages = max(1, -(-total // size))
     kept = [(k, v) for k in request.args.keys() if k != "page" for v in request.args.getlist(k)]
 
