@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from register.schema.package import ROOT
+from register.staff.add import Session
 from tests.conftest import copy_repo
 from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
@@ -128,3 +129,19 @@ def test_at_a_terminal_a_bad_answer_is_asked_again(repo):
         "They said it.",
         "listening_event_beeston",
     )
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (str(2**63), "People with lived experience is more than 1,000,000"),
+        ("9" * 4301, "People with lived experience is more than 1,000,000"),
+        ("1e20", "People with lived experience is not a whole number"),
+        ("3.5", "People with lived experience is not a whole number"),
+    ],
+)
+def test_add_refuses_a_number_out_of_range_as_every_path_does(package, text, message):
+    res = package.resource("coproduction_log")
+    session = Session(package, res)
+    assert session.check(res.field("lived_experience_count"), text, None)[1] == [message]
+    assert res.field("lived_experience_count").allowed(package) == "a whole number from 0 to 1,000,000"

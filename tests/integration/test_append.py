@@ -187,8 +187,8 @@ VALUE_CASES = {
         [
             (2, "gate", "'decide'", "is not a code in gates", "one of the codes in gates: assess, plan"),
             (3, "activity_date", "'2025-13-40'", "not a date", "a date written YYYY-MM-DD"),
-            (4, "lived_experience_count", "'-3'", "less than 0", "a whole number of at least 0"),
-            (5, "lived_experience_count", "'five'", "not a whole number", "a whole number of at least 0"),
+            (4, "lived_experience_count", "'-3'", "less than 0", "a whole number from 0 to 1,000,000"),
+            (5, "lived_experience_count", "'five'", "not a whole number", "a whole number from 0 to 1,000,000"),
             (6, "id", "'LOG-0001'", f"already used by a record in {LOG}", "leave it blank to have one given"),
             (7, "project_id", "'PRJ-9999'", "no record PRJ-9999 in projects", "the id of an existing row of projects"),
             (8, "description", "'=HYPERLINK(", "would run it as a formula", "text of at most 4000 characters"),

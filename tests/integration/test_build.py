@@ -107,7 +107,7 @@ def test_foreign_keys_hold_in_the_database(build_dir):
 def test_stored_views_are_indexed_tables_with_the_views_rows(build_dir, tmp_path):
     """Views marked `-- build: materialise` become tables, indexed on their id columns,
     holding exactly the rows the live view gives (src/register/database/build.py live_views)."""
-    from register.database.build import MATERIALISE, VIEWS_SQL, live_views
+    from register.database.views import MATERIALISE, VIEWS_SQL, live_views
 
     names = MATERIALISE.findall(VIEWS_SQL.read_text("utf-8"))
     assert {"gate_assurance", "summary_balance", "you_said_we_did_status"} <= set(names)

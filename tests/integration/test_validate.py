@@ -94,13 +94,20 @@ def _one_case(repo, resource, field, value, expect, **kw):
 
 def test_wrong_type(repo):
     lines = _one_case(
-        repo, "coproduction_log", "lived_experience_count", "twelve", "not a valid integer", new_id="LOG-9001"
+        repo, "coproduction_log", "lived_experience_count", "twelve", "is not a whole number", new_id="LOG-9001"
     )
     assert "'twelve'" in lines[0] and "whole number" in lines[0]
 
 
 def test_impossible_date(repo):
-    _one_case(repo, "coproduction_log", "activity_date", "2024-02-30", "not a valid date", new_id="LOG-9001")
+    _one_case(
+        repo,
+        "coproduction_log",
+        "activity_date",
+        "2024-02-30",
+        "is not a date the register can read",
+        new_id="LOG-9001",
+    )
 
 
 def test_unknown_code(repo):
@@ -120,7 +127,9 @@ def test_unknown_code_in_a_list(repo):
 
 
 def test_broken_foreign_key(repo):
-    _one_case(repo, "coproduction_log", "project_id", "PRJ-9999", "is not a row in projects", new_id="LOG-9001")
+    _one_case(
+        repo, "coproduction_log", "project_id", "PRJ-9999", "there is no record PRJ-9999 in projects", new_id="LOG-9001"
+    )
 
 
 def test_duplicate_id(repo):

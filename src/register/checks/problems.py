@@ -35,6 +35,11 @@ class Problem:
         return text
 
 
+def order(p: Problem) -> tuple:
+    """The order problems are listed in: by file, row, field, message and value."""
+    return (p.file, p.row or 0, p.field or "", p.message, p.value or "")
+
+
 def report(problems: list[Problem], out) -> None:
     """Print problems one per line, sorted by file and row, with a count at the end."""
     for p in sorted(problems, key=lambda p: (p.file, p.row or 0, p.field or "", p.message)):

@@ -15,10 +15,11 @@ dictionary can explain them from the same place.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from register.checks import messages
+from register.checks.cells import rules_date
 from register.checks.problems import Problem
 from register.schema.package import Package, Resource, today
 
@@ -29,25 +30,21 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
         yield from enumerate(csv.DictReader(f), start=2)
 
 
-def _date(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text) if text else None
-    except ValueError:
-        return None  # a type error, already reported by the schema check
-
-
 def check_rows(
     package: Package,
     resource: Resource,
     rows: Iterable[tuple[int, dict]],
     file: str,
     lookups: dict[str, dict[str, dict]] | None = None,
+    across_only: bool = False,
 ) -> list[Problem]:
-    """Problems with the cross-row rules in `rows` of `resource`.
+    """Problems with the x- rules in `rows` of `resource`.
 
     `lookups` maps resource name -> {id: row} for the rows the rules look across to
     (activities for x-same-project, "You said" items for x-not-before-said); rows being
     appended are checked against existing rows and each other through it.
+    `across_only`: only the rules that look beyond the row (the staff commands check
+    each row on its own with the generated checker, register/checks/codegen.py).
     """
     lookups = lookups if lookups is not None else {}
     problems: list[Problem] = []
@@ -62,87 +59,54 @@ def check_rows(
             codes_cache[name] = set(package.codes(name))
         return codes_cache[name]
 
+    def add(rownum, f, value, message, allowed):
+        problems.append(Problem(file, rownum, f.name, value, message, allowed))
+
     for rownum, row in rows:
         for f in fields:
             value = row.get(f.name) or ""
             d = f.descriptor
-            cond = d.get("x-required-when")
-            if cond and not value.strip() and row.get(cond["field"]) in cond["in"]:
-                problems.append(
-                    Problem(
-                        file,
+            if not across_only:
+                cond = d.get("x-required-when")
+                if cond and not value.strip() and row.get(cond["field"]) in cond["in"]:
+                    add(
                         rownum,
-                        f.name,
+                        f,
                         value,
-                        f"{f.title} is required when {cond['field']} is {row.get(cond['field'])}",
+                        messages.required_when(f, cond["field"], row.get(cond["field"])),
                         f.description,
                     )
-                )
-            other = d.get("x-not-before")
-            if other and _date(value) and _date(row.get(other)) and _date(value) < _date(row.get(other)):
-                problems.append(
-                    Problem(
-                        file,
-                        rownum,
-                        f.name,
-                        value,
-                        f"{f.title} is earlier than {resource.field(other).title} ({row.get(other)})",
-                        f"a date on or after {other}",
-                    )
-                )
-            if d.get("x-not-after-today") and _date(value) and _date(value) > now:
-                problems.append(
-                    Problem(
-                        file,
-                        rownum,
-                        f.name,
-                        value,
-                        f"{f.title} is in the future",
-                        f"a date on or before today ({now.isoformat()})",
-                    )
-                )
-            if d.get("x-list-of") and value:
-                allowed = codes(d["x-list-of"])
-                for code in value.split(";"):
-                    if code and code not in allowed:
-                        problems.append(
-                            Problem(
-                                file,
-                                rownum,
-                                f.name,
-                                code,
-                                f"{code!r} is not a code in {d['x-list-of']}",
-                                f.allowed(package),
+                other = d.get("x-not-before")
+                mine = rules_date(value)
+                if other and mine and rules_date(row.get(other)) and mine < rules_date(row.get(other)):
+                    message = messages.earlier_than(f, resource.field(other), row.get(other))
+                    add(rownum, f, value, message, messages.on_or_after(other))
+                if d.get("x-not-after-today") and mine and mine > now:
+                    add(rownum, f, value, messages.in_future(f), messages.on_or_before_today(now.isoformat()))
+                if d.get("x-list-of") and value:
+                    allowed = codes(d["x-list-of"])
+                    for code in value.split(";"):
+                        if code and code not in allowed:
+                            problems.append(
+                                Problem(
+                                    file,
+                                    rownum,
+                                    f.name,
+                                    code,
+                                    messages.not_a_code(code, d["x-list-of"]),
+                                    f.allowed(package),
+                                )
                             )
-                        )
             if d.get("x-same-project") and value:
                 activity = lookups.get("coproduction_log", {}).get(value)
                 if activity is not None and activity.get("project_id") != row.get("project_id"):
-                    problems.append(
-                        Problem(
-                            file,
-                            rownum,
-                            f.name,
-                            value,
-                            f"activity {value} belongs to project {activity.get('project_id')}, "
-                            f"not to {row.get('project_id')}",
-                            "an activity of the same project",
-                        )
-                    )
-            if d.get("x-not-before-said") and _date(value):
+                    message = messages.other_project(value, activity.get("project_id"), row.get("project_id"))
+                    add(rownum, f, value, message, messages.SAME_PROJECT)
+            if d.get("x-not-before-said") and rules_date(value):
                 item = lookups.get("you_said_we_did", {}).get(row.get("you_said_id") or "")
-                said = _date(item.get("said_date")) if item else None
-                if said and _date(value) < said:
-                    problems.append(
-                        Problem(
-                            file,
-                            rownum,
-                            f.name,
-                            value,
-                            f"the update is dated before the item was said ({item['said_date']})",
-                            "a date on or after the date the item was said",
-                        )
-                    )
+                said = rules_date(item.get("said_date")) if item else None
+                if said and rules_date(value) < said:
+                    add(rownum, f, value, messages.before_said(item["said_date"]), messages.AFTER_SAID)
         for key, index in seen.items():
             values = tuple(row.get(k) or "" for k in key)
             if all(values):
@@ -153,8 +117,8 @@ def check_rows(
                             rownum,
                             ",".join(key),
                             ",".join(values),
-                            f"the same {' and '.join(key)} as row {index[values]}",
-                            f"one row per {' and '.join(key)}",
+                            messages.same_together(key, index[values]),
+                            messages.one_row_per(key),
                         )
                     )
                 else:

@@ -7,6 +7,7 @@ Table Schema.
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import json
 import re
@@ -36,6 +37,9 @@ SQLITE_TYPES = {
     "datetime": "TEXT",
     "year": "INTEGER",
 }
+# The integers SQLite holds (64-bit): a schema's maximum is at most SQLITE_MAX_INTEGER.
+SQLITE_MAX_INTEGER = 2**63 - 1
+SQLITE_MIN_INTEGER = -(2**63)
 
 
 @dataclass
@@ -104,7 +108,10 @@ class Field:
         if text is None or text == "":
             return None
         if self.type == "integer":
-            return int(text)
+            value = int(text)
+            # Beyond SQLite's range only when the schema sets no maximum: kept as text
+            # rather than crash the build (the fast path stores the same).
+            return value if SQLITE_MIN_INTEGER <= value <= SQLITE_MAX_INTEGER else text
         if self.type == "number":
             return float(text)
         if self.type == "boolean":
@@ -132,8 +139,13 @@ class Field:
             "number": "a number",
             "boolean": "true or false (yes or no)",
         }.get(self.type, "text")
-        if self.type == "integer" and "minimum" in self.constraints:
-            words = f"a whole number of at least {self.constraints['minimum']}"
+        low, high = self.constraints.get("minimum"), self.constraints.get("maximum")
+        if self.type == "integer" and low is not None and high is not None:
+            words = f"a whole number from {low:,} to {high:,}"
+        elif self.type == "integer" and low is not None:
+            words = f"a whole number of at least {low:,}"
+        elif self.type == "integer" and high is not None:
+            words = f"a whole number of at most {high:,}"
         if "maxLength" in self.constraints:
             words += f" of at most {self.constraints['maxLength']} characters"
         if pattern and self.type == "string" and not self.list_of:
@@ -223,8 +235,6 @@ class Package:
     def codes(self, name: str) -> list[str]:
         """The codes of a codelist, read from its CSV (cached)."""
         if name not in self._codes:
-            import csv
-
             with self.resource(name).path.open(newline="", encoding="utf-8") as f:
                 self._codes[name] = [row["code"] for row in csv.DictReader(f)]
         return self._codes[name]
@@ -232,6 +242,5 @@ class Package:
 
 def today() -> _dt.date:
     """Today's date; REGISTER_TODAY overrides it so tests about 'the future' are stable."""
-
     fixed = settings.TODAY.raw()
     return _dt.date.fromisoformat(fixed) if fixed else _dt.date.today()

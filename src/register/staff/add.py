@@ -18,7 +18,7 @@ import argparse
 import csv
 import sys
 
-from register.checks import privacy, rules
+from register.checks import messages, privacy, rules
 from register.checks.problems import Problem
 from register.schema.package import ROOT, Field, Package, Resource, today
 from register.staff import append as appendmod
@@ -122,14 +122,14 @@ class Session:
         if msgs:
             return value, msgs
         if not value:
-            return value, ([f"{f.title} is required"] if self.required(f) else [])
+            return value, ([messages.required(f)] if self.required(f) else [])
         if self.res.primary_key == [f.name] and any(r.get(f.name) == value for r in self.records(self.res.name)):
-            return value, [f"{f.title} {value} is already used by another record"]
+            return value, [messages.already_used(f, value, "another record")]
         ref = f.reference
         if ref and not self.package.is_codelist(ref[0]):
             match = next((r for r in self.records(ref[0]) if r.get(ref[1]) == value), None)
             if match is None:
-                return value, [f"there is no record {value} in {ref[0]}"]
+                return value, [messages.no_such_record(value, ref[0])]
             self.lookups.setdefault(ref[0], {})[value] = match
         row = dict(self.row, **{f.name: value})
         found = rules.check_rows(self.package, self.res, [(None, row)], SOURCE, self.lookups)

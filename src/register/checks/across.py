@@ -1,0 +1,123 @@
+"""The checks that look across rows, run in SQL after the fast checker's load.
+
+Foreign keys into tables too big for a Python set, and the x- rules of
+register/checks/rules.py that look at other rows (x-same-project, x-not-before-said,
+x-unique-together), worded by register/checks/messages.py exactly as rules.py words
+them. Rows whose id was a duplicate are stored under another key by the loader; `dups`
+holds the last row seen with each such id, as rules.py's lookups do.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from register.checks import messages
+from register.checks.cells import CANONICAL_GLOB, rules_date
+from register.checks.problems import Problem
+from register.schema.package import Field, Package, Resource
+
+
+def text(value) -> str:
+    """A stored cell as the CSV had it (the build stores typed values; rules compare text)."""
+    return "" if value is None else str(value)
+
+
+class AcrossRows:
+    def __init__(self, package: Package, conn: sqlite3.Connection, problems: list[Problem], dups, counts):
+        self.package, self.conn, self.problems = package, conn, problems
+        self.dups: dict[str, dict[str, dict]] = dups  # resource -> id -> last row with that id
+        self.counts: dict[str, int] = counts
+
+    def run(self, order: list[Resource], deferred: list[tuple]) -> None:
+        for res, file, f, parent, pfield in deferred:
+            self.foreign_key(res, file, f, parent, pfield)
+        for res in order:
+            file = res.descriptor["path"]
+            for f in res.fields:
+                if f.descriptor.get("x-same-project"):
+                    self.same_project(res, file, f)
+                if f.descriptor.get("x-not-before-said"):
+                    self.not_before_said(res, file, f)
+            for key in res.schema.get("x-unique-together", []):
+                self.unique_together(res, file, key)
+
+    def foreign_key(self, res: Resource, file: str, f: Field, parent: str, pfield: str) -> None:
+        allowed = f.allowed(self.package)
+        is_codelist = self.package.is_codelist(parent)
+        for rowid, value in self.conn.execute(
+            f"SELECT c.rowid, c.[{f.name}] FROM [{res.name}] c WHERE c.[{f.name}] <> '' "
+            f"AND NOT EXISTS (SELECT 1 FROM [{parent}] p WHERE p.[{pfield}] = c.[{f.name}])"
+        ):
+            message = messages.not_in(value, parent, is_codelist)
+            self.problems.append(Problem(file, rowid + 1, f.name, value, message, allowed))
+
+    def _dup_table(self, name: str) -> str:
+        table = f"temp._dups_{name}"
+        self.conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY)")
+        self.conn.execute(f"DELETE FROM {table}")
+        self.conn.executemany(f"INSERT INTO {table} VALUES (?)", [(k,) for k in self.dups.get(name, {})])
+        return table
+
+    def same_project(self, res: Resource, file: str, f: Field) -> None:
+        """The activity (looked up in coproduction_log) belongs to the row's project."""
+        if "coproduction_log" not in self.counts:
+            return
+        dup = self._dup_table("coproduction_log")
+        dups = self.dups.get("coproduction_log", {})
+        rows = list(
+            self.conn.execute(
+                f"SELECT y.rowid, y.[{f.name}], l.project_id, y.project_id FROM [{res.name}] y "
+                f"JOIN coproduction_log l ON l.id = y.[{f.name}] WHERE y.[{f.name}] <> '' "
+                f"AND y.[{f.name}] NOT IN (SELECT id FROM {dup}) AND l.project_id IS NOT y.project_id"
+            )
+        )
+        for rowid, value, own in self.conn.execute(
+            f"SELECT y.rowid, y.[{f.name}], y.project_id FROM [{res.name}] y "
+            f"WHERE y.[{f.name}] IN (SELECT id FROM {dup})"
+        ):
+            theirs = dups[value].get("project_id")
+            if theirs != own:
+                rows.append((rowid, value, theirs, own))
+        for rowid, value, theirs, own in rows:
+            message = messages.other_project(value, text(theirs), text(own))
+            self.problems.append(Problem(file, rowid + 1, f.name, value, message, messages.SAME_PROJECT))
+
+    def not_before_said(self, res: Resource, file: str, f: Field) -> None:
+        """An update is not dated before its "You said" item was said."""
+        if "you_said_we_did" not in self.counts:
+            return
+        dup = self._dup_table("you_said_we_did")
+        dups = self.dups.get("you_said_we_did", {})
+        candidates = list(
+            self.conn.execute(
+                f"SELECT u.rowid, u.[{f.name}], y.said_date FROM [{res.name}] u "
+                f"JOIN you_said_we_did y ON y.id = IFNULL(u.you_said_id, '') "
+                f"WHERE IFNULL(u.you_said_id, '') NOT IN (SELECT id FROM {dup}) AND (u.[{f.name}] < y.said_date "
+                f"OR NOT IFNULL(u.[{f.name}], '') GLOB '{CANONICAL_GLOB}' "
+                f"OR NOT IFNULL(y.said_date, '') GLOB '{CANONICAL_GLOB}')"
+            )
+        )
+        for rowid, value, key in self.conn.execute(
+            f"SELECT u.rowid, u.[{f.name}], IFNULL(u.you_said_id, '') FROM [{res.name}] u "
+            f"WHERE IFNULL(u.you_said_id, '') IN (SELECT id FROM {dup})"
+        ):
+            candidates.append((rowid, value, dups[key].get("said_date")))
+        for rowid, value, said_text in candidates:
+            value = text(value)
+            mine, said = rules_date(value), rules_date(text(said_text))
+            if mine and said and mine < said:
+                message = messages.before_said(text(said_text))
+                self.problems.append(Problem(file, rowid + 1, f.name, value, message, messages.AFTER_SAID))
+
+    def unique_together(self, res: Resource, file: str, key: list[str]) -> None:
+        a, b = key
+        for rowid, va, vb, first in self.conn.execute(
+            f"SELECT t.rowid, t.[{a}], t.[{b}], g.first FROM [{res.name}] t JOIN ("
+            f"  SELECT [{a}] AS a, [{b}] AS b, MIN(rowid) AS first FROM [{res.name}] "
+            f"  WHERE [{a}] <> '' AND [{b}] <> '' GROUP BY [{a}], [{b}] HAVING COUNT(*) > 1"
+            f") g ON t.[{a}] = g.a AND t.[{b}] = g.b WHERE t.rowid <> g.first"
+        ):
+            message = messages.same_together(key, first + 1)
+            self.problems.append(
+                Problem(file, rowid + 1, ",".join(key), f"{va},{vb}", message, messages.one_row_per(key))
+            )

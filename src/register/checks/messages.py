@@ -1,0 +1,183 @@
+"""Every problem message the register prints, written once.
+
+`make validate` (the fast checker and the frictionless reference), `make build` and the
+staff commands (`make append`, `make add`, `make update-status`) all word a problem
+through these functions, so a fix to the wording reaches every path and the two
+checkers cannot drift apart word by word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from register.schema.package import Field
+
+# What a spreadsheet or a CSV says for a whole number: ASCII digits with a sign.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+").fullmatch
+
+TYPE_WORDS = {
+    "integer": "is not a whole number",
+    "number": "is not a number",
+    "date": "is not a date the register can read",
+    "boolean": "must be yes or no",
+}
+
+
+# -- one cell against its field --------------------------------------------------------
+
+
+def required(f: Field) -> str:
+    return f"{f.title} is required"
+
+
+def not_of_type(f: Field, text: str) -> str:
+    """A value its type cannot read. A whole number too long to read (over 4,300 digits,
+    Python's limit) is still a whole number: say it is out of range instead."""
+    if f.type == "integer" and WHOLE_NUMBER(text.strip()):
+        return too_small(f) if text.strip().startswith("-") else too_big(f)
+    words = TYPE_WORDS.get(f.type, f"is not a valid {f.type}")
+    return f"{f.title} {words}"
+
+
+def too_long(f: Field, length: int) -> str:
+    return f"{f.title} is {length:,} characters long; the most allowed is {f.constraints['maxLength']:,}"
+
+
+def too_small(f: Field) -> str:
+    return f"{f.title} is less than {f.constraints.get('minimum', 0):,}"
+
+
+def too_big(f: Field) -> str:
+    if "maximum" not in f.constraints:
+        return f"{f.title} is too big a number"
+    return f"{f.title} is more than {f.constraints['maximum']:,}"
+
+
+def wrong_form(f: Field) -> str:
+    return f"{f.title} is not in the right form"
+
+
+def not_a_code(value: str, codelist: str) -> str:
+    return f"{value!r} is not a code in {codelist}"
+
+
+def no_such_record(value: str, table: str) -> str:
+    return f"there is no record {value} in {table}"
+
+
+def not_in(value: str, table: str, is_codelist: bool) -> str:
+    """A foreign key that points nowhere: a code, or a record of another table."""
+    return not_a_code(value, table) if is_codelist else no_such_record(value, table)
+
+
+def formula(f: Field, first: str) -> str:
+    return (
+        f"{f.title} starts with {first!r}, so a spreadsheet would run it as a formula; "
+        f"the register does not store formulas. Remove the {first!r} at the start "
+        f"(for a link, write the web address on its own)"
+    )
+
+
+def control_character(f: Field, char: str, position: int) -> str:
+    return f"{f.title} holds an invisible control character (code {ord(char)}) at character {position}; delete it"
+
+
+# -- one value against the other rows ---------------------------------------------------
+
+
+def not_unique(f: Field, other_row) -> str:
+    return f"{f.title} must be unique, and row {other_row} already has this value"
+
+
+def already_used(f: Field, value: str, where: str) -> str:
+    return f"{f.title} {value} is already used by {where}"
+
+
+def used_twice_in_file(f: Field, value: str, other_row) -> str:
+    return f"{f.title} {value} is also used by row {other_row} of this file"
+
+
+def same_together(key: list[str] | tuple[str, ...], other_row) -> str:
+    return f"the same {' and '.join(key)} as row {other_row}"
+
+
+def together_exists(file: str, key: list[str] | tuple[str, ...]) -> str:
+    return f"{file} already has a record with the same {' and '.join(key)}"
+
+
+def one_row_per(key: list[str] | tuple[str, ...]) -> str:
+    return f"one row per {' and '.join(key)}"
+
+
+# -- the x- rules of the schemas (register/checks/rules.py) ------------------------------
+
+
+def required_when(f: Field, other: str, other_value: str) -> str:
+    return f"{f.title} is required when {other} is {other_value}"
+
+
+def earlier_than(f: Field, other: Field, other_value: str) -> str:
+    return f"{f.title} is earlier than {other.title} ({other_value})"
+
+
+def on_or_after(other: str) -> str:
+    return f"a date on or after {other}"
+
+
+def in_future(f: Field) -> str:
+    return f"{f.title} is in the future"
+
+
+def on_or_before_today(today: str) -> str:
+    return f"a date on or before today ({today})"
+
+
+def other_project(activity: str, theirs: str, own: str) -> str:
+    return f"activity {activity} belongs to project {theirs}, not to {own}"
+
+
+SAME_PROJECT = "an activity of the same project"
+
+
+def before_said(said: str) -> str:
+    return f"the update is dated before the item was said ({said})"
+
+
+AFTER_SAID = "a date on or after the date the item was said"
+
+
+# -- the privacy gate (register/checks/privacy.py) --------------------------------------
+
+
+def personal_data(f: Field, kind: str, found: str) -> str:
+    return f"{f.title} contains {kind}; personal data must not be published. Remove or reword {found!r}"
+
+
+NO_PERSONAL_DATA = "text with no personal data: describe people by role or as counts"
+
+
+# -- the file as a whole -----------------------------------------------------------------
+
+TOO_FEW_CELLS = "the row has too few cells"
+TOO_MANY_CELLS = "the row has more cells than the header"
+BLANK_ROW = "the row is empty"
+
+
+def header_has_instead(label: str, name: str) -> str:
+    return f"the header has {label!r} where the schema expects {name!r}"
+
+
+def header_lacks(name: str) -> str:
+    return f"the header has no column {name!r}"
+
+
+def header_extra(label: str) -> str:
+    return f"the header has a column {label!r} that the schema does not have"
+
+
+def header_mismatch(note: str) -> str:
+    return f"the header does not match the schema: {note}"
+
+
+def stopped_after(limit: int) -> str:
+    return f"stopped after {limit} problems: there may be more"

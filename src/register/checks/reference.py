@@ -1,0 +1,114 @@
+"""The reference checker: frictionless against the Table Schemas, then the x- rules and
+the privacy gate. Slow at scale (about 30,000 rows a second) but the definition of what
+is valid; tests/unit/test_fast_validation.py holds the fast path to it word for word.
+
+frictionless's errors are worded for staff by register/checks/messages.py, the same
+functions the fast path words its problems with.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from register.checks import messages, privacy, rules
+from register.checks.problems import Problem, order
+from register.schema.package import Field, Package
+
+# frictionless stops reading after limit_errors (1,000 by default) without saying so in
+# its summary: ask for far more, and say so if even that is reached.
+LIMIT_ERRORS = 100_000
+LABEL_ERRORS = ("missing-label", "extra-label", "incorrect-label", "duplicate-label", "blank-label")
+ROW_ERRORS = {
+    "missing-cell": messages.TOO_FEW_CELLS,
+    "extra-cell": messages.TOO_MANY_CELLS,
+    "blank-row": messages.BLANK_ROW,
+}
+CONSTRAINT = re.compile(r'constraint "(\w+)"')
+
+
+def _value(error, index: int | None):
+    cells = getattr(error, "cells", None) or []
+    if index is not None and 0 <= index < len(cells):
+        return cells[index]
+    return getattr(error, "cell", None)
+
+
+def cell_message(f: Field, error) -> str:
+    """A frictionless error about one cell, in the words of register/checks/messages.py."""
+    cell = getattr(error, "cell", None) or ""
+    if error.type == "type-error":
+        return messages.not_of_type(f, cell)
+    if error.type == "unique-error":
+        return messages.not_unique(f, error.note.rsplit(" ", 1)[-1])
+    if error.type == "constraint-error":
+        found = CONSTRAINT.search(error.note)
+        rule = found.group(1) if found else ""
+        return {
+            "required": lambda: messages.required(f),
+            "pattern": lambda: messages.wrong_form(f),
+            "maxLength": lambda: messages.too_long(f, len(cell)),
+            "minimum": lambda: messages.too_small(f),
+            "maximum": lambda: messages.too_big(f),
+        }.get(rule, lambda: f"{f.title} breaks the rule {error.note.replace('constraint ', '')}")()
+    return ROW_ERRORS.get(error.type, error.message)
+
+
+def label_message(error, fname: str | None, label: str | None) -> str:
+    if error.type == "incorrect-label" and fname:
+        return messages.header_has_instead(label, fname)
+    if error.type == "missing-label":
+        return messages.header_lacks(fname)
+    if error.type == "extra-label":
+        return messages.header_extra(label)
+    return messages.header_mismatch(error.note or error.type)
+
+
+def frictionless_problems(package: Package, descriptor_path: Path | None = None) -> list[Problem]:
+    """Schema, foreign-key and uniqueness problems, worded for staff."""
+    # Imported here, the one import inside a function: the fast path and the staff
+    # commands never need frictionless, and importing it costs 0.5 s.
+    import frictionless
+
+    fpkg = frictionless.Package(str(descriptor_path or package.descriptor_path), basepath=str(package.root))
+    result = fpkg.validate(limit_errors=LIMIT_ERRORS)
+    problems = []
+    for task in result.tasks:
+        res = package.resource(task.name)
+        file = task.place
+        for e in task.errors:
+            row = getattr(e, "row_number", None)
+            fname = getattr(e, "field_name", None)
+            if e.type == "primary-key":
+                continue  # the same fact is reported as a unique-error on the id field
+            if e.type == "foreign-key":
+                for fk_field in e.field_names:
+                    f = res.field(fk_field)
+                    value = _value(e, res.field_names.index(fk_field))
+                    target = f.reference[0]
+                    message = messages.not_in(value, target, package.is_codelist(target))
+                    problems.append(Problem(file, row, fk_field, value, message, f.allowed(package)))
+            elif e.type in LABEL_ERRORS:
+                label = getattr(e, "label", None)
+                message = label_message(e, fname, label)
+                problems.append(
+                    Problem(file, 1, fname or label, label, message, "columns " + ",".join(res.field_names))
+                )
+            elif fname and fname in res.field_names:
+                f = res.field(fname)
+                problems.append(
+                    Problem(file, row, fname, getattr(e, "cell", None), cell_message(f, e), f.allowed(package))
+                )
+            else:
+                problems.append(Problem(file, row, fname, None, ROW_ERRORS.get(e.type, e.message)))
+        if len(task.errors) >= LIMIT_ERRORS:
+            problems.append(Problem(file, None, None, None, messages.stopped_after(LIMIT_ERRORS)))
+    return problems
+
+
+def validate_reference(package: Package) -> list[Problem]:
+    """Every problem, found by frictionless, rules.py and privacy.py."""
+    problems = frictionless_problems(package)
+    problems += rules.check_package(package)
+    problems += privacy.check_package(package)
+    return sorted(problems, key=order)

@@ -1,0 +1,69 @@
+"""A second process's share of the fast checker's work (a 2-core machine does both).
+
+`make build` on a big register has a second process check and load some resources into
+a file of its own (Loader.load_share) while this one does the rest; the first process
+then copies them in (Loader.adopt). Which tables are shared changes only speed: every
+check is exact both ways (tests/unit/test_generate.py builds a register both ways).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from register.schema.ddl import build_order
+from register.schema.package import Package
+
+
+class SideLoad:
+    """Resources a second process checks and loads into its own file (register/database/search.py)."""
+
+    def __init__(self, names: list[str], tables_path: Path, result_path: Path, process):
+        self.names, self.tables_path, self.result_path, self.process = names, tables_path, result_path, process
+
+    def result(self) -> dict:
+
+        while not self.result_path.exists():
+            if self.process.poll() is not None and not self.result_path.exists():
+                return {"fallback": "the second process stopped before it finished checking"}
+            time.sleep(0.02)
+        return json.loads(self.result_path.read_text("utf-8"))
+
+
+def side_share(package: Package, min_bytes: int, preload_max_bytes: int = 50_000_000) -> tuple[list[str], list[str]]:
+    """(resources a second process can check and load, resources it loads first for keys).
+
+    Big resources other than the biggest, that no resource outside the share refers to
+    (so the first process never needs their keys while it loads), plus the small tables
+    they refer to.
+    """
+
+    size = {r.name: (r.path.stat().st_size if r.path.exists() else 0) for r in package.resources}
+    biggest = max(size, key=size.get)
+    share = {
+        r.name
+        for r in package.resources
+        if not package.is_codelist(r.name) and size[r.name] >= min_bytes and r.name != biggest
+    }
+    changed = True
+    while changed:
+        changed = False
+        for r in package.resources:
+            if r.name in share:
+                continue
+            for f in r.fields:
+                if f.reference and f.reference[0] in share:
+                    share.discard(f.reference[0])
+                    changed = True
+    preload: set[str] = set()
+    stack = [r for r in package.resources if r.name in share]
+    while stack:
+        r = stack.pop()
+        for f in r.fields:
+            parent = f.reference[0] if f.reference else None
+            if parent and parent not in share and parent not in preload and size[parent] <= preload_max_bytes:
+                preload.add(parent)
+                stack.append(package.resource(parent))
+    order = [r.name for r in build_order(package)]
+    return [n for n in order if n in share], [n for n in order if n in preload]

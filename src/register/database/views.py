@@ -1,0 +1,49 @@
+"""The views of register/database/views.sql, and which of them the build stores as tables."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from register.schema.ddl import create_index, q
+
+VIEWS_SQL = Path(__file__).parent / "views.sql"
+
+
+MATERIALISE = re.compile(r"^--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
+
+
+def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
+    """Store the rows of each view marked `-- build: materialise` in register/database/views.sql
+    as a table of the same name.
+
+    The database never changes between builds, so a view that depends only on the data
+    (never on today's date) can be worked out once here instead of on every request.
+    Views that read it then read a table. Columns named id or ending in _id are indexed.
+    """
+    names = MATERIALISE.findall(views_sql)
+    for name in names:
+        conn.execute(f"CREATE TABLE {q('_materialising')} AS SELECT * FROM {q(name)}")
+        conn.execute(f"DROP VIEW {q(name)}")
+        conn.execute("PRAGMA legacy_alter_table = ON")  # the views that read it are checked later
+        conn.execute(f"ALTER TABLE {q('_materialising')} RENAME TO {q(name)}")
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+        for (column,) in conn.execute("SELECT name FROM pragma_table_info(?)", (name,)).fetchall():
+            if column == "id" or column.endswith("_id"):
+                create_index(conn, name, column)
+    return names
+
+
+def live_views(conn: sqlite3.Connection) -> None:
+    """Turn the stored views back into live ones, and re-create every view.
+
+    For a copy of the register cut down to a period (notebooks/reportkit.py): rows
+    stored at build time describe the whole register, the live views the copy.
+    """
+    views_sql = VIEWS_SQL.read_text("utf-8")
+    for name in MATERIALISE.findall(views_sql):
+        conn.execute(f"DROP TABLE IF EXISTS {q(name)}")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        conn.execute(f"DROP VIEW {q(name)}")
+    conn.executescript(views_sql)

@@ -1,0 +1,135 @@
+"""The new rows of one append: a file's table matched to a resource's schema.
+
+Columns may come in any order, named in any case; what cannot be matched is a problem
+of the header, reported before any cell is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from register.checks.problems import Problem
+from register.schema.package import Resource
+from register.staff import readers
+
+
+@dataclass
+class Batch:
+    """The new rows of one append, as (spreadsheet row number, {field: text})."""
+
+    resource: Resource
+    file: str
+    rows: list[tuple[int, dict]]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def columns_text(resource: Resource) -> str:
+    return "columns " + ", ".join(resource.field_names)
+
+
+def generated_field(resource: Resource) -> str | None:
+    """The identifier field that may be left blank (and so may be missing)."""
+    return resource.primary_key[0] if resource.id_prefix else None
+
+
+def from_table(resource: Resource, table: readers.Table) -> Batch:
+    """Match the file's header to the schema and turn its rows into dicts of text.
+
+    Columns may come in any order and their names are matched ignoring case and
+    surrounding spaces. An unknown or repeated column is an error. A missing column is
+    an error when its field is required; a missing optional column is left empty, and
+    a missing identifier column means every identifier is given.
+    """
+    file = table.file
+    problems: list[Problem] = []
+    by_name = {n.lower(): n for n in resource.field_names}
+    index: dict[str, int] = {}
+    ignored: list[int] = []
+    for i, label in enumerate(table.header):
+        key = label.strip().lower()
+        if not key:
+            ignored.append(i)
+            continue
+        name = by_name.get(key)
+        if name is None:
+            problems.append(
+                Problem(
+                    file,
+                    1,
+                    label.strip(),
+                    label.strip(),
+                    f"there is no column called {label.strip()!r} in {resource.name}",
+                    columns_text(resource),
+                )
+            )
+        elif name in index:
+            problems.append(
+                Problem(
+                    file,
+                    1,
+                    name,
+                    label.strip(),
+                    f"the column {name!r} appears twice in the header (columns {index[name] + 1} and {i + 1})",
+                    "each column once",
+                )
+            )
+        else:
+            index[name] = i
+    gen = generated_field(resource)
+    for f in resource.fields:
+        if f.name not in index and f.required and f.name != gen:
+            problems.append(
+                Problem(
+                    file,
+                    1,
+                    f.name,
+                    None,
+                    f"the column {f.name!r} ({f.title}) is missing, and it is required",
+                    columns_text(resource),
+                )
+            )
+    width = len(table.header)
+    rows: list[tuple[int, dict]] = []
+    for number, cells in table.rows:
+        if not any(c.strip() for c in cells):
+            continue  # blank rows (Excel leaves them at the end) are not records
+        for i in ignored:
+            if i < len(cells) and cells[i].strip():
+                problems.append(
+                    Problem(
+                        file,
+                        number,
+                        None,
+                        cells[i],
+                        f"cell {i + 1} has a value but its column has no heading",
+                        columns_text(resource),
+                    )
+                )
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            extra = next(c for c in cells[width:] if c.strip())
+            problems.append(
+                Problem(
+                    file,
+                    number,
+                    None,
+                    extra,
+                    f"the row has {len(cells)} cells but the header names only {width} columns",
+                    columns_text(resource),
+                )
+            )
+        row = {}
+        for name, i in index.items():
+            row[name] = cells[i] if i < len(cells) else ""
+        rows.append((number, row))
+    if not rows and not problems:
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                "the file has a header row but no records under it",
+                "one row per record under the header row",
+            )
+        )
+    return Batch(resource, file, rows, problems)

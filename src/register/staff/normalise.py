@@ -1,0 +1,175 @@
+"""New values as staff type them, made into what the register stores, then checked by
+the one row checker (register/checks/codegen.py) that `make validate` and `make build`
+use, so every path refuses the same values in the same words.
+
+Staff may type a date as 06/08/2024 (day first, as UK Excel writes dates in a CSV), a
+code by its title ("In person" for in_person), yes or no for a boolean, and codes of a
+list separated by commas. The register is a little stricter than its schemas where
+staff input is concerned: whole numbers in ASCII digits only, no formulas, no control
+characters.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+
+from register.checks import messages
+from register.checks.cells import whole_number
+from register.checks.codegen import RowChecker, check_rows
+from register.checks.problems import Problem
+from register.schema.package import Field, Package, Resource, today
+from register.staff.batch import Batch
+
+DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+DATE_UK = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+DATE_TIME = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]00:00(:00)?$")
+INTEGER = re.compile(r"^[+-]?[0-9]+$")
+TRUE_WORDS = {"true", "yes", "y", "1"}
+FALSE_WORDS = {"false", "no", "n", "0"}
+# Text a spreadsheet would run as a formula when the register's data is opened in one.
+# Includes the DDE form (+cmd|' /C calc'!A0), which needs no brackets.
+FORMULA = re.compile(r"^(?:=|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*(?:\(|\|))")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Codes:
+    """The codes of every codelist, with titles, so a code may also be typed by its
+    name ('In person' for in_person) or in another case."""
+
+    def __init__(self, package: Package):
+        self.package = package
+        self._lists: dict[str, dict[str, str]] = {}
+        self._titles: dict[str, dict[str, str]] = {}
+
+    def titles(self, codelist: str) -> dict[str, str]:
+        """code -> title, in the codelist's order."""
+        if codelist not in self._titles:
+            with self.package.resource(codelist).path.open(newline="", encoding="utf-8-sig") as f:
+                self._titles[codelist] = {r["code"]: r.get("title") or r["code"] for r in csv.DictReader(f)}
+        return self._titles[codelist]
+
+    def lookup(self, codelist: str) -> dict[str, str]:
+        """lower-cased code or title -> code."""
+        if codelist not in self._lists:
+            table: dict[str, str] = {}
+            titles = self.titles(codelist)
+            for code, title in titles.items():
+                table.setdefault(title.strip().lower(), code)
+            for code in titles:
+                table[code.lower()] = code
+            self._lists[codelist] = table
+        return self._lists[codelist]
+
+    def normalise(self, codelist: str, text: str) -> str | None:
+        return self.lookup(codelist).get(text.strip().lower())
+
+
+def codelist_of(package: Package, f: Field) -> str | None:
+    ref = f.reference
+    if ref and package.is_codelist(ref[0]):
+        return ref[0]
+    return None
+
+
+def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
+    """(the value as stored, messages for what the register refuses before any check)."""
+    value = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not value:
+        return "", []
+    if FORMULA.match(value):
+        return value, [messages.formula(f, value[0])]
+    control = CONTROL.search(value)
+    if control:
+        return value, [messages.control_character(f, control.group(0), control.start() + 1)]
+    if f.type == "date":
+        value = normalise_date(value) or value
+    elif f.type == "integer":
+        if not INTEGER.match(value):
+            return value, [messages.not_of_type(f, value)]
+        number = whole_number(value)
+        value = value if number is None else str(number)
+    elif f.type == "boolean":
+        word = value.lower()
+        if word in TRUE_WORDS:
+            value = "true" if "true" in f.true_values else f.true_values[0]
+        elif word in FALSE_WORDS:
+            value = "false" if "false" in f.false_values else f.false_values[0]
+    if f.list_of:
+        # Codes may be typed by name or separated by commas; unknown ones are kept as
+        # typed, one per item, for the checker to report each by name.
+        items = []
+        for p in (p.strip() for p in re.split(r"[;,]", value)):
+            code = codes.normalise(f.list_of, p) or p if p else None
+            if code and code not in items:
+                items.append(code)
+        value = ";".join(items)
+    cl = codelist_of(f.resource.package, f)
+    if cl:
+        value = codes.normalise(cl, value) or value
+    return value, []
+
+
+def normalise_date(value: str) -> str | None:
+    """YYYY-MM-DD from 2024-08-06, 2024-8-6, 06/08/2024 (day first, as UK Excel writes
+    dates in a CSV) or an Excel date-time at midnight; None when it is not a date."""
+    m = DATE_TIME.match(value)
+    if m:
+        value = m.group(1)
+    m = DATE_ISO.match(value)
+    if m:
+        y, mo, d = m.groups()
+    else:
+        m = DATE_UK.match(value)
+        if not m:
+            return None
+        d, mo, y = m.groups()
+    try:
+        return dt.date(int(y), int(mo), int(d)).isoformat()
+    except ValueError:
+        return None
+
+
+def row_checker(package: Package, res: Resource, file: str, problems: list[Problem], fields=None) -> RowChecker:
+    """The one row checker, with codes looked up in the codelists; keys of other
+    records are checked against datasets/ (register/staff/identifiers.py)."""
+
+    def keys(parent: str, field: str) -> set[str] | None:
+        return set(package.codes(parent)) if package.is_codelist(parent) else None
+
+    return RowChecker(package, res, file, problems, keys, today(), fields)
+
+
+def check_value(package: Package, codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
+    """(value as stored, problem messages) for one cell on its own, as `make add` asks
+    field by field. Empty text is the caller's business (required fields)."""
+    value, refused = normalise(codes, f, text)
+    if refused or not value:
+        return value, refused
+    problems: list[Problem] = []
+    check_rows(row_checker(package, f.resource, "", problems, [f]), [(None, [value])])
+    return value, [p.message for p in problems]
+
+
+def normalise_cells(package: Package, batch: Batch, codes: Codes) -> None:
+    """Every cell made into what the register stores, in place; refusals noted."""
+    for number, row in batch.rows:
+        for f in batch.resource.fields:
+            if f.name in row:
+                row[f.name], refused = normalise(codes, f, row[f.name])
+                for m in refused:
+                    batch.problems.append(Problem(batch.file, number, f.name, row[f.name], m, f.allowed(package)))
+
+
+def check_cells(package: Package, batch: Batch) -> None:
+    """Every row through the one row checker (after identifiers are given); a cell
+    already refused by normalise is not reported twice."""
+    res = batch.resource
+    refused = {(p.row, p.field) for p in batch.problems}
+    found: list[Problem] = []
+    names = res.field_names
+    check_rows(
+        row_checker(package, res, batch.file, found), [(n, [row.get(k, "") for k in names]) for n, row in batch.rows]
+    )
+    batch.problems += [p for p in found if (p.row, p.field) not in refused]
