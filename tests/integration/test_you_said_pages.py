@@ -19,7 +19,10 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from register.schema.package import ROOT
+from register.database.build import build
+from register.schema.package import ROOT, Package
+from register.site.serve import datasette_instance
+from tests.conftest import Client, copy_repo
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FRESH = {"Cookie": "you-said-test=1"}  # past the response cache, where a test changes the page size
@@ -362,3 +365,111 @@ def test_how_to_follow_reads_its_rules_from_the_codelists(client):
     closing = [STATUSES[c]["title"].lower() for c in STATUSES if c in CLOSED]
     assert f"The loop is closed when an item is {', or '.join(closing)}" in words
     assert 'href="/you-said/how-to-follow"' in client.get("/you-said").text
+
+
+# ---------------------------------------------------------------------------------------
+# A verdict and a correction, in a scratch copy (the real data has neither: none is invented).
+
+PARTNER = ("test_healthwatch", "Test Healthwatch", "A partner made up for this test.")
+WORDS = "The <b>leaflet</b> was promised but we have not seen it."
+REASON = "The date was typed wrongly in the first publication."
+
+
+def append_row(root, name: str, row: dict) -> None:
+    path = next(root.glob(f"datasets/**/{name}.csv"))
+    with path.open(newline="", encoding="utf-8") as f:
+        fields = next(csv.reader(f))
+    with path.open("a", newline="", encoding="utf-8") as f:
+        csv.DictWriter(f, fieldnames=fields).writerow(row)
+
+
+@pytest.fixture(scope="module")
+def attested(tmp_path_factory):
+    """The register with one partner's verdict (disagrees) on an update, and one correction
+    of the item the update belongs to."""
+    root = copy_repo(tmp_path_factory.mktemp("attested-repo"))
+    with (root / "datasets" / "you_said_we_did_updates.csv").open(newline="", encoding="utf-8") as f:
+        update = next(csv.DictReader(f))
+    with (root / "datasets" / "you_said_we_did.csv").open(newline="", encoding="utf-8") as f:
+        item = next(r for r in csv.DictReader(f) if r["id"] == update["you_said_id"])
+    code, title, description = PARTNER
+    append_row(
+        root,
+        "organisations",
+        {
+            "code": code,
+            "title": title,
+            "description": description,
+            "sort_order": 99,
+            "source": "lgpih_act_2007",
+            "source_section": "221",
+            "kind": "healthwatch",
+        },
+    )
+    append_row(
+        root,
+        "partner_verdicts",
+        {
+            "id": "VER-0001",
+            "update_id": update["id"],
+            "partner": code,
+            "verdict": "disagrees",
+            "in_their_words": WORDS,
+            "verdict_date": update["update_date"],
+            "source": "lgpih_act_2007",
+            "source_section": "221",
+        },
+    )
+    append_row(
+        root,
+        "corrections",
+        {
+            "id": "COR-0001",
+            "resource": "you_said_we_did",
+            "record_id": item["id"],
+            "field": "source_section",
+            "old_value": "Table 9",
+            "new_value": item["source_section"],
+            "corrected_date": update["update_date"],
+            "reason": REASON,
+        },
+    )
+    out = tmp_path_factory.mktemp("attested-build")
+    build(Package(root), out)
+    return Client(datasette_instance(out)), item, update
+
+
+def test_a_verdict_is_shown_beside_the_update_it_judges(attested):
+    client, item, update = attested
+    html = client.get(f"/you-said/{item['id']}").text
+    step = html.split(f'id="{update["id"]}"', 1)[1].split("</li>\n    </ul>", 1)[0]
+    assert f'href="/register/organisations/{PARTNER[0]}">{PARTNER[1]}</a>' in step
+    assert 'href="/register/verdicts/disagrees">Disagrees</a>' in step
+    assert "The &lt;b&gt;leaflet&lt;/b&gt; was promised" in step and "<b>leaflet" not in html
+    assert "No partner has given a verdict yet." not in step
+    project = client.get(f"/projects/{item['project_id']}").text
+    assert "The &lt;b&gt;leaflet&lt;/b&gt; was promised" in project
+
+
+def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
+    client, item, update = attested
+    words = text_of(client.get(f"/you-said/{item['id']}").text).split("Corrections", 1)[1]
+    assert f"{item['id']}, source_section Table 9 {item['source_section']} {REASON}" in words
+    assert "Nothing on this item has been corrected" not in words
+    root = ET.fromstring(client.get(f"/feeds/you-said/{item['id']}.atom").content)
+    entries = {e.find(f"{ATOM}title").text: e for e in root.findall(f"{ATOM}entry")}
+    correction = entries[f"Correction of {item['id']}, source_section"]
+    assert REASON in correction.find(f"{ATOM}content").text
+    verdict = entries[f"{PARTNER[1]}: disagrees on {update['id']}"]
+    assert WORDS in verdict.find(f"{ATOM}content").text
+    assert urlsplit(verdict.find(f"{ATOM}link").get("href")).fragment == "VER-0001"
+    changes = ET.fromstring(client.get("/feeds/status-changes.atom").content)
+    contents = [e.find(f"{ATOM}content").text for e in changes.findall(f"{ATOM}entry")]
+    assert any(WORDS in c for c in contents)
+
+
+def test_the_disputed_claims_measure_links_the_item_page(attested):
+    client, item, update = attested
+    html = client.get("/measures/disputed_claims").text
+    assert f'href="/you-said/{item["id"]}"' in html
+    assert f'href="/projects/{item["project_id"]}"' in html
