@@ -24,6 +24,10 @@ FIELD_X = {
     "x-not-after-today",
     "x-same-project",
     "x-not-before-said",
+    "x-one-of-with",
+    "x-independent-partner",
+    "x-not-before-claim",
+    "x-exactly-one-true",
 }
 SCHEMA_X = {"x-unique-together"}
 
