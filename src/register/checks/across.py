@@ -14,6 +14,7 @@ import sqlite3
 from register.checks import messages
 from register.checks.cells import CANONICAL_GLOB, rules_date
 from register.checks.problems import Problem
+from register.checks.rules import unapplied_corrections
 from register.schema.package import Field, Package, Resource
 
 
@@ -46,6 +47,8 @@ class AcrossRows:
                     self.not_before_claim(res, file, f)
                 if f.descriptor.get("x-exactly-one-true"):
                     self.exactly_one_true(res, file, f)
+                if f.descriptor.get("x-applied"):
+                    self.applied(res, file, f)
             for key in res.schema.get("x-unique-together", []):
                 self.unique_together(res, file, key)
 
@@ -196,3 +199,22 @@ class AcrossRows:
                     file, rownum, f.name, "true" if found else "", messages.not_exactly_one(f), messages.EXACTLY_ONE
                 )
             )
+
+    def applied(self, res: Resource, file: str, f: Field) -> None:
+        """The latest correction of each field is what the record holds (rules.py's x-applied)."""
+        columns = ["resource", "record_id", "field", "new_value"]
+        rows = [(r[0] + 1, dict(zip(columns, map(text, r[1:])))) for r in self._rows(res.name, ", ".join(columns))]
+
+        def holds(resource: str, record_id: str, field: str, value: str) -> bool | None:
+            if resource not in self.counts or resource == res.name:
+                return None
+            target = self.package.resource(resource)
+            if field not in target.field_names:
+                return None
+            if record_id in self.dups.get(resource, {}):
+                return text(self.dups[resource][record_id].get(field)) == value
+            found = self.conn.execute(f"SELECT [{field}] FROM [{resource}] WHERE id = ?", (record_id,)).fetchone()
+            return None if found is None else found[0] == target.field(field).convert(value)
+
+        for rownum, row in unapplied_corrections(rows, holds):
+            self.problems.append(Problem(file, rownum, f.name, row[f.name], messages.not_applied(row), messages.APPLY))

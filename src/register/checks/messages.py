@@ -212,3 +212,13 @@ def header_mismatch(note: str) -> str:
 
 def stopped_after(limit: int) -> str:
     return f"stopped after {limit} problems: there may be more"
+
+
+def not_applied(correction: dict) -> str:
+    return (
+        f"the correction was recorded but {correction.get('resource')} {correction.get('record_id')} does not hold "
+        f"this value in {correction.get('field')}: `make correct` was stopped before it changed the record"
+    )
+
+
+APPLY = "run the same `make correct` again (ID=, FIELD=, VALUE=, REASON=) to finish it: docs/staff-guide.md"

@@ -11,6 +11,8 @@
 - field "x-independent-partner": true                      an organisation whose kind is an independent partner
 - field "x-not-before-claim": true                         a verdict dated on or after the claim it judges
 - field "x-exactly-one-true": true                         exactly one row of the file holds true
+- field "x-applied": true                                  (corrections) the latest correction of a
+                                                           field is what the record holds
 
 The rules live with the fields they constrain, so prompts, templates and the data
 dictionary can explain them from the same place.
@@ -19,7 +21,7 @@ dictionary can explain them from the same place.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from register.checks import messages
@@ -54,6 +56,38 @@ def claim_date(row: dict, lookups: dict[str, dict[str, dict]]) -> str | None:
     return activity.get("activity_date") if activity is not None else None
 
 
+def unapplied_corrections(rows: Iterable[tuple[int, dict]], holds: Callable[[str, str, str, str], bool | None]) -> list:
+    """(row number, correction) for each correction that is the latest of its record's
+    field while the record does not hold its new value: `make correct` was stopped
+    between writing the correction and writing the record (register/staff/correct.py).
+    holds(resource, record_id, field, value) is None when there is no such record or field."""
+    latest: dict[tuple, tuple[int, dict]] = {}
+    for rownum, row in rows:
+        latest[(row.get("resource"), row.get("record_id"), row.get("field"))] = (rownum, row)
+    return [
+        (n, row)
+        for (res, rec, fld), (n, row) in latest.items()
+        if holds(res, rec, fld, row.get("new_value") or "") is not True
+    ]
+
+
+def records_holding(package: Package, own: str) -> Callable[[str, str, str, str], bool | None]:
+    """holds(resource, record_id, field, value) read from the datasets, each table once
+    (`own`, the corrections resource itself, holds no corrected records)."""
+    tables: dict[str, dict[str, dict]] = {}
+
+    def holds(resource: str, record_id: str, field: str, value: str) -> bool | None:
+        if resource not in package.names or resource == own:
+            return None
+        if resource not in tables:
+            res = package.resource(resource)
+            tables[resource] = {row.get("id"): row for _, row in read_rows(res.path)} if res.path.exists() else {}
+        row = tables[resource].get(record_id)
+        return None if row is None or field not in row else row[field] == value
+
+    return holds
+
+
 def check_rows(
     package: Package,
     resource: Resource,
@@ -79,6 +113,8 @@ def check_rows(
     codes_cache: dict[str, set[str]] = {}
     partners: list[dict[str, bool]] = []  # read once, when a field asks
     true_rows: dict[str, list[int | None]] = {}  # x-exactly-one-true: the rows holding true
+    seen_rows: list[tuple[int, dict]] = []  # x-applied: every correction, in order
+    applies = not across_only and any(f.descriptor.get("x-applied") for f in fields)
 
     def codes(name: str) -> set[str]:
         if name not in codes_cache:
@@ -89,6 +125,8 @@ def check_rows(
         problems.append(Problem(file, rownum, f.name, value, message, allowed))
 
     for rownum, row in rows:
+        if applies:
+            seen_rows.append((rownum, row))
         for f in fields:
             value = row.get(f.name) or ""
             d = f.descriptor
@@ -171,6 +209,11 @@ def check_rows(
                     index[values] = rownum
     if not across_only:
         for f in fields:
+            if f.descriptor.get("x-applied"):
+                for rownum, row in unapplied_corrections(seen_rows, records_holding(package, resource.name)):
+                    problems.append(
+                        Problem(file, rownum, f.name, row.get(f.name) or "", messages.not_applied(row), messages.APPLY)
+                    )
             if f.descriptor.get("x-exactly-one-true"):
                 found = true_rows.get(f.name, [])
                 for rownum in found[1:] if found else [None]:

@@ -28,6 +28,7 @@ FIELD_X = {
     "x-independent-partner",
     "x-not-before-claim",
     "x-exactly-one-true",
+    "x-applied",
 }
 SCHEMA_X = {"x-unique-together"}
 
