@@ -149,9 +149,8 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         new = {**old, field: record.rows[0][1][field]}  # the other fields exactly as they were
         if finishing and finishing[-1]["new_value"] == new[field]:
             replace_line(res, record_id, new)
-            return (
-                f"Finished {finishing[-1]['id']}, which was recorded but not applied: {record_id} {field} is corrected."
-            )
+            error = appendmod.rebuild_database(package.root)
+            return rebuilt(f"Finished {finishing[-1]['id']}, which was recorded but not applied.", error)
         if finishing:
             raise Refused(
                 f"a correction of {record_id} {field} to {finishing[-1]['new_value']!r} was recorded but not applied; "
@@ -175,7 +174,13 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         write_rows(corrections, [batch.rows[0][1]])  # first the correction...
         replace_line(res, record_id, new)  # ...then the record (see the docstring)
         error = appendmod.rebuild_database(package.root)
-    done = f"Corrected {record_id} {field} ({batch.rows[0][1]['id']}, in {display_path(package, corrections.path)})."
+    return rebuilt(
+        f"Corrected {record_id} {field} ({batch.rows[0][1]['id']}, in {display_path(package, corrections.path)}).",
+        error,
+    )
+
+
+def rebuilt(done: str, error: str | None) -> str:
     if error:
         return done + f" The database could not be rebuilt ({error}): run `make validate` and then `make build`."
     return done + " The database is rebuilt; restart `make serve` if it is running."
