@@ -30,7 +30,7 @@ CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2
 DATA := datapackage.json metadata.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
-.PHONY: help install browser libreoffice validate build serve test test-unit test-integration test-browser \
+.PHONY: help install browser libreoffice faketime validate build serve test test-unit test-integration test-browser \
         lint format clean lock lab append add update-status attest correct template extracts report bench publish
 
 help: ## list the targets
@@ -47,6 +47,9 @@ install: $(INSTALLED) ## make the virtual environment in .venv (from the pinned 
 
 browser: ## install Debian's chromium for the browser tests (test tools cannot download their own)
 	@command -v chromium >/dev/null || scripts/install-chromium
+
+faketime: ## install Debian's faketime (libfaketime) for the moved-clock test
+	@command -v faketime >/dev/null || scripts/install-faketime
 
 libreoffice: ## install Debian's headless LibreOffice Calc for the Excel-download tests
 	@command -v soffice >/dev/null || scripts/install-libreoffice
@@ -141,7 +144,7 @@ format: $(INSTALLED) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests notebooks plugins
 	$(BIN)/ruff format src tests notebooks plugins
 
-test: lint browser libreoffice node_modules/axe-core/axe.min.js ## the whole suite: lint, unit, integration and browser tests
+test: lint browser libreoffice faketime node_modules/axe-core/axe.min.js ## the whole suite: lint, unit, integration and browser tests
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(INSTALLED) ## the fast tests: imports only, no make targets or servers

@@ -118,8 +118,8 @@ async def feed_you_said(datasette, request):
             lines.append(f"We did: {r['we_did']}")
         if r["reason"]:
             lines.append(f"Reason: {r['reason']}")
-        if r["target_date"]:
-            lines.append(f"Response due: {uk_date(r['target_date'])}" + (" (overdue)" if r["overdue"] else ""))
+        if r["due_date"]:
+            lines.append(f"Response due: {uk_date(r['due_date'])}" + (" (overdue)" if r["overdue"] else ""))
         entries.append(
             {
                 "id": _urn("you_said_we_did", r["id"]),
