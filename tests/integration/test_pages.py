@@ -236,7 +236,7 @@ def test_measure_you_said_we_did(client, db):
     table = data_table(client.get("/measures/you_said_we_did").text)
     by_status = {r["Status"]: r for r in table["rows"]}
     statuses = titles(db, "statuses")
-    today = db.execute("select date('now')").fetchone()[0]
+    today = db.execute("select date('now', 'localtime')").fetchone()[0]
     for code, title in statuses.items():
         items = [s for s in status.values() if s["status"] == code]
         row = by_status[title]
