@@ -23,6 +23,7 @@ from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 from tests.conftest import Client, copy_repo
+from tests.staff_helpers import make
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FRESH = {"Cookie": "you-said-test=1"}  # past the response cache, where a test changes the page size
@@ -368,82 +369,42 @@ def test_how_to_follow_reads_its_rules_from_the_codelists(client):
 
 
 # ---------------------------------------------------------------------------------------
-# A verdict and a correction, in a scratch copy (the real data has neither: none is invented).
+# A verdict and a correction made with the real staff commands, in a scratch copy (the
+# real data has neither: none is invented).
 
-PARTNER = ("test_healthwatch", "Test Healthwatch", "A partner made up for this test.")
 WORDS = "The <b>leaflet</b> was promised but we have not seen it."
-REASON = "The date was typed wrongly in the first publication."
-
-
-def append_row(root, name: str, row: dict) -> None:
-    path = next(root.glob(f"datasets/**/{name}.csv"))
-    with path.open(newline="", encoding="utf-8") as f:
-        fields = next(csv.reader(f))
-    with path.open("a", newline="", encoding="utf-8") as f:
-        csv.DictWriter(f, fieldnames=fields).writerow(row)
+REASON = "The section was typed wrongly in the first publication."
+NEW_SECTION = "Table 9"
 
 
 @pytest.fixture(scope="module")
 def attested(tmp_path_factory):
-    """The register with one partner's verdict (disagrees) on an update, and one correction
-    of the item the update belongs to."""
+    """The register after `make attest` (a partner disagrees with an update) and `make
+    correct` (of the item the update belongs to), built again."""
     root = copy_repo(tmp_path_factory.mktemp("attested-repo"))
+    partners = {c for c, r in codelist("organisation_kinds").items() if r["independent_partner"] == "true"}
+    partner = next(r for r in codelist("organisations").values() if r["kind"] in partners)
     with (root / "datasets" / "you_said_we_did_updates.csv").open(newline="", encoding="utf-8") as f:
         update = next(csv.DictReader(f))
     with (root / "datasets" / "you_said_we_did.csv").open(newline="", encoding="utf-8") as f:
         item = next(r for r in csv.DictReader(f) if r["id"] == update["you_said_id"])
-    code, title, description = PARTNER
-    append_row(
-        root,
-        "organisations",
-        {
-            "code": code,
-            "title": title,
-            "description": description,
-            "sort_order": 99,
-            "source": "lgpih_act_2007",
-            "source_section": "221",
-            "kind": "healthwatch",
-        },
+    cite = {"SOURCE": update["source"], "SECTION": update["source_section"]}
+    result = make(
+        "attest", root, UPDATE=update["id"], PARTNER=partner["code"], VERDICT="disagrees", WORDS=WORDS, **cite
     )
-    append_row(
-        root,
-        "partner_verdicts",
-        {
-            "id": "VER-0001",
-            "update_id": update["id"],
-            "partner": code,
-            "verdict": "disagrees",
-            "in_their_words": WORDS,
-            "verdict_date": update["update_date"],
-            "source": "lgpih_act_2007",
-            "source_section": "221",
-        },
-    )
-    append_row(
-        root,
-        "corrections",
-        {
-            "id": "COR-0001",
-            "resource": "you_said_we_did",
-            "record_id": item["id"],
-            "field": "source_section",
-            "old_value": "Table 9",
-            "new_value": item["source_section"],
-            "corrected_date": update["update_date"],
-            "reason": REASON,
-        },
-    )
+    assert result.returncode == 0, result.stderr
+    result = make("correct", root, ID=item["id"], FIELD="source_section", VALUE=NEW_SECTION, REASON=REASON)
+    assert result.returncode == 0, result.stderr
     out = tmp_path_factory.mktemp("attested-build")
     build(Package(root), out)
-    return Client(datasette_instance(out)), item, update
+    return Client(datasette_instance(out)), item, update, partner
 
 
 def test_a_verdict_is_shown_beside_the_update_it_judges(attested):
-    client, item, update = attested
+    client, item, update, partner = attested
     html = client.get(f"/you-said/{item['id']}").text
     step = html.split(f'id="{update["id"]}"', 1)[1].split("</li>\n    </ul>", 1)[0]
-    assert f'href="/register/organisations/{PARTNER[0]}">{PARTNER[1]}</a>' in step
+    assert f'href="/register/organisations/{partner["code"]}">{partner["title"]}</a>' in step
     assert 'href="/register/verdicts/disagrees">Disagrees</a>' in step
     assert "The &lt;b&gt;leaflet&lt;/b&gt; was promised" in step and "<b>leaflet" not in html
     assert "No partner has given a verdict yet." not in step
@@ -452,24 +413,24 @@ def test_a_verdict_is_shown_beside_the_update_it_judges(attested):
 
 
 def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
-    client, item, update = attested
+    client, item, update, partner = attested
     words = text_of(client.get(f"/you-said/{item['id']}").text).split("Corrections", 1)[1]
-    assert f"{item['id']}, source_section Table 9 {item['source_section']} {REASON}" in words
+    assert f"{item['id']}, source_section {item['source_section']} {NEW_SECTION} {REASON}" in words
     assert "Nothing on this item has been corrected" not in words
     root = ET.fromstring(client.get(f"/feeds/you-said/{item['id']}.atom").content)
     entries = {e.find(f"{ATOM}title").text: e for e in root.findall(f"{ATOM}entry")}
     correction = entries[f"Correction of {item['id']}, source_section"]
     assert REASON in correction.find(f"{ATOM}content").text
-    verdict = entries[f"{PARTNER[1]}: disagrees on {update['id']}"]
+    verdict = entries[f"{partner['title']}: disagrees on {update['id']}"]
     assert WORDS in verdict.find(f"{ATOM}content").text
-    assert urlsplit(verdict.find(f"{ATOM}link").get("href")).fragment == "VER-0001"
+    assert re.fullmatch(r"VER-\d{4,}", urlsplit(verdict.find(f"{ATOM}link").get("href")).fragment)
     changes = ET.fromstring(client.get("/feeds/status-changes.atom").content)
     contents = [e.find(f"{ATOM}content").text for e in changes.findall(f"{ATOM}entry")]
     assert any(WORDS in c for c in contents)
 
 
 def test_the_disputed_claims_measure_links_the_item_page(attested):
-    client, item, update = attested
+    client, item, update, partner = attested
     html = client.get("/measures/disputed_claims").text
     assert f'href="/you-said/{item["id"]}"' in html
     assert f'href="/projects/{item["project_id"]}"' in html
