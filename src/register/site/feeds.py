@@ -87,9 +87,9 @@ async def _feed_project(datasette, request) -> str | None:
 
 
 def due_text(item: dict) -> str:
-    """'6 November 2024 (worked out from the response rules, overdue)'."""
+    """'6 November 2024, worked out from the response rules (overdue)'."""
     basis = "set by staff" if item["due_date_basis"] == "set" else "worked out from the response rules"
-    return f"{uk_date(item['due_date'])} ({basis}{', overdue' if item['overdue'] else ''})"
+    return f"{uk_date(item['due_date'])}, {basis}" + (" (overdue)" if item["overdue"] else "")
 
 
 def verdict_text(link, v: dict) -> str:
