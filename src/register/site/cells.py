@@ -8,7 +8,7 @@ the register's designed pages, so a code is titled and linked the same way every
 Titles of codes come from the codelists held in memory; a record that is not a code
 (a project, an activity) is titled from its label column, which Datasette has already
 looked up on table pages; on a row page, which has a handful of cells, it is looked up
-here. Nothing is looked up per cell on a table or view page.
+here once and kept. A view's or a query's records are linked by their ID, never looked up.
 """
 
 from datasette import hookimpl
@@ -16,6 +16,8 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
 from register.site.links import DB, Linker, load_codelists, load_column_targets
+
+TITLES_KEPT = 10_000  # titles of records looked up for row pages, kept in memory
 
 
 async def _cell_linker(datasette) -> Linker:
@@ -50,14 +52,24 @@ async def _label_column(datasette, table: str) -> str | None:
 
 
 async def _record_title(datasette, table: str, code) -> str | None:
-    """The label of one record (a row page's foreign key), or None when it has none."""
+    """The label of one record (a row page's foreign key), or None when it has none.
+
+    Kept, up to TITLES_KEPT of them: a table page asked for without labels
+    (?_labels=off) looks like a row page here, and must not cost a query per cell twice."""
+    titles = datasette.__dict__.setdefault("_register_record_titles", {})
+    if (table, code) in titles:
+        return titles[(table, code)]
     label = await _label_column(datasette, table)
     db = datasette.get_database(DB)
     pks = await db.primary_keys(table)
-    if not label or len(pks) != 1:
-        return None
-    rows = (await db.execute(f"select [{label}] from [{table}] where [{pks[0]}] = :v", {"v": code})).rows
-    return str(rows[0][0]) if rows and rows[0][0] not in (None, "") else None
+    title = None
+    if label and len(pks) == 1:
+        rows = (await db.execute(f"select [{label}] from [{table}] where [{pks[0]}] = :v", {"v": code})).rows
+        title = str(rows[0][0]) if rows and rows[0][0] not in (None, "") else None
+    if len(titles) >= TITLES_KEPT:
+        titles.clear()
+    titles[(table, code)] = title
+    return title
 
 
 async def linked_cell(datasette, table: str | None, column: str, value) -> Markup | None:
