@@ -18,7 +18,8 @@ ROOT ?= $(CURDIR)
 # holding its own text ($(value ...): make never expands a $( ) inside it), exported as
 # make exports any command-line value: recipes read it as "$$NOTE", and no value is ever
 # spliced into a shell line. A ROOT not given is this directory, the recipe's own.
-STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT
+STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT \
+  UPDATE LOG PARTNER VERDICT WORDS FIELD VALUE REASON PERSONAL_DATA
 $(foreach v,$(STAFF_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),\
   $(eval override $(v) := $$(value $(v)))$(eval export $(v))))
 root_arg = --root="$${ROOT-$$PWD}"
@@ -29,8 +30,8 @@ CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2
 DATA := datapackage.json metadata.yml publisher.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
-.PHONY: help install browser libreoffice validate build serve test test-unit test-integration test-browser \
-        lint format clean lock lab append add update-status template extracts report bench publish \
+.PHONY: help install browser libreoffice faketime validate build serve test test-unit test-integration test-browser \
+        lint format clean lock lab append add update-status attest correct template extracts report bench publish \
         national serve-national
 
 help: ## list the targets
@@ -47,6 +48,9 @@ install: $(INSTALLED) ## make the virtual environment in .venv (from the pinned 
 
 browser: ## install Debian's chromium for the browser tests (test tools cannot download their own)
 	@command -v chromium >/dev/null || scripts/install-chromium
+
+faketime: ## install Debian's faketime (libfaketime) for the moved-clock test
+	@command -v faketime >/dev/null || scripts/install-faketime
 
 libreoffice: ## install Debian's headless LibreOffice Calc for the Excel-download tests
 	@command -v soffice >/dev/null || scripts/install-libreoffice
@@ -116,6 +120,14 @@ update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STA
 	@$(PY) -m register.staff.update_status --id="$$ID" --status="$$STATUS" --note="$$NOTE" \
 	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg)
 
+attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= SECTION= [DATE=]
+	@$(PY) -m register.staff.attest --update="$$UPDATE" --log="$$LOG" --partner="$$PARTNER" \
+	  --verdict="$$VERDICT" --words="$$WORDS" --date="$$DATE" --source="$$SOURCE" --section="$$SECTION" $(root_arg)
+
+correct: $(INSTALLED) ## correct one field of a published record, in public: ID= FIELD= VALUE= REASON=
+	@$(PY) -m register.staff.correct --id="$$ID" --field="$$FIELD" --value="$$VALUE" --reason="$$REASON" \
+	  $(if $(filter yes 1 true,$(PERSONAL_DATA)),--personal-data) $(root_arg)
+
 template: $(INSTALLED) ## an Excel workbook to fill in for TABLE= [OUT=path]
 	@$(PY) -m register.staff.template --table="$$TABLE" $(if $(OUT),--out="$$OUT") $(root_arg)
 
@@ -151,7 +163,7 @@ format: $(INSTALLED) ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests notebooks plugins
 	$(BIN)/ruff format src tests notebooks plugins
 
-test: lint browser libreoffice node_modules/axe-core/axe.min.js ## the whole suite: lint, unit, integration and browser tests
+test: lint browser libreoffice faketime node_modules/axe-core/axe.min.js ## the whole suite: lint, unit, integration and browser tests
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(INSTALLED) ## the fast tests: imports only, no make targets or servers

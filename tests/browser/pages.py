@@ -3,7 +3,8 @@
 Page types (issue 5): the database page, every table and view with its facets shown and
 a filter applied (the codelists share one shape: one of them stands for all), one row
 page per table (every main table, one codelist), the SQL
-page, a failing SQL query, every canned query in the metadata, and error pages. The
+page, a failing SQL query, every canned query in the metadata, and error pages; and the
+"You said" pages (designed_pages). The
 list follows the data: a new table, view or canned query is scanned without editing
 this file.
 
@@ -42,7 +43,7 @@ DATABASE = "register"
 
 @dataclass(frozen=True)
 class Page:
-    kind: str  # database, table, view, row, query, canned, error
+    kind: str  # database, table, view, row, query, canned, error, designed (the register's own)
     path: str  # path and query string, from the site root
     status: int = 200
 
@@ -146,6 +147,7 @@ def register_pages(build_dir: Path | str) -> list[Page]:
                 pages.append(Page("row", path))
                 codelist_done = codelist_done or is_codelist
         pages.append(Page("error", f"/{DATABASE}/projects/NO-SUCH-ROW", status=404))
+        pages += designed_pages(conn)
         for name, query in (meta.get("queries") or {}).items():
             params = {p: "" for p in (query.get("params") or [])} if isinstance(query, dict) else {}
             pages.append(
@@ -154,6 +156,22 @@ def register_pages(build_dir: Path | str) -> list[Page]:
         return pages
     finally:
         conn.close()
+
+
+def designed_pages(conn: sqlite3.Connection) -> list[Page]:
+    """The register's "You said" pages (issue 15): the list with and without filters, the
+    explainer, one item page (they share one shape), and the errors a visitor can cause."""
+    first = conn.execute("select id from you_said_we_did order by id limit 1").fetchone()
+    pages = [
+        Page("designed", "/you-said"),
+        Page("designed", "/you-said?" + urlencode({"status": "open", "sort": "due"})),
+        Page("designed", "/you-said/how-to-follow"),
+        Page("error", "/you-said?" + urlencode({"status": "no-such-status"}), status=400),
+        Page("error", "/you-said/NO-SUCH-ITEM", status=404),
+    ]
+    if first is not None:
+        pages.append(Page("designed", f"/you-said/{tilde_encode(first[0])}"))
+    return pages
 
 
 def describe(violations: list[dict]) -> str:

@@ -18,6 +18,7 @@ import pytest
 
 from register.database.build import build
 from register.schema.package import ROOT, Package
+from register.site.measures import MEASURES
 from tests.conftest import copy_repo
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -131,13 +132,17 @@ def current_status(db) -> dict[str, dict]:
         if u["status"] != "open" and u["you_said_id"] not in first_response:
             first_response[u["you_said_id"]] = u["update_date"]
     out = {}
-    for y in db.execute("select * from you_said_we_did"):
+    # The due date: the one staff set, or the one the build worked out from the response rules.
+    for y in db.execute(
+        "select y.*, d.due_date from you_said_we_did y join you_said_due_dates d on d.you_said_id = y.id"
+    ):
         u = latest.get(y["id"])
         out[y["id"]] = {
             "status": u["status"] if u else "open",
             "project_id": y["project_id"],
             "said_date": y["said_date"],
             "target_date": y["target_date"],
+            "due_date": y["due_date"],
             "history": [],
             "first_response": first_response.get(y["id"]),
         }
@@ -231,12 +236,12 @@ def test_measure_you_said_we_did(client, db):
     table = data_table(client.get("/measures/you_said_we_did").text)
     by_status = {r["Status"]: r for r in table["rows"]}
     statuses = titles(db, "statuses")
-    today = db.execute("select date('now')").fetchone()[0]
+    today = db.execute("select date('now', 'localtime')").fetchone()[0]
     for code, title in statuses.items():
         items = [s for s in status.values() if s["status"] == code]
         row = by_status[title]
         assert int(row["Items"]) == len(items), code
-        overdue = sum(1 for s in items if s["target_date"] and s["target_date"] < today and code not in CLOSED)
+        overdue = sum(1 for s in items if s["due_date"] and s["due_date"] < today and code not in CLOSED)
         assert row["Overdue"] == (str(overdue) if items else "none"), code  # SUM() of no rows is NULL
 
 
@@ -355,9 +360,10 @@ def test_gate_assurance_page_lists_exactly_the_projects_without_evidence(client,
 
 
 def test_measure_pages_carry_chart_spec_and_data_links(client, db):
+    views = {m.name: m.view for m in MEASURES}
     for name in measure_names(client):
         html = client.get(f"/measures/{name}").text
-        view = name if name == "gate_assurance" else f"measure_{name}"
+        view = views.get(name, f"measure_{name}")
         assert f'href="/register/{view}.csv?_stream=on&amp;_size=max"' in html, name
         assert f'href="/register/{view}.json?_shape=array&amp;_size=max"' in html, name
         if 'id="chart-spec"' in html:
@@ -633,7 +639,7 @@ def test_you_said_feed_has_the_newest_items(client, db):
     first = db.execute("select * from you_said_we_did where id = ?", (expected[0],)).fetchone()
     assert " ".join(first["you_said"].split()) in " ".join(entries[0].find(f"{ATOM}content").text.split())
     link = entries[0].find(f"{ATOM}link").get("href")
-    assert urlsplit(link).path == f"/projects/{first['project_id']}" and urlsplit(link).fragment == first["id"]
+    assert urlsplit(link).path == f"/you-said/{first['id']}"  # the item's own page
 
 
 def test_status_changes_feed_and_project_filter(client, db):

@@ -178,10 +178,14 @@ SELECT y.id, y.project_id, y.activity_id, y.said_date, y.theme, y.you_said,
   fr.first_response_date,
   CAST(julianday(fr.first_response_date) - julianday(y.said_date) AS INTEGER) AS days_to_response,
   COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') AS loop_closed,
-  (y.target_date IS NOT NULL AND y.target_date < date('now')
+  (d.due_date < date('now', 'localtime')
    AND COALESCE(r.status, 'open') NOT IN ('done', 'not_taken_forward')) AS overdue,
-  COALESCE(h.updates, 0) AS updates
+  COALESCE(h.updates, 0) AS updates,
+  d.response_rule, d.due_date, d.due_date_basis,
+  CAST(julianday(CASE WHEN COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') THEN r.update_date
+                 ELSE date('now', 'localtime') END) - julianday(y.said_date) AS INTEGER) AS days_open
 FROM you_said_we_did y
+JOIN you_said_due_dates d ON d.you_said_id = y.id
 LEFT JOIN ranked r ON r.you_said_id = y.id AND r.rn = 1
 LEFT JOIN first_response fr ON fr.you_said_id = y.id
 LEFT JOIN history h ON h.you_said_id = y.id

@@ -258,7 +258,8 @@ def generate(
                 n_ys += 1
                 yid = f_ys % n_ys
                 target = day_text[day + 60 + int(rnd() * 300)] if rnd() < 0.7 else ""
-                w_ys(f"{yid},{pid},{lid},{day_str},{pick(themes)},{pick(you_said)},{target}{tail}")
+                # response_rule is left empty: the default rule
+                w_ys(f"{yid},{pid},{lid},{day_str},{pick(themes)},{pick(you_said)},{target},{tail}")
                 r = rnd()
                 if r < 0.15:
                     path = ()

@@ -88,6 +88,7 @@ def _icb_codes(src: Package) -> tuple[list[list], list[list], dict[str, list[str
                     order,
                     SYNTHETIC_SOURCE,
                     SECTION,
+                    "icb",  # kind (organisation_kinds)
                 ]
             )
         parts = [p.strip() for p in re.split(r",| and ", name) if p.strip() and p.strip() != "the Isles of Scilly"]

@@ -14,6 +14,7 @@ import sqlite3
 from register.checks import messages
 from register.checks.cells import CANONICAL_GLOB, rules_date
 from register.checks.problems import Problem
+from register.checks.rules import unapplied_corrections
 from register.schema.package import Field, Package, Resource
 
 
@@ -38,6 +39,16 @@ class AcrossRows:
                     self.same_project(res, file, f)
                 if f.descriptor.get("x-not-before-said"):
                     self.not_before_said(res, file, f)
+                if f.descriptor.get("x-one-of-with"):
+                    self.one_of_with(res, file, f)
+                if f.descriptor.get("x-independent-partner"):
+                    self.independent_partner(res, file, f)
+                if f.descriptor.get("x-not-before-claim"):
+                    self.not_before_claim(res, file, f)
+                if f.descriptor.get("x-exactly-one-true"):
+                    self.exactly_one_true(res, file, f)
+                if f.descriptor.get("x-applied"):
+                    self.applied(res, file, f)
             for key in res.schema.get("x-unique-together", []):
                 self.unique_together(res, file, key)
 
@@ -121,3 +132,89 @@ class AcrossRows:
             self.problems.append(
                 Problem(file, rowid + 1, ",".join(key), f"{va},{vb}", message, messages.one_row_per(key))
             )
+
+    # The rules of partners' verdicts and response rules (issue "Close the loop"). Their
+    # tables are small (a verdict per claim at most, a handful of rules), so the rows are
+    # read and judged here exactly as register/checks/rules.py judges them.
+
+    def _rows(self, table: str, columns: str) -> list[tuple]:
+        return self.conn.execute(f"SELECT rowid, {columns} FROM [{table}] ORDER BY rowid").fetchall()
+
+    def _by_id(self, table: str, key: str, columns: list[str]) -> dict[str, dict]:
+        """Every row of a table by its key, the last row seen winning (as rules.py's lookups)."""
+        if table not in self.counts:
+            return {}
+        names = ", ".join(f"[{c}]" for c in columns)
+        rows = self._rows(table, f"[{key}], {names}")
+        found = {text(r[1]): dict(zip(columns, map(text, r[2:]))) for r in rows}
+        for k, row in self.dups.get(table, {}).items():
+            found[k] = {c: text(row.get(c)) for c in columns}
+        return found
+
+    def one_of_with(self, res: Resource, file: str, f: Field) -> None:
+        other = f.descriptor["x-one-of-with"]
+        for rowid, mine, theirs in self._rows(res.name, f"[{f.name}], [{other}]"):
+            mine, theirs = text(mine), text(theirs)
+            if bool(mine.strip()) == bool(theirs.strip()):
+                message = messages.one_of(f.name, other, bool(mine.strip()))
+                self.problems.append(
+                    Problem(file, rowid + 1, f.name, mine, message, messages.one_of_allowed(f.name, other))
+                )
+
+    def independent_partner(self, res: Resource, file: str, f: Field) -> None:
+        kinds = {
+            k: v["independent_partner"] == "1"
+            for k, v in self._by_id("organisation_kinds", "code", ["independent_partner"]).items()
+        }
+        orgs = {k: kinds.get(v["kind"], False) for k, v in self._by_id("organisations", "code", ["kind"]).items()}
+        for rowid, value in self._rows(res.name, f"[{f.name}]"):
+            value = text(value)
+            if value and value in orgs and not orgs[value]:
+                self.problems.append(
+                    Problem(file, rowid + 1, f.name, value, messages.not_independent(value), messages.INDEPENDENT)
+                )
+
+    def not_before_claim(self, res: Resource, file: str, f: Field) -> None:
+        updates = self._by_id("you_said_we_did_updates", "id", ["update_date"])
+        activities = self._by_id("coproduction_log", "id", ["activity_date"])
+        for rowid, value, update_id, log_id in self._rows(res.name, f"[{f.name}], update_id, log_id"):
+            value = text(value)
+            if text(update_id) in updates:
+                claimed = updates[text(update_id)]["update_date"]
+            elif text(log_id) in activities:
+                claimed = activities[text(log_id)]["activity_date"]
+            else:
+                continue
+            mine, then = rules_date(value), rules_date(claimed)
+            if mine and then and mine < then:
+                self.problems.append(
+                    Problem(file, rowid + 1, f.name, value, messages.before_claim(claimed), messages.AFTER_CLAIM)
+                )
+
+    def exactly_one_true(self, res: Resource, file: str, f: Field) -> None:
+        found = [rowid + 1 for rowid, value in self._rows(res.name, f"[{f.name}]") if value == 1]
+        for rownum in found[1:] if found else [None]:
+            self.problems.append(
+                Problem(
+                    file, rownum, f.name, "true" if found else "", messages.not_exactly_one(f), messages.EXACTLY_ONE
+                )
+            )
+
+    def applied(self, res: Resource, file: str, f: Field) -> None:
+        """The latest correction of each field is what the record holds (rules.py's x-applied)."""
+        columns = ["resource", "record_id", "field", "new_value"]
+        rows = [(r[0] + 1, dict(zip(columns, map(text, r[1:])))) for r in self._rows(res.name, ", ".join(columns))]
+
+        def holds(resource: str, record_id: str, field: str, value: str) -> bool | None:
+            if resource not in self.counts or resource == res.name:
+                return None
+            target = self.package.resource(resource)
+            if field not in target.field_names:
+                return None
+            if record_id in self.dups.get(resource, {}):
+                return text(self.dups[resource][record_id].get(field)) == value
+            found = self.conn.execute(f"SELECT [{field}] FROM [{resource}] WHERE id = ?", (record_id,)).fetchone()
+            return None if found is None else found[0] == target.field(field).convert(value)
+
+        for rownum, row in unapplied_corrections(rows, holds):
+            self.problems.append(Problem(file, rownum, f.name, row[f.name], messages.not_applied(row), messages.APPLY))

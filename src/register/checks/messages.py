@@ -146,6 +146,37 @@ def before_said(said: str) -> str:
 AFTER_SAID = "a date on or after the date the item was said"
 
 
+def one_of(name: str, other: str, both: bool) -> str:
+    return f"both {name} and {other} are given" if both else f"neither {name} nor {other} is given"
+
+
+def one_of_allowed(name: str, other: str) -> str:
+    return f"exactly one of {name} and {other}"
+
+
+def not_independent(code: str) -> str:
+    return f"organisation {code} is not an independent partner (its kind in organisation_kinds says so)"
+
+
+INDEPENDENT = (
+    "an organisation whose kind is an independent partner (Healthwatch, voluntary sector, lived-experience group)"
+)
+
+
+def before_claim(claimed: str) -> str:
+    return f"the verdict is dated before the claim it judges ({claimed})"
+
+
+AFTER_CLAIM = "a date on or after the date of the claim"
+
+
+def not_exactly_one(f: Field) -> str:
+    return f"exactly one row must have {f.title} true"
+
+
+EXACTLY_ONE = "true on exactly one row, false on the others"
+
+
 # -- the privacy gate (register/checks/privacy.py) --------------------------------------
 
 
@@ -181,3 +212,13 @@ def header_mismatch(note: str) -> str:
 
 def stopped_after(limit: int) -> str:
     return f"stopped after {limit} problems: there may be more"
+
+
+def not_applied(correction: dict) -> str:
+    return (
+        f"the correction was recorded but {correction.get('resource')} {correction.get('record_id')} does not hold "
+        f"this value in {correction.get('field')}: `make correct` was stopped before it changed the record"
+    )
+
+
+APPLY = "run the same `make correct` again (ID=, FIELD=, VALUE=, REASON=) to finish it: docs/staff-guide.md"

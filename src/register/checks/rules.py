@@ -7,6 +7,12 @@
 - field "x-same-project": true                            an activity id belonging to the row's project
 - field "x-not-before-said": true                         an update dated on or after its item was said
 - schema "x-unique-together": [[f1, f2]]                  no two rows share these values
+- field "x-one-of-with": other_field                       exactly one of this field and the other is given
+- field "x-independent-partner": true                      an organisation whose kind is an independent partner
+- field "x-not-before-claim": true                         a verdict dated on or after the claim it judges
+- field "x-exactly-one-true": true                         exactly one row of the file holds true
+- field "x-applied": true                                  (corrections) the latest correction of a
+                                                           field is what the record holds
 
 The rules live with the fields they constrain, so prompts, templates and the data
 dictionary can explain them from the same place.
@@ -15,7 +21,7 @@ dictionary can explain them from the same place.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from register.checks import messages
@@ -28,6 +34,58 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """(spreadsheet row number, row) for each record of a validated CSV."""
     with path.open(newline="", encoding="utf-8-sig") as f:
         yield from enumerate(csv.DictReader(f), start=2)
+
+
+def independent_partners(package: Package) -> dict[str, bool]:
+    """Each organisation's code -> whether its kind (organisation_kinds) is an independent partner."""
+    kinds_res = package.resource("organisation_kinds")
+    true_values = kinds_res.field("independent_partner").true_values
+    kinds = {row["code"]: row.get("independent_partner") in true_values for _, row in read_rows(kinds_res.path)}
+    return {
+        row["code"]: kinds.get(row.get("kind") or "", False)
+        for _, row in read_rows(package.resource("organisations").path)
+    }
+
+
+def claim_date(row: dict, lookups: dict[str, dict[str, dict]]) -> str | None:
+    """The date of the claim a verdict judges: its update's date, or its activity's."""
+    update = lookups.get("you_said_we_did_updates", {}).get(row.get("update_id") or "")
+    if update is not None:
+        return update.get("update_date")
+    activity = lookups.get("coproduction_log", {}).get(row.get("log_id") or "")
+    return activity.get("activity_date") if activity is not None else None
+
+
+def unapplied_corrections(rows: Iterable[tuple[int, dict]], holds: Callable[[str, str, str, str], bool | None]) -> list:
+    """(row number, correction) for each correction that is the latest of its record's
+    field while the record does not hold its new value: `make correct` was stopped
+    between writing the correction and writing the record (register/staff/correct.py).
+    holds(resource, record_id, field, value) is None when there is no such record or field."""
+    latest: dict[tuple, tuple[int, dict]] = {}
+    for rownum, row in rows:
+        latest[(row.get("resource"), row.get("record_id"), row.get("field"))] = (rownum, row)
+    return [
+        (n, row)
+        for (res, rec, fld), (n, row) in latest.items()
+        if holds(res, rec, fld, row.get("new_value") or "") is not True
+    ]
+
+
+def records_holding(package: Package, own: str) -> Callable[[str, str, str, str], bool | None]:
+    """holds(resource, record_id, field, value) read from the datasets, each table once
+    (`own`, the corrections resource itself, holds no corrected records)."""
+    tables: dict[str, dict[str, dict]] = {}
+
+    def holds(resource: str, record_id: str, field: str, value: str) -> bool | None:
+        if resource not in package.names or resource == own:
+            return None
+        if resource not in tables:
+            res = package.resource(resource)
+            tables[resource] = {row.get("id"): row for _, row in read_rows(res.path)} if res.path.exists() else {}
+        row = tables[resource].get(record_id)
+        return None if row is None or field not in row else row[field] == value
+
+    return holds
 
 
 def check_rows(
@@ -53,6 +111,10 @@ def check_rows(
     seen: dict[tuple, dict[tuple, int]] = {tuple(s): {} for s in unique_sets}
     now = today()
     codes_cache: dict[str, set[str]] = {}
+    partners: list[dict[str, bool]] = []  # read once, when a field asks
+    true_rows: dict[str, list[int | None]] = {}  # x-exactly-one-true: the rows holding true
+    seen_rows: list[tuple[int, dict]] = []  # x-applied: every correction, in order
+    applies = not across_only and any(f.descriptor.get("x-applied") for f in fields)
 
     def codes(name: str) -> set[str]:
         if name not in codes_cache:
@@ -63,6 +125,8 @@ def check_rows(
         problems.append(Problem(file, rownum, f.name, value, message, allowed))
 
     for rownum, row in rows:
+        if applies:
+            seen_rows.append((rownum, row))
         for f in fields:
             value = row.get(f.name) or ""
             d = f.descriptor
@@ -107,6 +171,26 @@ def check_rows(
                 said = rules_date(item.get("said_date")) if item else None
                 if said and rules_date(value) < said:
                     add(rownum, f, value, messages.before_said(item["said_date"]), messages.AFTER_SAID)
+            other = d.get("x-one-of-with")
+            if other and bool(value.strip()) == bool((row.get(other) or "").strip()):
+                add(
+                    rownum,
+                    f,
+                    value,
+                    messages.one_of(f.name, other, bool(value.strip())),
+                    messages.one_of_allowed(f.name, other),
+                )
+            if d.get("x-independent-partner") and value:
+                if not partners:
+                    partners.append(independent_partners(package))
+                if value in partners[0] and not partners[0][value]:
+                    add(rownum, f, value, messages.not_independent(value), messages.INDEPENDENT)
+            if d.get("x-not-before-claim") and rules_date(value):
+                claimed = claim_date(row, lookups)
+                if rules_date(claimed) and rules_date(value) < rules_date(claimed):
+                    add(rownum, f, value, messages.before_claim(claimed), messages.AFTER_CLAIM)
+            if d.get("x-exactly-one-true") and not across_only and value in f.true_values:
+                true_rows.setdefault(f.name, []).append(rownum)
         for key, index in seen.items():
             values = tuple(row.get(k) or "" for k in key)
             if all(values):
@@ -123,13 +207,33 @@ def check_rows(
                     )
                 else:
                     index[values] = rownum
+    if not across_only:
+        for f in fields:
+            if f.descriptor.get("x-applied"):
+                for rownum, row in unapplied_corrections(seen_rows, records_holding(package, resource.name)):
+                    problems.append(
+                        Problem(file, rownum, f.name, row.get(f.name) or "", messages.not_applied(row), messages.APPLY)
+                    )
+            if f.descriptor.get("x-exactly-one-true"):
+                found = true_rows.get(f.name, [])
+                for rownum in found[1:] if found else [None]:
+                    problems.append(
+                        Problem(
+                            file,
+                            rownum,
+                            f.name,
+                            "true" if found else "",
+                            messages.not_exactly_one(f),
+                            messages.EXACTLY_ONE,
+                        )
+                    )
     return problems
 
 
 def lookups_for(package: Package) -> dict[str, dict[str, dict]]:
     """The rows the rules look across to, keyed by id, read from the datasets."""
     out = {}
-    for name in ("coproduction_log", "you_said_we_did"):
+    for name in ("coproduction_log", "you_said_we_did", "you_said_we_did_updates"):
         res = package.resource(name)
         if res.path.exists():
             out[name] = {row["id"]: row for _, row in read_rows(res.path)}

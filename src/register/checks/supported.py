@@ -24,6 +24,11 @@ FIELD_X = {
     "x-not-after-today",
     "x-same-project",
     "x-not-before-said",
+    "x-one-of-with",
+    "x-independent-partner",
+    "x-not-before-claim",
+    "x-exactly-one-true",
+    "x-applied",
 }
 SCHEMA_X = {"x-unique-together"}
 

@@ -27,6 +27,7 @@ from register.checks.reference import validate_reference
 from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
 from register.database import known_rows
+from register.database.deadlines import write_due_dates
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns
 from register.database.views import VIEWS_SQL, live_views, materialise
 from register.schema import metadata as metadata_mod
@@ -202,6 +203,7 @@ def build(
         bar.note("views")
         views_sql = VIEWS_SQL.read_text("utf-8")
         conn.executescript(views_sql)
+        write_due_dates(conn)
         materialise(conn, views_sql)
         phase("views")
         if elsewhere:

@@ -10,11 +10,24 @@
 -- stores its rows as a table (the "build: materialise" line; register/database/build.py), so
 -- pages and measures read 278,000 stored rows instead of working out 278,000 latest
 -- updates on every request (3.1 s at a million log rows with a window over the whole
--- history; over 1 s still with index lookups). you_said_we_did_current adds `overdue`,
--- which depends on today's date, so it stays a view and is always up to date.
+-- history; over 1 s still with index lookups). you_said_we_did_current adds the due date
+-- (stored at build time in you_said_due_dates, register/database/deadlines.py) and what
+-- depends on today's date (`overdue`, `days_open`), so it stays a view and is always up
+-- to date. Today is date('now', 'localtime'): the server runs with TZ=Europe/London, so
+-- the day turns at midnight in England, not in UTC.
 -- tests/test_generate.py holds the pair to the single-window formulation.
 CREATE INDEX IF NOT EXISTS idx_you_said_we_did_updates_latest
   ON you_said_we_did_updates (you_said_id, update_date, id, status);
+
+-- When each item's response is due: filled by the build from the response rules
+-- (register/database/deadlines.py), so the rules' calendar (working days, bank holidays)
+-- is worked out once. One row per item; due_date_basis is 'set' or 'derived'.
+CREATE TABLE IF NOT EXISTS you_said_due_dates (
+  you_said_id TEXT PRIMARY KEY,
+  response_rule TEXT,
+  due_date TEXT,
+  due_date_basis TEXT
+);
 
 -- build: materialise
 CREATE VIEW you_said_we_did_status AS
@@ -50,25 +63,70 @@ LEFT JOIN statuses s ON s.code = COALESCE(r.status, 'open');
 
 CREATE VIEW you_said_we_did_current AS
 SELECT
-  id,
-  project_id,
-  activity_id,
-  said_date,
-  theme,
-  you_said,
-  status,
-  status_date,
-  we_did,
-  reason,
-  target_date,
-  first_response_date,
-  days_to_response,
-  loop_closed,
-  (target_date IS NOT NULL
-   AND target_date < date('now')
-   AND NOT loop_closed) AS overdue,
-  updates
-FROM you_said_we_did_status;
+  s.id,
+  s.project_id,
+  s.activity_id,
+  s.said_date,
+  s.theme,
+  s.you_said,
+  s.status,
+  s.status_date,
+  s.we_did,
+  s.reason,
+  s.target_date,
+  s.first_response_date,
+  s.days_to_response,
+  s.loop_closed,
+  (d.due_date IS NOT NULL
+   AND d.due_date < date('now', 'localtime')
+   AND NOT s.loop_closed) AS overdue,
+  s.updates,
+  d.response_rule,
+  d.due_date,
+  d.due_date_basis,
+  CAST(julianday(CASE WHEN s.loop_closed THEN s.status_date ELSE date('now', 'localtime') END)
+       - julianday(s.said_date) AS INTEGER) AS days_open
+FROM you_said_we_did_status s
+LEFT JOIN you_said_due_dates d ON d.you_said_id = s.id;
+
+-- Partners' verdicts (issue "Close the loop"): every verdict beside the claim it judges,
+-- a "we did" update (and so its "You said" item) or a co-production log entry, with the
+-- partner's name and kind and the verdict in words. claim is what the register says was
+-- done: the update's "we did" (or its reason, when not taken forward), or what changed as
+-- a result of the activity (or what happened, when nothing is recorded as changed).
+CREATE INDEX IF NOT EXISTS idx_partner_verdicts_update ON partner_verdicts (update_id);
+CREATE INDEX IF NOT EXISTS idx_partner_verdicts_log ON partner_verdicts (log_id);
+
+CREATE VIEW partner_verdicts_current AS
+SELECT
+  v.id,
+  v.verdict,
+  vc.title AS verdict_title,
+  vc.sort_order AS verdict_order,
+  v.in_their_words,
+  v.verdict_date,
+  v.partner,
+  o.title AS partner_title,
+  o.kind AS partner_kind,
+  k.title AS partner_kind_title,
+  CASE WHEN v.update_id IS NOT NULL THEN 'update' ELSE 'activity' END AS claim_type,
+  u.you_said_id,
+  v.update_id,
+  v.log_id,
+  COALESCE(y.project_id, l.project_id) AS project_id,
+  CASE WHEN v.update_id IS NOT NULL THEN COALESCE(u.we_did, u.reason)
+       ELSE COALESCE(l.what_changed, l.description) END AS claim,
+  COALESCE(u.update_date, l.activity_date) AS claim_date,
+  u.status AS claim_status,
+  v.source,
+  v.source_section
+FROM partner_verdicts v
+LEFT JOIN you_said_we_did_updates u ON u.id = v.update_id
+LEFT JOIN you_said_we_did y ON y.id = u.you_said_id
+LEFT JOIN coproduction_log l ON l.id = v.log_id
+LEFT JOIN organisations o ON o.code = v.partner
+LEFT JOIN organisation_kinds k ON k.code = o.kind
+LEFT JOIN verdicts vc ON vc.code = v.verdict;
 
 -- Gate assurance (strategy 003 s7.0): for every project and every gate it has reached,
 -- whether the evidence the strategy asks for at that gate is published here.
@@ -223,6 +281,54 @@ LEFT JOIN (
   GROUP BY status
 ) c ON c.status = s.code
 ORDER BY s.sort_order;
+
+-- Measure: closed loops confirmed by an independent partner (issue "Close the loop").
+-- One row: of the items whose loop is closed, how many have at least one partner verdict
+-- of agrees or partly agrees on an update that closed the loop, and how many have one of
+-- disagrees. Verdicts on updates that did not close the loop (planned, in progress) do not
+-- confirm that anything was done. share_confirmed is a percentage, NULL with no closed item.
+CREATE VIEW measure_loop_confirmed AS
+WITH judged AS (
+  SELECT u.you_said_id,
+         MAX(v.verdict IN ('agrees', 'partly_agrees')) AS confirmed,
+         MAX(v.verdict = 'disagrees') AS disputed
+  FROM partner_verdicts v
+  JOIN you_said_we_did_updates u ON u.id = v.update_id
+  JOIN statuses s ON s.code = u.status AND s.closes_loop = 1
+  GROUP BY u.you_said_id
+)
+SELECT
+  COUNT(*) AS closed_items,
+  COALESCE(SUM(j.you_said_id IS NOT NULL), 0) AS items_with_verdict,
+  COALESCE(SUM(j.confirmed), 0) AS confirmed_items,
+  COALESCE(SUM(j.disputed), 0) AS disputed_items,
+  ROUND(100.0 * COALESCE(SUM(j.confirmed), 0) / NULLIF(COUNT(*), 0), 1) AS share_confirmed
+FROM you_said_we_did_status c
+LEFT JOIN judged j ON j.you_said_id = c.id
+WHERE c.loop_closed = 1;
+
+-- Measure: disputed claims: every claim (a "we did" update or a co-production log entry)
+-- that an independent partner disagrees with, newest verdict first, with the partner's
+-- own words beside the claim.
+CREATE VIEW disputed_claims AS
+SELECT
+  id AS verdict_id,
+  verdict_date,
+  partner,
+  partner_title,
+  claim_type,
+  you_said_id,
+  update_id,
+  log_id,
+  project_id,
+  claim,
+  claim_date,
+  in_their_words,
+  source,
+  source_section
+FROM partner_verdicts_current
+WHERE verdict = 'disagrees'
+ORDER BY verdict_date DESC, id DESC;
 
 -- Measure: co-production depth by gate: activities at each participation level.
 -- The log is counted once by gate and level (read from the index below alone) and then
@@ -518,4 +624,11 @@ SELECT 'gate_assurance', f.projects, f.projects_total, f.projects_total, NULL, N
 FROM (SELECT COALESCE(MAX(projects_with_gaps), 0) AS projects,
              COALESCE(MAX(projects_total), (SELECT COUNT(*) FROM projects)) AS projects_total,
              COALESCE(SUM(CASE WHEN passed AND NOT evidence_published THEN projects END), 0) AS gates
-      FROM summary_gate_assurance) f;
+      FROM summary_gate_assurance) f
+UNION ALL
+SELECT 'loop_confirmed', f.confirmed_items, f.closed_items, f.closed_items, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM measure_loop_confirmed f
+UNION ALL
+SELECT 'disputed_claims', f.disputed, f.judged, f.judged, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT (SELECT COUNT(*) FROM disputed_claims) AS disputed,
+             (SELECT COUNT(*) FROM (SELECT DISTINCT update_id, log_id FROM partner_verdicts)) AS judged) f;

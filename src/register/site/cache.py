@@ -23,9 +23,16 @@ millisecond and someone holding F5 costs nothing.
   (whether an item is overdue depends on the date) and after REGISTER_CACHE_MAX_AGE_S
   (600) s; expired entries, error answers included, are dropped as they expire, not
   when pushed out.
-- Headers: every response the cache stores or serves carries an ETag (the build and
-  the URL) and a Cache-Control (Datasette's own, or public with default_cache_ttl);
-  If-None-Match gets 304. `X-Cache: HIT` or `MISS` says which.
+- Headers: every response the cache stores or serves carries an ETag (the build, the
+  day and the URL) and a Cache-Control (Datasette's own, or public with
+  default_cache_ttl); If-None-Match gets 304. `X-Cache: HIT` or `MISS` says which.
+- Never stale: any page may depend on today's date (whether an item is overdue, days
+  open; any SQL may call date('now')), so no response is cached past the end of the
+  day. Entries are keyed by the local date and expire at the next local midnight at the
+  latest (the server runs with TZ=Europe/London), and every Cache-Control max-age this
+  process sends, streamed responses and hits included, is cut to the seconds left until
+  that midnight, worked out when the response is sent (only a release's files, marked
+  immutable, keep theirs).
 - It is the outermost ASGI wrapper (trylast), so a cached response carries exactly the
   headers the other wrappers (register/site/security.py and friends) added when it was made.
   The one per-response value, the CSP nonce register/site/security.py puts in the header and
@@ -79,6 +86,40 @@ ENTRY_OVERHEAD = 1536
 HEADER_OVERHEAD = 2 * sys.getsizeof(b"") + sys.getsizeof((b"", b""))
 # The cache of each Datasette instance, so its size can be read (tests, bench).
 CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def next_midnight(now: float | None = None) -> float:
+    """The next local midnight (a Unix time): when today's answers stop being true."""
+    today = datetime.date.fromtimestamp(time.time() if now is None else now)
+    return datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time()).timestamp()
+
+
+MAX_AGE = re.compile(rb"max-age=([0-9]+)")
+
+
+def until_midnight(headers: list, now: float | None = None) -> list:
+    """The headers with every max-age (and s-maxage) of Cache-Control cut to the seconds
+    left until the next local midnight. A response marked immutable (a release's files,
+    register/site/releases.py: a snapshot that says the day it was made) is left alone."""
+    now = time.time() if now is None else now
+    left = max(0, int(next_midnight(now) - now))
+    out = []
+    for k, v in headers:
+        if k.lower() == b"cache-control" and b"max-age" in v and b"immutable" not in v:
+            v = MAX_AGE.sub(lambda m: b"max-age=%d" % min(int(m.group(1)), left), v)
+        out.append((k, v))
+    return out
+
+
+def midnight_capped(send):
+    """`send` with until_midnight applied to the response's headers when they are sent."""
+
+    async def capped(message):
+        if message["type"] == "http.response.start":
+            message = dict(message, headers=until_midnight(list(message.get("headers", []))))
+        await send(message)
+
+    return capped
 
 
 def footprint(key: tuple, entry: dict) -> int:
@@ -153,11 +194,8 @@ class ResponseCache:
         self.drop(key)
         age = MAX_AGE_S if max_age is None else max_age
         now = time.time()
-        midnight = datetime.datetime.combine(
-            datetime.date.today() + datetime.timedelta(days=1), datetime.time()
-        ).timestamp()
         entry["size"], entry["age"] = size, age
-        entry["expires"] = min(now + age, midnight)
+        entry["expires"] = min(now + age, next_midnight(now))
         self.entries[key] = entry
         self.expiry.setdefault(age, OrderedDict())[key] = entry["expires"]
         self.size += size
@@ -230,7 +268,10 @@ def wrap(app, datasette, cache: ResponseCache | None = None):
     ttl = datasette.setting("default_cache_ttl") if hasattr(datasette, "setting") else 300
 
     async def cached(scope, receive, send):
-        if scope.get("type") != "http" or not cacheable_request(scope):
+        if scope.get("type") != "http":
+            return await app(scope, receive, send)
+        send = midnight_capped(send)
+        if not cacheable_request(scope):
             return await app(scope, receive, send)
         build = cache.current_build()
         request_headers = {k.lower(): v for k, v in scope.get("headers", [])}
@@ -240,6 +281,7 @@ def wrap(app, datasette, cache: ResponseCache | None = None):
             scope.get("raw_path") or scope["path"].encode(),
             scope.get("query_string", b""),
             *(request_headers.get(h, b"") for h in KEY_HEADERS),
+            datetime.date.today().isoformat(),  # today's answers are not tomorrow's
         )
         entry = cache.get(key)
         if entry is None and key in cache.inflight:

@@ -8,15 +8,17 @@ host, and plain-text content, so nothing depends on datasette-atom's HTML saniti
 with bleach (deprecated). ElementTree escapes every text node.
 """
 
+import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
 
-from datasette.utils import tilde_encode
+from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import NotFound, Response
 
 from register.site.filters import uk_date
 from register.site.links import fetch_rows, make_linker
+from register.site.you_said import item_feed_path, item_path, item_record
 
 FEED_LIMIT = 100
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -84,6 +86,19 @@ async def _feed_project(datasette, request) -> str | None:
     return project
 
 
+def due_text(item: dict) -> str:
+    """'6 November 2024, worked out from the response rules (overdue)'."""
+    basis = "set by staff" if item["due_date_basis"] == "set" else "worked out from the response rules"
+    return f"{uk_date(item['due_date'])}, {basis}" + (" (overdue)" if item["overdue"] else "")
+
+
+def verdict_text(link, v: dict) -> str:
+    return (
+        f"{link.title('organisations', v['partner'])}: {link.title('verdicts', v['verdict'])}"
+        f" ({uk_date(v['verdict_date'])}). In their words: {v['in_their_words']}"
+    )
+
+
 def _atom_response(body: bytes) -> Response:
     return Response(
         body, content_type="application/atom+xml; charset=utf-8", headers={"Cache-Control": "public, max-age=300"}
@@ -118,8 +133,8 @@ async def feed_you_said(datasette, request):
             lines.append(f"We did: {r['we_did']}")
         if r["reason"]:
             lines.append(f"Reason: {r['reason']}")
-        if r["target_date"]:
-            lines.append(f"Response due: {uk_date(r['target_date'])}" + (" (overdue)" if r["overdue"] else ""))
+        if r["due_date"]:
+            lines.append(f"Response due: {due_text(r)}")
         entries.append(
             {
                 "id": _urn("you_said_we_did", r["id"]),
@@ -127,7 +142,7 @@ async def feed_you_said(datasette, request):
                 "published": _stamp(r["said_date"]),
                 # An item changes when its status does: feed readers then show it again.
                 "updated": _stamp(max(r["said_date"], r["status_date"] or r["said_date"])),
-                "link": absolute(f"/projects/{tilde_encode(r['project_id'])}#{r['id']}"),
+                "link": absolute(f"/you-said/{tilde_encode(r['id'])}"),
                 "author": link.title("organisation", r["organisation"]),
                 "categories": [(r["theme"], link.title("themes", r["theme"])), (r["status"], status)],
                 "content": "\n".join(lines),
@@ -162,6 +177,13 @@ async def feed_status_changes(datasette, request):
     )
     link = await make_linker(datasette)
     absolute = lambda p: datasette.absolute_url(request, datasette.urls.path(p))  # noqa: E731
+    verdicts: dict[str, list[dict]] = {}
+    for v in await fetch_rows(
+        datasette,
+        "select * from partner_verdicts where update_id in (select value from json_each(:ids)) order by verdict_date, id",
+        {"ids": json.dumps([r["id"] for r in rows])},
+    ):
+        verdicts.setdefault(v["update_id"], []).append(v)
     entries = []
     for r in rows:
         status = link.title("statuses", r["status"])
@@ -170,13 +192,14 @@ async def feed_status_changes(datasette, request):
             lines.append(f"We did: {r['we_did']}")
         if r["reason"]:
             lines.append(f"Reason: {r['reason']}")
+        lines += [verdict_text(link, v) for v in verdicts.get(r["id"], [])]
         lines += [f"You said: {r['you_said']}", f"Project: {r['project_title']} ({r['project_id']})"]
         entries.append(
             {
                 "id": _urn("you_said_we_did_updates", r["id"]),
                 "title": f"{r['you_said_id']} is now {status}: {_excerpt(r['you_said'])}",
                 "updated": _stamp(r["update_date"]),
-                "link": absolute(f"/projects/{tilde_encode(r['project_id'])}#{r['you_said_id']}"),
+                "link": absolute(f"/you-said/{tilde_encode(r['you_said_id'])}#{r['id']}"),
                 "author": link.title("organisation", r["organisation"]),
                 "categories": [(r["status"], status)],
                 "content": "\n".join(lines),
@@ -193,3 +216,79 @@ async def feed_status_changes(datasette, request):
         entries,
     )
     return _atom_response(body)
+
+
+async def feed_you_said_item(datasette, request):
+    """One item's feed: when it was said, each change of status, each partner's verdict
+    and each correction, newest first."""
+    item_id = tilde_decode(request.url_vars["id"])
+    record = await item_record(datasette, item_id)
+    if record is None:
+        raise NotFound(f'There is no "You said" item with the ID {item_id!r} in the register.')
+    item = record["item"]
+    link = await make_linker(datasette)
+    page = datasette.absolute_url(request, item_path(datasette, item_id))
+    author = link.title("organisation", item["organisation"])
+    said = [f"You said: {item['you_said']}", f"Theme: {link.title('themes', item['theme'])}"]
+    said.append(f"Project: {item['project_title']} ({item['project_id']})")
+    if item["due_date"]:
+        said.append(f"Response due: {due_text(item)}")
+    entries = [_entry(("you_said_we_did", item_id), f"{item_id} was said", item["said_date"], page, author, said)]
+    for u in record["updates"]:
+        status = link.title("statuses", u["status"])
+        lines = [f"Status: {status}"]
+        lines += [f"We did: {u['we_did']}"] if u["we_did"] else []
+        lines += [f"Why not: {u['reason']}"] if u["reason"] else []
+        entries.append(
+            _entry(
+                ("you_said_we_did_updates", u["id"]),
+                f"{item_id} is now {status}",
+                u["update_date"],
+                f"{page}#{u['id']}",
+                author,
+                lines,
+            )
+        )
+    for v in [v for u in record["updates"] for v in u["verdicts"]] + record["activity_verdicts"]:
+        partner = link.title("organisations", v["partner"])
+        judged = v["update_id"] or v["log_id"]
+        title = f"{partner}: {link.title('verdicts', v['verdict']).lower()} on {judged}"
+        entries.append(
+            _entry(
+                ("partner_verdicts", v["id"]),
+                title,
+                v["verdict_date"],
+                f"{page}#{v['id']}",
+                partner,
+                [verdict_text(link, v)],
+            )
+        )
+    for c in record["corrections"]:
+        lines = [
+            f"Old value: {c['old_value'] or '(empty)'}",
+            f"New value: {c['new_value'] or '(empty)'}",
+            f"Reason: {c['reason']}",
+        ]
+        title = f"Correction of {c['record_id']}, {c['field']}"
+        entries.append(_entry(("corrections", c["id"]), title, c["corrected_date"], f"{page}#{c['id']}", author, lines))
+    entries.sort(key=lambda e: (e["updated"], e["id"]), reverse=True)
+    body = _atom(
+        f"you-said/{item_id}",
+        f"Co-production Register: {item_id}, {_excerpt(item['you_said'], 60)}",
+        "Each change of status of this item, each partner's verdict on it and each correction, newest first.",
+        datasette.absolute_url(request, item_feed_path(datasette, item_id)),
+        page,
+        entries,
+    )
+    return _atom_response(body)
+
+
+def _entry(key: tuple[str, str], title: str, date, link: str, author: str, lines: list[str]) -> dict:
+    return {
+        "id": _urn(*key),
+        "title": title,
+        "updated": _stamp(date),
+        "link": link,
+        "author": author,
+        "content": "\n".join(lines),
+    }

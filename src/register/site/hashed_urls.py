@@ -1,12 +1,18 @@
-"""Versioned URLs that a browser or CDN may cache for a year: /register-<hash>/...
+"""Versioned URLs that a browser or CDN may cache until the day ends: /register-<hash>/...
 
 The database is immutable between builds and its SHA-256 is recorded in inspect.json,
-so every page and extract under /register-<first 7 hex digits of the hash>/ can never
-change: it is answered exactly as /register/... is, with
-`Cache-Control: public, max-age=31536000, immutable`. A URL with an older hash (a
-bookmark from before the last build) is redirected to the current one, uncached.
-The plain /register/... URLs keep working and keep the short `default_cache_ttl`, so
-links people already have never change.
+so a page under /register-<first 7 hex digits of the hash>/ changes only when the
+database does, or when the date does: whether a "You said" item is overdue and how
+many days it has been open are worked out against today (register/database/views.sql),
+and any SQL may call date('now'). Such a page is answered exactly as /register/... is,
+with `Cache-Control: public, max-age=<seconds until the next local midnight>`: cached
+all day, never past the end of it. (The alternative, putting the date in the hash, was
+rejected: every versioned link would change at midnight and yesterday's pages would
+be redirects.) Before issue 15 these URLs said `max-age=31536000, immutable`, and a
+table showing `overdue` stayed stale for a year. A URL with an older hash (a bookmark
+from before the last build) is redirected to the current one, uncached. The plain
+/register/... URLs keep working and keep the short `default_cache_ttl` (cut at
+midnight too, register/site/cache.py), so links people already have never change.
 
 Why not datasette-hashed-urls 0.4 (it installs and runs on Datasette 0.65.5)? Checked:
 it renames the database route, so every /register/... URL becomes a redirect, which
@@ -21,11 +27,18 @@ same URLs; a CDN can cache hashed URLs for ever and everything else for a few mi
 
 from __future__ import annotations
 
+import time
+
 from datasette import hookimpl
 
-MAX_AGE = 31536000
-IMMUTABLE = f"public, max-age={MAX_AGE}, immutable".encode()
+from register.site.cache import next_midnight
+
 HASH_LENGTH = 7
+
+
+def until_the_day_ends() -> bytes:
+    """The Cache-Control of a versioned page: public, fresh until the next local midnight."""
+    return f"public, max-age={max(0, int(next_midnight() - time.time()))}".encode()
 
 
 def hashed_routes(datasette) -> dict[str, str]:
@@ -96,13 +109,13 @@ def wrap(datasette):
             scope = dict(scope, path=plain, raw_path=plain.encode("latin-1"))
             credentialed = any(k.lower() in (b"cookie", b"authorization") for k, _ in scope.get("headers", []))
 
-            async def send_immutable(message):
+            async def send_versioned(message):
                 if message["type"] == "http.response.start" and message["status"] == 200 and not credentialed:
                     headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
-                    message = dict(message, headers=headers + [(b"cache-control", IMMUTABLE)])
+                    message = dict(message, headers=headers + [(b"cache-control", until_the_day_ends())])
                 await send(message)
 
-            return await app(scope, receive, send_immutable)
+            return await app(scope, receive, send_versioned)
 
         return versioned
 

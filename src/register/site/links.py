@@ -10,6 +10,8 @@ from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
 DB = "register"
+# Records that have a page of their own, designed for people: linked there, not to their row.
+DESIGNED_PAGES = {"projects": "/projects/", "you_said_we_did": "/you-said/"}
 GROUPS_TABLE = "coproduction_log_groups"  # derived by register/database/build.py from coproduction_log.groups
 
 
@@ -81,8 +83,8 @@ class Linker:
     def href(self, column_or_table: str, code) -> str | None:
         table = self.table_for(column_or_table)
         path = self.datasette.urls.path
-        if table == "projects":
-            return path(f"/projects/{tilde_encode(str(code))}")
+        if table in DESIGNED_PAGES:
+            return path(DESIGNED_PAGES[table] + tilde_encode(str(code)))
         if table == "glossary":
             return path(f"/glossary#{code}")
         known = (table in self.codelists and code in self.codelists[table]) or code in self.extra.get(table, {})

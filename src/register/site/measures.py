@@ -104,6 +104,21 @@ def headline_coverage(h):
     )
 
 
+def headline_loop_confirmed(h):
+    if not h["figure"] and not h["of_total"]:
+        return 'No "You said" item has closed the loop yet, so no partner has confirmed one.'
+    return (
+        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items that closed the loop are confirmed by an '
+        f"independent partner (a verdict of agrees or partly agrees)."
+    )
+
+
+def headline_disputed(h):
+    if not h["of_total"]:
+        return "No partner has given a verdict yet."
+    return f"Partners disagree with {h['figure']:,} of the {h['of_total']:,} claims they have given a verdict on."
+
+
 MEASURES = [
     Measure(
         "strategic_group",
@@ -176,6 +191,10 @@ MEASURES = [
         chart=charts.chart_gates,
         headline=headline_gates,
         summary="summary_gate_assurance",
+    ),
+    Measure("loop_confirmed", "measure_loop_confirmed", headline=headline_loop_confirmed),
+    Measure(
+        "disputed_claims", "disputed_claims", order_by="verdict_date desc, verdict_id desc", headline=headline_disputed
     ),
 ]
 MEASURE_ROW_LIMIT = 1000

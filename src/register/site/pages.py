@@ -9,6 +9,7 @@ metadata.yml, so Datasette's own view pages and these pages say the same thing.
 """
 
 import json
+from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
 from markupsafe import Markup
@@ -71,24 +72,31 @@ def feed_links(datasette, project_id: str | None = None) -> list[dict]:
 # Pages.
 
 
-def _page_number(request) -> int | None:
+def page_number(request) -> int | None:
     """?page=N of a long list; None when N is not a whole number from 1."""
     raw = request.args.get("page", "1")
     return int(raw) if raw.isdigit() and 0 < len(raw) < 8 and int(raw) > 0 else None
 
 
-def _pager(request, page: int, total: int) -> dict:
-    pages = max(1, -(-total // PAGE_SIZE))
-    base = request.path
+def make_pager(request, page: int, total: int, size: int | None = None) -> dict:
+    """Where this page of a list starts and ends, and links to the pages either side
+    that keep every other choice in the address (filters, sort). Size: PAGE_SIZE."""
+    size = size or PAGE_SIZE
+    pages = max(1, -(-total // size))
+    kept = [(k, v) for k in request.args.keys() if k != "page" for v in request.args.getlist(k)]
+
+    def href(n: int) -> str:
+        return request.path + "?" + urlencode([*kept, ("page", str(n))])
+
     return {
         "page": page,
         "pages": pages,
         "total": total,
-        "first": (page - 1) * PAGE_SIZE + 1 if total else 0,
-        "last": min(page * PAGE_SIZE, total),
-        "prev": f"{base}?page={page - 1}" if page > 1 else None,
-        "next": f"{base}?page={page + 1}" if page < pages else None,
-        "offset": (page - 1) * PAGE_SIZE,
+        "first": (page - 1) * size + 1 if total else 0,
+        "last": min(page * size, total),
+        "prev": href(page - 1) if page > 1 else None,
+        "next": href(page + 1) if page < pages else None,
+        "offset": (page - 1) * size,
     }
 
 
@@ -97,17 +105,17 @@ async def _paged_projects(datasette, request) -> tuple[dict | None, list[dict]]:
 
     A national register holds tens of thousands of projects, so these pages list a
     hundred at a time and work out their figures for those hundred only."""
-    page = _page_number(request)
+    page = page_number(request)
     total = (await fetch_rows(datasette, "select count(*) as n from projects"))[0]["n"]
     if page is None or (page - 1) * PAGE_SIZE >= max(total, 1):
         return None, []
-    pager = _pager(request, page, total)
+    found = make_pager(request, page, total)
     projects = await fetch_rows(
         datasette,
         "select * from projects order by id limit :limit offset :offset",
-        {"limit": PAGE_SIZE, "offset": pager["offset"]},
+        {"limit": PAGE_SIZE, "offset": found["offset"]},
     )
-    return pager, projects
+    return found, projects
 
 
 async def _no_such_page(datasette, request) -> Response:

@@ -89,8 +89,18 @@ async def project_page(datasette, request):
         p,
     ):
         history.setdefault(u["you_said_id"], []).append(u)
+    verdicts: dict[str, list[dict]] = {}
+    for v in await fetch_rows(
+        datasette,
+        """
+            select v.* from partner_verdicts v join you_said_we_did_updates u on u.id = v.update_id
+            join you_said_we_did y on y.id = u.you_said_id
+            where y.project_id = :id order by v.verdict_date, v.id""",
+        p,
+    ):
+        verdicts.setdefault(v["update_id"], []).append(v)
     for item in items:
-        item["history"] = history.get(item["id"], [])
+        item["history"] = [{**u, "verdicts": verdicts.get(u["id"], [])} for u in history.get(item["id"], [])]
     status_counts = {
         r["code"]: r["items"]
         for r in await fetch_rows(

@@ -4,9 +4,9 @@ from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
-from register.site import feeds, pages, project, search
+from register.site import feeds, pages, project, search, you_said, you_said_list
 from register.site.filters import number, uk_date, uk_time, yes_no
-from register.site.links import DB, load_codelists
+from register.site.links import DB, DESIGNED_PAGES, load_codelists
 from register.site.measures import all_measures, headlines
 
 
@@ -52,6 +52,10 @@ def register_routes(datasette):
             (r"^/accessibility/?$", pages.accessibility_page),
             (r"^/feeds/you-said\.atom$", feeds.feed_you_said),
             (r"^/feeds/status-changes\.atom$", feeds.feed_status_changes),
+            (r"^/you-said/?$", you_said_list.you_said_index),
+            (r"^/you-said/how-to-follow/?$", you_said.how_to_follow_page),
+            (r"^/you-said/(?P<id>[^/]+)$", you_said.you_said_page),
+            (r"^/feeds/you-said/(?P<id>[^/]+)\.atom$", feeds.feed_you_said_item),
         ]
     ]
 
@@ -66,7 +70,13 @@ def prepare_jinja2_environment(env, datasette):
 
 @hookimpl
 def extra_template_vars(template, datasette, request):
-    """The home page's figures, read live from the measure views."""
+    """The home page's figures, read live from the measure views; on a row page, the
+    record's designed page (a project's or a "You said" item's), where it has one."""
+    if template.startswith("row") and request is not None:
+        table, pks = request.url_vars.get("table"), request.url_vars.get("pks")
+        if table in DESIGNED_PAGES and pks:
+            return {"designed_page": datasette.urls.path(DESIGNED_PAGES[table] + pks)}
+        return {}
     if template != "index.html":
         return {}
 

@@ -38,6 +38,8 @@ SEARCH_MAIN = {
         " || ', ' || t.update_date",
     },
 }
+# Results that open the "You said" item's own page (its id is the anchor), at the update found.
+ITEM_SOURCES = ("you_said_we_did", "you_said_we_did_updates")
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 
 
@@ -91,7 +93,11 @@ async def search_page(datasette, request):
     path = datasette.urls.path
     for r in results:
         r["snippet_html"] = _snippet(r["snippet"])
-        if r["project_id"]:
+        if r["source"] in ITEM_SOURCES:
+            at_update = f"#{r['key']}" if r["source"] != "you_said_we_did" else ""
+            r["href"] = path(f"/you-said/{tilde_encode(r['anchor'])}") + at_update
+            r["project_title"] = link.title("projects", r["project_id"])
+        elif r["project_id"]:
             r["href"] = path(f"/projects/{tilde_encode(r['project_id'])}") + (f"#{r['anchor']}" if r["anchor"] else "")
             r["project_title"] = link.title("projects", r["project_id"])
         elif r["source"] == "glossary":

@@ -27,6 +27,8 @@ SETTINGS = {
     "allow_download": True,
 }
 
+TIME_ZONE = "Europe/London"
+
 # URL prefix -> directory under the build directory (or the repo) served as static files.
 STATIC = {
     "static": ROOT / "static",
@@ -118,6 +120,9 @@ def main(argv=None) -> int:
         return 1
     if args.check_only:
         return 0
+    # "Today" (overdue, days open, when cached pages expire) is the day in England, not
+    # in UTC: the deployments set TZ too (Dockerfile, fly.toml).
+    os.environ.setdefault("TZ", TIME_ZONE)
     cmd = command(Path(args.build_dir), args.host, args.port)
     if settings.WARM.raw() != "0":  # register/site/warm_cache.py
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host

@@ -53,11 +53,14 @@ __all__ = [
     "Codes",
     "UsageError",
     "append_rows",
+    "check_batch",
     "check_value",
     "codelist_of",
     "fast_imports",
     "generated_field",
     "main",
+    "print_problems",
+    "rebuild_database",
     "scan_existing",
     "staff_resource",
 ]
@@ -94,6 +97,27 @@ def staff_resource(package: Package, name: str) -> Resource:
         raise UsageError(f"there is no table called {name!r}; TABLE= must be one of: " + ", ".join(package.names))
 
 
+def check_batch(package: Package, batch: Batch, replacing: dict | None = None):
+    """Every check of the batch against the rows already in datasets/ (called under the
+    lock, after normalise_cells); problems go to batch.problems. Returns (what datasets/
+    holds, identifiers given). `replacing`: the existing row the batch's one row replaces
+    (`make correct`), whose identifier and values are not counted as taken."""
+    ex = scan_existing(package, batch)
+    if replacing is not None:
+        for name, taken in ex.taken.items():
+            taken.discard(replacing.get(name, ""))
+        for key, taken in ex.together.items():
+            taken.discard(tuple(replacing.get(c, "") for c in key))
+    given = give_identifiers(batch, ex)
+    try:
+        check_cells(package, batch)
+    except Fallback as e:
+        batch.problems.append(Problem(batch.file, None, None, None, f"the rows cannot be checked here ({e})"))
+    check_against_existing(package, batch, ex)
+    check_rules_across(package, batch, ex)
+    return ex, given
+
+
 def append_batch(package: Package, batch: Batch, rebuild: bool = True, out=sys.stderr) -> Outcome:
     """Check the batch against everything, then write it and rebuild: all or nothing."""
     start = time.perf_counter()
@@ -118,14 +142,7 @@ def append_batch(package: Package, batch: Batch, rebuild: bool = True, out=sys.s
                     )
                 )
                 return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
-        ex = scan_existing(package, batch)
-        given = give_identifiers(batch, ex)
-        try:
-            check_cells(package, batch)
-        except Fallback as e:
-            batch.problems.append(Problem(batch.file, None, None, None, f"the rows cannot be checked here ({e})"))
-        check_against_existing(package, batch, ex)
-        check_rules_across(package, batch, ex)
+        ex, given = check_batch(package, batch)
         if batch.problems:
             return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
         rows = [row for _, row in batch.rows]

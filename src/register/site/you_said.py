@@ -1,0 +1,146 @@
+"""/you-said/<id>: one "You said" item followed to its end, and /you-said/how-to-follow.
+
+What an item's status is, when its response is due (set by staff or worked out from the
+response rules), whether it is overdue and how long it has been open are worked out once,
+in you_said_we_did_current (register/database/views.sql); this module reads them, with
+the item's history, the partners' verdicts on it and the corrections made to it.
+The item's Atom feed (register/site/feeds.py) reads the same record through item_record.
+"""
+
+from datasette.utils import tilde_decode, tilde_encode
+
+from register.site.links import DB, fetch_rows, load_codelists, make_linker
+from register.site.pages import feed_links, not_found, render_page
+
+ITEMS, UPDATES, VERDICTS = "you_said_we_did", "you_said_we_did_updates", "partner_verdicts"
+
+
+def item_path(datasette, item_id: str) -> str:
+    return datasette.urls.path(f"/you-said/{tilde_encode(item_id)}")
+
+
+def item_feed_path(datasette, item_id: str) -> str:
+    return datasette.urls.path(f"/feeds/you-said/{tilde_encode(item_id)}.atom")
+
+
+async def item_record(datasette, item_id: str) -> dict | None:
+    """The item with its project, activity, status history, the partners' verdicts and
+    the corrections of any of them; None when there is no such item."""
+    found = await fetch_rows(
+        datasette,
+        """
+        select c.*, y.source, y.source_section, p.title as project_title, p.organisation
+        from you_said_we_did_current c
+        join you_said_we_did y on y.id = c.id
+        join projects p on p.id = c.project_id
+        where c.id = :id""",
+        {"id": item_id},
+    )
+    if not found:
+        return None
+    item = found[0]
+    p = {"id": item_id, "activity": item["activity_id"]}
+    updates = await fetch_rows(
+        datasette, f"select * from {UPDATES} where you_said_id = :id order by update_date, id", p
+    )
+    verdicts = await fetch_rows(
+        datasette,
+        f"""
+        select * from {VERDICTS}
+        where update_id in (select id from {UPDATES} where you_said_id = :id)
+           or (log_id is not null and log_id = :activity)
+        order by verdict_date, id""",
+        p,
+    )
+    for u in updates:
+        u["verdicts"] = [v for v in verdicts if v["update_id"] == u["id"]]
+    corrections = await fetch_rows(
+        datasette,
+        f"""
+        select * from corrections
+        where (resource = '{ITEMS}' and record_id = :id)
+           or (resource = '{UPDATES}' and record_id in (select id from {UPDATES} where you_said_id = :id))
+           or (resource = '{VERDICTS}' and record_id in (
+                 select id from {VERDICTS}
+                 where update_id in (select id from {UPDATES} where you_said_id = :id)))
+        order by corrected_date, id""",
+        p,
+    )
+    activity = None
+    if item["activity_id"]:
+        activity = (
+            await fetch_rows(datasette, "select id, title, activity_date from coproduction_log where id = :activity", p)
+            or [None]
+        )[0]
+    return {
+        "item": item,
+        "activity": activity,
+        "activity_verdicts": [v for v in verdicts if v["log_id"]],
+        "updates": updates,
+        "corrections": corrections,
+    }
+
+
+async def you_said_page(datasette, request):
+    """One "You said" item: what was said, where it stands, and every step since."""
+    item_id = tilde_decode(request.url_vars["id"])
+    record = await item_record(datasette, item_id)
+    if record is None:
+        return await not_found(
+            datasette, request, f'There is no "You said" item with the ID {item_id!r} in the register.'
+        )
+    item = record["item"]
+    link = await make_linker(datasette)
+    if record["activity"]:
+        link.add("coproduction_log", {record["activity"]["id"]: record["activity"]["title"]})
+    codelists = await load_codelists(datasette)
+    feed = {"href": item_feed_path(datasette, item_id), "title": f"Changes to {item_id} (Atom feed)"}
+    return await render_page(
+        datasette,
+        request,
+        "you_said_item.html",
+        {
+            **record,
+            "link": link,
+            "closing_statuses": [s["title"] for s in codelists.get("statuses", {}).values() if s.get("closes_loop")],
+            "feeds": [feed, *feed_links(datasette, item["project_id"])],
+            "row_href": datasette.urls.row(DB, ITEMS, tilde_encode(item_id)),
+            "how_to_follow": datasette.urls.path("/you-said/how-to-follow"),
+        },
+    )
+
+
+async def how_to_follow_page(datasette, request):
+    """How to follow an item, in plain English; every rule is read from its codelist."""
+    codelists = await load_codelists(datasette)
+    kinds = codelists.get("organisation_kinds", {})
+    partner_kinds = [k for k in kinds.values() if k.get("independent_partner")]
+    partners = [
+        o for o in codelists.get("organisations", {}).values() if o.get("kind") in {k["code"] for k in partner_kinds}
+    ]
+    statuses = list(codelists.get("statuses", {}).values())
+    return await render_page(
+        datasette,
+        request,
+        "you_said_how_to_follow.html",
+        {
+            "statuses": statuses,
+            "closing": [s for s in statuses if s.get("closes_loop")],
+            "rules": list(codelists.get("response_rules", {}).values()),
+            "verdicts": list(codelists.get("verdicts", {}).values()),
+            "partner_kinds": partner_kinds,
+            "partners": partners,
+            "feeds": feed_links(datasette),
+            "tables": {
+                name: datasette.urls.table(DB, name)
+                for name in (
+                    "statuses",
+                    "response_rules",
+                    "verdicts",
+                    "organisations",
+                    "partner_verdicts",
+                    "corrections",
+                )
+            },
+        },
+    )

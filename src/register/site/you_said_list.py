@@ -1,0 +1,195 @@
+"""/you-said: every "You said" item as You said / We did / status, with counts by status,
+filters, sorting and paging.
+
+Fast at national scale: the items are walked through the base table's indexes (said date,
+theme, project) and stopped at one page (LIMIT), and the current status, due date and
+whether an item is overdue come from you_said_we_did_current (register/database/views.sql),
+so this page and the measures can never disagree. Nothing loops over every item in Python.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from datasette.utils.asgi import Response
+
+from register.site.links import DB, fetch_rows, load_codelists, make_linker
+from register.site.pages import feed_links, make_pager, not_found, page_number, render_page
+
+PAGE_SIZE = 50
+# ?sort= -> (what the choice says, ORDER BY). Ties are broken by id, which only grows.
+SORTS = {
+    "newest": ("Newest said first", "y.said_date desc, y.id desc"),
+    "oldest": ("Oldest said first", "y.said_date, y.id"),
+    "due": ("Due soonest first", "c.due_date is null, c.due_date, y.id"),
+}
+OVERDUE = {"yes": "Overdue only", "no": "Not overdue"}
+
+
+class BadFilter(Exception):
+    """A filter value the register cannot use: shown to the person as it is (400)."""
+
+
+@dataclass
+class Filters:
+    status: str = ""
+    theme: str = ""
+    project: str = ""
+    organisation: str = ""
+    overdue: str = ""
+    said_from: str = ""
+    said_to: str = ""
+    sort: str = "newest"
+    chosen: dict = field(default_factory=dict)  # what was asked for, for the form
+
+    def where(self, without: str = "") -> tuple[str, dict]:
+        """The WHERE clause and parameters of these filters, leaving out `without`
+        (the counts by status are counted over every status)."""
+        clauses, params = [], {}
+        columns = {
+            "status": "c.status = :status",
+            "theme": "y.theme = :theme",
+            "project": "y.project_id = :project",
+            "organisation": "y.project_id in (select id from projects where organisation = :organisation)",
+            "said_from": "y.said_date >= :said_from",
+            "said_to": "y.said_date <= :said_to",
+        }
+        for name, clause in columns.items():
+            value = getattr(self, name)
+            if value and name != without:
+                clauses.append(clause)
+                params[name] = value
+        if self.overdue and without != "overdue":
+            clauses.append("c.overdue = :overdue")
+            params["overdue"] = 1 if self.overdue == "yes" else 0
+        return (" where " + " and ".join(clauses)) if clauses else "", params
+
+
+def _code(request, name: str, codelist: dict, what: str) -> str:
+    value = (request.args.get(name) or "").strip()
+    if value and value not in codelist:
+        choices = ", ".join(codelist)
+        raise BadFilter(f"There is no {what} {value!r} in the register. Choose one of: {choices}.")
+    return value
+
+
+def _date(request, name: str, what: str) -> str:
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return ""
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise BadFilter(f"{what} must be a date written as year-month-day, such as 2024-08-06, not {value!r}.")
+
+
+async def read_filters(datasette, request) -> Filters:
+    """The filters of the address, each checked against the register's own codes."""
+    codelists = await load_codelists(datasette)
+    f = Filters(
+        status=_code(request, "status", codelists.get("statuses", {}), "status"),
+        theme=_code(request, "theme", codelists.get("themes", {}), "theme"),
+        organisation=_code(request, "organisation", codelists.get("organisations", {}), "organisation"),
+        said_from=_date(request, "from", '"Said from"'),
+        said_to=_date(request, "to", '"Said to"'),
+    )
+    f.project = (request.args.get("project") or "").strip()
+    if f.project and not await fetch_rows(datasette, "select id from projects where id = :id", {"id": f.project}):
+        raise BadFilter(f"There is no project with the ID {f.project!r} in the register.")
+    f.overdue = (request.args.get("overdue") or "").strip()
+    if f.overdue not in ("", *OVERDUE):
+        raise BadFilter(f'"Overdue" must be yes or no, not {f.overdue!r}.')
+    f.sort = (request.args.get("sort") or "newest").strip()
+    if f.sort not in SORTS:
+        raise BadFilter(f"The list cannot be sorted by {f.sort!r}. Choose one of: {', '.join(SORTS)}.")
+    if f.said_from and f.said_to and f.said_from > f.said_to:
+        raise BadFilter('"Said from" is after "Said to": no item can be in between.')
+    f.chosen = {
+        "status": f.status,
+        "theme": f.theme,
+        "project": f.project,
+        "organisation": f.organisation,
+        "overdue": f.overdue,
+        "from": f.said_from,
+        "to": f.said_to,
+        "sort": f.sort,
+    }
+    return f
+
+
+async def bad_request(datasette, request, message: str) -> Response:
+    html = await datasette.render_template(
+        ["error.html"],
+        {"ok": False, "error": message, "status": 400, "title": "The register cannot show that list"},
+        request=request,
+    )
+    return Response.html(html, status=400)
+
+
+FROM = "from you_said_we_did y join you_said_we_did_current c on c.id = y.id"
+
+
+async def status_counts(datasette, f: Filters) -> dict[str, int]:
+    """Items of each status among those the other filters choose, every status listed."""
+    where, params = f.where(without="status")
+    counted = {
+        r["status"]: r["n"]
+        for r in await fetch_rows(datasette, f"select c.status, count(*) as n {FROM}{where} group by c.status", params)
+    }
+    return {code: counted.get(code, 0) for code in (await load_codelists(datasette)).get("statuses", {})}
+
+
+async def you_said_index(datasette, request):
+    """Every "You said" item: what was said, what was done, where it stands."""
+    try:
+        f = await read_filters(datasette, request)
+    except BadFilter as e:
+        return await bad_request(datasette, request, str(e))
+    page = page_number(request)
+    if page is None:
+        return await bad_request(datasette, request, f"There is no page {request.args.get('page')!r} of this list.")
+    counts = await status_counts(datasette, f)
+    total = counts.get(f.status, 0) if f.status else sum(counts.values())
+    if (page - 1) * PAGE_SIZE >= max(total, 1):
+        return await not_found(datasette, request, f"There is no page {page} of this list.")
+    pager = make_pager(request, page, total, PAGE_SIZE)
+    where, params = f.where()
+    items = await fetch_rows(
+        datasette,
+        f"select c.* {FROM}{where} order by {SORTS[f.sort][1]} limit {PAGE_SIZE} offset {pager['offset']}",
+        params,
+    )
+    codelists = await load_codelists(datasette)
+    link = await make_linker(datasette)
+    path = datasette.urls.path
+
+    def with_status(code: str) -> str:
+        kept = {k: v for k, v in f.chosen.items() if v and k != "status" and not (k == "sort" and v == "newest")}
+        return request.path + "?" + urlencode({**kept, "status": code})
+
+    return await render_page(
+        datasette,
+        request,
+        "you_said_list.html",
+        {
+            "items": items,
+            "counts": [{"code": c, "n": n, "href": with_status(c)} for c, n in counts.items()],
+            "total": total,
+            "pager": pager,
+            "f": f.chosen,
+            "filtered": any(v for k, v in f.chosen.items() if k != "sort"),
+            "sorts": {k: v[0] for k, v in SORTS.items()},
+            "overdue_choices": OVERDUE,
+            "statuses": codelists.get("statuses", {}),
+            "themes": codelists.get("themes", {}),
+            "organisations": codelists.get("organisations", {}),
+            "link": link,
+            "feeds": feed_links(datasette),
+            "tables": {
+                "current": datasette.urls.table(DB, "you_said_we_did_current"),
+                "items": datasette.urls.table(DB, "you_said_we_did"),
+                "updates": datasette.urls.table(DB, "you_said_we_did_updates"),
+            },
+            "how_to_follow": path("/you-said/how-to-follow"),
+        },
+    )

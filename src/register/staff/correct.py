@@ -1,0 +1,221 @@
+"""`make correct ID=<record id> FIELD=<field> VALUE=<new value> REASON="..."`: the one way
+to change a published record, in public.
+
+The record is found by its identifier (its prefix says its table). The changed record
+goes through every check an append of that record would (types, codes, references,
+cross-row rules, the privacy gate), and the correction itself (old value, new value,
+date, reason) through the checks of an append to corrections. Only when both pass are
+they written, under the register's lock: first the correction is appended to
+datasets/corrections.csv, then the record's line is replaced in its CSV (every other
+line of that file is left byte for byte as it was); then the database is rebuilt.
+Nothing is silently rewritten: the old value stays in the correction and in git history.
+
+If the process is killed between the two writes, corrections.csv holds a correction
+whose record does not hold its new value. That pair is inconsistent, and it is found:
+`make validate` and `make build` report it (the x-applied rule, register/checks/rules.py),
+and this command refuses any other correction until it is finished. Running the same
+command again finishes it: it changes the record without recording the correction twice.
+A kill before the first write changes nothing; after the second, everything is in place.
+
+PERSONAL_DATA=yes leaves the old value out of the correction, for personal data that
+was published by mistake (docs/staff-guide.md: the old value must then also be removed
+from git history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+
+from register.checks.problems import Problem
+from register.checks.rules import read_rows, records_holding, unapplied_corrections
+from register.schema.package import MAIN_RESOURCES, ROOT, Package, Resource, today
+from register.staff import append as appendmod
+from register.staff.batch import Batch
+from register.staff.normalise import Codes, normalise_cells
+from register.staff.write import display_path, line_style, remove_stale_temps, temp_name, write_rows
+from register.util import locking
+from register.util.guard import plain_errors
+from register.util.text import not_utf8_message, printable
+
+CORRECTIONS = "corrections"
+# The tables whose records may be corrected: the corrections schema lists them.
+CORRECTABLE = (*MAIN_RESOURCES, "partner_verdicts")
+EXAMPLE = 'make correct ID=YS-0001 FIELD=theme VALUE=governance REASON="Filed under the wrong theme."'
+
+
+class Refused(Exception):
+    """The correction cannot be made as asked; nothing was changed."""
+
+
+def table_of(package: Package, record_id: str) -> Resource:
+    """The table whose identifiers have the record's prefix."""
+    prefix = record_id.split("-", 1)[0]
+    for name in CORRECTABLE:
+        res = package.resource(name)
+        if res.id_prefix and res.id_prefix == prefix:
+            return res
+    prefixes = ", ".join(f"{package.resource(n).id_prefix}- ({n})" for n in CORRECTABLE)
+    raise Refused(
+        f"ID={printable(record_id)} is not the identifier of a record that can be corrected: one of {prefixes}"
+    )
+
+
+def find_record(res: Resource, record_id: str) -> tuple[int, dict]:
+    for rownum, row in read_rows(res.path):
+        if row.get("id") == record_id:
+            return rownum, row
+    raise Refused(f"{res.name} has no record {printable(record_id)}")
+
+
+def replace_line(res: Resource, record_id: str, row: dict) -> None:
+    """Write the CSV again with the record's line(s) replaced and every other byte kept:
+    a temporary file beside it, fsynced and renamed into place."""
+    path = res.path
+    terminator, _ = line_style(path)
+    with path.open(newline="", encoding="utf-8") as f:
+        text = f.read()
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    start = reader.line_num
+    for cells in reader:
+        if cells and cells[header.index("id")] == record_id:
+            end = reader.line_num
+            break
+        start = reader.line_num
+    else:
+        raise Refused(f"{res.name} has no record {printable(record_id)}")
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator=terminator).writerow([row.get(n, "") for n in res.field_names])
+    tmp = temp_name(path)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            f.write("".join(lines[:start]) + out.getvalue() + "".join(lines[end:]))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def pending(package: Package) -> list[tuple[int, dict]]:
+    """Corrections recorded but not applied to their record (a command that was killed)."""
+    res = package.resource(CORRECTIONS)
+    return unapplied_corrections(read_rows(res.path), records_holding(package, CORRECTIONS))
+
+
+def checked(package: Package, batch: Batch, replacing: dict | None = None) -> None:
+    """The checks of an append (normalised values, then against datasets/); raise Refused."""
+    normalise_cells(package, batch, Codes(package))
+    appendmod.check_batch(package, batch, replacing)
+    if batch.problems:
+        raise Refused(problems_text(package, batch.resource, batch.problems))
+
+
+def problems_text(package: Package, res: Resource, problems: list[Problem]) -> str:
+    out = io.StringIO()
+    appendmod.print_problems(problems, res, out)
+    return f"the correction has problems:\n{out.getvalue().rstrip()}"
+
+
+def correct(package: Package, record_id: str, field: str, value: str, reason: str, personal_data: bool) -> str:
+    """Check and write the correction and the record; returns what was done, in words."""
+    res = table_of(package, record_id)
+    if field not in res.field_names:
+        raise Refused(f"{res.name} has no field {printable(field)}; FIELD= is one of: {', '.join(res.field_names)}")
+    if field in res.primary_key:
+        raise Refused(f"{field} is the record's identifier, which never changes")
+    corrections = package.resource(CORRECTIONS)
+    with locking.exclusive(package.root):
+        rownum, old = find_record(res, record_id)
+        unfinished = pending(package)
+        finishing = [
+            c for _, c in unfinished if (c["resource"], c["record_id"], c["field"]) == (res.name, record_id, field)
+        ]
+        others = [(n, c) for n, c in unfinished if c not in finishing]
+        if others:
+            lines = "; ".join(f"row {n}: {c['record_id']} {c['field']}" for n, c in others)
+            raise Refused(
+                f"{display_path(package, corrections.path)} has corrections that were recorded but not applied "
+                f"({lines}). Run `make validate` to see them, and finish each with the same `make correct` first"
+            )
+        new = {**old, field: value}
+        record = Batch(res, display_path(package, res.path), [(rownum, new)])
+        checked(package, record, replacing=old)
+        new = {**old, field: record.rows[0][1][field]}  # the other fields exactly as they were
+        if finishing and finishing[-1]["new_value"] == new[field]:
+            replace_line(res, record_id, new)
+            error = appendmod.rebuild_database(package.root)
+            return rebuilt(f"Finished {finishing[-1]['id']}, which was recorded but not applied.", error)
+        if finishing:
+            raise Refused(
+                f"a correction of {record_id} {field} to {finishing[-1]['new_value']!r} was recorded but not applied; "
+                f"finish it with that VALUE first"
+            )
+        if new[field] == old.get(field, ""):
+            raise Refused(f"{record_id} {field} already holds {printable(new[field])!r}: there is nothing to correct")
+        entry = {
+            "id": "",
+            "resource": res.name,
+            "record_id": record_id,
+            "field": field,
+            "old_value": "" if personal_data else old.get(field, ""),
+            "new_value": new[field],
+            "corrected_date": today().isoformat(),
+            "reason": reason,
+        }
+        batch = Batch(corrections, f"the correction of {record_id}", [(None, entry)])
+        checked(package, batch)
+        remove_stale_temps(corrections.path)
+        write_rows(corrections, [batch.rows[0][1]])  # first the correction...
+        replace_line(res, record_id, new)  # ...then the record (see the docstring)
+        error = appendmod.rebuild_database(package.root)
+    return rebuilt(
+        f"Corrected {record_id} {field} ({batch.rows[0][1]['id']}, in {display_path(package, corrections.path)}).",
+        error,
+    )
+
+
+def rebuilt(done: str, error: str | None) -> str:
+    if error:
+        return done + f" The database could not be rebuilt ({error}): run `make validate` and then `make build`."
+    return done + " The database is rebuilt; restart `make serve` if it is running."
+
+
+@plain_errors("correcting the record")
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--id", default="", help="the record to correct, e.g. YS-0001")
+    parser.add_argument("--field", default="", help="the field to correct, e.g. theme")
+    parser.add_argument("--value", default="", help="the new value (empty to empty the field)")
+    parser.add_argument("--reason", default="", help="why, in plain English (published)")
+    parser.add_argument("--personal-data", action="store_true", help="leave the old value out of the correction")
+    parser.add_argument("--root", default=str(ROOT), help="the repository to correct (default: this one)")
+    args = parser.parse_args(argv)
+    given = {"ID": args.id, "FIELD": args.field, "VALUE": args.value, "REASON": args.reason}
+    not_text = [m for flag, value in given.items() if (m := not_utf8_message(f"{flag}=", value))]
+    missing = [flag for flag in ("ID", "FIELD", "REASON") if not given[flag].strip()]
+    for message in not_text + [f"{flag}= is required" for flag in missing]:
+        print(f"Nothing was changed: {message}. Example: {EXAMPLE}", file=sys.stderr)
+    if not_text or missing:
+        return 2
+    package = Package(args.root)
+    try:
+        print(correct(package, args.id.strip(), args.field.strip(), args.value, args.reason, args.personal_data))
+    except Refused as e:
+        print(f"Nothing was changed: {str(e).rstrip('.')}.", file=sys.stderr)
+        print("datasets/ is unchanged.", file=sys.stderr)
+        return 1
+    except locking.LockTimeout as e:
+        print(f"Nothing was changed: {e}.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    appendmod.fast_imports()
+    sys.exit(main())

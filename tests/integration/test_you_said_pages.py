@@ -1,0 +1,436 @@
+"""The "You said" pages (src/register/site/you_said.py, you_said_list.py, cells.py and the
+item feed in feeds.py), in-process against the real build.
+
+What a page should say is worked out here from the base tables and the codelists' CSVs
+(never from the views the pages read): an item's status is its latest update, its due
+date the default response rule applied to the date it was said, and so on.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import sqlite3
+import xml.etree.ElementTree as ET
+from html import unescape
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from register.database.build import build
+from register.schema.package import ROOT, Package
+from register.site.serve import datasette_instance
+from tests.conftest import Client, copy_repo
+from tests.staff_helpers import make
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+FRESH = {"Cookie": "you-said-test=1"}  # past the response cache, where a test changes the page size
+
+
+def codelist(name: str) -> dict[str, dict]:
+    with (ROOT / "datasets" / "codelists" / f"{name}.csv").open(newline="", encoding="utf-8") as f:
+        return {r["code"]: r for r in csv.DictReader(f)}
+
+
+STATUSES = codelist("statuses")
+CLOSED = {c for c, r in STATUSES.items() if r["closes_loop"] == "true"}
+
+
+def text_of(html: str) -> str:
+    """The visible words of a page's main content, tags removed, spaces collapsed."""
+    main = html.split('id="main-content"', 1)[1].split(">", 1)[1]
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", main)).split())
+    return re.sub(r" ([,.;:)])", r"\1", words)
+
+
+def item_hrefs(html: str) -> list[str]:
+    """The "You said" items a list page shows, in order (their headings' links)."""
+    return re.findall(r'<h3 class="reg-yswd__heading"><a href="/you-said/([^"]+)"', html)
+
+
+def add_days(start: dt.date, n: int, unit: str) -> dt.date:
+    if unit == "calendar_days":
+        return start + dt.timedelta(days=n)
+    if unit == "weeks":
+        return start + dt.timedelta(weeks=n)
+    raise AssertionError(f"this test knows no rule in {unit!r} for the sample data")
+
+
+@pytest.fixture(scope="module")
+def db(build_dir):
+    conn = sqlite3.connect(f"file:{build_dir / 'register.db'}?immutable=1", uri=True)
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def items(db) -> dict[str, dict]:
+    """Every item as its page should show it, worked out from the base tables."""
+    rules = codelist("response_rules")
+    default = next(r for r in rules.values() if r["is_default"] == "true")
+    today = dt.date.today()
+    out = {}
+    for y in db.execute("select y.*, p.organisation from you_said_we_did y join projects p on p.id = y.project_id"):
+        out[y["id"]] = {**dict(y), "updates": []}
+    for u in db.execute("select * from you_said_we_did_updates order by update_date, id"):
+        out[u["you_said_id"]]["updates"].append(dict(u))
+    for item in out.values():
+        last = item["updates"][-1] if item["updates"] else None
+        item["status"] = last["status"] if last else "open"
+        item["closed"] = item["status"] in CLOSED
+        said = dt.date.fromisoformat(item["said_date"])
+        rule = rules[item["response_rule"]] if item.get("response_rule") else default
+        if item["target_date"]:
+            item["due"], item["basis"] = dt.date.fromisoformat(item["target_date"]), "set"
+        else:
+            item["due"], item["basis"] = add_days(said, int(rule["due_after"]), rule["due_unit"]), "derived"
+        item["overdue"] = item["due"] < today and not item["closed"]
+        end = dt.date.fromisoformat(last["update_date"]) if item["closed"] else today
+        item["days_open"] = (end - said).days
+        item["we_did"] = (last["we_did"] or last["reason"]) if last else None
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# One item's page.
+
+
+def test_every_item_has_a_page_with_its_whole_story(client, items, db):
+    statuses = {c: r["title"] for c, r in STATUSES.items()}
+    themes = {c: r["title"] for c, r in codelist("themes").items()}
+    for item_id, item in items.items():
+        response = client.get(f"/you-said/{item_id}")
+        assert response.status_code == 200, item_id
+        html = response.text
+        assert '<html lang="en-GB"' in html and html.count("<h1") == 1
+        words = text_of(html)
+        assert " ".join(item["you_said"].split()) in words
+        assert f'href="/projects/{item["project_id"]}"' in html
+        assert f'href="/register/themes/{item["theme"]}">{themes[item["theme"]]}</a>' in html
+        if item["activity_id"]:
+            assert f'href="/projects/{item["project_id"]}#{item["activity_id"]}"' in html
+        status_now = words.split("Status now", 1)[1]
+        assert status_now.startswith(f" {statuses[item['status']]}"), item_id
+        due = f"{item['due'].day} {item['due']:%B %Y}"
+        basis = "a date set by staff" if item["basis"] == "set" else "worked out from the response rule"
+        assert f"Response due {due}, {basis}" in words, item_id
+        assert ("Overdue" in words.split("Response due", 1)[1].split("Days open", 1)[0]) == item["overdue"], item_id
+        days = item["days_open"]
+        assert f"Days open {days:,} {'day' if days == 1 else 'days'}" in words, item_id
+        # The timeline: every update in order, with what was done or why not, and the verdicts.
+        timeline = words.split("Timeline", 1)[1].split("Corrections", 1)[0]
+        positions = [timeline.find(u["id"]) for u in item["updates"]]
+        assert all(p >= 0 for p in positions) and positions == sorted(positions), item_id
+        for u in item["updates"]:
+            assert " ".join((u["we_did"] or u["reason"]).split()) in timeline, u["id"]
+        verdicts = db.execute(
+            "select count(*) from partner_verdicts v join you_said_we_did_updates u on u.id = v.update_id "
+            "where u.you_said_id = ?",
+            (item_id,),
+        ).fetchone()[0]
+        if not verdicts:
+            assert timeline.count("No partner has given a verdict yet.") == len(item["updates"]), item_id
+        assert f'href="/feeds/you-said/{item_id}.atom"' in html
+        assert f'href="/register/you_said_we_did/{item_id}"' in html
+
+
+def test_unknown_item_is_a_plain_404_page(client):
+    for path in ("/you-said/YS-9999", "/you-said/%3Cscript%3E", "/feeds/you-said/YS-9999.atom"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Traceback" not in response.text
+
+
+def test_corrections_are_shown_or_said_to_be_none(client, items, db):
+    corrected = {
+        r["record_id"]
+        for r in db.execute(
+            "select record_id from corrections where resource in ('you_said_we_did', 'you_said_we_did_updates')"
+        )
+    }
+    for item_id, item in items.items():
+        words = text_of(client.get(f"/you-said/{item_id}").text).split("Corrections", 1)[1]
+        mine = {item_id, *(u["id"] for u in item["updates"])} & corrected
+        assert ("Nothing on this item has been corrected" in words) == (not mine), item_id
+
+
+def test_item_feed_has_the_item_and_every_change(client, items, db):
+    for item_id, item in items.items():
+        response = client.get(f"/feeds/you-said/{item_id}.atom")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        entries = ET.fromstring(response.content).findall(f"{ATOM}entry")
+        titles = [e.find(f"{ATOM}title").text for e in entries]
+        updates = [u["id"] for u in item["updates"]]
+        verdicts = db.execute(
+            "select count(*) from partner_verdicts where update_id in (select value from json_each(?)) or log_id = ?",
+            (json.dumps(updates), item["activity_id"]),
+        ).fetchone()[0]
+        corrections = db.execute(
+            "select count(*) from corrections where record_id in (select value from json_each(?))",
+            (json.dumps([item_id, *updates]),),
+        ).fetchone()[0]
+        assert len(entries) == 1 + len(updates) + verdicts + corrections, item_id
+        assert f"{item_id} was said" in titles
+        for u in item["updates"]:
+            assert f"{item_id} is now {STATUSES[u['status']]['title']}" in titles
+        stamps = [e.find(f"{ATOM}updated").text for e in entries]
+        assert stamps == sorted(stamps, reverse=True)  # newest first
+        for e in entries:
+            assert urlsplit(e.find(f"{ATOM}link").get("href")).path == f"/you-said/{item_id}"
+
+
+# ---------------------------------------------------------------------------------------
+# The list of every item.
+
+
+def test_list_counts_items_by_status(client, items):
+    html = client.get("/you-said").text
+    words = text_of(html)
+    for code, row in STATUSES.items():
+        n = sum(1 for i in items.values() if i["status"] == code)
+        assert f"{row['title']}: {n:,}" in words, code
+    assert f"{len(items):,} items" in words
+
+
+def test_list_shows_you_said_we_did_and_status_newest_first(client, items):
+    html = client.get("/you-said").text
+    newest = sorted(items.values(), key=lambda i: (i["said_date"], i["id"]), reverse=True)
+    shown = item_hrefs(html)
+    assert shown == [i["id"] for i in newest[: len(shown)]] and shown
+    words = text_of(html)
+    for item in newest[: len(shown)]:
+        block = words.split(f"{item['id']}:", 1)[1]
+        assert block.startswith(" ") and "You said" in block[:200]
+        we_did = " ".join(item["we_did"].split()) if item["we_did"] else "Nothing yet."
+        assert we_did in block, item["id"]
+    assert 'href="/register/you_said_we_did_current"' in html
+    assert 'href="/register/you_said_we_did_updates"' in html
+
+
+def _shown(client, query: dict) -> list[str]:
+    """Every item the list shows for a query, page after page."""
+    shown, page = [], 1
+    while True:
+        response = client.get("/you-said?" + urlencode({**query, "page": page}), headers=FRESH)
+        assert response.status_code == 200, query
+        shown += item_hrefs(response.text)
+        if 'rel="next"' not in response.text:
+            return shown
+        page += 1
+
+
+def test_every_filter_and_sort_chooses_the_right_items(client, items, db, monkeypatch):
+    from register.site import you_said_list
+
+    monkeypatch.setattr(you_said_list, "PAGE_SIZE", 7)
+    some = sorted(items.values(), key=lambda i: i["id"])[len(items) // 2]
+    dates = sorted({i["said_date"] for i in items.values()})
+    cases = {
+        "status": ({"status": some["status"]}, lambda i: i["status"] == some["status"]),
+        "theme": ({"theme": some["theme"]}, lambda i: i["theme"] == some["theme"]),
+        "project": ({"project": some["project_id"]}, lambda i: i["project_id"] == some["project_id"]),
+        "organisation": ({"organisation": some["organisation"]}, lambda i: i["organisation"] == some["organisation"]),
+        "overdue": ({"overdue": "yes"}, lambda i: i["overdue"]),
+        "not overdue": ({"overdue": "no"}, lambda i: not i["overdue"]),
+        "from": ({"from": dates[len(dates) // 2]}, lambda i: i["said_date"] >= dates[len(dates) // 2]),
+        "to": ({"to": dates[len(dates) // 2]}, lambda i: i["said_date"] <= dates[len(dates) // 2]),
+        "all": ({}, lambda i: True),
+    }
+    newest = sorted(items.values(), key=lambda i: (i["said_date"], i["id"]), reverse=True)
+    for name, (query, keep) in cases.items():
+        assert _shown(client, query) == [i["id"] for i in newest if keep(i)], name
+    oldest = sorted(items.values(), key=lambda i: (i["said_date"], i["id"]))
+    assert _shown(client, {"sort": "oldest"}) == [i["id"] for i in oldest]
+    by_due = sorted(items.values(), key=lambda i: (i["due"], i["id"]))
+    assert _shown(client, {"sort": "due"}) == [i["id"] for i in by_due]
+    # Filters and paging together: the next page keeps the filters.
+    html = client.get("/you-said?" + urlencode({"sort": "oldest", "status": "planned"}), headers=FRESH).text
+    planned = sum(1 for i in items.values() if i["status"] == "planned")
+    assert planned > 7  # the sample data has enough planned items to page
+    assert 'href="/you-said?sort=oldest&amp;status=planned&amp;page=2"' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=nope",
+        "theme=nope",
+        "organisation=nope",
+        "project=PRJ-9999",
+        "overdue=maybe",
+        "from=2024-13-01",
+        "to=yesterday",
+        "from=2025-01-02&to=2025-01-01",
+        "sort=random",
+        "page=two",
+        "page=0",
+        "status=%3Cscript%3E",
+    ],
+)
+def test_bad_filter_values_are_a_400_with_a_plain_message(client, query):
+    response = client.get(f"/you-said?{query}")
+    assert response.status_code == 400, query
+    html = response.text
+    assert '<div class="error-summary" role="alert">' in html
+    assert "Traceback" not in html and "<script>" not in html.split("</head>", 1)[1].replace("<script src", "")
+
+
+def test_a_page_past_the_end_is_a_404(client, items):
+    assert client.get("/you-said?page=999").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------
+# Links to the item's page, and codes shown as their titles.
+
+
+def test_navigation_goes_to_the_designed_list(client):
+    html = client.get("/").text
+    assert re.search(r'<a class="site-nav__link" href="/you-said">You said, we did</a>', html)
+
+
+def test_from_search_one_click_reaches_the_item_and_its_timeline(client, items):
+    item = max(items.values(), key=lambda i: len(i["updates"]))
+    words = re.findall(r"[A-Za-z]{5,}", item["you_said"])[:3]
+    html = client.get("/search?" + urlencode({"q": '"' + " ".join(item["you_said"].split()[:6]) + '"'})).text
+    hrefs = re.findall(r'<h3 class="reg-result__title"><a href="([^"]+)"', html)
+    assert f"/you-said/{item['id']}" in hrefs, words
+    page = client.get(f"/you-said/{item['id']}").text
+    for u in item["updates"]:
+        assert f'id="{u["id"]}"' in page
+
+
+def test_item_pages_are_linked_from_projects_feeds_and_row_pages(client, items):
+    item = next(iter(items.values()))
+    assert f'href="/you-said/{item["id"]}"' in client.get(f"/projects/{item['project_id']}").text
+    assert f'href="/you-said/{item["id"]}"' in client.get(f"/register/you_said_we_did/{item['id']}").text
+    for feed in ("/feeds/you-said.atom", "/feeds/status-changes.atom"):
+        root = ET.fromstring(client.get(feed).content)
+        links = [urlsplit(e.find(f"{ATOM}link").get("href")).path for e in root.findall(f"{ATOM}entry")]
+        assert links and all(re.fullmatch(r"/you-said/[^/]+", p) for p in links), feed
+    html = client.get("/register/you_said_we_did_updates").text
+    assert re.search(r'<td class="col-you_said_id[^>]*><a href="/you-said/YS-\d+"', html)
+
+
+def test_every_row_page_shows_codes_and_keys_as_titled_links(client, db):
+    """Each main table's first row: every foreign key cell shows the target's title, linked
+    to the designed page (projects, "You said" items) or to the target's row."""
+    designed = {"projects": "/projects/", "you_said_we_did": "/you-said/"}
+    tables = [
+        r[0]
+        for r in db.execute(
+            "select name from sqlite_master where type = 'table' and name in "
+            "('projects', 'coproduction_log', 'equality_impacts', 'you_said_we_did', "
+            "'you_said_we_did_updates', 'themes')"
+        )
+    ]
+    assert len(tables) == 6
+    checked = 0
+    for table in tables:
+        row = db.execute(f"select * from [{table}] order by rowid limit 1").fetchone()
+        pk = row["code"] if table == "themes" else row["id"]
+        html = client.get(f"/register/{table}/{pk}").text
+        for fk in db.execute(f"select * from pragma_foreign_key_list('{table}')"):
+            value = row[fk["from"]]
+            if value in (None, ""):
+                continue
+            target = fk["table"]
+            href = designed.get(target, f"/register/{target}/") + value
+            cell = re.search(rf'<tr class="col-{fk["from"]}">.*?<td[^>]*>(.*?)</td>', html, re.S).group(1)
+            assert f'<a href="{href}">' in cell, (table, fk["from"], cell)
+            cols = [c[1] for c in db.execute(f"pragma table_info([{target}])")]
+            if "title" in cols:
+                title = db.execute(f"select title from [{target}] where [{fk['to']}] = ?", (value,)).fetchone()[0]
+                assert unescape(cell).startswith(f'<a href="{href}">{title}</a>'), (table, fk["from"])
+            checked += 1
+    assert checked >= 10
+
+
+# ---------------------------------------------------------------------------------------
+# How to follow an item.
+
+
+def test_how_to_follow_reads_its_rules_from_the_codelists(client):
+    response = client.get("/you-said/how-to-follow")
+    assert response.status_code == 200
+    words = text_of(response.text)
+    for row in STATUSES.values():
+        assert row["title"] in words and " ".join(row["description"].split()) in words
+    for row in codelist("response_rules").values():
+        assert f"Due {row['due_after']} {row['due_unit'].replace('_', ' ')} after it was said" in words
+    for row in codelist("verdicts").values():
+        assert row["title"] in words
+    closing = [STATUSES[c]["title"].lower() for c in STATUSES if c in CLOSED]
+    assert f"The loop is closed when an item is {', or '.join(closing)}" in words
+    assert 'href="/you-said/how-to-follow"' in client.get("/you-said").text
+
+
+# ---------------------------------------------------------------------------------------
+# A verdict and a correction made with the real staff commands, in a scratch copy (the
+# real data has neither: none is invented).
+
+WORDS = "The <b>leaflet</b> was promised but we have not seen it."
+REASON = "The section was typed wrongly in the first publication."
+NEW_SECTION = "Table 9"
+
+
+@pytest.fixture(scope="module")
+def attested(tmp_path_factory):
+    """The register after `make attest` (a partner disagrees with an update) and `make
+    correct` (of the item the update belongs to), built again."""
+    root = copy_repo(tmp_path_factory.mktemp("attested-repo"))
+    partners = {c for c, r in codelist("organisation_kinds").items() if r["independent_partner"] == "true"}
+    partner = next(r for r in codelist("organisations").values() if r["kind"] in partners)
+    with (root / "datasets" / "you_said_we_did_updates.csv").open(newline="", encoding="utf-8") as f:
+        update = next(csv.DictReader(f))
+    with (root / "datasets" / "you_said_we_did.csv").open(newline="", encoding="utf-8") as f:
+        item = next(r for r in csv.DictReader(f) if r["id"] == update["you_said_id"])
+    cite = {"SOURCE": update["source"], "SECTION": update["source_section"]}
+    result = make(
+        "attest", root, UPDATE=update["id"], PARTNER=partner["code"], VERDICT="disagrees", WORDS=WORDS, **cite
+    )
+    assert result.returncode == 0, result.stderr
+    result = make("correct", root, ID=item["id"], FIELD="source_section", VALUE=NEW_SECTION, REASON=REASON)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path_factory.mktemp("attested-build")
+    build(Package(root), out)
+    return Client(datasette_instance(out)), item, update, partner
+
+
+def test_a_verdict_is_shown_beside_the_update_it_judges(attested):
+    client, item, update, partner = attested
+    html = client.get(f"/you-said/{item['id']}").text
+    step = html.split(f'id="{update["id"]}"', 1)[1].split("</li>\n    </ul>", 1)[0]
+    assert f'href="/register/organisations/{partner["code"]}">{partner["title"]}</a>' in step
+    assert 'href="/register/verdicts/disagrees">Disagrees</a>' in step
+    assert "The &lt;b&gt;leaflet&lt;/b&gt; was promised" in step and "<b>leaflet" not in html
+    assert "No partner has given a verdict yet." not in step
+    project = client.get(f"/projects/{item['project_id']}").text
+    assert "The &lt;b&gt;leaflet&lt;/b&gt; was promised" in project
+
+
+def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
+    client, item, update, partner = attested
+    words = text_of(client.get(f"/you-said/{item['id']}").text).split("Corrections", 1)[1]
+    assert f"{item['id']}, source_section {item['source_section']} {NEW_SECTION} {REASON}" in words
+    assert "Nothing on this item has been corrected" not in words
+    root = ET.fromstring(client.get(f"/feeds/you-said/{item['id']}.atom").content)
+    entries = {e.find(f"{ATOM}title").text: e for e in root.findall(f"{ATOM}entry")}
+    correction = entries[f"Correction of {item['id']}, source_section"]
+    assert REASON in correction.find(f"{ATOM}content").text
+    verdict = entries[f"{partner['title']}: disagrees on {update['id']}"]
+    assert WORDS in verdict.find(f"{ATOM}content").text
+    assert re.fullmatch(r"VER-\d{4,}", urlsplit(verdict.find(f"{ATOM}link").get("href")).fragment)
+    changes = ET.fromstring(client.get("/feeds/status-changes.atom").content)
+    contents = [e.find(f"{ATOM}content").text for e in changes.findall(f"{ATOM}entry")]
+    assert any(WORDS in c for c in contents)
+
+
+def test_the_disputed_claims_measure_links_the_item_page(attested):
+    client, item, update, partner = attested
+    html = client.get("/measures/disputed_claims").text
+    assert f'href="/you-said/{item["id"]}"' in html
+    assert f'href="/projects/{item["project_id"]}"' in html
