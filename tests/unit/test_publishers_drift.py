@@ -23,6 +23,9 @@ SHARED_CODELISTS = (
     "participation_levels",
     "statuses",
     "themes",
+    "organisation_kinds",
+    "response_rules",
+    "verdicts",
 )
 
 

@@ -49,7 +49,7 @@ def write_verdicts(root, rows: list[dict]) -> None:
 def verdict(n: int, **changes) -> dict:
     return {
         "id": f"VER-{n:04d}",
-        "partner": "healthwatch_cumbria",
+        "partner": "my_life_choices",
         "verdict": "agrees",
         "in_their_words": "We saw the change made.",
         "verdict_date": "2026-01-10",

@@ -32,7 +32,7 @@ FIELDS = {
 }
 REQUIRED = ("PARTNER", "VERDICT", "WORDS", "SOURCE")
 EXAMPLE = (
-    'make attest UPDATE=UPD-0001 PARTNER=healthwatch_cumbria VERDICT=agrees WORDS="We saw the change made." '
+    'make attest UPDATE=UPD-0001 PARTNER=my_life_choices VERDICT=agrees WORDS="We saw the change made." '
     "SOURCE=<source code> SECTION=<page or section>"
 )
 
