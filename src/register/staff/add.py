@@ -22,6 +22,7 @@ from register.checks import messages, privacy, rules
 from register.checks.problems import Problem
 from register.schema.package import ROOT, Field, Package, Resource, today
 from register.staff import append as appendmod
+from register.staff.normalise import LABEL_FIELDS
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
 
@@ -89,7 +90,7 @@ class Session:
             if f.descriptor.get("x-same-project") and self.row.get("project_id"):
                 rows = [r for r in rows if r.get("project_id") == self.row["project_id"]]
             if len(rows) <= MAX_PICK:
-                label = next((k for k in ("title", "you_said", "description") if rows and k in rows[0]), None)
+                label = next((k for k in LABEL_FIELDS if rows and k in rows[0]), None)
                 return [(r[ref[1]], r.get(label, "") if label else "") for r in rows]
         return None
 
@@ -169,7 +170,7 @@ class Session:
             for i, (code, title) in enumerate(picks, start=1):
                 self.say(f"     {i:>3}. {code}" + (f"  {_short(title)}" if title and title != code else ""))
         elif not gen:
-            self.say(f"    Allowed: {f.allowed(self.package)}")
+            self.say(f"    Allowed: {appendmod.allowed(self.package, f)}")
         default = self.default(f)
         prompt = f"  {f.name}" + (f" [{default}]" if default else "") + ": "
         while True:
@@ -181,9 +182,9 @@ class Session:
                 self.row[f.name] = value
                 return
             for m in msgs:
-                self.say(f"    Not accepted: {m}. Allowed: {f.allowed(self.package)}")
+                self.say(f"    Not accepted: {m}. Allowed: {appendmod.allowed(self.package, f)}")
             if not self.interactive:
-                raise Stop(str(Problem(SOURCE, None, f.name, answer, msgs[0], f.allowed(self.package))))
+                raise Stop(str(Problem(SOURCE, None, f.name, answer, msgs[0], appendmod.allowed(self.package, f))))
 
     def run(self) -> dict | None:
         res = self.res
@@ -232,6 +233,7 @@ def main(argv=None, stdin=None, stdout=None) -> int:
     parser.add_argument("--table", default="", help="the resource to add a record to")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
     package = Package(args.root)
     try:
@@ -251,7 +253,9 @@ def main(argv=None, stdin=None, stdout=None) -> int:
     if row is None:
         print(f"Not confirmed: nothing was added to {res.name}.", file=sys.stderr)
         return 1
-    return appendmod.append_rows(package, res, [row], SOURCE, rebuild=not args.no_build)
+    return appendmod.append_rows(
+        package, res, [row], SOURCE, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
+    )
 
 
 if __name__ == "__main__":
