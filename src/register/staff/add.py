@@ -1,9 +1,10 @@
 """`make add TABLE=<resource>`: add one record by answering questions, one per field.
 
-Every question, choice and default comes from the resource's Table Schema (the field's
-title and description, its codelist as a numbered pick list, today's date for a
-required date), and each answer is checked as it is given with the same checks as
-`make append`. At the end the finished record is shown and, once confirmed, appended
+Every question and choice comes from the resource's Table Schema (the field's title and
+description, its codelist as a numbered pick list), and each answer is checked as it is
+given with the same checks as `make append`. A date is never assumed: today is offered
+by name ("t"). "back" returns to the question before, and at the end the finished record
+is shown with numbered answers, any of which can be changed; once confirmed, it is appended
 through exactly the same path as a bulk append (register/staff/append.py), so it is checked
 again against everything, under the lock.
 
@@ -26,6 +27,9 @@ from register.staff.normalise import LABEL_FIELDS
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
 
+# What may be typed at a date question for today, and at any question to go back.
+TODAY_WORDS = ("t", "today")
+BACK = "back"
 # A pick list of existing records is shown when there are at most this many choices.
 MAX_PICK = 40
 SOURCE = "your answers"
@@ -102,10 +106,12 @@ class Session:
         cond = f.descriptor.get("x-required-when")
         return bool(cond and self.row.get(cond["field"]) in cond["in"])
 
-    def default(self, f: Field) -> str:
-        if f.type == "date" and f.required:
+    @staticmethod
+    def shortcut(f: Field, answer: str) -> str:
+        """Today's date when asked for by name: a date is never assumed on a bare Enter."""
+        if f.type == "date" and answer.strip().lower() in TODAY_WORDS:
             return today().isoformat()
-        return ""
+        return answer
 
     def check(self, f: Field, text: str, picks) -> tuple[str, list[str]]:
         """The answer as stored, and what is wrong with it."""
@@ -147,7 +153,8 @@ class Session:
             out.append(p if chosen is None else chosen)
         return ";".join(o for o in out if o) if many else out[0]
 
-    def field(self, f: Field, number: int, total: int) -> None:
+    def field(self, f: Field, number: int, total: int) -> bool:
+        """Ask for one field until it is answered (True), or "back" is typed (False)."""
         required = self.required(f)
         gen = f.name == appendmod.generated_field(self.res)
         self.say()
@@ -171,16 +178,16 @@ class Session:
                 self.say(f"     {i:>3}. {code}" + (f"  {_short(title)}" if title and title != code else ""))
         elif not gen:
             self.say(f"    Allowed: {appendmod.allowed(self.package, f)}")
-        default = self.default(f)
-        prompt = f"  {f.name}" + (f" [{default}]" if default else "") + ": "
+        hint = f" (t for today, {today().isoformat()})" if f.type == "date" else ""
+        prompt = f"  {f.name}{hint}: "
         while True:
             answer = self.ask(prompt)
-            if not answer.strip() and default:
-                answer = default
-            value, msgs = self.check(f, answer, picks)
+            if answer.strip().lower() == BACK and number > 1:
+                return False
+            value, msgs = self.check(f, self.shortcut(f, answer), picks)
             if not msgs:
                 self.row[f.name] = value
-                return
+                return True
             for m in msgs:
                 self.say(f"    Not accepted: {m}. Allowed: {appendmod.allowed(self.package, f)}")
             if not self.interactive:
@@ -188,26 +195,39 @@ class Session:
 
     def run(self) -> dict | None:
         res = self.res
-        self.say(f"Adding one record to {res.title} ({res.name}).")
-        self.say("Answer each question and press Enter. Nothing is saved until you confirm at the end.")
         fields = res.fields
-        for i, f in enumerate(fields, start=1):
-            self.field(f, i, len(fields))
+        self.say(f"Adding one record to {res.title} ({res.name}).")
+        self.say(
+            "Answer each question and press Enter; type back to return to the question before. "
+            "Nothing is saved until you confirm at the end."
+        )
+        i = 0
+        while i < len(fields):
+            i = i + 1 if self.field(fields[i], i + 1, len(fields)) else i - 1
+        while True:
+            self.summary(fields)
+            answer = self.ask(
+                f"Add this record to {res.name}? (yes, no, or the number of an answer to change it): "
+            ).strip()
+            if answer.lower() in ("y", "yes"):
+                return self.row
+            chosen = _picked(answer, [(f, "") for f in fields])
+            if chosen is not None:
+                self.field(chosen, fields.index(chosen) + 1, len(fields))
+                continue
+            if answer.lower() in ("n", "no") or not self.interactive:
+                return None
+            self.say("    Please answer yes, no, or the number of an answer to change.")
+
+    def summary(self, fields: list[Field]) -> None:
         self.say()
         self.say("The finished record:")
         width = max(len(f.title) for f in fields)
-        for f in fields:
+        for number, f in enumerate(fields, start=1):
             value = self.row.get(f.name, "")
-            if not value and f.name == appendmod.generated_field(res):
+            if not value and f.name == appendmod.generated_field(self.res):
                 value = "(given when saved)"
-            self.say(f"  {f.title:<{width}}  {value}")
-        while True:
-            answer = self.ask(f"Add this record to {res.name}? (yes/no): ").strip().lower()
-            if answer in ("y", "yes"):
-                return self.row
-            if answer in ("n", "no") or not self.interactive:
-                return None
-            self.say("    Please answer yes or no.")
+            self.say(f"  {number:>2}. {f.title:<{width}}  {value}")
 
 
 def _is_number(text: str) -> bool:
