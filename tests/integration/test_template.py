@@ -260,7 +260,7 @@ def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, temp
     before = digest(repo)
     again = make("append", repo, TABLE="coproduction_log", FILE=template)
     assert exit_code(again) == 1
-    assert f"row 2: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
+    assert f"row 2, field id: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
     assert "ALLOW_DUPLICATES=yes" in again.stderr
     assert digest(repo) == before
     # Every row is in the register, so a fresh template may replace the file.
@@ -271,3 +271,10 @@ def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, temp
     allowed = make("append", repo, TABLE="coproduction_log", FILE=template, ALLOW_DUPLICATES="yes")
     assert exit_code(allowed) == 0, allowed.stderr
     assert rows(repo / LOG)[-1]["id"] == f"LOG-{n + 1:04d}"
+
+
+def test_the_suggested_command_quotes_a_path_with_spaces(repo):
+    out = repo / "my meeting.xlsx"
+    result = make("template", repo, TABLE="coproduction_log", OUT=out)
+    assert exit_code(result) == 0, result.stderr
+    assert f"  make append TABLE=coproduction_log FILE='{out}'" in result.stdout

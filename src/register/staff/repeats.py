@@ -53,19 +53,19 @@ def existing_matches(package: Package, res: Resource, wanted: set[tuple]) -> dic
     found: dict[tuple, list[str]] = {}
     if not wanted or not res.path.exists():
         return found
-    # The column to narrow the search by: the first text one (ids of projects, dates).
-    k = next((i for i, f in enumerate(fields) if f.type in ("string", "date")), 0)
+    # Text and date columns narrow the search in the database (they are stored as the CSV
+    # holds them); the first of them narrows the pass over the CSV.
+    text = [i for i, f in enumerate(fields) if f.type in ("string", "date")] or [0]
+    k = text[0]
     first = {key[k] for key in wanted}
     index = known_rows.Index.open(package)
     try:
         start = index.covered(res) if index else None
         if start is not None:
             cols = ", ".join(f"[{f.name}]" for f in fields)
-            sql = (
-                f"SELECT [{pk}], {cols} FROM [{res.name}] "
-                f"WHERE coalesce([{fields[k].name}], '') IN (SELECT value FROM json_each(?))"
-            )
-            for ident, *values in index.conn.execute(sql, (json.dumps(sorted(first)),)):
+            where = " AND ".join(f"coalesce([{fields[i].name}], '') IN (SELECT value FROM json_each(?))" for i in text)
+            params = [json.dumps(sorted({key[i] for key in wanted})) for i in text]
+            for ident, *values in index.conn.execute(f"SELECT [{pk}], {cols} FROM [{res.name}] WHERE {where}", params):
                 key = key_of(fields, values)
                 if key in wanted:
                     found.setdefault(key, []).append(str(ident))
@@ -89,6 +89,7 @@ def check_repeats(package: Package, batch: Batch) -> None:
     if len(res.primary_key) != 1 or not res.id_prefix:
         return
     fields = compared(res)
+    pk = res.primary_key[0]
     keys = [(number, key_of(fields, (row.get(f.name, "") for f in fields))) for number, row in batch.rows]
     found = existing_matches(package, res, {key for _, key in keys})
     rel = display_path(package, res.path)
@@ -101,7 +102,7 @@ def check_repeats(package: Package, batch: Batch) -> None:
                 Problem(
                     batch.file,
                     number,
-                    None,
+                    pk,
                     None,
                     f"this row is already in {rel} as {shown}: it matches in everything but the id, "
                     f"so it looks already added",
@@ -114,7 +115,7 @@ def check_repeats(package: Package, batch: Batch) -> None:
                 Problem(
                     batch.file,
                     number,
-                    None,
+                    pk,
                     None,
                     f"this row is the same as {where} of the file in everything but the id",
                     f"each record once; to add both on purpose, run the same command with {ALLOW}",
