@@ -51,7 +51,8 @@ libreoffice: ## install Debian's headless LibreOffice Calc for the Excel-downloa
 	@command -v soffice >/dev/null || scripts/install-libreoffice
 
 validate: $(INSTALLED) ## check datasets/ against the schemas and rules (ROOT= another package; FORMAT=github)
-	@$(PY) -m register.checks.validate $(root_arg) $(if $(FORMAT),--format="$(FORMAT)")
+	$(if $(filter-out github text,$(FORMAT)),$(error FORMAT= must be github or text, not $(FORMAT)))
+	@$(PY) -m register.checks.validate $(root_arg) $(if $(FORMAT),--format=$(FORMAT))
 
 ifeq ($(ROOT),$(CURDIR))
 $(DB): $(INSTALLED) $(CODE) $(DATA)
