@@ -55,8 +55,9 @@ faketime: ## install Debian's faketime (libfaketime) for the moved-clock test
 libreoffice: ## install Debian's headless LibreOffice Calc for the Excel-download tests
 	@command -v soffice >/dev/null || scripts/install-libreoffice
 
-validate: $(INSTALLED) ## check datasets/ against the schemas and rules (ROOT= another package)
-	@$(PY) -m register.checks.validate $(root_arg)
+validate: $(INSTALLED) ## check datasets/ against the schemas and rules (ROOT= another package; FORMAT=github)
+	$(if $(filter-out github text,$(FORMAT)),$(error FORMAT= must be github or text, not $(FORMAT)))
+	@$(PY) -m register.checks.validate $(root_arg) $(if $(FORMAT),--format=$(FORMAT))
 
 ifeq ($(ROOT),$(CURDIR))
 $(DB): $(INSTALLED) $(CODE) $(DATA)
@@ -109,16 +110,19 @@ serve-national: $(INSTALLED) ## serve the national register built by `make natio
 # STAFF_VARS above), so a NOTE or a file name holding quotes, $, backticks or a newline
 # reaches the script as typed and is never run by the shell. ROOT= points them at another
 # copy of the repository (the tests use scratch copies).
-append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing
+# A record that repeats an existing one in everything but its id is refused unless
+# ALLOW_DUPLICATES=yes says it is meant.
+allow_arg = $(if $(filter yes,$(ALLOW_DUPLICATES)),--allow-duplicates)
+append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.append --table="$$TABLE" --file="$$FILE" $(root_arg) \
-	  $(if $(filter no,$(REBUILD)),--no-build)
+	  $(if $(filter no,$(REBUILD)),--no-build) $(allow_arg)
 
 add: $(INSTALLED) ## add one record to TABLE= by answering questions
-	@$(PY) -m register.staff.add --table="$$TABLE" $(root_arg)
+	@$(PY) -m register.staff.add --table="$$TABLE" $(root_arg) $(allow_arg)
 
 update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STATUS= NOTE= SOURCE= SECTION= [DATE=]
 	@$(PY) -m register.staff.update_status --id="$$ID" --status="$$STATUS" --note="$$NOTE" \
-	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg)
+	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg) $(allow_arg)
 
 attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= SECTION= [DATE=]
 	@$(PY) -m register.staff.attest --update="$$UPDATE" --log="$$LOG" --partner="$$PARTNER" \

@@ -17,7 +17,7 @@ from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 YSWD = "datasets/you_said_we_did.csv"
 # id, project, activity, date said, theme, you said, response due, source, section, confirm
-GOOD = ["", "2", "1", "", "3", "People want easy read versions.", "", "listening_event_beeston", "Table 3", "yes"]
+GOOD = ["", "2", "1", "t", "3", "People want easy read versions.", "", "listening_event_beeston", "Table 3", "yes"]
 
 
 def answers(lines: list[str]) -> str:
@@ -40,10 +40,10 @@ def test_piped_answers_add_one_record(repo):
     assert "(5/9) Theme (required)" in out and "What the item is about." in out
     assert "3. accessibility  Accessibility" in out
     assert "2. PRJ-0002  Co-production Strategy refresh" in out
-    assert f"said_date [{TODAY}]: " in out
+    assert f"said_date (t for today, {TODAY}): " in out
     assert "(1/9) You said ID (press Enter to have one given)" in out
     # The finished record is shown before it is confirmed.
-    assert "The finished record:" in out and "  Theme                  accessibility" in out
+    assert "The finished record:" in out and "   5. Theme                  accessibility" in out
     assert f"Added 1 record to {YSWD}: YS-{n:04d}." in out
     assert path.read_bytes().startswith(old)
     assert rows(path)[-1] == {
@@ -78,6 +78,7 @@ BAD = [
         "field target_date: Response due is earlier than Date said (2025-01-01) (value: '2024-12-31')",
     ),
     ("answers run out", {"cut": 6}, "the answers ran out before every question was answered"),
+    ("a bare Enter is not today", {3: ""}, "field said_date: Date said is required"),
     ("not confirmed", {9: "no"}, "Not confirmed: nothing was added to you_said_we_did."),
 ]
 
@@ -101,7 +102,7 @@ def test_at_a_terminal_a_bad_answer_is_asked_again(repo):
     """Drive `make add` through a real pseudo-terminal, so it knows a person is typing."""
     path = repo / YSWD
     count = len(rows(path))
-    typed = ["", "99", "2", "1", "", "nonsense", "3", "", "They said it.", "", "2", "Table 3", "maybe", "yes"]
+    typed = ["", "99", "2", "1", "today", "nonsense", "3", "", "They said it.", "", "2", "Table 3", "maybe", "yes"]
     master, slave = os.openpty()
     try:
         p = subprocess.Popen(
@@ -121,7 +122,7 @@ def test_at_a_terminal_a_bad_answer_is_asked_again(repo):
     assert "Not accepted: 99 is not one of the numbers in the list (1 to " in out
     assert "Not accepted: 'nonsense' is not a code in themes" in out
     assert "Not accepted: You said is required" in out
-    assert "Please answer yes or no." in out
+    assert "Please answer yes, no, or the number of an answer to change." in out
     new = rows(path)
     assert len(new) == count + 1
     assert (new[-1]["theme"], new[-1]["you_said"], new[-1]["source"]) == (
@@ -145,3 +146,20 @@ def test_add_refuses_a_number_out_of_range_as_every_path_does(package, text, mes
     session = Session(package, res)
     assert session.check(res.field("lived_experience_count"), text, None)[1] == [message]
     assert res.field("lived_experience_count").allowed(package) == "a whole number from 0 to 1,000,000"
+
+
+def test_back_and_a_number_at_the_end_change_an_answer(repo):
+    """ "back" returns to the question before; at the end, a number asks that question again."""
+    path = repo / YSWD
+    lines = list(GOOD)
+    # At the theme question, go back and give another date; at the end, change the section.
+    lines[4:5] = ["back", "06/08/2024", "3"]
+    lines[-1:] = ["9", "Table 4", "yes"]
+    result = make("add", repo, TABLE="you_said_we_did", input=answers(lines))
+    assert exit_code(result) == 0, result.stderr
+    assert "type back to return to the question before" in result.stdout
+    assert result.stdout.count("(4/9) Date said") == 2
+    assert result.stdout.count("The finished record:") == 2
+    assert "   9. Section of the source  Table 4" in result.stdout
+    added = rows(path)[-1]
+    assert (added["said_date"], added["theme"], added["source_section"]) == ("2024-08-06", "accessibility", "Table 4")

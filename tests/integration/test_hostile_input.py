@@ -150,6 +150,7 @@ def run_append(
     if via_make:
         # -o: never reinstall the virtualenv from inside a test
         cmd = ["make", "-s", "-o", ".venv/bin/.installed", "append", f"ROOT={repo}", f"TABLE={TABLE}", f"FILE={path}"]
+        cmd.append("ALLOW_DUPLICATES=yes")  # test_corpus_file has added the same file to this copy
     else:
         cmd = append_cmd(repo, TABLE, path, "--no-build")
     result = run(cmd, timeout=timeout, env=env_without_test_hooks(), preexec_fn=limits)

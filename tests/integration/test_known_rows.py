@@ -49,6 +49,7 @@ def append_no_build(repo, table, file, env=None):
             "--file",
             str(file),
             "--no-build",
+            "--allow-duplicates",  # these tests offer the same rows again on purpose
         ],
         cwd=ROOT,
         capture_output=True,

@@ -12,6 +12,7 @@ import pytest
 
 from register.schema.package import Package
 from register.site.serve import datasette_instance
+from register.staff import append as appendmod
 from tests.staff_helpers import digest, exit_code, make, next_id, rows
 
 LOG = "datasets/coproduction_log.csv"
@@ -44,7 +45,7 @@ def test_the_template_is_derived_from_the_schema(repo, template):
     assert header == res.field_names
     for cell, f in zip(ws[1], res.fields):
         note = cell.comment.text
-        assert f.title in note and f.description in note and f"Allowed: {f.allowed(package)}" in note
+        assert f.title in note and f.description in note and f"Allowed: {appendmod.allowed(package, f)}" in note
     assert "Required." in ws["B1"].comment.text and "Optional" in ws["H1"].comment.text
     # Drop-down of the gates, from the hidden sheet of codes.
     gate = res.field_names.index("gate") + 1
@@ -91,10 +92,10 @@ def test_a_filled_in_template_appends_and_shows_on_the_site(repo, template):
             staff_count=3,
             reimbursement_offered="yes",
             source="nn_icb_strategy_2025",
-            source_section=8.7,
+            source_section="8.7",
         ),
         dict(
-            project_id="PRJ-0002",
+            project_id=label_of(wb, "PRJ-0002"),  # as the drop-down offers it: id and title
             activity_date=dt.date(2025, 3, 5),
             title="Second template meeting",
             gate="procure",
@@ -171,5 +172,109 @@ def test_a_filled_in_template_is_never_overwritten(repo, template):
     saved = template.read_bytes()
     refused = make("template", repo, TABLE="coproduction_log", OUT=template)
     assert exit_code(refused) == 1
-    assert "already exists and has records in it" in refused.stderr
+    assert "already exists and has 1 record in it not yet added to the register" in refused.stderr
     assert template.read_bytes() == saved
+
+
+def label_of(wb, ident: str) -> str:
+    """The drop-down entry of a record: its id, a dash and its title."""
+    return next(c for col in wb["codes"].iter_cols(values_only=True) for c in col if str(c).startswith(ident + " — "))
+
+
+def test_choices_show_titles_and_activities_follow_the_project(repo):
+    out = repo / "said.xlsx"
+    assert exit_code(make("template", repo, TABLE="you_said_we_did", OUT=out)) == 0
+    wb = openpyxl.load_workbook(out)
+    ws = wb["you_said_we_did"]
+    names = [c.value for c in ws[1]]
+    col = lambda name: openpyxl.utils.get_column_letter(names.index(name) + 1)  # noqa: E731
+    projects = {r["id"]: r["title"] for r in rows(repo / "datasets/projects.csv")}
+    label = label_of(wb, "PRJ-0002")
+    assert label.startswith(f"PRJ-0002 — {projects['PRJ-0002'][:40]}")
+    # The activity's list is the block of the chosen project's activities (OFFSET/MATCH
+    # on the project id in the same row), and a value outside it is stopped.
+    activity = validation_for(ws, col("activity_id"))
+    assert activity.formula1.startswith("OFFSET('codes'!") and f"${col('project_id')}2" in activity.formula1
+    assert activity.errorStyle == "stop"
+    codes = list(wb["codes"].iter_cols(values_only=True))
+    by_header = {c[0]: [v for v in c[1:] if v] for c in codes}
+    log = rows(repo / "datasets/coproduction_log.csv")
+    assert by_header["activity_id project"] == sorted(r["project_id"] for r in log)
+    for project, shown in zip(by_header["activity_id project"], by_header["activity_id"]):
+        ident = shown.split(" — ")[0]
+        assert next(r["project_id"] for r in log if r["id"] == ident) == project
+    # "About these fields" lists every code and every record offered, with titles.
+    about = list(wb["About these fields"].iter_rows(values_only=True))
+    assert all(any(r[0] == ident and r[1] == title for r in about) for ident, title in projects.items())
+
+
+def test_a_section_stored_as_a_number_is_refused_with_what_to_do(repo, template):
+    wb = openpyxl.load_workbook(template)
+    ws = wb["coproduction_log"]
+    names = [c.value for c in ws[1]]
+    record = dict(
+        project_id="PRJ-0002",
+        activity_date="2025-03-04",
+        title="Meeting",
+        gate="plan",
+        participation_level="engage",
+        activity_type="working_group",
+        description="Numbers.",
+        source="nn_icb_strategy_2025",
+        source_section=8.1,  # 8.10 typed into a cell formatted as a number
+    )
+    for key, value in record.items():
+        ws.cell(row=2, column=names.index(key) + 1, value=value)
+    wb.save(template)
+    before = digest(repo)
+    result = make("append", repo, TABLE="coproduction_log", FILE=template)
+    assert exit_code(result) == 1
+    assert (
+        f"{template}, row 2, field source_section: section of the source 8.1 came in as a number, so the "
+        f"spreadsheet may have changed it (8.10 becomes 8.1, 7.0 becomes 7): format the column as Text"
+    ) in result.stderr
+    assert digest(repo) == before
+
+
+def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, template):
+    wb = openpyxl.load_workbook(template)
+    ws = wb["coproduction_log"]
+    names = [c.value for c in ws[1]]
+    record = dict(
+        project_id="PRJ-0002",
+        activity_date="2025-03-04",
+        title="Offered twice",
+        gate="plan",
+        participation_level="engage",
+        activity_type="working_group",
+        description="Once is enough.",
+        source="nn_icb_strategy_2025",
+        source_section="8.10",
+    )
+    for key, value in record.items():
+        ws.cell(row=2, column=names.index(key) + 1, value=value)
+    wb.save(template)
+    n = next_id(repo / LOG, "LOG")
+    assert exit_code(make("append", repo, TABLE="coproduction_log", FILE=template)) == 0
+    assert rows(repo / LOG)[-1]["source_section"] == "8.10"
+    before = digest(repo)
+    again = make("append", repo, TABLE="coproduction_log", FILE=template)
+    assert exit_code(again) == 1
+    assert f"row 2, field id: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
+    assert "ALLOW_DUPLICATES=yes" in again.stderr
+    assert digest(repo) == before
+    # Every row is in the register, so a fresh template may replace the file.
+    assert exit_code(make("template", repo, TABLE="coproduction_log", OUT=template)) == 0
+    assert openpyxl.load_workbook(template)["coproduction_log"]["B2"].value is None
+    # Meant on purpose: the same record again, under a new id.
+    wb.save(template)
+    allowed = make("append", repo, TABLE="coproduction_log", FILE=template, ALLOW_DUPLICATES="yes")
+    assert exit_code(allowed) == 0, allowed.stderr
+    assert rows(repo / LOG)[-1]["id"] == f"LOG-{n + 1:04d}"
+
+
+def test_the_suggested_command_quotes_a_path_with_spaces(repo):
+    out = repo / "my meeting.xlsx"
+    result = make("template", repo, TABLE="coproduction_log", OUT=out)
+    assert exit_code(result) == 0, result.stderr
+    assert f"  make append TABLE=coproduction_log FILE='{out}'" in result.stdout

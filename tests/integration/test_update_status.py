@@ -142,3 +142,18 @@ def test_the_source_must_be_cited(shared):
     assert "SOURCE= is required" in result.stderr and "nn_icb_strategy_2025" in result.stderr
     assert "SECTION= is required" in result.stderr
     assert digest(shared) == before
+
+
+def test_the_same_status_update_twice_is_refused_unless_meant(repo):
+    variables = dict(ID="YS-0010", STATUS="done", NOTE="Easy read versions published.", DATE="2025-12-01", **CITE)
+    n = next_id(repo / UPDATES, "UPD")
+    assert exit_code(make("update-status", repo, **variables)) == 0
+    before = digest(repo)
+    again = make("update-status", repo, **variables)
+    assert exit_code(again) == 1
+    assert f"this row is already in {UPDATES} as UPD-{n:04d}" in again.stderr
+    assert "ALLOW_DUPLICATES=yes" in again.stderr
+    assert digest(repo) == before
+    meant = make("update-status", repo, ALLOW_DUPLICATES="yes", **variables)
+    assert exit_code(meant) == 0, meant.stderr
+    assert rows(repo / UPDATES)[-1]["id"] == f"UPD-{n + 1:04d}"

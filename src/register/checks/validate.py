@@ -1,19 +1,23 @@
 """`make validate`: every resource against its Table Schema, the cross-row rules and the privacy gate.
 
 Exit 0 when every resource is valid; otherwise print one line per problem (file, row,
-field, value, what is allowed) and exit 1. Nothing is written.
+field, value, what is allowed) and exit 1. Nothing is written. `--format github` (the
+check on a proposed change, .github/workflows/check.yml) prints each problem as a GitHub
+Actions annotation on the file's line, then the same summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from register import settings
 from register.checks import fastcheck
-from register.checks.problems import Problem, report
+from register.checks.problems import Problem, order, printable, report
 from register.checks.reference import validate_reference
 from register.checks.supported import Fallback
 from register.schema import standard as standard_mod
@@ -55,11 +59,60 @@ def against_standard(package: Package, folder=standard_mod.STANDARD_DIR):
     return verdict.refusal, [as_problem(f) for f in verdict.problems], [as_problem(w) for w in verdict.warnings], used
 
 
+def record_lines(path: Path) -> dict[int, int]:
+    """Spreadsheet row number -> the file line it starts on (they differ after a cell
+    that holds a line break)."""
+    lines = {}
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+            reader = csv.reader(f)
+            start = 1
+            for number, _ in enumerate(reader, start=1):
+                lines[number] = start
+                start = reader.line_num + 1
+    except (OSError, csv.Error):
+        pass
+    return lines
+
+
+def annotation_text(text: str) -> str:
+    """GitHub's workflow-command escaping: %, CR and LF in a message."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def annotation_property(text: str) -> str:
+    """A property (file, title) escapes , and : as well."""
+    return annotation_text(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(package: Package, problems: list[Problem], out) -> None:
+    """One `::error` workflow command per problem, on the line its row starts on."""
+    lines: dict[str, dict[int, int]] = {}
+    for p in sorted(problems, key=order):
+        props = [f"file={annotation_property(p.file)}"]
+        if p.row is not None:
+            if p.file not in lines:
+                lines[p.file] = record_lines(package.root / p.file)
+            props.append(f"line={lines[p.file].get(p.row, p.row)}")
+        props.append(f"title={annotation_property(p.field or 'file')}")
+        message = p.message + (f" (value: {p.value!r})" if p.value is not None else "")
+        message += f"; allowed: {p.allowed}" if p.allowed else ""
+        if p.row is not None:
+            message = f"row {p.row}: {message}"
+        print(f"::error {','.join(props)}::{annotation_text(message)}", file=out)
+
+
 @plain_errors("checking the data")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository to validate (default: this one)")
     parser.add_argument("--standard", default=str(standard_mod.STANDARD_DIR), help="the standard's schemas/ folder")
+    parser.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="github: each problem also as a GitHub Actions annotation on its file and line",
+    )
     args = parser.parse_args(argv)
     package = Package(args.root)
     refusal, found, warnings, used = against_standard(package, args.standard)
@@ -71,6 +124,8 @@ def main(argv=None) -> int:
         print(f"Warning: {w}", file=sys.stderr)
     problems = validate(package) + found
     if problems:
+        if args.format == "github":
+            github_annotations(package, problems, sys.stdout)
         print("The register's data is NOT valid. Fix these and run `make validate` again:", file=sys.stderr)
         report(problems, sys.stderr)
         return 1

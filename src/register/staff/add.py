@@ -1,9 +1,10 @@
 """`make add TABLE=<resource>`: add one record by answering questions, one per field.
 
-Every question, choice and default comes from the resource's Table Schema (the field's
-title and description, its codelist as a numbered pick list, today's date for a
-required date), and each answer is checked as it is given with the same checks as
-`make append`. At the end the finished record is shown and, once confirmed, appended
+Every question and choice comes from the resource's Table Schema (the field's title and
+description, its codelist as a numbered pick list), and each answer is checked as it is
+given with the same checks as `make append`. A date is never assumed: today is offered
+by name ("t"). "back" returns to the question before, and at the end the finished record
+is shown with numbered answers, any of which can be changed; once confirmed, it is appended
 through exactly the same path as a bulk append (register/staff/append.py), so it is checked
 again against everything, under the lock.
 
@@ -22,9 +23,13 @@ from register.checks import messages, privacy, rules
 from register.checks.problems import Problem
 from register.schema.package import ROOT, Field, Package, Resource, today
 from register.staff import append as appendmod
+from register.staff.normalise import LABEL_FIELDS
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
 
+# What may be typed at a date question for today, and at any question to go back.
+TODAY_WORDS = ("t", "today")
+BACK = "back"
 # A pick list of existing records is shown when there are at most this many choices.
 MAX_PICK = 40
 SOURCE = "your answers"
@@ -89,7 +94,7 @@ class Session:
             if f.descriptor.get("x-same-project") and self.row.get("project_id"):
                 rows = [r for r in rows if r.get("project_id") == self.row["project_id"]]
             if len(rows) <= MAX_PICK:
-                label = next((k for k in ("title", "you_said", "description") if rows and k in rows[0]), None)
+                label = next((k for k in LABEL_FIELDS if rows and k in rows[0]), None)
                 return [(r[ref[1]], r.get(label, "") if label else "") for r in rows]
         return None
 
@@ -101,10 +106,12 @@ class Session:
         cond = f.descriptor.get("x-required-when")
         return bool(cond and self.row.get(cond["field"]) in cond["in"])
 
-    def default(self, f: Field) -> str:
-        if f.type == "date" and f.required:
+    @staticmethod
+    def shortcut(f: Field, answer: str) -> str:
+        """Today's date when asked for by name: a date is never assumed on a bare Enter."""
+        if f.type == "date" and answer.strip().lower() in TODAY_WORDS:
             return today().isoformat()
-        return ""
+        return answer
 
     def check(self, f: Field, text: str, picks) -> tuple[str, list[str]]:
         """The answer as stored, and what is wrong with it."""
@@ -146,7 +153,8 @@ class Session:
             out.append(p if chosen is None else chosen)
         return ";".join(o for o in out if o) if many else out[0]
 
-    def field(self, f: Field, number: int, total: int) -> None:
+    def field(self, f: Field, number: int, total: int) -> bool:
+        """Ask for one field until it is answered (True), or "back" is typed (False)."""
         required = self.required(f)
         gen = f.name == appendmod.generated_field(self.res)
         self.say()
@@ -169,44 +177,57 @@ class Session:
             for i, (code, title) in enumerate(picks, start=1):
                 self.say(f"     {i:>3}. {code}" + (f"  {_short(title)}" if title and title != code else ""))
         elif not gen:
-            self.say(f"    Allowed: {f.allowed(self.package)}")
-        default = self.default(f)
-        prompt = f"  {f.name}" + (f" [{default}]" if default else "") + ": "
+            self.say(f"    Allowed: {appendmod.allowed(self.package, f)}")
+        hint = f" (t for today, {today().isoformat()})" if f.type == "date" else ""
+        prompt = f"  {f.name}{hint}: "
         while True:
             answer = self.ask(prompt)
-            if not answer.strip() and default:
-                answer = default
-            value, msgs = self.check(f, answer, picks)
+            if answer.strip().lower() == BACK and number > 1:
+                return False
+            value, msgs = self.check(f, self.shortcut(f, answer), picks)
             if not msgs:
                 self.row[f.name] = value
-                return
+                return True
             for m in msgs:
-                self.say(f"    Not accepted: {m}. Allowed: {f.allowed(self.package)}")
+                self.say(f"    Not accepted: {m}. Allowed: {appendmod.allowed(self.package, f)}")
             if not self.interactive:
-                raise Stop(str(Problem(SOURCE, None, f.name, answer, msgs[0], f.allowed(self.package))))
+                raise Stop(str(Problem(SOURCE, None, f.name, answer, msgs[0], appendmod.allowed(self.package, f))))
 
     def run(self) -> dict | None:
         res = self.res
-        self.say(f"Adding one record to {res.title} ({res.name}).")
-        self.say("Answer each question and press Enter. Nothing is saved until you confirm at the end.")
         fields = res.fields
-        for i, f in enumerate(fields, start=1):
-            self.field(f, i, len(fields))
+        self.say(f"Adding one record to {res.title} ({res.name}).")
+        self.say(
+            "Answer each question and press Enter; type back to return to the question before. "
+            "Nothing is saved until you confirm at the end."
+        )
+        i = 0
+        while i < len(fields):
+            i = i + 1 if self.field(fields[i], i + 1, len(fields)) else i - 1
+        while True:
+            self.summary(fields)
+            answer = self.ask(
+                f"Add this record to {res.name}? (yes, no, or the number of an answer to change it): "
+            ).strip()
+            if answer.lower() in ("y", "yes"):
+                return self.row
+            chosen = _picked(answer, [(f, "") for f in fields])
+            if chosen is not None:
+                self.field(chosen, fields.index(chosen) + 1, len(fields))
+                continue
+            if answer.lower() in ("n", "no") or not self.interactive:
+                return None
+            self.say("    Please answer yes, no, or the number of an answer to change.")
+
+    def summary(self, fields: list[Field]) -> None:
         self.say()
         self.say("The finished record:")
         width = max(len(f.title) for f in fields)
-        for f in fields:
+        for number, f in enumerate(fields, start=1):
             value = self.row.get(f.name, "")
-            if not value and f.name == appendmod.generated_field(res):
+            if not value and f.name == appendmod.generated_field(self.res):
                 value = "(given when saved)"
-            self.say(f"  {f.title:<{width}}  {value}")
-        while True:
-            answer = self.ask(f"Add this record to {res.name}? (yes/no): ").strip().lower()
-            if answer in ("y", "yes"):
-                return self.row
-            if answer in ("n", "no") or not self.interactive:
-                return None
-            self.say("    Please answer yes or no.")
+            self.say(f"  {number:>2}. {f.title:<{width}}  {value}")
 
 
 def _is_number(text: str) -> bool:
@@ -232,6 +253,7 @@ def main(argv=None, stdin=None, stdout=None) -> int:
     parser.add_argument("--table", default="", help="the resource to add a record to")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
     package = Package(args.root)
     try:
@@ -251,7 +273,9 @@ def main(argv=None, stdin=None, stdout=None) -> int:
     if row is None:
         print(f"Not confirmed: nothing was added to {res.name}.", file=sys.stderr)
         return 1
-    return appendmod.append_rows(package, res, [row], SOURCE, rebuild=not args.no_build)
+    return appendmod.append_rows(
+        package, res, [row], SOURCE, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
+    )
 
 
 if __name__ == "__main__":

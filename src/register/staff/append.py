@@ -41,7 +41,8 @@ from register.staff.identifiers import (
     read_header,
     scan_existing,
 )
-from register.staff.normalise import Codes, check_cells, check_value, codelist_of, normalise_cells
+from register.staff.normalise import Codes, allowed, check_cells, check_value, codelist_of, normalise_cells
+from register.staff.repeats import check_repeats
 from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, remove_stale_temps, write_rows
 from register.util import locking
 
@@ -52,6 +53,8 @@ __all__ = [
     "Batch",
     "Codes",
     "UsageError",
+    "add_allow_option",
+    "allowed",
     "append_rows",
     "check_batch",
     "check_value",
@@ -118,8 +121,11 @@ def check_batch(package: Package, batch: Batch, replacing: dict | None = None):
     return ex, given
 
 
-def append_batch(package: Package, batch: Batch, rebuild: bool = True, out=sys.stderr) -> Outcome:
-    """Check the batch against everything, then write it and rebuild: all or nothing."""
+def append_batch(
+    package: Package, batch: Batch, rebuild: bool = True, out=sys.stderr, allow_repeats: bool = False
+) -> Outcome:
+    """Check the batch against everything, then write it and rebuild: all or nothing.
+    Rows that repeat existing records are refused unless `allow_repeats`."""
     start = time.perf_counter()
     res = batch.resource
     codes = Codes(package)
@@ -143,6 +149,8 @@ def append_batch(package: Package, batch: Batch, rebuild: bool = True, out=sys.s
                 )
                 return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
         ex, given = check_batch(package, batch)
+        if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
+            check_repeats(package, batch)
         if batch.problems:
             return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
         rows = [row for _, row in batch.rows]
@@ -220,7 +228,7 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
         return 3
     if outcome.rebuilt:
         print(
-            f"The database is rebuilt; restart `make serve` if it is running, to see them on the site. "
+            f"The database is rebuilt; a running `make serve` shows them within two seconds, no restart needed. "
             f"({outcome.seconds:.2f} s)"
         )
     else:
@@ -228,11 +236,11 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
     return 0
 
 
-def run_batch(package: Package, batch: Batch, rebuild: bool, source: str) -> int:
+def run_batch(package: Package, batch: Batch, rebuild: bool, source: str, allow_repeats: bool = False) -> int:
     """Append a batch and tell the person what happened; the exit code."""
     res = batch.resource
     try:
-        outcome = append_batch(package, batch, rebuild=rebuild)
+        outcome = append_batch(package, batch, rebuild=rebuild, allow_repeats=allow_repeats)
     except (locking.LockTimeout, WriteError) as e:
         print(f"Nothing was added to {res.name}: {e}.", file=sys.stderr)
         return 1
@@ -246,10 +254,21 @@ def run_batch(package: Package, batch: Batch, rebuild: bool, source: str) -> int
     return report_outcome(package, res, outcome, source)
 
 
-def append_rows(package: Package, res: Resource, rows: list[dict], source: str, rebuild: bool = True) -> int:
+def append_rows(
+    package: Package, res: Resource, rows: list[dict], source: str, rebuild: bool = True, allow_repeats: bool = False
+) -> int:
     """Append rows built by a program (`make add`, `make update-status`); exit code."""
     batch = Batch(res, source, [(None, dict(r)) for r in rows])
-    return run_batch(package, batch, rebuild, source)
+    return run_batch(package, batch, rebuild, source, allow_repeats)
+
+
+def add_allow_option(parser: argparse.ArgumentParser) -> None:
+    """The one way to add a record that repeats an existing one (make ... ALLOW_DUPLICATES=yes)."""
+    parser.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="add rows even when they match existing records in everything but the id",
+    )
 
 
 def fast_imports() -> None:
@@ -267,6 +286,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sheet", default=None, help="the .xlsx sheet to read (default: the first visible one)")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    add_allow_option(parser)
     args = parser.parse_args(argv)
     package = Package(args.root)
     try:
@@ -277,7 +297,11 @@ def main(argv=None) -> int:
         print(f"Nothing was added: {e}", file=sys.stderr)
         return 2
     try:
-        table = readers.read_table(Path(args.file).expanduser(), label=args.file, sheet=args.sheet)
+        path = Path(args.file).expanduser()
+        warning = readers.open_elsewhere(path)
+        if warning:
+            print(f"Warning: {warning}.", file=sys.stderr)
+        table = readers.read_table(path, label=args.file, sheet=args.sheet, columns=res.field_names)
     except OSError as e:
         print(f"Nothing was added to {res.name}: {args.file} cannot be opened ({e.strerror or e}).", file=sys.stderr)
         return 1
@@ -286,7 +310,7 @@ def main(argv=None) -> int:
         print_problems(e.problems, res, sys.stderr)
         print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
         return 1
-    return run_batch(package, from_table(res, table), not args.no_build, args.file)
+    return run_batch(package, from_table(res, table), not args.no_build, args.file, args.allow_duplicates)
 
 
 if __name__ == "__main__":

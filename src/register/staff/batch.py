@@ -32,6 +32,22 @@ def generated_field(resource: Resource) -> str | None:
     return resource.primary_key[0] if resource.id_prefix else None
 
 
+def came_as_number(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
+    """A text field whose cell the spreadsheet stored as a number: a section 8.10 is
+    already 8.1 there, and 7.0 is 7, so the value cannot be trusted."""
+    f = resource.field(name)
+    return Problem(
+        file,
+        number,
+        name,
+        value,
+        f"{f.title.lower()} {value} came in as a number, so the spreadsheet may have changed it "
+        f"(8.10 becomes 8.1, 7.0 becomes 7): format the column as Text and type the value again "
+        f"as the source writes it",
+        "text; in the spreadsheet, format the cell or column as Text before typing",
+    )
+
+
 def from_table(resource: Resource, table: readers.Table) -> Batch:
     """Match the file's header to the schema and turn its rows into dicts of text.
 
@@ -120,6 +136,8 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
         row = {}
         for name, i in index.items():
             row[name] = cells[i] if i < len(cells) else ""
+            if (number, i) in table.numbers and resource.field(name).type == "string":
+                problems.append(came_as_number(resource, file, number, name, row[name]))
         rows.append((number, row))
     if not rows and not problems:
         problems.append(
@@ -128,7 +146,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                 None,
                 None,
                 None,
-                "the file has a header row but no records under it",
+                f"{table.where} has a header row but no records under it",
                 "one row per record under the header row",
             )
         )

@@ -54,7 +54,7 @@ def scan_existing(package: Package, batch: Batch) -> Existing:
             index.close()
 
 
-def _cells(path: Path, start: int | None):
+def existing_cells(path: Path, start: int | None):
     """Rows of cells after the header, or after byte `start` (a row boundary)."""
     with path.open("rb") as raw:
         if start:
@@ -121,7 +121,7 @@ def _existing(package: Package, batch: Batch, index: known_rows.Index | None) ->
         pk_i = header.index(res.primary_key[0]) if prefix else None
         # The tight loop of an append: at a million rows every operation in it counts,
         # so the id's number is read with startswith/isdigit, not a regex.
-        for cells in _cells(res.path, start):
+        for cells in existing_cells(res.path, start):
             if pk_i is not None and pk_i < len(cells):
                 v = cells[pk_i]
                 if v.startswith(head):
@@ -164,7 +164,7 @@ def _existing(package: Package, batch: Batch, index: known_rows.Index | None) ->
             else:
                 theader = read_header(tres.path)
             ki = theader.index(key)
-            for cells in _cells(tres.path, start):  # a dict only for the few rows the batch points at
+            for cells in existing_cells(tres.path, start):  # a dict only for the few rows the batch points at
                 if ki < len(cells) and cells[ki] in wanted:
                     rows[cells[ki]] = dict(zip(theader, cells))
         for f in fields:

@@ -32,6 +32,33 @@ FALSE_WORDS = {"false", "no", "n", "0"}
 # Includes the DDE form (+cmd|' /C calc'!A0), which needs no brackets.
 FORMULA = re.compile(r"^(?:=|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*(?:\(|\|))")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The dates staff may type (normalise_date); datasets/ itself holds YYYY-MM-DD only.
+STAFF_DATES = "a date written YYYY-MM-DD or DD/MM/YYYY, for example 2024-08-06 or 06/08/2024"
+
+
+# A record offered by its title in a template's drop-down: "PRJ-0002 — Co-production
+# Strategy refresh". The id is what is stored; the rest is only shown.
+LABEL_SEP = " — "
+LABEL_FIELDS = ("title", "you_said", "description")
+LABEL_CHARS = 70
+
+
+def record_title(row: dict) -> str:
+    """What a record is called: its title, or what was said, or its description."""
+    return " ".join(next((row[k] for k in LABEL_FIELDS if row.get(k)), "").split())
+
+
+def record_label(row: dict, key: str = "id") -> str:
+    """A record's id with its (shortened) title, as drop-downs show it."""
+    title = record_title(row)
+    if len(title) > LABEL_CHARS:
+        title = title[: LABEL_CHARS - 1] + "…"
+    return f"{row[key]}{LABEL_SEP}{title}" if title else row[key]
+
+
+def allowed(package: Package, f: Field) -> str:
+    """What staff may type in a field: the schema's words, with the date forms they may use."""
+    return STAFF_DATES if f.type == "date" else f.allowed(package)
 
 
 class Codes:
@@ -84,7 +111,10 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
     if control:
         return value, [messages.control_character(f, control.group(0), control.start() + 1)]
     if f.type == "date":
-        value = normalise_date(value) or value
+        date = normalise_date(value)
+        if date is None:
+            return value, [messages.not_of_type(f, value)]
+        value = date
     elif f.type == "integer":
         if not INTEGER.match(value):
             return value, [messages.not_of_type(f, value)]
@@ -108,6 +138,8 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
     cl = codelist_of(f.resource.package, f)
     if cl:
         value = codes.normalise(cl, value) or value
+    elif f.reference and LABEL_SEP in value:
+        value = value.split(LABEL_SEP, 1)[0].strip()
     return value, []
 
 
@@ -159,7 +191,7 @@ def normalise_cells(package: Package, batch: Batch, codes: Codes) -> None:
             if f.name in row:
                 row[f.name], refused = normalise(codes, f, row[f.name])
                 for m in refused:
-                    batch.problems.append(Problem(batch.file, number, f.name, row[f.name], m, f.allowed(package)))
+                    batch.problems.append(Problem(batch.file, number, f.name, row[f.name], m, allowed(package, f)))
 
 
 def check_cells(package: Package, batch: Batch) -> None:

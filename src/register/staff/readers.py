@@ -42,6 +42,12 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or an encrypted .xl
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 SAVE_AS = 'save it from Excel as "CSV UTF-8 (Comma delimited)" or as an Excel Workbook (.xlsx)'
+SAVE_ODS_AS = (
+    "in LibreOffice Calc choose File > Save As, pick the file type "
+    '"Excel 2007-365 (.xlsx)" and press "Use Excel 2007-365!" when asked, then give that .xlsx file'
+)
+# What LibreOffice and Excel leave beside a file while it is open in them.
+LOCK_FILES = (".~lock.{}#", "~${}")
 
 csv.field_size_limit(MAX_CELL_CHARS + 1)
 
@@ -62,14 +68,40 @@ class Table:
     kind: str  # "csv" or "xlsx"
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    sheet: str | None = None  # the sheet that was read, for a workbook
+    # (row number, column index) of workbook cells stored as numbers: a text field's
+    # value there may already have lost a character (8.10 becomes 8.1).
+    numbers: set[tuple[int, int]] = field(default_factory=set)
+
+    @property
+    def where(self) -> str:
+        """How messages name what was read: the file, and its sheet for a workbook."""
+        return f"the sheet {self.sheet!r}" if self.sheet else "the file"
+
+
+def open_elsewhere(path: Path) -> str | None:
+    """A warning when the file is open in LibreOffice or Excel (their lock file is beside
+    it): what is read is the last saved version."""
+    for pattern in LOCK_FILES:
+        if (path.parent / pattern.format(path.name)).exists():
+            return (
+                f"{path.name} is open in LibreOffice or Excel (its lock file is beside it): "
+                "only what was last saved is read, and changes not yet saved are not included. "
+                "Save the file, then run the command again if you changed it"
+            )
+    return None
 
 
 def _fail(file: str, message: str, row: int | None = None, allowed: str | None = None):
     raise InputError([Problem(file, row, None, None, message, allowed)])
 
 
-def read_table(path: Path | str, label: str | None = None, sheet: str | None = None) -> Table:
-    """The header and rows of a CSV or .xlsx file, or InputError saying why not."""
+def read_table(
+    path: Path | str, label: str | None = None, sheet: str | None = None, columns: list[str] | None = None
+) -> Table:
+    """The header and rows of a CSV or .xlsx file, or InputError saying why not. In a
+    workbook, the sheet read is `sheet`, else the first visible one whose row 1 names any
+    of `columns` (the record sheet may have been moved), else the first visible one."""
     path = Path(path)
     file = label or str(path)
     if not path.exists():
@@ -86,26 +118,31 @@ def read_table(path: Path | str, label: str | None = None, sheet: str | None = N
             f"{MAX_INPUT_BYTES // (1024 * 1024)} MB: split it into smaller files",
         )
     suffix = path.suffix.lower()
-    if suffix in (".xls", ".xlsm", ".xlsb", ".ods", ".numbers"):
+    if suffix in (".ods", ".fods"):
+        _fail(file, f"{suffix} (OpenDocument) files are not read here; {SAVE_ODS_AS}")
+    if suffix in (".xls", ".xlsm", ".xlsb", ".numbers"):
         _fail(file, f"{suffix} files cannot be read; {SAVE_AS}")
     with path.open("rb") as f:
         head = f.read(8)
     if suffix == ".xlsx" or head.startswith(ZIP_MAGIC):
         if suffix != ".xlsx":
             _fail(file, "this looks like an Excel workbook, not a CSV file: name it .xlsx, or " + SAVE_AS)
-        table = read_xlsx(path, file, sheet)
+        table = read_xlsx(path, file, sheet, columns)
     else:
         table = read_csv(path, file)
     if not table.header:
         _fail(
             file,
-            "the file is empty: there is no header row and there are no records",
+            f"{table.where} is empty: there is no header row and there are no records",
             None,
             "a header row naming the columns, then one row per record",
         )
     if not table.rows:
         _fail(
-            file, "the file has a header row but no records under it", None, "one row per record under the header row"
+            file,
+            f"{table.where} has a header row but no records under it",
+            None,
+            "one row per record under the header row" + (f" of the sheet {table.sheet!r}" if table.sheet else ""),
         )
     return table
 
@@ -281,7 +318,7 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def read_xlsx(path: Path, file: str, sheet: str | None = None) -> Table:
+def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str] | None = None) -> Table:
     check_zip(path, file)
     import openpyxl  # defusedxml is installed, so openpyxl parses the XML safely
 
@@ -290,43 +327,57 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None) -> Table:
     except Exception as e:  # openpyxl raises many kinds for damaged files
         _fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
     try:
-        ws = _data_sheet(wb, sheet, file)
+        ws = _data_sheet(wb, sheet, file, columns)
         # A workbook can claim any size in its <dimension> element (A1:XFD1048576 makes
         # openpyxl pad every row to 16,384 cells); count what is really there instead.
         ws.reset_dimensions()
         header: list[str] = []
         rows: list[tuple[int, list[str]]] = []
+        numbers: set[tuple[int, int]] = set()
+        name = f"the sheet {ws.title!r}"
         try:
             for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
                 cells = [cell_text(v) for v in values]
-                if not header:
-                    if any(c.strip() for c in cells):
-                        if number > 1:
-                            _fail(file, f"the header row must be row 1 of the sheet; it is row {number}", number)
-                        header = cells
+                if not any(c.strip() for c in cells):
+                    # Only rows with content count: LibreOffice keeps a formatted empty
+                    # row at 1,048,576 after Delete Rows, and blank rows are not records.
                     continue
-                if number > MAX_ROWS + 1:
-                    _fail(file, f"the sheet has more than {MAX_ROWS:,} rows: split it into smaller files")
+                if not header:
+                    if number > 1:
+                        _fail(file, f"the header row must be row 1 of {name}; it is row {number}", number)
+                    header = cells
+                    continue
+                if len(rows) >= MAX_ROWS:
+                    _fail(file, f"{name} has more than {MAX_ROWS:,} records: split it into smaller files")
                 if any(len(c) > MAX_CELL_CHARS for c in cells):
                     _fail(file, f"a cell holds more than {MAX_CELL_CHARS:,} characters", number)
+                numbers.update(
+                    (number, i) for i, v in enumerate(values) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                )
                 rows.append((number, cells))
         except InputError:
             raise
         except Exception as e:
             _fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
-        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"])
+        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers)
     finally:
         wb.close()
 
 
-def _data_sheet(wb, sheet: str | None, file: str):
+def _data_sheet(wb, sheet: str | None, file: str, columns: list[str] | None):
     """The sheet holding the records: the one asked for, else the first visible sheet
-    (the template's record sheet comes first; its notes and code lists come after)."""
+    whose row 1 names a column (a person may have moved the record sheet after the
+    template's "About these fields"), else the first visible sheet."""
     if sheet:
         if sheet not in wb.sheetnames:
             _fail(file, f"the workbook has no sheet called {sheet!r}; it has: {', '.join(wb.sheetnames)}")
         return wb[sheet]
-    for ws in wb.worksheets:
-        if getattr(ws, "sheet_state", "visible") == "visible":
+    visible = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    if not visible:
+        _fail(file, "the workbook has no visible sheet of records")
+    wanted = {c.lower() for c in columns or []}
+    for ws in visible:
+        first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        if wanted & {cell_text(v).strip().lower() for v in first}:
             return ws
-    _fail(file, "the workbook has no visible sheet of records")
+    return visible[0]

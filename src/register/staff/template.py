@@ -13,12 +13,16 @@ fields", that explains every field and lists every code with its meaning.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
 from register.schema.package import ROOT, Field, Package, Resource
 from register.staff import append as appendmod
 from register.staff import readers
+from register.staff.batch import from_table
+from register.staff.normalise import normalise_cells, record_label, record_title
+from register.staff.repeats import compared, existing_matches, key_of
 from register.util.guard import plain_errors
 from register.util.text import printable
 
@@ -37,15 +41,22 @@ def default_out(package: Package, table: str) -> Path:
     return package.root / "build" / "templates" / f"{table}.xlsx"
 
 
-def has_records(path: Path) -> bool:
-    """True unless `path` is a template with nothing filled in: a workbook with records,
-    or a file that cannot be read as one, is never overwritten."""
-
+def rows_not_added(package: Package, res: Resource, path: Path) -> int | None:
+    """How many of the records in an existing template are not yet in the register
+    (0 for an empty template, or one whose every row was added: it may be replaced);
+    None when it cannot be read as one, so it is never overwritten."""
     try:
-        table = readers.read_table(path)
+        table = readers.read_table(path, columns=res.field_names)
     except readers.InputError as e:
-        return not any("no records" in p.message for p in e.problems)
-    return any(any(c.strip() for c in cells) for _, cells in table.rows)
+        return 0 if any("no records" in p.message for p in e.problems) else None
+    batch = from_table(res, table)
+    if not batch.rows:
+        return 0
+    normalise_cells(package, batch, appendmod.Codes(package))
+    fields = compared(res)
+    keys = [key_of(fields, (row.get(f.name, "") for f in fields)) for _, row in batch.rows]
+    found = existing_matches(package, res, set(keys))
+    return sum(1 for k in keys if k not in found)
 
 
 def header_note(package: Package, f: Field, required: bool) -> str:
@@ -55,7 +66,7 @@ def header_note(package: Package, f: Field, required: bool) -> str:
         f.description,
         "",
         "Required." if required else "Optional: may be left empty.",
-        f"Allowed: {f.allowed(package)}.",
+        f"Allowed: {appendmod.allowed(package, f)}.",
     ]
     cond = f.descriptor.get("x-required-when")
     if cond:
@@ -95,6 +106,19 @@ def make_workbook(package: Package, res: Resource):
             lists.cell(row=i, column=list_col, value=v)
         return f"{quote_sheetname(CODES)}!${letter}$2:${letter}${max(len(values) + 1, 2)}"
 
+    def record_list(f: Field, records: list[dict], key: str) -> str:
+        """The drop-down of existing records, each shown with its title. An activity
+        (x-same-project) is offered only among the chosen project's: its list is the
+        block of the project's activities, found by the project id in the same row."""
+        if not (f.descriptor.get("x-same-project") and "project_id" in res.field_names):
+            return code_range(f.name, [record_label(r, key) for r in records])
+        records = sorted(records, key=lambda r: r.get("project_id", ""))
+        projects = code_range(f"{f.name} project", [r.get("project_id", "") for r in records])
+        first = code_range(f.name, [record_label(r, key) for r in records]).split(":")[0]
+        cell = f"${get_column_letter(res.field_names.index('project_id') + 1)}2"
+        chosen = f'LEFT({cell},FIND(" ",{cell}&" ")-1)'  # the id, whether a label or typed
+        return f"OFFSET({first},MATCH({chosen},{projects},0)-1,0,MAX(1,COUNTIF({projects},{chosen})),1)"
+
     for col, f in enumerate(res.fields, start=1):
         letter = get_column_letter(col)
         required = f.required and f.name != gen
@@ -124,16 +148,20 @@ def make_workbook(package: Package, res: Resource):
                 error=f"Choose a code from the list. Their meanings are on the sheet '{ABOUT}'.",
             )
         elif ref:
-            ids = [r[ref[1]] for r in _rows(package.resource(ref[0]))]
-            if 0 < len(ids) <= MAX_ID_LIST:
+            records = _rows(package.resource(ref[0]))
+            if 0 < len(records) <= MAX_ID_LIST:
                 dv = DataValidation(
                     type="list",
-                    formula1=code_range(ref[0], ids),
+                    formula1=record_list(f, records, ref[1]),
                     allow_blank=not required,
                     showErrorMessage=True,
-                    errorStyle="warning",
+                    errorStyle="stop" if f.descriptor.get("x-same-project") else "warning",
                     errorTitle="Not an existing record",
-                    error=f"This is not the id of a record in {ref[0]} yet. Check it before you add the file.",
+                    error=(
+                        "Choose the project first, then one of its activities from the list."
+                        if f.descriptor.get("x-same-project")
+                        else f"This is not a record in {ref[0]} yet. Check it before you add the file."
+                    ),
                 )
         elif f.type == "boolean":
             dv = DataValidation(
@@ -231,7 +259,7 @@ def make_workbook(package: Package, res: Resource):
         required = f.required and f.name != gen
         cond = f.descriptor.get("x-required-when")
         need = "yes" if required else (f"when {cond['field']} is {' or '.join(cond['in'])}" if cond else "no")
-        about.append([f.name, f.title, need, f.description, f.allowed(package)])
+        about.append([f.name, f.title, need, f.description, appendmod.allowed(package, f)])
         for c in about[about.max_row]:
             c.alignment = wrap
     for f in res.fields:
@@ -247,6 +275,21 @@ def make_workbook(package: Package, res: Resource):
         descriptions = _descriptions(package, cl)
         for code, title in codes.titles(cl).items():
             about.append([code, title, "", descriptions.get(code, "")])
+            for c in about[about.max_row]:
+                c.alignment = wrap
+    for f in res.fields:
+        ref = f.reference
+        if not ref or package.is_codelist(ref[0]):
+            continue
+        records = _rows(package.resource(ref[0]))
+        about.append([])
+        about.append([f"Records for {f.name} ({f.title}), from {ref[0]}: choose one in the drop-down, or type its id"])
+        about[about.max_row][0].font = bold
+        about.append(["Id", "Title", "Project" if "project_id" in (records[0] if records else {}) else ""])
+        for c in about[about.max_row]:
+            c.font = bold
+        for r in records:
+            about.append([r[ref[1]], record_title(r), r.get("project_id", "")])
             for c in about[about.max_row]:
                 c.alignment = wrap
     wb.active = 0
@@ -285,14 +328,18 @@ def write(package: Package, res: Resource, out: Path) -> Path:
     return out
 
 
-def refusal(out: Path, shown: str, table: str) -> tuple[str, int] | None:
+def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str, int] | None:
     """Why no template may be written to `out` (and the exit code), or None."""
     if out.is_dir():
         return f"OUT= is a folder ({shown}); give a file name ending in .xlsx", 2
-    if out.exists() and has_records(out):
+    waiting = rows_not_added(package, res, out) if out.exists() else 0
+    if waiting is None:
+        return f"{shown} already exists and is not a template that can be replaced; choose another file with OUT=.", 1
+    if waiting:
         return (
-            f"{shown} already exists and has records in it, and they would be lost. "
-            f"Add them first (make append TABLE={table} FILE={shown}), or choose another file with OUT=.",
+            f"{shown} already exists and has {waiting:,} record{'s' if waiting != 1 else ''} in it not yet "
+            f"added to the register, and they would be lost. "
+            f"Add them first (make append TABLE={res.name} FILE={shlex.quote(shown)}), or choose another file with OUT=.",
             1,
         )
     return None
@@ -317,7 +364,7 @@ def main(argv=None) -> int:
         print(f"No template written: OUT= must end in .xlsx (it is {shown})", file=sys.stderr)
         return 2
     try:
-        refused = refusal(out, shown, res.name)
+        refused = refusal(package, res, out, shown)
         if refused is None:
             write(package, res, out)
     except OSError as e:  # no such folder, no permission, a name too long, a full disk
@@ -328,7 +375,7 @@ def main(argv=None) -> int:
         print(f"No template written: {message}", file=sys.stderr)
         return code
     print(f"Wrote {shown}: a template for {res.title} ({len(res.fields)} columns). Fill it in, save it, then run:")
-    print(f"  make append TABLE={res.name} FILE={shown}")
+    print(f"  make append TABLE={res.name} FILE={shlex.quote(shown)}")
     return 0
 
 

@@ -63,6 +63,7 @@ def main(argv=None) -> int:
     parser.add_argument("--section", default="", help="the section or page of that document")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
     package = Package(args.root)
     res = package.resource(RESOURCE)
@@ -84,7 +85,7 @@ def main(argv=None) -> int:
         for flag, name in missing:
             f = res.field(name)
             print(
-                f"Nothing was changed: {flag}= is required ({f.title}: {f.description}) Allowed: {f.allowed(package)}",
+                f"Nothing was changed: {flag}= is required ({f.title}: {f.description}) Allowed: {appendmod.allowed(package, f)}",
                 file=sys.stderr,
             )
         print(
@@ -101,7 +102,9 @@ def main(argv=None) -> int:
         f"on {printable(row['update_date'])}; "
         f"NOTE is kept as {kept_as!r}."
     )
-    code = appendmod.append_rows(package, res, [row], label, rebuild=not args.no_build)
+    code = appendmod.append_rows(
+        package, res, [row], label, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
+    )
     if code == 1:
         print(
             f"(ID= is you_said_id, STATUS= is status, NOTE= is {note_field(res, row['status'])} for this status, "

@@ -1,0 +1,194 @@
+"""A running site picks up a new build by itself: no restart, no half state.
+
+`make append` (and `make build`) write a new build/register.db beside the old one and
+rename it into place, then write build/inspect.json for it. Datasette opened the old
+file in immutable mode and would go on serving it until restarted. A watcher thread
+notices the new file (its inode, size and modification time) and waits until
+inspect.json describes exactly that file (its size and SHA-256), so table counts and the
+file always agree. Then, on the server's own event loop, between two requests, the
+register's Database object is replaced by one opened on the new file with the new
+inspect data, and the response cache (register/site/cache.py) is emptied. Requests that
+were already running on the old build finish on it; what they would add to the cache
+is dropped a few seconds later, when the old connections are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+import threading
+import time
+import weakref
+from pathlib import Path
+
+from datasette import database as datasette_database
+from datasette import hookimpl
+from datasette.database import Database
+
+from register.site.cache import cache_for
+
+POLL_S = 0.2
+# Longer than any request may run on the old build (SQL is limited to 1 s; a page
+# makes a few queries): then the old connections are closed and the cache emptied again.
+GRACE_S = 5.0
+INSPECT = "inspect.json"
+
+
+def stamp(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def inspect_for(db_path: Path, name: str) -> dict | None:
+    """The inspect data beside the database when it describes the file now in place,
+    else None (the build has renamed the database and not yet written its inspect file)."""
+    try:
+        inspect = json.loads((db_path.parent / INSPECT).read_text("utf-8"))
+        entry = inspect[name]
+        if entry["size"] != db_path.stat().st_size or entry["hash"] != sha256(db_path):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return inspect
+
+
+class BuildDatabase(Database):
+    """One build of a database. Datasette keeps each SQL thread's connection under the
+    database's name, so a new Database of the same name would go on reading the old
+    file through them: each build keeps its connections under a key of its own."""
+
+    def __init__(self, datasette, path: str, key: str):
+        super().__init__(datasette, path=path, is_mutable=False)
+        self.key = key
+
+    async def execute_fn(self, fn):
+        if self.ds.executor is None:  # non-threaded mode keeps its connection on the object
+            return await super().execute_fn(fn)
+        local = datasette_database.connections
+
+        def in_thread():
+            conn = getattr(local, self.key, None)
+            if conn is None:
+                conn = self.connect()
+                self.ds._prepare_connection(conn, self.name)
+                setattr(local, self.key, conn)
+            return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self.ds.executor, in_thread)
+
+
+def swap(datasette, name: str, path: Path, inspect: dict) -> Database:
+    """Serve `path` as database `name` from now on; the old build's cached responses go."""
+    old = datasette.databases.get(name)
+    datasette.inspect_data = {**(datasette.inspect_data or {}), **inspect}
+    db = BuildDatabase(datasette, str(path), f"{name}#{secrets.token_hex(8)}")
+    db.name = name
+    db.route = old.route if old is not None else name
+    databases = datasette.databases.copy()  # replaced, never mutated (as add_database does)
+    databases[name] = db
+    datasette.databases = databases
+    cache_for(datasette).clear()
+    return old
+
+
+class Watcher:
+    """Watches one immutable database file of a Datasette and swaps in each new build."""
+
+    def __init__(self, datasette, name: str):
+        self.datasette = weakref.ref(datasette)
+        self.name = name
+        self.path = Path(datasette.databases[name].path)
+        self.served = self.files()
+        self.tried = self.served
+        self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once a request came
+        self.swaps = 0
+
+    def files(self) -> tuple:
+        return (stamp(self.path), stamp(self.path.parent / INSPECT))
+
+    def poll(self) -> bool:
+        """Look once; True when a new build was swapped in (or handed to the loop)."""
+        now = self.files()
+        if now in (self.served, self.tried) or now[0] is None:
+            return False
+        self.tried = now
+        inspect = inspect_for(self.path, self.name)
+        if inspect is None:
+            return False
+        self.served = now
+        if self.loop is not None and self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.apply, inspect)
+        else:
+            self.apply(inspect)
+        return True
+
+    def apply(self, inspect: dict) -> None:
+        datasette = self.datasette()
+        if datasette is None:
+            return
+        old = swap(datasette, self.name, self.path, inspect)
+        self.swaps += 1
+        if old is not None:
+            if self.loop is not None and self.loop.is_running():
+                self.loop.call_later(GRACE_S, retire, datasette, old)
+            else:
+                retire(datasette, old)
+
+    def run(self) -> None:
+        while self.datasette() is not None:
+            try:
+                self.poll()
+            except OSError:
+                pass  # a file vanished between two looks: the next look sees the new one
+            time.sleep(POLL_S)
+
+
+def retire(datasette, old: Database) -> None:
+    """After the grace period: nothing can still be reading the old build."""
+    cache_for(datasette).clear()
+    old.close()
+
+
+WATCHERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def immutable_files(datasette) -> list[str]:
+    return [name for name, db in datasette.databases.items() if db.path and not db.is_mutable and not db.is_memory]
+
+
+@hookimpl
+def startup(datasette):
+    """One watcher thread per immutable database; it stops when the Datasette is gone."""
+    watchers = [Watcher(datasette, name) for name in immutable_files(datasette)]
+    WATCHERS[datasette] = watchers
+    for w in watchers:
+        threading.Thread(target=w.run, name=f"reload-{w.name}", daemon=True).start()
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Tell the watchers the serving loop, so swaps happen on it, between requests."""
+
+    def wrapper(app):
+        async def noting_loop(scope, receive, send):
+            for w in WATCHERS.get(datasette, ()):
+                if w.loop is None:
+                    w.loop = asyncio.get_running_loop()
+            await app(scope, receive, send)
+
+        return noting_loop
+
+    return wrapper
