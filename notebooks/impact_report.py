@@ -684,7 +684,8 @@ say(
         f"{plural(items, 'thing')} people said {'is' if items == 1 else 'are'} recorded. "
         f"{loop_closed:,} {'has' if loop_closed == 1 else 'have'} had the loop closed: a loop-closure rate of "
         f"{percent(loop_closed, items)}. {overdue:,} {'is' if overdue == 1 else 'are'} overdue (still open or "
-        "under way after the date a response was due).\n\n"
+        "under way after the date a response was due, worked out on the day this report was produced; a due "
+        "date is the one staff set, or else the register's response rule gives it).\n\n"
         + (
             f"{responded:,} have had a response (any status after open); on average the first response came "
             f"{average:.0f} days after it was said, the longest {int(current['days_to_response'].max()):,} days."
@@ -764,10 +765,63 @@ if len(late):
                 "said_date": title("you_said_we_did", "said_date"),
                 "theme_title": title("you_said_we_did", "theme"),
                 "you_said": title("you_said_we_did", "you_said"),
-                "target_date": title("you_said_we_did", "target_date"),
+                "due_date": "Response due",
+                "due_date_basis": "Due date is",
                 "status_title": title("you_said_we_did_updates", "status"),
             },
             more="the register's you_said_we_did_current table, filtered on overdue, lists them all",
+        )
+    )
+
+# %% [markdown]
+# ## What independent partners say
+#
+# The ICB does not mark its own homework: Healthwatch, voluntary-sector organisations and
+# lived-experience groups can record their verdict on what the register says was done
+# (agrees, partly agrees, disagrees, cannot tell), in their own words. A closed item is
+# confirmed when a partner agrees, or partly agrees, with the update that closed it.
+
+# %% tags=["remove-input"]
+_confirmed = rk.headline(conn, "loop_confirmed")
+confirmed, closed_items = _confirmed["figure"], _confirmed["of_total"]
+disputed = rk.query(
+    conn,
+    """
+    SELECT * FROM disputed_claims
+    WHERE update_id IS NULL OR update_id IN (SELECT id FROM you_said_we_did_updates)""",
+)
+verdicts_given = int(rk.query(conn, "SELECT COUNT(*) AS n FROM partner_verdicts")["n"].iloc[0])
+if not verdicts_given:
+    say(f"No partner has given a verdict yet {SCOPE}.")
+else:
+    say(
+        f"{plural(verdicts_given, 'verdict')} given by independent partners. "
+        + (
+            f"{confirmed:,} of the {plural(closed_items, 'item')} whose loop is closed "
+            f"{'is' if confirmed == 1 else 'are'} confirmed by a partner ({percent(confirmed, closed_items)})."
+            if closed_items
+            else "No item has closed the loop yet, so none can be confirmed."
+        )
+        + (
+            f" Partners disagree with {plural(len(disputed), 'claim')}: listed below."
+            if len(disputed)
+            else " No partner disagrees with any claim."
+        )
+    )
+if len(disputed):
+    display(
+        table(
+            disputed,
+            "Disputed claims",
+            {
+                "verdict_date": title("partner_verdicts", "verdict_date"),
+                "partner_title": title("partner_verdicts", "partner"),
+                "you_said_id": title("you_said_we_did", "id"),
+                "log_id": title("partner_verdicts", "log_id"),
+                "claim": "What the register says was done",
+                "in_their_words": title("partner_verdicts", "in_their_words"),
+            },
+            more="the register's disputed_claims measure lists them all",
         )
     )
 
@@ -900,6 +954,10 @@ figures.update(
         "overdue": overdue,
         "overdue_items": sorted(late["id"]) if len(late) else [],
         "average_days_to_response": round(float(average), 1) if responded else None,
+        "partner_verdicts": verdicts_given,
+        "loop_confirmed": confirmed,
+        "loop_confirmed_share": round(confirmed / closed_items, 4) if closed_items else None,
+        "disputed_claims": sorted(disputed["verdict_id"]) if len(disputed) else [],
         "gate_gaps": [[r["project_id"], r["gate"]] for _, r in gaps.iterrows()],
     }
 )

@@ -88,8 +88,11 @@ def test_round_trip_every_table_and_view(extracted, build_dir, package):
         rows = db_rows(build_dir / "register.db", t)
         assert summary["rows"][t.name] == len(rows)
         as_json = json.loads((folder / f"{t.name}.json").read_text("utf-8"))
-        assert as_json == [expected_json(t, r) for r in rows], t.name
-        assert all(list(o) == t.field_names for o in as_json), t.name
+        if rows:
+            assert as_json == [expected_json(t, r) for r in rows], t.name
+            assert all(list(o) == t.field_names for o in as_json), t.name
+        else:  # an empty table is its header alone (frictionless cannot read [] as a table)
+            assert as_json == [t.field_names], t.name
         as_csv = read_csv(folder / f"{t.name}.csv")
         assert as_csv[0] == t.field_names
         assert as_csv[1:] == [expected_csv(t, r, neutralised(t)) for r in rows], t.name

@@ -96,11 +96,17 @@ def expected(db: Path, start: str | None = None, end: str | None = None) -> dict
         if v
     }
 
-    items = q("SELECT id, said_date, target_date FROM you_said_we_did WHERE said_date BETWEEN ? AND ?", lo, hi)
+    # Due: the date staff set, or the one the response rule gives (tests/unit/test_deadlines.py).
+    items = q(
+        "SELECT y.id, y.said_date, d.due_date FROM you_said_we_did y JOIN you_said_due_dates d ON d.you_said_id = y.id "
+        "WHERE y.said_date BETWEEN ? AND ?",
+        lo,
+        hi,
+    )
     history = collections.defaultdict(list)
     for item, date, uid, status in q("SELECT you_said_id, update_date, id, status FROM you_said_we_did_updates"):
         history[item].append((date, uid, status))
-    today = dt.datetime.now(dt.UTC).date().isoformat()  # SQLite's date('now') is UTC
+    today = dt.date.today().isoformat()  # date('now', 'localtime'), as the views have it
     status, days, overdue = {}, [], []
     for item, said, target in items:
         updates = sorted(history[item])

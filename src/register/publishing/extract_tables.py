@@ -243,7 +243,9 @@ def write_table(conn: sqlite3.Connection, table: Table, csv_path: Path, json_pat
                         out[i] = neutralise(v)
                 fc.write(",".join(map(cell, out)) + LINE_TERMINATOR)
             rows += len(batch)
-        fj.write("\n]\n" if rows else "]\n")
+        # A table with no rows yet (partner_verdicts, corrections) is written as its header
+        # alone, [[names]]: frictionless cannot read an empty array as a table.
+        fj.write("\n]\n" if rows else encode(names) + "]\n")
     return rows
 
 

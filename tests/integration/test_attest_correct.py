@@ -1,0 +1,174 @@
+"""`make attest` and `make correct` (issue 15): a partner's verdict is appended like any
+record and shows beside its claim and in the measures; a correction changes one field
+of one record in public; bad input of either is refused naming file, row and field, with
+datasets/ unchanged."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+
+import pytest
+
+from tests.conftest import copy_repo
+from tests.staff_helpers import TODAY, digest, exit_code, make, rows
+
+VERDICTS = "datasets/partner_verdicts.csv"
+CORRECTIONS = "datasets/corrections.csv"
+# UPD-0001 closes the loop of YS-0001 ("done", 2025-09-01).
+ATTEST = dict(
+    UPDATE="UPD-0001",
+    PARTNER="healthwatch_cumbria",
+    VERDICT="disagrees",
+    WORDS='People we asked had not seen the definition: "it is not shared yet".',
+    SOURCE="north_cumbria_strategy",
+    SECTION="Working Together in North Cumbria",
+)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    return copy_repo(tmp_path_factory.mktemp("attest"))
+
+
+def query(repo, sql: str) -> list[tuple]:
+    with sqlite3.connect(repo / "build" / "register.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_a_verdict_is_appended_and_shows_beside_its_claim_and_in_the_measures(repo):
+    result = make("attest", repo, **ATTEST)
+    assert exit_code(result) == 0, result.stderr
+    assert f"Added 1 record to {VERDICTS}: VER-0001." in result.stdout
+    assert rows(repo / VERDICTS) == [
+        {
+            "id": "VER-0001",
+            "update_id": "UPD-0001",
+            "log_id": "",
+            "partner": "healthwatch_cumbria",
+            "verdict": "disagrees",
+            "in_their_words": ATTEST["WORDS"],
+            "verdict_date": TODAY,
+            "source": "north_cumbria_strategy",
+            "source_section": "Working Together in North Cumbria",
+        }
+    ]
+    assert query(
+        repo, "SELECT you_said_id, partner_title, verdict_title, claim_date FROM partner_verdicts_current"
+    ) == [("YS-0001", "Healthwatch Cumbria", "Disagrees", "2025-09-01")]
+    assert query(repo, "SELECT you_said_id, in_their_words FROM disputed_claims") == [("YS-0001", ATTEST["WORDS"])]
+    assert query(repo, "SELECT confirmed_items, disputed_items FROM measure_loop_confirmed") == [(0, 1)]
+    agrees = make("attest", repo, **{**ATTEST, "VERDICT": "agrees", "PARTNER": "my_life_choices"})
+    assert exit_code(agrees) == 0, agrees.stderr
+    closed, confirmed = query(repo, "SELECT closed_items, confirmed_items FROM measure_loop_confirmed")[0]
+    assert confirmed == 1 and closed > 1
+    assert query(repo, "SELECT figure, of_total FROM headlines WHERE measure = 'loop_confirmed'") == [(1, closed)]
+
+
+CASES = [
+    (
+        dict(PARTNER="nn_icb"),
+        "field partner: organisation nn_icb is not an independent partner",
+    ),
+    (dict(DATE="2025-08-31"), "field verdict_date: the verdict is dated before the claim it judges (2025-09-01)"),
+    (dict(VERDICT="maybe"), "field verdict: 'maybe' is not a code in verdicts"),
+    (dict(UPDATE="UPD-9999"), "field update_id: "),
+    (dict(WORDS="Ring 07700 900123"), "field in_their_words: In their words contains a UK phone number"),
+    (dict(LOG="LOG-0001"), 'give exactly one of UPDATE= (a "we did" update, UPD-) and LOG='),
+    (dict(PARTNER=""), "PARTNER= is required"),
+]
+
+
+@pytest.mark.parametrize("changes,expected", CASES, ids=[c[1][:40] for c in CASES])
+def test_bad_verdicts_are_refused_and_change_nothing(shared, changes, expected):
+    before = digest(shared)
+    result = make("attest", shared, **{**ATTEST, **changes})
+    assert exit_code(result) in (1, 2)
+    assert expected in result.stderr, result.stderr
+    assert digest(shared) == before
+
+
+def test_a_file_of_verdicts_is_refused_naming_file_row_and_field(shared, tmp_path):
+    before = digest(shared)
+    bad = tmp_path / "verdicts.csv"
+    bad.write_text(
+        "update_id,log_id,partner,verdict,in_their_words,verdict_date,source,source_section\n"
+        "UPD-0001,,healthwatch_cumbria,agrees,We saw it.,2026-01-10,north_cumbria_strategy,p1\n"
+        ",,healthwatch_cumbria,agrees,No claim named.,2026-01-10,north_cumbria_strategy,p1\n",
+        encoding="utf-8",
+    )
+    result = make("append", shared, TABLE="partner_verdicts", FILE=str(bad))
+    assert exit_code(result) == 1
+    assert f"{bad}, row 3, field update_id: neither update_id nor log_id is given" in result.stderr, result.stderr
+    assert digest(shared) == before
+
+
+def git(repo, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def test_a_correction_is_public_and_the_old_value_is_kept(repo):
+    git(repo, "init", "-q")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qam", "x", "--allow-empty")
+    git(repo, "add", "datasets")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "published")
+    reason = "Filed under the wrong theme."
+    result = make("correct", repo, ID="YS-0001", FIELD="theme", VALUE="Governance", REASON=reason)
+    assert exit_code(result) == 0, result.stderr
+    assert f"Corrected YS-0001 theme (COR-0001, in {CORRECTIONS})." in result.stdout
+    assert rows(repo / CORRECTIONS) == [
+        {
+            "id": "COR-0001",
+            "resource": "you_said_we_did",
+            "record_id": "YS-0001",
+            "field": "theme",
+            "old_value": "shared_language",
+            "new_value": "governance",  # the code, as for an append
+            "corrected_date": TODAY,
+            "reason": reason,
+        }
+    ]
+    diff = git(repo, "diff", "--unified=0", "datasets/you_said_we_did.csv")
+    assert diff.count("\n-YS-") == 1 and diff.count("\n+YS-") == 1  # one line changed, nothing else
+    assert "-YS-0001,PRJ-0002,LOG-0001,2024-08-06,shared_language," in diff  # still in history
+    assert query(repo, "SELECT theme FROM you_said_we_did WHERE id = 'YS-0001'") == [("governance",)]
+    assert query(repo, "SELECT old_value, reason FROM corrections") == [("shared_language", reason)]
+
+
+@pytest.mark.parametrize(
+    "variables,expected",
+    [
+        (dict(ID="YS-0001", FIELD="theme", VALUE="nonsense"), "datasets/you_said_we_did.csv, row 2, field theme:"),
+        (dict(ID="YS-0001", FIELD="you_said", VALUE="Ring 07700 900123"), "field you_said: You said contains"),
+        (dict(ID="YS-0001", FIELD="id", VALUE="YS-0002"), "id is the record's identifier, which never changes"),
+        (dict(ID="YS-9999", FIELD="theme", VALUE="governance"), "you_said_we_did has no record YS-9999"),
+        (dict(ID="YS-0001", FIELD="colour", VALUE="red"), "you_said_we_did has no field colour"),
+        (dict(ID="YS-0001", FIELD="theme", VALUE="shared_language"), "there is nothing to correct"),
+    ],
+)
+def test_bad_corrections_are_refused_and_change_nothing(shared, variables, expected):
+    before = digest(shared)
+    result = make("correct", shared, REASON="A reason.", **variables)
+    assert exit_code(result) == 1
+    assert expected in result.stderr, result.stderr
+    assert "datasets/ is unchanged" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_correction_stopped_between_its_two_writes_is_reported_and_finished(repo):
+    # What a kill after the first write leaves: the correction, without the record changed.
+    with (repo / CORRECTIONS).open("a", encoding="utf-8") as f:
+        f.write(f"COR-0001,you_said_we_did,YS-0002,theme,culture_and_leadership,governance,{TODAY},Wrong theme.\n")
+    invalid = make("validate", repo)
+    assert exit_code(invalid) == 1
+    assert (
+        f"{CORRECTIONS}, row 2, field new_value: the correction was recorded but you_said_we_did YS-0002 "
+        "does not hold this value in theme"
+    ) in invalid.stderr
+    other = make("correct", repo, ID="YS-0003", FIELD="theme", VALUE="governance", REASON="x")
+    assert exit_code(other) == 1 and "recorded but not applied (row 2: YS-0002 theme)" in other.stderr
+    again = make("correct", repo, ID="YS-0002", FIELD="theme", VALUE="governance", REASON="Wrong theme.")
+    assert exit_code(again) == 0, again.stderr
+    assert "Finished COR-0001" in again.stdout
+    assert len(rows(repo / CORRECTIONS)) == 1
+    assert exit_code(make("validate", repo)) == 0
