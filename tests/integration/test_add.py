@@ -16,8 +16,8 @@ from tests.conftest import copy_repo
 from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 YSWD = "datasets/you_said_we_did.csv"
-# id, project, activity, date said, theme, you said, response due, source, section, confirm
-GOOD = ["", "2", "1", "t", "3", "People want easy read versions.", "", "listening_event_beeston", "Table 3", "yes"]
+# id, project, activity, date said, theme, you said, response due, response rule, source, section, confirm
+GOOD = ["", "2", "1", "t", "3", "People want easy read versions.", "", "", "listening_event_beeston", "Table 3", "yes"]
 
 
 def answers(lines: list[str]) -> str:
@@ -37,11 +37,11 @@ def test_piped_answers_add_one_record(repo):
     assert exit_code(result) == 0, result.stderr
     out = result.stdout
     # Prompts, pick lists and defaults come from the schema and the codelists.
-    assert "(5/9) Theme (required)" in out and "What the item is about." in out
+    assert "(5/10) Theme (required)" in out and "What the item is about." in out
     assert "3. accessibility  Accessibility" in out
     assert "2. PRJ-0002  Co-production Strategy refresh" in out
     assert f"said_date (t for today, {TODAY}): " in out
-    assert "(1/9) You said ID (press Enter to have one given)" in out
+    assert "(1/10) You said ID (press Enter to have one given)" in out
     # The finished record is shown before it is confirmed.
     assert "The finished record:" in out and "   5. Theme                  accessibility" in out
     assert f"Added 1 record to {YSWD}: YS-{n:04d}." in out
@@ -54,6 +54,7 @@ def test_piped_answers_add_one_record(repo):
         "theme": "accessibility",
         "you_said": "People want easy read versions.",
         "target_date": "",
+        "response_rule": "",
         "source": "listening_event_beeston",
         "source_section": "Table 3",
     }
@@ -70,7 +71,7 @@ BAD = [
     ("number not in the list", {2: "99"}, "field activity_id: 99 is not one of the numbers in the list (1 to "),
     ("required left empty", {5: ""}, "field you_said: You said is required (value: ''); allowed: text of at most 4000"),
     ("personal data", {5: "Ask jo@example.org"}, "field you_said: You said contains an email address"),
-    ("activity of another project", {2: "LOG-0009"}, "field activity_id: activity LOG-0009 belongs to project"),
+    ("activity of another project", {1: "1", 2: "LOG-0001"}, "field activity_id: activity LOG-0001 belongs to project"),
     ("not a date", {3: "next tuesday"}, "field said_date: Date said is not a date the register can read"),
     (
         "due before said",
@@ -79,7 +80,7 @@ BAD = [
     ),
     ("answers run out", {"cut": 6}, "the answers ran out before every question was answered"),
     ("a bare Enter is not today", {3: ""}, "field said_date: Date said is required"),
-    ("not confirmed", {9: "no"}, "Not confirmed: nothing was added to you_said_we_did."),
+    ("not confirmed", {10: "no"}, "Not confirmed: nothing was added to you_said_we_did."),
 ]
 
 
@@ -102,7 +103,7 @@ def test_at_a_terminal_a_bad_answer_is_asked_again(repo):
     """Drive `make add` through a real pseudo-terminal, so it knows a person is typing."""
     path = repo / YSWD
     count = len(rows(path))
-    typed = ["", "99", "2", "1", "today", "nonsense", "3", "", "They said it.", "", "2", "Table 3", "maybe", "yes"]
+    typed = ["", "99", "2", "1", "today", "nonsense", "3", "", "They said it.", "", "", "2", "Table 3", "maybe", "yes"]
     master, slave = os.openpty()
     try:
         p = subprocess.Popen(
@@ -154,12 +155,12 @@ def test_back_and_a_number_at_the_end_change_an_answer(repo):
     lines = list(GOOD)
     # At the theme question, go back and give another date; at the end, change the section.
     lines[4:5] = ["back", "06/08/2024", "3"]
-    lines[-1:] = ["9", "Table 4", "yes"]
+    lines[-1:] = ["10", "Table 4", "yes"]
     result = make("add", repo, TABLE="you_said_we_did", input=answers(lines))
     assert exit_code(result) == 0, result.stderr
     assert "type back to return to the question before" in result.stdout
-    assert result.stdout.count("(4/9) Date said") == 2
+    assert result.stdout.count("(4/10) Date said") == 2
     assert result.stdout.count("The finished record:") == 2
-    assert "   9. Section of the source  Table 4" in result.stdout
+    assert "  10. Section of the source  Table 4" in result.stdout
     added = rows(path)[-1]
     assert (added["said_date"], added["theme"], added["source_section"]) == ("2024-08-06", "accessibility", "Table 4")
