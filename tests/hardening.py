@@ -15,23 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from register.schema.package import ROOT
+from register.schema.package import ROOT, Package
 
 PYTHON = sys.executable
 
 # A valid "You said" record (from the 2024 Beeston listening event), id left blank so the
 # append gives one. Hostile tests change one thing about it at a time.
-YOU_SAID_HEADER = [
-    "id",
-    "project_id",
-    "activity_id",
-    "said_date",
-    "theme",
-    "you_said",
-    "target_date",
-    "source",
-    "source_section",
-]
+YOU_SAID_HEADER = Package(ROOT).resource("you_said_we_did").field_names
 YOU_SAID_ROW = {
     "id": "",
     "project_id": "PRJ-0002",
@@ -40,6 +30,7 @@ YOU_SAID_ROW = {
     "theme": "shared_language",
     "you_said": "Say what co-production means in plain words.",
     "target_date": "",
+    "response_rule": "",
     "source": "listening_event_beeston",
     "source_section": "Table 1",
 }

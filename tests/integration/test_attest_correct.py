@@ -18,7 +18,7 @@ CORRECTIONS = "datasets/corrections.csv"
 # UPD-0001 closes the loop of YS-0001 ("done", 2025-09-01).
 ATTEST = dict(
     UPDATE="UPD-0001",
-    PARTNER="healthwatch_cumbria",
+    PARTNER="my_life_choices",
     VERDICT="disagrees",
     WORDS='People we asked had not seen the definition: "it is not shared yet".',
     SOURCE="north_cumbria_strategy",
@@ -45,7 +45,7 @@ def test_a_verdict_is_appended_and_shows_beside_its_claim_and_in_the_measures(re
             "id": "VER-0001",
             "update_id": "UPD-0001",
             "log_id": "",
-            "partner": "healthwatch_cumbria",
+            "partner": "my_life_choices",
             "verdict": "disagrees",
             "in_their_words": ATTEST["WORDS"],
             "verdict_date": TODAY,
@@ -55,7 +55,7 @@ def test_a_verdict_is_appended_and_shows_beside_its_claim_and_in_the_measures(re
     ]
     assert query(
         repo, "SELECT you_said_id, partner_title, verdict_title, claim_date FROM partner_verdicts_current"
-    ) == [("YS-0001", "Healthwatch Cumbria", "Disagrees", "2025-09-01")]
+    ) == [("YS-0001", "My Life Choices", "Disagrees", "2025-09-01")]
     assert query(repo, "SELECT you_said_id, in_their_words FROM disputed_claims") == [("YS-0001", ATTEST["WORDS"])]
     assert query(repo, "SELECT confirmed_items, disputed_items FROM measure_loop_confirmed") == [(0, 1)]
     agrees = make("attest", repo, **{**ATTEST, "VERDICT": "agrees", "PARTNER": "my_life_choices"})
@@ -93,8 +93,8 @@ def test_a_file_of_verdicts_is_refused_naming_file_row_and_field(shared, tmp_pat
     bad = tmp_path / "verdicts.csv"
     bad.write_text(
         "update_id,log_id,partner,verdict,in_their_words,verdict_date,source,source_section\n"
-        "UPD-0001,,healthwatch_cumbria,agrees,We saw it.,2026-01-10,north_cumbria_strategy,p1\n"
-        ",,healthwatch_cumbria,agrees,No claim named.,2026-01-10,north_cumbria_strategy,p1\n",
+        "UPD-0001,,my_life_choices,agrees,We saw it.,2026-01-10,north_cumbria_strategy,p1\n"
+        ",,my_life_choices,agrees,No claim named.,2026-01-10,north_cumbria_strategy,p1\n",
         encoding="utf-8",
     )
     result = make("append", shared, TABLE="partner_verdicts", FILE=str(bad))
