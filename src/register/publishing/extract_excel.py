@@ -14,9 +14,13 @@ written in openpyxl's write-only mode, row by row, so memory does not grow with 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import signal
 import sqlite3
+import sys
+import threading
 from pathlib import Path
 
 from csvkit.utilities.csvformat import CSVFormat
@@ -56,10 +60,25 @@ def excel_csv_name(table_name: str) -> str:
     return f"{table_name}{EXCEL_SUFFIX}"
 
 
+@contextlib.contextmanager
+def _process_state_kept():
+    """csvkit's command classes are written for a process of their own: making one resets
+    SIGPIPE to its default (a later write to a closed pipe would then kill this whole
+    process, silently) and replaces sys.excepthook. Put both back afterwards."""
+    hook = sys.excepthook
+    pipe = signal.getsignal(signal.SIGPIPE) if hasattr(signal, "SIGPIPE") else None
+    try:
+        yield
+    finally:
+        sys.excepthook = hook
+        if pipe is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGPIPE, pipe)
+
+
 def write_excel_csv(source: Path, target: Path) -> None:
     """The machine-readable CSV again, with a UTF-8 byte order mark (csvkit's csvformat)."""
     args = ["--add-bom", "--maxfieldsize", str(2**31 - 1), "--out-lineterminator", LINE_TERMINATOR, str(source)]
-    with target.open("w", encoding="utf-8", newline="") as fh:
+    with target.open("w", encoding="utf-8", newline="") as fh, _process_state_kept():
         CSVFormat(args, output_file=fh).run()
 
 
