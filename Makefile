@@ -12,10 +12,6 @@ EXTRACTS := build/extracts/SHA256SUMS
 REPORT := build/reports/impact_report.html
 # The repository whose datasets/ a target reads or writes (tests point it at a scratch copy).
 ROOT ?= $(CURDIR)
-# An empty ROOT (set but blank in someone's shell) means this directory too.
-ifeq ($(strip $(ROOT)),)
-override ROOT := $(CURDIR)
-endif
 # What staff type (make update-status NOTE="..." and the rest) must reach the scripts
 # exactly as typed, whatever it holds: quotes, $, backticks, newlines, any bytes. So each
 # such value given on the command line or in the environment becomes a simple variable
@@ -26,6 +22,11 @@ STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT \
   UPDATE LOG PARTNER VERDICT WORDS FIELD VALUE REASON PERSONAL_DATA
 $(foreach v,$(STAFF_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),\
   $(eval override $(v) := $$(value $(v)))$(eval export $(v))))
+# An empty ROOT (set but blank in someone's shell) means this directory too. ($(value)
+# here too: a ROOT holding $( ) is never expanded.)
+ifeq ($(strip $(value ROOT)),)
+override ROOT := $(CURDIR)
+endif
 root_arg = --root="$${ROOT:-$$PWD}"
 INSTALLED := $(BIN)/.installed
 
