@@ -434,3 +434,19 @@ def test_the_disputed_claims_measure_links_the_item_page(attested):
     html = client.get("/measures/disputed_claims").text
     assert f'href="/you-said/{item["id"]}"' in html
     assert f'href="/projects/{item["project_id"]}"' in html
+
+
+def test_the_overdue_query_lists_every_overdue_item_linked_to_its_page(client, build_dir):
+    """The canned query behind "overdue" shows the due date and its basis, and links each
+    item to its page, exactly the items the view says are overdue today."""
+    conn = sqlite3.connect(build_dir / "register.db")
+    overdue = {r[0] for r in conn.execute("SELECT id FROM you_said_we_did_current WHERE overdue = 1")}
+    conn.close()
+    assert overdue, "the sample has overdue items once due dates are derived"
+    page = client.get("/register/overdue_you_said.json?_shape=objects")
+    assert page.status_code == 200
+    rows = page.json()["rows"]
+    assert {r["you_said_id"] for r in rows} == overdue
+    assert all(r["due_date"] and r["due_date_basis"] in ("set", "derived") for r in rows)
+    html = client.get("/register/overdue_you_said").text
+    assert all(f'href="/you-said/{i}"' in html for i in overdue)
