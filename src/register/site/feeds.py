@@ -148,13 +148,24 @@ async def feed_you_said(datasette, request):
                 "content": "\n".join(lines),
             }
         )
-    suffix = f" for {project}" if project else ""
+    return _project_feed(
+        "you-said",
+        'Co-production Register: new "You said" items',
+        "What people said, newest first, with what was done about it.",
+        project,
+        absolute,
+        entries,
+    )
+
+
+def _project_feed(name: str, title: str, subtitle: str, project: str | None, absolute, entries):
+    """A register-wide feed, or the same feed for one project (?project=)."""
     q = f"?project={project}" if project else ""
     body = _atom(
-        "you-said" + (f"/{project}" if project else ""),
-        f'Co-production Register: new "You said" items{suffix}',
-        "What people said, newest first, with what was done about it.",
-        absolute("/feeds/you-said.atom") + q,
+        name + (f"/{project}" if project else ""),
+        title + (f" for {project}" if project else ""),
+        subtitle,
+        absolute(f"/feeds/{name}.atom") + q,
         absolute(f"/projects/{project}" if project else "/"),
         entries,
     )
@@ -205,17 +216,14 @@ async def feed_status_changes(datasette, request):
                 "content": "\n".join(lines),
             }
         )
-    suffix = f" for {project}" if project else ""
-    q = f"?project={project}" if project else ""
-    body = _atom(
-        "status-changes" + (f"/{project}" if project else ""),
-        f'Co-production Register: "You said, we did" status changes{suffix}',
+    return _project_feed(
+        "status-changes",
+        'Co-production Register: "You said, we did" status changes',
         'Every change of status of a "You said" item, newest first.',
-        absolute("/feeds/status-changes.atom") + q,
-        absolute(f"/projects/{project}" if project else "/"),
+        project,
+        absolute,
         entries,
     )
-    return _atom_response(body)
 
 
 async def feed_you_said_item(datasette, request):
