@@ -34,6 +34,7 @@ from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, create_index, create_link_table, create_table, link_tables
 from register.schema.package import ROOT, Package, Resource
 from register.util import locking
+from register.util.files import sha256_file
 from register.util.guard import plain_errors
 from register.util.progress import Progress
 
@@ -261,14 +262,7 @@ def write_inspect(db_path: Path, out: Path) -> None:
     not counted again (counting an FTS5 table reads the whole index: a second at 1M).
     """
 
-    def sha256() -> str:
-        h = hashlib.sha256()
-        with db_path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 22), b""):
-                h.update(chunk)
-        return h.hexdigest()
-
-    digest = _in_background(sha256)
+    digest = _in_background(sha256_file, db_path)
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
     tables = {}
     master = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()

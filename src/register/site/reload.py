@@ -15,7 +15,6 @@ is dropped a few seconds later, when the old connections are closed.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import secrets
 import threading
@@ -28,6 +27,7 @@ from datasette import hookimpl
 from datasette.database import Database
 
 from register.site.cache import cache_for
+from register.util.files import sha256_file
 
 POLL_S = 0.2
 # Longer than any request may run on the old build (SQL is limited to 1 s; a page
@@ -44,21 +44,13 @@ def stamp(path: Path) -> tuple | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def inspect_for(db_path: Path, name: str) -> dict | None:
     """The inspect data beside the database when it describes the file now in place,
     else None (the build has renamed the database and not yet written its inspect file)."""
     try:
         inspect = json.loads((db_path.parent / INSPECT).read_text("utf-8"))
         entry = inspect[name]
-        if entry["size"] != db_path.stat().st_size or entry["hash"] != sha256(db_path):
+        if entry["size"] != db_path.stat().st_size or entry["hash"] != sha256_file(db_path):
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
