@@ -215,13 +215,8 @@ if activities:
         .mark_bar()
         .encode(
             y=alt.Y("gate_title:N", title=gate_field, sort=list(GATES.values())),
-            x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color(
-                "level_title:N",
-                title=level_field,
-                sort=list(LEVELS.values()),
-                scale=alt.Scale(domain=list(LEVELS.values()), range=rk.ORDERED[: len(LEVELS)]),
-            ),
+            x=alt.X("activities:Q", title="Activities", axis=rk.whole_numbers()),
+            color=rk.level_colour(LEVELS, level_field),
             order=alt.Order("level_order:Q"),
         )
         .properties(width=480)
@@ -273,7 +268,7 @@ if len(place):
         .mark_bar()
         .encode(
             y=alt.Y("place_title:N", title=None, sort=None),
-            x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
+            x=alt.X("activities:Q", title="Activities", axis=rk.whole_numbers()),
             color=alt.Color(
                 "organisation_title:N",
                 title=title("projects", "organisation"),
@@ -335,13 +330,8 @@ if len(quarters):
         .mark_bar()
         .encode(
             x=alt.X("quarter:O", title="Quarter", sort=list(per_quarter["quarter"]), axis=alt.Axis(labelAngle=-45)),
-            y=alt.Y("sum(activities):Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color(
-                "level_title:N",
-                title=level_field,
-                sort=list(LEVELS.values()),
-                scale=alt.Scale(domain=list(LEVELS.values()), range=rk.ORDERED[: len(LEVELS)]),
-            ),
+            y=alt.Y("sum(activities):Q", title="Activities", axis=rk.whole_numbers()),
+            color=rk.level_colour(LEVELS, level_field),
             order=alt.Order("level_order:Q"),
         )
     )
@@ -484,7 +474,7 @@ if activities:
         .mark_bar()
         .encode(
             y=alt.Y("reimbursement:N", title=None, sort=["offered", "not offered", "not recorded"]),
-            x=alt.X("activities:Q", title="Activities", axis=alt.Axis(tickMinStep=1, format="d")),
+            x=alt.X("activities:Q", title="Activities", axis=rk.whole_numbers()),
             color=alt.Color("reimbursement:N", legend=None, sort=["offered", "not offered", "not recorded"]),
         )
         .properties(width=420)
@@ -517,7 +507,7 @@ chart = (
     .mark_bar()
     .encode(
         y=alt.Y("organisation_title:N", title=None),
-        x=alt.X("projects:Q", title="Projects", axis=alt.Axis(tickMinStep=1, format="d")),
+        x=alt.X("projects:Q", title="Projects", axis=rk.whole_numbers()),
         color=alt.Color("came_through_group:N", title="Came through the group", sort=["yes", "no", "not recorded"]),
     )
     .properties(width=420)
@@ -702,7 +692,7 @@ if items:
         .mark_bar()
         .encode(
             y=alt.Y("status_title:N", title=title("you_said_we_did_updates", "status"), sort=list(STATUSES.values())),
-            x=alt.X("items:Q", title="Items", axis=alt.Axis(tickMinStep=1, format="d")),
+            x=alt.X("items:Q", title="Items", axis=rk.whole_numbers()),
             color=alt.Color(
                 "status_title:N",
                 legend=None,
@@ -741,7 +731,7 @@ if responded:
         .mark_bar()
         .encode(
             x=alt.X("days_to_response:Q", bin=alt.Bin(maxbins=20), title="Days to a first response"),
-            y=alt.Y("count():Q", title="Items", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("count():Q", title="Items", axis=rk.whole_numbers()),
         )
         .properties(width=480)
     )

@@ -17,6 +17,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import altair as alt
+
 from register import settings
 from register.database.build import live_views
 from register.schema.package import Package
@@ -182,6 +184,19 @@ ORDERED = palette.LEVELS
 FONT = "Arial, Helvetica, 'Liberation Sans', sans-serif"
 
 _figures = itertools.count(1)
+
+
+def whole_numbers() -> alt.Axis:
+    """An axis of counts: whole-number ticks only."""
+    return alt.Axis(tickMinStep=1, format="d")
+
+
+def level_colour(levels: dict[str, str], title: str) -> alt.Color:
+    """Colour by level on the participation flower, in the order of the scale."""
+    names = list(levels.values())
+    return alt.Color(
+        "level_title:N", title=title, sort=names, scale=alt.Scale(domain=names, range=ORDERED[: len(names)])
+    )
 
 
 def theme(chart):
