@@ -146,6 +146,9 @@ publish: $(EXTRACTS) $(REPORT) ## print (RUN=1: run) the deployment command for 
 # JupyterLab opens notebooks/*.py (jupytext's paired text notebooks) as notebooks; the
 # settings file makes that the default for .py files in this environment only.
 LAB_PORT ?= 8888
+# The whole suite runs test files on every core (pytest-xdist): most tests wait on servers,
+# LibreOffice or chromium, so two workers on two cores finish well before one.
+TEST_WORKERS ?= auto
 lab: $(DB) $(EXTRACTS) ## JupyterLab with the notebooks and the built register (LAB_PORT=8888)
 	@mkdir -p $(VENV)/share/jupyter/lab/settings
 	@cp notebooks/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -173,7 +176,7 @@ format: $(INSTALLED) ## apply ruff's fixes and formatting
 	$(BIN)/ruff format src tests notebooks plugins
 
 test: lint browser libreoffice faketime node_modules/axe-core/axe.min.js ## the whole suite: lint, unit, integration and browser tests
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-unit: $(INSTALLED) ## the fast tests: imports only, no make targets or servers
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
