@@ -27,7 +27,9 @@ def counted(build_dir, table: str, column: str, where: str = "", params=(), limi
     ).fetchall()
 
 
-@pytest.mark.parametrize("table", ["coproduction_log", "projects", "equality_impacts", "measure_equality_coverage"])
+@pytest.mark.parametrize(
+    "table", ["coproduction_log", "projects", "equality_impacts", "measure_equality_coverage", "measure_balance"]
+)
 def test_a_whole_table_shows_the_stored_counts_which_are_the_live_ones(client, build_dir, table, monkeypatch):
     used = []
     original = StoredColumnFacet._stored
@@ -81,3 +83,17 @@ def test_each_facet_is_shown_once(client):
         "place",
         "reimbursement_offered",
     }
+
+
+def test_a_view_that_reads_todays_date_counts_live(client, build_dir, monkeypatch):
+    used = []
+    original = StoredColumnFacet._stored
+
+    async def spy(self):
+        used.append(await original(self))
+        return used[-1]
+
+    monkeypatch.setattr(StoredColumnFacet, "_stored", spy)
+    facets = facets_of(client, "/register/you_said_we_did_current.json")
+    assert used and not any(used)
+    assert facets["overdue"] == counted(build_dir, "you_said_we_did_current", "overdue")

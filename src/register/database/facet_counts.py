@@ -10,6 +10,7 @@ views may depend on today's date (`overdue`) and are always counted live.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from register.schema.ddl import q
@@ -27,15 +28,31 @@ def configured_facets(metadata: dict) -> dict[str, list[str]]:
     return {name: list(conf.get("facets") or []) for name, conf in tables.items() if conf.get("facets")}
 
 
+def fixed_views(conn: sqlite3.Connection) -> set[str]:
+    """The views whose rows depend on the data alone: none of the views they read (or
+    they themselves) uses today's date."""
+    views = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
+    dated = {name for name, sql in views.items() if re.search(r"'now'", sql or "", re.I)}
+    while True:
+        more = {
+            name
+            for name, sql in views.items()
+            if name not in dated and any(re.search(rf"\b{re.escape(d)}\b", sql or "") for d in dated)
+        }
+        if not more:
+            return set(views) - dated
+        dated |= more
+
+
 def store(conn: sqlite3.Connection, facets: dict[str, list[str]], most: int = STORED_VALUES) -> int:
     """Write the counts of the `most` commonest values of every configured facet of every
-    table (not view) that has the column, in the order Datasette's facet query gives them
+    table (or view of the data alone) that has the column, in the order Datasette's facet query gives them
     with no filter (count descending, then value). `value` has no type: integers stay
     integers, text stays text."""
     conn.execute(
         f"CREATE TABLE {q(TABLE)} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, value, count INTEGER NOT NULL)"
     )
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} | fixed_views(conn)
     stored = 0
     for table, columns in sorted(facets.items()):
         if table not in tables:

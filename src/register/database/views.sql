@@ -60,6 +60,12 @@ LEFT JOIN (
   FROM you_said_we_did y2
 ) fr ON fr.you_said_id = y.id
 LEFT JOIN statuses s ON s.code = COALESCE(r.status, 'open');
+-- The /you-said list walks the items newest (or oldest) first, by status or by theme,
+-- and stops at one page: these indexes let it read a page instead of sorting 278,000
+-- items at a million log rows.
+-- build: index you_said_we_did_status (said_date, id)
+-- build: index you_said_we_did_status (status, said_date, id)
+-- build: index you_said_we_did_status (theme, said_date, id)
 
 CREATE VIEW you_said_we_did_current AS
 SELECT

@@ -4,8 +4,9 @@ Datasette counts every configured facet over the rows a table page shows; with n
 filter that is the whole table, half a second for the co-production log at a million
 rows on every fresh request. This facet class answers those from the stored counts,
 which are exactly what the query would give (the database is immutable between builds),
-and counts live as Datasette does whenever the page is filtered or searched, the table
-is a view, or more values are asked for than were stored. It replaces Datasette's own
+and counts live as Datasette does whenever the page is filtered or searched, the view
+reads today's date (the build stores none for it), or more values are asked for than
+were stored. It replaces Datasette's own
 column facet, so each facet is shown once, in the same form.
 """
 
@@ -67,8 +68,7 @@ class StoredColumnFacet(ColumnFacet):
         if self.get_facet_size() + 1 > STORED_VALUES:
             return False
         db = self.ds.get_database(self.database)
-        names = await db.table_names()
-        if TABLE not in names or self.table not in names:
+        if TABLE not in await db.table_names():
             return False
         columns = {c["config"].get("column") or c["config"].get("simple") for c in self.get_configs()}
         stored = await db.execute(

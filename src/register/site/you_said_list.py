@@ -1,10 +1,12 @@
 """/you-said: every "You said" item as You said / We did / status, with counts by status,
 filters, sorting and paging.
 
-Fast at national scale: the items are walked through the base table's indexes (said date,
-theme, project) and stopped at one page (LIMIT), and the current status, due date and
-whether an item is overdue come from you_said_we_did_current (register/database/views.sql),
-so this page and the measures can never disagree. Nothing loops over every item in Python.
+Fast at national scale: the items are walked through the indexes of their stored current
+status (said date, status, theme, project; register/database/views.sql) and stopped at one
+page (LIMIT); the counts by status come from a summary by status and due date when only
+`overdue` filters them. The current status, due date and whether an item is overdue come
+from you_said_we_did_current, so this page and the measures can never disagree. Nothing
+loops over every item in Python.
 """
 
 import datetime as dt
@@ -19,9 +21,9 @@ from register.site.pages import feed_links, make_pager, not_found, page_number, 
 PAGE_SIZE = 50
 # ?sort= -> (what the choice says, ORDER BY). Ties are broken by id, which only grows.
 SORTS = {
-    "newest": ("Newest said first", "y.said_date desc, y.id desc"),
-    "oldest": ("Oldest said first", "y.said_date, y.id"),
-    "due": ("Due soonest first", "c.due_date is null, c.due_date, y.id"),
+    "newest": ("Newest said first", "c.said_date desc, c.id desc"),
+    "oldest": ("Oldest said first", "c.said_date, c.id"),
+    "due": ("Due soonest first", "c.due_date is null, c.due_date, c.id"),
 }
 OVERDUE = {"yes": "Overdue only", "no": "Not overdue"}
 
@@ -42,18 +44,17 @@ class Filters:
     sort: str = "newest"
     chosen: dict = field(default_factory=dict)  # what was asked for, for the form
 
-    def where(self, without: str = "", item: str = "y") -> tuple[str, dict]:
+    def where(self, without: str = "") -> tuple[str, dict]:
         """The WHERE clause and parameters of these filters, leaving out `without`
-        (the counts by status are counted over every status); `item` is the alias of
-        the table the item's own columns are read from."""
+        (the counts by status are counted over every status)."""
         clauses, params = [], {}
         columns = {
             "status": "c.status = :status",
-            "theme": f"{item}.theme = :theme",
-            "project": f"{item}.project_id = :project",
-            "organisation": f"{item}.project_id in (select id from projects where organisation = :organisation)",
-            "said_from": f"{item}.said_date >= :said_from",
-            "said_to": f"{item}.said_date <= :said_to",
+            "theme": "c.theme = :theme",
+            "project": "c.project_id = :project",
+            "organisation": "c.project_id in (select id from projects where organisation = :organisation)",
+            "said_from": "c.said_date >= :said_from",
+            "said_to": "c.said_date <= :said_to",
         }
         for name, clause in columns.items():
             value = getattr(self, name)
@@ -127,19 +128,24 @@ async def bad_request(datasette, request, message: str) -> Response:
     return Response.html(html, status=400)
 
 
-FROM = "from you_said_we_did y join you_said_we_did_current c on c.id = y.id"
+# The items' own columns (said date, theme, project) are in their stored current status
+# (you_said_we_did_status), indexed for each way the list is walked (views.sql).
+FROM = "from you_said_we_did_current c"
 
 
 async def status_counts(datasette, f: Filters) -> dict[str, int]:
     """Items of each status among those the other filters choose, every status listed.
     Filtered by nothing but `overdue`, they are read from the summary of items by status
     and due date (register/database/views.sql) instead of counting 278,000 items at
-    national scale; otherwise from the items' current status alone, without the join."""
-    where, params = f.where(without="status", item="c")
+    national scale."""
+    where, params = f.where(without="status")
     if not any(v for k, v in f.chosen.items() if k not in ("status", "overdue", "sort")):
         sql = f"select status, sum(items) as n from summary_you_said_we_did_today c{where} group by status"
     else:
-        sql = f"select c.status, count(*) as n from you_said_we_did_current c{where} group by c.status"
+        # Without `overdue`, the stored status alone (no due dates); grouped by +status,
+        # so SQLite walks the filter's index rather than the status index.
+        source = "you_said_we_did_current" if f.overdue else "you_said_we_did_status"
+        sql = f"select c.status, count(*) as n from {source} c{where} group by +c.status"
     counted = {r["status"]: r["n"] for r in await fetch_rows(datasette, sql, params)}
     return {code: counted.get(code, 0) for code in (await load_codelists(datasette)).get("statuses", {})}
 
