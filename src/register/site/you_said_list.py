@@ -23,7 +23,7 @@ PAGE_SIZE = 50
 SORTS = {
     "newest": ("Newest said first", "c.said_date desc, c.id desc"),
     "oldest": ("Oldest said first", "c.said_date, c.id"),
-    "due": ("Due soonest first", "c.due_date is null, c.due_date, c.id"),
+    "due": ("Due soonest first", "dd.due_date is null, dd.due_date, dd.you_said_id"),
 }
 OVERDUE = {"yes": "Overdue only", "no": "Not overdue"}
 
@@ -131,6 +131,9 @@ async def bad_request(datasette, request, message: str) -> Response:
 # The items' own columns (said date, theme, project) are in their stored current status
 # (you_said_we_did_status), indexed for each way the list is walked (views.sql).
 FROM = "from you_said_we_did_current c"
+# Sorted by due date, the items are walked through the due dates' index: the build writes
+# one due-date row for every item (register/database/deadlines.py), so the join keeps them all.
+FROM_DUE = "from you_said_due_dates dd join you_said_we_did_current c on c.id = dd.you_said_id"
 
 
 async def status_counts(datasette, f: Filters) -> dict[str, int]:
@@ -167,7 +170,8 @@ async def you_said_index(datasette, request):
     where, params = f.where()
     items = await fetch_rows(
         datasette,
-        f"select c.* {FROM}{where} order by {SORTS[f.sort][1]} limit {PAGE_SIZE} offset {pager['offset']}",
+        f"select c.* {FROM_DUE if f.sort == 'due' else FROM}{where} order by {SORTS[f.sort][1]} "
+        f"limit {PAGE_SIZE} offset {pager['offset']}",
         params,
     )
     codelists = await load_codelists(datasette)
