@@ -133,3 +133,42 @@ def test_stored_views_are_indexed_tables_with_the_views_rows(build_dir, tmp_path
     for name in names:
         assert live.execute("select type from sqlite_master where name = ?", (name,)).fetchone() == ("view",)
         assert live.execute(f"select * from [{name}]").fetchall() == stored[name], name
+
+
+def test_stored_facet_counts_are_the_counts_of_the_whole_table(build_dir):
+    """Every configured facet of every table has its counts stored, exactly the rows
+    Datasette's facet query gives for the whole table (src/register/database/facet_counts.py)."""
+    import json
+
+    from register.database.facet_counts import STORED_VALUES, TABLE, configured_facets, fixed_views
+
+    conn = sqlite3.connect(build_dir / "register.db")
+    tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    tables |= fixed_views(conn)
+    assert "measure_balance" in tables and "you_said_we_did_current" not in tables  # it reads today's date
+    facets = configured_facets(json.loads((build_dir / "metadata.json").read_text("utf-8")))
+    checked = 0
+    for table, columns in facets.items():
+        if table not in tables:
+            assert not conn.execute(f"select 1 from [{TABLE}] where table_name = ?", (table,)).fetchall(), table
+            continue
+        for column in columns:
+            live = conn.execute(
+                f"select [{column}] as value, count(*) from [{table}] where [{column}] is not null "
+                f"group by [{column}] order by count(*) desc, value limit {STORED_VALUES}"
+            ).fetchall()
+            stored = conn.execute(
+                f"select value, count from [{TABLE}] where table_name = ? and column_name = ? and count > 0 "
+                "order by count desc, value",
+                (table, column),
+            ).fetchall()
+            assert stored == live, (table, column)
+            assert conn.execute(
+                f"select count(*) from [{TABLE}] where table_name = ? and column_name = ? and count = 0",
+                (table, column),
+            ).fetchone() == (1,), "every counted column is marked, values or not"
+            checked += bool(live)
+    assert {"coproduction_log", "projects", "measure_equality_coverage", "measure_balance"} <= {
+        r[0] for r in conn.execute(f"select distinct table_name from [{TABLE}]")
+    }
+    assert checked >= 15

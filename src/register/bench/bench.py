@@ -67,7 +67,7 @@ def bench_serving(table: Table, size: int, root: Path) -> None:
     port = free_port(PORT)
     with Server(root / "build", port) as server:
         table.add(size, "server", "register/site/serve.py command()", "", command=shown(server.cmd[:4]) + " ...")
-        pages = bench_pages(table, size, port, root / "build" / "register.db")
+        pages = bench_pages(table, size, port, root / "build" / "register.db", pid=server.proc.pid)
         bench_load(table, size, port, pages, "datasette serve, 1 process")
     with Server(root / "build", port, workers=2):
         bench_load(table, size, port, pages, "uvicorn, 2 workers", every_page=False)

@@ -104,6 +104,16 @@ def latencies(port: int, path: str, n: int, headers: dict | None = None) -> tupl
     return out, errors
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system, all threads) a process has used so far; None where /proc
+    cannot tell (not Linux, or the process is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     """The measured value nearest the q-th percentile (not interpolated: a figure that was seen)."""
     values = sorted(values)

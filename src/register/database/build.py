@@ -26,7 +26,7 @@ from register.checks.problems import report
 from register.checks.reference import validate_reference
 from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
-from register.database import known_rows
+from register.database import facet_counts, known_rows
 from register.database.deadlines import write_due_dates
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns
 from register.database.views import VIEWS_SQL, live_views, materialise
@@ -207,6 +207,8 @@ def build(
         write_due_dates(conn)
         materialise(conn, views_sql)
         phase("views")
+        facet_counts.store(conn, facet_counts.configured_facets(metadata_mod.build_metadata(package)))
+        phase("facet counts")
         if elsewhere:
             bar.note("waiting for the search indexes of the second process")
             copied = side.copy_into(conn)

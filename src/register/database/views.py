@@ -6,12 +6,15 @@ import re
 import sqlite3
 from pathlib import Path
 
+from register.database import facet_counts
 from register.schema.ddl import create_index, q
 
 VIEWS_SQL = Path(__file__).parent / "views.sql"
 
 
 MATERIALISE = re.compile(r"^--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
+# `-- build: index <stored view> (<columns>)`: an index on a stored view, made once it is a table.
+STORED_INDEX = re.compile(r"^--\s*build:\s*index\s+(\w+)\s*\(([^)]*)\)\s*$", re.M | re.I)
 
 
 def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
@@ -20,7 +23,8 @@ def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
 
     The database never changes between builds, so a view that depends only on the data
     (never on today's date) can be worked out once here instead of on every request.
-    Views that read it then read a table. Columns named id or ending in _id are indexed.
+    Views that read it then read a table. Columns named id or ending in _id are indexed,
+    and so are the columns a `-- build: index <view> (<columns>)` line names.
     """
     names = MATERIALISE.findall(views_sql)
     for name in names:
@@ -32,6 +36,11 @@ def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
         for (column,) in conn.execute("SELECT name FROM pragma_table_info(?)", (name,)).fetchall():
             if column == "id" or column.endswith("_id"):
                 create_index(conn, name, column)
+    for name, columns in STORED_INDEX.findall(views_sql):
+        if name not in names:
+            raise ValueError(f"views.sql asks for an index on {name}, which is not a stored view")
+        cols = [c.strip() for c in columns.split(",")]
+        conn.execute(f"CREATE INDEX {q('idx_' + name + '_' + '_'.join(cols))} ON {q(name)} ({', '.join(map(q, cols))})")
     return names
 
 
@@ -44,6 +53,7 @@ def live_views(conn: sqlite3.Connection) -> None:
     views_sql = VIEWS_SQL.read_text("utf-8")
     for name in MATERIALISE.findall(views_sql):
         conn.execute(f"DROP TABLE IF EXISTS {q(name)}")
+    conn.execute(f"DROP TABLE IF EXISTS {q(facet_counts.TABLE)}")  # the site then counts live
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
         conn.execute(f"DROP VIEW {q(name)}")
     conn.executescript(views_sql)

@@ -108,14 +108,17 @@ def _atom_response(body: bytes) -> Response:
 async def feed_you_said(datasette, request):
     """New "You said" items, newest first, with their current status."""
     project = await _feed_project(datasette, request)
+    # Walked newest first through the items' said_date index, or a project's items
+    # through its project_id index: one plan each, never a sort of every item.
     rows = await fetch_rows(
         datasette,
         f"""
-        select c.*, p.title as project_title, p.organisation from you_said_we_did_current c
+        select c.*, p.title as project_title, p.organisation
+        from you_said_we_did y join you_said_we_did_current c on c.id = y.id
         join projects p on p.id = c.project_id
-        where (:project is null or c.project_id = :project)
-        order by c.said_date desc, c.id desc limit {FEED_LIMIT}""",
-        {"project": project},
+        {"where y.project_id = :project" if project else ""}
+        order by y.said_date desc, y.id desc limit {FEED_LIMIT}""",
+        {"project": project} if project else {},
     )
     link = await make_linker(datasette)
     absolute = lambda p: datasette.absolute_url(request, datasette.urls.path(p))  # noqa: E731
@@ -182,9 +185,9 @@ async def feed_status_changes(datasette, request):
         from you_said_we_did_updates u
         join you_said_we_did y on y.id = u.you_said_id
         join projects p on p.id = y.project_id
-        where (:project is null or y.project_id = :project)
+        {"where y.project_id = :project" if project else ""}
         order by u.update_date desc, u.id desc limit {FEED_LIMIT}""",
-        {"project": project},
+        {"project": project} if project else {},
     )
     link = await make_linker(datasette)
     absolute = lambda p: datasette.absolute_url(request, datasette.urls.path(p))  # noqa: E731

@@ -1,6 +1,6 @@
 """The Datasette hooks of the register's pages: routes, Jinja filters, home page figures."""
 
-from datasette import hookimpl
+from datasette import __version__, hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
@@ -37,11 +37,23 @@ def _bounded(handler):
     return route
 
 
+async def home_page(datasette, request):
+    """The home page: index.html with its figures (extra_template_vars below), without
+    Datasette's list of databases, which the page does not show and which looked up
+    every table's columns, keys and search index on each request (355 queries, 0.3 s
+    of CPU on a national register)."""
+    json_url = datasette.absolute_url(request, datasette.urls.instance(format="json"))
+    context = {"datasette_version": __version__, "alternate_url_json": json_url}
+    html = await datasette.render_template(["index.html"], context, request=request)
+    return Response.html(html, headers={"Link": f'<{json_url}>; rel="alternate"; type="application/json+datasette"'})
+
+
 @hookimpl
 def register_routes(datasette):
     return [
         (pattern, _bounded(handler))
         for pattern, handler in [
+            (r"^/$", home_page),
             (r"^/projects/?$", pages.projects_index),
             (r"^/projects/(?P<id>[^/]+)$", project.project_page),
             (r"^/gate-assurance/?$", pages.gate_assurance_page),

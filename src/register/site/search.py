@@ -3,6 +3,8 @@
 Each register has its own FTS table (register/database/build.py), ranked by bm25.
 """
 
+import json
+
 from datasette.utils import escape_fts, tilde_encode
 from markupsafe import Markup, escape
 
@@ -10,6 +12,7 @@ from register.site.links import DB, fetch_rows, load_codelists, make_linker
 from register.site.pages import render_page
 
 SEARCH_LIMIT = 100
+SEARCH_CANDIDATES = 5000  # the latest matches of each register that are ranked
 SEARCH_MAIN = {
     "projects": {"kind": "Project", "project": "t.id", "anchor": "''", "title": "t.title"},
     "coproduction_log": {
@@ -44,10 +47,18 @@ MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 
 
 async def _search(datasette, q: str) -> list[dict]:
+    """The best SEARCH_LIMIT matches across the registers, in steps so that no row is
+    read, and no snippet or title made, for a match that is not shown. A common word
+    matches a large part of a big register (170,000 log entries at a million rows, 0.3 s
+    to rank them all), so each register ranks its latest SEARCH_CANDIDATES matches (by
+    rowid, which follows the order rows were loaded); on a register with fewer matches
+    than that, every match is ranked. Then only the candidates as good as the
+    SEARCH_LIMIT-th best (ties included) are looked up for their keys, the best are
+    chosen by rank, register and key as before, and only those are dressed."""
     db = datasette.get_database(DB)
     names = set(await db.table_names())
     codelists = await load_codelists(datasette)
-    parts = []
+    ranked, keys, dress = [], {}, {}
     for table in sorted(names):
         fts = f"{table}_fts"
         if fts not in names:
@@ -60,17 +71,41 @@ async def _search(datasette, q: str) -> list[dict]:
             project, anchor, title, kind = conf["project"], conf["anchor"], conf["title"], conf["kind"]
         else:
             project, anchor, title, kind = "null", "''", "t.title", table
-        parts.append(f"""
-          select '{table}' as source, '{kind}' as kind, {pk} as key, {project} as project_id,
-                 {anchor} as anchor, {title} as title,
-                 snippet([{fts}], -1, char(2), char(3), '…', 24) as snippet,
-                 bm25([{fts}]) as rank
+        ranked.append(f"""
+          select '{table}' as source, rid, rank
+          from (select rowid as rid, bm25([{fts}]) as rank from [{fts}] where [{fts}] match :q
+                order by rowid desc limit {SEARCH_CANDIDATES})""")
+        keys[table] = (
+            f"select t.rowid as rid, {pk} as key from [{table}] t where t.rowid in (select value from json_each(:rids))"
+        )
+        dress[table] = f"""
+          select t.rowid as rid, '{kind}' as kind, {project} as project_id, {anchor} as anchor, {title} as title,
+                 snippet([{fts}], -1, char(2), char(3), '…', 24) as snippet
           from [{fts}] join [{table}] t on t.rowid = [{fts}].rowid
-          where [{fts}] match :q""")
-    if not parts:
+          where [{fts}] match :q and [{fts}].rowid in (select value from json_each(:rids))"""
+    if not ranked:
         return []
-    sql = " union all ".join(parts) + f" order by rank, source, key limit {SEARCH_LIMIT}"
-    return await fetch_rows(datasette, sql, {"q": q})
+    sql = f"""
+      with m as ({" union all ".join(ranked)})
+      select source, rid, rank from m
+      where rank <= coalesce((select rank from m order by rank limit 1 offset {SEARCH_LIMIT - 1}),
+                             (select max(rank) from m))"""
+    found = await fetch_rows(datasette, sql, {"q": q})
+    for table in sorted({r["source"] for r in found}):
+        rids = [r["rid"] for r in found if r["source"] == table]
+        key = {k["rid"]: k["key"] for k in await fetch_rows(datasette, keys[table], {"rids": json.dumps(rids)})}
+        for r in found:
+            if r["source"] == table:
+                r["key"] = key[r["rid"]]
+    found = sorted(found, key=lambda r: (r["rank"], r["source"], r["key"]))[:SEARCH_LIMIT]
+    details = {}
+    for table in sorted({r["source"] for r in found}):
+        rids = [r["rid"] for r in found if r["source"] == table]
+        for d in await fetch_rows(datasette, dress[table], {"q": q, "rids": json.dumps(rids)}):
+            details[(table, d.pop("rid"))] = d
+    return [
+        {"source": r["source"], "key": r["key"], "rank": r["rank"], **details[(r["source"], r["rid"])]} for r in found
+    ]
 
 
 def _snippet(text: str | None) -> Markup:

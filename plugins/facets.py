@@ -1,0 +1,16 @@
+"""Datasette hooks for facet counts of whole tables stored at build time: the code is
+register.site.facets. Datasette's own column facet is unplugged here, so that each facet
+is counted (or read) once."""
+
+from datasette import hookimpl
+from datasette.plugins import pm
+
+from register.site import facets
+
+if pm.get_plugin("datasette.facets") is not None:
+    pm.unregister(name="datasette.facets")
+
+
+@hookimpl
+def register_facet_classes():
+    return facets.register_facet_classes()
