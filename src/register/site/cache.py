@@ -370,7 +370,12 @@ def wrap(app, datasette, cache: ResponseCache | None = None):
 
 @hookimpl(trylast=True)
 def asgi_wrapper(datasette):
+    """Outermost: hashed static files (register/site/assets.py) are answered first, then
+    what leaves the cache is compressed (register/site/compress.py), so the cache keeps
+    uncompressed bodies. Composed here because the order of two trylast hooks is not fixed."""
+    from register.site import assets, compress
+
     def wrapper(app):
-        return wrap(app, datasette)
+        return assets.wrap(compress.wrap(wrap(app, datasette)))
 
     return wrapper
