@@ -9,7 +9,7 @@ millisecond and someone holding F5 costs nothing.
 - Keyed by the build: the `inputs_sha256` of the database's register_build table (and
   the file's identity, so a rebuilt file is noticed without a restart), plus method,
   path, query string, host and scheme. Only uncompressed bodies are kept, so one entry
-  suits every Accept-Encoding.
+  suits every Accept-Encoding: register/site/compress.py compresses outside the cache.
 - Only anonymous requests: no Cookie and no Authorization header. Only GET; status 200
   (and, for NEGATIVE_AGE_S only, 400, 404 and 500: a page that failed for this build
   fails again); never a response that sets a cookie or says private/no-store/no-cache,

@@ -10,9 +10,10 @@ compressed once: the result is kept, by the body's digest, in a small LRU, so a 
 page costs a hash, not a compression, on the next visit. Streamed responses (large
 JSON) are compressed as they stream.
 
-Compressed: HTML, CSS, JavaScript, JSON, XML and Atom, SVG, plain text; not CSV or the
-downloads (files people save, served with ranges by register/site/downloads.py), not
-images, not responses that are already encoded, partial, or under MIN_BYTES.
+Compressed: HTML, CSS, JavaScript, JSON, XML and Atom, SVG, plain text (Datasette shows
+a .csv in the browser as text/plain); not CSV downloads (text/csv) or the downloads page's
+files (saved by people, served with ranges by register/site/downloads.py), not images,
+not responses that are already encoded, partial, or under MIN_BYTES.
 """
 
 from __future__ import annotations
