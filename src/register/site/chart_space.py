@@ -4,7 +4,7 @@ Why: render.js (static/js/charts/render.js) loads Vega only once the page is usa
 the chart arrives after the text around it has been painted. If its space were not
 kept, everything below it would jump down (a layout shift, which Lighthouse counts and
 which loses a reader's place). This works the height out from the Vega-Lite spec
-itself (bands times rows, axis, legend), generously: a little white space is better
+itself (bands times rows, or the y-axis title's length, axis, legend), generously: a little white space is better
 than a jump, and render.js keeps the space until the chart is there.
 """
 
@@ -18,6 +18,7 @@ LEGEND_TITLE_PX = 24
 LEGEND_ROW_PX = 18
 PADDING_PX = 24
 SMALLEST_PX = 120
+TITLE_CHAR_PX = 7.5  # the width of a character of a 13 px axis title, generously
 
 
 def distinct(values: list[dict], field: str | None) -> int:
@@ -30,6 +31,9 @@ def chart_height(spec: dict) -> int:
     height = spec.get("height", 200)
     if isinstance(height, dict):
         height = height.get("step", 20) * max(1, distinct(values, encoding.get("y", {}).get("field")))
+    title = encoding.get("y", {}).get("title")
+    if title:  # a y-axis title longer than the plot (few bars) makes the chart taller
+        height = max(height, TITLE_CHAR_PX * len(title) - AXIS_PX)
     x_axis = encoding.get("x", {}).get("axis") or {}
     total = height + AXIS_PX + PADDING_PX + (ROTATED_LABELS_PX if x_axis.get("labelAngle") else 0)
     colour = encoding.get("color", {})

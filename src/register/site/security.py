@@ -10,8 +10,9 @@ every response it serves (HTML, JSON, CSV, static files, errors):
   templates can use `request.scope["csp_nonce"]`).
 - 'unsafe-eval', and only on pages that load datasette-vega: its bundled Vega 4
   compiles chart expressions with `new Function` and has no CSP-safe mode. The wrapper
-  looks for the plugin's script URL in the HTML it sends (templates load it only on
-  table, view and query pages), so every other page stays strict, including the
+  looks for the plugin's script URL in the HTML it sends (templates name it only on
+  table, view and query pages, where static/js/charts/datasette-vega.js loads it when
+  someone asks for a chart), so every other page stays strict, including the
   register's own chart pages: their Vega (static/vendor/) runs with its expression
   interpreter and needs no eval.
 - One inline script, allowed by its hash (HEAD_SCRIPT).

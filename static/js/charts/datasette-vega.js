@@ -42,11 +42,16 @@
       holder.parentNode.removeChild(holder);
       if (!open) { return; }
       var button = document.querySelector(".datasette-vega-inactive button");
-      if (button) {
-        button.click();
-        var first = document.querySelector("form.datasette-vega select");
-        if (first) { first.focus(); }
-      }
+      if (!button) { return; }
+      button.click();
+      // The builder replaced the button that had the focus: give it to the builder's
+      // first control once React has drawn it.
+      var tries = 0;
+      (function focusBuilder() {
+        var first = document.querySelector("form.datasette-vega select, form.datasette-vega button");
+        if (first) { return first.focus(); }
+        if (++tries < 50) { window.setTimeout(focusBuilder, 50); }
+      }());
     }
     next();
   }

@@ -90,9 +90,14 @@
     charts.forEach(function (el) { observer.observe(el); });
   }
 
+  // After the load event and after the next frame is painted: the page's text is on
+  // the screen (its largest paint done) before any of Vega is asked for.
+  function afterPaint() {
+    window.requestAnimationFrame(function () { window.setTimeout(start, 0); });
+  }
   if (document.readyState === "complete") {
-    start();
+    afterPaint();
   } else {
-    window.addEventListener("load", start);
+    window.addEventListener("load", afterPaint);
   }
 }());
