@@ -11,9 +11,10 @@ page costs a hash, not a compression, on the next visit. Streamed responses (lar
 JSON) are compressed as they stream.
 
 Compressed: HTML, CSS, JavaScript, JSON, XML and Atom, SVG, plain text (Datasette shows
-a .csv in the browser as text/plain); not CSV downloads (text/csv) or the downloads page's
-files (saved by people, served with ranges by register/site/downloads.py), not images,
-not responses that are already encoded, partial, or under MIN_BYTES.
+a .csv in the browser as text/plain). Not: CSV downloads (text/csv); the downloads' and
+releases' files, which people save and check against their checksums (they carry a
+strong ETag, which names their exact bytes); images; responses already encoded, partial,
+or under MIN_BYTES.
 """
 
 from __future__ import annotations
@@ -132,6 +133,9 @@ def compressible(status: int, headers) -> bool:
         return False
     if _header(headers, b"content-range") is not None:
         return False
+    etag = _header(headers, b"etag")
+    if etag is not None and not etag.startswith(b"W/"):
+        return False  # a strong ETag names these exact bytes: a download or a release's file
     kind = (_header(headers, b"content-type") or b"").split(b";")[0].strip().lower()
     if kind not in COMPRESSIBLE:
         return False
@@ -166,9 +170,6 @@ def wrap(app, memo: Memo | None = None):
                 if encoding is None:
                     return await send(dict(message, headers=headers))
                 headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-                etag = _header(headers, b"etag")
-                if etag is not None and not etag.startswith(b"W/"):  # a strong ETag names these bytes
-                    headers = [(k, b"W/" + v if k.lower() == b"etag" else v) for k, v in headers]
                 state["start"] = dict(message, headers=headers + [(b"content-encoding", encoding.encode())])
                 return
             if message["type"] != "http.response.body" or "start" not in state:
