@@ -157,12 +157,14 @@ lab: $(DB) $(EXTRACTS) ## JupyterLab with the notebooks and the built register (
 	  $(if $(filter true 1,$(CI)),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(INSTALLED) ## heavy measurements at national scale, printed as a table (never in make test)
+	$(if $(filter 0,$(BENCH_LIGHTHOUSE)),,scripts/install-lighthouse)
 	$(PY) -m register.bench.bench
 
 # axe-core for the browser accessibility tests, pinned in package-lock.json (npm ci installs
-# exactly that; touch, because npm keeps the tarball's old file dates).
+# exactly that; touch, because npm keeps the tarball's old file dates). Lighthouse and pa11y,
+# the optional dependencies, are for `make bench` only (scripts/install-lighthouse).
 node_modules/axe-core/axe.min.js: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --omit=optional
 	touch $@
 
 lint: $(INSTALLED) ## ruff (lint and format check) and the import-layer contract

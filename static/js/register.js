@@ -5,6 +5,7 @@
      and when someone clicks or tabs elsewhere. */
 (function () {
   "use strict";
+  /* templates/base.html's one inline script has set this already; kept for safety. */
   document.documentElement.classList.remove("no-js");
   document.documentElement.classList.add("js");
 
@@ -19,18 +20,14 @@
     var list = document.getElementById("site-nav-list");
     if (toggle && list && window.matchMedia) {
       var narrow = window.matchMedia("(max-width: 47.99em)");
+      /* The stylesheet shows the button and hides the list on narrow screens
+         (html.js); this only opens and closes it. */
       var setOpen = function (open) {
         toggle.setAttribute("aria-expanded", open ? "true" : "false");
-        list.classList.toggle("site-nav__list--collapsed", !open);
+        list.classList.toggle("site-nav__list--open", open);
       };
       var apply = function () {
-        if (narrow.matches) {
-          toggle.hidden = false;
-          setOpen(false);
-        } else {
-          toggle.hidden = true;
-          list.classList.remove("site-nav__list--collapsed");
-        }
+        if (!narrow.matches) { setOpen(false); }
       };
       toggle.addEventListener("click", function () {
         setOpen(toggle.getAttribute("aria-expanded") !== "true");

@@ -46,9 +46,12 @@ def measures(page, site_url) -> list[str]:
 
 
 def wait_for_chart(page) -> None:
-    """A chart page: wait until render.js says the chart drew (or failed), then check it drew."""
+    """A chart page: wait until render.js says the chart drew (or failed), then check it drew.
+    The chart is drawn when it comes near the screen (Vega is fetched only then), so it is
+    scrolled to first, as a reader would."""
     if page.locator("[data-spec]").count() == 0:
         return
+    page.locator("[data-spec]").first.scroll_into_view_if_needed()
     page.wait_for_selector("[data-chart-drawn], [data-chart-error]", timeout=CHART_TIMEOUT_MS)
     error = page.get_attribute("[data-spec]", "data-chart-error")
     assert error is None, f"{page.url}: chart failed: {error}"

@@ -5,7 +5,9 @@ text escaped wherever it is shown."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
+import hashlib
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -113,18 +115,21 @@ def test_eval_is_allowed_only_where_vega_loads(client):
 
 
 class InlineCode(HTMLParser):
-    """Collects what a strict CSP would block: inline scripts without the nonce, <style>
-    elements, style attributes and inline event handlers."""
+    """Collects what a strict CSP would block: inline scripts without the nonce or a hash
+    the CSP allows, <style> elements, style attributes and inline event handlers."""
 
-    def __init__(self, nonce: str | None):
+    def __init__(self, nonce: str | None, hashes: frozenset = frozenset()):
         super().__init__()
         self.nonce = nonce
+        self.hashes = hashes
         self.problems: list[str] = []
+        self.inline: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "script" and not attrs.get("src") and not (self.nonce and attrs.get("nonce") == self.nonce):
-            self.problems.append("inline <script> without the response's nonce")
+            if attrs.get("type") not in ("application/json", "application/ld+json"):
+                self.inline = []
         if tag == "style":
             self.problems.append("<style> element")
         if "style" in attrs:
@@ -141,6 +146,17 @@ class InlineCode(HTMLParser):
             ):
                 self.problems.append(f"<{tag} {name}={value}> loads from another origin")
 
+    def handle_data(self, data):
+        if self.inline is not None:
+            self.inline.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self.inline is not None:
+            digest = base64.b64encode(hashlib.sha256("".join(self.inline).encode()).digest()).decode()
+            if f"'sha256-{digest}'" not in self.hashes:
+                self.problems.append("inline <script> without the response's nonce or an allowed hash")
+            self.inline = None
+
 
 def test_datasette_pages_keep_to_the_csp(client, build_dir):
     """Every Datasette page type: no inline script (unless nonced), no inline style, no
@@ -151,7 +167,7 @@ def test_datasette_pages_keep_to_the_csp(client, build_dir):
         assert response.status_code == page.status, (page.path, response.status_code)
         script_src = csp_directives(response.headers["content-security-policy"])["script-src"]
         nonce = next((s[len("'nonce-") : -1] for s in script_src if s.startswith("'nonce-")), None)
-        parser = InlineCode(nonce)
+        parser = InlineCode(nonce, frozenset(s for s in script_src if s.startswith("'sha256-")))
         parser.feed(response.text)
         if parser.problems:
             failures.append(f"{page}: {sorted(set(parser.problems))}")

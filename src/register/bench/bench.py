@@ -23,7 +23,9 @@ and at the largest size only:
   rebuild that follows.
 
 Then a national register from 42 generated publishers (register/bench/national.py;
-BENCH_NATIONAL_ROWS=0 leaves it out).
+BENCH_NATIONAL_ROWS=0 leaves it out), and every page type of the sample register on a
+phone: Lighthouse (mobile, simulated slow 4G) and pa11y (register/bench/lighthouse.py;
+BENCH_LIGHTHOUSE=0 leaves it out).
 
 It prints one table (register/bench/report.py) and writes build/bench/results.json.
 Progress goes to stderr on a terminal only (never in CI). Nothing here is part of `make test`.
@@ -37,7 +39,8 @@ import sys
 import time
 from pathlib import Path
 
-from register.bench.config import NAIVE, PORT, SIZES, TARGETS, WORK
+from register.bench.config import LIGHTHOUSE_RUNS, NAIVE, PORT, SIZES, TARGETS, WORK
+from register.bench.lighthouse import bench_lighthouse
 from register.bench.load import bench_load, ensure_wrk
 from register.bench.measure import PY, measured, shown
 from register.bench.national import bench_national
@@ -88,6 +91,8 @@ def main(argv=None) -> int:
             bench_serving(table, size, root)
             bench_append(table, size, root)
     bench_national(table)
+    if LIGHTHOUSE_RUNS:
+        bench_lighthouse(table)
     print(
         f"make bench: {machine}; finished in {time.perf_counter() - started:.0f} s; "
         f"load average now {os.getloadavg()[0]:.1f}"

@@ -13,6 +13,8 @@ NAIVE = os.environ.get("BENCH_NAIVE", "1") != "0"
 PORT = int(os.environ.get("BENCH_PORT", "8150"))
 LOAD_SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
 REQUESTS_PER_PAGE = int(os.environ.get("BENCH_REQUESTS", "40"))
+# Lighthouse runs per page of the sample register (the median is kept); 0 skips it.
+LIGHTHOUSE_RUNS = int(os.environ.get("BENCH_LIGHTHOUSE", "3"))
 CONNECTIONS = 50
 TARGETS = {
     "build_s": 10.0,

@@ -9,7 +9,7 @@ millisecond and someone holding F5 costs nothing.
 - Keyed by the build: the `inputs_sha256` of the database's register_build table (and
   the file's identity, so a rebuilt file is noticed without a restart), plus method,
   path, query string, host and scheme. Only uncompressed bodies are kept, so one entry
-  suits every Accept-Encoding.
+  suits every Accept-Encoding: register/site/compress.py compresses outside the cache.
 - Only anonymous requests: no Cookie and no Authorization header. Only GET; status 200
   (and, for NEGATIVE_AGE_S only, 400, 404 and 500: a page that failed for this build
   fails again); never a response that sets a cookie or says private/no-store/no-cache,
@@ -370,7 +370,12 @@ def wrap(app, datasette, cache: ResponseCache | None = None):
 
 @hookimpl(trylast=True)
 def asgi_wrapper(datasette):
+    """Outermost: hashed static files (register/site/assets.py) are answered first, then
+    what leaves the cache is compressed (register/site/compress.py), so the cache keeps
+    uncompressed bodies. Composed here because the order of two trylast hooks is not fixed."""
+    from register.site import assets, compress
+
     def wrapper(app):
-        return wrap(app, datasette)
+        return assets.wrap(compress.wrap(wrap(app, datasette)))
 
     return wrapper

@@ -5,6 +5,7 @@ from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 from register.site import feeds, pages, project, search, you_said, you_said_list
+from register.site.chart_space import chart_height_of_json
 from register.site.filters import number, uk_date, uk_time, yes_no
 from register.site.links import DB, DESIGNED_PAGES, load_codelists
 from register.site.measures import all_measures, headlines
@@ -78,6 +79,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_time"] = uk_time
     env.filters["reg_yes_no"] = yes_no
     env.filters["reg_number"] = number
+    env.filters["reg_chart_height"] = chart_height_of_json
 
 
 @hookimpl

@@ -10,10 +10,12 @@ every response it serves (HTML, JSON, CSV, static files, errors):
   templates can use `request.scope["csp_nonce"]`).
 - 'unsafe-eval', and only on pages that load datasette-vega: its bundled Vega 4
   compiles chart expressions with `new Function` and has no CSP-safe mode. The wrapper
-  looks for the plugin's script URL in the HTML it sends (templates load it only on
-  table, view and query pages), so every other page stays strict, including the
+  looks for the plugin's script URL in the HTML it sends (templates name it only on
+  table, view and query pages, where static/js/charts/datasette-vega.js loads it when
+  someone asks for a chart), so every other page stays strict, including the
   register's own chart pages: their Vega (static/vendor/) runs with its expression
   interpreter and needs no eval.
+- One inline script, allowed by its hash (HEAD_SCRIPT).
 - X-Content-Type-Options, Referrer-Policy, X-Frame-Options, Permissions-Policy.
 
 The public site is read-only: staff change the register through git and `make`, never
@@ -23,6 +25,8 @@ reaches Datasette, whatever Datasette or a plugin might accept.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 
 from datasette import hookimpl
@@ -38,6 +42,13 @@ EVAL_SCRIPT_MARKERS = (DATASETTE_VEGA,)
 # securitypolicyviolation.
 VEGA_EMBED_STYLE_HASH = "'sha256-zHu+4xXhsS6NimrB7yW5G9nPUEUFviBhDjPmtcftAAM='"
 
+# The site's one inline script (templates/base.html): it marks the page as having
+# JavaScript before the first paint, so the stylesheet can lay it out as it will be
+# (the menu collapsed on a phone) and nothing moves when the scripts arrive. Allowed by
+# its hash, so the page holds no per-response value.
+HEAD_SCRIPT = 'document.documentElement.className="js"'
+HEAD_SCRIPT_HASH = "'sha256-%s'" % base64.b64encode(hashlib.sha256(HEAD_SCRIPT.encode()).digest()).decode()
+
 PERMISSIONS_POLICY = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
     "fullscreen=(self), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
@@ -48,7 +59,7 @@ PERMISSIONS_POLICY = (
 
 def content_security_policy(nonce: str | None = None, allow_eval: bool = False, vega_embed_style: bool = False) -> str:
     """The CSP for one response: strict, plus a nonce, eval or a style hash when asked."""
-    script = ["'self'"]
+    script = ["'self'", HEAD_SCRIPT_HASH]
     if nonce:
         script.append(f"'nonce-{nonce}'")
     if allow_eval:
