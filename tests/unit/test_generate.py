@@ -16,6 +16,7 @@ import pytest
 
 from register.bench.generate import generate
 from register.checks import fastcheck
+from register.checks.sideload import side_share
 from register.checks.validate import validate, validate_reference
 from register.database import build as build_mod
 from register.database import search
@@ -160,6 +161,43 @@ def test_a_build_shared_between_two_processes_refuses_bad_rows_as_validate_does(
     with pytest.raises(SystemExit):
         build(Package(root), tmp_path / "b", progress=False)
     assert "tables from the second process" in fastcheck.TIMINGS  # the shared path was taken
+    assert sorted(refused) == sorted(expected)
+
+
+def test_a_small_resource_may_refer_to_a_shared_one(register, tmp_path, monkeypatch):
+    """Partners' verdicts refer to the updates, which a second process loads: the first
+    process checks those references in SQL after copying the updates in, with the same
+    problems as `make validate` (a missing update, a verdict dated before its claim)."""
+
+    monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
+    root = tmp_path / "r"
+    shutil.copytree(register, root)
+    update = rows(root, "you_said_we_did_updates")[0]
+    header = ["id", "update_id", "log_id", "partner", "verdict", "in_their_words", "verdict_date", "source"]
+    with Package(root).resource("partner_verdicts").path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header + ["source_section"])
+        common = ["my_life_choices", "agrees", "We saw it done.", TODAY.isoformat(), "synthetic_register", "generated"]
+        w.writerow(["VER-0001", update["id"], "", *common])
+        w.writerow(["VER-0002", "UPD-99999999", "", *common])
+        w.writerow(["VER-0003", update["id"], "", *common[:3], "2000-01-01", *common[4:]])
+    package = Package(root)
+    small = package.resource("partner_verdicts").path.stat().st_size + 1
+    assert all(package.resource(n).path.stat().st_size >= small for n in ("you_said_we_did_updates", "projects"))
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_ROWS_BYTES", small)
+    loads, _ = side_share(package, small)
+    assert "you_said_we_did_updates" in loads and "partner_verdicts" not in loads
+    expected = validate_reference(package)
+    assert {(p.row, p.field) for p in expected} == {(3, "update_id"), (4, "verdict_date")}
+    refused = []
+    monkeypatch.setattr(
+        build_mod, "_refuse", lambda problems: (refused.extend(problems), (_ for _ in ()).throw(SystemExit(1)))
+    )
+    fastcheck.TIMINGS.clear()
+    with pytest.raises(SystemExit):
+        build(package, tmp_path / "b", progress=False)
+    assert "tables from the second process" in fastcheck.TIMINGS
     assert sorted(refused) == sorted(expected)
 
 

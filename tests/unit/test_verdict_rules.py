@@ -59,9 +59,15 @@ def verdict(n: int, **changes) -> dict:
     }
 
 
+def first_activity(root) -> dict:
+    with Package(root).resource("coproduction_log").path.open(newline="", encoding="utf-8") as f:
+        return next(csv.DictReader(f))
+
+
 def test_verdict_rules_agree_and_refuse_only_what_they_should(tmp_path, monkeypatch):
     root = copy_repo(tmp_path)
     update = first_update(root)
+    activity = first_activity(root)
     write_verdicts(
         root,
         [
@@ -71,6 +77,8 @@ def test_verdict_rules_agree_and_refuse_only_what_they_should(tmp_path, monkeypa
             verdict(4, update_id=update["id"], log_id="LOG-0001"),  # both
             verdict(5, update_id=update["id"], partner="nn_icb"),  # the ICB marking its own homework
             verdict(6, update_id=update["id"], verdict_date="2000-01-01"),  # before the claim
+            verdict(7, log_id=activity["id"], verdict_date="2000-01-01"),  # before the activity claimed
+            verdict(8, log_id="LOG-9999999", verdict_date="2000-01-01"),  # no such activity: no date to compare
         ],
     )
     problems = assert_same(root, monkeypatch)
@@ -80,6 +88,8 @@ def test_verdict_rules_agree_and_refuse_only_what_they_should(tmp_path, monkeypa
         (5, "update_id"): "both update_id and log_id are given",
         (6, "partner"): "organisation nn_icb is not an independent partner (its kind in organisation_kinds says so)",
         (7, "verdict_date"): f"the verdict is dated before the claim it judges ({update['update_date']})",
+        (8, "verdict_date"): f"the verdict is dated before the claim it judges ({activity['activity_date']})",
+        (9, "log_id"): "there is no record LOG-9999999 in coproduction_log",
     }
 
 

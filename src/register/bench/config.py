@@ -17,9 +17,9 @@ REQUESTS_PER_PAGE = int(os.environ.get("BENCH_REQUESTS", "40"))
 LIGHTHOUSE_RUNS = int(os.environ.get("BENCH_LIGHTHOUSE", "3"))
 CONNECTIONS = 50
 TARGETS = {
-    "build_s": 10.0,
+    "build_s": 15.0,  # issue "Fast for everyone", part 4: validate + build at 1M on 2 cores
     "build_mb": 300,
-    "ratio": 10.0,
+    "ratio": 18.0,  # the same run's naive pipeline over validate + build
     "append_1_s": 1.0,
     "p95_ms": 100.0,
     "load_p99_ms": 500.0,

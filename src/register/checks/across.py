@@ -174,16 +174,27 @@ class AcrossRows:
                     Problem(file, rowid + 1, f.name, value, messages.not_independent(value), messages.INDEPENDENT)
                 )
 
+    def _one_by_id(self, table: str, key: str, column: str, value: str) -> str | None:
+        """_by_id(table, key, [column]).get(value)[column], for one key: looked up, not
+        read whole (reading the million-row log into dicts cost 500 MB and seconds)."""
+        if table not in self.counts:
+            return None
+        if value in self.dups.get(table, {}):
+            return text(self.dups[table][value].get(column))
+        where = f"([{key}] IS NULL OR [{key}] = '')" if value == "" else f"[{key}] = ?"
+        found = self.conn.execute(
+            f"SELECT [{column}] FROM [{table}] WHERE {where} ORDER BY rowid DESC LIMIT 1",
+            () if value == "" else (value,),
+        ).fetchone()
+        return None if found is None else text(found[0])
+
     def not_before_claim(self, res: Resource, file: str, f: Field) -> None:
-        updates = self._by_id("you_said_we_did_updates", "id", ["update_date"])
-        activities = self._by_id("coproduction_log", "id", ["activity_date"])
         for rowid, value, update_id, log_id in self._rows(res.name, f"[{f.name}], update_id, log_id"):
             value = text(value)
-            if text(update_id) in updates:
-                claimed = updates[text(update_id)]["update_date"]
-            elif text(log_id) in activities:
-                claimed = activities[text(log_id)]["activity_date"]
-            else:
+            claimed = self._one_by_id("you_said_we_did_updates", "id", "update_date", text(update_id))
+            if claimed is None:
+                claimed = self._one_by_id("coproduction_log", "id", "activity_date", text(log_id))
+            if claimed is None:
                 continue
             mine, then = rules_date(value), rules_date(claimed)
             if mine and then and mine < then:

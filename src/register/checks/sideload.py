@@ -34,9 +34,13 @@ class SideLoad:
 def side_share(package: Package, min_bytes: int, preload_max_bytes: int = 50_000_000) -> tuple[list[str], list[str]]:
     """(resources a second process can check and load, resources it loads first for keys).
 
-    Big resources other than the biggest, that no resource outside the share refers to
-    (so the first process never needs their keys while it loads), plus the small tables
-    they refer to.
+    Big resources other than the biggest, that no big resource outside the share refers
+    to, plus the small tables they refer to. The first process never needs their keys
+    while it loads: a small resource that refers to one (partners' verdicts to the
+    updates) has that reference checked in SQL after the tables are copied in, a join
+    over a few rows. Excluding those too left the "You said" items and their history to
+    the first process: 5 s of its CPU at a million log rows, while the second had time
+    to spare.
     """
 
     size = {r.name: (r.path.stat().st_size if r.path.exists() else 0) for r in package.resources}
@@ -50,7 +54,7 @@ def side_share(package: Package, min_bytes: int, preload_max_bytes: int = 50_000
     while changed:
         changed = False
         for r in package.resources:
-            if r.name in share:
+            if r.name in share or size[r.name] < min_bytes:
                 continue
             for f in r.fields:
                 if f.reference and f.reference[0] in share:
