@@ -298,8 +298,16 @@ def write_inspect(db_path: Path, out: Path) -> None:
             else:
                 tables[name] = {"count": conn.execute(f"SELECT COUNT(*) FROM [{name}]").fetchone()[0]}
     conn.close()
+    st = db_path.stat()
     data = {
-        db_path.stem: {"hash": digest.result(), "size": db_path.stat().st_size, "file": db_path.name, "tables": tables}
+        db_path.stem: {
+            "hash": digest.result(),
+            "size": st.st_size,
+            "file": db_path.name,
+            "tables": tables,
+            # which file was hashed, so a running site need not hash it again (register/site/reload.py)
+            "file_stamp": [st.st_ino, st.st_size, st.st_mtime_ns],
+        }
     }
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True), "utf-8")

@@ -31,6 +31,7 @@ def inputs_sha256(db: Path | str) -> str | None:
 OTHER_INPUTS_KEY = "other_inputs"
 # The code that decides what a database holds: the layers the build runs.
 _CODE_DIRS = ("schema", "checks", "database", "util")
+_NOT_BUILD = {"incremental.py"}  # the update in place itself: it must match what the full build writes
 
 
 def other_inputs(package) -> dict[str, str]:
@@ -43,7 +44,9 @@ def other_inputs(package) -> dict[str, str]:
     paths = {package.descriptor_path, *(package.root / res.schema_path for res in package.resources)}
     paths.add(register / "settings.py")
     for name in _CODE_DIRS:
-        paths.update(p for p in (register / name).rglob("*") if p.suffix in (".py", ".sql"))
+        paths.update(
+            p for p in (register / name).rglob("*") if p.suffix in (".py", ".sql") and p.name not in _NOT_BUILD
+        )
     out = {}
     for p in sorted(paths):
         key = str(p.relative_to(package.root) if p.is_relative_to(package.root) else p.relative_to(register.parent))

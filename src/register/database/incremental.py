@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,4 +264,6 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     metadata_mod.write(package, out_dir)
     write_inspect(final, out_dir / "inspect.json")
     step("metadata and inspect")
+    if settings.BUILD_TIMINGS.raw():  # for `make bench`
+        print("timings: " + json.dumps(LAST_TIMINGS), file=sys.stderr)
     return added
