@@ -180,7 +180,8 @@ def rebuild_database(root: Path, out=sys.stderr) -> str | None:
     package = Package(root)
     try:
         added = incremental.update(package)
-        print(f"Updated build/register.db in place with the {sum(added.values()):,} new rows.", file=out, flush=True)
+        n = sum(added.values())
+        print(f"Updated build/register.db in place with {n:,} new row{'s' if n != 1 else ''}.", file=out, flush=True)
         return None
     except incremental.NotIncremental as e:
         print(f"Rebuilding the whole database: {e}.", file=out, flush=True)
