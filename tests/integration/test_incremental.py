@@ -200,6 +200,16 @@ def test_appends_to_a_generated_register_match_a_full_build(tmp_path):
     assert_same_as_full_build(repo, tmp_path)
 
 
+def test_two_appends_to_one_file_since_the_build_go_in_together(repo, tmp_path):
+    taken = take_last_rows(repo, 2, ("coproduction_log",))["coproduction_log"].decode()
+    header, first, second = list(csv.reader(io.StringIO(taken)))
+    assert make("build", repo).returncode == 0
+    append_back(repo, tmp_path, "coproduction_log", _csv([header, first]).encode(), REBUILD="no")
+    result = append_back(repo, tmp_path, "coproduction_log", _csv([header, second]).encode())
+    assert f"{IN_PLACE} with 2 new rows." in result.stderr, result.stderr
+    assert_same_as_full_build(repo, tmp_path)
+
+
 def test_a_verdict_goes_in_place_and_a_correction_falls_back_to_the_full_build(repo, tmp_path):
     assert make("build", repo).returncode == 0
     attest = make(
