@@ -225,7 +225,8 @@ def bench_visible(table: Table, size: int, root: Path, port: int) -> None:
             label = f"append {n:,} record{'s' if n > 1 else ''} -> visible on the running site"
             shown_cmd = shown(cmd)
             if seen is None or proc.returncode != 0:
-                table.add(size, f"{label}: FAILED", err.strip().splitlines()[-1:] or "", command=shown_cmd)
+                why = (err.strip().splitlines() or [f"not shown within {VISIBLE_TIMEOUT_S} s"])[-1]
+                table.add(size, f"{label}: FAILED", why, command=shown_cmd)
                 continue
             ok = seen <= TARGETS["visible_s"] if n == 1 else None
             table.add(size, f"{label}: wall", seen, "s", "<= 5 s" if n == 1 else None, ok, shown_cmd)
