@@ -10,8 +10,10 @@ taken out of a copy of the register before it is built, then appended back throu
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -113,8 +115,6 @@ def assert_same_as_full_build(repo: Path, tmp_path: Path) -> None:
 
 
 def _env() -> dict:
-    import os
-
     return {k: v for k, v in os.environ.items() if k != "REGISTER_TODAY"}
 
 
@@ -208,6 +208,30 @@ def test_two_appends_to_one_file_since_the_build_go_in_together(repo, tmp_path):
     result = append_back(repo, tmp_path, "coproduction_log", _csv([header, second]).encode())
     assert f"{IN_PLACE} with 2 new rows." in result.stderr, result.stderr
     assert_same_as_full_build(repo, tmp_path)
+
+
+def test_the_next_update_starts_from_the_build_before_unless_something_reads_it(repo, tmp_path):
+    """Each update keeps the database it replaces as the spare, and the next one turns
+    the spare into the new database (the same file: its inode) by rewriting the pages
+    that differ; a spare some process still has open is left exactly as it is."""
+    taken = take_last_rows(repo, 3, ("coproduction_log",))["coproduction_log"].decode()
+    header, *rows = list(csv.reader(io.StringIO(taken)))
+    assert make("build", repo).returncode == 0
+    db, spare = repo / "build" / "register.db", repo / "build" / ".register.db.spare"
+    append_back(repo, tmp_path, "coproduction_log", _csv([header, rows[0]]).encode())
+    kept = spare.stat().st_ino
+    result = append_back(repo, tmp_path, "coproduction_log", _csv([header, rows[1]]).encode())
+    assert IN_PLACE in result.stderr, result.stderr
+    assert db.stat().st_ino == kept
+    assert_same_as_full_build(repo, tmp_path / "first")
+    with spare.open("rb") as held:  # a reader of the build before
+        before = hashlib.sha256(held.read()).hexdigest()
+        result = append_back(repo, tmp_path, "coproduction_log", _csv([header, rows[2]]).encode())
+        assert IN_PLACE in result.stderr, result.stderr
+        assert db.stat().st_ino != os.fstat(held.fileno()).st_ino
+        held.seek(0)
+        assert hashlib.sha256(held.read()).hexdigest() == before
+    assert_same_as_full_build(repo, tmp_path / "second")
 
 
 def test_a_verdict_goes_in_place_and_a_correction_falls_back_to_the_full_build(repo, tmp_path):

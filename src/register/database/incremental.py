@@ -27,7 +27,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import sqlite3
 import sys
 import time
@@ -38,7 +37,7 @@ from register import settings
 from register.checks.codegen import RowChecker, check_rows
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
-from register.database import build_info, known_rows
+from register.database import build_info, known_rows, spare
 from register.database.build import (
     DB_NAME,
     _in_background,
@@ -169,12 +168,6 @@ def redo_stored_views(conn: sqlite3.Connection, changed: set[str], step) -> None
         step(f"stored view {name}")
 
 
-def _copy(src: Path, dst: Path) -> None:
-    """The served database copied beside it (the kernel copies: no bytes through Python)."""
-    dst.unlink(missing_ok=True)
-    shutil.copyfile(src, dst)
-
-
 def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     """Bring out_dir/register.db up to date with the rows appended to the CSVs since it
     was built; the rows added per resource. Raises NotIncremental when only a full build
@@ -200,8 +193,8 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     tmp = out_dir / f".{DB_NAME}.{os.getpid()}.tmp"
     added: dict[str, int] = {}
     try:
-        _copy(final, tmp)
-        step("copy the database")
+        how = spare.fresh_copy(final, tmp)
+        step(f"copy the database ({how})")
         # Without the planner statistics, as when the build stores its views (it runs
         # ANALYZE last): the same plans give the stored views' rows in the same order.
         conn = sqlite3.connect(tmp, isolation_level=None)
@@ -266,6 +259,7 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
         conn.execute("COMMIT")
         analyse(conn)
         step("build record and ANALYZE")
+        spare.keep_as_spare(final)  # the next update starts from it
         put_in_place(conn, tmp, final)
         step("fsync and rename")
     finally:
