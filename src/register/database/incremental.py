@@ -192,6 +192,7 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     step("plan")
     tmp = out_dir / f".{DB_NAME}.{os.getpid()}.tmp"
     added: dict[str, int] = {}
+    conn: sqlite3.Connection | None = None
     try:
         how = spare.fresh_copy(final, tmp)
         step(f"copy the database ({how})")
@@ -263,6 +264,8 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
         put_in_place(conn, tmp, final)
         step("fsync and rename")
     finally:
+        if conn is not None:
+            conn.close()  # closed already when all went well
         tmp.unlink(missing_ok=True)
     metadata_mod.write(package, out_dir)
     write_inspect(final, out_dir / "inspect.json")
