@@ -68,6 +68,12 @@ APPEND_SCAN = _setting(
     "1 makes `make append` re-read every existing row instead of trusting the built index "
     "of known rows (a check for the index).",
 )
+INCREMENTAL = _setting(
+    "REGISTER_INCREMENTAL",
+    "",
+    "0 makes `make append` (and the other staff commands) rebuild the whole database instead of "
+    "bringing the last build up to date with the new rows.",
+)
 VALIDATOR = _setting(
     "REGISTER_VALIDATOR",
     "",

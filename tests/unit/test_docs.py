@@ -30,6 +30,7 @@ GENERATED = {
     "build/metadata.json": "src/register/schema/metadata.py",
     "build/inspect.json": "src/register/database/build.py",
     "build/appended.json": "src/register/database/known_rows.py",
+    "build/.register.db.spare": "src/register/database/spare.py",
     "build/extracts/": "Makefile",
     "build/reports/": "Makefile",
     "build/releases/": "src/register/publishing/release_store.py",

@@ -20,7 +20,8 @@ and at the largest size only:
   (scripts/install-wrk), 50 connections for BENCH_SECONDS (30) s on loopback, over the
   public HTML pages (home, table, filtered table, project page) (register/bench/load.py);
 - append of 1 and of 1,000 records (`python -m register.staff.append`), with and without the
-  rebuild that follows.
+  rebuild that follows, and from the command's start until the running site shows the
+  first new row (the build brought up to date in place; target 5 s for 1 record).
 
 Then a national register from 42 generated publishers (register/bench/national.py;
 BENCH_NATIONAL_ROWS=0 leaves it out), and every page type of the sample register on a
@@ -45,7 +46,7 @@ from register.bench.load import bench_load, ensure_wrk
 from register.bench.measure import PY, measured, shown
 from register.bench.national import bench_national
 from register.bench.pages import bench_pages
-from register.bench.pipeline import bench_append, bench_build, bench_extracts, synthetic_rows
+from register.bench.pipeline import bench_append, bench_build, bench_extracts, bench_visible, synthetic_rows
 from register.bench.report import Table, say
 from register.bench.server import Server, free_port
 
@@ -90,6 +91,7 @@ def main(argv=None) -> int:
             bench_extracts(table, size, root)
             bench_serving(table, size, root)
             bench_append(table, size, root)
+            bench_visible(table, size, root, free_port(PORT))
     bench_national(table)
     if LIGHTHOUSE_RUNS:
         bench_lighthouse(table)

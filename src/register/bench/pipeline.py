@@ -7,14 +7,19 @@ import csv
 import json
 import os
 import re
+import subprocess
+import time
 from pathlib import Path
 
 from register.bench.config import TARGETS
-from register.bench.measure import PY, last_line, measured, shown
+from register.bench.measure import PY, ROOT, last_line, measured, shown
 from register.bench.report import Table
+from register.bench.server import Server, get
 from register.schema.package import Package
+from register.site.reload import GRACE_S as SWAP_GRACE_S
 
 BUILD_STEP_MIN_S = 0.3  # shorter build steps are noise in the table
+VISIBLE_TIMEOUT_S = 600
 
 
 def synthetic_rows(root: Path) -> int:
@@ -183,3 +188,66 @@ def bench_append(table: Table, size: int, root: Path) -> None:
             r["command"],
         )
         table.add(size, f"{label}: peak memory", r["peak_mb"], "MB", command=r["command"])
+
+
+def _numbered_files(root: Path, n: int) -> tuple[Path, str]:
+    """A CSV of n copies of the log's last row with the next identifiers; the first one."""
+    res = Package(root).resource("coproduction_log")
+    with res.path.open(newline="", encoding="utf-8") as f:
+        header = f.readline().strip().split(",")
+    with res.path.open("rb") as f:
+        f.seek(max(0, res.path.stat().st_size - 65536))
+        last = next(csv.reader([f.read().decode("utf-8").splitlines()[-1]]))
+    prefix, number = last[0].rsplit("-", 1)
+    rows = [[f"{prefix}-{int(number) + 1 + k:04d}", *last[1:]] for k in range(n)]
+    path = root / f"append-visible-{n}.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *rows])
+    return path, rows[0][0]
+
+
+def bench_visible(table: Table, size: int, root: Path, port: int) -> None:
+    """`make append` of 1 and of 1,000 records while the site runs as `make serve` runs
+    it: from the command's start until the running server answers the first new row's
+    page (the build brought up to date in place: register/database/incremental.py)."""
+    with Server(root / "build", port):
+        for n in (1, 1000):
+            # Appends come minutes apart: let the site close the build it swapped out
+            # (5 s after the swap), so the update may start from it (register/database/spare.py).
+            time.sleep(SWAP_GRACE_S + 1)
+            path, first = _numbered_files(root, n)
+            page = f"/register/coproduction_log/{first}.json"
+            cmd = [PY, "-m", "register.staff.append", "--root", str(root), "--table", "coproduction_log"]
+            cmd += ["--file", str(path), "--allow-duplicates"]
+            os.sync()
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "CI": "true", "REGISTER_BUILD_TIMINGS": "1"},
+            )
+            seen = None
+            while seen is None and time.perf_counter() - start < VISIBLE_TIMEOUT_S:
+                if get(port, page)[0] == 200:
+                    seen = time.perf_counter() - start
+                else:
+                    time.sleep(0.05)
+            _, err = proc.communicate()
+            label = f"append {n:,} record{'s' if n > 1 else ''} -> visible on the running site"
+            shown_cmd = shown(cmd)
+            if seen is None or proc.returncode != 0:
+                why = (err.strip().splitlines() or [f"not shown within {VISIBLE_TIMEOUT_S} s"])[-1]
+                table.add(size, f"{label}: FAILED", why, command=shown_cmd)
+                continue
+            ok = seen <= TARGETS["visible_s"] if n == 1 else None
+            table.add(size, f"{label}: wall", seen, "s", "<= 5 s" if n == 1 else None, ok, shown_cmd)
+            found = re.search(r"^timings: (\{.*\})$", err, re.M)
+            for name, (wall, cpu) in json.loads(found.group(1)).items() if found else ():
+                if wall >= BUILD_STEP_MIN_S:
+                    table.add(size, f"  update step: {name}", f"{wall:.1f} s wall, {cpu:.1f} s CPU", "", command="")
+            fallback = re.search(r"^Rebuilding the whole database: (.*)$", err, re.M)
+            if fallback:
+                table.add(size, f"{label}: full build, because", fallback.group(1), "", command="")

@@ -26,7 +26,7 @@ from register.checks.problems import report
 from register.checks.reference import validate_reference
 from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
-from register.database import facet_counts, known_rows
+from register.database import build_info, facet_counts, known_rows
 from register.database.deadlines import write_due_dates
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns
 from register.database.views import VIEWS_SQL, live_views, materialise
@@ -84,23 +84,33 @@ def derived_tables(db, package: Package, validated: bool = False) -> None:
     just to insert them from Python. Anything else is split in Python.
     """
     for res, f, table in link_tables(package):
-        pk = res.primary_key[0]
         create_link_table(db, res, f, table)
-        safe = f.constraints.get("pattern") == "^[a-z0-9_]+(;[a-z0-9_]+)*$"
-        if validated and safe:
-            db.execute(
-                f"INSERT OR IGNORE INTO [{table}] SELECT t.[{pk}], j.value FROM [{res.name}] t, "
-                f"json_each('[\"' || replace(t.[{f.name}], ';', '\",\"') || '\"]') j "
-                f"WHERE t.[{f.name}] IS NOT NULL ORDER BY t.rowid"
-            )
-        else:
-            rows = []
-            for row in db.execute(f"SELECT [{pk}], [{f.name}] FROM [{res.name}] WHERE [{f.name}] IS NOT NULL"):
-                for code in dict.fromkeys(row[1].split(";")):
-                    if code:
-                        rows.append((row[0], code))
-            db.executemany(f"INSERT INTO [{table}] VALUES (?, ?)", rows)
+        fill_link_table(db, res, f, table, validated)
         create_index(db, table, "code")
+
+
+def fill_link_table(db, res: Resource, f, table: str, validated: bool, after_rowid: int = 0) -> None:
+    """The links of the rows of res after `after_rowid` (all of them by default), in
+    rowid order, so links added later (register/database/incremental.py) follow."""
+    pk = res.primary_key[0]
+    safe = f.constraints.get("pattern") == "^[a-z0-9_]+(;[a-z0-9_]+)*$"
+    if validated and safe:
+        db.execute(
+            f"INSERT OR IGNORE INTO [{table}] SELECT t.[{pk}], j.value FROM [{res.name}] t, "
+            f"json_each('[\"' || replace(t.[{f.name}], ';', '\",\"') || '\"]') j "
+            f"WHERE t.[{f.name}] IS NOT NULL AND t.rowid > ? ORDER BY t.rowid",
+            (after_rowid,),
+        )
+    else:
+        rows = []
+        for row in db.execute(
+            f"SELECT [{pk}], [{f.name}] FROM [{res.name}] WHERE [{f.name}] IS NOT NULL AND rowid > ? ORDER BY rowid",
+            (after_rowid,),
+        ):
+            for code in dict.fromkeys(row[1].split(";")):
+                if code:
+                    rows.append((row[0], code))
+        db.executemany(f"INSERT INTO [{table}] VALUES (?, ?)", rows)
 
 
 def _in_background(func, *args):
@@ -224,6 +234,8 @@ def build(
                 # which files, exactly, this database holds (register/database/known_rows.py)
                 (known_rows.STAMPS_KEY, json.dumps(known_rows.steady_stamps(file_stamps, package))),
                 (known_rows.ID_MAX_KEY, json.dumps(known_rows.id_numbers(conn, package))),
+                # what else it was built from, for an incremental update (register/database/incremental.py)
+                (build_info.OTHER_INPUTS_KEY, json.dumps(build_info.other_inputs(package))),
             ],
         )
         if not fast and not validate_first:
@@ -231,19 +243,9 @@ def build(
             if problems:
                 raise RuntimeError(f"foreign key check failed after load: {problems[:5]}")
         bar.note("statistics for the query planner")
-        # Sampled statistics: the planner needs the shape of each index, not exact counts.
-        conn.execute("PRAGMA analysis_limit = 1000")
-        conn.execute("ANALYZE")
+        analyse(conn)
         phase("build record and ANALYZE")
-        # No VACUUM: a database written once in bulk has nothing to reclaim, and VACUUM
-        # would rewrite the whole file (seconds at a million rows) and may renumber the
-        # rowids the full-text indexes point at.
-        conn.execute("PRAGMA locking_mode = NORMAL")
-        conn.execute("PRAGMA journal_mode = DELETE")
-        conn.close()
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
+        put_in_place(conn, tmp, final)
     finally:
         side.close()
         tmp.unlink(missing_ok=True)
@@ -254,6 +256,25 @@ def build(
     phase("metadata and inspect")
     bar.done(f"{sum(counts.values()):,} rows")
     return counts
+
+
+def analyse(conn: sqlite3.Connection) -> None:
+    """Sampled statistics: the planner needs the shape of each index, not exact counts."""
+    conn.execute("PRAGMA analysis_limit = 1000")
+    conn.execute("ANALYZE")
+
+
+def put_in_place(conn: sqlite3.Connection, tmp: Path, final: Path) -> None:
+    """Close the finished database, make it durable and rename it over the served one."""
+    # No VACUUM: a database written once in bulk has nothing to reclaim, and VACUUM
+    # would rewrite the whole file (seconds at a million rows) and may renumber the
+    # rowids the full-text indexes point at.
+    conn.execute("PRAGMA locking_mode = NORMAL")
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, final)
 
 
 def write_inspect(db_path: Path, out: Path) -> None:
@@ -279,8 +300,16 @@ def write_inspect(db_path: Path, out: Path) -> None:
             else:
                 tables[name] = {"count": conn.execute(f"SELECT COUNT(*) FROM [{name}]").fetchone()[0]}
     conn.close()
+    st = db_path.stat()
     data = {
-        db_path.stem: {"hash": digest.result(), "size": db_path.stat().st_size, "file": db_path.name, "tables": tables}
+        db_path.stem: {
+            "hash": digest.result(),
+            "size": st.st_size,
+            "file": db_path.name,
+            "tables": tables,
+            # which file was hashed, so a running site need not hash it again (register/site/reload.py)
+            "file_stamp": [st.st_ino, st.st_size, st.st_mtime_ns],
+        }
     }
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True), "utf-8")

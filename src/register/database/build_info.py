@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -23,3 +24,33 @@ def build_value(db: Path | str, key: str) -> str | None:
 def inputs_sha256(db: Path | str) -> str | None:
     """The SHA-256 of the inputs the database was built from: it names the build."""
     return build_value(db, "inputs_sha256")
+
+
+# register_build's record of every input of a build but the CSVs (which known_rows
+# stamps): an incremental update is only sound while none of these has changed.
+OTHER_INPUTS_KEY = "other_inputs"
+# The code that decides what a database holds: the layers the build runs.
+_CODE_DIRS = ("schema", "checks", "database", "util")
+_NOT_BUILD = {"incremental.py", "spare.py"}  # the update in place: it must match what the full build writes
+
+
+def other_inputs(package) -> dict[str, str]:
+    """SHA-256 of the descriptor, the schemas and the build's own code, and the versions
+    of SQLite and of the bank-holiday calendar (due dates): everything besides the CSVs
+    that a full build would read. A few hundred kilobytes: milliseconds."""
+    from importlib.metadata import version
+
+    register = Path(__file__).resolve().parents[1]
+    paths = {package.descriptor_path, *(package.root / res.schema_path for res in package.resources)}
+    paths.add(register / "settings.py")
+    for name in _CODE_DIRS:
+        paths.update(
+            p for p in (register / name).rglob("*") if p.suffix in (".py", ".sql") and p.name not in _NOT_BUILD
+        )
+    out = {}
+    for p in sorted(paths):
+        key = str(p.relative_to(package.root) if p.is_relative_to(package.root) else p.relative_to(register.parent))
+        out[key] = hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else ""
+    out["sqlite"] = sqlite3.sqlite_version
+    out["holidays"] = version("holidays")
+    return out

@@ -77,12 +77,14 @@ def rule_calculator(conn: sqlite3.Connection) -> tuple[str, Callable[[str | None
     return defaults[0], due
 
 
-def write_due_dates(conn: sqlite3.Connection) -> int:
-    """Fill you_said_due_dates (its table is created by views.sql); returns the rows written."""
+def write_due_dates(conn: sqlite3.Connection, after_rowid: int = 0) -> int:
+    """Fill you_said_due_dates (its table is created by views.sql) for the items after
+    `after_rowid` (all by default), in rowid order; returns the rows written."""
     default, due = rule_calculator(conn)
     rows = []
     for item, said, target, rule in conn.execute(
-        "SELECT id, said_date, target_date, response_rule FROM you_said_we_did"
+        "SELECT id, said_date, target_date, response_rule FROM you_said_we_did WHERE rowid > ? ORDER BY rowid",
+        (after_rowid,),
     ):
         if target:
             rows.append((item, rule or default, target, "set"))

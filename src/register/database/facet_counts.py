@@ -44,30 +44,43 @@ def fixed_views(conn: sqlite3.Connection) -> set[str]:
         dated |= more
 
 
-def store(conn: sqlite3.Connection, facets: dict[str, list[str]], most: int = STORED_VALUES) -> int:
+def store(
+    conn: sqlite3.Connection,
+    facets: dict[str, list[str]],
+    most: int = STORED_VALUES,
+    only: set[str] | None = None,
+) -> int:
     """Write the counts of the `most` commonest values of every configured facet of every
-    table (or view of the data alone) that has the column, in the order Datasette's facet query gives them
-    with no filter (count descending, then value). `value` has no type: integers stay
-    integers, text stays text."""
+    table (or view of the data alone) that has the column, ranked in the order Datasette's
+    facet query gives them with no filter (count descending, then value). `value` has no
+    type: integers stay integers, text stays text.
+
+    `only` names the tables whose counts are worked out again (an update in place,
+    register/database/incremental.py): their rows are replaced, the others kept. The key
+    is (table, column, rank), not the order rows were written in, so counts redone for
+    one table are the same rows a full build stores."""
     conn.execute(
-        f"CREATE TABLE {q(TABLE)} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, value, count INTEGER NOT NULL)"
+        f"CREATE TABLE IF NOT EXISTS {q(TABLE)} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+        "rank INTEGER NOT NULL, value, count INTEGER NOT NULL, "
+        "PRIMARY KEY (table_name, column_name, rank)) WITHOUT ROWID"
     )
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} | fixed_views(conn)
     stored = 0
     for table, columns in sorted(facets.items()):
-        if table not in tables:
+        if table not in tables or (only is not None and table not in only):
             continue
+        conn.execute(f"DELETE FROM {q(TABLE)} WHERE table_name = ?", (table,))
         present = {r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))}
         for column in columns:
             if column not in present:
                 continue
-            # A row with no value and a count of 0 says the column was counted, so a
+            # Rank 0, with no value and a count of 0, says the column was counted, so a
             # column with no value at all is known to have no facet values.
-            conn.execute(f"INSERT INTO {q(TABLE)} VALUES (?, ?, NULL, 0)", (table, column))
+            conn.execute(f"INSERT INTO {q(TABLE)} VALUES (?, ?, 0, NULL, 0)", (table, column))
             stored += conn.execute(
-                f"INSERT INTO {q(TABLE)} SELECT ?, ?, {q(column)}, COUNT(*) FROM {q(table)} "
-                f"WHERE {q(column)} IS NOT NULL GROUP BY {q(column)} ORDER BY COUNT(*) DESC, {q(column)} LIMIT ?",
+                f"INSERT INTO {q(TABLE)} SELECT ?, ?, ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, {q(column)}), "
+                f"{q(column)}, COUNT(*) FROM {q(table)} WHERE {q(column)} IS NOT NULL GROUP BY {q(column)} "
+                f"ORDER BY COUNT(*) DESC, {q(column)} LIMIT ?",
                 (table, column, most),
             ).rowcount
-    conn.execute(f"CREATE INDEX {q('idx_' + TABLE)} ON {q(TABLE)} (table_name, column_name, count DESC, value)")
     return stored

@@ -57,3 +57,30 @@ def live_views(conn: sqlite3.Connection) -> None:
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
         conn.execute(f"DROP VIEW {q(name)}")
     conn.executescript(views_sql)
+
+
+CREATE_VIEW = re.compile(r"^\s*CREATE\s+VIEW\s+(\w+)\s+AS\s+(.*?);?\s*$", re.S | re.I)
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of an SQL script, split where SQLite says one is complete."""
+    out, current = [], ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current)
+            current = ""
+    return out
+
+
+def stored_selects(views_sql: str) -> dict[str, str]:
+    """The SELECT of each stored view, in the order the build stores them: what
+    register/database/incremental.py runs again when the rows a view reads change."""
+    names = MATERIALISE.findall(views_sql)
+    found = {}
+    for statement in statements(views_sql):
+        body = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--"))
+        m = CREATE_VIEW.match(body)
+        if m and m.group(1) in names:
+            found[m.group(1)] = m.group(2)
+    return {name: found[name] for name in names}

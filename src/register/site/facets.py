@@ -50,7 +50,7 @@ class _StoredCounts:
         rows = await self._ds.execute(
             database,
             f"select value, count from [{TABLE}] where table_name = :t and column_name = :c and count > 0 "
-            "order by count desc, value limit :n",
+            "order by rank limit :n",
             {"t": self._table, "c": column, "n": int(limit.group(1))},
         )
         return _Results(rows.rows)

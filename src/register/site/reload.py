@@ -4,10 +4,12 @@
 rename it into place, then write build/inspect.json for it. Datasette opened the old
 file in immutable mode and would go on serving it until restarted. A watcher thread
 notices the new file (its inode, size and modification time) and waits until
-inspect.json describes exactly that file (its size and SHA-256), so table counts and the
-file always agree. Then, on the server's own event loop, between two requests, the
-register's Database object is replaced by one opened on the new file with the new
-inspect data, and the response cache (register/site/cache.py) is emptied. Requests that
+inspect.json describes exactly that file (the build records the inode, size and time of
+the file it hashed, so no file is hashed here; an inspect file without them, from an
+older build, is checked by size and SHA-256), so table counts and the file always
+agree. Then, on the server's own event loop, between two requests, the register's
+Database object is replaced by one opened on the new file with the new inspect data,
+and the response cache (register/site/cache.py) is emptied. Requests that
 were already running on the old build finish on it; what they would add to the cache
 is dropped a few seconds later, when the old connections are closed.
 """
@@ -50,6 +52,8 @@ def inspect_for(db_path: Path, name: str) -> dict | None:
     try:
         inspect = json.loads((db_path.parent / INSPECT).read_text("utf-8"))
         entry = inspect[name]
+        if "file_stamp" in entry:  # written for the file it names by inode, size and time, after hashing it
+            return inspect if entry["file_stamp"] == list(stamp(db_path) or ()) else None
         if entry["size"] != db_path.stat().st_size or entry["hash"] != sha256_file(db_path):
             return None
     except (OSError, ValueError, KeyError, TypeError):

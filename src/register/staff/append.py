@@ -29,7 +29,7 @@ from pathlib import Path
 
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
-from register.database import known_rows
+from register.database import incremental, known_rows
 from register.database.build import build
 from register.schema.package import ROOT, Package, Resource
 from register.staff import readers
@@ -172,11 +172,23 @@ def append_batch(
     return outcome
 
 
-def rebuild_database(root: Path) -> str | None:
-    """Rebuild build/register.db from datasets/ (the new rows were checked just now;
-    the rest was valid before). Returns what went wrong, or None."""
+def rebuild_database(root: Path, out=sys.stderr) -> str | None:
+    """Bring build/register.db up to date with datasets/ (the new rows were checked just
+    now; the rest was valid before): in place when only appends happened since the last
+    build (register/database/incremental.py), else by a full build, saying why in one
+    line. Returns what went wrong, or None."""
+    package = Package(root)
     try:
-        build(Package(root), Path(root) / "build", validate_first=False)
+        added = incremental.update(package)
+        n = sum(added.values())
+        print(f"Updated build/register.db in place with {n:,} new row{'s' if n != 1 else ''}.", file=out, flush=True)
+        return None
+    except incremental.NotIncremental as e:
+        print(f"Rebuilding the whole database: {e}.", file=out, flush=True)
+    except Exception as e:  # nothing was renamed into place: the full build starts afresh
+        print(f"Rebuilding the whole database: the update in place failed ({type(e).__name__}: {e}).", file=out)
+    try:
+        build(package, Path(root) / "build", validate_first=False)
         return None
     except SystemExit as e:
         return f"the build stopped (exit {e.code})"

@@ -29,10 +29,11 @@ DEFAULT_TIMEOUT = 300.0
 # The temporary files writers make, named with their process id: an append's copy of
 # the CSV it is about to replace, beside it in datasets/ (register/staff/append.py
 # temp_name), and a build's new database and its helper process's files in build/
-# (register/database/build.py).
+# (register/database/build.py, and the spare's new name: register/database/spare.py).
 APPEND_TEMP = re.compile(r"^\.[^/]+\.csv\.[0-9]+\.append\.tmp$")
 BUILD_TEMP = re.compile(
-    r"^\.register(?:\.db\.[0-9]+\.tmp(?:-journal)?|-search\.[0-9]+\.tmp|-share\.[0-9]+\.(?:tmp|json))$"
+    r"^\.register(?:\.db\.[0-9]+\.tmp(?:-journal)?|\.db\.spare\.[0-9]+\.tmp|-search\.[0-9]+\.tmp"
+    r"|-share\.[0-9]+\.(?:tmp|json))$"
 )
 
 
