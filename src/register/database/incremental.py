@@ -254,7 +254,7 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
                     (before[res.name],),
                 )
         step("links and search")
-        changed = set(before)
+        changed = set(before) | {table for res, _, table in link_tables(package) if res.name in before}
         if "response_rules" in changed:  # every due date may move
             conn.execute(f"DELETE FROM {q(DUE_DATES)}")
             write_due_dates(conn)
