@@ -93,3 +93,29 @@ def test_weights_are_keyed_by_the_codes_of_their_codelist():
     assert pool == ["online", "online", ""]
     with pytest.raises(ValueError, match="gates has no code review"):
         weighted_codes(package, "gates", {"assess": 1, "review": 1})
+
+
+def test_page_type_summary_puts_every_fresh_figure_under_its_page_type():
+    """The summary the issue asks for: per page type, Lighthouse beside the worst fresh p95;
+    a page that failed counts as missed, and a type with no figures is not called met."""
+    from register.bench.report import Table
+    from register.bench.summary import GROUPS, page_type_summary
+
+    t = Table()
+    computed = ": p50 / p95 computed (uncached)"
+    t.add(1_000_000, "home" + computed, "29.0 / 38.0 ms, 14 ms CPU a page", "", "p95 <= 100 ms", True)
+    t.add(1_000_000, "table projects (default facets)" + computed, "20.0 / 30.0 ms", "", "p95 <= 100 ms", True)
+    t.add(1_000_000, "table search" + computed, "1,200.0 / 1,400.0 ms", "", "p95 <= 100 ms", False)
+    t.add(1_000_000, "row projects" + computed, "5.0 / 6.0 ms", "", "p95 <= 100 ms", True)
+    t.add(1_000_000, "query overdue_you_said: HTTP 503 (first request 1000 ms)", "-", target="200", ok=False)
+    for kind in ("home", "Datasette table", "Datasette row", "Datasette query"):
+        t.add("sample", f"lighthouse {kind}: perf / a11y / BP / SEO", "100 / 100 / 100 / 100", ok=True)
+    page_type_summary(t)
+    summary = {r["figure"].split(":")[0]: r for r in t.rows if r["size"] == "summary"}
+    assert list(summary) == list(GROUPS)
+    assert summary["home"]["ok"] is True and "1 of 1 pages" in summary["home"]["value"]
+    assert summary["Datasette table"]["ok"] is False
+    assert "1 of 2 pages; slowest table search 1,400 ms" in summary["Datasette table"]["value"]
+    assert summary["Datasette row"]["ok"] is True
+    assert summary["Datasette query"]["ok"] is False and "error" in summary["Datasette query"]["value"]
+    assert summary["glossary"]["ok"] is None and "not measured; not measured" in summary["glossary"]["value"]

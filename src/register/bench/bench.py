@@ -28,6 +28,9 @@ BENCH_NATIONAL_ROWS=0 leaves it out), and every page type of the sample register
 phone: Lighthouse (mobile, simulated slow 4G) and pa11y (register/bench/lighthouse.py;
 BENCH_LIGHTHOUSE=0 leaves it out).
 
+Last, one line per page type: its Lighthouse scores beside the p95 of its pages computed
+fresh at the largest size (register/bench/summary.py).
+
 It prints one table (register/bench/report.py) and writes build/bench/results.json.
 Progress goes to stderr on a terminal only (never in CI). Nothing here is part of `make test`.
 """
@@ -49,6 +52,7 @@ from register.bench.pages import bench_pages
 from register.bench.pipeline import bench_append, bench_build, bench_extracts, bench_visible, synthetic_rows
 from register.bench.report import Table, say
 from register.bench.server import Server, free_port
+from register.bench.summary import page_type_summary
 
 
 def bench_generate(table: Table, size: int, root: Path) -> None:
@@ -95,6 +99,7 @@ def main(argv=None) -> int:
     bench_national(table)
     if LIGHTHOUSE_RUNS:
         bench_lighthouse(table)
+    page_type_summary(table)
     print(
         f"make bench: {machine}; finished in {time.perf_counter() - started:.0f} s; "
         f"load average now {os.getloadavg()[0]:.1f}"
