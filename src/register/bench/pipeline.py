@@ -157,6 +157,7 @@ def bench_append(table: Table, size: int, root: Path) -> None:
             "coproduction_log",
             "--file",
             str(files[n]),
+            "--allow-duplicates",  # copies of one row, on purpose: the refusal of repeats is not what is timed
         ]
         if not build:
             cmd.append("--no-build")
@@ -172,7 +173,8 @@ def bench_append(table: Table, size: int, root: Path) -> None:
             bad = next(x for x in results if x["code"] != 0)
             table.add(size, f"{label}: FAILED", last_line(bad), command=bad["command"])
             continue
-        target = "<= 1 s" if n == 1 else None
+        timed = n == 1 and not build  # the append itself; with the update, see bench_visible's 5 s
+        target = "<= 1 s" if timed else None
         value = (
             r["seconds"]
             if runs == 1
@@ -184,7 +186,7 @@ def bench_append(table: Table, size: int, root: Path) -> None:
             value,
             "s" if runs == 1 else "",
             target,
-            (r["seconds"] <= TARGETS["append_1_s"]) if n == 1 else None,
+            (r["seconds"] <= TARGETS["append_1_s"]) if timed else None,
             r["command"],
         )
         table.add(size, f"{label}: peak memory", r["peak_mb"], "MB", command=r["command"])
