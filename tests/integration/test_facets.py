@@ -27,10 +27,10 @@ def counted(build_dir, table: str, column: str, where: str = "", params=(), limi
     ).fetchall()
 
 
-@pytest.mark.parametrize(
-    "table", ["coproduction_log", "projects", "equality_impacts", "measure_equality_coverage", "measure_balance"]
-)
-def test_a_whole_table_shows_the_stored_counts_which_are_the_live_ones(client, build_dir, table, monkeypatch):
+@pytest.fixture
+def stored_used(monkeypatch) -> list:
+    """Whether each facet of the next pages was read from the stored counts (True) or
+    counted live (False)."""
     used = []
     original = StoredColumnFacet._stored
 
@@ -39,25 +39,24 @@ def test_a_whole_table_shows_the_stored_counts_which_are_the_live_ones(client, b
         return used[-1]
 
     monkeypatch.setattr(StoredColumnFacet, "_stored", spy)
+    return used
+
+
+@pytest.mark.parametrize(
+    "table", ["coproduction_log", "projects", "equality_impacts", "measure_equality_coverage", "measure_balance"]
+)
+def test_a_whole_table_shows_the_stored_counts_which_are_the_live_ones(client, build_dir, table, stored_used):
     facets = facets_of(client, f"/register/{table}.json")
-    assert facets and used and all(used)
+    assert facets and stored_used and all(stored_used)
     for column, values in facets.items():
         assert values == counted(build_dir, table, column), column
 
 
-def test_a_filtered_table_counts_live(client, build_dir, monkeypatch):
-    used = []
-    original = StoredColumnFacet._stored
-
-    async def spy(self):
-        used.append(await original(self))
-        return used[-1]
-
-    monkeypatch.setattr(StoredColumnFacet, "_stored", spy)
+def test_a_filtered_table_counts_live(client, build_dir, stored_used):
     conn = sqlite3.connect(build_dir / "register.db")
     gate = conn.execute("select gate from coproduction_log group by gate order by count(*) limit 1").fetchone()[0]
     facets = facets_of(client, f"/register/coproduction_log.json?gate={gate}")
-    assert used and not any(used)
+    assert stored_used and not any(stored_used)
     assert facets["participation_level"] == counted(
         build_dir, "coproduction_log", "participation_level", "and gate = ?", (gate,)
     )
@@ -85,15 +84,7 @@ def test_each_facet_is_shown_once(client):
     }
 
 
-def test_a_view_that_reads_todays_date_counts_live(client, build_dir, monkeypatch):
-    used = []
-    original = StoredColumnFacet._stored
-
-    async def spy(self):
-        used.append(await original(self))
-        return used[-1]
-
-    monkeypatch.setattr(StoredColumnFacet, "_stored", spy)
+def test_a_view_that_reads_todays_date_counts_live(client, build_dir, stored_used):
     facets = facets_of(client, "/register/you_said_we_did_current.json")
-    assert used and not any(used)
+    assert stored_used and not any(stored_used)
     assert facets["overdue"] == counted(build_dir, "you_said_we_did_current", "overdue")
