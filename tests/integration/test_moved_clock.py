@@ -47,6 +47,18 @@ def preload() -> str:
     return path
 
 
+def clock_env(preload: str, clock) -> dict:
+    """A server's environment whose clock reads the time written in the file `clock`,
+    re-read at every call, in England's time zone as the server runs."""
+    return {
+        "LD_PRELOAD": preload,
+        "FAKETIME_TIMESTAMP_FILE": str(clock),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        "TZ": "Europe/London",
+    }
+
+
 def fetch(port: int, path: str) -> tuple[int, dict, str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -112,13 +124,7 @@ def test_an_item_turns_overdue_on_every_page_when_the_clock_passes_its_due_date(
     short_hash = json.loads((root / "build" / "inspect.json").read_text("utf-8"))["register"]["hash"][:7]
     clock = tmp_path / "faketime"
     clock.write_text(f"@{due} 23:59:00\n")  # the due day itself: not yet overdue
-    env = {
-        "LD_PRELOAD": preload,
-        "FAKETIME_TIMESTAMP_FILE": str(clock),
-        "FAKETIME_NO_CACHE": "1",
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        "TZ": "Europe/London",
-    }
+    env = clock_env(preload, clock)
     with serve(root / "build", tmp_path / "serve.log", **env) as (_, port):
         before = seen(port, short_hash)
         # Fresh at most until midnight, a minute or so away on the server's clock.

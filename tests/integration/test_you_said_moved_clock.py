@@ -17,6 +17,7 @@ from tests.hostile_run import serve
 from tests.integration.test_moved_clock import (  # noqa: F401  (preload is a fixture)
     ATOM,
     ITEM,
+    clock_env,
     fetch,
     preload,
     register_with_an_item_due_soon,
@@ -51,13 +52,7 @@ def test_item_page_list_and_feed_turn_overdue_when_the_clock_passes_the_due_date
     due = dt.date.fromisoformat(register_with_an_item_due_soon(root, monkeypatch))
     clock = tmp_path / "faketime"
     clock.write_text(f"@{due} 23:59:00\n")  # the due day itself: not yet overdue
-    env = {
-        "LD_PRELOAD": preload,
-        "FAKETIME_TIMESTAMP_FILE": str(clock),
-        "FAKETIME_NO_CACHE": "1",
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        "TZ": "Europe/London",
-    }
+    env = clock_env(preload, clock)
     with serve(root / "build", tmp_path / "serve.log", **env) as (_, port):
         before = seen(port)
         _, _, page = fetch(port, f"/you-said/{ITEM}")
