@@ -135,24 +135,30 @@ def test_a_filled_in_template_appends_and_shows_on_the_site(repo, template):
     assert response.json()[0]["title"] == "Template test meeting"
 
 
-def test_formulas_in_a_workbook_are_refused(repo, template):
+def fill_plain_record(template, **fields) -> None:
+    """Type one co-production log record into the template's first row, as staff would:
+    a plain meeting at the Plan gate, with `fields` for what the test is about."""
     wb = openpyxl.load_workbook(template)
     ws = wb["coproduction_log"]
     names = [c.value for c in ws[1]]
     record = dict(
         project_id="PRJ-0002",
         activity_date="2025-03-04",
-        title="Meeting",
         gate="plan",
         participation_level="engage",
         activity_type="working_group",
-        description='=HYPERLINK("http://evil.example","Click here")',
         source="nn_icb_strategy_2025",
-        source_section="8.7",
+        **fields,
     )
     for key, value in record.items():
         ws.cell(row=2, column=names.index(key) + 1, value=value)
     wb.save(template)
+
+
+def test_formulas_in_a_workbook_are_refused(repo, template):
+    fill_plain_record(
+        template, title="Meeting", description='=HYPERLINK("http://evil.example","Click here")', source_section="8.7"
+    )
     before = digest(repo)
     result = make("append", repo, TABLE="coproduction_log", FILE=template)
     assert exit_code(result) == 1
@@ -209,23 +215,9 @@ def test_choices_show_titles_and_activities_follow_the_project(repo):
 
 
 def test_a_section_stored_as_a_number_is_refused_with_what_to_do(repo, template):
-    wb = openpyxl.load_workbook(template)
-    ws = wb["coproduction_log"]
-    names = [c.value for c in ws[1]]
-    record = dict(
-        project_id="PRJ-0002",
-        activity_date="2025-03-04",
-        title="Meeting",
-        gate="plan",
-        participation_level="engage",
-        activity_type="working_group",
-        description="Numbers.",
-        source="nn_icb_strategy_2025",
-        source_section=8.1,  # 8.10 typed into a cell formatted as a number
-    )
-    for key, value in record.items():
-        ws.cell(row=2, column=names.index(key) + 1, value=value)
-    wb.save(template)
+    fill_plain_record(
+        template, title="Meeting", description="Numbers.", source_section=8.1
+    )  # 8.10 typed into a cell formatted as a number
     before = digest(repo)
     result = make("append", repo, TABLE="coproduction_log", FILE=template)
     assert exit_code(result) == 1
@@ -237,23 +229,8 @@ def test_a_section_stored_as_a_number_is_refused_with_what_to_do(repo, template)
 
 
 def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, template):
-    wb = openpyxl.load_workbook(template)
-    ws = wb["coproduction_log"]
-    names = [c.value for c in ws[1]]
-    record = dict(
-        project_id="PRJ-0002",
-        activity_date="2025-03-04",
-        title="Offered twice",
-        gate="plan",
-        participation_level="engage",
-        activity_type="working_group",
-        description="Once is enough.",
-        source="nn_icb_strategy_2025",
-        source_section="8.10",
-    )
-    for key, value in record.items():
-        ws.cell(row=2, column=names.index(key) + 1, value=value)
-    wb.save(template)
+    offered = dict(title="Offered twice", description="Once is enough.", source_section="8.10")
+    fill_plain_record(template, **offered)
     n = next_id(repo / LOG, "LOG")
     assert exit_code(make("append", repo, TABLE="coproduction_log", FILE=template)) == 0
     assert rows(repo / LOG)[-1]["source_section"] == "8.10"
@@ -267,7 +244,7 @@ def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, temp
     assert exit_code(make("template", repo, TABLE="coproduction_log", OUT=template)) == 0
     assert openpyxl.load_workbook(template)["coproduction_log"]["B2"].value is None
     # Meant on purpose: the same record again, under a new id.
-    wb.save(template)
+    fill_plain_record(template, **offered)
     allowed = make("append", repo, TABLE="coproduction_log", FILE=template, ALLOW_DUPLICATES="yes")
     assert exit_code(allowed) == 0, allowed.stderr
     assert rows(repo / LOG)[-1]["id"] == f"LOG-{n + 1:04d}"
