@@ -1,13 +1,21 @@
 """Facet counts on table pages: read from the counts stored at build time for a whole
-table, counted live for a filtered or searched one, the same either way."""
+table or one filtered on a common value, counted live for any other filter or a search,
+the same either way."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 
 import pytest
 
+from register.database.facet_counts import TABLE, configured_facets, store
+from register.database.views import VIEWS_SQL
+from register.site.serve import datasette_instance
+
 from register.site.facets import StoredColumnFacet
+from tests.conftest import Client
 
 
 def facets_of(client, path: str) -> dict[str, list[tuple]]:
@@ -52,7 +60,7 @@ def test_a_whole_table_shows_the_stored_counts_which_are_the_live_ones(client, b
         assert values == counted(build_dir, table, column), column
 
 
-def test_a_filtered_table_counts_live(client, build_dir, stored_used):
+def test_a_table_filtered_on_a_rare_value_counts_live(client, build_dir, stored_used):
     conn = sqlite3.connect(build_dir / "register.db")
     gate = conn.execute("select gate from coproduction_log group by gate order by count(*) limit 1").fetchone()[0]
     facets = facets_of(client, f"/register/coproduction_log.json?gate={gate}")
@@ -84,7 +92,89 @@ def test_each_facet_is_shown_once(client):
     }
 
 
-def test_a_view_that_reads_todays_date_counts_live(client, build_dir, stored_used):
+def test_a_view_that_reads_todays_date_counts_only_those_columns_live(client, build_dir, stored_used):
     facets = facets_of(client, "/register/you_said_we_did_current.json")
+    assert stored_used and all(stored_used)
+    for column in ("overdue", "status", "theme", "loop_closed", "project_id"):
+        assert facets[column] == counted(build_dir, "you_said_we_did_current", column), column
+
+
+@pytest.fixture(scope="module")
+def every_value_common(build_dir, tmp_path_factory):
+    """The sample register served with facet counts stored under every value of its
+    columns with few values, as the build stores them under common values at scale."""
+    out = tmp_path_factory.mktemp("every_value_common")
+    for name in ("register.db", "inspect.json", "metadata.json"):
+        shutil.copy2(build_dir / name, out / name)
+    conn = sqlite3.connect(out / "register.db")
+    conn.execute(f"DELETE FROM [{TABLE}]")
+    store(
+        conn,
+        configured_facets(json.loads((out / "metadata.json").read_text("utf-8"))),
+        views_sql=VIEWS_SQL.read_text("utf-8"),
+        common_rows=1,
+    )
+    conn.commit()
+    filters = conn.execute(
+        f"select distinct table_name, filter_column, filter_value from [{TABLE}] where filter_column <> ''"
+    ).fetchall()
+    conn.close()
+    return out, Client(datasette_instance(out)), filters
+
+
+def test_a_table_filtered_on_a_common_value_shows_the_stored_counts_which_are_the_live_ones(
+    every_value_common, stored_used
+):
+    out, served, filters = every_value_common
+    assert len(filters) > 50
+    for table, column, value in filters:
+        stored_used.clear()
+        facets = facets_of(served, f"/register/{table}.json?{column}={value}")
+        assert stored_used and all(used == (column, value) for used in stored_used), (table, column, value)
+        for name, values in facets.items():
+            assert values == counted(out, table, name, f"and [{column}] = ?", (value,)), (table, column, value, name)
+
+
+def test_a_filter_given_as_text_on_a_number_column_is_matched_as_sqlite_matches_it(every_value_common, stored_used):
+    out, served, _ = every_value_common
+    facets = facets_of(served, "/register/gate_assurance.json?passed=1")
+    assert stored_used and all(used == ("passed", 1) for used in stored_used)
+    assert facets["gate"] == counted(out, "gate_assurance", "gate", "and passed = 1")
+    # Written another way, the value is counted live: still the rows SQLite matches.
+    facets = facets_of(served, "/register/gate_assurance.json?passed=01")
+    assert facets["gate"] == counted(out, "gate_assurance", "gate", "and passed = 1")
+
+
+def test_two_filters_or_a_search_count_live(every_value_common, stored_used):
+    out, served, _ = every_value_common
+    conn = sqlite3.connect(out / "register.db")
+    gate, level = conn.execute("select gate, participation_level from coproduction_log limit 1").fetchone()
+    facets = facets_of(served, f"/register/coproduction_log.json?gate={gate}&participation_level={level}")
     assert stored_used and not any(stored_used)
-    assert facets["overdue"] == counted(build_dir, "you_said_we_did_current", "overdue")
+    assert facets["format"] == counted(
+        out, "coproduction_log", "format", "and gate = ? and participation_level = ?", (gate, level)
+    )
+    stored_used.clear()
+    facets_of(served, "/register/coproduction_log.json?_search=group")
+    assert stored_used and not any(stored_used)
+
+
+def test_every_facet_link_shows_the_rows_it_counts(client, build_dir):
+    """A facet link filters on the value as text (`?passed=1`): it must match the rows
+    the facet counted, in a stored view's yes/no columns and a live view's alike."""
+    metadata = json.loads((build_dir / "metadata.json").read_text("utf-8"))
+    conn = sqlite3.connect(build_dir / "register.db")
+    checked = 0
+    for table, columns in configured_facets(metadata).items():
+        for column in columns:
+            try:
+                values = counted(build_dir, table, column, limit=3)
+            except sqlite3.OperationalError:  # a facet of a table this register does not have
+                continue
+            for value, n in values:
+                shown = conn.execute(f"select count(*) from [{table}] where [{column}] = ?", (str(value),)).fetchone()
+                assert shown == (n,), (table, column, value)
+                checked += 1
+    assert checked > 60
+    body = client.get("/register/gate_assurance.json?passed=1&_size=1", cookies={"fresh": "1"}).json()
+    assert body["filtered_table_rows_count"] == counted(build_dir, "gate_assurance", "passed", "and passed = 1")[0][1]

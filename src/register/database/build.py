@@ -217,7 +217,9 @@ def build(
         write_due_dates(conn)
         materialise(conn, views_sql)
         phase("views")
-        facet_counts.store(conn, facet_counts.configured_facets(metadata_mod.build_metadata(package)))
+        facet_counts.store(
+            conn, facet_counts.configured_facets(metadata_mod.build_metadata(package)), views_sql=views_sql
+        )
         phase("facet counts")
         if elsewhere:
             bar.note("waiting for the search indexes of the second process")

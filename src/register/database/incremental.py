@@ -179,7 +179,7 @@ def redo_facet_counts(conn: sqlite3.Connection, package: Package, dirty: set[str
         name for name in facets if name in known and (name in dirty or reads(conn, f"SELECT * FROM {q(name)}") & dirty)
     }
     if stale:
-        facet_counts.store(conn, facets, only=stale)
+        facet_counts.store(conn, facets, only=stale, views_sql=VIEWS_SQL.read_text("utf-8"))
 
 
 def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:

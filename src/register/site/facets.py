@@ -1,13 +1,15 @@
-"""Facets of a whole table read from the counts the build stored (register/database/facet_counts.py).
+"""Facets of a table page read from the counts the build stored (register/database/facet_counts.py).
 
 Datasette counts every configured facet over the rows a table page shows; with no
 filter that is the whole table, half a second for the co-production log at a million
-rows on every fresh request. This facet class answers those from the stored counts,
-which are exactly what the query would give (the database is immutable between builds),
-and counts live as Datasette does whenever the page is filtered or searched, the view
-reads today's date (the build stores none for it), or more values are asked for than
-were stored. It replaces Datasette's own
-column facet, so each facet is shown once, in the same form.
+rows on every fresh request, and 1.5 s filtered on one common value. This facet class
+answers each facet from the stored counts when the build stored it for that page: the
+whole table, or the table filtered on one stored column equal to one of its common
+values. The counts are exactly what the query would give (the database is immutable
+between builds). Anything else is counted live, as Datasette does: other filters, a
+search, a column the build did not count (a rare filter value, a column that reads
+today's date), more values than were stored. It replaces Datasette's own column facet,
+so each facet is shown once, in the same form.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from datasette.utils import escape_sqlite
 from register.database.facet_counts import STORED_VALUES, TABLE
 
 FACET_SQL = re.compile(r"^\s*select (.+?) as value, count\(\*\) as count from \(", re.S)
+# The one filter a stored count can stand for: a column equal to a value (`?gate=assess`).
+ONE_FILTER = re.compile(r'\s*where "((?:[^"]|"")+)" = :p0\s*')
 
 
 class _Results:
@@ -32,10 +36,10 @@ class _Results:
 
 class _StoredCounts:
     """Datasette as the facet class sees it, except that a facet's count query is
-    answered from the stored counts of the table."""
+    answered from the stored counts of the page's table and filter, where there are any."""
 
-    def __init__(self, ds, database: str, table: str):
-        self._ds, self._database, self._table = ds, database, table
+    def __init__(self, ds, database: str, table: str, where: tuple):
+        self._ds, self._database, self._table, self._where = ds, database, table, where
 
     def __getattr__(self, name):
         return getattr(self._ds, name)
@@ -43,46 +47,66 @@ class _StoredCounts:
     async def execute(self, database, sql, params=None, **kwargs):
         found = FACET_SQL.match(sql)
         limit = re.search(r"limit (\d+)\s*$", sql.strip())
-        if database != self._database or not found or not limit:
-            return await self._ds.execute(database, sql, params, **kwargs)
-        column = found.group(1)
-        column = column[1:-1] if column.startswith("[") and column.endswith("]") else column
-        rows = await self._ds.execute(
-            database,
-            f"select value, count from [{TABLE}] where table_name = :t and column_name = :c and count > 0 "
-            "order by rank limit :n",
-            {"t": self._table, "c": column, "n": int(limit.group(1))},
-        )
-        return _Results(rows.rows)
+        if database == self._database and found and limit:
+            column = found.group(1)
+            column = column[1:-1] if column.startswith("[") and column.endswith("]") else column
+            rows = await self._ds.execute(
+                database,
+                f"select rank, value, count from [{TABLE}] where table_name = :t and filter_column = :f "
+                "and filter_value = :v and column_name = :c and rank <= :n order by rank",
+                {"t": self._table, "f": self._where[0], "v": self._where[1], "c": column, "n": int(limit.group(1))},
+            )
+            if rows.rows:  # rank 0 says the column was counted for this page
+                return _Results([{"value": r[1], "count": r[2]} for r in rows.rows if r[0] > 0 and r[2] > 0])
+        return await self._ds.execute(database, sql, params, **kwargs)
 
 
 class StoredColumnFacet(ColumnFacet):
-    """Datasette's column facet, read from the stored counts for a whole table."""
+    """Datasette's column facet, read from the stored counts for a whole table or a table
+    filtered on one common value."""
 
-    async def _stored(self) -> bool:
-        whole = self.table and re.fullmatch(
-            rf"select .+ from {re.escape(escape_sqlite(self.table))}\s*", self.sql, re.S
-        )
-        if not whole or self.params:
-            return False
-        if self.get_facet_size() + 1 > STORED_VALUES:
-            return False
+    async def _stored(self) -> tuple | None:
+        """(filter column, filter value) of the stored counts this page may read ('', ''
+        for the whole table), or None when it must count live."""
+        if not self.table or self.get_facet_size() + 1 > STORED_VALUES:
+            return None
+        head = re.match(rf"select .+ from {re.escape(escape_sqlite(self.table))}(?=\s|$)", self.sql, re.S)
+        if not head:
+            return None
+        rest = self.sql[head.end() :]
         db = self.ds.get_database(self.database)
         if TABLE not in await db.table_names():
-            return False
-        columns = {c["config"].get("column") or c["config"].get("simple") for c in self.get_configs()}
-        stored = await db.execute(
-            f"select distinct column_name from [{TABLE}] where table_name = :t", {"t": self.table}
+            return None
+        if not rest.strip() and not self.params:
+            return ("", "")
+        one = ONE_FILTER.fullmatch(rest)
+        if not one or set(self.params) != {"p0"}:
+            return None
+        column = one.group(1).replace('""', '"')
+        # The value the filter matches, typed as the column compares it (the text "1"
+        # matches the integer 1 in an integer column, not in an untyped one): the stored
+        # counts are keyed by it. Only values stored as common are looked up in the table.
+        candidates = await db.execute(
+            f"select distinct filter_value from [{TABLE}] where table_name = :t and filter_column = :f "
+            "and cast(filter_value as text) = :p",
+            {"t": self.table, "f": column, "p": str(self.params["p0"])},
         )
-        have = {r[0] for r in stored.rows}
-        # A column the build did not count (not configured then) is counted live.
-        return columns <= have
+        for (value,) in candidates.rows:
+            matched = await db.execute(
+                f"select 1 from (select {escape_sqlite(column)} as v from {escape_sqlite(self.table)} "
+                f"where {escape_sqlite(column)} = :v limit 1) where v = :p0",
+                {"v": value, "p0": self.params["p0"]},
+            )
+            if matched.rows:
+                return (column, value)
+        return None
 
     async def facet_results(self):
-        if not await self._stored():
+        where = await self._stored()
+        if where is None:
             return await super().facet_results()
         real = self.ds
-        self.ds = _StoredCounts(real, self.database, self.table)
+        self.ds = _StoredCounts(real, self.database, self.table, where)
         try:
             return await super().facet_results()
         finally:
