@@ -12,9 +12,8 @@ import pytest
 
 from register.database.facet_counts import TABLE, configured_facets, store
 from register.database.views import VIEWS_SQL
-from register.site.serve import datasette_instance
-
 from register.site.facets import StoredColumnFacet
+from register.site.serve import datasette_instance
 from tests.conftest import Client
 
 
