@@ -173,8 +173,84 @@ def store(
         if table not in can or (only is not None and table not in only):
             continue
         conn.execute(f"DELETE FROM {q(TABLE)} WHERE table_name = ?", (table,))
-        present = {r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))}
-        stored += _store_table(
-            conn, table, [c for c in columns if c in present and c not in can[table]], most, common_rows
-        )
+        stored += _store_table(conn, table, counted_columns(conn, table, columns, can), most, common_rows)
     return stored
+
+
+def counted_columns(conn: sqlite3.Connection, table: str, columns: list[str], can: dict[str, set[str]]) -> list[str]:
+    """The facet columns of table whose counts are stored: those it has, less the ones
+    read live (`countable`)."""
+    present = {r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))}
+    return [c for c in columns if c in present and c not in can[table]]
+
+
+class Recount(Exception):
+    """The stored counts of a table cannot simply be added to: count it again whole."""
+
+
+def add(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: list[str],
+    rows: list[tuple],
+    most: int = STORED_VALUES,
+    common_rows: int = LIVE_ROWS,
+) -> None:
+    """Add to table's stored counts those of rows appended to it (their values of
+    `columns`, the table's counted columns in order), giving exactly what `store` would
+    store for the table as it is now; Recount when that cannot be known from the stored
+    counts alone. Counts only grow, so a value outside a column's stored top `most`
+    that is not among the new rows stays out of it; one that is among them is counted
+    in the table. Recount when a column gets its (CUBE_VALUES + 1)th value, or a value
+    becomes common enough to be counted under: both change which counts are stored."""
+    if not rows:
+        return
+    stored: dict[tuple, dict] = {}
+    for f, fv, column, rank, value, n in conn.execute(
+        f"SELECT filter_column, filter_value, column_name, rank, value, count FROM {q(TABLE)} WHERE table_name = ?",
+        (table,),
+    ):
+        counts = stored.setdefault((f, fv, column), {})
+        if rank:
+            counts[value] = n
+    whole = {c: stored.get(("", "", c)) for c in columns}
+    if any(counts is None for counts in whole.values()):
+        raise Recount(f"{table} has a facet column without stored counts")
+    few = [c for c in columns if len(whole[c]) <= CUBE_VALUES]
+    common = {f: {v for v, n in whole[f].items() if n >= common_rows} for f in few}
+    changed: dict[tuple, dict] = {}
+    for i, column in enumerate(columns):
+        new = Counter(r[i] for r in rows if r[i] is not None)
+        counts, cut = dict(whole[column]), len(whole[column]) >= most
+        for value, n in new.items():
+            if value in counts or not cut:
+                counts[value] = counts.get(value, 0) + n
+            else:  # outside the stored top: its count in the whole table, new rows included
+                counts[value] = conn.execute(
+                    f"SELECT COUNT(*) FROM {q(table)} WHERE {q(column)} = ?", (value,)
+                ).fetchone()[0]
+        if column in few and len(counts) > CUBE_VALUES:
+            raise Recount(f"{table}.{column} has more than {CUBE_VALUES} values now")
+        if column in common and {v for v, n in counts.items() if n >= common_rows} != common[column]:
+            raise Recount(f"{table}.{column} has a value common enough to be counted under now")
+        changed[("", "", column)] = counts
+    for i, f in enumerate(columns):
+        for row in rows:
+            if f not in few or row[i] not in common[f]:
+                continue
+            for j, column in enumerate(columns):
+                if column in few and row[j] is not None:
+                    key = (f, row[i], column)
+                    counts = changed.setdefault(key, dict(stored.get(key, {})))
+                    counts[row[j]] = counts.get(row[j], 0) + 1
+    for (f, fv, column), counts in changed.items():
+        conn.execute(
+            f"DELETE FROM {q(TABLE)} WHERE table_name = ? AND filter_column = ? AND filter_value = ? "
+            "AND column_name = ? AND rank > 0",
+            (table, f, fv, column),
+        )
+        ranked = sorted(counts.items(), key=_order)[:most]
+        conn.executemany(
+            f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(table, f, fv, column, rank, v, n) for rank, (v, n) in enumerate(ranked, start=1)],
+        )

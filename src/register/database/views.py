@@ -15,6 +15,24 @@ VIEWS_SQL = Path(__file__).parent / "views.sql"
 MATERIALISE = re.compile(r"^--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
 # `-- build: index <stored view> (<columns>)`: an index on a stored view, made once it is a table.
 STORED_INDEX = re.compile(r"^--\s*build:\s*index\s+(\w+)\s*\(([^)]*)\)\s*$", re.M | re.I)
+# `-- build: add up by (<columns>)` above `-- build: materialise`: a stored count by those
+# columns, whose other columns are COUNTs or SUMs; an append adds the new rows' counts.
+ADD_UP = re.compile(
+    r"^--\s*build:\s*add up by\s*\(([^)]*)\)\s*\n--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I
+)
+# `-- build: row by row`: a view with one row for each row of the one table it reads, worked
+# out from that row alone, so the rows appended to the table give the view's new rows.
+ROW_BY_ROW = re.compile(r"^--\s*build:\s*row by row\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
+
+
+def added_up(views_sql: str) -> dict[str, list[str]]:
+    """{stored view: the columns it counts by} of the `-- build: add up by` lines."""
+    return {view: [c.strip() for c in cols.split(",") if c.strip()] for cols, view in ADD_UP.findall(views_sql)}
+
+
+def row_by_row(views_sql: str) -> set[str]:
+    """The views of a `-- build: row by row` line."""
+    return set(ROW_BY_ROW.findall(views_sql))
 
 
 def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
@@ -24,7 +42,8 @@ def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
     The database never changes between builds, so a view that depends only on the data
     (never on today's date) can be worked out once here instead of on every request.
     Views that read it then read a table. Columns named id or ending in _id are indexed,
-    and so are the columns a `-- build: index <view> (<columns>)` line names.
+    and so are the columns a `-- build: index <view> (<columns>)` line names, and those an
+    added-up view counts by (an append looks its rows up by them).
     """
     names = MATERIALISE.findall(views_sql)
     for name in names:
@@ -36,10 +55,10 @@ def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
         for (column,) in conn.execute("SELECT name FROM pragma_table_info(?)", (name,)).fetchall():
             if column == "id" or column.endswith("_id"):
                 create_index(conn, name, column)
-    for name, columns in STORED_INDEX.findall(views_sql):
+    indexes = [(name, [c.strip() for c in columns.split(",")]) for name, columns in STORED_INDEX.findall(views_sql)]
+    for name, cols in indexes + list(added_up(views_sql).items()):
         if name not in names:
             raise ValueError(f"views.sql asks for an index on {name}, which is not a stored view")
-        cols = [c.strip() for c in columns.split(",")]
         conn.execute(f"CREATE INDEX {q('idx_' + name + '_' + '_'.join(cols))} ON {q(name)} ({', '.join(map(q, cols))})")
     return names
 
@@ -73,14 +92,19 @@ def statements(sql: str) -> list[str]:
     return out
 
 
-def stored_selects(views_sql: str) -> dict[str, str]:
-    """The SELECT of each stored view, in the order the build stores them: what
-    register/database/incremental.py runs again when the rows a view reads change."""
-    names = MATERIALISE.findall(views_sql)
+def view_selects(views_sql: str) -> dict[str, str]:
+    """The SELECT of every view of views.sql, stored or not, in its order."""
     found = {}
     for statement in statements(views_sql):
         body = "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--"))
         m = CREATE_VIEW.match(body)
-        if m and m.group(1) in names:
+        if m:
             found[m.group(1)] = m.group(2)
-    return {name: found[name] for name in names}
+    return found
+
+
+def stored_selects(views_sql: str) -> dict[str, str]:
+    """The SELECT of each stored view, in the order the build stores them: what
+    register/database/incremental.py runs again when the rows a view reads change."""
+    found = view_selects(views_sql)
+    return {name: found[name] for name in MATERIALISE.findall(views_sql)}
