@@ -26,7 +26,7 @@ from register.checks.problems import report
 from register.checks.reference import validate_reference
 from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
-from register.database import build_info, facet_counts, known_rows
+from register.database import build_info, facet_counts, known_rows, page_record
 from register.database.deadlines import write_due_dates
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns
 from register.database.views import VIEWS_SQL, live_views, materialise
@@ -34,7 +34,7 @@ from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, create_index, create_link_table, create_table, link_tables
 from register.schema.package import ROOT, Package, Resource
 from register.util import locking
-from register.util.files import sha256_file
+from register.util.files import chunk_digests, tree_digest
 from register.util.guard import plain_errors
 from register.util.progress import Progress
 
@@ -279,15 +279,18 @@ def put_in_place(conn: sqlite3.Connection, tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def write_inspect(db_path: Path, out: Path) -> None:
-    """Datasette's inspect file, so immutable mode never recounts a table.
+def write_inspect(db_path: Path, out: Path, digests: list[str] | None = None, since: tuple | None = None) -> None:
+    """Datasette's inspect file, so immutable mode never recounts a table, and the record
+    of the file's chunk digests (register/database/page_record.py; `since`, from an update
+    in place, says which pages it wrote).
 
-    The SHA-256 of the file is computed in a thread while the tables are counted. A
-    full-text index built from its whole table has exactly that table's rows, so it is
-    not counted again (counting an FTS5 table reads the whole index: a second at 1M).
+    The file's digest (register/util/files.py) is computed in a thread while the tables
+    are counted, unless the update gives its chunks' digests. A full-text index built from
+    its whole table has exactly that table's rows, so it is not counted again (counting an
+    FTS5 table reads the whole index: a second at 1M).
     """
 
-    digest = _in_background(sha256_file, db_path)
+    chunks = _in_background(lambda: digests or chunk_digests(db_path))
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
     tables = {}
     master = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
@@ -305,7 +308,7 @@ def write_inspect(db_path: Path, out: Path) -> None:
     st = db_path.stat()
     data = {
         db_path.stem: {
-            "hash": digest.result(),
+            "hash": tree_digest(chunks.result()),
             "size": st.st_size,
             "file": db_path.name,
             "tables": tables,
@@ -313,6 +316,7 @@ def write_inspect(db_path: Path, out: Path) -> None:
             "file_stamp": [st.st_ino, st.st_size, st.st_mtime_ns],
         }
     }
+    page_record.write(out.parent, db_path, chunks.result(), since)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True), "utf-8")
     os.replace(tmp, out)

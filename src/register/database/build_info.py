@@ -31,7 +31,8 @@ def inputs_sha256(db: Path | str) -> str | None:
 OTHER_INPUTS_KEY = "other_inputs"
 # The code that decides what a database holds: the layers the build runs.
 _CODE_DIRS = ("schema", "checks", "database", "util")
-_NOT_BUILD = {"incremental.py", "spare.py"}  # the update in place: it must match what the full build writes
+# The update in place, which must match what the full build writes, and its records.
+_NOT_BUILD = {"incremental.py", "spare.py", "page_record.py", "appended.py"}
 
 
 def other_inputs(package) -> dict[str, str]:

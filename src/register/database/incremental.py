@@ -37,7 +37,7 @@ from register import settings
 from register.checks.codegen import RowChecker, check_rows
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
-from register.database import build_info, facet_counts, known_rows, spare
+from register.database import build_info, facet_counts, known_rows, page_record, spare
 from register.database.appended import Appended, NotAppendable, add_up
 from register.database.build import (
     DB_NAME,
@@ -55,6 +55,7 @@ from register.database.views import VIEWS_SQL, added_up, row_by_row, stored_sele
 from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, link_tables, q
 from register.schema.package import Package, Resource, today
+from register.util.files import CHUNK, chunk_digests
 
 # (wall s, CPU s) per step of the last incremental update in this process, for `make bench`.
 LAST_TIMINGS: dict[str, tuple[float, float]] = {}
@@ -210,6 +211,14 @@ def redo_facet_counts(conn: sqlite3.Connection, package: Package, dirty: set[str
         facet_counts.store(conn, facets, only=again, views_sql=views_sql)
 
 
+def _writer(db: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # every page stays in the log until the end
+    conn.execute("PRAGMA synchronous = OFF")
+    return conn
+
+
 def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     """Bring out_dir/register.db up to date with the rows appended to the CSVs since it
     was built; the rows added per resource. Raises NotIncremental when only a full build
@@ -235,18 +244,20 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     tmp = out_dir / f".{DB_NAME}.{os.getpid()}.tmp"
     added: dict[str, int] = {}
     conn: sqlite3.Connection | None = None
+    served = page_record.stamp(final)  # the file copied, which the spare becomes
+    digests = page_record.digests_of(page_record.read(out_dir), final)
+    written: set[int] = {1}  # pages that may differ from the served file; 1 holds the header
     try:
         how = spare.fresh_copy(final, tmp)
         step(f"copy the database ({how})")
+        # In write-ahead-log mode, which records every page written (page_record.py).
         # Without the planner statistics, as when the build stores its views (it runs
         # ANALYZE last): the same plans give the stored views' rows in the same order.
-        conn = sqlite3.connect(tmp, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = OFF")
+        conn = _writer(tmp)
         conn.execute("DELETE FROM sqlite_stat1")
+        written |= page_record.wal_pages(tmp)
         conn.close()
-        conn = sqlite3.connect(tmp, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
+        conn = _writer(tmp)
         conn.execute("PRAGMA cache_size = -200000")
         conn.execute("BEGIN")
         before: dict[str, int] = {}
@@ -308,6 +319,8 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
         conn.execute("COMMIT")
         new.close()  # not in the transaction, which holds it
         analyse(conn)
+        written |= page_record.wal_pages(tmp)
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         step("build record and ANALYZE")
         spare.keep_as_spare(final)  # the next update starts from it
         put_in_place(conn, tmp, final)
@@ -315,9 +328,12 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     finally:
         if conn is not None:
             conn.close()  # closed already when all went well
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            leftover.unlink(missing_ok=True)
     metadata_mod.write(package, out_dir)
-    write_inspect(final, out_dir / "inspect.json")
+    again = {(page - 1) * page_size // CHUNK for page in written}
+    digests = chunk_digests(final, again, digests) if digests else None
+    write_inspect(final, out_dir / "inspect.json", digests, since=(served, written, page_size))
     step("metadata and inspect")
     if settings.BUILD_TIMINGS.raw():  # for `make bench`
         print("timings: " + json.dumps(LAST_TIMINGS), file=sys.stderr)

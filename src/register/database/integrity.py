@@ -1,13 +1,14 @@
 """Is build/register.db the database the last build wrote? Checked before serving.
 
 A build writes register.db, then metadata.json and inspect.json (which records the
-database's SHA-256 and row counts). A disk fault, a copy cut short, someone editing the
+database's digest, a SHA-256 of the SHA-256s of its 4 MiB chunks, register/util/files.py,
+and its row counts). A disk fault, a copy cut short, someone editing the
 file, or a build killed between the rename and inspect.json all leave a database that
 does not match what Datasette is told about it: wrong counts, wrong hashed URLs, or
 pages that fail half-way. So before serving we check:
 
 - the database and its inspect.json and metadata.json exist;
-- its size and SHA-256 match inspect.json (any changed byte is caught);
+- its size and digest match inspect.json (any changed byte is caught);
 - if that cannot be verified (no inspect.json, or it does not match), SQLite's own
   `PRAGMA quick_check`, to say whether the file is still a sound database.
 
@@ -33,7 +34,7 @@ from pathlib import Path
 from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.util import locking
-from register.util.files import sha256_file as sha256
+from register.util.files import database_digest
 
 DB_NAME = "register.db"
 
@@ -69,9 +70,9 @@ def check(build_dir: Path | str) -> list[str]:
                 f"{db} is {size:,} bytes but the build wrote {recorded['size']:,} bytes: "
                 "it has been cut short or changed since it was built"
             )
-        elif sha256(db) != recorded["hash"]:
+        elif database_digest(db) != recorded["hash"]:
             problems.append(
-                f"{db} does not match the SHA-256 recorded when it was built "
+                f"{db} does not match the digest recorded when it was built "
                 f"({inspect_path.name}): it has been changed or damaged since"
             )
         else:

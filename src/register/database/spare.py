@@ -24,6 +24,8 @@ import signal
 import threading
 from pathlib import Path
 
+from register.database import page_record
+
 SPARE = ".register.db.spare"
 CHUNK = 1 << 22  # compared a chunk at a time; a chunk that differs, a page at a time
 PAGE = 4096  # the smallest SQLite page; a page that differs is rewritten
@@ -78,11 +80,27 @@ def _sync(src: Path, dst: Path) -> int:
     return written
 
 
+def _copy_pages(src: Path, dst: Path, pages: list[int], page_size: int) -> None:
+    """Make dst src by copying the pages listed, the only ones in which they differ."""
+    with open(src, "rb") as a, open(dst, "r+b") as b:
+        for page in pages:
+            offset = (page - 1) * page_size
+            os.pwrite(b.fileno(), os.pread(a.fileno(), page_size, offset), offset)
+        b.truncate(os.fstat(a.fileno()).st_size)
+
+
 def fresh_copy(final: Path, tmp: Path) -> str:
-    """tmp as a copy of final, from the spare when it can be had; says which way."""
+    """tmp as a copy of final, from the spare when it can be had; says which way. The
+    pages the last update wrote are copied into the spare when the record of them
+    (register/database/page_record.py) describes these files; otherwise the pages that
+    differ are found by reading both."""
     tmp.unlink(missing_ok=True)
     if _claim(final.parent / SPARE, tmp):
         try:
+            since = page_record.pages_since(page_record.read(final.parent), tmp, final)
+            if since:
+                _copy_pages(final, tmp, *since)
+                return "the spare, with the pages the last update wrote"
             _sync(final, tmp)
             return "the spare, brought up to date"
         except OSError:

@@ -6,7 +6,7 @@ file in immutable mode and would go on serving it until restarted. A watcher thr
 notices the new file (its inode, size and modification time) and waits until
 inspect.json describes exactly that file (the build records the inode, size and time of
 the file it hashed, so no file is hashed here; an inspect file without them, from an
-older build, is checked by size and SHA-256), so table counts and the file always
+older build, is checked by size and digest), so table counts and the file always
 agree. Then, on the server's own event loop, between two requests, the register's
 Database object is replaced by one opened on the new file with the new inspect data,
 and the response cache (register/site/cache.py) is emptied. Requests that
@@ -29,7 +29,7 @@ from datasette import hookimpl
 from datasette.database import Database
 
 from register.site.cache import cache_for
-from register.util.files import sha256_file
+from register.util.files import database_digest
 
 POLL_S = 0.2
 # Longer than any request may run on the old build (SQL is limited to 1 s; a page
@@ -54,7 +54,7 @@ def inspect_for(db_path: Path, name: str) -> dict | None:
         entry = inspect[name]
         if "file_stamp" in entry:  # written for the file it names by inode, size and time, after hashing it
             return inspect if entry["file_stamp"] == list(stamp(db_path) or ()) else None
-        if entry["size"] != db_path.stat().st_size or entry["hash"] != sha256_file(db_path):
+        if entry["size"] != db_path.stat().st_size or entry["hash"] != database_digest(db_path):
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
