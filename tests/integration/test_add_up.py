@@ -14,7 +14,7 @@ import sqlite3
 import pytest
 
 from register.database.appended import Appended, NotAppendable, add_up
-from register.database.incremental import reads
+from register.database.redo import reads
 from register.database.views import VIEWS_SQL, added_up, row_by_row, view_selects
 
 SQL = VIEWS_SQL.read_text("utf-8")

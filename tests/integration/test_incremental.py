@@ -236,6 +236,10 @@ def test_the_next_update_starts_from_the_build_before_unless_something_reads_it(
     )
     assert IN_PLACE in result.stderr, result.stderr
     assert "copy the database (the spare, with the pages the last update wrote)" in result.stderr
+    # The log's counts are added to, and only the project's gate_assurance rows redone
+    # (views.sql, "add up by" and "redo by"): the same rows as a full build, below.
+    assert "stored view log_by_project_gate (added to)" in result.stderr
+    assert "stored view gate_assurance (the rows of 1 project_id worked out again)" in result.stderr
     assert db.stat().st_ino == kept
     assert_same_as_full_build(repo, tmp_path / "first")
     with spare.open("rb") as held:  # a reader of the build before

@@ -32,7 +32,7 @@ OTHER_INPUTS_KEY = "other_inputs"
 # The code that decides what a database holds: the layers the build runs.
 _CODE_DIRS = ("schema", "checks", "database", "util")
 # The update in place, which must match what the full build writes, and its records.
-_NOT_BUILD = {"incremental.py", "spare.py", "page_record.py", "appended.py"}
+_NOT_BUILD = {"incremental.py", "redo.py", "spare.py", "page_record.py", "appended.py"}
 
 
 def other_inputs(package) -> dict[str, str]:

@@ -195,15 +195,19 @@ def add(
     rows: list[tuple],
     most: int = STORED_VALUES,
     common_rows: int = LIVE_ROWS,
+    removed: list[tuple] = (),
 ) -> None:
-    """Add to table's stored counts those of rows appended to it (their values of
-    `columns`, the table's counted columns in order), giving exactly what `store` would
-    store for the table as it is now; Recount when that cannot be known from the stored
-    counts alone. Counts only grow, so a value outside a column's stored top `most`
-    that is not among the new rows stays out of it; one that is among them is counted
-    in the table. Recount when a column gets its (CUBE_VALUES + 1)th value, or a value
-    becomes common enough to be counted under: both change which counts are stored."""
-    if not rows:
+    """Add to table's stored counts those of rows added to it, and take away those of
+    rows `removed` from it (their values of `columns`, the table's counted columns in
+    order), giving exactly what `store` would store for the table as it is now; Recount
+    when that cannot be known from the stored counts alone.
+
+    A value outside a column's stored top `most` whose count does not grow stays out of
+    it while no stored count shrinks; one that grows is counted in the table. Recount
+    when a stored count of a cut-short column shrinks, when a column crosses CUBE_VALUES
+    values, or when the values common enough to be counted under change: each changes
+    which counts are stored."""
+    if not rows and not removed:
         return
     stored: dict[tuple, dict] = {}
     for f, fv, column, rank, value, n in conn.execute(
@@ -220,36 +224,41 @@ def add(
     common = {f: {v for v, n in whole[f].items() if n >= common_rows} for f in few}
     changed: dict[tuple, dict] = {}
     for i, column in enumerate(columns):
-        new = Counter(r[i] for r in rows if r[i] is not None)
+        delta = Counter(r[i] for r in rows if r[i] is not None)
+        delta.subtract(Counter(r[i] for r in removed if r[i] is not None))
         counts, cut = dict(whole[column]), len(whole[column]) >= most
-        for value, n in new.items():
+        for value, n in delta.items():
             if value in counts or not cut:
+                if n < 0 and cut:
+                    raise Recount(f"a stored count of {table}.{column}, cut short, shrinks")
                 counts[value] = counts.get(value, 0) + n
-            else:  # outside the stored top: its count in the whole table, new rows included
+            elif n > 0:  # outside the stored top: its count in the whole table, new rows included
                 counts[value] = conn.execute(
                     f"SELECT COUNT(*) FROM {q(table)} WHERE {q(column)} = ?", (value,)
                 ).fetchone()[0]
-        if column in few and len(counts) > CUBE_VALUES:
-            raise Recount(f"{table}.{column} has more than {CUBE_VALUES} values now")
+        counts = {v: n for v, n in counts.items() if n > 0}
+        if (column in few) != (len(counts) <= CUBE_VALUES):
+            raise Recount(f"{table}.{column} crosses {CUBE_VALUES} values")
         if column in common and {v for v, n in counts.items() if n >= common_rows} != common[column]:
-            raise Recount(f"{table}.{column} has a value common enough to be counted under now")
+            raise Recount(f"the values of {table}.{column} common enough to be counted under change")
         changed[("", "", column)] = counts
-    for i, f in enumerate(columns):
-        for row in rows:
-            if f not in few or row[i] not in common[f]:
-                continue
-            for j, column in enumerate(columns):
-                if column in few and row[j] is not None:
-                    key = (f, row[i], column)
-                    counts = changed.setdefault(key, dict(stored.get(key, {})))
-                    counts[row[j]] = counts.get(row[j], 0) + 1
+    for sign, some in ((1, rows), (-1, removed)):
+        for i, f in enumerate(columns):
+            for row in some:
+                if f not in few or row[i] not in common[f]:
+                    continue
+                for j, column in enumerate(columns):
+                    if column in few and row[j] is not None:
+                        key = (f, row[i], column)
+                        counts = changed.setdefault(key, dict(stored.get(key, {})))
+                        counts[row[j]] = counts.get(row[j], 0) + sign
     for (f, fv, column), counts in changed.items():
         conn.execute(
             f"DELETE FROM {q(TABLE)} WHERE table_name = ? AND filter_column = ? AND filter_value = ? "
             "AND column_name = ? AND rank > 0",
             (table, f, fv, column),
         )
-        ranked = sorted(counts.items(), key=_order)[:most]
+        ranked = sorted(((v, n) for v, n in counts.items() if n > 0), key=_order)[:most]
         conn.executemany(
             f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(table, f, fv, column, rank, v, n) for rank, (v, n) in enumerate(ranked, start=1)],

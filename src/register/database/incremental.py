@@ -10,11 +10,16 @@ instead and renamed into place like a full build:
 - the new rows, checked and typed by the row checker the build loads with, at the rowids
   a full build gives them (row i of a CSV is rowid i);
 - their links (build.fill_link_table) and full-text entries, their due dates;
-- the stored views that read a table that changed (found by asking SQLite which tables
-  each view's query reads), worked out again from their own definitions in views.sql;
-  the others are left as they are;
+- the stored views and facet counts that read a table that changed (found by asking
+  SQLite which tables each view's query reads), worked out again from their own
+  definitions in views.sql, or added to from the new rows alone where views.sql says
+  how (register/database/redo.py); the others are left as they are;
 - the build record (inputs hash, stamps, highest identifiers), the planner statistics,
   metadata.json and inspect.json, as the full build writes them.
+
+It works in write-ahead-log mode and records the pages it wrote
+(register/database/page_record.py): the next update makes its copy from the file this
+one replaces by copying those pages, and only their chunks are hashed again.
 
 tests/integration/test_incremental.py requires the result to hold the same rows as a
 full build. Whenever a condition does not hold, the caller runs the full build and says
@@ -37,8 +42,8 @@ from register import settings
 from register.checks.codegen import RowChecker, check_rows
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
-from register.database import build_info, facet_counts, known_rows, page_record, spare
-from register.database.appended import Appended, NotAppendable, add_up
+from register.database import build_info, known_rows, page_record, spare
+from register.database.appended import Appended
 from register.database.build import (
     DB_NAME,
     _in_background,
@@ -50,8 +55,9 @@ from register.database.build import (
 )
 from register.database.deadlines import TABLE as DUE_DATES
 from register.database.deadlines import write_due_dates
+from register.database.redo import redo_facet_counts, redo_stored_views
 from register.database.search import search_columns
-from register.database.views import VIEWS_SQL, added_up, row_by_row, stored_selects, view_selects
+from register.database.views import VIEWS_SQL, view_selects
 from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, link_tables, q
 from register.schema.package import Package, Resource, today
@@ -126,89 +132,6 @@ def new_rows(package: Package, res: Resource, covered: int, first_rowid: int) ->
     if problems:  # `make append` checked them: something else wrote these bytes
         raise NotIncremental(f"{res.descriptor['path']} has rows that do not pass the checks ({problems[0]})")
     return typed
-
-
-def reads(conn: sqlite3.Connection, select: str) -> set[str]:
-    """The tables a query reads, through any view, as SQLite's authorizer reports them."""
-    found: set[str] = set()
-
-    def note(action, arg1, arg2, dbname, source):
-        if action == sqlite3.SQLITE_READ and arg1:
-            found.add(arg1)
-        return sqlite3.SQLITE_OK
-
-    conn.set_authorizer(note)
-    try:
-        conn.execute(f"EXPLAIN SELECT * FROM (\n{select}\n)").fetchall()
-    finally:
-        conn.set_authorizer(None)
-    return found
-
-
-def stored_views_to_redo(conn: sqlite3.Connection, changed: set[str]) -> dict[str, tuple[str, set[str]]]:
-    """The stored views that read a changed table or a stored view that is redone, in
-    the order the build stores them: (SELECT, the tables it reads)."""
-    selects = stored_selects(VIEWS_SQL.read_text("utf-8"))
-    redo: dict[str, tuple[str, set[str]]] = {}
-    dirty = set(changed)
-    for name, select in selects.items():
-        read = reads(conn, select)
-        if read & dirty:
-            redo[name] = (select, read)
-            dirty.add(name)
-    return redo
-
-
-def redo_stored_views(conn: sqlite3.Connection, changed: set[str], new: Appended, step) -> set[str]:
-    """Work the stored views that read what changed out again, from their definitions,
-    in the build's order, each at the rowids the build gives its rows; an added-up one
-    that reads only appended rows has their counts added instead (views.sql, "add up").
-    (Computing them side by side on two connections was tried: at a million rows it took
-    8.5 s of CPU against 5.5 s one after another, spent turning rows into Python objects
-    and back.)"""
-    redo = stored_views_to_redo(conn, changed)
-    adds = added_up(VIEWS_SQL.read_text("utf-8"))
-    for name, (select, _) in redo.items():
-        if name in adds:  # NotAppendable when it reads more than appended rows
-            try:
-                add_up(conn, name, adds[name], new.rows(name))
-                step(f"stored view {name} (added to)")
-                continue
-            except NotAppendable:
-                pass
-        conn.execute(f"DELETE FROM {q(name)}")
-        conn.execute(f"INSERT INTO {q(name)} SELECT * FROM (\n{select}\n)")
-        step(f"stored view {name}")
-    return set(redo)
-
-
-def redo_facet_counts(conn: sqlite3.Connection, package: Package, dirty: set[str], new: Appended) -> None:
-    """The stored facet counts of every table or view that reads what changed: added to
-    from the new rows where they are all that changed (a table's appended rows, a
-    row-by-row view of them), otherwise worked out again whole, by the build's own code
-    (register/database/facet_counts.py)."""
-    views_sql = VIEWS_SQL.read_text("utf-8")
-    facets = facet_counts.configured_facets(metadata_mod.build_metadata(package))
-    known = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-    can = facet_counts.countable(conn, views_sql)
-    by_row = row_by_row(views_sql)
-    again = set()
-    for name in sorted(facets):
-        if name not in known or name not in can:
-            continue
-        read = {name} if name in dirty else reads(conn, f"SELECT * FROM {q(name)}") & dirty
-        if not read:
-            continue
-        columns = facet_counts.counted_columns(conn, name, facets[name], can)
-        appended_only = name in new.before or (name in by_row and read <= set(new.before))
-        try:
-            if not appended_only:
-                raise facet_counts.Recount(f"{name} changed other than by appended rows")
-            facet_counts.add(conn, name, columns, new.rows(name, columns))
-        except (facet_counts.Recount, NotAppendable):
-            again.add(name)
-    if again:
-        facet_counts.store(conn, facets, only=again, views_sql=views_sql)
 
 
 def _writer(db: Path) -> sqlite3.Connection:
@@ -305,8 +228,9 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
             write_due_dates(conn, before["you_said_we_did"])
             changed.add(DUE_DATES)
         new = Appended(conn, appended, view_selects(VIEWS_SQL.read_text("utf-8")))
-        changed |= redo_stored_views(conn, changed, new, step)
-        redo_facet_counts(conn, package, changed, new)
+        redone, touched = redo_stored_views(conn, changed, new, step)
+        changed |= redone
+        redo_facet_counts(conn, package, changed, new, touched)
         step("facet counts")
         numbers = json.loads(change.record[known_rows.ID_MAX_KEY])
         numbers.update(known_rows.id_numbers(conn, package, names=set(before)))

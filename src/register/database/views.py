@@ -25,6 +25,20 @@ ADD_UP = re.compile(
 ROW_BY_ROW = re.compile(r"^--\s*build:\s*row by row\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
 
 
+# `-- build: redo by (<column>)` above `-- build: materialise`: a stored view whose rows
+# come in order of that column first, and whose rows for one value of it depend only on
+# the rows with that value in the tables it reads that change (the others it reads
+# whole); an append works out again only the rows for the values its new rows have.
+REDO_BY = re.compile(
+    r"^--\s*build:\s*redo by\s*\((\w+)\)\s*\n--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I
+)
+
+
+def redone_by(views_sql: str) -> dict[str, str]:
+    """{stored view: the column of its `-- build: redo by` line}."""
+    return {view: column for column, view in REDO_BY.findall(views_sql)}
+
+
 def added_up(views_sql: str) -> dict[str, list[str]]:
     """{stored view: the columns it counts by} of the `-- build: add up by` lines."""
     return {view: [c.strip() for c in cols.split(",") if c.strip()] for cols, view in ADD_UP.findall(views_sql)}

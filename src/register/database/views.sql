@@ -210,7 +210,10 @@ GROUP BY month, participation_level, reimbursement_offered;
 -- The log (added up by project and gate in log_by_project_gate), the equality impacts and
 -- the updates are each counted once per project (and gate) and then joined: one pass over
 -- each instead of five lookups for every project and gate (1.0 s against 4.0 s at a
--- million log rows). Stored at build time.
+-- million log rows). Stored at build time. A project's rows depend on that project's rows
+-- alone (and on the gates and characteristics, read whole), so an append works out again
+-- only the projects it adds to (0.3 s against 1.0 s).
+-- build: redo by (project_id)
 -- build: materialise
 CREATE VIEW gate_assurance AS
 WITH log AS (
