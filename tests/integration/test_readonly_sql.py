@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from register.database.integrity import sha256
 from register.schema.package import ROOT
+from register.util.files import sha256_file as sha256
 
 WRITES = [
     "insert into projects (id, title) values ('PRJ-9999', 'x')",

@@ -61,8 +61,10 @@ def test_the_test_data_has_every_kind_of_column():
     store(conn, {"t": COLUMNS}, common_rows=COMMON)
     ranks = dict(conn.execute(f"SELECT column_name, MAX(rank) FROM {TABLE} WHERE filter_column = '' GROUP BY 1"))
     assert ranks["many"] == 1001 and CUBE_VALUES < ranks["mid"] < 1001 and ranks["gate"] == 3
-    under = {r[0] for r in conn.execute(f"SELECT DISTINCT filter_column FROM {TABLE} WHERE filter_column != ''")}
-    assert under == {"gate", "level"}
+    under = set(conn.execute(f"SELECT DISTINCT filter_column, column_name FROM {TABLE} WHERE filter_column != ''"))
+    assert {f for f, _ in under} == {"gate", "level"} and {c for _, c in under} == set(COLUMNS)
+    cut = conn.execute(f"SELECT MAX(rank) FROM {TABLE} WHERE filter_column = 'gate' AND column_name = 'many'")
+    assert cut.fetchone()[0] == 1001
 
 
 @pytest.mark.parametrize("more", [1, 7, 400])
@@ -119,12 +121,16 @@ def test_rows_changed_in_place_give_the_counts_of_the_table_as_it_is():
     """What an update in place does to a view it works out again for a few keys
     (register/database/redo.py): the old rows' counts taken away, the new ones' added."""
     data = rows(6000)
-    conn, after = changed_in_place(data, range(10, 30), lambda r: (r[0], "M149", "procure", None))
+    conn, after = changed_in_place(data, range(10, 30), lambda r: (r[0], "M149", r[2], r[3]))
     assert counts(conn) == recounted(after)
-    conn, after = changed_in_place(data, range(0, 5), lambda r: (r[0], r[1], "appraise", 9))
+    unrecorded = [i for i, r in enumerate(data) if r[3] is None][:5]
+    conn, after = changed_in_place(data, unrecorded, lambda r: (r[0], r[1], r[2], 9))
     assert counts(conn) == recounted(after)
 
 
-def test_a_shrinking_count_of_a_column_cut_short_is_counted_again():
+def test_a_shrinking_count_of_a_list_cut_short_is_counted_again():
+    """The whole table's list of `many`, and its lists under each gate, are cut short."""
     with pytest.raises(Recount):
         changed_in_place(rows(6000), range(3), lambda r: ("P9999", r[1], r[2], r[3]))
+    with pytest.raises(Recount):
+        changed_in_place(rows(6000), range(3), lambda r: (r[0], r[1], "appraise", r[3]))

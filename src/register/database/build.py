@@ -28,7 +28,7 @@ from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
 from register.database import build_info, facet_counts, known_rows, page_record
 from register.database.deadlines import write_due_dates
-from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns
+from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns, table_pages
 from register.database.views import VIEWS_SQL, live_views, materialise
 from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, create_index, create_link_table, create_table, link_tables
@@ -208,7 +208,8 @@ def build(
         derived_tables(db, package, validated=fast or validate_first)
         phase("link tables")
         elsewhere = set(side.names) if fast and side.process else set()
-        indexes_and_search(db, package, bar, phase, elsewhere)
+        site = metadata_mod.build_metadata(package)
+        indexes_and_search(db, package, bar, phase, elsewhere, table_pages(site))
         # The views do not need the search indexes: work them out while the second
         # process finishes those.
         bar.note("views")
@@ -217,9 +218,7 @@ def build(
         write_due_dates(conn)
         materialise(conn, views_sql)
         phase("views")
-        facet_counts.store(
-            conn, facet_counts.configured_facets(metadata_mod.build_metadata(package)), views_sql=views_sql
-        )
+        facet_counts.store(conn, facet_counts.configured_facets(site), views_sql=views_sql)
         phase("facet counts")
         if elsewhere:
             bar.note("waiting for the search indexes of the second process")

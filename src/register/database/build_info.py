@@ -36,14 +36,17 @@ _NOT_BUILD = {"incremental.py", "redo.py", "spare.py", "page_record.py", "append
 
 
 def other_inputs(package) -> dict[str, str]:
-    """SHA-256 of the descriptor, the schemas and the build's own code, and the versions
-    of SQLite and of the bank-holiday calendar (due dates): everything besides the CSVs
-    that a full build would read. A few hundred kilobytes: milliseconds."""
+    """SHA-256 of the descriptor, the schemas, metadata.yml (its facets and sorts decide
+    the stored facet counts and indexes) and the build's own code, and the versions of
+    SQLite and of the bank-holiday calendar (due dates): everything besides the CSVs that
+    a full build would read. A few hundred kilobytes: milliseconds."""
     from importlib.metadata import version
 
     register = Path(__file__).resolve().parents[1]
     paths = {package.descriptor_path, *(package.root / res.schema_path for res in package.resources)}
     paths.add(register / "settings.py")
+    if (package.root / "metadata.yml").exists():
+        paths.add(package.root / "metadata.yml")
     for name in _CODE_DIRS:
         paths.update(
             p for p in (register / name).rglob("*") if p.suffix in (".py", ".sql") and p.name not in _NOT_BUILD

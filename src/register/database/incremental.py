@@ -95,7 +95,9 @@ def plan(package: Package, db: Path) -> Change:
     if build_info.OTHER_INPUTS_KEY not in record or known_rows.STAMPS_KEY not in record:
         raise NotIncremental("the built database was made by an older build")
     if json.loads(record[build_info.OTHER_INPUTS_KEY]) != build_info.other_inputs(package):
-        raise NotIncremental("the schemas, the descriptor or the build's code changed since the last build")
+        raise NotIncremental(
+            "the schemas, the descriptor, metadata.yml or the build's code changed since the last build"
+        )
     index = known_rows.Index.open(package)
     if index is None:
         raise NotIncremental("the built database does not record which files it was built from")

@@ -50,17 +50,49 @@ def search_columns(package: Package, res: Resource) -> list[str] | None:
     return None
 
 
+def table_pages(metadata: dict) -> dict[str, tuple[str, list[str]]]:
+    """{table: (the column its page is sorted by, its facet columns)} of the register's
+    metadata (metadata.yml), for the tables whose page has a default sort."""
+    tables = metadata.get("databases", {}).get("register", {}).get("tables", {}) or {}
+    return {
+        name: (conf.get("sort_desc") or conf.get("sort"), list(conf.get("facets") or []))
+        for name, conf in tables.items()
+        if conf.get("sort_desc") or conf.get("sort")
+    }
+
+
 def indexes_and_search(
-    db, package: Package, progress: Progress | None = None, phase=None, searched: set[str] | None = None
+    db,
+    package: Package,
+    progress: Progress | None = None,
+    phase=None,
+    searched: set[str] | None = None,
+    pages: dict[str, tuple[str, list[str]]] | None = None,
 ) -> None:
     """Indexes on every foreign-key, date and boolean column; full-text search on the
-    free text, except for tables in `searched` (their index is made by SearchSide)."""
+    free text, except for tables in `searched` (their index is made by SearchSide).
+
+    `pages` (from metadata.yml): {table: (the column its page is sorted by, its facet
+    columns)}. A facet column with few values (a code of a codelist, or yes/no) is
+    indexed with that column after it, so a page filtered on one (a facet link,
+    `?gate=assess`) walks the index in page order and stops at its 100 rows: with an
+    index on the column alone, SQLite read all 200,000 matching rows of the log at a
+    million rows and sorted them (210 ms; 2 ms with it), for about 0.5 s more build per
+    index. A column with many values (project_id) has few rows for each: sorting them is cheap."""
+    pages = pages or {}
     for res in package.resources:
+        then, facets = pages.get(res.name, (None, []))
         for f in res.fields:
             if (f.reference or f.type in ("date", "boolean")) and f.name not in res.primary_key:
                 if progress:
                     progress.note(f"index on {res.name}.{f.name}")
-                create_index(db, res.name, f.name)
+                few = f.type == "boolean" or (f.reference and package.is_codelist(f.reference[0]))
+                if then and f.name in facets and few and then != f.name and then in res.field_names:
+                    db.execute(
+                        f"CREATE INDEX {q(f'idx_{res.name}_{f.name}_{then}')} ON {q(res.name)} ({q(f.name)}, {q(then)})"
+                    )
+                else:
+                    create_index(db, res.name, f.name)
         if phase:
             phase(f"indexes {res.name}")
         columns = search_columns(package, res)

@@ -18,16 +18,28 @@ from markupsafe import Markup, escape
 from register.site.links import DB, Linker, load_codelists, load_column_targets
 
 TITLES_KEPT = 10_000  # titles of records looked up for row pages, kept in memory
+# Cells kept as rendered, per build: a page of a canned query shows up to 1,000 rows of
+# ten columns, mostly the same few codes; rendering each again took 60% of the page
+# (150 of 250 ms at a million log rows, most of it in Markup.format).
+CELLS_KEPT = 50_000
 
 
 async def _cell_linker(datasette) -> Linker:
     """A Linker without the titles of non-code records (those come per cell), kept on the
-    Datasette instance: the database is immutable between builds."""
-    cached = getattr(datasette, "_register_cell_linker", None)
+    register's Database object, which a new build replaces (register/site/reload.py):
+    the database is immutable between builds, and a build may add codes."""
+    db = datasette.get_database(DB)
+    cached = getattr(db, "_register_cell_linker", None)
     if cached is None:
         cached = Linker(datasette, await load_codelists(datasette), await load_column_targets(datasette))
-        datasette._register_cell_linker = cached
+        db._register_cell_linker = cached
+        db._register_cells = {}
     return cached
+
+
+def _link(href: str, text) -> Markup:
+    """<a href="href">text</a>, escaped (into a plain string: Markup.format is slow)."""
+    return Markup('<a href="%s">%s</a>' % (escape(href), escape(text)))
 
 
 async def _table_facts(datasette, table: str | None) -> tuple[dict[str, str], bool]:
@@ -56,11 +68,11 @@ async def _record_title(datasette, table: str, code) -> str | None:
 
     Kept, up to TITLES_KEPT of them: a table page asked for without labels
     (?_labels=off) looks like a row page here, and must not cost a query per cell twice."""
-    titles = datasette.__dict__.setdefault("_register_record_titles", {})
+    db = datasette.get_database(DB)
+    titles = db.__dict__.setdefault("_register_record_titles", {})  # per build, like the cells
     if (table, code) in titles:
         return titles[(table, code)]
     label = await _label_column(datasette, table)
-    db = datasette.get_database(DB)
     pks = await db.primary_keys(table)
     title = None
     if label and len(pks) == 1:
@@ -93,14 +105,31 @@ async def linked_cell(datasette, table: str | None, column: str, value) -> Marku
         href = datasette.urls.row(DB, target, tilde_encode(str(value)))
     text = label if label not in (None, "", value, str(value)) else None
     if href is None:
-        return None if text is None else Markup("{}&nbsp;<em>{}</em>").format(text, value)
+        return None if text is None else Markup("%s&nbsp;<em>%s</em>" % (escape(text), escape(value)))
     if text is None:
-        return Markup('<a href="{}">{}</a>').format(href, value)
-    return Markup('<a href="{}">{}</a>&nbsp;<em>{}</em>').format(href, text, escape(value))
+        return _link(href, value)
+    return Markup("%s&nbsp;<em>%s</em>" % (_link(href, text), escape(value)))
+
+
+async def kept_cell(datasette, table: str | None, column: str, value) -> Markup | None:
+    """linked_cell, kept for the build it was rendered from (a table page's value holds
+    the label Datasette looked up, so the label is part of the key)."""
+    await _cell_linker(datasette)
+    cells = datasette.get_database(DB)._register_cells
+    key = (table, column, repr(value))
+    if key not in cells:
+        if len(cells) >= CELLS_KEPT:
+            cells.clear()
+        cells[key] = await linked_cell(datasette, table, column, value)
+    return cells[key]
 
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     if database != DB or value is None or value == "":
         return None
-    return linked_cell(datasette, table, column, value)
+    kept = getattr(datasette.get_database(DB), "_register_cells", {})
+    key = (table, column, repr(value))
+    if key in kept:  # no coroutine to await: a page of 1,000 rows has 10,000 cells
+        return kept[key]
+    return kept_cell(datasette, table, column, value)
