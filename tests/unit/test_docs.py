@@ -31,6 +31,7 @@ GENERATED = {
     "build/inspect.json": "src/register/database/build.py",
     "build/appended.json": "src/register/database/known_rows.py",
     "build/.register.db.spare": "src/register/database/spare.py",
+    "build/.register.db.pages.json": "src/register/database/page_record.py",
     "build/extracts/": "Makefile",
     "build/reports/": "Makefile",
     "build/releases/": "src/register/publishing/release_store.py",
