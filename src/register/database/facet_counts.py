@@ -8,14 +8,15 @@ value (a facet link, `?gate=assess`), 1.5 s. The database never changes between 
 so the build stores those counts here, and the site's facet class
 (register/site/facets.py) reads them.
 
-Counted under a filter: the configured facet columns with at most CUBE_VALUES values,
-each filtered on every value that has at least LIVE_ROWS rows; rarer values are counted
-live, which is fast because few rows match. They are added up from one count of the
-table by all those columns together (the "cube"), so the table is read once.
+Counted under a filter: every configured facet column (project_id too), under each
+value with at least LIVE_ROWS rows of each column with at most CUBE_VALUES values; rarer
+values are counted live, which is fast because few rows match. The table is read once,
+each column turned into integer codes that numpy counts (_coded). An update in place
+adds the counts of appended rows instead of counting again (`add`).
 
 Views that read today's date are counted live, except the columns a
 `-- build: dated (<columns>)` line in views.sql does not name: those depend on the data
-alone (tests/unit/test_dated_columns.py checks the line against two different todays).
+alone (tests/integration/test_dated_columns.py checks the line against two different todays).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ TABLE = "facet_counts"
 STORED_VALUES = 1001
 # Columns with at most this many values are counted under each other's common values.
 CUBE_VALUES = 100
-CHUNK_ROWS = 50_000  # rows read at a time when counting under filters: memory stays flat
+CHUNK_ROWS = 50_000  # rows read at a time when counting: memory stays flat
 # A filter value with fewer rows than this is counted live: seven facets over 5,000 of
 # the log's rows take about 15 ms at a million rows.
 LIVE_ROWS = 5_000
@@ -82,33 +83,34 @@ def countable(conn: sqlite3.Connection, views_sql: str = "") -> dict[str, set[st
     return found
 
 
-def _ranked(source: str, column: str) -> str:
-    """The `most` commonest values of a column, ranked as Datasette's facet query orders
-    them with no filter (count descending, then value)."""
-    return (
-        f"SELECT ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, {q(column)}), {q(column)}, COUNT(*) FROM {source} "
-        f"WHERE {q(column)} IS NOT NULL GROUP BY {q(column)} ORDER BY COUNT(*) DESC, {q(column)} LIMIT ?"
-    )
-
-
 def _store_table(conn: sqlite3.Connection, table: str, columns: list[str], most: int, common_rows: int) -> int:
-    insert = f"INSERT INTO {q(TABLE)} VALUES (?, '', '', ?, ?, ?, ?)"
-    stored, common, few = 0, {}, []
-    for column in columns:
-        # Rank 0, with no value and a count of 0, says the column was counted, so a
-        # column with no value at all is known to have no facet values.
-        rows = [(0, None, 0)] + conn.execute(_ranked(q(table), column), (most,)).fetchall()
-        conn.executemany(insert, [(table, column, *r) for r in rows])
-        stored += len(rows) - 1
-        if len(rows) - 1 <= CUBE_VALUES:
-            few.append(column)
-            common[column] = [value for _, value, n in rows[1:] if n >= common_rows]
-    if not any(common.values()):
-        return stored
-    many = [c for c in columns if c not in few]
-    rows = [(table, *r) for r in _under_filters(conn, table, few, many, common, most)]
+    """Count the table's columns, whole and under each common value of each column with
+    few values, from one read of it (_coded): at a million log rows, 4.1 s for the log's
+    seven facets, where seven GROUP BYs for the whole table took 2.0 s before the counts
+    under filters began."""
+    values, codes = _coded(conn, table, columns)
+    lists = [
+        sorted(_top(np.bincount(codes[j], minlength=len(values[j])), values[j], most), key=_order)[:most]
+        for j in range(len(columns))
+    ]
+    # Rank 0, with no value and a count of 0, says the column was counted, so a column
+    # with no value at all is known to have no facet values.
+    rows = [(table, "", "", column, 0, None, 0) for column in columns]
+    rows += [
+        (table, "", "", column, rank, v, n)
+        for column, found in zip(columns, lists)
+        for rank, (v, n) in enumerate(found, start=1)
+    ]
+    few = [j for j, found in enumerate(lists) if len(found) <= CUBE_VALUES]
+    for i in few:
+        at = {v: k for k, v in enumerate(values[i])}
+        for value in [v for v, n in lists[i] if n >= common_rows]:
+            chosen = codes[i] == at[value]
+            for j, column in enumerate(columns):
+                found = _top(np.bincount(codes[j][chosen], minlength=len(values[j])), values[j], most)
+                rows += [(table, *r) for r in _ranked_rows(columns[i], value, column, found, most)]
     conn.executemany(f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    return stored + sum(1 for r in rows if r[4] > 0)
+    return sum(1 for r in rows if r[4] > 0)
 
 
 def _order(item):
@@ -117,53 +119,6 @@ def _order(item):
     value, n = item
     kind = 0 if isinstance(value, (int, float)) else 1 if isinstance(value, str) else 2
     return (-n, kind, value)
-
-
-def _under_filters(conn: sqlite3.Connection, table: str, few: list[str], many: list[str], common: dict, most: int):
-    """(filter column, filter value, column, rank, value, count) of every column under
-    every common value of each column with few values: the `most` commonest values of
-    each, as for the whole table.
-
-    The table is read once, each column turned into integer codes, and numpy counts each
-    column over the rows of each common value. Measured at a million log rows: 4.1 s for
-    the log's seven facets (project_id among them) under each of its six others' common
-    values, at 90 MB more; counting pairs of values in Python dictionaries took 7.5 s and
-    350 MB. A live project_id facet on a log page filtered on a common value took 100 to
-    260 ms. A table whose columns all have few values is counted as before
-    (_few_under_filters)."""
-    if not many:
-        yield from _few_under_filters(conn, table, few, common, most)
-        return
-    columns = few + many
-    values, codes = _coded(conn, table, columns)
-    for i, f in enumerate(few):
-        at = {v: k for k, v in enumerate(values[i])}
-        for value in common.get(f, []):
-            rows = codes[i] == at[value]
-            for j, column in enumerate(columns):
-                counts = np.bincount(codes[j][rows], minlength=len(values[j]))
-                yield from _ranked_rows(f, value, column, _top(counts, values[j], most), most)
-
-
-def _few_under_filters(conn: sqlite3.Connection, table: str, few: list[str], common: dict, most: int):
-    """_under_filters of a table whose counted columns all have few values: counted by all
-    of them together (the "cube": 98,000 combinations for the co-production log at a
-    million rows), which numpy then adds up for each pair: 1.3 s for measure_balance at a
-    million log rows, against 2.2 s coding each row."""
-    cube = Counter(conn.execute(f"SELECT {', '.join(q(c) for c in few)} FROM {q(table)}"))
-    keys, counts = list(cube), np.fromiter(cube.values(), dtype=np.int64, count=len(cube))
-    values, codes = [], []
-    for i in range(len(few)):
-        distinct = {}
-        codes.append(np.fromiter((distinct.setdefault(k[i], len(distinct)) for k in keys), np.int64, len(keys)))
-        values.append(list(distinct))
-    for i, f in enumerate(few):
-        at = {v: k for k, v in enumerate(values[i])}
-        for value in common.get(f, []):
-            rows = codes[i] == at[value]
-            for j, column in enumerate(few):
-                totals = np.bincount(codes[j][rows], weights=counts[rows], minlength=len(values[j]))
-                yield from _ranked_rows(f, value, column, _top(totals.astype(np.int64), values[j], most), most)
 
 
 def _coded(conn: sqlite3.Connection, table: str, columns: list[str]) -> tuple[list[list], list[np.ndarray]]:
