@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import string
 import threading
 import time
 import weakref
@@ -27,16 +26,12 @@ from pathlib import Path
 
 from datasette import database as datasette_database
 from datasette import hookimpl
-from datasette.database import Database, Results
+from datasette.database import Database
 
 from register.site.cache import cache_for
+from register.site.stored_answers import StoredAnswers
 from register.util.files import database_digest
 
-# Datasette 0.65.5's lookup of a table's own spelling (Datasette.permission_allowed), and
-# SQLite's NOCASE, which folds ASCII letters only.
-NAME_LOOKUP = "select name from sqlite_master where type in ('table', 'view') and name = ? collate nocase"
-ALL_NAMES = "select name from sqlite_master where type in ('table', 'view') order by rowid"
-NOCASE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 POLL_S = 0.2
 # Longer than any request may run on the old build (SQL is limited to 1 s; a page
 # makes a few queries): then the old connections are closed and the cache emptied again.
@@ -75,21 +70,14 @@ class BuildDatabase(Database):
     def __init__(self, datasette, path: str, key: str):
         super().__init__(datasette, path=path, is_mutable=False)
         self.key = key
-        self._names: dict[str, str] | None = None
+        self._answers = StoredAnswers()
 
     async def execute(self, sql, params=None, *args, **kwargs):
-        """As Datasette's, except its check of a table's spelling before every view-table
-        permission (once per table and view listed: 340 queries, 67 ms of SQL and 190 ms
-        in all for the database page at a million log rows) is answered from the names,
-        read once: the file never changes."""
-        if sql == NAME_LOOKUP and params and len(params) == 1 and isinstance(params[0], str):
-            if self._names is None:
-                names: dict[str, str] = {}
-                for (name,) in (await super().execute(ALL_NAMES)).rows:
-                    names.setdefault(name.translate(NOCASE), name)  # the first, as SQLite's scan finds it
-                self._names = names
-            found = self._names.get(params[0].translate(NOCASE))
-            return Results([(found,)] if found is not None else [], False, [("name",)])
+        """As Datasette's, except for the queries the build's stored names and counts
+        answer (register/site/stored_answers.py)."""
+        answered = await self._answers.answer(super().execute, sql, params)
+        if answered is not None:
+            return answered
         return await super().execute(sql, params, *args, **kwargs)
 
     async def execute_fn(self, fn):
