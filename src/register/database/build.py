@@ -34,7 +34,7 @@ from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, create_index, create_link_table, create_table, link_tables
 from register.schema.package import ROOT, Package, Resource
 from register.util import locking
-from register.util.files import chunk_digests, tree_digest
+from register.util.files import chunk_digests, file_stamp, tree_digest
 from register.util.guard import plain_errors
 from register.util.progress import Progress
 
@@ -312,7 +312,7 @@ def write_inspect(db_path: Path, out: Path, digests: list[str] | None = None, si
             "file": db_path.name,
             "tables": tables,
             # which file was hashed, so a running site need not hash it again (register/site/reload.py)
-            "file_stamp": [st.st_ino, st.st_size, st.st_mtime_ns],
+            "file_stamp": file_stamp(db_path),
         }
     }
     page_record.write(out.parent, db_path, chunks.result(), since)

@@ -45,9 +45,14 @@ LIVE_ROWS = 5_000
 DATED = re.compile(r"^--\s*build:\s*dated\s*\(([^)]*)\)\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
 
 
+def site_tables(metadata: dict) -> dict[str, dict]:
+    """{table: its settings} of the register's metadata (metadata.yml)."""
+    return metadata.get("databases", {}).get("register", {}).get("tables", {}) or {}
+
+
 def configured_facets(metadata: dict) -> dict[str, list[str]]:
     """{table: [facet columns]} of the register's metadata (metadata.yml)."""
-    tables = metadata.get("databases", {}).get("register", {}).get("tables", {}) or {}
+    tables = site_tables(metadata)
     return {name: list(conf.get("facets") or []) for name, conf in tables.items() if conf.get("facets")}
 
 

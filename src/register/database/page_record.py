@@ -25,17 +25,9 @@ import os
 from pathlib import Path
 
 from register.util.files import CHUNK
+from register.util.files import file_stamp as stamp
 
 RECORD = ".register.db.pages.json"
-
-
-def stamp(path: Path) -> list[int] | None:
-    """Which file: inode, size and modification time (what any write changes)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_ino, st.st_size, st.st_mtime_ns]
 
 
 def wal_pages(db: Path) -> set[int]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from register.checks import fastcheck
 from register.checks.sideload import SideLoad, side_share
+from register.database.facet_counts import site_tables
 from register.schema.ddl import create_index, create_table, q
 from register.schema.package import ROOT, Package, Resource
 from register.util.progress import Progress
@@ -53,7 +54,7 @@ def search_columns(package: Package, res: Resource) -> list[str] | None:
 def table_pages(metadata: dict) -> dict[str, tuple[str, list[str]]]:
     """{table: (the column its page is sorted by, its facet columns)} of the register's
     metadata (metadata.yml), for the tables whose page has a default sort."""
-    tables = metadata.get("databases", {}).get("register", {}).get("tables", {}) or {}
+    tables = site_tables(metadata)
     return {
         name: (conf.get("sort_desc") or conf.get("sort"), list(conf.get("facets") or []))
         for name, conf in tables.items()

@@ -30,7 +30,7 @@ from datasette.database import Database
 
 from register.site.cache import cache_for
 from register.site.stored_answers import StoredAnswers
-from register.util.files import database_digest
+from register.util.files import database_digest, file_stamp
 
 POLL_S = 0.2
 # Longer than any request may run on the old build (SQL is limited to 1 s; a page
@@ -40,11 +40,8 @@ INSPECT = "inspect.json"
 
 
 def stamp(path: Path) -> tuple | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+    found = file_stamp(path)
+    return tuple(found) if found else None
 
 
 def inspect_for(db_path: Path, name: str) -> dict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,6 +15,16 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def file_stamp(path: Path) -> list[int] | None:
+    """Which file, as inspect.json and the page record name it: inode, size and
+    modification time (what any write or replacement changes); None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
 
 
 # The database's digest is a SHA-256 of the SHA-256s of its 4 MiB chunks, not of the file
