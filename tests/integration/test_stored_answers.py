@@ -10,10 +10,11 @@ import inspect
 import sqlite3
 
 import datasette.app
+from datasette.database import Results
 
 from register.site.reload import BuildDatabase
 from register.site.serve import datasette_instance
-from register.site.stored_answers import NAME_LOOKUP
+from register.site.stored_answers import NAME_LOOKUP, StoredAnswers
 
 
 def test_datasette_still_asks_the_query_answered_from_memory():
@@ -99,3 +100,40 @@ def test_a_filtered_page_shows_the_count(client, build_dir):
     ).fetchall()
     data = client.get(f"/register/coproduction_log.json?gate={gate}", cookies={"fresh": "1"}).json()
     assert data["filtered_table_rows_count"] == n
+
+
+def test_a_searched_pages_count_is_the_full_text_indexs_count_of_its_rows(client, build_dir, monkeypatch):
+    """The count of a searched table page is answered from the full-text index alone,
+    and is the count of the table's rows it matches; a search with a filter is counted
+    by SQLite."""
+    answered_by_index = []
+    original = StoredAnswers._search_count
+
+    async def spy(self, *args):
+        answered_by_index.append(await original(self, *args))
+        return answered_by_index[-1]
+
+    monkeypatch.setattr(StoredAnswers, "_search_count", spy)
+    conn = sqlite3.connect(build_dir / "register.db")
+    for table, word in [("coproduction_log", "group"), ("you_said_we_did", "the"), ("coproduction_log", "nosuchword")]:
+        expected = conn.execute(
+            f"select count(*) from {table} where rowid in (select rowid from {table}_fts where {table}_fts match ?)",
+            (word,),
+        ).fetchone()[0]
+        body = client.get(f"/register/{table}.json?_search={word}&_size=1", cookies={"fresh": "1"}).json()
+        assert body["filtered_table_rows_count"] == expected, (table, word)
+    assert len(answered_by_index) == 3 and all(a is not None for a in answered_by_index)
+    answers = StoredAnswers()
+
+    async def execute(sql, params=None):
+        return Results(conn.execute(sql, params or {}).fetchall(), False, [])
+
+    search = (
+        "select count(*) from coproduction_log where rowid in (select rowid from coproduction_log_fts "
+        "where coproduction_log_fts match escape_fts(:search)) "
+    )
+    conn.create_function("escape_fts", 1, lambda s: '"' + s.replace('"', '""') + '"')
+    answered = asyncio.run(answers.answer(execute, search, {"search": "group"}))
+    assert answered is not None and answered.rows == conn.execute(search, {"search": "group"}).fetchall()
+    with_filter = search.replace("where rowid", 'where "gate" = :p0 and rowid')
+    assert asyncio.run(answers.answer(execute, with_filter, {"search": "group", "p0": "plan"})) is None

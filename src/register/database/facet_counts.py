@@ -29,6 +29,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from register.database import facet_codes
 from register.schema.ddl import q
 
 TABLE = "facet_counts"
@@ -43,6 +44,7 @@ CHUNK_ROWS = 50_000  # rows read at a time when counting: memory stays flat
 # the log's rows take about 15 ms at a million rows.
 LIVE_ROWS = 5_000
 DATED = re.compile(r"^--\s*build:\s*dated\s*\(([^)]*)\)\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
+VIEW_NAME = re.compile(r"^\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I)
 
 
 def site_tables(metadata: dict) -> dict[str, dict]:
@@ -88,14 +90,18 @@ def countable(conn: sqlite3.Connection, views_sql: str = "") -> dict[str, set[st
     return found
 
 
-def _store_table(conn: sqlite3.Connection, table: str, columns: list[str], most: int, common_rows: int) -> int:
+def _store_table(
+    conn: sqlite3.Connection, table: str, columns: list[str], most: int, common_rows: int, keep_codes: bool
+) -> int:
     """Count the table's columns, whole and under each common value of each column with
     few values, from one read of it (_coded): at a million log rows, 4.1 s for the log's
     seven facets, where seven GROUP BYs for the whole table took 2.0 s before the counts
-    under filters began."""
-    values, codes = _coded(conn, table, columns)
+    under filters began. With `keep_codes`, the codes are stored too (facet_codes.py)."""
+    values, codes, rowids = _coded(conn, table, columns, keep_codes)
+    if keep_codes:
+        facet_codes.write(conn, table, columns, values, codes, rowids)
     lists = [
-        sorted(_top(np.bincount(codes[j], minlength=len(values[j])), values[j], most), key=_order)[:most]
+        sorted(top_counts(np.bincount(codes[j], minlength=len(values[j])), values[j], most), key=sqlite_order)[:most]
         for j in range(len(columns))
     ]
     # Rank 0, with no value and a count of 0, says the column was counted, so a column
@@ -112,13 +118,13 @@ def _store_table(conn: sqlite3.Connection, table: str, columns: list[str], most:
         for value in [v for v, n in lists[i] if n >= common_rows]:
             chosen = codes[i] == at[value]
             for j, column in enumerate(columns):
-                found = _top(np.bincount(codes[j][chosen], minlength=len(values[j])), values[j], most)
+                found = top_counts(np.bincount(codes[j][chosen], minlength=len(values[j])), values[j], most)
                 rows += [(table, *r) for r in _ranked_rows(columns[i], value, column, found, most)]
     conn.executemany(f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     return sum(1 for r in rows if r[4] > 0)
 
 
-def _order(item):
+def sqlite_order(item):
     """SQLite's order for `ORDER BY COUNT(*) DESC, value` over one column's values:
     numbers before text before blobs (NULL is never a facet value)."""
     value, n = item
@@ -126,19 +132,26 @@ def _order(item):
     return (-n, kind, value)
 
 
-def _coded(conn: sqlite3.Connection, table: str, columns: list[str]) -> tuple[list[list], list[np.ndarray]]:
-    """The table's columns as integer codes (read CHUNK_ROWS rows at a time), and the
-    value each code stands for, per column."""
+def _coded(
+    conn: sqlite3.Connection, table: str, columns: list[str], with_rowids: bool = False
+) -> tuple[list[list], list[np.ndarray], array | None]:
+    """The table's columns as integer codes (read CHUNK_ROWS rows at a time), the value
+    each code stands for, per column, and with_rowids, the rows' rowids."""
     found: list[dict] = [{} for _ in columns]
     codes = [array("i") for _ in columns]
-    cursor = conn.execute(f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table)}")
+    rowids = array("q") if with_rowids else None
+    first = 1 if with_rowids else 0
+    order = " ORDER BY rowid" if with_rowids else ""  # not an index's order: the site looks rowids up
+    cursor = conn.execute(f"SELECT {'rowid, ' * first}{', '.join(q(c) for c in columns)} FROM {q(table)}{order}")
     while chunk := cursor.fetchmany(CHUNK_ROWS):
+        if rowids is not None:
+            rowids.extend(map(itemgetter(0), chunk))
         for i, seen in enumerate(found):
-            codes[i].extend([seen.setdefault(v, len(seen)) for v in map(itemgetter(i), chunk)])
-    return [list(seen) for seen in found], [np.frombuffer(c, dtype=np.int32) for c in codes]
+            codes[i].extend([seen.setdefault(v, len(seen)) for v in map(itemgetter(i + first), chunk)])
+    return [list(seen) for seen in found], [np.frombuffer(c, dtype=np.int32) for c in codes], rowids
 
 
-def _top(counts: np.ndarray, values: list, most: int) -> list[tuple]:
+def top_counts(counts: np.ndarray, values: list, most: int) -> list[tuple]:
     """(value, count) of the values with a count, cut to those that can rank in the top
     `most` (ties at the cut included) before they are put in order."""
     nonzero = np.flatnonzero(counts)
@@ -150,7 +163,7 @@ def _top(counts: np.ndarray, values: list, most: int) -> list[tuple]:
 
 def _ranked_rows(f, value, column: str, found: list[tuple], most: int):
     yield (f, value, column, 0, None, 0)  # counted, values or not
-    for rank, (v, n) in enumerate(sorted(found, key=_order)[:most], start=1):
+    for rank, (v, n) in enumerate(sorted(found, key=sqlite_order)[:most], start=1):
         yield (f, value, column, rank, v, n)
 
 
@@ -180,12 +193,17 @@ def store(
         "PRIMARY KEY (table_name, filter_column, filter_value, column_name, rank)) WITHOUT ROWID"
     )
     can = countable(conn, views_sql)
+    # Tables, not the stored views of views.sql, keep their codes: their rows only grow.
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables -= set(VIEW_NAME.findall(views_sql))
+    facet_codes.create(conn)
     stored = 0
     for table, columns in sorted(facets.items()):
         if table not in can or (only is not None and table not in only):
             continue
         conn.execute(f"DELETE FROM {q(TABLE)} WHERE table_name = ?", (table,))
-        stored += _store_table(conn, table, counted_columns(conn, table, columns, can), most, common_rows)
+        counted = counted_columns(conn, table, columns, can)
+        stored += _store_table(conn, table, counted, most, common_rows, table in tables)
     return stored
 
 
@@ -254,7 +272,7 @@ def add(
             "AND column_name = ? AND rank > 0",
             (table, f, fv, column),
         )
-        ranked = sorted(counts.items(), key=_order)[:most]
+        ranked = sorted(counts.items(), key=sqlite_order)[:most]
         conn.executemany(
             f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(table, f, fv, column, rank, v, n) for rank, (v, n) in enumerate(ranked, start=1)],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from register.database import facet_counts
+from register.database import facet_codes, facet_counts
 from register.database.appended import Appended, NotAppendable, add_up
 from register.database.views import VIEWS_SQL, added_up, redone_by, row_by_row, stored_selects
 from register.schema import metadata as metadata_mod
@@ -162,3 +162,5 @@ def redo_facet_counts(
             again.add(name)
     if again:
         facet_counts.store(conn, facets, only=again, views_sql=views_sql)
+    for name in sorted((facet_codes.coded_tables(conn) & set(new.before)) - again):
+        facet_codes.extend(conn, name, new.before[name])

@@ -6,7 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from register.database import facet_counts
+from register.database import facet_codes, facet_counts
 from register.schema.ddl import create_index, q
 
 VIEWS_SQL = Path(__file__).parent / "views.sql"
@@ -87,6 +87,7 @@ def live_views(conn: sqlite3.Connection) -> None:
     for name in MATERIALISE.findall(views_sql):
         conn.execute(f"DROP TABLE IF EXISTS {q(name)}")
     conn.execute(f"DROP TABLE IF EXISTS {q(facet_counts.TABLE)}")  # the site then counts live
+    conn.execute(f"DROP TABLE IF EXISTS {q(facet_codes.TABLE)}")
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
         conn.execute(f"DROP VIEW {q(name)}")
     conn.executescript(views_sql)

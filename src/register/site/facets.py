@@ -5,11 +5,12 @@ filter that is the whole table, half a second for the co-production log at a mil
 rows on every fresh request, and 1.5 s filtered on one common value. This facet class
 answers each facet from the stored counts when the build stored it for that page: the
 whole table, or the table filtered on one stored column equal to one of its common
-values. The counts are exactly what the query would give (the database is immutable
-between builds). Anything else is counted live, as Datasette does: other filters, a
-search, a column the build did not count (a rare filter value, a column that reads
-today's date), more values than were stored. It replaces Datasette's own column facet,
-so each facet is shown once, in the same form.
+values. Any other page of a table filtered on columns equal to values, or searched, is
+counted from the table's stored codes (coded_facets.py). The counts are exactly what the
+query would give (the database is immutable between builds). Anything else is counted
+live, as Datasette does: other kinds of filter, a view's rare filter value or a second
+filter, a column that reads today's date. It replaces Datasette's own column facet, so
+each facet is shown once, in the same form.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite
 
 from register.database.facet_counts import STORED_VALUES, TABLE
+from register.site import coded_facets
 
 FACET_SQL = re.compile(r"^\s*select (.+?) as value, count\(\*\) as count from \(", re.S)
 # The one filter a stored count can stand for: a column equal to a value (`?gate=assess`).
@@ -34,12 +36,12 @@ class _Results:
         return len(self.rows)
 
 
-class _StoredCounts:
+class _Answered:
     """Datasette as the facet class sees it, except that a facet's count query is
-    answered from the stored counts of the page's table and filter, where there are any."""
+    answered by `answer(column, limit)` (the facet query's rows, or None to count live)."""
 
-    def __init__(self, ds, database: str, table: str, where: tuple):
-        self._ds, self._database, self._table, self._where = ds, database, table, where
+    def __init__(self, ds, database: str, answer):
+        self._ds, self._database, self._answer = ds, database, answer
 
     def __getattr__(self, name):
         return getattr(self._ds, name)
@@ -50,14 +52,9 @@ class _StoredCounts:
         if database == self._database and found and limit:
             column = found.group(1)
             column = column[1:-1] if column.startswith("[") and column.endswith("]") else column
-            rows = await self._ds.execute(
-                database,
-                f"select rank, value, count from [{TABLE}] where table_name = :t and filter_column = :f "
-                "and filter_value = :v and column_name = :c and rank <= :n order by rank",
-                {"t": self._table, "f": self._where[0], "v": self._where[1], "c": column, "n": int(limit.group(1))},
-            )
-            if rows.rows:  # rank 0 says the column was counted for this page
-                return _Results([{"value": r[1], "count": r[2]} for r in rows.rows if r[0] > 0 and r[2] > 0])
+            rows = await self._answer(column, int(limit.group(1)))
+            if rows is not None:
+                return _Results(rows)
         return await self._ds.execute(database, sql, params, **kwargs)
 
 
@@ -65,12 +62,18 @@ class StoredColumnFacet(ColumnFacet):
     """Datasette's column facet, read from the stored counts for a whole table or a table
     filtered on one common value."""
 
+    def _head(self) -> re.Match | None:
+        """`select ... from <table>` of the page's query, before its WHERE."""
+        if not self.table:
+            return None
+        return re.match(rf"select .+ from {re.escape(escape_sqlite(self.table))}(?=\s|$)", self.sql, re.S)
+
     async def _stored(self) -> tuple | None:
         """(filter column, filter value) of the stored counts this page may read ('', ''
         for the whole table), or None when it must count live."""
         if not self.table or self.get_facet_size() + 1 > STORED_VALUES:
             return None
-        head = re.match(rf"select .+ from {re.escape(escape_sqlite(self.table))}(?=\s|$)", self.sql, re.S)
+        head = self._head()
         if not head:
             return None
         rest = self.sql[head.end() :]
@@ -103,14 +106,54 @@ class StoredColumnFacet(ColumnFacet):
 
     async def facet_results(self):
         where = await self._stored()
-        if where is None:
-            return await super().facet_results()
+        if where is not None:
+            return await self._answered_by(self._from_stored(where))
+        coded = await self._coded()
+        if coded is not None:
+            return await self._answered_by(coded)
+        return await super().facet_results()
+
+    async def _answered_by(self, answer):
         real = self.ds
-        self.ds = _StoredCounts(real, self.database, self.table, where)
+        self.ds = _Answered(real, self.database, answer)
         try:
             return await super().facet_results()
         finally:
             self.ds = real
+
+    def _from_stored(self, where: tuple):
+        """The facet rows from the stored counts of the page's table and filter."""
+        db = self.ds.get_database(self.database)
+
+        async def answer(column: str, limit: int):
+            rows = await db.execute(
+                f"select rank, value, count from [{TABLE}] where table_name = :t and filter_column = :f "
+                "and filter_value = :v and column_name = :c and rank <= :n order by rank",
+                {"t": self.table, "f": where[0], "v": where[1], "c": column, "n": limit},
+            )
+            if rows.rows:  # rank 0 says the column was counted for this page
+                return [{"value": r[1], "count": r[2]} for r in rows.rows if r[0] > 0 and r[2] > 0]
+            return None
+
+        return answer
+
+    async def _coded(self):
+        """The facet rows counted from the table's stored codes (coded_facets.py), for a
+        page filtered on columns equal to values and searched, or None to count live."""
+        head = self._head()
+        found = coded_facets.clauses(self.sql[head.end() :]) if head else None
+        if found is None:
+            return None
+        db = self.ds.get_database(self.database)
+        codes = await coded_facets.codes_of(db, self.table)
+        rows = await coded_facets.matching(db, self.table, codes, found, self.params) if codes else None
+        if rows is None:
+            return None
+
+        async def answer(column: str, limit: int):
+            return coded_facets.counted(codes, column, rows, limit)
+
+        return answer
 
 
 def register_facet_classes() -> list:

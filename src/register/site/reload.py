@@ -72,7 +72,7 @@ class BuildDatabase(Database):
     async def execute(self, sql, params=None, *args, **kwargs):
         """As Datasette's, except for the queries the build's stored names and counts
         answer (register/site/stored_answers.py)."""
-        answered = await self._answers.answer(super().execute, sql, params)
+        answered = await self._answers.answer(super().execute, sql, params, self)
         if answered is not None:
             return answered
         return await super().execute(sql, params, *args, **kwargs)

@@ -1,0 +1,91 @@
+"""The facet columns of the register's tables as integer codes, stored by the build, so
+the site counts the facets of any filtered or searched table page without reading its
+rows (register/site/coded_facets.py).
+
+The stored facet counts (facet_counts.py) answer a whole table and a table filtered on
+one common value. A second filter, which is one click on a facet link of a filtered
+page, or a search was counted live: a GROUP BY over the matching rows for each facet,
+540 ms for two filters on the co-production log at a million rows and 1.2 s for a search
+for a common word. numpy counts the same from these codes in milliseconds, exactly.
+
+Stored for tables, not for the stored views of views.sql: a table's rows only grow
+between builds, so an update in place adds the codes of its appended rows (`extend`)
+and the result is what a full build stores. One row per (table, column): `vals` is the
+JSON list of the column's values in order of first appearance, `codes` the code of each
+row (int32, in rowid order); the column '' holds the rowids (int64), which a search's
+matches are looked up in.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+
+from register.schema.ddl import q
+
+TABLE = "facet_codes"
+ROWIDS = ""  # the column name under which a table's rowids are stored
+
+
+def create(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {q(TABLE)} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
+        "vals TEXT, codes BLOB NOT NULL, PRIMARY KEY (table_name, column_name))"
+    )
+
+
+def write(conn: sqlite3.Connection, table: str, columns: list[str], values: list[list], codes: list, rowids) -> None:
+    """Store table's codes (replacing any): per column its values and codes, and the rowids."""
+    create(conn)
+    rows = [(table, ROWIDS, None, np.asarray(rowids, dtype="<i8").tobytes())]
+    rows += [
+        (table, c, json.dumps(v, ensure_ascii=False), np.asarray(k, dtype="<i4").tobytes())
+        for c, v, k in zip(columns, values, codes)
+    ]
+    # Rows are replaced in place, so an update in place leaves them at the rowids a full
+    # build gives them.
+    kept = ", ".join("?" for _ in rows)
+    conn.execute(
+        f"DELETE FROM {q(TABLE)} WHERE table_name = ? AND column_name NOT IN ({kept})", (table, *(r[1] for r in rows))
+    )
+    conn.executemany(
+        f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?) ON CONFLICT (table_name, column_name) "
+        "DO UPDATE SET vals = excluded.vals, codes = excluded.codes",
+        rows,
+    )
+
+
+def coded_tables(conn: sqlite3.Connection) -> set[str]:
+    """The tables whose codes are stored."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone():
+        return set()
+    return {r[0] for r in conn.execute(f"SELECT DISTINCT table_name FROM {q(TABLE)}")}
+
+
+def extend(conn: sqlite3.Connection, table: str, after: int) -> None:
+    """Add the codes of table's rows after rowid `after` (appended by an update in place),
+    coding new values in order of first appearance as the build does."""
+    stored = {
+        c: (json.loads(v) if v is not None else None, k)
+        for c, v, k in conn.execute(f"SELECT column_name, vals, codes FROM {q(TABLE)} WHERE table_name = ?", (table,))
+    }
+    if not stored:
+        return
+    columns = [c for c in stored if c != ROWIDS]
+    new = conn.execute(
+        f"SELECT rowid{''.join(', ' + q(c) for c in columns)} FROM {q(table)} WHERE rowid > ? ORDER BY rowid",
+        (after,),
+    ).fetchall()
+    if not new:
+        return
+    rowids = np.concatenate([np.frombuffer(stored[ROWIDS][1], dtype="<i8"), [r[0] for r in new]])
+    values, codes = [], []
+    for i, c in enumerate(columns, start=1):
+        vals, old = stored[c]
+        at = {v: k for k, v in enumerate(vals)}
+        more = [at.setdefault(r[i], len(at)) for r in new]
+        values.append(list(at))
+        codes.append(np.concatenate([np.frombuffer(old, dtype="<i4"), np.asarray(more, dtype="<i4")]))
+    write(conn, table, columns, values, codes, rowids)
