@@ -95,6 +95,23 @@ def pages(build_dir) -> list[str]:
             found.append(f"/register/{table}.json?_search=the")
             found.append(f"/register/{table}.json?_search=group&{columns[0]}={quote(str(row[0]))}")
             found.append(f"/register/{table}.json?_search=nosuchword")
+    # The dated view: its `overdue` worked out for today from one item of each pair of
+    # due date and loop closed.
+    theme, status = conn.execute("select theme, status from you_said_we_did_current limit 1").fetchone()
+    found += [
+        f"/register/you_said_we_did_current.json{q}"
+        for q in (
+            "?_facet_size=max",
+            "?overdue=0",
+            "?overdue=1",
+            "?overdue=01",
+            "?overdue=7",
+            f"?theme={theme}",
+            "?loop_closed=0",
+            f"?status={status}&overdue=1",
+            f"?theme={theme}&loop_closed=1&_facet_size=max",
+        )
+    ]
     found += [
         "/register/coproduction_log.json?reimbursement_offered=01&gate=plan",
         "/register/coproduction_log.json?reimbursement_offered=1&gate=plan&_facet_size=2",

@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from register.database.facet_codes import dated_by
 from register.database.facet_counts import dated_columns
 from register.database.views import VIEWS_SQL
 
@@ -49,3 +50,24 @@ def test_only_the_named_columns_move_with_the_day(build_dir, view):
         if early.execute(query).fetchall() != late.execute(query).fetchall():
             moved.add(column)
     assert moved == DATED[view]
+
+
+@pytest.mark.parametrize("view", sorted(dated_by(VIEWS_SQL.read_text("utf-8"))))
+def test_a_dated_column_depends_on_the_columns_its_line_names_alone(build_dir, view):
+    """`-- build: dated <column> by (<columns>) of <key>`: the site works the column out
+    for one row of each combination of those columns' values and gives it to every row
+    with that combination (src/register/site/coded_facets.py), so on any day rows that
+    agree on them agree on it."""
+    lines = dated_by(VIEWS_SQL.read_text("utf-8"))[view]
+    assert set(lines) <= DATED[view]
+    for today in ("2000-01-01", "2025-06-30", "2100-01-01"):
+        conn = on_day(build_dir, today)
+        for column, (by, key) in lines.items():
+            cols = ", ".join(f"[{c}]" for c in by)
+            assert conn.execute(f"select count(distinct [{key}]) = count(*) from [{view}]").fetchone() == (1,)
+            spread = conn.execute(
+                f"select {cols}, count(distinct [{column}]) as n from [{view}] group by {cols} having n > 1"
+            ).fetchall()
+            assert spread == [], (column, today)
+            values = {r[0] for r in conn.execute(f"select distinct [{column}] from [{view}]")}
+            assert len(values) > 1 or today == "2000-01-01", "the day should change the column somewhere"

@@ -13,12 +13,13 @@ between builds, so an update in place adds the codes of its appended rows (`exte
 and the result is what a full build stores. One row per (table, column): `vals` is the
 JSON list of the column's values in order of first appearance, `codes` the code of each
 row (int32, in rowid order); the column '' holds the rowids (int64), which a search's
-matches are looked up in.
+matches are looked up in, and in `vals` the order of the rows ("rowid").
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import numpy as np
@@ -27,6 +28,36 @@ from register.schema.ddl import q
 
 TABLE = "facet_codes"
 ROWIDS = ""  # the column name under which a table's rowids are stored
+DATED_BY = re.compile(
+    r"^--\s*build:\s*dated\s+(\w+)\s+by\s*\(([^)]*)\)\s+of\s+(\w+)\s*\n(?:--[^\n]*\n)*\s*CREATE\s+VIEW\s+(\w+)",
+    re.M | re.I,
+)
+
+
+def dated_by(views_sql: str) -> dict[str, dict[str, tuple[list[str], str]]]:
+    """{view: {dated column: (the columns it depends on, the view's key)}} of views.sql."""
+    found: dict[str, dict] = {}
+    for column, by, key, view in DATED_BY.findall(views_sql):
+        found.setdefault(view, {})[column] = ([c.strip() for c in by.split(",") if c.strip()], key)
+    return found
+
+
+def write_dated(conn: sqlite3.Connection, view: str, column: str, by: list[str], key: str) -> None:
+    """Store the dated column's codes: per row (in the key's order) the code of its
+    values of `by`, and the key of the first row with each."""
+    combos: dict[tuple, int] = {}
+    keys, codes = [], []
+    for row in conn.execute(f"SELECT {q(key)}, {', '.join(q(c) for c in by)} FROM {q(view)} ORDER BY {q(key)}"):
+        code = combos.setdefault(row[1:], len(combos))
+        if code == len(keys):
+            keys.append(row[0])
+        codes.append(code)
+    vals = json.dumps({"key": key, "rows": keys}, ensure_ascii=False)
+    conn.execute(
+        f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?) ON CONFLICT (table_name, column_name) "
+        "DO UPDATE SET vals = excluded.vals, codes = excluded.codes",
+        (view, column, vals, np.asarray(codes, dtype="<i4").tobytes()),
+    )
 
 
 def create(conn: sqlite3.Connection) -> None:
@@ -36,19 +67,31 @@ def create(conn: sqlite3.Connection) -> None:
     )
 
 
-def write(conn: sqlite3.Connection, table: str, columns: list[str], values: list[list], codes: list, rowids) -> None:
-    """Store table's codes (replacing any): per column its values and codes, and the rowids."""
+def write(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: list[str],
+    values: list[list],
+    codes: list,
+    rowids,
+    order="rowid",
+    dated: tuple = (),
+) -> None:
+    """Store table's codes (replacing any but those of its `dated` columns, which
+    write_dated replaces): per column its values and codes, and the rowids; the rowids'
+    row says the order the rows are in (rowid, or a view's key)."""
     create(conn)
-    rows = [(table, ROWIDS, None, np.asarray(rowids, dtype="<i8").tobytes())]
+    rows = [(table, ROWIDS, json.dumps(order), np.asarray(rowids, dtype="<i8").tobytes())]
     rows += [
         (table, c, json.dumps(v, ensure_ascii=False), np.asarray(k, dtype="<i4").tobytes())
         for c, v, k in zip(columns, values, codes)
     ]
     # Rows are replaced in place, so an update in place leaves them at the rowids a full
     # build gives them.
-    kept = ", ".join("?" for _ in rows)
+    kept = [r[1] for r in rows] + list(dated)
     conn.execute(
-        f"DELETE FROM {q(TABLE)} WHERE table_name = ? AND column_name NOT IN ({kept})", (table, *(r[1] for r in rows))
+        f"DELETE FROM {q(TABLE)} WHERE table_name = ? AND column_name NOT IN ({', '.join('?' * len(kept))})",
+        (table, *kept),
     )
     conn.executemany(
         f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?) ON CONFLICT (table_name, column_name) "
@@ -68,7 +111,7 @@ def extend(conn: sqlite3.Connection, table: str, after: int) -> None:
     """Add the codes of table's rows after rowid `after` (appended by an update in place),
     coding new values in order of first appearance as the build does."""
     stored = {
-        c: (json.loads(v) if v is not None else None, k)
+        c: (json.loads(v), k)
         for c, v, k in conn.execute(f"SELECT column_name, vals, codes FROM {q(TABLE)} WHERE table_name = ?", (table,))
     }
     if not stored:
@@ -88,4 +131,4 @@ def extend(conn: sqlite3.Connection, table: str, after: int) -> None:
         more = [at.setdefault(r[i], len(at)) for r in new]
         values.append(list(at))
         codes.append(np.concatenate([np.frombuffer(old, dtype="<i4"), np.asarray(more, dtype="<i4")]))
-    write(conn, table, columns, values, codes, rowids)
+    write(conn, table, columns, values, codes, rowids, stored[ROWIDS][0])

@@ -91,15 +91,22 @@ def countable(conn: sqlite3.Connection, views_sql: str = "") -> dict[str, set[st
 
 
 def _store_table(
-    conn: sqlite3.Connection, table: str, columns: list[str], most: int, common_rows: int, keep_codes: bool
+    conn: sqlite3.Connection,
+    table: str,
+    columns: list[str],
+    most: int,
+    common_rows: int,
+    keep_codes: str,
+    dated: tuple = (),
 ) -> int:
     """Count the table's columns, whole and under each common value of each column with
     few values, from one read of it (_coded): at a million log rows, 4.1 s for the log's
     seven facets, where seven GROUP BYs for the whole table took 2.0 s before the counts
-    under filters began. With `keep_codes`, the codes are stored too (facet_codes.py)."""
+    under filters began. With `keep_codes` (the order to read the rows in: rowid, or a
+    view's key), the codes are stored too (facet_codes.py)."""
     values, codes, rowids = _coded(conn, table, columns, keep_codes)
     if keep_codes:
-        facet_codes.write(conn, table, columns, values, codes, rowids)
+        facet_codes.write(conn, table, columns, values, codes, rowids or [], keep_codes, dated)
     lists = [
         sorted(top_counts(np.bincount(codes[j], minlength=len(values[j])), values[j], most), key=sqlite_order)[:most]
         for j in range(len(columns))
@@ -133,16 +140,18 @@ def sqlite_order(item):
 
 
 def _coded(
-    conn: sqlite3.Connection, table: str, columns: list[str], with_rowids: bool = False
+    conn: sqlite3.Connection, table: str, columns: list[str], order: str = ""
 ) -> tuple[list[list], list[np.ndarray], array | None]:
     """The table's columns as integer codes (read CHUNK_ROWS rows at a time), the value
-    each code stands for, per column, and with_rowids, the rows' rowids."""
+    each code stands for, per column, and read in `order` (rowid: with the rowids)."""
     found: list[dict] = [{} for _ in columns]
     codes = [array("i") for _ in columns]
+    with_rowids = order == "rowid"
     rowids = array("q") if with_rowids else None
     first = 1 if with_rowids else 0
-    order = " ORDER BY rowid" if with_rowids else ""  # not an index's order: the site looks rowids up
-    cursor = conn.execute(f"SELECT {'rowid, ' * first}{', '.join(q(c) for c in columns)} FROM {q(table)}{order}")
+    # In order, not an index's: the site looks rowids up, and a view's dated codes are in its key's order.
+    ordered = f" ORDER BY {q(order)}" if order else ""
+    cursor = conn.execute(f"SELECT {'rowid, ' * first}{', '.join(q(c) for c in columns)} FROM {q(table)}{ordered}")
     while chunk := cursor.fetchmany(CHUNK_ROWS):
         if rowids is not None:
             rowids.extend(map(itemgetter(0), chunk))
@@ -196,6 +205,7 @@ def store(
     # Tables, not the stored views of views.sql, keep their codes: their rows only grow.
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     tables -= set(VIEW_NAME.findall(views_sql))
+    dated = facet_codes.dated_by(views_sql)
     facet_codes.create(conn)
     stored = 0
     for table, columns in sorted(facets.items()):
@@ -203,7 +213,12 @@ def store(
             continue
         conn.execute(f"DELETE FROM {q(TABLE)} WHERE table_name = ?", (table,))
         counted = counted_columns(conn, table, columns, can)
-        stored += _store_table(conn, table, counted, most, common_rows, table in tables)
+        keys = {key for _, key in dated.get(table, {}).values()}
+        order = "rowid" if table in tables else keys.pop() if len(keys) == 1 else ""
+        dated_here = [c for c in dated.get(table, {}) if c in columns] if order else []
+        stored += _store_table(conn, table, counted, most, common_rows, order, tuple(dated_here))
+        for column in dated_here:
+            facet_codes.write_dated(conn, table, column, *dated[table][column])
     return stored
 
 

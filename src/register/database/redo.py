@@ -139,6 +139,7 @@ def redo_facet_counts(
     known = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     can = facet_counts.countable(conn, views_sql)
     by_row = row_by_row(views_sql)
+    dated_codes = set(facet_codes.dated_by(views_sql))
     again = set()
     for name in sorted(facets):
         if name not in known or name not in can:
@@ -149,6 +150,8 @@ def redo_facet_counts(
         columns = facet_counts.counted_columns(conn, name, facets[name], can)
         appended_only = name in new.before or (name in by_row and read <= set(new.before))
         try:
+            if name in dated_codes:  # its codes are in its key's order: counted again with them
+                raise facet_counts.Recount(f"{name} keeps codes of a dated column")
             if name in touched and touched[name][2] is not None:
                 everything, now, before = touched[name]
                 at = [everything.index(c) for c in columns]

@@ -105,13 +105,21 @@ class StoredColumnFacet(ColumnFacet):
         return None
 
     async def facet_results(self):
+        """Each facet from the stored counts where they have it, else from the stored
+        codes (worked out at the first facet that needs them), else counted live."""
         where = await self._stored()
-        if where is not None:
-            return await self._answered_by(self._from_stored(where))
-        coded = await self._coded()
-        if coded is not None:
-            return await self._answered_by(coded)
-        return await super().facet_results()
+        stored = self._from_stored(where) if where is not None else None
+        coded: list = []
+
+        async def answer(column: str, limit: int):
+            rows = await stored(column, limit) if stored else None
+            if rows is None:
+                if not coded:
+                    coded.append(await self._coded())
+                rows = await coded[0](column, limit) if coded[0] else None
+            return rows
+
+        return await self._answered_by(answer)
 
     async def _answered_by(self, answer):
         real = self.ds
@@ -145,7 +153,7 @@ class StoredColumnFacet(ColumnFacet):
         if found is None:
             return None
         db = self.ds.get_database(self.database)
-        codes = await coded_facets.codes_of(db, self.table)
+        codes = await coded_facets.for_today(db, self.table)
         rows = await coded_facets.matching(db, self.table, codes, found, self.params) if codes else None
         if rows is None:
             return None

@@ -56,7 +56,9 @@ class StoredAnswers:
         found = COUNT.fullmatch(sql.strip())  # Datasette ends it with a space
         if found and isinstance(params, dict) and set(params) == {"p0"} and isinstance(params["p0"], str):
             table, column = found.group(1).strip("[]"), found.group(2).replace('""', '"')
-            return await self._count(execute, table, column, params["p0"])
+            counted = await self._count(execute, table, column, params["p0"])
+            if counted is not None:
+                return counted
         found = SEARCH_COUNT.fullmatch(sql.strip())
         if found and isinstance(params, dict) and set(params) == {"search"}:
             return await self._search_count(execute, *found.groups(), params)
@@ -67,7 +69,7 @@ class StoredAnswers:
 
     async def _coded_count(self, db, table: str, where: str, params: dict) -> Results | None:
         clauses = coded_facets.clauses(where)
-        codes = await coded_facets.codes_of(db, table) if clauses else None
+        codes = await coded_facets.for_today(db, table) if clauses else None
         rows = await coded_facets.matching(db, table, codes, clauses, params) if codes else None
         return None if rows is None else Results([(len(rows),)], False, [("count(*)",)])
 
