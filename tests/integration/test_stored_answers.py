@@ -137,3 +137,39 @@ def test_a_searched_pages_count_is_the_full_text_indexs_count_of_its_rows(client
     assert answered is not None and answered.rows == conn.execute(search, {"search": "group"}).fetchall()
     with_filter = search.replace("where rowid", 'where "gate" = :p0 and rowid')
     assert asyncio.run(answers.answer(execute, with_filter, {"search": "group", "p0": "plan"})) is None
+
+
+def test_the_schema_is_read_once_per_build_and_handed_out_as_datasette_reads_it(build_dir, monkeypatch):
+    """What Datasette reads of each table's schema (columns, keys, full-text table,
+    foreign keys) is read once for the served build: the same as Datasette's own reads,
+    a copy each time, so a caller's change does not reach the next."""
+    from datasette.database import Database
+
+    async def reads():
+        ds = datasette_instance(build_dir)
+        await ds.invoke_startup()
+        db = ds.get_database("register")
+        assert isinstance(db, BuildDatabase)
+        names = await db.table_names() + await db.view_names()
+        methods = ("table_columns", "table_column_details", "primary_keys", "fts_table", "foreign_keys_for_table")
+        ours = {(m, n): await getattr(db, m)(n) for m in methods for n in names}
+        ours["all"] = await db.get_all_foreign_keys()
+        theirs = {(m, n): await getattr(Database, m)(db, n) for m in methods for n in names}
+        theirs["all"] = await Database.get_all_foreign_keys(db)
+        trips = []
+        real = BuildDatabase.execute_fn
+
+        async def counted(self, fn):
+            trips.append(fn)
+            return await real(self, fn)
+
+        monkeypatch.setattr(BuildDatabase, "execute_fn", counted)
+        again = {(m, n): await getattr(db, m)(n) for m in methods for n in names}
+        columns = await db.table_columns("projects")
+        columns.append("changed by a caller")
+        return ours, theirs, again, trips, await db.table_columns("projects")
+
+    ours, theirs, again, trips, columns = asyncio.run(reads())
+    assert len(ours) > 100 and ours == theirs
+    assert again == {k: v for k, v in ours.items() if k != "all"} and trips == []
+    assert "changed by a caller" not in columns

@@ -31,7 +31,7 @@ from register.database.deadlines import write_due_dates
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns, table_pages
 from register.database.views import VIEWS_SQL, live_views, materialise
 from register.schema import metadata as metadata_mod
-from register.schema.ddl import build_order, create_index, create_link_table, create_table, link_tables
+from register.schema.ddl import build_order, create_link_table, create_table, link_tables, q
 from register.schema.package import ROOT, Package, Resource
 from register.util import locking
 from register.util.files import chunk_digests, file_stamp, tree_digest
@@ -86,7 +86,11 @@ def derived_tables(db, package: Package, validated: bool = False) -> None:
     for res, f, table in link_tables(package):
         create_link_table(db, res, f, table)
         fill_link_table(db, res, f, table, validated)
-        create_index(db, table, "code")
+        # By code, then in the table page's order (its key): a facet link (`?code=`) reads
+        # its first page from the index instead of sorting the code's rows (195,000 links
+        # at a million log rows: 115 ms).
+        key = f"{res.name}_id"
+        db.execute(f"CREATE INDEX {q(f'idx_{table}_code_{key}')} ON {q(table)} ([code], {q(key)})")
 
 
 def fill_link_table(db, res: Resource, f, table: str, validated: bool, after_rowid: int = 0) -> None:

@@ -17,6 +17,7 @@ is dropped a few seconds later, when the old connections are closed.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import secrets
 import threading
@@ -68,6 +69,34 @@ class BuildDatabase(Database):
         super().__init__(datasette, path=path, is_mutable=False)
         self.key = key
         self._answers = StoredAnswers()
+
+    # What Datasette reads of the schema, through a SQL thread each time: the database
+    # page asks for three of them for each of its 120 tables and views (about 500 trips
+    # to a SQL thread a page). The file never changes, so each is read once per build
+    # and handed out as a copy.
+    async def _schema(self, name: str, *args):
+        kept = self.__dict__.setdefault("_schema_reads", {})
+        if (name, *args) not in kept:
+            kept[(name, *args)] = await getattr(super(), name)(*args)
+        return copy.deepcopy(kept[(name, *args)])
+
+    async def table_columns(self, table):
+        return await self._schema("table_columns", table)
+
+    async def table_column_details(self, table):
+        return await self._schema("table_column_details", table)
+
+    async def primary_keys(self, table):
+        return await self._schema("primary_keys", table)
+
+    async def fts_table(self, table):
+        return await self._schema("fts_table", table)
+
+    async def foreign_keys_for_table(self, table):
+        return await self._schema("foreign_keys_for_table", table)
+
+    async def get_all_foreign_keys(self):
+        return await self._schema("get_all_foreign_keys")
 
     async def execute(self, sql, params=None, *args, **kwargs):
         """As Datasette's, except for the queries the build's stored names and counts
