@@ -7,8 +7,12 @@ search matching 122,000 rows. Here the matching rows are a numpy mask over the s
 codes (a filter: the rows whose code is the value's; a search: the rows whose rowid the
 full-text index matches) and each facet is one bincount. The counts are what the GROUP
 BY gives: the value a filter matches is the one SQLite's own `=` finds in the column's
-index, and the order is SQLite's (facet_counts.sqlite_order). Anything else, or a column
-without an index to look the value up in, is counted live.
+index, and the order is SQLite's (facet_counts.sqlite_order). Anything else, or a
+table's column without an index to look the value up in, is counted live.
+
+A view coded by the build (the current "You said" view) is counted the same way; its
+column that reads today's date (`overdue`) is worked out once a day from one row of each
+combination of the columns it depends on (`for_today`).
 """
 
 from __future__ import annotations
@@ -180,25 +184,23 @@ async def matching(db, table: str, codes: Codes, found: list[re.Match], params: 
             # A view's value is found by SQLite's `=` too: through its table's index, or
             # among its rows until the first match; a dated column's among one row with
             # each of its values today.
-            sql = f'select "{clause.group(1)}" from [{table}] where "{clause.group(1)}" = :p'
+            value, name = params[clause.group(2)], clause.group(1)
             if column in codes.keys_of_values:
                 key, keys = codes.keys_of_values[column]
-                sql += f' and "{key}" in ({", ".join("?" * len(keys))})'
-                hit = (await db.execute(sql.replace(":p", "?"), [params[clause.group(2)], *keys])).rows
+                sql = f'select "{name}" from [{table}] where "{name}" = ? and "{key}" in ({", ".join("?" * len(keys))})'
+                hit = (await db.execute(sql, [value, *keys])).rows
             else:
-                hit = (await db.execute(sql + " limit 1", {"p": params[clause.group(2)]})).rows
+                hit = (await db.execute(f'select "{name}" from [{table}] where "{name}" = ? limit 1', [value])).rows
             code = codes.code(column, hit[0][0]) if hit else -1
             if code is None:  # a value the stored codes do not know: they are not this table's
                 return None
             mask &= codes.codes[column] == code
         else:
             fts, column, expr = clause.groups()
-            if fts.strip('[]"') != f"{table}_fts":
+            if codes.view or fts.strip('[]"') != f"{table}_fts":
                 return None
             sql = f"select rowid from {fts} where {column} match {expr}"
             rowids = await db.execute_fn(lambda conn, sql=sql: _rowids(conn, sql, params))
-            if codes.view:
-                return None
             hits = np.zeros(codes.size, dtype=bool)
             hits[_present(codes, rowids)] = True
             mask &= hits
