@@ -1,0 +1,26 @@
+"""The rows of a SQL query page as HTML, in one pass (the `reg_rows` template filter of
+templates/query.html).
+
+A canned query shows up to 1,000 rows of about ten cells. Jinja's async loop over them,
+escaping each cell's class, label and value on its own, took most of the page: 140 of
+the 230 ms that `overdue_you_said` took to compute at a million log rows, profiled.
+Here each column's opening tag is made once and each value escaped once, as Jinja's
+autoescape would (markupsafe: a value already Markup is kept, anything else is escaped
+as text), so the HTML is the same.
+"""
+
+from __future__ import annotations
+
+from datasette.utils import to_css_class
+from markupsafe import Markup, escape
+
+
+def result_rows(rows, columns) -> Markup:
+    """`<tr>` of `<td class="col-..." data-label="...">` cells for each row."""
+    opening = [str(Markup('<td class="col-{}" data-label="{}">').format(to_css_class(c), c)) for c in columns]
+    return Markup(
+        "\n".join(
+            "<tr>" + "".join(tag + str(escape(cell)) + "</td>" for tag, cell in zip(opening, row)) + "</tr>"
+            for row in rows
+        )
+    )
