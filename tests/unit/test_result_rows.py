@@ -22,7 +22,7 @@ def test_rows_are_what_jinjas_loop_gives():
     rows = [
         ["YS-1", "<b>not markup</b> & more", Markup('<a href="/you-said/YS-1">YS-1</a>'), 12, None],
         ["YS-2", "", Markup("&nbsp;"), 0.5, b"bytes"],
-        ["", "it's \"quoted\"", "ü ☃", -1, True],
+        ["", 'it\'s "quoted"', "ü ☃", -1, True],
     ]
     expected = LOOP.render(rows=rows, columns=columns, zip=zip)
     assert str(result_rows(rows, columns)) + "\n" == expected
