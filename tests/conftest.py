@@ -65,3 +65,17 @@ def copy_repo(dest: Path) -> Path:
 @pytest.fixture
 def repo(tmp_path) -> Path:
     return copy_repo(tmp_path)
+
+
+def record_answers(monkeypatch, cls, name: str) -> list:
+    """What each call of cls's async method `name` gives, in order, as it goes on
+    giving it: which of the site's shortcuts answered a page."""
+    answers: list = []
+    original = getattr(cls, name)
+
+    async def recording(self, *args, **kwargs):
+        answers.append(await original(self, *args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(cls, name, recording)
+    return answers

@@ -13,6 +13,7 @@ from register.database.facet_codes import TABLE
 from register.site import coded_facets
 from register.site.facets import StoredColumnFacet
 from register.site.stored_answers import StoredAnswers
+from tests.conftest import record_answers
 
 
 def facet_results(client, path: str) -> dict:
@@ -25,17 +26,8 @@ def facet_results(client, path: str) -> dict:
 
 @pytest.fixture
 def coded_used(monkeypatch) -> list:
-    """Whether the facets of each page were counted from the codes."""
-    used = []
-    original = StoredColumnFacet._coded
-
-    async def spy(self):
-        answer = await original(self)
-        used.append(answer is not None)
-        return answer
-
-    monkeypatch.setattr(StoredColumnFacet, "_coded", spy)
-    return used
+    """For each page, the facets' answer from the codes, or None when counted live."""
+    return record_answers(monkeypatch, StoredColumnFacet, "_coded")
 
 
 def live(client, monkeypatch, path: str) -> dict:
@@ -53,16 +45,8 @@ async def _none():
 
 @pytest.fixture
 def counted_from_codes(monkeypatch) -> list:
-    """Whether the row count of each page was the number of rows its codes match."""
-    used = []
-    original = StoredAnswers._coded_count
-
-    async def spy(self, *args):
-        used.append(await original(self, *args))
-        return used[-1]
-
-    monkeypatch.setattr(StoredAnswers, "_coded_count", spy)
-    return used
+    """For each count of a page's rows, the number its codes match, or None."""
+    return record_answers(monkeypatch, StoredAnswers, "_coded_count")
 
 
 def pages(build_dir) -> list[str]:

@@ -14,7 +14,7 @@ from register.database.facet_counts import TABLE, configured_facets, store
 from register.database.views import VIEWS_SQL
 from register.site.facets import StoredColumnFacet
 from register.site.serve import datasette_instance
-from tests.conftest import Client
+from tests.conftest import Client, record_answers
 
 
 def facets_of(client, path: str) -> dict[str, list[tuple]]:
@@ -36,17 +36,9 @@ def counted(build_dir, table: str, column: str, where: str = "", params=(), limi
 
 @pytest.fixture
 def stored_used(monkeypatch) -> list:
-    """Whether each facet of the next pages was read from the stored counts (True) or
-    counted live (False)."""
-    used = []
-    original = StoredColumnFacet._stored
-
-    async def spy(self):
-        used.append(await original(self))
-        return used[-1]
-
-    monkeypatch.setattr(StoredColumnFacet, "_stored", spy)
-    return used
+    """Whether each facet of the next pages was read from the stored counts (the page's
+    filter) or counted live (None)."""
+    return record_answers(monkeypatch, StoredColumnFacet, "_stored")
 
 
 @pytest.mark.parametrize(

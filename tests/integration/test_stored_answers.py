@@ -15,6 +15,7 @@ from datasette.database import Results
 from register.site.reload import BuildDatabase
 from register.site.serve import datasette_instance
 from register.site.stored_answers import NAME_LOOKUP, StoredAnswers
+from tests.conftest import record_answers
 
 
 def test_datasette_still_asks_the_query_answered_from_memory():
@@ -106,14 +107,7 @@ def test_a_searched_pages_count_is_the_full_text_indexs_count_of_its_rows(client
     """The count of a searched table page is answered from the full-text index alone,
     and is the count of the table's rows it matches; a search with a filter is counted
     by SQLite."""
-    answered_by_index = []
-    original = StoredAnswers._search_count
-
-    async def spy(self, *args):
-        answered_by_index.append(await original(self, *args))
-        return answered_by_index[-1]
-
-    monkeypatch.setattr(StoredAnswers, "_search_count", spy)
+    answered_by_index = record_answers(monkeypatch, StoredAnswers, "_search_count")
     conn = sqlite3.connect(build_dir / "register.db")
     for table, word in [("coproduction_log", "group"), ("you_said_we_did", "the"), ("coproduction_log", "nosuchword")]:
         expected = conn.execute(
