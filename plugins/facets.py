@@ -5,7 +5,7 @@ is counted (or read) once."""
 from datasette import hookimpl
 from datasette.plugins import pm
 
-from register.site import facets
+from register.site import coded_facets, facets
 
 if pm.get_plugin("datasette.facets") is not None:
     pm.unregister(name="datasette.facets")
@@ -14,3 +14,8 @@ if pm.get_plugin("datasette.facets") is not None:
 @hookimpl
 def register_facet_classes():
     return facets.register_facet_classes()
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return coded_facets.one_request

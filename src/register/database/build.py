@@ -222,7 +222,9 @@ def build(
         write_due_dates(conn)
         materialise(conn, views_sql)
         phase("views")
-        facet_counts.store(conn, facet_counts.configured_facets(site), views_sql=views_sql)
+        facet_counts.store(
+            conn, facet_counts.configured_facets(site), views_sql=views_sql, sorts=facet_counts.sort_columns(site)
+        )
         phase("facet counts")
         if elsewhere:
             bar.note("waiting for the search indexes of the second process")

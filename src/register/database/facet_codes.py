@@ -13,7 +13,9 @@ between builds, so an update in place adds the codes of its appended rows (`exte
 and the result is what a full build stores. One row per (table, column): `vals` is the
 JSON list of the column's values in order of first appearance, `codes` the code of each
 row (int32, in rowid order); the column '' holds the rowids (int64), which a search's
-matches are looked up in, and in `vals` the order of the rows ("rowid").
+matches are looked up in, and in `vals` the order of the rows ("rowid"). A table's codes
+include the column its pages are sorted by (metadata.yml), not counted as a facet: the
+site picks a searched page's rows by it (register/site/search_rows.py).
 """
 
 from __future__ import annotations

@@ -58,6 +58,13 @@ def configured_facets(metadata: dict) -> dict[str, list[str]]:
     return {name: list(conf.get("facets") or []) for name, conf in tables.items() if conf.get("facets")}
 
 
+def sort_columns(metadata: dict) -> dict[str, str]:
+    """{table: the column its pages are sorted by} of the register's metadata (metadata.yml)."""
+    tables = site_tables(metadata)
+    found = {name: conf.get("sort_desc") or conf.get("sort") for name, conf in tables.items()}
+    return {name: column for name, column in found.items() if column}
+
+
 def dated_columns(views_sql: str) -> dict[str, set[str]]:
     """{view: the columns that read today's date} of the `-- build: dated (...)` lines."""
     return {view: {c.strip() for c in cols.split(",") if c.strip()} for cols, view in DATED.findall(views_sql)}
@@ -98,15 +105,18 @@ def _store_table(
     common_rows: int,
     keep_codes: str,
     dated: tuple = (),
+    sort: tuple = (),
 ) -> int:
     """Count the table's columns, whole and under each common value of each column with
     few values, from one read of it (_coded): at a million log rows, 4.1 s for the log's
     seven facets, where seven GROUP BYs for the whole table took 2.0 s before the counts
     under filters began. With `keep_codes` (the order to read the rows in: rowid, or a
-    view's key), the codes are stored too (facet_codes.py)."""
-    values, codes, rowids = _coded(conn, table, columns, keep_codes)
+    view's key), the codes are stored too (facet_codes.py), with those of the `sort`
+    column the table's pages are sorted by (not counted)."""
+    values, codes, rowids = _coded(conn, table, columns + list(sort), keep_codes)
     if keep_codes:
-        facet_codes.write(conn, table, columns, values, codes, rowids or [], keep_codes, dated)
+        facet_codes.write(conn, table, columns + list(sort), values, codes, rowids or [], keep_codes, dated)
+    values, codes = values[: len(columns)], codes[: len(columns)]
     lists = [
         sorted(top_counts(np.bincount(codes[j], minlength=len(values[j])), values[j], most), key=sqlite_order)[:most]
         for j in range(len(columns))
@@ -183,6 +193,7 @@ def store(
     only: set[str] | None = None,
     views_sql: str = "",
     common_rows: int = LIVE_ROWS,
+    sorts: dict[str, str] | None = None,
 ) -> int:
     """Write the counts of the `most` commonest values of every configured facet of every
     table or view that can be counted once (`countable`), for the whole table and under
@@ -190,7 +201,9 @@ def store(
     type: integers stay integers, text stays text; the whole table's filter is ''.
 
     `common_rows` is the fewest rows a value needs to be counted under (the tests lower it
-    for the small sample register).
+    for the small sample register). `sorts` ({table: column}, sort_columns) names the
+    column each table's pages are sorted by: a table's codes include it, so the site
+    finds the first page of a search without sorting every match (register/site/search_rows.py).
 
     `only` names the tables whose counts are worked out again (an update in place,
     register/database/incremental.py): their rows are replaced, the others kept. The key
@@ -216,10 +229,19 @@ def store(
         keys = {key for _, key in dated.get(table, {}).values()}
         order = "rowid" if table in tables else keys.pop() if len(keys) == 1 else ""
         dated_here = [c for c in dated.get(table, {}) if c in columns] if order else []
-        stored += _store_table(conn, table, counted, most, common_rows, order, tuple(dated_here))
+        sort = _sort_column(conn, table, (sorts or {}).get(table), counted) if order == "rowid" else ()
+        stored += _store_table(conn, table, counted, most, common_rows, order, tuple(dated_here), sort)
         for column in dated_here:
             facet_codes.write_dated(conn, table, column, *dated[table][column])
     return stored
+
+
+def _sort_column(conn: sqlite3.Connection, table: str, column: str | None, counted: list[str]) -> tuple:
+    """(the sort column,) when its codes are worth keeping: a column of the table that is
+    neither a counted facet (coded already) nor its primary key (SQLite walks that index
+    in order, and a code per distinct key would be as big as the table's keys)."""
+    info = {r[0]: r[1] for r in conn.execute("SELECT name, pk FROM pragma_table_info(?)", (table,))}
+    return (column,) if column in info and not info[column] and column not in counted else ()
 
 
 def counted_columns(conn: sqlite3.Connection, table: str, columns: list[str], can: dict[str, set[str]]) -> list[str]:

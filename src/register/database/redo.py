@@ -135,7 +135,8 @@ def redo_facet_counts(
     those were worked out again (`touched`, from redo_stored_views); otherwise worked out
     again whole, by the build's own code (register/database/facet_counts.py)."""
     views_sql = VIEWS_SQL.read_text("utf-8")
-    facets = facet_counts.configured_facets(metadata_mod.build_metadata(package))
+    site = metadata_mod.build_metadata(package)
+    facets = facet_counts.configured_facets(site)
     known = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     can = facet_counts.countable(conn, views_sql)
     by_row = row_by_row(views_sql)
@@ -164,6 +165,6 @@ def redo_facet_counts(
         except (facet_counts.Recount, NotAppendable):
             again.add(name)
     if again:
-        facet_counts.store(conn, facets, only=again, views_sql=views_sql)
+        facet_counts.store(conn, facets, only=again, views_sql=views_sql, sorts=facet_counts.sort_columns(site))
     for name in sorted((facet_codes.coded_tables(conn) & set(new.before)) - again):
         facet_codes.extend(conn, name, new.before[name])

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +33,8 @@ NAME = r'(?:\[[^\]]+\]|"(?:[^"]|"")+"|\w+)'
 EQUALS = re.compile(r'"((?:[^"]|"")+)" = :(\w+)')
 SEARCH = re.compile(rf"rowid in \(select rowid from ({NAME}) where ({NAME}) match (escape_fts\(:\w+\)|:\w+)\)")
 AND = re.compile(r"\s+and\s+")
+# The matching rows of the searches of the request being answered (`one_request`).
+SEARCHES: ContextVar[dict | None] = ContextVar("register_searches", default=None)
 
 
 @dataclass
@@ -68,17 +72,23 @@ async def codes_of(db, table: str) -> Codes | None:
     return kept[table]
 
 
+@contextmanager
+def unlimited(conn: sqlite3.Connection):
+    """A column's codes, or a search's rowids, are megabytes: over the length the site
+    allows any one value (sql_guard.MAX_VALUE_BYTES, against SQL that builds huge
+    strings), so that limit is lifted for the site's own reads alone."""
+    limit = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1_000_000_000)
+    try:
+        yield
+    finally:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limit)
+
+
 def _stored_rows(table: str):
     def read(conn: sqlite3.Connection) -> list:
-        # A column's codes are megabytes: over the length the site allows any one value
-        # (sql_guard.MAX_VALUE_BYTES, against SQL that builds huge strings), so that limit
-        # is lifted for this read of the site's own table alone.
-        limit = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1_000_000_000)
-        try:
+        with unlimited(conn):
             sql = f"select column_name, vals, codes from [{TABLE}] where table_name = ?"
             return conn.execute(sql, (table,)).fetchall()
-        finally:
-            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limit)
 
     return read
 
@@ -199,21 +209,47 @@ async def matching(db, table: str, codes: Codes, found: list[re.Match], params: 
             fts, column, expr = clause.groups()
             if codes.view or fts.strip('[]"') != f"{table}_fts":
                 return None
-            sql = f"select rowid from {fts} where {column} match {expr}"
-            rowids = await db.execute_fn(lambda conn, sql=sql: _rowids(conn, sql, params))
+            sql = f"select group_concat(rowid) from {fts} where {column} match {expr}"
             hits = np.zeros(codes.size, dtype=bool)
-            hits[_present(codes, rowids)] = True
+            hits[await _searched(db, codes, sql, params)] = True
             mask &= hits
     return np.flatnonzero(mask)
 
 
+async def _searched(db, codes: Codes, sql: str, params: dict) -> np.ndarray:
+    """Positions of the rows a search matches. A searched page asks for them twice (its
+    rows, search_rows.py, and its facets), so they are kept until its request ends
+    (`one_request`), and no other request is answered from them."""
+    kept = SEARCHES.get()
+    key = (id(codes), sql, tuple(sorted((k, v) for k, v in params.items() if isinstance(v, (str, int, float)))))
+    if kept is None or key not in kept:
+        found = _present(codes, await db.execute_fn(lambda conn: _rowids(conn, sql, params)))
+        if kept is None:
+            return found
+        kept[key] = found
+    return kept[key]
+
+
+def one_request(app):
+    """The site's ASGI app, each request with its own kept searches (`_searched`)."""
+
+    async def keeping(scope, receive, send):
+        token = SEARCHES.set({})
+        try:
+            await app(scope, receive, send)
+        finally:
+            SEARCHES.reset(token)
+
+    return keeping
+
+
 def _rowids(conn: sqlite3.Connection, sql: str, params: dict) -> np.ndarray:
-    """The rowids a search matches, read as plain tuples (sqlite3.Row objects, which
-    Datasette's rows are, take twice as long for the 122,000 matches of a common word
-    at a million log rows)."""
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    return np.fromiter((r[0] for r in cursor.execute(sql, params)), dtype="<i8")
+    """The rowids a search matches, read as one comma-separated text that numpy parses:
+    13 ms for the 122,000 matches of a common word at a million log rows, against 55 to
+    70 ms for a Python tuple per row (27 ms splitting the text in Python)."""
+    with unlimited(conn):
+        found = conn.execute(sql, params).fetchone()[0]
+    return np.fromstring(found, dtype="<i8", sep=",") if found else np.zeros(0, dtype="<i8")
 
 
 def _present(codes: Codes, rowids: np.ndarray) -> np.ndarray:
