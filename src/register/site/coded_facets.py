@@ -209,7 +209,7 @@ async def matching(db, table: str, codes: Codes, found: list[re.Match], params: 
             fts, column, expr = clause.groups()
             if codes.view or fts.strip('[]"') != f"{table}_fts":
                 return None
-            sql = f"select group_concat(rowid) from {fts} where {column} match {expr}"
+            sql = _search_sql(fts, column, expr)
             hits = np.zeros(codes.size, dtype=bool)
             hits[await _searched(db, codes, sql, params)] = True
             mask &= hits
@@ -221,13 +221,27 @@ async def _searched(db, codes: Codes, sql: str, params: dict) -> np.ndarray:
     rows, search_rows.py, and its facets), so they are kept until its request ends
     (`one_request`), and no other request is answered from them."""
     kept = SEARCHES.get()
-    key = (id(codes), sql, tuple(sorted((k, v) for k, v in params.items() if isinstance(v, (str, int, float)))))
+    key = _search_key(codes, sql, params)
     if kept is None or key not in kept:
         found = _present(codes, await db.execute_fn(lambda conn: _rowids(conn, sql, params)))
         if kept is None:
             return found
         kept[key] = found
     return kept[key]
+
+
+def _search_sql(fts: str, column: str, expr: str) -> str:
+    return f"select group_concat(rowid) from {fts} where {column} match {expr}"
+
+
+def _search_key(codes: Codes, sql: str, params: dict) -> tuple:
+    return (id(codes), sql, tuple(sorted((k, v) for k, v in params.items() if isinstance(v, (str, int, float)))))
+
+
+def searched_already(codes: Codes, fts: str, column: str, expr: str, params: dict) -> np.ndarray | None:
+    """The positions of the rows a search matches, if this request has found them already."""
+    kept = SEARCHES.get()
+    return None if kept is None else kept.get(_search_key(codes, _search_sql(fts, column, expr), params))
 
 
 def one_request(app):
@@ -254,6 +268,9 @@ def _rowids(conn: sqlite3.Connection, sql: str, params: dict) -> np.ndarray:
 
 def _present(codes: Codes, rowids: np.ndarray) -> np.ndarray:
     """Positions of the rowids the table has (a search may name rows it has not)."""
+    if _contiguous(codes):  # rowids first..last, all there: a rowid's position is plain arithmetic
+        at = rowids - codes.rowids[0]
+        return at[(at >= 0) & (at < len(codes.rowids))]
     at = np.searchsorted(codes.rowids, rowids)
     keep = at < len(codes.rowids)
     at, rowids = at[keep], rowids[keep]
@@ -270,3 +287,13 @@ def counted(codes: Codes, column: str, rows: np.ndarray, limit: int) -> list[dic
     counts = np.bincount(codes.codes[column].take(rows), minlength=len(values))
     found = sorted(top_counts(counts, values, limit), key=sqlite_order)[:limit]
     return [{"value": v, "count": n} for v, n in found]
+
+
+def _contiguous(codes: Codes) -> bool:
+    """Whether the table's rowids run without a gap (the build numbers rows from the
+    file's lines): then looking up the 122,000 matches of a common word at a million log
+    rows is a subtraction, not a 5 ms binary search."""
+    if "_contiguous" not in codes.__dict__:
+        ids = codes.rowids
+        codes.__dict__["_contiguous"] = bool(len(ids)) and int(ids[-1] - ids[0]) == len(ids) - 1
+    return codes.__dict__["_contiguous"]

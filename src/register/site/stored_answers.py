@@ -15,7 +15,8 @@ the served build (register/site/reload.py, BuildDatabase.execute): the file neve
   log rows, looking up each of 122,000 rows. Answered by counting the full-text index's
   matches alone (6 ms): the build makes t_fts an index of t's own rows (content="t"),
   one entry per row, so its matches are t's rows (the tests run FTS5's integrity check
-  against the table).
+  against the table). When the page's rows were picked from the stored codes
+  (search_rows.py), the rows they matched are counted instead.
 - Any other count of a table's rows filtered on columns equal to values, or searched, is
   the number of rows the table's stored codes match (register/site/coded_facets.py):
   28 ms for two filters on equality impacts at a million log rows, by an index of one
@@ -61,7 +62,7 @@ class StoredAnswers:
                 return counted
         found = SEARCH_COUNT.fullmatch(sql.strip())
         if found and isinstance(params, dict) and set(params) == {"search"}:
-            return await self._search_count(execute, *found.groups(), params)
+            return await self._search_count(execute, *found.groups(), params, db)
         found = FILTERED_COUNT.fullmatch(sql.strip())
         if found and db is not None and isinstance(params, dict):
             return await self._coded_count(db, found.group(1).strip("[]"), found.group(2), params)
@@ -73,9 +74,15 @@ class StoredAnswers:
         rows = await coded_facets.matching(db, table, codes, clauses, params) if codes else None
         return None if rows is None else Results([(len(rows),)], False, [("count(*)",)])
 
-    async def _search_count(self, execute, table: str, fts: str, column: str, match: str, params) -> Results | None:
+    async def _search_count(
+        self, execute, table: str, fts: str, column: str, match: str, params, db=None
+    ) -> Results | None:
         if fts != f"{table}_fts" or column != fts:
             return None
+        codes = await coded_facets.codes_of(db, table) if db is not None else None
+        known = coded_facets.searched_already(codes, fts, column, match, params) if codes else None
+        if known is not None:  # the page's rows found them (search_rows.py): the rows of t matched
+            return Results([(len(known),)], False, [("count(*)",)])
         master = (await execute("select sql from sqlite_master where name = :n", {"n": fts})).rows
         made = " ".join((master[0][0] or "").split()) if master else ""
         if not re.search(rf"USING FTS5 \(.*\bcontent=(\"{table}\"|'{table}'|{table})\s*\)$", made, re.I | re.S):
