@@ -1,0 +1,67 @@
+"""A table's columns coded by SQLite grouping them (facet_counts._coded_in_sql) are what
+reading every row gives (_coded_rows): the same values, in order of first appearance,
+and the same code for every row, whatever the rowids and values."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import numpy as np
+import pytest
+
+from register.database import facet_counts
+
+
+def table(gaps: bool, collate: str = "") -> sqlite3.Connection:
+    rnd = random.Random(7)
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE t (gate TEXT {collate}, level, many TEXT, free TEXT)")
+    for column in ("gate", "level", "many"):
+        conn.execute(f"CREATE INDEX t_{column} ON t ({column})")
+    rows = [
+        (
+            rnd.choice(["plan", "Plan", "assess", None, ""]),
+            rnd.choice([1, "1", 2.5, None, 0]),
+            f"M{rnd.randrange(15_000)}",
+            rnd.choice(["a", "b", None]),
+        )
+        for _ in range(30_000)
+    ]
+    rowid = 0
+    for row in rows:
+        rowid += rnd.choice([1, 1, 7]) if gaps else 1
+        conn.execute("INSERT INTO t (rowid, gate, level, many, free) VALUES (?, ?, ?, ?, ?)", (rowid, *row))
+    return conn
+
+
+@pytest.mark.parametrize("gaps", [False, True])
+def test_grouped_codes_are_the_codes_of_every_row(gaps):
+    conn = table(gaps)
+    columns = ["free", "gate", "many", "level"]
+    # gate and level are grouped by SQLite; many has too many values, free no index.
+    assert {c for c in columns if facet_counts._few_values(conn, "t", c)} >= {"gate", "level", "free"}
+    assert not facet_counts._few_values(conn, "t", "many")
+    grouped = facet_counts._coded(conn, "t", columns, "rowid")
+    read = facet_counts._coded_rows(conn, "t", columns, "rowid")
+    assert grouped[0] == read[0]
+    assert all(np.array_equal(a, b) for a, b in zip(grouped[1], read[1]))
+    assert np.array_equal(np.asarray(grouped[2]), np.asarray(read[2]))
+    grouped_only = facet_counts._coded_in_sql(conn, "t", ["gate", "level"])
+    assert grouped_only[0] == read[0][1::2]
+    assert all(np.array_equal(a, b) for a, b in zip(grouped_only[1], read[1][1::2]))
+
+
+def test_a_collated_table_is_read_row_by_row(monkeypatch):
+    conn = table(False, "COLLATE NOCASE")  # "plan" and "Plan" are one group to SQLite, two values here
+    monkeypatch.setattr(facet_counts, "_coded_in_sql", lambda *args: pytest.fail("grouped a collated table"))
+    values, _, _ = facet_counts._coded(conn, "t", ["gate"], "rowid")
+    assert {"plan", "Plan"} <= set(values[0])
+
+
+def test_an_empty_table_has_no_codes():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (gate TEXT)")
+    conn.execute("CREATE INDEX t_gate ON t (gate)")
+    values, codes, rowids = facet_codes = facet_counts._coded(conn, "t", ["gate"], "rowid")
+    assert values == [[]] and len(codes[0]) == 0 and len(rowids) == 0, facet_codes
