@@ -7,7 +7,7 @@ search matching 122,000 rows. Here the matching rows are a numpy mask over the s
 codes (a filter: the rows whose code is the value's; a search: the rows whose rowid the
 full-text index matches) and each facet is one bincount. The counts are what the GROUP
 BY gives: the value a filter matches is the one SQLite's own `=` finds in the column's
-index, and the order is SQLite's (facet_counts.sqlite_order). Anything else, or a
+index, and the order is SQLite's (facet_counts.ranked). Anything else, or a
 table's column without an index to look the value up in, is counted live.
 
 A view coded by the build (the current "You said" view) is counted the same way; its
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from register.database.facet_codes import ROWIDS, TABLE
-from register.database.facet_counts import sqlite_order, top_counts
+from register.database.facet_counts import ranked, value_ranks
 
 NAME = r'(?:\[[^\]]+\]|"(?:[^"]|"")+"|\w+)'
 EQUALS = re.compile(r'"((?:[^"]|"")+)" = :(\w+)')
@@ -285,8 +285,10 @@ def counted(codes: Codes, column: str, rows: np.ndarray, limit: int) -> list[dic
         return None
     values = codes.values[column]
     counts = np.bincount(codes.codes[column].take(rows), minlength=len(values))
-    found = sorted(top_counts(counts, values, limit), key=sqlite_order)[:limit]
-    return [{"value": v, "count": n} for v, n in found]
+    ranks = codes.__dict__.setdefault("_ranks", {})
+    if column not in ranks:
+        ranks[column] = value_ranks(values)
+    return [{"value": v, "count": n} for v, n in ranked(counts, values, ranks[column], limit)]
 
 
 def _contiguous(codes: Codes) -> bool:

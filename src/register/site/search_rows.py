@@ -11,7 +11,7 @@ rows are the first `limit` of them by the stored codes of the sort column, and S
 reads only those rows: a few milliseconds, whatever the word.
 
 The order is SQLite's: by the sort column's value as SQLite compares it (NULL first,
-then numbers, then text by its bytes), and among equal values by rowid, which is the
+then numbers, then text by its bytes, facet_counts.value_ranks), and among equal values by rowid, which is the
 order the sort above gives them (tests/integration/test_search_rows.py compares each
 page with the one SQLite gives). Only the first page of a search, with or without
 filters on columns equal to values, sorted by a column with stored codes of a table
@@ -25,6 +25,7 @@ import re
 import numpy as np
 from datasette.database import Results
 
+from register.database.facet_counts import value_ranks
 from register.site import coded_facets
 
 NAME = r'(?:\w+|\[[^\]]+\]|"(?:[^"]|"")+")'
@@ -77,27 +78,15 @@ def first_rows(keys: np.ndarray, rows: np.ndarray, limit: int, desc: bool) -> np
 
 
 def rank_of(codes: coded_facets.Codes, column: str) -> np.ndarray:
-    """Each of the column's codes' place in SQLite's order of its values (kept on the codes)."""
-    kept = codes.__dict__.setdefault("_ranks", {})
+    """Each of the column's codes' place in SQLite's order of its values, NULL first
+    (kept on the codes)."""
+    kept = codes.__dict__.setdefault("_sort_ranks", {})
     if column not in kept:
         values = codes.values[column]
-        order = sorted(range(len(values)), key=lambda k: _sqlite_key(values[k]))
-        ranks = np.empty(len(values), dtype=np.int64)
-        ranks[order] = np.arange(len(values))
+        ranks = value_ranks(values)
+        ranks[[k for k, v in enumerate(values) if v is None]] = -1
         kept[column] = ranks
     return kept[column]
-
-
-def _sqlite_key(value) -> tuple:
-    """SQLite's order of values of different kinds: NULL, numbers, text (by its UTF-8
-    bytes, which is code point order), blobs."""
-    if value is None:
-        return (0, 0)
-    if isinstance(value, (int, float)):
-        return (1, value)
-    if isinstance(value, str):
-        return (2, value)
-    return (3, bytes(value))
 
 
 async def _collated(execute, codes: coded_facets.Codes, table: str) -> bool:
