@@ -4,6 +4,7 @@ the same order, as Datasette's own GROUP BY over the rows."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ import pytest
 from register.database.facet_codes import TABLE
 from register.site import coded_facets
 from register.site.facets import StoredColumnFacet
+from register.site.serve import datasette_instance
 from register.site.stored_answers import StoredAnswers
 from tests.conftest import record_answers
 
@@ -138,3 +140,14 @@ def test_a_filter_clause_is_read_only_when_it_is_all_understood():
     assert coded_facets.clauses("") == []
     for where in ('where "gate" = :p0 or 1', 'where "gate" != :p0', "where gate = 'plan'", 'where "g" = :p0 and'):
         assert coded_facets.clauses(where) is None, where
+
+
+def test_the_codes_are_read_before_the_first_page(build_dir):
+    """The server reads every coded table's codes as it starts, so that no visitor's page pays for it."""
+    fresh = datasette_instance(build_dir)
+    asyncio.run(fresh.invoke_startup())
+    kept = fresh.get_database("register").__dict__.get("_register_codes", {})
+    conn = sqlite3.connect(build_dir / "register.db")
+    coded = {r[0] for r in conn.execute(f"select distinct table_name from [{TABLE}]")}
+    assert coded and set(kept) == coded
+    assert kept["you_said_we_did_current"].__dict__.get("_today")  # the dated view worked out for today

@@ -116,6 +116,17 @@ async def _read(db, table: str) -> Codes | None:
     return Codes(values, codes, rowids, indexed=indexed, dated=dated, view=order != "rowid")
 
 
+async def warm(db) -> None:
+    """Read every coded table's codes, and a dated view's values today, before a
+    visitor's page needs them: at a million log rows, 83 MB and about half a second a
+    server process, which the first filtered or searched page of each table paid (one
+    request in five of a project's current "You said" items took 110 ms, the others 35)."""
+    if TABLE not in await db.table_names():
+        return
+    for (table,) in (await db.execute(f"select distinct table_name from [{TABLE}]")).rows:
+        await for_today(db, table)
+
+
 async def for_today(db, table: str) -> Codes | None:
     """The table's codes with its dated columns worked out for today: the view gives
     each dated column's value today for one row of each combination of the columns it

@@ -29,7 +29,7 @@ from datasette import database as datasette_database
 from datasette import hookimpl
 from datasette.database import Database
 
-from register.site import search_rows
+from register.site import coded_facets, search_rows
 from register.site.cache import cache_for
 from register.site.stored_answers import StoredAnswers
 from register.util.files import database_digest, file_stamp
@@ -151,6 +151,7 @@ class Watcher:
         self.tried = self.served
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once a request came
         self.swaps = 0
+        self.warming: asyncio.Task | None = None  # kept: the loop holds its tasks weakly
 
     def files(self) -> tuple:
         return (stamp(self.path), stamp(self.path.parent / INSPECT))
@@ -177,6 +178,8 @@ class Watcher:
             return
         old = swap(datasette, self.name, self.path, inspect)
         self.swaps += 1
+        if self.loop is not None and self.loop.is_running():  # on the serving loop, between requests
+            self.warming = self.loop.create_task(coded_facets.warm(datasette.databases[self.name]))
         if old is not None:
             if self.loop is not None and self.loop.is_running():
                 self.loop.call_later(GRACE_S, retire, datasette, old)
@@ -214,6 +217,12 @@ def startup(datasette):
     WATCHERS[datasette] = watchers
     for w in watchers:
         threading.Thread(target=w.run, name=f"reload-{w.name}", daemon=True).start()
+
+    async def warm():  # before the server takes its first request
+        for name in immutable_files(datasette):
+            await coded_facets.warm(datasette.databases[name])
+
+    return warm
 
 
 @hookimpl
