@@ -438,11 +438,13 @@ def test_the_disputed_claims_measure_links_the_item_page(attested):
 
 def test_the_overdue_query_lists_every_overdue_item_linked_to_its_page(client, build_dir):
     """The canned query behind "overdue" shows the due date and its basis, and links each
-    item to its page, exactly the items the view says are overdue today."""
+    item to its page, exactly the items the view says are overdue today (up to the 200
+    longest overdue, more than the sample has)."""
     conn = sqlite3.connect(build_dir / "register.db")
     overdue = {r[0] for r in conn.execute("SELECT id FROM you_said_we_did_current WHERE overdue = 1")}
     conn.close()
     assert overdue, "the sample has overdue items once due dates are derived"
+    assert len(overdue) < 200
     page = client.get("/register/overdue_you_said.json?_shape=objects")
     assert page.status_code == 200
     rows = page.json()["rows"]
@@ -450,3 +452,16 @@ def test_the_overdue_query_lists_every_overdue_item_linked_to_its_page(client, b
     assert all(r["due_date"] and r["due_date_basis"] in ("set", "derived") for r in rows)
     html = client.get("/register/overdue_you_said").text
     assert all(f'href="/you-said/{i}"' in html for i in overdue)
+    assert [r["due_date"] for r in rows] == sorted(r["due_date"] for r in rows)  # longest overdue first
+    # Where the description sends a reader for every overdue item.
+    shown, page = set(), 1
+    while True:
+        listed = client.get(f"/you-said?overdue=yes&sort=due&page={page}")
+        if listed.status_code == 404 and page > 1:  # past the last page
+            break
+        assert listed.status_code == 200
+        shown |= {i for i in overdue if f'href="/you-said/{i}"' in listed.text}
+        page += 1
+    assert shown == overdue
+    whole = client.get("/register/you_said_we_did_current.csv?overdue=1&_stream=on&_col=id")
+    assert {line.split(",")[0] for line in whole.text.splitlines()[1:]} == overdue
