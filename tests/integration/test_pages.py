@@ -18,6 +18,7 @@ import pytest
 
 from register.database.build import build
 from register.schema.package import ROOT, Package
+from register.site import project
 from register.site.measures import MEASURES
 from tests.conftest import copy_repo
 
@@ -790,3 +791,36 @@ def test_national_figures_are_written_with_thousands_separators(client):
         "Staff outnumbered people with lived experience at 109,237 of the 809,515 activities where both "
         "were counted; for 191,487 of 1,001,002 activities the numbers were not recorded."
     )
+
+
+def test_a_project_page_shows_the_latest_activities_at_each_gate_and_links_the_rest(client, db, monkeypatch):
+    """A project with more activities at a gate than the page shows (one here, fifty on the
+    site) shows the latest, says how many there are, and links them all in the log; an
+    activity a link asks for (?activity=, as search results and "You said" pages link)
+    is shown too."""
+    monkeypatch.setattr(project, "ACTIVITIES_SHOWN", 1)
+    pid, gate, n = db.execute(
+        "select project_id, gate, count(*) n from coproduction_log group by project_id, gate order by n desc limit 1"
+    ).fetchone()
+    assert n > 1, "the sample has a project with several activities at one gate"
+    acts = db.execute(
+        "select id from coproduction_log where project_id = ? and gate = ? order by activity_date desc, id desc",
+        (pid, gate),
+    ).fetchall()
+    html = unescape(client.get(f"/projects/{pid}", cookies={"fresh": "1"}).text)
+    section = html[html.index(f'id="gate-{gate}"') :].split('<li class="reg-journey__gate')[0]
+    assert f'id="{acts[0]["id"]}"' in section
+    assert all(f'id="{a["id"]}"' not in section for a in acts[1:])
+    assert f"Only the latest 1 of the {n} activities at this gate are shown here." in section
+    assert f'<a href="/register/coproduction_log?project_id={pid}&gate={gate}">All {n} activities' in section
+    glance = html[html.index('id="at-a-glance"') : html.index('id="journey"')]
+    assert f"{n} activities" in glance  # counted whole, not as shown
+    oldest = acts[-1]["id"]
+    asked = unescape(client.get(f"/projects/{pid}?activity={oldest}", cookies={"fresh": "1"}).text)
+    section = asked[asked.index(f'id="gate-{gate}"') :].split('<li class="reg-journey__gate')[0]
+    assert f'id="{oldest}"' in section and f'id="{acts[0]["id"]}"' in section
+    assert "with the one you followed a link to" in section
+    # The search result for that activity is such a link.
+    title = db.execute("select title from coproduction_log where id = ?", (oldest,)).fetchone()[0]
+    found = unescape(client.get(f"/search?q={quote(title)}").text)
+    assert f'href="/projects/{pid}?activity={oldest}#{oldest}"' in found

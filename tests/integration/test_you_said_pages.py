@@ -111,7 +111,9 @@ def test_every_item_has_a_page_with_its_whole_story(client, items, db):
         assert f'href="/projects/{item["project_id"]}"' in html
         assert f'href="/register/themes/{item["theme"]}">{themes[item["theme"]]}</a>' in html
         if item["activity_id"]:
-            assert f'href="/projects/{item["project_id"]}#{item["activity_id"]}"' in html
+            # Its project's page shows that activity when asked (?activity=), however many it has.
+            activity = item["activity_id"]
+            assert f'href="/projects/{item["project_id"]}?activity={activity}#{activity}"' in html
         status_now = words.split("Status now", 1)[1]
         assert status_now.startswith(f" {statuses[item['status']]}"), item_id
         due = f"{item['due'].day} {item['due']:%B %Y}"

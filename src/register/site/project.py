@@ -1,9 +1,17 @@
 """/projects/<id>: one project's journey, read from the views (register/database/views.sql)."""
 
+import json
+from urllib.parse import quote
+
 from datasette.utils import tilde_decode
 
-from register.site.links import GROUPS_TABLE, fetch_rows, load_codelists, make_linker
+from register.site.links import DB, GROUPS_TABLE, fetch_rows, load_codelists, make_linker
 from register.site.pages import feed_links, not_found, render_page
+
+# The latest activities shown at each gate of a project's page; the rest are a link away,
+# in the co-production log. At a million log rows one project had 12,000 activities
+# (the benchmark's appends all go to it): its page took 3.5 s, every activity rendered.
+ACTIVITIES_SHOWN = 50
 
 
 async def project_page(datasette, request):
@@ -24,38 +32,65 @@ async def project_page(datasette, request):
             datasette, "select * from gate_assurance where project_id = :id order by gate_order", p
         )
     }
+    # The latest ACTIVITIES_SHOWN at each gate, and the one a link asks for (?activity=).
     activities = await fetch_rows(
         datasette,
         """
-        select l.*, b.balance from coproduction_log l
+        with shown as (
+          select id, latest from (
+            select id, row_number() over (partition by gate order by activity_date desc, id desc) as latest
+            from coproduction_log where project_id = :id
+          ) where latest <= :shown or id = :activity
+        )
+        select l.*, b.balance, s.latest from shown s join coproduction_log l on l.id = s.id
         left join measure_balance b on b.activity_id = l.id
-        where l.project_id = :id order by l.activity_date, l.id""",
-        p,
+        order by l.activity_date, l.id""",
+        {**p, "shown": ACTIVITIES_SHOWN, "activity": request.args.get("activity") or ""},
     )
+    totals = {
+        r["gate"]: r["activities"]
+        for r in await fetch_rows(
+            datasette, "select gate, activities from log_by_project_gate where project_id = :id", p
+        )
+    }
     groups: dict[str, list[str]] = {}
     for r in await fetch_rows(
         datasette,
         f"""
             select g.coproduction_log_id as activity, g.code from [{GROUPS_TABLE}] g
-            join coproduction_log l on l.id = g.coproduction_log_id
-            where l.project_id = :id""",
-        p,
+            where g.coproduction_log_id in (select value from json_each(:ids))""",
+        {"ids": json.dumps([a["id"] for a in activities])},
     ):
         groups.setdefault(r["activity"], []).append(r["code"])
     group_order = list(codelists.get("groups", {}))
+
+    def in_order(codes) -> list[str]:
+        return sorted(codes, key=lambda c: group_order.index(c) if c in group_order else 999)
+
     for a in activities:
-        a["group_codes"] = sorted(
-            groups.get(a["id"], []), key=lambda c: group_order.index(c) if c in group_order else 999
-        )
+        a["group_codes"] = in_order(groups.get(a["id"], []))
     link.add("coproduction_log", {a["id"]: a["title"] for a in activities})
+    every_group = await fetch_rows(
+        datasette,
+        f"""
+            select distinct g.code from [{GROUPS_TABLE}] g join coproduction_log l on l.id = g.coproduction_log_id
+            where l.project_id = :id""",
+        p,
+    )
 
     gates = []
     for code, gate in codelists.get("gates", {}).items():
+        shown = [a for a in activities if a["gate"] == code]
         gates.append(
             {
                 **gate,
                 "assurance": assurance.get(code),
-                "activities": [a for a in activities if a["gate"] == code],
+                "activities": shown,
+                "total": max(totals.get(code, 0), len(shown)),
+                "latest_shown": sum(1 for a in shown if a["latest"] <= ACTIVITIES_SHOWN),
+                "linked": any(a["latest"] > ACTIVITIES_SHOWN for a in shown),
+                "all_href": datasette.urls.table(DB, "coproduction_log")
+                + f"?project_id={quote(project_id)}&gate={quote(code)}",
                 "is_current": code == project["current_gate"],
             }
         )
@@ -114,8 +149,9 @@ async def project_page(datasette, request):
     }
     figures = (await fetch_rows(datasette, "select * from project_figures where project_id = :id", p))[0]
     glance = {
-        "groups": list(dict.fromkeys(g for a in activities for g in a["group_codes"])),
-        "gates_with_activity": [g for g in gates if g["activities"]],
+        "groups": in_order(r["code"] for r in every_group),
+        "activity_count": figures["activities"],
+        "gates_with_activity": [g for g in gates if g["total"]],
         "lived_experience": figures["lived_experience_people"],
         "staff": figures["staff_people"],
         "item_count": figures["you_said_items"],

@@ -4,6 +4,7 @@ Each register has its own FTS table (register/database/build.py), ranked by bm25
 """
 
 import json
+from urllib.parse import quote
 
 from datasette.utils import escape_fts, tilde_encode
 from markupsafe import Markup, escape
@@ -137,7 +138,11 @@ async def search_page(datasette, request):
             r["href"] = path(f"/you-said/{tilde_encode(r['anchor'])}") + at_update
             r["project_title"] = link.title("projects", r["project_id"])
         elif r["project_id"]:
-            r["href"] = path(f"/projects/{tilde_encode(r['project_id'])}") + (f"#{r['anchor']}" if r["anchor"] else "")
+            # An activity is shown on its project's page when a link asks for it (?activity=).
+            shown = f"?activity={quote(r['anchor'])}" if r["source"] == "coproduction_log" else ""
+            r["href"] = path(f"/projects/{tilde_encode(r['project_id'])}") + (
+                f"{shown}#{r['anchor']}" if r["anchor"] else ""
+            )
             r["project_title"] = link.title("projects", r["project_id"])
         elif r["source"] == "glossary":
             r["href"] = path(f"/glossary#{r['key']}")
