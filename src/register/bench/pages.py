@@ -19,8 +19,9 @@ from register.schema.package import MAIN_RESOURCES
 
 
 def _samples(db_path: Path) -> dict:
-    """Values the site's own links carry: a mid-register activity, its project, a "You
-    said" item, and the commonest value of each configured facet (the costliest filter)."""
+    """Values the site's own links carry: a mid-register activity, its project, the
+    project with the most activities, a "You said" item, and the commonest value of each
+    configured facet (the costliest filter)."""
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
     one = lambda sql, *args: (conn.execute(sql, args).fetchone() or [None])[0]  # noqa: E731
     mid = one("SELECT id FROM coproduction_log LIMIT 1 OFFSET (SELECT COUNT(*) / 2 FROM coproduction_log)")
@@ -36,6 +37,10 @@ def _samples(db_path: Path) -> dict:
         ],
         "names": {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('view', 'table')")},
     }
+    # The project with the most activities: its page is the biggest of its kind.
+    found["busiest_project"] = one(
+        "SELECT project_id FROM log_by_project_gate GROUP BY 1 ORDER BY SUM(activities) DESC"
+    )
     found["item_project"] = one("SELECT project_id FROM you_said_we_did WHERE id = ?", found["item"])
     found["item_said"] = one("SELECT said_date FROM you_said_we_did WHERE id = ?", found["item"])
     for key, sql in {
@@ -71,6 +76,7 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("projects index", "/projects"),
         ("projects index, a later page", "/projects?page=300"),
         ("project page", f"/projects/{project}"),
+        ("project page, the project with the most activities", f"/projects/{quote(str(s['busiest_project']))}"),
         ("glossary", "/glossary"),
         ("accessibility", "/accessibility"),
         ("downloads", "/downloads/"),
