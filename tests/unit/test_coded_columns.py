@@ -1,4 +1,4 @@
-"""A table's columns coded by SQLite grouping them (facet_counts._coded_in_sql) are what
+"""A table's columns coded by SQLite grouping them (column_codes._coded_in_sql) are what
 reading every row gives (_coded_rows): the same values, in order of first appearance,
 and the same code for every row, whatever the rowids and values."""
 
@@ -10,7 +10,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from register.database import facet_counts
+from register.database import column_codes, facet_counts
 
 
 def table(gaps: bool, collate: str = "") -> sqlite3.Connection:
@@ -40,22 +40,22 @@ def test_grouped_codes_are_the_codes_of_every_row(gaps):
     conn = table(gaps)
     columns = ["free", "gate", "many", "level"]
     # gate and level are grouped by SQLite; many has too many values (3 rows to a value), free no index.
-    assert {c for c in columns if facet_counts._few_values(conn, "t", c)} >= {"gate", "level", "free"}
-    assert not facet_counts._few_values(conn, "t", "many")
-    grouped = facet_counts._coded(conn, "t", columns, "rowid")
-    read = facet_counts._coded_rows(conn, "t", columns, "rowid")
+    assert {c for c in columns if column_codes._few_values(conn, "t", c)} >= {"gate", "level", "free"}
+    assert not column_codes._few_values(conn, "t", "many")
+    grouped = column_codes.coded(conn, "t", columns, "rowid")
+    read = column_codes._coded_rows(conn, "t", columns, "rowid")
     assert grouped[0] == read[0]
     assert all(np.array_equal(a, b) for a, b in zip(grouped[1], read[1]))
     assert np.array_equal(np.asarray(grouped[2]), np.asarray(read[2]))
-    grouped_only = facet_counts._coded_in_sql(conn, "t", ["gate", "level"])
+    grouped_only = column_codes._coded_in_sql(conn, "t", ["gate", "level"])
     assert grouped_only[0] == read[0][1::2]
     assert all(np.array_equal(a, b) for a, b in zip(grouped_only[1], read[1][1::2]))
 
 
 def test_a_collated_table_is_read_row_by_row(monkeypatch):
     conn = table(False, "COLLATE NOCASE")  # "plan" and "Plan" are one group to SQLite, two values here
-    monkeypatch.setattr(facet_counts, "_coded_in_sql", lambda *args: pytest.fail("grouped a collated table"))
-    values, _, _ = facet_counts._coded(conn, "t", ["gate"], "rowid")
+    monkeypatch.setattr(column_codes, "_coded_in_sql", lambda *args: pytest.fail("grouped a collated table"))
+    values, _, _ = column_codes.coded(conn, "t", ["gate"], "rowid")
     assert {"plan", "Plan"} <= set(values[0])
 
 
@@ -63,7 +63,7 @@ def test_an_empty_table_has_no_codes():
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE t (gate TEXT)")
     conn.execute("CREATE INDEX t_gate ON t (gate)")
-    values, codes, rowids = facet_codes = facet_counts._coded(conn, "t", ["gate"], "rowid")
+    values, codes, rowids = facet_codes = column_codes.coded(conn, "t", ["gate"], "rowid")
     assert values == [[]] and len(codes[0]) == 0 and len(rowids) == 0, facet_codes
 
 
