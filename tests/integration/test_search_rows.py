@@ -15,7 +15,7 @@ import pytest
 
 from register.database.facet_codes import TABLE
 from register.database.facet_counts import sort_columns
-from register.site import search_rows
+from register.site import coded_facets, search_rows
 from register.site.coded_facets import Codes
 
 
@@ -139,3 +139,14 @@ def test_the_first_rows_are_sqlites_order():
             first = search_rows.first_rows(keys, positions, limit, desc)
             order = f"order by v{' desc' if desc else ''}, rowid limit {limit}"
             assert [int(r) + 1 for r in first] == [r[0] for r in conn.execute(f"select rowid from t {order}")]
+
+
+def test_a_searchs_matches_are_read_within_the_time_limit():
+    """The matches are read outside Datasette's execute, so under its time limit here."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create virtual table t_fts using fts5 (text)")
+    conn.executemany("insert into t_fts values (?)", [(f"word{i % 50} common",) for i in range(20_000)])
+    sql = "select group_concat(rowid) from t_fts where t_fts match :q"
+    assert len(coded_facets._rowids(conn, sql, {"q": "common"}, 10_000)) == 20_000
+    with pytest.raises(sqlite3.OperationalError, match="interrupt"):
+        coded_facets._rowids(conn, sql, {"q": "common"}, 0)
