@@ -178,12 +178,16 @@ def _project_feed(name: str, title: str, subtitle: str, project: str | None, abs
 async def feed_status_changes(datasette, request):
     """Every change of status of a "You said" item, newest first."""
     project = await _feed_project(datasette, request)
+    # All of them: CROSS JOIN keeps the updates the outer loop, walked newest first
+    # through their update_date index. On the national register's statistics SQLite
+    # chose to sort every update instead (413 ms against 15 at 42 x 23,809 log rows).
+    # A project's: through its items (project_id index), as SQLite chooses.
     rows = await fetch_rows(
         datasette,
         f"""
         select u.*, y.you_said, y.project_id, p.title as project_title, p.organisation
         from you_said_we_did_updates u
-        join you_said_we_did y on y.id = u.you_said_id
+        {"join" if project else "cross join"} you_said_we_did y on y.id = u.you_said_id
         join projects p on p.id = y.project_id
         {"where y.project_id = :project" if project else ""}
         order by u.update_date desc, u.id desc limit {FEED_LIMIT}""",
