@@ -69,19 +69,18 @@ def _coded_in_sql(
     update in place (facet_codes.extend) code them."""
     first, last, n = conn.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {q(table)}").fetchone()
     gapless = bool(n) and last - first + 1 == n  # the build numbers rows from the file's lines
-    with _long_values(conn):
+    with long_values(conn):
         if gapless:
             rowids = np.arange(first, last + 1, dtype="<i8")
         else:
-            rowids = _parsed(
-                conn.execute(f"SELECT group_concat(rowid) FROM (SELECT rowid FROM {q(table)} ORDER BY rowid)")
-            )
+            sql = f"SELECT group_concat(rowid) FROM (SELECT rowid FROM {q(table)} ORDER BY rowid)"
+            rowids = rowid_list(conn.execute(sql).fetchone()[0])
         values, codes = [], []
         for column in columns:
             found, coded = [], np.empty(len(rowids), dtype=np.int32)
             sql = f"SELECT {q(column)}, min(rowid) AS f, group_concat(rowid) FROM {q(table)} GROUP BY {q(column)} ORDER BY f"
             for value, _, ids in conn.execute(sql):
-                at = np.fromstring(ids, dtype="<i8", sep=",")
+                at = rowid_list(ids)
                 coded[at - first if gapless else np.searchsorted(rowids, at)] = len(found)
                 found.append(value)
             values.append(found)
@@ -90,9 +89,11 @@ def _coded_in_sql(
 
 
 @contextmanager
-def _long_values(conn: sqlite3.Connection):
-    """The rowids of a common value are megabytes of text: over a connection's limit
-    on the length of a value, if it has one, so that limit is lifted meanwhile."""
+def long_values(conn: sqlite3.Connection):
+    """Rowid lists and stored codes are megabytes: over a connection's limit on the
+    length of a value, if it has one (the site's: sql_guard.MAX_VALUE_BYTES, against SQL
+    that builds huge strings), so that limit is lifted meanwhile, for the register's own
+    reads alone."""
     limit = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1_000_000_000)
     try:
         yield
@@ -100,9 +101,10 @@ def _long_values(conn: sqlite3.Connection):
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limit)
 
 
-def _parsed(cursor) -> np.ndarray:
-    found = cursor.fetchone()[0]
-    return np.fromstring(found, dtype="<i8", sep=",") if found else np.zeros(0, dtype="<i8")
+def rowid_list(text: str | None) -> np.ndarray:
+    """A `group_concat(rowid)` as numpy reads it (4 ms for 122,000 rowids, against 55
+    to 70 ms for a Python tuple per row)."""
+    return np.fromstring(text, dtype="<i8", sep=",") if text else np.zeros(0, dtype="<i8")
 
 
 def _few_values(conn: sqlite3.Connection, table: str, column: str) -> bool:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
 from datasette.utils import sqlite_timelimit
 
+from register.database.column_codes import long_values, rowid_list
 from register.database.facet_codes import ROWIDS, TABLE
 from register.database.facet_counts import ranked, value_ranks
 
@@ -73,21 +73,9 @@ async def codes_of(db, table: str) -> Codes | None:
     return kept[table]
 
 
-@contextmanager
-def unlimited(conn: sqlite3.Connection):
-    """A column's codes, or a search's rowids, are megabytes: over the length the site
-    allows any one value (sql_guard.MAX_VALUE_BYTES, against SQL that builds huge
-    strings), so that limit is lifted for the site's own reads alone."""
-    limit = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1_000_000_000)
-    try:
-        yield
-    finally:
-        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limit)
-
-
 def _stored_rows(table: str):
     def read(conn: sqlite3.Connection) -> list:
-        with unlimited(conn):
+        with long_values(conn):
             sql = f"select column_name, vals, codes from [{TABLE}] where table_name = ?"
             return conn.execute(sql, (table,)).fetchall()
 
@@ -276,9 +264,9 @@ def _rowids(conn: sqlite3.Connection, sql: str, params: dict, limit_ms: int) -> 
     70 ms for a Python tuple per row (27 ms splitting the text in Python)."""
     # Within the site's time limit, as Datasette's own queries are (a raw-mode search can
     # ask the full-text index for a great deal).
-    with unlimited(conn), sqlite_timelimit(conn, limit_ms):
+    with long_values(conn), sqlite_timelimit(conn, limit_ms):
         found = conn.execute(sql, params).fetchone()[0]
-    return np.fromstring(found, dtype="<i8", sep=",") if found else np.zeros(0, dtype="<i8")
+    return rowid_list(found)
 
 
 def _present(codes: Codes, rowids: np.ndarray) -> np.ndarray:
