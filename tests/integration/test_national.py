@@ -239,3 +239,23 @@ def test_publishers_page_shows_scores_and_why(world):
 
 def test_single_register_has_no_publishers_page(client):
     assert client.get("/publishers").status_code == 404
+
+
+def test_a_namespaced_records_page_answers_however_its_colon_is_written(world):
+    """The site links `changing:PRJ-0001` as it is; Datasette writes it `changing~3APRJ-0001`,
+    and a browser or another site may percent-encode it (`changing%3APRJ-0001`): all three
+    are the same project's page, item's page and item's feed."""
+    client = Client(datasette_instance(world["out"]))
+    db = sqlite3.connect(f"file:{world['out'] / 'register.db'}?immutable=1", uri=True)
+    item = db.execute("select id from you_said_we_did where id like 'changing:%' limit 1").fetchone()[0]
+    db.close()
+    for page, record in (
+        ("/projects/{}", "changing:PRJ-0001"),
+        ("/you-said/{}", item),
+        ("/feeds/you-said/{}.atom", item),
+    ):
+        written = [record, record.replace(":", "~3A"), record.replace(":", "%3A")]
+        answers = [client.get(page.format(w)) for w in written]
+        assert [a.status_code for a in answers] == [200, 200, 200], (page, written)
+        assert record in answers[0].text
+        assert answers[1].text == answers[0].text == answers[2].text, page

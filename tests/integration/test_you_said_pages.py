@@ -467,3 +467,20 @@ def test_the_overdue_query_lists_every_overdue_item_linked_to_its_page(client, b
     assert shown == overdue
     whole = client.get("/register/you_said_we_did_current.csv?overdue=1&_stream=on&_col=id")
     assert {line.split(",")[0] for line in whole.text.splitlines()[1:]} == overdue
+
+
+@pytest.mark.parametrize("for_project", [False, True])
+def test_you_said_feed_reads_an_index_in_its_order(db, items, for_project):
+    """The feed of new items walks an index newest first and stops at its limit: it never
+    sorts every item (register/site/feeds.py), and it gives the newest items."""
+    from register.site.feeds import FEED_LIMIT, you_said_sql
+
+    project = next(iter(items.values()))["project_id"]
+    params = {"project": project} if for_project else {}
+    plan = db.execute("explain query plan " + you_said_sql(for_project), params).fetchall()
+    assert not any("TEMP B-TREE" in row[-1] for row in plan), [tuple(r) for r in plan]
+    assert any("USING INDEX" in row[-1] and row[-1].startswith(("SCAN s", "SEARCH s")) for row in plan), plan
+    mine = [i for i in items.values() if not for_project or i["project_id"] == project]
+    newest = sorted(mine, key=lambda i: (i["said_date"], i["id"]), reverse=True)[:FEED_LIMIT]
+    got = [r["id"] for r in db.execute(you_said_sql(for_project), params)]
+    assert got == [i["id"] for i in newest]

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from datasette.utils import tilde_encode
+
 from register.bench.config import PORT, REQUESTS_PER_PAGE, TARGETS
 from register.bench.report import Table
 from register.bench.server import Server, cpu_seconds, free_port, get, latencies, pct
@@ -70,13 +72,16 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
     """(page type, path) for every public page type of the register and every filter
     its pages link to."""
     s = _samples(db_path)
-    project, item = quote(str(s["project"])), quote(str(s["item"]))
+    project, item = quote(str(s["project"])), quote(str(s["item"]))  # in a query string
+    # In a path, as the site links them (a national register's ids hold a colon, which
+    # Datasette's row pages would redirect to this form).
+    project_at, item_at = tilde_encode(str(s["project"])), tilde_encode(str(s["item"]))
     pages = [
         ("home", "/"),
         ("projects index", "/projects"),
         ("projects index, a later page", "/projects?page=300"),
-        ("project page", f"/projects/{project}"),
-        ("project page, the project with the most activities", f"/projects/{quote(str(s['busiest_project']))}"),
+        ("project page", f"/projects/{project_at}"),
+        ("project page, the project with the most activities", f"/projects/{tilde_encode(str(s['busiest_project']))}"),
         ("glossary", "/glossary"),
         ("accessibility", "/accessibility"),
         ("downloads", "/downloads/"),
@@ -98,13 +103,13 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
     ]
     pages += [(f"you-said list{', ' + k if k else ''}", "/you-said" + (f"?{q}" if q else "")) for k, q in said]
     pages += [
-        ("you-said item", f"/you-said/{item}"),
+        ("you-said item", f"/you-said/{item_at}"),
         ("you-said how to follow", "/you-said/how-to-follow"),
         ("feed you-said", "/feeds/you-said.atom"),
         ("feed you-said, a project", f"/feeds/you-said.atom?project={quote(str(s['item_project']))}"),
         ("feed status changes", "/feeds/status-changes.atom"),
         ("feed status changes, a project", f"/feeds/status-changes.atom?project={quote(str(s['item_project']))}"),
-        ("feed one item", f"/feeds/you-said/{item}.atom"),
+        ("feed one item", f"/feeds/you-said/{item_at}.atom"),
         ("search", "/search?q=waiting+times"),
         ("search, one common word", "/search?q=care"),
     ]
@@ -129,9 +134,9 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
                 continue  # the project's and item's own filters above
             pages.append((f"facet link {table}?{column}=", f"/register/{table}?{column}={quote(str(value))}"))
     pages += [
-        ("row coproduction_log", f"/register/coproduction_log/{quote(str(s['activity']))}"),
-        ("row projects", f"/register/projects/{project}"),
-        ("row you_said_we_did", f"/register/you_said_we_did/{item}"),
+        ("row coproduction_log", f"/register/coproduction_log/{tilde_encode(str(s['activity']))}"),
+        ("row projects", f"/register/projects/{project_at}"),
+        ("row you_said_we_did", f"/register/you_said_we_did/{item_at}"),
         ("table search", "/register/coproduction_log?_search=transport"),
         ("table search you_said_we_did", "/register/you_said_we_did?_search=transport"),
         ("CSV of a filtered table", "/register/coproduction_log.csv?gate=plan&participation_level=co_design"),

@@ -13,11 +13,11 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
 
 from register.site.filters import uk_date
-from register.site.links import fetch_rows, make_linker
+from register.site.links import fetch_rows, make_linker, record_id
 from register.site.you_said import item_feed_path, item_path, item_record
 
 FEED_LIMIT = 100
@@ -105,21 +105,25 @@ def _atom_response(body: bytes) -> Response:
     )
 
 
+def you_said_sql(for_project: bool) -> str:
+    """The newest items, register-wide or of one project (:project).
+
+    Walked newest first through the stored status table's (said_date, id) index, or a
+    project's items through its project_id index: never a sort of every item. Ordered
+    by the items' own table instead, the national register's statistics led SQLite to
+    walk that by key and sort all 23,000 items (159 ms, against 1 ms).
+    """
+    return f"""
+        select c.*, p.title as project_title, p.organisation
+        from you_said_we_did_current c join projects p on p.id = c.project_id
+        {"where c.project_id = :project" if for_project else ""}
+        order by c.said_date desc, c.id desc limit {FEED_LIMIT}"""
+
+
 async def feed_you_said(datasette, request):
     """New "You said" items, newest first, with their current status."""
     project = await _feed_project(datasette, request)
-    # Walked newest first through the items' said_date index, or a project's items
-    # through its project_id index: one plan each, never a sort of every item.
-    rows = await fetch_rows(
-        datasette,
-        f"""
-        select c.*, p.title as project_title, p.organisation
-        from you_said_we_did y join you_said_we_did_current c on c.id = y.id
-        join projects p on p.id = c.project_id
-        {"where y.project_id = :project" if project else ""}
-        order by y.said_date desc, y.id desc limit {FEED_LIMIT}""",
-        {"project": project} if project else {},
-    )
+    rows = await fetch_rows(datasette, you_said_sql(bool(project)), {"project": project} if project else {})
     link = await make_linker(datasette)
     absolute = lambda p: datasette.absolute_url(request, datasette.urls.path(p))  # noqa: E731
     entries = []
@@ -236,7 +240,7 @@ async def feed_status_changes(datasette, request):
 async def feed_you_said_item(datasette, request):
     """One item's feed: when it was said, each change of status, each partner's verdict
     and each correction, newest first."""
-    item_id = tilde_decode(request.url_vars["id"])
+    item_id = record_id(request)
     record = await item_record(datasette, item_id)
     if record is None:
         raise NotFound(f'There is no "You said" item with the ID {item_id!r} in the register.')

@@ -5,14 +5,23 @@ takes from the schemas), so a code's title is written once, in its codelist.
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
-from datasette.utils import tilde_encode
+from datasette.utils import tilde_decode, tilde_encode
 from markupsafe import Markup, escape
 
 DB = "register"
 # Records that have a page of their own, designed for people: linked there, not to their row.
 DESIGNED_PAGES = {"projects": "/projects/", "you_said_we_did": "/you-said/"}
 GROUPS_TABLE = "coproduction_log_groups"  # derived by register/database/build.py from coproduction_log.groups
+
+
+def record_id(request) -> str:
+    """The record id in a designed page's address: tilde-encoded as the site links it
+    (`nhs_a~3APRJ-0001`), or percent-encoded as a browser or another site may send it
+    (`nhs_a%3APRJ-0001`), which Datasette's tilde_decode would leave as it is: such a
+    link to a national register's project was a 404."""
+    return tilde_decode(unquote(request.url_vars["id"]))
 
 
 async def load_codelists(datasette) -> dict[str, dict[str, dict]]:

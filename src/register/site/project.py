@@ -3,9 +3,7 @@
 import json
 from urllib.parse import quote
 
-from datasette.utils import tilde_decode
-
-from register.site.links import DB, GROUPS_TABLE, fetch_rows, load_codelists, make_linker
+from register.site.links import DB, GROUPS_TABLE, fetch_rows, load_codelists, make_linker, record_id
 from register.site.pages import feed_links, not_found, render_page
 
 # The latest activities shown at each gate of a project's page; the rest are a link away,
@@ -17,7 +15,7 @@ ACTIVITIES_SHOWN = 50
 async def project_page(datasette, request):
     """One project's journey: who was involved, at which gate, what people said, what was
     done, and whether equality impacts were assessed."""
-    project_id = tilde_decode(request.url_vars["id"])
+    project_id = record_id(request)
     found = await fetch_rows(datasette, "select * from projects where id = :id", {"id": project_id})
     if not found:
         return await not_found(datasette, request, f"There is no project with the ID {project_id!r} in the register.")

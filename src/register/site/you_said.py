@@ -7,9 +7,9 @@ the item's history, the partners' verdicts on it and the corrections made to it.
 The item's Atom feed (register/site/feeds.py) reads the same record through item_record.
 """
 
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_encode
 
-from register.site.links import DB, fetch_rows, load_codelists, make_linker
+from register.site.links import DB, fetch_rows, load_codelists, make_linker, record_id
 from register.site.pages import feed_links, not_found, render_page
 
 ITEMS, UPDATES, VERDICTS = "you_said_we_did", "you_said_we_did_updates", "partner_verdicts"
@@ -83,7 +83,7 @@ async def item_record(datasette, item_id: str) -> dict | None:
 
 async def you_said_page(datasette, request):
     """One "You said" item: what was said, where it stands, and every step since."""
-    item_id = tilde_decode(request.url_vars["id"])
+    item_id = record_id(request)
     record = await item_record(datasette, item_id)
     if record is None:
         return await not_found(
