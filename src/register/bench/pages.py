@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from datasette.utils import tilde_encode
 
-from register.bench.config import PORT, REQUESTS_PER_PAGE, TARGETS
+from register.bench.config import COMPUTED_PER_PAGE, PORT, REQUESTS_PER_PAGE, TARGETS
 from register.bench.report import Table
 from register.bench.server import Server, cpu_seconds, free_port, get, latencies, pct
 from register.schema.package import MAIN_RESOURCES
@@ -206,7 +206,7 @@ def bench_pages(
             )
             continue
         before = cpu_seconds(pid) if pid else None
-        computed, c_err = latencies(port, path, max(5, REQUESTS_PER_PAGE // 4), {"Cookie": "bench=uncached"})
+        computed, c_err = latencies(port, path, COMPUTED_PER_PAGE, {"Cookie": "bench=uncached"})
         after = cpu_seconds(pid) if pid else None
         cpu_ms = (after - before) * 1000 / len(computed) if before is not None and after is not None else None
         if served:
