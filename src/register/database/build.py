@@ -26,7 +26,7 @@ from register.checks.problems import report
 from register.checks.reference import validate_reference
 from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
-from register.database import build_info, facet_counts, known_rows, page_record
+from register.database import build_info, facet_counts, known_rows, page_record, side_derived
 from register.database.deadlines import write_due_dates
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns, table_pages
 from register.database.views import VIEWS_SQL, live_views, materialise
@@ -219,12 +219,25 @@ def build(
         bar.note("views")
         views_sql = VIEWS_SQL.read_text("utf-8")
         conn.executescript(views_sql)
-        write_due_dates(conn)
-        materialise(conn, views_sql)
+        # What the second process worked out from the tables it loaded (side_derived.py).
+        derived = side.derived() if fast else None
+        if derived:
+            conn.execute(f"ATTACH DATABASE ? AS {side_derived.SCHEMA}", (str(side.derived_path),))
+            phase("views: waiting for the second process")
+        if not (derived and derived.copy_due_dates(conn)):
+            write_due_dates(conn)
+        materialise(conn, views_sql, side_derived.SCHEMA, derived.views if derived else set())
         phase("views")
         facet_counts.store(
-            conn, facet_counts.configured_facets(site), views_sql=views_sql, sorts=facet_counts.sort_columns(site)
+            conn,
+            facet_counts.configured_facets(site),
+            views_sql=views_sql,
+            sorts=facet_counts.sort_columns(site),
+            copy=lambda table: derived.copy_facets(conn, table),
+            copied=derived.facets if derived else set(),
         )
+        if derived:
+            conn.execute(f"DETACH DATABASE {side_derived.SCHEMA}")
         phase("facet counts")
         if elsewhere:
             bar.note("waiting for the search indexes of the second process")

@@ -181,6 +181,8 @@ def store(
     views_sql: str = "",
     common_rows: int = LIVE_ROWS,
     sorts: dict[str, str] | None = None,
+    copy=None,
+    copied: set[str] = frozenset(),
 ) -> int:
     """Write the counts of the `most` commonest values of every configured facet of every
     table or view that can be counted once (`countable`), for the whole table and under
@@ -191,6 +193,10 @@ def store(
     for the small sample register). `sorts` ({table: column}, sort_columns) names the
     column each table's pages are sorted by: a table's codes include it, so the site
     finds the first page of a search without sorting every match (register/site/search_rows.py).
+
+    The counts of the tables in `copied` were worked out by the build's second process
+    with this same function: `copy(table)` copies them in, in the place of the loop where
+    they would have been written here (register/database/side_derived.py).
 
     `only` names the tables whose counts are worked out again (an update in place,
     register/database/incremental.py): their rows are replaced, the others kept. The key
@@ -212,6 +218,11 @@ def store(
         if table not in can or (only is not None and table not in only):
             continue
         conn.execute(f"DELETE FROM {q(TABLE)} WHERE table_name = ?", (table,))
+        if table in copied:
+            copy(table)
+            sql = f"SELECT count(*) FROM {q(TABLE)} WHERE table_name = ? AND rank > 0"
+            stored += conn.execute(sql, (table,)).fetchone()[0]
+            continue
         counted = counted_columns(conn, table, columns, can)
         keys = {key for _, key in dated.get(table, {}).values()}
         order = "rowid" if table in tables else keys.pop() if len(keys) == 1 else ""

@@ -2,8 +2,9 @@
 
 On a 2-core machine the build checks and loads in one process while a second one (run
 as `python -m register.database.search`) checks and loads some big resources
-(register/checks/sideload.py) and builds the big full-text indexes straight from the
-CSVs; the build then copies both in.
+(register/checks/sideload.py), works out what reads only those (due dates, stored views,
+facet counts: register/database/side_derived.py) and builds the big full-text indexes
+straight from the CSVs; the build copies each in when it needs it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from register.checks import fastcheck
 from register.checks.sideload import SideLoad, side_share
 from register.database.facet_counts import site_tables
+from register.database.side_derived import Derived, work_out
 from register.schema.ddl import create_index, create_table, q
 from register.schema.package import ROOT, Package, Resource
 from register.util.progress import Progress
@@ -113,7 +116,7 @@ SEARCH_SIDE_MIN_ROWS_BYTES = 5_000_000  # resources smaller than this stay in th
 FTS_SHADOWS = ("data", "idx", "docsize", "config")
 
 
-def _side_share_work(root: str, names: list[str], preload: list[str], tables_path: str, result_path: str) -> None:
+def _side_share_work(root: str, names: list[str], preload: list[str], tables_path: str, result_path: str) -> dict:
     """In the second process: check and load `names` into their own file, and say what was
     found (build's first process copies the tables in: fastcheck.Loader.adopt)."""
 
@@ -133,6 +136,7 @@ def _side_share_work(root: str, names: list[str], preload: list[str], tables_pat
     tmp = Path(result_path + ".part")
     tmp.write_text(json.dumps(result), "utf-8")
     os.replace(tmp, result_path)
+    return result
 
 
 def _search_side_work(root: str, names: list[str], path: str) -> None:
@@ -198,9 +202,12 @@ class SearchSide:
         self.path = out_dir / f".register-search.{os.getpid()}.tmp"
         self.tables_path = out_dir / f".register-share.{os.getpid()}.tmp"
         self.result_path = out_dir / f".register-share.{os.getpid()}.json"
+        # what it works out from its tables (register/database/side_derived.py)
+        self.derived_path = out_dir / f".register-derived.{os.getpid()}.tmp"
+        self.derived_result_path = out_dir / f".register-derived.{os.getpid()}.json"
         if total >= SEARCH_SIDE_MIN_BYTES and (self.names or share_tables):
             loads, preload = side_share(package, SEARCH_SIDE_MIN_ROWS_BYTES) if share_tables else ([], [])
-            for p in (self.path, self.tables_path, self.result_path):
+            for p in self.files():
                 p.unlink(missing_ok=True)
             # A plain subprocess (not multiprocessing): nothing about the caller's main
             # module matters, and it is simply killed if the build stops.
@@ -223,6 +230,10 @@ class SearchSide:
                     str(self.tables_path),
                     "--result",
                     str(self.result_path),
+                    "--derived",
+                    str(self.derived_path),
+                    "--derived-result",
+                    str(self.derived_result_path),
                 ],
                 cwd=str(ROOT),
                 stdin=subprocess.DEVNULL,
@@ -231,6 +242,18 @@ class SearchSide:
             )
             if loads:
                 self.share = SideLoad(loads, self.tables_path, self.result_path, self.process)
+
+    def derived(self) -> Derived | None:
+        """What the second process worked out from its tables, once it has (None: it did
+        not, so this process does it all)."""
+        if not self.share:
+            return None
+        while not self.derived_result_path.exists():
+            if self.process.poll() is not None and not self.derived_result_path.exists():
+                return None
+            time.sleep(0.02)
+        result = json.loads(self.derived_result_path.read_text("utf-8"))
+        return None if "failed" in result else Derived(result)
 
     def copy_into(self, conn: sqlite3.Connection) -> set[str]:
         """Wait for the second process, copy its indexes in; the tables now searchable."""
@@ -265,8 +288,13 @@ class SearchSide:
             self.process.wait()
         if self.process and self.process.stderr:
             self.process.stderr.close()
-        for p in (self.path, self.tables_path, self.result_path, Path(str(self.result_path) + ".part")):
+        for p in self.files():
             p.unlink(missing_ok=True)
+
+    def files(self) -> list[Path]:
+        """Every file the second process may write."""
+        made = [self.path, self.tables_path, self.result_path, self.derived_path, self.derived_result_path]
+        return made + [Path(f"{p}.part") for p in (self.result_path, self.derived_result_path)]
 
 
 def main(argv=None) -> int:
@@ -279,10 +307,16 @@ def main(argv=None) -> int:
     parser.add_argument("--preload", default="")
     parser.add_argument("--tables-db", default="")
     parser.add_argument("--result", default="")
+    parser.add_argument("--derived", default="")
+    parser.add_argument("--derived-result", default="")
     args = parser.parse_args(argv)
     names = [n for n in args.load.split(",") if n]
     if names:
-        _side_share_work(args.root, names, [n for n in args.preload.split(",") if n], args.tables_db, args.result)
+        share = _side_share_work(
+            args.root, names, [n for n in args.preload.split(",") if n], args.tables_db, args.result
+        )
+        if args.derived and "fallback" not in share and not share["problems"]:  # else the build stops or redoes it all
+            work_out(Package(args.root), Path(args.tables_db), Path(args.derived), Path(args.derived_result))
     tables = [n for n in args.tables.split(",") if n]
     if tables:
         _search_side_work(args.root, tables, args.search_side)

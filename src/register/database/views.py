@@ -49,9 +49,23 @@ def row_by_row(views_sql: str) -> set[str]:
     return set(ROW_BY_ROW.findall(views_sql))
 
 
-def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
+def store_view(conn: sqlite3.Connection, name: str, source: str = "") -> None:
+    """Replace the view by a table of its rows; with `source`, an attached schema, by a
+    copy of that schema's table of the name (register/database/side_derived.py works some
+    out in the build's second process, with this same function)."""
+    rows = f"{source}.{q(name)}" if source else q(name)
+    conn.execute(f"CREATE TABLE {q('_materialising')} AS SELECT * FROM {rows}")
+    conn.execute(f"DROP VIEW {q(name)}")
+    conn.execute("PRAGMA legacy_alter_table = ON")  # the views that read it are checked later
+    conn.execute(f"ALTER TABLE {q('_materialising')} RENAME TO {q(name)}")
+    conn.execute("PRAGMA legacy_alter_table = OFF")
+
+
+def materialise(
+    conn: sqlite3.Connection, views_sql: str, source: str = "", stored: set[str] = frozenset()
+) -> list[str]:
     """Store the rows of each view marked `-- build: materialise` in register/database/views.sql
-    as a table of the same name.
+    as a table of the same name (those in `stored` copied from the attached schema `source`).
 
     The database never changes between builds, so a view that depends only on the data
     (never on today's date) can be worked out once here instead of on every request.
@@ -61,11 +75,7 @@ def materialise(conn: sqlite3.Connection, views_sql: str) -> list[str]:
     """
     names = MATERIALISE.findall(views_sql)
     for name in names:
-        conn.execute(f"CREATE TABLE {q('_materialising')} AS SELECT * FROM {q(name)}")
-        conn.execute(f"DROP VIEW {q(name)}")
-        conn.execute("PRAGMA legacy_alter_table = ON")  # the views that read it are checked later
-        conn.execute(f"ALTER TABLE {q('_materialising')} RENAME TO {q(name)}")
-        conn.execute("PRAGMA legacy_alter_table = OFF")
+        store_view(conn, name, source if name in stored else "")
         for (column,) in conn.execute("SELECT name FROM pragma_table_info(?)", (name,)).fetchall():
             if column == "id" or column.endswith("_id"):
                 create_index(conn, name, column)
