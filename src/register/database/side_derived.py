@@ -52,6 +52,10 @@ def _work_out(package: Package, tables_path: Path, path: Path) -> dict:
     shutil.copyfile(tables_path, path)
     conn = sqlite3.connect(path, isolation_level=None)
     tune(conn)
+    # A small page cache: this process holds its memory through the search indexes that
+    # follow, while the first is at its own peak. With the bulk load's 32 MB both together
+    # peaked at 294 MB at a million log rows (the target is 300), with 8 MB at 248 MB, as fast.
+    conn.execute("PRAGMA cache_size = -8000")
     conn.execute("BEGIN")
     views_sql = VIEWS_SQL.read_text("utf-8")
     for statement in statements(views_sql):
