@@ -17,6 +17,7 @@ import socket
 import sqlite3
 import threading
 from functools import partial
+from html import unescape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -235,6 +236,17 @@ def test_publishers_page_shows_scores_and_why(world):
     assert "https://changing.example.org/" in text
     assert client.get("/register/publishers").status_code == 200
     assert client.get("/projects/changing:PRJ-0001").status_code == 200
+    # Each publisher's figures, as its views work them out, beside its score.
+    db = sqlite3.connect(f"file:{world['out'] / 'register.db'}?immutable=1", uri=True)
+    db.row_factory = sqlite3.Row
+    figures = db.execute("select * from publisher_figures").fetchall()
+    scores = {r["publisher"]: r["score"] for r in db.execute("select publisher, score from publisher_quality")}
+    db.close()
+    assert figures and set(scores) == {f["publisher"] for f in figures}
+    for f in figures:
+        said = f"{f['you_said']}: {f['loop_closed']} with the loop closed, {f['overdue']} overdue"
+        assert said in unescape(text), (f["publisher"], said)
+        assert f"{f['activities']}, with {f['lived_experience_people']} people" in text
 
 
 def test_single_register_has_no_publishers_page(client):

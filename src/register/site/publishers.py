@@ -32,12 +32,16 @@ async def publishers_page(datasette, request):
     """Every publisher with its score, provenance, measures and gate assurance."""
     if not await is_national(datasette):
         return await not_found(datasette, request, "This register is not a national register: it has no publishers.")
+    # The score, the figures it is worked out from, then the publisher's own columns (its
+    # `valid` is its latest fetch's; the score's part of that name is q_valid): one query,
+    # so the overdue items are counted once (two counts took the page to 136 ms p50 at a
+    # million log rows).
     publishers = await fetch_rows(
         datasette,
-        "select p.*, q.valid as q_valid, q.fresh, q.complete, q.loop_closure, q.not_overdue, q.score "
+        "select q.*, p.*, q.valid as q_valid "
         "from publishers p join publisher_quality q on q.publisher = p.code order by q.score desc, p.title",
     )
-    figures = {r["publisher"]: r for r in await fetch_rows(datasette, "select * from publisher_figures")}
+    figures = {r["publisher"]: r for r in publishers}
     gates = _by(await fetch_rows(datasette, "select * from publisher_gate_assurance"), "publisher")
     method = await fetch_rows(datasette, "select * from publisher_quality_method order by sort_order")
     return await render_page(
