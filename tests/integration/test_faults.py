@@ -641,6 +641,10 @@ def test_only_the_writers_own_temporary_files_are_removed(tmp_path):
         repo / "build" / ".register-search.4242.tmp",
         repo / "build" / ".register-share.4242.tmp",
         repo / "build" / ".register-share.4242.json",
+        repo / "build" / ".register-share.4242.json.part",
+        repo / "build" / ".register-derived.4242.tmp",
+        repo / "build" / ".register-derived.4242.json",
+        repo / "build" / ".register-derived.4242.json.part",
     ]
     kept = [
         repo / "datasets" / f".{TABLE}.csv.swp",
@@ -650,6 +654,7 @@ def test_only_the_writers_own_temporary_files_are_removed(tmp_path):
         repo / "build" / ".register.db.4242.tmp.bak",
         repo / "build" / ".register.db.tmp",
         repo / "build" / "inspect.json",
+        repo / "build" / ".register-derived.x42.tmp",
     ]
     for p in stale + kept:
         p.write_bytes(b"x")

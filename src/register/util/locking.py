@@ -33,7 +33,7 @@ DEFAULT_TIMEOUT = 300.0
 APPEND_TEMP = re.compile(r"^\.[^/]+\.csv\.[0-9]+\.append\.tmp$")
 BUILD_TEMP = re.compile(
     r"^\.register(?:\.db\.[0-9]+\.tmp(?:-journal)?|\.db\.spare\.[0-9]+\.tmp|-search\.[0-9]+\.tmp"
-    r"|-share\.[0-9]+\.(?:tmp|json))$"
+    r"|-(?:share|derived)\.[0-9]+\.(?:tmp|json(?:\.part)?))$"
 )
 
 
