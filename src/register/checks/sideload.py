@@ -9,6 +9,7 @@ check is exact both ways (tests/unit/test_generate.py builds a register both way
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -23,12 +24,24 @@ class SideLoad:
         self.names, self.tables_path, self.result_path, self.process = names, tables_path, result_path, process
 
     def result(self) -> dict:
+        found = wait_for_result(self.result_path, self.process)
+        return {"fallback": "the second process stopped before it finished checking"} if found is None else found
 
-        while not self.result_path.exists():
-            if self.process.poll() is not None and not self.result_path.exists():
-                return {"fallback": "the second process stopped before it finished checking"}
-            time.sleep(0.02)
-        return json.loads(self.result_path.read_text("utf-8"))
+
+def write_result(path: Path, result: dict) -> None:
+    """Write the second process's answer whole: the first reads it once the name exists."""
+    part = Path(f"{path}.part")
+    part.write_text(json.dumps(result), "utf-8")
+    os.replace(part, path)
+
+
+def wait_for_result(path: Path, process) -> dict | None:
+    """The second process's answer, once written (None: it stopped without one)."""
+    while not path.exists():
+        if process.poll() is not None and not path.exists():
+            return None
+        time.sleep(0.02)
+    return json.loads(path.read_text("utf-8"))
 
 
 def side_share(package: Package, min_bytes: int, preload_max_bytes: int = 50_000_000) -> tuple[list[str], list[str]]:

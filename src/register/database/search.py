@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from register.checks import fastcheck
-from register.checks.sideload import SideLoad, side_share
+from register.checks.sideload import SideLoad, side_share, wait_for_result, write_result
 from register.database.facet_counts import site_tables
 from register.database.side_derived import Derived, work_out
 from register.schema.ddl import create_index, create_table, q
@@ -133,9 +131,7 @@ def _side_share_work(root: str, names: list[str], preload: list[str], tables_pat
     except Exception as e:  # anything else: the first process falls back to the reference
         result = {"fallback": f"the second process failed: {type(e).__name__}: {e}"}
     conn.close()
-    tmp = Path(result_path + ".part")
-    tmp.write_text(json.dumps(result), "utf-8")
-    os.replace(tmp, result_path)
+    write_result(Path(result_path), result)
     return result
 
 
@@ -248,12 +244,8 @@ class SearchSide:
         not, so this process does it all)."""
         if not self.share:
             return None
-        while not self.derived_result_path.exists():
-            if self.process.poll() is not None and not self.derived_result_path.exists():
-                return None
-            time.sleep(0.02)
-        result = json.loads(self.derived_result_path.read_text("utf-8"))
-        return None if "failed" in result else Derived(result)
+        result = wait_for_result(self.derived_result_path, self.process)
+        return None if result is None or "failed" in result else Derived(result)
 
     def copy_into(self, conn: sqlite3.Connection) -> set[str]:
         """Wait for the second process, copy its indexes in; the tables now searchable."""

@@ -17,13 +17,12 @@ it does not hold) the first does as before; if it failed, the first does it all.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import sqlite3
 from pathlib import Path
 
 from register.checks.fastcheck import tune
+from register.checks.sideload import write_result
 from register.database import facet_codes, facet_counts
 from register.database.deadlines import TABLE as DUE_DATES
 from register.database.deadlines import write_due_dates
@@ -43,9 +42,7 @@ def work_out(package: Package, tables_path: Path, path: Path, result_path: Path)
         result = _work_out(package, tables_path, path)
     except (sqlite3.Error, OSError, ValueError) as e:  # the first process then does it all
         result = {"failed": f"{type(e).__name__}: {e}"}
-    part = Path(f"{result_path}.part")
-    part.write_text(json.dumps(result), "utf-8")
-    os.replace(part, result_path)
+    write_result(result_path, result)
 
 
 def _work_out(package: Package, tables_path: Path, path: Path) -> dict:
