@@ -111,7 +111,7 @@ def you_said_sql(for_project: bool) -> str:
     Walked newest first through the stored status table's (said_date, id) index, or a
     project's items through its project_id index: never a sort of every item. Ordered
     by the items' own table instead, the national register's statistics led SQLite to
-    walk that by key and sort all 23,000 items (159 ms, against 1 ms).
+    walk that by key and sort all 278,000 items (159 ms, against 1 ms).
     """
     return f"""
         select c.*, p.title as project_title, p.organisation
