@@ -11,6 +11,7 @@ points at a port nobody listens on.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 import socket
@@ -27,7 +28,10 @@ from conftest import Client, copy_repo
 from register.bench.generate import generate
 from register.bench.national import write_operator
 from register.national.build import main as national_main
-from register.schema.package import ROOT
+from register.national.namespace import Source, write_package
+from register.national.provenance import FETCHES, good_copy
+from register.national.registry import read
+from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 
 REAL = [("nn_icb", ROOT)] + (
@@ -271,3 +275,37 @@ def test_a_namespaced_records_page_answers_however_its_colon_is_written(world):
         assert [a.status_code for a in answers] == [200, 200, 200], (page, written)
         assert record in answers[0].text
         assert answers[1].text == answers[0].text == answers[2].text, page
+
+
+def test_publishers_checked_and_merged_in_parallel_give_what_one_at_a_time_gives(world, tmp_path):
+    """The build checks and merges publishers in one process per core; the fetch log and
+    the merged package are the same, byte for byte, as one process writes them."""
+    state, registry = world["out"] / "state", world["out"].parent / "registry.csv"
+    order = [p.code for p in read(registry)]
+    logged = [json.loads(line)["publisher"] for line in (state / FETCHES).read_text("utf-8").splitlines()]
+    assert logged == order + order  # two runs, each in registry order whatever finished first
+
+    standard = Package(ROOT)
+    sources = [
+        Source(code, Package(good[0]), f"https://{code}.example.org/")
+        for code in order
+        if (good := good_copy(state, code))
+    ]
+    assert len(sources) >= 5
+    written = {}
+    for workers in (1, 2):
+        out = tmp_path / f"workers-{workers}"
+        merged = write_package(standard, sources, out, [], {"name": "national"}, workers=workers)
+        files = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        written[workers] = (files, merged.rows, merged.ranges, merged.refused)
+    assert written[1] == written[2]
+    files, rows, ranges, refused = written[2]
+    assert "conflict" in refused and "conflict" not in rows
+    assert not [p for p in files if p.name.startswith(".parts-") or p.parts[0].startswith(".parts-")]
+    # Each publisher's rows are where the ranges say: a build problem names its publisher.
+    log = list(csv.reader(io.StringIO(files[Path("datasets/coproduction_log.csv")].decode("utf-8"))))
+    publisher_column = log[0].index("from_publisher")
+    for first, last, code in ranges["coproduction_log"]:
+        assert {row[publisher_column] for row in log[first - 1 : last]} == {code}
+        assert last - first + 1 == rows[code]["coproduction_log"]
+    assert ranges["coproduction_log"][-1][1] == len(log)

@@ -100,8 +100,16 @@ class Timer:
         self.start = now
 
 
-def national(registry: Path, out: Path, state: Path, limits: Limits | None = None, quiet: bool = False) -> dict:
-    """Build the national register; returns {publisher: attempt (with 'status')}.
+def national(
+    registry: Path,
+    out: Path,
+    state: Path,
+    limits: Limits | None = None,
+    quiet: bool = False,
+    workers: int | None = None,
+) -> dict:
+    """Build the national register; returns {publisher: attempt (with 'status')}. Publishers
+    are checked and merged in `workers` processes (default: one per core).
 
     The national register speaks for whoever runs it, not for any one publisher: its own
     publisher.yml (who runs it, its public address, what it is) sits beside the registry.
@@ -115,11 +123,13 @@ def national(registry: Path, out: Path, state: Path, limits: Limits | None = Non
     version, _ = provenance.standard_version(standard.descriptor)
     state.mkdir(parents=True, exist_ok=True)
     attempts = {}
-    for p in publishers:
-        attempts[p.code] = provenance.refresh(p, registry.parent, state, version, limits)
+    for a in provenance.refresh_all(publishers, registry.parent, state, version, limits, workers):
+        attempts[a["publisher"]] = a
         if not quiet:
-            a = attempts[p.code]
-            print(f"{p.code}: {a['validation']}, shown: {a['served']}" + (f" ({a['error']})" if a["error"] else ""))
+            print(
+                f"{a['publisher']}: {a['validation']}, shown: {a['served']}"
+                + (f" ({a['error']})" if a["error"] else "")
+            )
     timer.lap("fetch and validate")
     goods = {p.code: provenance.good_copy(state, p.code) for p in publishers}
     refused: dict[str, str] = {}
@@ -142,7 +152,7 @@ def national(registry: Path, out: Path, state: Path, limits: Limits | None = Non
             for p in publishers
         ]
         extra = tables.extra_resources(rows, provenance.history(state))
-        merged = write_package(standard, sources, package_dir, extra, _descriptor(standard))
+        merged = write_package(standard, sources, package_dir, extra, _descriptor(standard), workers)
         if merged.refused:  # code conflicts: take them out and write again
             refused.update(merged.refused)
             continue

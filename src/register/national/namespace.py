@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import copy
 import csv
+import io
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from register.schema.package import MAIN_RESOURCES, Package
+from register.util.workers import in_order
 
 OWN = (*MAIN_RESOURCES, "sources")
 SEPARATOR = ":"
@@ -183,29 +186,71 @@ def _row_maker(res, header: list[str], src: Source):
     return make
 
 
-def _write_own(standard: Package, name: str, sources: list[Source], out: Path, merged: Merged) -> None:
-    res = standard.resource(name)
-    row_number = 1  # the header
-    with out.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow([*res.field_names, PUBLISHER_FIELD["name"], LINK_FIELD["name"]])
-        for src in sources:
-            if src.code in merged.refused or name not in src.package.names:
-                continue
-            first = row_number + 1
-            with src.package.resource(name).path.open(newline="", encoding="utf-8") as fin:
-                reader = csv.reader(fin)
-                make = _row_maker(res, next(reader, []), src)
-                for row in reader:
-                    writer.writerow(make(row))
-                    row_number += 1
-            merged.rows.setdefault(src.code, {})[name] = row_number - first + 1
-            merged.ranges.setdefault(name, []).append((first, row_number, src.code))
+def _write_parts(task: tuple) -> dict[str, int]:
+    """One publisher's rows of every record resource, as national rows, each into its own
+    part file (no header): {resource: rows}. Reads only that publisher's package, so
+    publishers are merged in parallel; one argument, a tuple, for register.util.workers."""
+    standard_root, code, package_root, homepage, parts = task
+    standard, src = Package(standard_root), Source(code, Package(package_root), homepage)
+    counts = {}
+    for name in OWN:
+        if name not in src.package.names:
+            continue
+        res = standard.resource(name)
+        n = 0
+        with (
+            src.package.resource(name).path.open(newline="", encoding="utf-8") as fin,
+            _part(parts, name, code).open("w", newline="", encoding="utf-8") as fout,
+        ):
+            reader, writer = csv.reader(fin), csv.writer(fout, lineterminator="\n")
+            make = _row_maker(res, next(reader, []), src)
+            for row in reader:
+                writer.writerow(make(row))
+                n += 1
+        counts[name] = n
+    return counts
 
 
-def write_package(standard: Package, sources: list[Source], out: Path, extra: list[dict], descriptor: dict) -> Merged:
+def _part(parts: Path, name: str, code: str) -> Path:
+    return parts / f"{name}.{code}.csv"
+
+
+def _write_own(standard: Package, sources: list[Source], out: Path, merged: Merged, workers: int | None) -> None:
+    """Every record resource's CSV: the header, then each publisher's rows in registry order."""
+    kept = [src for src in sources if src.code not in merged.refused]
+    with tempfile.TemporaryDirectory(prefix=".parts-", dir=out) as tmp:
+        parts = Path(tmp)
+        tasks = [(standard.root, src.code, src.package.root, src.homepage, parts) for src in kept]
+        counts = dict(zip([src.code for src in kept], in_order(_write_parts, tasks, workers), strict=True))
+        for name in (r.name for r in standard.resources if r.name in OWN):
+            header = io.StringIO()
+            csv.writer(header, lineterminator="\n").writerow(
+                [*standard.resource(name).field_names, PUBLISHER_FIELD["name"], LINK_FIELD["name"]]
+            )
+            row_number = 1  # the header
+            with (out / standard.resource(name).descriptor["path"]).open("wb") as f:
+                f.write(header.getvalue().encode("utf-8"))
+                for src in kept:
+                    if name not in counts[src.code]:
+                        continue
+                    with _part(parts, name, src.code).open("rb") as part:
+                        shutil.copyfileobj(part, f, 1 << 20)
+                    first, row_number = row_number + 1, row_number + counts[src.code][name]
+                    merged.rows.setdefault(src.code, {})[name] = counts[src.code][name]
+                    merged.ranges.setdefault(name, []).append((first, row_number, src.code))
+
+
+def write_package(
+    standard: Package,
+    sources: list[Source],
+    out: Path,
+    extra: list[dict],
+    descriptor: dict,
+    workers: int | None = None,
+) -> Merged:
     """Write the national package into `out` (replacing it). `extra` are more resources
-    (with "schema_json" and "rows"): the publishers and their fetches."""
+    (with "schema_json" and "rows"): the publishers and their fetches. Publishers' records
+    are rewritten in `workers` processes (default: one per core)."""
     if out.exists():
         shutil.rmtree(out)
     (out / "schemas").mkdir(parents=True)
@@ -219,14 +264,13 @@ def write_package(standard: Package, sources: list[Source], out: Path, extra: li
         schema_path.parent.mkdir(parents=True, exist_ok=True)
         schema_path.write_text(json.dumps(national_schema(standard, res.name), indent=1), "utf-8")
         path = out / desc["path"]
-        if res.name in OWN:
-            _write_own(standard, res.name, sources, path, merged)
-        else:
+        if res.name not in OWN:
             with path.open("w", newline="", encoding="utf-8") as f:
                 writer = csv.DictWriter(f, res.field_names, extrasaction="ignore", lineterminator="\n")
                 writer.writeheader()
                 writer.writerows(codelists[res.name].values())
         resources.append(desc)
+    _write_own(standard, sources, out, merged, workers)
     for item in extra:
         desc = {k: v for k, v in item.items() if k not in ("schema_json", "rows")}
         (out / desc["schema"]).write_text(json.dumps(item["schema_json"], indent=1), "utf-8")

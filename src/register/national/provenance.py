@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from register.checks.privacy import findings
@@ -20,6 +21,7 @@ from register.checks.validate import validate
 from register.national.fetch import FetchError, Limits, descriptor_location, fetch
 from register.national.registry import OPEN_LICENCES, Publisher
 from register.schema.package import Package
+from register.util.workers import in_order
 
 STANDARD_KEY = "x-register-standard"
 UNDECLARED = "1.0.0"  # what a package that does not say is taken to conform to
@@ -92,8 +94,33 @@ def good_copy(state: Path, code: str) -> tuple[Path, dict] | None:
         return None
 
 
-def refresh(publisher: Publisher, base: Path, state: Path, standard: str, limits: Limits | None = None) -> dict:
-    """Fetch and check one publisher's package; keep it if good. Returns the attempt."""
+def refresh_all(
+    publishers: list[Publisher],
+    base: Path,
+    state: Path,
+    standard: str,
+    limits: Limits | None = None,
+    workers: int | None = None,
+) -> Iterator[dict]:
+    """Fetch and check every publisher's package, keeping each if good, several at once
+    (each touches only its own folder); their attempts recorded and yielded in registry order."""
+    tasks = [(p, base, state, standard, limits) for p in publishers]
+    for attempt in in_order(try_publisher, tasks, workers):
+        record(state, attempt)
+        yield attempt
+
+
+def record(state: Path, attempt: dict) -> None:
+    """Add the attempt to the fetch log (one writer: the national build's own process)."""
+    with (state / FETCHES).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(attempt) + "\n")
+
+
+def try_publisher(task: tuple) -> dict:
+    """Fetch and check one publisher's package and keep it if good; the attempt, not yet
+    recorded. Reads and writes only the publisher's own folder of the state, so publishers
+    can be tried in parallel. One argument, a tuple, for register.util.workers."""
+    publisher, base, state, standard, limits = task
     folder = state / publisher.code
     folder.mkdir(parents=True, exist_ok=True)
     location = descriptor_location(publisher.package, base)
@@ -149,8 +176,6 @@ def refresh(publisher: Publisher, base: Path, state: Path, standard: str, limits
     shutil.rmtree(incoming, ignore_errors=True)
     kept = good_copy(state, publisher.code)
     attempt["served"] = "none" if kept is None else ("this fetch" if not attempt["error"] else "last good copy")
-    with (state / FETCHES).open("a", encoding="utf-8") as f:
-        f.write(json.dumps(attempt) + "\n")
     return attempt
 
 
