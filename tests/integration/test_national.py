@@ -309,3 +309,18 @@ def test_publishers_checked_and_merged_in_parallel_give_what_one_at_a_time_gives
         assert {row[publisher_column] for row in log[first - 1 : last]} == {code}
         assert last - first + 1 == rows[code]["coproduction_log"]
     assert ranges["coproduction_log"][-1][1] == len(log)
+
+
+def test_each_publishers_overdue_count_is_what_the_current_view_calls_overdue(world):
+    """The publishers page adds up stored counts of open items by due date; the rule of
+    what is overdue is you_said_we_did_current's, and the two must give the same counts."""
+    db = sqlite3.connect(f"file:{world['out'] / 'register.db'}?immutable=1", uri=True)
+    figures = dict(db.execute("select publisher, overdue from publisher_figures").fetchall())
+    counted = dict(
+        db.execute(
+            "select substr(id, 1, instr(id, ':') - 1), sum(overdue) from you_said_we_did_current group by 1"
+        ).fetchall()
+    )
+    db.close()
+    assert sum(figures.values()) > 0
+    assert {p: n for p, n in figures.items() if n} == {p: n for p, n in counted.items() if n}

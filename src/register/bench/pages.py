@@ -161,7 +161,7 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
     return pages
 
 
-def _add_latency(
+def add_latency(
     table: Table, size: int, figure: str, times: list[float], errors: int, command: str, cpu_ms: float | None = None
 ) -> None:
     p95 = pct(times, 95)
@@ -211,10 +211,10 @@ def bench_pages(
         cpu_ms = (after - before) * 1000 / len(computed) if before is not None and after is not None else None
         if served:
             served_times, s_err = latencies(port, path, REQUESTS_PER_PAGE)
-            _add_latency(
+            add_latency(
                 table, size, f"{kind}: p50 / p95 as served", served_times, s_err, f"GET {path}  x{len(served_times)}"
             )
-        _add_latency(
+        add_latency(
             table,
             size,
             f"{kind}: p50 / p95 computed (uncached)",

@@ -107,17 +107,26 @@ SELECT {_owner("g.project_id")} AS publisher, g.gate, MIN(g.gate_order) AS gate_
   SUM(g.reached) AS projects_reached, SUM(g.passed) AS projects_passed,
   SUM(g.passed AND NOT g.evidence_published) AS passed_without_evidence
 FROM gate_assurance g GROUP BY 1, 2 ORDER BY 1, 3;
+
+-- The open items with a due date, counted by publisher and due date: which of them are
+-- overdue depends on today's date, so the publishers page adds up, when it is read, those
+-- due before today (under 1 ms, against 57 ms counting the items at a million log rows).
+-- The rule is you_said_we_did_current's overdue column; a test holds the two to one count.
+CREATE TABLE publisher_open_items AS
+SELECT {_owner("id")} AS publisher, due_date, COUNT(*) AS open_items
+FROM you_said_we_did_status WHERE due_date IS NOT NULL AND NOT loop_closed
+GROUP BY 1, 2 ORDER BY 1, 2;
+CREATE INDEX idx_publisher_open_items ON publisher_open_items (publisher, due_date, open_items);
 """
 
-# What depends on today's date stays a view: overdue items (the rule is
-# you_said_we_did_current's) and freshness. The score carries the figures it is worked out
-# from, so the publishers page counts the overdue items once (57 ms at a million log rows).
+# What depends on today's date stays a view: overdue items and freshness. The score
+# carries the figures it is worked out from, so the publishers page reads them once.
 LIVE = f"""
 CREATE VIEW publisher_figures AS
-SELECT c.*, COALESCE(o.overdue, 0) AS overdue
-FROM publisher_counts c
-LEFT JOIN (SELECT {_owner("id")} AS publisher, COUNT(*) AS overdue FROM you_said_we_did_current
-           WHERE overdue GROUP BY 1) o ON o.publisher = c.publisher;
+SELECT c.*,
+  COALESCE((SELECT SUM(o.open_items) FROM publisher_open_items o
+            WHERE o.publisher = c.publisher AND o.due_date < (SELECT date('now', 'localtime'))), 0) AS overdue
+FROM publisher_counts c;
 
 CREATE VIEW publisher_quality AS
 SELECT f.*, p.title,
