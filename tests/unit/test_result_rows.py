@@ -7,7 +7,7 @@ from datasette.utils import to_css_class
 from jinja2 import Environment
 from markupsafe import Markup
 
-from register.site.result_rows import result_rows
+from register.site.result_rows import result_rows, table_rows
 
 ENV = Environment(autoescape=True)
 ENV.filters["css"] = to_css_class
@@ -28,3 +28,26 @@ def test_rows_are_what_jinjas_loop_gives():
     assert str(result_rows(rows, columns)) + "\n" == expected
     assert isinstance(result_rows(rows, columns), Markup)
     assert result_rows([], columns) == ""
+
+
+CELLS = ENV.from_string(
+    "{% for row in rows %}<tr>{% for cell in row %}"
+    '<td class="col-{{ cell.column|css }} type-{{ cell.value_type }}" data-label="{{ cell.column }}">'
+    "{{ cell.value }}</td>{% endfor %}</tr>\n{% endfor %}"
+)
+
+
+def test_table_page_rows_are_what_jinjas_loop_gives():
+    """Datasette's display rows: a dict per cell, its value rendered (Markup) or plain."""
+    columns = [("id", "pk"), ("you said", "str"), ('a "quoted" <col>', "str"), ("days", "int"), ("x", "none")]
+    values = [
+        ["YS-1", "<b>not markup</b> & more", Markup('<a href="/you-said/YS-1">YS-1</a>'), 12, Markup("&nbsp;")],
+        ["YS-2", "", "ü ☃", -1, Markup("&nbsp;")],
+    ]
+    rows = [
+        [{"column": c, "value_type": t, "value": v, "raw": v} for (c, t), v in zip(columns, row, strict=True)]
+        for row in values
+    ]
+    expected = CELLS.render(rows=rows)
+    assert str(table_rows(rows)) + "\n" == expected
+    assert isinstance(table_rows(rows), Markup) and table_rows([]) == ""

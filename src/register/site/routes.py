@@ -9,7 +9,7 @@ from register.site.chart_space import chart_height_of_json
 from register.site.filters import number, uk_date, uk_time, yes_no
 from register.site.links import DB, DESIGNED_PAGES, load_codelists
 from register.site.measures import all_measures, headlines
-from register.site.result_rows import result_rows
+from register.site.result_rows import result_rows, table_rows
 
 
 def _bounded(handler):
@@ -82,6 +82,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_number"] = number
     env.filters["reg_chart_height"] = chart_height_of_json
     env.filters["reg_rows"] = result_rows
+    env.filters["reg_cells"] = table_rows
 
 
 @hookimpl
