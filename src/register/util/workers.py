@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
@@ -39,5 +40,11 @@ def in_order(func: Callable[[T], R], items: Iterable[T], workers: int | None = N
     if workers <= 1:
         yield from map(func, items)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_leave_interrupts) as pool:
         yield from pool.map(func, items)
+
+
+def _leave_interrupts() -> None:
+    """Ctrl-C stops the caller, which stops the pool: a worker would print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
