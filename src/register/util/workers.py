@@ -1,7 +1,7 @@
 """One function over many independent items, on every core the machine gives this process.
 
-Why: the national build checks and merges 42 publishers one after another, each a few
-hundred milliseconds of pure Python, while the other core waits. Threads would take turns
+Why: the national build checked and merged 42 publishers one after another, each most of a
+second of pure Python, while the other core waited. Threads would take turns
 under the GIL; processes do not.
 
 Spawned, not forked: the caller may hold threads (a server in the tests, the build's
@@ -24,7 +24,7 @@ R = TypeVar("R")
 
 
 def cores() -> int:
-    """The cores this process may run on (a container's limit, not the host's count)."""
+    """The cores this process may run on (its CPU affinity, which may be fewer than the host's)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
