@@ -1,6 +1,7 @@
 """Fast on a phone, in Chromium: nothing on a page moves once it is painted (the measure
 charts arrive after the page, into the space kept for them; the menu is collapsed from
-the first paint), and datasette-vega's bundle is fetched only when a chart is asked for.
+the first paint), a measure page fetches one chart image of the size for the screen and
+no chart code, and datasette-vega's bundle is fetched only when a chart is asked for.
 (Lighthouse's scores are measured by `make bench`, not here.)"""
 
 from __future__ import annotations
@@ -56,9 +57,13 @@ def test_datasette_vega_is_fetched_only_when_a_chart_is_asked_for(page, visit):
     visit.check(page)
 
 
-def test_measure_page_fetches_vega_after_the_page_and_draws(page, visit):
-    visit("/measures/depth_by_gate")
-    wait_for_chart(page)
-    vega = [u for u in page.recorder.requests if "/static/vendor/" in u]
-    assert len(vega) == 3 and all(u.rsplit(".", 2)[-2].isalnum() for u in vega), vega
-    visit.check(page)
+@pytest.mark.parametrize("width", ["wide", "narrow"])
+def test_a_measure_page_fetches_one_chart_image_and_no_chart_code(page, narrow_page, visit, width):
+    target = page if width == "wide" else narrow_page
+    visit("/measures/depth_by_gate", target=target)
+    wait_for_chart(target)
+    target.wait_for_load_state("networkidle")
+    images = [u for u in target.recorder.requests if "/chart-" in u]
+    assert [u.rsplit("/", 1)[-1] for u in images] == [f"chart-{width}.svg"], images
+    assert not [u for u in target.recorder.requests if "vega" in u]
+    visit.check(target)

@@ -221,7 +221,13 @@ def test_the_server_warms_its_main_pages_before_anyone_asks(build_dir, tmp_path)
     (src/register/site/warm_cache.py), so the first visitor to each is answered from the cache."""
     log = tmp_path / "serve.log"
     with serve(build_dir, log, REGISTER_WARM="1") as (proc, port):
-        wanted = ["/measures/balance", "/gate-assurance", "/register/coproduction_log"]
+        wanted = [
+            "/measures/balance",
+            "/measures/balance/chart-narrow.svg",
+            "/measures/balance/chart-wide.svg",
+            "/gate-assurance",
+            "/register/coproduction_log",
+        ]
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # the server's own access log shows the warmer's visits
             text = Path(log).read_text(errors="replace")

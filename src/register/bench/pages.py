@@ -18,6 +18,7 @@ from register.bench.config import COMPUTED_PER_PAGE, PORT, REQUESTS_PER_PAGE, TA
 from register.bench.report import Table
 from register.bench.server import Server, cpu_seconds, free_port, get, latencies, pct
 from register.schema.package import MAIN_RESOURCES
+from register.site.measures import MEASURES
 
 
 def _samples(db_path: Path) -> dict:
@@ -152,8 +153,13 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
     pages.append(("measures index", "/measures"))
     pages.append(("gate assurance", "/gate-assurance"))
     pages.append(("gate assurance, a later page", "/gate-assurance?page=300"))
+    charted = {m.name for m in MEASURES if m.chart}
     for name in sorted(names):
         pages.append((f"measure {name}", f"/measures/{name}"))
+        # The chart image of each size: the first request draws it (vl-convert), later
+        # ones compute the spec again and find it drawn (register/site/measure_chart.py).
+        for size in ("narrow", "wide") if name in charted else ():
+            pages.append((f"measure {name} chart {size}", f"/measures/{name}/chart-{size}.svg"))
     for view in s["views"]:
         pages.append((f"measure view {view}", f"/register/{view}"))
         for column, value in s["facets"].get(view, []):

@@ -23,6 +23,7 @@ from register import settings
 from register.database.build import live_views
 from register.schema.package import Package
 from register.util import palette
+from register.util.vega_svg import vegalite_svg
 
 ROOT = settings.ROOT
 PACKAGE = Package(ROOT)
@@ -213,9 +214,7 @@ def theme(chart):
 
 def svg(chart) -> str:
     """The chart as an SVG string, rendered here by vl-convert (no browser, no CDN)."""
-    import vl_convert
-
-    return vl_convert.vegalite_to_svg(theme(chart).to_dict())
+    return vegalite_svg(theme(chart).to_dict())
 
 
 def _accessible_svg(text: str, label: str, prefix: str) -> str:

@@ -1,16 +1,13 @@
-"""The height a measure chart will take, kept for it before Vega has drawn it.
+"""The height of a measure chart's image, known before it is drawn.
 
-Why: render.js (static/js/charts/render.js) loads Vega only once the page is usable, so
-the chart arrives after the text around it has been painted. If its space were not
-kept, everything below it would jump down (a layout shift, which Lighthouse counts and
-which loses a reader's place). This works the height out from the Vega-Lite spec
-itself (bands times rows, or the y-axis title's length, axis, legend), generously: a little white space is better
-than a jump, and render.js keeps the space until the chart is there.
+Why: the image (register/site/measure_chart.py) arrives after the text around it has
+been painted. If the page did not give its height, everything below it would jump down
+when it came (a layout shift, which Lighthouse counts and which loses a reader's place).
+This works the height out from the Vega-Lite spec itself (bands times rows, or the
+y-axis title's length, axis, legend), generously, and the chart is drawn to fit it.
 """
 
 from __future__ import annotations
-
-import json
 
 AXIS_PX = 50  # the x axis: labels and title
 ROTATED_LABELS_PX = 70  # extra for labels at an angle (quarters)
@@ -40,8 +37,3 @@ def chart_height(spec: dict) -> int:
     if colour.get("field") and colour.get("legend", {}) is not None:
         total += LEGEND_TITLE_PX + LEGEND_ROW_PX * distinct(values, colour["field"]) + PADDING_PX
     return max(SMALLEST_PX, int(total))
-
-
-def chart_height_of_json(spec_json) -> int:
-    """A template filter: `{{ spec_json|reg_chart_height }}`."""
-    return chart_height(json.loads(str(spec_json)))

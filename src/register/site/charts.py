@@ -32,12 +32,11 @@ CHART_CONFIG = {
 
 def vega_spec(description: str, values: list[dict], **body) -> dict:
     """A Vega-Lite spec with the page's data inline (so the chart and the table show the
-    same rows), as wide as its container (so it reflows at 320 px), and a description
-    that render.js gives the SVG as its accessible name."""
+    same rows), and a description that is the chart image's text alternative. Its width
+    and height are set when it is drawn, for each size (site/measure_chart.py)."""
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "description": description,
-        "width": "container",
         "data": {"values": values},
         "config": CHART_CONFIG,
         **body,

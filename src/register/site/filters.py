@@ -4,7 +4,6 @@ Registered as Jinja filters (reg_date, reg_time, reg_number, reg_yes_no) by rout
 """
 
 import datetime as dt
-import json
 
 from markupsafe import Markup
 
@@ -39,15 +38,3 @@ def yes_no(value, unknown="Not recorded") -> str:
     if value is None or value == "":
         return unknown
     return "Yes" if value in (1, True, "1") else "No"
-
-
-def json_for_script(data) -> str:
-    """JSON safe inside <script type="application/json">: no '</' or '<!--' can end it."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )

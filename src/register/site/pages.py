@@ -8,13 +8,13 @@ the notebooks can never disagree. Titles and descriptions of the views live in
 metadata.yml, so Datasette's own view pages and these pages say the same thing.
 """
 
+import asyncio
 import json
 from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
-from markupsafe import Markup
 
-from register.site.filters import json_for_script
+from register.site import measure_chart
 from register.site.links import (
     DB,
     column_label,
@@ -229,6 +229,12 @@ async def measure_page(datasette, request):
     chart_rows = await summary_rows(datasette, m) if m.chart and (truncated or m.summary) else rows
     spec = m.chart(chart_rows, link) if m.chart else None
     path = datasette.urls.path
+    chart = spec and {
+        "description": spec["description"],
+        "sizes": [
+            measure_chart.image(spec, size, path(f"/measures/{m.name}/chart-{size}.svg")) for size in ("wide", "narrow")
+        ],
+    }
     return await render_page(
         datasette,
         request,
@@ -240,7 +246,7 @@ async def measure_page(datasette, request):
             "truncated": truncated,
             "columns": labels,
             "linked": {c for c in columns if c in targets},
-            "spec_json": Markup(json_for_script(spec)) if spec else None,
+            "chart": chart,
             "headline": await headline(datasette, m),
             "link": link,
             "data_links": {
@@ -252,6 +258,18 @@ async def measure_page(datasette, request):
             "measure_url": path(f"/measures/{m.name}"),
         },
     )
+
+
+async def measure_chart_image(datasette, request):
+    """A measure's chart as an SVG image (see register/site/measure_chart.py), drawn from
+    what the chart of its page reads: the stored summary, or the whole view."""
+    name, size = request.url_vars["name"], request.url_vars["size"]
+    m = {x.name: x for x in await all_measures(datasette)}.get(name)
+    if m is None or m.chart is None:
+        return await not_found(datasette, request, f"There is no chart of a measure called {name!r}.")
+    spec = m.chart(await summary_rows(datasette, m), await make_linker(datasette))
+    svg = await asyncio.to_thread(measure_chart.draw, spec, size)
+    return Response(svg, content_type="image/svg+xml; charset=utf-8")
 
 
 async def glossary_page(datasette, request):

@@ -5,7 +5,6 @@ from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 from register.site import feeds, pages, project, search, you_said, you_said_list
-from register.site.chart_space import chart_height_of_json
 from register.site.filters import number, uk_date, uk_time, yes_no
 from register.site.links import DB, DESIGNED_PAGES, load_codelists
 from register.site.measures import all_measures, headlines
@@ -61,6 +60,7 @@ def register_routes(datasette):
             (r"^/gate-assurance/?$", pages.gate_assurance_page),
             (r"^/measures/?$", pages.measures_index),
             (r"^/measures/(?P<name>[a-z_]+)$", pages.measure_page),
+            (r"^/measures/(?P<name>[a-z_]+)/chart-(?P<size>narrow|wide)\.svg$", pages.measure_chart_image),
             (r"^/glossary/?$", pages.glossary_page),
             (r"^/search/?$", search.search_page),
             (r"^/accessibility/?$", pages.accessibility_page),
@@ -80,7 +80,6 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_time"] = uk_time
     env.filters["reg_yes_no"] = yes_no
     env.filters["reg_number"] = number
-    env.filters["reg_chart_height"] = chart_height_of_json
     env.filters["reg_rows"] = result_rows
     env.filters["reg_cells"] = table_rows
 

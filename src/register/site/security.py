@@ -12,9 +12,8 @@ every response it serves (HTML, JSON, CSV, static files, errors):
   compiles chart expressions with `new Function` and has no CSP-safe mode. The wrapper
   looks for the plugin's script URL in the HTML it sends (templates name it only on
   table, view and query pages, where static/js/charts/datasette-vega.js loads it when
-  someone asks for a chart), so every other page stays strict, including the
-  register's own chart pages: their Vega (static/vendor/) runs with its expression
-  interpreter and needs no eval.
+  someone asks for a chart), so every other page stays strict. The register's own
+  measure charts are images drawn on the server (site/measure_chart.py): no script.
 - One inline script, allowed by its hash (HEAD_SCRIPT).
 - X-Content-Type-Options, Referrer-Policy, X-Frame-Options, Permissions-Policy.
 
