@@ -279,5 +279,4 @@ def main(argv=None, stdin=None, stdout=None) -> int:
 
 
 if __name__ == "__main__":
-    appendmod.fast_imports()
     sys.exit(main())

@@ -29,8 +29,7 @@ from pathlib import Path
 
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
-from register.database import incremental, known_rows
-from register.database.build import build
+from register.database import known_rows
 from register.schema.package import ROOT, Package, Resource
 from register.staff import readers
 from register.staff.batch import Batch, columns_text, from_table, generated_field
@@ -59,7 +58,6 @@ __all__ = [
     "check_batch",
     "check_value",
     "codelist_of",
-    "fast_imports",
     "generated_field",
     "main",
     "print_problems",
@@ -177,6 +175,11 @@ def rebuild_database(root: Path, out=sys.stderr) -> str | None:
     now; the rest was valid before): in place when only appends happened since the last
     build (register/database/incremental.py), else by a full build, saying why in one
     line. Returns what went wrong, or None."""
+    # Imported here, not at the top: the build and what it imports (numpy among them) took
+    # 0.3 of the 0.9 s of an append that does not rebuild (--no-build), at a million rows.
+    from register.database import incremental
+    from register.database.build import build
+
     package = Package(root)
     try:
         added = incremental.update(package)
@@ -283,14 +286,6 @@ def add_allow_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def fast_imports() -> None:
-    """Keep pandas and numpy out of a command-line append. sqlite_utils (which the build
-    uses) imports them when installed, only for DataFrame support the build never uses,
-    and they cost about 0.3 s of the second an append may take. Command-line only."""
-    for name in ("pandas", "numpy"):
-        sys.modules.setdefault(name, None)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default="", help="the resource to add to, e.g. coproduction_log")
@@ -326,5 +321,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    fast_imports()
     sys.exit(main())

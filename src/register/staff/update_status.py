@@ -115,5 +115,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    appendmod.fast_imports()
     sys.exit(main())
