@@ -8,7 +8,9 @@ wrong view or a wrong page shows up as a difference.
 from __future__ import annotations
 
 import csv
+import os
 import re
+import signal
 import sqlite3
 import xml.etree.ElementTree as ET
 from html import escape as html_escape
@@ -19,7 +21,7 @@ import pytest
 
 from register.database.build import build
 from register.schema.package import ROOT, Package
-from register.site import project
+from register.site import measure_chart, project
 from register.site.measures import MEASURES
 from tests.conftest import copy_repo
 
@@ -414,6 +416,20 @@ def test_a_chart_image_shows_the_figures_of_its_measure(client, db):
         html_escape(f"Projects: {n}; organisation: {titles.get(org, org)}; Came through the group: {group}")
         for org, group, n in rows
     )
+
+
+def test_a_chart_whose_drawing_process_died_is_a_plain_503_then_drawn_again(client):
+    """The drawing process killed (out of memory, say): that image is a plain 503, not a
+    traceback, and the next one starts a new process and is drawn."""
+    assert client.get("/measures/balance/chart-wide.svg").status_code == 200  # the process is up
+    for pid in list(measure_chart._drawer._processes):
+        os.kill(pid, signal.SIGKILL)
+    measure_chart._drawn.clear()  # drawn by an earlier test: it must be drawn now
+    uncached = {"Cookie": "test=1"}  # nor answered from the response cache
+    failed = client.get("/measures/reimbursement/chart-wide.svg", headers=uncached)
+    assert failed.status_code == 503 and "could not be drawn" in failed.text and "Traceback" not in failed.text
+    again = client.get("/measures/reimbursement/chart-wide.svg", headers=uncached)
+    assert again.status_code == 200 and again.text.startswith("<svg")
 
 
 def test_a_chart_image_of_no_measure_is_a_plain_404(client):

@@ -1,10 +1,14 @@
 """A measure chart drawn on the server (register/site/measure_chart.py): each size is drawn
 to exactly the width and height its page gives the image, long labels are cut by
-characters, and a chart with other figures is drawn again, never taken from the memo."""
+characters, a chart with other figures is drawn again, never taken from the memo, and the
+drawing happens in a process of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -32,7 +36,7 @@ LONG = "Nottingham and Nottinghamshire Integrated Care Board, Strategic Co-produ
 def test_each_size_is_drawn_to_the_size_its_page_gives_it(size):
     chart = spec({LONG: 3, "Healthwatch": 5, "Bassetlaw": 1})
     reserved = measure_chart.image(chart, size, "/x.svg")
-    svg = measure_chart.draw(chart, size).decode()
+    svg = asyncio.run(measure_chart.draw(chart, size)).decode()
     root = re.match(r"<svg [^>]*>", svg).group(0)
     assert f'width="{reserved["width"]}"' in root and f'height="{reserved["height"]}"' in root, root
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
@@ -42,8 +46,26 @@ def test_each_size_is_drawn_to_the_size_its_page_gives_it(size):
 
 
 def test_other_figures_are_drawn_again():
-    first = measure_chart.draw(spec({"Healthwatch": 5}), "wide")
-    again = measure_chart.draw(spec({"Healthwatch": 5}), "wide")
-    other = measure_chart.draw(spec({"Healthwatch": 6}), "wide")
+    first = asyncio.run(measure_chart.draw(spec({"Healthwatch": 5}), "wide"))
+    again = asyncio.run(measure_chart.draw(spec({"Healthwatch": 5}), "wide"))
+    other = asyncio.run(measure_chart.draw(spec({"Healthwatch": 6}), "wide"))
     assert first == again and other != first
     assert 'aria-label="projects: 6; organisation: Healthwatch"' in other.decode().replace("Projects", "projects")
+
+
+DRAW_HERE = """
+import asyncio, os, sys
+from register.site import measure_chart
+from tests.unit.test_measure_chart import spec
+svg = asyncio.run(measure_chart.draw(spec({"Healthwatch": 5}), "narrow"))
+print(svg.startswith(b"<svg"), "vl_convert" in sys.modules)
+"""
+
+
+def test_the_server_process_never_loads_the_drawing_engine():
+    """vl-convert holds the GIL while it draws: in the server's own process (a thread
+    included) it would stop every other request. The chart is drawn, and the server's
+    process has not imported it."""
+    done = subprocess.run([sys.executable, "-c", DRAW_HERE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"], done.stdout

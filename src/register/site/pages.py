@@ -8,8 +8,8 @@ the notebooks can never disagree. Titles and descriptions of the views live in
 metadata.yml, so Datasette's own view pages and these pages say the same thing.
 """
 
-import asyncio
 import json
+from concurrent.futures.process import BrokenProcessPool
 from urllib.parse import urlencode
 
 from datasette.utils.asgi import Response
@@ -268,7 +268,10 @@ async def measure_chart_image(datasette, request):
     if m is None or m.chart is None:
         return await not_found(datasette, request, f"There is no chart of a measure called {name!r}.")
     spec = m.chart(await summary_rows(datasette, m), await make_linker(datasette))
-    svg = await asyncio.to_thread(measure_chart.draw, spec, size)
+    try:
+        svg = await measure_chart.draw(spec, size)
+    except BrokenProcessPool:  # the drawing process died (out of memory, killed): the next try starts another
+        return Response.text("The chart could not be drawn just now. Its figures are in the table on its page.", 503)
     return Response(svg, content_type="image/svg+xml; charset=utf-8")
 
 

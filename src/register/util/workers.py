@@ -45,6 +45,14 @@ def in_order(func: Callable[[T], R], items: Iterable[T], workers: int | None = N
         yield from pool.map(func, items)
 
 
+def one_process() -> ProcessPoolExecutor:
+    """A pool of one spawned process, for work that holds the GIL for long (a server's
+    chart drawing): the caller keeps it, and starts another if it breaks."""
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts
+    )
+
+
 def _leave_interrupts() -> None:
     """Ctrl-C stops the caller, which stops the pool: a worker would print a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
