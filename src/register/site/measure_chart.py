@@ -33,7 +33,7 @@ BREAK = "(min-width: 40.0625em)"
 # 42 organisations at a million rows, the strategic group chart took 1.7 s to draw (wide)
 # with a pixel limit and 0.45 s cut by characters.
 LABEL_CHARS = {"narrow": 18, "wide": 40}
-# Charts kept drawn in each process (about 10 KB each), keyed by the sized spec, which
+# Charts kept drawn in each process (6 to 60 KB each), keyed by the sized spec, which
 # carries the chart's data, so a new build's figures are never drawn from an old one's.
 DRAWN = 64
 
