@@ -9,6 +9,7 @@ import asyncio
 import re
 import subprocess
 import sys
+from xml.etree import ElementTree
 
 import pytest
 
@@ -69,3 +70,15 @@ def test_the_server_process_never_loads_the_drawing_engine():
     done = subprocess.run([sys.executable, "-c", DRAW_HERE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False"], done.stdout
+
+
+def test_a_label_that_looks_like_markup_is_drawn_as_text():
+    """A title typed into a codelist reaches the chart as a label; in the SVG it is
+    text, escaped, never an element or an attribute of its own."""
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    svg = asyncio.run(measure_chart.draw(spec({hostile: 2}), "wide")).decode()
+    tree = ElementTree.fromstring(svg)
+    tags = {e.tag.rsplit("}", 1)[-1] for e in tree.iter()}
+    assert tags <= {"svg", "g", "path", "rect", "text", "line", "defs", "clipPath"}, tags
+    assert not [a for e in tree.iter() for a in e.attrib if a.lower().startswith("on")]
+    assert any((e.text or "").startswith('<script>alert("x")') for e in tree.iter()), "the label, as text"
