@@ -34,7 +34,7 @@ from register.national.namespace import OWN, Source, write_package
 from register.national.registry import RegistryError, read
 from register.schema import publisher as publisher_mod
 from register.schema.package import ROOT, Package
-from register.util import locking
+from register.util import locking, yaml_text
 from register.util.guard import plain_errors
 
 TITLE = "National Co-production Register"
@@ -58,7 +58,7 @@ def _descriptor(standard: Package) -> dict:
 def _site_metadata(package_dir: Path) -> None:
     """The national site's own title and description over the standard's metadata.yml."""
     path = package_dir / "metadata.yml"
-    site = yaml.safe_load(path.read_text("utf-8")) if path.exists() else {}
+    site = yaml_text.safe_load(path.read_text("utf-8")) if path.exists() else {}
     site = site or {}
     site.update({"title": TITLE, "description_html": f"<p>{DESCRIPTION}</p>"})
     for key in ("source", "source_url"):

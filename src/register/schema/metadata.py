@@ -18,11 +18,10 @@ import json
 import os
 from pathlib import Path
 
-import yaml
-
 from register.schema import publisher as publisher_mod
 from register.schema.package import Package
 from register.schema.views import views
+from register.util import yaml_text
 
 DATABASE = "register"
 
@@ -82,7 +81,7 @@ def publisher_text(package: Package) -> dict:
 
 
 def build_metadata(package: Package) -> dict:
-    site = yaml.safe_load((package.root / "metadata.yml").read_text("utf-8")) or {}
+    site = yaml_text.safe_load((package.root / "metadata.yml").read_text("utf-8")) or {}
     derived = {**publisher_text(package), "databases": {DATABASE: {"tables": derived_tables(package)}}}
     return _merge(derived, site)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from register.util import yaml_text
+
 FILE = "publisher.yml"
 REQUIRED = ("code", "name", "short_name", "area", "homepage", "licence_holder", "team", "about")
 
@@ -64,7 +66,7 @@ def load(root: Path | str) -> Publisher:
     if not path.is_file():
         raise PublisherError(f"{path} is missing: copy publisher.yml from the register's repository and fill it in")
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
+        data = yaml_text.safe_load(path.read_text("utf-8")) or {}
     except yaml.YAMLError as e:
         raise PublisherError(f"{path} is not valid YAML: {e}") from None
     if not isinstance(data, dict):
