@@ -35,7 +35,7 @@ HOST_ENV = settings.PUBLIC_HOST.name
 SEEDS = ("/", "/measures", "/projects", "/gate-assurance", "/register")
 FOLLOW = re.compile(r"^/(?:measures(?:/[a-z_]+)?|projects|gate-assurance|glossary|register(?:/[a-z_]+)?)$")
 # A measure page's chart images (register/site/measure_chart.py): drawing one the first
-# time takes 0.1 to 1.4 s at a million rows, so the warmer asks for them too.
+# time takes up to 0.5 s at a million rows, so the warmer asks for them too.
 CHART_IMAGES = re.compile(r'(?:src|srcset)="(/measures/[a-z_]+/chart-[a-z]+\.svg)"')
 MAX_PAGES = 140
 START_TIMEOUT_S = 60.0

@@ -1,4 +1,4 @@
-"""Vega-Lite to SVG, drawn in this process by vl-convert: no browser, no Node, no CDN.
+"""Vega-Lite to SVG, drawn in Python by vl-convert: no browser, no Node, no CDN.
 
 The report (publishing/reportkit.py) and the site's measure charts
 (site/measure_chart.py) both draw this way, so a chart is the same wherever it is read,
