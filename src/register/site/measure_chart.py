@@ -79,7 +79,7 @@ async def draw(spec: dict, size: str) -> bytes:
         _drawn.move_to_end(key)
         return _drawn[key]
     if _drawer is None:
-        _drawer = workers.one_process()
+        _drawer = workers.spawned_pool(1)
     try:
         svg = await asyncio.wrap_future(_drawer.submit(_draw_svg, key))
     except BrokenProcessPool:

@@ -40,16 +40,16 @@ def in_order(func: Callable[[T], R], items: Iterable[T], workers: int | None = N
     if workers <= 1:
         yield from map(func, items)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_leave_interrupts) as pool:
+    with spawned_pool(workers) as pool:
         yield from pool.map(func, items)
 
 
-def one_process() -> ProcessPoolExecutor:
-    """A pool of one spawned process, for work that holds the GIL for long (a server's
-    chart drawing): the caller keeps it, and starts another if it breaks."""
+def spawned_pool(workers: int) -> ProcessPoolExecutor:
+    """Spawned processes that leave Ctrl-C to their caller. One of them suits work that
+    holds the GIL for long (a server's chart drawing): the caller keeps the pool, and
+    starts another if it breaks."""
     return ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts
     )
 
 
