@@ -33,7 +33,9 @@ def coded(
     leading = {c for c in _leading_columns(conn, table) & set(columns) if _few_values(conn, table, c)}
     grouped = _coded_in_sql(conn, table, [c for c in columns if c in leading])
     rest = [c for c in columns if c not in leading]
-    read = _coded_rows(conn, table, rest, order) if rest else ([], [], None)
+    # The grouped codes are placed by rowid, so the rest are read in rowid order too:
+    # unordered, SQLite may read them from an index that holds them all, in its order.
+    read = _coded_rows(conn, table, rest, order or ("rowid" if grouped[0] else "")) if rest else ([], [], None)
     found = dict(zip([c for c in columns if c in leading], zip(grouped[0], grouped[1])))
     found.update(zip(rest, zip(read[0], read[1])))
     return [found[c][0] for c in columns], [found[c][1] for c in columns], grouped[2] if order else None
