@@ -275,13 +275,7 @@ def add(
     if not rows and not removed:
         return
     stored: dict[tuple, dict] = {}
-    for f, fv, column, rank, value, n in conn.execute(
-        f"SELECT filter_column, filter_value, column_name, rank, value, count FROM {q(TABLE)} WHERE table_name = ?",
-        (table,),
-    ):
-        counts = stored.setdefault((f, fv, column), {})
-        if rank:
-            counts[value] = n
+    _read_stored(conn, table, "", "", stored)
     whole = {c: stored.get(("", "", c)) for c in columns}
     if any(counts is None for counts in whole.values()):
         raise Recount(f"{table} has a facet column without stored counts")
@@ -295,6 +289,8 @@ def add(
                 for j, column in enumerate(columns):
                     if row[j] is not None:
                         deltas.setdefault((f, fv, column), Counter())[row[j]] += sign
+    for f, fv in {(f, fv) for f, fv, _ in deltas if f != ""}:
+        _read_stored(conn, table, f, fv, stored)
     for (f, fv, column), delta in deltas.items():
         counts = _merged(conn, table, (f, fv, column), stored.get((f, fv, column), {}), delta, most)
         if f == "":
@@ -312,6 +308,20 @@ def add(
             f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(table, f, fv, column, rank, v, n) for rank, (v, n) in enumerate(ranked, start=1)],
         )
+
+
+def _read_stored(conn, table: str, f: str, fv, into: dict[tuple, dict]) -> None:
+    """Table's stored counts under one filter (f = fv; '' and '' for the whole table) into
+    `into`, {(f, fv, column): {value: count}}: only those an append changes, where all of
+    a table's took 0.3 s at a million log rows."""
+    for column, rank, value, n in conn.execute(
+        f"SELECT column_name, rank, value, count FROM {q(TABLE)} "
+        "WHERE table_name = ? AND filter_column = ? AND filter_value = ?",
+        (table, f, fv),
+    ):
+        counts = into.setdefault((f, fv, column), {})
+        if rank:
+            counts[value] = n
 
 
 def _merged(conn, table: str, key: tuple, counts: dict, delta: Counter, most: int) -> dict:
