@@ -15,7 +15,7 @@ import pytest
 
 from register.database.appended import Appended, NotAppendable, add_up
 from register.database.redo import reads
-from register.database.views import VIEWS_SQL, added_up, row_by_row, view_selects
+from register.database.views import VIEWS_SQL, added_up, looked_up, row_by_row, view_selects
 
 SQL = VIEWS_SQL.read_text("utf-8")
 
@@ -29,8 +29,10 @@ def db(build_dir, tmp_path):
     conn.close()
 
 
-def the_table(conn, select: str) -> str:
-    (table,) = reads(conn, select) & {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+def the_table(conn, select: str, lookups: list[str] = ()) -> str:
+    """The one table a view counts the rows of: what it reads, less what it looks up."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    (table,) = (reads(conn, select) & tables) - set(lookups)
     return table
 
 
@@ -44,7 +46,8 @@ def added_up_holds(conn, view: str, keys: list[str], selects: dict[str, str]) ->
     """Whether the view of the whole table is the view of its first rows with the counts
     of the rest added, at every cut."""
     select = selects[view]
-    table = the_table(conn, select)
+    lookups = looked_up(SQL)
+    table = the_table(conn, select, lookups.get(view, ()))
     whole = sorted(map(repr, conn.execute(f"SELECT * FROM ({select})")))
     for k in cut_points(conn, table):
         conn.execute("BEGIN")
@@ -52,7 +55,7 @@ def added_up_holds(conn, view: str, keys: list[str], selects: dict[str, str]) ->
         conn.execute(f'DELETE FROM "{table}" WHERE rowid > ?', (k,))
         conn.execute(f"CREATE TEMP TABLE part AS SELECT * FROM ({select})")
         conn.execute(f'INSERT INTO "{table}" (rowid, {", ".join(columns(conn, table))}) SELECT * FROM temp.aside')
-        new = Appended(conn, {table: k}, selects)
+        new = Appended(conn, {table: k}, selects, lookups)
         add_up(conn, "part", keys, new.rows(view))
         got = sorted(map(repr, conn.execute("SELECT * FROM temp.part")))
         conn.execute("ROLLBACK")
@@ -87,6 +90,7 @@ def columns(conn, table: str) -> list[str]:
 
 def test_views_sql_has_views_of_both_kinds():
     assert {"log_by_project_gate", "log_by_project_place", "log_by_month", "balance_counts"} <= set(added_up(SQL))
+    assert looked_up(SQL)["measure_activity_by_place"] == ["projects", "organisations", "places"]
     assert "measure_balance" in row_by_row(SQL)
 
 
@@ -121,4 +125,48 @@ def test_a_view_that_reads_another_table_is_not_appendable(db):
     new = Appended(db, {"coproduction_log": 1}, view_selects(SQL))
     with pytest.raises(NotAppendable):
         new.rows("gate_assurance")
+    new.close()
+
+
+def test_a_view_that_looks_up_tables_it_does_not_name_is_not_appendable(db):
+    """measure_activity_by_place adds up the log by its projects' organisations: without
+    the projects beside the new rows, they cannot give its rows."""
+    selects = view_selects(SQL)
+    new = Appended(db, {"coproduction_log": 1}, selects)
+    with pytest.raises(NotAppendable):
+        new.rows("measure_activity_by_place")
+    new.close()
+    new = Appended(db, {"coproduction_log": 1}, selects, looked_up(SQL))
+    rows = new.rows("measure_activity_by_place")
+    new.close()
+    assert (
+        rows
+        and sum(r[4] for r in rows) == db.execute("SELECT COUNT(*) FROM coproduction_log WHERE rowid > 1").fetchone()[0]
+    )
+
+
+def test_an_ordered_view_is_not_added_to_where_it_has_no_row(db):
+    """A full build puts a new organisation and place of measure_activity_by_place in its
+    place among the rows; an append cannot, so it works the view out whole instead."""
+    keys = added_up(SQL)["measure_activity_by_place"]
+    stored = db.execute("SELECT * FROM measure_activity_by_place ORDER BY rowid").fetchall()
+    db.execute("BEGIN")
+    add_up(db, "measure_activity_by_place", keys, stored[:1], ordered=True)  # a row it has: added to
+    first = db.execute("SELECT activities FROM measure_activity_by_place ORDER BY rowid LIMIT 1").fetchone()[0]
+    assert first == 2 * stored[0][4]
+    unknown = ("no-such-organisation", None, None, None, 1, 1, 1, 1)
+    with pytest.raises(NotAppendable):
+        add_up(db, "measure_activity_by_place", keys, [unknown], ordered=True)
+    add_up(db, "measure_activity_by_place", keys, [unknown])  # unordered: a new row at the end
+    last = db.execute("SELECT organisation FROM measure_activity_by_place ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+    assert last == "no-such-organisation"
+    db.execute("ROLLBACK")
+
+
+def test_a_view_is_not_added_to_when_a_table_it_looks_up_has_new_rows_too(db):
+    """Beside the new rows, `projects` would hold only the new projects, and the new log
+    rows of older projects would be left out."""
+    new = Appended(db, {"coproduction_log": 1, "projects": 1}, view_selects(SQL), looked_up(SQL))
+    with pytest.raises(NotAppendable, match="looks up projects"):
+        new.rows("measure_activity_by_place")
     new.close()

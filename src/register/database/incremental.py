@@ -57,7 +57,7 @@ from register.database.deadlines import TABLE as DUE_DATES
 from register.database.deadlines import write_due_dates
 from register.database.redo import redo_facet_counts, redo_stored_views
 from register.database.search import search_columns
-from register.database.views import VIEWS_SQL, view_selects
+from register.database.views import VIEWS_SQL, looked_up, view_selects
 from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, link_tables, q
 from register.schema.package import Package, Resource, today
@@ -229,13 +229,15 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
             appended[DUE_DATES] = conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {q(DUE_DATES)}").fetchone()[0]
             write_due_dates(conn, before["you_said_we_did"])
             changed.add(DUE_DATES)
-        new = Appended(conn, appended, view_selects(VIEWS_SQL.read_text("utf-8")))
+        views_sql = VIEWS_SQL.read_text("utf-8")
+        new = Appended(conn, appended, view_selects(views_sql), looked_up(views_sql))
         redone, touched = redo_stored_views(conn, changed, new, step)
         changed |= redone
         redo_facet_counts(conn, package, changed, new, touched)
         step("facet counts")
         numbers = json.loads(change.record[known_rows.ID_MAX_KEY])
-        numbers.update(known_rows.id_numbers(conn, package, names=set(before)))
+        for name, highest in known_rows.id_numbers(conn, package, since=before).items():
+            numbers[name] = max(numbers.get(name, 0), highest)
         record = {
             "inputs_sha256": digest.result(),
             known_rows.STAMPS_KEY: json.dumps(known_rows.steady_stamps(stamps_before, package)),
@@ -244,10 +246,11 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
         conn.executemany("UPDATE register_build SET value = ? WHERE key = ?", [(v, k) for k, v in record.items()])
         conn.execute("COMMIT")
         new.close()  # not in the transaction, which holds it
+        step("build record and commit")
         analyse(conn)
         written |= page_record.wal_pages(tmp)
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        step("build record and ANALYZE")
+        step("ANALYZE")
         spare.keep_as_spare(final)  # the next update starts from it
         put_in_place(conn, tmp, final)
         step("fsync and rename")

@@ -10,10 +10,13 @@ import sqlite3
 
 from register.database import facet_codes, facet_counts
 from register.database.appended import Appended, NotAppendable, add_up
-from register.database.views import VIEWS_SQL, added_up, redone_by, row_by_row, stored_selects
+from register.database.views import VIEWS_SQL, added_up, ordered, redone_by, row_by_row, stored_selects
 from register.schema import metadata as metadata_mod
 from register.schema.ddl import q
 from register.schema.package import Package
+
+# The most values _redo_rows binds one by one (SQLite allows 32,766 bound parameters).
+MAX_LISTED = 10_000
 
 
 def reads(conn: sqlite3.Connection, select: str) -> set[str]:
@@ -64,7 +67,7 @@ def redo_stored_views(conn: sqlite3.Connection, changed: set[str], new: Appended
         if name in adds:  # NotAppendable when it reads more than appended rows
             try:
                 rows = new.rows(name)
-                add_up(conn, name, adds[name], rows)
+                add_up(conn, name, adds[name], rows, ordered=ordered(select))
                 touched[name] = (_columns(conn, name), rows, None)  # counts added to: rows before unknown
                 step(f"stored view {name} (added to)")
                 continue
@@ -109,16 +112,17 @@ def _redo_rows(conn: sqlite3.Connection, name: str, select: str, column: str, va
     """Work the rows of stored view `name` for `values` of `column` out again, in place at
     their rowids: (the rows now, the rows before), or None (nothing changed) when their number or order
     differs from the stored ones', which only working the whole view out again places."""
-    chosen = json.dumps(sorted(values, key=repr))
-    rows = conn.execute(
-        f"SELECT * FROM (\n{select}\n) WHERE {q(column)} IN (SELECT value FROM json_each(?))", (chosen,)
-    ).fetchall()
+    chosen = sorted(values, key=repr)
+    if len(chosen) <= MAX_LISTED:
+        # A list of values, not a subquery: SQLite pushes only such a term down into the
+        # view's grouped subqueries (gate_assurance: 1 ms for one project, 0.6 s through json_each).
+        among, params = f"IN ({', '.join('?' * len(chosen))})", chosen
+    else:
+        among, params = "IN (SELECT value FROM json_each(?))", [json.dumps(chosen)]
+    rows = conn.execute(f"SELECT * FROM (\n{select}\n) WHERE {q(column)} {among}", params).fetchall()
     columns = _columns(conn, name)
     at = columns.index(column)
-    stored = conn.execute(
-        f"SELECT rowid, * FROM {q(name)} WHERE {q(column)} IN (SELECT value FROM json_each(?)) ORDER BY rowid",
-        (chosen,),
-    ).fetchall()
+    stored = conn.execute(f"SELECT rowid, * FROM {q(name)} WHERE {q(column)} {among} ORDER BY rowid", params).fetchall()
     if [r[1 + at] for r in stored] != [r[at] for r in rows]:
         return None
     sets = ", ".join(f"{q(c)} = ?" for c in columns)

@@ -17,8 +17,12 @@ MATERIALISE = re.compile(r"^--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w
 STORED_INDEX = re.compile(r"^--\s*build:\s*index\s+(\w+)\s*\(([^)]*)\)\s*$", re.M | re.I)
 # `-- build: add up by (<columns>)` above `-- build: materialise`: a stored count by those
 # columns, whose other columns are COUNTs or SUMs; an append adds the new rows' counts.
+# `... looking up (<tables>)`: it also reads those tables whole, each row of the table it
+# counts looking up rows of theirs, which an append never changes.
 ADD_UP = re.compile(
-    r"^--\s*build:\s*add up by\s*\(([^)]*)\)\s*\n--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w+)", re.M | re.I
+    r"^--\s*build:\s*add up by\s*\(([^)]*)\)(?:\s*looking up\s*\(([^)]*)\))?\s*\n"
+    r"--\s*build:\s*materialise\s*\n\s*CREATE\s+VIEW\s+(\w+)",
+    re.M | re.I,
 )
 # `-- build: row by row`: a view with one row for each row of the one table it reads, worked
 # out from that row alone, so the rows appended to the table give the view's new rows.
@@ -39,9 +43,23 @@ def redone_by(views_sql: str) -> dict[str, str]:
     return {view: column for column, view in REDO_BY.findall(views_sql)}
 
 
+def _names(listed: str) -> list[str]:
+    return [c.strip() for c in listed.split(",") if c.strip()]
+
+
 def added_up(views_sql: str) -> dict[str, list[str]]:
     """{stored view: the columns it counts by} of the `-- build: add up by` lines."""
-    return {view: [c.strip() for c in cols.split(",") if c.strip()] for cols, view in ADD_UP.findall(views_sql)}
+    return {view: _names(cols) for cols, _, view in ADD_UP.findall(views_sql)}
+
+
+def looked_up(views_sql: str) -> dict[str, list[str]]:
+    """{stored view: the tables it looks up} of the `-- build: add up by` lines that name any."""
+    return {view: _names(tables) for _, tables, view in ADD_UP.findall(views_sql) if tables}
+
+
+def ordered(select: str) -> bool:
+    """Whether a view puts its rows in an order (a full build stores them in it)."""
+    return bool(re.search(r"\bORDER\s+BY\b", select, re.I))
 
 
 def row_by_row(views_sql: str) -> set[str]:
