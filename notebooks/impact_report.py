@@ -44,14 +44,12 @@ import json
 import os
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 
+from register.publishing import report_charts as charts
 from register.publishing import reportkit as rk
-from register.publishing.reportkit import bullets, figure, labels, percent, plural, say, table, title, uk_date
+from register.publishing.reportkit import bullets, labels, percent, plural, say, table, title, uk_date
 from register.util import palette
-
-alt.data_transformers.disable_max_rows()
 
 DB = Path(db_path) if db_path else rk.ROOT / "build" / "register.db"
 # The period's records answer the activity, equality and "You said" measures; the whole
@@ -71,10 +69,6 @@ ORGANISATIONS = labels(whole, "organisations")
 THEMES = labels(whole, "themes")
 NOT_RECORDED = "Not recorded"
 SCOPE = "in this period" if (period["start"] or period["end"]) else "in the register"
-# Above these sizes a chart summarises instead of drawing one row per project or one dot
-# per activity, so a national-scale register still gives a readable report.
-MAX_GRID_ROWS = 40
-MAX_POINTS = 1000
 
 figures = {"period": {"start": period["start"], "end": period["end"]}}
 
@@ -131,6 +125,7 @@ gates = rk.query(
     FROM gate_assurance g JOIN projects p ON p.id = g.project_id
     ORDER BY g.project_id, g.gate_order""",
 )
+gates["gate_title"] = gates["gate"].map(GATES)
 gaps = gates[(gates["passed"] == 1) & (gates["evidence_published"] == 0)]
 
 # The headline figures are the rows of the `headlines` view, as on the site's home page.
@@ -210,24 +205,7 @@ say(
 
 # %% tags=["remove-input"]
 if activities:
-    chart = (
-        alt.Chart(depth_view[depth_view["activities"] > 0], title="Activities by gate and participation level")
-        .mark_bar()
-        .encode(
-            y=alt.Y("gate_title:N", title=gate_field, sort=list(GATES.values())),
-            x=alt.X("activities:Q", title="Activities", axis=rk.whole_numbers()),
-            color=rk.level_colour(LEVELS, level_field),
-            order=alt.Order("level_order:Q"),
-        )
-        .properties(width=480)
-    )
-    display(
-        figure(
-            chart,
-            "Co-production activities at each gate, by participation level.",
-            "Stacked bar chart of activities by gate and participation level; the figures are in the table below.",
-        )
-    )
+    display(charts.depth_by_gate(depth_view, GATES, gate_field, level_field, LEVELS))
     pivot = depth_view.pivot_table(
         index="gate_title", columns="level_title", values="activities", aggfunc="sum", sort=False
     )
@@ -263,26 +241,7 @@ say(
     else f"No co-production activity is logged {SCOPE}."
 )
 if len(place):
-    chart = (
-        alt.Chart(place, title="Activities by place")
-        .mark_bar()
-        .encode(
-            y=alt.Y("place_title:N", title=None, sort=None),
-            x=alt.X("activities:Q", title="Activities", axis=rk.whole_numbers()),
-            color=alt.Color(
-                "organisation_title:N",
-                title=title("projects", "organisation"),
-            ),
-        )
-        .properties(width=480)
-    )
-    display(
-        figure(
-            chart,
-            "Co-production activities by the place they covered, coloured by the organisation leading the project.",
-            "Bar chart of activities by place and organisation; the figures are in the table below.",
-        )
-    )
+    display(charts.activity_by_place(place))
     display(
         table(
             place,
@@ -325,23 +284,7 @@ if len(quarters):
         f"{per_quarter['quarter'].iloc[0]} to {per_quarter['quarter'].iloc[-1]}. The busiest was "
         f"{per_quarter.loc[per_quarter['activities'].idxmax(), 'quarter']}."
     )
-    chart = (
-        alt.Chart(quarters, title="Activities per quarter")
-        .mark_bar()
-        .encode(
-            x=alt.X("quarter:O", title="Quarter", sort=list(per_quarter["quarter"]), axis=alt.Axis(labelAngle=-45)),
-            y=alt.Y("sum(activities):Q", title="Activities", axis=rk.whole_numbers()),
-            color=rk.level_colour(LEVELS, level_field),
-            order=alt.Order("level_order:Q"),
-        )
-    )
-    display(
-        figure(
-            chart,
-            "Co-production activities per calendar quarter, by participation level.",
-            "Stacked bar chart of activities per quarter; the figures for quarters with activity are in the table below.",
-        )
-    )
+    display(charts.activity_by_quarter(quarters, list(per_quarter["quarter"]), LEVELS, level_field))
     display(
         table(
             active,
@@ -382,50 +325,7 @@ say(
 )
 if judged:
     b = balance.dropna(subset=["lived_experience_count", "staff_count"]).copy()
-    b["gate_title"] = b["gate"].map(GATES)
-    if len(b) <= MAX_POINTS:
-        chart = (
-            alt.Chart(b, title="People with lived experience and staff at each activity")
-            .mark_point(filled=True, size=80)
-            .encode(
-                x=alt.X("lived_experience_count:Q", title=title("coproduction_log", "lived_experience_count")),
-                y=alt.Y("staff_count:Q", title=title("coproduction_log", "staff_count")),
-                color=alt.Color("balance:N", title="Balance"),
-                shape=alt.Shape("balance:N", title="Balance"),
-            )
-        )
-        caption = "Each dot is an activity; above the dashed line, staff outnumbered people with lived experience."
-    else:  # too many activities for one dot each: count them in squares instead
-        chart = (
-            alt.Chart(b, title="People with lived experience and staff at each activity")
-            .mark_rect()
-            .encode(
-                x=alt.X(
-                    "lived_experience_count:Q",
-                    bin=alt.Bin(maxbins=30),
-                    title=title("coproduction_log", "lived_experience_count"),
-                ),
-                y=alt.Y("staff_count:Q", bin=alt.Bin(maxbins=30), title=title("coproduction_log", "staff_count")),
-                color=alt.Color("count():Q", title="Activities", scale=alt.Scale(scheme="blues")),
-            )
-        )
-        caption = (
-            "Each square counts the activities with those numbers of people; above the dashed line, staff "
-            "outnumbered people with lived experience."
-        )
-    line = (
-        alt.Chart(pd.DataFrame({"x": [0, max(b["lived_experience_count"].max(), b["staff_count"].max())]}))
-        .mark_line(strokeDash=[4, 4], color="#555")
-        .encode(x="x:Q", y="x:Q")
-    )
-    display(
-        figure(
-            chart + line,
-            caption,
-            "Chart of staff against people with lived experience per activity; the activities where staff "
-            "outnumbered them are listed below.",
-        )
-    )
+    display(charts.balance(b))
 if len(balance):
     display(
         table(
@@ -469,23 +369,7 @@ say(
     else f"No co-production activity is logged {SCOPE}."
 )
 if activities:
-    chart = (
-        alt.Chart(reimbursement, title=field)
-        .mark_bar()
-        .encode(
-            y=alt.Y("reimbursement:N", title=None, sort=["offered", "not offered", "not recorded"]),
-            x=alt.X("activities:Q", title="Activities", axis=rk.whole_numbers()),
-            color=alt.Color("reimbursement:N", legend=None, sort=["offered", "not offered", "not recorded"]),
-        )
-        .properties(width=420)
-    )
-    display(
-        figure(
-            chart,
-            "Activities at which reimbursement was offered to people with lived experience.",
-            "Bar chart of activities by whether reimbursement was offered; the figures are in the table below.",
-        )
-    )
+    display(charts.reimbursement(reimbursement, field))
     display(table(reimbursement, field, {"reimbursement": field, "activities": "Activities"}, numeric=("activities",)))
 
 # %% [markdown]
@@ -502,23 +386,7 @@ say(
     f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the group."
     + (f" For {unknown:,} the documents do not say." if unknown else "")
 )
-chart = (
-    alt.Chart(strategic, title=title("projects", "via_strategic_group") + ", by organisation")
-    .mark_bar()
-    .encode(
-        y=alt.Y("organisation_title:N", title=None),
-        x=alt.X("projects:Q", title="Projects", axis=rk.whole_numbers()),
-        color=alt.Color("came_through_group:N", title="Came through the group", sort=["yes", "no", "not recorded"]),
-    )
-    .properties(width=420)
-)
-display(
-    figure(
-        chart,
-        "Projects by organisation and whether they came through the Strategic Co-production Group.",
-        "Stacked bar chart of projects by organisation; the figures are in the table below.",
-    )
-)
+display(charts.strategic_group(strategic))
 display(
     table(
         strategic,
@@ -541,13 +409,10 @@ display(
 # inclusion-health groups. A negative impact needs a mitigation.
 
 # %% tags=["remove-input"]
-coverage = rk.query(conn, "SELECT * FROM measure_equality_coverage")
-coverage = coverage.merge(
-    rk.query(whole, "SELECT id AS project_id, title AS project_title FROM projects"), on="project_id"
-)
+project_titles = rk.query(whole, "SELECT id AS project_id, title AS project_title FROM projects")
+coverage = rk.query(conn, "SELECT * FROM measure_equality_coverage").merge(project_titles, on="project_id")
 coverage["characteristic_title"] = coverage["characteristic"].map(CHARACTERISTICS)
-coverage["impact_title"] = coverage["impact"].map(IMPACTS).fillna("Missing")
-coverage["project_label"] = coverage["project_id"] + " " + coverage["project_title"].str.slice(0, 60)
+coverage["impact_title"] = coverage["impact"].map(IMPACTS).fillna(charts.MISSING)
 coverage_counts = coverage.groupby("coverage")["project_id"].count()
 assessed_projects = coverage[coverage["coverage"] != "missing"]["project_id"].nunique()
 negative = int(eia["negative_impacts"].fillna(0).sum())
@@ -563,67 +428,8 @@ say(
     f"{eia_coproduced:,} of {plural(eia_total, 'assessment')} say the transformation was co-produced "
     "(an outcome measure named in the case study)."
 )
-impact_order = list(IMPACTS.values()) + ["Missing"]
-# Colours by meaning (green good, vermillion bad, greys for no judgement); a new code gets
-# the next palette colour.
-_by_code = {
-    "positive": palette.YES,
-    "neutral": palette.CATEGORY[0],
-    "negative": palette.NO,
-    "not_known": palette.AMBER,
-    "not_assessed": palette.UNKNOWN,
-}
-_spare = iter(rk.PALETTE)
-impact_colours = [_by_code.get(code) or next(_spare) for code in IMPACTS] + [palette.NOT_REACHED]
-if coverage["project_id"].nunique() <= MAX_GRID_ROWS:
-    chart = (
-        alt.Chart(coverage, title="Equality impacts: projects and characteristics")
-        .mark_rect(stroke="white")
-        .encode(
-            x=alt.X(
-                "characteristic_title:N",
-                title=title("equality_impacts", "characteristic"),
-                sort=list(CHARACTERISTICS.values()),
-                axis=alt.Axis(labelAngle=-45),
-            ),
-            y=alt.Y("project_label:N", title=None, sort=None),
-            color=alt.Color(
-                "impact_title:N",
-                title=title("equality_impacts", "impact"),
-                sort=impact_order,
-                scale=alt.Scale(domain=impact_order, range=impact_colours),
-            ),
-        )
-        .properties(width=alt.Step(30), height=alt.Step(22))
-    )
-    caption = "The impact recorded for each project (rows) and characteristic (columns); pale grey is missing."
-else:  # too many projects for a row each: count them per characteristic
-    chart = (
-        alt.Chart(coverage, title="Equality impacts by characteristic")
-        .mark_bar()
-        .encode(
-            y=alt.Y("characteristic_title:N", title=None, sort=list(CHARACTERISTICS.values())),
-            x=alt.X("count():Q", title="Projects"),
-            color=alt.Color(
-                "impact_title:N",
-                title=title("equality_impacts", "impact"),
-                sort=impact_order,
-                scale=alt.Scale(domain=impact_order, range=impact_colours),
-            ),
-            order=alt.Order("impact_order:Q"),
-        )
-        .transform_calculate(impact_order=f"indexof({json.dumps(impact_order)}, datum.impact_title)")
-        .properties(width=480)
-    )
-    caption = "For each characteristic, how many projects recorded each impact; pale grey is missing."
-display(
-    figure(
-        chart,
-        caption,
-        "Chart of the impact recorded by project and characteristic; the counts per project are in the table below.",
-    )
-)
-eia_table = eia.merge(rk.query(whole, "SELECT id AS project_id, title AS project_title FROM projects"), on="project_id")
+display(charts.equality_coverage(coverage, CHARACTERISTICS, IMPACTS))
+eia_table = eia.merge(project_titles, on="project_id")
 display(
     table(
         eia_table,
@@ -687,28 +493,7 @@ say(
     else f"Nothing people said is recorded {SCOPE}."
 )
 if items:
-    chart = (
-        alt.Chart(yswd, title="Items by current status")
-        .mark_bar()
-        .encode(
-            y=alt.Y("status_title:N", title=title("you_said_we_did_updates", "status"), sort=list(STATUSES.values())),
-            x=alt.X("items:Q", title="Items", axis=rk.whole_numbers()),
-            color=alt.Color(
-                "status_title:N",
-                legend=None,
-                sort=list(STATUSES.values()),
-                scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
-            ),
-        )
-        .properties(width=420)
-    )
-    display(
-        figure(
-            chart,
-            '"You said" items by their current status.',
-            "Bar chart of items by current status; the figures are in the table below.",
-        )
-    )
+    display(charts.loop_status(yswd, STATUSES, STATUS_COLOURS))
     display(
         table(
             yswd,
@@ -726,22 +511,7 @@ if items:
         )
     )
 if responded:
-    chart = (
-        alt.Chart(current.dropna(subset=["days_to_response"]), title="Days from being said to a first response")
-        .mark_bar()
-        .encode(
-            x=alt.X("days_to_response:Q", bin=alt.Bin(maxbins=20), title="Days to a first response"),
-            y=alt.Y("count():Q", title="Items", axis=rk.whole_numbers()),
-        )
-        .properties(width=480)
-    )
-    display(
-        figure(
-            chart,
-            "How long items waited for a first response.",
-            "Histogram of the number of days from an item being said to its first response.",
-        )
-    )
+    display(charts.days_to_response(current.dropna(subset=["days_to_response"])))
 late = current[current["overdue"] == 1].copy()
 if len(late):
     late["status_title"] = late["status"].map(STATUSES)
@@ -826,65 +596,13 @@ if len(disputed):
 # they stand today, whatever the reporting period.
 
 # %% tags=["remove-input"]
-gates["gate_title"] = gates["gate"].map(GATES)
-gates["state"] = gates.apply(
-    lambda r: (
-        (
-            "Evidence published"
-            if r["evidence_published"]
-            else ("Passed without evidence" if r["passed"] else "Current gate, evidence not yet published")
-        )
-        if r["reached"]
-        else "Not reached yet"
-    ),
-    axis=1,
-)
-gates["project_label"] = gates["project_id"] + " " + gates["project_title"].str.slice(0, 60)
-gaps = gates[(gates["passed"] == 1) & (gates["evidence_published"] == 0)]
 passed = gates[gates["passed"] == 1]
 say(
     f"{plural(passed['project_id'].nunique(), 'project')} {'has' if passed['project_id'].nunique() == 1 else 'have'} "
     f"passed at least one gate. Of the {plural(len(passed), 'gate')} passed, {plural(len(gaps), 'gate')} "
     f"{'lacks' if len(gaps) == 1 else 'lack'} the evidence the strategy asks for."
 )
-states = [
-    "Evidence published",
-    "Current gate, evidence not yet published",
-    "Passed without evidence",
-    "Not reached yet",
-]
-state_colours = alt.Scale(domain=states, range=[palette.YES, palette.AMBER, palette.NO, palette.NOT_REACHED])
-if gates["project_id"].nunique() <= MAX_GRID_ROWS:
-    chart = (
-        alt.Chart(gates, title="Gate assurance by project")
-        .mark_rect(stroke="white")
-        .encode(
-            x=alt.X("gate_title:N", title=gate_field, sort=list(GATES.values()), axis=alt.Axis(labelAngle=-30)),
-            y=alt.Y("project_label:N", title=None, sort=None),
-            color=alt.Color("state:N", title="Evidence", sort=states, scale=state_colours),
-        )
-        .properties(width=alt.Step(70))
-    )
-    caption = "For each project (rows) and gate (columns), whether the evidence is published."
-else:  # too many projects for a row each: count them per gate
-    chart = (
-        alt.Chart(gates, title="Gate assurance by gate")
-        .mark_bar()
-        .encode(
-            y=alt.Y("gate_title:N", title=None, sort=list(GATES.values())),
-            x=alt.X("count():Q", title="Projects"),
-            color=alt.Color("state:N", title="Evidence", sort=states, scale=state_colours),
-        )
-        .properties(width=480)
-    )
-    caption = "For each gate, how many projects have published the evidence, and how many passed it without."
-display(
-    figure(
-        chart,
-        caption,
-        "Chart of projects by gate, coloured by whether the evidence is published; the gaps are listed in the table below.",
-    )
-)
+display(charts.gate_assurance(gates, GATES, gate_field))
 display(
     table(
         gaps,
