@@ -44,12 +44,11 @@ import json
 import os
 from pathlib import Path
 
-import pandas as pd
-
 from register.publishing import report_charts as charts
+from register.publishing import report_tables as tables
 from register.publishing import reportkit as rk
-from register.publishing.reportkit import bullets, labels, percent, plural, say, table, title, uk_date
-from register.util import palette
+from register.publishing.report_data import ReportData
+from register.publishing.reportkit import bullets, percent, plural, say, title, uk_date
 
 DB = Path(db_path) if db_path else rk.ROOT / "build" / "register.db"
 # The period's records answer the activity, equality and "You said" measures; the whole
@@ -57,24 +56,11 @@ DB = Path(db_path) if db_path else rk.ROOT / "build" / "register.db"
 conn, period = rk.open_register(DB, period_start, period_end)
 whole, _ = rk.open_register(DB)
 say(f"Published by {rk.PACKAGE.descriptor['publisher']}.")
-
-GATES = labels(whole, "gates")
-LEVELS = labels(whole, "participation_levels")
-CHARACTERISTICS = labels(whole, "characteristics")
-IMPACTS = labels(whole, "impacts")
-STATUSES = labels(whole, "statuses")
-STATUS_COLOURS = rk.status_colours(whole)  # closing statuses in greens (the codelist says which)
-PLACES = labels(whole, "places")
-ORGANISATIONS = labels(whole, "organisations")
-THEMES = labels(whole, "themes")
-NOT_RECORDED = "Not recorded"
-SCOPE = "in this period" if (period["start"] or period["end"]) else "in the register"
-
-figures = {"period": {"start": period["start"], "end": period["end"]}}
+d = ReportData(conn, whole, period)
+SCOPE = d.scope
+GATES, LEVELS = d.gates, d.levels
 
 # %% tags=["remove-input"]
-dates = rk.query(conn, "SELECT MIN(activity_date) AS first, MAX(activity_date) AS last FROM coproduction_log").iloc[0]
-build = dict(whole.execute("SELECT key, value FROM register_build").fetchall())
 if period["start"] and period["end"]:
     text = f"Reporting period: {uk_date(period['start'])} to {uk_date(period['end'])}."
 elif period["start"]:
@@ -83,14 +69,12 @@ elif period["end"]:
     text = f"Reporting period: up to {uk_date(period['end'])}."
 else:
     text = "Reporting period: every record in the register."
-    if dates["first"]:
-        text += f" Activities run from {uk_date(dates['first'])} to {uk_date(dates['last'])}."
-# Only the register's own resources are named; link tables derived from them follow them.
-left_out = {t: n for t, n in period["left_out"].items() if n and t in rk.PACKAGE.names}
-if left_out:
+    if d.first_date:
+        text += f" Activities run from {uk_date(d.first_date)} to {uk_date(d.last_date)}."
+if d.left_out:
     text += (
         "\n\nRecords dated outside the period are left out: "
-        + "; ".join(f"{plural(n, 'row')} of {rk.resource_title(t)}" for t, n in left_out.items())
+        + "; ".join(f"{plural(n, 'row')} of {rk.resource_title(t)}" for t, n in d.left_out.items())
         + "."
     )
 for t, n in period["undated_kept"].items():
@@ -99,8 +83,8 @@ for t, n in period["undated_kept"].items():
         " they are counted."
     )
 text += (
-    f"\n\nRegister version {build.get('version') or 'not stated'}, built from inputs with SHA-256 "
-    f"{build.get('inputs_sha256', '')[:12]}. Report produced on {uk_date(datetime.date.today())}."
+    f"\n\nRegister version {d.build.get('version') or 'not stated'}, built from inputs with SHA-256 "
+    f"{d.build.get('inputs_sha256', '')[:12]}. Report produced on {uk_date(datetime.date.today())}."
 )
 say(text)
 
@@ -108,68 +92,36 @@ say(text)
 # ## At a glance
 
 # %% tags=["remove-input"]
-depth = rk.query(conn, "SELECT * FROM measure_depth_by_gate")
-activities = int(depth["activities"].sum())
-by_gate = depth.groupby("gate", sort=False)["activities"].sum()
-by_level = depth.groupby("participation_level", sort=False)["activities"].sum()
-balance = rk.query(conn, "SELECT * FROM measure_balance")
-reimbursement = rk.query(conn, "SELECT * FROM measure_reimbursement")
-strategic = rk.query(whole, "SELECT * FROM measure_strategic_group")
-eia = rk.query(conn, "SELECT * FROM measure_eia_coproduced")
-yswd = rk.query(conn, "SELECT * FROM measure_you_said_we_did")
-current = rk.query(conn, "SELECT * FROM you_said_we_did_current")
-gates = rk.query(
-    whole,
-    """
-    SELECT g.*, p.title AS project_title
-    FROM gate_assurance g JOIN projects p ON p.id = g.project_id
-    ORDER BY g.project_id, g.gate_order""",
-)
-gates["gate_title"] = gates["gate"].map(GATES)
-gaps = gates[(gates["passed"] == 1) & (gates["evidence_published"] == 0)]
-
-# The headline figures are the rows of the `headlines` view, as on the site's home page.
-_group, _yswd = rk.headline(whole, "strategic_group"), rk.headline(conn, "you_said_we_did")
-_balance, _eia = rk.headline(conn, "balance"), rk.headline(conn, "eia_coproduced")
-projects_total, projects_via_group = _group["of_total"], _group["figure"]
-items, loop_closed, overdue = _yswd["of_total"], _yswd["figure"], _yswd["overdue"]
-judged = _balance["of_total"] if _balance["total"] > _balance["not_recorded"] else 0
-outnumbered_count = _balance["figure"] if judged else 0
-outnumbered = balance[balance["balance"] == palette.STAFF_OUTNUMBERED]  # the activities, listed below
-balance_counts = balance.groupby("balance")["activity_id"].count()
-offered = rk.headline(conn, "reimbursement")["figure"]
-eia_coproduced, eia_total = _eia["figure"], _eia["of_total"]
-
 bullets(
     [
         (
-            f"{plural(activities, 'co-production activity', 'co-production activities')} logged, "
-            f"{by_level.get('co_production', 0):,} of them at the level of co-production itself."
+            f"{plural(d.activities, 'co-production activity', 'co-production activities')} logged, "
+            f"{d.by_level.get('co_production', 0):,} of them at the level of co-production itself."
         )
-        if activities
+        if d.activities
         else f"No co-production activity is logged {SCOPE}.",
-        f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the Strategic Co-production Group.",
-        f"{eia_coproduced:,} of {plural(eia_total, 'equality impact assessment')} say the transformation was co-produced."
-        if eia_total
+        f"{d.projects_via_group:,} of {plural(d.projects_total, 'project')} came through the Strategic Co-production Group.",
+        f"{d.eia_coproduced:,} of {plural(d.eia_total, 'equality impact assessment')} say the transformation was co-produced."
+        if d.eia_total
         else f"No equality impact assessment is recorded {SCOPE}.",
         (
-            f"{loop_closed:,} of {plural(items, 'thing')} people said have had the loop closed ({percent(loop_closed, items)}); "
-            f"{overdue:,} {'is' if overdue == 1 else 'are'} overdue."
+            f"{d.loop_closed:,} of {plural(d.items, 'thing')} people said have had the loop closed "
+            f"({percent(d.loop_closed, d.items)}); {d.overdue:,} {'is' if d.overdue == 1 else 'are'} overdue."
         )
-        if items
+        if d.items
         else f"Nothing people said is recorded {SCOPE}.",
         (
-            f"Staff outnumbered people with lived experience at {outnumbered_count:,} of the "
-            f"{plural(judged, 'activity', 'activities')} where both were counted."
-            if judged
+            f"Staff outnumbered people with lived experience at {d.outnumbered_count:,} of the "
+            f"{plural(d.judged, 'activity', 'activities')} where both were counted."
+            if d.judged
             else "Whether staff outnumbered people with lived experience cannot be checked yet: the counts are not recorded."
         )
-        if activities
+        if d.activities
         else "",
-        f"Reimbursement was offered at {offered:,} of {plural(activities, 'activity', 'activities')}."
-        if activities
+        f"Reimbursement was offered at {d.offered:,} of {plural(d.activities, 'activity', 'activities')}."
+        if d.activities
         else "",
-        f"{plural(len(gaps), 'gate')} passed without the evidence the strategy asks for.",
+        f"{plural(len(d.gaps), 'gate')} passed without the evidence the strategy asks for.",
     ]
 )
 
@@ -186,77 +138,41 @@ bullets(
 # ### By gate and participation level
 
 # %% tags=["remove-input"]
-depth_view = depth.assign(
-    gate_title=depth["gate"].map(GATES),
-    level_title=depth["participation_level"].map(LEVELS),
-)
 gate_field, level_field = title("coproduction_log", "gate"), title("coproduction_log", "participation_level")
-busiest = by_gate.idxmax() if activities else None
 say(
     (
-        f"{plural(activities, 'activity', 'activities')} {SCOPE}. "
-        + (f"Most were at the {GATES[busiest]} gate ({by_gate[busiest]:,}). " if busiest else "")
-        + "; ".join(f"{LEVELS[c]}: {n:,}" for c, n in by_level.items())
+        f"{plural(d.activities, 'activity', 'activities')} {SCOPE}. "
+        + (f"Most were at the {GATES[d.busiest]} gate ({d.by_gate[d.busiest]:,}). " if d.busiest else "")
+        + "; ".join(f"{LEVELS[c]}: {n:,}" for c, n in d.by_level.items())
         + "."
     )
-    if activities
+    if d.activities
     else f"No co-production activity is logged {SCOPE}."
 )
 
 # %% tags=["remove-input"]
-if activities:
-    display(charts.depth_by_gate(depth_view, GATES, gate_field, level_field, LEVELS))
-    pivot = depth_view.pivot_table(
-        index="gate_title", columns="level_title", values="activities", aggfunc="sum", sort=False
-    )
-    pivot = pivot.reindex(index=list(GATES.values()), columns=list(LEVELS.values())).fillna(0).astype(int)
-    pivot["Total"] = pivot.sum(axis=1)
-    pivot = pivot.reset_index().rename(columns={"gate_title": gate_field})
-    display(
-        table(
-            pivot,
-            "Activities by gate (rows) and participation level (columns)",
-            numeric=tuple(c for c in pivot.columns if c != gate_field),
-        )
-    )
+if d.activities:
+    display(charts.depth_by_gate(d.depth, GATES, gate_field, level_field, LEVELS))
+    display(tables.depth_by_gate(d))
 
 # %% [markdown]
 # ### By organisation and place
 
 # %% tags=["remove-input"]
-place = rk.query(conn, "SELECT * FROM measure_activity_by_place")
-place["organisation_title"] = place["organisation"].map(ORGANISATIONS)
-place["place_title"] = place["place"].map(PLACES).fillna(NOT_RECORDED)
-by_org = place.groupby("organisation_title", sort=False)["activities"].sum()
-unplaced = int(place.loc[place["place"].isna(), "activities"].sum())
 say(
-    "; ".join(f"{o}: {plural(n, 'activity', 'activities')}" for o, n in by_org.items())
+    "; ".join(f"{o}: {plural(n, 'activity', 'activities')}" for o, n in d.by_organisation.items())
     + "."
     + (
-        f" {plural(unplaced, 'activity', 'activities')} {'has' if unplaced == 1 else 'have'} no place recorded."
-        if unplaced
+        f" {plural(d.unplaced, 'activity', 'activities')} {'has' if d.unplaced == 1 else 'have'} no place recorded."
+        if d.unplaced
         else ""
     )
-    if len(place)
+    if len(d.place)
     else f"No co-production activity is logged {SCOPE}."
 )
-if len(place):
-    display(charts.activity_by_place(place))
-    display(
-        table(
-            place,
-            "Activities by organisation and place",
-            {
-                "organisation_title": title("projects", "organisation"),
-                "place_title": title("coproduction_log", "place"),
-                "activities": "Activities",
-                "coproduction_activities": f"At the level of {LEVELS['co_production']}",
-                "lived_experience_people": title("coproduction_log", "lived_experience_count"),
-                "staff_people": title("coproduction_log", "staff_count"),
-            },
-            numeric=("activities", "coproduction_activities", "lived_experience_people", "staff_people"),
-        )
-    )
+if len(d.place):
+    display(charts.activity_by_place(d.place))
+    display(tables.activity_by_place(d))
 
 # %% [markdown]
 # ### Over time, by quarter
@@ -266,41 +182,16 @@ if len(place):
 # quiet quarters appear as gaps rather than disappearing.
 
 # %% tags=["remove-input"]
-quarters = rk.query(conn, "SELECT * FROM measure_activity_by_quarter")
-if len(quarters):
-    quarters["level_title"] = quarters["participation_level"].map(LEVELS)
-    per_quarter = (
-        quarters.groupby(["quarter_start", "quarter", "financial_quarter"], sort=True)
-        .agg(
-            activities=("activities", "sum"),
-            lived_experience_people=("lived_experience_people", lambda s: s.sum(min_count=1)),
-            staff_people=("staff_people", lambda s: s.sum(min_count=1)),
-        )
-        .reset_index()
-    )
-    active = per_quarter[per_quarter["activities"] > 0]
+if len(d.quarters):
+    per_quarter = d.per_quarter
     say(
-        f"Activity was logged in {plural(len(active), 'quarter')} of the {len(per_quarter):,} from "
+        f"Activity was logged in {plural(len(d.active_quarters), 'quarter')} of the {len(per_quarter):,} from "
         f"{per_quarter['quarter'].iloc[0]} to {per_quarter['quarter'].iloc[-1]}. The busiest was "
         f"{per_quarter.loc[per_quarter['activities'].idxmax(), 'quarter']}."
     )
-    display(charts.activity_by_quarter(quarters, list(per_quarter["quarter"]), LEVELS, level_field))
-    display(
-        table(
-            active,
-            "Quarters with co-production activity",
-            {
-                "quarter": "Quarter",
-                "financial_quarter": "Financial-year quarter",
-                "activities": "Activities",
-                "lived_experience_people": title("coproduction_log", "lived_experience_count"),
-                "staff_people": title("coproduction_log", "staff_count"),
-            },
-            numeric=("activities", "lived_experience_people", "staff_people"),
-        )
-    )
+    display(charts.activity_by_quarter(d.quarters, list(per_quarter["quarter"]), LEVELS, level_field))
+    display(tables.activity_by_quarter(d))
 else:
-    per_quarter = pd.DataFrame(columns=["quarter", "activities"])
     say(f"No co-production activity is logged {SCOPE}.")
 
 # %% [markdown]
@@ -312,46 +203,23 @@ else:
 # %% tags=["remove-input"]
 say(
     (
-        f"Both counts were recorded for {judged:,} of {plural(len(balance), 'activity', 'activities')}. "
+        f"Both counts were recorded for {d.judged:,} of {plural(len(d.balance), 'activity', 'activities')}. "
         + (
-            f"Staff outnumbered people with lived experience at {plural(outnumbered_count, 'of them', 'of them')}."
-            if judged
+            f"Staff outnumbered people with lived experience at {plural(d.outnumbered_count, 'of them', 'of them')}."
+            if d.judged
             else "So the balance rule cannot yet be checked: the log needs the number of people with "
             "lived experience and of staff at each activity."
         )
     )
-    if len(balance)
+    if len(d.balance)
     else f"No co-production activity is logged {SCOPE}."
 )
-if judged:
-    b = balance.dropna(subset=["lived_experience_count", "staff_count"]).copy()
-    display(charts.balance(b))
-if len(balance):
-    display(
-        table(
-            balance_counts.reset_index().rename(columns={"activity_id": "activities"}),
-            "Activities by balance",
-            {"balance": "Balance", "activities": "Activities"},
-            numeric=("activities",),
-        )
-    )
-if len(outnumbered):
-    display(
-        table(
-            outnumbered.assign(gate_title=outnumbered["gate"].map(GATES)),
-            "Activities where staff outnumbered people with lived experience",
-            {
-                "activity_id": title("coproduction_log", "id"),
-                "activity_date": title("coproduction_log", "activity_date"),
-                "title": title("coproduction_log", "title"),
-                "gate_title": gate_field,
-                "lived_experience_count": title("coproduction_log", "lived_experience_count"),
-                "staff_count": title("coproduction_log", "staff_count"),
-            },
-            numeric=("lived_experience_count", "staff_count"),
-            more="the register's measure_balance table lists them all",
-        )
-    )
+if d.judged:
+    display(charts.balance(d.both_counted))
+if len(d.balance):
+    display(tables.balance(d))
+if len(d.outnumbered):
+    display(tables.outnumbered(d))
 
 # %% [markdown]
 # ## Reimbursement offered
@@ -361,16 +229,15 @@ if len(outnumbered):
 
 # %% tags=["remove-input"]
 field = title("coproduction_log", "reimbursement_offered")
-not_recorded = int(reimbursement.loc[reimbursement["reimbursement"] == "not recorded", "activities"].sum())
 say(
-    f"{field}: {offered:,} of {plural(activities, 'activity', 'activities')}."
-    + (f" For {not_recorded:,} the records do not say." if not_recorded else "")
-    if activities
+    f"{field}: {d.offered:,} of {plural(d.activities, 'activity', 'activities')}."
+    + (f" For {d.reimbursement_unknown:,} the records do not say." if d.reimbursement_unknown else "")
+    if d.activities
     else f"No co-production activity is logged {SCOPE}."
 )
-if activities:
-    display(charts.reimbursement(reimbursement, field))
-    display(table(reimbursement, field, {"reimbursement": field, "activities": "Activities"}, numeric=("activities",)))
+if d.activities:
+    display(charts.reimbursement(d.reimbursement, field))
+    display(tables.reimbursement(d))
 
 # %% [markdown]
 # ## Service developments through the Strategic Co-production Group
@@ -380,25 +247,12 @@ if activities:
 # whatever the reporting period.
 
 # %% tags=["remove-input"]
-strategic["organisation_title"] = strategic["organisation"].map(ORGANISATIONS)
-unknown = int(strategic.loc[strategic["came_through_group"] == "not recorded", "projects"].sum())
 say(
-    f"{projects_via_group:,} of {plural(projects_total, 'project')} came through the group."
-    + (f" For {unknown:,} the documents do not say." if unknown else "")
+    f"{d.projects_via_group:,} of {plural(d.projects_total, 'project')} came through the group."
+    + (f" For {d.group_unknown:,} the documents do not say." if d.group_unknown else "")
 )
-display(charts.strategic_group(strategic))
-display(
-    table(
-        strategic,
-        "Projects through the Strategic Co-production Group",
-        {
-            "organisation_title": title("projects", "organisation"),
-            "came_through_group": "Came through the group",
-            "projects": "Projects",
-        },
-        numeric=("projects",),
-    )
-)
+display(charts.strategic_group(d.strategic))
+display(tables.strategic_group(d))
 
 # %% [markdown]
 # ## Equality impacts
@@ -409,57 +263,22 @@ display(
 # inclusion-health groups. A negative impact needs a mitigation.
 
 # %% tags=["remove-input"]
-project_titles = rk.query(whole, "SELECT id AS project_id, title AS project_title FROM projects")
-coverage = rk.query(conn, "SELECT * FROM measure_equality_coverage").merge(project_titles, on="project_id")
-coverage["characteristic_title"] = coverage["characteristic"].map(CHARACTERISTICS)
-coverage["impact_title"] = coverage["impact"].map(IMPACTS).fillna(charts.MISSING)
-coverage_counts = coverage.groupby("coverage")["project_id"].count()
-assessed_projects = coverage[coverage["coverage"] != "missing"]["project_id"].nunique()
-negative = int(eia["negative_impacts"].fillna(0).sum())
-mitigated = int(eia["negative_with_mitigation"].fillna(0).sum())
+counts = d.coverage_counts
 say(
-    f"{assessed_projects:,} of {plural(coverage['project_id'].nunique(), 'project')} have an equality impact assessment "
-    f"in the register. Of the {plural(len(coverage), 'pair')} of project and characteristic, "
-    f"{coverage_counts.get('assessed', 0):,} are assessed, {coverage_counts.get('not assessed', 0):,} are recorded "
-    f"as not assessed (with a reason) and {coverage_counts.get('missing', 0):,} are missing.\n\n"
-    f"{plural(negative, 'negative impact')} {'was' if negative == 1 else 'were'} found; "
-    f"{mitigated:,} {'has' if mitigated == 1 else 'have'} a mitigation and {negative - mitigated:,} "
-    f"{'does' if negative - mitigated == 1 else 'do'} not.\n\n"
-    f"{eia_coproduced:,} of {plural(eia_total, 'assessment')} say the transformation was co-produced "
+    f"{d.assessed_projects:,} of {plural(d.coverage['project_id'].nunique(), 'project')} have an equality impact "
+    f"assessment in the register. Of the {plural(len(d.coverage), 'pair')} of project and characteristic, "
+    f"{counts.get('assessed', 0):,} are assessed, {counts.get('not assessed', 0):,} are recorded "
+    f"as not assessed (with a reason) and {counts.get('missing', 0):,} are missing.\n\n"
+    f"{plural(d.negative, 'negative impact')} {'was' if d.negative == 1 else 'were'} found; "
+    f"{d.mitigated:,} {'has' if d.mitigated == 1 else 'have'} a mitigation and {d.negative - d.mitigated:,} "
+    f"{'does' if d.negative - d.mitigated == 1 else 'do'} not.\n\n"
+    f"{d.eia_coproduced:,} of {plural(d.eia_total, 'assessment')} say the transformation was co-produced "
     "(an outcome measure named in the case study)."
 )
-display(charts.equality_coverage(coverage, CHARACTERISTICS, IMPACTS))
-eia_table = eia.merge(project_titles, on="project_id")
-display(
-    table(
-        eia_table,
-        "Equality impact assessments by project",
-        {
-            "project_id": title("projects", "id"),
-            "project_title": title("projects", "title"),
-            "coproduced": title("equality_impacts", "coproduced"),
-            "characteristics_assessed": "Characteristics covered",
-            "negative_impacts": "Negative impacts",
-            "negative_with_mitigation": "Negative impacts with a mitigation",
-            "not_assessed": "Not assessed",
-        },
-        numeric=("characteristics_assessed", "negative_impacts", "negative_with_mitigation", "not_assessed"),
-        more="the register's measure_eia_coproduced table lists them all",
-    )
-)
-unmitigated = coverage[coverage["negative_without_mitigation"] == 1]
-if len(unmitigated):
-    display(
-        table(
-            unmitigated,
-            "Negative impacts without a mitigation",
-            {
-                "project_id": title("projects", "id"),
-                "project_title": title("projects", "title"),
-                "characteristic_title": title("equality_impacts", "characteristic"),
-            },
-        )
-    )
+display(charts.equality_coverage(d.coverage, d.characteristics, d.impacts))
+display(tables.equality_assessments(d))
+if len(d.unmitigated):
+    display(tables.unmitigated(d))
 
 # %% [markdown]
 # ## "You said, we did": closing the loop
@@ -471,10 +290,7 @@ if len(unmitigated):
 # here when they were said in the period; their status is as it stands today.
 
 # %% tags=["remove-input"]
-yswd["status_title"] = yswd["status"].map(STATUSES)
-yswd[["loop_closed", "overdue"]] = yswd[["loop_closed", "overdue"]].fillna(0)
-average = current["days_to_response"].mean() if len(current) else None
-responded = int(current["days_to_response"].notna().sum())
+items, loop_closed, overdue = d.items, d.loop_closed, d.overdue
 say(
     (
         f"{plural(items, 'thing')} people said {'is' if items == 1 else 'are'} recorded. "
@@ -483,9 +299,9 @@ say(
         "under way after the date a response was due, worked out on the day this report was produced; a due "
         "date is the one staff set, or else the register's response rule gives it).\n\n"
         + (
-            f"{responded:,} have had a response (any status after open); on average the first response came "
-            f"{average:.0f} days after it was said, the longest {int(current['days_to_response'].max()):,} days."
-            if responded
+            f"{d.responded:,} have had a response (any status after open); on average the first response came "
+            f"{d.average:.0f} days after it was said, the longest {int(d.current['days_to_response'].max()):,} days."
+            if d.responded
             else "None has had a response yet."
         )
     )
@@ -493,45 +309,12 @@ say(
     else f"Nothing people said is recorded {SCOPE}."
 )
 if items:
-    display(charts.loop_status(yswd, STATUSES, STATUS_COLOURS))
-    display(
-        table(
-            yswd,
-            '"You said, we did" by status',
-            {
-                "status_title": title("you_said_we_did_updates", "status"),
-                "items": "Items",
-                "loop_closed": "Loop closed",
-                "overdue": "Overdue",
-                "average_days_to_response": "Average days to a first response",
-                "longest_days_to_response": "Longest days to a first response",
-            },
-            numeric=("items", "loop_closed", "overdue", "average_days_to_response", "longest_days_to_response"),
-            missing="none",
-        )
-    )
-if responded:
-    display(charts.days_to_response(current.dropna(subset=["days_to_response"])))
-late = current[current["overdue"] == 1].copy()
-if len(late):
-    late["status_title"] = late["status"].map(STATUSES)
-    late["theme_title"] = late["theme"].map(THEMES)
-    display(
-        table(
-            late,
-            "Overdue items",
-            {
-                "id": title("you_said_we_did", "id"),
-                "said_date": title("you_said_we_did", "said_date"),
-                "theme_title": title("you_said_we_did", "theme"),
-                "you_said": title("you_said_we_did", "you_said"),
-                "due_date": "Response due",
-                "due_date_basis": "Due date is",
-                "status_title": title("you_said_we_did_updates", "status"),
-            },
-            more="the register's you_said_we_did_current table, filtered on overdue, lists them all",
-        )
-    )
+    display(charts.loop_status(d.by_status, d.statuses, d.status_colours))
+    display(tables.loop_status(d))
+if d.responded:
+    display(charts.days_to_response(d.current.dropna(subset=["days_to_response"])))
+if len(d.late):
+    display(tables.overdue(d))
 
 # %% [markdown]
 # ## What independent partners say
@@ -542,48 +325,25 @@ if len(late):
 # confirmed when a partner agrees, or partly agrees, with the update that closed it.
 
 # %% tags=["remove-input"]
-_confirmed = rk.headline(conn, "loop_confirmed")
-confirmed, closed_items = _confirmed["figure"], _confirmed["of_total"]
-disputed = rk.query(
-    conn,
-    """
-    SELECT * FROM disputed_claims
-    WHERE update_id IS NULL OR update_id IN (SELECT id FROM you_said_we_did_updates)""",
-)
-verdicts_given = int(rk.query(conn, "SELECT COUNT(*) AS n FROM partner_verdicts")["n"].iloc[0])
-if not verdicts_given:
+if not d.verdicts_given:
     say(f"No partner has given a verdict yet {SCOPE}.")
 else:
     say(
-        f"{plural(verdicts_given, 'verdict')} given by independent partners. "
+        f"{plural(d.verdicts_given, 'verdict')} given by independent partners. "
         + (
-            f"{confirmed:,} of the {plural(closed_items, 'item')} whose loop is closed "
-            f"{'is' if confirmed == 1 else 'are'} confirmed by a partner ({percent(confirmed, closed_items)})."
-            if closed_items
+            f"{d.confirmed:,} of the {plural(d.closed_items, 'item')} whose loop is closed "
+            f"{'is' if d.confirmed == 1 else 'are'} confirmed by a partner ({percent(d.confirmed, d.closed_items)})."
+            if d.closed_items
             else "No item has closed the loop yet, so none can be confirmed."
         )
         + (
-            f" Partners disagree with {plural(len(disputed), 'claim')}: listed below."
-            if len(disputed)
+            f" Partners disagree with {plural(len(d.disputed), 'claim')}: listed below."
+            if len(d.disputed)
             else " No partner disagrees with any claim."
         )
     )
-if len(disputed):
-    display(
-        table(
-            disputed,
-            "Disputed claims",
-            {
-                "verdict_date": title("partner_verdicts", "verdict_date"),
-                "partner_title": title("partner_verdicts", "partner"),
-                "you_said_id": title("you_said_we_did", "id"),
-                "log_id": title("partner_verdicts", "log_id"),
-                "claim": "What the register says was done",
-                "in_their_words": title("partner_verdicts", "in_their_words"),
-            },
-            more="the register's disputed_claims measure lists them all",
-        )
-    )
+if len(d.disputed):
+    display(tables.disputed(d))
 
 # %% [markdown]
 # ## Gate assurance
@@ -596,27 +356,14 @@ if len(disputed):
 # they stand today, whatever the reporting period.
 
 # %% tags=["remove-input"]
-passed = gates[gates["passed"] == 1]
+projects_passed = d.passed["project_id"].nunique()
 say(
-    f"{plural(passed['project_id'].nunique(), 'project')} {'has' if passed['project_id'].nunique() == 1 else 'have'} "
-    f"passed at least one gate. Of the {plural(len(passed), 'gate')} passed, {plural(len(gaps), 'gate')} "
-    f"{'lacks' if len(gaps) == 1 else 'lack'} the evidence the strategy asks for."
+    f"{plural(projects_passed, 'project')} {'has' if projects_passed == 1 else 'have'} "
+    f"passed at least one gate. Of the {plural(len(d.passed), 'gate')} passed, {plural(len(d.gaps), 'gate')} "
+    f"{'lacks' if len(d.gaps) == 1 else 'lack'} the evidence the strategy asks for."
 )
-display(charts.gate_assurance(gates, GATES, gate_field))
-display(
-    table(
-        gaps,
-        "Gates passed without the evidence the strategy asks for",
-        {
-            "project_id": title("projects", "id"),
-            "project_title": title("projects", "title"),
-            "gate_title": gate_field,
-            "evidence": "Evidence in the register",
-            "missing": "What is missing",
-        },
-        more="the register's gate_assurance table lists them all",
-    )
-)
+display(charts.gate_assurance(d.gate_rows, GATES, gate_field))
+display(tables.gate_gaps(d))
 
 # %% [markdown]
 # ## About this report
@@ -633,45 +380,9 @@ display(
 #   `make report PERIOD_START=2025-04-01 PERIOD_END=2025-06-30` (one quarter).
 
 # %% tags=["remove-input"]
-figures.update(
-    {
-        "activities": activities,
-        "activities_by_gate": {k: int(v) for k, v in by_gate.items()},
-        "activities_by_level": {k: int(v) for k, v in by_level.items()},
-        "activities_by_quarter": {r["quarter"]: int(r["activities"]) for _, r in per_quarter.iterrows()},
-        "activities_by_organisation": {k: int(v) for k, v in place.groupby("organisation")["activities"].sum().items()},
-        "activities_by_place": {
-            (k if isinstance(k, str) else None) or "not_recorded": int(v)
-            for k, v in place.groupby(place["place"].fillna("not_recorded"))["activities"].sum().items()
-        },
-        "balance": {k: int(v) for k, v in balance_counts.items()},
-        "staff_outnumbered_activities": sorted(outnumbered["activity_id"]),
-        "reimbursement": {r["reimbursement"]: int(r["activities"]) for _, r in reimbursement.iterrows()},
-        "projects": projects_total,
-        "projects_via_strategic_group": projects_via_group,
-        "eia_projects": eia_total,
-        "eia_coproduced_projects": eia_coproduced,
-        "equality_coverage": {k: int(v) for k, v in coverage_counts.items()},
-        "negative_impacts": negative,
-        "negative_with_mitigation": mitigated,
-        "negative_without_mitigation": int(len(unmitigated)),
-        "you_said_items": items,
-        "you_said_by_status": {r["status"]: int(r["items"]) for _, r in yswd.iterrows()},
-        "loop_closed": loop_closed,
-        "loop_closure_rate": round(loop_closed / items, 4) if items else None,
-        "overdue": overdue,
-        "overdue_items": sorted(late["id"]) if len(late) else [],
-        "average_days_to_response": round(float(average), 1) if responded else None,
-        "partner_verdicts": verdicts_given,
-        "loop_confirmed": confirmed,
-        "loop_confirmed_share": round(confirmed / closed_items, 4) if closed_items else None,
-        "disputed_claims": sorted(disputed["verdict_id"]) if len(disputed) else [],
-        "gate_gaps": [[r["project_id"], r["gate"]] for _, r in gaps.iterrows()],
-    }
-)
 if output_dir:
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".impact_report_figures.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(d.figures(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(out / "impact_report_figures.json")

@@ -108,7 +108,7 @@ def materialise(
 def live_views(conn: sqlite3.Connection) -> None:
     """Turn the stored views back into live ones, and re-create every view.
 
-    For a copy of the register cut down to a period (notebooks/reportkit.py): rows
+    For a copy of the register cut down to a period (register/publishing/reportkit.py): rows
     stored at build time describe the whole register, the live views the copy.
     """
     views_sql = VIEWS_SQL.read_text("utf-8")
