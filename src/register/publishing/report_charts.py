@@ -55,17 +55,21 @@ def _gate_state(row) -> str:
     return GATE_STATES[2] if row["passed"] else GATE_STATES[1]
 
 
+def bars(rows: pd.DataFrame, heading: str, width: int, **encoding) -> alt.Chart:
+    """Horizontal bars, the shape of most of the report's charts: `encoding` gives y, x,
+    colour and any stacking order."""
+    return alt.Chart(rows, title=heading).mark_bar().encode(**encoding).properties(width=width)
+
+
 def depth_by_gate(depth: pd.DataFrame, gates: dict[str, str], gate_field: str, level_field: str, levels) -> HTML:
-    chart = (
-        alt.Chart(depth[depth["activities"] > 0], title="Activities by gate and participation level")
-        .mark_bar()
-        .encode(
-            y=alt.Y("gate_title:N", title=gate_field, sort=list(gates.values())),
-            x=alt.X("activities:Q", title="Activities", axis=whole_numbers()),
-            color=level_colour(levels, level_field),
-            order=alt.Order("level_order:Q"),
-        )
-        .properties(width=480)
+    chart = bars(
+        depth[depth["activities"] > 0],
+        "Activities by gate and participation level",
+        480,
+        y=alt.Y("gate_title:N", title=gate_field, sort=list(gates.values())),
+        x=alt.X("activities:Q", title="Activities", axis=whole_numbers()),
+        color=level_colour(levels, level_field),
+        order=alt.Order("level_order:Q"),
     )
     return figure(
         chart,
@@ -75,15 +79,13 @@ def depth_by_gate(depth: pd.DataFrame, gates: dict[str, str], gate_field: str, l
 
 
 def activity_by_place(place: pd.DataFrame) -> HTML:
-    chart = (
-        alt.Chart(place, title="Activities by place")
-        .mark_bar()
-        .encode(
-            y=alt.Y("place_title:N", title=None, sort=None),
-            x=alt.X("activities:Q", title="Activities", axis=whole_numbers()),
-            color=alt.Color("organisation_title:N", title=title("projects", "organisation")),
-        )
-        .properties(width=480)
+    chart = bars(
+        place,
+        "Activities by place",
+        480,
+        y=alt.Y("place_title:N", title=None, sort=None),
+        x=alt.X("activities:Q", title="Activities", axis=whole_numbers()),
+        color=alt.Color("organisation_title:N", title=title("projects", "organisation")),
     )
     return figure(
         chart,
@@ -152,15 +154,13 @@ def balance(judged: pd.DataFrame) -> HTML:
 
 def reimbursement(rows: pd.DataFrame, field: str) -> HTML:
     order = ["offered", "not offered", "not recorded"]
-    chart = (
-        alt.Chart(rows, title=field)
-        .mark_bar()
-        .encode(
-            y=alt.Y("reimbursement:N", title=None, sort=order),
-            x=alt.X("activities:Q", title="Activities", axis=whole_numbers()),
-            color=alt.Color("reimbursement:N", legend=None, sort=order),
-        )
-        .properties(width=420)
+    chart = bars(
+        rows,
+        field,
+        420,
+        y=alt.Y("reimbursement:N", title=None, sort=order),
+        x=alt.X("activities:Q", title="Activities", axis=whole_numbers()),
+        color=alt.Color("reimbursement:N", legend=None, sort=order),
     )
     return figure(
         chart,
@@ -170,15 +170,13 @@ def reimbursement(rows: pd.DataFrame, field: str) -> HTML:
 
 
 def strategic_group(strategic: pd.DataFrame) -> HTML:
-    chart = (
-        alt.Chart(strategic, title=title("projects", "via_strategic_group") + ", by organisation")
-        .mark_bar()
-        .encode(
-            y=alt.Y("organisation_title:N", title=None),
-            x=alt.X("projects:Q", title="Projects", axis=whole_numbers()),
-            color=alt.Color("came_through_group:N", title="Came through the group", sort=["yes", "no", "not recorded"]),
-        )
-        .properties(width=420)
+    chart = bars(
+        strategic,
+        title("projects", "via_strategic_group") + ", by organisation",
+        420,
+        y=alt.Y("organisation_title:N", title=None),
+        x=alt.X("projects:Q", title="Projects", axis=whole_numbers()),
+        color=alt.Color("came_through_group:N", title="Came through the group", sort=["yes", "no", "not recorded"]),
     )
     return figure(
         chart,
@@ -238,20 +236,18 @@ def equality_coverage(coverage: pd.DataFrame, characteristics: dict[str, str], i
 
 
 def loop_status(yswd: pd.DataFrame, statuses: dict[str, str], colours: dict[str, str]) -> HTML:
-    chart = (
-        alt.Chart(yswd, title="Items by current status")
-        .mark_bar()
-        .encode(
-            y=alt.Y("status_title:N", title=title("you_said_we_did_updates", "status"), sort=list(statuses.values())),
-            x=alt.X("items:Q", title="Items", axis=whole_numbers()),
-            color=alt.Color(
-                "status_title:N",
-                legend=None,
-                sort=list(statuses.values()),
-                scale=alt.Scale(domain=list(colours), range=list(colours.values())),
-            ),
-        )
-        .properties(width=420)
+    chart = bars(
+        yswd,
+        "Items by current status",
+        420,
+        y=alt.Y("status_title:N", title=title("you_said_we_did_updates", "status"), sort=list(statuses.values())),
+        x=alt.X("items:Q", title="Items", axis=whole_numbers()),
+        color=alt.Color(
+            "status_title:N",
+            legend=None,
+            sort=list(statuses.values()),
+            scale=alt.Scale(domain=list(colours), range=list(colours.values())),
+        ),
     )
     return figure(
         chart,
