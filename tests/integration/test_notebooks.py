@@ -470,3 +470,25 @@ def test_analyst_guide_skips_extracts_when_missing(server, tmp_path):
     assert summary["extracts_found"] is False
     assert "extract_activities" not in summary
     assert any("No extracts found" in p and "make extracts" in p for p in printed)
+
+
+async def test_notebooks_run_in_a_kernel_reached_only_through_private_sockets():
+    """The kernel that runs the report listens on Unix sockets in the user's own runtime
+    folder, not on TCP ports any local account could read the outputs from."""
+    import os
+    import stat
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    km = report.LocalKernelManager(kernel_name=report.ensure_kernel())
+    await km.start_kernel()
+    try:
+        info = km.get_connection_info()
+        assert info["transport"] == "ipc"
+        sockets = [Path(f"{info['ip']}-{info[name]}") for name in ("shell_port", "iopub_port", "control_port")]
+        runtime = Path(jupyter_runtime_dir()).resolve()
+        for path in sockets:
+            assert path.resolve().parent == runtime
+        assert stat.S_IMODE(os.stat(runtime).st_mode) & 0o077 == 0
+    finally:
+        await km.shutdown_kernel(now=True)

@@ -20,7 +20,13 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.utils import ensure_dir_exists
+from traitlets import default
 
 from register.database.build_info import inputs_sha256
 from register.schema.package import ROOT
@@ -118,6 +124,23 @@ def _atomic_write(path: Path, data: str | bytes) -> None:
     tmp.replace(path)
 
 
+class LocalKernelManager(AsyncKernelManager):
+    """The kernel reached through Unix sockets in the user's private Jupyter runtime
+    folder, not TCP ports on 127.0.0.1 that any local account could connect to (and
+    read the outputs from): ipykernel warns of plain-text TCP on every run otherwise."""
+
+    @default("transport")
+    def _transport_default(self) -> str:
+        return "ipc"
+
+    def _ip_default(self) -> str:
+        # jupyter_client's default, when no connection file is named yet, is a path
+        # relative to the working folder: the sockets would be made in notebooks/.
+        runtime = jupyter_runtime_dir()
+        ensure_dir_exists(runtime, 0o700)
+        return os.path.join(runtime, f"kernel-{os.getpid()}-{uuid.uuid4().hex[:12]}-ipc")
+
+
 def execute(notebook: Path, executed: Path, parameters: dict) -> None:
     """Convert a jupytext notebook and run it headless with papermill, writing `executed`.
 
@@ -140,6 +163,7 @@ def execute(notebook: Path, executed: Path, parameters: dict) -> None:
             cwd=str(notebook.parent),
             progress_bar=False,
             log_output=False,
+            kernel_manager_class="register.publishing.report.LocalKernelManager",
         )
     finally:
         source.unlink(missing_ok=True)
