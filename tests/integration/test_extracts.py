@@ -275,7 +275,18 @@ def test_changelog_after_a_second_and_third_extract(scratch):
     md = (out / CHANGELOG_MD).read_text("utf-8")
     assert "LOG-9999" in md and f"{rows[2]['id']} (title)" in md
 
-    # Nothing changed: the changelog keeps telling the last real change.
+    # The same inputs again: the same release, so the same changelog, byte for byte.
+    second = (out / CHANGES_JSON).read_bytes()
+    extract(package, root / "build" / "register.db", out)
+    assert (out / CHANGES_JSON).read_bytes() == second
+
+    # New inputs but no row changed (the package's description): the changelog keeps
+    # telling the last real change.
+    descriptor = json.loads((root / "datapackage.json").read_text("utf-8"))
+    descriptor["description"] += " Described again."
+    (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n", "utf-8")
+    package = Package(root)
+    build(package, root / "build")
     extract(package, root / "build" / "register.db", out)
     again = json.loads((out / CHANGES_JSON).read_text("utf-8"))
     assert again["resources"]["coproduction_log"]["added_ids"] == ["LOG-9999"]

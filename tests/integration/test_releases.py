@@ -154,6 +154,12 @@ def test_the_same_inputs_again_keep_the_same_release_unchanged(two_builds, tmp_p
     again = extract(package, root / "build" / "register.db", root / "build" / "extracts")
     assert again["release"] == current and not again["release_new"]
     assert _snapshot(releases / current) == before
+    # The downloads are the release's files, byte for byte: the workbook, the zip and the
+    # data package too, though the set was made again at another time.
+    extracts = root / "build" / "extracts"
+    assert {name: (extracts / name).read_bytes() for name in before} == before
+    response = two_builds["get"]("/downloads/coproduction-register.zip")
+    assert response.status_code == 200 and response.content == before["coproduction-register.zip"]
 
 
 def test_the_report_names_the_release_and_its_citation(two_builds):

@@ -54,7 +54,10 @@ FORMAT_NOTE = (
     "field names, quoted as in RFC 4180, with CRLF line endings. Dates are ISO 8601 "
     "(YYYY-MM-DD); true/false fields are written true or false; an empty cell means no "
     "value. JSON files are UTF-8 arrays of objects, one per row, with typed values: "
-    "numbers, true/false and null."
+    "numbers, true/false and null. The one exception is a table with no rows yet: its "
+    'JSON file is an array holding the list of its field names alone, [["id", ...]], '
+    "which Frictionless reads as a table with a header and no rows (it cannot read an "
+    "empty array as a table)."
 )
 
 

@@ -46,7 +46,7 @@ from register.publishing.extract_tables import (
     tables,
     write_table,
 )
-from register.publishing.release_store import choose, content_hash, keep, keep_count, previous_set, prune
+from register.publishing.release_store import adopt, choose, content_hash, keep, keep_count, previous_set, prune
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
 from register.schema.views import VIEWS_DIR
@@ -145,6 +145,8 @@ def extract(
             with p.open("rb") as f:
                 os.fsync(f.fileno())
         summary["release_new"] = keep(tmp, root, summary["release"])
+        if not summary["release_new"]:
+            adopt(root / summary["release"], tmp)
         swap_into_place(tmp, out_dir)
     finally:
         if tmp.exists():

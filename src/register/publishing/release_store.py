@@ -4,7 +4,7 @@
 identifier is made and why), and this module keeps a copy of the complete set under that
 name. A release, once kept, is never written again: rebuilding the same inputs finds
 the release already there and leaves its files, and their checksums, exactly as they
-were. Files are hard links to the extract's own (a copy where links are not possible),
+were, and the current extract becomes those files again. Files are hard links to the extract's own (a copy where links are not possible),
 so the current release costs no extra disk space.
 
 Only the newest REGISTER_KEEP_RELEASES releases are kept (0: all); the current one is
@@ -82,6 +82,19 @@ def keep(set_dir: Path, root: Path, release: str) -> bool:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return True
+
+
+def adopt(release_dir: Path, set_dir: Path) -> None:
+    """Make set_dir's files the kept release's own, byte for byte.
+
+    The same inputs extracted again are the same release, but the new set's workbook, zip,
+    data package and changelog carry the new extraction's time: served as the current
+    downloads, they would not match the release they say they are."""
+    for p in sorted(release_dir.iterdir()):
+        if p.is_file() and not (set_dir / p.name).is_dir():
+            target = set_dir / p.name
+            target.unlink(missing_ok=True)
+            _link_or_copy(p, target)
 
 
 def prune(root: Path, keep_newest: int, current: str) -> list[str]:
