@@ -246,7 +246,9 @@ def test_measure_you_said_we_did(client, db):
         row = by_status[title]
         assert int(row["Items"]) == len(items), code
         overdue = sum(1 for s in items if s["due_date"] and s["due_date"] < today and code not in CLOSED)
-        assert row["Overdue"] == (str(overdue) if items else "none"), code  # SUM() of no rows is NULL
+        assert row["Overdue"] == str(overdue), code
+        if not items:  # no days to a response to count
+            assert row["Average days to a response"] == "no response yet", code
 
 
 def test_measure_strategic_group(client, db):
@@ -835,6 +837,33 @@ def test_national_figures_are_written_with_thousands_separators(client):
         "Staff outnumbered people with lived experience at 109,237 of the 809,515 activities where both "
         "were counted; for 191,487 of 1,001,002 activities the numbers were not recorded."
     )
+
+
+def test_a_headline_of_things_not_recorded_says_so_beside_its_figure(client, db):
+    """A figure that counts what could not be judged is labelled "not recorded" on the home
+    page, and a reimbursement figure says how many activities the records are silent on."""
+    from register.site.measures import balance_figure_note, headline_reimbursement
+
+    assert balance_figure_note({"total": 8, "not_recorded": 8}) == "not recorded"
+    assert balance_figure_note({"total": 8, "not_recorded": 3}) == ""
+    assert balance_figure_note({"total": 0, "not_recorded": 0}) == ""
+    words = headline_reimbursement
+    assert words({"figure": 0, "of_total": 8, "total": 8, "not_recorded": 8}).endswith(
+        "at 0 of 8 co-production activities; for all 8 the records do not say whether it was."
+    )
+    assert words({"figure": 2, "of_total": 8, "total": 8, "not_recorded": 5}).endswith(
+        "; for 5 of them the records do not say whether it was."
+    )
+    assert words({"figure": 2, "of_total": 8, "total": 8, "not_recorded": 0}).endswith("activities.")
+    total, unknown = db.execute("SELECT total, not_recorded FROM headlines WHERE measure = 'balance'").fetchone()
+    card = re.search(
+        r'<p class="reg-card__figure">[^\n]*</p>\s*<p class="reg-card__text">For [0-9,]+ of [0-9,]+ activities the numbers',
+        client.get("/").text,
+        re.S,
+    )
+    assert (card is not None) == (unknown >= total > 0)
+    if card:
+        assert f"of {total:,} not recorded</span>" in card.group(0)
 
 
 def test_a_project_page_shows_the_latest_activities_at_each_gate_and_links_the_rest(client, db, monkeypatch):

@@ -5,7 +5,7 @@ of its `headlines` view; this module only puts them into words.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from datasette.database import QueryInterrupted
 
@@ -20,8 +20,11 @@ class Measure:
     order_by: str = ""  # for views without an ORDER BY of their own
     hide: tuple = ()  # ordering helpers not worth a column
     booleans: tuple = ()  # 0/1 columns shown as Yes/No
+    # What an empty cell means, by column; any other empty cell was not recorded.
+    missing: dict = field(default_factory=dict)
     chart: Callable | None = None
     headline: Callable | None = None
+    figure_note: Callable | None = None  # words after the home page's big figure, when needed
     summary: str = ""  # a stored summary_* table that the chart reads instead of the
     # view, when the view has a row per activity or project
 
@@ -68,8 +71,19 @@ def headline_balance(h):
     )
 
 
+def balance_figure_note(h):
+    """When no activity can be judged, the big figure counts those not recorded: say so,
+    or it reads as that many where staff outnumbered people with lived experience."""
+    return "not recorded" if h["total"] and h["not_recorded"] >= h["total"] else ""
+
+
 def headline_reimbursement(h):
-    return f"Reimbursement was offered at {h['figure']:,} of {h['of_total']:,} co-production activities."
+    text = f"Reimbursement was offered at {h['figure']:,} of {h['of_total']:,} co-production activities"
+    if h["not_recorded"] and h["not_recorded"] >= h["total"]:
+        text += f"; for all {h['not_recorded']:,} the records do not say whether it was"
+    elif h["not_recorded"]:
+        text += f"; for {h['not_recorded']:,} of them the records do not say whether it was"
+    return text + "."
 
 
 def headline_gates(h):
@@ -137,6 +151,7 @@ MEASURES = [
         "you_said_we_did",
         "measure_you_said_we_did",
         hide=("sort_order", "status_title"),
+        missing={"average_days_to_response": "no response yet", "longest_days_to_response": "no response yet"},
         chart=charts.chart_you_said,
         headline=headline_you_said,
     ),
@@ -154,6 +169,7 @@ MEASURES = [
         hide=("title",),
         chart=charts.chart_balance,
         headline=headline_balance,
+        figure_note=balance_figure_note,
         summary="summary_balance",
     ),
     Measure(
@@ -237,7 +253,13 @@ async def headline(datasette, m: Measure) -> dict | None:
     if not found:
         return None
     h = found[0]
-    return {**h, "of": h["of_total"], "text": m.headline(h), "title": view_meta(datasette, m.view).get("title", m.view)}
+    return {
+        **h,
+        "of": h["of_total"],
+        "text": m.headline(h),
+        "note": m.figure_note(h) if m.figure_note else "",
+        "title": view_meta(datasette, m.view).get("title", m.view),
+    }
 
 
 async def headlines(datasette) -> dict[str, dict]:
