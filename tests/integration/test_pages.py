@@ -543,6 +543,17 @@ def test_project_page_at_a_glance_answers_the_questions(client, db):
     assert staff is None or lived is None or f"and {staff} staff" in glance
 
 
+def test_project_page_says_whether_it_has_passed_a_gate_before_vouching_for_its_evidence(client, db):
+    passed = dict(db.execute("select project_id, max(passed) from gate_assurance group by project_id").fetchall())
+    assert set(passed.values()) == {0, 1}, "the sample should have projects on both sides"
+    for pid, any_passed in passed.items():
+        html = unescape(client.get(f"/projects/{pid}").text)
+        glance = html[html.index('id="at-a-glance"') : html.index('id="journey"')]
+        if not any_passed:
+            assert "No: it has not passed a gate yet." in glance, pid
+            assert "every gate this project has passed" not in glance, pid
+
+
 def test_project_page_counts_items_by_status_from_the_register(client, db):
     status = current_status(db)
     pid = max(

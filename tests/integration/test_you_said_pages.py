@@ -196,6 +196,12 @@ def test_list_counts_items_by_status(client, items):
         n = sum(1 for i in items.values() if i["status"] == code)
         assert f"{row['title']}: {n:,}" in words, code
     assert f"{len(items):,} items" in words
+    assert "Items by status" in words
+    # With a status chosen, the counts are still of every status: the heading says so.
+    chosen = text_of(client.get("/you-said?status=done").text)
+    assert "Every status, with your other choices" in chosen and "Items chosen, by status" not in chosen
+    for code, row in STATUSES.items():
+        assert f"{row['title']}: {sum(1 for i in items.values() if i['status'] == code):,}" in chosen, code
 
 
 def test_list_shows_you_said_we_did_and_status_newest_first(client, items):
@@ -367,6 +373,7 @@ def test_how_to_follow_reads_its_rules_from_the_codelists(client):
         assert row["title"] in words
     closing = [STATUSES[c]["title"].lower() for c in STATUSES if c in CLOSED]
     assert f"The loop is closed when an item is {', or '.join(closing)}" in words
+    assert "the loop. This closes the loop." not in words  # said once, by the paragraph above
     assert 'href="/you-said/how-to-follow"' in client.get("/you-said").text
 
 

@@ -158,6 +158,7 @@ async def project_page(datasette, request):
         "characteristics_assessed": figures["characteristics_assessed"],
         "characteristics_total": figures["characteristics_total"],
         "gaps": [a for a in assurance.values() if a["passed"] and not a["evidence_published"]],
+        "passed_any": any(a["passed"] for a in assurance.values()),
     }
     return await render_page(
         datasette,
