@@ -13,7 +13,7 @@ from pathlib import Path
 from register.checks import validate
 from register.schema.package import ROOT
 
-STANDARD = "Checked against the Co-production Register standard 1.0.0."
+STANDARD = "Checked against the Co-production Register standard 1.0.1."
 
 
 def declare(repo: Path, version: str) -> None:
@@ -62,7 +62,7 @@ def test_a_changed_schema_is_not_the_standard(repo, capsys):
     (repo / "schemas" / "sources.json").write_text(json.dumps(schema), "utf-8")
     code, out, err = run(repo, ROOT / "schemas", capsys)
     assert code == 1
-    assert "schemas/sources.json: is not the Co-production Register standard 1.0.0 schema" in err
+    assert "schemas/sources.json: is not the Co-production Register standard 1.0.1 schema" in err
 
 
 def test_a_newer_major_version_is_refused_plainly(repo, capsys):
@@ -70,7 +70,7 @@ def test_a_newer_major_version_is_refused_plainly(repo, capsys):
     code, out, err = run(repo, ROOT / "schemas", capsys)
     assert code == 1 and "Traceback" not in err
     assert "declares x-register-standard 2.0.0, newer than this validator knows" in err
-    assert "Co-production Register standard 1.0.0" in err
+    assert "Co-production Register standard 1.0.1" in err
 
 
 def test_a_package_without_a_version_is_refused(repo, capsys):
@@ -79,7 +79,7 @@ def test_a_package_without_a_version_is_refused(repo, capsys):
     (repo / "datapackage.json").write_text(json.dumps(desc), "utf-8")
     code, out, err = run(repo, ROOT / "schemas", capsys)
     assert code == 1
-    assert 'add "x-register-standard": "1.0.0"' in err
+    assert 'add "x-register-standard": "1.0.1"' in err
 
 
 def test_a_deprecated_field_is_warned_for_one_minor_version_then_refused(repo, tmp_path, capsys):

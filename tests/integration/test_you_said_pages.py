@@ -119,7 +119,8 @@ def test_every_item_has_a_page_with_its_whole_story(client, items, db):
         due = f"{item['due'].day} {item['due']:%B %Y}"
         basis = "a date set by staff" if item["basis"] == "set" else "worked out from the response rule"
         assert f"Response due {due}, {basis}" in words, item_id
-        assert ("Overdue" in words.split("Response due", 1)[1].split("Days open", 1)[0]) == item["overdue"], item_id
+        due_words = words.split("Response due", 1)[1].split("Days open", 1)[0]
+        assert ("Overdue: the loop was not closed by then." in due_words) == item["overdue"], item_id
         days = item["days_open"]
         assert f"Days open {days:,} {'day' if days == 1 else 'days'}" in words, item_id
         # The timeline: every update in order, with what was done or why not, and the verdicts.
