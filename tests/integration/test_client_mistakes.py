@@ -8,6 +8,7 @@ column filter, with bad values, in HTML, JSON and CSV.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from urllib.parse import quote
 
@@ -149,3 +150,23 @@ def test_a_table_search_with_nothing_to_find_shows_the_table(client, table, blan
     # A real search still searches, a column's search too, and the raw mode keeps its syntax.
     assert client.get(f"/register/{table}.json?_search=zzzqqq").json()["rows"] == []
     assert client.get(f"/register/{table}.json?_search=%22&_searchmode=raw").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/nope.css",
+        "/downloads/nope.csv",
+        "/reports/nope.html",
+        "/downloads/releases/2026-01-01-abcdef0/nope.csv",
+    ],
+)
+def test_a_missing_file_gets_the_sites_own_page_not_found(client, path):
+    """Not Datasette's bare "404: File not found": the site's page, with a way back."""
+    response = client.get(path)
+    assert response.status_code == 404
+    text = assert_plain_error(response, path)
+    assert "<title>Page not found – Co-production Register</title>" in text
+    assert 'href="/"' in text and "404: " not in text
+    head = asyncio.run(client.ds.client.head(path))
+    assert head.status_code == 404 and not head.content

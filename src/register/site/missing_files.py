@@ -1,0 +1,62 @@
+"""A missing file under /static/, /downloads/ or /reports/ gets the site's own 404 page.
+
+Datasette answers a static mount's missing file with the bare text "404: File not found",
+and a release's missing file was answered the same way: no title, no heading, no way back
+to the register, for a link a visitor followed from the site itself (the impact report
+before `make report` has run, say). Such a 404 is held here and replaced by error.html, as
+every other missing page is; anything else passes through untouched. Innermost of the
+site's wrappers (tryfirst): the files are answered by Datasette itself, and outer wrappers
+compress the body (register/site/cache.py) and set the page's security headers.
+"""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+from datasette.utils.asgi import Request
+
+BARE = b"404: "
+MESSAGES = {b"File not found": "There is no file with that name here."}
+
+
+def _replaced_headers(headers, length: int) -> list:
+    kept = [(k, v) for k, v in headers or [] if k.lower() not in (b"content-type", b"content-length")]
+    return [*kept, (b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(length).encode())]
+
+
+def wrap(app, datasette):
+    async def pages_for_missing_files(scope, receive, send):
+        if scope.get("type") != "http":
+            return await app(scope, receive, send)
+        held: dict = {}
+
+        async def send_or_replace(message):
+            if message["type"] == "http.response.start" and message.get("status") == 404:
+                held["start"] = message
+                return None
+            if "start" not in held or message["type"] != "http.response.body":
+                return await send(message)
+            start = held.pop("start")
+            body = message.get("body", b"")
+            if not body.startswith(BARE) or message.get("more_body") or b"<" in body:
+                await send(start)
+                return await send(message)
+            said = body[len(BARE) :].strip()
+            text = MESSAGES.get(said) or said.decode("utf-8", "replace").rstrip(".") + "."
+            page = await datasette.render_template(
+                ["404.html", "error.html"],
+                {"ok": False, "error": text, "status": 404, "title": None},
+                # Outside Datasette's CSRF wrapper: the page has no form to protect.
+                request=Request({**scope, "csrftoken": lambda: ""}, receive),
+            )
+            encoded = page.encode("utf-8")
+            await send(dict(start, headers=_replaced_headers(start.get("headers"), len(encoded))))
+            return await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else encoded})
+
+        return await app(scope, receive, send_or_replace)
+
+    return pages_for_missing_files
+
+
+@hookimpl(tryfirst=True)
+def asgi_wrapper(datasette):
+    return lambda app: wrap(app, datasette)
