@@ -114,6 +114,11 @@ def test_every_item_has_a_page_with_its_whole_story(client, items, db):
             # Its project's page shows that activity when asked (?activity=), however many it has.
             activity = item["activity_id"]
             assert f'href="/projects/{item["project_id"]}?activity={activity}#{activity}"' in html
+            # Said at the activity on its day, or recorded in one dated otherwise (a report).
+            (held,) = db.execute("select activity_date from coproduction_log where id = ?", (activity,)).fetchone()
+            said = words.split("Said", 1)[1].split("Project", 1)[0]
+            assert ("; recorded in" in said) == (held != item["said_date"]), item_id
+            assert (" at " in said.split(activity, 1)[0]) == (held == item["said_date"]), item_id
         status_now = words.split("Status now", 1)[1]
         assert status_now.startswith(f" {statuses[item['status']]}"), item_id
         due = f"{item['due'].day} {item['due']:%B %Y}"
