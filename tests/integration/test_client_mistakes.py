@@ -33,6 +33,15 @@ CASES = {
     "JSON of SQL past the time limit": ("/register.json?sql=" + quote(SLOW_SQL), 400, "second limit and was stopped"),
     "CSV of SQL the guard refuses": ("/register.csv?sql=" + quote(REFUSED_SQL), 400, "not authorized"),
     "CSV of SQL with a mistake": ("/register.csv?sql=" + quote("select nope from projects"), 400, "no such column"),
+    "facet by a column that does not exist": ("/register/projects?_facet=nope", 400, "no column called nope."),
+    "show a column that does not exist": ("/register/projects?_col=nope", 400, "no column called nope to show"),
+    "hide a column that does not exist": ("/register/projects?_nocol=nope", 400, "no column called nope to hide"),
+    "a page size that is not a number": ("/register/projects?_size=abc", 400, "_size= must be a whole number"),
+    "SQL naming a column that does not exist": (
+        "/register?sql=" + quote("select nope from projects"),
+        400,
+        "no such column: nope",
+    ),
     "download with a name too long for a file": ("/downloads/" + "a" * 300, 404, "no file with that name"),
     "static file with a name too long": ("/static/" + "a" * 300, 404, "no file with that name"),
 }

@@ -146,11 +146,39 @@ def client_mistake(datasette, request, exception) -> tuple[int, str | None, str]
     return None
 
 
+NO_COLUMN = re.compile(r"^no such column: (.+)$")
+BAD_COLUMNS = re.compile(r"^_(no)?col=(.*) - invalid columns$")
+
+
+def reworded(datasette, request, exception) -> tuple[int, str | None, str] | None:
+    """Datasette's own words for a mistake in a table page's address, where they are
+    words about SQL or its parameter syntax, put plainly. A page of the visitor's own SQL
+    keeps SQLite's message: there it names what they wrote."""
+    if "sql" in request.args or getattr(exception, "status", 400) >= 500:
+        return None
+    said = str(getattr(exception, "message", None) or exception)
+    title = "This address could not be used"
+    if m := NO_COLUMN.match(said):
+        return (
+            400,
+            title,
+            f"This table has no column called {m[1]}. Check the column names in the address "
+            "(after _facet=, _sort= or a filter) against the table's columns.",
+        )
+    if m := BAD_COLUMNS.match(said):
+        return 400, title, f"This table has no column called {m[2]} to {'hide' if m[1] else 'show'}."
+    if said == "_size must be a positive integer":
+        limit = datasette.setting("max_returned_rows")
+        return 400, title, f"_size= must be a whole number of rows from 1 to {limit:,}, or max."
+    return None
+
+
 @hookimpl(tryfirst=True)
 def handle_exception(datasette, request, exception):
-    if isinstance(exception, Base400):
+    mistake = reworded(datasette, request, exception) if isinstance(exception, (Base400, DatasetteError)) else None
+    if mistake is None and isinstance(exception, Base400):
         return None  # Datasette's own message ("Table not found", ...) is fine to show
-    mistake = client_mistake(datasette, request, exception)
+    mistake = mistake or client_mistake(datasette, request, exception)
     if mistake is not None:
         setattr(exception, CLIENT_MISTAKE, True)  # not printed (FaultsOnly)
         status, title, message = mistake
