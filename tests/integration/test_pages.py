@@ -648,6 +648,22 @@ def test_search_spans_every_register_and_is_ranked(client, db):
     assert any(r["source"] == "glossary" and r["key"] == "expert_by_experience" for r in glossary)
 
 
+def test_a_search_with_more_matches_than_shown_says_so_and_links_every_match(client):
+    from register.site.search import SEARCH_LIMIT
+
+    results = search_results(client, "the")
+    assert len(results) == SEARCH_LIMIT, "the sample should match more than the page shows"
+    html = unescape(client.get("/search?q=the").text)
+    assert f"Only the best {SEARCH_LIMIT} matches are shown" in html
+    links = re.findall(r'href="(/register/[a-z_]+\?_search=the)"', html)
+    assert len(links) == 4, links
+    for href in links:
+        page = client.get(href.replace("?", ".json?"))
+        assert page.status_code == 200 and page.json()["filtered_table_rows_count"] > 0, href
+    few = unescape(client.get("/search?q=" + quote('"easy read"')).text)
+    assert "Only the best" not in few
+
+
 def test_search_escapes_the_query_and_survives_fts_syntax(client):
     for q in ("<script>alert(1)</script>", '"unbalanced', "NEAR(", "a OR", "*", ")(", "-"):
         response = client.get("/search", params={"q": q})
