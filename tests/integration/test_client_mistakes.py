@@ -146,6 +146,16 @@ def test_a_real_fault_is_not_blamed_on_the_address(client, monkeypatch):
     assert response.status_code == 500 and "something went wrong on our side" in response.text
 
 
+def test_sql_refused_before_it_runs_is_kept_to_mend(client):
+    """A query that is not a SELECT ("selec 1", a typo): a plain message, and the query
+    in an editor on the error page, to mend and run again."""
+    response = client.get("/register?sql=" + quote("selec 1\nfrom projects"))
+    text = assert_plain_error(response, "selec")
+    assert response.status_code == 400 and "must start with SELECT" in text
+    assert '<textarea id="sql-editor" name="sql" rows="4">selec 1\nfrom projects</textarea>' in text
+    assert '<form class="sql" action="/register" method="get">' in text
+
+
 @pytest.mark.parametrize("blank", ["%20", "+", "%22", "%22%22", "%20%22%20%22%20"])
 @pytest.mark.parametrize("table", ["you_said_we_did", "coproduction_log"])
 def test_a_table_search_with_nothing_to_find_shows_the_table(client, table, blank):

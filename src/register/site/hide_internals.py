@@ -154,9 +154,16 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
     """Datasette's own words for a mistake in a table page's address, where they are
     words about SQL or its parameter syntax, put plainly. A page of the visitor's own SQL
     keeps SQLite's message: there it names what they wrote."""
+    said = str(getattr(exception, "message", None) or exception)
+    if "sql" in request.args and said == "Statement must be a SELECT":
+        return (
+            400,
+            "This SQL cannot be run here",
+            "The register only runs queries that read data: a query must start with SELECT (or WITH). "
+            "Check the first word of your query.",
+        )
     if "sql" in request.args or getattr(exception, "status", 400) >= 500:
         return None
-    said = str(getattr(exception, "message", None) or exception)
     title = "This address could not be used"
     if m := NO_COLUMN.match(said):
         return (
