@@ -68,7 +68,15 @@ def test_a_named_mistake_gets_a_plain_4xx(client, case):
     assert words in assert_plain_error(response, case), case
 
 
-@pytest.mark.parametrize("path", ["/register/projects.json?_sort=nonexistent", "/register.json?sql=" + quote(SLOW_SQL)])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/register/projects.json?_sort=nonexistent",
+        "/register.json?sql=" + quote(SLOW_SQL),
+        "/register.json?sql=select+1&_shape=nope",
+        "/register/projects.json?_shape=nope",
+    ],
+)
 def test_json_clients_get_json_errors(client, path):
     response = client.get(path)
     assert response.status_code == 400 and response.json()["ok"] is False

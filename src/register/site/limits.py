@@ -14,7 +14,9 @@ So before the cache or Datasette sees a request, this wrapper refuses, in micros
   longest link is far shorter, and an analyst's SQL of a few thousand characters fits;
 - more than MAX_PARAMS parameters: 400. The busiest page of the site uses a dozen;
 - a null character (%00) anywhere in the query string: 400. SQLite cannot take one in
-  the text of a query, and no name or value in the register holds one.
+  the text of a query, and no name or value in the register holds one;
+- a `_shape=` Datasette does not have: 400. Datasette's answer to a query's JSON with
+  one was an error in a 200 response, which a script takes for data.
 
 The answer is a short plain-English page, or a JSON error when the client asked for
 JSON (a .json address or an Accept header naming JSON), with the site's security
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import html
 import json
+from urllib.parse import parse_qsl
 
 from datasette import hookimpl
 
@@ -34,6 +37,8 @@ from register.site.security import content_security_policy, security_headers
 MAX_QUERY_BYTES = 8 * 1024
 MAX_PATH_BYTES = 2 * 1024
 MAX_PARAMS = 100
+# Datasette's JSON shapes (datasette/renderer.py).
+SHAPES = ("objects", "arrays", "array", "arrayfirst", "object")
 
 HOME_LINK = '<p><a href="/">Go to the register\'s home page</a></p>'
 
@@ -102,6 +107,14 @@ def refusal(scope) -> tuple[int, str, str] | None:
             "This address contains a null character (%00), which no name or value in the register "
             "can contain. Check the address and try again.",
         )
+    if b"_shape=" in qs:
+        for name, value in parse_qsl(qs.decode("latin-1"), keep_blank_values=True):
+            if name == "_shape" and value not in SHAPES:
+                return (
+                    400,
+                    "Shape not known",
+                    f"_shape={value} is not a shape the register can give: use one of {', '.join(SHAPES)}.",
+                )
     return None
 
 
