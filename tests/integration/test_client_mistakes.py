@@ -42,6 +42,9 @@ CASES = {
         400,
         "no such column: nope",
     ),
+    "a page of projects that is not a number": ("/projects?page=abc", 400, "There is no page"),
+    "a page of projects past the end": ("/projects?page=999", 404, "There is no page"),
+    "a page of gate assurance below one": ("/gate-assurance?page=-1", 400, "There is no page"),
     "download with a name too long for a file": ("/downloads/" + "a" * 300, 404, "no file with that name"),
     "static file with a name too long": ("/static/" + "a" * 300, 404, "no file with that name"),
 }

@@ -833,8 +833,10 @@ def test_long_lists_are_paged_in_id_order(client, db, monkeypatch, path):
         assert (f'href="{path}?page={n + 1}"' in html) == (n < pages)
         assert f"Showing {5 * (n - 1) + 1:,} to {5 * (n - 1) + len(shown):,} of {len(ids):,}" in html
     assert seen == sorted(ids)
-    for bad in (f"{pages + 1}", "0", "-1", "two", "1e3", "99999999999"):
-        assert client.get(f"{path}?page={bad}", headers=fresh).status_code == 404, bad
+    for past in (f"{pages + 1}", "99999999999"):  # a page past the end: not found
+        assert client.get(f"{path}?page={past}", headers=fresh).status_code == 404, past
+    for bad in ("0", "-1", "two", "1e3"):  # not a page number at all: the address's mistake
+        assert client.get(f"{path}?page={bad}", headers=fresh).status_code == 400, bad
 
 
 def test_a_page_whose_sql_is_cut_off_says_so_and_is_not_a_500(client, monkeypatch):

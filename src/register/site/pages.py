@@ -40,6 +40,17 @@ GAPS_QUERY = "projects_progressed_without_evidence"  # its SQL is in metadata.ym
 GATES_MEASURE = next(m for m in MEASURES if m.name == "gate_assurance")
 
 
+async def bad_request(datasette, request, message: str) -> Response:
+    """A list the address cannot ask for (a page that is not a number, a filter that is not
+    a date): the site's error page, 400."""
+    html = await datasette.render_template(
+        ["error.html"],
+        {"ok": False, "error": message, "status": 400, "title": "The register cannot show that list"},
+        request=request,
+    )
+    return Response.html(html, status=400)
+
+
 async def not_found(datasette, request, message: str) -> Response:
     """The site's own 404 page (error.html), without Datasette logging a traceback."""
     html = await datasette.render_template(
@@ -118,15 +129,20 @@ async def _paged_projects(datasette, request) -> tuple[dict | None, list[dict]]:
     return found, projects
 
 
-async def _no_such_page(datasette, request) -> Response:
-    return await not_found(datasette, request, f"There is no page {request.args.get('page')!r} of this list.")
+async def no_such_page(datasette, request) -> Response:
+    """A page number past the end is not found (404); one that is not a number is a mistake (400)."""
+    raw = request.args.get("page", "1")
+    message = f"There is no page {raw!r} of this list."
+    if not (raw.isdigit() and int(raw) > 0):
+        return await bad_request(datasette, request, message)
+    return await not_found(datasette, request, message)
 
 
 async def projects_index(datasette, request):
     """Every project with its gate and how much of its promise is published."""
     pager, page_projects = await _paged_projects(datasette, request)
     if pager is None:
-        return await _no_such_page(datasette, request)
+        return await no_such_page(datasette, request)
     ids = [p["id"] for p in page_projects]
     figures = {
         r["project_id"]: r
@@ -155,7 +171,7 @@ async def gate_assurance_page(datasette, request):
     """Register-wide: which projects progressed without the evidence?"""
     pager, projects = await _paged_projects(datasette, request)
     if pager is None:
-        return await _no_such_page(datasette, request)
+        return await no_such_page(datasette, request)
     rows = await fetch_rows(
         datasette,
         """

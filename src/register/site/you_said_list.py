@@ -13,10 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from datasette.utils.asgi import Response
-
 from register.site.links import DB, fetch_rows, load_codelists, make_linker
-from register.site.pages import feed_links, make_pager, not_found, page_number, render_page
+from register.site.pages import bad_request, feed_links, make_pager, no_such_page, page_number, render_page
 
 PAGE_SIZE = 50
 # ?sort= -> (what the choice says, ORDER BY). Ties are broken by id, which only grows.
@@ -119,15 +117,6 @@ async def read_filters(datasette, request) -> Filters:
     return f
 
 
-async def bad_request(datasette, request, message: str) -> Response:
-    html = await datasette.render_template(
-        ["error.html"],
-        {"ok": False, "error": message, "status": 400, "title": "The register cannot show that list"},
-        request=request,
-    )
-    return Response.html(html, status=400)
-
-
 # The items' own columns (said date, theme, project) are in their stored current status
 # (you_said_we_did_status), indexed for each way the list is walked (views.sql).
 FROM = "from you_said_we_did_current c"
@@ -161,11 +150,11 @@ async def you_said_index(datasette, request):
         return await bad_request(datasette, request, str(e))
     page = page_number(request)
     if page is None:
-        return await bad_request(datasette, request, f"There is no page {request.args.get('page')!r} of this list.")
+        return await no_such_page(datasette, request)
     counts = await status_counts(datasette, f)
     total = counts.get(f.status, 0) if f.status else sum(counts.values())
     if (page - 1) * PAGE_SIZE >= max(total, 1):
-        return await not_found(datasette, request, f"There is no page {page} of this list.")
+        return await no_such_page(datasette, request)
     pager = make_pager(request, page, total, PAGE_SIZE)
     where, params = f.where()
     items = await fetch_rows(
