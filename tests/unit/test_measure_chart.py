@@ -82,3 +82,14 @@ def test_a_label_that_looks_like_markup_is_drawn_as_text():
     assert tags <= {"svg", "g", "path", "rect", "text", "line", "defs", "clipPath"}, tags
     assert not [a for e in tree.iter() for a in e.attrib if a.lower().startswith("on")]
     assert any((e.text or "").startswith('<script>alert("x")') for e in tree.iter()), "the label, as text"
+
+
+def test_every_gate_is_named_whole_on_a_phone():
+    """The gates label the depth chart's bars: none is cut on the narrow image."""
+    import csv
+
+    from register.schema.package import ROOT
+
+    with (ROOT / "datasets" / "codelists" / "gates.csv").open(newline="", encoding="utf-8") as f:
+        titles = [r["title"] for r in csv.DictReader(f)]
+    assert titles and all(len(t) <= measure_chart.LABEL_CHARS["narrow"] for t in titles), titles

@@ -27,12 +27,14 @@ from register.util.vega_svg import vegalite_svg
 SIZES = {"narrow": 320, "wide": 720}
 BREAK = "(min-width: 40.0625em)"
 # Axis labels (organisation names) are cut to this many characters, shorter on a phone
-# to leave room for bars; the table below the chart has every name in full. Cut by
+# to leave room for bars; the table below the chart has every name in full. 21 on a phone
+# keeps every gate and every place but one whole ("Monitor and Evaluate", "South
+# Nottinghamshire"). Cut by
 # characters, not pixels (Vega-Lite's labelLimit): vl-convert measures text slowly, about
 # 0.25 ms a character, and a pixel limit measures each label several times over. With
 # 42 organisations at a million rows, the strategic group chart took 1.7 s to draw (wide)
 # with a pixel limit and 0.45 s cut by characters.
-LABEL_CHARS = {"narrow": 18, "wide": 40}
+LABEL_CHARS = {"narrow": 21, "wide": 40}
 # Charts kept drawn in each process (6 to 60 KB each), keyed by the sized spec, which
 # carries the chart's data, so a new build's figures are never drawn from an old one's.
 DRAWN = 64
