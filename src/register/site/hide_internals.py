@@ -49,6 +49,7 @@ from datasette import Response, hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Base400, NotFound
 from datasette.views.base import DatasetteError
+from markupsafe import Markup
 
 HIDDEN = ("databases", "threads", "actor", "messages", "allow-debug", "permissions", "patterns", "auth-token", "logout")
 HIDDEN_ROUTE = r"/-/(" + "|".join(re.escape(h) for h in HIDDEN) + r")(\.json)?/?$"
@@ -183,14 +184,21 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
 @hookimpl(tryfirst=True)
 def handle_exception(datasette, request, exception):
     mistake = reworded(datasette, request, exception) if isinstance(exception, (Base400, DatasetteError)) else None
-    if mistake is None and isinstance(exception, Base400):
-        return None  # Datasette's own message ("Table not found", ...) is fine to show
+    own_words = isinstance(exception, Base400) or (isinstance(exception, DatasetteError) and exception.status < 500)
+    if mistake is None and own_words:
+        # Datasette's own words for a 4xx ("Table not found", "Invalid SQL", "_where= is not
+        # allowed") are fine to show; its JSON too. Its HTML page is rendered here, as every
+        # page is, so it has the site's header (the publisher's name) and footer.
+        if request.path.split("?")[0].endswith(".json"):
+            return None
+        said = getattr(exception, "message", None) if isinstance(exception, DatasetteError) else exception.args[0]
+        if getattr(exception, "message_is_html", False):
+            said = Markup(said)
+        mistake = exception.status, getattr(exception, "title", None), said
     mistake = mistake or client_mistake(datasette, request, exception)
     if mistake is not None:
         setattr(exception, CLIENT_MISTAKE, True)  # not printed (FaultsOnly)
         status, title, message = mistake
-    elif isinstance(exception, DatasetteError):
-        return None  # a 4xx Datasette words itself ("Invalid SQL", "_where= is not allowed")
     else:
         status, title, message = 500, None, GENERIC_500
 
@@ -198,16 +206,10 @@ def handle_exception(datasette, request, exception):
         info = {"ok": False, "error": message, "status": status, "title": title}
         if request.path.split("?")[0].endswith(".json"):
             return Response.json(info, status=status)
-        template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
-        html = await template.render_async(
-            dict(
-                info,
-                urls=datasette.urls,
-                app_css_hash=datasette.app_css_hash(),
-                menu_links=lambda: [],
-                base_url=datasette.setting("base_url"),
-                request=request,
-            )
+        # Rendered as every page is (the plugins' template variables too: the publisher's
+        # name in the header, the release in the footer).
+        html = await datasette.render_template(
+            [f"{status}.html", "error.html"], dict(info, menu_links=lambda: []), request=request
         )
         return Response.html(html, status=status)
 
