@@ -184,6 +184,8 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
 @hookimpl(tryfirst=True)
 def handle_exception(datasette, request, exception):
     mistake = reworded(datasette, request, exception) if isinstance(exception, (Base400, DatasetteError)) else None
+    if mistake is None and not isinstance(exception, Base400):
+        mistake = client_mistake(datasette, request, exception)
     own_words = isinstance(exception, Base400) or (isinstance(exception, DatasetteError) and exception.status < 500)
     if mistake is None and own_words:
         # Datasette's own words for a 4xx ("Table not found", "Invalid SQL", "_where= is not
@@ -195,7 +197,6 @@ def handle_exception(datasette, request, exception):
         if getattr(exception, "message_is_html", False):
             said = Markup(said)
         mistake = exception.status, getattr(exception, "title", None), said
-    mistake = mistake or client_mistake(datasette, request, exception)
     if mistake is not None:
         setattr(exception, CLIENT_MISTAKE, True)  # not printed (FaultsOnly)
         status, title, message = mistake
