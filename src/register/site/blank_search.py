@@ -4,9 +4,10 @@ Datasette quotes each word of `?_search=` (and `?_search_<column>=`) for SQLite'
 full-text search (escape_fts). A value of spaces or quote marks alone has no word: it
 becomes an empty MATCH, which SQLite refuses with a syntax error that Datasette shows as
 "Invalid SQL" (400), or a phrase of no words, which finds nothing. A visitor who pressed
-Search with a space in the box got an error about SQL they never wrote. Such a parameter is taken out of the request before Datasette
-reads it; every other parameter is passed on exactly as it was sent. `?_searchmode=raw`
-asks for SQLite's own search syntax, mistakes and all, and is left alone.
+Search with a space in the box got an error about SQL they never wrote. Such a parameter
+is taken out of the request before Datasette reads it; every other parameter is passed on
+exactly as it was sent. `?_searchmode=raw` asks for SQLite's own search syntax, mistakes
+and all, and is left alone.
 """
 
 from __future__ import annotations
