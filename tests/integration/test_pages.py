@@ -346,6 +346,8 @@ def test_gate_assurance_page_lists_exactly_the_projects_without_evidence(client,
     table = tables[0]
     assert table["headers"][:2] == ["Project", "Gate"]
     gates = titles(db, "gates")
+    # The matrix of every gate is wider than a phone: the page says to scroll it.
+    assert f"scroll the table sideways to see all {len(gates)} gates" in unescape(html)
     shown = set()
     for row, links in zip(table["rows"], table["links"]):
         project_href = links["Project"][0][0]
