@@ -200,3 +200,15 @@ def test_a_missing_file_gets_the_sites_own_page_not_found(client, path):
     assert 'href="/"' in text and "404: " not in text
     head = asyncio.run(client.ds.client.head(path))
     assert head.status_code == 404 and not head.content
+
+
+@pytest.mark.parametrize("marker", ["abc", "999999", "%27", "1900-01-01%2CLOG-0000"])
+def test_a_next_page_address_past_the_end_says_so_and_links_to_the_first(client, marker):
+    """A mistyped or stale `_next=` finds no rows: the page says why, not just "0 records"."""
+    response = client.get(f"/register/coproduction_log?_next={marker}&gate=assess")
+    assert response.status_code == 200
+    assert "There are no rows after this point." in response.text
+    assert '<a href="/register/coproduction_log?gate=assess">Go to the first page</a>' in response.text
+    assert "0 records" not in response.text
+    # A filter that matches nothing, with no `_next=`, is still plainly empty.
+    assert "0 records" in client.get("/register/coproduction_log?gate=nowhere").text
