@@ -365,6 +365,9 @@ def test_gate_assurance_page_lists_exactly_the_projects_without_evidence(client,
     ]
     measure = data_table(client.get("/measures/gate_assurance").text)
     assert sum(1 for r in measure["rows"] if r["Passed"] == "Yes" and r["Evidence published"] == "No") == len(gaps)
+    # Where the evidence is published nothing is missing: not "not recorded".
+    published = [r for r in measure["rows"] if r["Evidence published"] == "Yes"]
+    assert published and {r["What is missing"] for r in published} == {"nothing missing"}
 
 
 def test_measure_pages_carry_chart_images_and_data_links(client, db):
@@ -376,6 +379,8 @@ def test_measure_pages_carry_chart_images_and_data_links(client, db):
         assert f'href="/register/{view}.csv?_stream=on&amp;_size=max"' in html, name
         assert f'href="/register/{view}.json?_shape=array&amp;_size=max"' in html, name
         assert "vega" not in html.lower() and "data-spec" not in html, name
+        shown = len(data_table(html)["rows"])
+        assert f'<caption id="data-caption">{shown:,} row{"" if shown == 1 else "s"} of the {view} view' in html, name
         picture = re.search(r"<picture>(.*?)</picture>", html, re.S)
         if picture:
             charted += 1
@@ -873,28 +878,41 @@ def test_national_figures_are_written_with_thousands_separators(client):
 def test_a_headline_of_things_not_recorded_says_so_beside_its_figure(client, db):
     """A figure that counts what could not be judged is labelled "not recorded" on the home
     page, and a reimbursement figure says how many activities the records are silent on."""
-    from register.site.measures import balance_figure_note, headline_reimbursement
+    from register.site.measures import headline_reimbursement, unrecorded_figure_note
 
-    assert balance_figure_note({"total": 8, "not_recorded": 8}) == "not recorded"
-    assert balance_figure_note({"total": 8, "not_recorded": 3}) == ""
-    assert balance_figure_note({"total": 0, "not_recorded": 0}) == ""
+    assert unrecorded_figure_note({"total": 8, "not_recorded": 8}) == "not recorded"
+    assert unrecorded_figure_note({"total": 8, "not_recorded": 3}) == ""
+    assert unrecorded_figure_note({"total": 0, "not_recorded": 0}) == ""
     words = headline_reimbursement
-    assert words({"figure": 0, "of_total": 8, "total": 8, "not_recorded": 8}).endswith(
-        "at 0 of 8 co-production activities; for all 8 the records do not say whether it was."
+    assert words({"figure": 8, "of_total": 8, "total": 8, "not_recorded": 8}) == (
+        "For all 8 co-production activities the records do not say whether reimbursement was offered, "
+        "so this cannot be checked yet."
     )
     assert words({"figure": 2, "of_total": 8, "total": 8, "not_recorded": 5}).endswith(
         "; for 5 of them the records do not say whether it was."
     )
     assert words({"figure": 2, "of_total": 8, "total": 8, "not_recorded": 0}).endswith("activities.")
-    total, unknown = db.execute("SELECT total, not_recorded FROM headlines WHERE measure = 'balance'").fetchone()
-    card = re.search(
-        r'<p class="reg-card__figure">[^\n]*</p>\s*<p class="reg-card__text">For [0-9,]+ of [0-9,]+ activities the numbers',
-        client.get("/").text,
-        re.S,
-    )
-    assert (card is not None) == (unknown >= total > 0)
-    if card:
-        assert f"of {total:,} not recorded</span>" in card.group(0)
+    cards = {
+        "balance": r"For [0-9,]+ of [0-9,]+ activities the numbers",
+        "reimbursement": r"For all [0-9,]+ co-production activities the records do not say",
+    }
+    for measure, text in cards.items():
+        figure, total, unknown = db.execute(
+            "SELECT figure, total, not_recorded FROM headlines WHERE measure = ?", (measure,)
+        ).fetchone()
+        for page in ("/", "/measures"):  # the same card on both
+            card = re.search(
+                rf'<p class="reg-card__figure">[^\n]*</p>\s*<p class="reg-card__text">{text}',
+                client.get(page).text,
+                re.S,
+            )
+            assert (card is not None) == (unknown >= total > 0), (measure, page)
+            if card:
+                assert figure == unknown
+                assert (
+                    f'<span class="reg-figure">{unknown:,}</span> <span class="reg-figure__of">of {total:,} not recorded</span>'
+                    in card.group(0)
+                )
 
 
 def test_a_project_page_shows_the_latest_activities_at_each_gate_and_links_the_rest(client, db, monkeypatch):

@@ -730,7 +730,9 @@ FROM (SELECT COALESCE(SUM(activities), 0) AS total,
              COALESCE(SUM(CASE WHEN balance = 'not recorded' THEN activities END), 0) AS unknown
       FROM summary_balance) f
 UNION ALL
-SELECT 'reimbursement', f.offered, f.total, f.total, f.unknown, NULL, NULL, NULL, NULL, NULL, NULL
+-- As with the balance: when no activity's record says, the headline is how many do not.
+SELECT 'reimbursement', CASE WHEN f.total > f.unknown THEN f.offered ELSE f.unknown END,
+       f.total, f.total, f.unknown, NULL, NULL, NULL, NULL, NULL, NULL
 FROM (SELECT COALESCE(SUM(activities), 0) AS total,
              COALESCE(SUM(CASE WHEN reimbursement = 'offered' THEN activities END), 0) AS offered,
              COALESCE(SUM(CASE WHEN reimbursement = 'not recorded' THEN activities END), 0) AS unknown

@@ -96,7 +96,8 @@ class ReportData:
         self.both_counted = balance.dropna(subset=["lived_experience_count", "staff_count"]).copy()
 
         self.reimbursement = rk.query(conn, "SELECT * FROM measure_reimbursement")
-        self.offered = rk.headline(conn, "reimbursement")["figure"]
+        paid = rk.headline(conn, "reimbursement")  # its figure is the unrecorded when none is recorded
+        self.offered = paid["figure"] if paid["total"] > paid["not_recorded"] else 0
         self.reimbursement_unknown = int(
             self.reimbursement.loc[self.reimbursement["reimbursement"] == "not recorded", "activities"].sum()
         )

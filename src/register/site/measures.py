@@ -71,17 +71,21 @@ def headline_balance(h):
     )
 
 
-def balance_figure_note(h):
-    """When no activity can be judged, the big figure counts those not recorded: say so,
-    or it reads as that many where staff outnumbered people with lived experience."""
+def unrecorded_figure_note(h):
+    """When no activity can be judged, the big figure counts those not recorded (views.sql,
+    `headlines`): say so, or "8 of 8" reads as eight where staff outnumbered people with
+    lived experience, or eight where reimbursement was offered."""
     return "not recorded" if h["total"] and h["not_recorded"] >= h["total"] else ""
 
 
 def headline_reimbursement(h):
-    text = f"Reimbursement was offered at {h['figure']:,} of {h['of_total']:,} co-production activities"
     if h["not_recorded"] and h["not_recorded"] >= h["total"]:
-        text += f"; for all {h['not_recorded']:,} the records do not say whether it was"
-    elif h["not_recorded"]:
+        return (
+            f"For all {h['not_recorded']:,} co-production activities the records do not say whether "
+            f"reimbursement was offered, so this cannot be checked yet."
+        )
+    text = f"Reimbursement was offered at {h['figure']:,} of {h['of_total']:,} co-production activities"
+    if h["not_recorded"]:
         text += f"; for {h['not_recorded']:,} of them the records do not say whether it was"
     return text + "."
 
@@ -169,11 +173,15 @@ MEASURES = [
         hide=("title",),
         chart=charts.chart_balance,
         headline=headline_balance,
-        figure_note=balance_figure_note,
+        figure_note=unrecorded_figure_note,
         summary="summary_balance",
     ),
     Measure(
-        "reimbursement", "measure_reimbursement", chart=charts.chart_reimbursement, headline=headline_reimbursement
+        "reimbursement",
+        "measure_reimbursement",
+        chart=charts.chart_reimbursement,
+        headline=headline_reimbursement,
+        figure_note=unrecorded_figure_note,
     ),
     Measure(
         "equality_coverage",
@@ -204,6 +212,7 @@ MEASURES = [
         order_by="project_id, gate_order",
         hide=("gate_order",),
         booleans=("reached", "passed", "evidence_published"),
+        missing={"missing": "nothing missing"},
         chart=charts.chart_gates,
         headline=headline_gates,
         summary="summary_gate_assurance",
