@@ -455,6 +455,18 @@ def test_projects_list_links_every_project(client, db):
     html = unescape(client.get("/projects").text)
     for p in db.execute("select id, title from projects"):
         assert f'<a href="/projects/{p["id"]}">{p["title"]}</a>' in html
+    # An entry "not assessed" is an entry, not an assessment: the list says how many.
+    n_chars = db.execute("select count(*) from characteristics").fetchone()[0]
+    shown = {r["Project"]: r["Characteristics with an equality impact entry"] for r in Tables.parse(html)[0]["rows"]}
+    for p in db.execute("select id, title from projects"):
+        entries, not_assessed = db.execute(
+            "select count(distinct characteristic), count(distinct case when impact = 'not_assessed' "
+            "then characteristic end) from equality_impacts where project_id = ?",
+            (p["id"],),
+        ).fetchone()
+        words = f"{entries} of {n_chars}" + (f" ({not_assessed} not assessed)" if not_assessed else "")
+        assert shown[f"{p['title']} {p['id']}"] == words, p["id"]
+    assert "not assessed)" in html  # the sample has such a project, so the case is checked
 
 
 def test_project_page_shows_gates_activities_eia_and_you_said(client, db):

@@ -302,6 +302,8 @@ SELECT
   (SELECT SUM(l.lived_experience_count) FROM coproduction_log l WHERE l.project_id = p.id) AS lived_experience_people,
   (SELECT SUM(l.staff_count) FROM coproduction_log l WHERE l.project_id = p.id) AS staff_people,
   (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e WHERE e.project_id = p.id) AS characteristics_assessed,
+  (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e
+   WHERE e.project_id = p.id AND e.impact = 'not_assessed') AS characteristics_not_assessed,
   (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
   (SELECT COUNT(*) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_items,
   (SELECT COALESCE(SUM(y.loop_closed), 0) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_closed,
