@@ -683,6 +683,34 @@ def test_a_search_with_more_matches_than_shown_says_so_and_links_every_match(cli
     assert "Only the best" not in few
 
 
+def test_search_for_an_identifier_finds_its_record_first(client, db):
+    """The identifiers every page shows (PRJ-0002, YS-0044) find their record, typed in any case."""
+    from register.site.search import SEARCH_MAIN
+
+    checked = 0
+    for table in SEARCH_MAIN:
+        row = db.execute(f"select id from [{table}] order by id desc limit 1").fetchone()
+        if row is None:
+            continue
+        for typed in (row["id"], row["id"].lower(), f" {row['id']} "):
+            first = search_results(client, typed)[0]
+            assert (first["source"], first["key"]) == (table, row["id"]), (typed, first)
+        checked += 1
+    assert checked == len(SEARCH_MAIN)
+    # Its link goes to the record's page, not to nothing.
+    yid = db.execute("select id from you_said_we_did order by id limit 1").fetchone()["id"]
+    assert f'<a href="/you-said/{yid}">' in client.get(f"/search?q={yid}").text
+    assert search_results(client, "YS-99999") == []
+
+
+def test_search_writes_an_updates_date_in_words(client, db):
+    u = db.execute("select we_did, update_date from you_said_we_did_updates order by id limit 1").fetchone()
+    phrase = " ".join(re.findall(r"[A-Za-z]+", u["we_did"])[:4])
+    html = unescape(client.get("/search", params={"q": f'"{phrase}"'}).text)
+    d = __import__("datetime").date.fromisoformat(u["update_date"])
+    assert f", {d.day} {d:%B %Y}</a>" in html and f", {u['update_date']}</a>" not in html
+
+
 def test_search_escapes_the_query_and_survives_fts_syntax(client):
     for q in ("<script>alert(1)</script>", '"unbalanced', "NEAR(", "a OR", "*", ")(", "-"):
         response = client.get("/search", params={"q": q})

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from datasette.utils import escape_fts, tilde_encode
 from markupsafe import Markup, escape
 
+from register.site.filters import uk_date
 from register.site.links import DB, fetch_rows, load_codelists, make_linker
 from register.site.pages import render_page
 
@@ -42,8 +43,8 @@ SEARCH_MAIN = {
         "kind": "We did (status update)",
         "project": "(select project_id from you_said_we_did y where y.id = t.you_said_id)",
         "anchor": "t.you_said_id",
-        "title": "t.you_said_id || ': ' || (select title from statuses s where s.code = t.status)"
-        " || ', ' || t.update_date",
+        "title": "t.you_said_id || ': ' || (select title from statuses s where s.code = t.status)",
+        "date": "t.update_date",
     },
 }
 # Results that open the "You said" item's own page (its id is the anchor), at the update found.
@@ -83,9 +84,10 @@ async def _search(datasette, q: str) -> list[dict]:
         keys[table] = (
             f"select t.rowid as rid, {pk} as key from [{table}] t where t.rowid in (select value from json_each(:rids))"
         )
+        date = (conf or {}).get("date", "null")
         dress[table] = f"""
           select t.rowid as rid, '{kind}' as kind, {project} as project_id, {anchor} as anchor, {title} as title,
-                 snippet([{fts}], -1, char(2), char(3), '…', 24) as snippet
+                 {date} as date, snippet([{fts}], -1, char(2), char(3), '…', 24) as snippet
           from [{fts}] join [{table}] t on t.rowid = [{fts}].rowid
           where [{fts}] match :q and [{fts}].rowid in (select value from json_each(:rids))"""
     if not ranked:
@@ -113,6 +115,26 @@ async def _search(datasette, q: str) -> list[dict]:
     ]
 
 
+async def _by_id(datasette, q: str) -> list[dict]:
+    """The record whose identifier was typed (PRJ-0002, YS-0044): every page shows them,
+    and the full-text index holds words, not identifiers. First, before word matches."""
+    found = []
+    names = set(await datasette.get_database(DB).table_names())
+    for table, conf in SEARCH_MAIN.items():
+        if table not in names:
+            continue
+        rows = await fetch_rows(
+            datasette,
+            f"""select '{table}' as source, t.id as key, 0 as rank, '{conf["kind"]}' as kind,
+                       {conf["project"]} as project_id, {conf["anchor"]} as anchor, {conf["title"]} as title,
+                       {conf.get("date", "null")} as date, '' as snippet
+                from [{table}] t where t.id = :id""",
+            {"id": q.upper()},
+        )
+        found.extend(rows)
+    return found
+
+
 def _snippet(text: str | None) -> Markup:
     """Escape the snippet, then turn the match markers into <mark>."""
     out = escape(text or "")
@@ -125,14 +147,20 @@ async def search_page(datasette, request):
     results, error = [], None
     fts_q = escape_fts(q) if q else ""
     if q and fts_q:
+        exact = await _by_id(datasette, q)
         try:
             results = await _search(datasette, fts_q)
         except Exception:  # an FTS syntax the escaping did not catch: say so, do not crash
             error = "The register could not search for that. Try different or fewer words."
+        seen = {(r["source"], r["key"]) for r in exact}
+        results = exact + [r for r in results if (r["source"], r["key"]) not in seen]
+        results = results[:SEARCH_LIMIT]
     link = await make_linker(datasette)
     path = datasette.urls.path
     for r in results:
         r["snippet_html"] = _snippet(r["snippet"])
+        if r.get("date"):
+            r["title"] = f"{r['title']}, {uk_date(r['date'])}"
         if r["source"] in ITEM_SOURCES:
             at_update = f"#{r['key']}" if r["source"] != "you_said_we_did" else ""
             r["href"] = path(f"/you-said/{tilde_encode(r['anchor'])}") + at_update
