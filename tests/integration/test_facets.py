@@ -169,3 +169,32 @@ def test_every_facet_link_shows_the_rows_it_counts(client, build_dir):
     assert checked > 60
     body = client.get("/register/gate_assurance.json?passed=1&_size=1", cookies={"fresh": "1"}).json()
     assert body["filtered_table_rows_count"] == counted(build_dir, "gate_assurance", "passed", "and passed = 1")[0][1]
+
+
+def test_facet_values_and_headings_are_in_words_and_link_by_code(client, build_dir):
+    """A view has no foreign keys for Datasette to label its codes by, and 0/1 is a yes/no:
+    the facets say "In progress", "Yes" and "Current status", and filter by the code."""
+    conn = sqlite3.connect(build_dir / "register.db")
+    statuses = dict(conn.execute("select code, title from statuses"))
+    project = conn.execute("select project_id from you_said_we_did group by 1 order by count(*) desc").fetchone()[0]
+    title = conn.execute("select title from projects where id = ?", (project,)).fetchone()[0]
+    path = f"/register/you_said_we_did_current?project_id={project}&_facet=status&_facet=loop_closed"
+    answer = client.get(path.replace("?", ".json?"), cookies={"fresh": "1"}).json()["facet_results"]
+    status = {v["value"]: v["label"] for v in answer["status"]["results"]}
+    assert status and status == {code: statuses[code] for code in status}
+    assert {v["label"] for v in answer["loop_closed"]["results"]} <= {"Yes", "No"}
+    assert [v["label"] for v in answer["project_id"]["results"]] == [title]
+    html = client.get(path, cookies={"fresh": "1"}).text
+    for code, words in status.items():
+        assert f'&amp;status={code}">{words}</a>' in html, code
+    assert '<h3 class="facet-info-name" id="facet-heading-status">\n                Current status' in html
+    assert f"filter Project: {title}</span>" in html
+    # A base table's yes/no column and a measure view's, declared by their schema and measure.
+    flags = client.get("/register/projects.json?_facet=via_strategic_group", cookies={"fresh": "1"}).json()
+    assert {v["label"] for v in flags["facet_results"]["via_strategic_group"]["results"]} <= {"Yes", "No"}
+    gates = client.get("/register/gate_assurance.json?_facet=passed", cookies={"fresh": "1"}).json()
+    assert {v["label"] for v in gates["facet_results"]["passed"]["results"]} == {"Yes", "No"}
+    # A number column is not a yes/no, however few its values.
+    orders = client.get("/register/gate_assurance.json?_facet=gate_order", cookies={"fresh": "1"}).json()
+    values = orders["facet_results"]["gate_order"]["results"]
+    assert values and all(v["label"] == v["value"] for v in values) and {1} <= {v["value"] for v in values}

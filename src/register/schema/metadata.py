@@ -51,6 +51,7 @@ def derived_tables(package: Package) -> dict:
         }
         if "title" in res.field_names:
             table["label_column"] = "title"
+        _yes_no(table, res.schema["fields"])
         tables[res.name] = table
         for f in res.fields:
             if f.list_of:
@@ -66,7 +67,16 @@ def derived_tables(package: Package) -> dict:
             "description": view.description,
             "columns": {d["name"]: column_text(d) for d in view.schema["fields"]},
         }
+        _yes_no(tables[view.name], view.schema["fields"])
     return tables
+
+
+def _yes_no(table: dict, fields: list[dict]) -> None:
+    """The boolean columns, stored as 0 and 1, which the site's facets show as Yes and No
+    (register/site/facet_labels.py): SQLite's column types cannot tell them from counts."""
+    names = [d["name"] for d in fields if d.get("type") == "boolean"]
+    if names:
+        table["yes_no"] = names
 
 
 def publisher_text(package: Package) -> dict:

@@ -21,7 +21,7 @@ from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite
 
 from register.database.facet_counts import STORED_VALUES, TABLE
-from register.site import coded_facets
+from register.site import coded_facets, facet_labels
 
 FACET_SQL = re.compile(r"^\s*select (.+?) as value, count\(\*\) as count from \(", re.S)
 # The one filter a stored count can stand for: a column equal to a value (`?gate=assess`).
@@ -119,7 +119,9 @@ class StoredColumnFacet(ColumnFacet):
                 rows = await coded[0](column, limit) if coded[0] else None
             return rows
 
-        return await self._answered_by(answer)
+        results, timed_out = await self._answered_by(answer)
+        await facet_labels.relabel(self.ds, self.table, results)
+        return results, timed_out
 
     async def _answered_by(self, answer):
         real = self.ds

@@ -1,0 +1,42 @@
+"""Facet values in words: a code as its title, a yes/no column as Yes and No.
+
+Datasette labels a facet's values only through a table's foreign keys, so a view's codes
+(the current "You said" view's status, theme and project) and every 0/1 column were shown
+raw ("in_progress", "1 73 rows"). A code is titled by the same Linker as the cells of the
+page (register/site/links.py), so a value reads the same in the facet as in the table.
+The filter each value links to is unchanged: only the words shown are.
+"""
+
+from __future__ import annotations
+
+from register.site.links import DB, make_linker
+from register.site.measures import MEASURES
+
+YES_NO = {1: "Yes", 0: "No", "1": "Yes", "0": "No"}
+
+
+def yes_no_columns(datasette, table: str) -> set[str]:
+    """The table's boolean columns: from its schema (the build's metadata) or, for a
+    measure view, as the measure declares them."""
+    meta = datasette.table_metadata(DB, table) or {}
+    names = set(meta.get("yes_no") or ())
+    for m in MEASURES:
+        if m.view == table:
+            names |= set(m.booleans)
+    return names
+
+
+async def relabel(datasette, table: str, facet_results: list[dict]) -> None:
+    """Put each facet value of a table page into words, in place."""
+    if not facet_results:
+        return
+    yes_no = yes_no_columns(datasette, table)
+    linker = await make_linker(datasette)
+    for facet in facet_results:
+        column = facet["name"]
+        for value in facet.get("results", ()):
+            raw = value.get("value")
+            if column in yes_no and raw in YES_NO:
+                value["label"] = YES_NO[raw]
+            elif value.get("label") == raw and isinstance(raw, str):
+                value["label"] = linker.title(column, raw)
