@@ -301,8 +301,8 @@ say(
     (
         f"{plural(items, 'thing')} people said {'is' if items == 1 else 'are'} recorded. "
         f"{loop_closed:,} {'has' if loop_closed == 1 else 'have'} had the loop closed: a loop-closure rate of "
-        f"{percent(loop_closed, items)}. {overdue:,} {'is' if overdue == 1 else 'are'} overdue (still open or "
-        "under way after the date a response was due, worked out on the day this report was produced; a due "
+        f"{percent(loop_closed, items)}. {overdue:,} {'is' if overdue == 1 else 'are'} overdue (the loop not "
+        "closed by the date a response was due, worked out on the day this report was produced; a due "
         "date is the one staff set, or else the register's response rule gives it).\n\n"
         + (
             f"{d.responded:,} have had a response (any status after open); on average the first response came "

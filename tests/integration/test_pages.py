@@ -226,6 +226,8 @@ def test_home_page_in_plain_english_with_live_figures(client, db):
     status = current_status(db)
     closed = sum(1 for s in status.values() if s["status"] in CLOSED)
     assert f'{closed} of {len(status)} "You said" items have closed the loop' in html
+    # Not "still open", which reads as the status Open (only some of them are).
+    assert f"for the other {len(status) - closed} the loop is not closed yet" in html
     projects = db.execute("select count(*), sum(via_strategic_group = 1) from projects").fetchone()
     assert f"{projects[1] or 0} of {projects[0]} projects came through the Strategic Co-production Group" in html
     assert 'type="application/atom+xml"' in html and "/feeds/you-said.atom" in html

@@ -47,7 +47,7 @@ def headline_eia(h):
 def headline_you_said(h):
     return (
         f'{h["figure"]:,} of {h["of_total"]:,} "You said" items have closed the loop; '
-        f"for the other {h['still_open']:,} it is still open, {h['overdue']:,} of them overdue."
+        f"for the other {h['still_open']:,} the loop is not closed yet, {h['overdue']:,} of them overdue."
     )
 
 
