@@ -988,3 +988,18 @@ def test_a_project_page_shows_the_latest_activities_at_each_gate_and_links_the_r
     title = db.execute("select title from coproduction_log where id = ?", (oldest,)).fetchone()[0]
     found = unescape(client.get(f"/search?q={quote(title)}").text)
     assert f'href="/projects/{pid}?activity={oldest}#{oldest}"' in found
+
+
+def test_the_quarters_headline_counts_from_the_first_activity_to_the_latest(client, db):
+    """Worked out at build time, so it says where it stops: at the latest activity, not today."""
+    dates = [r[0] for r in db.execute("select activity_date from coproduction_log where activity_date is not null")]
+    quarter = sorted({(int(d[:4]), (int(d[5:7]) - 1) // 3) for d in dates})
+    first, last = quarter[0], quarter[-1]
+    span = (last[0] - first[0]) * 4 + last[1] - first[1] + 1
+    latest = sum(1 for d in dates if (int(d[:4]), (int(d[5:7]) - 1) // 3) == last)
+    html = unescape(client.get("/measures").text)
+    assert (
+        f"Co-production activity was logged in {len(quarter)} of the {span} quarters from the first activity "
+        f"to the latest; the latest was {last[0]} Q{last[1] + 1}, with {latest} "
+        f"{'activity' if latest == 1 else 'activities'}." in html
+    )

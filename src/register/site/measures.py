@@ -100,7 +100,7 @@ def headline_gates(h):
 def headline_quarter(h):
     text = (
         f"Co-production activity was logged in {h['figure']:,} of the {h['of_total']:,} quarters "
-        f"since the first activity"
+        f"from the first activity to the latest"
     )
     if h["latest_quarter"]:
         n = h["latest_activities"]
