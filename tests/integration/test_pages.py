@@ -382,6 +382,8 @@ def test_measure_pages_carry_chart_images_and_data_links(client, db):
         assert f'href="/register/{view}.json?_shape=array&amp;_size=max"' in html, name
         assert "vega" not in html.lower() and "data-spec" not in html, name
         shown = len(data_table(html)["rows"])
+        assert "?. " not in html and ".. " not in html, name
+        assert not re.search(r"<td>\d{4}-\d{2}-\d{2}</td>", html), f"{name}: a date not in words"
         assert f'<caption id="data-caption">{shown:,} row{"" if shown == 1 else "s"} of the {view} view' in html, name
         picture = re.search(r"<picture>(.*?)</picture>", html, re.S)
         if picture:

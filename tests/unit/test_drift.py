@@ -144,6 +144,9 @@ def test_metadata_yml_describes_the_columns_views_sql_creates(sql_views, package
             f"metadata.yml describes the columns {sorted(text)} of {name}, but views.sql's {name} has "
             f"{columns}: describe exactly those columns under databases.register.tables.{name}.columns"
         )
+        # The pages take a column's heading from before the colon (register/site/links.py column_label).
+        unlabelled = {c: t for c, t in text.items() if ": " not in t}
+        assert not unlabelled, f"{name}: write each column's text as 'Label: description': {unlabelled}"
     assert undescribed == UNDESCRIBED_VIEWS, (
         f"views.sql creates {sorted(undescribed - UNDESCRIBED_VIEWS)} with no column text: describe their "
         f"columns in metadata.yml (or, for a view that is extracted, in {VIEWS_DIR}/<view>.json)"

@@ -9,6 +9,7 @@ metadata.yml, so Datasette's own view pages and these pages say the same thing.
 """
 
 import json
+import re
 from concurrent.futures.process import BrokenProcessPool
 from urllib.parse import urlencode
 
@@ -38,6 +39,7 @@ PAGE_SIZE = 100  # projects per page of /projects and /gate-assurance
 GAP_LIMIT = 100  # gates passed without evidence listed on /gate-assurance
 GAPS_QUERY = "projects_progressed_without_evidence"  # its SQL is in metadata.yml
 GATES_MEASURE = next(m for m in MEASURES if m.name == "gate_assurance")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 
 
 async def bad_request(datasette, request, message: str) -> Response:
@@ -240,7 +242,11 @@ async def measure_page(datasette, request):
             and any(isinstance(r[c], (int, float)) for r in rows)
             and c not in m.booleans
         )
-        labels.append({"name": c, "label": label, "description": desc[:1].upper() + desc[1:], "numeric": numeric})
+        # ISO dates, written in words as everywhere else on the site.
+        date = bool(rows) and all(r[c] is None or (isinstance(r[c], str) and ISO_DATE.match(r[c])) for r in rows)
+        labels.append(
+            {"name": c, "label": label, "description": desc[:1].upper() + desc[1:], "numeric": numeric, "date": date}
+        )
     targets = await load_column_targets(datasette)
     chart_rows = await summary_rows(datasette, m) if m.chart and (truncated or m.summary) else rows
     spec = m.chart(chart_rows, link) if m.chart else None
