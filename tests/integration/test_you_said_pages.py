@@ -254,9 +254,24 @@ def test_every_filter_and_sort_chooses_the_right_items(client, items, db, monkey
         "to": ({"to": dates[len(dates) // 2]}, lambda i: i["said_date"] <= dates[len(dates) // 2]),
         "all": ({}, lambda i: True),
     }
+    cases["project, typed in lower case"] = ({"project": some["project_id"].lower()}, cases["project"][1])
     newest = sorted(items.values(), key=lambda i: (i["said_date"], i["id"]), reverse=True)
     for name, (query, keep) in cases.items():
         assert _shown(client, query) == [i["id"] for i in newest if keep(i)], name
+    # The organisation filter offers only organisations that lead a project (another finds nothing).
+    html = client.get("/you-said", headers=FRESH).text
+    offered = set(
+        re.findall(r'<option value="([^"]+)"[^>]*>', html.split('name="organisation"', 1)[1].split("</select>")[0])
+    )
+    leaders = {r[0] for r in db.execute("select distinct organisation from projects where organisation is not null")}
+    assert offered - {""} == leaders
+    assert (
+        db.execute(
+            "select count(*) from organisations where code not in (select organisation from projects "
+            "where organisation is not null)"
+        ).fetchone()[0]
+        > 0
+    )  # so the sample checks the case
     oldest = sorted(items.values(), key=lambda i: (i["said_date"], i["id"]))
     assert _shown(client, {"sort": "oldest"}) == [i["id"] for i in oldest]
     by_due = sorted(items.values(), key=lambda i: (i["due"], i["id"]))

@@ -83,6 +83,18 @@ def _date(request, name: str, what: str) -> str:
         raise BadFilter(f"{what} must be a date written as year-month-day, such as 2024-08-06, not {value!r}.")
 
 
+async def _leaders(datasette) -> set[str]:
+    """The organisations that lead a project: the only ones the filter can find items of
+    (an item belongs to a project, a project to the organisation that leads it). Kept
+    on the register's Database object, which a new build replaces."""
+    db = datasette.get_database(DB)
+    found = getattr(db, "_register_leaders", None)
+    if found is None:
+        rows = (await db.execute("select distinct organisation from projects where organisation is not null")).rows
+        found = db._register_leaders = {r[0] for r in rows}
+    return found
+
+
 async def read_filters(datasette, request) -> Filters:
     """The filters of the address, each checked against the register's own codes."""
     codelists = await load_codelists(datasette)
@@ -93,7 +105,7 @@ async def read_filters(datasette, request) -> Filters:
         said_from=_date(request, "from", '"Said from"'),
         said_to=_date(request, "to", '"Said to"'),
     )
-    f.project = (request.args.get("project") or "").strip()
+    f.project = (request.args.get("project") or "").strip().upper()  # identifiers are upper case
     if f.project and not await fetch_rows(datasette, "select id from projects where id = :id", {"id": f.project}):
         raise BadFilter(f"There is no project with the ID {f.project!r} in the register.")
     f.overdue = (request.args.get("overdue") or "").strip()
@@ -186,7 +198,9 @@ async def you_said_index(datasette, request):
             "overdue_choices": OVERDUE,
             "statuses": codelists.get("statuses", {}),
             "themes": codelists.get("themes", {}),
-            "organisations": codelists.get("organisations", {}),
+            "organisations": {
+                code: o for code, o in codelists.get("organisations", {}).items() if code in await _leaders(datasette)
+            },
             "link": link,
             "feeds": feed_links(datasette),
             "tables": {
