@@ -508,6 +508,12 @@ def test_project_page_shows_gates_activities_eia_and_you_said(client, db):
             assert f">{title}</a>" in row
             if code in eia:
                 assert f'<a href="/register/impacts/{eia[code]["impact"]}">{impacts[eia[code]["impact"]]}</a>' in row
+                dated = eia[code]["assessed_date"]
+                when = re.findall(r"<td>(.*?)</td>", row)[-2]  # the date assessed
+                if dated:
+                    assert f'<time datetime="{dated}">' in when
+                else:  # never "not recorded" for what was, on the record, not assessed
+                    assert ("Not assessed" in when) == (eia[code]["impact"] == "not_assessed"), when
             else:
                 assert "No assessment published" in row
         # Every "You said" item with its current status and its full history.
