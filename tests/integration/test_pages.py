@@ -1011,3 +1011,14 @@ def test_the_quarters_headline_counts_from_the_first_activity_to_the_latest(clie
         f"to the latest; the latest was {last[0]} Q{last[1] + 1}, with {latest} "
         f"{'activity' if latest == 1 else 'activities'}." in html
     )
+
+
+def test_a_record_with_a_title_is_headed_by_it_not_its_code(client, db):
+    """/register/themes/shared_language is headed "Themes …: Shared definition and language";
+    a record with no title (a "You said" item) by its key."""
+    theme = db.execute("select code, title from themes order by code limit 1").fetchone()
+    html = unescape(client.get(f"/register/themes/{theme['code']}").text)
+    assert re.search(rf"<h1>[^<]*: {re.escape(theme['title'])}</h1>", html), html[:2000]
+    assert f">{theme['code']}<" in html  # the code is still shown, in the record's table
+    item = db.execute("select id from you_said_we_did order by id limit 1").fetchone()["id"]
+    assert re.search(rf"<h1>[^<]*: {item}</h1>", client.get(f"/register/you_said_we_did/{item}").text)
