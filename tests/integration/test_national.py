@@ -324,3 +324,103 @@ def test_each_publishers_overdue_count_is_what_the_current_view_calls_overdue(wo
     db.close()
     assert sum(figures.values()) > 0
     assert {p: n for p, n in figures.items() if n} == {p: n for p, n in counted.items() if n}
+
+
+def append_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("a", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def test_a_publishers_verdicts_and_corrections_reach_the_national_register(tmp_path):
+    """Partners' verdicts and corrections are a publisher's own records: prefixed like the
+    others (a correction's record too, and its values when the field corrected is a key),
+    never merged as codelists."""
+    pub = tmp_path / "www" / "nn_icb"
+    pub.mkdir(parents=True)
+    copy_repo(pub)
+    append_rows(
+        pub / "datasets" / "partner_verdicts.csv",
+        [
+            [
+                "VER-0001",
+                "UPD-0001",
+                "",
+                "my_life_choices",
+                "agrees",
+                "We saw it.",
+                "2025-10-01",
+                "nn_icb_strategy_2025",
+                "4.0",
+            ]
+        ],
+    )
+    append_rows(
+        pub / "datasets" / "corrections.csv",
+        [
+            [
+                "COR-0001",
+                "projects",
+                "PRJ-0001",
+                "lead_role",
+                "Project Lead",
+                "Project Manager",
+                "2025-10-02",
+                "A typo.",
+            ],
+            [
+                "COR-0002",
+                "coproduction_log",
+                "LOG-0001",
+                "source",
+                "case_study_default",
+                "listening_event_beeston",
+                "2025-10-03",
+                "The notes of the event are its source.",
+            ],
+        ],
+    )
+    registry = tmp_path / "registry.csv"
+    write_operator(tmp_path)
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nn_icb,Synthetic one,{pub},OGL-UK-3.0,Test team,P1M\n"
+        f"nc_icb,Synthetic two,{ROOT / 'publishers' / 'north-cumbria'},OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
+    db = sqlite3.connect(out / "register.db")
+    verdicts = db.execute("select id, update_id, partner, source, from_publisher from partner_verdicts").fetchall()
+    corrections = db.execute("select id, resource, record_id, old_value, new_value from corrections").fetchall()
+    shown = db.execute("select code, status from publishers").fetchall()
+    db.close()
+    assert verdicts == [
+        ("nn_icb:VER-0001", "nn_icb:UPD-0001", "my_life_choices", "nn_icb:nn_icb_strategy_2025", "nn_icb")
+    ]
+    assert corrections == [
+        ("nn_icb:COR-0001", "projects", "nn_icb:PRJ-0001", "Project Lead", "Project Manager"),
+        (
+            "nn_icb:COR-0002",
+            "coproduction_log",
+            "nn_icb:LOG-0001",
+            "nn_icb:case_study_default",
+            "nn_icb:listening_event_beeston",
+        ),
+    ]
+    assert sorted(shown) == [("nc_icb", "latest data"), ("nn_icb", "latest data")]
+
+
+def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
+    """A file the merge cannot read refuses its publisher, in words; the others are merged."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    copy_repo(broken)
+    (broken / "datasets" / "partner_verdicts.csv").write_bytes(b"id,update_id\n\xff\xfe not text\n")
+    sources = [
+        Source("nn_icb", Package(ROOT), "https://nn.example.org/"),
+        Source("broken", Package(broken), "https://broken.example.org/"),
+    ]
+    merged = write_package(Package(ROOT), sources, tmp_path / "out", [], {"name": "national"}, workers=1)
+    assert set(merged.refused) == {"broken"}
+    assert merged.refused["broken"] == "refused: its partner_verdicts could not be merged (it is not UTF-8 text)"
+    assert merged.rows["nn_icb"]["projects"] > 0 and "broken" not in merged.rows

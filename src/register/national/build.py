@@ -30,7 +30,7 @@ from register.checks.validate import validate
 from register.database.build import DB_NAME, build, write_inspect
 from register.national import provenance, quality, tables
 from register.national.fetch import Limits
-from register.national.namespace import OWN, Source, write_package
+from register.national.namespace import Source, write_package
 from register.national.registry import RegistryError, read
 from register.schema import publisher as publisher_mod
 from register.schema.package import ROOT, Package
@@ -82,7 +82,7 @@ def _blame(package: Package, merged) -> dict[str, str]:
     paths = {str(r.path.relative_to(package.root)): r.name for r in package.resources}
     for p in validate(package):
         resource = paths.get(p.file) or next((n for f, n in paths.items() if p.file.endswith(f)), None)
-        code = merged.publisher_at(resource, p.row) if resource in OWN else None
+        code = merged.publisher_at(resource, p.row)  # None but for a publisher's own records
         if code and code not in blamed:
             blamed[code] = f"refused: its rows break the current standard ({p})"
     return blamed
