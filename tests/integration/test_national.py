@@ -424,3 +424,72 @@ def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
     assert set(merged.refused) == {"broken"}
     assert merged.refused["broken"] == "refused: its partner_verdicts could not be merged (it is not UTF-8 text)"
     assert merged.rows["nn_icb"]["projects"] > 0 and "broken" not in merged.rows
+
+
+OPERATOR = """\
+# SYNTHETIC, for this test only.
+code: synthetic_national
+name: Synthetic Health Data Service (test data)
+short_name: Synthetic national
+area: England (synthetic)
+homepage: https://national.example.org/
+licence_holder: Synthetic test data
+team: Synthetic register team
+about: >-
+  A synthetic national register for a test.
+contributors:
+  - Synthetic advisory group
+"""
+
+
+def test_the_national_package_says_who_runs_it_and_whose_licence_applies(tmp_path):
+    """Title, description, homepage, publisher and contributors come from the publisher.yml
+    beside the registry; the licences are the publishers' own, each publisher's named in the
+    publishers table, and a registry that records another licence is said so."""
+    other = tmp_path / "other"
+    shutil.copytree(ROOT / "publishers" / "north-cumbria", other)
+    cc_by = {
+        "name": "CC-BY-4.0",
+        "title": "Creative Commons Attribution 4.0",
+        "path": "https://creativecommons.org/licenses/by/4.0/",
+    }
+    edit_descriptor(other, licenses=[cc_by])
+    (tmp_path / "publisher.yml").write_text(OPERATOR, "utf-8")
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nn_icb,Synthetic one,{ROOT},OGL-UK-3.0,Test team,P1M\n"
+        f"other,Synthetic two,{other},CC-BY-SA-4.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
+    d = json.loads((out / "package" / "datapackage.json").read_text("utf-8"))
+    assert d["title"] == "Co-production Register: Synthetic national"
+    assert d["description"].endswith("Published by Synthetic Health Data Service (test data).")
+    assert (d["homepage"], d["publisher"]) == (
+        "https://national.example.org/",
+        "Synthetic Health Data Service (test data)",
+    )
+    assert [c["title"] for c in d["contributors"]] == [
+        "Synthetic register team",
+        "Synthetic advisory group",
+        "Synthetic one",
+        "Synthetic two",
+    ]
+    assert [lic["name"] for lic in d["licenses"]] == ["OGL-UK-3.0", "CC-BY-4.0"]
+    assert d["sources"] and len({s["title"] for s in d["sources"]}) == len(d["sources"])
+    db = sqlite3.connect(out / "register.db")
+    rows = {r[0]: r[1:] for r in db.execute("select code, licence, package_licence, licence_note from publishers")}
+    db.close()
+    assert rows["nn_icb"] == ("OGL-UK-3.0", "OGL-UK-3.0", None)
+    assert rows["other"][:2] == ("CC-BY-SA-4.0", "CC-BY-4.0")
+    assert "the registry records CC-BY-SA-4.0, but its data package names CC-BY-4.0" in rows["other"][2]
+    site = json.loads((out / "metadata.json").read_text("utf-8"))
+    assert (
+        site["title"] == d["title"]
+        and "Open Government Licence" in site["license"]
+        and "Attribution" in site["license"]
+    )
+    page = unescape(Client(datasette_instance(out)).get("/publishers").text)
+    assert "the registry records CC-BY-SA-4.0, but its data package names CC-BY-4.0" in page
