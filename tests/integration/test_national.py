@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import socket
 import sqlite3
@@ -250,7 +251,62 @@ def test_publishers_page_shows_scores_and_why(world):
     for f in figures:
         said = f"{f['you_said']}: {f['loop_closed']} with the loop closed, {f['overdue']} overdue"
         assert said in unescape(text), (f["publisher"], said)
-        assert f"{f['activities']}, with {f['lived_experience_people']} people" in text
+        people = (
+            f"{f['lived_experience_people']} people with lived experience"
+            if f["activities_lived_experience_recorded"]
+            else "the number of people with lived experience not recorded"
+        )
+        if f["activities"]:
+            assert f"{f['activities']}, with {people}" in " ".join(text.split()), f["publisher"]
+
+
+def measures_of(text: str) -> dict[str, dict[str, str]]:
+    """publisher -> measure -> its words, from the publishers page."""
+    out = {}
+    for section in re.split(r'<section aria-labelledby="', text)[1:]:
+        code = section.split('"', 1)[0]
+        found = re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", section, re.S)
+        out[code] = {dt: " ".join(unescape(dd).split()) for dt, dd in found}
+    return out
+
+
+def test_publishers_page_says_not_recorded_and_not_assessed_not_zero(world):
+    """Counts nobody recorded are "not recorded", never 0; a pair recorded as not assessed
+    is counted apart from the pairs assessed."""
+    measures = measures_of(Client(datasette_instance(world["out"])).get("/publishers").text)
+    db = sqlite3.connect(f"file:{world['out'] / 'register.db'}?immutable=1", uri=True)
+    figures = {r[0]: r[1:] for r in db.execute("select publisher, projects, activities from publisher_figures")}
+    unrecorded = dict(
+        db.execute(
+            "select from_publisher, count(*) - count(lived_experience_count) from coproduction_log group by 1"
+        ).fetchall()
+    )
+    pairs = {
+        code: (assessed, not_assessed)
+        for code, assessed, not_assessed in db.execute(
+            "select substr(project_id, 1, instr(project_id, ':') - 1), sum(impact <> 'not_assessed'), "
+            "sum(impact = 'not_assessed') from equality_impacts group by 1"
+        )
+    }
+    no_group = [
+        r[0] for r in db.execute("select from_publisher from projects group by 1 having count(via_strategic_group) = 0")
+    ]
+    db.close()
+    shown = [
+        code for code, (projects, activities) in figures.items() if activities and unrecorded.get(code) == activities
+    ]
+    assert shown, "no publisher with activities whose people are all unrecorded"
+    for code in shown:
+        assert "the number of people with lived experience not recorded" in measures[code]["Co-production activities"]
+        assert "with 0 people" not in measures[code]["Co-production activities"]
+    assert no_group
+    for code in no_group:
+        assert "Strategic Co-production Group is not recorded" in measures[code]["Projects"], code
+    assert any(n for _, n in pairs.values()), "no pair recorded as not assessed"
+    for code, (assessed, not_assessed) in pairs.items():
+        words = measures[code]["Equality impacts"]
+        assert words.startswith(f"{assessed} of "), (code, words)
+        assert (f", {not_assessed} recorded as not assessed" in words) == bool(not_assessed), (code, words)
 
 
 def test_single_register_has_no_publishers_page(client):
