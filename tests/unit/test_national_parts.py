@@ -115,3 +115,18 @@ def test_every_resource_is_a_publishers_own_record_or_a_codelist_merged_on_its_c
         corrections["resource"]["constraints"]["pattern"]
         == standard.resource("corrections").field("resource").constraints["pattern"]
     )
+
+
+def test_a_repeated_code_is_found_when_its_first_row_has_another_problem(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        HEADER
+        + "nn_icb,Nottingham,,OGL-UK-3.0,Team,P1M\n"
+        + "ok,Fine,pkg,OGL-UK-3.0,Team,P1M\n"
+        + "nn_icb,Again,../nn,OGL-UK-3.0,Team,P1M\n",
+        "utf-8",
+    )
+    with pytest.raises(registry.RegistryError) as e:
+        registry.read(path)
+    found = {(p.row, p.field, p.message) for p in e.value.problems}
+    assert found == {(2, "package", "package is required"), (4, "code", "another row already has this code")}
