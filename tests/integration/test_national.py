@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import socket
 import sqlite3
@@ -250,7 +251,62 @@ def test_publishers_page_shows_scores_and_why(world):
     for f in figures:
         said = f"{f['you_said']}: {f['loop_closed']} with the loop closed, {f['overdue']} overdue"
         assert said in unescape(text), (f["publisher"], said)
-        assert f"{f['activities']}, with {f['lived_experience_people']} people" in text
+        people = (
+            f"{f['lived_experience_people']} people with lived experience"
+            if f["activities_lived_experience_recorded"]
+            else "the number of people with lived experience not recorded"
+        )
+        if f["activities"]:
+            assert f"{f['activities']}, with {people}" in " ".join(text.split()), f["publisher"]
+
+
+def measures_of(text: str) -> dict[str, dict[str, str]]:
+    """publisher -> measure -> its words, from the publishers page."""
+    out = {}
+    for section in re.split(r'<section aria-labelledby="', text)[1:]:
+        code = section.split('"', 1)[0]
+        found = re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", section, re.S)
+        out[code] = {dt: " ".join(unescape(dd).split()) for dt, dd in found}
+    return out
+
+
+def test_publishers_page_says_not_recorded_and_not_assessed_not_zero(world):
+    """Counts nobody recorded are "not recorded", never 0; a pair recorded as not assessed
+    is counted apart from the pairs assessed."""
+    measures = measures_of(Client(datasette_instance(world["out"])).get("/publishers").text)
+    db = sqlite3.connect(f"file:{world['out'] / 'register.db'}?immutable=1", uri=True)
+    figures = {r[0]: r[1:] for r in db.execute("select publisher, projects, activities from publisher_figures")}
+    unrecorded = dict(
+        db.execute(
+            "select from_publisher, count(*) - count(lived_experience_count) from coproduction_log group by 1"
+        ).fetchall()
+    )
+    pairs = {
+        code: (assessed, not_assessed)
+        for code, assessed, not_assessed in db.execute(
+            "select substr(project_id, 1, instr(project_id, ':') - 1), sum(impact <> 'not_assessed'), "
+            "sum(impact = 'not_assessed') from equality_impacts group by 1"
+        )
+    }
+    no_group = [
+        r[0] for r in db.execute("select from_publisher from projects group by 1 having count(via_strategic_group) = 0")
+    ]
+    db.close()
+    shown = [
+        code for code, (projects, activities) in figures.items() if activities and unrecorded.get(code) == activities
+    ]
+    assert shown, "no publisher with activities whose people are all unrecorded"
+    for code in shown:
+        assert "the number of people with lived experience not recorded" in measures[code]["Co-production activities"]
+        assert "with 0 people" not in measures[code]["Co-production activities"]
+    assert no_group
+    for code in no_group:
+        assert "Strategic Co-production Group is not recorded" in measures[code]["Projects"], code
+    assert any(n for _, n in pairs.values()), "no pair recorded as not assessed"
+    for code, (assessed, not_assessed) in pairs.items():
+        words = measures[code]["Equality impacts"]
+        assert words.startswith(f"{assessed} of "), (code, words)
+        assert (f", {not_assessed} recorded as not assessed" in words) == bool(not_assessed), (code, words)
 
 
 def test_single_register_has_no_publishers_page(client):
@@ -324,3 +380,172 @@ def test_each_publishers_overdue_count_is_what_the_current_view_calls_overdue(wo
     db.close()
     assert sum(figures.values()) > 0
     assert {p: n for p, n in figures.items() if n} == {p: n for p, n in counted.items() if n}
+
+
+def append_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("a", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def test_a_publishers_verdicts_and_corrections_reach_the_national_register(tmp_path):
+    """Partners' verdicts and corrections are a publisher's own records: prefixed like the
+    others (a correction's record too, and its values when the field corrected is a key),
+    never merged as codelists."""
+    pub = tmp_path / "www" / "nn_icb"
+    pub.mkdir(parents=True)
+    copy_repo(pub)
+    append_rows(
+        pub / "datasets" / "partner_verdicts.csv",
+        [
+            [
+                "VER-0001",
+                "UPD-0001",
+                "",
+                "my_life_choices",
+                "agrees",
+                "We saw it.",
+                "2025-10-01",
+                "nn_icb_strategy_2025",
+                "4.0",
+            ]
+        ],
+    )
+    append_rows(
+        pub / "datasets" / "corrections.csv",
+        [
+            [
+                "COR-0001",
+                "projects",
+                "PRJ-0001",
+                "lead_role",
+                "Project Lead",
+                "Project Manager",
+                "2025-10-02",
+                "A typo.",
+            ],
+            [
+                "COR-0002",
+                "coproduction_log",
+                "LOG-0001",
+                "source",
+                "case_study_default",
+                "listening_event_beeston",
+                "2025-10-03",
+                "The notes of the event are its source.",
+            ],
+        ],
+    )
+    registry = tmp_path / "registry.csv"
+    write_operator(tmp_path)
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nn_icb,Synthetic one,{pub},OGL-UK-3.0,Test team,P1M\n"
+        f"nc_icb,Synthetic two,{ROOT / 'publishers' / 'north-cumbria'},OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
+    db = sqlite3.connect(out / "register.db")
+    verdicts = db.execute("select id, update_id, partner, source, from_publisher from partner_verdicts").fetchall()
+    corrections = db.execute("select id, resource, record_id, old_value, new_value from corrections").fetchall()
+    shown = db.execute("select code, status from publishers").fetchall()
+    db.close()
+    assert verdicts == [
+        ("nn_icb:VER-0001", "nn_icb:UPD-0001", "my_life_choices", "nn_icb:nn_icb_strategy_2025", "nn_icb")
+    ]
+    assert corrections == [
+        ("nn_icb:COR-0001", "projects", "nn_icb:PRJ-0001", "Project Lead", "Project Manager"),
+        (
+            "nn_icb:COR-0002",
+            "coproduction_log",
+            "nn_icb:LOG-0001",
+            "nn_icb:case_study_default",
+            "nn_icb:listening_event_beeston",
+        ),
+    ]
+    assert sorted(shown) == [("nc_icb", "latest data"), ("nn_icb", "latest data")]
+
+
+def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
+    """A file the merge cannot read refuses its publisher, in words; the others are merged."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    copy_repo(broken)
+    (broken / "datasets" / "partner_verdicts.csv").write_bytes(b"id,update_id\n\xff\xfe not text\n")
+    sources = [
+        Source("nn_icb", Package(ROOT), "https://nn.example.org/"),
+        Source("broken", Package(broken), "https://broken.example.org/"),
+    ]
+    merged = write_package(Package(ROOT), sources, tmp_path / "out", [], {"name": "national"}, workers=1)
+    assert set(merged.refused) == {"broken"}
+    assert merged.refused["broken"] == "refused: its partner_verdicts could not be merged (it is not UTF-8 text)"
+    assert merged.rows["nn_icb"]["projects"] > 0 and "broken" not in merged.rows
+
+
+OPERATOR = """\
+# SYNTHETIC, for this test only.
+code: synthetic_national
+name: Synthetic Health Data Service (test data)
+short_name: Synthetic national
+area: England (synthetic)
+homepage: https://national.example.org/
+licence_holder: Synthetic test data
+team: Synthetic register team
+about: >-
+  A synthetic national register for a test.
+contributors:
+  - Synthetic advisory group
+"""
+
+
+def test_the_national_package_says_who_runs_it_and_whose_licence_applies(tmp_path):
+    """Title, description, homepage, publisher and contributors come from the publisher.yml
+    beside the registry; the licences are the publishers' own, each publisher's named in the
+    publishers table, and a registry that records another licence is said so."""
+    other = tmp_path / "other"
+    shutil.copytree(ROOT / "publishers" / "north-cumbria", other)
+    cc_by = {
+        "name": "CC-BY-4.0",
+        "title": "Creative Commons Attribution 4.0",
+        "path": "https://creativecommons.org/licenses/by/4.0/",
+    }
+    edit_descriptor(other, licenses=[cc_by])
+    (tmp_path / "publisher.yml").write_text(OPERATOR, "utf-8")
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nn_icb,Synthetic one,{ROOT},OGL-UK-3.0,Test team,P1M\n"
+        f"other,Synthetic two,{other},CC-BY-SA-4.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
+    d = json.loads((out / "package" / "datapackage.json").read_text("utf-8"))
+    assert d["title"] == "Co-production Register: Synthetic national"
+    assert d["description"].endswith("Published by Synthetic Health Data Service (test data).")
+    assert (d["homepage"], d["publisher"]) == (
+        "https://national.example.org/",
+        "Synthetic Health Data Service (test data)",
+    )
+    assert [c["title"] for c in d["contributors"]] == [
+        "Synthetic register team",
+        "Synthetic advisory group",
+        "Synthetic one",
+        "Synthetic two",
+    ]
+    assert [lic["name"] for lic in d["licenses"]] == ["OGL-UK-3.0", "CC-BY-4.0"]
+    assert d["sources"] and len({s["title"] for s in d["sources"]}) == len(d["sources"])
+    db = sqlite3.connect(out / "register.db")
+    rows = {r[0]: r[1:] for r in db.execute("select code, licence, package_licence, licence_note from publishers")}
+    db.close()
+    assert rows["nn_icb"] == ("OGL-UK-3.0", "OGL-UK-3.0", None)
+    assert rows["other"][:2] == ("CC-BY-SA-4.0", "CC-BY-4.0")
+    assert "the registry records CC-BY-SA-4.0, but its data package names CC-BY-4.0" in rows["other"][2]
+    site = json.loads((out / "metadata.json").read_text("utf-8"))
+    assert (
+        site["title"] == d["title"]
+        and "Open Government Licence" in site["license"]
+        and "Attribution" in site["license"]
+    )
+    page = unescape(Client(datasette_instance(out)).get("/publishers").text)
+    assert "the registry records CC-BY-SA-4.0, but its data package names CC-BY-4.0" in page

@@ -11,9 +11,13 @@ import subprocess
 from pathlib import Path
 
 from register.checks import validate
-from register.schema.package import ROOT
+from register.publishing.extracts import write_standard
+from register.schema import standard as standard_mod
+from register.schema.package import ROOT, Package
 
-STANDARD = "Checked against the Co-production Register standard 1.0.1."
+VERSION = standard_mod.load().version
+STANDARD = f"Checked against the Co-production Register standard {VERSION}."
+CUMBRIA = ROOT / "publishers" / "north-cumbria"
 
 
 def declare(repo: Path, version: str) -> None:
@@ -62,7 +66,7 @@ def test_a_changed_schema_is_not_the_standard(repo, capsys):
     (repo / "schemas" / "sources.json").write_text(json.dumps(schema), "utf-8")
     code, out, err = run(repo, ROOT / "schemas", capsys)
     assert code == 1
-    assert "schemas/sources.json: is not the Co-production Register standard 1.0.1 schema" in err
+    assert f"schemas/sources.json: is not the Co-production Register standard {VERSION} schema" in err
 
 
 def test_a_newer_major_version_is_refused_plainly(repo, capsys):
@@ -70,7 +74,7 @@ def test_a_newer_major_version_is_refused_plainly(repo, capsys):
     code, out, err = run(repo, ROOT / "schemas", capsys)
     assert code == 1 and "Traceback" not in err
     assert "declares x-register-standard 2.0.0, newer than this validator knows" in err
-    assert "Co-production Register standard 1.0.1" in err
+    assert f"Co-production Register standard {VERSION}" in err
 
 
 def test_a_package_without_a_version_is_refused(repo, capsys):
@@ -79,15 +83,16 @@ def test_a_package_without_a_version_is_refused(repo, capsys):
     (repo / "datapackage.json").write_text(json.dumps(desc), "utf-8")
     code, out, err = run(repo, ROOT / "schemas", capsys)
     assert code == 1
-    assert 'add "x-register-standard": "1.0.1"' in err
+    assert f'add "x-register-standard": "{VERSION}"' in err
 
 
 def test_a_deprecated_field_is_warned_for_one_minor_version_then_refused(repo, tmp_path, capsys):
     deprecation = {"since": "1.1.0", "replaced_by": "lead_team"}
-    # The package follows 1.0.0 and still has lead_role; the validator knows 1.1.0.
+    # The package follows 1.0.1 and still has lead_role; the validator knows 1.1.0.
+    declare(repo, "1.0.1")
     code, out, err = run(repo, scratch_standard(tmp_path, "1.1.0", deprecation), capsys)
     assert code == 0, err
-    assert STANDARD in out
+    assert "Checked against the Co-production Register standard 1.0.1." in out
     assert (
         "Warning: datasets/projects.csv, field lead_role: deprecated since 1.1.0: accepted in "
         "Co-production Register standard 1.1.0, refused from 1.2.0; allowed: use lead_team instead"
@@ -129,3 +134,39 @@ def test_make_build_holds_the_package_to_its_standard_too(repo, tmp_path):
     assert result.stderr.startswith("Not building:") and "2.0.0" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (out / "register.db").exists()
+
+
+def test_the_standard_covers_every_schema_a_package_uses():
+    """Drift: every schema the packages' datapackage.json name, and every schema file in
+    schemas/, is in the standard, so none escapes "the standard's, unchanged"."""
+    listed = set(standard_mod.load().schemas)
+    for root in (ROOT, CUMBRIA):
+        used = {r.schema_path.removeprefix("schemas/") for r in Package(root).resources}
+        assert used <= listed, (root, sorted(used - listed))
+    files = {p.relative_to(ROOT / "schemas").as_posix() for p in (ROOT / "schemas").rglob("*.json")}
+    assert files - {standard_mod.STANDARD_FILE} == listed
+
+
+def test_the_downloads_standard_folder_validates_a_package(tmp_path):
+    """docs/publishing.md: copy a package, put the downloads' standard folder in as its
+    schemas/, and `make validate` checks it."""
+    package = tmp_path / "their-package"
+    shutil.copytree(CUMBRIA, package, symlinks=False)
+    shutil.rmtree(package / "schemas")
+    write_standard(ROOT / "schemas", package / "schemas")
+    done = subprocess.run(["make", "-s", "validate", f"ROOT={package}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert STANDARD in done.stdout
+
+
+def test_every_schema_of_the_standard_must_be_unchanged(repo, capsys):
+    """Loosening a field of partner_verdicts.json is refused as loosening projects.json is."""
+    path = repo / "schemas" / "partner_verdicts.json"
+    schema = json.loads(path.read_text("utf-8"))
+    for f in schema["fields"]:
+        if f["name"] == "verdict":
+            f["constraints"]["required"] = False
+    path.write_text(json.dumps(schema), "utf-8")
+    code, out, err = run(repo, ROOT / "schemas", capsys)
+    assert code == 1
+    assert f"schemas/partner_verdicts.json: is not the Co-production Register standard {VERSION} schema" in err

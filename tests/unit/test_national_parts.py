@@ -98,3 +98,35 @@ def test_codes_that_mean_the_same_merge_and_conflicts_refuse():
     assert namespace.record_url("https://a.example/", "projects", "PRJ-0001") == "https://a.example/projects/PRJ-0001"
     assert namespace.record_url("https://a.example", "sources", "s1") == "https://a.example/register/sources/s1"
     assert namespace.record_url("", "projects", "PRJ-0001") == ""
+
+
+def test_every_resource_is_a_publishers_own_record_or_a_codelist_merged_on_its_code():
+    """Own records are derived from the package (a schema of their own), not listed by
+    hand: verdicts and corrections are records, and whatever is left is keyed on code."""
+    standard = Package(ROOT)
+    own = namespace.own_resources(standard)
+    assert {"projects", "partner_verdicts", "corrections", "sources"} <= set(own)
+    for res in standard.resources:
+        if res.name not in own:
+            assert res.primary_key == ["code"] and res.descriptor["path"].startswith("datasets/codelists/"), res.name
+    corrections = {f["name"]: f for f in namespace.national_schema(standard, "corrections")["fields"]}
+    assert corrections["record_id"]["constraints"]["maxLength"] == 40 + 41
+    assert (
+        corrections["resource"]["constraints"]["pattern"]
+        == standard.resource("corrections").field("resource").constraints["pattern"]
+    )
+
+
+def test_a_repeated_code_is_found_when_its_first_row_has_another_problem(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        HEADER
+        + "nn_icb,Nottingham,,OGL-UK-3.0,Team,P1M\n"
+        + "ok,Fine,pkg,OGL-UK-3.0,Team,P1M\n"
+        + "nn_icb,Again,../nn,OGL-UK-3.0,Team,P1M\n",
+        "utf-8",
+    )
+    with pytest.raises(registry.RegistryError) as e:
+        registry.read(path)
+    found = {(p.row, p.field, p.message) for p in e.value.problems}
+    assert found == {(2, "package", "package is required"), (4, "code", "another row already has this code")}

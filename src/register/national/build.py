@@ -22,57 +22,27 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from register import settings
 from register.checks.problems import report
 from register.checks.validate import validate
 from register.database.build import DB_NAME, build, write_inspect
-from register.national import provenance, quality, tables
+from register.national import describe, provenance, quality, tables
 from register.national.fetch import Limits
-from register.national.namespace import OWN, Source, write_package
+from register.national.namespace import Source, write_package
 from register.national.registry import RegistryError, read
 from register.schema import publisher as publisher_mod
 from register.schema.package import ROOT, Package
-from register.util import locking, yaml_text
+from register.util import locking
 from register.util.guard import plain_errors
 
-TITLE = "National Co-production Register"
-DESCRIPTION = (
-    'Co-production logs, equality impacts and "You said, we did" records of many NHS publishers, '
-    "fetched from their own registers, checked against the standard and brought together. "
-    "Every record links to its publisher's own register."
-)
 OUTPUTS = (DB_NAME, "metadata.json", "inspect.json")
 PUBLISHER_FILE = publisher_mod.FILE
 # (wall s, peak MB) of each phase of the last run in this process, for `make bench`.
 TIMINGS: dict[str, tuple[float, float]] = {}
 
 
-def _descriptor(standard: Package) -> dict:
-    keep = ("profile", "licenses", "keywords", provenance.STANDARD_KEY)
-    d = {k: v for k, v in standard.descriptor.items() if k in keep}
-    return {**d, "name": "national-coproduction-register", "title": TITLE, "description": DESCRIPTION}
-
-
-def _site_metadata(package_dir: Path) -> None:
-    """The national site's own title and description over the standard's metadata.yml."""
-    path = package_dir / "metadata.yml"
-    site = yaml_text.safe_load(path.read_text("utf-8")) if path.exists() else {}
-    site = site or {}
-    site.update({"title": TITLE, "description_html": f"<p>{DESCRIPTION}</p>"})
-    for key in ("source", "source_url"):
-        site.pop(key, None)
-    path.write_text(yaml.safe_dump(site, sort_keys=False, allow_unicode=True), "utf-8")
-
-
 def _homepage(source: Path | None) -> str:
-    if source is None:
-        return ""
-    try:
-        home = json.loads((source / "datapackage.json").read_text("utf-8")).get("homepage") or ""
-    except (OSError, ValueError):
-        return ""
+    home = describe.own_descriptor(source).get("homepage") or ""
     return home if isinstance(home, str) and home.startswith(("http://", "https://")) else ""
 
 
@@ -82,7 +52,7 @@ def _blame(package: Package, merged) -> dict[str, str]:
     paths = {str(r.path.relative_to(package.root)): r.name for r in package.resources}
     for p in validate(package):
         resource = paths.get(p.file) or next((n for f, n in paths.items() if p.file.endswith(f)), None)
-        code = merged.publisher_at(resource, p.row) if resource in OWN else None
+        code = merged.publisher_at(resource, p.row)  # None but for a publisher's own records
         if code and code not in blamed:
             blamed[code] = f"refused: its rows break the current standard ({p})"
     return blamed
@@ -148,16 +118,20 @@ def national(
                 goods[p.code][1] if goods[p.code] else None,
                 _homepage(goods[p.code][0]) if goods[p.code] else "",
                 refused.get(p.code),
+                describe.open_licences(describe.own_descriptor(goods[p.code][0] if goods[p.code] else None)),
             )
             for p in publishers
         ]
         extra = tables.extra_resources(rows, provenance.history(state))
-        merged = write_package(standard, sources, package_dir, extra, _descriptor(standard), workers)
+        names = {p.code: p.name for p in publishers}
+        shown = [(names[s.code], s.homepage, s.package.root) for s in sources]
+        described = describe.descriptor(standard, registry.parent, shown)
+        merged = write_package(standard, sources, package_dir, extra, described, workers)
         if merged.refused:  # code conflicts: take them out and write again
             refused.update(merged.refused)
             continue
         shutil.copyfile(operator, package_dir / PUBLISHER_FILE)
-        _site_metadata(package_dir)
+        describe.site_metadata(package_dir, described)
         package = Package(package_dir)
         timer.lap("merge")
         shutil.rmtree(staging, ignore_errors=True)

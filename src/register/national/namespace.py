@@ -1,15 +1,19 @@
 """Many publishers' packages merged into one national data package, without collisions.
 
-Records (the resources in OWN) are each publisher's own: their identifiers are prefixed
-with the publisher's code (nn_icb:PRJ-0001), and so is every foreign key that points at
-them, so two publishers' PRJ-0001 never meet. Each gains a `from_publisher` column (sources already have a `publisher`: the document's) and a link
-to the record on its publisher's own register.
+Records (own_resources: every resource with a schema of its own, not a codelist) are each
+publisher's own: their identifiers are prefixed with the publisher's code (nn_icb:PRJ-0001),
+and so is every foreign key that points at them, so two publishers' PRJ-0001 never meet.
+A correction names its record by table and id, which no foreign key can say, so its
+record_id is prefixed too (and its values, when the field corrected is itself a key).
+Each record gains a `from_publisher` column (sources already have a `publisher`: the
+document's) and a link to the record on its publisher's own register.
 
 Codelists are the shared vocabulary and are merged, not prefixed: a code means one thing
 nationally. A publisher may add codes of its own. A code two publishers both use must
 mean the same: every column except the wording and presentation (PRESENTATION) must
 agree, the title compared without case and spacing. A publisher whose codes conflict
-with those already merged (registry order) is refused as a whole, never mixed in.
+with those already merged (registry order) is refused as a whole, never mixed in; so is a
+publisher whose files cannot be merged at all, and the rest are merged without it.
 
 The national package uses the standard's schemas (this repository's schemas/), so the
 build checks every publisher's rows against the current standard. Fields a publisher's
@@ -28,10 +32,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from register.schema.package import MAIN_RESOURCES, Package
+from register.schema.package import Package
 from register.util.workers import in_order
 
-OWN = (*MAIN_RESOURCES, "sources")
 SEPARATOR = ":"
 PRESENTATION = ("description", "sort_order", "source", "source_section")
 PUBLISHERS = "publishers"
@@ -53,6 +56,13 @@ LINK_FIELD = {
 # Where a record is on a register built from this repository (the site's stable URLs).
 RECORD_PATHS = {"projects": "/projects/{id}"}
 DEFAULT_RECORD_PATH = "/register/{table}/{id}"
+# Corrections name the record they change by table and id (no foreign key can point at
+# "any table"), and the field changed: (table column, id column, value columns).
+CORRECTIONS = "corrections"
+CORRECTED = ("resource", "record_id", ("old_value", "new_value"))
+# What a file may raise when a publisher's package cannot be merged: that publisher is
+# refused, in words, and the others are merged without it.
+UNMERGEABLE = (KeyError, IndexError, ValueError, csv.Error, OSError, UnicodeDecodeError)
 
 
 class Conflict(Exception):
@@ -84,6 +94,25 @@ class Merged:
         return None
 
 
+def own_resources(standard: Package) -> tuple[str, ...]:
+    """The records each publisher owns, in the standard's order: every resource with a
+    schema of its own (schemas/<name>.json, the layout register.schema.datapackage
+    derives). The rest are codelists, shared and merged on their code."""
+    return tuple(r.name for r in standard.resources if r.schema_path == f"schemas/{r.name}.json")
+
+
+def own_keys(standard: Package, own: tuple[str, ...]) -> dict[str, set[str]]:
+    """resource -> its fields that hold an own record's key (prefixed nationally)."""
+    return {
+        r.name: {
+            f.name
+            for f in r.fields
+            if (r.name in own and f.name in r.primary_key) or (f.reference and f.reference[0] in own)
+        }
+        for r in standard.resources
+    }
+
+
 def prefixed(code: str, value: str | None) -> str | None:
     return f"{code}{SEPARATOR}{value}" if value else value
 
@@ -96,16 +125,17 @@ def national_schema(standard: Package, name: str) -> dict:
     """The standard's schema of `name`, with prefixed keys (and, for records, the
     publisher and link columns)."""
     res = standard.resource(name)
+    own = own_resources(standard)
+    keys = own_keys(standard, own)[name] | ({CORRECTED[1]} if name == CORRECTIONS else set())
     schema = copy.deepcopy(res.schema)
     for f in schema["fields"]:
-        target = res.field(f["name"]).reference
-        if (name in OWN and f["name"] in res.primary_key) or (target and target[0] in OWN):
+        if f["name"] in keys:
             pattern = f.get("constraints", {}).get("pattern")
             if pattern:
                 f["constraints"]["pattern"] = _prefixed_pattern(pattern)
             if "maxLength" in f.get("constraints", {}):
                 f["constraints"]["maxLength"] += 41  # a publisher code and the separator
-    if name in OWN:
+    if name in own:
         schema["fields"] += [copy.deepcopy(PUBLISHER_FIELD), copy.deepcopy(LINK_FIELD)]
         schema.setdefault("foreignKeys", []).append(
             {"fields": [PUBLISHER_FIELD["name"]], "reference": {"resource": PUBLISHERS, "fields": ["code"]}}
@@ -129,10 +159,12 @@ def _read(path: Path) -> list[dict]:
 
 def merge_codelists(standard: Package, sources: list[Source], merged: Merged) -> dict[str, dict[str, dict]]:
     """codelist -> code -> row, in registry order; conflicting publishers go in merged.refused."""
-    lists = [r.name for r in standard.resources if r.name not in OWN]
+    own = own_resources(standard)
+    lists = [r.name for r in standard.resources if r.name not in own]
     out: dict[str, dict[str, dict]] = {name: {} for name in lists}
     for src in sources:
         mine: dict[str, dict[str, dict]] = {}
+        name = ""
         try:
             for name in lists:
                 if name not in src.package.names:
@@ -152,9 +184,21 @@ def merge_codelists(standard: Package, sources: list[Source], merged: Merged) ->
         except Conflict as e:
             merged.refused[src.code] = f"refused: {e}"
             continue
+        except UNMERGEABLE as e:
+            merged.refused[src.code] = f"refused: its {name} could not be merged ({_why(e)})"
+            continue
         for name, rows in mine.items():
             out[name].update(rows)
     return out
+
+
+def _why(error: Exception) -> str:
+    """Why a file could not be merged, in words a publisher can act on."""
+    if isinstance(error, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(error, KeyError):
+        return f"it has no column {error.args[0]!r}" if error.args else "a column is missing"
+    return f"{type(error).__name__}: {error}"
 
 
 def record_url(homepage: str, table: str, record_id: str) -> str:
@@ -164,21 +208,30 @@ def record_url(homepage: str, table: str, record_id: str) -> str:
     return homepage.rstrip("/") + path
 
 
-def _row_maker(res, header: list[str], src: Source):
+def _row_maker(res, header: list[str], src: Source, keys: dict[str, set[str]]):
     """A function from one CSV row (a list, in the publisher's column order) to the national
-    row: the standard's columns in its order, own keys prefixed, then publisher and link."""
+    row: the standard's columns in its order, own keys prefixed, then publisher and link.
+    `keys`: each resource's fields that hold an own record's key (own_keys)."""
     index = {c: i for i, c in enumerate(header)}
     prefix = src.code + SEPARATOR
-    own = {f.name for f in res.fields if (f.name in res.primary_key) or (f.reference and f.reference[0] in OWN)}
-    plan = [(index.get(c), c in own) for c in res.field_names]
+    plan = [(index.get(c), c in keys[res.name]) for c in res.field_names]
     pk = index.get(res.primary_key[0])
     base = record_url(src.homepage, res.name, "{id}")
+    corrects = res.name == CORRECTIONS
+    if corrects:  # positions in the national row
+        table, record, field_at = (res.field_names.index(c) for c in (*CORRECTED[:2], "field"))
+        value_at = [res.field_names.index(c) for c in CORRECTED[2]]
 
     def make(row: list[str]) -> list[str]:
         values = []
         for i, is_own in plan:
             v = row[i] if i is not None and i < len(row) else ""
             values.append(prefix + v if is_own and v else v)
+        if corrects:  # the record it names, and its values if the field is a key
+            values[record] = prefix + values[record] if values[record] else ""
+            if values[field_at] in keys.get(values[table], ()):
+                for i in value_at:
+                    values[i] = prefix + values[i] if values[i] else ""
         key = row[pk] if pk is not None and pk < len(row) else ""
         values += [src.code, base.replace("{id}", key) if base and key else ""]
         return values
@@ -186,29 +239,35 @@ def _row_maker(res, header: list[str], src: Source):
     return make
 
 
-def _write_parts(task: tuple) -> dict[str, int]:
+def _write_parts(task: tuple) -> tuple[dict[str, int], str]:
     """One publisher's rows of every record resource, as national rows, each into its own
-    part file (no header): {resource: rows}. Reads only that publisher's package, so
-    publishers are merged in parallel; one argument, a tuple, for register.util.workers."""
+    part file (no header): ({resource: rows}, why it could not be merged, or ""). Reads only
+    that publisher's package, so publishers are merged in parallel; one argument, a tuple,
+    for register.util.workers."""
     standard_root, code, package_root, homepage, parts = task
     standard, src = Package(standard_root), Source(code, Package(package_root), homepage)
+    own = own_resources(standard)
+    keys = own_keys(standard, own)
     counts = {}
-    for name in OWN:
+    for name in own:
         if name not in src.package.names:
             continue
         res = standard.resource(name)
         n = 0
-        with (
-            src.package.resource(name).path.open(newline="", encoding="utf-8") as fin,
-            _part(parts, name, code).open("w", newline="", encoding="utf-8") as fout,
-        ):
-            reader, writer = csv.reader(fin), csv.writer(fout, lineterminator="\n")
-            make = _row_maker(res, next(reader, []), src)
-            for row in reader:
-                writer.writerow(make(row))
-                n += 1
+        try:
+            with (
+                src.package.resource(name).path.open(newline="", encoding="utf-8") as fin,
+                _part(parts, name, code).open("w", newline="", encoding="utf-8") as fout,
+            ):
+                reader, writer = csv.reader(fin), csv.writer(fout, lineterminator="\n")
+                make = _row_maker(res, next(reader, []), src, keys)
+                for row in reader:
+                    writer.writerow(make(row))
+                    n += 1
+        except UNMERGEABLE as e:
+            return counts, f"refused: its {name} could not be merged ({_why(e)})"
         counts[name] = n
-    return counts
+    return counts, ""
 
 
 def _part(parts: Path, name: str, code: str) -> Path:
@@ -221,8 +280,14 @@ def _write_own(standard: Package, sources: list[Source], out: Path, merged: Merg
     with tempfile.TemporaryDirectory(prefix=".parts-", dir=out) as tmp:
         parts = Path(tmp)
         tasks = [(standard.root, src.code, src.package.root, src.homepage, parts) for src in kept]
-        counts = dict(zip([src.code for src in kept], in_order(_write_parts, tasks, workers), strict=True))
-        for name in (r.name for r in standard.resources if r.name in OWN):
+        counts = {}
+        for src, (done, why) in zip(kept, in_order(_write_parts, tasks, workers), strict=True):
+            if why:
+                merged.refused[src.code] = why
+            else:
+                counts[src.code] = done
+        kept = [src for src in kept if src.code in counts]
+        for name in own_resources(standard):
             header = io.StringIO()
             csv.writer(header, lineterminator="\n").writerow(
                 [*standard.resource(name).field_names, PUBLISHER_FIELD["name"], LINK_FIELD["name"]]
@@ -257,6 +322,7 @@ def write_package(
     (out / "datasets" / "codelists").mkdir(parents=True)
     merged = Merged()
     codelists = merge_codelists(standard, sources, merged)
+    own = own_resources(standard)
     resources = []
     for res in standard.resources:
         desc = dict(res.descriptor)
@@ -264,7 +330,7 @@ def write_package(
         schema_path.parent.mkdir(parents=True, exist_ok=True)
         schema_path.write_text(json.dumps(national_schema(standard, res.name), indent=1), "utf-8")
         path = out / desc["path"]
-        if res.name not in OWN:
+        if res.name not in own:
             with path.open("w", newline="", encoding="utf-8") as f:
                 writer = csv.DictWriter(f, res.field_names, extrasaction="ignore", lineterminator="\n")
                 writer.writeheader()

@@ -5,7 +5,9 @@ The score is the mean of five parts, each between 0 and 1, times 100. COMPONENTS
 one place a part is defined: its SQL makes the publisher_quality view and its words are
 stored in the publisher_quality_method table, from which the page explains the score.
 Counts are stored at build time; freshness and overdue items depend on today's date, so
-they stay views.
+they stay views. A count the publisher's records may leave empty (people at an activity,
+whether a project came through the Strategic Co-production Group) is stored with how many
+records give it, and is empty when none do: not recorded is never shown as zero.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ COMPONENTS = (
         "CASE WHEN f.projects > 0 THEN 1.0 * f.characteristics_assessed / (f.projects * f.characteristics_total) "
         "ELSE 0.0 END",
         "Equality-impact coverage: the share of (project, characteristic) pairs that the "
-        "publisher's equality impact assessments cover.",
+        "publisher's equality impact assessments cover. A pair recorded as not assessed does not count.",
     ),
     Component(
         "loop_closure",
@@ -68,16 +70,24 @@ def _owner(col: str) -> str:
     return OWNER.format(col=col)
 
 
+# The impact that records a pair as not assessed, with the reason: not an assessment
+# (views.sql's project_figures counts it apart the same way).
+NOT_ASSESSED = "not_assessed"
+
 # Worked out once at build time (the data never changes between builds): at a million log
 # rows, counting on every visit would pass the site's SQL time limit.
 STORED = f"""
 CREATE TABLE publisher_counts AS
-WITH pr AS (SELECT from_publisher AS publisher, COUNT(*) AS projects, SUM(via_strategic_group = 1) AS via_group
-            FROM projects GROUP BY 1),
+WITH pr AS (SELECT from_publisher AS publisher, COUNT(*) AS projects, SUM(via_strategic_group = 1) AS via_group,
+                   COUNT(via_strategic_group) AS via_group_recorded FROM projects GROUP BY 1),
      lg AS (SELECT from_publisher AS publisher, COUNT(*) AS activities, SUM(lived_experience_count) AS lived_experience_people,
-                   SUM(staff_count) AS staff_people FROM coproduction_log GROUP BY 1),
-     ei AS (SELECT {_owner("project_id")} AS publisher, COUNT(DISTINCT project_id || '|' || characteristic)
-                   AS characteristics_assessed FROM equality_impacts GROUP BY 1),
+                   COUNT(lived_experience_count) AS lived_experience_recorded, SUM(staff_count) AS staff_people,
+                   COUNT(staff_count) AS staff_recorded FROM coproduction_log GROUP BY 1),
+     ei AS (SELECT {_owner("project_id")} AS publisher,
+                   COUNT(DISTINCT CASE WHEN impact <> '{NOT_ASSESSED}' THEN project_id || '|' || characteristic END)
+                   AS characteristics_assessed,
+                   COUNT(DISTINCT CASE WHEN impact = '{NOT_ASSESSED}' THEN project_id || '|' || characteristic END)
+                   AS characteristics_not_assessed FROM equality_impacts GROUP BY 1),
      ys AS (SELECT {_owner("id")} AS publisher, COUNT(*) AS you_said, SUM(loop_closed) AS loop_closed
             FROM you_said_we_did_status GROUP BY 1),
      ga AS (SELECT {_owner("project_id")} AS publisher, SUM(passed) AS gates_passed,
@@ -85,11 +95,15 @@ WITH pr AS (SELECT from_publisher AS publisher, COUNT(*) AS projects, SUM(via_st
 SELECT
   p.code AS publisher,
   COALESCE(pr.projects, 0) AS projects,
-  COALESCE(pr.via_group, 0) AS projects_via_strategic_group,
+  pr.via_group AS projects_via_strategic_group,  -- NULL: recorded for none of them
+  COALESCE(pr.via_group_recorded, 0) AS projects_via_strategic_group_recorded,
   COALESCE(lg.activities, 0) AS activities,
-  COALESCE(lg.lived_experience_people, 0) AS lived_experience_people,
-  COALESCE(lg.staff_people, 0) AS staff_people,
+  lg.lived_experience_people,
+  COALESCE(lg.lived_experience_recorded, 0) AS activities_lived_experience_recorded,
+  lg.staff_people,
+  COALESCE(lg.staff_recorded, 0) AS activities_staff_recorded,
   COALESCE(ei.characteristics_assessed, 0) AS characteristics_assessed,
+  COALESCE(ei.characteristics_not_assessed, 0) AS characteristics_not_assessed,
   (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
   COALESCE(ys.you_said, 0) AS you_said,
   COALESCE(ys.loop_closed, 0) AS loop_closed,

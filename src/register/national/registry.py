@@ -126,8 +126,9 @@ def read(path: Path | str) -> list[Publisher]:
             for f, message, allowed in _row_problems(row, seen)
         ]
         problems += found
-        if not found:
+        if CODE.match(row.get("code") or ""):  # a later row repeating it is a problem, whatever else is wrong here
             seen.add(row["code"])
+        if not found:
             days = frequency_days(row["update_frequency"])
             publishers.append(Publisher(**{c: row[c] for c in COLUMNS}, frequency_days=days))
     if not publishers and not problems:

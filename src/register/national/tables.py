@@ -6,6 +6,7 @@ loads them and the site describes their columns from these schemas.
 
 from __future__ import annotations
 
+from register.national.describe import licence_note
 from register.national.namespace import PUBLISHERS
 from register.national.registry import Publisher
 
@@ -48,7 +49,18 @@ PUBLISHERS_SCHEMA = {
             required=True,
             pattern=NO_SPACES,
         ),
-        _field("licence", "Licence", "The licence the registry records for its data.", required=True),
+        _field("licence", "Licence in the registry", "The licence the registry records for its data.", required=True),
+        _field(
+            "package_licence",
+            "Licence of the data shown",
+            "The open licences its own data package names (separated by semicolons): the data shown, "
+            "every record whose from_publisher is this code, is under these.",
+        ),
+        _field(
+            "licence_note",
+            "Licence note",
+            "When the registry's licence is not one its data package names: what each says, and which applies.",
+        ),
         _field("contact", "Contact", "Who to contact about its data (a team, not a person)."),
         _field(
             "update_frequency",
@@ -146,8 +158,12 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def publisher_row(p: Publisher, latest: dict, good: dict | None, homepage: str, refused: str | None) -> dict:
+def publisher_row(
+    p: Publisher, latest: dict, good: dict | None, homepage: str, refused: str | None, licences: list[dict]
+) -> dict:
+    """The publisher's row; `licences`: the open licences its shown copy's package names."""
     status = latest["served"] if not refused else "none"
+    named = [lic["name"] for lic in licences] if status != "none" else []
     reason = refused or ("" if status == "this fetch" else latest["error"])
     row = {
         "code": p.code,
@@ -155,6 +171,8 @@ def publisher_row(p: Publisher, latest: dict, good: dict | None, homepage: str, 
         "homepage": homepage,
         "package": p.package,
         "licence": p.licence,
+        "package_licence": "; ".join(named),
+        "licence_note": licence_note(p.licence, named),
         "contact": p.contact,
         "update_frequency": p.update_frequency,
         "frequency_days": p.frequency_days,
