@@ -301,7 +301,7 @@ SELECT
   (SELECT COUNT(*) FROM coproduction_log l WHERE l.project_id = p.id) AS activities,
   (SELECT SUM(l.lived_experience_count) FROM coproduction_log l WHERE l.project_id = p.id) AS lived_experience_people,
   (SELECT SUM(l.staff_count) FROM coproduction_log l WHERE l.project_id = p.id) AS staff_people,
-  (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e WHERE e.project_id = p.id) AS characteristics_assessed,
+  (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e WHERE e.project_id = p.id) AS characteristics_recorded,
   (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e
    WHERE e.project_id = p.id AND e.impact = 'not_assessed') AS characteristics_not_assessed,
   (SELECT COUNT(*) FROM characteristics) AS characteristics_total,

@@ -155,7 +155,7 @@ async def project_page(datasette, request):
         "item_count": figures["you_said_items"],
         "closed": figures["you_said_closed"],
         "overdue": figures["you_said_overdue"],
-        "characteristics_assessed": figures["characteristics_assessed"],
+        "characteristics_recorded": figures["characteristics_recorded"],
         "characteristics_total": figures["characteristics_total"],
         "gaps": [a for a in assurance.values() if a["passed"] and not a["evidence_published"]],
         "passed_any": any(a["passed"] for a in assurance.values()),
