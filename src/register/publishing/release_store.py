@@ -7,6 +7,11 @@ the release already there and leaves its files, and their checksums, exactly as 
 were, and the current extract becomes those files again. Files are hard links to the extract's own (a copy where links are not possible),
 so the current release costs no extra disk space.
 
+Some columns are worked out on the day of the extract (`overdue`, `days_open`): a release
+is the inputs *and* the day those columns were worked out for (the data package's
+x-as-of), so the next day's extract is a release of its own and never serves yesterday's
+figures under today's date.
+
 Only the newest REGISTER_KEEP_RELEASES releases are kept (0: all); the current one is
 never removed.
 """
@@ -20,6 +25,7 @@ import shutil
 from pathlib import Path
 
 from register import settings
+from register.publishing.extract_tables import AS_OF_KEY
 from register.site.releases import RELEASE_RE, all_releases
 
 
@@ -44,14 +50,25 @@ def content_hash(build_info: dict, csv_digests: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(csv_digests)).encode()).hexdigest()
 
 
-def choose(root: Path, inputs_sha256: str, created: str) -> str:
-    """The release this set belongs to: the newest kept one if its inputs are the same,
-    otherwise a new one named by today's date and the inputs' hash."""
+def identity(inputs_sha256: str, as_of: str | None) -> str:
+    """What names a release: the inputs, and the day its day-dependent columns are for.
+
+    Without such columns it is the inputs' hash itself. With them the day is part of it,
+    so two days' extracts of the same inputs never share a release name (not even when
+    the UTC date of making them is the same, as around midnight in summer time)."""
+    if as_of is None:
+        return inputs_sha256
+    return hashlib.sha256(f"{inputs_sha256}\nas of {as_of}".encode()).hexdigest()
+
+
+def choose(root: Path, inputs_sha256: str, created: str, as_of: str | None = None) -> str:
+    """The release this set belongs to: the newest kept one if its inputs and its day are
+    the same, otherwise a new one named by today's date and identity()."""
     newest = next(iter(all_releases(root)), None)
-    if newest and newest["inputs_sha256"] == inputs_sha256:
+    if newest and newest["inputs_sha256"] == inputs_sha256 and newest["package"].get(AS_OF_KEY) == as_of:
         return newest["id"]
     day = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).date()
-    return f"{day.isoformat()}-{inputs_sha256[:7]}"
+    return f"{day.isoformat()}-{identity(inputs_sha256, as_of)[:7]}"
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
