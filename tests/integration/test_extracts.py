@@ -31,6 +31,7 @@ from register.publishing.extracts import (
     ZIP_NAME,
     extract,
 )
+from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
 from register.site.security import HEAD_SCRIPT
 from tests.conftest import copy_repo
@@ -144,8 +145,14 @@ def test_checksums_and_zip(extracted):
     for line in (folder / SUMS_NAME).read_text("utf-8").splitlines():
         digest, name = line.split("  ", 1)
         listed[name] = digest
-    on_disk = {p.name for p in folder.iterdir() if p.is_file()}  # standard/ is a folder of its own
+    # Every file of the set, those in the standard/ folder too.
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     assert set(listed) == on_disk - {SUMS_NAME}
+    standard = standard_mod.load(ROOT / "schemas")
+    published = {f"standard/{rel}" for rel in (standard_mod.STANDARD_FILE, "CHANGELOG.md", *standard.schemas)}
+    assert {n for n in on_disk if n.startswith("standard/")} == published
+    for name in published:
+        assert (folder / name).read_bytes() == (ROOT / "schemas" / name.removeprefix("standard/")).read_bytes()
     for name, digest in listed.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
     if shutil.which("sha256sum"):

@@ -49,7 +49,16 @@ from register.publishing.extract_tables import (
     tables,
     write_table,
 )
-from register.publishing.release_store import adopt, choose, content_hash, keep, keep_count, previous_set, prune
+from register.publishing.release_store import (
+    adopt,
+    choose,
+    content_hash,
+    files_of,
+    keep,
+    keep_count,
+    previous_set,
+    prune,
+)
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
 from register.schema.views import VIEWS_DIR
@@ -70,13 +79,22 @@ def write_zip(directory: Path, names: list[str]) -> Path:
     return path
 
 
-def write_standard(schemas: Path, out: Path) -> None:
+STANDARD_FOLDER = "standard"
+
+
+def write_standard(schemas: Path, set_dir: Path) -> list[str]:
     """standard/: the schemas the data follows, with standard.json and CHANGELOG.md, so that
-    other publishers can check their own data with them (docs/publishing.md)."""
+    other publishers can check their own data with them (docs/publishing.md). Every file
+    standard.json lists, whatever their number; returns their names in the set, which
+    SHA256SUMS, the zip and the release all carry like any other file."""
     standard = standard_mod.load(schemas)
+    names = []
     for rel in (standard_mod.STANDARD_FILE, "CHANGELOG.md", *standard.schemas):
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(schemas / rel, out / rel)
+        name = f"{STANDARD_FOLDER}/{rel}"
+        (set_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(schemas / rel, set_dir / name)
+        names.append(name)
+    return names
 
 
 def write_sums(directory: Path, names: list[str], known: dict[str, str]) -> None:
@@ -142,10 +160,8 @@ def extract(
     tmp.mkdir()
     try:
         summary = _write_set(package, db_path, tmp, out_dir, created_iso)
-        for p in tmp.iterdir():
-            if p.is_dir():  # standard/: copies of the schemas, not part of the release's set
-                continue
-            with p.open("rb") as f:
+        for name in files_of(tmp):  # standard/ included
+            with (tmp / name).open("rb") as f:
                 os.fsync(f.fileno())
         summary["release_new"] = keep(tmp, root, summary["release"])
         if not summary["release_new"]:
@@ -188,7 +204,7 @@ def _write_set(package: Package, db_path: Path, tmp: Path, out_dir: Path, create
         write_excel_csv(tmp / w["csv"], tmp / excel_csv_name(w["table"].name))
     write_dictionary_csv(tmp / DICTIONARY_CSV, dict_rows)
     write_dictionary_html(tmp / DICTIONARY_HTML, package, dict_rows, written, created_iso)
-    write_standard(package.root / "schemas", tmp / "standard")
+    standard = write_standard(package.root / "schemas", tmp)
     version = str(package.descriptor.get("version", ""))
     previous = previous_set(out_dir, root)
     found = carry_forward(changes(previous, tmp, written, created_iso, version), previous)
@@ -203,10 +219,10 @@ def _write_set(package: Package, db_path: Path, tmp: Path, out_dir: Path, create
     known = {}
     for w in written:
         known[w["csv"]], known[w["json"]] = w["csv_sha256"], w["json_sha256"]
-    # The zip is the machine-readable set (the data package and its companions); the
-    # files for spreadsheets are downloads of their own.
+    # The zip is the machine-readable set (the data package and its companions, the
+    # standard); the files for spreadsheets are downloads of their own.
     in_zip = [DESCRIPTOR_NAME, DICTIONARY_HTML, DICTIONARY_CSV, CHANGELOG_MD, CHANGES_JSON]
-    in_zip += [n for w in written for n in (w["csv"], w["json"])]
+    in_zip += [n for w in written for n in (w["csv"], w["json"])] + standard
     for_excel = [WORKBOOK_NAME] + [excel_csv_name(w["table"].name) for w in written]
     write_zip(tmp, in_zip)
     write_sums(tmp, in_zip + for_excel + [ZIP_NAME], known)

@@ -78,8 +78,13 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
+def files_of(directory: Path) -> list[str]:
+    """Every file under directory, as paths relative to it (standard/ included), sorted."""
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
+
+
 def keep(set_dir: Path, root: Path, release: str) -> bool:
-    """Keep set_dir's files as release `release`; False when it is already kept."""
+    """Keep all of set_dir's files as release `release`; False when it is already kept."""
     if not RELEASE_RE.match(release):
         raise ValueError(f"{release!r} is not a release identifier (YYYY-MM-DD-<7 hex digits>)")
     final = root / release
@@ -91,9 +96,9 @@ def keep(set_dir: Path, root: Path, release: str) -> bool:
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        for p in sorted(set_dir.iterdir()):
-            if p.is_file():
-                _link_or_copy(p, tmp / p.name)
+        for name in files_of(set_dir):
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(set_dir / name, tmp / name)
         os.rename(tmp, final)
     finally:
         if tmp.exists():
@@ -106,12 +111,16 @@ def adopt(release_dir: Path, set_dir: Path) -> None:
 
     The same inputs extracted again are the same release, but the new set's workbook, zip,
     data package and changelog carry the new extraction's time: served as the current
-    downloads, they would not match the release they say they are."""
-    for p in sorted(release_dir.iterdir()):
-        if p.is_file() and not (set_dir / p.name).is_dir():
-            target = set_dir / p.name
-            target.unlink(missing_ok=True)
-            _link_or_copy(p, target)
+    downloads, they would not match the release they say they are. The set becomes
+    exactly the release's files, standard/ included: none left out, none added."""
+    kept = files_of(release_dir)
+    for name in set(files_of(set_dir)) - set(kept):
+        (set_dir / name).unlink()
+    for name in kept:
+        target = set_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        _link_or_copy(release_dir / name, target)
 
 
 def prune(root: Path, keep_newest: int, current: str) -> list[str]:
