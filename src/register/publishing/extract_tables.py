@@ -58,10 +58,11 @@ FORMAT_NOTE = (
     "field names, quoted as in RFC 4180, with CRLF line endings. Dates are ISO 8601 "
     "(YYYY-MM-DD); true/false fields are written true or false; an empty cell means no "
     "value. JSON files are UTF-8 arrays of objects, one per row, with typed values: "
-    "numbers, true/false and null. The one exception is a table with no rows yet: its "
-    'JSON file is an array holding the list of its field names alone, [["id", ...]], '
-    "which Frictionless reads as a table with a header and no rows (it cannot read an "
-    "empty array as a table)."
+    "numbers, true/false and null; a table with no rows yet is an empty array, []. "
+    "Its field names are in its schema here (and in the header of its CSV file); its "
+    "JSON resource is described as a plain data resource (and the package, while it has "
+    "one, as a data package), because Frictionless cannot read an empty JSON array as a "
+    "table."
 )
 
 
@@ -274,9 +275,9 @@ def write_table(conn: sqlite3.Connection, table: Table, csv_path: Path, json_pat
                         out[i] = neutralise(v)
                 fc.write(",".join(map(cell, out)) + LINE_TERMINATOR)
             rows += len(batch)
-        # A table with no rows yet (partner_verdicts, corrections) is written as its header
-        # alone, [[names]]: frictionless cannot read an empty array as a table.
-        fj.write("\n]\n" if rows else encode(names) + "]\n")
+        # A table with no rows yet (partner_verdicts, corrections) is [], as every reader
+        # of "an array of objects" expects; its field names are in the data package.
+        fj.write("\n]\n" if rows else "]\n")
     return rows
 
 
@@ -299,6 +300,10 @@ def descriptor(package: Package, written: list[dict], created: str, build_info: 
         base["x-inputs-sha256"] = build_info["inputs_sha256"]
     if as_of:
         base[AS_OF_KEY] = as_of
+    if any(not w["rows"] for w in written):
+        # An empty table's JSON is a plain data resource (below), which a package with
+        # the "tabular-data-package" profile may not hold; its tables are still tables.
+        base["profile"] = "data-package"
     resources = []
     for w in written:
         t: Table = w["table"]
@@ -338,6 +343,9 @@ def descriptor(package: Package, written: list[dict], created: str, build_info: 
                 "title": t.title + " (JSON)",
                 "format": "json",
                 "mediatype": "application/json",
+                # Frictionless cannot read [] as a table ("cannot extract JSON tabular
+                # data"): an empty table's JSON is a plain data resource, same schema.
+                **({} if w["rows"] else {"profile": "data-resource"}),
                 "schema": copy.deepcopy(t.schema),
                 # No bytes/hash here: frictionless cannot count them for JSON (it reports
                 # "None"); SHA256SUMS covers these files.
