@@ -180,9 +180,11 @@ if extracts_found:
 
 # %%
 if extracts_found:
-    # The same table as JSON: an array of objects with typed values.
+    # The same table as JSON: an array of objects with typed values ([] for a table with
+    # no rows yet). The data package's schema names the columns, so they are there even then.
+    columns = [field.name for field in package.get_resource("coproduction_log_json").schema.fields]
     with open(folder / "coproduction_log.json", encoding="utf-8") as f:
-        as_json = pd.DataFrame(json.load(f))
+        as_json = pd.DataFrame(json.load(f), columns=columns)
     summary["extract_json_activities"] = len(as_json)
     print(f"{len(as_json)} activities in coproduction_log.json")
 

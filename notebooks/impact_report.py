@@ -62,7 +62,7 @@ GATES, LEVELS = d.gates, d.levels
 
 # %% tags=["remove-input"]
 if period["start"] and period["end"]:
-    text = f"Reporting period: {uk_date(period['start'])} to {uk_date(period['end'])}."
+    text = f"Reporting period: {rk.uk_dates(period['start'], period['end'])}."
 elif period["start"]:
     text = f"Reporting period: from {uk_date(period['start'])} onwards."
 elif period["end"]:
@@ -70,7 +70,10 @@ elif period["end"]:
 else:
     text = "Reporting period: every record in the register."
     if d.first_date:
-        text += f" Activities run from {uk_date(d.first_date)} to {uk_date(d.last_date)}."
+        if uk_date(d.first_date) == uk_date(d.last_date):
+            text += f" Every activity is dated {uk_date(d.first_date)}."
+        else:
+            text += f" Activities run from {uk_date(d.first_date)} to {uk_date(d.last_date)}."
 if d.left_out:
     text += (
         "\n\nRecords dated outside the period are left out: "
@@ -148,7 +151,12 @@ gate_field, level_field = title("coproduction_log", "gate"), title("coproduction
 say(
     (
         f"{plural(d.activities, 'activity', 'activities')} {SCOPE}. "
-        + (f"Most were at the {GATES[d.busiest]} gate ({d.by_gate[d.busiest]:,}). " if d.busiest else "")
+        + (
+            f"{rk.most_or_all(d.by_gate[d.busiest], d.activities)} were at the {GATES[d.busiest]} gate "
+            f"({d.by_gate[d.busiest]:,}). "
+            if d.busiest
+            else ""
+        )
         + "; ".join(f"{LEVELS[c]}: {n:,}" for c, n in d.by_level.items())
         + "."
     )

@@ -215,6 +215,19 @@ def test_report_period_parameter(build_dir, tmp_path):
     assert "Reporting period: 1 July 2024 to 30 September 2024." in html
 
 
+def test_report_says_a_one_day_period_and_all_at_one_gate_plainly(build_dir, tmp_path):
+    """A one-day period is that day, not a range from it to itself; when every activity is
+    at one gate the report says all were, not most (6 August 2024: two, both at Assess)."""
+    day = "2024-08-06"
+    figures = report.run(build_dir / "register.db", tmp_path, day, day)
+    text = BeautifulSoup((tmp_path / "impact_report.html").read_text("utf-8"), "html.parser").get_text(" ")
+    assert "Reporting period: 6 August 2024." in text and "to 6 August 2024" not in text
+    gates = {g: n for g, n in figures["activities_by_gate"].items() if n}
+    assert len(gates) == 1 and figures["activities"] > 1, "the sample has activities at one gate that day"
+    assert re.search(rf"All were at the \w+ gate \({figures['activities']}\)", text)
+    assert "Most were at" not in text
+
+
 def test_report_html_is_self_contained_and_accessible(full_report):
     out, figures = full_report
     html = (out / "impact_report.html").read_text("utf-8")

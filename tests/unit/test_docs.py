@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from register import settings
+from register.publishing.extract_tables import tables
+from register.schema.package import Package
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -184,3 +186,19 @@ def test_only_the_settings_module_reads_register_variables():
         if m != ROOT / "src/register/settings.py" and (reads := environment_reads(m.read_text("utf-8")))
     }
     assert not readers, f"read these through register.settings instead: {readers}"
+
+
+def test_downloads_lists_every_table_of_the_extracts():
+    """docs/downloads.md names every <table> of the downloads, in the data package's order:
+    its resources, the codelists among them, then the exported views."""
+    body = text(ROOT / "docs/downloads.md")
+    paragraph = body[body.index("`<table>` is any resource") :].split("\n\n", 1)[0]
+    resources, _, views = paragraph.partition("plus the view")
+    named = [n for n in CODE_SPAN.findall(resources) if n not in ("<table>", "datapackage.json")]
+    codelists = [n for n in CODE_SPAN.findall(resources.partition("the codelists")[2])]
+    package = Package(ROOT)
+    extracted = tables(package)
+    assert named == [t.name for t in extracted if not t.is_view]
+    assert codelists == [r.name for r in package.resources if "/codelists/" in r.descriptor["path"]]
+    exported_views = [t.name for t in extracted if t.is_view]
+    assert CODE_SPAN.findall(views)[: len(exported_views)] == exported_views

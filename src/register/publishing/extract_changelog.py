@@ -181,6 +181,8 @@ def changelog_markdown(c: dict, title: str) -> str:
     lines = [f"# Changes to the {title} extract", ""]
     lines.append(f"Extract created {c['created']} (version {c['version']}).")
     lines.append("")
+    if c.get("as_of_note"):
+        lines += [c["as_of_note"], ""]
     if c.get("unchanged_since"):
         lines += [
             f"No rows have changed since the extract of {c['unchanged_since']}; "
@@ -235,3 +237,23 @@ def changelog_markdown(c: dict, title: str) -> str:
             lines.append(f"- Changed ({r['changed']}): {shown}" + (f" and {more} more" if more > 0 else ""))
         lines.append("")
     return "\n".join(lines)
+
+
+def console_summary(c: dict, changelog: Path) -> str:
+    """What `make extracts` prints about the changes: the changelog's own words, in short.
+
+    Worked out from the changes.json published beside that changelog, so the two never
+    disagree (not when an earlier release's files are reused, nor when no row changed)."""
+    if c["previous"] is None:
+        return f"First extract: there is no previous extract to compare with (see {changelog})."
+    counts = {k: sum(r.get(k, 0) for r in c["resources"].values()) for k in ("added", "changed", "removed")}
+    said = (
+        f"{counts['added']} row{'s' if counts['added'] != 1 else ''} added, "
+        f"{counts['changed']} changed, {counts['removed']} removed"
+    )
+    if c.get("unchanged_since"):
+        return (
+            f"No rows have changed since the extract of {c['unchanged_since']}; that extract's changes: {said} "
+            f"(see {changelog})."
+        )
+    return f"Since the previous extract, created {c['previous']['created']}: {said} (see {changelog})."

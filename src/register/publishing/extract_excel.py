@@ -185,6 +185,8 @@ def _about(wb: Workbook, package: Package, about: dict, written: list[dict], dic
     line("Release", about["release"])
     line("Suggested citation", about["citation"])
     line("Built", about["created"])
+    if about.get("as_of"):
+        line("Figures as of", about["as_of"])
     line("Licence", f"{lic.get('title', lic.get('name', ''))} {lic.get('path', '')}".strip())
     line("Source", sources)
     line("Published at", str(desc.get("homepage", "")))

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
 
+from register.database.facet_counts import dated_columns
+from register.database.views import VIEWS_SQL
 from register.schema.package import Field, Package
 from register.schema.views import views, without_rules
 
@@ -33,6 +35,8 @@ DICTIONARY_CSV = "data-dictionary.csv"
 DICTIONARY_HTML = "data-dictionary.html"
 CHANGELOG_MD = "CHANGELOG.md"
 CHANGES_JSON = "changes.json"
+# The day the columns that depend on it were worked out for, in the extract's data package.
+AS_OF_KEY = "x-as-of"
 
 # OWASP CSV injection guidance: cells starting with these are run as formulas by
 # spreadsheets (tab and carriage return can hide a formula after them).
@@ -54,10 +58,11 @@ FORMAT_NOTE = (
     "field names, quoted as in RFC 4180, with CRLF line endings. Dates are ISO 8601 "
     "(YYYY-MM-DD); true/false fields are written true or false; an empty cell means no "
     "value. JSON files are UTF-8 arrays of objects, one per row, with typed values: "
-    "numbers, true/false and null. The one exception is a table with no rows yet: its "
-    'JSON file is an array holding the list of its field names alone, [["id", ...]], '
-    "which Frictionless reads as a table with a header and no rows (it cannot read an "
-    "empty array as a table)."
+    "numbers, true/false and null; a table with no rows yet is an empty array, []. "
+    "Its field names are in its schema here (and in the header of its CSV file); its "
+    "JSON resource is described as a plain data resource (and the package, while it has "
+    "one, as a data package), because Frictionless cannot read an empty JSON array as a "
+    "table."
 )
 
 
@@ -114,6 +119,30 @@ def tables(package: Package) -> list[Table]:
     for view in views(package):
         out.append(Table(view.name, view.title, view.description, view.schema, is_view=True))
     return out
+
+
+def dated_fields(all_tables: list[Table]) -> dict[str, list[str]]:
+    """{table: its columns worked out on the day of the extract}, in schema order.
+
+    views.sql names them on its `-- build: dated (...)` lines (overdue, days_open): a
+    download states them for one day only, which the release must record (x-as-of)."""
+    dated = dated_columns(VIEWS_SQL.read_text("utf-8"))
+    found = {t.name: [n for n in t.field_names if n in dated.get(t.name, ())] for t in all_tables}
+    return {name: cols for name, cols in found.items() if cols}
+
+
+def day_of(conn: sqlite3.Connection) -> str:
+    """Today as the database's views see it (date('now', 'localtime')), YYYY-MM-DD."""
+    return conn.execute("SELECT date('now', 'localtime')").fetchone()[0]
+
+
+def as_of_note(dated: dict[str, list[str]], as_of: str) -> str:
+    """The sentence every file that carries day-dependent figures says them with."""
+    cols = "; ".join(f"{name}: {', '.join(c)}" for name, c in dated.items())
+    return (
+        f"Figures that depend on the day ({cols}) are as of {as_of}, the day of this "
+        "extract; the site works them out afresh each day."
+    )
 
 
 def neutralised(table: Table) -> set[str]:
@@ -246,14 +275,15 @@ def write_table(conn: sqlite3.Connection, table: Table, csv_path: Path, json_pat
                         out[i] = neutralise(v)
                 fc.write(",".join(map(cell, out)) + LINE_TERMINATOR)
             rows += len(batch)
-        # A table with no rows yet (partner_verdicts, corrections) is written as its header
-        # alone, [[names]]: frictionless cannot read an empty array as a table.
-        fj.write("\n]\n" if rows else encode(names) + "]\n")
+        # A table with no rows yet (partner_verdicts, corrections) is [], as every reader
+        # of "an array of objects" expects; its field names are in the data package.
+        fj.write("\n]\n" if rows else "]\n")
     return rows
 
 
-def descriptor(package: Package, written: list[dict], created: str, build_info: dict) -> dict:
-    """The extract's datapackage.json: the register's package metadata, these files."""
+def descriptor(package: Package, written: list[dict], created: str, build_info: dict, as_of: str | None = None) -> dict:
+    """The extract's datapackage.json: the register's package metadata, these files, and
+    the day its day-dependent columns are for (as_of, None when it has none)."""
     base = {k: copy.deepcopy(v) for k, v in package.descriptor.items() if k != "resources"}
     base["name"] = package.descriptor.get("name", "coproduction-register")
     base["description"] = (
@@ -262,16 +292,26 @@ def descriptor(package: Package, written: list[dict], created: str, build_info: 
         "table as a CSV file and as a JSON file, described by the same Table "
         "Schemas the register is validated against.\n\n" + FORMAT_NOTE + "\n\n" + NEUTRALISATION_NOTE
     )
+    dated = dated_fields([w["table"] for w in written]) if as_of else {}
+    if dated:
+        base["description"] += "\n\n" + as_of_note(dated, as_of)
     base["created"] = created
     if build_info.get("inputs_sha256"):
         base["x-inputs-sha256"] = build_info["inputs_sha256"]
+    if as_of:
+        base[AS_OF_KEY] = as_of
+    if any(not w["rows"] for w in written):
+        # An empty table's JSON is a plain data resource (below), which a package with
+        # the "tabular-data-package" profile may not hold; its tables are still tables.
+        base["profile"] = "data-package"
     resources = []
     for w in written:
         t: Table = w["table"]
         common = {
             "title": t.title,
             "description": t.description
-            + (" (This table is a view of the register, worked out from the tables above.)" if t.is_view else ""),
+            + (" (This table is a view of the register, worked out from the tables above.)" if t.is_view else "")
+            + (" " + as_of_note({t.name: dated[t.name]}, as_of) if t.name in dated else ""),
             "encoding": "utf-8",
             "profile": "tabular-data-resource",
         }
@@ -303,6 +343,9 @@ def descriptor(package: Package, written: list[dict], created: str, build_info: 
                 "title": t.title + " (JSON)",
                 "format": "json",
                 "mediatype": "application/json",
+                # Frictionless cannot read [] as a table ("cannot extract JSON tabular
+                # data"): an empty table's JSON is a plain data resource, same schema.
+                **({} if w["rows"] else {"profile": "data-resource"}),
                 "schema": copy.deepcopy(t.schema),
                 # No bytes/hash here: frictionless cannot count them for JSON (it reports
                 # "None"); SHA256SUMS covers these files.

@@ -30,7 +30,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from register.publishing.extract_changelog import carry_forward, changelog_markdown, changes
+from register.publishing.extract_changelog import carry_forward, changelog_markdown, changes, console_summary
 from register.publishing.extract_dictionary import dictionary_rows, write_dictionary_csv, write_dictionary_html
 from register.publishing.extract_excel import excel_csv_name, write_excel_csv, write_workbook
 from register.publishing.extract_tables import (
@@ -42,11 +42,23 @@ from register.publishing.extract_tables import (
     SUMS_NAME,
     ZIP_FOLDER,
     ZIP_NAME,
+    as_of_note,
+    dated_fields,
+    day_of,
     descriptor,
     tables,
     write_table,
 )
-from register.publishing.release_store import adopt, choose, content_hash, keep, keep_count, previous_set, prune
+from register.publishing.release_store import (
+    adopt,
+    choose,
+    content_hash,
+    files_of,
+    keep,
+    keep_count,
+    previous_set,
+    prune,
+)
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
 from register.schema.views import VIEWS_DIR
@@ -67,13 +79,22 @@ def write_zip(directory: Path, names: list[str]) -> Path:
     return path
 
 
-def write_standard(schemas: Path, out: Path) -> None:
+STANDARD_FOLDER = "standard"
+
+
+def write_standard(schemas: Path, set_dir: Path) -> list[str]:
     """standard/: the schemas the data follows, with standard.json and CHANGELOG.md, so that
-    other publishers can check their own data with them (docs/publishing.md)."""
+    other publishers can check their own data with them (docs/publishing.md). Every file
+    standard.json lists, whatever their number; returns their names in the set, which
+    SHA256SUMS, the zip and the release all carry like any other file."""
     standard = standard_mod.load(schemas)
+    names = []
     for rel in (standard_mod.STANDARD_FILE, "CHANGELOG.md", *standard.schemas):
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(schemas / rel, out / rel)
+        name = f"{STANDARD_FOLDER}/{rel}"
+        (set_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(schemas / rel, set_dir / name)
+        names.append(name)
+    return names
 
 
 def write_sums(directory: Path, names: list[str], known: dict[str, str]) -> None:
@@ -139,14 +160,14 @@ def extract(
     tmp.mkdir()
     try:
         summary = _write_set(package, db_path, tmp, out_dir, created_iso)
-        for p in tmp.iterdir():
-            if p.is_dir():  # standard/: copies of the schemas, not part of the release's set
-                continue
-            with p.open("rb") as f:
+        for name in files_of(tmp):  # standard/ included
+            with (tmp / name).open("rb") as f:
                 os.fsync(f.fileno())
         summary["release_new"] = keep(tmp, root, summary["release"])
         if not summary["release_new"]:
             adopt(root / summary["release"], tmp)
+            # What is published now is the release's own changelog: say what it says.
+            summary["changes"] = json.loads((tmp / CHANGES_JSON).read_text("utf-8"))
         swap_into_place(tmp, out_dir)
     finally:
         if tmp.exists():
@@ -165,27 +186,31 @@ def _write_set(package: Package, db_path: Path, tmp: Path, out_dir: Path, create
         except sqlite3.Error:
             pass
         all_tables = tables(package)
-        written = [_write_one(conn, t, tmp, db_path) for t in all_tables]
-        release = choose(root, content_hash(build_info, [w["csv_sha256"] for w in written]), created_iso)
-        desc = descriptor(package, written, created_iso, build_info)
-        desc[RELEASE_KEY] = release
-        (tmp / DESCRIPTOR_NAME).write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        dict_rows = list(dictionary_rows(package, conn, all_tables))
-        # The workbook's citation points at the data package's homepage: it is read
-        # offline, far from the site that served it.
-        url = release_url(str(package.descriptor.get("homepage", "")), release)
-        about = {"release": release, "created": created_iso, "citation": citation(package.descriptor, release, url)}
-        write_workbook(tmp / WORKBOOK_NAME, conn, package, written, dict_rows, about)
+        dated = dated_fields(all_tables)
+        # Everything read from the database is read for one day: if the day turns while
+        # it is read, it is read again, so no file states another day's figures.
+        for _ in range(3):
+            as_of = day_of(conn) if dated else None
+            written, release, dict_rows = _from_database(
+                package, conn, tmp, db_path, root, created_iso, build_info, as_of, all_tables
+            )
+            if as_of is None or day_of(conn) == as_of:
+                break
+        else:
+            raise RuntimeError("the day kept turning while the extract was written: run it again")
     finally:
         conn.close()
     for w in written:
         write_excel_csv(tmp / w["csv"], tmp / excel_csv_name(w["table"].name))
     write_dictionary_csv(tmp / DICTIONARY_CSV, dict_rows)
     write_dictionary_html(tmp / DICTIONARY_HTML, package, dict_rows, written, created_iso)
-    write_standard(package.root / "schemas", tmp / "standard")
+    standard = write_standard(package.root / "schemas", tmp)
     version = str(package.descriptor.get("version", ""))
     previous = previous_set(out_dir, root)
     found = carry_forward(changes(previous, tmp, written, created_iso, version), previous)
+    found.pop("as_of_note", None)
+    if as_of:
+        found["as_of_note"] = as_of_note(dated, as_of)
     (tmp / CHANGES_JSON).write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", "utf-8")
     (tmp / CHANGELOG_MD).write_text(
         changelog_markdown(found, package.descriptor.get("title", "register")) + "\n", "utf-8"
@@ -194,20 +219,50 @@ def _write_set(package: Package, db_path: Path, tmp: Path, out_dir: Path, create
     known = {}
     for w in written:
         known[w["csv"]], known[w["json"]] = w["csv_sha256"], w["json_sha256"]
-    # The zip is the machine-readable set (the data package and its companions); the
-    # files for spreadsheets are downloads of their own.
+    # The zip is the machine-readable set (the data package and its companions, the
+    # standard); the files for spreadsheets are downloads of their own.
     in_zip = [DESCRIPTOR_NAME, DICTIONARY_HTML, DICTIONARY_CSV, CHANGELOG_MD, CHANGES_JSON]
-    in_zip += [n for w in written for n in (w["csv"], w["json"])]
+    in_zip += [n for w in written for n in (w["csv"], w["json"])] + standard
     for_excel = [WORKBOOK_NAME] + [excel_csv_name(w["table"].name) for w in written]
     write_zip(tmp, in_zip)
     write_sums(tmp, in_zip + for_excel + [ZIP_NAME], known)
     return {
         "created": created_iso,
+        "as_of": as_of,
         "release": release,
         "rows": {w["table"].name: w["rows"] for w in written},
         "files": sorted(in_zip + for_excel + [ZIP_NAME, SUMS_NAME]),
         "changes": found,
     }
+
+
+def _from_database(
+    package: Package,
+    conn: sqlite3.Connection,
+    tmp: Path,
+    db_path: Path,
+    root: Path,
+    created_iso: str,
+    build_info: dict,
+    as_of: str | None,
+    all_tables: list,
+) -> tuple[list[dict], str, list[dict]]:
+    """The files read from the database (tables, data package, workbook), for day as_of."""
+    written = [_write_one(conn, t, tmp, db_path) for t in all_tables]
+    inputs = content_hash(build_info, [w["csv_sha256"] for w in written])
+    release = choose(root, inputs, created_iso, as_of)
+    desc = descriptor(package, written, created_iso, build_info, as_of)
+    desc[RELEASE_KEY] = release
+    (tmp / DESCRIPTOR_NAME).write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    dict_rows = list(dictionary_rows(package, conn, all_tables))
+    # The workbook's citation points at the data package's homepage: it is read
+    # offline, far from the site that served it.
+    url = release_url(str(package.descriptor.get("homepage", "")), release)
+    about = {"release": release, "created": created_iso, "citation": citation(package.descriptor, release, url)}
+    if as_of:
+        about["as_of"] = as_of_note(dated_fields(all_tables), as_of)
+    write_workbook(tmp / WORKBOOK_NAME, conn, package, written, dict_rows, about)
+    return written, release, dict_rows
 
 
 def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path) -> dict:
@@ -253,25 +308,17 @@ def main(argv=None) -> int:
     print(
         f"Wrote {out}: {len(summary['files'])} files, {total:,} rows in {len(summary['rows'])} tables, "
         f"in {seconds:.1f} s (peak memory {peak_mb:.0f} MB)."
+        + (f" Day-dependent figures are as of {summary['as_of']}." if summary["as_of"] else "")
     )
     kept = releases_root(out) / summary["release"]
     if summary["release_new"]:
         print(f"Release {summary['release']}: kept in {kept}.")
     else:
-        print(f"Release {summary['release']}: the same inputs as when it was made; its files in {kept} are unchanged.")
+        same = "the same inputs" + (f", with figures as of {summary['as_of']}," if summary["as_of"] else "")
+        print(f"Release {summary['release']}: {same} as when it was made; its files in {kept} are unchanged.")
     if summary["releases_removed"]:
         print(f"Removed older releases: {', '.join(summary['releases_removed'])} (REGISTER_KEEP_RELEASES).")
-    c = summary["changes"]
-    if c["previous"] is None:
-        print("First extract: no changelog to compare with.")
-    else:
-        added = sum(r.get("added", 0) for r in c["resources"].values())
-        changed = sum(r.get("changed", 0) for r in c["resources"].values())
-        removed = sum(r.get("removed", 0) for r in c["resources"].values())
-        print(
-            f"Since the previous extract: {added} row{'s' if added != 1 else ''} added, {changed} changed, {removed} removed "
-            f"(see {out / CHANGELOG_MD})."
-        )
+    print(console_summary(summary["changes"], out / CHANGELOG_MD))
     return 0
 
 

@@ -7,6 +7,11 @@ the release already there and leaves its files, and their checksums, exactly as 
 were, and the current extract becomes those files again. Files are hard links to the extract's own (a copy where links are not possible),
 so the current release costs no extra disk space.
 
+Some columns are worked out on the day of the extract (`overdue`, `days_open`): a release
+is the inputs *and* the day those columns were worked out for (the data package's
+x-as-of), so the next day's extract is a release of its own and never serves yesterday's
+figures under today's date.
+
 Only the newest REGISTER_KEEP_RELEASES releases are kept (0: all); the current one is
 never removed.
 """
@@ -20,6 +25,7 @@ import shutil
 from pathlib import Path
 
 from register import settings
+from register.publishing.extract_tables import AS_OF_KEY
 from register.site.releases import RELEASE_RE, all_releases
 
 
@@ -44,14 +50,25 @@ def content_hash(build_info: dict, csv_digests: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(csv_digests)).encode()).hexdigest()
 
 
-def choose(root: Path, inputs_sha256: str, created: str) -> str:
-    """The release this set belongs to: the newest kept one if its inputs are the same,
-    otherwise a new one named by today's date and the inputs' hash."""
+def identity(inputs_sha256: str, as_of: str | None) -> str:
+    """What names a release: the inputs, and the day its day-dependent columns are for.
+
+    Without such columns it is the inputs' hash itself. With them the day is part of it,
+    so two days' extracts of the same inputs never share a release name (not even when
+    the UTC date of making them is the same, as around midnight in summer time)."""
+    if as_of is None:
+        return inputs_sha256
+    return hashlib.sha256(f"{inputs_sha256}\nas of {as_of}".encode()).hexdigest()
+
+
+def choose(root: Path, inputs_sha256: str, created: str, as_of: str | None = None) -> str:
+    """The release this set belongs to: the newest kept one if its inputs and its day are
+    the same, otherwise a new one named by today's date and identity()."""
     newest = next(iter(all_releases(root)), None)
-    if newest and newest["inputs_sha256"] == inputs_sha256:
+    if newest and newest["inputs_sha256"] == inputs_sha256 and newest["package"].get(AS_OF_KEY) == as_of:
         return newest["id"]
     day = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).date()
-    return f"{day.isoformat()}-{inputs_sha256[:7]}"
+    return f"{day.isoformat()}-{identity(inputs_sha256, as_of)[:7]}"
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -61,8 +78,13 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
+def files_of(directory: Path) -> list[str]:
+    """Every file under directory, as paths relative to it (standard/ included), sorted."""
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
+
+
 def keep(set_dir: Path, root: Path, release: str) -> bool:
-    """Keep set_dir's files as release `release`; False when it is already kept."""
+    """Keep all of set_dir's files as release `release`; False when it is already kept."""
     if not RELEASE_RE.match(release):
         raise ValueError(f"{release!r} is not a release identifier (YYYY-MM-DD-<7 hex digits>)")
     final = root / release
@@ -74,9 +96,9 @@ def keep(set_dir: Path, root: Path, release: str) -> bool:
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        for p in sorted(set_dir.iterdir()):
-            if p.is_file():
-                _link_or_copy(p, tmp / p.name)
+        for name in files_of(set_dir):
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(set_dir / name, tmp / name)
         os.rename(tmp, final)
     finally:
         if tmp.exists():
@@ -89,12 +111,16 @@ def adopt(release_dir: Path, set_dir: Path) -> None:
 
     The same inputs extracted again are the same release, but the new set's workbook, zip,
     data package and changelog carry the new extraction's time: served as the current
-    downloads, they would not match the release they say they are."""
-    for p in sorted(release_dir.iterdir()):
-        if p.is_file() and not (set_dir / p.name).is_dir():
-            target = set_dir / p.name
-            target.unlink(missing_ok=True)
-            _link_or_copy(p, target)
+    downloads, they would not match the release they say they are. The set becomes
+    exactly the release's files, standard/ included: none left out, none added."""
+    kept = files_of(release_dir)
+    for name in set(files_of(set_dir)) - set(kept):
+        (set_dir / name).unlink()
+    for name in kept:
+        target = set_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        _link_or_copy(release_dir / name, target)
 
 
 def prune(root: Path, keep_newest: int, current: str) -> list[str]:

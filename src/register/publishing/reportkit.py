@@ -63,6 +63,18 @@ def uk_date(value) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
+def uk_dates(first, last) -> str:
+    """'6 August 2024' when both are the same day, else '1 July 2024 to 30 September 2024':
+    a one-day period is not written as a range from a day to itself."""
+    same = uk_date(first) == uk_date(last)
+    return uk_date(first) if same else f"{uk_date(first)} to {uk_date(last)}"
+
+
+def most_or_all(part: int, whole: int) -> str:
+    """'All' when the largest group is every one of them, else 'Most'."""
+    return "All" if part == whole else "Most"
+
+
 def open_register(db_path, start=None, end=None) -> tuple[sqlite3.Connection, dict]:
     """A connection answering the views for the period [start, end] (both inclusive).
 
