@@ -131,8 +131,6 @@ def test_release_files_are_served_at_fixed_addresses_without_redirect(two_builds
     releases = two_builds["root"] / "build" / "releases"
     for r in (two_builds["first"]["release"], two_builds["second"]["release"]):
         for name, digest in read_sums(releases / r).items():
-            if "/" in name:
-                continue  # standard/: test_a_release_serves_its_standard_folder_too
             served = get(f"/downloads/releases/{r}/{name}")
             assert served.status_code == 200, (r, name)
             assert hashlib.sha256(served.content).hexdigest() == digest, (r, name)
@@ -144,14 +142,10 @@ def test_release_files_are_served_at_fixed_addresses_without_redirect(two_builds
     first = two_builds["first"]["release"]
     assert get(f"/downloads/releases/{first}/no-such-file.csv").status_code == 404
     assert get(f"/downloads/releases/{first}/..%2Fextracts%2Fprojects.csv").status_code == 404
+    assert get(f"/downloads/releases/{first}/standard/.hidden").status_code == 404
     assert get("/downloads/releases/2020-01-01-0000000/projects.csv").status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the site's release-file route (src/register/site/releases.py) takes a file name "
-    "without a folder, so a release's standard/ files are kept and checksummed but not served yet",
-)
 def test_a_release_serves_its_standard_folder_too(two_builds):
     r = two_builds["second"]["release"]
     sums = read_sums(two_builds["root"] / "build" / "releases" / r)

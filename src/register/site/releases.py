@@ -2,10 +2,12 @@
 
 Every `make extracts` belongs to a release, `YYYY-MM-DD-<hash>`: the date it was first
 made and the first 7 hex digits of the SHA-256 of the build's inputs (register_build's
-inputs_sha256: the data package, schemas, datasets and views). The inputs, not the
-database file or the extract files, because they name exactly the data published: the
-same data rebuilt (or extracted by newer code) is the same release, while the database
-file and the extracts' datapackage.json change with every build. The publishing side
+inputs_sha256: the data package, schemas, datasets and views) and of the day its
+day-dependent figures (overdue, days open) are for (register/publishing/release_store.py
+`identity`). The inputs, not the database file or the extract files, because they name
+exactly the data published: the same data rebuilt (or extracted by newer code) on the
+same day is the same release, while the database file and the extracts' datapackage.json
+change with every build. The publishing side
 (register/publishing/release_store.py) keeps each release's complete set of files in
 build/releases/<release>/; this module reads them, so the pages always show what is on
 disk.
@@ -201,13 +203,18 @@ async def release_file(datasette, request, send):
     await asgi_send_file(send, directory / name, content_type=ctype, chunk_size=1 << 16, headers=headers)
 
 
+NAME_PART = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+
+
 @hookimpl
 def register_routes():
     return [
         (r"^/releases/?$", releases_page),
         (rf"^/releases/(?P<release>{RELEASE_PATTERN})/?$", release_page),
         (
-            rf"^/downloads/{RELEASES}/(?P<release>{RELEASE_PATTERN})/(?P<file>[A-Za-z0-9_][A-Za-z0-9_.-]*)$",
+            # A file, or a file in a folder (standard/codelists/statuses.json); no part
+            # starts with a dot, and only names in the release's SHA256SUMS are served.
+            rf"^/downloads/{RELEASES}/(?P<release>{RELEASE_PATTERN})/(?P<file>(?:{NAME_PART}/)*{NAME_PART})$",
             release_file,
         ),
     ]
