@@ -343,6 +343,11 @@ def test_downloads_page_lists_and_serves_every_file(extracted, client):
             assert hashlib.sha256(served.content).hexdigest() == sums[name]
     for name, rows in summary["rows"].items():
         assert f">{rows:,}<" in html, name
+    # The standard's files are described, not listed by bare name.
+    standard = [name for name in sums if name.startswith("standard/")]
+    assert standard and "Which Table Schemas the Co-production Register standard holds" in html
+    schemas = [n for n in standard if n.split("/", 1)[1] not in ("standard.json", "CHANGELOG.md")]
+    assert html.count("A Table Schema of the standard.") == len(schemas) > 0
     assert "<script" not in html.split("<main", 1)[1].split("</main>")[0] and 'style="' not in html
     assert 'scope="col"' in html and 'scope="row"' in html
     csv_response = client.get("/downloads/projects.csv")

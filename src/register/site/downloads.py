@@ -60,6 +60,22 @@ CONTENT_TYPES = {
 }
 
 
+def _other_text(name: str) -> tuple[str, str]:
+    """(title, description) of a file not listed above: the standard's files, or any other."""
+    folder, _, part = name.partition("/")
+    if folder != "standard" or not part:
+        return name, ""
+    if part == "standard.json":
+        return "The standard", "Which Table Schemas the Co-production Register standard holds, and its version."
+    if part == "CHANGELOG.md":
+        return "What changed in the standard", "Each version of the standard and what it changed."
+    return (
+        f"Standard: {part}",
+        "A Table Schema of the standard. Every publisher's data package uses it unchanged; "
+        "check a package of your own against the standard with it.",
+    )
+
+
 def extracts_dir(datasette) -> Path | None:
     """The directory served at /downloads/, as register/site/serve.py mounted it."""
     for name, path in datasette.static_mounts:
@@ -182,7 +198,7 @@ def listing(directory: Path | None) -> dict | None:
         if WORKBOOK_NAME in checksums
         else None
     )
-    others = [entry(name, name, "") for name in sorted(checksums) if name not in listed]
+    others = [entry(name, *_other_text(name)) for name in sorted(checksums) if name not in listed]
     zip_entry = (
         entry(
             ZIP_NAME,
