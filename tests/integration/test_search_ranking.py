@@ -30,9 +30,10 @@ def one_query(ds, q: str) -> list[dict]:
                 project, anchor, title, kind = conf["project"], conf["anchor"], conf["title"], conf["kind"]
             else:
                 project, anchor, title, kind = "null", "''", "t.title", table
+            date = (conf or {}).get("date", "null")
             parts.append(f"""
               select '{table}' as source, '{kind}' as kind, {pk} as key, {project} as project_id,
-                     {anchor} as anchor, {title} as title,
+                     {anchor} as anchor, {title} as title, {date} as date,
                      snippet([{fts}], -1, char(2), char(3), '…', 24) as snippet, bm25([{fts}]) as rank
               from [{fts}] join [{table}] t on t.rowid = [{fts}].rowid where [{fts}] match :q""")
         sql = " union all ".join(parts) + f" order by rank, source, key limit {search.SEARCH_LIMIT}"

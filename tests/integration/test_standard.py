@@ -153,7 +153,9 @@ def test_the_downloads_standard_folder_validates_a_package(tmp_path):
     package = tmp_path / "their-package"
     shutil.copytree(CUMBRIA, package, symlinks=False)
     shutil.rmtree(package / "schemas")
-    write_standard(ROOT / "schemas", package / "schemas")
+    downloads = tmp_path / "downloads"
+    write_standard(ROOT / "schemas", downloads)  # the downloads' standard/ folder
+    shutil.copytree(downloads / "standard", package / "schemas")
     done = subprocess.run(["make", "-s", "validate", f"ROOT={package}"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert STANDARD in done.stdout
