@@ -164,3 +164,17 @@ def test_back_and_a_number_at_the_end_change_an_answer(repo):
     assert "  10. Section of the source  Table 4" in result.stdout
     added = rows(path)[-1]
     assert (added["said_date"], added["theme"], added["source_section"]) == ("2024-08-06", "accessibility", "Table 4")
+
+
+def test_a_group_is_added_by_its_code(repo):
+    # code, name, meaning, order, source, section, confirm
+    lines = ["new_group", "New group", "A partner group.", "12", "case_study_default", "p 3", "yes"]
+    result = make("add", repo, TABLE="groups", input=answers(lines))
+    assert exit_code(result) == 0, result.stderr
+    assert "Added 1 record to datasets/codelists/groups.csv: new_group." in result.stdout
+    assert rows(repo / "datasets/codelists/groups.csv")[-1]["code"] == "new_group"
+    before = digest(repo)
+    again = make("add", repo, TABLE="groups", input=answers(lines))
+    assert exit_code(again) == 1
+    assert "field code: Code new_group is already used by another record" in again.stderr
+    assert digest(repo) == before

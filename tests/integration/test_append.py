@@ -509,3 +509,67 @@ def test_a_write_that_fails_half_way_is_reported_and_changes_nothing(shared):
     assert f"Nothing was added to coproduction_log: {LOG} could not be saved (File too large)" in result.stderr
     assert "Traceback" not in result.stderr
     assert digest(shared) == before
+
+
+# --- tables keyed by a code ----------------------------------------------------------
+
+SOURCE_ROW = "mlc_review_2026,MLC review,A review.,My Life Choices,2026-01-10,9\n"
+SOURCE_HEADER = "code,title,description,publisher,published,sort_order\n"
+
+
+def test_a_source_is_added_by_its_code_and_the_code_is_checked(repo, tmp_path):
+    new = tmp_path / "source.csv"
+    new.write_text(SOURCE_HEADER + SOURCE_ROW, "utf-8")
+    result = make("append", repo, TABLE="sources", FILE=new)
+    assert exit_code(result) == 0, result.stderr
+    assert "Added 1 record to datasets/sources.csv: mlc_review_2026." in result.stdout
+    assert rows(repo / "datasets/sources.csv")[-1]["code"] == "mlc_review_2026"
+    assert exit_code(make("validate", repo)) == 0
+    before = digest(repo)
+    again = make("append", repo, TABLE="sources", FILE=new)
+    assert exit_code(again) == 1
+    assert f"{new}, row 2, field code: Code mlc_review_2026 is already used by a record in datasets/sources.csv" in (
+        again.stderr
+    )
+    blank = tmp_path / "blank.csv"
+    blank.write_text(SOURCE_HEADER + "," + SOURCE_ROW.split(",", 1)[1], "utf-8")
+    refused = make("append", repo, TABLE="sources", FILE=blank)
+    assert exit_code(refused) == 1 and f"{blank}, row 2, field code: Code is required" in refused.stderr
+    assert "Traceback" not in again.stderr + refused.stderr
+    assert digest(repo) == before
+
+
+def test_a_codelist_row_that_breaks_a_rule_of_the_whole_file_is_refused(shared, tmp_path):
+    # response_rules has exactly one default rule; a second one is refused before it is written.
+    new = tmp_path / "rules.csv"
+    new.write_text(
+        "code,title,description,sort_order,source,source_section,due_after,due_unit,is_default\n"
+        "quick,Quick,A quick rule.,3,consultation_principles_2018,p1,5,weeks,yes\n",
+        "utf-8",
+    )
+    before = digest(shared)
+    result = make("append", shared, TABLE="response_rules", FILE=new)
+    assert exit_code(result) == 1, result.stdout + result.stderr
+    assert f"{new}, row 2, field is_default: exactly one row must have Default rule true" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_folder_that_is_not_a_register_is_named_without_a_traceback(tmp_path):
+    result = make("append", tmp_path / "nowhere", TABLE="coproduction_log", FILE=STAFF / "log_good.csv")
+    assert exit_code(result) == 2
+    assert f"ROOT={tmp_path / 'nowhere'} is not a copy of the register: that folder does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unforeseen_error_in_append_is_one_plain_sentence(shared, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something nobody foresaw")
+
+    monkeypatch.setattr(appendmod.readers, "read_table", broken)
+    before = digest(shared)
+    code = appendmod.main(["--table=coproduction_log", f"--file={STAFF / 'log_good.csv'}", f"--root={shared}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Something went wrong while adding the records: something nobody foresaw" in err
+    assert "Traceback" not in err
+    assert digest(shared) == before

@@ -24,18 +24,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
 from register.database import known_rows
 from register.schema.package import ROOT, Package, Resource
-from register.staff import readers
+from register.staff import readers, trial
 from register.staff.batch import Batch, columns_text, from_table, generated_field
 from register.staff.identifiers import (
     check_against_existing,
     check_rules_across,
+    existing_cells,
     give_identifiers,
     read_header,
     scan_existing,
@@ -44,6 +45,8 @@ from register.staff.normalise import Codes, allowed, check_cells, check_value, c
 from register.staff.repeats import check_repeats
 from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, remove_stale_temps, write_rows
 from register.util import locking
+from register.util.guard import plain_errors
+from register.util.text import printable
 
 # Also importable from here, where the other staff commands and the tests look for them.
 __all__ = [
@@ -60,6 +63,7 @@ __all__ = [
     "codelist_of",
     "generated_field",
     "main",
+    "open_package",
     "print_problems",
     "rebuild_database",
     "scan_existing",
@@ -87,6 +91,21 @@ class Outcome:
     build_error: str | None = None
     seconds: float = 0.0
     rebuilt: bool = False
+
+
+def open_package(root: str) -> Package:
+    """The register at ROOT=; a folder that is not one ends the command in one sentence
+    (exit 2, as for any other usage mistake) rather than a missing-file error."""
+    path = Path(root).expanduser()
+    if not (path / "datapackage.json").is_file():
+        where = "does not exist" if not path.exists() else "has no datapackage.json"
+        print(
+            f"Nothing was changed: ROOT={printable(root)} is not a copy of the register: that folder {where}. "
+            "Leave ROOT= out to work on this one, or give the folder that holds the register's Makefile.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return Package(path)
 
 
 def staff_resource(package: Package, name: str) -> Resource:
@@ -149,6 +168,8 @@ def append_batch(
         ex, given = check_batch(package, batch)
         if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
             check_repeats(package, batch)
+        if not res.id_prefix and not batch.problems:
+            check_whole(package, batch)
         if batch.problems:
             return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
         rows = [row for _, row in batch.rows]
@@ -168,6 +189,22 @@ def append_batch(
             outcome.rebuilt = outcome.build_error is None
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def check_whole(package: Package, batch: Batch) -> None:
+    """For a table keyed by a code (sources, codelists: small, and read by every other
+    table), the whole register as it would be after the append, since a rule such as
+    "exactly one default response rule" looks across the whole file. Problems in the new
+    rows are named by the row of the person's file; others by where they would be."""
+    res = batch.resource
+    rel = display_path(package, res.path)
+    first = 2 + (sum(1 for _ in existing_cells(res.path, None)) if res.path.exists() else 0)
+    rows = [row for _, row in batch.rows]
+    found = trial.new_problems(package, [res.name], lambda copy: write_rows(copy.resource(res.name), rows, pause=False))
+    for p in found:
+        if p.file == rel and p.row is not None and 0 <= p.row - first < len(batch.rows):
+            p = replace(p, file=batch.file, row=batch.rows[p.row - first][0])
+        batch.problems.append(p)
 
 
 def rebuild_database(root: Path, out=sys.stderr) -> str | None:
@@ -286,6 +323,7 @@ def add_allow_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@plain_errors("adding the records")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default="", help="the resource to add to, e.g. coproduction_log")
@@ -295,7 +333,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
     add_allow_option(parser)
     args = parser.parse_args(argv)
-    package = Package(args.root)
+    package = open_package(args.root)
     try:
         res = staff_resource(package, args.table)
         if not args.file:

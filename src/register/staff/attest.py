@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from register.schema.package import ROOT, Package, today
+from register.schema.package import ROOT, today
 from register.staff import append as appendmod
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
     args = parser.parse_args(argv)
-    package = Package(args.root)
+    package = appendmod.open_package(args.root)
     res = package.resource(RESOURCE)
     given = {flag: getattr(args, flag.lower()) for flag in FIELDS}
     problems = [m for flag, value in given.items() if (m := not_utf8_message(f"{flag}=", value))]

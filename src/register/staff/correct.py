@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         print(f"Nothing was changed: {message}. Example: {EXAMPLE}", file=sys.stderr)
     if not_text or missing:
         return 2
-    package = Package(args.root)
+    package = appendmod.open_package(args.root)
     try:
         done, error = correct(package, args.id.strip(), args.field.strip(), args.value, args.reason, args.personal_data)
     except Refused as e:

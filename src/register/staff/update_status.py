@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
     appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
-    package = Package(args.root)
+    package = appendmod.open_package(args.root)
     res = package.resource(RESOURCE)
     given = {
         "ID": args.id,
