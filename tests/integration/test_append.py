@@ -573,3 +573,19 @@ def test_an_unforeseen_error_in_append_is_one_plain_sentence(shared, monkeypatch
     assert "Something went wrong while adding the records: something nobody foresaw" in err
     assert "Traceback" not in err
     assert digest(shared) == before
+
+
+def test_yes_and_no_settings_are_read_in_any_capitals_and_nothing_else(repo):
+    first = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="NO")
+    assert exit_code(first) == 0, first.stderr
+    assert "The database was not rebuilt" in first.stdout
+    again = make(
+        "append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="No", ALLOW_DUPLICATES="YES"
+    )
+    assert exit_code(again) == 0, again.stderr
+    before = digest(repo)
+    for name, value in (("REBUILD", "nope"), ("ALLOW_DUPLICATES", "perhaps")):
+        result = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", **{name: value})
+        assert exit_code(result) == 2
+        assert f"{name}={value!r} is not yes or no" in result.stderr
+    assert digest(repo) == before

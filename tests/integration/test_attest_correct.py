@@ -221,3 +221,38 @@ def test_a_correction_says_the_running_site_needs_no_restart(repo):
     assert exit_code(result) == 0, result.stderr
     assert "no restart needed" in result.stdout
     assert "restart `make serve`" not in result.stdout
+
+
+@pytest.mark.parametrize("said", ["Yes", "y", "YES", "true"])
+def test_personal_data_yes_in_any_capitals_leaves_the_old_value_out(repo, said):
+    result = make(
+        "correct",
+        repo,
+        ID="YS-0001",
+        FIELD="you_said",
+        VALUE="Removed.",
+        REASON="Personal data removed.",
+        PERSONAL_DATA=said,
+    )
+    assert exit_code(result) == 0, result.stderr
+    (correction,) = rows(repo / CORRECTIONS)
+    assert correction["old_value"] == "" and correction["new_value"] == "Removed."
+
+
+def test_an_unrecognised_personal_data_answer_is_refused(shared):
+    before = digest(shared)
+    result = make(
+        "correct", shared, ID="YS-0001", FIELD="you_said", VALUE="Removed.", REASON="Removed.", PERSONAL_DATA="ja"
+    )
+    assert exit_code(result) == 2
+    assert "PERSONAL_DATA='ja' is not yes or no" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_repeated_verdict_is_added_when_allow_duplicates_says_so(repo):
+    assert exit_code(make("attest", repo, **ATTEST)) == 0
+    again = make("attest", repo, **ATTEST)
+    assert exit_code(again) == 1 and "ALLOW_DUPLICATES=yes" in again.stderr
+    meant = make("attest", repo, ALLOW_DUPLICATES="Yes", **ATTEST)
+    assert exit_code(meant) == 0, meant.stderr
+    assert [r["id"] for r in rows(repo / VERDICTS)] == ["VER-0001", "VER-0002"]

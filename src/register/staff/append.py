@@ -56,6 +56,7 @@ __all__ = [
     "Codes",
     "UsageError",
     "add_allow_option",
+    "yes_no",
     "allowed",
     "append_rows",
     "check_batch",
@@ -314,12 +315,40 @@ def append_rows(
     return run_batch(package, batch, rebuild, source, allow_repeats)
 
 
+YES = ("yes", "y", "true", "1")
+NO = ("no", "n", "false", "0")
+
+
+def yes_no(flag: str, default: bool):
+    """An argparse type for a yes/no setting typed as make's FLAG=: yes or no in any
+    capitals (true/false, 1/0 too), empty for the default. Anything else ends the
+    command, since guessing could publish what was meant to be left out."""
+
+    def parse(text: str) -> bool:
+        word = text.strip().lower()
+        if not word:
+            return default
+        if word in YES or word in NO:
+            return word in YES
+        print(
+            f"Nothing was changed: {flag}={printable(text, 40)!r} is not yes or no. "
+            f"Write {flag}=yes or {flag}=no (any capitals), or leave it out.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+    return parse
+
+
 def add_allow_option(parser: argparse.ArgumentParser) -> None:
     """The one way to add a record that repeats an existing one (make ... ALLOW_DUPLICATES=yes)."""
     parser.add_argument(
         "--allow-duplicates",
-        action="store_true",
-        help="add rows even when they match existing records in everything but the id",
+        nargs="?",
+        const=True,
+        default=False,
+        type=yes_no("ALLOW_DUPLICATES", False),
+        help="yes: add rows even when they match existing records in everything but the id",
     )
 
 
@@ -331,9 +360,13 @@ def main(argv=None) -> int:
     parser.add_argument("--sheet", default=None, help="the .xlsx sheet to read (default: the first visible one)")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    parser.add_argument(
+        "--rebuild", default=True, type=yes_no("REBUILD", True), help="no: do not rebuild the database (REBUILD=no)"
+    )
     add_allow_option(parser)
     args = parser.parse_args(argv)
     package = open_package(args.root)
+    rebuild = args.rebuild and not args.no_build
     try:
         res = staff_resource(package, args.table)
         if not args.file:
@@ -355,7 +388,7 @@ def main(argv=None) -> int:
         print_problems(e.problems, res, sys.stderr)
         print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
         return 1
-    return run_batch(package, from_table(res, table), not args.no_build, args.file, args.allow_duplicates)
+    return run_batch(package, from_table(res, table), rebuild, args.file, args.allow_duplicates)
 
 
 if __name__ == "__main__":

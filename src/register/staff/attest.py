@@ -44,6 +44,7 @@ def main(argv=None) -> int:
         parser.add_argument(f"--{flag.lower()}", default="", help=f"fills {name}")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
     package = appendmod.open_package(args.root)
     res = package.resource(RESOURCE)
@@ -70,7 +71,9 @@ def main(argv=None) -> int:
         f"on {printable(row['verdict_date'])}."
     )
     label = f"the verdict on {printable(claim)}"
-    code = appendmod.append_rows(package, res, [row], label, rebuild=not args.no_build)
+    code = appendmod.append_rows(
+        package, res, [row], label, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
+    )
     if code == 1:
         names = ", ".join(f"{flag}= is {name}" for flag, name in FIELDS.items())
         print(f"({names}.)", file=sys.stderr)

@@ -215,7 +215,14 @@ def main(argv=None) -> int:
     parser.add_argument("--field", default="", help="the field to correct, e.g. theme")
     parser.add_argument("--value", default="", help="the new value (empty to empty the field)")
     parser.add_argument("--reason", default="", help="why, in plain English (published)")
-    parser.add_argument("--personal-data", action="store_true", help="leave the old value out of the correction")
+    parser.add_argument(
+        "--personal-data",
+        nargs="?",
+        const=True,
+        default=False,
+        type=appendmod.yes_no("PERSONAL_DATA", False),
+        help="yes: leave the old value out of the correction (PERSONAL_DATA=yes)",
+    )
     parser.add_argument("--root", default=str(ROOT), help="the repository to correct (default: this one)")
     args = parser.parse_args(argv)
     given = {"ID": args.id, "FIELD": args.field, "VALUE": args.value, "REASON": args.reason}
