@@ -589,3 +589,19 @@ def test_yes_and_no_settings_are_read_in_any_capitals_and_nothing_else(repo):
         assert exit_code(result) == 2
         assert f"{name}={value!r} is not yes or no" in result.stderr
     assert digest(repo) == before
+
+
+@pytest.mark.parametrize("target", ["append", "template", "add"])
+def test_corrections_are_only_added_by_make_correct(shared, tmp_path, target):
+    new = tmp_path / "corrections.csv"
+    new.write_text(
+        "resource,record_id,field,old_value,new_value,corrected_date,reason\n"
+        "you_said_we_did,YS-0003,theme,culture_and_leadership,governance,2026-01-10,Wrong theme.\n",
+        "utf-8",
+    )
+    before = digest(shared)
+    result = make(target, shared, TABLE="corrections", FILE=new, OUT=tmp_path / "corrections.xlsx", input="")
+    assert exit_code(result) == 2, result.stdout + result.stderr
+    assert "corrections is not added to directly" in result.stderr and "make correct ID=" in result.stderr
+    assert not (tmp_path / "corrections.xlsx").exists()
+    assert digest(shared) == before

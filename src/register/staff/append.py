@@ -109,13 +109,27 @@ def open_package(root: str) -> Package:
     return Package(path)
 
 
+# Tables whose rows only go in together with a change elsewhere, so only their own
+# command may add them: a correction added on its own would not change its record.
+OWN_COMMAND = {
+    "corrections": 'make correct ID=<record id> FIELD=<field> VALUE=<new value> REASON="..."',
+}
+
+
 def staff_resource(package: Package, name: str) -> Resource:
+    names = ", ".join(n for n in package.names if n not in OWN_COMMAND)
     if not name:
-        raise UsageError("say which table to add to with TABLE=, one of: " + ", ".join(package.names))
+        raise UsageError("say which table to add to with TABLE=, one of: " + names)
     try:
-        return package.resource(name)
+        res = package.resource(name)
     except KeyError:
-        raise UsageError(f"there is no table called {name!r}; TABLE= must be one of: " + ", ".join(package.names))
+        raise UsageError(f"there is no table called {name!r}; TABLE= must be one of: " + names)
+    if name in OWN_COMMAND:
+        raise UsageError(
+            f"{name} is not added to directly, because a row there must change its record at the same time. "
+            f"Use: {OWN_COMMAND[name]}"
+        )
+    return res
 
 
 def check_batch(package: Package, batch: Batch, replacing: dict | None = None):
