@@ -256,3 +256,9 @@ def test_a_repeated_verdict_is_added_when_allow_duplicates_says_so(repo):
     meant = make("attest", repo, ALLOW_DUPLICATES="Yes", **ATTEST)
     assert exit_code(meant) == 0, meant.stderr
     assert [r["id"] for r in rows(repo / VERDICTS)] == ["VER-0001", "VER-0002"]
+
+
+def test_a_refused_verdict_is_not_announced_as_recorded(shared):
+    result = make("attest", shared, **{**ATTEST, "VERDICT": "maybe"})
+    assert exit_code(result) == 1
+    assert "Recording" not in result.stdout and "Recorded" not in result.stdout

@@ -66,10 +66,6 @@ def main(argv=None) -> int:
     row = {name: given[flag].strip() for flag, name in FIELDS.items()}
     row.update(id="", in_their_words=given["WORDS"], verdict_date=row["verdict_date"] or today().isoformat())
     claim = row["update_id"] or row["log_id"]
-    print(
-        f"Recording {printable(row['partner'])}'s verdict '{printable(row['verdict'])}' on {printable(claim)} "
-        f"on {printable(row['verdict_date'])}."
-    )
     label = f"the verdict on {printable(claim)}"
     code = appendmod.append_rows(
         package, res, [row], label, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
@@ -77,6 +73,11 @@ def main(argv=None) -> int:
     if code == 1:
         names = ", ".join(f"{flag}= is {name}" for flag, name in FIELDS.items())
         print(f"({names}.)", file=sys.stderr)
+    elif code in (0, 3):  # said only once it is saved
+        print(
+            f"Recorded {printable(row['partner'])}'s verdict '{printable(row['verdict'])}' on {printable(claim)}, "
+            f"given on {printable(row['verdict_date'])}."
+        )
     return code
 
 
