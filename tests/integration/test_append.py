@@ -605,3 +605,55 @@ def test_corrections_are_only_added_by_make_correct(shared, tmp_path, target):
     assert "corrections is not added to directly" in result.stderr and "make correct ID=" in result.stderr
     assert not (tmp_path / "corrections.xlsx").exists()
     assert digest(shared) == before
+
+
+# --- workbooks ---------------------------------------------------------------------
+
+UPDATE_HEADER = ["you_said_id", "update_date", "status", "we_did", "source", "source_section"]
+UPDATE_ROW = ["YS-0010", "2025-10-01", "in_progress", "Under way.", "nn_icb_strategy_2025", "8.1"]
+
+
+def workbook(path: Path, sheets: dict[str, list[list]], hidden: tuple[str, ...] = ()) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, cells in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in cells:
+            ws.append(row)
+        if title in hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+def test_a_date_cell_holding_a_time_too_is_read_as_its_day(repo, tmp_path):
+    import datetime as dt
+
+    row = [*UPDATE_ROW[:1], dt.datetime(2025, 11, 10, 14, 30), *UPDATE_ROW[2:]]
+    path = workbook(tmp_path / "timed.xlsx", {"updates": [UPDATE_HEADER, row]})
+    result = make("append", repo, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert rows(repo / UPDATES)[-1]["update_date"] == "2025-11-10"
+
+
+def test_two_sheets_of_records_are_refused_naming_both(shared, tmp_path):
+    sheets = {"October": [UPDATE_HEADER, UPDATE_ROW], "November": [UPDATE_HEADER, UPDATE_ROW]}
+    path = workbook(tmp_path / "two.xlsx", sheets)
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path)
+    assert exit_code(result) == 1
+    assert "the sheets 'October' and 'November' both have the record columns in row 1" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_hidden_sheet_of_records_is_named_as_hidden(shared, tmp_path):
+    about = [["About these fields"], ["you_said_id", "the item"], ["status", "its status"]]
+    path = workbook(tmp_path / "hidden.xlsx", {"updates": [UPDATE_HEADER, UPDATE_ROW], "About": about}, ("updates",))
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path)
+    assert exit_code(result) == 1
+    assert "the sheet 'updates', which has the record columns, is hidden: unhide it" in result.stderr
+    assert "1 problem" in result.stderr
+    assert digest(shared) == before
