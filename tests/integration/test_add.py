@@ -178,3 +178,14 @@ def test_a_group_is_added_by_its_code(repo):
     assert exit_code(again) == 1
     assert "field code: Code new_group is already used by another record" in again.stderr
     assert digest(repo) == before
+
+
+def test_a_source_is_asked_for_in_plain_words(shared):
+    # code, title, description, publisher, published, order: stop at a bad order
+    lines = ["my_review_2026", "My review", "A review.", "My Life Choices", "2026-01-10", "-1"]
+    result = make("add", shared, TABLE="sources", input=answers(lines))
+    assert exit_code(result) == 1
+    assert "Allowed: a short code of lower-case letters, digits and underscores" in result.stdout
+    assert "Allowed: a whole number, 0 or more" in result.stdout
+    assert "9,223,372,036,854,775,807" not in result.stdout + result.stderr
+    assert "^[a-z0-9_]+$" not in result.stdout + result.stderr

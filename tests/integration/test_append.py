@@ -657,3 +657,11 @@ def test_a_hidden_sheet_of_records_is_named_as_hidden(shared, tmp_path):
     assert "the sheet 'updates', which has the record columns, is hidden: unhide it" in result.stderr
     assert "1 problem" in result.stderr
     assert digest(shared) == before
+
+
+def test_a_repeated_row_is_named_as_a_row_not_as_its_id_field(repo):
+    assert exit_code(make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")) == 0
+    again = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")
+    assert exit_code(again) == 1
+    assert f"{STAFF / 'log_good.csv'}, row 2: this row is already in {LOG} as " in again.stderr
+    assert "field id" not in again.stderr

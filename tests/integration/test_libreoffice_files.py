@@ -93,8 +93,8 @@ def test_the_committed_calc_file_appends_and_then_is_refused_as_already_added(re
     before = digest(repo)
     again = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
     assert exit_code(again) == 1
-    assert f"row 2, field id: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
-    assert f"row 3, field id: this row is already in {LOG} as LOG-{n + 1:04d}" in again.stderr
+    assert f"row 2: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
+    assert f"row 3: this row is already in {LOG} as LOG-{n + 1:04d}" in again.stderr
     assert digest(repo) == before
 
 

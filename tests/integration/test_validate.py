@@ -286,3 +286,15 @@ def test_build_refuses_invalid_data_and_keeps_the_old_database(repo, tmp_path, r
     assert bad.returncode != 0
     assert "Not building" in bad.stderr and "field source" in bad.stderr
     assert (out / "register.db").read_bytes() == before
+
+
+def test_a_repeated_id_in_datasets_is_not_offered_a_blank(repo):
+    path = repo / "datasets/you_said_we_did.csv"
+    path.write_text(path.read_text("utf-8").replace("\nYS-0002,", "\nYS-0001,", 1), "utf-8")
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    assert (
+        "datasets/you_said_we_did.csv, row 3, field id: You said ID must be unique, and row 2 already has this value "
+        "(value: 'YS-0001'); allowed: a value no other row of the file has"
+    ) in result.stderr
+    assert "leave blank" not in result.stderr
