@@ -120,23 +120,23 @@ serve-national: $(INSTALLED) ## serve the national register built by `make natio
 # PERSONAL_DATA) reach the script as typed: it takes yes or no in any capitals and
 # refuses anything else, rather than guess.
 allow_arg = --allow-duplicates="$$ALLOW_DUPLICATES"
-append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing [ALLOW_DUPLICATES=yes]
+append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing [REBUILD=no] [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.append --table="$$TABLE" --file="$$FILE" $(root_arg) \
 	  --rebuild="$$REBUILD" $(allow_arg)
 
-add: $(INSTALLED) ## add one record to TABLE= by answering questions
+add: $(INSTALLED) ## add one record to TABLE= by answering questions [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.add --table="$$TABLE" $(root_arg) $(allow_arg)
 
-update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STATUS= NOTE= SOURCE= SECTION= [DATE=]
+update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STATUS= NOTE= SOURCE= SECTION= [DATE=] [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.update_status --id="$$ID" --status="$$STATUS" --note="$$NOTE" \
 	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg) $(allow_arg)
 
-attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= SECTION= [DATE=]
+attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= SECTION= [DATE=] [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.attest --update="$$UPDATE" --log="$$LOG" --partner="$$PARTNER" \
 	  --verdict="$$VERDICT" --words="$$WORDS" --date="$$DATE" --source="$$SOURCE" --section="$$SECTION" $(root_arg) \
 	  $(allow_arg)
 
-correct: $(INSTALLED) ## correct one field of a published record, in public: ID= FIELD= VALUE= REASON=
+correct: $(INSTALLED) ## correct one field of a published record, in public: ID= FIELD= VALUE= REASON= [PERSONAL_DATA=yes]
 	@$(PY) -m register.staff.correct --id="$$ID" --field="$$FIELD" --value="$$VALUE" --reason="$$REASON" \
 	  --personal-data="$$PERSONAL_DATA" $(root_arg)
 

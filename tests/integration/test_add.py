@@ -189,3 +189,10 @@ def test_a_source_is_asked_for_in_plain_words(shared):
     assert "Allowed: a whole number, 0 or more" in result.stdout
     assert "9,223,372,036,854,775,807" not in result.stdout + result.stderr
     assert "^[a-z0-9_]+$" not in result.stdout + result.stderr
+
+
+def test_the_staff_guides_example_counts_the_questions_as_make_add_does(shared):
+    guide = (ROOT / "docs" / "staff-guide.md").read_text("utf-8")
+    result = make("add", shared, TABLE="you_said_we_did", input="")  # stops at the first question
+    first = next(line for line in result.stdout.splitlines() if line.startswith("(1/"))
+    assert first in guide, first

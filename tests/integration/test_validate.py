@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -298,3 +299,12 @@ def test_a_repeated_id_in_datasets_is_not_offered_a_blank(repo):
         "(value: 'YS-0001'); allowed: a value no other row of the file has"
     ) in result.stderr
     assert "leave blank" not in result.stderr
+
+
+def test_the_staff_guide_shows_what_make_validate_says():
+    guide = (ROOT / "docs" / "staff-guide.md").read_text("utf-8")
+    result = run_make("validate", ROOT)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("Checked", "Valid"))]
+    assert "$ make validate\n" + "\n".join(lines) + "\n```" in guide
+    assert not re.search(r"Makefile:[0-9]+", guide), "the guide quotes a line number of the Makefile"
