@@ -19,7 +19,7 @@ ROOT ?= $(CURDIR)
 # make exports any command-line value: recipes read it as "$$NOTE", and no value is ever
 # spliced into a shell line. A ROOT not given is this directory, the recipe's own.
 STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT \
-  UPDATE LOG PARTNER VERDICT WORDS FIELD VALUE REASON PERSONAL_DATA
+  UPDATE LOG PARTNER VERDICT WORDS FIELD VALUE REASON PERSONAL_DATA ALLOW_DUPLICATES
 $(foreach v,$(STAFF_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),\
   $(eval override $(v) := $$(value $(v)))$(eval export $(v))))
 # An empty ROOT (set but blank in someone's shell) means this directory too. ($(value)
@@ -116,26 +116,29 @@ serve-national: $(INSTALLED) ## serve the national register built by `make natio
 # reaches the script as typed and is never run by the shell. ROOT= points them at another
 # copy of the repository (the tests use scratch copies).
 # A record that repeats an existing one in everything but its id is refused unless
-# ALLOW_DUPLICATES=yes says it is meant.
-allow_arg = $(if $(filter yes,$(ALLOW_DUPLICATES)),--allow-duplicates)
-append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing [ALLOW_DUPLICATES=yes]
+# ALLOW_DUPLICATES=yes says it is meant. Yes/no values (ALLOW_DUPLICATES, REBUILD,
+# PERSONAL_DATA) reach the script as typed: it takes yes or no in any capitals and
+# refuses anything else, rather than guess.
+allow_arg = --allow-duplicates="$$ALLOW_DUPLICATES"
+append: $(INSTALLED) ## add the records in FILE= (CSV or .xlsx) to TABLE=, all or nothing [REBUILD=no] [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.append --table="$$TABLE" --file="$$FILE" $(root_arg) \
-	  $(if $(filter no,$(REBUILD)),--no-build) $(allow_arg)
+	  --rebuild="$$REBUILD" $(allow_arg)
 
-add: $(INSTALLED) ## add one record to TABLE= by answering questions
+add: $(INSTALLED) ## add one record to TABLE= by answering questions [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.add --table="$$TABLE" $(root_arg) $(allow_arg)
 
-update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STATUS= NOTE= SOURCE= SECTION= [DATE=]
+update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STATUS= NOTE= SOURCE= SECTION= [DATE=] [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.update_status --id="$$ID" --status="$$STATUS" --note="$$NOTE" \
 	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg) $(allow_arg)
 
-attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= SECTION= [DATE=]
+attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= SECTION= [DATE=] [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.attest --update="$$UPDATE" --log="$$LOG" --partner="$$PARTNER" \
-	  --verdict="$$VERDICT" --words="$$WORDS" --date="$$DATE" --source="$$SOURCE" --section="$$SECTION" $(root_arg)
+	  --verdict="$$VERDICT" --words="$$WORDS" --date="$$DATE" --source="$$SOURCE" --section="$$SECTION" $(root_arg) \
+	  $(allow_arg)
 
-correct: $(INSTALLED) ## correct one field of a published record, in public: ID= FIELD= VALUE= REASON=
+correct: $(INSTALLED) ## correct one field of a published record, in public: ID= FIELD= VALUE= REASON= [PERSONAL_DATA=yes]
 	@$(PY) -m register.staff.correct --id="$$ID" --field="$$FIELD" --value="$$VALUE" --reason="$$REASON" \
-	  $(if $(filter yes 1 true,$(PERSONAL_DATA)),--personal-data) $(root_arg)
+	  --personal-data="$$PERSONAL_DATA" $(root_arg)
 
 template: $(INSTALLED) ## an Excel workbook to fill in for TABLE= [OUT=path]
 	@$(PY) -m register.staff.template --table="$$TABLE" $(if $(OUT),--out="$$OUT") $(root_arg)

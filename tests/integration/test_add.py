@@ -164,3 +164,35 @@ def test_back_and_a_number_at_the_end_change_an_answer(repo):
     assert "  10. Section of the source  Table 4" in result.stdout
     added = rows(path)[-1]
     assert (added["said_date"], added["theme"], added["source_section"]) == ("2024-08-06", "accessibility", "Table 4")
+
+
+def test_a_group_is_added_by_its_code(repo):
+    # code, name, meaning, order, source, section, confirm
+    lines = ["new_group", "New group", "A partner group.", "12", "case_study_default", "p 3", "yes"]
+    result = make("add", repo, TABLE="groups", input=answers(lines))
+    assert exit_code(result) == 0, result.stderr
+    assert "Added 1 record to datasets/codelists/groups.csv: new_group." in result.stdout
+    assert rows(repo / "datasets/codelists/groups.csv")[-1]["code"] == "new_group"
+    before = digest(repo)
+    again = make("add", repo, TABLE="groups", input=answers(lines))
+    assert exit_code(again) == 1
+    assert "field code: Code new_group is already used by another record" in again.stderr
+    assert digest(repo) == before
+
+
+def test_a_source_is_asked_for_in_plain_words(shared):
+    # code, title, description, publisher, published, order: stop at a bad order
+    lines = ["my_review_2026", "My review", "A review.", "My Life Choices", "2026-01-10", "-1"]
+    result = make("add", shared, TABLE="sources", input=answers(lines))
+    assert exit_code(result) == 1
+    assert "Allowed: a short code of lower-case letters, digits and underscores" in result.stdout
+    assert "Allowed: a whole number, 0 or more" in result.stdout
+    assert "9,223,372,036,854,775,807" not in result.stdout + result.stderr
+    assert "^[a-z0-9_]+$" not in result.stdout + result.stderr
+
+
+def test_the_staff_guides_example_counts_the_questions_as_make_add_does(shared):
+    guide = (ROOT / "docs" / "staff-guide.md").read_text("utf-8")
+    result = make("add", shared, TABLE="you_said_we_did", input="")  # stops at the first question
+    first = next(line for line in result.stdout.splitlines() if line.startswith("(1/"))
+    assert first in guide, first

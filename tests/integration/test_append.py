@@ -509,3 +509,159 @@ def test_a_write_that_fails_half_way_is_reported_and_changes_nothing(shared):
     assert f"Nothing was added to coproduction_log: {LOG} could not be saved (File too large)" in result.stderr
     assert "Traceback" not in result.stderr
     assert digest(shared) == before
+
+
+# --- tables keyed by a code ----------------------------------------------------------
+
+SOURCE_ROW = "mlc_review_2026,MLC review,A review.,My Life Choices,2026-01-10,9\n"
+SOURCE_HEADER = "code,title,description,publisher,published,sort_order\n"
+
+
+def test_a_source_is_added_by_its_code_and_the_code_is_checked(repo, tmp_path):
+    new = tmp_path / "source.csv"
+    new.write_text(SOURCE_HEADER + SOURCE_ROW, "utf-8")
+    result = make("append", repo, TABLE="sources", FILE=new)
+    assert exit_code(result) == 0, result.stderr
+    assert "Added 1 record to datasets/sources.csv: mlc_review_2026." in result.stdout
+    assert rows(repo / "datasets/sources.csv")[-1]["code"] == "mlc_review_2026"
+    assert exit_code(make("validate", repo)) == 0
+    before = digest(repo)
+    again = make("append", repo, TABLE="sources", FILE=new)
+    assert exit_code(again) == 1
+    assert f"{new}, row 2, field code: Code mlc_review_2026 is already used by a record in datasets/sources.csv" in (
+        again.stderr
+    )
+    blank = tmp_path / "blank.csv"
+    blank.write_text(SOURCE_HEADER + "," + SOURCE_ROW.split(",", 1)[1], "utf-8")
+    refused = make("append", repo, TABLE="sources", FILE=blank)
+    assert exit_code(refused) == 1 and f"{blank}, row 2, field code: Code is required" in refused.stderr
+    assert "Traceback" not in again.stderr + refused.stderr
+    assert digest(repo) == before
+
+
+def test_a_codelist_row_that_breaks_a_rule_of_the_whole_file_is_refused(shared, tmp_path):
+    # response_rules has exactly one default rule; a second one is refused before it is written.
+    new = tmp_path / "rules.csv"
+    new.write_text(
+        "code,title,description,sort_order,source,source_section,due_after,due_unit,is_default\n"
+        "quick,Quick,A quick rule.,3,consultation_principles_2018,p1,5,weeks,yes\n",
+        "utf-8",
+    )
+    before = digest(shared)
+    result = make("append", shared, TABLE="response_rules", FILE=new)
+    assert exit_code(result) == 1, result.stdout + result.stderr
+    assert f"{new}, row 2, field is_default: exactly one row must have Default rule true" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_folder_that_is_not_a_register_is_named_without_a_traceback(tmp_path):
+    result = make("append", tmp_path / "nowhere", TABLE="coproduction_log", FILE=STAFF / "log_good.csv")
+    assert exit_code(result) == 2
+    assert f"ROOT={tmp_path / 'nowhere'} is not a copy of the register: that folder does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unforeseen_error_in_append_is_one_plain_sentence(shared, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something nobody foresaw")
+
+    monkeypatch.setattr(appendmod.readers, "read_table", broken)
+    before = digest(shared)
+    code = appendmod.main(["--table=coproduction_log", f"--file={STAFF / 'log_good.csv'}", f"--root={shared}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Something went wrong while adding the records: something nobody foresaw" in err
+    assert "Traceback" not in err
+    assert digest(shared) == before
+
+
+def test_yes_and_no_settings_are_read_in_any_capitals_and_nothing_else(repo):
+    first = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="NO")
+    assert exit_code(first) == 0, first.stderr
+    assert "The database was not rebuilt" in first.stdout
+    again = make(
+        "append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="No", ALLOW_DUPLICATES="YES"
+    )
+    assert exit_code(again) == 0, again.stderr
+    before = digest(repo)
+    for name, value in (("REBUILD", "nope"), ("ALLOW_DUPLICATES", "perhaps")):
+        result = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", **{name: value})
+        assert exit_code(result) == 2
+        assert f"{name}={value!r} is not yes or no" in result.stderr
+    assert digest(repo) == before
+
+
+@pytest.mark.parametrize("target", ["append", "template", "add"])
+def test_corrections_are_only_added_by_make_correct(shared, tmp_path, target):
+    new = tmp_path / "corrections.csv"
+    new.write_text(
+        "resource,record_id,field,old_value,new_value,corrected_date,reason\n"
+        "you_said_we_did,YS-0003,theme,culture_and_leadership,governance,2026-01-10,Wrong theme.\n",
+        "utf-8",
+    )
+    before = digest(shared)
+    result = make(target, shared, TABLE="corrections", FILE=new, OUT=tmp_path / "corrections.xlsx", input="")
+    assert exit_code(result) == 2, result.stdout + result.stderr
+    assert "corrections is not added to directly" in result.stderr and "make correct ID=" in result.stderr
+    assert not (tmp_path / "corrections.xlsx").exists()
+    assert digest(shared) == before
+
+
+# --- workbooks ---------------------------------------------------------------------
+
+UPDATE_HEADER = ["you_said_id", "update_date", "status", "we_did", "source", "source_section"]
+UPDATE_ROW = ["YS-0010", "2025-10-01", "in_progress", "Under way.", "nn_icb_strategy_2025", "8.1"]
+
+
+def workbook(path: Path, sheets: dict[str, list[list]], hidden: tuple[str, ...] = ()) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, cells in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in cells:
+            ws.append(row)
+        if title in hidden:
+            ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+def test_a_date_cell_holding_a_time_too_is_read_as_its_day(repo, tmp_path):
+    import datetime as dt
+
+    row = [*UPDATE_ROW[:1], dt.datetime(2025, 11, 10, 14, 30), *UPDATE_ROW[2:]]
+    path = workbook(tmp_path / "timed.xlsx", {"updates": [UPDATE_HEADER, row]})
+    result = make("append", repo, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert rows(repo / UPDATES)[-1]["update_date"] == "2025-11-10"
+
+
+def test_two_sheets_of_records_are_refused_naming_both(shared, tmp_path):
+    sheets = {"October": [UPDATE_HEADER, UPDATE_ROW], "November": [UPDATE_HEADER, UPDATE_ROW]}
+    path = workbook(tmp_path / "two.xlsx", sheets)
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path)
+    assert exit_code(result) == 1
+    assert "the sheets 'October' and 'November' both have the record columns in row 1" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_hidden_sheet_of_records_is_named_as_hidden(shared, tmp_path):
+    about = [["About these fields"], ["you_said_id", "the item"], ["status", "its status"]]
+    path = workbook(tmp_path / "hidden.xlsx", {"updates": [UPDATE_HEADER, UPDATE_ROW], "About": about}, ("updates",))
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path)
+    assert exit_code(result) == 1
+    assert "the sheet 'updates', which has the record columns, is hidden: unhide it" in result.stderr
+    assert "1 problem" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_repeated_row_is_named_as_a_row_not_as_its_id_field(repo):
+    assert exit_code(make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")) == 0
+    again = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")
+    assert exit_code(again) == 1
+    assert f"{STAFF / 'log_good.csv'}, row 2: this row is already in {LOG} as " in again.stderr
+    assert "field id" not in again.stderr

@@ -172,3 +172,93 @@ def test_a_correction_stopped_between_its_two_writes_is_reported_and_finished(re
     assert "Finished COR-0001" in again.stdout
     assert len(rows(repo / CORRECTIONS)) == 1
     assert exit_code(make("validate", repo)) == 0
+
+
+@pytest.mark.parametrize(
+    "variables,expected",
+    [
+        # YS-0001's own update (UPD-0001) is dated 2025-09-01: the item cannot be said after it.
+        (
+            dict(ID="YS-0001", FIELD="said_date", VALUE="2026-01-10"),
+            "datasets/you_said_we_did_updates.csv, row 2, field update_date: the update is dated before the item",
+        ),
+        # LOG-0001's "You said" items belong to PRJ-0002, as the activity does.
+        (
+            dict(ID="LOG-0001", FIELD="project_id", VALUE="PRJ-0003"),
+            "datasets/you_said_we_did.csv, row 2, field activity_id: activity LOG-0001 belongs to project PRJ-0003",
+        ),
+    ],
+    ids=["said-after-its-update", "activity-moved-from-its-items"],
+)
+def test_a_correction_that_would_break_other_records_is_refused(shared, variables, expected):
+    before = digest(shared)
+    result = make("correct", shared, REASON="A reason.", **variables)
+    assert exit_code(result) == 1, result.stdout + result.stderr
+    assert "records that depend on this one would break the register's rules" in result.stderr
+    assert expected in result.stderr, result.stderr
+    assert "Corrected" not in result.stdout
+    assert "datasets/ is unchanged" in result.stderr
+    assert digest(shared) == before
+    assert exit_code(make("validate", shared)) == 0
+
+
+def test_a_correction_whose_rebuild_fails_is_saved_and_exits_3(repo):
+    # A problem the register already had (a hand edit), not made by the correction: the
+    # correction is saved, the rebuild refuses the data, and the command says so.
+    updates = repo / "datasets/you_said_we_did_updates.csv"
+    text = updates.read_text(encoding="utf-8")
+    updates.write_text(text.replace("UPD-0002,YS-0002,2025-09-01,", "UPD-0002,YS-0002,2020-01-01,", 1), "utf-8")
+    result = make("correct", repo, ID="YS-0001", FIELD="theme", VALUE="governance", REASON="Wrong theme.")
+    assert exit_code(result) == 3, result.stdout + result.stderr
+    assert "Corrected YS-0001 theme (COR-0001" in result.stdout
+    assert "the database could not be rebuilt" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(rows(repo / CORRECTIONS)) == 1
+
+
+def test_a_correction_says_the_running_site_needs_no_restart(repo):
+    result = make("correct", repo, ID="YS-0001", FIELD="theme", VALUE="governance", REASON="Wrong theme.")
+    assert exit_code(result) == 0, result.stderr
+    assert "no restart needed" in result.stdout
+    assert "restart `make serve`" not in result.stdout
+
+
+@pytest.mark.parametrize("said", ["Yes", "y", "YES", "true"])
+def test_personal_data_yes_in_any_capitals_leaves_the_old_value_out(repo, said):
+    result = make(
+        "correct",
+        repo,
+        ID="YS-0001",
+        FIELD="you_said",
+        VALUE="Removed.",
+        REASON="Personal data removed.",
+        PERSONAL_DATA=said,
+    )
+    assert exit_code(result) == 0, result.stderr
+    (correction,) = rows(repo / CORRECTIONS)
+    assert correction["old_value"] == "" and correction["new_value"] == "Removed."
+
+
+def test_an_unrecognised_personal_data_answer_is_refused(shared):
+    before = digest(shared)
+    result = make(
+        "correct", shared, ID="YS-0001", FIELD="you_said", VALUE="Removed.", REASON="Removed.", PERSONAL_DATA="ja"
+    )
+    assert exit_code(result) == 2
+    assert "PERSONAL_DATA='ja' is not yes or no" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_repeated_verdict_is_added_when_allow_duplicates_says_so(repo):
+    assert exit_code(make("attest", repo, **ATTEST)) == 0
+    again = make("attest", repo, **ATTEST)
+    assert exit_code(again) == 1 and "ALLOW_DUPLICATES=yes" in again.stderr
+    meant = make("attest", repo, ALLOW_DUPLICATES="Yes", **ATTEST)
+    assert exit_code(meant) == 0, meant.stderr
+    assert [r["id"] for r in rows(repo / VERDICTS)] == ["VER-0001", "VER-0002"]
+
+
+def test_a_refused_verdict_is_not_announced_as_recorded(shared):
+    result = make("attest", shared, **{**ATTEST, "VERDICT": "maybe"})
+    assert exit_code(result) == 1
+    assert "Recording" not in result.stdout and "Recorded" not in result.stdout

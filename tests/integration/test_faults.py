@@ -595,6 +595,7 @@ def _put_back(leftovers: dict[str, bytes], repo: Path, pid: int | None) -> list[
 def _next_update_status(repo: Path) -> subprocess.CompletedProcess:
     return run(
         [PYTHON, "-m", "register.staff.update_status", "--root", str(repo), "--id", "YS-0001", "--status", "open"]
+        + ["--note", "Reopened: people said it is not done."]  # YS-0001 is closed: reopening says why
         + ["--source", "nn_icb_strategy_2025", "--section", "8.1", "--no-build"],
         env=env_without_test_hooks(),
     )

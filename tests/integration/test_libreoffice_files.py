@@ -93,8 +93,8 @@ def test_the_committed_calc_file_appends_and_then_is_refused_as_already_added(re
     before = digest(repo)
     again = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
     assert exit_code(again) == 1
-    assert f"row 2, field id: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
-    assert f"row 3, field id: this row is already in {LOG} as LOG-{n + 1:04d}" in again.stderr
+    assert f"row 2: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
+    assert f"row 3: this row is already in {LOG} as LOG-{n + 1:04d}" in again.stderr
     assert digest(repo) == before
 
 
@@ -115,3 +115,24 @@ def test_a_file_open_in_calc_is_read_with_a_warning(repo, tmp_path):
     assert exit_code(result) == 0, result.stderr
     assert "Warning: open.xlsx is open in LibreOffice or Excel" in result.stderr
     assert "changes not yet saved are not included" in result.stderr
+
+
+def test_yes_and_no_saved_by_calc_as_true_and_false_formulas_are_read(repo, profile):
+    # Calc writes a TRUE cell as <f>TRUE()</f><v>1</v>: openpyxl reads it as '=TRUE()'.
+    records = [dict(FILLED[0], reimbursement_offered=True), dict(FILLED[2], reimbursement_offered=False)]
+    path = filled_template(repo, repo / "booleans.xlsx", records)
+    edit_in_calc(profile, path)  # opened and saved by Calc, nothing else changed
+    cells = list(openpyxl.load_workbook(path, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert "=TRUE()" in cells[1] and "=FALSE()" in cells[2]
+    result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert [r["reimbursement_offered"] for r in rows(repo / LOG)[-2:]] == ["true", "false"]
+
+
+def test_the_committed_calc_file_with_true_and_false_appends(repo, tmp_path):
+    """Made by the test above's steps: yes and no in reimbursement_offered, saved by Calc."""
+    path = tmp_path / "booleans.xlsx"
+    shutil.copy(FIXTURES / "booleans.xlsx", path)
+    result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert [r["reimbursement_offered"] for r in rows(repo / LOG)[-2:]] == ["true", "false"]

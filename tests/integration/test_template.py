@@ -237,7 +237,7 @@ def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, temp
     before = digest(repo)
     again = make("append", repo, TABLE="coproduction_log", FILE=template)
     assert exit_code(again) == 1
-    assert f"row 2, field id: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
+    assert f"row 2: this row is already in {LOG} as LOG-{n:04d}" in again.stderr
     assert "ALLOW_DUPLICATES=yes" in again.stderr
     assert digest(repo) == before
     # Every row is in the register, so a fresh template may replace the file.

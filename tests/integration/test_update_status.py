@@ -157,3 +157,60 @@ def test_the_same_status_update_twice_is_refused_unless_meant(repo):
     meant = make("update-status", repo, ALLOW_DUPLICATES="yes", **variables)
     assert exit_code(meant) == 0, meant.stderr
     assert rows(repo / UPDATES)[-1]["id"] == f"UPD-{n + 1:04d}"
+
+
+@pytest.mark.parametrize("date", ["2025-01-01", "01/01/2025"])
+def test_a_status_dated_before_the_items_latest_update_is_refused(shared, date):
+    # YS-0014's latest update is UPD-0011, 'planned' on 2025-09-01.
+    before = digest(shared)
+    result = make("update-status", shared, ID="YS-0014", STATUS="done", NOTE="Backdated done.", DATE=date, **CITE)
+    assert exit_code(result) == 1
+    assert (
+        "YS-0014 already has a later update (UPD-0011, 'planned' on 2025-09-01), so a status dated 2025-01-01 "
+        "would not become its current status: it would stay 'planned'"
+    ) in result.stderr
+    assert "give DATE= on or after 2025-09-01" in result.stderr
+    assert "now has status" not in result.stdout and "Added" not in result.stdout
+    assert digest(shared) == before
+
+
+def test_a_status_on_the_day_of_the_latest_update_becomes_current(repo):
+    result = make("update-status", repo, ID="YS-0014", STATUS="done", NOTE="Paid.", DATE="2025-09-01", **CITE)
+    assert exit_code(result) == 0, result.stderr
+    assert "YS-0014 now has status 'done' from 2025-09-01; NOTE is kept as 'We did'." in result.stdout
+    with sqlite3.connect(repo / "build" / "register.db") as db:
+        assert db.execute("SELECT status FROM you_said_we_did_current WHERE id = 'YS-0014'").fetchone() == ("done",)
+
+
+def test_closing_a_closed_item_again_is_warned_and_reopening_needs_a_reason(repo):
+    # YS-0001 is closed: UPD-0001, 'done' on 2025-09-01.
+    again = make("update-status", repo, ID="YS-0001", STATUS="done", NOTE="More was done.", **CITE)
+    assert exit_code(again) == 0, again.stderr
+    assert "Warning: YS-0001 was already closed ('done' on 2025-09-01, UPD-0001); this closes it again." in (
+        again.stderr
+    )
+    before = digest(repo)
+    bare = make("update-status", repo, ID="YS-0001", STATUS="open", **CITE)
+    assert exit_code(bare) == 1
+    assert "YS-0001 is closed ('done' on " in bare.stderr and "say why in NOTE=" in bare.stderr
+    assert "NOTE is kept" not in bare.stdout + bare.stderr
+    assert digest(repo) == before
+    reopened = make("update-status", repo, ID="YS-0001", STATUS="open", NOTE="People said it is not done.", **CITE)
+    assert exit_code(reopened) == 0, reopened.stderr
+    assert rows(repo / UPDATES)[-1]["reason"] == "People said it is not done."
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        dict(ID="YS-9999", STATUS="done", NOTE="x"),
+        dict(ID="YS-0010", STATUS="finished"),
+        dict(ID="YS-0010", STATUS="open"),
+    ],
+    ids=["unknown item", "unknown status", "no note"],
+)
+def test_nothing_that_sounds_like_success_is_said_before_the_change_is_saved(shared, variables):
+    result = make("update-status", shared, **variables, **{**CITE, "SOURCE": "no_such_source"})
+    assert exit_code(result) == 1
+    for words in ("Recording", "now has status", "NOTE is kept", "Added"):
+        assert words not in result.stdout + result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import subprocess
 from pathlib import Path
 
@@ -286,3 +287,24 @@ def test_build_refuses_invalid_data_and_keeps_the_old_database(repo, tmp_path, r
     assert bad.returncode != 0
     assert "Not building" in bad.stderr and "field source" in bad.stderr
     assert (out / "register.db").read_bytes() == before
+
+
+def test_a_repeated_id_in_datasets_is_not_offered_a_blank(repo):
+    path = repo / "datasets/you_said_we_did.csv"
+    path.write_text(path.read_text("utf-8").replace("\nYS-0002,", "\nYS-0001,", 1), "utf-8")
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    assert (
+        "datasets/you_said_we_did.csv, row 3, field id: You said ID must be unique, and row 2 already has this value "
+        "(value: 'YS-0001'); allowed: a value no other row of the file has"
+    ) in result.stderr
+    assert "leave blank" not in result.stderr
+
+
+def test_the_staff_guide_shows_what_make_validate_says():
+    guide = (ROOT / "docs" / "staff-guide.md").read_text("utf-8")
+    result = run_make("validate", ROOT)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("Checked", "Valid"))]
+    assert "$ make validate\n" + "\n".join(lines) + "\n```" in guide
+    assert not re.search(r"Makefile:[0-9]+", guide), "the guide quotes a line number of the Makefile"

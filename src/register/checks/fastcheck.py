@@ -87,7 +87,6 @@ class Loader:
         pk = res.primary_key[0]
         pk_pos = 1 + names.index(pk)
         f_pk = res.field(pk)
-        allowed = f_pk.allowed(self.package)
         sql = (
             f"INSERT INTO [{res.name}] (rowid, {', '.join(f'[{n}]' for n in names)}) VALUES (? - 1{', ?' * len(names)})"
         )
@@ -112,7 +111,7 @@ class Loader:
                         if other is None:
                             found = conn.execute(f"SELECT rowid FROM [{res.name}] WHERE [{pk}] = ?", (key,)).fetchone()
                             other = found[0] + 1
-                        problems.append(Problem(file, rn, pk, key, messages.not_unique(f_pk, other), allowed))
+                        problems.append(Problem(file, rn, pk, key, messages.not_unique(f_pk, other), messages.UNIQUE))
                     last_seen[key] = rn
                     dups[key] = dict(zip(names, row[1:]))
                     # Kept under another key so that the cross-row checks still see it.

@@ -85,6 +85,11 @@ def control_character(f: Field, char: str, position: int) -> str:
 # -- one value against the other rows ---------------------------------------------------
 
 
+# What is allowed in place of a value another row of the same file already has (in
+# datasets/ an identifier is never left blank, so not the field's usual words).
+UNIQUE = "a value no other row of the file has"
+
+
 def not_unique(f: Field, other_row) -> str:
     return f"{f.title} must be unique, and row {other_row} already has this value"
 

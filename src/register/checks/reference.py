@@ -96,9 +96,8 @@ def frictionless_problems(package: Package, descriptor_path: Path | None = None)
                 )
             elif fname and fname in res.field_names:
                 f = res.field(fname)
-                problems.append(
-                    Problem(file, row, fname, getattr(e, "cell", None), cell_message(f, e), f.allowed(package))
-                )
+                allowed = messages.UNIQUE if e.type == "unique-error" else f.allowed(package)
+                problems.append(Problem(file, row, fname, getattr(e, "cell", None), cell_message(f, e), allowed))
             else:
                 problems.append(Problem(file, row, fname, None, ROW_ERRORS.get(e.type, e.message)))
         if len(task.errors) >= LIMIT_ERRORS:

@@ -255,7 +255,7 @@ def main(argv=None, stdin=None, stdout=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
     appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
-    package = Package(args.root)
+    package = appendmod.open_package(args.root)
     try:
         res = appendmod.staff_resource(package, args.table)
     except appendmod.UsageError as e:

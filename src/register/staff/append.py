@@ -24,18 +24,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
 from register.database import known_rows
 from register.schema.package import ROOT, Package, Resource
-from register.staff import readers
+from register.staff import readers, trial
 from register.staff.batch import Batch, columns_text, from_table, generated_field
 from register.staff.identifiers import (
     check_against_existing,
     check_rules_across,
+    existing_cells,
     give_identifiers,
     read_header,
     scan_existing,
@@ -44,6 +45,8 @@ from register.staff.normalise import Codes, allowed, check_cells, check_value, c
 from register.staff.repeats import check_repeats
 from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, remove_stale_temps, write_rows
 from register.util import locking
+from register.util.guard import plain_errors
+from register.util.text import printable
 
 # Also importable from here, where the other staff commands and the tests look for them.
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "Codes",
     "UsageError",
     "add_allow_option",
+    "yes_no",
     "allowed",
     "append_rows",
     "check_batch",
@@ -60,6 +64,7 @@ __all__ = [
     "codelist_of",
     "generated_field",
     "main",
+    "open_package",
     "print_problems",
     "rebuild_database",
     "scan_existing",
@@ -89,13 +94,42 @@ class Outcome:
     rebuilt: bool = False
 
 
+def open_package(root: str) -> Package:
+    """The register at ROOT=; a folder that is not one ends the command in one sentence
+    (exit 2, as for any other usage mistake) rather than a missing-file error."""
+    path = Path(root).expanduser()
+    if not (path / "datapackage.json").is_file():
+        where = "does not exist" if not path.exists() else "has no datapackage.json"
+        print(
+            f"Nothing was changed: ROOT={printable(root)} is not a copy of the register: that folder {where}. "
+            "Leave ROOT= out to work on this one, or give the folder that holds the register's Makefile.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return Package(path)
+
+
+# Tables whose rows only go in together with a change elsewhere, so only their own
+# command may add them: a correction added on its own would not change its record.
+OWN_COMMAND = {
+    "corrections": 'make correct ID=<record id> FIELD=<field> VALUE=<new value> REASON="..."',
+}
+
+
 def staff_resource(package: Package, name: str) -> Resource:
+    names = ", ".join(n for n in package.names if n not in OWN_COMMAND)
     if not name:
-        raise UsageError("say which table to add to with TABLE=, one of: " + ", ".join(package.names))
+        raise UsageError("say which table to add to with TABLE=, one of: " + names)
     try:
-        return package.resource(name)
+        res = package.resource(name)
     except KeyError:
-        raise UsageError(f"there is no table called {name!r}; TABLE= must be one of: " + ", ".join(package.names))
+        raise UsageError(f"there is no table called {name!r}; TABLE= must be one of: " + names)
+    if name in OWN_COMMAND:
+        raise UsageError(
+            f"{name} is not added to directly, because a row there must change its record at the same time. "
+            f"Use: {OWN_COMMAND[name]}"
+        )
+    return res
 
 
 def check_batch(package: Package, batch: Batch, replacing: dict | None = None):
@@ -149,6 +183,8 @@ def append_batch(
         ex, given = check_batch(package, batch)
         if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
             check_repeats(package, batch)
+        if not res.id_prefix and not batch.problems:
+            check_whole(package, batch)
         if batch.problems:
             return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
         rows = [row for _, row in batch.rows]
@@ -168,6 +204,22 @@ def append_batch(
             outcome.rebuilt = outcome.build_error is None
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def check_whole(package: Package, batch: Batch) -> None:
+    """For a table keyed by a code (sources, codelists: small, and read by every other
+    table), the whole register as it would be after the append, since a rule such as
+    "exactly one default response rule" looks across the whole file. Problems in the new
+    rows are named by the row of the person's file; others by where they would be."""
+    res = batch.resource
+    rel = display_path(package, res.path)
+    first = 2 + (sum(1 for _ in existing_cells(res.path, None)) if res.path.exists() else 0)
+    rows = [row for _, row in batch.rows]
+    found = trial.new_problems(package, [res.name], lambda copy: write_rows(copy.resource(res.name), rows, pause=False))
+    for p in found:
+        if p.file == rel and p.row is not None and 0 <= p.row - first < len(batch.rows):
+            p = replace(p, file=batch.file, row=batch.rows[p.row - first][0])
+        batch.problems.append(p)
 
 
 def rebuild_database(root: Path, out=sys.stderr) -> str | None:
@@ -277,15 +329,44 @@ def append_rows(
     return run_batch(package, batch, rebuild, source, allow_repeats)
 
 
+YES = ("yes", "y", "true", "1")
+NO = ("no", "n", "false", "0")
+
+
+def yes_no(flag: str, default: bool):
+    """An argparse type for a yes/no setting typed as make's FLAG=: yes or no in any
+    capitals (true/false, 1/0 too), empty for the default. Anything else ends the
+    command, since guessing could publish what was meant to be left out."""
+
+    def parse(text: str) -> bool:
+        word = text.strip().lower()
+        if not word:
+            return default
+        if word in YES or word in NO:
+            return word in YES
+        print(
+            f"Nothing was changed: {flag}={printable(text, 40)!r} is not yes or no. "
+            f"Write {flag}=yes or {flag}=no (any capitals), or leave it out.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+    return parse
+
+
 def add_allow_option(parser: argparse.ArgumentParser) -> None:
     """The one way to add a record that repeats an existing one (make ... ALLOW_DUPLICATES=yes)."""
     parser.add_argument(
         "--allow-duplicates",
-        action="store_true",
-        help="add rows even when they match existing records in everything but the id",
+        nargs="?",
+        const=True,
+        default=False,
+        type=yes_no("ALLOW_DUPLICATES", False),
+        help="yes: add rows even when they match existing records in everything but the id",
     )
 
 
+@plain_errors("adding the records")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default="", help="the resource to add to, e.g. coproduction_log")
@@ -293,9 +374,13 @@ def main(argv=None) -> int:
     parser.add_argument("--sheet", default=None, help="the .xlsx sheet to read (default: the first visible one)")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    parser.add_argument(
+        "--rebuild", default=True, type=yes_no("REBUILD", True), help="no: do not rebuild the database (REBUILD=no)"
+    )
     add_allow_option(parser)
     args = parser.parse_args(argv)
-    package = Package(args.root)
+    package = open_package(args.root)
+    rebuild = args.rebuild and not args.no_build
     try:
         res = staff_resource(package, args.table)
         if not args.file:
@@ -317,7 +402,7 @@ def main(argv=None) -> int:
         print_problems(e.problems, res, sys.stderr)
         print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
         return 1
-    return run_batch(package, from_table(res, table), not args.no_build, args.file, args.allow_duplicates)
+    return run_batch(package, from_table(res, table), rebuild, args.file, args.allow_duplicates)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from register.schema.package import ROOT, Package, today
+from register.schema.package import ROOT, today
 from register.staff import append as appendmod
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
@@ -44,8 +44,9 @@ def main(argv=None) -> int:
         parser.add_argument(f"--{flag.lower()}", default="", help=f"fills {name}")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
+    appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
-    package = Package(args.root)
+    package = appendmod.open_package(args.root)
     res = package.resource(RESOURCE)
     given = {flag: getattr(args, flag.lower()) for flag in FIELDS}
     problems = [m for flag, value in given.items() if (m := not_utf8_message(f"{flag}=", value))]
@@ -65,15 +66,18 @@ def main(argv=None) -> int:
     row = {name: given[flag].strip() for flag, name in FIELDS.items()}
     row.update(id="", in_their_words=given["WORDS"], verdict_date=row["verdict_date"] or today().isoformat())
     claim = row["update_id"] or row["log_id"]
-    print(
-        f"Recording {printable(row['partner'])}'s verdict '{printable(row['verdict'])}' on {printable(claim)} "
-        f"on {printable(row['verdict_date'])}."
-    )
     label = f"the verdict on {printable(claim)}"
-    code = appendmod.append_rows(package, res, [row], label, rebuild=not args.no_build)
+    code = appendmod.append_rows(
+        package, res, [row], label, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
+    )
     if code == 1:
         names = ", ".join(f"{flag}= is {name}" for flag, name in FIELDS.items())
         print(f"({names}.)", file=sys.stderr)
+    elif code in (0, 3):  # said only once it is saved
+        print(
+            f"Recorded {printable(row['partner'])}'s verdict '{printable(row['verdict'])}' on {printable(claim)}, "
+            f"given on {printable(row['verdict_date'])}."
+        )
     return code
 
 

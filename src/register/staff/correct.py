@@ -4,8 +4,10 @@ to change a published record, in public.
 The record is found by its identifier (its prefix says its table). The changed record
 goes through every check an append of that record would (types, codes, references,
 cross-row rules, the privacy gate), and the correction itself (old value, new value,
-date, reason) through the checks of an append to corrections. Only when both pass are
-they written, under the register's lock: first the correction is appended to
+date, reason) through the checks of an append to corrections. Then the whole register
+as it would be after the change is checked (register/staff/trial.py): a value right on
+its own can still break other records that point at this one, such as a "You said" item
+re-dated after its own updates. Only when all of that passes are they written, under the register's lock: first the correction is appended to
 datasets/corrections.csv, then the record's line is replaced in its CSV (every other
 line of that file is left byte for byte as it was); then the database is rebuilt.
 Nothing is silently rewritten: the old value stays in the correction and in git history.
@@ -34,6 +36,7 @@ from register.checks.problems import Problem
 from register.checks.rules import read_rows, records_holding, unapplied_corrections
 from register.schema.package import MAIN_RESOURCES, ROOT, Package, Resource, today
 from register.staff import append as appendmod
+from register.staff import trial
 from register.staff.batch import Batch
 from register.staff.normalise import Codes, normalise_cells
 from register.staff.write import display_path, line_style, remove_stale_temps, temp_name, write_rows
@@ -44,6 +47,8 @@ from register.util.text import not_utf8_message, printable
 CORRECTIONS = "corrections"
 # The tables whose records may be corrected: the corrections schema lists them.
 CORRECTABLE = (*MAIN_RESOURCES, "partner_verdicts")
+# What a running `make serve` does with a rebuilt database (register/site: it switches by itself).
+NO_RESTART = "a running `make serve` shows the change within two seconds, no restart needed."
 EXAMPLE = 'make correct ID=YS-0001 FIELD=theme VALUE=governance REASON="Filed under the wrong theme."'
 
 
@@ -148,9 +153,9 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         checked(package, record, replacing=old)
         new = {**old, field: record.rows[0][1][field]}  # the other fields exactly as they were
         if finishing and finishing[-1]["new_value"] == new[field]:
+            whole_checked(package, res, [res.name], lambda copy: replace_line(copy.resource(res.name), record_id, new))
             replace_line(res, record_id, new)
-            error = appendmod.rebuild_database(package.root)
-            return rebuilt(f"Finished {finishing[-1]['id']}, which was recorded but not applied.", error)
+            return f"Finished {finishing[-1]['id']}, which was recorded but not applied.", rebuild(package)
         if finishing:
             raise Refused(
                 f"a correction of {record_id} {field} to {finishing[-1]['new_value']!r} was recorded but not applied; "
@@ -170,20 +175,37 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         }
         batch = Batch(corrections, f"the correction of {record_id}", [(None, entry)])
         checked(package, batch)
+        entry = batch.rows[0][1]
+
+        def change(copy: Package) -> None:
+            write_rows(copy.resource(CORRECTIONS), [entry], pause=False)
+            replace_line(copy.resource(res.name), record_id, new)
+
+        whole_checked(package, res, [CORRECTIONS, res.name], change)
         remove_stale_temps(corrections.path)
-        write_rows(corrections, [batch.rows[0][1]])  # first the correction...
+        write_rows(corrections, [entry])  # first the correction...
         replace_line(res, record_id, new)  # ...then the record (see the docstring)
-        error = appendmod.rebuild_database(package.root)
-    return rebuilt(
-        f"Corrected {record_id} {field} ({batch.rows[0][1]['id']}, in {display_path(package, corrections.path)}).",
-        error,
-    )
+        error = rebuild(package)
+    return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).", error
 
 
-def rebuilt(done: str, error: str | None) -> str:
-    if error:
-        return done + f" The database could not be rebuilt ({error}): run `make validate` and then `make build`."
-    return done + " The database is rebuilt; restart `make serve` if it is running."
+def whole_checked(package: Package, res: Resource, changed: list[str], change) -> None:
+    """Refuse a correction that would break any rule anywhere in the register (another
+    record pointing at this one, say), tried on a scratch copy before anything is written."""
+    problems = trial.new_problems(package, changed, change)
+    if problems:
+        out = io.StringIO()
+        appendmod.print_problems(problems, res, out)
+        raise Refused(
+            "with this correction, records that depend on this one would break the register's rules. "
+            f"The register would then have these problems:\n{out.getvalue().rstrip()}\n"
+            "Correct those records first, or give another VALUE"
+        )
+
+
+def rebuild(package: Package) -> str | None:
+    """Rebuild the database after the write; what went wrong, or None."""
+    return appendmod.rebuild_database(package.root)
 
 
 @plain_errors("correcting the record")
@@ -193,7 +215,14 @@ def main(argv=None) -> int:
     parser.add_argument("--field", default="", help="the field to correct, e.g. theme")
     parser.add_argument("--value", default="", help="the new value (empty to empty the field)")
     parser.add_argument("--reason", default="", help="why, in plain English (published)")
-    parser.add_argument("--personal-data", action="store_true", help="leave the old value out of the correction")
+    parser.add_argument(
+        "--personal-data",
+        nargs="?",
+        const=True,
+        default=False,
+        type=appendmod.yes_no("PERSONAL_DATA", False),
+        help="yes: leave the old value out of the correction (PERSONAL_DATA=yes)",
+    )
     parser.add_argument("--root", default=str(ROOT), help="the repository to correct (default: this one)")
     args = parser.parse_args(argv)
     given = {"ID": args.id, "FIELD": args.field, "VALUE": args.value, "REASON": args.reason}
@@ -203,9 +232,9 @@ def main(argv=None) -> int:
         print(f"Nothing was changed: {message}. Example: {EXAMPLE}", file=sys.stderr)
     if not_text or missing:
         return 2
-    package = Package(args.root)
+    package = appendmod.open_package(args.root)
     try:
-        print(correct(package, args.id.strip(), args.field.strip(), args.value, args.reason, args.personal_data))
+        done, error = correct(package, args.id.strip(), args.field.strip(), args.value, args.reason, args.personal_data)
     except Refused as e:
         print(f"Nothing was changed: {str(e).rstrip('.')}.", file=sys.stderr)
         print("datasets/ is unchanged.", file=sys.stderr)
@@ -213,6 +242,15 @@ def main(argv=None) -> int:
     except locking.LockTimeout as e:
         print(f"Nothing was changed: {e}.", file=sys.stderr)
         return 1
+    print(done)
+    if error:  # as `make append` does: the change is saved, the site is not up to date
+        print(
+            f"The correction is saved, but the database could not be rebuilt ({error}). "
+            "Run `make validate` and then `make build`.",
+            file=sys.stderr,
+        )
+        return 3
+    print(f"The database is rebuilt; {NO_RESTART}")
     return 0
 
 

@@ -90,7 +90,8 @@ def _existing(package: Package, batch: Batch, index: known_rows.Index | None) ->
         wanted = {n: values(n) for n in unique}
         wanted_t = {k: {tuple(row.get(c, "") for c in k) for _, row in batch.rows} for k in together}
         header = res.field_names  # append_batch has checked the file's header is this
-        head, cut = f"{prefix}-", len(prefix) + 1
+        # Tables keyed by a code (sources, codelists) give no identifiers: nothing to number.
+        head, cut = (f"{prefix}-", len(prefix) + 1) if prefix else ("", 0)
         best = 0
         start = index.covered(res) if index else None
         if start is not None:

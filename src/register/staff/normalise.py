@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from dataclasses import replace
 
 from register.checks import messages
 from register.checks.cells import whole_number
@@ -56,9 +57,24 @@ def record_label(row: dict, key: str = "id") -> str:
     return f"{row[key]}{LABEL_SEP}{title}" if title else row[key]
 
 
+# Beyond this a maximum is the database's limit, not a rule anyone would type against.
+NO_REAL_MAXIMUM = 2**53
+# The pattern of codes (sources, code lists), in words.
+CODE_PATTERN = "^[a-z0-9_]+$"
+CODE_WORDS = "a short code of lower-case letters, digits and underscores, for example my_review_2026"
+
+
 def allowed(package: Package, f: Field) -> str:
-    """What staff may type in a field: the schema's words, with the date forms they may use."""
-    return STAFF_DATES if f.type == "date" else f.allowed(package)
+    """What staff may type in a field: the schema's words, with the date forms they may
+    use, and plain words where the schema's would be a pattern or a 19-digit number."""
+    if f.type == "date":
+        return STAFF_DATES
+    low, high = f.constraints.get("minimum"), f.constraints.get("maximum")
+    if f.type == "integer" and low is not None and high is not None and high >= NO_REAL_MAXIMUM:
+        return f"a whole number, {low:,} or more"
+    if f.type == "string" and f.constraints.get("pattern") == CODE_PATTERN:
+        return CODE_WORDS
+    return f.allowed(package)
 
 
 class Codes:
@@ -204,4 +220,8 @@ def check_cells(package: Package, batch: Batch) -> None:
     check_rows(
         row_checker(package, res, batch.file, found), [(n, [row.get(k, "") for k in names]) for n, row in batch.rows]
     )
-    batch.problems += [p for p in found if (p.row, p.field) not in refused]
+    for p in found:  # the schema's words for what is allowed, in the staff's (see allowed())
+        if (p.row, p.field) not in refused:
+            f = res.field(p.field) if p.field in names else None
+            plain = f is not None and p.allowed == f.allowed(package)
+            batch.problems.append(replace(p, allowed=allowed(package, f)) if plain else p)

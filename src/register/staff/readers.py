@@ -300,21 +300,27 @@ def check_zip(path: Path, file: str) -> None:
         _fail(file, "this zip file is not an Excel workbook (it has no xl/workbook.xml); " + SAVE_AS)
 
 
+# LibreOffice Calc saves a TRUE or FALSE cell as the formula TRUE() with its value:
+# read as the yes or no it shows, not refused as a formula.
+FORMULA_BOOLEANS = {"=TRUE()": "true", "=FALSE()": "false", "=TRUE": "true", "=FALSE": "false"}
+
+
 def cell_text(value) -> str:
-    """A cell's value as the text a CSV would hold: dates as YYYY-MM-DD, whole numbers
-    without '.0', TRUE/FALSE as true/false."""
+    """A cell's value as the text a CSV would hold: dates as YYYY-MM-DD (a date cell that
+    also holds a time, as its day), whole numbers without '.0', TRUE/FALSE (and Calc's
+    TRUE()/FALSE()) as true/false."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
+    if isinstance(value, dt.datetime):  # no field of the register holds a time: the day is what counts
+        return value.date().isoformat()
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str) and value.replace(" ", "").upper() in FORMULA_BOOLEANS:
+        return FORMULA_BOOLEANS[value.replace(" ", "").upper()]
     return str(value)
 
 
@@ -365,19 +371,45 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
 
 
 def _data_sheet(wb, sheet: str | None, file: str, columns: list[str] | None):
-    """The sheet holding the records: the one asked for, else the first visible sheet
-    whose row 1 names a column (a person may have moved the record sheet after the
-    template's "About these fields"), else the first visible sheet."""
+    """The sheet asked for, else the visible one whose row 1 is mostly the columns (it may
+    have been moved), else the first visible one. Two such sheets, or only a hidden one,
+    are refused by name: reading the wrong sheet drops records or reports nonsense."""
     if sheet:
         if sheet not in wb.sheetnames:
             _fail(file, f"the workbook has no sheet called {sheet!r}; it has: {', '.join(wb.sheetnames)}")
         return wb[sheet]
     visible = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    wanted = {c.lower() for c in columns or []}
+    found = {ws.title: _header_match(ws, wanted) for ws in wb.worksheets}
+    records = [ws for ws in visible if found[ws.title][1]]
+    if len(records) > 1:
+        names = " and ".join(repr(ws.title) for ws in records[:2]) + (" (and more)" if len(records) > 2 else "")
+        _fail(
+            file,
+            f"the sheets {names} both have the record columns in row 1, so it is not clear which holds the "
+            "records: put every record on one sheet and delete the other, then save and try again",
+        )
+    if records:
+        return records[0]
+    hidden = [ws for ws in wb.worksheets if ws not in visible and found[ws.title][1]]
+    if hidden:
+        _fail(
+            file,
+            f"the sheet {hidden[0].title!r}, which has the record columns, is hidden: unhide it (Excel: right-click "
+            "a sheet tab > Unhide; LibreOffice Calc: Sheet > Show Sheet), save, and try again",
+        )
     if not visible:
         _fail(file, "the workbook has no visible sheet of records")
-    wanted = {c.lower() for c in columns or []}
     for ws in visible:
-        first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-        if wanted & {cell_text(v).strip().lower() for v in first}:
+        if found[ws.title][0]:
             return ws
     return visible[0]
+
+
+def _header_match(ws, wanted: set[str]) -> tuple[bool, bool]:
+    """(row 1 names a column, row 1 is mostly columns): the template's hidden codes sheet
+    starts with a column name or two, a sheet of records with them all."""
+    first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    names = {cell_text(v).strip().lower() for v in first} - {""}
+    hits = len(names & wanted)
+    return hits > 0, hits > 0 and 2 * hits > len(names)

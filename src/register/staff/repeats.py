@@ -89,7 +89,6 @@ def check_repeats(package: Package, batch: Batch) -> None:
     if len(res.primary_key) != 1 or not res.id_prefix:
         return
     fields = compared(res)
-    pk = res.primary_key[0]
     keys = [(number, key_of(fields, (row.get(f.name, "") for f in fields))) for number, row in batch.rows]
     found = existing_matches(package, res, {key for _, key in keys})
     rel = display_path(package, res.path)
@@ -102,7 +101,7 @@ def check_repeats(package: Package, batch: Batch) -> None:
                 Problem(
                     batch.file,
                     number,
-                    pk,
+                    None,  # the whole row, not one field
                     None,
                     f"this row is already in {rel} as {shown}: it matches in everything but the id, "
                     f"so it looks already added",
@@ -115,7 +114,7 @@ def check_repeats(package: Package, batch: Batch) -> None:
                 Problem(
                     batch.file,
                     number,
-                    pk,
+                    None,  # the whole row, not one field
                     None,
                     f"this row is the same as {where} of the file in everything but the id",
                     f"each record once; to add both on purpose, run the same command with {ALLOW}",

@@ -352,7 +352,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="where to write the .xlsx (default: build/templates/<table>.xlsx)")
     parser.add_argument("--root", default=str(ROOT), help="the repository whose schemas to use (default: this one)")
     args = parser.parse_args(argv)
-    package = Package(args.root)
+    package = appendmod.open_package(args.root)
     try:
         res = appendmod.staff_resource(package, args.table)
     except appendmod.UsageError as e:

@@ -8,6 +8,11 @@ and the reason for the statuses whose reason is required (both come from the
 x-required-when rules in the schema); for any other status (open) it is kept as the
 reason. SOURCE and SECTION cite the document that records the change, like every record
 in the register. DATE defaults to today.
+
+Before anything is written, the item's history is read: a status dated before its
+latest update is refused (it would be recorded but never become the current status),
+reopening a closed item needs a NOTE (the public reason), and closing a closed item
+again is warned about. What was done is said only once it is saved.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from register.checks.rules import read_rows
 from register.schema.package import ROOT, Package, today
 from register.staff import append as appendmod
+from register.staff.write import display_path
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
 
@@ -65,7 +72,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
     appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
-    package = Package(args.root)
+    package = appendmod.open_package(args.root)
     res = package.resource(RESOURCE)
     given = {
         "ID": args.id,
@@ -95,13 +102,14 @@ def main(argv=None) -> int:
         )
         return 2
     row = build_row(package, args.id, args.status, args.note, args.date, args.source, args.section)
+    history = item_history(package, row)
+    date = update_date(package, row)
+    refusal = out_of_order(row, history, date) or reopened_without_reason(package, row, history, args.note)
+    if refusal:
+        print(f"Nothing was changed: {refusal}.", file=sys.stderr)
+        print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
+        return 1
     label = f"the status change of {printable(args.id.strip())}"
-    kept_as = res.field(note_field(res, row["status"])).title
-    print(
-        f"Recording status '{printable(row['status'])}' for {printable(row['you_said_id'])} "
-        f"on {printable(row['update_date'])}; "
-        f"NOTE is kept as {kept_as!r}."
-    )
     code = appendmod.append_rows(
         package, res, [row], label, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
     )
@@ -111,7 +119,78 @@ def main(argv=None) -> int:
             f"DATE= is update_date, SOURCE= is source and SECTION= is source_section.)",
             file=sys.stderr,
         )
+        return code
+    if code in (0, 3):  # saved: now say what it means
+        kept = f"; NOTE is kept as {res.field(note_field(res, row['status'])).title!r}" if args.note.strip() else ""
+        print(
+            f"{printable(row['you_said_id'])} now has status '{printable(row['status'])}' "
+            f"from {printable(row['update_date'])}{kept}."
+        )
+        closed = latest_closing(package, history)
+        if closed and closes_loop(package, row["status"]):
+            print(
+                f"Warning: {printable(row['you_said_id'])} was already closed ('{closed['status']}' on "
+                f"{closed['update_date']}, {closed['id']}); this closes it again.",
+                file=sys.stderr,
+            )
     return code
+
+
+def item_history(package: Package, row: dict) -> list[dict]:
+    """The item's status updates so far, oldest first (as the current-status view orders them)."""
+    res = package.resource(RESOURCE)
+    if not res.path.exists():
+        return []
+    found = [r for _, r in read_rows(res.path) if r.get("you_said_id") == row["you_said_id"]]
+    return sorted(found, key=lambda r: (r.get("update_date") or "", r.get("id") or ""))
+
+
+def update_date(package: Package, row: dict) -> str | None:
+    """The new update's date as the register stores it, or None when it cannot be read
+    (the append then says why)."""
+    f = package.resource(RESOURCE).field("update_date")
+    value, problems = appendmod.check_value(package, appendmod.Codes(package), f, row["update_date"])
+    return None if problems else value
+
+
+def out_of_order(row: dict, history: list[dict], date: str | None) -> str | None:
+    """A status dated before the item's latest update would not become its current status:
+    it would be recorded, and the item would say what it said before. Refused, with the
+    ways through."""
+    if not history:
+        return None
+    latest = history[-1]
+    if date is None or date >= (latest.get("update_date") or ""):
+        return None
+    return (
+        f"{row['you_said_id']} already has a later update ({latest['id']}, '{latest['status']}' on "
+        f"{latest['update_date']}), so a status dated {date} would not become its current status: it would stay "
+        f"'{latest['status']}'. To change its current status, give DATE= on or after {latest['update_date']} "
+        f"(or leave DATE= out for today). To add an earlier step to its history on purpose, use "
+        f"make append TABLE={RESOURCE} FILE=<file>"
+    )
+
+
+def closes_loop(package: Package, status: str) -> bool:
+    statuses = package.resource("statuses")
+    true = statuses.field("closes_loop").true_values
+    return any(r.get("code") == status and r.get("closes_loop") in true for _, r in read_rows(statuses.path))
+
+
+def latest_closing(package: Package, history: list[dict]) -> dict | None:
+    """The item's latest update, when it closed the loop."""
+    return history[-1] if history and closes_loop(package, history[-1].get("status") or "") else None
+
+
+def reopened_without_reason(package: Package, row: dict, history: list[dict], note: str) -> str | None:
+    """Reopening a closed item says why: the public sees the loop open again."""
+    closed = latest_closing(package, history)
+    if closed is None or closes_loop(package, row["status"]) or note.strip():
+        return None
+    return (
+        f"{row['you_said_id']} is closed ('{closed['status']}' on {closed['update_date']}, {closed['id']}); "
+        f"to reopen it as '{row['status']}', say why in NOTE=\"...\" (it is published as the reason)"
+    )
 
 
 if __name__ == "__main__":

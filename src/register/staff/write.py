@@ -53,9 +53,10 @@ def remove_stale_temps(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def write_rows(res: Resource, rows: list[dict]) -> None:
+def write_rows(res: Resource, rows: list[dict], pause: bool = True) -> None:
     """Write existing + new rows to a temporary file beside the CSV, fsync it, and
-    rename it over the CSV: a reader or a crash sees the old file or the new, never half."""
+    rename it over the CSV: a reader or a crash sees the old file or the new, never half.
+    `pause`: honour the fault tests' pause (not for a scratch copy, register/staff/trial.py)."""
     path = res.path
     names = res.field_names
     tmp = temp_name(path)
@@ -76,11 +77,11 @@ def write_rows(res: Resource, rows: list[dict]) -> None:
                 w.writerow([row.get(n, "") for n in names])
             f.flush()
             os.fsync(f.fileno())
-        pause = settings.TEST_PAUSE_BEFORE_REPLACE.raw()
-        if pause:
+        seconds = settings.TEST_PAUSE_BEFORE_REPLACE.raw() if pause else None
+        if seconds:
             print(f"append: paused before replacing {path.name} (test hook {PAUSE_ENV})", file=sys.stderr, flush=True)
             release = settings.TEST_RELEASE_FILE.raw()
-            deadline = time.monotonic() + float(pause)
+            deadline = time.monotonic() + float(seconds)
             while time.monotonic() < deadline and not (release and os.path.exists(release)):
                 time.sleep(0.02)
         os.replace(tmp, path)
