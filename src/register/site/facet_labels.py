@@ -9,7 +9,7 @@ The filter each value links to is unchanged: only the words shown are.
 
 from __future__ import annotations
 
-from register.site.links import DB, make_linker
+from register.site.links import DB, Linker, load_codelists, load_column_targets, project_titles
 from register.site.measures import MEASURES
 
 YES_NO = {1: "Yes", 0: "No", "1": "Yes", "0": "No"}
@@ -31,12 +31,14 @@ async def relabel(datasette, table: str, facet_results: list[dict]) -> None:
     if not facet_results:
         return
     yes_no = yes_no_columns(datasette, table)
-    linker = await make_linker(datasette)
+    # Not make_linker: it copies every project's title (68,000 nationally) for each page.
+    linker = Linker(datasette, await load_codelists(datasette), await load_column_targets(datasette))
     for facet in facet_results:
         column = facet["name"]
+        projects = await project_titles(datasette) if linker.table_for(column) == "projects" else None
         for value in facet.get("results", ()):
             raw = value.get("value")
             if column in yes_no and raw in YES_NO:
                 value["label"] = YES_NO[raw]
             elif value.get("label") == raw and isinstance(raw, str):
-                value["label"] = linker.title(column, raw)
+                value["label"] = projects.get(raw, raw) if projects is not None else linker.title(column, raw)

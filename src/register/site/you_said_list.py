@@ -183,6 +183,7 @@ async def you_said_index(datasette, request):
         kept = {k: v for k, v in f.chosen.items() if v and k != "status" and not (k == "sort" and v == "newest")}
         return request.path + "?" + urlencode({**kept, "status": code})
 
+    leaders = await _leaders(datasette)
     return await render_page(
         datasette,
         request,
@@ -198,9 +199,7 @@ async def you_said_index(datasette, request):
             "overdue_choices": OVERDUE,
             "statuses": codelists.get("statuses", {}),
             "themes": codelists.get("themes", {}),
-            "organisations": {
-                code: o for code, o in codelists.get("organisations", {}).items() if code in await _leaders(datasette)
-            },
+            "organisations": {c: o for c, o in codelists.get("organisations", {}).items() if c in leaders},
             "link": link,
             "feeds": feed_links(datasette),
             "tables": {
