@@ -42,6 +42,7 @@ from register.staff.identifiers import (
     scan_existing,
 )
 from register.staff.normalise import Codes, allowed, check_cells, check_value, codelist_of, normalise_cells
+from register.staff.options import add_allow_option, yes_no
 from register.staff.repeats import check_repeats
 from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, remove_stale_temps, write_rows
 from register.util import locking
@@ -327,43 +328,6 @@ def append_rows(
     """Append rows built by a program (`make add`, `make update-status`); exit code."""
     batch = Batch(res, source, [(None, dict(r)) for r in rows])
     return run_batch(package, batch, rebuild, source, allow_repeats)
-
-
-YES = ("yes", "y", "true", "1")
-NO = ("no", "n", "false", "0")
-
-
-def yes_no(flag: str, default: bool):
-    """An argparse type for a yes/no setting typed as make's FLAG=: yes or no in any
-    capitals (true/false, 1/0 too), empty for the default. Anything else ends the
-    command, since guessing could publish what was meant to be left out."""
-
-    def parse(text: str) -> bool:
-        word = text.strip().lower()
-        if not word:
-            return default
-        if word in YES or word in NO:
-            return word in YES
-        print(
-            f"Nothing was changed: {flag}={printable(text, 40)!r} is not yes or no. "
-            f"Write {flag}=yes or {flag}=no (any capitals), or leave it out.",
-            file=sys.stderr,
-        )
-        raise SystemExit(2)
-
-    return parse
-
-
-def add_allow_option(parser: argparse.ArgumentParser) -> None:
-    """The one way to add a record that repeats an existing one (make ... ALLOW_DUPLICATES=yes)."""
-    parser.add_argument(
-        "--allow-duplicates",
-        nargs="?",
-        const=True,
-        default=False,
-        type=yes_no("ALLOW_DUPLICATES", False),
-        help="yes: add rows even when they match existing records in everything but the id",
-    )
 
 
 @plain_errors("adding the records")
