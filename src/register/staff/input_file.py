@@ -1,0 +1,53 @@
+"""What a staff member's file was read into, and how reading it fails: shared by the CSV
+reader (readers.py) and the workbook reader (workbook_reader.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from register.checks.problems import Problem
+
+# Limits that keep a mistaken or hostile file from exhausting the machine. They are far
+# above any real batch of records (a 10,000-row CSV is about 3 MB).
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+MAX_CELL_CHARS = 1_000_000
+MAX_ROWS = 1_000_000
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or an encrypted .xlsx
+SAVE_AS = 'save it from Excel as "CSV UTF-8 (Comma delimited)" or as an Excel Workbook (.xlsx)'
+SAVE_ODS_AS = (
+    "in LibreOffice Calc choose File > Save As, pick the file type "
+    '"Excel 2007-365 (.xlsx)" and press "Use Excel 2007-365!" when asked, then give that .xlsx file'
+)
+
+
+class InputError(Exception):
+    """The file cannot be read as a table at all; carries the problems to show."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Table:
+    file: str  # the file as the person named it
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (spreadsheet row number, cells as text)
+    kind: str  # "csv" or "xlsx"
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+    sheet: str | None = None  # the sheet that was read, for a workbook
+    # (row number, column index) of workbook cells stored as numbers: a text field's
+    # value there may already have lost a character (8.10 becomes 8.1).
+    numbers: set[tuple[int, int]] = field(default_factory=set)
+
+    @property
+    def where(self) -> str:
+        """How messages name what was read: the file, and its sheet for a workbook."""
+        return f"the sheet {self.sheet!r}" if self.sheet else "the file"
+
+
+def fail(file: str, message: str, row: int | None = None, allowed: str | None = None):
+    raise InputError([Problem(file, row, None, None, message, allowed)])

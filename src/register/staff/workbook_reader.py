@@ -1,0 +1,176 @@
+"""Read the records sheet of an Excel .xlsx workbook as plain text cells, with the row
+numbers a person sees; refuse, by name, a workbook that is unsafe to open or whose
+records sheet cannot be told (two of them, or a hidden one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+from register.staff.input_file import (
+    MAX_CELL_CHARS,
+    MAX_ROWS,
+    OLE_MAGIC,
+    SAVE_AS,
+    ZIP_MAGIC,
+    InputError,
+    Table,
+    fail,
+)
+
+# .xlsx is a zip of XML files: refuse archives that would inflate beyond these.
+XLSX_MAX_MEMBERS = 10_000
+XLSX_MAX_UNCOMPRESSED = 512 * 1024 * 1024
+XLSX_MAX_RATIO = 200  # uncompressed / compressed, checked for members over 1 MB
+XLSX_RATIO_FLOOR = 1024 * 1024
+
+
+def check_zip(path: Path, file: str) -> None:
+    """Refuse a .xlsx that is not a zip, or that would inflate to an unsafe size."""
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head.startswith(OLE_MAGIC):
+        fail(file, "this is an old Excel (.xls) or password-protected workbook; remove the password and " + SAVE_AS)
+    if not head.startswith(ZIP_MAGIC) or not zipfile.is_zipfile(path):
+        fail(file, "this is not an Excel workbook: a .xlsx file is a zip archive and this one is not; " + SAVE_AS)
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        fail(file, f"this Excel workbook is damaged and cannot be opened ({e}); " + SAVE_AS)
+    if len(infos) > XLSX_MAX_MEMBERS:
+        fail(file, f"this workbook holds {len(infos):,} parts, far more than a spreadsheet has: refused as unsafe")
+    total = sum(i.file_size for i in infos)
+    if total > XLSX_MAX_UNCOMPRESSED:
+        fail(
+            file,
+            f"this workbook would unpack to {total // (1024 * 1024):,} MB, more than the "
+            f'{XLSX_MAX_UNCOMPRESSED // (1024 * 1024)} MB allowed: refused as unsafe (a "zip bomb"), '
+            f"or split it into smaller files",
+        )
+    for i in infos:
+        if i.file_size > XLSX_RATIO_FLOOR and i.file_size > XLSX_MAX_RATIO * max(i.compress_size, 1):
+            fail(
+                file,
+                f"part {i.filename} of this workbook is compressed {i.file_size // max(i.compress_size, 1):,} "
+                f'to 1, which real spreadsheets never are: refused as unsafe (a "zip bomb")',
+            )
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        fail(file, "this zip file is not an Excel workbook (it has no xl/workbook.xml); " + SAVE_AS)
+
+
+# LibreOffice Calc saves a TRUE or FALSE cell as the formula TRUE() with its value:
+# read as the yes or no it shows, not refused as a formula.
+FORMULA_BOOLEANS = {"=TRUE()": "true", "=FALSE()": "false", "=TRUE": "true", "=FALSE": "false"}
+
+
+def cell_text(value) -> str:
+    """A cell's value as the text a CSV would hold: dates as YYYY-MM-DD (a date cell that
+    also holds a time, as its day), whole numbers without '.0', TRUE/FALSE (and Calc's
+    TRUE()/FALSE()) as true/false."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):  # no field of the register holds a time: the day is what counts
+        return value.date().isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str) and value.replace(" ", "").upper() in FORMULA_BOOLEANS:
+        return FORMULA_BOOLEANS[value.replace(" ", "").upper()]
+    return str(value)
+
+
+def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str] | None = None) -> Table:
+    check_zip(path, file)
+    import openpyxl  # defusedxml is installed, so openpyxl parses the XML safely
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as e:  # openpyxl raises many kinds for damaged files
+        fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
+    try:
+        ws = _data_sheet(wb, sheet, file, columns)
+        # A workbook can claim any size in its <dimension> element (A1:XFD1048576 makes
+        # openpyxl pad every row to 16,384 cells); count what is really there instead.
+        ws.reset_dimensions()
+        header: list[str] = []
+        rows: list[tuple[int, list[str]]] = []
+        numbers: set[tuple[int, int]] = set()
+        name = f"the sheet {ws.title!r}"
+        try:
+            for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+                cells = [cell_text(v) for v in values]
+                if not any(c.strip() for c in cells):
+                    # Only rows with content count: LibreOffice keeps a formatted empty
+                    # row at 1,048,576 after Delete Rows, and blank rows are not records.
+                    continue
+                if not header:
+                    if number > 1:
+                        fail(file, f"the header row must be row 1 of {name}; it is row {number}", number)
+                    header = cells
+                    continue
+                if len(rows) >= MAX_ROWS:
+                    fail(file, f"{name} has more than {MAX_ROWS:,} records: split it into smaller files")
+                if any(len(c) > MAX_CELL_CHARS for c in cells):
+                    fail(file, f"a cell holds more than {MAX_CELL_CHARS:,} characters", number)
+                numbers.update(
+                    (number, i) for i, v in enumerate(values) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                )
+                rows.append((number, cells))
+        except InputError:
+            raise
+        except Exception as e:
+            fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
+        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers)
+    finally:
+        wb.close()
+
+
+def _data_sheet(wb, sheet: str | None, file: str, columns: list[str] | None):
+    """The sheet asked for, else the visible one whose row 1 is mostly the columns (it may
+    have been moved), else the first visible one. Two such sheets, or only a hidden one,
+    are refused by name: reading the wrong sheet drops records or reports nonsense."""
+    if sheet:
+        if sheet not in wb.sheetnames:
+            fail(file, f"the workbook has no sheet called {sheet!r}; it has: {', '.join(wb.sheetnames)}")
+        return wb[sheet]
+    visible = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    wanted = {c.lower() for c in columns or []}
+    found = {ws.title: _header_match(ws, wanted) for ws in wb.worksheets}
+    records = [ws for ws in visible if found[ws.title][1]]
+    if len(records) > 1:
+        names = " and ".join(repr(ws.title) for ws in records[:2]) + (" (and more)" if len(records) > 2 else "")
+        fail(
+            file,
+            f"the sheets {names} both have the record columns in row 1, so it is not clear which holds the "
+            "records: put every record on one sheet and delete the other, then save and try again",
+        )
+    if records:
+        return records[0]
+    hidden = [ws for ws in wb.worksheets if ws not in visible and found[ws.title][1]]
+    if hidden:
+        fail(
+            file,
+            f"the sheet {hidden[0].title!r}, which has the record columns, is hidden: unhide it (Excel: right-click "
+            "a sheet tab > Unhide; LibreOffice Calc: Sheet > Show Sheet), save, and try again",
+        )
+    if not visible:
+        fail(file, "the workbook has no visible sheet of records")
+    for ws in visible:
+        if found[ws.title][0]:
+            return ws
+    return visible[0]
+
+
+def _header_match(ws, wanted: set[str]) -> tuple[bool, bool]:
+    """(row 1 names a column, row 1 is mostly columns): the template's hidden codes sheet
+    starts with a column name or two, a sheet of records with them all."""
+    first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    names = {cell_text(v).strip().lower() for v in first} - {""}
+    hits = len(names & wanted)
+    return hits > 0, hits > 0 and 2 * hits > len(names)
