@@ -121,15 +121,7 @@ bullets(
         )
         if d.activities
         else "",
-        (
-            f"Whether reimbursement was offered is not recorded for any of the "
-            f"{plural(d.activities, 'activity', 'activities')}."
-            if d.reimbursement_unknown >= d.activities
-            else f"Reimbursement was offered at {d.offered:,} of {plural(d.activities, 'activity', 'activities')}"
-            + (f"; for {d.reimbursement_unknown:,} the records do not say." if d.reimbursement_unknown else ".")
-        )
-        if d.activities
-        else "",
+        d.reimbursement_sentence() if d.activities else "",
         f"{plural(len(d.gaps), 'gate')} passed without the evidence the strategy asks for.",
     ]
 )

@@ -166,6 +166,16 @@ class ReportData:
         )
         self.verdicts_given = int(rk.query(conn, "SELECT COUNT(*) AS n FROM partner_verdicts")["n"].iloc[0])
 
+    def reimbursement_sentence(self) -> str:
+        """The summary's line on reimbursement: "0 of 8" only when the 8 say, one way or the other."""
+        activities = rk.plural(self.activities, "activity", "activities")
+        if self.reimbursement_unknown >= self.activities:
+            return f"Whether reimbursement was offered is not recorded for any of the {activities}."
+        unknown = self.reimbursement_unknown
+        return f"Reimbursement was offered at {self.offered:,} of {activities}" + (
+            f"; for {unknown:,} the records do not say." if unknown else "."
+        )
+
     def figures(self) -> dict:
         """The headline figures as data (impact_report_figures.json)."""
         place = self.place
