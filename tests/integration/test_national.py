@@ -382,6 +382,23 @@ def test_each_publishers_overdue_count_is_what_the_current_view_calls_overdue(wo
     assert {p: n for p, n in figures.items() if n} == {p: n for p, n in counted.items() if n}
 
 
+NUMBERS = ("one", "two", "three")
+
+
+def built(tmp_path: Path, publishers: list[tuple[str, Path, str]]) -> Path:
+    """`make national` over a registry of (code, package, licence), with the operator's
+    publisher.yml already beside it; the output folder."""
+    registry = tmp_path / "registry.csv"
+    lines = [
+        f"{code},Synthetic {NUMBERS[i]},{path},{licence},Test team,P1M\n"
+        for i, (code, path, licence) in enumerate(publishers)
+    ]
+    registry.write_text("code,name,package,licence,contact,update_frequency\n" + "".join(lines), "utf-8")
+    out = tmp_path / "out"
+    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
+    return out
+
+
 def append_rows(path: Path, rows: list[list[str]]) -> None:
     with path.open("a", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
@@ -435,16 +452,10 @@ def test_a_publishers_verdicts_and_corrections_reach_the_national_register(tmp_p
             ],
         ],
     )
-    registry = tmp_path / "registry.csv"
     write_operator(tmp_path)
-    registry.write_text(
-        "code,name,package,licence,contact,update_frequency\n"
-        f"nn_icb,Synthetic one,{pub},OGL-UK-3.0,Test team,P1M\n"
-        f"nc_icb,Synthetic two,{ROOT / 'publishers' / 'north-cumbria'},OGL-UK-3.0,Test team,P1M\n",
-        "utf-8",
+    out = built(
+        tmp_path, [("nn_icb", pub, "OGL-UK-3.0"), ("nc_icb", ROOT / "publishers" / "north-cumbria", "OGL-UK-3.0")]
     )
-    out = tmp_path / "out"
-    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
     db = sqlite3.connect(out / "register.db")
     verdicts = db.execute("select id, update_id, partner, source, from_publisher from partner_verdicts").fetchall()
     corrections = db.execute("select id, resource, record_id, old_value, new_value from corrections").fetchall()
@@ -511,15 +522,7 @@ def test_the_national_package_says_who_runs_it_and_whose_licence_applies(tmp_pat
     }
     edit_descriptor(other, licenses=[cc_by])
     (tmp_path / "publisher.yml").write_text(OPERATOR, "utf-8")
-    registry = tmp_path / "registry.csv"
-    registry.write_text(
-        "code,name,package,licence,contact,update_frequency\n"
-        f"nn_icb,Synthetic one,{ROOT},OGL-UK-3.0,Test team,P1M\n"
-        f"other,Synthetic two,{other},CC-BY-SA-4.0,Test team,P1M\n",
-        "utf-8",
-    )
-    out = tmp_path / "out"
-    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
+    out = built(tmp_path, [("nn_icb", ROOT, "OGL-UK-3.0"), ("other", other, "CC-BY-SA-4.0")])
     d = json.loads((out / "package" / "datapackage.json").read_text("utf-8"))
     assert d["title"] == "Co-production Register: Synthetic national"
     assert d["description"].endswith("Published by Synthetic Health Data Service (test data).")
