@@ -9,10 +9,11 @@ The filter each value links to is unchanged: only the words shown are.
 
 from __future__ import annotations
 
+from register.site.filters import yes_no as words_yes_no
 from register.site.links import DB, Linker, load_codelists, load_column_targets, project_titles
 from register.site.measures import MEASURES
 
-YES_NO = {1: "Yes", 0: "No", "1": "Yes", "0": "No"}
+BOOLEAN_VALUES = (0, 1, "0", "1")  # how SQLite holds a yes/no, as a number or as text
 
 
 def yes_no_columns(datasette, table: str) -> set[str]:
@@ -38,7 +39,7 @@ async def relabel(datasette, table: str, facet_results: list[dict]) -> None:
         projects = await project_titles(datasette) if linker.table_for(column) == "projects" else None
         for value in facet.get("results", ()):
             raw = value.get("value")
-            if column in yes_no and raw in YES_NO:
-                value["label"] = YES_NO[raw]
+            if column in yes_no and raw in BOOLEAN_VALUES:
+                value["label"] = words_yes_no(raw)
             elif value.get("label") == raw and isinstance(raw, str):
                 value["label"] = projects.get(raw, raw) if projects is not None else linker.title(column, raw)

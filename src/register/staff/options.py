@@ -7,10 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from register.staff.normalise import FALSE_WORDS, TRUE_WORDS
 from register.util.text import printable
-
-YES = ("yes", "y", "true", "1")
-NO = ("no", "n", "false", "0")
 
 
 def yes_no(flag: str, default: bool):
@@ -22,8 +20,8 @@ def yes_no(flag: str, default: bool):
         word = text.strip().lower()
         if not word:
             return default
-        if word in YES or word in NO:
-            return word in YES
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
         print(
             f"Nothing was changed: {flag}={printable(text, 40)!r} is not yes or no. "
             f"Write {flag}=yes or {flag}=no (any capitals), or leave it out.",
