@@ -21,6 +21,7 @@ import yaml
 from register.national.registry import OPEN_LICENCES
 from register.schema import publisher as publisher_mod
 from register.schema.package import Package
+from register.schema.standard import DECLARATION
 from register.util import yaml_text
 
 NAME = "national-coproduction-register"
@@ -29,7 +30,7 @@ DESCRIPTION = (
     "fetched from their own registers, checked against the standard and brought together. "
     "Every record links to its publisher's own register, and is under its publisher's licence."
 )
-KEPT = ("profile", "keywords", "x-register-standard")  # from the standard's own package
+KEPT = ("profile", "keywords", DECLARATION)  # from the standard's own package
 
 
 def own_descriptor(folder: Path | None) -> dict:

@@ -21,9 +21,10 @@ from register.checks.validate import validate
 from register.national.fetch import FetchError, Limits, descriptor_location, fetch
 from register.national.registry import OPEN_LICENCES, Publisher
 from register.schema.package import Package
+from register.schema.standard import DECLARATION
 from register.util.workers import in_order
 
-STANDARD_KEY = "x-register-standard"
+STANDARD_KEY = DECLARATION  # where a package says which version of the standard it follows
 UNDECLARED = "1.0.0"  # what a package that does not say is taken to conform to
 FIRST_PROBLEMS = 5
 FETCHES = "fetches.jsonl"
