@@ -112,6 +112,19 @@ def world(tmp_path_factory):
         return [k for k in rows[0]]
 
     edit_csv(older / "datasets" / "projects.csv", drop_lead_role)
+
+    def drop_assessed(rows):  # the impacts codelist's own column came in 1.2.0
+        for r in rows:
+            r.pop("assessed")
+        return [k for k in rows[0]]
+
+    edit_csv(older / "datasets" / "codelists" / "impacts.csv", drop_assessed)
+    descriptor = json.loads((older / "datapackage.json").read_text("utf-8"))
+    for res in descriptor["resources"]:
+        if res["name"] == "impacts":
+            res["schema"] = "schemas/codelist.json"
+    (older / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    (older / "schemas" / "codelists" / "impacts.json").unlink()
     edit_descriptor(synthetic(www, "major", "Synthetic package on version 0"), **{"x-register-standard": "0.9.0"})
     conflict = synthetic(www, "conflict", "Synthetic package with conflicting codes")
 
@@ -213,6 +226,9 @@ def test_older_minor_version_loads_with_the_missing_field_empty(world):
     assert now["publishers"]["nn_icb"]["version_declared"] in (0, 1)
     conn = sqlite3.connect(world["out"] / "register.db")
     assert conn.execute("select count(lead_role) from projects where from_publisher = 'older'").fetchone()[0] == 0
+    # Its impacts codelist has no `assessed` column (1.2.0 added it): every code still says,
+    # from the standard's own codelist, whether it is an assessment.
+    assert conn.execute("select count(*) from impacts where assessed is null").fetchone()[0] == 0
     conn.close()
 
 

@@ -16,6 +16,7 @@ tests/integration/test_drift_built.py, where a build and an extract are made.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import sqlite3
@@ -223,3 +224,20 @@ def test_a_codelist_with_attributes_of_its_own_starts_with_the_shared_codelist_f
         assert len(schema["fields"]) > n, f"{path.relative_to(ROOT)} adds nothing: use schemas/codelist.json"
         for key in ("primaryKey", "missingValues"):
             assert schema.get(key) == shared.get(key), f"{path.relative_to(ROOT)}: {key} differs from codelist.json"
+
+
+def test_the_impacts_whose_reason_is_required_are_the_ones_that_are_not_an_assessment():
+    """Two facts about the impact codes must agree: the schema requires
+    equality_impacts.not_assessed_reason for some impacts (x-required-when), and the impacts
+    codelist says which impacts are not an assessment (its assessed column), which the
+    views, the national score and the project page count apart."""
+    schema = json.loads((ROOT / "schemas" / "equality_impacts.json").read_text("utf-8"))
+    reason = next(f for f in schema["fields"] if f["name"] == "not_assessed_reason")
+    rule = reason["x-required-when"]
+    with (ROOT / "datasets" / "codelists" / "impacts.csv").open(newline="", encoding="utf-8") as f:
+        not_an_assessment = {r["code"] for r in csv.DictReader(f) if r["assessed"] == "false"}
+    assert not_an_assessment, "the impacts codelist marks no impact as not an assessment"
+    assert rule["field"] == "impact" and set(rule["in"]) == not_an_assessment, (
+        f"not_assessed_reason is required for {rule['in']}, but the impacts codelist says "
+        f"{sorted(not_an_assessment)} are not an assessment: change one to match the other"
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import shutil
 
 import pytest
 
 from register.national import fetch, namespace, provenance, registry
 from register.schema.package import ROOT, Package
+from tests.conftest import copy_repo
 
 HEADER = "code,name,package,licence,contact,update_frequency\n"
 
@@ -130,3 +133,26 @@ def test_a_repeated_code_is_found_when_its_first_row_has_another_problem(tmp_pat
         registry.read(path)
     found = {(p.row, p.field, p.message) for p in e.value.problems}
     assert found == {(2, "package", "package is required"), (4, "code", "another row already has this code")}
+
+
+def test_a_codelist_column_an_older_package_lacks_comes_from_the_standard(tmp_path):
+    """A package on 1.1.0 has no `assessed` column in its impacts codelist. Merged first,
+    its codes still say whether they are an assessment: the standard's own codelist says."""
+    older = tmp_path / "older"
+    older.mkdir()
+    copy_repo(older)
+    path = older / "datasets" / "codelists" / "impacts.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, [k for k in rows[0] if k != "assessed"], extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    shutil.copytree(older, tmp_path / "newer", symlinks=True)
+    shutil.copy(ROOT / "datasets" / "codelists" / "impacts.csv", tmp_path / "newer" / "datasets" / "codelists")
+    sources = [namespace.Source(code, Package(tmp_path / code), "") for code in ("older", "newer")]
+    merged = namespace.Merged()
+    codelists = namespace.merge_codelists(Package(ROOT), sources, merged)
+    assert merged.refused == {}, "a column an older minor version lacks is not a conflict"
+    assert {code: r["assessed"] for code, r in codelists["impacts"].items()} == {r["code"]: r["assessed"] for r in rows}
+    assert "false" in {r["assessed"] for r in rows} and "true" in {r["assessed"] for r in rows}

@@ -1,6 +1,8 @@
 -- Views over the register. Each is defined once here and used by the site, the
 -- extracts and the notebooks alike. Which statuses close the loop is said once, in the
--- closes_loop column of datasets/codelists/statuses.csv; the views read it from there.
+-- closes_loop column of datasets/codelists/statuses.csv, and which impacts record an
+-- assessment in the assessed column of datasets/codelists/impacts.csv; the views read
+-- them from there.
 
 -- The current status of every "You said" item: the latest row of its status history,
 -- or 'open' when it has none. Ties on a date are broken by the update id, which only
@@ -302,8 +304,8 @@ SELECT
   (SELECT SUM(l.lived_experience_count) FROM coproduction_log l WHERE l.project_id = p.id) AS lived_experience_people,
   (SELECT SUM(l.staff_count) FROM coproduction_log l WHERE l.project_id = p.id) AS staff_people,
   (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e WHERE e.project_id = p.id) AS characteristics_recorded,
-  (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e
-   WHERE e.project_id = p.id AND e.impact = 'not_assessed') AS characteristics_not_assessed,
+  (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e JOIN impacts i ON i.code = e.impact
+   WHERE e.project_id = p.id AND i.assessed = 0) AS characteristics_not_assessed,
   (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
   (SELECT COUNT(*) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_items,
   (SELECT COALESCE(SUM(y.loop_closed), 0) FROM you_said_we_did_current y WHERE y.project_id = p.id) AS you_said_closed,
@@ -333,8 +335,9 @@ SELECT
   COUNT(*) AS characteristics_assessed,
   SUM(e.impact = 'negative') AS negative_impacts,
   SUM(e.impact = 'negative' AND e.mitigation IS NOT NULL) AS negative_with_mitigation,
-  SUM(e.impact = 'not_assessed') AS not_assessed
+  SUM(i.assessed = 0) AS not_assessed
 FROM equality_impacts e
+JOIN impacts i ON i.code = e.impact
 GROUP BY e.project_id
 ORDER BY e.project_id;
 
@@ -617,13 +620,14 @@ SELECT
   e.impact,
   CASE
     WHEN e.id IS NULL THEN 'missing'
-    WHEN e.impact = 'not_assessed' THEN 'not assessed'
+    WHEN i.assessed = 0 THEN 'not assessed'
     ELSE 'assessed'
   END AS coverage,
   (e.impact = 'negative' AND e.mitigation IS NULL) AS negative_without_mitigation
 FROM projects p
 CROSS JOIN characteristics c
-LEFT JOIN equality_impacts e ON e.project_id = p.id AND e.characteristic = c.code;
+LEFT JOIN equality_impacts e ON e.project_id = p.id AND e.characteristic = c.code
+LEFT JOIN impacts i ON i.code = e.impact;
 
 -- Summaries: the few rows that the headline figures and charts of the row-by-row measures
 -- need, so that no page aggregates a million rows while someone waits. Each is worked out

@@ -158,10 +158,14 @@ def _read(path: Path) -> list[dict]:
 
 
 def merge_codelists(standard: Package, sources: list[Source], merged: Merged) -> dict[str, dict[str, dict]]:
-    """codelist -> code -> row, in registry order; conflicting publishers go in merged.refused."""
+    """codelist -> code -> row, in registry order; conflicting publishers go in merged.refused.
+    A column a publisher's codelist lacks, because its package follows an older minor version
+    of the standard (impacts' `assessed` came in 1.2.0), is taken from the standard's own
+    codelist for the codes it has: what a standard code means is the standard's."""
     own = own_resources(standard)
     lists = [r.name for r in standard.resources if r.name not in own]
     out: dict[str, dict[str, dict]] = {name: {} for name in lists}
+    ours = {name: {r.get("code"): r for r in _read(standard.resource(name).path)} for name in lists}
     for src in sources:
         mine: dict[str, dict[str, dict]] = {}
         name = ""
@@ -170,6 +174,7 @@ def merge_codelists(standard: Package, sources: list[Source], merged: Merged) ->
                 if name not in src.package.names:
                     continue
                 for row in _read(src.package.resource(name).path):
+                    row = {**ours[name].get(row.get("code"), {}), **row}
                     have = out[name].get(row.get("code"))
                     if have is not None and not _same(have, row):
                         raise Conflict(

@@ -70,10 +70,6 @@ def _owner(col: str) -> str:
     return OWNER.format(col=col)
 
 
-# The impact that records a pair as not assessed, with the reason: not an assessment
-# (views.sql's project_figures counts it apart the same way).
-NOT_ASSESSED = "not_assessed"
-
 # Worked out once at build time (the data never changes between builds): at a million log
 # rows, counting on every visit would pass the site's SQL time limit.
 STORED = f"""
@@ -83,11 +79,13 @@ WITH pr AS (SELECT from_publisher AS publisher, COUNT(*) AS projects, SUM(via_st
      lg AS (SELECT from_publisher AS publisher, COUNT(*) AS activities, SUM(lived_experience_count) AS lived_experience_people,
                    COUNT(lived_experience_count) AS lived_experience_recorded, SUM(staff_count) AS staff_people,
                    COUNT(staff_count) AS staff_recorded FROM coproduction_log GROUP BY 1),
-     ei AS (SELECT {_owner("project_id")} AS publisher,
-                   COUNT(DISTINCT CASE WHEN impact <> '{NOT_ASSESSED}' THEN project_id || '|' || characteristic END)
+     ei AS (SELECT {_owner("e.project_id")} AS publisher,
+                   COUNT(DISTINCT CASE WHEN i.assessed THEN e.project_id || '|' || e.characteristic END)
                    AS characteristics_assessed,
-                   COUNT(DISTINCT CASE WHEN impact = '{NOT_ASSESSED}' THEN project_id || '|' || characteristic END)
-                   AS characteristics_not_assessed FROM equality_impacts GROUP BY 1),
+                   COUNT(DISTINCT CASE WHEN NOT i.assessed THEN e.project_id || '|' || e.characteristic END)
+                   AS characteristics_not_assessed
+            -- Which impacts are an assessment: the impacts codelist's assessed column.
+            FROM equality_impacts e JOIN impacts i ON i.code = e.impact GROUP BY 1),
      ys AS (SELECT {_owner("id")} AS publisher, COUNT(*) AS you_said, SUM(loop_closed) AS loop_closed
             FROM you_said_we_did_status GROUP BY 1),
      ga AS (SELECT {_owner("project_id")} AS publisher, SUM(passed) AS gates_passed,

@@ -96,8 +96,9 @@ async def project_page(datasette, request):
     impacts = await fetch_rows(
         datasette,
         """
-        select c.code as characteristic_code, e.* from characteristics c
+        select c.code as characteristic_code, e.*, i.assessed as impact_assessed from characteristics c
         left join equality_impacts e on e.characteristic = c.code and e.project_id = :id
+        left join impacts i on i.code = e.impact
         order by c.sort_order, c.code""",
         p,
     )
