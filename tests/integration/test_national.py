@@ -566,5 +566,11 @@ def test_the_national_package_says_who_runs_it_and_whose_licence_applies(tmp_pat
         and "Open Government Licence" in site["license"]
         and "Attribution" in site["license"]
     )
-    page = unescape(Client(datasette_instance(out)).get("/publishers").text)
+    national = Client(datasette_instance(out))
+    page = unescape(national.get("/publishers").text)
     assert "the registry records CC-BY-SA-4.0, but its data package names CC-BY-4.0" in page
+    footer = unescape(national.get("/").text.split('<footer class="site-footer"', 1)[1])
+    assert (
+        "available under\n    each publisher's own licence: the Open Government Licence v3.0 or the "
+        "Creative Commons Attribution 4.0,\n    except where otherwise stated" in footer
+    )

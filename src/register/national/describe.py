@@ -124,5 +124,6 @@ def site_metadata(package_dir: Path, described: dict) -> None:
         if licences[0].get("path"):
             site["license_url"] = licences[0]["path"]
     elif licences:
-        site["license"] = "each publisher's own: " + ", ".join(lic["title"] for lic in licences)
+        titles = [f"the {lic['title']}" for lic in licences]
+        site["license"] = "each publisher's own licence: " + ", ".join(titles[:-1]) + " or " + titles[-1]
     path.write_text(yaml.safe_dump(site, sort_keys=False, allow_unicode=True), "utf-8")

@@ -1,13 +1,13 @@
 """Datasette metadata: site text from metadata.yml, table and column text from the schemas.
 
-metadata.yml holds what only the site needs (title, about, licence, facets, sort
+metadata.yml holds what only the site needs (about, facets, sort
 orders, canned queries, the text of the views that are not exported). Table titles,
 descriptions and column descriptions are never written there: they are taken from the
 Table Schemas (schemas/*.json, and schemas/views/*.json for the exported views) at
 build time, so they cannot drift from the data or from the extracts. The site's title,
 description and source name the publisher, so they come from publisher.yml, and the
 publisher's details travel with the build ("publisher") for the templates
-(register/site/publisher.py).
+(register/site/publisher.py). The licence is the data package's (datapackage.json).
 """
 
 from __future__ import annotations
@@ -90,9 +90,23 @@ def publisher_text(package: Package) -> dict:
     }
 
 
+def licence_text(package: Package) -> dict:
+    """The site's licence is the data package's: datapackage.json names it once, and the
+    footer, the table pages and the feeds say what the downloads say."""
+    titles = [lic.get("title") or lic.get("name", "") for lic in package.descriptor.get("licenses") or []]
+    if len(titles) != 1:  # none, or several (the national site's metadata.yml says whose)
+        return {"license": " or ".join(titles)} if titles else {}
+    path = package.descriptor["licenses"][0].get("path")
+    return {"license": titles[0], **({"license_url": path} if path else {})}
+
+
 def build_metadata(package: Package) -> dict:
     site = yaml_text.safe_load((package.root / "metadata.yml").read_text("utf-8")) or {}
-    derived = {**publisher_text(package), "databases": {DATABASE: {"tables": derived_tables(package)}}}
+    derived = {
+        **publisher_text(package),
+        **licence_text(package),
+        "databases": {DATABASE: {"tables": derived_tables(package)}},
+    }
     return _merge(derived, site)
 
 

@@ -221,7 +221,7 @@ def listing(directory: Path | None) -> dict | None:
         "short_date": short_date,
         "time_text": time_text,
         "version": package.get("version", ""),
-        "licence": (package.get("licenses") or [{}])[0],
+        "licences": package.get("licenses") or [],  # the national package's: each publisher's own
         "zip": zip_entry,
         "workbook": workbook,
         "tables": tables,

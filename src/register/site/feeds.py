@@ -37,7 +37,9 @@ def _urn(*parts: str) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "coproduction-register:" + "/".join(parts)))
 
 
-def _atom(feed_key: str, title: str, subtitle: str, self_url: str, alternate_url: str, entries: list[dict]) -> bytes:
+def _atom(
+    feed_key: str, title: str, subtitle: str, self_url: str, alternate_url: str, entries: list[dict], rights: str
+) -> bytes:
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent, tag, text=None, **attrs):
@@ -57,7 +59,8 @@ def _atom(feed_key: str, title: str, subtitle: str, self_url: str, alternate_url
     sub(feed, "updated", updated)
     author = sub(feed, "author")
     sub(author, "name", "Co-production Register")
-    sub(feed, "rights", "Open Government Licence v3.0")
+    if rights:  # the site's licence: the data package's (register/schema/metadata.py)
+        sub(feed, "rights", rights)
     for e in entries:
         entry = sub(feed, "entry")
         sub(entry, "id", e["id"])
@@ -162,10 +165,11 @@ async def feed_you_said(datasette, request):
         project,
         absolute,
         entries,
+        datasette.metadata("license") or "",
     )
 
 
-def _project_feed(name: str, title: str, subtitle: str, project: str | None, absolute, entries):
+def _project_feed(name: str, title: str, subtitle: str, project: str | None, absolute, entries, rights: str):
     """A register-wide feed, or the same feed for one project (?project=)."""
     q = f"?project={project}" if project else ""
     body = _atom(
@@ -175,6 +179,7 @@ def _project_feed(name: str, title: str, subtitle: str, project: str | None, abs
         absolute(f"/feeds/{name}.atom") + q,
         absolute(f"/projects/{project}" if project else "/"),
         entries,
+        rights,
     )
     return _atom_response(body)
 
@@ -234,6 +239,7 @@ async def feed_status_changes(datasette, request):
         project,
         absolute,
         entries,
+        datasette.metadata("license") or "",
     )
 
 
@@ -298,6 +304,7 @@ async def feed_you_said_item(datasette, request):
         datasette.absolute_url(request, item_feed_path(datasette, item_id)),
         page,
         entries,
+        datasette.metadata("license") or "",
     )
     return _atom_response(body)
 
