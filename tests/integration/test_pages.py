@@ -721,6 +721,26 @@ def test_search_writes_an_updates_date_in_words(client, db):
     assert f", {d.day} {d:%B %Y}</a>" in html and f", {u['update_date']}</a>" not in html
 
 
+def test_a_hyphenated_word_is_found_however_it_is_written(client, db):
+    """The register writes "co-production"; many people type "coproduction". Both find the
+    same records on the search page and on a table's search, with its facets."""
+    written = db.execute("select count(*) from you_said_we_did where you_said like '%co-production%'").fetchone()[0]
+    assert written, "the sample data should say co-production"
+    keys = {q: [(r["source"], r["key"]) for r in search_results(client, q)] for q in ("co-production", "coproduction")}
+    assert keys["coproduction"] and keys["coproduction"] == keys["co-production"]
+    counts = {}
+    for q in ("co-production", "coproduction", "Coproduction"):
+        page = client.get("/register/you_said_we_did.json", params={"_search": q, "_facet": "theme", "_size": 0})
+        assert page.status_code == 200, q
+        data = page.json()
+        facets = {
+            name: {(r["value"], r["count"]) for r in facet["results"]} for name, facet in data["facet_results"].items()
+        }
+        counts[q] = (data["filtered_table_rows_count"], facets)
+    assert counts["co-production"][0] >= written
+    assert counts["coproduction"] == counts["co-production"] == counts["Coproduction"]
+
+
 def test_search_escapes_the_query_and_survives_fts_syntax(client):
     for q in ("<script>alert(1)</script>", '"unbalanced', "NEAR(", "a OR", "*", ")(", "-"):
         response = client.get("/search", params={"q": q})

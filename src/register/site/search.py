@@ -6,9 +6,10 @@ Each register has its own FTS table (register/database/build.py), ranked by bm25
 import json
 from urllib.parse import quote
 
-from datasette.utils import escape_fts, tilde_encode
+from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
+from register.site import fts_query
 from register.site.filters import uk_date
 from register.site.links import DB, fetch_rows, load_codelists, make_linker
 from register.site.pages import render_page
@@ -145,7 +146,7 @@ async def search_page(datasette, request):
     """Full-text search across every register at once, best matches first."""
     q = (request.args.get("q") or "").strip()
     results, error = [], None
-    fts_q = escape_fts(q) if q else ""
+    fts_q = fts_query.expand(q) if q else ""
     if q and fts_q:
         exact = await _by_id(datasette, q)
         try:
