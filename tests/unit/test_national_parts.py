@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import sqlite3
 
 import pytest
 
-from register.national import fetch, namespace, provenance, registry
+from register.national import fetch, namespace, provenance, quality, registry
 from register.schema.package import ROOT, Package
 from tests.conftest import copy_repo
 
@@ -156,3 +157,26 @@ def test_a_codelist_column_an_older_package_lacks_comes_from_the_standard(tmp_pa
     assert merged.refused == {}, "a column an older minor version lacks is not a conflict"
     assert {code: r["assessed"] for code, r in codelists["impacts"].items()} == {r["code"]: r["assessed"] for r in rows}
     assert "false" in {r["assessed"] for r in rows} and "true" in {r["assessed"] for r in rows}
+
+
+def test_publishing_no_you_said_items_scores_nothing_for_either_loop_part():
+    """Loop closed and Not overdue agree: a publisher with no "You said" items gets 0 for
+    both, not 0 for one and full marks for the other."""
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(
+        """
+        CREATE TABLE publishers (code, title, valid, updated_at, frequency_days);
+        CREATE TABLE publisher_counts (publisher, projects, characteristics_assessed, characteristics_total,
+                                       you_said, loop_closed);
+        CREATE TABLE publisher_open_items (publisher, due_date, open_items);
+        INSERT INTO publishers VALUES ('none', 'None', 1, date('now'), 30), ('some', 'Some', 1, date('now'), 30);
+        INSERT INTO publisher_counts VALUES ('none', 1, 12, 12, 0, 0), ('some', 1, 12, 12, 4, 2);
+        INSERT INTO publisher_open_items VALUES ('some', '2000-01-01', 1);
+        """
+    )
+    conn.executescript(quality.LIVE)
+    rows = {
+        r[0]: r[1:] for r in conn.execute("SELECT publisher, loop_closure, not_overdue, score FROM publisher_quality")
+    }
+    assert rows["none"] == (0.0, 0.0, 60.0)  # valid, fresh and complete: 3 of 5
+    assert rows["some"] == (0.5, 0.75, 85.0)

@@ -57,8 +57,11 @@ COMPONENTS = (
     Component(
         "not_overdue",
         "Not overdue",
-        "CASE WHEN f.you_said > 0 THEN 1.0 - 1.0 * f.overdue / f.you_said ELSE 1.0 END",
-        '1 minus the share of "You said" items past their target date with the loop still open.',
+        # 0, not 1, when none are published, as for "Loop closed": publishing no "You said"
+        # items keeps no promise, so it must not score as having none overdue.
+        "CASE WHEN f.you_said > 0 THEN 1.0 - 1.0 * f.overdue / f.you_said ELSE 0.0 END",
+        '1 minus the share of "You said" items past their target date with the loop still open '
+        "(0 when none are published).",
     ),
 )
 
