@@ -741,6 +741,26 @@ def test_a_hyphenated_word_is_found_however_it_is_written(client, db):
     assert counts["coproduction"] == counts["co-production"] == counts["Coproduction"]
 
 
+def test_a_source_published_online_is_linked_where_it_is_cited(client, db):
+    """Where a page cites a source document that is online (sources.url), the citation
+    links to the document itself, named for a screen reader; one that is not, does not."""
+    online = dict(db.execute("select code, url from sources where url is not null").fetchall())
+    assert online and db.execute("select count(*) from sources where url is null").fetchone()[0]
+    cited = db.execute("select code, source from glossary").fetchall()
+    html = unescape(client.get("/glossary").text)
+    for code, source in cited:
+        entry = html.split(f'id="{code}"', 1)[1].split("</dd>", 1)[0]
+        title = db.execute("select title from sources where code = ?", (source,)).fetchone()[0]
+        link = f'(<a href="{online.get(source)}">read it online<span class="reg-visually-hidden">: {title}</span></a>)'
+        assert ("read it online" in entry) == (source in online), (code, source)
+        assert (link in entry) == (source in online), (code, source)
+    assert any(source in online for _, source in cited), "the sample glossary should cite a source that is online"
+    item = db.execute(
+        "select id from you_said_we_did where source not in (select code from sources where url is not null)"
+    ).fetchone()[0]
+    assert "read it online" not in client.get(f"/you-said/{item}").text
+
+
 def test_search_escapes_the_query_and_survives_fts_syntax(client):
     for q in ("<script>alert(1)</script>", '"unbalanced', "NEAR(", "a OR", "*", ")(", "-"):
         response = client.get("/search", params={"q": q})

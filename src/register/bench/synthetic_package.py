@@ -42,20 +42,17 @@ def copy_package(src: Package, out: Path, today: dt.date) -> tuple[dict[str, lis
         target = out / res.descriptor["path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(res.path, target)
-    _append_rows(
-        out / src.resource("sources").descriptor["path"],
-        [
-            [
-                SYNTHETIC_SOURCE,
-                "Synthetic national register (generated for performance tests)",
-                "Rows made up by register/bench/generate.py to measure the register at the scale of all "
-                "42 integrated care boards. Not real records.",
-                "Co-production Register",
-                str(today.year),
-                99,
-            ]
-        ],
-    )
+    synthetic = {
+        "code": SYNTHETIC_SOURCE,
+        "title": "Synthetic national register (generated for performance tests)",
+        "description": "Rows made up by register/bench/generate.py to measure the register at the scale of all "
+        "42 integrated care boards. Not real records.",
+        "publisher": "Co-production Register",
+        "published": str(today.year),
+        "sort_order": 99,
+    }
+    sources = src.resource("sources")
+    _append_rows(out / sources.descriptor["path"], [[synthetic.get(f, "") for f in sources.field_names]])
     orgs, places, icb_places, titles = _icb_codes(src)
     _append_rows(out / src.resource("organisations").descriptor["path"], orgs)
     _append_rows(out / src.resource("places").descriptor["path"], places)

@@ -94,6 +94,10 @@ class Linker:
             return self.codelists[table][code]["title"]
         return self.extra.get(table, {}).get(code, str(code))
 
+    def url(self, column_or_table: str, code) -> str:
+        """A record's own public web address (a source document's `url`), or ""."""
+        return (self.codelists.get(self.table_for(column_or_table), {}).get(code) or {}).get("url") or ""
+
     def href(self, column_or_table: str, code) -> str | None:
         table = self.table_for(column_or_table)
         path = self.datasette.urls.path
