@@ -30,7 +30,7 @@ from register.bench.generate import generate
 from register.bench.national import write_operator
 from register.national.build import main as national_main
 from register.national.namespace import Source, write_package
-from register.national.provenance import FETCHES, good_copy
+from register.national.provenance import FETCHES, check, good_copy
 from register.national.registry import read
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
@@ -491,6 +491,39 @@ def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
     assert set(merged.refused) == {"broken"}
     assert merged.refused["broken"] == "refused: its partner_verdicts could not be merged (it is not UTF-8 text)"
     assert merged.rows["nn_icb"]["projects"] > 0 and "broken" not in merged.rows
+
+
+def test_a_package_held_to_the_standard_as_make_validate_holds_it(tmp_path):
+    """The national checks are make validate's: a package on the standard's own version
+    whose schema is not the standard's, or that says it follows a version newer than this
+    register knows, is refused in words, and its records are not loaded."""
+    version = Package(ROOT).descriptor["x-register-standard"]
+    tampered = tmp_path / "tampered"
+    tampered.mkdir()
+    copy_repo(tampered)
+    schema = json.loads((tampered / "schemas" / "projects.json").read_text("utf-8"))
+    for f in schema["fields"]:
+        if f["name"] == "lead_role":
+            f["name"] = "lead_person"
+    (tampered / "schemas" / "projects.json").write_text(json.dumps(schema), "utf-8")
+
+    def rename(rows):
+        for r in rows:
+            r["lead_person"] = r.pop("lead_role")
+        return list(rows[0])
+
+    edit_csv(tampered / "datasets" / "projects.csv", rename)
+    problems = check(tampered, version)
+    assert problems and problems[0].startswith("schemas/projects.json: is not the ")
+    assert "the standard's file unchanged" in problems[0]
+
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    copy_repo(newer)
+    major, minor, _ = (int(n) for n in version.split("."))
+    edit_descriptor(newer, **{"x-register-standard": f"{major}.{minor + 1}.0"})
+    assert "newer than this validator knows" in check(newer, version)[0]
+    assert check(ROOT, version) == []
 
 
 OPERATOR = """\

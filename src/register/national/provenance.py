@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from register.checks.privacy import findings
+from register.checks.problems import Problem
 from register.checks.validate import validate
 from register.national.fetch import FetchError, Limits, descriptor_location, fetch
 from register.national.registry import OPEN_LICENCES, Publisher
+from register.schema import standard as standard_mod
 from register.schema.package import Package
 from register.schema.standard import DECLARATION
 from register.util.workers import in_order
@@ -57,10 +59,25 @@ def check(copy: Path, standard: str) -> list[str]:
     if not any(name in OPEN_LICENCES for name in licences):
         return ["its datapackage.json names no open licence (" + ", ".join(OPEN_LICENCES) + ")"]
     try:
+        against = against_standard(package, version)
         problems = validate(package)
     except (KeyError, TypeError, ValueError, OSError) as e:
         return [f"the data package cannot be checked ({type(e).__name__}: {e})"]
-    return [str(p) for p in problems]
+    return against + [str(p) for p in problems]
+
+
+def against_standard(package: Package, version: str) -> list[str]:
+    """What `make validate` holds the package to beyond its rows: a version this register
+    knows, schemas that are the standard's own on its version, no field the standard no
+    longer accepts. A package that does not say its version is taken to be on UNDECLARED."""
+    standard = standard_mod.load()
+    why = standard_mod.refusal(version, standard)
+    if why:
+        return [why]
+    errors, _ = standard_mod.deprecations(package, standard)
+    if version == standard.version:
+        errors += standard_mod.changed_schemas(package, standard)
+    return [str(Problem(f.file, None, f.field, None, f.message, f.allowed)) for f in errors]
 
 
 def redact(text: str) -> str:
