@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,19 @@ def test_north_cumbria_builds_on_its_own_with_only_its_records(tmp_path):
     assert {r["id"] for r in rows} == {"PRJ-0011", "PRJ-0012", "PRJ-0013"}, summary
     home = ds.get("/").text
     assert "North Cumbria Health and Care" in home and "Nottingham" not in home
+
+
+def test_the_guides_copy_command_gives_a_package_that_builds_anywhere(tmp_path):
+    """docs/publishing.md step 1, run as written, into a folder outside the repository:
+    the copy carries real schemas and metadata.yml (not links that point nowhere) and builds."""
+    guide = (ROOT / "docs" / "publishing.md").read_text("utf-8")
+    command = re.search(r"^\s*(cp [^\n]*publishers/north-cumbria path/to/package)\s*$", guide, re.M)
+    assert command, "docs/publishing.md gives no command to copy North Cumbria's package"
+    package = tmp_path / "elsewhere" / "package"
+    package.parent.mkdir()
+    argv = [package.as_posix() if a == "path/to/package" else a for a in command[1].split()]
+    subprocess.run(argv, cwd=ROOT, check=True)
+    for name in ("metadata.yml", "schemas"):
+        assert (package / name).exists() and not (package / name).is_symlink(), name
+    summary = build(Package(package), tmp_path / "build")
+    assert summary
