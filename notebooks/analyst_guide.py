@@ -53,14 +53,22 @@ summary = {"base_url": base_url}
 #
 # Add `.json` to a table or view address, and `_shape=array` to get a plain list of
 # rows. Long answers come in pages: the address of the next page is in the response's
-# `Link` header (`rel="next"`), so keep following it until there is none. Sorting by a
-# column (`_sort=`) keeps the pages in a stable order.
+# `Link` header (`rel="next"`), so keep following it until there is none. Page through a
+# table in the order of its primary key (`_sort=id`, or `_sort=code` for a codelist):
+# the dated tables are shown newest first, and where dates tie, pages in that order can
+# repeat some rows and skip others. `fetch_all` below does this when you name no order.
 
 
 # %%
 def fetch_all(table: str, **params) -> pd.DataFrame:
     """Every row of a table or view, following the API's pages to the end."""
     url = f"{DATABASE}/{table}.json"
+    if "_sort" not in params and "_sort_desc" not in params:
+        about = requests.get(url, params={"_size": 1}, timeout=30)
+        about.raise_for_status()
+        keys = about.json().get("primary_keys") or []
+        if len(keys) == 1:  # a table (a view has none, and is paged by position)
+            params["_sort"] = keys[0]
     params = {"_shape": "array", "_size": page_size, **params}
     rows, pages = [], 0
     while url:
@@ -87,6 +95,10 @@ current.head()
 # %%
 waiting = fetch_all("you_said_we_did_current", _sort="id", status="open")
 summary["open_items"] = len(waiting)
+# The public history of every status change, paged in the order of its primary key.
+history = fetch_all("you_said_we_did_updates")
+summary["status_updates"] = len(history)
+summary["status_updates_distinct"] = history["id"].nunique() if len(history) else 0
 summary["you_said_items"] = len(current)
 summary["by_status"] = current["status"].value_counts().to_dict() if len(current) else {}
 current["status"].value_counts()

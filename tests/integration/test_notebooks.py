@@ -473,6 +473,12 @@ def test_analyst_guide_reads_api_and_extracts(server, build_dir, tmp_path, packa
     assert items > 30
     assert summary["open_items"] == open_items
     assert summary["activities"] == activities
+    # A table paged in its default order (newest first, with ties): each row once.
+    conn = sqlite3.connect(build_dir / "register.db")
+    updates = conn.execute("select count(*) from you_said_we_did_updates").fetchone()[0]
+    conn.close()
+    assert updates > 30
+    assert summary["status_updates"] == updates == summary["status_updates_distinct"]
     if extract:
         assert summary["extracts_found"] is True
         assert summary["extract_activities"] == activities == summary["extract_json_activities"]
