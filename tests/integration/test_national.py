@@ -23,6 +23,7 @@ from html import unescape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import frictionless
 import pytest
 from conftest import Client, copy_repo
 
@@ -32,6 +33,7 @@ from register.national.build import main as national_main
 from register.national.namespace import Source, write_package
 from register.national.provenance import FETCHES, check, good_copy
 from register.national.registry import read
+from register.publishing.extracts import extract
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 
@@ -491,6 +493,23 @@ def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
     assert set(merged.refused) == {"broken"}
     assert merged.refused["broken"] == "refused: its partner_verdicts could not be merged (it is not UTF-8 text)"
     assert merged.rows["nn_icb"]["projects"] > 0 and "broken" not in merged.rows
+
+
+def test_the_national_register_has_downloads_like_a_publishers(world, tmp_path):
+    """`register.publishing.extracts` on the national build (docs/national.md): a valid data
+    package of every table and the current view, each row as in the database, with the
+    standard the records follow."""
+    out = world["out"]
+    summary = extract(Package(out / "package"), out / "register.db", tmp_path / "extracts")
+    folder = tmp_path / "extracts"
+    report = frictionless.Package(str(folder / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    conn = sqlite3.connect(out / "register.db")
+    for table in ("publishers", "projects", "you_said_we_did_current"):
+        assert summary["rows"][table] == conn.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
+    conn.close()
+    for rel in json.loads((ROOT / "schemas" / "standard.json").read_text("utf-8"))["schemas"]:
+        assert (folder / "standard" / rel).read_bytes() == (ROOT / "schemas" / rel).read_bytes(), rel
 
 
 def test_a_package_held_to_the_standard_as_make_validate_holds_it(tmp_path):

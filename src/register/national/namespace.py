@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from register.schema.package import Package
+from register.schema.views import VIEWS_DIR
 from register.util.workers import in_order
 
 SEPARATOR = ":"
@@ -350,4 +351,9 @@ def write_package(
     for name in ("metadata.yml",):
         if (standard.root / name).exists():
             shutil.copyfile(standard.root / name, out / name)
+    # The exported views' schemas (schemas/views/), so that the extracts describe and
+    # export the views of the national register as they do a publisher's.
+    views = standard.root / VIEWS_DIR
+    if views.is_dir():
+        shutil.copytree(views, out / VIEWS_DIR)
     return merged

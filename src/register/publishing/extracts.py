@@ -84,9 +84,14 @@ STANDARD_FOLDER = "standard"
 
 def write_standard(schemas: Path, set_dir: Path) -> list[str]:
     """standard/: the schemas the data follows, with standard.json and CHANGELOG.md, so that
-    other publishers can check their own data with them (docs/publishing.md). Every file
+    other publishers can check their own data with them (docs/publishing.md); for a package
+    whose schemas/ holds no standard.json, the register's own standard. Every file
     standard.json lists, whatever their number; returns their names in the set, which
     SHA256SUMS, the zip and the release all carry like any other file."""
+    if not (schemas / standard_mod.STANDARD_FILE).is_file():
+        # A merged package (the national register's) carries schemas of its own beside the
+        # standard's fields, not the standard: its records follow the register's own.
+        schemas = standard_mod.STANDARD_DIR
     standard = standard_mod.load(schemas)
     names = []
     for rel in (standard_mod.STANDARD_FILE, "CHANGELOG.md", *standard.schemas):
