@@ -512,6 +512,28 @@ def test_the_national_register_has_downloads_like_a_publishers(world, tmp_path):
         assert (folder / "standard" / rel).read_bytes() == (ROOT / "schemas" / rel).read_bytes(), rel
 
 
+def test_no_publisher_to_show_is_said_plainly_and_builds_nothing(tmp_path):
+    """A first run in which no publisher can be shown (here the only one cannot be reached)
+    says so, with each publisher's reason, instead of failing inside the build."""
+    with socket.socket() as s:  # a port that refuses: bound, then closed
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    write_operator(tmp_path)
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"gone,Synthetic unreachable,http://127.0.0.1:{closed}/datapackage.json,OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stopped:
+        national_main(["--registry", str(registry), "--out", str(out), "--timeout", "2"])
+    said = str(stopped.value.code)
+    assert said.startswith("The national register was not built: no publisher has data that can be shown")
+    assert "gone: could not be fetched" in said
+    assert not (out / "register.db").exists()
+
+
 def test_a_package_held_to_the_standard_as_make_validate_holds_it(tmp_path):
     """The national checks are make validate's: a package on the standard's own version
     whose schema is not the standard's, or that says it follows a version newer than this
