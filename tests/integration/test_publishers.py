@@ -5,6 +5,7 @@ which no page names Nottingham."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from register.database.build import build
+from register.publishing import report
 from register.publishing.extracts import extract
 from register.schema import datapackage
 from register.schema.package import ROOT, Package
@@ -51,7 +53,12 @@ def rewrite(path: Path, change) -> None:
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory) -> Client:
+def example(example_root) -> Client:
+    return Client(datasette_instance(example_root / "build"))
+
+
+@pytest.fixture(scope="module")
+def example_root(tmp_path_factory) -> Path:
     """Another organisation's register: North Cumbria's package as a starting point, its own
     publisher.yml, and every record citing its own (synthetic) strategy document."""
     root = tmp_path_factory.mktemp("example-vale")
@@ -81,7 +88,7 @@ def example(tmp_path_factory) -> Client:
     out = root / "build"
     build(Package(root), out)
     extract(Package(root), out / "register.db", out / "extracts")
-    return Client(datasette_instance(out))
+    return root
 
 
 def test_no_page_of_another_publishers_register_names_nottingham(example):
@@ -139,3 +146,22 @@ def test_the_guides_copy_command_gives_a_package_that_builds_anywhere(tmp_path):
         assert (package / name).exists() and not (package / name).is_symlink(), name
     summary = build(Package(package), tmp_path / "build")
     assert summary
+
+
+def test_another_publishers_impact_report_is_its_own(example_root):
+    """`make report ROOT=<package>` reports on that package, in its own build/, naming its
+    publisher and citing its own release (it used to write this repository's report)."""
+    dry = subprocess.run(
+        ["make", "-n", "--no-print-directory", "report", f"ROOT={example_root}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "register.publishing.report --root=" in dry.stdout
+    assert report.main(["--root", str(example_root)]) == 0
+    page = (example_root / "build" / "reports" / "impact_report.html").read_text("utf-8")
+    assert "Published by Example Vale Health and Care Partnership." in page
+    assert "Nottingham" not in page
+    figures = json.loads((example_root / "build" / "reports" / "impact_report_figures.json").read_text("utf-8"))
+    assert figures["release"] and "Example Vale" in figures["citation"]

@@ -169,8 +169,9 @@ def execute(notebook: Path, executed: Path, parameters: dict) -> None:
         source.unlink(missing_ok=True)
 
 
-def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = None) -> dict:
-    """Execute the report for the period and write it to out_dir; returns its figures."""
+def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = None, root: Path | None = None) -> dict:
+    """Execute the report for the period and write it to out_dir; returns its figures.
+    `root`: the publisher's package the database was built from (default: this repository)."""
     import nbformat
     import papermill
 
@@ -178,6 +179,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
         raise SystemExit(f"The reporting period starts ({start}) after it ends ({end}).")
     if not db.exists():
         raise SystemExit(f"{db} does not exist: run `make build` first.")
+    out_dir = Path(out_dir).resolve()  # the notebook runs in notebooks/: no relative paths
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".report-", dir=out_dir) as work:
         work = Path(work)
@@ -186,7 +188,13 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
             execute(
                 NOTEBOOK,
                 executed,
-                {"period_start": start, "period_end": end, "db_path": str(db.resolve()), "output_dir": str(work)},
+                {
+                    "period_start": start,
+                    "period_end": end,
+                    "db_path": str(db.resolve()),
+                    "output_dir": str(work),
+                    "package_root": str(Path(root).resolve()) if root else None,
+                },
             )
         except papermill.PapermillExecutionError as exc:
             failed = out_dir / f"{NAME}.failed.ipynb"
@@ -217,12 +225,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start", help="first day of the reporting period, YYYY-MM-DD (default: no limit)")
     parser.add_argument("--end", help="last day of the reporting period, YYYY-MM-DD (default: no limit)")
-    parser.add_argument("--db", default=str(ROOT / "build" / "register.db"))
-    parser.add_argument("--out", default=str(ROOT / "build" / "reports"))
+    parser.add_argument("--root", default=str(ROOT), help="the publisher's package (default: this repository)")
+    parser.add_argument("--db", help="the built register (default: ROOT/build/register.db)")
+    parser.add_argument("--out", help="where the report is written (default: ROOT/build/reports)")
     args = parser.parse_args(argv)
     start, end = check_date(args.start, "--start"), check_date(args.end, "--end")
-    out = Path(args.out)
-    figures = run(Path(args.db), out, start, end)
+    root = Path(args.root)
+    out = Path(args.out) if args.out else root / "build" / "reports"
+    db = Path(args.db) if args.db else root / "build" / "register.db"
+    figures = run(db, out, start, end, root)
     print(
         f"Wrote {out / (NAME + '.html')} and {out / (NAME + '.ipynb')}: "
         f'{figures["activities"]} activities, {figures["you_said_items"]} "You said" items, '
