@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from traitlets import default
 from register.database.build_info import inputs_sha256
 from register.schema.package import ROOT
 from register.site.releases import all_releases, citation, release_url
+from register.site.serve import TIME_ZONE
 
 NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
 TEMPLATE_DIR = ROOT / "notebooks"
@@ -230,6 +232,10 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help="where the report is written (default: ROOT/build/reports)")
     args = parser.parse_args(argv)
     start, end = check_date(args.start, "--start"), check_date(args.end, "--end")
+    # "Today" (overdue items, the report's date) is England's, as on the site; the kernel
+    # inherits it.
+    os.environ.setdefault("TZ", TIME_ZONE)
+    time.tzset()
     root = Path(args.root)
     out = Path(args.out) if args.out else root / "build" / "reports"
     db = Path(args.db) if args.db else root / "build" / "register.db"
