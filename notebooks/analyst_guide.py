@@ -123,19 +123,37 @@ labelled[["title", "items", "loop_closed", "overdue", "average_days_to_response"
 #
 # The database page runs read-only SQL: pass it as `sql=`. Answers to custom SQL are not
 # paged and stop at 1,000 rows, so aggregate in SQL, or use the extracts for whole
-# tables.
+# tables. A plain list (`_shape=array`) does not say when it was cut off; the default
+# answer does (`"truncated": true`), so `run_sql` asks for that and refuses a cut-off answer.
+
 
 # %%
+def run_sql(sql: str) -> pd.DataFrame:
+    """The whole answer to a read-only query, or an error if the site cut it off."""
+    response = requests.get(f"{DATABASE}.json", params={"sql": sql, "_shape": "objects"}, timeout=30)
+    response.raise_for_status()
+    answer = response.json()
+    if answer.get("truncated"):
+        raise ValueError(f"the answer was cut off at {len(answer['rows'])} rows: aggregate in SQL or use the extracts")
+    return pd.DataFrame(answer["rows"])
+
+
 sql = """
 select gate, participation_level, count(*) as activities
 from coproduction_log
 group by gate, participation_level
 order by gate, participation_level
 """
-response = requests.get(f"{DATABASE}.json", params={"sql": sql, "_shape": "array"}, timeout=30)
-response.raise_for_status()
-by_gate = pd.DataFrame(response.json())
+by_gate = run_sql(sql)
 summary["activities"] = int(by_gate["activities"].sum()) if len(by_gate) else 0
+# An answer longer than the site gives (every item beside every status change): run_sql
+# says so, rather than handing back the first 1,000 rows as if they were all.
+try:
+    run_sql("select y.id, u.id from you_said_we_did y, you_said_we_did_updates u")
+    summary["cut_off_refused"] = False
+except ValueError as e:
+    print(e)
+    summary["cut_off_refused"] = True
 by_gate
 
 # %% [markdown]

@@ -480,6 +480,9 @@ def test_analyst_guide_reads_api_and_extracts(server, build_dir, tmp_path, packa
     conn.close()
     assert updates > 30
     assert summary["status_updates"] == updates == summary["status_updates_distinct"]
+    # A custom query longer than the site answers is refused, not silently cut off.
+    assert summary["cut_off_refused"] is True
+    assert any("the answer was cut off at 1000 rows" in p for p in printed)
     if extract:
         assert summary["extracts_found"] is True
         assert summary["extract_activities"] == activities == summary["extract_json_activities"]
