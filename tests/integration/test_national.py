@@ -479,6 +479,27 @@ def test_a_publishers_verdicts_and_corrections_reach_the_national_register(tmp_p
     assert sorted(shown) == [("nc_icb", "latest data"), ("nn_icb", "latest data")]
 
 
+def test_files_saved_by_excel_with_a_byte_order_mark_merge_as_any_other(tmp_path):
+    """Excel's "CSV UTF-8" starts a file with a BOM; make validate accepts it, and so must
+    the merge: the first column is still `id` (or `code`), not a required field left empty."""
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    copy_repo(saved)
+    for rel in ("datasets/projects.csv", "datasets/coproduction_log.csv", "datasets/codelists/places.csv"):
+        path = saved / rel
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    sources = [Source("saved", Package(saved), "https://saved.example.org/")]
+    merged = write_package(Package(ROOT), sources, tmp_path / "out", [], {"name": "national"}, workers=1)
+    assert not merged.refused
+    with (tmp_path / "out" / "datasets" / "projects.csv").open(newline="", encoding="utf-8") as f:
+        ids = [r["id"] for r in csv.DictReader(f)]
+    assert ids and all(i.startswith("saved:PRJ-") for i in ids)
+    with (tmp_path / "out" / "datasets" / "codelists" / "places.csv").open(newline="", encoding="utf-8") as f:
+        assert all(r["code"] for r in csv.DictReader(f))
+    with (tmp_path / "out" / "datasets" / "coproduction_log.csv").open(newline="", encoding="utf-8") as f:
+        assert all(r["id"].startswith("saved:LOG-") and r["project_id"] in ids for r in csv.DictReader(f))
+
+
 def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
     """A file the merge cannot read refuses its publisher, in words; the others are merged."""
     broken = tmp_path / "broken"

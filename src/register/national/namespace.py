@@ -154,7 +154,7 @@ def _same(a: dict, b: dict) -> bool:
 def _read(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    with path.open(newline="", encoding="utf-8") as f:
+    with path.open(newline="", encoding="utf-8-sig") as f:  # a file saved by Excel starts with a BOM
         return list(csv.DictReader(f))
 
 
@@ -257,7 +257,7 @@ def _write_parts(task: tuple) -> tuple[dict[str, int], str]:
         n = 0
         try:
             with (
-                src.package.resource(name).path.open(newline="", encoding="utf-8") as fin,
+                src.package.resource(name).path.open(newline="", encoding="utf-8-sig") as fin,  # BOM, as _read
                 _part(parts, name, code).open("w", newline="", encoding="utf-8") as fout,
             ):
                 reader, writer = csv.reader(fin), csv.writer(fout, lineterminator="\n")
