@@ -379,7 +379,7 @@ display(tables.gate_gaps(d))
 # ## About this report
 #
 # - **Source**: the Co-production Register (`build/register.db`), built from the CSV files
-#   in `datasets/` after they passed validation. Data: Open Government Licence v3.0.
+#   in `datasets/` after they passed validation, under the licence its data package names.
 # - **Measures**: every measure is an SQL view in `src/register/database/views.sql`, the same
 #   definitions the register's website shows on its measure pages.
 # - **Reporting period**: activities count by their date, equality impacts by the date

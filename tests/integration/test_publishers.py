@@ -148,9 +148,10 @@ def test_the_guides_copy_command_gives_a_package_that_builds_anywhere(tmp_path):
     assert summary
 
 
-def test_another_publishers_impact_report_is_its_own(example_root):
+def test_another_publishers_impact_report_is_its_own(example_root, tmp_path):
     """`make report ROOT=<package>` reports on that package, in its own build/, naming its
-    publisher and citing its own release (it used to write this repository's report)."""
+    publisher, its licence and citing its own release (it used to write this repository's
+    report, and every report said Open Government Licence)."""
     dry = subprocess.run(
         ["make", "-n", "--no-print-directory", "report", f"ROOT={example_root}"],
         cwd=ROOT,
@@ -159,9 +160,21 @@ def test_another_publishers_impact_report_is_its_own(example_root):
         check=True,
     )
     assert "register.publishing.report --root=" in dry.stdout
-    assert report.main(["--root", str(example_root)]) == 0
-    page = (example_root / "build" / "reports" / "impact_report.html").read_text("utf-8")
+    root = tmp_path / "example-vale"
+    shutil.copytree(example_root, root)
+    descriptor = json.loads((root / "datapackage.json").read_text("utf-8"))
+    descriptor["licenses"] = [
+        {
+            "name": "CC-BY-4.0",
+            "title": "Creative Commons Attribution 4.0",
+            "path": "https://creativecommons.org/licenses/by/4.0/",
+        }
+    ]
+    (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), "utf-8")
+    assert report.main(["--root", str(root)]) == 0
+    page = (root / "build" / "reports" / "impact_report.html").read_text("utf-8")
     assert "Published by Example Vale Health and Care Partnership." in page
     assert "Nottingham" not in page
-    figures = json.loads((example_root / "build" / "reports" / "impact_report_figures.json").read_text("utf-8"))
+    assert "Data: Creative Commons Attribution 4.0." in page and "Open Government Licence" not in page
+    figures = json.loads((root / "build" / "reports" / "impact_report_figures.json").read_text("utf-8"))
     assert figures["release"] and "Example Vale" in figures["citation"]

@@ -30,7 +30,7 @@ from jupyter_core.utils import ensure_dir_exists
 from traitlets import default
 
 from register.database.build_info import inputs_sha256
-from register.schema.package import ROOT
+from register.schema.package import ROOT, Package
 from register.site.releases import all_releases, citation, release_url
 from register.site.serve import TIME_ZONE
 
@@ -70,7 +70,17 @@ def check_date(text: str | None, what: str) -> str | None:
         raise SystemExit(f"{what}: {text!r} is not a date written YYYY-MM-DD, for example 2025-04-01") from None
 
 
-def to_html(nb, out_dir: Path) -> str:
+def licence_of(root: Path) -> str:
+    """The licence the data is under, in words, from the package's datapackage.json (the
+    national register's names each publisher's own)."""
+    named = [lic for lic in Package(root).descriptor.get("licenses") or [] if isinstance(lic, dict)]
+    titles = [str(lic.get("title") or lic.get("name")) for lic in named if lic.get("title") or lic.get("name")]
+    if len(titles) > 1:
+        return "each publisher's own licence: " + ", ".join(titles)
+    return titles[0] if titles else "no licence is named in the data package"
+
+
+def to_html(nb, out_dir: Path, licence: str = "") -> str:
     """The executed notebook as the report page: nbconvert, input cells hidden, en-GB."""
     from nbconvert import HTMLExporter
 
@@ -83,7 +93,8 @@ def to_html(nb, out_dir: Path) -> str:
         exclude_anchor_links=True,
     )
     exporter.language_code = "en-GB"
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "Co-production impact report"}})
+    resources = {"metadata": {"name": "Co-production impact report"}, **({"licence": licence} if licence else {})}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 
 
@@ -210,7 +221,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
         release = release_of(db)
         done.cells.append(release_cell(release))
         nbformat.write(done, executed)
-        html = to_html(done, out_dir)
+        html = to_html(done, out_dir, licence_of(Path(root) if root else ROOT))
         figures = json.loads((work / f"{NAME}_figures.json").read_text("utf-8"))
         figures.update(release or {"release": None, "release_url": None, "citation": None})
         figures_text = json.dumps(figures, indent=2, sort_keys=True) + "\n"
