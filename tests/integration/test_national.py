@@ -30,6 +30,7 @@ from conftest import Client, copy_repo
 from register.bench.generate import generate
 from register.bench.national import write_operator
 from register.national.build import main as national_main
+from register.national.fetch import fetch
 from register.national.namespace import Source, write_package
 from register.national.provenance import FETCHES, check, good_copy
 from register.national.registry import read
@@ -531,6 +532,54 @@ def test_the_national_register_has_downloads_like_a_publishers(world, tmp_path):
     conn.close()
     for rel in json.loads((ROOT / "schemas" / "standard.json").read_text("utf-8"))["schemas"]:
         assert (folder / "standard" / rel).read_bytes() == (ROOT / "schemas" / rel).read_bytes(), rel
+
+
+def test_a_copy_kept_under_older_checks_is_checked_again(tmp_path):
+    """A publisher's copy kept before the checks changed (its good.json says nothing of the
+    checks it passed) is checked again though its data did not change, and no longer shown
+    once it fails them."""
+    tampered = tmp_path / "www" / "tampered"
+    tampered.mkdir(parents=True)
+    copy_repo(tampered)
+    schema = json.loads((tampered / "schemas" / "projects.json").read_text("utf-8"))
+    schema["description"] = "Changed by the publisher."
+    (tampered / "schemas" / "projects.json").write_text(json.dumps(schema), "utf-8")
+    out = tmp_path / "out"
+    state = out / "state"
+    kept = state / "tampered"
+    kept.mkdir(parents=True)
+    sha, size = fetch(str(tampered / "datapackage.json"), kept / "good")
+    version = Package(ROOT).descriptor["x-register-standard"]
+    (kept / "good.json").write_text(
+        json.dumps(
+            {
+                "url": str(tampered / "datapackage.json"),
+                "sha256": sha,
+                "bytes": size,
+                "standard_version": version,
+                "version_declared": True,
+                "fetched_at": "2026-01-01T00:00:00Z",
+                "first_seen": "2026-01-01T00:00:00Z",
+            }
+        ),
+        "utf-8",
+    )
+    write_operator(tmp_path)
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nn_icb,Real publisher,{ROOT},OGL-UK-3.0,Test team,P1M\n"
+        f"tampered,Synthetic tampered,{tampered},OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
+    conn = sqlite3.connect(out / "register.db")
+    status, reason = conn.execute("select status, status_reason from publishers where code = 'tampered'").fetchone()
+    shown = conn.execute("select count(*) from projects where from_publisher = 'tampered'").fetchone()[0]
+    conn.close()
+    assert status == "nothing" and shown == 0
+    assert "schemas/projects.json: is not the " in reason
+    assert good_copy(state, "tampered") is None
 
 
 def test_no_publisher_to_show_is_said_plainly_and_builds_nothing(tmp_path):

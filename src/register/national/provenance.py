@@ -46,6 +46,15 @@ def _major(version: str) -> str:
     return version.split(".", 1)[0]
 
 
+# What a kept copy was checked with: the standard's version and the national checks' own
+# edition, raised whenever what `check` refuses changes, so every kept copy is checked again.
+CHECKS_EDITION = 2
+
+
+def checks_of(standard: str) -> str:
+    return f"{standard}/{CHECKS_EDITION}"
+
+
 def check(copy: Path, standard: str) -> list[str]:
     """Why the fetched copy may not be loaded, in sentences (empty: it may)."""
     try:
@@ -170,9 +179,9 @@ def try_publisher(task: tuple) -> dict:
             descriptor = {}
         attempt["standard_version"], attempt["version_declared"] = standard_version(descriptor)
         unchanged = previous and previous[1]["sha256"] == attempt["sha256"]
-        problems = (
-            [] if unchanged else [redact(p) for p in check(incoming, standard)]
-        )  # an unchanged copy was checked when kept
+        # An unchanged copy was checked when kept: again only if the checks have changed since.
+        checked = unchanged and previous[1].get("checked_with") == checks_of(standard)
+        problems = [] if checked else [redact(p) for p in check(incoming, standard)]
         attempt["problem_count"] = len(problems)
         attempt["first_problems"] = "\n".join(problems[:FIRST_PROBLEMS])
         attempt["validation"] = "invalid" if problems else "valid"
@@ -180,6 +189,9 @@ def try_publisher(task: tuple) -> dict:
             first = problems[0] if len(problems[0]) <= 300 else problems[0][:297] + "..."
             plural = "s" if len(problems) != 1 else ""
             attempt["error"] = f"failed validation with {len(problems)} problem{plural}, the first: {first}"
+            if unchanged:  # the copy kept is this very data, which no longer passes: not shown
+                (folder / "good.json").unlink(missing_ok=True)
+                shutil.rmtree(folder / "good", ignore_errors=True)
         else:
             first_seen = previous[1]["first_seen"] if unchanged else attempt["attempted_at"]
             _replace_dir(incoming, folder / "good")
@@ -189,6 +201,7 @@ def try_publisher(task: tuple) -> dict:
                     **{k: attempt[k] for k in ("url", "sha256", "bytes", "standard_version", "version_declared")},
                     "fetched_at": attempt["attempted_at"],
                     "first_seen": first_seen,
+                    "checked_with": checks_of(standard),
                 },
             )
     shutil.rmtree(incoming, ignore_errors=True)
