@@ -74,29 +74,35 @@ build: $(INSTALLED)
 	@$(PY) -m register.database.build $(root_arg)
 endif
 
+PERIOD_ARGS = $(if $(PERIOD_START),--start "$(PERIOD_START)") $(if $(PERIOD_END),--end "$(PERIOD_END)")
+
 $(EXTRACTS): $(DB)
 	$(PY) -m register.publishing.extracts
-extracts: $(EXTRACTS) ## the downloads for journalists and analysts, in build/extracts/
-
 $(REPORT): $(DB) $(EXTRACTS) $(NOTEBOOKS)
 	$(PY) -m register.publishing.report
+
+ifeq ($(ROOT),$(CURDIR))
+extracts: $(EXTRACTS) ## the downloads for journalists and analysts, in build/extracts/ (ROOT= another package)
 ifeq ($(PERIOD_START)$(PERIOD_END),)
-report: $(REPORT) ## the impact report, build/reports/impact_report.html (PERIOD_START=, PERIOD_END=)
+report: $(REPORT) ## the impact report, build/reports/impact_report.html (PERIOD_START=, PERIOD_END=; ROOT=)
 else
 # A period's report is written over the whole register's, then marked out of date so that
 # the next `make serve` or `make report` writes the whole register's again.
 report: $(DB)
-	$(PY) -m register.publishing.report $(if $(PERIOD_START),--start "$(PERIOD_START)") $(if $(PERIOD_END),--end "$(PERIOD_END)")
+	$(PY) -m register.publishing.report $(PERIOD_ARGS)
 	touch -d '2000-01-01' $(REPORT)
 endif
-
-ifeq ($(ROOT),$(CURDIR))
 serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides)
 	$(PY) -m register.site.serve --host $(HOST) --port $(PORT)
 else
-# Another publisher's package (ROOT=publishers/north-cumbria): its own build/ and downloads.
-serve: build
+# Another publisher's package (ROOT=publishers/north-cumbria): its own build/, downloads
+# and impact report, always made afresh.
+extracts: build
 	@$(PY) -m register.publishing.extracts $(root_arg)
+report: build
+	$(PY) -m register.publishing.report $(root_arg) $(PERIOD_ARGS)
+serve: extracts
+	@$(PY) -m register.publishing.report $(root_arg)
 	$(PY) -m register.site.serve --build-dir="$$ROOT/build" $(root_arg) --host $(HOST) --port $(PORT)
 endif
 

@@ -53,14 +53,22 @@ summary = {"base_url": base_url}
 #
 # Add `.json` to a table or view address, and `_shape=array` to get a plain list of
 # rows. Long answers come in pages: the address of the next page is in the response's
-# `Link` header (`rel="next"`), so keep following it until there is none. Sorting by a
-# column (`_sort=`) keeps the pages in a stable order.
+# `Link` header (`rel="next"`), so keep following it until there is none. Page through a
+# table in the order of its primary key (`_sort=id`, or `_sort=code` for a codelist):
+# the dated tables are shown newest first, and where dates tie, pages in that order can
+# repeat some rows and skip others. `fetch_all` below does this when you name no order.
 
 
 # %%
 def fetch_all(table: str, **params) -> pd.DataFrame:
     """Every row of a table or view, following the API's pages to the end."""
     url = f"{DATABASE}/{table}.json"
+    if "_sort" not in params and "_sort_desc" not in params:
+        about = requests.get(url, params={"_size": 1}, timeout=30)
+        about.raise_for_status()
+        keys = about.json().get("primary_keys") or []
+        if len(keys) == 1:  # a table (a view has none, and is paged by position)
+            params["_sort"] = keys[0]
     params = {"_shape": "array", "_size": page_size, **params}
     rows, pages = [], 0
     while url:
@@ -87,6 +95,10 @@ current.head()
 # %%
 waiting = fetch_all("you_said_we_did_current", _sort="id", status="open")
 summary["open_items"] = len(waiting)
+# The public history of every status change, paged in the order of its primary key.
+history = fetch_all("you_said_we_did_updates")
+summary["status_updates"] = len(history)
+summary["status_updates_distinct"] = history["id"].nunique() if len(history) else 0
 summary["you_said_items"] = len(current)
 summary["by_status"] = current["status"].value_counts().to_dict() if len(current) else {}
 current["status"].value_counts()
@@ -111,19 +123,37 @@ labelled[["title", "items", "loop_closed", "overdue", "average_days_to_response"
 #
 # The database page runs read-only SQL: pass it as `sql=`. Answers to custom SQL are not
 # paged and stop at 1,000 rows, so aggregate in SQL, or use the extracts for whole
-# tables.
+# tables. A plain list (`_shape=array`) does not say when it was cut off; the default
+# answer does (`"truncated": true`), so `run_sql` asks for that and refuses a cut-off answer.
+
 
 # %%
+def run_sql(sql: str) -> pd.DataFrame:
+    """The whole answer to a read-only query, or an error if the site cut it off."""
+    response = requests.get(f"{DATABASE}.json", params={"sql": sql, "_shape": "objects"}, timeout=30)
+    response.raise_for_status()
+    answer = response.json()
+    if answer.get("truncated"):
+        raise ValueError(f"the answer was cut off at {len(answer['rows'])} rows: aggregate in SQL or use the extracts")
+    return pd.DataFrame(answer["rows"])
+
+
 sql = """
 select gate, participation_level, count(*) as activities
 from coproduction_log
 group by gate, participation_level
 order by gate, participation_level
 """
-response = requests.get(f"{DATABASE}.json", params={"sql": sql, "_shape": "array"}, timeout=30)
-response.raise_for_status()
-by_gate = pd.DataFrame(response.json())
+by_gate = run_sql(sql)
 summary["activities"] = int(by_gate["activities"].sum()) if len(by_gate) else 0
+# An answer longer than the site gives (every item beside every status change): run_sql
+# says so, rather than handing back the first 1,000 rows as if they were all.
+try:
+    run_sql("select y.id, u.id from you_said_we_did y, you_said_we_did_updates u")
+    summary["cut_off_refused"] = False
+except ValueError as e:
+    print(e)
+    summary["cut_off_refused"] = True
 by_gate
 
 # %% [markdown]

@@ -33,10 +33,12 @@
 # the default is every record in the register.
 period_start = None
 period_end = None
-# The built register (None: build/register.db in this repository).
+# The built register (None: build/register.db of the package).
 db_path = None
 # Where to write the headline figures as JSON (None: do not write them).
 output_dir = None
+# The publisher's package the register was built from (None: this repository).
+package_root = None
 
 # %% tags=["remove-input"]
 import datetime
@@ -50,6 +52,8 @@ from register.publishing import reportkit as rk
 from register.publishing.report_data import ReportData
 from register.publishing.reportkit import bullets, percent, plural, say, title, uk_date
 
+if package_root:
+    rk.use_package(package_root)
 DB = Path(db_path) if db_path else rk.ROOT / "build" / "register.db"
 # The period's records answer the activity, equality and "You said" measures; the whole
 # register answers gate assurance and the project-level measures (the state today).
@@ -375,7 +379,7 @@ display(tables.gate_gaps(d))
 # ## About this report
 #
 # - **Source**: the Co-production Register (`build/register.db`), built from the CSV files
-#   in `datasets/` after they passed validation. Data: Open Government Licence v3.0.
+#   in `datasets/` after they passed validation, under the licence its data package names.
 # - **Measures**: every measure is an SQL view in `src/register/database/views.sql`, the same
 #   definitions the register's website shows on its measure pages.
 # - **Reporting period**: activities count by their date, equality impacts by the date

@@ -133,3 +133,25 @@ def test_a_plain_rerun_says_what_its_changelog_says(tmp_path):
     again = extracts_mod.extract(package, root / "build" / "register.db", out)
     assert not again["release_new"]
     assert again["changes"] == json.loads((out / "changes.json").read_text("utf-8"))
+
+
+def test_the_day_of_an_extract_is_englands_wherever_it_runs(preload, tmp_path):  # noqa: F811
+    """Run on a machine whose clock is in UTC (CI, most servers), at 23:30 UTC on a summer
+    evening, when it is already the next day in England: the extract's figures are as of
+    England's day, the day the site (TZ=Europe/London) states them for."""
+    root = copy_repo(tmp_path)
+    build(Package(root), root / "build", progress=False)
+    clock = tmp_path / "faketime"
+    clock.write_text("@2026-07-01 23:30:00\n")
+    env = {k: v for k, v in clock_env(preload, clock).items() if k != "TZ"}
+    env_without_tz = {k: v for k, v in os.environ.items() if k != "TZ"}
+    done = subprocess.run(
+        [sys.executable, "-m", "register.publishing.extracts", "--root", str(root)],
+        env={**env_without_tz, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    package = json.loads((root / "build" / "extracts" / "datapackage.json").read_text("utf-8"))
+    assert package[AS_OF_KEY] == "2026-07-02", done.stdout

@@ -23,15 +23,18 @@ from html import unescape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import frictionless
 import pytest
 from conftest import Client, copy_repo
 
 from register.bench.generate import generate
 from register.bench.national import write_operator
 from register.national.build import main as national_main
+from register.national.fetch import fetch
 from register.national.namespace import Source, write_package
-from register.national.provenance import FETCHES, good_copy
+from register.national.provenance import FETCHES, check, good_copy
 from register.national.registry import read
+from register.publishing.extracts import extract
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 
@@ -493,6 +496,27 @@ def test_a_publishers_verdicts_and_corrections_reach_the_national_register(tmp_p
     assert sorted(shown) == [("nc_icb", "latest data"), ("nn_icb", "latest data")]
 
 
+def test_files_saved_by_excel_with_a_byte_order_mark_merge_as_any_other(tmp_path):
+    """Excel's "CSV UTF-8" starts a file with a BOM; make validate accepts it, and so must
+    the merge: the first column is still `id` (or `code`), not a required field left empty."""
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    copy_repo(saved)
+    for rel in ("datasets/projects.csv", "datasets/coproduction_log.csv", "datasets/codelists/places.csv"):
+        path = saved / rel
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    sources = [Source("saved", Package(saved), "https://saved.example.org/")]
+    merged = write_package(Package(ROOT), sources, tmp_path / "out", [], {"name": "national"}, workers=1)
+    assert not merged.refused
+    with (tmp_path / "out" / "datasets" / "projects.csv").open(newline="", encoding="utf-8") as f:
+        ids = [r["id"] for r in csv.DictReader(f)]
+    assert ids and all(i.startswith("saved:PRJ-") for i in ids)
+    with (tmp_path / "out" / "datasets" / "codelists" / "places.csv").open(newline="", encoding="utf-8") as f:
+        assert all(r["code"] for r in csv.DictReader(f))
+    with (tmp_path / "out" / "datasets" / "coproduction_log.csv").open(newline="", encoding="utf-8") as f:
+        assert all(r["id"].startswith("saved:LOG-") and r["project_id"] in ids for r in csv.DictReader(f))
+
+
 def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
     """A file the merge cannot read refuses its publisher, in words; the others are merged."""
     broken = tmp_path / "broken"
@@ -507,6 +531,126 @@ def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
     assert set(merged.refused) == {"broken"}
     assert merged.refused["broken"] == "refused: its partner_verdicts could not be merged (it is not UTF-8 text)"
     assert merged.rows["nn_icb"]["projects"] > 0 and "broken" not in merged.rows
+
+
+def test_the_national_register_has_downloads_like_a_publishers(world, tmp_path):
+    """`register.publishing.extracts` on the national build (docs/national.md): a valid data
+    package of every table and the current view, each row as in the database, with the
+    standard the records follow."""
+    out = world["out"]
+    summary = extract(Package(out / "package"), out / "register.db", tmp_path / "extracts")
+    folder = tmp_path / "extracts"
+    report = frictionless.Package(str(folder / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    conn = sqlite3.connect(out / "register.db")
+    for table in ("publishers", "projects", "you_said_we_did_current"):
+        assert summary["rows"][table] == conn.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
+    conn.close()
+    for rel in json.loads((ROOT / "schemas" / "standard.json").read_text("utf-8"))["schemas"]:
+        assert (folder / "standard" / rel).read_bytes() == (ROOT / "schemas" / rel).read_bytes(), rel
+
+
+def test_a_copy_kept_under_older_checks_is_checked_again(tmp_path):
+    """A publisher's copy kept before the checks changed (its good.json says nothing of the
+    checks it passed) is checked again though its data did not change, and no longer shown
+    once it fails them."""
+    tampered = tmp_path / "www" / "tampered"
+    tampered.mkdir(parents=True)
+    copy_repo(tampered)
+    schema = json.loads((tampered / "schemas" / "projects.json").read_text("utf-8"))
+    schema["description"] = "Changed by the publisher."
+    (tampered / "schemas" / "projects.json").write_text(json.dumps(schema), "utf-8")
+    out = tmp_path / "out"
+    state = out / "state"
+    kept = state / "tampered"
+    kept.mkdir(parents=True)
+    sha, size = fetch(str(tampered / "datapackage.json"), kept / "good")
+    version = Package(ROOT).descriptor["x-register-standard"]
+    (kept / "good.json").write_text(
+        json.dumps(
+            {
+                "url": str(tampered / "datapackage.json"),
+                "sha256": sha,
+                "bytes": size,
+                "standard_version": version,
+                "version_declared": True,
+                "fetched_at": "2026-01-01T00:00:00Z",
+                "first_seen": "2026-01-01T00:00:00Z",
+            }
+        ),
+        "utf-8",
+    )
+    write_operator(tmp_path)
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nn_icb,Real publisher,{ROOT},OGL-UK-3.0,Test team,P1M\n"
+        f"tampered,Synthetic tampered,{tampered},OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    assert national_main(["--registry", str(registry), "--out", str(out)]) == 0
+    conn = sqlite3.connect(out / "register.db")
+    status, reason = conn.execute("select status, status_reason from publishers where code = 'tampered'").fetchone()
+    shown = conn.execute("select count(*) from projects where from_publisher = 'tampered'").fetchone()[0]
+    conn.close()
+    assert status == "nothing" and shown == 0
+    assert "schemas/projects.json: is not the " in reason
+    assert good_copy(state, "tampered") is None
+
+
+def test_no_publisher_to_show_is_said_plainly_and_builds_nothing(tmp_path):
+    """A first run in which no publisher can be shown (here the only one cannot be reached)
+    says so, with each publisher's reason, instead of failing inside the build."""
+    with socket.socket() as s:  # a port that refuses: bound, then closed
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    write_operator(tmp_path)
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"gone,Synthetic unreachable,http://127.0.0.1:{closed}/datapackage.json,OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stopped:
+        national_main(["--registry", str(registry), "--out", str(out), "--timeout", "2"])
+    said = str(stopped.value.code)
+    assert said.startswith("The national register was not built: no publisher has data that can be shown")
+    assert "gone: could not be fetched" in said
+    assert not (out / "register.db").exists()
+
+
+def test_a_package_held_to_the_standard_as_make_validate_holds_it(tmp_path):
+    """The national checks are make validate's: a package on the standard's own version
+    whose schema is not the standard's, or that says it follows a version newer than this
+    register knows, is refused in words, and its records are not loaded."""
+    version = Package(ROOT).descriptor["x-register-standard"]
+    tampered = tmp_path / "tampered"
+    tampered.mkdir()
+    copy_repo(tampered)
+    schema = json.loads((tampered / "schemas" / "projects.json").read_text("utf-8"))
+    for f in schema["fields"]:
+        if f["name"] == "lead_role":
+            f["name"] = "lead_person"
+    (tampered / "schemas" / "projects.json").write_text(json.dumps(schema), "utf-8")
+
+    def rename(rows):
+        for r in rows:
+            r["lead_person"] = r.pop("lead_role")
+        return list(rows[0])
+
+    edit_csv(tampered / "datasets" / "projects.csv", rename)
+    problems = check(tampered, version)
+    assert problems and problems[0].startswith("schemas/projects.json: is not the ")
+    assert "the standard's file unchanged" in problems[0]
+
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    copy_repo(newer)
+    major, minor, _ = (int(n) for n in version.split("."))
+    edit_descriptor(newer, **{"x-register-standard": f"{major}.{minor + 1}.0"})
+    assert "newer than this validator knows" in check(newer, version)[0]
+    assert check(ROOT, version) == []
 
 
 OPERATOR = """\

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import json
 import math
+import os
 import re
 import socket
 import sqlite3
@@ -473,6 +474,15 @@ def test_analyst_guide_reads_api_and_extracts(server, build_dir, tmp_path, packa
     assert items > 30
     assert summary["open_items"] == open_items
     assert summary["activities"] == activities
+    # A table paged in its default order (newest first, with ties): each row once.
+    conn = sqlite3.connect(build_dir / "register.db")
+    updates = conn.execute("select count(*) from you_said_we_did_updates").fetchone()[0]
+    conn.close()
+    assert updates > 30
+    assert summary["status_updates"] == updates == summary["status_updates_distinct"]
+    # A custom query longer than the site answers is refused, not silently cut off.
+    assert summary["cut_off_refused"] is True
+    assert any("the answer was cut off at 1000 rows" in p for p in printed)
     if extract:
         assert summary["extracts_found"] is True
         assert summary["extract_activities"] == activities == summary["extract_json_activities"]
@@ -505,3 +515,26 @@ async def test_notebooks_run_in_a_kernel_reached_only_through_private_sockets():
         assert stat.S_IMODE(os.stat(runtime).st_mode) & 0o077 == 0
     finally:
         await km.shutdown_kernel(now=True)
+
+
+def test_the_report_works_out_today_in_england(monkeypatch, tmp_path):
+    """Overdue items and the report's date are as of England's day, as on the site, even on
+    a machine whose clock is in UTC: the kernel the report runs in inherits TZ."""
+    before = os.environ.get("TZ")
+    monkeypatch.delenv("TZ", raising=False)
+    seen = {}
+
+    def run(db, out, start, end, root):
+        seen["TZ"] = os.environ.get("TZ")
+        return {"activities": 0, "you_said_items": 0, "loop_closed": 0}
+
+    monkeypatch.setattr(report, "run", run)
+    try:
+        assert report.main(["--out", str(tmp_path)]) == 0
+    finally:  # the time zone as it was, for the C library too
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    assert seen["TZ"] == "Europe/London"

@@ -5,13 +5,16 @@ which no page names Nottingham."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from register.database.build import build
+from register.publishing import report
 from register.publishing.extracts import extract
 from register.schema import datapackage
 from register.schema.package import ROOT, Package
@@ -50,7 +53,12 @@ def rewrite(path: Path, change) -> None:
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory) -> Client:
+def example(example_root) -> Client:
+    return Client(datasette_instance(example_root / "build"))
+
+
+@pytest.fixture(scope="module")
+def example_root(tmp_path_factory) -> Path:
     """Another organisation's register: North Cumbria's package as a starting point, its own
     publisher.yml, and every record citing its own (synthetic) strategy document."""
     root = tmp_path_factory.mktemp("example-vale")
@@ -80,7 +88,7 @@ def example(tmp_path_factory) -> Client:
     out = root / "build"
     build(Package(root), out)
     extract(Package(root), out / "register.db", out / "extracts")
-    return Client(datasette_instance(out))
+    return root
 
 
 def test_no_page_of_another_publishers_register_names_nottingham(example):
@@ -122,3 +130,51 @@ def test_north_cumbria_builds_on_its_own_with_only_its_records(tmp_path):
     assert {r["id"] for r in rows} == {"PRJ-0011", "PRJ-0012", "PRJ-0013"}, summary
     home = ds.get("/").text
     assert "North Cumbria Health and Care" in home and "Nottingham" not in home
+
+
+def test_the_guides_copy_command_gives_a_package_that_builds_anywhere(tmp_path):
+    """docs/publishing.md step 1, run as written, into a folder outside the repository:
+    the copy carries real schemas and metadata.yml (not links that point nowhere) and builds."""
+    guide = (ROOT / "docs" / "publishing.md").read_text("utf-8")
+    command = re.search(r"^\s*(cp [^\n]*publishers/north-cumbria path/to/package)\s*$", guide, re.M)
+    assert command, "docs/publishing.md gives no command to copy North Cumbria's package"
+    package = tmp_path / "elsewhere" / "package"
+    package.parent.mkdir()
+    argv = [package.as_posix() if a == "path/to/package" else a for a in command[1].split()]
+    subprocess.run(argv, cwd=ROOT, check=True)
+    for name in ("metadata.yml", "schemas"):
+        assert (package / name).exists() and not (package / name).is_symlink(), name
+    summary = build(Package(package), tmp_path / "build")
+    assert summary
+
+
+def test_another_publishers_impact_report_is_its_own(example_root, tmp_path):
+    """`make report ROOT=<package>` reports on that package, in its own build/, naming its
+    publisher, its licence and citing its own release (it used to write this repository's
+    report, and every report said Open Government Licence)."""
+    dry = subprocess.run(
+        ["make", "-n", "--no-print-directory", "report", f"ROOT={example_root}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "register.publishing.report --root=" in dry.stdout
+    root = tmp_path / "example-vale"
+    shutil.copytree(example_root, root)
+    descriptor = json.loads((root / "datapackage.json").read_text("utf-8"))
+    descriptor["licenses"] = [
+        {
+            "name": "CC-BY-4.0",
+            "title": "Creative Commons Attribution 4.0",
+            "path": "https://creativecommons.org/licenses/by/4.0/",
+        }
+    ]
+    (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), "utf-8")
+    assert report.main(["--root", str(root)]) == 0
+    page = (root / "build" / "reports" / "impact_report.html").read_text("utf-8")
+    assert "Published by Example Vale Health and Care Partnership." in page
+    assert "Nottingham" not in page
+    assert "Data: Creative Commons Attribution 4.0." in page and "Open Government Licence" not in page
+    figures = json.loads((root / "build" / "reports" / "impact_report_figures.json").read_text("utf-8"))
+    assert figures["release"] and "Example Vale" in figures["citation"]

@@ -308,3 +308,25 @@ def test_the_staff_guide_shows_what_make_validate_says():
     lines = [line for line in result.stdout.splitlines() if line.startswith(("Checked", "Valid"))]
     assert "$ make validate\n" + "\n".join(lines) + "\n```" in guide
     assert not re.search(r"Makefile:[0-9]+", guide), "the guide quotes a line number of the Makefile"
+
+
+def test_a_publisher_yml_the_register_cannot_use_is_a_problem_said_plainly(repo):
+    """publisher.yml names the publisher everywhere: `make validate` reports what is wrong
+    with it as it does a row, `make build` refuses with the same words (not "Something went
+    wrong"), and regenerating the descriptor says so without a traceback."""
+    path = repo / "publisher.yml"
+    path.write_text(re.sub(r"(?m)^homepage:.*\n", "", path.read_text("utf-8")), "utf-8")
+    said = "publisher.yml: homepage is missing or empty"
+    validated = run_make("validate", repo)
+    assert validated.returncode != 0 and said in validated.stderr, validated.stderr
+    built = run_make("build", repo)
+    assert built.returncode != 0 and said in built.stderr and "Something went wrong" not in built.stderr
+    assert not (repo / "build" / "register.db").exists()
+    derived = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "register.schema.datapackage", "--write", "--root", str(repo)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert derived.returncode == 1 and "homepage is missing or empty" in derived.stderr
+    assert "Traceback" not in derived.stderr

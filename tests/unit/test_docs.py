@@ -121,6 +121,19 @@ def test_every_module_cited_can_be_run(doc):
     assert not missing, f"{doc.name} cites modules that do not exist: {missing}"
 
 
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.relative_to(ROOT).as_posix())
+def test_nothing_the_docs_say_to_install_is_already_a_requirement(doc):
+    """`make install` installs requirements.in; a guide that says to pip install one of
+    them (or says it is missing) is out of date."""
+    wanted = {
+        re.split(r"[\s=<>\[#]", line.strip(), maxsplit=1)[0].lower()
+        for line in (ROOT / "requirements.in").read_text("utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    }
+    told = {name.lower() for name in re.findall(r"pip\s+install\s+([A-Za-z0-9_.-]+)", text(doc))}
+    assert not told & wanted, f"{doc.name} says to pip install {sorted(told & wanted)}, which make install installs"
+
+
 def test_the_checks_see_what_the_docs_cite():
     readme = ROOT / "README.md"
     assert {"serve", "test", "help"} <= cited_targets(readme)

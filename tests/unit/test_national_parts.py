@@ -61,6 +61,15 @@ def test_a_descriptor_cannot_point_outside_its_package(path):
         fetch.package_files({"resources": [{"name": "x", "path": path, "schema": "schemas/x.json"}]})
 
 
+def test_a_downloads_data_package_is_refused_with_where_to_point_instead():
+    """A register's downloads describe their files with schemas written inline: the
+    national register needs the package its files are checked from, and says so."""
+    inline = {"name": "projects", "path": "projects.csv", "schema": {"fields": [{"name": "id"}]}}
+    with pytest.raises(fetch.FetchError, match="the schema of projects is written inside datapackage.json") as e:
+        fetch.package_files({"resources": [inline]})
+    assert "beside its datasets/ and schemas/ folders" in str(e.value)
+
+
 def test_local_fetch_copies_only_named_files_within_limits(tmp_path):
     src = tmp_path / "src"
     (src / "data").mkdir(parents=True)

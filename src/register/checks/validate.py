@@ -20,6 +20,7 @@ from register.checks import fastcheck
 from register.checks.problems import Problem, order, printable, report
 from register.checks.reference import validate_reference
 from register.checks.supported import Fallback
+from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
 from register.util.guard import plain_errors
@@ -56,7 +57,20 @@ def against_standard(package: Package, folder=standard_mod.STANDARD_DIR):
     verdict = standard_mod.check(package, standard)
     as_problem = lambda f: Problem(f.file, None, f.field, None, f.message, f.allowed)  # noqa: E731
     used = f"{standard.name} {package.descriptor.get(standard_mod.DECLARATION)}"
-    return verdict.refusal, [as_problem(f) for f in verdict.problems], [as_problem(w) for w in verdict.warnings], used
+    problems = [as_problem(f) for f in verdict.problems] + publisher_problems(package)
+    return verdict.refusal, problems, [as_problem(w) for w in verdict.warnings], used
+
+
+def publisher_problems(package: Package) -> list[Problem]:
+    """What is wrong with the package's publisher.yml, which names its publisher on every
+    page, in its data package and in its report (checked here so that a build never
+    starts from one it cannot use)."""
+    try:
+        publisher_mod.load(package.root)
+    except publisher_mod.PublisherError as e:
+        message = str(e).removeprefix(f"{package.root / publisher_mod.FILE}: ")
+        return [Problem(publisher_mod.FILE, None, None, None, message, "see docs/publishing.md")]
+    return []
 
 
 def record_lines(path: Path) -> dict[int, int]:

@@ -111,6 +111,14 @@ def national(
             for p in publishers
             if goods[p.code] and p.code not in refused
         ]
+        if not sources:
+            why = "; ".join(
+                f"{p.code}: {refused.get(p.code) or attempts[p.code]['error'] or 'nothing to show'}" for p in publishers
+            )
+            raise SystemExit(
+                f"The national register was not built: no publisher has data that can be shown ({why}). "
+                "The previous national register, if any, is left as it was."
+            )
         rows = [
             tables.publisher_row(
                 p,

@@ -56,6 +56,12 @@ def package_files(descriptor: dict) -> list[str]:
         if not isinstance(res, dict):
             raise FetchError(f"resource {i + 1} of datapackage.json is not an object")
         name = res.get("name", f"resource {i + 1}")
+        if isinstance(res.get("schema"), dict):
+            raise FetchError(
+                f"the schema of {name} is written inside datapackage.json, as in a register's downloads "
+                "(/downloads/datapackage.json): give the address of the datapackage.json at the root of "
+                "the register's own files, beside its datasets/ and schemas/ folders"
+            )
         files[_relative(res.get("path"), f"the data of {name}")] = None
         files[_relative(res.get("schema"), f"the schema of {name}")] = None
     return list(files)

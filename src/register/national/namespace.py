@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from register.schema.package import Package
+from register.schema.views import VIEWS_DIR
 from register.util.workers import in_order
 
 SEPARATOR = ":"
@@ -153,7 +154,7 @@ def _same(a: dict, b: dict) -> bool:
 def _read(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    with path.open(newline="", encoding="utf-8") as f:
+    with path.open(newline="", encoding="utf-8-sig") as f:  # a file saved by Excel starts with a BOM
         return list(csv.DictReader(f))
 
 
@@ -261,7 +262,7 @@ def _write_parts(task: tuple) -> tuple[dict[str, int], str]:
         n = 0
         try:
             with (
-                src.package.resource(name).path.open(newline="", encoding="utf-8") as fin,
+                src.package.resource(name).path.open(newline="", encoding="utf-8-sig") as fin,  # BOM, as _read
                 _part(parts, name, code).open("w", newline="", encoding="utf-8") as fout,
             ):
                 reader, writer = csv.reader(fin), csv.writer(fout, lineterminator="\n")
@@ -355,4 +356,9 @@ def write_package(
     for name in ("metadata.yml",):
         if (standard.root / name).exists():
             shutil.copyfile(standard.root / name, out / name)
+    # The exported views' schemas (schemas/views/), so that the extracts describe and
+    # export the views of the national register as they do a publisher's.
+    views = standard.root / VIEWS_DIR
+    if views.is_dir():
+        shutil.copytree(views, out / VIEWS_DIR)
     return merged

@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from register.checks.privacy import findings
+from register.checks.problems import Problem
 from register.checks.validate import validate
 from register.national.fetch import FetchError, Limits, descriptor_location, fetch
 from register.national.registry import OPEN_LICENCES, Publisher
+from register.schema import standard as standard_mod
 from register.schema.package import Package
 from register.schema.standard import DECLARATION
 from register.util.workers import in_order
@@ -44,6 +46,15 @@ def _major(version: str) -> str:
     return version.split(".", 1)[0]
 
 
+# What a kept copy was checked with: the standard's version and the national checks' own
+# edition, raised whenever what `check` refuses changes, so every kept copy is checked again.
+CHECKS_EDITION = 2
+
+
+def checks_of(standard: str) -> str:
+    return f"{standard}/{CHECKS_EDITION}"
+
+
 def check(copy: Path, standard: str) -> list[str]:
     """Why the fetched copy may not be loaded, in sentences (empty: it may)."""
     try:
@@ -57,10 +68,25 @@ def check(copy: Path, standard: str) -> list[str]:
     if not any(name in OPEN_LICENCES for name in licences):
         return ["its datapackage.json names no open licence (" + ", ".join(OPEN_LICENCES) + ")"]
     try:
+        against = against_standard(package, version)
         problems = validate(package)
     except (KeyError, TypeError, ValueError, OSError) as e:
         return [f"the data package cannot be checked ({type(e).__name__}: {e})"]
-    return [str(p) for p in problems]
+    return against + [str(p) for p in problems]
+
+
+def against_standard(package: Package, version: str) -> list[str]:
+    """What `make validate` holds the package to beyond its rows: a version this register
+    knows, schemas that are the standard's own on its version, no field the standard no
+    longer accepts. A package that does not say its version is taken to be on UNDECLARED."""
+    standard = standard_mod.load()
+    why = standard_mod.refusal(version, standard)
+    if why:
+        return [why]
+    errors, _ = standard_mod.deprecations(package, standard)
+    if version == standard.version:
+        errors += standard_mod.changed_schemas(package, standard)
+    return [str(Problem(f.file, None, f.field, None, f.message, f.allowed)) for f in errors]
 
 
 def redact(text: str) -> str:
@@ -153,9 +179,9 @@ def try_publisher(task: tuple) -> dict:
             descriptor = {}
         attempt["standard_version"], attempt["version_declared"] = standard_version(descriptor)
         unchanged = previous and previous[1]["sha256"] == attempt["sha256"]
-        problems = (
-            [] if unchanged else [redact(p) for p in check(incoming, standard)]
-        )  # an unchanged copy was checked when kept
+        # An unchanged copy was checked when kept: again only if the checks have changed since.
+        checked = unchanged and previous[1].get("checked_with") == checks_of(standard)
+        problems = [] if checked else [redact(p) for p in check(incoming, standard)]
         attempt["problem_count"] = len(problems)
         attempt["first_problems"] = "\n".join(problems[:FIRST_PROBLEMS])
         attempt["validation"] = "invalid" if problems else "valid"
@@ -163,6 +189,9 @@ def try_publisher(task: tuple) -> dict:
             first = problems[0] if len(problems[0]) <= 300 else problems[0][:297] + "..."
             plural = "s" if len(problems) != 1 else ""
             attempt["error"] = f"failed validation with {len(problems)} problem{plural}, the first: {first}"
+            if unchanged:  # the copy kept is this very data, which no longer passes: not shown
+                (folder / "good.json").unlink(missing_ok=True)
+                shutil.rmtree(folder / "good", ignore_errors=True)
         else:
             first_seen = previous[1]["first_seen"] if unchanged else attempt["attempted_at"]
             _replace_dir(incoming, folder / "good")
@@ -172,6 +201,7 @@ def try_publisher(task: tuple) -> dict:
                     **{k: attempt[k] for k in ("url", "sha256", "bytes", "standard_version", "version_declared")},
                     "fetched_at": attempt["attempted_at"],
                     "first_seen": first_seen,
+                    "checked_with": checks_of(standard),
                 },
             )
     shutil.rmtree(incoming, ignore_errors=True)

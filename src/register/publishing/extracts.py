@@ -64,6 +64,7 @@ from register.schema.package import ROOT, Package
 from register.schema.views import VIEWS_DIR
 from register.site.downloads import WORKBOOK_NAME
 from register.site.releases import RELEASE_KEY, citation, release_url, releases_root
+from register.site.serve import TIME_ZONE
 from register.util.files import sha256_file
 
 # --------------------------------------------------------------------------------------
@@ -84,9 +85,14 @@ STANDARD_FOLDER = "standard"
 
 def write_standard(schemas: Path, set_dir: Path) -> list[str]:
     """standard/: the schemas the data follows, with standard.json and CHANGELOG.md, so that
-    other publishers can check their own data with them (docs/publishing.md). Every file
+    other publishers can check their own data with them (docs/publishing.md); for a package
+    whose schemas/ holds no standard.json, the register's own standard. Every file
     standard.json lists, whatever their number; returns their names in the set, which
     SHA256SUMS, the zip and the release all carry like any other file."""
+    if not (schemas / standard_mod.STANDARD_FILE).is_file():
+        # A merged package (the national register's) carries schemas of its own beside the
+        # standard's fields, not the standard: its records follow the register's own.
+        schemas = standard_mod.STANDARD_DIR
     standard = standard_mod.load(schemas)
     names = []
     for rel in (standard_mod.STANDARD_FILE, "CHANGELOG.md", *standard.schemas):
@@ -297,6 +303,10 @@ def main(argv=None) -> int:
     parser.add_argument("--build-dir", default=None, help="where register.db is (default: ROOT/build)")
     parser.add_argument("--out", default=None, help="output directory (default: BUILD_DIR/extracts)")
     args = parser.parse_args(argv)
+    # The day of the figures (x-as-of, overdue, days open) is England's, as on the site,
+    # wherever this runs: a machine on UTC is an hour behind in summer.
+    os.environ.setdefault("TZ", TIME_ZONE)
+    time.tzset()
     package = Package(args.root)
     build_dir = Path(args.build_dir) if args.build_dir else package.root / "build"
     out = Path(args.out) if args.out else build_dir / "extracts"

@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -29,8 +30,9 @@ from jupyter_core.utils import ensure_dir_exists
 from traitlets import default
 
 from register.database.build_info import inputs_sha256
-from register.schema.package import ROOT
+from register.schema.package import ROOT, Package
 from register.site.releases import all_releases, citation, release_url
+from register.site.serve import TIME_ZONE
 
 NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
 TEMPLATE_DIR = ROOT / "notebooks"
@@ -68,7 +70,17 @@ def check_date(text: str | None, what: str) -> str | None:
         raise SystemExit(f"{what}: {text!r} is not a date written YYYY-MM-DD, for example 2025-04-01") from None
 
 
-def to_html(nb, out_dir: Path) -> str:
+def licence_of(root: Path) -> str:
+    """The licence the data is under, in words, from the package's datapackage.json (the
+    national register's names each publisher's own)."""
+    named = [lic for lic in Package(root).descriptor.get("licenses") or [] if isinstance(lic, dict)]
+    titles = [str(lic.get("title") or lic.get("name")) for lic in named if lic.get("title") or lic.get("name")]
+    if len(titles) > 1:
+        return "each publisher's own licence: " + ", ".join(titles)
+    return titles[0] if titles else "no licence is named in the data package"
+
+
+def to_html(nb, out_dir: Path, licence: str = "") -> str:
     """The executed notebook as the report page: nbconvert, input cells hidden, en-GB."""
     from nbconvert import HTMLExporter
 
@@ -81,7 +93,8 @@ def to_html(nb, out_dir: Path) -> str:
         exclude_anchor_links=True,
     )
     exporter.language_code = "en-GB"
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": "Co-production impact report"}})
+    resources = {"metadata": {"name": "Co-production impact report"}, **({"licence": licence} if licence else {})}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 
 
@@ -169,8 +182,9 @@ def execute(notebook: Path, executed: Path, parameters: dict) -> None:
         source.unlink(missing_ok=True)
 
 
-def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = None) -> dict:
-    """Execute the report for the period and write it to out_dir; returns its figures."""
+def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = None, root: Path | None = None) -> dict:
+    """Execute the report for the period and write it to out_dir; returns its figures.
+    `root`: the publisher's package the database was built from (default: this repository)."""
     import nbformat
     import papermill
 
@@ -178,6 +192,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
         raise SystemExit(f"The reporting period starts ({start}) after it ends ({end}).")
     if not db.exists():
         raise SystemExit(f"{db} does not exist: run `make build` first.")
+    out_dir = Path(out_dir).resolve()  # the notebook runs in notebooks/: no relative paths
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".report-", dir=out_dir) as work:
         work = Path(work)
@@ -186,7 +201,13 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
             execute(
                 NOTEBOOK,
                 executed,
-                {"period_start": start, "period_end": end, "db_path": str(db.resolve()), "output_dir": str(work)},
+                {
+                    "period_start": start,
+                    "period_end": end,
+                    "db_path": str(db.resolve()),
+                    "output_dir": str(work),
+                    "package_root": str(Path(root).resolve()) if root else None,
+                },
             )
         except papermill.PapermillExecutionError as exc:
             failed = out_dir / f"{NAME}.failed.ipynb"
@@ -200,7 +221,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
         release = release_of(db)
         done.cells.append(release_cell(release))
         nbformat.write(done, executed)
-        html = to_html(done, out_dir)
+        html = to_html(done, out_dir, licence_of(Path(root) if root else ROOT))
         figures = json.loads((work / f"{NAME}_figures.json").read_text("utf-8"))
         figures.update(release or {"release": None, "release_url": None, "citation": None})
         figures_text = json.dumps(figures, indent=2, sort_keys=True) + "\n"
@@ -217,12 +238,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start", help="first day of the reporting period, YYYY-MM-DD (default: no limit)")
     parser.add_argument("--end", help="last day of the reporting period, YYYY-MM-DD (default: no limit)")
-    parser.add_argument("--db", default=str(ROOT / "build" / "register.db"))
-    parser.add_argument("--out", default=str(ROOT / "build" / "reports"))
+    parser.add_argument("--root", default=str(ROOT), help="the publisher's package (default: this repository)")
+    parser.add_argument("--db", help="the built register (default: ROOT/build/register.db)")
+    parser.add_argument("--out", help="where the report is written (default: ROOT/build/reports)")
     args = parser.parse_args(argv)
     start, end = check_date(args.start, "--start"), check_date(args.end, "--end")
-    out = Path(args.out)
-    figures = run(Path(args.db), out, start, end)
+    # "Today" (overdue items, the report's date) is England's, as on the site; the kernel
+    # inherits it.
+    os.environ.setdefault("TZ", TIME_ZONE)
+    time.tzset()
+    root = Path(args.root)
+    out = Path(args.out) if args.out else root / "build" / "reports"
+    db = Path(args.db) if args.db else root / "build" / "register.db"
+    figures = run(db, out, start, end, root)
     print(
         f"Wrote {out / (NAME + '.html')} and {out / (NAME + '.ipynb')}: "
         f'{figures["activities"]} activities, {figures["you_said_items"]} "You said" items, '

@@ -28,6 +28,13 @@ from register.util.vega_svg import vegalite_svg
 ROOT = settings.ROOT
 PACKAGE = Package(ROOT)
 
+
+def use_package(root) -> None:
+    """Report on another publisher's package (its publisher, labels and titles)."""
+    global ROOT, PACKAGE
+    ROOT, PACKAGE = Path(root), Package(Path(root))
+
+
 # The date that places each kind of record in a reporting period. Records of other
 # tables (projects, codelists) describe the current state and are never filtered; the
 # status history of a "You said" item follows its item (statuses are as they stand now).

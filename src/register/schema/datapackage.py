@@ -127,6 +127,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     root = Path(args.root)
     path = root / DESCRIPTOR
+    try:
+        publisher_mod.load(root)
+    except publisher_mod.PublisherError as e:
+        print(f"Not written: {e}. The package's publisher.yml says who publishes it.", file=sys.stderr)
+        return 1
     if args.write:
         path.write_text(render(derived(root)), "utf-8")
         print(f"Wrote {path}.")
