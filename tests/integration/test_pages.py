@@ -1022,3 +1022,31 @@ def test_a_record_with_a_title_is_headed_by_it_not_its_code(client, db):
     assert f">{theme['code']}<" in html  # the code is still shown, in the record's table
     item = db.execute("select id from you_said_we_did order by id limit 1").fetchone()["id"]
     assert re.search(rf"<h1>[^<]*: {item}</h1>", client.get(f"/register/you_said_we_did/{item}").text)
+
+
+def test_a_count_of_one_takes_a_singular_verb(client, db):
+    """ "1 of 10 projects has an equality impact entry", not "have"; "1 place", not "1 places"."""
+    from register.site import measures
+
+    one = {"figure": 1, "of_total": 10, "not_recorded": 0, "total": 10, "still_open": 9, "overdue": 2}
+    said = {
+        "headline_eia": "1 of 10 equality impact assessments says",
+        "headline_you_said": '1 of 10 "You said" items has closed the loop',
+        "headline_place": "logged in 1 place.",
+        "headline_coverage": "1 of 10 projects has an equality impact entry",
+        "headline_loop_confirmed": "that closed the loop is confirmed",
+    }
+    for name, words in said.items():
+        assert words in getattr(measures, name)({**one, "characteristics": 12}), name
+    assert "(1 gate in all)" in measures.headline_gates({**one, "gates": 1})
+    assert "projects have an equality" in measures.headline_coverage({**one, "figure": 2, "characteristics": 12})
+    # The register's own figures: the home page card and a project's "At a glance".
+    covered = db.execute("select figure from headlines where measure = 'equality_coverage'").fetchone()[0]
+    home = client.get("/").text
+    assert f"{covered} of " in home and ("projects has an" in home) == (covered == 1)
+    row = db.execute(
+        "select project_id, count(distinct characteristic) n from equality_impacts group by project_id order by n"
+    ).fetchone()
+    glance = client.get(f"/projects/{row['project_id']}").text
+    verb = "has" if row["n"] == 1 else "have"
+    assert re.search(rf"{row['n']} of \d+ characteristics</a> {verb} an entry", glance)

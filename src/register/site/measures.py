@@ -33,6 +33,11 @@ class Measure:
 # out once, in SQL, and the impact report reads the same row.
 
 
+def agree(n: int, one: str, many: str) -> str:
+    """The word that agrees with a count: "1 of 10 projects has", "2 of 10 projects have"."""
+    return one if n == 1 else many
+
+
 def headline_strategic_group(h):
     text = f"{h['figure']:,} of {h['of_total']:,} projects came through the Strategic Co-production Group"
     if h["not_recorded"]:
@@ -41,12 +46,15 @@ def headline_strategic_group(h):
 
 
 def headline_eia(h):
-    return f"{h['figure']:,} of {h['of_total']:,} equality impact assessments say the transformation was co-produced."
+    return (
+        f"{h['figure']:,} of {h['of_total']:,} equality impact assessments "
+        f"{agree(h['figure'], 'says', 'say')} the transformation was co-produced."
+    )
 
 
 def headline_you_said(h):
     return (
-        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items have closed the loop; '
+        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items {agree(h["figure"], "has", "have")} closed the loop; '
         f"for the other {h['still_open']:,} the loop is not closed yet, {h['overdue']:,} of them overdue."
     )
 
@@ -93,7 +101,7 @@ def headline_reimbursement(h):
 def headline_gates(h):
     return (
         f"{h['figure']:,} of {h['of_total']:,} projects moved past a gate without the evidence the strategy "
-        f"asks for ({h['gates']:,} gates in all)."
+        f"asks for ({h['gates']:,} {agree(h['gates'], 'gate', 'gates')} in all)."
     )
 
 
@@ -109,7 +117,7 @@ def headline_quarter(h):
 
 
 def headline_place(h):
-    text = f"Co-production activity was logged in {h['figure']:,} places"
+    text = f"Co-production activity was logged in {h['figure']:,} {agree(h['figure'], 'place', 'places')}"
     if h["not_recorded"]:
         text += f"; for {h['not_recorded']:,} of {h['total']:,} activities the place is not recorded"
     return text + "."
@@ -117,8 +125,8 @@ def headline_place(h):
 
 def headline_coverage(h):
     return (
-        f"{h['figure']:,} of {h['of_total']:,} projects have an equality impact entry for every one of "
-        f"the {h['characteristics']:,} characteristics."
+        f"{h['figure']:,} of {h['of_total']:,} projects {agree(h['figure'], 'has', 'have')} an equality impact "
+        f"entry for every one of the {h['characteristics']:,} characteristics."
     )
 
 
@@ -126,7 +134,8 @@ def headline_loop_confirmed(h):
     if not h["figure"] and not h["of_total"]:
         return 'No "You said" item has closed the loop yet, so no partner has confirmed one.'
     return (
-        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items that closed the loop are confirmed by an '
+        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items that closed the loop '
+        f"{agree(h['figure'], 'is', 'are')} confirmed by an "
         f"independent partner (a verdict of agrees or partly agrees)."
     )
 
