@@ -1050,3 +1050,16 @@ def test_a_count_of_one_takes_a_singular_verb(client, db):
     glance = client.get(f"/projects/{row['project_id']}").text
     verb = "has" if row["n"] == 1 else "have"
     assert re.search(rf"{row['n']} of \d+ characteristics</a> {verb} an entry", glance)
+
+
+def test_each_record_as_data_link_in_search_results_says_where_it_goes(client, db):
+    """A code can be in two codelists (a glossary term and a theme): a screen reader's list
+    of links must not read "record reimbursement as data" twice for two different records."""
+    code = db.execute("select g.code from glossary g join themes t on t.code = g.code order by g.code").fetchone()
+    if code is None:
+        pytest.skip("no code is both a glossary term and a theme")
+    html = client.get(f"/search?q={quote(code[0])}").text
+    found: dict[str, set[str]] = {}
+    for href, text in re.findall(r'<a href="([^"]+)">(record<span[^>]*>[^<]*</span> as data)</a>', html):
+        found.setdefault(re.sub(r"<[^>]+>", "", text), set()).add(href)
+    assert len(found) > 1 and all(len(hrefs) == 1 for hrefs in found.values()), found
