@@ -18,6 +18,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from register.site.filters import uk_date
 from register.site.links import fetch_rows, make_linker, record_id
+from register.site.pages import record_not_found
 from register.site.you_said import item_feed_path, item_path, item_record
 
 FEED_LIMIT = 100
@@ -243,7 +244,14 @@ async def feed_you_said_item(datasette, request):
     item_id = record_id(request)
     record = await item_record(datasette, item_id)
     if record is None:
-        raise NotFound(f'There is no "You said" item with the ID {item_id!r} in the register.')
+        return await record_not_found(
+            datasette,
+            request,
+            "you_said_we_did",
+            item_id,
+            lambda found_id: item_feed_path(datasette, found_id),
+            f'There is no "You said" item with the ID {item_id!r} in the register.',
+        )
     item = record["item"]
     link = await make_linker(datasette)
     page = datasette.absolute_url(request, item_path(datasette, item_id))
