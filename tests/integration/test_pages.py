@@ -384,7 +384,11 @@ def test_measure_pages_carry_chart_images_and_data_links(client, db):
         shown = len(data_table(html)["rows"])
         assert "?. " not in html and ".. " not in html, name
         assert not re.search(r"<td>\d{4}-\d{2}-\d{2}</td>", html), f"{name}: a date not in words"
-        assert f'<caption id="data-caption">{shown:,} row{"" if shown == 1 else "s"} of the {view} view' in html, name
+        # The caption is what a screen reader announces on entering the table: the
+        # measure's title, not the name of its view in SQL.
+        title = re.search(r"<h1>(.*?)</h1>", html).group(1)
+        assert f'<caption id="data-caption">{title}: {shown:,} row{"" if shown == 1 else "s"}' in html, name
+        assert f"(in SQL, the <code>{view}</code> view)" in html and f"{view} view</a>" not in html, name
         picture = re.search(r"<picture>(.*?)</picture>", html, re.S)
         if picture:
             charted += 1
