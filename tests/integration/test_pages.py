@@ -1067,3 +1067,39 @@ def test_each_record_as_data_link_in_search_results_says_where_it_goes(client, d
     for href, text in re.findall(r'<a href="([^"]+)">(record<span[^>]*>[^<]*</span> as data)</a>', html):
         found.setdefault(re.sub(r"<[^>]+>", "", text), set()).add(href)
     assert len(found) > 1 and all(len(hrefs) == 1 for hrefs in found.values()), found
+
+
+@pytest.fixture(scope="module")
+def one_project_client(tmp_path_factory):
+    """A scratch register of one project (PRJ-0001: one equality impact entry, three gates
+    passed without evidence, no activity and no "You said" item), as a new publisher's
+    first register may be."""
+    from register.site.serve import datasette_instance
+    from tests.conftest import Client
+
+    root = copy_repo(tmp_path_factory.mktemp("one-project-repo"))
+    keep = {"projects": "id", "equality_impacts": "project_id"}
+    for name in ("projects", "equality_impacts", "coproduction_log", "you_said_we_did", "you_said_we_did_updates"):
+        path = root / "datasets" / f"{name}.csv"
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            fields, rows = reader.fieldnames, list(reader)
+        rows = [r for r in rows if name in keep and r[keep[name]] == "PRJ-0001"]
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            w.writerows(rows)
+    out = tmp_path_factory.mktemp("one-project-build")
+    build(Package(root), out)
+    return Client(datasette_instance(out))
+
+
+def test_a_register_of_one_project_says_one_not_ones(one_project_client):
+    """ "It holds 1 project", not "1 projects"; "1 equality impact assessment entry"."""
+    home = " ".join(one_project_client.get("/").text.split())
+    assert "It holds 1 project, 0 co-production activities, 1 equality impact assessment entry and 0" in home
+    assert '"You said" items</a>.' in home
+    assert '<caption id="projects-caption">1 project</caption>' in one_project_client.get("/projects").text
+    gates = one_project_client.get("/gate-assurance").text
+    assert '<caption id="all-caption">Gate assurance for 1 project</caption>' in gates
+    assert re.search(r'<caption id="gaps-caption">3 gates passed without the evidence', gates)
