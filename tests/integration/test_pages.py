@@ -1103,3 +1103,22 @@ def test_a_register_of_one_project_says_one_not_ones(one_project_client):
     gates = one_project_client.get("/gate-assurance").text
     assert '<caption id="all-caption">Gate assurance for 1 project</caption>' in gates
     assert re.search(r'<caption id="gaps-caption">3 gates passed without the evidence', gates)
+
+
+def test_a_register_with_nothing_logged_yet_says_so_plainly(one_project_client):
+    """No "0 of 0 ... for the other 0 the loop is not closed yet", no "For 0 of 0
+    activities the numbers were not both recorded", and no "No items match these
+    choices" when nobody chose anything."""
+    home = unescape(" ".join(one_project_client.get("/").text.split()))
+    for words in (
+        'No "You said" items are recorded yet.',
+        "No co-production activity is logged yet, so the balance rule cannot be checked yet.",
+        "No co-production activity is logged yet, so whether reimbursement was offered cannot be checked yet.",
+        "No co-production activity is logged yet with a date.",
+    ):
+        assert words in home, words
+    assert "0 of 0" not in re.sub(r'<p class="reg-card__figure">.*?</p>', "", home)
+    listed = unescape(one_project_client.get("/you-said").text)
+    assert 'No "You said" items are recorded yet</h2>' in listed and "Try fewer choices" not in listed
+    chosen = unescape(one_project_client.get("/you-said?status=done").text)
+    assert "No items match these choices</h2>" in chosen and "Try fewer choices" in chosen

@@ -33,6 +33,9 @@ class Measure:
 # out once, in SQL, and the impact report reads the same row.
 
 
+NOTHING_LOGGED = "No co-production activity is logged yet"
+
+
 def agree(n: int, one: str, many: str) -> str:
     """The word that agrees with a count: "1 of 10 projects has", "2 of 10 projects have"."""
     return one if n == 1 else many
@@ -46,6 +49,8 @@ def headline_strategic_group(h):
 
 
 def headline_eia(h):
+    if not h["of_total"]:
+        return "No equality impact assessment is published yet."
     return (
         f"{h['figure']:,} of {h['of_total']:,} equality impact assessments "
         f"{agree(h['figure'], 'says', 'say')} the transformation was co-produced."
@@ -53,6 +58,8 @@ def headline_eia(h):
 
 
 def headline_you_said(h):
+    if not h["of_total"]:
+        return 'No "You said" items are recorded yet.'
     return (
         f'{h["figure"]:,} of {h["of_total"]:,} "You said" items {agree(h["figure"], "has", "have")} closed the loop; '
         f"for the other {h['still_open']:,} the loop is not closed yet, {h['overdue']:,} of them overdue."
@@ -60,6 +67,8 @@ def headline_you_said(h):
 
 
 def headline_depth(h):
+    if not h["of_total"]:
+        return f"{NOTHING_LOGGED}."
     return (
         f"{h['figure']:,} of {h['of_total']:,} logged activities reached co-production, "
         f"the deepest level of the participation flower."
@@ -67,6 +76,8 @@ def headline_depth(h):
 
 
 def headline_balance(h):
+    if not h["total"]:
+        return f"{NOTHING_LOGGED}, so the balance rule cannot be checked yet."
     if h["not_recorded"] >= h["total"]:
         return (
             f"For {h['not_recorded']:,} of {h['total']:,} activities the numbers of staff and of people with "
@@ -87,6 +98,8 @@ def unrecorded_figure_note(h):
 
 
 def headline_reimbursement(h):
+    if not h["total"]:
+        return f"{NOTHING_LOGGED}, so whether reimbursement was offered cannot be checked yet."
     if h["not_recorded"] and h["not_recorded"] >= h["total"]:
         return (
             f"For all {h['not_recorded']:,} co-production activities the records do not say whether "
@@ -106,6 +119,8 @@ def headline_gates(h):
 
 
 def headline_quarter(h):
+    if not h["of_total"]:
+        return f"{NOTHING_LOGGED} with a date."
     text = (
         f"Co-production activity was logged in {h['figure']:,} of the {h['of_total']:,} quarters "
         f"from the first activity to the latest"
@@ -117,6 +132,8 @@ def headline_quarter(h):
 
 
 def headline_place(h):
+    if not h["figure"] and not h["total"]:
+        return f"{NOTHING_LOGGED}."
     text = f"Co-production activity was logged in {h['figure']:,} {agree(h['figure'], 'place', 'places')}"
     if h["not_recorded"]:
         text += f"; for {h['not_recorded']:,} of {h['total']:,} activities the place is not recorded"
