@@ -56,6 +56,15 @@ CASES = {
     "a page of projects that is not a number": ("/projects?page=abc", 400, "There is no page"),
     "a page of projects past the end": ("/projects?page=999", 404, "There is no page"),
     "a page of gate assurance below one": ("/gate-assurance?page=-1", 400, "There is no page"),
+    # Datasette renders a format it does not know as the HTML page, with a 200: a
+    # spreadsheet saved from /register/projects.xlsx was a web page.
+    "a table in a format the register does not make": (
+        "/register/projects.xlsx",
+        404,
+        "This page is not made as .xlsx. The formats it is made in are: .json, .csv",
+    ),
+    "a row in a made-up format": ("/register/projects/PRJ-0002.foo", 404, "not made as .foo"),
+    "the database in a made-up format": ("/register.foo?sql=select+1", 404, "not made as .foo"),
     "download with a name too long for a file": ("/downloads/" + "a" * 300, 404, "no file with that name"),
     "static file with a name too long": ("/static/" + "a" * 300, 404, "no file with that name"),
 }
@@ -232,3 +241,21 @@ def test_a_next_page_address_past_the_end_says_so_and_links_to_the_first(client,
     assert "0 records" not in response.text
     # A filter that matches nothing, with no `_next=`, is still plainly empty.
     assert "0 records" in client.get("/register/coproduction_log?gate=nowhere").text
+
+
+def test_every_format_datasette_makes_is_still_made(client):
+    """Only a format nobody makes is refused: JSON, CSV, the renderers' formats, and the
+    site's own addresses that end in a suffix, are answered as before."""
+    for path in (
+        "/register.json",
+        "/register.csv?sql=select+1",
+        "/register/projects.json",
+        "/register/projects.csv",
+        "/register/projects.Notebook",
+        "/register/projects/PRJ-0002.json",
+        "/register.db",
+        "/favicon.ico",
+        "/feeds/you-said.atom",
+    ):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/register/projects.jsono").status_code == 302
