@@ -1122,3 +1122,14 @@ def test_a_register_with_nothing_logged_yet_says_so_plainly(one_project_client):
     assert 'No "You said" items are recorded yet</h2>' in listed and "Try fewer choices" not in listed
     chosen = unescape(one_project_client.get("/you-said?status=done").text)
     assert "No items match these choices</h2>" in chosen and "Try fewer choices" in chosen
+
+
+def test_yes_no_cells_on_data_pages_read_yes_and_no(client, db):
+    """A yes/no column's cell reads Yes or No (with the stored 1 or 0 beside it), on a
+    record's page and a table's, as its facet does: not a bare "1"."""
+    eia = db.execute("select id, coproduced from equality_impacts where coproduced is not null").fetchone()
+    words = "Yes" if eia["coproduced"] else "No"
+    row = client.get(f"/register/equality_impacts/{eia['id']}").text
+    assert f"{words}&nbsp;<em>{eia['coproduced']}</em>" in row
+    table = client.get("/register/gate_assurance?_size=5").text
+    assert re.search(r'<td class="col-reached[^"]*"[^>]*>(Yes|No)&nbsp;<em>[01]</em></td>', table), table[-3000:]
