@@ -1133,3 +1133,15 @@ def test_yes_no_cells_on_data_pages_read_yes_and_no(client, db):
     assert f"{words}&nbsp;<em>{eia['coproduced']}</em>" in row
     table = client.get("/register/gate_assurance?_size=5").text
     assert re.search(r'<td class="col-reached[^"]*"[^>]*>(Yes|No)&nbsp;<em>[01]</em></td>', table), table[-3000:]
+
+
+def test_codes_in_a_stored_measure_table_are_titled_and_linked(client, db):
+    """The tables a measure page links to ("as a table, with filters") are stored by the
+    build and have no foreign keys: their codes are titled and linked as a view's are,
+    not shown bare ("assess", "nn_icb")."""
+    gate = db.execute("select code, title from gates order by sort_order limit 1").fetchone()
+    for table in ("measure_depth_by_gate", "gate_assurance"):
+        html = client.get(f"/register/{table}?gate={gate['code']}&_size=1").text
+        assert f">{html_escape(gate['title'])}</a>&nbsp;<em>{gate['code']}</em>" in html, table
+    project = db.execute("select project_id from gate_assurance limit 1").fetchone()[0]
+    assert f'<a href="/projects/{project}">' in client.get(f"/register/gate_assurance?project_id={project}").text

@@ -46,7 +46,9 @@ def _link(href: str, text) -> Markup:
 
 async def _table_facts(datasette, table: str | None) -> tuple[dict[str, str], bool]:
     """(column -> table its foreign key points at, whether codes are known by column name
-    alone: a view or an SQL query, which have no foreign keys), per table."""
+    alone: a view or an SQL query, or a table with no foreign keys at all, such as a
+    measure stored by the build from its view (gate_assurance, measure_depth_by_gate),
+    whose codes were shown bare ("assess", "nn_icb")), per table."""
     if table is None:
         return {}, True
     cache = datasette.__dict__.setdefault("_register_cell_tables", {})
@@ -54,7 +56,7 @@ async def _table_facts(datasette, table: str | None) -> tuple[dict[str, str], bo
         db = datasette.get_database(DB)
         is_view = table in await db.view_names()
         fks = {} if is_view else {fk["column"]: fk["other_table"] for fk in await db.foreign_keys_for_table(table)}
-        cache[table] = (fks, is_view)
+        cache[table] = (fks, is_view or not fks)
     return cache[table]
 
 
