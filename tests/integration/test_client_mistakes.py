@@ -120,6 +120,8 @@ def test_filters_on_real_columns_still_filter(client):
     rows = client.get("/register/you_said_we_did_current.json?status=done&_shape=array").json()
     assert rows and {r["status"] for r in rows} == {"done"}
     assert client.get("/register/projects.json?id__startswith=PRJ-&_size=1").status_code == 200
+    refused = client.get("/register/projects?utm_source=newsletter")
+    assert "<title>This address could not be used – " in refused.text
 
 
 def test_the_query_form_with_nothing_typed_still_shows_the_database_page(client):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datasette import hookimpl
 from datasette.filters import Filters
-from datasette.utils.asgi import BadRequest
+from datasette.views.base import DatasetteError
 
 LOOKUPS = tuple(Filters._filters_by_key)
 
@@ -61,7 +61,7 @@ def filters_from_request(request, database, table, datasette):
             columns.add("rowid")  # every table has one (a view has not)
         said = mistake(pairs, columns)
         if said:
-            raise BadRequest(said)
+            raise DatasetteError(said, title="This address could not be used", status=400)
         return None
 
     return inner
