@@ -424,6 +424,9 @@ def test_how_to_follow_reads_its_rules_from_the_codelists(client):
     closing = [STATUSES[c]["title"].lower() for c in STATUSES if c in CLOSED]
     assert f"The loop is closed when an item is {', or '.join(closing)}" in words
     assert "the loop. This closes the loop." not in words  # said once, by the paragraph above
+    # The kinds of independent partner, in a sentence: a name keeps its capital.
+    kinds = [r["title"] for r in codelist("organisation_kinds").values() if r["independent_partner"] == "true"]
+    assert f"Independent partners ({', '.join(k[:1].lower() + k[1:] for k in kinds)})" in words
     assert 'href="/you-said/how-to-follow"' in client.get("/you-said").text
 
 
