@@ -1126,6 +1126,9 @@ def test_a_register_with_nothing_logged_yet_says_so_plainly(one_project_client):
     assert "0 of 0" not in re.sub(r'<p class="reg-card__figure">.*?</p>', "", home)
     listed = unescape(one_project_client.get("/you-said").text)
     assert 'No "You said" items are recorded yet</h2>' in listed and "Try fewer choices" not in listed
+    # A measure with no rows has no chart of empty axes, and says it has no rows.
+    measure = unescape(one_project_client.get("/measures/reimbursement").text)
+    assert "<picture>" not in measure and "there are no rows yet." in measure
     chosen = unescape(one_project_client.get("/you-said?status=done").text)
     assert "No items match these choices</h2>" in chosen and "Try fewer choices" in chosen
 

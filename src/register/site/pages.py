@@ -262,7 +262,8 @@ async def measure_page(datasette, request):
         )
     targets = await load_column_targets(datasette)
     chart_rows = await summary_rows(datasette, m) if m.chart and (truncated or m.summary) else rows
-    spec = m.chart(chart_rows, link) if m.chart else None
+    # No chart of no rows: an empty pair of axes, described as a chart of the figures.
+    spec = m.chart(chart_rows, link) if m.chart and chart_rows else None
     path = datasette.urls.path
     chart = spec and {
         "description": spec["description"],
