@@ -1154,3 +1154,12 @@ def test_codes_in_a_stored_measure_table_are_titled_and_linked(client, db):
         assert f">{html_escape(gate['title'])}</a>&nbsp;<em>{gate['code']}</em>" in html, table
     project = db.execute("select project_id from gate_assurance limit 1").fetchone()[0]
     assert f'<a href="/projects/{project}">' in client.get(f"/register/gate_assurance?project_id={project}").text
+
+
+def test_a_percentage_in_a_measures_table_has_its_sign(client, db):
+    """The share of closed loops confirmed is a percentage (views.sql): "0.0%", not a bare
+    "0.0" that reads as a fraction."""
+    share = db.execute("select share_confirmed from measure_loop_confirmed").fetchone()[0]
+    table = data_table(client.get("/measures/loop_confirmed").text)
+    shown = table["rows"][0]["Share confirmed"]
+    assert shown == ("not recorded" if share is None else f"{share:,}%"), shown

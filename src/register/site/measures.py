@@ -20,6 +20,7 @@ class Measure:
     order_by: str = ""  # for views without an ORDER BY of their own
     hide: tuple = ()  # ordering helpers not worth a column
     booleans: tuple = ()  # 0/1 columns shown as Yes/No
+    percentages: tuple = ()  # columns that hold a percentage, shown with a % sign
     # What an empty cell means, by column; any other empty cell was not recorded.
     missing: dict = field(default_factory=dict)
     chart: Callable | None = None
@@ -243,7 +244,12 @@ MEASURES = [
         headline=headline_gates,
         summary="summary_gate_assurance",
     ),
-    Measure("loop_confirmed", "measure_loop_confirmed", headline=headline_loop_confirmed),
+    Measure(
+        "loop_confirmed",
+        "measure_loop_confirmed",
+        headline=headline_loop_confirmed,
+        percentages=("share_confirmed",),
+    ),
     Measure(
         "disputed_claims", "disputed_claims", order_by="verdict_date desc, verdict_id desc", headline=headline_disputed
     ),

@@ -258,7 +258,14 @@ async def measure_page(datasette, request):
         # ISO dates, written in words as everywhere else on the site.
         date = bool(rows) and all(r[c] is None or (isinstance(r[c], str) and ISO_DATE.match(r[c])) for r in rows)
         labels.append(
-            {"name": c, "label": label, "description": desc[:1].upper() + desc[1:], "numeric": numeric, "date": date}
+            {
+                "name": c,
+                "label": label,
+                "description": desc[:1].upper() + desc[1:],
+                "numeric": numeric,
+                "date": date,
+                "percent": c in m.percentages,
+            }
         )
     targets = await load_column_targets(datasette)
     chart_rows = await summary_rows(datasette, m) if m.chart and (truncated or m.summary) else rows
