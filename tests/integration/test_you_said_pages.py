@@ -167,6 +167,9 @@ def test_an_identifier_typed_in_small_letters_reaches_its_record(client, items, 
         assert response.status_code == 301 and response.headers["location"] == canonical, typed
         assert client.get(canonical).status_code == 200, canonical
     assert client.get("/you-said/ys-9999").status_code == 404
+    for feed in ("you-said", "status-changes"):
+        same = client.get(f"/feeds/{feed}.atom?project={project.lower()}")
+        assert same.status_code == 200 and same.content == client.get(f"/feeds/{feed}.atom?project={project}").content
     listed = client.get(f"/you-said?project={project.lower()}")
     assert listed.status_code == 200 and f'value="{project}"' in listed.text
     assert f'data-key="{item}"' in client.get(f"/search?q={item.lower()}").text
