@@ -1,4 +1,4 @@
-"""Datasette hook that refuses a table filter on a column the table does not have: the
-code is register.site.filter_columns."""
+"""Datasette hooks that drop tracking parameters and refuse a table filter on a column the
+table does not have: the code is register.site.filter_columns."""
 
-from register.site.filter_columns import filters_from_request  # noqa: F401
+from register.site.filter_columns import asgi_wrapper, filters_from_request  # noqa: F401

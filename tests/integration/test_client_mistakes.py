@@ -38,11 +38,11 @@ CASES = {
     "hide a column that does not exist": ("/register/projects?_nocol=nope", 400, "no column called nope to hide"),
     "a page size that is not a number": ("/register/projects?_size=abc", 400, "_size= must be a whole number"),
     # SQLite reads a double-quoted name that is no column as a string: these gave
-    # "0 rows where utm_source = newsletter", or every row, with a 200.
+    # "0 rows where source_name = newsletter", or every row, with a 200.
     "filter by a column that does not exist": (
-        "/register/projects?utm_source=newsletter",
+        "/register/projects?source_name=newsletter",
         400,
-        "no column called utm_source, so it cannot be filtered by utm_source=",
+        "no column called source_name, so it cannot be filtered by source_name=",
     ),
     "filter that matches its own name": ("/register/projects.json?nope=nope", 400, "no column called nope"),
     "the register's page number on a table": ("/register/you_said_we_did_current?page=2", 400, "no column called page"),
@@ -123,7 +123,7 @@ def test_filters_on_real_columns_still_filter(client):
     rows = client.get("/register/you_said_we_did_current.json?status=done&_shape=array").json()
     assert rows and {r["status"] for r in rows} == {"done"}
     assert client.get("/register/projects.json?id__startswith=PRJ-&_size=1").status_code == 200
-    refused = client.get("/register/projects?utm_source=newsletter")
+    refused = client.get("/register/projects?source_name=newsletter")
     assert "<title>This address could not be used – " in refused.text
 
 
@@ -264,3 +264,16 @@ def test_every_format_datasette_makes_is_still_made(client):
     ):
         assert client.get(path).status_code == 200, path
     assert client.get("/register/projects.jsono").status_code == 302
+
+
+def test_a_link_shared_from_a_newsletter_or_social_site_still_opens(client):
+    """utm_source=, fbclid= and the like are dropped: not read as a filter (a 400), and not
+    a different page from the one linked."""
+    plain = client.get("/register/you_said_we_did_current.json?status=done&_shape=array").json()
+    tracked = client.get(
+        "/register/you_said_we_did_current.json?utm_source=newsletter&status=done&utm_medium=email&fbclid=IwAR0x&_shape=array"
+    )
+    assert tracked.status_code == 200 and tracked.json() == plain
+    assert client.get("/projects?gclid=abc&utm_campaign=x").status_code == 200
+    # Only those names: a column filter that merely starts alike is still a filter.
+    assert client.get("/register/projects?utm=1").status_code == 400

@@ -9,9 +9,13 @@ the text 'page' equals '2', and the page said "0 rows where page = 2"; `?nope=no
 gave every row. A lookup Datasette does not know (`?status__bogus=done`) was dropped
 without a word, so the page showed every row as if filtered. Here either is a 400 that
 names the parameter; a filter on a real column with a real lookup is left to Datasette.
+The tracking parameters other sites add to a link (utm_source=, fbclid=) are dropped
+first, so a link shared from a newsletter still opens.
 """
 
 from __future__ import annotations
+
+import re
 
 from datasette import hookimpl
 from datasette.filters import Filters
@@ -65,3 +69,35 @@ def filters_from_request(request, database, table, datasette):
         return None
 
     return inner
+
+
+# Parameters that mail and social sites add to a link they pass on (a newsletter's
+# utm_source=, Facebook's fbclid=): no page reads them, and on a table page Datasette
+# would take each for a filter, now refused. They are taken out of the request before
+# Datasette or the response cache sees it; every other parameter is passed on as sent.
+TRACKING = re.compile(rb"^(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi)(=|$)")
+
+
+def without_tracking(qs: bytes) -> bytes:
+    """The query string less any tracking parameter; the same object when it has none."""
+    if not qs:
+        return qs
+    parts = qs.split(b"&")
+    kept = [p for p in parts if not TRACKING.match(p)]
+    return qs if len(kept) == len(parts) else b"&".join(kept)
+
+
+def wrap(app):
+    async def untracked(scope, receive, send):
+        if scope.get("type") == "http" and scope.get("query_string"):
+            qs = without_tracking(scope["query_string"])
+            if qs is not scope["query_string"]:
+                scope = {**scope, "query_string": qs}
+        return await app(scope, receive, send)
+
+    return untracked
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return wrap
