@@ -962,7 +962,7 @@ def test_a_headline_of_things_not_recorded_says_so_beside_its_figure(client, db)
         ).fetchone()
         for page in ("/", "/measures"):  # the same card on both
             card = re.search(
-                rf'<p class="reg-card__figure">[^\n]*</p>\s*<p class="reg-card__text">{text}',
+                rf'<p class="reg-card__figure" aria-hidden="true">[^\n]*</p>\s*<p class="reg-card__text">{text}',
                 client.get(page).text,
                 re.S,
             )
@@ -1123,7 +1123,7 @@ def test_a_register_with_nothing_logged_yet_says_so_plainly(one_project_client):
         "No co-production activity is logged yet with a date.",
     ):
         assert words in home, words
-    assert "0 of 0" not in re.sub(r'<p class="reg-card__figure">.*?</p>', "", home)
+    assert "0 of 0" not in re.sub(r'<p class="reg-card__figure"[^>]*>.*?</p>', "", home)
     listed = unescape(one_project_client.get("/you-said").text)
     assert 'No "You said" items are recorded yet</h2>' in listed and "Try fewer choices" not in listed
     # A measure with no rows has no chart of empty axes, and says it has no rows.
@@ -1163,3 +1163,19 @@ def test_a_percentage_in_a_measures_table_has_its_sign(client, db):
     table = data_table(client.get("/measures/loop_confirmed").text)
     shown = table["rows"][0]["Share confirmed"]
     assert shown == ("not recorded" if share is None else f"{share:,}%"), shown
+
+
+def test_a_headline_figure_is_read_out_once(client, db):
+    """The big "9 of 10" beside a headline is hidden from screen readers, which read the
+    sentence that says the same figures ("9 of 10 projects came through ..."), and the
+    sentence holds every figure the big one shows."""
+    for page in ("/", "/measures"):
+        html = unescape(client.get(page).text)
+        cards = re.findall(
+            r'<p class="reg-card__figure"([^>]*)>(.*?)</p>\s*<p class="reg-card__text">(.*?)</p>', html, re.S
+        )
+        assert cards, page
+        for attrs, figure, text in cards:
+            assert 'aria-hidden="true"' in attrs, (page, figure)
+            numbers = re.findall(r"[0-9][0-9,]*", re.sub(r"<[^>]+>", " ", figure))
+            assert all(n in text for n in numbers if n != "0") or text.startswith("No "), (page, figure, text)
