@@ -37,6 +37,17 @@ CASES = {
     "show a column that does not exist": ("/register/projects?_col=nope", 400, "no column called nope to show"),
     "hide a column that does not exist": ("/register/projects?_nocol=nope", 400, "no column called nope to hide"),
     "a page size that is not a number": ("/register/projects?_size=abc", 400, "_size= must be a whole number"),
+    # SQLite reads a double-quoted name that is no column as a string: these gave
+    # "0 rows where source_name = newsletter", or every row, with a 200.
+    "filter by a column that does not exist": (
+        "/register/projects?source_name=newsletter",
+        400,
+        "no column called source_name, so it cannot be filtered by source_name=",
+    ),
+    "filter that matches its own name": ("/register/projects.json?nope=nope", 400, "no column called nope"),
+    "the register's page number on a table": ("/register/you_said_we_did_current?page=2", 400, "no column called page"),
+    "a view has no rowid": ("/register/you_said_we_did_current?rowid=1", 400, "no column called rowid"),
+    "filter with a lookup that does not exist": ("/register/projects?id__bogus=1", 400, "bogus is not a way to filter"),
     "SQL naming a column that does not exist": (
         "/register?sql=" + quote("select nope from projects"),
         400,
@@ -45,6 +56,15 @@ CASES = {
     "a page of projects that is not a number": ("/projects?page=abc", 400, "There is no page"),
     "a page of projects past the end": ("/projects?page=999", 404, "There is no page"),
     "a page of gate assurance below one": ("/gate-assurance?page=-1", 400, "There is no page"),
+    # Datasette renders a format it does not know as the HTML page, with a 200: a
+    # spreadsheet saved from /register/projects.xlsx was a web page.
+    "a table in a format the register does not make": (
+        "/register/projects.xlsx",
+        404,
+        "This page is not made as .xlsx. The formats it is made in are: .json, .csv",
+    ),
+    "a row in a made-up format": ("/register/projects/PRJ-0002.foo", 404, "not made as .foo"),
+    "the database in a made-up format": ("/register.foo?sql=select+1", 404, "not made as .foo"),
     "download with a name too long for a file": ("/downloads/" + "a" * 300, 404, "no file with that name"),
     "static file with a name too long": ("/static/" + "a" * 300, 404, "no file with that name"),
 }
@@ -78,6 +98,9 @@ def test_a_named_mistake_gets_a_plain_4xx(client, case):
         "/register.json?sql=" + quote(SLOW_SQL),
         "/register.json?sql=select+1&_shape=nope",
         "/register/projects.json?_shape=nope",
+        # Datasette's own refusal of these came with a 200, which a script takes for data.
+        "/register/you_said_we_did_current.json?_shape=object",
+        "/register.json?sql=select+1&_shape=object",
     ],
 )
 def test_json_clients_get_json_errors(client, path):
@@ -91,6 +114,17 @@ def test_a_refused_csv_says_why_rather_than_answering_empty(client):
     assert response.status_code == 400 and "fts3_tokenizer" in response.text
     good = client.get("/register.csv?sql=" + quote("select 1 as one"))
     assert good.status_code == 200 and good.text == "one\r\n1\r\n"
+
+
+def test_filters_on_real_columns_still_filter(client):
+    """Only a column the table or view lacks is refused: rowid on a table, a column of a
+    view, and a filter with a lookup, still answer with the rows asked for."""
+    assert client.get("/register/projects.json?rowid__gt=0&_size=1").json()["rows"]
+    rows = client.get("/register/you_said_we_did_current.json?status=done&_shape=array").json()
+    assert rows and {r["status"] for r in rows} == {"done"}
+    assert client.get("/register/projects.json?id__startswith=PRJ-&_size=1").status_code == 200
+    refused = client.get("/register/projects?source_name=newsletter")
+    assert "<title>This address could not be used – " in refused.text
 
 
 def test_the_query_form_with_nothing_typed_still_shows_the_database_page(client):
@@ -212,3 +246,34 @@ def test_a_next_page_address_past_the_end_says_so_and_links_to_the_first(client,
     assert "0 records" not in response.text
     # A filter that matches nothing, with no `_next=`, is still plainly empty.
     assert "0 records" in client.get("/register/coproduction_log?gate=nowhere").text
+
+
+def test_every_format_datasette_makes_is_still_made(client):
+    """Only a format nobody makes is refused: JSON, CSV, the renderers' formats, and the
+    site's own addresses that end in a suffix, are answered as before."""
+    for path in (
+        "/register.json",
+        "/register.csv?sql=select+1",
+        "/register/projects.json",
+        "/register/projects.csv",
+        "/register/projects.Notebook",
+        "/register/projects/PRJ-0002.json",
+        "/register.db",
+        "/favicon.ico",
+        "/feeds/you-said.atom",
+    ):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/register/projects.jsono").status_code == 302
+
+
+def test_a_link_shared_from_a_newsletter_or_social_site_still_opens(client):
+    """utm_source=, fbclid= and the like are dropped: not read as a filter (a 400), and not
+    a different page from the one linked."""
+    plain = client.get("/register/you_said_we_did_current.json?status=done&_shape=array").json()
+    tracked = client.get(
+        "/register/you_said_we_did_current.json?utm_source=newsletter&status=done&utm_medium=email&fbclid=IwAR0x&_shape=array"
+    )
+    assert tracked.status_code == 200 and tracked.json() == plain
+    assert client.get("/projects?gclid=abc&utm_campaign=x").status_code == 200
+    # Only those names: a column filter that merely starts alike is still a filter.
+    assert client.get("/register/projects?utm=1").status_code == 400

@@ -381,10 +381,20 @@ def test_measure_pages_carry_chart_images_and_data_links(client, db):
         assert f'href="/register/{view}.csv?_stream=on&amp;_size=max"' in html, name
         assert f'href="/register/{view}.json?_shape=array&amp;_size=max"' in html, name
         assert "vega" not in html.lower() and "data-spec" not in html, name
-        shown = len(data_table(html)["rows"])
+        tables = Tables.parse(html)
+        shown = len(tables[-1]["rows"]) if tables else 0
         assert "?. " not in html and ".. " not in html, name
         assert not re.search(r"<td>\d{4}-\d{2}-\d{2}</td>", html), f"{name}: a date not in words"
-        assert f'<caption id="data-caption">{shown:,} row{"" if shown == 1 else "s"} of the {view} view' in html, name
+        # The caption is what a screen reader announces on entering the table: the
+        # measure's title, not the name of its view in SQL.
+        title = re.search(r"<h1>(.*?)</h1>", html).group(1)
+        if shown:
+            assert f'<caption id="data-caption">{title}: {shown:,} row{"" if shown == 1 else "s"}' in html, name
+        else:  # no table of headings over no rows: a sentence says so
+            assert (
+                not tables and f'<p class="reg-missing" id="data-caption">{title}: there are no rows yet.</p>' in html
+            )
+        assert f"(in SQL, the <code>{view}</code> view)" in html and f"{view} view</a>" not in html, name
         picture = re.search(r"<picture>(.*?)</picture>", html, re.S)
         if picture:
             charted += 1
@@ -992,7 +1002,7 @@ def test_a_headline_of_things_not_recorded_says_so_beside_its_figure(client, db)
         ).fetchone()
         for page in ("/", "/measures"):  # the same card on both
             card = re.search(
-                rf'<p class="reg-card__figure">[^\n]*</p>\s*<p class="reg-card__text">{text}',
+                rf'<p class="reg-card__figure" aria-hidden="true">[^\n]*</p>\s*<p class="reg-card__text">{text}',
                 client.get(page).text,
                 re.S,
             )
@@ -1062,3 +1072,150 @@ def test_a_record_with_a_title_is_headed_by_it_not_its_code(client, db):
     assert f">{theme['code']}<" in html  # the code is still shown, in the record's table
     item = db.execute("select id from you_said_we_did order by id limit 1").fetchone()["id"]
     assert re.search(rf"<h1>[^<]*: {item}</h1>", client.get(f"/register/you_said_we_did/{item}").text)
+
+
+def test_a_count_of_one_takes_a_singular_verb(client, db):
+    """ "1 of 10 projects has an equality impact entry", not "have"; "1 place", not "1 places"."""
+    from register.site import measures
+
+    one = {"figure": 1, "of_total": 10, "not_recorded": 0, "total": 10, "still_open": 9, "overdue": 2}
+    said = {
+        "headline_eia": "1 of 10 equality impact assessments says",
+        "headline_you_said": '1 of 10 "You said" items has closed the loop',
+        "headline_place": "logged in 1 place.",
+        "headline_coverage": "1 of 10 projects has an equality impact entry",
+        "headline_loop_confirmed": "that closed the loop is confirmed",
+    }
+    for name, words in said.items():
+        assert words in getattr(measures, name)({**one, "characteristics": 12}), name
+    assert "(1 gate in all)" in measures.headline_gates({**one, "gates": 1})
+    assert "projects have an equality" in measures.headline_coverage({**one, "figure": 2, "characteristics": 12})
+    # The register's own figures: the home page card and a project's "At a glance".
+    covered = db.execute("select figure from headlines where measure = 'equality_coverage'").fetchone()[0]
+    home = client.get("/").text
+    assert f"{covered} of " in home and ("projects has an" in home) == (covered == 1)
+    row = db.execute(
+        "select project_id, count(distinct characteristic) n from equality_impacts group by project_id order by n"
+    ).fetchone()
+    glance = client.get(f"/projects/{row['project_id']}").text
+    verb = "has" if row["n"] == 1 else "have"
+    assert re.search(rf"{row['n']} of \d+ characteristics</a> {verb} an entry", glance)
+
+
+def test_each_record_as_data_link_in_search_results_says_where_it_goes(client, db):
+    """A code can be in two codelists (a glossary term and a theme): a screen reader's list
+    of links must not read "record reimbursement as data" twice for two different records."""
+    code = db.execute("select g.code from glossary g join themes t on t.code = g.code order by g.code").fetchone()
+    if code is None:
+        pytest.skip("no code is both a glossary term and a theme")
+    html = client.get(f"/search?q={quote(code[0])}").text
+    found: dict[str, set[str]] = {}
+    for href, text in re.findall(r'<a href="([^"]+)">(record<span[^>]*>[^<]*</span> as data)</a>', html):
+        found.setdefault(re.sub(r"<[^>]+>", "", text), set()).add(href)
+    assert len(found) > 1 and all(len(hrefs) == 1 for hrefs in found.values()), found
+
+
+@pytest.fixture(scope="module")
+def one_project_client(tmp_path_factory):
+    """A scratch register of one project (PRJ-0001: one equality impact entry, three gates
+    passed without evidence, no activity and no "You said" item), as a new publisher's
+    first register may be."""
+    from register.site.serve import datasette_instance
+    from tests.conftest import Client
+
+    root = copy_repo(tmp_path_factory.mktemp("one-project-repo"))
+    keep = {"projects": "id", "equality_impacts": "project_id"}
+    for name in ("projects", "equality_impacts", "coproduction_log", "you_said_we_did", "you_said_we_did_updates"):
+        path = root / "datasets" / f"{name}.csv"
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            fields, rows = reader.fieldnames, list(reader)
+        rows = [r for r in rows if name in keep and r[keep[name]] == "PRJ-0001"]
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            w.writerows(rows)
+    out = tmp_path_factory.mktemp("one-project-build")
+    build(Package(root), out)
+    return Client(datasette_instance(out))
+
+
+def test_a_register_of_one_project_says_one_not_ones(one_project_client):
+    """ "It holds 1 project", not "1 projects"; "1 equality impact assessment entry"."""
+    home = " ".join(one_project_client.get("/").text.split())
+    assert "It holds 1 project, 0 co-production activities, 1 equality impact assessment entry and 0" in home
+    assert '"You said" items</a>.' in home
+    assert '<caption id="projects-caption">1 project</caption>' in one_project_client.get("/projects").text
+    gates = one_project_client.get("/gate-assurance").text
+    assert '<caption id="all-caption">Gate assurance for 1 project</caption>' in gates
+    assert re.search(r'<caption id="gaps-caption">3 gates passed without the evidence', gates)
+
+
+def test_a_register_with_nothing_logged_yet_says_so_plainly(one_project_client):
+    """No "0 of 0 ... for the other 0 the loop is not closed yet", no "For 0 of 0
+    activities the numbers were not both recorded", and no "No items match these
+    choices" when nobody chose anything."""
+    home = unescape(" ".join(one_project_client.get("/").text.split()))
+    for words in (
+        'No "You said" items are recorded yet.',
+        "No co-production activity is logged yet, so the balance rule cannot be checked yet.",
+        "No co-production activity is logged yet, so whether reimbursement was offered cannot be checked yet.",
+        "No co-production activity is logged yet with a date.",
+    ):
+        assert words in home, words
+    assert "0 of 0" not in re.sub(r'<p class="reg-card__figure"[^>]*>.*?</p>', "", home)
+    listed = unescape(one_project_client.get("/you-said").text)
+    assert 'No "You said" items are recorded yet</h2>' in listed and "Try fewer choices" not in listed
+    # A measure with no rows has no chart of empty axes, and says it has no rows.
+    measure = unescape(one_project_client.get("/measures/reimbursement").text)
+    assert "<picture>" not in measure and "there are no rows yet." in measure
+    chosen = unescape(one_project_client.get("/you-said?status=done").text)
+    assert "No items match these choices</h2>" in chosen and "Try fewer choices" in chosen
+
+
+def test_yes_no_cells_on_data_pages_read_yes_and_no(client, db):
+    """A yes/no column's cell reads Yes or No (with the stored 1 or 0 beside it), on a
+    record's page and a table's, as its facet does: not a bare "1"."""
+    eia = db.execute("select id, coproduced from equality_impacts where coproduced is not null").fetchone()
+    words = "Yes" if eia["coproduced"] else "No"
+    row = client.get(f"/register/equality_impacts/{eia['id']}").text
+    assert f"{words}&nbsp;<em>{eia['coproduced']}</em>" in row
+    table = client.get("/register/gate_assurance?_size=5").text
+    assert re.search(r'<td class="col-reached[^"]*"[^>]*>(Yes|No)&nbsp;<em>[01]</em></td>', table), table[-3000:]
+
+
+def test_codes_in_a_stored_measure_table_are_titled_and_linked(client, db):
+    """The tables a measure page links to ("as a table, with filters") are stored by the
+    build and have no foreign keys: their codes are titled and linked as a view's are,
+    not shown bare ("assess", "nn_icb")."""
+    gate = db.execute("select code, title from gates order by sort_order limit 1").fetchone()
+    for table in ("measure_depth_by_gate", "gate_assurance"):
+        html = client.get(f"/register/{table}?gate={gate['code']}&_size=1").text
+        assert f">{html_escape(gate['title'])}</a>&nbsp;<em>{gate['code']}</em>" in html, table
+    project = db.execute("select project_id from gate_assurance limit 1").fetchone()[0]
+    assert f'<a href="/projects/{project}">' in client.get(f"/register/gate_assurance?project_id={project}").text
+
+
+def test_a_percentage_in_a_measures_table_has_its_sign(client, db):
+    """The share of closed loops confirmed is a percentage (views.sql): "0.0%", not a bare
+    "0.0" that reads as a fraction."""
+    share = db.execute("select share_confirmed from measure_loop_confirmed").fetchone()[0]
+    table = data_table(client.get("/measures/loop_confirmed").text)
+    shown = table["rows"][0]["Share confirmed"]
+    assert shown == ("not recorded" if share is None else f"{share:,}%"), shown
+
+
+def test_a_headline_figure_is_read_out_once(client, db):
+    """The big "9 of 10" beside a headline is hidden from screen readers, which read the
+    sentence that says the same figures ("9 of 10 projects came through ..."), and the
+    sentence holds every figure the big one shows."""
+    for page in ("/", "/measures"):
+        html = unescape(client.get(page).text)
+        cards = re.findall(
+            r'<p class="reg-card__figure"([^>]*)>(.*?)</p>\s*<p class="reg-card__text">(.*?)</p>', html, re.S
+        )
+        assert cards, page
+        for attrs, figure, text in cards:
+            assert 'aria-hidden="true"' in attrs, (page, figure)
+            numbers = re.findall(r"[0-9][0-9,]*", re.sub(r"<[^>]+>", " ", figure))
+            assert all(n in text for n in numbers if n != "0") or text.startswith("No "), (page, figure, text)

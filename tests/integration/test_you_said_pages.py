@@ -152,6 +152,38 @@ def test_unknown_item_is_a_plain_404_page(client):
         assert "Traceback" not in response.text
 
 
+def test_an_identifier_typed_in_small_letters_reaches_its_record(client, items, db):
+    """People copy identifiers from print and type them as they come: /you-said/ys-0002
+    is a permanent redirect to YS-0002's page (its query kept), so are a project's page
+    and an item's feed; the list's project filter and the search find it too."""
+    item = sorted(items)[0]
+    project = items[item]["project_id"]
+    for typed, canonical in (
+        (f"/you-said/{item.lower()}?from=leaflet", f"/you-said/{item}?from=leaflet"),
+        (f"/projects/{project.lower()}", f"/projects/{project}"),
+        (f"/feeds/you-said/{item.lower()}.atom", f"/feeds/you-said/{item}.atom"),
+    ):
+        response = client.get(typed)
+        assert response.status_code == 301 and response.headers["location"] == canonical, typed
+        assert client.get(canonical).status_code == 200, canonical
+    assert client.get("/you-said/ys-9999").status_code == 404
+    for feed in ("you-said", "status-changes"):
+        same = client.get(f"/feeds/{feed}.atom?project={project.lower()}")
+        assert same.status_code == 200 and same.content == client.get(f"/feeds/{feed}.atom?project={project}").content
+    listed = client.get(f"/you-said?project={project.lower()}")
+    assert listed.status_code == 200 and f'value="{project}"' in listed.text
+    assert f'data-key="{item}"' in client.get(f"/search?q={item.lower()}").text
+
+
+def test_a_national_identifier_keeps_its_publishers_prefix_in_small_letters():
+    """Capitalising the whole of nn_icb:PRJ-0001 could never find it."""
+    from register.site.links import id_spellings
+
+    assert "nn_icb:PRJ-0001" in id_spellings("NN_ICB:prj-0001")
+    assert id_spellings(" nn_icb:PRJ-0001 ")[0] == "nn_icb:PRJ-0001"
+    assert "YS-0002" in id_spellings("ys-0002")
+
+
 def test_corrections_are_shown_or_said_to_be_none(client, items, db):
     corrected = {
         r["record_id"]
@@ -395,6 +427,9 @@ def test_how_to_follow_reads_its_rules_from_the_codelists(client):
     closing = [STATUSES[c]["title"].lower() for c in STATUSES if c in CLOSED]
     assert f"The loop is closed when an item is {', or '.join(closing)}" in words
     assert "the loop. This closes the loop." not in words  # said once, by the paragraph above
+    # The kinds of independent partner, in a sentence: a name keeps its capital.
+    kinds = [r["title"] for r in codelist("organisation_kinds").values() if r["independent_partner"] == "true"]
+    assert f"Independent partners ({', '.join(k[:1].lower() + k[1:] for k in kinds)})" in words
     assert 'href="/you-said/how-to-follow"' in client.get("/you-said").text
 
 

@@ -15,6 +15,8 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
+from register.site.facet_labels import BOOLEAN_VALUES, yes_no_columns
+from register.site.filters import yes_no
 from register.site.links import DB, Linker, load_codelists, load_column_targets
 
 TITLES_KEPT = 10_000  # titles of records looked up for row pages, kept in memory
@@ -44,7 +46,9 @@ def _link(href: str, text) -> Markup:
 
 async def _table_facts(datasette, table: str | None) -> tuple[dict[str, str], bool]:
     """(column -> table its foreign key points at, whether codes are known by column name
-    alone: a view or an SQL query, which have no foreign keys), per table."""
+    alone: a view or an SQL query, or a table with no foreign keys at all, such as a
+    measure stored by the build from its view (gate_assurance, measure_depth_by_gate),
+    whose codes were shown bare ("assess", "nn_icb")), per table."""
     if table is None:
         return {}, True
     cache = datasette.__dict__.setdefault("_register_cell_tables", {})
@@ -52,7 +56,7 @@ async def _table_facts(datasette, table: str | None) -> tuple[dict[str, str], bo
         db = datasette.get_database(DB)
         is_view = table in await db.view_names()
         fks = {} if is_view else {fk["column"]: fk["other_table"] for fk in await db.foreign_keys_for_table(table)}
-        cache[table] = (fks, is_view)
+        cache[table] = (fks, is_view or not fks)
     return cache[table]
 
 
@@ -124,10 +128,22 @@ async def kept_cell(datasette, table: str | None, column: str, value) -> Markup 
     return cells[key]
 
 
+def _yes_no_columns(datasette, table: str) -> set[str]:
+    """The table's yes/no columns (facet_labels.yes_no_columns), per build."""
+    kept = datasette.get_database(DB).__dict__.setdefault("_register_yes_no", {})
+    if table not in kept:
+        kept[table] = yes_no_columns(datasette, table)
+    return kept[table]
+
+
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     if database != DB or value is None or value == "":
         return None
+    if table is not None and value in BOOLEAN_VALUES and column in _yes_no_columns(datasette, table):
+        # A yes/no column reads Yes or No, as its facet does, with the stored 1 or 0 beside
+        # it for filters and SQL: not a bare "1" ("Transformation co-produced: 1").
+        return Markup("%s&nbsp;<em>%s</em>" % (yes_no(value), escape(value)))
     kept = getattr(datasette.get_database(DB), "_register_cells", {})
     key = (table, column, repr(value))
     if key in kept:  # no coroutine to await: a page of 1,000 rows has 10,000 cells

@@ -17,7 +17,8 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
 
 from register.site.filters import uk_date
-from register.site.links import fetch_rows, make_linker, record_id
+from register.site.links import fetch_rows, known_id, make_linker, record_id
+from register.site.pages import record_not_found
 from register.site.you_said import item_feed_path, item_path, item_record
 
 FEED_LIMIT = 100
@@ -82,10 +83,14 @@ def _excerpt(text: str | None, n: int = 90) -> str:
 
 
 async def _feed_project(datasette, request) -> str | None:
-    project = request.args.get("project")
-    if project:
-        if not await fetch_rows(datasette, "select id from projects where id = :id", {"id": project}):
-            raise NotFound(f"There is no project with the ID {project!r} in the register.")
+    """The project of ?project=, as the register writes its identifier (prj-0002 is
+    PRJ-0002, as on the "You said" list), or None for the whole register's feed."""
+    typed = request.args.get("project")
+    if not typed:
+        return None
+    project = await known_id(datasette, "projects", typed)
+    if project is None:
+        raise NotFound(f"There is no project with the ID {typed!r} in the register.")
     return project
 
 
@@ -249,7 +254,14 @@ async def feed_you_said_item(datasette, request):
     item_id = record_id(request)
     record = await item_record(datasette, item_id)
     if record is None:
-        raise NotFound(f'There is no "You said" item with the ID {item_id!r} in the register.')
+        return await record_not_found(
+            datasette,
+            request,
+            "you_said_we_did",
+            item_id,
+            lambda found_id: item_feed_path(datasette, found_id),
+            f'There is no "You said" item with the ID {item_id!r} in the register.',
+        )
     item = record["item"]
     link = await make_linker(datasette)
     page = datasette.absolute_url(request, item_path(datasette, item_id))

@@ -152,6 +152,27 @@ async def fetch_rows(datasette, sql: str, params=None) -> list[dict]:
     return [dict(r) for r in (await db.execute(sql, params or {})).rows]
 
 
+def id_spellings(typed: str) -> list[str]:
+    """The ways a person may type one record's identifier: as it is, in capitals
+    (ys-0002 for YS-0002), and, on the national register, with the publisher's prefix in
+    small letters and the rest in capitals (NN_ICB:prj-0001 for nn_icb:PRJ-0001). Each
+    is looked up through the key's index; capitalising the whole (NN_ICB:PRJ-0001) would
+    never find a national record."""
+    typed = typed.strip()
+    prefix, colon, rest = typed.rpartition(":")
+    return list(dict.fromkeys([typed, typed.upper(), prefix.lower() + colon + rest.upper()]))
+
+
+async def known_id(datasette, table: str, typed: str) -> str | None:
+    """The identifier of the record of `table` that `typed` names, as the register writes
+    it (the exact spelling first), or None."""
+    spellings = id_spellings(typed)
+    params = {f"i{n}": s for n, s in enumerate(spellings)}
+    rows = await fetch_rows(datasette, f"select id from [{table}] where id in (:{', :'.join(params)})", params)
+    found = {r["id"] for r in rows}
+    return next((s for s in spellings if s in found), None)
+
+
 def view_meta(datasette, view: str) -> dict:
     return datasette.table_metadata(DB, view) or {}
 

@@ -20,6 +20,7 @@ class Measure:
     order_by: str = ""  # for views without an ORDER BY of their own
     hide: tuple = ()  # ordering helpers not worth a column
     booleans: tuple = ()  # 0/1 columns shown as Yes/No
+    percentages: tuple = ()  # columns that hold a percentage, shown with a % sign
     # What an empty cell means, by column; any other empty cell was not recorded.
     missing: dict = field(default_factory=dict)
     chart: Callable | None = None
@@ -33,6 +34,14 @@ class Measure:
 # out once, in SQL, and the impact report reads the same row.
 
 
+NOTHING_LOGGED = "No co-production activity is logged yet"
+
+
+def agree(n: int, one: str, many: str) -> str:
+    """The word that agrees with a count: "1 of 10 projects has", "2 of 10 projects have"."""
+    return one if n == 1 else many
+
+
 def headline_strategic_group(h):
     text = f"{h['figure']:,} of {h['of_total']:,} projects came through the Strategic Co-production Group"
     if h["not_recorded"]:
@@ -41,17 +50,26 @@ def headline_strategic_group(h):
 
 
 def headline_eia(h):
-    return f"{h['figure']:,} of {h['of_total']:,} equality impact assessments say the transformation was co-produced."
+    if not h["of_total"]:
+        return "No equality impact assessment is published yet."
+    return (
+        f"{h['figure']:,} of {h['of_total']:,} equality impact assessments "
+        f"{agree(h['figure'], 'says', 'say')} the transformation was co-produced."
+    )
 
 
 def headline_you_said(h):
+    if not h["of_total"]:
+        return 'No "You said" items are recorded yet.'
     return (
-        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items have closed the loop; '
+        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items {agree(h["figure"], "has", "have")} closed the loop; '
         f"for the other {h['still_open']:,} the loop is not closed yet, {h['overdue']:,} of them overdue."
     )
 
 
 def headline_depth(h):
+    if not h["of_total"]:
+        return f"{NOTHING_LOGGED}."
     return (
         f"{h['figure']:,} of {h['of_total']:,} logged activities reached co-production, "
         f"the deepest level of the participation flower."
@@ -59,6 +77,8 @@ def headline_depth(h):
 
 
 def headline_balance(h):
+    if not h["total"]:
+        return f"{NOTHING_LOGGED}, so the balance rule cannot be checked yet."
     if h["not_recorded"] >= h["total"]:
         return (
             f"For {h['not_recorded']:,} of {h['total']:,} activities the numbers of staff and of people with "
@@ -79,6 +99,8 @@ def unrecorded_figure_note(h):
 
 
 def headline_reimbursement(h):
+    if not h["total"]:
+        return f"{NOTHING_LOGGED}, so whether reimbursement was offered cannot be checked yet."
     if h["not_recorded"] and h["not_recorded"] >= h["total"]:
         return (
             f"For all {h['not_recorded']:,} co-production activities the records do not say whether "
@@ -93,11 +115,13 @@ def headline_reimbursement(h):
 def headline_gates(h):
     return (
         f"{h['figure']:,} of {h['of_total']:,} projects moved past a gate without the evidence the strategy "
-        f"asks for ({h['gates']:,} gates in all)."
+        f"asks for ({h['gates']:,} {agree(h['gates'], 'gate', 'gates')} in all)."
     )
 
 
 def headline_quarter(h):
+    if not h["of_total"]:
+        return f"{NOTHING_LOGGED} with a date."
     text = (
         f"Co-production activity was logged in {h['figure']:,} of the {h['of_total']:,} quarters "
         f"from the first activity to the latest"
@@ -109,7 +133,9 @@ def headline_quarter(h):
 
 
 def headline_place(h):
-    text = f"Co-production activity was logged in {h['figure']:,} places"
+    if not h["figure"] and not h["total"]:
+        return f"{NOTHING_LOGGED}."
+    text = f"Co-production activity was logged in {h['figure']:,} {agree(h['figure'], 'place', 'places')}"
     if h["not_recorded"]:
         text += f"; for {h['not_recorded']:,} of {h['total']:,} activities the place is not recorded"
     return text + "."
@@ -117,8 +143,8 @@ def headline_place(h):
 
 def headline_coverage(h):
     return (
-        f"{h['figure']:,} of {h['of_total']:,} projects have an equality impact entry for every one of "
-        f"the {h['characteristics']:,} characteristics."
+        f"{h['figure']:,} of {h['of_total']:,} projects {agree(h['figure'], 'has', 'have')} an equality impact "
+        f"entry for every one of the {h['characteristics']:,} characteristics."
     )
 
 
@@ -126,7 +152,8 @@ def headline_loop_confirmed(h):
     if not h["figure"] and not h["of_total"]:
         return 'No "You said" item has closed the loop yet, so no partner has confirmed one.'
     return (
-        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items that closed the loop are confirmed by an '
+        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items that closed the loop '
+        f"{agree(h['figure'], 'is', 'are')} confirmed by an "
         f"independent partner (a verdict of agrees or partly agrees)."
     )
 
@@ -217,7 +244,12 @@ MEASURES = [
         headline=headline_gates,
         summary="summary_gate_assurance",
     ),
-    Measure("loop_confirmed", "measure_loop_confirmed", headline=headline_loop_confirmed),
+    Measure(
+        "loop_confirmed",
+        "measure_loop_confirmed",
+        headline=headline_loop_confirmed,
+        percentages=("share_confirmed",),
+    ),
     Measure(
         "disputed_claims", "disputed_claims", order_by="verdict_date desc, verdict_id desc", headline=headline_disputed
     ),

@@ -20,6 +20,7 @@ from register.site.links import (
     DB,
     column_label,
     fetch_rows,
+    known_id,
     load_codelists,
     load_column_targets,
     make_linker,
@@ -59,6 +60,18 @@ async def not_found(datasette, request, message: str) -> Response:
         ["404.html", "error.html"], {"ok": False, "error": message, "status": 404, "title": None}, request=request
     )
     return Response.html(html, status=404)
+
+
+async def record_not_found(datasette, request, table: str, typed: str, address, message: str) -> Response:
+    """A designed page's record that is not there as typed: a permanent redirect to the
+    record the address means when it was only written in other capitals (/you-said/ys-0002
+    for YS-0002: people copy identifiers from print), else the site's own 404.
+    `address` gives a record's page from its identifier."""
+    found = await known_id(datasette, table, typed)
+    if found is None or found == typed:
+        return await not_found(datasette, request, message)
+    query = f"?{request.query_string}" if request.query_string else ""
+    return Response.redirect(address(found) + query, status=301)
 
 
 async def render_page(datasette, request, template: str, context: dict, status: int = 200) -> Response:
@@ -245,11 +258,19 @@ async def measure_page(datasette, request):
         # ISO dates, written in words as everywhere else on the site.
         date = bool(rows) and all(r[c] is None or (isinstance(r[c], str) and ISO_DATE.match(r[c])) for r in rows)
         labels.append(
-            {"name": c, "label": label, "description": desc[:1].upper() + desc[1:], "numeric": numeric, "date": date}
+            {
+                "name": c,
+                "label": label,
+                "description": desc[:1].upper() + desc[1:],
+                "numeric": numeric,
+                "date": date,
+                "percent": c in m.percentages,
+            }
         )
     targets = await load_column_targets(datasette)
     chart_rows = await summary_rows(datasette, m) if m.chart and (truncated or m.summary) else rows
-    spec = m.chart(chart_rows, link) if m.chart else None
+    # No chart of no rows: an empty pair of axes, described as a chart of the figures.
+    spec = m.chart(chart_rows, link) if m.chart and chart_rows else None
     path = datasette.urls.path
     chart = spec and {
         "description": spec["description"],

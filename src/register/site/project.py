@@ -3,8 +3,10 @@
 import json
 from urllib.parse import quote
 
+from datasette.utils import tilde_encode
+
 from register.site.links import DB, GROUPS_TABLE, fetch_rows, load_codelists, make_linker, record_id
-from register.site.pages import feed_links, not_found, render_page
+from register.site.pages import feed_links, record_not_found, render_page
 
 # The latest activities shown at each gate of a project's page; the rest are a link away,
 # in the co-production log. At a million log rows one project had 12,000 activities
@@ -18,7 +20,14 @@ async def project_page(datasette, request):
     project_id = record_id(request)
     found = await fetch_rows(datasette, "select * from projects where id = :id", {"id": project_id})
     if not found:
-        return await not_found(datasette, request, f"There is no project with the ID {project_id!r} in the register.")
+        return await record_not_found(
+            datasette,
+            request,
+            "projects",
+            project_id,
+            lambda found_id: datasette.urls.path("/projects/" + tilde_encode(found_id)),
+            f"There is no project with the ID {project_id!r} in the register.",
+        )
     project = found[0]
     p = {"id": project_id}
     codelists = await load_codelists(datasette)

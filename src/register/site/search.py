@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from register.site import fts_query
 from register.site.filters import uk_date
-from register.site.links import DB, fetch_rows, load_codelists, make_linker
+from register.site.links import DB, fetch_rows, id_spellings, load_codelists, make_linker
 from register.site.pages import render_page
 
 SEARCH_LIMIT = 100
@@ -120,6 +120,7 @@ async def _by_id(datasette, q: str) -> list[dict]:
     """The record whose identifier was typed (PRJ-0002, YS-0044): every page shows them,
     and the full-text index holds words, not identifiers. First, before word matches."""
     found = []
+    spellings = {f"i{n}": s for n, s in enumerate(id_spellings(q))}
     names = set(await datasette.get_database(DB).table_names())
     for table, conf in SEARCH_MAIN.items():
         if table not in names:
@@ -129,8 +130,8 @@ async def _by_id(datasette, q: str) -> list[dict]:
             f"""select '{table}' as source, t.id as key, 0 as rank, '{conf["kind"]}' as kind,
                        {conf["project"]} as project_id, {conf["anchor"]} as anchor, {conf["title"]} as title,
                        {conf.get("date", "null")} as date, '' as snippet
-                from [{table}] t where t.id = :id""",
-            {"id": q.upper()},
+                from [{table}] t where t.id in (:{", :".join(spellings)})""",
+            spellings,
         )
         found.extend(rows)
     return found

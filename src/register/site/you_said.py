@@ -10,7 +10,7 @@ The item's Atom feed (register/site/feeds.py) reads the same record through item
 from datasette.utils import tilde_encode
 
 from register.site.links import DB, fetch_rows, load_codelists, make_linker, record_id
-from register.site.pages import feed_links, not_found, render_page
+from register.site.pages import feed_links, record_not_found, render_page
 
 ITEMS, UPDATES, VERDICTS = "you_said_we_did", "you_said_we_did_updates", "partner_verdicts"
 
@@ -86,8 +86,13 @@ async def you_said_page(datasette, request):
     item_id = record_id(request)
     record = await item_record(datasette, item_id)
     if record is None:
-        return await not_found(
-            datasette, request, f'There is no "You said" item with the ID {item_id!r} in the register.'
+        return await record_not_found(
+            datasette,
+            request,
+            ITEMS,
+            item_id,
+            lambda found_id: item_path(datasette, found_id),
+            f'There is no "You said" item with the ID {item_id!r} in the register.',
         )
     item = record["item"]
     link = await make_linker(datasette)

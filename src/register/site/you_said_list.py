@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from register.site.links import DB, fetch_rows, load_codelists, make_linker
+from register.site.links import DB, fetch_rows, known_id, load_codelists, make_linker
 from register.site.pages import bad_request, feed_links, make_pager, no_such_page, page_number, render_page
 
 PAGE_SIZE = 50
@@ -105,9 +105,11 @@ async def read_filters(datasette, request) -> Filters:
         said_from=_date(request, "from", '"Said from"'),
         said_to=_date(request, "to", '"Said to"'),
     )
-    f.project = (request.args.get("project") or "").strip().upper()  # identifiers are upper case
-    if f.project and not await fetch_rows(datasette, "select id from projects where id = :id", {"id": f.project}):
-        raise BadFilter(f"There is no project with the ID {f.project!r} in the register.")
+    typed = (request.args.get("project") or "").strip()
+    f.project = typed and await known_id(datasette, "projects", typed)
+    if typed and not f.project:
+        raise BadFilter(f"There is no project with the ID {typed!r} in the register.")
+    f.project = f.project or ""
     f.overdue = (request.args.get("overdue") or "").strip()
     if f.overdue not in ("", *OVERDUE):
         raise BadFilter(f'"Overdue" must be yes or no, not {f.overdue!r}.')

@@ -1,0 +1,103 @@
+"""A table page filtered by a column the table does not have says so (400), instead of
+answering with rows that are wrong.
+
+Datasette 0.65.5 reads every parameter of a table page that does not start with `_` as a
+filter, `column` or `column__lookup`, and writes it into the SQL as "column" = :p0
+without checking that the column exists. SQLite takes a double-quoted name that is not a
+column as a string: `?page=2` on a table without a page column asked for the rows where
+the text 'page' equals '2', and the page said "0 rows where page = 2"; `?nope=nope`
+gave every row. A lookup Datasette does not know (`?status__bogus=done`) was dropped
+without a word, so the page showed every row as if filtered. Here either is a 400 that
+names the parameter; a filter on a real column with a real lookup is left to Datasette.
+The tracking parameters other sites add to a link (utm_source=, fbclid=) are dropped
+first, so a link shared from a newsletter still opens.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datasette import hookimpl
+from datasette.filters import Filters
+from datasette.views.base import DatasetteError
+
+LOOKUPS = tuple(Filters._filters_by_key)
+
+
+def filter_pairs(request) -> list[tuple[str, str, str]]:
+    """(parameter, column, lookup) for each parameter Datasette reads as a filter: the
+    same rule as its table view (not `_x`, but `_x__y` is one)."""
+    pairs = []
+    for key in request.args:
+        if key.startswith("_") and "__" not in key:
+            continue
+        column, lookup = key.rsplit("__", 1) if "__" in key else (key, "exact")
+        pairs.append((key, column, lookup))
+    return pairs
+
+
+def mistake(pairs, columns) -> str | None:
+    """What is wrong with the first filter that cannot be used, in plain words, or None."""
+    for key, column, lookup in pairs:
+        if column not in columns:
+            return (
+                f"This table has no column called {column}, so it cannot be filtered by {key}=. "
+                f"Take {key}= out of the address, or check it against the table's columns."
+            )
+        if lookup not in LOOKUPS:
+            return (
+                f"{lookup} is not a way to filter a column ({key}=). "
+                f"Use one of: {', '.join(LOOKUPS)}; or no __ at all, for rows equal to the value."
+            )
+    return None
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    pairs = filter_pairs(request)
+    if not pairs:
+        return None
+
+    async def inner():
+        db = datasette.get_database(database)
+        columns = set(await db.table_columns(table))
+        if await db.table_exists(table):
+            columns.add("rowid")  # every table has one (a view has not)
+        said = mistake(pairs, columns)
+        if said:
+            raise DatasetteError(said, title="This address could not be used", status=400)
+        return None
+
+    return inner
+
+
+# Parameters that mail and social sites add to a link they pass on (a newsletter's
+# utm_source=, Facebook's fbclid=): no page reads them, and on a table page Datasette
+# would take each for a filter, now refused. They are taken out of the request before
+# Datasette or the response cache sees it; every other parameter is passed on as sent.
+TRACKING = re.compile(rb"^(utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi)(=|$)")
+
+
+def without_tracking(qs: bytes) -> bytes:
+    """The query string less any tracking parameter; the same object when it has none."""
+    if not qs:
+        return qs
+    parts = qs.split(b"&")
+    kept = [p for p in parts if not TRACKING.match(p)]
+    return qs if len(kept) == len(parts) else b"&".join(kept)
+
+
+def wrap(app):
+    async def untracked(scope, receive, send):
+        if scope.get("type") == "http" and scope.get("query_string"):
+            qs = without_tracking(scope["query_string"])
+            if qs is not scope["query_string"]:
+                scope = {**scope, "query_string": qs}
+        return await app(scope, receive, send)
+
+    return untracked
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return wrap

@@ -1,0 +1,50 @@
+"""A data page asked for in a format the register does not make is a 404 that says which
+formats there are, not the HTML page under the wrong name.
+
+Datasette 0.65.5 reads the last `.word` of a database, table or row address as a format,
+and renders any format it does not know as the HTML page: /register/projects.xlsx
+answered 200 with the table's web page, so a journalist who guessed the spreadsheet's
+address saved a web page as a workbook that Excel cannot open, and every made-up suffix
+was one more copy of the page to compute and cache. The formats Datasette does make
+(json, jsono, csv and each output renderer's, such as Notebook and blob) pass untouched.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datasette import hookimpl
+
+from register.site.pages import not_found
+
+KNOWN = ("json", "jsono", "csv")
+
+
+def unknown_format_route(databases, formats) -> str:
+    """A route for a database's, table's or row's address ending in any other `.word`:
+    the same shapes as Datasette's own routes, for the register's databases only (so
+    /favicon.ico or /feeds/you-said.atom are never matched); the database's own address
+    may end in .db, the SQLite file."""
+    names = "|".join(re.escape(d) for d in databases)
+    allowed = "|".join(re.escape(f) for f in formats)
+    database = rf"\.(?!(?:{allowed}|db)$)"
+    table_or_row = rf"/[^/.]+(?:/[^/]+?)?\.(?!(?:{allowed})$)"
+    return rf"^/(?:{names})(?:{database}|{table_or_row})(?P<format>\w+)$"
+
+
+async def unknown_format(datasette, request):
+    asked = request.url_vars["format"]
+    formats = dict.fromkeys((*KNOWN, *sorted(datasette.renderers)))
+    made = ", ".join(f".{f}" for f in formats if f not in ("jsono", "blob"))
+    message = f"This page is not made as .{asked}. The formats it is made in are: {made}."
+    if asked.lower() in ("xlsx", "xls", "ods", "zip"):
+        message += " The whole register, as an Excel workbook or a zip of CSV files, is on the downloads page."
+    return await not_found(datasette, request, message)
+
+
+@hookimpl
+def register_routes(datasette):
+    databases = [name for name in datasette.databases if not name.startswith("_")]
+    if not databases:
+        return []
+    return [(unknown_format_route(databases, (*KNOWN, *datasette.renderers)), unknown_format)]
