@@ -29,7 +29,7 @@ from datasette import database as datasette_database
 from datasette import hookimpl
 from datasette.database import Database
 
-from register.site import coded_facets, search_rows
+from register.site import coded_facets, search_rows, tie_break
 from register.site.cache import cache_for
 from register.site.stored_answers import StoredAnswers
 from register.util.files import database_digest, file_stamp
@@ -102,13 +102,14 @@ class BuildDatabase(Database):
     async def execute(self, sql, params=None, *args, **kwargs):
         """As Datasette's, except for the queries the build's stored names and counts
         answer (register/site/stored_answers.py), and a searched table page's rows
-        (register/site/search_rows.py)."""
+        (register/site/search_rows.py), and a sorted table page's first page ordered as its
+        next pages are (register/site/tie_break.py)."""
         answered = await self._answers.answer(super().execute, sql, params, self)
         if answered is None and not args:
             answered = await search_rows.answer(super().execute, self, sql, params, **kwargs)
         if answered is not None:
             return answered
-        return await super().execute(sql, params, *args, **kwargs)
+        return await super().execute(await tie_break.ordered(self, sql), params, *args, **kwargs)
 
     async def execute_fn(self, fn):
         if self.ds.executor is None:  # non-threaded mode keeps its connection on the object
