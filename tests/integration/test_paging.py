@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import sqlite3
 
 import pytest
 
+from register.database.build import build
 from register.schema.metadata import DATABASE
+from register.schema.package import Package
+from register.site.serve import datasette_instance
+from tests.conftest import Client, copy_repo
 
 SIZES = (3, 7)
 
@@ -72,3 +77,46 @@ def test_sql_someone_types_is_run_as_they_wrote_it(client):
     # A compound query would break if a tie-break were added to its ORDER BY.
     union = "select id from you_said_we_did union select id from projects order by id limit 2"
     assert client.get("/register.json", params={"sql": union}).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def shuffled(tmp_path_factory):
+    """A register whose "You said" items are not stored in the order of their ids, as in a
+    national register (publishers' rows in registry order, ids prefixed by publisher)."""
+    tmp = tmp_path_factory.mktemp("shuffled")
+    (tmp / "repo").mkdir()
+    root = copy_repo(tmp / "repo")
+    path = root / "datasets" / "you_said_we_did.csv"
+    header, *lines = path.read_text("utf-8").splitlines(keepends=True)
+    random.Random(7).shuffle(lines)
+    path.write_text(header + "".join(lines), "utf-8")
+    build(Package(root), tmp / "build")
+    conn = sqlite3.connect(tmp / "build" / "register.db")
+    yield Client(datasette_instance(tmp / "build")), conn
+    conn.close()
+
+
+@pytest.mark.parametrize("search", [None, "the"])
+def test_rows_stored_out_of_id_order_still_page_once_each(shuffled, search):
+    client, conn = shuffled
+    ids = [r[0] for r in conn.execute("select id from you_said_we_did order by rowid")]
+    assert ids != sorted(ids)
+    query = f"&_search={search}" if search else ""
+    if search:
+        wanted = sorted(
+            r[0]
+            for r in conn.execute(
+                "select id from you_said_we_did where rowid in "
+                "(select rowid from you_said_we_did_fts where you_said_we_did_fts match ?)",
+                (f'"{search}"',),
+            )
+        )
+    else:
+        wanted = sorted(ids)
+    seen, url = [], f"/register/you_said_we_did.json?_size=3&_shape=objects{query}"
+    while url:
+        data = client.get(url).json()
+        seen += [row["id"] for row in data["rows"]]
+        nxt = data.get("next")
+        url = f"/register/you_said_we_did.json?_size=3&_shape=objects{query}&_next={nxt}" if nxt else None
+    assert len(wanted) > 10 and sorted(seen) == wanted, (len(seen), len(set(seen)), len(wanted))

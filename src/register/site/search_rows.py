@@ -11,9 +11,10 @@ rows are the first `limit` of them by the stored codes of the sort column, and S
 reads only those rows: a few milliseconds, whatever the word.
 
 The order is SQLite's: by the sort column's value as SQLite compares it (NULL first,
-then numbers, then text by its bytes, facet_counts.value_ranks), and among equal values by rowid, which is the
-order the sort above gives them (tests/integration/test_search_rows.py compares each
-page with the one SQLite gives). Only the first page of a search, with or without
+then numbers, then text by its bytes, facet_counts.value_ranks), and among equal values
+by primary key, as the next page continues (register/site/tie_break.py): the rows sharing
+the page's last value are all looked up and SQLite orders them
+(tests/integration/test_search_rows.py compares each page with the one SQLite gives). Only the first page of a search, with or without
 filters on columns equal to values, sorted by a column with stored codes of a table
 without a collation, is answered; anything else is SQLite's.
 """
@@ -26,8 +27,10 @@ import numpy as np
 from datasette.database import Results
 
 from register.database.facet_counts import value_ranks
-from register.site import coded_facets
+from register.site import coded_facets, tie_break
 
+# Rows sharing the last sort value of a page, beyond the page, that are looked up here.
+MAX_TIED = 5_000
 NAME = r'(?:\w+|\[[^\]]+\]|"(?:[^"]|"")+")'
 ROWS = re.compile(rf"select (.+?) from ({NAME}) (where .+ )order by ({NAME})( desc)? limit (\d+)", re.S)
 
@@ -56,25 +59,32 @@ async def answer(execute, db, sql: str, params, **kwargs) -> Results | None:
     if rows is None:
         return None
     first = first_rows(rank_of(codes, sort)[codes.codes[sort].take(rows)], rows, int(limit), bool(desc))
+    tie = await tie_break.tie_key(db, table)
+    if first is None or tie is None:
+        return None  # too many rows share the last value shown: SQLite sorts them
     rowids = [int(r) for r in codes.rowids.take(first)]
     if not rowids:
         return await execute(f"select {columns} from {found.group(2)} where 0", {}, **kwargs)
     picked = (
         f"select {columns} from {found.group(2)} where rowid in ({', '.join(map(str, rowids))}) "
-        f"order by {found.group(4)}{desc or ''}, rowid limit {limit}"
+        f"order by {found.group(4)}{desc or ''}, {tie} limit {limit}"
     )
     return await execute(picked, {}, **kwargs)
 
 
-def first_rows(keys: np.ndarray, rows: np.ndarray, limit: int, desc: bool) -> np.ndarray:
+def first_rows(keys: np.ndarray, rows: np.ndarray, limit: int, desc: bool) -> np.ndarray | None:
     """Of the rows (positions in rowid order) with these sort keys, the first `limit` by
-    key (descending if `desc`), then by position."""
+    key (descending if `desc`) and every other row that shares the last of those keys:
+    SQLite then orders them by the key and the primary key, as the next page continues
+    (register/site/tie_break.py). None when more than MAX_TIED rows share that key."""
     keys = -keys.astype(np.int64) if desc else keys.astype(np.int64)
     if len(keys) > limit:
         cut = np.partition(keys, limit - 1)[limit - 1]
         inside = keys <= cut
+        if int(inside.sum()) > limit + MAX_TIED:
+            return None
         keys, rows = keys[inside], rows[inside]
-    return rows[np.lexsort((rows, keys))][:limit]
+    return rows[np.lexsort((rows, keys))]
 
 
 def rank_of(codes: coded_facets.Codes, column: str) -> np.ndarray:

@@ -50,6 +50,15 @@ async def ordered(db, sql: str) -> str:
     table, sort = _name(table), _name(sort)
     if table != page:
         return sql
+    tie = await tie_key(db, table)
+    if tie is None or sort in (tie.strip("[]"), "rowid"):
+        return sql
+    return f"{head}, {tie}{tail}"
+
+
+async def tie_key(db, table: str) -> str | None:
+    """What Datasette's next pages break ties on: the table's primary key, quoted, or
+    rowid; None for a view. Kept on the database object: a build never changes."""
     keys = getattr(db, "_register_tie_breaks", None)
     if keys is None:
         keys = db._register_tie_breaks = {}
@@ -59,10 +68,7 @@ async def ordered(db, sql: str) -> str:
             keys[table] = ", ".join(f"[{pk}]" for pk in pks) if pks else "rowid"
         else:
             keys[table] = None  # a view: paged by offset
-    tie = keys[table]
-    if tie is None or sort in (tie.strip("[]"), "rowid"):
-        return sql
-    return f"{head}, {tie}{tail}"
+    return keys[table]
 
 
 @hookimpl
