@@ -51,6 +51,7 @@ from register.publishing import report_tables as tables
 from register.publishing import reportkit as rk
 from register.publishing.report_data import ReportData
 from register.publishing.reportkit import bullets, percent, plural, say, title, uk_date
+from register.util.words import agree
 
 if package_root:
     rk.use_package(package_root)
@@ -275,14 +276,14 @@ display(tables.strategic_group(d))
 # %% tags=["remove-input"]
 counts = d.coverage_counts
 say(
-    f"{d.assessed_projects:,} of {plural(d.coverage['project_id'].nunique(), 'project')} have an equality impact "
+    f"{d.assessed_projects:,} of {plural(d.coverage['project_id'].nunique(), 'project')} {agree(d.assessed_projects, 'has', 'have')} an equality impact "
     f"assessment in the register. Of the {plural(len(d.coverage), 'pair')} of project and characteristic, "
-    f"{counts.get('assessed', 0):,} are assessed, {counts.get('not assessed', 0):,} are recorded "
-    f"as not assessed (with a reason) and {counts.get('missing', 0):,} are missing.\n\n"
+    f"{counts.get('assessed', 0):,} {agree(counts.get('assessed', 0), 'is', 'are')} assessed, {counts.get('not assessed', 0):,} {agree(counts.get('not assessed', 0), 'is', 'are')} recorded "
+    f"as not assessed (with a reason) and {counts.get('missing', 0):,} {agree(counts.get('missing', 0), 'is', 'are')} missing.\n\n"
     f"{plural(d.negative, 'negative impact')} {'was' if d.negative == 1 else 'were'} found; "
     f"{d.mitigated:,} {'has' if d.mitigated == 1 else 'have'} a mitigation and {d.negative - d.mitigated:,} "
     f"{'does' if d.negative - d.mitigated == 1 else 'do'} not.\n\n"
-    f"{d.eia_coproduced:,} of {plural(d.eia_total, 'assessment')} say the transformation was co-produced "
+    f"{d.eia_coproduced:,} of {plural(d.eia_total, 'assessment')} {agree(d.eia_coproduced, 'says', 'say')} the transformation was co-produced "
     "(an outcome measure named in the case study)."
 )
 display(charts.equality_coverage(d.coverage, d.characteristics, d.impacts))

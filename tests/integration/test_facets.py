@@ -186,7 +186,11 @@ def test_facet_values_and_headings_are_in_words_and_link_by_code(client, build_d
     assert [v["label"] for v in answer["project_id"]["results"]] == [title]
     html = client.get(path, cookies={"fresh": "1"}).text
     for code, words in status.items():
-        assert f'&amp;status={code}">{words}</a>' in html, code
+        # Named by its column too, for a screen reader's list of links ("Current status: Done").
+        assert f'&amp;status={code}"><span class="visually-hidden">Current status: </span>{words}</a>' in html, code
+    assert '<span class="visually-hidden">Loop closed: </span>Yes</a>' in html or (
+        '<span class="visually-hidden">Loop closed: </span>No</a>' in html
+    )
     assert '<h3 class="facet-info-name" id="facet-heading-status">\n                Current status' in html
     assert f"filter Project: {title}</span>" in html
     # A base table's yes/no column and a measure view's, declared by their schema and measure.

@@ -582,6 +582,26 @@ def test_project_page_at_a_glance_answers_the_questions(client, db):
     assert staff is None or lived is None or f"and {staff} staff" in glance
 
 
+def test_project_page_says_each_thing_once_and_agrees_with_its_counts(client, db):
+    """A gate reached without activities says so once (its missing evidence names the 0
+    activities), and the equality impacts' count agrees with its verb."""
+    ids = [r[0] for r in db.execute("select id from projects")]
+    saw_missing = False
+    for pid in ids:
+        html = unescape(client.get(f"/projects/{pid}").text)
+        for gate in html.split('<li class="reg-journey__gate')[1:]:
+            gate = gate.split("</li>\n{%")[0]
+            said_missing = "(0 co-production activities at this gate" in gate
+            saw_missing |= said_missing
+            assert not (said_missing and "No co-production activity is logged at this gate" in gate), pid
+        recorded = db.execute(
+            "select count(distinct characteristic) from equality_impacts where project_id = ?", (pid,)
+        ).fetchone()[0]
+        verb = "has" if recorded == 1 else "have"
+        assert re.search(rf"{recorded} of \d+ {verb} an entry\.", html), (pid, recorded)
+    assert saw_missing, "the sample should have a gate reached with no activity logged"
+
+
 def test_project_page_says_whether_it_has_passed_a_gate_before_vouching_for_its_evidence(client, db):
     passed = dict(db.execute("select project_id, max(passed) from gate_assurance group by project_id").fetchall())
     assert set(passed.values()) == {0, 1}, "the sample should have projects on both sides"

@@ -11,6 +11,7 @@ from datasette.database import QueryInterrupted
 
 from register.site import charts
 from register.site.links import DB, fetch_rows, view_meta
+from register.util.words import agree
 
 
 @dataclass
@@ -35,11 +36,6 @@ class Measure:
 
 
 NOTHING_LOGGED = "No co-production activity is logged yet"
-
-
-def agree(n: int, one: str, many: str) -> str:
-    """The word that agrees with a count: "1 of 10 projects has", "2 of 10 projects have"."""
-    return one if n == 1 else many
 
 
 def headline_strategic_group(h):
