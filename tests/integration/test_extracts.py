@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html as html_mod
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -18,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import frictionless
+import pandas as pd
 import pytest
 
 from register.database.build import build
@@ -387,3 +390,25 @@ def test_table_pages_keep_csv_json_and_notebook_links(extracted, client):
     assert "<script>" not in notebook.text.replace(f"<script>{HEAD_SCRIPT}</script>", "")
     query = client.get("/register?sql=select+id+from+projects").text
     assert "select+id+from+projects" in query and ".csv" in query and ".Notebook" in query
+
+
+def test_the_downloads_pages_pandas_example_keeps_the_values_as_recorded(extracted, client):
+    """The Jupyter example on the downloads page, run as printed (its files read from
+    here): a section such as "7.0" stays text, as the JSON file types it."""
+    folder, _ = extracted
+    page = html_mod.unescape(client.get("/downloads").text)
+    code = re.search(r"<pre><code>(import pandas as pd.*?)</code></pre>", page, re.S).group(1)
+    code = re.sub(r'base = "[^"]*"', f"base = {str(folder) + '/'!r}", code)
+    scope: dict = {}
+    exec(compile(code, "downloads-example", "exec"), scope)
+    log = scope["log"]
+    # The same call on a table whose sections all look like numbers (gates: "7.0").
+    call = re.search(r'pd\.read_json\(base \+ "[a-z_]+\.json"(.*?)\)\n', code).group(1)
+    gates = eval(f'pd.read_json(base + "gates.json"{call})', {"pd": pd, "base": str(folder) + "/"})
+    with (folder / "gates.json").open(encoding="utf-8") as f:
+        sections = [r["source_section"] for r in json.load(f)]
+    assert all(x.replace(".", "").isdigit() for x in sections), "the gates should cite numbered sections"
+    assert gates["source_section"].tolist() == sections  # "7.0", not 7.0
+    with (folder / "coproduction_log.json").open(encoding="utf-8") as f:
+        typed = json.load(f)
+    assert pd.isna(log["staff_count"]).sum() == sum(r["staff_count"] is None for r in typed)
