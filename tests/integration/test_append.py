@@ -665,3 +665,26 @@ def test_a_repeated_row_is_named_as_a_row_not_as_its_id_field(repo):
     assert exit_code(again) == 1
     assert f"{STAFF / 'log_good.csv'}, row 2: this row is already in {LOG} as " in again.stderr
     assert "field id" not in again.stderr
+
+
+def test_spreadsheet_errors_are_refused_not_published(shared, tmp_path):
+    # A formula that failed leaves #N/A or #REF! (Calc: Err:502) in the cell, and a CSV
+    # saved from the sheet keeps only that: it is not a value to publish.
+    csv_file = tmp_path / "errors.csv"
+    csv_file.write_text(
+        ",".join(UPDATE_HEADER) + "\r\n" + ",".join([*UPDATE_ROW[:3], "#N/A", UPDATE_ROW[4], "Err:502"]) + "\r\n",
+        "utf-8",
+    )
+    error_row = [*UPDATE_ROW[:3], "#REF!", *UPDATE_ROW[4:]]
+    xlsx_file = workbook(tmp_path / "errors.xlsx", {"updates": [UPDATE_HEADER, UPDATE_ROW, error_row]})
+    before = digest(shared)
+    for path, row, field, shown in [
+        (csv_file, 2, "we_did", "#N/A"),
+        (csv_file, 2, "source_section", "Err:502"),
+        (xlsx_file, 3, "we_did", "#REF!"),
+    ]:
+        result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{path}, row {row}, field {field}: " in result.stderr
+        assert f"holds the spreadsheet error {shown}, which a formula gave instead of a value" in result.stderr
+    assert digest(shared) == before

@@ -32,6 +32,13 @@ FALSE_WORDS = {"false", "no", "n", "0"}
 # Text a spreadsheet would run as a formula when the register's data is opened in one.
 # Includes the DDE form (+cmd|' /C calc'!A0), which needs no brackets.
 FORMULA = re.compile(r"^(?:=|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*(?:\(|\|))")
+# What Excel and LibreOffice Calc show, and write to a CSV, in place of a value when a
+# formula fails (#N/A, #REF!, Err:502): never a value to publish.
+SPREADSHEET_ERROR = re.compile(
+    r"#(?:N/A|NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|SPILL!|CALC!|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA)"
+    r"|Err:[0-9]{3}",
+    re.IGNORECASE,
+)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The dates staff may type (normalise_date); datasets/ itself holds YYYY-MM-DD only.
 STAFF_DATES = "a date written YYYY-MM-DD or DD/MM/YYYY, for example 2024-08-06 or 06/08/2024"
@@ -123,6 +130,8 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
         return "", []
     if FORMULA.match(value):
         return value, [messages.formula(f, value[0])]
+    if SPREADSHEET_ERROR.fullmatch(value):
+        return value, [messages.spreadsheet_error(f, value)]
     control = CONTROL.search(value)
     if control:
         return value, [messages.control_character(f, control.group(0), control.start() + 1)]
