@@ -688,3 +688,23 @@ def test_spreadsheet_errors_are_refused_not_published(shared, tmp_path):
         assert f"{path}, row {row}, field {field}: " in result.stderr
         assert f"holds the spreadsheet error {shown}, which a formula gave instead of a value" in result.stderr
     assert digest(shared) == before
+
+
+def test_a_text_cell_the_spreadsheet_made_a_date_is_refused(shared, tmp_path):
+    # Typed into a General cell, a section "8/10" becomes 8 October and "3:30" a time:
+    # what the source said is gone, so it is refused like a number, not stored as a date.
+    import datetime as dt
+
+    as_date = [*UPDATE_ROW[:5], dt.datetime(2026, 10, 8)]
+    as_time = [*UPDATE_ROW[:3], dt.time(3, 30), *UPDATE_ROW[4:]]
+    path = workbook(tmp_path / "dated.xlsx", {"updates": [UPDATE_HEADER, as_date, as_time]})
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert (
+        f"{path}, row 2, field source_section: section of the source 2026-10-08 came in as a date or time"
+        in result.stderr
+    )
+    assert f"{path}, row 3, field we_did: we did 03:30:00 came in as a date or time" in result.stderr
+    assert "format the column as Text" in result.stderr
+    assert digest(shared) == before

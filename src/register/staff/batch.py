@@ -48,6 +48,22 @@ def came_as_number(resource: Resource, file: str, number: int, name: str, value:
     )
 
 
+def came_as_date(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
+    """A text field whose cell the spreadsheet stored as a date or a time: what was typed
+    (8/10, 1-2, March 2025, 3:30) is already gone, and only the date is left."""
+    f = resource.field(name)
+    return Problem(
+        file,
+        number,
+        name,
+        value,
+        f"{f.title.lower()} {value} came in as a date or time, so the spreadsheet has changed what was typed "
+        f"(8/10 becomes 8 October, March 2025 becomes 2025-03-01): format the column as Text and type the "
+        f"value again as the source writes it",
+        "text; in the spreadsheet, format the cell or column as Text before typing",
+    )
+
+
 def from_table(resource: Resource, table: readers.Table) -> Batch:
     """Match the file's header to the schema and turn its rows into dicts of text.
 
@@ -136,8 +152,11 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
         row = {}
         for name, i in index.items():
             row[name] = cells[i] if i < len(cells) else ""
-            if (number, i) in table.numbers and resource.field(name).type == "string":
-                problems.append(came_as_number(resource, file, number, name, row[name]))
+            if resource.field(name).type == "string":
+                if (number, i) in table.numbers:
+                    problems.append(came_as_number(resource, file, number, name, row[name]))
+                elif (number, i) in table.dates:
+                    problems.append(came_as_date(resource, file, number, name, row[name]))
         rows.append((number, row))
     if not rows and not problems:
         problems.append(

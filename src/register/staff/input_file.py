@@ -42,6 +42,9 @@ class Table:
     # (row number, column index) of workbook cells stored as numbers: a text field's
     # value there may already have lost a character (8.10 becomes 8.1).
     numbers: set[tuple[int, int]] = field(default_factory=set)
+    # ... and cells stored as dates or times: typed into a text field, "8/10" or
+    # "March 2025" was already turned into a date there.
+    dates: set[tuple[int, int]] = field(default_factory=set)
 
     @property
     def where(self) -> str:

@@ -101,6 +101,7 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
         header: list[str] = []
         rows: list[tuple[int, list[str]]] = []
         numbers: set[tuple[int, int]] = set()
+        dates: set[tuple[int, int]] = set()
         name = f"the sheet {ws.title!r}"
         try:
             for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
@@ -121,12 +122,13 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
                 numbers.update(
                     (number, i) for i, v in enumerate(values) if isinstance(v, (int, float)) and not isinstance(v, bool)
                 )
+                dates.update((number, i) for i, v in enumerate(values) if isinstance(v, (dt.date, dt.time)))
                 rows.append((number, cells))
         except InputError:
             raise
         except Exception as e:
             fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
-        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers)
+        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers, dates)
     finally:
         wb.close()
 
