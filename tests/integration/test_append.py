@@ -708,3 +708,27 @@ def test_a_text_cell_the_spreadsheet_made_a_date_is_refused(shared, tmp_path):
     assert f"{path}, row 3, field we_did: we did 03:30:00 came in as a date or time" in result.stderr
     assert "format the column as Text" in result.stderr
     assert digest(shared) == before
+
+
+def test_a_header_below_row_1_is_named_not_reported_as_missing_columns(shared, tmp_path):
+    # An empty row left above the header was reported as "the file is empty", and a title
+    # typed above it as every column missing: both say where the header is instead.
+    good = (STAFF / "log_good.csv").read_text("utf-8")
+    blank = tmp_path / "blank first.csv"
+    blank.write_text(",,,\r\n" + good, "utf-8")
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Co-production log for January\r\n" + good, "utf-8")
+    header, *records = list(csv.reader(io.StringIO(good)))
+    titled_xlsx = workbook(tmp_path / "titled.xlsx", {"January": [["Co-production log for January"], header, *records]})
+    before = digest(shared)
+    for path, expected in [
+        (blank, "row 2: the header row must be row 1 of the file; it is row 2, under an empty row"),
+        (titled, "row 2: the column names are in row 2, but they must be in row 1: delete the row above"),
+        (titled_xlsx, "row 2: the column names are in row 2, but they must be in row 1: delete the row above"),
+    ]:
+        result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{path}, {expected}" in result.stderr
+        assert "1 problem in 1 row." in result.stderr
+        assert "is missing" not in result.stderr and "is empty" not in result.stderr
+    assert digest(shared) == before

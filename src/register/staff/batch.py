@@ -64,6 +64,18 @@ def came_as_date(resource: Resource, file: str, number: int, name: str, value: s
     )
 
 
+def header_below(by_name: dict[str, str], table: readers.Table, look: int = 10) -> int | None:
+    """The row (among the first few) that names the columns, when row 1 names none of
+    them: someone typed a title above the header."""
+    if any(label.strip().lower() in by_name for label in table.header):
+        return None
+    for number, cells in table.rows[:look]:
+        names = {c.strip().lower() for c in cells} - {""}
+        if names and 2 * len(names & by_name.keys()) > len(names):
+            return number
+    return None
+
+
 def from_table(resource: Resource, table: readers.Table) -> Batch:
     """Match the file's header to the schema and turn its rows into dicts of text.
 
@@ -75,6 +87,13 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
     file = table.file
     problems: list[Problem] = []
     by_name = {n.lower(): n for n in resource.field_names}
+    below = header_below(by_name, table)
+    if below is not None:  # a title typed above the header: one line, not one per column
+        message = (
+            f"the column names are in row {below}, but they must be in row 1: delete the "
+            f"row{'s' if below > 2 else ''} above them and save the file again"
+        )
+        return Batch(resource, file, [], [Problem(file, below, None, None, message, columns_text(resource))])
     index: dict[str, int] = {}
     ignored: list[int] = []
     for i, label in enumerate(table.header):

@@ -181,6 +181,16 @@ def read_csv(path: Path, file: str) -> Table:
         for cells in reader:
             record += 1
             if header is None:
+                if not any(c.strip() for c in cells):
+                    continue  # a blank row above the header: said below, once the header is found
+                if record > 1:
+                    fail(
+                        file,
+                        f"the header row must be row 1 of the file; it is row {record}, under "
+                        f"{'an empty row' if record == 2 else f'{record - 1} empty rows'}: delete "
+                        f"{'it' if record == 2 else 'them'} and save the file again",
+                        record,
+                    )
                 header = cells
                 last_line = reader.line_num
                 continue
