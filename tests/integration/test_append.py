@@ -732,3 +732,26 @@ def test_a_header_below_row_1_is_named_not_reported_as_missing_columns(shared, t
         assert "1 problem in 1 row." in result.stderr
         assert "is missing" not in result.stderr and "is empty" not in result.stderr
     assert digest(shared) == before
+
+
+def test_invisible_spaces_copied_with_a_code_or_an_id_are_cleaned_not_refused(repo, tmp_path):
+    # Text copied from a web page or an email brings a non-breaking space into "In person"
+    # or a zero-width space after an id; refused, they showed as '\xa0' and '\u200b', which
+    # nobody can act on. In codes, ids, numbers and dates they are cleaned; prose keeps them.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    record = dict(zip(header, records[0]))
+    record.update(
+        project_id="\u200bPRJ-0002\u200b",
+        format="In\u00a0person",
+        participation_level="\u2060Co-design",
+        lived_experience_count="7\u202f",
+        title="Working\u00a0group\u200b",
+    )
+    path = tmp_path / "copied.csv"
+    path.write_bytes(csv_bytes([["\ufeff" + header[0], *header[1:]], [record[h] for h in header]]))
+    result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    added = rows(repo / LOG)[-1]
+    assert (added["project_id"], added["format"], added["lived_experience_count"]) == ("PRJ-0002", "in_person", "7")
+    assert added["participation_level"] == "co_design"
+    assert added["title"] == "Working\u00a0group"  # prose as typed, less what shows as nothing at its ends

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from register.checks.problems import Problem
 from register.schema.package import Resource
 from register.staff import readers
+from register.staff.input_file import INVISIBLE
 
 
 @dataclass
@@ -97,7 +98,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
     index: dict[str, int] = {}
     ignored: list[int] = []
     for i, label in enumerate(table.header):
-        key = label.strip().lower()
+        key = label.strip().strip(INVISIBLE).strip().lower()
         if not key:
             ignored.append(i)
             continue

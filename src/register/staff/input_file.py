@@ -13,6 +13,9 @@ MAX_INPUT_BYTES = 256 * 1024 * 1024
 MAX_CELL_CHARS = 1_000_000
 MAX_ROWS = 1_000_000
 
+# Characters that show as nothing (zero-width spaces, word joiner, byte-order mark): text
+# copied from a web page or an email brings them round a header or a code.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or an encrypted .xlsx
 SAVE_AS = 'save it from Excel as "CSV UTF-8 (Comma delimited)" or as an Excel Workbook (.xlsx)'

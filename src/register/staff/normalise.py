@@ -22,6 +22,7 @@ from register.checks.codegen import RowChecker, check_rows
 from register.checks.problems import Problem
 from register.schema.package import Field, Package, Resource, today
 from register.staff.batch import Batch
+from register.staff.input_file import INVISIBLE
 
 DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 DATE_UK = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
@@ -39,6 +40,11 @@ SPREADSHEET_ERROR = re.compile(
     r"|Err:[0-9]{3}",
     re.IGNORECASE,
 )
+# Spaces and invisible characters that come with text copied from a web page, an email or
+# Word: a non-breaking space in "In person", a zero-width space after PRJ-0002. They
+# look like nothing, so a code or an identifier holding one would be refused in words
+# nobody could act on: in those fields they are made plain spaces, or removed.
+ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The dates staff may type (normalise_date); datasets/ itself holds YYYY-MM-DD only.
 STAFF_DATES = "a date written YYYY-MM-DD or DD/MM/YYYY, for example 2024-08-06 or 06/08/2024"
@@ -123,9 +129,21 @@ def codelist_of(package: Package, f: Field) -> str | None:
     return None
 
 
+DROP_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
+
+
+def is_prose(f: Field) -> bool:
+    """Text as people write it (kept as typed), not a code, an identifier, a date, a
+    number or yes/no."""
+    return f.type == "string" and not (f.reference or f.list_of or {"pattern", "enum"} & f.constraints.keys())
+
+
 def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
     """(the value as stored, messages for what the register refuses before any check)."""
-    value = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    value = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not is_prose(f):
+        value = ODD_SPACES.sub(" ", value.translate(DROP_INVISIBLE))
+    value = value.strip().strip(INVISIBLE).strip()
     if not value:
         return "", []
     if FORMULA.match(value):
