@@ -443,6 +443,17 @@ def test_cells_append_accepts_are_cells_frictionless_accepts(package):
         assert appendmod.check_value(package, codes, res.field(fields[kind]), text)[1], (kind, text)
 
 
+def test_a_uk_date_time_at_midnight_as_excel_writes_it_is_read_as_its_day(package):
+    # Excel writes a date-time cell to a CSV as 06/08/2024 00:00 in a UK setting; the
+    # ISO form at midnight was read, the UK one refused as "not a date".
+    codes = appendmod.Codes(package)
+    f = package.resource("coproduction_log").field("activity_date")
+    for text in ["06/08/2024 00:00", "6/8/2024 00:00:00", "2024-08-06 00:00"]:
+        assert appendmod.check_value(package, codes, f, text) == ("2024-08-06", []), text
+    for text in ["06/08/2024 10:30", "06/08/2024 00:00 AM"]:
+        assert appendmod.check_value(package, codes, f, text)[1], text
+
+
 def test_new_rows_follow_the_existing_files_line_endings(repo, tmp_path):
     """A file edited on Windows (CRLF) and saved without a final line break still gets
     whole, well-formed rows in its own style."""

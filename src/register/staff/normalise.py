@@ -26,7 +26,9 @@ from register.staff.input_file import INVISIBLE
 
 DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 DATE_UK = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
-DATE_TIME = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]00:00(:00)?$")
+# A date with a midnight time, as Excel writes a date-time cell to a CSV (in a UK
+# setting, 06/08/2024 00:00).
+DATE_TIME = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})[ T]00:00(:00)?$")
 INTEGER = re.compile(r"^[+-]?[0-9]+$")
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
@@ -188,7 +190,8 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
 
 def normalise_date(value: str) -> str | None:
     """YYYY-MM-DD from 2024-08-06, 2024-8-6, 06/08/2024 (day first, as UK Excel writes
-    dates in a CSV) or an Excel date-time at midnight; None when it is not a date."""
+    dates in a CSV) or either at midnight (2024-08-06 00:00:00, 06/08/2024 00:00), as
+    Excel writes a date-time; None when it is not a date."""
     m = DATE_TIME.match(value)
     if m:
         value = m.group(1)
