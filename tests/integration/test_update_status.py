@@ -214,3 +214,27 @@ def test_nothing_that_sounds_like_success_is_said_before_the_change_is_saved(sha
     assert exit_code(result) == 1
     for words in ("Recording", "now has status", "NOTE is kept", "Added"):
         assert words not in result.stdout + result.stderr
+
+
+def test_the_change_is_read_and_described_as_it_is_saved(repo, shared):
+    # DATE=01/09/2025 is saved as 2025-09-01 and said so (it was echoed as typed), and an
+    # id or status copied with an invisible character is checked against the item's
+    # history like any other (it was cleaned only when saved, after the history check).
+    result = make("update-status", repo, ID="YS-0010", STATUS="Done", NOTE="Done.", DATE="01/09/2025", **CITE)
+    assert exit_code(result) == 0, result.stderr
+    assert "YS-0010 now has status 'done' from 2025-09-01;" in result.stdout
+    assert rows(repo / UPDATES)[-1]["update_date"] == "2025-09-01"
+    latest = max((r for r in rows(shared / UPDATES) if r["you_said_id"] == "YS-0014"), key=lambda r: r["update_date"])
+    before = digest(shared)
+    early = make(
+        "update-status",
+        shared,
+        ID="YS-0014\u200b",
+        STATUS="In\u00a0progress",
+        NOTE="Under way.",
+        DATE="2020-01-01",
+        **CITE,
+    )
+    assert exit_code(early) == 1
+    assert f"YS-0014 already has a later update ({latest['id']}" in early.stderr
+    assert digest(shared) == before

@@ -44,11 +44,18 @@ def note_field(res, status: str) -> str:
 def build_row(package: Package, item: str, status: str, note: str, date: str | None, source: str, section: str) -> dict:
     res = package.resource(RESOURCE)
     codes = appendmod.Codes(package)
-    code = codes.normalise("statuses", status) or status.strip()
+
+    def stored(name: str, text: str) -> str:
+        """The value as the append will store it (a code for its name, a date as
+        YYYY-MM-DD, invisible characters gone), so the item's history is read, and the
+        change described, for what is saved; a value it refuses is refused there."""
+        return appendmod.check_value(package, codes, res.field(name), text)[0]
+
+    code = stored("status", status)
     row = {
         "id": "",
-        "you_said_id": item.strip(),
-        "update_date": (date or today().isoformat()).strip(),
+        "you_said_id": stored("you_said_id", item),
+        "update_date": stored("update_date", date or today().isoformat()),
         "status": code,
         "we_did": "",
         "reason": "",
@@ -109,7 +116,7 @@ def main(argv=None) -> int:
         print(f"Nothing was changed: {refusal}.", file=sys.stderr)
         print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
         return 1
-    label = f"the status change of {printable(args.id.strip())}"
+    label = f"the status change of {printable(row['you_said_id'])}"
     code = appendmod.append_rows(
         package, res, [row], label, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
     )
