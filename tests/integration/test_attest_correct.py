@@ -262,3 +262,13 @@ def test_a_refused_verdict_is_not_announced_as_recorded(shared):
     result = make("attest", shared, **{**ATTEST, "VERDICT": "maybe"})
     assert exit_code(result) == 1
     assert "Recording" not in result.stdout and "Recorded" not in result.stdout
+
+
+def test_a_verdict_given_by_name_and_uk_date_is_described_as_saved(repo):
+    result = make("attest", repo, **dict(ATTEST, VERDICT="Partly agrees", DATE="01/10/2025"))
+    assert exit_code(result) == 0, result.stderr
+    assert "Recorded my_life_choices's verdict 'partly_agrees' on UPD-0001, given on 2025-10-01." in result.stdout
+    assert (rows(repo / VERDICTS)[-1]["verdict"], rows(repo / VERDICTS)[-1]["verdict_date"]) == (
+        "partly_agrees",
+        "2025-10-01",
+    )
