@@ -766,3 +766,23 @@ def test_invisible_spaces_copied_with_a_code_or_an_id_are_cleaned_not_refused(re
     assert (added["project_id"], added["format"], added["lived_experience_count"]) == ("PRJ-0002", "in_person", "7")
     assert added["participation_level"] == "co_design"
     assert added["title"] == "Working\u00a0group"  # prose as typed, less what shows as nothing at its ends
+
+
+def test_ctrl_c_during_the_rebuild_says_the_records_are_saved(repo, monkeypatch, capsys):
+    # The rows are in datasets/ before the database is rebuilt; Ctrl+C then only said
+    # "Stopped while adding the records.", so the records looked not added, and adding
+    # them again (ALLOW_DUPLICATES=yes, since they are refused as repeats) doubled them.
+    from register.database import incremental
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(incremental, "update", interrupted)
+    n = next_id(repo / LOG, "LOG")
+    code = appendmod.main(["--table=coproduction_log", f"--file={STAFF / 'log_good.csv'}", f"--root={repo}"])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert f"Added 2 records to {LOG}: LOG-{n:04d}, LOG-{n + 1:04d}." in out
+    assert "The records are saved, but the database could not be rebuilt (it was stopped with Ctrl+C" in err
+    assert "Stopped while" not in err
+    assert [r["id"] for r in rows(repo / LOG)][-2:] == [f"LOG-{n:04d}", f"LOG-{n + 1:04d}"]
