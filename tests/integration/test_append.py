@@ -786,3 +786,17 @@ def test_ctrl_c_during_the_rebuild_says_the_records_are_saved(repo, monkeypatch,
     assert "The records are saved, but the database could not be rebuilt (it was stopped with Ctrl+C" in err
     assert "Stopped while" not in err
     assert [r["id"] for r in rows(repo / LOG)][-2:] == [f"LOG-{n:04d}", f"LOG-{n + 1:04d}"]
+
+
+def test_a_file_of_another_table_names_that_table(shared, tmp_path):
+    # A coproduction_log template given with TABLE=you_said_we_did gave 18 lines, one per
+    # column, and none said that the table was the mistake.
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did", FILE=STAFF / "log_good.csv", REBUILD="no")
+    assert exit_code(result) == 1
+    assert (
+        f"{STAFF / 'log_good.csv'}, row 1: these are the columns of coproduction_log (Co-production log), "
+        "not of you_said_we_did: to add these records to coproduction_log, give TABLE=coproduction_log"
+    ) in result.stderr
+    assert "1 problem in 1 row." in result.stderr
+    assert digest(shared) == before

@@ -77,6 +77,18 @@ def header_below(by_name: dict[str, str], table: readers.Table, look: int = 10) 
     return None
 
 
+def other_table(resource: Resource, header: list[str]) -> Resource | None:
+    """Another table of the register whose columns the header names, every one, when
+    this one's are not: a template of one table given with TABLE= of another."""
+    labels = {label.strip().strip(INVISIBLE).strip().lower() for label in header} - {""}
+    for name in resource.package.names:
+        other = resource.package.resource(name)
+        names = {n.lower() for n in other.field_names}
+        if name != resource.name and labels <= names and 2 * len(labels) > len(names):
+            return other
+    return None
+
+
 def from_table(resource: Resource, table: readers.Table) -> Batch:
     """Match the file's header to the schema and turn its rows into dicts of text.
 
@@ -127,6 +139,13 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
             )
         else:
             index[name] = i
+    other = other_table(resource, table.header) if problems else None
+    if other is not None:  # the right file, the wrong TABLE=: one line, not one per column
+        message = (
+            f"these are the columns of {other.name} ({other.title}), not of {resource.name}: "
+            f"to add these records to {other.name}, give TABLE={other.name}"
+        )
+        return Batch(resource, file, [], [Problem(file, 1, None, None, message, columns_text(resource))])
     gen = generated_field(resource)
     for f in resource.fields:
         if f.name not in index and f.required and f.name != gen:
