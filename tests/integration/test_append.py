@@ -800,3 +800,18 @@ def test_a_file_of_another_table_names_that_table(shared, tmp_path):
     ) in result.stderr
     assert "1 problem in 1 row." in result.stderr
     assert digest(shared) == before
+
+
+def test_a_file_name_with_a_space_not_in_quotes_is_named_with_the_quotes(shared, tmp_path):
+    # FILE=my meeting.csv without quotes gives the command only "my": say which file was
+    # meant and how to write it, rather than only that "my" does not exist.
+    meant = tmp_path / "my meeting.csv"
+    meant.write_bytes((STAFF / "log_good.csv").read_bytes())
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=tmp_path / "my", REBUILD="no")
+    assert exit_code(result) == 1
+    assert (
+        f"{tmp_path / 'my'}: there is no such file; there is {meant}: a name with spaces must be in quotes, "
+        f'FILE="{meant}"'
+    ) in result.stderr
+    assert digest(shared) == before

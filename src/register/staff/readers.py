@@ -59,6 +59,20 @@ def open_elsewhere(path: Path) -> str | None:
     return None
 
 
+def spaced_name_hint(path: Path) -> str:
+    """When FILE= named only the start of a file whose name has a space (FILE=my meeting.csv
+    without quotes gives the command just "my"), the file meant, and how to name it."""
+    try:
+        found = sorted(p for p in path.parent.iterdir() if p.name.startswith(path.name + " ") and p.is_file())
+    except OSError:
+        return ""
+    if not found:
+        return ""
+    return f'; there is {found[0]}: a name with spaces must be in quotes, FILE="{found[0]}"' + (
+        " (or another file whose name starts the same)" if len(found) > 1 else ""
+    )
+
+
 def read_table(
     path: Path | str, label: str | None = None, sheet: str | None = None, columns: list[str] | None = None
 ) -> Table:
@@ -68,7 +82,7 @@ def read_table(
     path = Path(path)
     file = label or str(path)
     if not path.exists():
-        fail(file, "there is no such file")
+        fail(file, "there is no such file" + spaced_name_hint(path))
     if path.is_dir():
         fail(file, "this is a folder, not a file")
     if not path.is_file():  # a device like /dev/zero never ends; a named pipe may never start
