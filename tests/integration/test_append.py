@@ -815,3 +815,21 @@ def test_a_file_name_with_a_space_not_in_quotes_is_named_with_the_quotes(shared,
         f'FILE="{meant}"'
     ) in result.stderr
     assert digest(shared) == before
+
+
+def test_column_names_with_spaces_or_hyphens_for_underscores_are_matched(repo, tmp_path):
+    # "Project ID" or "Lived experience count", as people write column names, were refused
+    # as unknown columns, with project_id among the allowed ones.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    spaced = [h.replace("_", " ").title() if i % 2 else h.replace("_", "-").upper() for i, h in enumerate(header)]
+    assert "Project Id" in spaced and "Lived Experience Count" in spaced and "STAFF-COUNT" in spaced
+    path = tmp_path / "spaced.csv"
+    path.write_bytes(csv_bytes([spaced, *records]))
+    xlsx = workbook(tmp_path / "spaced.xlsx", {"Sheet1": [spaced, *records]})
+    n = next_id(repo / LOG, "LOG")
+    for given in (path, xlsx):
+        result = make("append", repo, TABLE="coproduction_log", FILE=given, REBUILD="no", ALLOW_DUPLICATES="yes")
+        assert exit_code(result) == 0, result.stderr
+    added = rows(repo / LOG)[-4:]
+    assert [r["id"] for r in added] == [f"LOG-{n + i:04d}" for i in range(4)]
+    assert added[0]["lived_experience_count"] == "7" and added[2]["project_id"] == "PRJ-0002"

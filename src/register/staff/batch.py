@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from register.checks.problems import Problem
 from register.schema.package import Resource
 from register.staff import readers
-from register.staff.input_file import INVISIBLE
+from register.staff.input_file import column_key
 
 
 @dataclass
@@ -68,10 +68,10 @@ def came_as_date(resource: Resource, file: str, number: int, name: str, value: s
 def header_below(by_name: dict[str, str], table: readers.Table, look: int = 10) -> int | None:
     """The row (among the first few) that names the columns, when row 1 names none of
     them: someone typed a title above the header."""
-    if any(label.strip().lower() in by_name for label in table.header):
+    if any(column_key(label) in by_name for label in table.header):
         return None
     for number, cells in table.rows[:look]:
-        names = {c.strip().lower() for c in cells} - {""}
+        names = {column_key(c) for c in cells} - {""}
         if names and 2 * len(names & by_name.keys()) > len(names):
             return number
     return None
@@ -80,10 +80,10 @@ def header_below(by_name: dict[str, str], table: readers.Table, look: int = 10) 
 def other_table(resource: Resource, header: list[str]) -> Resource | None:
     """Another table of the register whose columns the header names, every one, when
     this one's are not: a template of one table given with TABLE= of another."""
-    labels = {label.strip().strip(INVISIBLE).strip().lower() for label in header} - {""}
+    labels = {column_key(label) for label in header} - {""}
     for name in resource.package.names:
         other = resource.package.resource(name)
-        names = {n.lower() for n in other.field_names}
+        names = {column_key(n) for n in other.field_names}
         if name != resource.name and labels <= names and 2 * len(labels) > len(names):
             return other
     return None
@@ -92,14 +92,15 @@ def other_table(resource: Resource, header: list[str]) -> Resource | None:
 def from_table(resource: Resource, table: readers.Table) -> Batch:
     """Match the file's header to the schema and turn its rows into dicts of text.
 
-    Columns may come in any order and their names are matched ignoring case and
-    surrounding spaces. An unknown or repeated column is an error. A missing column is
+    Columns may come in any order and their names are matched ignoring case,
+    surrounding spaces, and spaces or hyphens in place of underscores (column_key).
+    An unknown or repeated column is an error. A missing column is
     an error when its field is required; a missing optional column is left empty, and
     a missing identifier column means every identifier is given.
     """
     file = table.file
     problems: list[Problem] = []
-    by_name = {n.lower(): n for n in resource.field_names}
+    by_name = {column_key(n): n for n in resource.field_names}
     below = header_below(by_name, table)
     if below is not None:  # a title typed above the header: one line, not one per column
         message = (
@@ -110,7 +111,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
     index: dict[str, int] = {}
     ignored: list[int] = []
     for i, label in enumerate(table.header):
-        key = label.strip().strip(INVISIBLE).strip().lower()
+        key = column_key(label)
         if not key:
             ignored.append(i)
             continue

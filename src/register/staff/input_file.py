@@ -3,6 +3,7 @@ reader (readers.py) and the workbook reader (workbook_reader.py)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from register.checks.problems import Problem
@@ -16,6 +17,15 @@ MAX_ROWS = 1_000_000
 # Characters that show as nothing (zero-width spaces, word joiner, byte-order mark): text
 # copied from a web page or an email brings them round a header or a code.
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def column_key(label: str) -> str:
+    """How a column name is matched: without capitals, surrounding spaces or invisible
+    characters, and with spaces or hyphens between words taken as the underscore
+    ("Project ID" is project_id)."""
+    return re.sub(r"[\s_-]+", "_", label.strip().strip(INVISIBLE).strip().lower())
+
+
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or an encrypted .xlsx
 SAVE_AS = 'save it from Excel as "CSV UTF-8 (Comma delimited)" or as an Excel Workbook (.xlsx)'

@@ -16,6 +16,7 @@ from register.staff.input_file import (
     ZIP_MAGIC,
     InputError,
     Table,
+    column_key,
     fail,
 )
 
@@ -142,7 +143,7 @@ def _data_sheet(wb, sheet: str | None, file: str, columns: list[str] | None):
             fail(file, f"the workbook has no sheet called {sheet!r}; it has: {', '.join(wb.sheetnames)}")
         return wb[sheet]
     visible = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
-    wanted = {c.lower() for c in columns or []}
+    wanted = {column_key(c) for c in columns or []}
     found = {ws.title: _header_match(ws, wanted) for ws in wb.worksheets}
     records = [ws for ws in visible if found[ws.title][1]]
     if len(records) > 1:
@@ -173,6 +174,6 @@ def _header_match(ws, wanted: set[str]) -> tuple[bool, bool]:
     """(row 1 names a column, row 1 is mostly columns): the template's hidden codes sheet
     starts with a column name or two, a sheet of records with them all."""
     first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-    names = {cell_text(v).strip().lower() for v in first} - {""}
+    names = {column_key(cell_text(v)) for v in first} - {""}
     hits = len(names & wanted)
     return hits > 0, hits > 0 and 2 * hits > len(names)
