@@ -833,3 +833,15 @@ def test_column_names_with_spaces_or_hyphens_for_underscores_are_matched(repo, t
     added = rows(repo / LOG)[-4:]
     assert [r["id"] for r in added] == [f"LOG-{n + i:04d}" for i in range(4)]
     assert added[0]["lived_experience_count"] == "7" and added[2]["project_id"] == "PRJ-0002"
+
+
+def test_a_whole_number_with_thousands_commas_is_read(package):
+    # Excel writes a count formatted with a thousands separator to a CSV as "1,234", and
+    # the register says its limits that way ("from 0 to 1,000,000"): it was refused.
+    codes = appendmod.Codes(package)
+    f = package.resource("coproduction_log").field("lived_experience_count")
+    assert appendmod.check_value(package, codes, f, "1,234") == ("1234", [])
+    assert appendmod.check_value(package, codes, f, "1,000,000") == ("1000000", [])
+    assert "more than 1,000,000" in appendmod.check_value(package, codes, f, "1,000,001")[1][0]
+    for text in ["1,2", "12,34", "1,2345", ",123", "1,234.5"]:
+        assert appendmod.check_value(package, codes, f, text)[1], text

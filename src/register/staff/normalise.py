@@ -30,6 +30,9 @@ DATE_UK = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 # setting, 06/08/2024 00:00).
 DATE_TIME = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})[ T]00:00(:00)?$")
 INTEGER = re.compile(r"^[+-]?[0-9]+$")
+# A whole number with commas between thousands, as Excel writes a cell formatted with a
+# thousands separator to a CSV ("1,234"), and as the register itself writes its limits.
+GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+$")
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 # Text a spreadsheet would run as a formula when the register's data is opened in one.
@@ -161,6 +164,8 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
             return value, [messages.not_of_type(f, value)]
         value = date
     elif f.type == "integer":
+        if GROUPED.match(value):
+            value = value.replace(",", "")
         if not INTEGER.match(value):
             return value, [messages.not_of_type(f, value)]
         number = whole_number(value)
