@@ -845,3 +845,21 @@ def test_a_whole_number_with_thousands_commas_is_read(package):
     assert "more than 1,000,000" in appendmod.check_value(package, codes, f, "1,000,001")[1][0]
     for text in ["1,2", "12,34", "1,2345", ",123", "1,234.5"]:
         assert appendmod.check_value(package, codes, f, text)[1], text
+
+
+def test_an_encoding_problem_is_named_by_its_spreadsheet_row_after_a_cell_of_two_lines(shared, tmp_path):
+    # The row was the line of the file, one too many after a cell of two lines.
+    head = b'you_said,project_id\r\n"two\r\nlines",PRJ-0001\r\n"caf\xc3\xa9",PRJ-0001\r\n'
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(head + b'"caf\xe9",PRJ-0001\r\n')
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_bytes(head.replace(b"\xc3\xa9", b"e") + b'"caf\x81",PRJ-0001\r\n')
+    before = digest(shared)
+    for path, expected in [
+        (mixed, "row 4: the file mixes text encodings: most of it is UTF-8 but line 5 is not (byte 0xe9)"),
+        (unknown, "row 4: the file is in a text encoding the register cannot read (line 5, byte 0x81"),
+    ]:
+        result = make("append", shared, TABLE="you_said_we_did", FILE=path, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{path}, {expected}" in result.stderr
+    assert digest(shared) == before

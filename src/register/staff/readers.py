@@ -149,7 +149,7 @@ def decode(raw: bytes, file: str) -> tuple[str, str]:
                 file,
                 f"the file mixes text encodings: most of it is UTF-8 but line {bad_line} is not "
                 f'(byte {raw[e.start]:#04x}); re-save the whole file as "CSV UTF-8"',
-                bad_line,
+                row_at(raw, e.start, "utf-8"),
             )
     try:
         return raw.decode("cp1252"), "Windows-1252"
@@ -159,9 +159,22 @@ def decode(raw: bytes, file: str) -> tuple[str, str]:
             file,
             f"the file is in a text encoding the register cannot read (line {bad_line}, byte "
             f"{raw[e.start]:#04x} is neither UTF-8 nor Windows-1252); " + SAVE_AS,
-            bad_line,
+            row_at(raw, e.start, "cp1252"),
         )
     raise AssertionError("unreachable")
+
+
+def row_at(raw: bytes, offset: int, encoding: str) -> int:
+    """The spreadsheet row (the header is row 1) holding the byte at `offset`: the line
+    of the file, less the line breaks inside quoted cells above it."""
+    text = raw[:offset].decode(encoding, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text + "x", newline=""), delimiter=_delimiter(text.split("\n", 1)[0]))
+    try:
+        return max(sum(1 for _ in reader), 1)
+    except csv.Error:
+        return text.count("\n") + 1
 
 
 def _delimiter(first_line: str) -> str:
