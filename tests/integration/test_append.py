@@ -863,3 +863,23 @@ def test_an_encoding_problem_is_named_by_its_spreadsheet_row_after_a_cell_of_two
         assert exit_code(result) == 1
         assert f"{path}, {expected}" in result.stderr
     assert digest(shared) == before
+
+
+def test_columns_are_named_by_their_letters_as_the_spreadsheet_shows_them(shared, tmp_path):
+    # "cell 17" and "columns 5 and 18" meant counting columns by hand in a spreadsheet,
+    # which names them by letter.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    assert len(header) == 16 and header[4] == "gate"
+    twice = tmp_path / "twice.csv"
+    twice.write_bytes(csv_bytes([[*header, "", "Gate"], [*records[0], "", "plan"]]))
+    unheaded = tmp_path / "unheaded.csv"
+    unheaded.write_bytes(csv_bytes([[*header, ""], [*records[0], "a note"]]))
+    before = digest(shared)
+    for path, expected in [
+        (twice, "row 1, field gate: the column 'gate' appears twice in the header (column E (the 5th) and column R"),
+        (unheaded, "row 2: the cell in column Q (the 17th) has a value but its column has no heading"),
+    ]:
+        result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{path}, {expected}" in result.stderr
+    assert digest(shared) == before

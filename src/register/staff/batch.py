@@ -28,6 +28,21 @@ def columns_text(resource: Resource) -> str:
     return "columns " + ", ".join(resource.field_names)
 
 
+def column_letter(index: int) -> str:
+    """A column as a spreadsheet names it, and its place for a text editor: column S (the
+    19th). `index` counts from 0."""
+    letters, n = "", index + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"column {letters} (the {ordinal(index + 1)})"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
 def generated_field(resource: Resource) -> str | None:
     """The identifier field that may be left blank (and so may be missing)."""
     return resource.primary_key[0] if resource.id_prefix else None
@@ -134,7 +149,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                     1,
                     name,
                     label.strip(),
-                    f"the column {name!r} appears twice in the header (columns {index[name] + 1} and {i + 1})",
+                    f"the column {name!r} appears twice in the header ({column_letter(index[name])} and {column_letter(i)})",
                     "each column once",
                 )
             )
@@ -173,7 +188,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                         number,
                         None,
                         cells[i],
-                        f"cell {i + 1} has a value but its column has no heading",
+                        f"the cell in {column_letter(i)} has a value but its column has no heading",
                         columns_text(resource),
                     )
                 )
