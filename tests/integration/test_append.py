@@ -883,3 +883,29 @@ def test_columns_are_named_by_their_letters_as_the_spreadsheet_shows_them(shared
         assert exit_code(result) == 1
         assert f"{path}, {expected}" in result.stderr
     assert digest(shared) == before
+
+
+def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_path):
+    # A cell merged down two rows shows its value on both, but holds it on the first only:
+    # the second record was added with groups empty, without a word.
+    import openpyxl
+
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    groups = header.index("groups")
+    first, second = list(records[0]), list(records[1])
+    first[groups], second[groups] = "healthwatch", ""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (header, first, second):
+        ws.append(row)
+    letter = openpyxl.utils.get_column_letter(groups + 1)
+    ws.merge_cells(f"{letter}2:{letter}3")
+    ws.merge_cells("A10:C10")  # an empty merged range below the records is only formatting
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}, row 2: the cells {letter}2:{letter}3 of the sheet 'Sheet' are merged" in result.stderr
+    assert "Unmerge them" in result.stderr and "A10:C10" not in result.stderr
+    assert digest(shared) == before

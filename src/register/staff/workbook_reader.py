@@ -5,9 +5,11 @@ records sheet cannot be told (two of them, or a hidden one)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 
+from register.checks.problems import Problem
 from register.staff.input_file import (
     MAX_CELL_CHARS,
     MAX_ROWS,
@@ -62,6 +64,56 @@ def check_zip(path: Path, file: str) -> None:
         fail(file, "this zip file is not an Excel workbook (it has no xl/workbook.xml); " + SAVE_AS)
 
 
+MERGE_CELL = re.compile(rb'<(?:[A-Za-z0-9_]+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+MERGE_ROWS = re.compile(r"[A-Z]+([0-9]+)(?::[A-Z]+([0-9]+))?")
+MERGE_CHUNK = 1024 * 1024
+
+
+def merged_ranges(path: Path, ws) -> list[tuple[str, int, int]]:
+    """(range, first row, last row) of every merged range on the sheet, read from the
+    end of its XML (read-only openpyxl does not give them)."""
+    member = getattr(ws, "_worksheet_path", None)
+    found: list[tuple[str, int, int]] = []
+    if not member:
+        return found
+    with zipfile.ZipFile(path) as z, z.open(member) as f:
+        tail = b""
+        while chunk := f.read(MERGE_CHUNK):
+            data = tail + chunk
+            tail = data[-256:]
+            if b"mergeCell" not in data:  # most sheets have none: no need to scan the XML
+                continue
+            for m in MERGE_CELL.finditer(data):
+                ref = m.group(1).decode("ascii")
+                first, last = MERGE_ROWS.fullmatch(ref).groups()
+                item = (ref, int(first), int(last or first))
+                if item not in found:
+                    found.append(item)
+    return found
+
+
+def check_merged(file: str, ws, merged: list[tuple[str, int, int]], records: set[int]) -> None:
+    """Refuse merged cells among the records: a merged cell's value belongs to its first
+    cell only, so the other rows (or columns) it seems to fill would be added empty."""
+    found = [(ref, first) for ref, first, last in merged if any(n in records for n in range(first, last + 1))]
+    if found:
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    first,
+                    None,
+                    None,
+                    f"the cells {ref} of the sheet {ws.title!r} are merged: only the first of them holds the "
+                    "value, so the others would be added empty. Unmerge them (Excel: Home > Merge & Center > "
+                    "Unmerge Cells; LibreOffice Calc: Format > Merge and Unmerge Cells > Split Cells), type "
+                    "the value in every cell, save, and try again",
+                )
+                for ref, first in found
+            ]
+        )
+
+
 # LibreOffice Calc saves a TRUE or FALSE cell as the formula TRUE() with its value:
 # read as the yes or no it shows, not refused as a formula.
 FORMULA_BOOLEANS = {"=TRUE()": "true", "=FALSE()": "false", "=TRUE": "true", "=FALSE": "false"}
@@ -105,6 +157,7 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
         dates: set[tuple[int, int]] = set()
         name = f"the sheet {ws.title!r}"
         try:
+            merged = merged_ranges(path, ws)
             for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
                 cells = [cell_text(v) for v in values]
                 if not any(c.strip() for c in cells):
@@ -129,6 +182,7 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
             raise
         except Exception as e:
             fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
+        check_merged(file, ws, merged, {number for number, _ in rows})
         return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers, dates)
     finally:
         wb.close()
