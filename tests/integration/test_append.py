@@ -909,3 +909,27 @@ def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_
     assert f"{path}, row 2: the cells {letter}2:{letter}3 of the sheet 'Sheet' are merged" in result.stderr
     assert "Unmerge them" in result.stderr and "A10:C10" not in result.stderr
     assert digest(shared) == before
+
+
+def test_hidden_rows_among_the_records_are_refused(shared, tmp_path):
+    # A filter or Hide Rows keeps a record out of sight, but it was added all the same:
+    # published without the person seeing it, as a hidden sheet of records would be.
+    import openpyxl
+
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (header, *records):
+        ws.append(row)
+    ws.row_dimensions[3].hidden = True
+    ws.row_dimensions[20].hidden = True  # a hidden empty row is nobody's record
+    path = tmp_path / "filtered.xlsx"
+    wb.save(path)
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}, row 3: row 3 of the sheet 'Sheet' is hidden: every row with something in it is added" in (
+        result.stderr
+    )
+    assert "row 20" not in result.stderr and "1 problem in 1 row." in result.stderr
+    assert digest(shared) == before

@@ -66,52 +66,82 @@ def check_zip(path: Path, file: str) -> None:
 
 MERGE_CELL = re.compile(rb'<(?:[A-Za-z0-9_]+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 MERGE_ROWS = re.compile(r"[A-Z]+([0-9]+)(?::[A-Z]+([0-9]+))?")
-MERGE_CHUNK = 1024 * 1024
+HIDDEN_ROW = re.compile(rb'<(?:[A-Za-z0-9_]+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+LAYOUT_CHUNK = 1024 * 1024
 
 
-def merged_ranges(path: Path, ws) -> list[tuple[str, int, int]]:
-    """(range, first row, last row) of every merged range on the sheet, read from the
-    end of its XML (read-only openpyxl does not give them)."""
+def sheet_layout(path: Path, ws) -> tuple[list[tuple[str, int, int]], set[int]]:
+    """The sheet's merged ranges (range, first row, last row) and hidden rows, read from
+    its XML (read-only openpyxl gives neither)."""
     member = getattr(ws, "_worksheet_path", None)
-    found: list[tuple[str, int, int]] = []
+    merged: list[tuple[str, int, int]] = []
+    hidden: set[int] = set()
     if not member:
-        return found
+        return merged, hidden
     with zipfile.ZipFile(path) as z, z.open(member) as f:
         tail = b""
-        while chunk := f.read(MERGE_CHUNK):
+        while chunk := f.read(LAYOUT_CHUNK):
             data = tail + chunk
-            tail = data[-256:]
-            if b"mergeCell" not in data:  # most sheets have none: no need to scan the XML
-                continue
-            for m in MERGE_CELL.finditer(data):
-                ref = m.group(1).decode("ascii")
-                first, last = MERGE_ROWS.fullmatch(ref).groups()
-                item = (ref, int(first), int(last or first))
-                if item not in found:
-                    found.append(item)
-    return found
+            tail = data[-512:]
+            if b"mergeCell" in data:  # most sheets have none: no need to scan the XML
+                for m in MERGE_CELL.finditer(data):
+                    ref = m.group(1).decode("ascii")
+                    first, last = MERGE_ROWS.fullmatch(ref).groups()
+                    if (ref, int(first), int(last or first)) not in merged:
+                        merged.append((ref, int(first), int(last or first)))
+            if b'hidden="1"' in data or b'hidden="true"' in data:
+                for m in HIDDEN_ROW.finditer(data):
+                    number = ROW_NUMBER.search(m.group(0))
+                    if number:
+                        hidden.add(int(number.group(1)))
+    return merged, hidden
 
 
-def check_merged(file: str, ws, merged: list[tuple[str, int, int]], records: set[int]) -> None:
-    """Refuse merged cells among the records: a merged cell's value belongs to its first
-    cell only, so the other rows (or columns) it seems to fill would be added empty."""
-    found = [(ref, first) for ref, first, last in merged if any(n in records for n in range(first, last + 1))]
-    if found:
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    first,
-                    None,
-                    None,
-                    f"the cells {ref} of the sheet {ws.title!r} are merged: only the first of them holds the "
-                    "value, so the others would be added empty. Unmerge them (Excel: Home > Merge & Center > "
-                    "Unmerge Cells; LibreOffice Calc: Format > Merge and Unmerge Cells > Split Cells), type "
-                    "the value in every cell, save, and try again",
-                )
-                for ref, first in found
-            ]
+UNMERGE = (
+    "Unmerge them (Excel: Home > Merge & Center > Unmerge Cells; LibreOffice Calc: Format > Merge and "
+    "Unmerge Cells > Split Cells), type the value in every cell, save, and try again"
+)
+UNHIDE = (
+    "every row with something in it is added, hidden or not. Show the hidden rows (a filter, or "
+    "Hide Rows: Excel: Data > Clear, or right-click the row numbers > Unhide; LibreOffice Calc: "
+    "Data > More Filters > Reset Filter, or Format > Rows > Show), check them, delete any not to be "
+    "added, save, and try again"
+)
+
+
+def check_layout(file: str, ws, layout: tuple[list[tuple[str, int, int]], set[int]], records: set[int]) -> None:
+    """Refuse merged cells among the records (a merged cell's value belongs to its first
+    cell only, so the other rows or columns it seems to fill would be added empty) and
+    hidden records (the person cannot see what would be published)."""
+    merged, hidden = layout
+    problems = [
+        Problem(
+            file,
+            first,
+            None,
+            None,
+            f"the cells {ref} of the sheet {ws.title!r} are merged: only the first of them holds the value, "
+            f"so the others would be added empty. {UNMERGE}",
         )
+        for ref, first, last in merged
+        if any(n in records for n in range(first, last + 1))
+    ]
+    unseen = sorted(hidden & records)
+    if unseen:
+        shown = ", ".join(map(str, unseen[:10])) + (f" and {len(unseen) - 10:,} more" if len(unseen) > 10 else "")
+        problems.append(
+            Problem(
+                file,
+                unseen[0],
+                None,
+                None,
+                f"row{'s' if len(unseen) > 1 else ''} {shown} of the sheet {ws.title!r} "
+                f"{'are' if len(unseen) > 1 else 'is'} hidden: {UNHIDE}",
+            )
+        )
+    if problems:
+        raise InputError(problems)
 
 
 # LibreOffice Calc saves a TRUE or FALSE cell as the formula TRUE() with its value:
@@ -157,7 +187,7 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
         dates: set[tuple[int, int]] = set()
         name = f"the sheet {ws.title!r}"
         try:
-            merged = merged_ranges(path, ws)
+            layout = sheet_layout(path, ws)
             for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
                 cells = [cell_text(v) for v in values]
                 if not any(c.strip() for c in cells):
@@ -182,7 +212,7 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
             raise
         except Exception as e:
             fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
-        check_merged(file, ws, merged, {number for number, _ in rows})
+        check_layout(file, ws, layout, {number for number, _ in rows})
         return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers, dates)
     finally:
         wb.close()
