@@ -933,3 +933,14 @@ def test_hidden_rows_among_the_records_are_refused(shared, tmp_path):
     )
     assert "row 20" not in result.stderr and "1 problem in 1 row." in result.stderr
     assert digest(shared) == before
+
+
+def test_a_record_id_typed_in_small_letters_points_at_the_record(repo, tmp_path):
+    # prj-0002 was refused as "there is no record prj-0002 in projects".
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    record = dict(zip(header, records[0]), project_id="prj-0002")
+    path = tmp_path / "small.csv"
+    path.write_bytes(csv_bytes([header, [record[h] for h in header]]))
+    result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert rows(repo / LOG)[-1]["project_id"] == "PRJ-0002"

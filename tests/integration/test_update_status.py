@@ -238,3 +238,10 @@ def test_the_change_is_read_and_described_as_it_is_saved(repo, shared):
     assert exit_code(early) == 1
     assert f"YS-0014 already has a later update ({latest['id']}" in early.stderr
     assert digest(shared) == before
+
+
+def test_an_id_in_small_letters_is_the_item(repo):
+    result = make("update-status", repo, ID="ys-0010", STATUS="in_progress", NOTE="Under way.", **CITE)
+    assert exit_code(result) == 0, result.stderr
+    assert "YS-0010 now has status 'in_progress'" in result.stdout
+    assert rows(repo / UPDATES)[-1]["you_said_id"] == "YS-0010"

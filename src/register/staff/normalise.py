@@ -188,9 +188,18 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
     cl = codelist_of(f.resource.package, f)
     if cl:
         value = codes.normalise(cl, value) or value
-    elif f.reference and LABEL_SEP in value:
-        value = value.split(LABEL_SEP, 1)[0].strip()
+    elif f.reference:
+        if LABEL_SEP in value:
+            value = value.split(LABEL_SEP, 1)[0].strip()
+        value = id_in_capitals(f.resource.package.resource(f.reference[0]).id_prefix, value)
     return value, []
+
+
+def id_in_capitals(prefix: str | None, value: str) -> str:
+    """prj-0002 as PRJ-0002: a record's id typed in small letters points at the same record."""
+    if prefix and value[: len(prefix) + 1].upper() == prefix + "-":
+        return prefix + value[len(prefix) :]
+    return value
 
 
 def normalise_date(value: str) -> str | None:
