@@ -7,8 +7,9 @@ import sqlite3
 
 import pytest
 
+from register.staff.write import PAUSE_ENV, RELEASE_ENV
 from tests.conftest import copy_repo
-from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
+from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, popen_make, rows
 
 UPDATES = "datasets/you_said_we_did_updates.csv"
 CITE = {"SOURCE": "nn_icb_strategy_2025", "SECTION": "8.2"}
@@ -245,3 +246,31 @@ def test_an_id_in_small_letters_is_the_item(repo):
     assert exit_code(result) == 0, result.stderr
     assert "YS-0010 now has status 'in_progress'" in result.stdout
     assert rows(repo / UPDATES)[-1]["you_said_id"] == "YS-0010"
+
+
+def test_a_later_update_saved_while_this_one_waited_is_checked_under_the_lock(repo, tmp_path):
+    # Two changes to one item at once: the first (dated later) holds the write lock; the
+    # second passed the history check before the first was saved, so it was added too,
+    # dated before the first, and never became the current status.
+    release = tmp_path / "release"
+    first = popen_make(
+        "update-status",
+        repo,
+        env={PAUSE_ENV: "60", RELEASE_ENV: str(release)},
+        ID="YS-0010",
+        STATUS="done",
+        NOTE="Done.",
+        DATE="2025-12-01",
+        **CITE,
+    )
+    assert "paused before replacing" in first.stderr.readline()
+    second = popen_make(
+        "update-status", repo, ID="YS-0010", STATUS="in_progress", NOTE="Under way.", DATE="2025-11-01", **CITE
+    )
+    assert "waiting for it to finish" in second.stderr.readline()
+    release.touch()
+    assert first.wait(timeout=120) == 0
+    out, err = second.communicate(timeout=120)
+    assert second.returncode != 0, out
+    assert "YS-0010 already has a later update (" in err and "'done' on 2025-12-01" in err
+    assert [r["status"] for r in rows(repo / UPDATES) if r["you_said_id"] == "YS-0010"][-1] == "done"

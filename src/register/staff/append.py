@@ -68,6 +68,7 @@ __all__ = [
     "open_package",
     "print_problems",
     "rebuild_database",
+    "run_batch",
     "scan_existing",
     "staff_resource",
 ]
@@ -181,6 +182,8 @@ def append_batch(
                     )
                 )
                 return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
+        if batch.under_lock:
+            batch.problems.extend(batch.under_lock())
         ex, given = check_batch(package, batch)
         if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
             check_repeats(package, batch)

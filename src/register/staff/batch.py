@@ -6,6 +6,7 @@ of the header, reported before any cell is checked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from register.checks.problems import Problem
@@ -22,6 +23,9 @@ class Batch:
     file: str
     rows: list[tuple[int, dict]]
     problems: list[Problem] = field(default_factory=list)
+    # Checks of what datasets/ holds that must hold when the rows are written, so are
+    # made again under the write lock (another change may have landed meanwhile).
+    under_lock: Callable[[], list[Problem]] | None = None
 
 
 def columns_text(resource: Resource) -> str:

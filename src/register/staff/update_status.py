@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from register.checks.problems import Problem
 from register.checks.rules import read_rows
 from register.schema.package import ROOT, Package, today
 from register.staff import append as appendmod
@@ -117,9 +118,16 @@ def main(argv=None) -> int:
         print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
         return 1
     label = f"the status change of {printable(row['you_said_id'])}"
-    code = appendmod.append_rows(
-        package, res, [row], label, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
-    )
+
+    def recheck() -> list[Problem]:
+        """The same checks under the write lock: another change to the item (a later
+        update, a closing) may have been saved while this one waited for it."""
+        now = item_history(package, row)
+        again = out_of_order(row, now, date) or reopened_without_reason(package, row, now, args.note)
+        return [Problem(label, None, None, None, again)] if again else []
+
+    batch = appendmod.Batch(res, label, [(None, dict(row))], under_lock=recheck)
+    code = appendmod.run_batch(package, batch, not args.no_build, label, args.allow_duplicates)
     if code == 1:
         print(
             f"(ID= is you_said_id, STATUS= is status, NOTE= is {note_field(res, row['status'])} for this status, "
