@@ -944,3 +944,24 @@ def test_a_record_id_typed_in_small_letters_points_at_the_record(repo, tmp_path)
     result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
     assert exit_code(result) == 0, result.stderr
     assert rows(repo / LOG)[-1]["project_id"] == "PRJ-0002"
+
+
+def test_a_row_begun_ahead_is_one_line_not_one_per_empty_field(shared, tmp_path):
+    # A project copied down the sheet ahead of the meetings made each such row a record
+    # with eight required fields empty: eight lines a row, where one says what is wrong.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    ahead = [["PRJ-0002" if h == "project_id" else "" for h in header] for _ in range(3)]
+    half = dict(zip(header, records[0]), title="")
+    path = tmp_path / "ahead.csv"
+    path.write_bytes(csv_bytes([header, *records, *ahead, [half[h] for h in header]]))
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    for row in (4, 5, 6):
+        assert f"{path}, row {row}: only project_id is filled in on this row, and 8 required fields (" in (
+            result.stderr
+        )
+    assert f"{path}, row 4, field" not in result.stderr
+    assert f"{path}, row 7, field title: Activity is required" in result.stderr  # a record missing one field
+    assert "4 problems in 4 rows." in result.stderr
+    assert digest(shared) == before

@@ -163,7 +163,9 @@ def append_batch(
     start = time.perf_counter()
     res = batch.resource
     codes = Codes(package)
-    if batch.problems:  # the header does not match: row checks would only repeat it
+    # The header does not match: row checks would only repeat it. (Problems of one row,
+    # such as a number in a text cell, leave the other rows to be checked.)
+    if any(p.row in (None, 1) for p in batch.problems):
         return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
     normalise_cells(package, batch, codes)
     with locking.exclusive(package.root, out=out):

@@ -26,6 +26,8 @@ class Batch:
     # Checks of what datasets/ holds that must hold when the rows are written, so are
     # made again under the write lock (another change may have landed meanwhile).
     under_lock: Callable[[], list[Problem]] | None = None
+    # Rows with a cell or two filled in ahead and left out of `rows` (sketched_row).
+    sketched: list[int] = field(default_factory=list)
 
 
 def columns_text(resource: Resource) -> str:
@@ -108,6 +110,26 @@ def other_table(resource: Resource, header: list[str]) -> Resource | None:
     return None
 
 
+def sketched_row(resource: Resource, file: str, number: int, row: dict) -> Problem | None:
+    """A row with a cell or two filled in ahead (a project copied down the sheet) and
+    every other required field empty: not a record yet, said in one line."""
+    filled = [name for name, value in row.items() if value.strip()]
+    gen = generated_field(resource)
+    empty = [f.name for f in resource.fields if f.required and f.name != gen and not row.get(f.name, "").strip()]
+    if len(filled) > 2 or len(empty) < 3:
+        return None
+    return Problem(
+        file,
+        number,
+        None,
+        None,
+        f"only {' and '.join(filled)} {'is' if len(filled) == 1 else 'are'} filled in on this row, and "
+        f"{len(empty)} required fields ({', '.join(empty)}) are empty: fill in the record, or clear the "
+        "row if it is not one",
+        "one whole record per row",
+    )
+
+
 def from_table(resource: Resource, table: readers.Table) -> Batch:
     """Match the file's header to the schema and turn its rows into dicts of text.
 
@@ -181,6 +203,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
             )
     width = len(table.header)
     rows: list[tuple[int, dict]] = []
+    sketched: list[int] = []
     for number, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue  # blank rows (Excel leaves them at the end) are not records
@@ -216,6 +239,11 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                     problems.append(came_as_number(resource, file, number, name, row[name]))
                 elif (number, i) in table.dates:
                     problems.append(came_as_date(resource, file, number, name, row[name]))
+        sketch = sketched_row(resource, file, number, row)
+        if sketch:  # one line for the row, not one per empty required field
+            problems.append(sketch)
+            sketched.append(number)
+            continue
         rows.append((number, row))
     if not rows and not problems:
         problems.append(
@@ -228,4 +256,4 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                 "one row per record under the header row",
             )
         )
-    return Batch(resource, file, rows, problems)
+    return Batch(resource, file, rows, problems, sketched=sketched)
