@@ -86,6 +86,20 @@ def came_as_date(resource: Resource, file: str, number: int, name: str, value: s
     )
 
 
+def came_as_formula(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
+    """A workbook cell holding a formula: the register keeps what it shows, typed in."""
+    f = resource.field(name)
+    return Problem(
+        file,
+        number,
+        name,
+        value,
+        f"{f.title} holds a formula; the register keeps values, not formulas. Replace the formula with its "
+        f"value (copy the cell, then Paste Special > Values only), save, and try again",
+        "a value, not a formula",
+    )
+
+
 def header_below(by_name: dict[str, str], table: readers.Table, look: int = 10) -> int | None:
     """The row (among the first few) that names the columns, when row 1 names none of
     them: someone typed a title above the header."""
@@ -234,7 +248,9 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
         row = {}
         for name, i in index.items():
             row[name] = cells[i] if i < len(cells) else ""
-            if resource.field(name).type == "string":
+            if (number, i) in table.formulas:
+                problems.append(came_as_formula(resource, file, number, name, row[name]))
+            elif resource.field(name).type == "string":
                 if (number, i) in table.numbers:
                     problems.append(came_as_number(resource, file, number, name, row[name]))
                 elif (number, i) in table.dates:

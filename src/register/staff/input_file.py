@@ -58,6 +58,8 @@ class Table:
     # ... and cells stored as dates or times: typed into a text field, "8/10" or
     # "March 2025" was already turned into a date there.
     dates: set[tuple[int, int]] = field(default_factory=set)
+    # ... and cells holding a formula (=TODAY(), =B2): to be replaced by their values.
+    formulas: set[tuple[int, int]] = field(default_factory=set)
 
     @property
     def where(self) -> str:

@@ -246,11 +246,12 @@ def check_value(package: Package, codes: Codes, f: Field, text: str) -> tuple[st
 
 def normalise_cells(package: Package, batch: Batch, codes: Codes) -> None:
     """Every cell made into what the register stores, in place; refusals noted."""
+    said = {(p.row, p.field) for p in batch.problems}  # a cell refused already (a formula) is said once
     for number, row in batch.rows:
         for f in batch.resource.fields:
             if f.name in row:
                 row[f.name], refused = normalise(codes, f, row[f.name])
-                for m in refused:
+                for m in refused if (number, f.name) not in said else ():
                     batch.problems.append(Problem(batch.file, number, f.name, row[f.name], m, allowed(package, f)))
 
 

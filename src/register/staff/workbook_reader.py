@@ -185,6 +185,7 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
         rows: list[tuple[int, list[str]]] = []
         numbers: set[tuple[int, int]] = set()
         dates: set[tuple[int, int]] = set()
+        formulas: set[tuple[int, int]] = set()
         name = f"the sheet {ws.title!r}"
         try:
             layout = sheet_layout(path, ws)
@@ -207,13 +208,14 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
                     (number, i) for i, v in enumerate(values) if isinstance(v, (int, float)) and not isinstance(v, bool)
                 )
                 dates.update((number, i) for i, v in enumerate(values) if isinstance(v, (dt.date, dt.time)))
+                formulas.update((number, i) for i, c in enumerate(cells) if c.startswith("="))
                 rows.append((number, cells))
         except InputError:
             raise
         except Exception as e:
             fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
         check_layout(file, ws, layout, {number for number, _ in rows})
-        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers, dates)
+        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers, dates, formulas)
     finally:
         wb.close()
 
