@@ -965,3 +965,16 @@ def test_a_row_begun_ahead_is_one_line_not_one_per_empty_field(shared, tmp_path)
     assert f"{path}, row 7, field title: Activity is required" in result.stderr  # a record missing one field
     assert "4 problems in 4 rows." in result.stderr
     assert digest(shared) == before
+
+
+def test_a_date_that_came_in_as_a_plain_number_says_so(shared, tmp_path):
+    # A date pasted into a General cell is the number 45658 in the workbook; "Date is not a
+    # date the register can read" did not say why, nor that formatting the column mends it.
+    row = [*UPDATE_ROW[:1], 45658, *UPDATE_ROW[2:]]
+    path = workbook(tmp_path / "serial.xlsx", {"updates": [UPDATE_HEADER, row]})
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}, row 2, field update_date: Date came in as the number 45658, not a date" in (result.stderr)
+    assert "Format the column as Date" in result.stderr and "1 problem in 1 row." in result.stderr
+    assert digest(shared) == before

@@ -100,6 +100,22 @@ def came_as_formula(resource: Resource, file: str, number: int, name: str, value
     )
 
 
+def date_as_number(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
+    """A date field whose workbook cell is a plain number: a date pasted or typed into a
+    cell not formatted as a date shows as the number a spreadsheet stores it as (45658)."""
+    f = resource.field(name)
+    return Problem(
+        file,
+        number,
+        name,
+        value,
+        f"{f.title} came in as the number {value}, not a date: a spreadsheet stores a date as a number "
+        f"and shows it as one only in a cell formatted as a date. Format the column as Date, check each "
+        f"cell shows the right day, save, and try again",
+        "a date written YYYY-MM-DD or DD/MM/YYYY, or a cell formatted as a date",
+    )
+
+
 def header_below(by_name: dict[str, str], table: readers.Table, look: int = 10) -> int | None:
     """The row (among the first few) that names the columns, when row 1 names none of
     them: someone typed a title above the header."""
@@ -250,6 +266,8 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
             row[name] = cells[i] if i < len(cells) else ""
             if (number, i) in table.formulas:
                 problems.append(came_as_formula(resource, file, number, name, row[name]))
+            elif (number, i) in table.numbers and resource.field(name).type == "date":
+                problems.append(date_as_number(resource, file, number, name, row[name]))
             elif resource.field(name).type == "string":
                 if (number, i) in table.numbers:
                     problems.append(came_as_number(resource, file, number, name, row[name]))
