@@ -799,6 +799,15 @@ def test_a_file_of_another_table_names_that_table(shared, tmp_path):
         "not of you_said_we_did: to add these records to coproduction_log, give TABLE=coproduction_log"
     ) in result.stderr
     assert "1 problem in 1 row." in result.stderr
+    # A code list's own columns with one repeated are its own: organisations has every
+    # column of groups and more, but is not the mistake.
+    header = (shared / "datasets" / "codelists" / "groups.csv").read_text("utf-8").splitlines()[0].split(",")
+    twice = tmp_path / "groups.csv"
+    twice.write_bytes(csv_bytes([[*header, "title"], ["new_group", "New group", *[""] * (len(header) - 1)]]))
+    result = make("append", shared, TABLE="groups", FILE=twice, REBUILD="no")
+    assert exit_code(result) == 1
+    assert "the column 'title' appears twice in the header" in result.stderr
+    assert "these are the columns of" not in result.stderr
     assert digest(shared) == before
 
 

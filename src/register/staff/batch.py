@@ -132,6 +132,8 @@ def other_table(resource: Resource, header: list[str]) -> Resource | None:
     """Another table of the register whose columns the header names, every one, when
     this one's are not: a template of one table given with TABLE= of another."""
     labels = {column_key(label) for label in header} - {""}
+    if labels <= {column_key(n) for n in resource.field_names}:  # its own columns, one of them twice
+        return None
     for name in resource.package.names:
         other = resource.package.resource(name)
         names = {column_key(n) for n in other.field_names}
