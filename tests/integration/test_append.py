@@ -987,3 +987,17 @@ def test_a_date_that_came_in_as_a_plain_number_says_so(shared, tmp_path):
     assert f"{path}, row 2, field update_date: Date came in as the number 45658, not a date" in (result.stderr)
     assert "Format the column as Date" in result.stderr and "1 problem in 1 row." in result.stderr
     assert digest(shared) == before
+
+
+def test_a_second_header_row_in_the_records_is_named_as_one(shared, tmp_path):
+    # Records pasted in with their own header, or two CSV files joined (the second with its
+    # byte-order mark): the header again as a record gave one refusal per column.
+    good = (STAFF / "log_good.csv").read_bytes()
+    joined = tmp_path / "joined.csv"
+    joined.write_bytes(good + b"\xef\xbb\xbf" + good.replace(b"Working group", b"Second working group"))
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=joined, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{joined}, row 4: this row repeats the column names of row 1" in result.stderr
+    assert "1 problem in 1 row." in result.stderr
+    assert digest(shared) == before

@@ -142,6 +142,12 @@ def other_table(resource: Resource, header: list[str]) -> Resource | None:
     return None
 
 
+def named_columns(index: dict[str, int], cells: list[str]) -> bool:
+    """True when the row names the columns as the header does: a second header row."""
+    hits = sum(1 for name, i in index.items() if i < len(cells) and column_key(cells[i]) == column_key(name))
+    return hits >= 2 and 2 * hits > len(index)
+
+
 def sketched_row(resource: Resource, file: str, number: int, row: dict) -> Problem | None:
     """A row with a cell or two filled in ahead (a project copied down the sheet) and
     every other required field empty: not a record yet, said in one line."""
@@ -275,6 +281,19 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                     problems.append(came_as_number(resource, file, number, name, row[name]))
                 elif (number, i) in table.dates:
                     problems.append(came_as_date(resource, file, number, name, row[name]))
+        if named_columns(index, cells):
+            problems.append(
+                Problem(
+                    file,
+                    number,
+                    None,
+                    None,
+                    "this row repeats the column names of row 1 (records pasted in with their own header row, "
+                    "or two files joined): delete this row",
+                    "one header row, in row 1",
+                )
+            )
+            continue
         sketch = sketched_row(resource, file, number, row)
         if sketch:  # one line for the row, not one per empty required field
             problems.append(sketch)
