@@ -973,6 +973,12 @@ def test_a_row_begun_ahead_is_one_line_not_one_per_empty_field(shared, tmp_path)
     assert f"{path}, row 4, field" not in result.stderr
     assert f"{path}, row 7, field title: Activity is required" in result.stderr  # a record missing one field
     assert "4 problems in 4 rows." in result.stderr
+    # With columns missing, every row has only a few cells: the missing columns are the news.
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_bytes(csv_bytes([["project_id", "title"], ["PRJ-0002", "A meeting"]]))
+    result = make("append", shared, TABLE="coproduction_log", FILE=narrow, REBUILD="no")
+    assert exit_code(result) == 1
+    assert "is missing, and it is required" in result.stderr and "filled in on this row" not in result.stderr
     assert digest(shared) == before
 
 

@@ -242,6 +242,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
     width = len(table.header)
     rows: list[tuple[int, dict]] = []
     sketched: list[int] = []
+    header_ok = not problems  # with columns missing, every row would look only begun
     for number, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue  # blank rows (Excel leaves them at the end) are not records
@@ -294,7 +295,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                 )
             )
             continue
-        sketch = sketched_row(resource, file, number, row)
+        sketch = sketched_row(resource, file, number, row) if header_ok else None
         if sketch:  # one line for the row, not one per empty required field
             problems.append(sketch)
             sketched.append(number)
