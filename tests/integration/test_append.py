@@ -1007,3 +1007,17 @@ def test_a_second_header_row_in_the_records_is_named_as_one(shared, tmp_path):
     assert f"{joined}, row 4: this row repeats the column names of row 1" in result.stderr
     assert "1 problem in 1 row." in result.stderr
     assert digest(shared) == before
+
+
+def test_a_mac_roman_csv_is_refused_not_published_as_weod(shared, tmp_path):
+    # Excel for Mac's old "CSV" is Mac Roman: read as Windows-1252, "we'd" became "weÕd"
+    # and the dash "Ð", stored and published as such.
+    text = "you_said,project_id\rPeople said we\u2019d not been heard \u2013 again,PRJ-0001\r"
+    path = tmp_path / "mac.csv"
+    path.write_bytes(text.encode("mac_roman"))
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}, row 2: the file looks saved in the old Mac text encoding (Mac Roman)" in result.stderr
+    assert "'eÕd', which in that encoding is 'e\u2019d'" in result.stderr and "CSV UTF-8" in result.stderr
+    assert digest(shared) == before

@@ -40,6 +40,11 @@ __all__ = ["InputError", "Table", "open_elsewhere", "read_table"]
 # silently turn the UTF-8 parts into mojibake.
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
+# The apostrophe of "we'd" and "people's" as an old Mac "CSV" file holds it (byte 0xd5,
+# Mac Roman's right single quote), read as Windows-1252: weÕd. Between two small letters
+# the capital Õ is no word of English.
+MAC_ROMAN_APOSTROPHE = re.compile(r"[a-z]\u00d5[a-z]")
+
 # What LibreOffice and Excel leave beside a file while it is open in them.
 LOCK_FILES = (".~lock.{}#", "~${}")
 
@@ -152,7 +157,7 @@ def decode(raw: bytes, file: str) -> tuple[str, str]:
                 row_at(raw, e.start, "utf-8"),
             )
     try:
-        return raw.decode("cp1252"), "Windows-1252"
+        text = raw.decode("cp1252")
     except UnicodeDecodeError as e:
         bad_line = raw[: e.start].count(b"\n") + 1
         fail(
@@ -161,7 +166,17 @@ def decode(raw: bytes, file: str) -> tuple[str, str]:
             f"{raw[e.start]:#04x} is neither UTF-8 nor Windows-1252); " + SAVE_AS,
             row_at(raw, e.start, "cp1252"),
         )
-    raise AssertionError("unreachable")
+    mac = MAC_ROMAN_APOSTROPHE.search(text)
+    if mac:
+        fail(
+            file,
+            f"the file looks saved in the old Mac text encoding (Mac Roman), not Windows-1252: it holds "
+            f"{mac.group(0)!r}, which in that encoding is {mac.group(0).encode('cp1252').decode('mac_roman')!r}, "
+            "and its other quote marks and dashes would come out wrong too. In Excel for Mac, save it as "
+            '"CSV UTF-8 (Comma delimited)"',
+            row_at(raw, mac.start(), "cp1252"),
+        )
+    return text, "Windows-1252"
 
 
 def row_at(raw: bytes, offset: int, encoding: str) -> int:
