@@ -1021,3 +1021,18 @@ def test_a_mac_roman_csv_is_refused_not_published_as_weod(shared, tmp_path):
     assert f"{path}, row 2: the file looks saved in the old Mac text encoding (Mac Roman)" in result.stderr
     assert "'eÕd', which in that encoding is 'e\u2019d'" in result.stderr and "CSV UTF-8" in result.stderr
     assert digest(shared) == before
+
+
+def test_a_file_of_records_kept_in_datasets_is_refused(shared):
+    # Saved into datasets/ by mistake, the person's own file was read and added, and then
+    # `git add datasets` (as the staff guide says to commit) published it with the register.
+    own = shared / "datasets" / "meeting.csv"
+    own.write_bytes((STAFF / "log_good.csv").read_bytes())
+    try:
+        before = digest(shared)
+        result = make("append", shared, TABLE="coproduction_log", FILE=own, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{own} is inside datasets/, where only the register's own files belong" in result.stderr
+        assert digest(shared) == before
+    finally:
+        own.unlink()

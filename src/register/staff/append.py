@@ -44,7 +44,7 @@ from register.staff.identifiers import (
 from register.staff.normalise import Codes, allowed, check_cells, check_value, codelist_of, normalise_cells
 from register.staff.options import add_allow_option, yes_no
 from register.staff.repeats import check_repeats
-from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, remove_stale_temps, write_rows
+from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, inside_datasets, remove_stale_temps, write_rows
 from register.util import locking
 from register.util.guard import plain_errors
 from register.util.text import printable
@@ -371,6 +371,9 @@ def main(argv=None) -> int:
         return 2
     try:
         path = Path(args.file).expanduser()
+        if kept := inside_datasets(package, path):
+            print(f"Nothing was added to {res.name}: {kept}.", file=sys.stderr)
+            return 1
         warning = readers.open_elsewhere(path)
         if warning:
             print(f"Warning: {warning}.", file=sys.stderr)
