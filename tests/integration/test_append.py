@@ -1036,3 +1036,14 @@ def test_a_file_of_records_kept_in_datasets_is_refused(shared):
         assert digest(shared) == before
     finally:
         own.unlink()
+
+
+def test_the_table_may_be_named_in_other_capitals_or_with_spaces(repo):
+    # TABLE=Coproduction_Log or TABLE="you said we did" was "no table called ...".
+    result = make("append", repo, TABLE="Coproduction_Log ", FILE=STAFF / "log_good.csv", REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert f"Added 2 records to {LOG}" in result.stdout
+    out = repo / "yswd.xlsx"
+    result = make("template", repo, TABLE="you said we did", OUT=out)
+    assert exit_code(result) == 0, result.stderr
+    assert f"make append TABLE=you_said_we_did FILE={out}" in result.stdout

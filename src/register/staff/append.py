@@ -41,6 +41,7 @@ from register.staff.identifiers import (
     read_header,
     scan_existing,
 )
+from register.staff.input_file import column_key
 from register.staff.normalise import Codes, allowed, check_cells, check_value, codelist_of, normalise_cells
 from register.staff.options import add_allow_option, yes_no
 from register.staff.repeats import check_repeats
@@ -122,6 +123,7 @@ def staff_resource(package: Package, name: str) -> Resource:
     names = ", ".join(n for n in package.names if n not in OWN_COMMAND)
     if not name:
         raise UsageError("say which table to add to with TABLE=, one of: " + names)
+    name = {column_key(n): n for n in package.names}.get(column_key(name), name)  # Coproduction_Log, "you said we did"
     try:
         res = package.resource(name)
     except KeyError:
