@@ -1047,3 +1047,24 @@ def test_the_table_may_be_named_in_other_capitals_or_with_spaces(repo):
     result = make("template", repo, TABLE="you said we did", OUT=out)
     assert exit_code(result) == 0, result.stderr
     assert f"make append TABLE=you_said_we_did FILE={out}" in result.stdout
+
+
+def test_a_hidden_column_holding_values_is_refused(shared, tmp_path):
+    # A hidden column's values were added with the rest, published without being seen.
+    import openpyxl
+
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (header, *records):
+        ws.append(row)
+    ws.column_dimensions["J"].hidden = True  # description
+    ws.column_dimensions["T"].hidden = True  # beyond the columns: nothing in it
+    path = tmp_path / "hidden column.xlsx"
+    wb.save(path)
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}: column J (the 10th) of the sheet 'Sheet' is hidden but holds values" in result.stderr
+    assert "column T" not in result.stderr
+    assert digest(shared) == before

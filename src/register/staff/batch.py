@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from register.checks.problems import Problem
 from register.schema.package import Resource
 from register.staff import readers
-from register.staff.input_file import column_key
+from register.staff.input_file import column_key, column_letter
 
 
 @dataclass
@@ -32,21 +32,6 @@ class Batch:
 
 def columns_text(resource: Resource) -> str:
     return "columns " + ", ".join(resource.field_names)
-
-
-def column_letter(index: int) -> str:
-    """A column as a spreadsheet names it, and its place for a text editor: column S (the
-    19th). `index` counts from 0."""
-    letters, n = "", index + 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return f"column {letters} (the {ordinal(index + 1)})"
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
 
 
 def generated_field(resource: Resource) -> str | None:

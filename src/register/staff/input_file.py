@@ -26,6 +26,21 @@ def column_key(label: str) -> str:
     return re.sub(r"[\s_-]+", "_", label.strip().strip(INVISIBLE).strip().lower())
 
 
+def column_letter(index: int) -> str:
+    """A column as a spreadsheet names it, and its place for a text editor: column S (the
+    19th). `index` counts from 0."""
+    letters, n = "", index + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"column {letters} (the {ordinal(index + 1)})"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, or an encrypted .xlsx
 SAVE_AS = 'save it from Excel as "CSV UTF-8 (Comma delimited)" or as an Excel Workbook (.xlsx)'

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 from register.checks.problems import Problem
 from register.staff.input_file import (
@@ -19,6 +20,7 @@ from register.staff.input_file import (
     InputError,
     Table,
     column_key,
+    column_letter,
     fail,
 )
 
@@ -68,17 +70,26 @@ MERGE_CELL = re.compile(rb'<(?:[A-Za-z0-9_]+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0
 MERGE_ROWS = re.compile(r"[A-Z]+([0-9]+)(?::[A-Z]+([0-9]+))?")
 HIDDEN_ROW = re.compile(rb'<(?:[A-Za-z0-9_]+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+HIDDEN_COLUMNS = re.compile(rb'<(?:[A-Za-z0-9_]+:)?col\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+COLUMN_SPAN = (re.compile(rb'\bmin="([0-9]+)"'), re.compile(rb'\bmax="([0-9]+)"'))
 LAYOUT_CHUNK = 1024 * 1024
 
 
-def sheet_layout(path: Path, ws) -> tuple[list[tuple[str, int, int]], set[int]]:
-    """The sheet's merged ranges (range, first row, last row) and hidden rows, read from
-    its XML (read-only openpyxl gives neither)."""
+class Layout(NamedTuple):
+    merged: list[tuple[str, int, int]]  # (range, first row, last row)
+    hidden: set[int]  # hidden rows
+    hidden_columns: set[tuple[int, int]]  # (first, last) column, counted from 1
+
+
+def sheet_layout(path: Path, ws) -> Layout:
+    """The sheet's merged ranges, hidden rows and hidden columns, read from its XML
+    (read-only openpyxl gives none of them)."""
     member = getattr(ws, "_worksheet_path", None)
     merged: list[tuple[str, int, int]] = []
     hidden: set[int] = set()
+    columns: set[tuple[int, int]] = set()
     if not member:
-        return merged, hidden
+        return Layout(merged, hidden, columns)
     with zipfile.ZipFile(path) as z, z.open(member) as f:
         tail = b""
         while chunk := f.read(LAYOUT_CHUNK):
@@ -95,7 +106,11 @@ def sheet_layout(path: Path, ws) -> tuple[list[tuple[str, int, int]], set[int]]:
                     number = ROW_NUMBER.search(m.group(0))
                     if number:
                         hidden.add(int(number.group(1)))
-    return merged, hidden
+                for m in HIDDEN_COLUMNS.finditer(data):
+                    low, high = (r.search(m.group(0)) for r in COLUMN_SPAN)
+                    if low and high:
+                        columns.add((int(low.group(1)), int(high.group(1))))
+    return Layout(merged, hidden, columns)
 
 
 UNMERGE = (
@@ -110,11 +125,13 @@ UNHIDE = (
 )
 
 
-def check_layout(file: str, ws, layout: tuple[list[tuple[str, int, int]], set[int]], records: set[int]) -> None:
+def check_layout(file: str, ws, layout: Layout, rows: list[tuple[int, list[str]]]) -> None:
     """Refuse merged cells among the records (a merged cell's value belongs to its first
-    cell only, so the other rows or columns it seems to fill would be added empty) and
-    hidden records (the person cannot see what would be published)."""
-    merged, hidden = layout
+    cell only, so the other rows or columns it seems to fill would be added empty), and
+    hidden records or hidden columns holding values (the person cannot see what would be
+    published)."""
+    merged, hidden, hidden_columns = layout
+    records = {number for number, _ in rows}
     problems = [
         Problem(
             file,
@@ -138,6 +155,30 @@ def check_layout(file: str, ws, layout: tuple[list[tuple[str, int, int]], set[in
                 None,
                 f"row{'s' if len(unseen) > 1 else ''} {shown} of the sheet {ws.title!r} "
                 f"{'are' if len(unseen) > 1 else 'is'} hidden: {UNHIDE}",
+            )
+        )
+    width = max((len(cells) for _, cells in rows), default=0)
+    unseen_columns = sorted(
+        {
+            i
+            for low, high in hidden_columns
+            for i in range(low - 1, min(high, width))
+            if any(i < len(cells) and cells[i].strip() for _, cells in rows)
+        }
+    )
+    if unseen_columns:
+        letters = ", ".join(column_letter(i) for i in unseen_columns)
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                f"{letters} of the sheet {ws.title!r} "
+                f"{'are' if len(unseen_columns) > 1 else 'is'} hidden but {'hold' if len(unseen_columns) > 1 else 'holds'} "
+                "values, which would be added without anyone seeing them. Show the column (select the columns "
+                "either side, right-click > Unhide; LibreOffice Calc: Format > Columns > Show), check it, save, "
+                "and try again",
             )
         )
     if problems:
@@ -214,7 +255,7 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
             raise
         except Exception as e:
             fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
-        check_layout(file, ws, layout, {number for number, _ in rows})
+        check_layout(file, ws, layout, rows)
         return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers, dates, formulas)
     finally:
         wb.close()
