@@ -443,6 +443,17 @@ def test_cells_append_accepts_are_cells_frictionless_accepts(package):
         assert appendmod.check_value(package, codes, res.field(fields[kind]), text)[1], (kind, text)
 
 
+def test_a_uk_date_time_at_midnight_as_excel_writes_it_is_read_as_its_day(package):
+    # Excel writes a date-time cell to a CSV as 06/08/2024 00:00 in a UK setting; the
+    # ISO form at midnight was read, the UK one refused as "not a date".
+    codes = appendmod.Codes(package)
+    f = package.resource("coproduction_log").field("activity_date")
+    for text in ["06/08/2024 00:00", "6/8/2024 00:00:00", "2024-08-06 00:00"]:
+        assert appendmod.check_value(package, codes, f, text) == ("2024-08-06", []), text
+    for text in ["06/08/2024 10:30", "06/08/2024 00:00 AM"]:
+        assert appendmod.check_value(package, codes, f, text)[1], text
+
+
 def test_new_rows_follow_the_existing_files_line_endings(repo, tmp_path):
     """A file edited on Windows (CRLF) and saved without a final line break still gets
     whole, well-formed rows in its own style."""
@@ -665,3 +676,395 @@ def test_a_repeated_row_is_named_as_a_row_not_as_its_id_field(repo):
     assert exit_code(again) == 1
     assert f"{STAFF / 'log_good.csv'}, row 2: this row is already in {LOG} as " in again.stderr
     assert "field id" not in again.stderr
+
+
+def test_spreadsheet_errors_are_refused_not_published(shared, tmp_path):
+    # A formula that failed leaves #N/A or #REF! (Calc: Err:502) in the cell, and a CSV
+    # saved from the sheet keeps only that: it is not a value to publish.
+    csv_file = tmp_path / "errors.csv"
+    csv_file.write_text(
+        ",".join(UPDATE_HEADER) + "\r\n" + ",".join([*UPDATE_ROW[:3], "#N/A", UPDATE_ROW[4], "Err:502"]) + "\r\n",
+        "utf-8",
+    )
+    error_row = [*UPDATE_ROW[:3], "#REF!", *UPDATE_ROW[4:]]
+    xlsx_file = workbook(tmp_path / "errors.xlsx", {"updates": [UPDATE_HEADER, UPDATE_ROW, error_row]})
+    before = digest(shared)
+    for path, row, field, shown in [
+        (csv_file, 2, "we_did", "#N/A"),
+        (csv_file, 2, "source_section", "Err:502"),
+        (xlsx_file, 3, "we_did", "#REF!"),
+    ]:
+        result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{path}, row {row}, field {field}: " in result.stderr
+        assert f"holds the spreadsheet error {shown}, which a formula gave instead of a value" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_text_cell_the_spreadsheet_made_a_date_is_refused(shared, tmp_path):
+    # Typed into a General cell, a section "8/10" becomes 8 October and "3:30" a time:
+    # what the source said is gone, so it is refused like a number, not stored as a date.
+    import datetime as dt
+
+    as_date = [*UPDATE_ROW[:5], dt.datetime(2026, 10, 8)]
+    as_time = [*UPDATE_ROW[:3], dt.time(3, 30), *UPDATE_ROW[4:]]
+    path = workbook(tmp_path / "dated.xlsx", {"updates": [UPDATE_HEADER, as_date, as_time]})
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert (
+        f"{path}, row 2, field source_section: section of the source 2026-10-08 came in as a date or time"
+        in result.stderr
+    )
+    assert f"{path}, row 3, field we_did: we did 03:30:00 came in as a date or time" in result.stderr
+    assert "format the column as Text" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_header_below_row_1_is_named_not_reported_as_missing_columns(shared, tmp_path):
+    # An empty row left above the header was reported as "the file is empty", and a title
+    # typed above it as every column missing: both say where the header is instead.
+    good = (STAFF / "log_good.csv").read_text("utf-8")
+    blank = tmp_path / "blank first.csv"
+    blank.write_text(",,,\r\n" + good, "utf-8")
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Co-production log for January\r\n" + good, "utf-8")
+    header, *records = list(csv.reader(io.StringIO(good)))
+    titled_xlsx = workbook(tmp_path / "titled.xlsx", {"January": [["Co-production log for January"], header, *records]})
+    before = digest(shared)
+    for path, expected in [
+        (blank, "row 2: the header row must be row 1 of the file; it is row 2, under an empty row"),
+        (titled, "row 2: the column names are in row 2, but they must be in row 1: delete the row above"),
+        (titled_xlsx, "row 2: the column names are in row 2, but they must be in row 1: delete the row above"),
+    ]:
+        result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{path}, {expected}" in result.stderr
+        assert "1 problem in 1 row." in result.stderr
+        assert "is missing" not in result.stderr and "is empty" not in result.stderr
+    assert digest(shared) == before
+
+
+def test_invisible_spaces_copied_with_a_code_or_an_id_are_cleaned_not_refused(repo, tmp_path):
+    # Text copied from a web page or an email brings a non-breaking space into "In person"
+    # or a zero-width space after an id; refused, they showed as '\xa0' and '\u200b', which
+    # nobody can act on. In codes, ids, numbers and dates they are cleaned; prose keeps them.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    record = dict(zip(header, records[0]))
+    record.update(
+        project_id="\u200bPRJ-0002\u200b",
+        format="In\u00a0person",
+        participation_level="\u2060Co-design",
+        lived_experience_count="7\u202f",
+        title="Working\u00a0group\u200b",
+    )
+    path = tmp_path / "copied.csv"
+    path.write_bytes(csv_bytes([["\ufeff" + header[0], *header[1:]], [record[h] for h in header]]))
+    result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    added = rows(repo / LOG)[-1]
+    assert (added["project_id"], added["format"], added["lived_experience_count"]) == ("PRJ-0002", "in_person", "7")
+    assert added["participation_level"] == "co_design"
+    assert added["title"] == "Working\u00a0group"  # prose as typed, less what shows as nothing at its ends
+
+
+def test_ctrl_c_during_the_rebuild_says_the_records_are_saved(repo, monkeypatch, capsys):
+    # The rows are in datasets/ before the database is rebuilt; Ctrl+C then only said
+    # "Stopped while adding the records.", so the records looked not added, and adding
+    # them again (ALLOW_DUPLICATES=yes, since they are refused as repeats) doubled them.
+    from register.database import incremental
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(incremental, "update", interrupted)
+    n = next_id(repo / LOG, "LOG")
+    code = appendmod.main(["--table=coproduction_log", f"--file={STAFF / 'log_good.csv'}", f"--root={repo}"])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert f"Added 2 records to {LOG}: LOG-{n:04d}, LOG-{n + 1:04d}." in out
+    assert "The records are saved, but the database could not be rebuilt (it was stopped with Ctrl+C" in err
+    assert "Stopped while" not in err
+    assert [r["id"] for r in rows(repo / LOG)][-2:] == [f"LOG-{n:04d}", f"LOG-{n + 1:04d}"]
+
+
+def test_a_file_of_another_table_names_that_table(shared, tmp_path):
+    # A coproduction_log template given with TABLE=you_said_we_did gave 18 lines, one per
+    # column, and none said that the table was the mistake.
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did", FILE=STAFF / "log_good.csv", REBUILD="no")
+    assert exit_code(result) == 1
+    assert (
+        f"{STAFF / 'log_good.csv'}, row 1: these are the columns of coproduction_log (Co-production log), "
+        "not of you_said_we_did: to add these records to coproduction_log, give TABLE=coproduction_log"
+    ) in result.stderr
+    assert "1 problem in 1 row." in result.stderr
+    # A code list's own columns with one repeated are its own: organisations has every
+    # column of groups and more, but is not the mistake.
+    header = (shared / "datasets" / "codelists" / "groups.csv").read_text("utf-8").splitlines()[0].split(",")
+    twice = tmp_path / "groups.csv"
+    twice.write_bytes(csv_bytes([[*header, "title"], ["new_group", "New group", *[""] * (len(header) - 1)]]))
+    result = make("append", shared, TABLE="groups", FILE=twice, REBUILD="no")
+    assert exit_code(result) == 1
+    assert "the column 'title' appears twice in the header" in result.stderr
+    assert "these are the columns of" not in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_file_name_with_a_space_not_in_quotes_is_named_with_the_quotes(shared, tmp_path):
+    # FILE=my meeting.csv without quotes gives the command only "my": say which file was
+    # meant and how to write it, rather than only that "my" does not exist.
+    meant = tmp_path / "my meeting.csv"
+    meant.write_bytes((STAFF / "log_good.csv").read_bytes())
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=tmp_path / "my", REBUILD="no")
+    assert exit_code(result) == 1
+    assert (
+        f"{tmp_path / 'my'}: there is no such file; there is {meant}: a name with spaces must be in quotes, "
+        f'FILE="{meant}"'
+    ) in result.stderr
+    assert digest(shared) == before
+
+
+def test_column_names_with_spaces_or_hyphens_for_underscores_are_matched(repo, tmp_path):
+    # "Project ID" or "Lived experience count", as people write column names, were refused
+    # as unknown columns, with project_id among the allowed ones.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    spaced = [h.replace("_", " ").title() if i % 2 else h.replace("_", "-").upper() for i, h in enumerate(header)]
+    assert "Project Id" in spaced and "Lived Experience Count" in spaced and "STAFF-COUNT" in spaced
+    path = tmp_path / "spaced.csv"
+    path.write_bytes(csv_bytes([spaced, *records]))
+    xlsx = workbook(tmp_path / "spaced.xlsx", {"Sheet1": [spaced, *records]})
+    n = next_id(repo / LOG, "LOG")
+    for given in (path, xlsx):
+        result = make("append", repo, TABLE="coproduction_log", FILE=given, REBUILD="no", ALLOW_DUPLICATES="yes")
+        assert exit_code(result) == 0, result.stderr
+    added = rows(repo / LOG)[-4:]
+    assert [r["id"] for r in added] == [f"LOG-{n + i:04d}" for i in range(4)]
+    assert added[0]["lived_experience_count"] == "7" and added[2]["project_id"] == "PRJ-0002"
+
+
+def test_a_whole_number_with_thousands_commas_is_read(package):
+    # Excel writes a count formatted with a thousands separator to a CSV as "1,234", and
+    # the register says its limits that way ("from 0 to 1,000,000"): it was refused.
+    codes = appendmod.Codes(package)
+    f = package.resource("coproduction_log").field("lived_experience_count")
+    assert appendmod.check_value(package, codes, f, "1,234") == ("1234", [])
+    assert appendmod.check_value(package, codes, f, "1,000,000") == ("1000000", [])
+    assert "more than 1,000,000" in appendmod.check_value(package, codes, f, "1,000,001")[1][0]
+    for text in ["1,2", "12,34", "1,2345", ",123", "1,234.5"]:
+        assert appendmod.check_value(package, codes, f, text)[1], text
+
+
+def test_an_encoding_problem_is_named_by_its_spreadsheet_row_after_a_cell_of_two_lines(shared, tmp_path):
+    # The row was the line of the file, one too many after a cell of two lines.
+    head = b'you_said,project_id\r\n"two\r\nlines",PRJ-0001\r\n"caf\xc3\xa9",PRJ-0001\r\n'
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(head + b'"caf\xe9",PRJ-0001\r\n')
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_bytes(head.replace(b"\xc3\xa9", b"e") + b'"caf\x81",PRJ-0001\r\n')
+    before = digest(shared)
+    for path, expected in [
+        (mixed, "row 4: the file mixes text encodings: most of it is UTF-8 but line 5 is not (byte 0xe9)"),
+        (unknown, "row 4: the file is in a text encoding the register cannot read (line 5, byte 0x81"),
+    ]:
+        result = make("append", shared, TABLE="you_said_we_did", FILE=path, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{path}, {expected}" in result.stderr
+    assert digest(shared) == before
+
+
+def test_columns_are_named_by_their_letters_as_the_spreadsheet_shows_them(shared, tmp_path):
+    # "cell 17" and "columns 5 and 18" meant counting columns by hand in a spreadsheet,
+    # which names them by letter.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    assert len(header) == 16 and header[4] == "gate"
+    twice = tmp_path / "twice.csv"
+    twice.write_bytes(csv_bytes([[*header, "", "Gate"], [*records[0], "", "plan"]]))
+    unheaded = tmp_path / "unheaded.csv"
+    unheaded.write_bytes(csv_bytes([[*header, ""], [*records[0], "a note"]]))
+    before = digest(shared)
+    for path, expected in [
+        (twice, "row 1, field gate: the column 'gate' appears twice in the header (column E (the 5th) and column R"),
+        (unheaded, "row 2: the cell in column Q (the 17th) has a value but its column has no heading"),
+    ]:
+        result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{path}, {expected}" in result.stderr
+    assert digest(shared) == before
+
+
+def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_path):
+    # A cell merged down two rows shows its value on both, but holds it on the first only:
+    # the second record was added with groups empty, without a word.
+    import openpyxl
+
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    groups = header.index("groups")
+    first, second = list(records[0]), list(records[1])
+    first[groups], second[groups] = "healthwatch", ""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (header, first, second):
+        ws.append(row)
+    letter = openpyxl.utils.get_column_letter(groups + 1)
+    ws.merge_cells(f"{letter}2:{letter}3")
+    ws.merge_cells("A10:C10")  # an empty merged range below the records is only formatting
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}, row 2: the cells {letter}2:{letter}3 of the sheet 'Sheet' are merged" in result.stderr
+    assert "Unmerge them" in result.stderr and "A10:C10" not in result.stderr
+    assert digest(shared) == before
+
+
+def test_hidden_rows_among_the_records_are_refused(shared, tmp_path):
+    # A filter or Hide Rows keeps a record out of sight, but it was added all the same:
+    # published without the person seeing it, as a hidden sheet of records would be.
+    import openpyxl
+
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (header, *records):
+        ws.append(row)
+    ws.row_dimensions[3].hidden = True
+    ws.row_dimensions[20].hidden = True  # a hidden empty row is nobody's record
+    path = tmp_path / "filtered.xlsx"
+    wb.save(path)
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}, row 3: row 3 of the sheet 'Sheet' is hidden: every row with something in it is added" in (
+        result.stderr
+    )
+    assert "row 20" not in result.stderr and "1 problem in 1 row." in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_record_id_typed_in_small_letters_points_at_the_record(repo, tmp_path):
+    # prj-0002 was refused as "there is no record prj-0002 in projects".
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    record = dict(zip(header, records[0]), project_id="prj-0002")
+    path = tmp_path / "small.csv"
+    path.write_bytes(csv_bytes([header, [record[h] for h in header]]))
+    result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert rows(repo / LOG)[-1]["project_id"] == "PRJ-0002"
+
+
+def test_a_row_begun_ahead_is_one_line_not_one_per_empty_field(shared, tmp_path):
+    # A project copied down the sheet ahead of the meetings made each such row a record
+    # with eight required fields empty: eight lines a row, where one says what is wrong.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    ahead = [["PRJ-0002" if h == "project_id" else "" for h in header] for _ in range(3)]
+    half = dict(zip(header, records[0]), title="")
+    path = tmp_path / "ahead.csv"
+    path.write_bytes(csv_bytes([header, *records, *ahead, [half[h] for h in header]]))
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    for row in (4, 5, 6):
+        assert f"{path}, row {row}: only project_id is filled in on this row, and 8 required fields (" in (
+            result.stderr
+        )
+    assert f"{path}, row 4, field" not in result.stderr
+    assert f"{path}, row 7, field title: Activity is required" in result.stderr  # a record missing one field
+    assert "4 problems in 4 rows." in result.stderr
+    # With columns missing, every row has only a few cells: the missing columns are the news.
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_bytes(csv_bytes([["project_id", "title"], ["PRJ-0002", "A meeting"]]))
+    result = make("append", shared, TABLE="coproduction_log", FILE=narrow, REBUILD="no")
+    assert exit_code(result) == 1
+    assert "is missing, and it is required" in result.stderr and "filled in on this row" not in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_date_that_came_in_as_a_plain_number_says_so(shared, tmp_path):
+    # A date pasted into a General cell is the number 45658 in the workbook; "Date is not a
+    # date the register can read" did not say why, nor that formatting the column mends it.
+    row = [*UPDATE_ROW[:1], 45658, *UPDATE_ROW[2:]]
+    path = workbook(tmp_path / "serial.xlsx", {"updates": [UPDATE_HEADER, row]})
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}, row 2, field update_date: Date came in as the number 45658, not a date" in (result.stderr)
+    assert "Format the column as Date" in result.stderr and "1 problem in 1 row." in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_second_header_row_in_the_records_is_named_as_one(shared, tmp_path):
+    # Records pasted in with their own header, or two CSV files joined (the second with its
+    # byte-order mark): the header again as a record gave one refusal per column.
+    good = (STAFF / "log_good.csv").read_bytes()
+    joined = tmp_path / "joined.csv"
+    joined.write_bytes(good + b"\xef\xbb\xbf" + good.replace(b"Working group", b"Second working group"))
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=joined, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{joined}, row 4: this row repeats the column names of row 1" in result.stderr
+    assert "1 problem in 1 row." in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_mac_roman_csv_is_refused_not_published_as_weod(shared, tmp_path):
+    # Excel for Mac's old "CSV" is Mac Roman: read as Windows-1252, "we'd" became "weÕd"
+    # and the dash "Ð", stored and published as such.
+    text = "you_said,project_id\rPeople said we\u2019d not been heard \u2013 again,PRJ-0001\r"
+    path = tmp_path / "mac.csv"
+    path.write_bytes(text.encode("mac_roman"))
+    before = digest(shared)
+    result = make("append", shared, TABLE="you_said_we_did", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}, row 2: the file looks saved in the old Mac text encoding (Mac Roman)" in result.stderr
+    assert "'eÕd', which in that encoding is 'e\u2019d'" in result.stderr and "CSV UTF-8" in result.stderr
+    assert digest(shared) == before
+
+
+def test_a_file_of_records_kept_in_datasets_is_refused(shared):
+    # Saved into datasets/ by mistake, the person's own file was read and added, and then
+    # `git add datasets` (as the staff guide says to commit) published it with the register.
+    own = shared / "datasets" / "meeting.csv"
+    own.write_bytes((STAFF / "log_good.csv").read_bytes())
+    try:
+        before = digest(shared)
+        result = make("append", shared, TABLE="coproduction_log", FILE=own, REBUILD="no")
+        assert exit_code(result) == 1
+        assert f"{own} is inside datasets/, where only the register's own files belong" in result.stderr
+        assert digest(shared) == before
+    finally:
+        own.unlink()
+
+
+def test_the_table_may_be_named_in_other_capitals_or_with_spaces(repo):
+    # TABLE=Coproduction_Log or TABLE="you said we did" was "no table called ...".
+    result = make("append", repo, TABLE="Coproduction_Log ", FILE=STAFF / "log_good.csv", REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert f"Added 2 records to {LOG}" in result.stdout
+    out = repo / "yswd.xlsx"
+    result = make("template", repo, TABLE="you said we did", OUT=out)
+    assert exit_code(result) == 0, result.stderr
+    assert f"make append TABLE=you_said_we_did FILE={out}" in result.stdout
+
+
+def test_a_hidden_column_holding_values_is_refused(shared, tmp_path):
+    # A hidden column's values were added with the rest, published without being seen.
+    import openpyxl
+
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (header, *records):
+        ws.append(row)
+    ws.column_dimensions["J"].hidden = True  # description
+    ws.column_dimensions["T"].hidden = True  # beyond the columns: nothing in it
+    path = tmp_path / "hidden column.xlsx"
+    wb.save(path)
+    before = digest(shared)
+    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert exit_code(result) == 1
+    assert f"{path}: column J (the 10th) of the sheet 'Sheet' is hidden but holds values" in result.stderr
+    assert "column T" not in result.stderr
+    assert digest(shared) == before

@@ -262,3 +262,25 @@ def test_a_refused_verdict_is_not_announced_as_recorded(shared):
     result = make("attest", shared, **{**ATTEST, "VERDICT": "maybe"})
     assert exit_code(result) == 1
     assert "Recording" not in result.stdout and "Recorded" not in result.stdout
+
+
+def test_a_verdict_given_by_name_and_uk_date_is_described_as_saved(repo):
+    result = make("attest", repo, **dict(ATTEST, VERDICT="Partly agrees", DATE="01/10/2025"))
+    assert exit_code(result) == 0, result.stderr
+    assert "Recorded my_life_choices's verdict 'partly_agrees' on UPD-0001, given on 2025-10-01." in result.stdout
+    assert (rows(repo / VERDICTS)[-1]["verdict"], rows(repo / VERDICTS)[-1]["verdict_date"]) == (
+        "partly_agrees",
+        "2025-10-01",
+    )
+
+
+def test_a_correction_takes_the_id_in_small_letters_and_the_field_as_people_write_it(repo):
+    # ID=log-0003 was "not the identifier of a record", and FIELD="Activity date" was
+    # "no field": both name one record and one field beyond doubt.
+    result = make("correct", repo, ID="log-0003", FIELD="Activity Date", VALUE="01/09/2025", REASON="Wrong date.")
+    assert exit_code(result) == 0, result.stderr
+    assert "Corrected LOG-0003 activity_date (COR-0001" in result.stdout
+    assert next(r for r in rows(repo / "datasets/coproduction_log.csv") if r["id"] == "LOG-0003")["activity_date"] == (
+        "2025-09-01"
+    )
+    assert rows(repo / CORRECTIONS)[-1]["record_id"] == "LOG-0003"

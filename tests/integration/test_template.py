@@ -148,24 +148,34 @@ def fill_plain_record(template, **fields) -> None:
         participation_level="engage",
         activity_type="working_group",
         source="nn_icb_strategy_2025",
-        **fields,
     )
+    record.update(fields)
     for key, value in record.items():
         ws.cell(row=2, column=names.index(key) + 1, value=value)
     wb.save(template)
 
 
 def test_formulas_in_a_workbook_are_refused(repo, template):
+    # A formula is refused with how to keep its value: "remove the '=' at the start", as
+    # for text in a CSV, turned =TODAY() into the text TODAY(), refused again as no date.
     fill_plain_record(
-        template, title="Meeting", description='=HYPERLINK("http://evil.example","Click here")', source_section="8.7"
+        template,
+        title="Meeting",
+        description='=HYPERLINK("http://evil.example","Click here")',
+        source_section="8.7",
+        activity_date="=TODAY()",
+        project_id="=B3",
     )
     before = digest(repo)
     result = make("append", repo, TABLE="coproduction_log", FILE=template)
     assert exit_code(result) == 1
-    assert (
-        f"{template}, row 2, field description: What happened starts with '=', so a spreadsheet would run "
-        f"it as a formula"
-    ) in result.stderr
+    for field, title in [("description", "What happened"), ("activity_date", "Date"), ("project_id", "Project")]:
+        assert (
+            f"{template}, row 2, field {field}: {title} holds a formula; the register keeps values, not formulas. "
+            "Replace the formula with its value (copy the cell, then Paste Special > Values only)"
+        ) in result.stderr
+    assert "Remove the '='" not in result.stderr and "no record =B3" not in result.stderr
+    assert "3 problems in 1 row." in result.stderr
     assert digest(repo) == before
 
 

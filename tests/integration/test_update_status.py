@@ -7,8 +7,9 @@ import sqlite3
 
 import pytest
 
+from register.staff.write import PAUSE_ENV, RELEASE_ENV
 from tests.conftest import copy_repo
-from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
+from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, popen_make, rows
 
 UPDATES = "datasets/you_said_we_did_updates.csv"
 CITE = {"SOURCE": "nn_icb_strategy_2025", "SECTION": "8.2"}
@@ -214,3 +215,62 @@ def test_nothing_that_sounds_like_success_is_said_before_the_change_is_saved(sha
     assert exit_code(result) == 1
     for words in ("Recording", "now has status", "NOTE is kept", "Added"):
         assert words not in result.stdout + result.stderr
+
+
+def test_the_change_is_read_and_described_as_it_is_saved(repo, shared):
+    # DATE=01/09/2025 is saved as 2025-09-01 and said so (it was echoed as typed), and an
+    # id or status copied with an invisible character is checked against the item's
+    # history like any other (it was cleaned only when saved, after the history check).
+    result = make("update-status", repo, ID="YS-0010", STATUS="Done", NOTE="Done.", DATE="01/09/2025", **CITE)
+    assert exit_code(result) == 0, result.stderr
+    assert "YS-0010 now has status 'done' from 2025-09-01;" in result.stdout
+    assert rows(repo / UPDATES)[-1]["update_date"] == "2025-09-01"
+    latest = max((r for r in rows(shared / UPDATES) if r["you_said_id"] == "YS-0014"), key=lambda r: r["update_date"])
+    before = digest(shared)
+    early = make(
+        "update-status",
+        shared,
+        ID="YS-0014\u200b",
+        STATUS="In\u00a0progress",
+        NOTE="Under way.",
+        DATE="2020-01-01",
+        **CITE,
+    )
+    assert exit_code(early) == 1
+    assert f"YS-0014 already has a later update ({latest['id']}" in early.stderr
+    assert digest(shared) == before
+
+
+def test_an_id_in_small_letters_is_the_item(repo):
+    result = make("update-status", repo, ID="ys-0010", STATUS="in_progress", NOTE="Under way.", **CITE)
+    assert exit_code(result) == 0, result.stderr
+    assert "YS-0010 now has status 'in_progress'" in result.stdout
+    assert rows(repo / UPDATES)[-1]["you_said_id"] == "YS-0010"
+
+
+def test_a_later_update_saved_while_this_one_waited_is_checked_under_the_lock(repo, tmp_path):
+    # Two changes to one item at once: the first (dated later) holds the write lock; the
+    # second passed the history check before the first was saved, so it was added too,
+    # dated before the first, and never became the current status.
+    release = tmp_path / "release"
+    first = popen_make(
+        "update-status",
+        repo,
+        env={PAUSE_ENV: "60", RELEASE_ENV: str(release)},
+        ID="YS-0010",
+        STATUS="done",
+        NOTE="Done.",
+        DATE="2025-12-01",
+        **CITE,
+    )
+    assert "paused before replacing" in first.stderr.readline()
+    second = popen_make(
+        "update-status", repo, ID="YS-0010", STATUS="in_progress", NOTE="Under way.", DATE="2025-11-01", **CITE
+    )
+    assert "waiting for it to finish" in second.stderr.readline()
+    release.touch()
+    assert first.wait(timeout=120) == 0
+    out, err = second.communicate(timeout=120)
+    assert second.returncode != 0, out
+    assert "YS-0010 already has a later update (" in err and "'done' on 2025-12-01" in err
+    assert [r["status"] for r in rows(repo / UPDATES) if r["you_said_id"] == "YS-0010"][-1] == "done"

@@ -264,6 +264,17 @@ def test_header_that_does_not_match_the_schema(repo):
     assert "header" in result.stderr
 
 
+def test_a_file_that_is_not_a_table_in_datasets_is_named(repo):
+    # A spreadsheet saved into datasets/ by mistake passed `make validate`, and the staff
+    # guide's `git add datasets` published it with the register.
+    (repo / "datasets" / "January meeting.xlsx").write_bytes(b"PK\x03\x04 not really")
+    (repo / "datasets" / ".projects.csv.123.append.tmp").write_text("left by a killed append", "utf-8")
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    assert "datasets/January meeting.xlsx: this file is not one of the register's tables" in result.stderr
+    assert "append.tmp" not in result.stderr and "1 problem in 1 file." in result.stderr
+
+
 @pytest.mark.parametrize(
     "resource", ["projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates"]
 )

@@ -82,6 +82,12 @@ def control_character(f: Field, char: str, position: int) -> str:
     return f"{f.title} holds an invisible control character (code {ord(char)}) at character {position}; delete it"
 
 
+def spreadsheet_error(f: Field, shown: str) -> str:
+    return (
+        f"{f.title} holds the spreadsheet error {shown}, which a formula gave instead of a value; type the value itself"
+    )
+
+
 # -- one value against the other rows ---------------------------------------------------
 
 

@@ -116,6 +116,32 @@ def github_annotations(package: Package, problems: list[Problem], out) -> None:
         print(f"::error {','.join(props)}::{annotation_text(message)}", file=out)
 
 
+# What may sit in datasets/ beside the resources: git's own files, and the temporary
+# files of a write in progress (ignored by git, removed by the next writer).
+NOT_STRAY = (".gitkeep", ".gitignore")
+
+
+def stray_files(package: Package) -> list[Problem]:
+    """Files in datasets/ that are not resources of the package: a spreadsheet saved there
+    by mistake would be published by `git add datasets` with the register's own files."""
+    folder = package.root / "datasets"
+    if not folder.is_dir():
+        return []
+    resources = {package.resource(n).path.resolve() for n in package.names}
+    return [
+        Problem(
+            str(p.relative_to(package.root)),
+            None,
+            None,
+            None,
+            "this file is not one of the register's tables (datapackage.json lists them), and `git add "
+            "datasets` would publish it with them: move it out of datasets/",
+        )
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.resolve() not in resources and p.name not in NOT_STRAY and not p.name.endswith(".tmp")
+    ]
+
+
 @plain_errors("checking the data")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -136,7 +162,7 @@ def main(argv=None) -> int:
     print(f"Checked against the {used}.")
     for w in warnings:
         print(f"Warning: {w}", file=sys.stderr)
-    problems = validate(package) + found
+    problems = validate(package) + found + stray_files(package)
     if problems:
         if args.format == "github":
             github_annotations(package, problems, sys.stdout)

@@ -41,10 +41,11 @@ from register.staff.identifiers import (
     read_header,
     scan_existing,
 )
+from register.staff.input_file import column_key
 from register.staff.normalise import Codes, allowed, check_cells, check_value, codelist_of, normalise_cells
 from register.staff.options import add_allow_option, yes_no
 from register.staff.repeats import check_repeats
-from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, remove_stale_temps, write_rows
+from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, inside_datasets, remove_stale_temps, write_rows
 from register.util import locking
 from register.util.guard import plain_errors
 from register.util.text import printable
@@ -68,6 +69,7 @@ __all__ = [
     "open_package",
     "print_problems",
     "rebuild_database",
+    "run_batch",
     "scan_existing",
     "staff_resource",
 ]
@@ -121,6 +123,7 @@ def staff_resource(package: Package, name: str) -> Resource:
     names = ", ".join(n for n in package.names if n not in OWN_COMMAND)
     if not name:
         raise UsageError("say which table to add to with TABLE=, one of: " + names)
+    name = {column_key(n): n for n in package.names}.get(column_key(name), name)  # Coproduction_Log, "you said we did"
     try:
         res = package.resource(name)
     except KeyError:
@@ -162,7 +165,9 @@ def append_batch(
     start = time.perf_counter()
     res = batch.resource
     codes = Codes(package)
-    if batch.problems:  # the header does not match: row checks would only repeat it
+    # The header does not match: row checks would only repeat it. (Problems of one row,
+    # such as a number in a text cell, leave the other rows to be checked.)
+    if any(p.row in (None, 1) for p in batch.problems):
         return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
     normalise_cells(package, batch, codes)
     with locking.exclusive(package.root, out=out):
@@ -181,6 +186,8 @@ def append_batch(
                     )
                 )
                 return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
+        if batch.under_lock:
+            batch.problems.extend(batch.under_lock())
         ex, given = check_batch(package, batch)
         if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
             check_repeats(package, batch)
@@ -227,7 +234,19 @@ def rebuild_database(root: Path, out=sys.stderr) -> str | None:
     """Bring build/register.db up to date with datasets/ (the new rows were checked just
     now; the rest was valid before): in place when only appends happened since the last
     build (register/database/incremental.py), else by a full build, saying why in one
-    line. Returns what went wrong, or None."""
+    line. Returns what went wrong, or None.
+
+    The rows are saved by now, so Ctrl+C here stops only the rebuild (whose new database
+    was not yet renamed into place): said as such, so nobody takes the records for not
+    added and adds them again."""
+    try:
+        return _rebuild(root, out)
+    except KeyboardInterrupt:
+        print(file=out)
+        return "it was stopped with Ctrl+C before it finished"
+
+
+def _rebuild(root: Path, out) -> str | None:
     # Imported here, not at the top: the build and what it imports (numpy among them) took
     # 0.3 of the 0.9 s of an append that does not rebuild (--no-build), at a million rows.
     from register.database import incremental
@@ -354,6 +373,9 @@ def main(argv=None) -> int:
         return 2
     try:
         path = Path(args.file).expanduser()
+        if kept := inside_datasets(package, path):
+            print(f"Nothing was added to {res.name}: {kept}.", file=sys.stderr)
+            return 1
         warning = readers.open_elsewhere(path)
         if warning:
             print(f"Warning: {warning}.", file=sys.stderr)

@@ -65,6 +65,10 @@ def main(argv=None) -> int:
         return 2
     row = {name: given[flag].strip() for flag, name in FIELDS.items()}
     row.update(id="", in_their_words=given["WORDS"], verdict_date=row["verdict_date"] or today().isoformat())
+    # Described as it is saved: a verdict given by name as its code, a date as YYYY-MM-DD.
+    codes = appendmod.Codes(package)
+    for name in ("update_id", "log_id", "partner", "verdict", "verdict_date"):
+        row[name] = appendmod.check_value(package, codes, res.field(name), row[name])[0]
     claim = row["update_id"] or row["log_id"]
     label = f"the verdict on {printable(claim)}"
     code = appendmod.append_rows(

@@ -6,11 +6,13 @@ of the header, reported before any cell is checked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from register.checks.problems import Problem
 from register.schema.package import Resource
 from register.staff import readers
+from register.staff.input_file import column_key, column_letter
 
 
 @dataclass
@@ -21,6 +23,11 @@ class Batch:
     file: str
     rows: list[tuple[int, dict]]
     problems: list[Problem] = field(default_factory=list)
+    # Checks of what datasets/ holds that must hold when the rows are written, so are
+    # made again under the write lock (another change may have landed meanwhile).
+    under_lock: Callable[[], list[Problem]] | None = None
+    # Rows with a cell or two filled in ahead and left out of `rows` (sketched_row).
+    sketched: list[int] = field(default_factory=list)
 
 
 def columns_text(resource: Resource) -> str:
@@ -48,21 +55,127 @@ def came_as_number(resource: Resource, file: str, number: int, name: str, value:
     )
 
 
+def came_as_date(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
+    """A text field whose cell the spreadsheet stored as a date or a time: what was typed
+    (8/10, 1-2, March 2025, 3:30) is already gone, and only the date is left."""
+    f = resource.field(name)
+    return Problem(
+        file,
+        number,
+        name,
+        value,
+        f"{f.title.lower()} {value} came in as a date or time, so the spreadsheet has changed what was typed "
+        f"(8/10 becomes 8 October, March 2025 becomes 2025-03-01): format the column as Text and type the "
+        f"value again as the source writes it",
+        "text; in the spreadsheet, format the cell or column as Text before typing",
+    )
+
+
+def came_as_formula(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
+    """A workbook cell holding a formula: the register keeps what it shows, typed in."""
+    f = resource.field(name)
+    return Problem(
+        file,
+        number,
+        name,
+        value,
+        f"{f.title} holds a formula; the register keeps values, not formulas. Replace the formula with its "
+        f"value (copy the cell, then Paste Special > Values only), save, and try again",
+        "a value, not a formula",
+    )
+
+
+def date_as_number(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
+    """A date field whose workbook cell is a plain number: a date pasted or typed into a
+    cell not formatted as a date shows as the number a spreadsheet stores it as (45658)."""
+    f = resource.field(name)
+    return Problem(
+        file,
+        number,
+        name,
+        value,
+        f"{f.title} came in as the number {value}, not a date: a spreadsheet stores a date as a number "
+        f"and shows it as one only in a cell formatted as a date. Format the column as Date, check each "
+        f"cell shows the right day, save, and try again",
+        "a date written YYYY-MM-DD or DD/MM/YYYY, or a cell formatted as a date",
+    )
+
+
+def header_below(by_name: dict[str, str], table: readers.Table, look: int = 10) -> int | None:
+    """The row (among the first few) that names the columns, when row 1 names none of
+    them: someone typed a title above the header."""
+    if any(column_key(label) in by_name for label in table.header):
+        return None
+    for number, cells in table.rows[:look]:
+        names = {column_key(c) for c in cells} - {""}
+        if names and 2 * len(names & by_name.keys()) > len(names):
+            return number
+    return None
+
+
+def other_table(resource: Resource, header: list[str]) -> Resource | None:
+    """Another table of the register whose columns the header names, every one, when
+    this one's are not: a template of one table given with TABLE= of another."""
+    labels = {column_key(label) for label in header} - {""}
+    if labels <= {column_key(n) for n in resource.field_names}:  # its own columns, one of them twice
+        return None
+    for name in resource.package.names:
+        other = resource.package.resource(name)
+        names = {column_key(n) for n in other.field_names}
+        if name != resource.name and labels <= names and 2 * len(labels) > len(names):
+            return other
+    return None
+
+
+def named_columns(index: dict[str, int], cells: list[str]) -> bool:
+    """True when the row names the columns as the header does: a second header row."""
+    hits = sum(1 for name, i in index.items() if i < len(cells) and column_key(cells[i]) == column_key(name))
+    return hits >= 2 and 2 * hits > len(index)
+
+
+def sketched_row(resource: Resource, file: str, number: int, row: dict) -> Problem | None:
+    """A row with a cell or two filled in ahead (a project copied down the sheet) and
+    every other required field empty: not a record yet, said in one line."""
+    filled = [name for name, value in row.items() if value.strip()]
+    gen = generated_field(resource)
+    empty = [f.name for f in resource.fields if f.required and f.name != gen and not row.get(f.name, "").strip()]
+    if len(filled) > 2 or len(empty) < 3:
+        return None
+    return Problem(
+        file,
+        number,
+        None,
+        None,
+        f"only {' and '.join(filled)} {'is' if len(filled) == 1 else 'are'} filled in on this row, and "
+        f"{len(empty)} required fields ({', '.join(empty)}) are empty: fill in the record, or clear the "
+        "row if it is not one",
+        "one whole record per row",
+    )
+
+
 def from_table(resource: Resource, table: readers.Table) -> Batch:
     """Match the file's header to the schema and turn its rows into dicts of text.
 
-    Columns may come in any order and their names are matched ignoring case and
-    surrounding spaces. An unknown or repeated column is an error. A missing column is
+    Columns may come in any order and their names are matched ignoring case,
+    surrounding spaces, and spaces or hyphens in place of underscores (column_key).
+    An unknown or repeated column is an error. A missing column is
     an error when its field is required; a missing optional column is left empty, and
     a missing identifier column means every identifier is given.
     """
     file = table.file
     problems: list[Problem] = []
-    by_name = {n.lower(): n for n in resource.field_names}
+    by_name = {column_key(n): n for n in resource.field_names}
+    below = header_below(by_name, table)
+    if below is not None:  # a title typed above the header: one line, not one per column
+        message = (
+            f"the column names are in row {below}, but they must be in row 1: delete the "
+            f"row{'s' if below > 2 else ''} above them and save the file again"
+        )
+        return Batch(resource, file, [], [Problem(file, below, None, None, message, columns_text(resource))])
     index: dict[str, int] = {}
     ignored: list[int] = []
     for i, label in enumerate(table.header):
-        key = label.strip().lower()
+        key = column_key(label)
         if not key:
             ignored.append(i)
             continue
@@ -85,12 +198,19 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                     1,
                     name,
                     label.strip(),
-                    f"the column {name!r} appears twice in the header (columns {index[name] + 1} and {i + 1})",
+                    f"the column {name!r} appears twice in the header ({column_letter(index[name])} and {column_letter(i)})",
                     "each column once",
                 )
             )
         else:
             index[name] = i
+    other = other_table(resource, table.header) if problems else None
+    if other is not None:  # the right file, the wrong TABLE=: one line, not one per column
+        message = (
+            f"these are the columns of {other.name} ({other.title}), not of {resource.name}: "
+            f"to add these records to {other.name}, give TABLE={other.name}"
+        )
+        return Batch(resource, file, [], [Problem(file, 1, None, None, message, columns_text(resource))])
     gen = generated_field(resource)
     for f in resource.fields:
         if f.name not in index and f.required and f.name != gen:
@@ -106,6 +226,8 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
             )
     width = len(table.header)
     rows: list[tuple[int, dict]] = []
+    sketched: list[int] = []
+    header_ok = not problems  # with columns missing, every row would look only begun
     for number, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue  # blank rows (Excel leaves them at the end) are not records
@@ -117,7 +239,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                         number,
                         None,
                         cells[i],
-                        f"cell {i + 1} has a value but its column has no heading",
+                        f"the cell in {column_letter(i)} has a value but its column has no heading",
                         columns_text(resource),
                     )
                 )
@@ -136,8 +258,33 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
         row = {}
         for name, i in index.items():
             row[name] = cells[i] if i < len(cells) else ""
-            if (number, i) in table.numbers and resource.field(name).type == "string":
-                problems.append(came_as_number(resource, file, number, name, row[name]))
+            if (number, i) in table.formulas:
+                problems.append(came_as_formula(resource, file, number, name, row[name]))
+            elif (number, i) in table.numbers and resource.field(name).type == "date":
+                problems.append(date_as_number(resource, file, number, name, row[name]))
+            elif resource.field(name).type == "string":
+                if (number, i) in table.numbers:
+                    problems.append(came_as_number(resource, file, number, name, row[name]))
+                elif (number, i) in table.dates:
+                    problems.append(came_as_date(resource, file, number, name, row[name]))
+        if named_columns(index, cells):
+            problems.append(
+                Problem(
+                    file,
+                    number,
+                    None,
+                    None,
+                    "this row repeats the column names of row 1 (records pasted in with their own header row, "
+                    "or two files joined): delete this row",
+                    "one header row, in row 1",
+                )
+            )
+            continue
+        sketch = sketched_row(resource, file, number, row) if header_ok else None
+        if sketch:  # one line for the row, not one per empty required field
+            problems.append(sketch)
+            sketched.append(number)
+            continue
         rows.append((number, row))
     if not rows and not problems:
         problems.append(
@@ -150,4 +297,4 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                 "one row per record under the header row",
             )
         )
-    return Batch(resource, file, rows, problems)
+    return Batch(resource, file, rows, problems, sketched=sketched)

@@ -38,7 +38,8 @@ from register.schema.package import MAIN_RESOURCES, ROOT, Package, Resource, tod
 from register.staff import append as appendmod
 from register.staff import trial
 from register.staff.batch import Batch
-from register.staff.normalise import Codes, normalise_cells
+from register.staff.input_file import column_key
+from register.staff.normalise import Codes, id_in_capitals, normalise_cells
 from register.staff.write import display_path, line_style, remove_stale_temps, temp_name, write_rows
 from register.util import locking
 from register.util.guard import plain_errors
@@ -58,7 +59,7 @@ class Refused(Exception):
 
 def table_of(package: Package, record_id: str) -> Resource:
     """The table whose identifiers have the record's prefix."""
-    prefix = record_id.split("-", 1)[0]
+    prefix = record_id.split("-", 1)[0].upper()
     for name in CORRECTABLE:
         res = package.resource(name)
         if res.id_prefix and res.id_prefix == prefix:
@@ -130,6 +131,8 @@ def problems_text(package: Package, res: Resource, problems: list[Problem]) -> s
 def correct(package: Package, record_id: str, field: str, value: str, reason: str, personal_data: bool) -> str:
     """Check and write the correction and the record; returns what was done, in words."""
     res = table_of(package, record_id)
+    record_id = id_in_capitals(res.id_prefix, record_id)  # log-0003 is LOG-0003
+    field = {column_key(n): n for n in res.field_names}.get(column_key(field), field)  # "Activity date" too
     if field not in res.field_names:
         raise Refused(f"{res.name} has no field {printable(field)}; FIELD= is one of: {', '.join(res.field_names)}")
     if field in res.primary_key:

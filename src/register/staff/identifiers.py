@@ -253,12 +253,13 @@ def check_against_existing(package: Package, batch: Batch, ex: Existing) -> None
                     )
                 )
     batch_ids = {row.get(res.primary_key[0], "") for _, row in batch.rows} if res.primary_key else set()
+    refused = {(p.row, p.field) for p in batch.problems}  # a cell refused already is said once
     for name, found in ex.found.items():
         f = res.field(name)
         target = f.reference[0]
         for number, row in batch.rows:
             v = row.get(name, "")
-            if v and v not in found and not (target == res.name and v in batch_ids):
+            if v and v not in found and not (target == res.name and v in batch_ids) and (number, name) not in refused:
                 message = messages.no_such_record(v, target)
                 batch.problems.append(Problem(batch.file, number, name, v, message, f.allowed(package)))
 

@@ -22,16 +22,34 @@ from register.checks.codegen import RowChecker, check_rows
 from register.checks.problems import Problem
 from register.schema.package import Field, Package, Resource, today
 from register.staff.batch import Batch
+from register.staff.input_file import INVISIBLE
 
 DATE_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 DATE_UK = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
-DATE_TIME = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]00:00(:00)?$")
+# A date with a midnight time, as Excel writes a date-time cell to a CSV (in a UK
+# setting, 06/08/2024 00:00).
+DATE_TIME = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})[ T]00:00(:00)?$")
 INTEGER = re.compile(r"^[+-]?[0-9]+$")
+# A whole number with commas between thousands, as Excel writes a cell formatted with a
+# thousands separator to a CSV ("1,234"), and as the register itself writes its limits.
+GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+$")
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 # Text a spreadsheet would run as a formula when the register's data is opened in one.
 # Includes the DDE form (+cmd|' /C calc'!A0), which needs no brackets.
 FORMULA = re.compile(r"^(?:=|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*(?:\(|\|))")
+# What Excel and LibreOffice Calc show, and write to a CSV, in place of a value when a
+# formula fails (#N/A, #REF!, Err:502): never a value to publish.
+SPREADSHEET_ERROR = re.compile(
+    r"#(?:N/A|NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|SPILL!|CALC!|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|GETTING_DATA)"
+    r"|Err:[0-9]{3}",
+    re.IGNORECASE,
+)
+# Spaces and invisible characters that come with text copied from a web page, an email or
+# Word: a non-breaking space in "In person", a zero-width space after PRJ-0002. They
+# look like nothing, so a code or an identifier holding one would be refused in words
+# nobody could act on: in those fields they are made plain spaces, or removed.
+ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The dates staff may type (normalise_date); datasets/ itself holds YYYY-MM-DD only.
 STAFF_DATES = "a date written YYYY-MM-DD or DD/MM/YYYY, for example 2024-08-06 or 06/08/2024"
@@ -116,13 +134,27 @@ def codelist_of(package: Package, f: Field) -> str | None:
     return None
 
 
+DROP_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
+
+
+def is_prose(f: Field) -> bool:
+    """Text as people write it (kept as typed), not a code, an identifier, a date, a
+    number or yes/no."""
+    return f.type == "string" and not (f.reference or f.list_of or {"pattern", "enum"} & f.constraints.keys())
+
+
 def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
     """(the value as stored, messages for what the register refuses before any check)."""
-    value = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    value = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not is_prose(f):
+        value = ODD_SPACES.sub(" ", value.translate(DROP_INVISIBLE))
+    value = value.strip().strip(INVISIBLE).strip()
     if not value:
         return "", []
     if FORMULA.match(value):
         return value, [messages.formula(f, value[0])]
+    if SPREADSHEET_ERROR.fullmatch(value):
+        return value, [messages.spreadsheet_error(f, value)]
     control = CONTROL.search(value)
     if control:
         return value, [messages.control_character(f, control.group(0), control.start() + 1)]
@@ -132,6 +164,8 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
             return value, [messages.not_of_type(f, value)]
         value = date
     elif f.type == "integer":
+        if GROUPED.match(value):
+            value = value.replace(",", "")
         if not INTEGER.match(value):
             return value, [messages.not_of_type(f, value)]
         number = whole_number(value)
@@ -154,14 +188,24 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
     cl = codelist_of(f.resource.package, f)
     if cl:
         value = codes.normalise(cl, value) or value
-    elif f.reference and LABEL_SEP in value:
-        value = value.split(LABEL_SEP, 1)[0].strip()
+    elif f.reference:
+        if LABEL_SEP in value:
+            value = value.split(LABEL_SEP, 1)[0].strip()
+        value = id_in_capitals(f.resource.package.resource(f.reference[0]).id_prefix, value)
     return value, []
+
+
+def id_in_capitals(prefix: str | None, value: str) -> str:
+    """prj-0002 as PRJ-0002: a record's id typed in small letters points at the same record."""
+    if prefix and value[: len(prefix) + 1].upper() == prefix + "-":
+        return prefix + value[len(prefix) :]
+    return value
 
 
 def normalise_date(value: str) -> str | None:
     """YYYY-MM-DD from 2024-08-06, 2024-8-6, 06/08/2024 (day first, as UK Excel writes
-    dates in a CSV) or an Excel date-time at midnight; None when it is not a date."""
+    dates in a CSV) or either at midnight (2024-08-06 00:00:00, 06/08/2024 00:00), as
+    Excel writes a date-time; None when it is not a date."""
     m = DATE_TIME.match(value)
     if m:
         value = m.group(1)
@@ -202,11 +246,12 @@ def check_value(package: Package, codes: Codes, f: Field, text: str) -> tuple[st
 
 def normalise_cells(package: Package, batch: Batch, codes: Codes) -> None:
     """Every cell made into what the register stores, in place; refusals noted."""
+    said = {(p.row, p.field) for p in batch.problems}  # a cell refused already (a formula) is said once
     for number, row in batch.rows:
         for f in batch.resource.fields:
             if f.name in row:
                 row[f.name], refused = normalise(codes, f, row[f.name])
-                for m in refused:
+                for m in refused if (number, f.name) not in said else ():
                     batch.problems.append(Problem(batch.file, number, f.name, row[f.name], m, allowed(package, f)))
 
 

@@ -40,6 +40,11 @@ __all__ = ["InputError", "Table", "open_elsewhere", "read_table"]
 # silently turn the UTF-8 parts into mojibake.
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
+# The apostrophe of "we'd" and "people's" as an old Mac "CSV" file holds it (byte 0xd5,
+# Mac Roman's right single quote), read as Windows-1252: weÕd. Between two small letters
+# the capital Õ is no word of English.
+MAC_ROMAN_APOSTROPHE = re.compile(r"[a-z]\u00d5[a-z]")
+
 # What LibreOffice and Excel leave beside a file while it is open in them.
 LOCK_FILES = (".~lock.{}#", "~${}")
 
@@ -59,6 +64,20 @@ def open_elsewhere(path: Path) -> str | None:
     return None
 
 
+def spaced_name_hint(path: Path) -> str:
+    """When FILE= named only the start of a file whose name has a space (FILE=my meeting.csv
+    without quotes gives the command just "my"), the file meant, and how to name it."""
+    try:
+        found = sorted(p for p in path.parent.iterdir() if p.name.startswith(path.name + " ") and p.is_file())
+    except OSError:
+        return ""
+    if not found:
+        return ""
+    return f'; there is {found[0]}: a name with spaces must be in quotes, FILE="{found[0]}"' + (
+        " (or another file whose name starts the same)" if len(found) > 1 else ""
+    )
+
+
 def read_table(
     path: Path | str, label: str | None = None, sheet: str | None = None, columns: list[str] | None = None
 ) -> Table:
@@ -68,7 +87,7 @@ def read_table(
     path = Path(path)
     file = label or str(path)
     if not path.exists():
-        fail(file, "there is no such file")
+        fail(file, "there is no such file" + spaced_name_hint(path))
     if path.is_dir():
         fail(file, "this is a folder, not a file")
     if not path.is_file():  # a device like /dev/zero never ends; a named pipe may never start
@@ -135,19 +154,42 @@ def decode(raw: bytes, file: str) -> tuple[str, str]:
                 file,
                 f"the file mixes text encodings: most of it is UTF-8 but line {bad_line} is not "
                 f'(byte {raw[e.start]:#04x}); re-save the whole file as "CSV UTF-8"',
-                bad_line,
+                row_at(raw, e.start, "utf-8"),
             )
     try:
-        return raw.decode("cp1252"), "Windows-1252"
+        text = raw.decode("cp1252")
     except UnicodeDecodeError as e:
         bad_line = raw[: e.start].count(b"\n") + 1
         fail(
             file,
             f"the file is in a text encoding the register cannot read (line {bad_line}, byte "
             f"{raw[e.start]:#04x} is neither UTF-8 nor Windows-1252); " + SAVE_AS,
-            bad_line,
+            row_at(raw, e.start, "cp1252"),
         )
-    raise AssertionError("unreachable")
+    mac = MAC_ROMAN_APOSTROPHE.search(text)
+    if mac:
+        fail(
+            file,
+            f"the file looks saved in the old Mac text encoding (Mac Roman), not Windows-1252: it holds "
+            f"{mac.group(0)!r}, which in that encoding is {mac.group(0).encode('cp1252').decode('mac_roman')!r}, "
+            "and its other quote marks and dashes would come out wrong too. In Excel for Mac, save it as "
+            '"CSV UTF-8 (Comma delimited)"',
+            row_at(raw, mac.start(), "cp1252"),
+        )
+    return text, "Windows-1252"
+
+
+def row_at(raw: bytes, offset: int, encoding: str) -> int:
+    """The spreadsheet row (the header is row 1) holding the byte at `offset`: the line
+    of the file, less the line breaks inside quoted cells above it."""
+    text = raw[:offset].decode(encoding, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text + "x", newline=""), delimiter=_delimiter(text.split("\n", 1)[0]))
+    try:
+        return max(sum(1 for _ in reader), 1)
+    except csv.Error:
+        return text.count("\n") + 1
 
 
 def _delimiter(first_line: str) -> str:
@@ -181,6 +223,16 @@ def read_csv(path: Path, file: str) -> Table:
         for cells in reader:
             record += 1
             if header is None:
+                if not any(c.strip() for c in cells):
+                    continue  # a blank row above the header: said below, once the header is found
+                if record > 1:
+                    fail(
+                        file,
+                        f"the header row must be row 1 of the file; it is row {record}, under "
+                        f"{'an empty row' if record == 2 else f'{record - 1} empty rows'}: delete "
+                        f"{'it' if record == 2 else 'them'} and save the file again",
+                        record,
+                    )
                 header = cells
                 last_line = reader.line_num
                 continue

@@ -51,12 +51,12 @@ def rows_not_added(package: Package, res: Resource, path: Path) -> int | None:
         return 0 if any("no records" in p.message for p in e.problems) else None
     batch = from_table(res, table)
     if not batch.rows:
-        return 0
+        return len(batch.sketched)  # rows begun (a project filled in ahead) are kept too
     normalise_cells(package, batch, appendmod.Codes(package))
     fields = compared(res)
     keys = [key_of(fields, (row.get(f.name, "") for f in fields)) for _, row in batch.rows]
     found = existing_matches(package, res, set(keys))
-    return sum(1 for k in keys if k not in found)
+    return sum(1 for k in keys if k not in found) + len(batch.sketched)
 
 
 def header_note(package: Package, f: Field, required: bool) -> str:

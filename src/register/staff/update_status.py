@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from register.checks.problems import Problem
 from register.checks.rules import read_rows
 from register.schema.package import ROOT, Package, today
 from register.staff import append as appendmod
@@ -44,11 +45,18 @@ def note_field(res, status: str) -> str:
 def build_row(package: Package, item: str, status: str, note: str, date: str | None, source: str, section: str) -> dict:
     res = package.resource(RESOURCE)
     codes = appendmod.Codes(package)
-    code = codes.normalise("statuses", status) or status.strip()
+
+    def stored(name: str, text: str) -> str:
+        """The value as the append will store it (a code for its name, a date as
+        YYYY-MM-DD, invisible characters gone), so the item's history is read, and the
+        change described, for what is saved; a value it refuses is refused there."""
+        return appendmod.check_value(package, codes, res.field(name), text)[0]
+
+    code = stored("status", status)
     row = {
         "id": "",
-        "you_said_id": item.strip(),
-        "update_date": (date or today().isoformat()).strip(),
+        "you_said_id": stored("you_said_id", item),
+        "update_date": stored("update_date", date or today().isoformat()),
         "status": code,
         "we_did": "",
         "reason": "",
@@ -109,10 +117,17 @@ def main(argv=None) -> int:
         print(f"Nothing was changed: {refusal}.", file=sys.stderr)
         print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
         return 1
-    label = f"the status change of {printable(args.id.strip())}"
-    code = appendmod.append_rows(
-        package, res, [row], label, rebuild=not args.no_build, allow_repeats=args.allow_duplicates
-    )
+    label = f"the status change of {printable(row['you_said_id'])}"
+
+    def recheck() -> list[Problem]:
+        """The same checks under the write lock: another change to the item (a later
+        update, a closing) may have been saved while this one waited for it."""
+        now = item_history(package, row)
+        again = out_of_order(row, now, date) or reopened_without_reason(package, row, now, args.note)
+        return [Problem(label, None, None, None, again)] if again else []
+
+    batch = appendmod.Batch(res, label, [(None, dict(row))], under_lock=recheck)
+    code = appendmod.run_batch(package, batch, not args.no_build, label, args.allow_duplicates)
     if code == 1:
         print(
             f"(ID= is you_said_id, STATUS= is status, NOTE= is {note_field(res, row['status'])} for this status, "

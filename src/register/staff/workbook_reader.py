@@ -5,9 +5,12 @@ records sheet cannot be told (two of them, or a hidden one)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
+from register.checks.problems import Problem
 from register.staff.input_file import (
     MAX_CELL_CHARS,
     MAX_ROWS,
@@ -16,6 +19,8 @@ from register.staff.input_file import (
     ZIP_MAGIC,
     InputError,
     Table,
+    column_key,
+    column_letter,
     fail,
 )
 
@@ -61,6 +66,125 @@ def check_zip(path: Path, file: str) -> None:
         fail(file, "this zip file is not an Excel workbook (it has no xl/workbook.xml); " + SAVE_AS)
 
 
+MERGE_CELL = re.compile(rb'<(?:[A-Za-z0-9_]+:)?mergeCell\b[^>]*?\bref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+MERGE_ROWS = re.compile(r"[A-Z]+([0-9]+)(?::[A-Z]+([0-9]+))?")
+HIDDEN_ROW = re.compile(rb'<(?:[A-Za-z0-9_]+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+HIDDEN_COLUMNS = re.compile(rb'<(?:[A-Za-z0-9_]+:)?col\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+COLUMN_SPAN = (re.compile(rb'\bmin="([0-9]+)"'), re.compile(rb'\bmax="([0-9]+)"'))
+LAYOUT_CHUNK = 1024 * 1024
+
+
+class Layout(NamedTuple):
+    merged: list[tuple[str, int, int]]  # (range, first row, last row)
+    hidden: set[int]  # hidden rows
+    hidden_columns: set[tuple[int, int]]  # (first, last) column, counted from 1
+
+
+def sheet_layout(path: Path, ws) -> Layout:
+    """The sheet's merged ranges, hidden rows and hidden columns, read from its XML
+    (read-only openpyxl gives none of them)."""
+    member = getattr(ws, "_worksheet_path", None)
+    merged: list[tuple[str, int, int]] = []
+    hidden: set[int] = set()
+    columns: set[tuple[int, int]] = set()
+    if not member:
+        return Layout(merged, hidden, columns)
+    with zipfile.ZipFile(path) as z, z.open(member) as f:
+        tail = b""
+        while chunk := f.read(LAYOUT_CHUNK):
+            data = tail + chunk
+            tail = data[-512:]
+            if b"mergeCell" in data:  # most sheets have none: no need to scan the XML
+                for m in MERGE_CELL.finditer(data):
+                    ref = m.group(1).decode("ascii")
+                    first, last = MERGE_ROWS.fullmatch(ref).groups()
+                    if (ref, int(first), int(last or first)) not in merged:
+                        merged.append((ref, int(first), int(last or first)))
+            if b'hidden="1"' in data or b'hidden="true"' in data:
+                for m in HIDDEN_ROW.finditer(data):
+                    number = ROW_NUMBER.search(m.group(0))
+                    if number:
+                        hidden.add(int(number.group(1)))
+                for m in HIDDEN_COLUMNS.finditer(data):
+                    low, high = (r.search(m.group(0)) for r in COLUMN_SPAN)
+                    if low and high:
+                        columns.add((int(low.group(1)), int(high.group(1))))
+    return Layout(merged, hidden, columns)
+
+
+UNMERGE = (
+    "Unmerge them (Excel: Home > Merge & Center > Unmerge Cells; LibreOffice Calc: Format > Merge and "
+    "Unmerge Cells > Split Cells), type the value in every cell, save, and try again"
+)
+UNHIDE = (
+    "every row with something in it is added, hidden or not. Show the hidden rows (a filter, or "
+    "Hide Rows: Excel: Data > Clear, or right-click the row numbers > Unhide; LibreOffice Calc: "
+    "Data > More Filters > Reset Filter, or Format > Rows > Show), check them, delete any not to be "
+    "added, save, and try again"
+)
+
+
+def check_layout(file: str, ws, layout: Layout, rows: list[tuple[int, list[str]]]) -> None:
+    """Refuse merged cells among the records (a merged cell's value belongs to its first
+    cell only, so the other rows or columns it seems to fill would be added empty), and
+    hidden records or hidden columns holding values (the person cannot see what would be
+    published)."""
+    merged, hidden, hidden_columns = layout
+    records = {number for number, _ in rows}
+    problems = [
+        Problem(
+            file,
+            first,
+            None,
+            None,
+            f"the cells {ref} of the sheet {ws.title!r} are merged: only the first of them holds the value, "
+            f"so the others would be added empty. {UNMERGE}",
+        )
+        for ref, first, last in merged
+        if any(n in records for n in range(first, last + 1))
+    ]
+    unseen = sorted(hidden & records)
+    if unseen:
+        shown = ", ".join(map(str, unseen[:10])) + (f" and {len(unseen) - 10:,} more" if len(unseen) > 10 else "")
+        problems.append(
+            Problem(
+                file,
+                unseen[0],
+                None,
+                None,
+                f"row{'s' if len(unseen) > 1 else ''} {shown} of the sheet {ws.title!r} "
+                f"{'are' if len(unseen) > 1 else 'is'} hidden: {UNHIDE}",
+            )
+        )
+    width = max((len(cells) for _, cells in rows), default=0)
+    unseen_columns = sorted(
+        {
+            i
+            for low, high in hidden_columns
+            for i in range(low - 1, min(high, width))
+            if any(i < len(cells) and cells[i].strip() for _, cells in rows)
+        }
+    )
+    if unseen_columns:
+        letters = ", ".join(column_letter(i) for i in unseen_columns)
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                f"{letters} of the sheet {ws.title!r} "
+                f"{'are' if len(unseen_columns) > 1 else 'is'} hidden but {'hold' if len(unseen_columns) > 1 else 'holds'} "
+                "values, which would be added without anyone seeing them. Show the column (select the columns "
+                "either side, right-click > Unhide; LibreOffice Calc: Format > Columns > Show), check it, save, "
+                "and try again",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+
+
 # LibreOffice Calc saves a TRUE or FALSE cell as the formula TRUE() with its value:
 # read as the yes or no it shows, not refused as a formula.
 FORMULA_BOOLEANS = {"=TRUE()": "true", "=FALSE()": "false", "=TRUE": "true", "=FALSE": "false"}
@@ -101,8 +225,11 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
         header: list[str] = []
         rows: list[tuple[int, list[str]]] = []
         numbers: set[tuple[int, int]] = set()
+        dates: set[tuple[int, int]] = set()
+        formulas: set[tuple[int, int]] = set()
         name = f"the sheet {ws.title!r}"
         try:
+            layout = sheet_layout(path, ws)
             for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
                 cells = [cell_text(v) for v in values]
                 if not any(c.strip() for c in cells):
@@ -121,12 +248,15 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
                 numbers.update(
                     (number, i) for i, v in enumerate(values) if isinstance(v, (int, float)) and not isinstance(v, bool)
                 )
+                dates.update((number, i) for i, v in enumerate(values) if isinstance(v, (dt.date, dt.time)))
+                formulas.update((number, i) for i, c in enumerate(cells) if c.startswith("="))
                 rows.append((number, cells))
         except InputError:
             raise
         except Exception as e:
             fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
-        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers)
+        check_layout(file, ws, layout, rows)
+        return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers, dates, formulas)
     finally:
         wb.close()
 
@@ -140,7 +270,7 @@ def _data_sheet(wb, sheet: str | None, file: str, columns: list[str] | None):
             fail(file, f"the workbook has no sheet called {sheet!r}; it has: {', '.join(wb.sheetnames)}")
         return wb[sheet]
     visible = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
-    wanted = {c.lower() for c in columns or []}
+    wanted = {column_key(c) for c in columns or []}
     found = {ws.title: _header_match(ws, wanted) for ws in wb.worksheets}
     records = [ws for ws in visible if found[ws.title][1]]
     if len(records) > 1:
@@ -171,6 +301,6 @@ def _header_match(ws, wanted: set[str]) -> tuple[bool, bool]:
     """(row 1 names a column, row 1 is mostly columns): the template's hidden codes sheet
     starts with a column name or two, a sheet of records with them all."""
     first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-    names = {cell_text(v).strip().lower() for v in first} - {""}
+    names = {column_key(cell_text(v)) for v in first} - {""}
     hits = len(names & wanted)
     return hits > 0, hits > 0 and 2 * hits > len(names)

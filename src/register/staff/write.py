@@ -28,6 +28,20 @@ def display_path(package: Package, path: Path) -> str:
         return str(path)
 
 
+def inside_datasets(package: Package, path: Path) -> str | None:
+    """Why a file of new records must not be kept in datasets/ (`git add datasets`, as the
+    staff guide says to commit, would publish it with the register), or None."""
+    try:
+        path.resolve().relative_to((package.root / "datasets").resolve())
+    except (ValueError, OSError, RuntimeError):
+        return None
+    return (
+        f"{path} is inside datasets/, where only the register's own files belong: `git add datasets` would "
+        "publish it with them. Move it out of datasets/ (for example to your Documents folder) and run the "
+        "command again with its new place"
+    )
+
+
 def line_style(path: Path) -> tuple[str, bool]:
     """(line terminator, ends with one) of an existing CSV, so appended rows match it."""
     with path.open("rb") as f:
