@@ -174,11 +174,12 @@ def test_publishing_no_you_said_items_scores_nothing_for_either_loop_part():
     conn = sqlite3.connect(":memory:")
     conn.executescript(
         """
-        CREATE TABLE publishers (code, title, valid, updated_at, frequency_days);
+        CREATE TABLE publishers (code, title, status, valid, updated_at, frequency_days);
         CREATE TABLE publisher_counts (publisher, projects, characteristics_assessed, characteristics_total,
                                        you_said, loop_closed);
         CREATE TABLE publisher_open_items (publisher, due_date, open_items);
-        INSERT INTO publishers VALUES ('none', 'None', 1, date('now'), 30), ('some', 'Some', 1, date('now'), 30);
+        INSERT INTO publishers VALUES ('none', 'None', 'latest data', 1, date('now'), 30),
+                                      ('some', 'Some', 'latest data', 1, date('now'), 30);
         INSERT INTO publisher_counts VALUES ('none', 1, 12, 12, 0, 0), ('some', 1, 12, 12, 4, 2);
         INSERT INTO publisher_open_items VALUES ('some', '2000-01-01', 1);
         """

@@ -29,16 +29,17 @@ COMPONENTS = (
         "valid",
         "Valid",
         "CASE WHEN p.valid = 1 THEN 1.0 ELSE 0.0 END",
-        "1 when the package fetched this time passed the same checks as `make validate`, 0 when it "
-        "failed or could not be fetched (the last good copy is then shown).",
+        "1 when the package fetched this time passed the same checks as `make validate` and could be "
+        "merged with the other publishers', 0 when it failed, could not be fetched (the last good copy is "
+        "then shown) or was refused at the merge.",
     ),
     Component(
         "fresh",
         "Fresh",
-        "CASE WHEN p.updated_at IS NOT NULL AND julianday('now') - julianday(p.updated_at) "
-        "<= p.frequency_days THEN 1.0 ELSE 0.0 END",
+        "CASE WHEN p.status <> 'nothing' AND p.updated_at IS NOT NULL "
+        "AND julianday('now') - julianday(p.updated_at) <= p.frequency_days THEN 1.0 ELSE 0.0 END",
         "1 when the data shown last changed within the update frequency the publisher promised "
-        "(for example a month for P1M), 0 when it is older than that.",
+        "(for example a month for P1M), 0 when it is older than that or nothing is shown.",
     ),
     Component(
         "complete",

@@ -86,7 +86,10 @@ PUBLISHERS_SCHEMA = {
         _field("status", "Shown", "What is shown: its latest data, its last good copy, or nothing."),
         _field("status_reason", "Why", "Why its latest fetch is not what is shown, when it is not."),
         _field(
-            "valid", "Latest fetch valid", "Whether the latest fetch was fetched and passed every check.", "boolean"
+            "valid",
+            "Latest fetch valid",
+            "Whether the latest fetch was fetched and passed every check, merging with the other publishers included.",
+            "boolean",
         ),
         _time("last_attempt_at", "Last fetched", "When its package was last fetched"),
         _time("fetched_at", "Shown copy fetched", "When the copy shown was fetched"),
@@ -180,7 +183,9 @@ def publisher_row(
         "version_declared": (good or {}).get("version_declared", ""),
         "status": {"this fetch": "latest data", "last good copy": "last good copy", "none": "nothing"}[status],
         "status_reason": reason,
-        "valid": not latest["error"],
+        # Refused at the merge (its codes mean something else, or its rows break the
+        # standard there): it did not pass every check, whatever the first checks said.
+        "valid": not latest["error"] and not refused,
         "last_attempt_at": latest["attempted_at"],
         "fetched_at": (good or {}).get("fetched_at", ""),
         "updated_at": (good or {}).get("first_seen", ""),
