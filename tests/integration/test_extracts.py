@@ -37,7 +37,8 @@ from register.publishing.extracts import (
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
 from register.site.security import HEAD_SCRIPT
-from tests.conftest import copy_repo
+from register.site.serve import datasette_instance
+from tests.conftest import Client, copy_repo
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -412,3 +413,15 @@ def test_the_downloads_pages_pandas_example_keeps_the_values_as_recorded(extract
     with (folder / "coproduction_log.json").open(encoding="utf-8") as f:
         typed = json.load(f)
     assert pd.isna(log["staff_count"]).sum() == sum(r["staff_count"] is None for r in typed)
+
+
+def test_a_register_without_downloads_says_so_without_naming_a_command(tmp_path):
+    """Before the downloads are made (a national register, until its operator makes them)
+    the page says so in words a visitor can use, and points to the tables."""
+    (tmp_path / "repo").mkdir()
+    root = copy_repo(tmp_path / "repo")
+    build(Package(root), tmp_path / "build")
+    page = Client(datasette_instance(tmp_path / "build")).get("/downloads")
+    text = html_mod.unescape(page.text.split("<footer")[0])
+    assert page.status_code == 200 and "The downloads have not been made yet; please try again later." in text
+    assert "make extracts" not in text and 'href="/register"' in text
