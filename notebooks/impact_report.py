@@ -197,7 +197,8 @@ if len(d.quarters):
     per_quarter = d.per_quarter
     say(
         f"Activity was logged in {plural(len(d.active_quarters), 'quarter')} of the {len(per_quarter):,} from "
-        f"{per_quarter['quarter'].iloc[0]} to {per_quarter['quarter'].iloc[-1]}. The busiest was "
+        f"{per_quarter['quarter'].iloc[0]} to {per_quarter['quarter'].iloc[-1]} (the quarters of the first and the "
+        f"last activity {d.scope}). The busiest was "
         f"{per_quarter.loc[per_quarter['activities'].idxmax(), 'quarter']}."
     )
     display(charts.activity_by_quarter(d.quarters, list(per_quarter["quarter"]), LEVELS, level_field))
