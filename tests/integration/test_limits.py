@@ -46,7 +46,9 @@ def test_a_flood_of_parameters_is_refused_in_the_form_asked(client, ds):
 
 
 def test_requests_inside_the_limits_are_served(client):
-    just_under = "&".join(f"a{i}=1" for i in range(MAX_PARAMS))
+    # Underscored: parameters the table page does not read (a name it would read as a
+    # filter on a column the table lacks is a 400 of its own, test_client_mistakes.py).
+    just_under = "&".join(f"_a{i}=1" for i in range(MAX_PARAMS))
     assert client.get("/register/projects?" + just_under).status_code == 200
     sql = "select id, title from projects where title like '%care%' -- " + "x" * 4000
     assert client.get("/register", params={"sql": sql}).status_code == 200
