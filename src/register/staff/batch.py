@@ -39,65 +39,45 @@ def generated_field(resource: Resource) -> str | None:
     return resource.primary_key[0] if resource.id_prefix else None
 
 
-def came_as_number(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
-    """A text field whose cell the spreadsheet stored as a number: a section 8.10 is
-    already 8.1 there, and 7.0 is 7, so the value cannot be trusted."""
-    f = resource.field(name)
-    return Problem(
-        file,
-        number,
-        name,
-        value,
-        f"{f.title.lower()} {value} came in as a number, so the spreadsheet may have changed it "
-        f"(8.10 becomes 8.1, 7.0 becomes 7): format the column as Text and type the value again "
-        f"as the source writes it",
+# What a spreadsheet did to a cell, said for the field it is in: {title} is the field's
+# title, {value} the cell as it came. (message, what is allowed)
+CHANGED_CELLS = {
+    # A text field stored as a number: a section 8.10 is already 8.1, and 7.0 is 7.
+    "text as number": (
+        "{title_lower} {value} came in as a number, so the spreadsheet may have changed it "
+        "(8.10 becomes 8.1, 7.0 becomes 7): format the column as Text and type the value again "
+        "as the source writes it",
         "text; in the spreadsheet, format the cell or column as Text before typing",
-    )
-
-
-def came_as_date(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
-    """A text field whose cell the spreadsheet stored as a date or a time: what was typed
-    (8/10, 1-2, March 2025, 3:30) is already gone, and only the date is left."""
-    f = resource.field(name)
-    return Problem(
-        file,
-        number,
-        name,
-        value,
-        f"{f.title.lower()} {value} came in as a date or time, so the spreadsheet has changed what was typed "
-        f"(8/10 becomes 8 October, March 2025 becomes 2025-03-01): format the column as Text and type the "
-        f"value again as the source writes it",
+    ),
+    # A text field stored as a date or time: what was typed (8/10, March 2025) is gone.
+    "text as date": (
+        "{title_lower} {value} came in as a date or time, so the spreadsheet has changed what was typed "
+        "(8/10 becomes 8 October, March 2025 becomes 2025-03-01): format the column as Text and type the "
+        "value again as the source writes it",
         "text; in the spreadsheet, format the cell or column as Text before typing",
-    )
-
-
-def came_as_formula(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
-    """A workbook cell holding a formula: the register keeps what it shows, typed in."""
-    f = resource.field(name)
-    return Problem(
-        file,
-        number,
-        name,
-        value,
-        f"{f.title} holds a formula; the register keeps values, not formulas. Replace the formula with its "
-        f"value (copy the cell, then Paste Special > Values only), save, and try again",
+    ),
+    # A formula: the register keeps what a cell shows, typed in.
+    "formula": (
+        "{title} holds a formula; the register keeps values, not formulas. Replace the formula with its "
+        "value (copy the cell, then Paste Special > Values only), save, and try again",
         "a value, not a formula",
-    )
-
-
-def date_as_number(resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
-    """A date field whose workbook cell is a plain number: a date pasted or typed into a
-    cell not formatted as a date shows as the number a spreadsheet stores it as (45658)."""
-    f = resource.field(name)
-    return Problem(
-        file,
-        number,
-        name,
-        value,
-        f"{f.title} came in as the number {value}, not a date: a spreadsheet stores a date as a number "
-        f"and shows it as one only in a cell formatted as a date. Format the column as Date, check each "
-        f"cell shows the right day, save, and try again",
+    ),
+    # A date field stored as a plain number (45658): a date in a cell not formatted as one.
+    "date as number": (
+        "{title} came in as the number {value}, not a date: a spreadsheet stores a date as a number "
+        "and shows it as one only in a cell formatted as a date. Format the column as Date, check each "
+        "cell shows the right day, save, and try again",
         "a date written YYYY-MM-DD or DD/MM/YYYY, or a cell formatted as a date",
+    ),
+}
+
+
+def changed_cell(kind: str, resource: Resource, file: str, number: int, name: str, value: str) -> Problem:
+    """The problem with a cell a spreadsheet changed (CHANGED_CELLS[kind])."""
+    title = resource.field(name).title
+    message, allowed = CHANGED_CELLS[kind]
+    return Problem(
+        file, number, name, value, message.format(title=title, title_lower=title.lower(), value=value), allowed
     )
 
 
@@ -258,15 +238,18 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
         row = {}
         for name, i in index.items():
             row[name] = cells[i] if i < len(cells) else ""
+            kind = None
             if (number, i) in table.formulas:
-                problems.append(came_as_formula(resource, file, number, name, row[name]))
+                kind = "formula"
             elif (number, i) in table.numbers and resource.field(name).type == "date":
-                problems.append(date_as_number(resource, file, number, name, row[name]))
+                kind = "date as number"
             elif resource.field(name).type == "string":
                 if (number, i) in table.numbers:
-                    problems.append(came_as_number(resource, file, number, name, row[name]))
+                    kind = "text as number"
                 elif (number, i) in table.dates:
-                    problems.append(came_as_date(resource, file, number, name, row[name]))
+                    kind = "text as date"
+            if kind:
+                problems.append(changed_cell(kind, resource, file, number, name, row[name]))
         if named_columns(index, cells):
             problems.append(
                 Problem(
