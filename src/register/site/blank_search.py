@@ -16,6 +16,8 @@ from urllib.parse import unquote_plus
 
 from datasette import hookimpl
 
+from register.site.query_string import cleaning, drop_parts
+
 
 def _blank(part: bytes) -> bool:
     name, _, value = part.partition(b"=")
@@ -29,22 +31,9 @@ def without_blank_searches(qs: bytes) -> bytes:
     """The query string less any search parameter with nothing to find."""
     if b"_search" not in qs or b"_searchmode=raw" in qs:
         return qs
-    parts = qs.split(b"&")
-    kept = [p for p in parts if not _blank(p)]
-    return qs if len(kept) == len(parts) else b"&".join(kept)
-
-
-def wrap(app):
-    async def searched(scope, receive, send):
-        if scope.get("type") == "http" and scope.get("query_string"):
-            qs = without_blank_searches(scope["query_string"])
-            if qs is not scope["query_string"]:
-                scope = {**scope, "query_string": qs}
-        return await app(scope, receive, send)
-
-    return searched
+    return drop_parts(qs, _blank)
 
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return wrap
+    return cleaning(without_blank_searches)

@@ -21,6 +21,8 @@ from datasette import hookimpl
 from datasette.filters import Filters
 from datasette.views.base import DatasetteError
 
+from register.site.query_string import cleaning, drop_parts
+
 LOOKUPS = tuple(Filters._filters_by_key)
 
 
@@ -82,22 +84,9 @@ def without_tracking(qs: bytes) -> bytes:
     """The query string less any tracking parameter; the same object when it has none."""
     if not qs:
         return qs
-    parts = qs.split(b"&")
-    kept = [p for p in parts if not TRACKING.match(p)]
-    return qs if len(kept) == len(parts) else b"&".join(kept)
-
-
-def wrap(app):
-    async def untracked(scope, receive, send):
-        if scope.get("type") == "http" and scope.get("query_string"):
-            qs = without_tracking(scope["query_string"])
-            if qs is not scope["query_string"]:
-                scope = {**scope, "query_string": qs}
-        return await app(scope, receive, send)
-
-    return untracked
+    return drop_parts(qs, TRACKING.match)
 
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return wrap
+    return cleaning(without_tracking)
