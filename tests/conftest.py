@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import shutil
 from pathlib import Path
 
@@ -60,6 +61,19 @@ def copy_repo(dest: Path) -> Path:
     for name in REPO_DIRS:
         shutil.copytree(ROOT / name, dest / name)
     return dest
+
+
+def set_codelist_flag(root: Path, codelist: str, column: str, true_codes: set[str]) -> None:
+    """In a scratch copy: the codelist's yes/no column true for exactly these codes."""
+    path = root / "datasets" / "codelists" / f"{codelist}.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r[column] = "true" if r["code"] in true_codes else "false"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
 
 
 @pytest.fixture

@@ -3,24 +3,11 @@ scratch copy of the register and the views, the colours and the report's oracle 
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 
 from register.database.build import build
 from register.schema.package import Package
-from tests.conftest import copy_repo
-
-
-def _rewrite_statuses(root, closing: set[str]) -> None:
-    path = root / "datasets" / "codelists" / "statuses.csv"
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        r["closes_loop"] = "true" if r["code"] in closing else "false"
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+from tests.conftest import copy_repo, set_codelist_flag
 
 
 def _closed_statuses(db) -> set[str]:
@@ -45,7 +32,7 @@ def test_the_views_read_closes_loop_from_the_codelist(tmp_path):
         ).fetchone()[0]
     assert in_progress, "the sample data has no item in progress to move"
 
-    _rewrite_statuses(root, {"done", "in_progress"})
+    set_codelist_flag(root, "statuses", "closes_loop", {"done", "in_progress"})
     build(Package(root), tmp_path / "after")
     db = tmp_path / "after" / "register.db"
     after = _closed_statuses(db)

@@ -4,25 +4,12 @@ the national score follow, with no impact code written into them."""
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 
 from register.database.build import build
 from register.national import quality
 from register.schema.package import Package
-from tests.conftest import copy_repo
-
-
-def _mark_not_assessed(root, codes: set[str]) -> None:
-    path = root / "datasets" / "codelists" / "impacts.csv"
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        r["assessed"] = "false" if r["code"] in codes else "true"
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+from tests.conftest import copy_repo, set_codelist_flag
 
 
 def _figures(db) -> dict:
@@ -66,7 +53,7 @@ def test_the_views_read_which_impacts_are_an_assessment_from_the_codelist(tmp_pa
     assert before["national"] == (sum(counts.values()) - counts["not_assessed"], counts["not_assessed"])
 
     # Only the codelist changes: "not known" is now also not an assessment.
-    _mark_not_assessed(root, {"not_assessed", "not_known"})
+    set_codelist_flag(root, "impacts", "assessed", {"positive", "neutral", "negative"})
     build(Package(root), tmp_path / "after")
     after = _figures(tmp_path / "after" / "register.db")
     both = counts["not_assessed"] + counts["not_known"]
