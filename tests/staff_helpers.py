@@ -81,3 +81,17 @@ def exit_code(result: subprocess.CompletedProcess) -> int:
     m = re.search(r"\] Error (\d+)\s*$", result.stderr)
     assert m, f"make failed without a recipe error:\n{result.stderr}"
     return int(m.group(1))
+
+
+def refused_each(root: Path, table: str, cases: list[tuple[Path, str]]) -> list[subprocess.CompletedProcess]:
+    """`make append` of each file is refused (exit 1) with its message, naming the file,
+    and the register's files are unchanged byte for byte. Returns the results."""
+    before = digest(root)
+    results = []
+    for path, expected in cases:
+        result = make("append", root, TABLE=table, FILE=path, REBUILD="no")
+        assert exit_code(result) == 1, (path, result.stderr)
+        assert f"{path}, {expected}" in result.stderr, result.stderr
+        results.append(result)
+    assert digest(root) == before
+    return results
