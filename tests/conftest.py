@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -74,6 +75,26 @@ def set_codelist_flag(root: Path, codelist: str, column: str, true_codes: set[st
         w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+
+
+def as_standard_1_1(root: Path) -> list[dict]:
+    """Make a scratch copy a package on standard 1.1.0: its impacts codelist has no
+    `assessed` column (1.2.0 added it) and the generic codelist schema. Returns the rows
+    the column was taken from."""
+    path = root / "datasets" / "codelists" / "impacts.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, [k for k in rows[0] if k != "assessed"], extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    descriptor = json.loads((root / "datapackage.json").read_text("utf-8"))
+    descriptor["x-register-standard"] = "1.1.0"
+    for r in descriptor["resources"]:
+        if r["name"] == "impacts":
+            r["schema"] = "schemas/codelist.json"
+    (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), "utf-8")
+    return rows
 
 
 @pytest.fixture

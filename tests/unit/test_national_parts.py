@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import sqlite3
@@ -11,7 +10,7 @@ import pytest
 
 from register.national import fetch, namespace, provenance, quality, registry
 from register.schema.package import ROOT, Package
-from tests.conftest import copy_repo
+from tests.conftest import as_standard_1_1, copy_repo
 
 HEADER = "code,name,package,licence,contact,update_frequency\n"
 
@@ -150,16 +149,10 @@ def test_a_codelist_column_an_older_package_lacks_comes_from_the_standard(tmp_pa
     its codes still say whether they are an assessment: the standard's own codelist says."""
     older = tmp_path / "older"
     older.mkdir()
-    copy_repo(older)
-    path = older / "datasets" / "codelists" / "impacts.csv"
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, [k for k in rows[0] if k != "assessed"], extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
+    rows = as_standard_1_1(copy_repo(older))
     shutil.copytree(older, tmp_path / "newer", symlinks=True)
     shutil.copy(ROOT / "datasets" / "codelists" / "impacts.csv", tmp_path / "newer" / "datasets" / "codelists")
+    shutil.copy(ROOT / "datapackage.json", tmp_path / "newer")
     sources = [namespace.Source(code, Package(tmp_path / code), "") for code in ("older", "newer")]
     merged = namespace.Merged()
     codelists = namespace.merge_codelists(Package(ROOT), sources, merged)

@@ -26,7 +26,7 @@ from register.checks.problems import report
 from register.checks.reference import validate_reference
 from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
-from register.database import build_info, facet_counts, known_rows, page_record, side_derived
+from register.database import build_info, facet_counts, known_rows, older_minor, page_record, side_derived
 from register.database.deadlines import write_due_dates
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns, table_pages
 from register.database.views import VIEWS_SQL, live_views, materialise
@@ -209,6 +209,8 @@ def build(
             _refuse(problems)
         conn.execute("COMMIT")
         phase("check and load" if fast else "reference validation and load")
+        for note in older_minor.fill_from_standard(conn, package):
+            print(f"Note: {note}", file=sys.stderr)
         derived_tables(db, package, validated=fast or validate_first)
         phase("link tables")
         elsewhere = set(side.names) if fast and side.process else set()

@@ -99,7 +99,7 @@ def own_resources(standard: Package) -> tuple[str, ...]:
     """The records each publisher owns, in the standard's order: every resource with a
     schema of its own (schemas/<name>.json, the layout register.schema.datapackage
     derives). The rest are codelists, shared and merged on their code."""
-    return tuple(r.name for r in standard.resources if r.schema_path == f"schemas/{r.name}.json")
+    return tuple(r.name for r in standard.resources if r.publishers_own)
 
 
 def own_keys(standard: Package, own: tuple[str, ...]) -> dict[str, set[str]]:

@@ -30,6 +30,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from register.database import older_minor
 from register.publishing.extract_changelog import carry_forward, changelog_markdown, changes, console_summary
 from register.publishing.extract_dictionary import dictionary_rows, write_dictionary_csv, write_dictionary_html
 from register.publishing.extract_excel import excel_csv_name, write_excel_csv, write_workbook
@@ -254,7 +255,8 @@ def _from_database(
     all_tables: list,
 ) -> tuple[list[dict], str, list[dict]]:
     """The files read from the database (tables, data package, workbook), for day as_of."""
-    written = [_write_one(conn, t, tmp, db_path) for t in all_tables]
+    added = older_minor.added_columns(package)
+    written = [_write_one(conn, t, tmp, db_path, added.get(t.name, [])) for t in all_tables]
     inputs = content_hash(build_info, [w["csv_sha256"] for w in written])
     release = choose(root, inputs, created_iso, as_of)
     desc = descriptor(package, written, created_iso, build_info, as_of)
@@ -271,13 +273,15 @@ def _from_database(
     return written, release, dict_rows
 
 
-def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path) -> dict:
-    """One table's CSV and JSON, after checking the database has the columns its schema says."""
+def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path, added: list[str]) -> dict:
+    """One table's CSV and JSON, after checking the database has the columns its schema says.
+    A package on an older minor version of the standard publishes its own columns, not
+    the ones the build added after them from the standard (register/database/older_minor.py)."""
     existing = conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (t.name,))
     if existing.fetchone() is None:
         raise RuntimeError(f"{db_path} has no table or view {t.name!r}: rebuild with `make build`")
     columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{t.name}])")]
-    if columns != t.field_names:
+    if columns not in (t.field_names, t.field_names + added):
         raise RuntimeError(
             f"{t.name} in {db_path} has columns {columns}, but its extract schema has "
             f"{t.field_names}. "

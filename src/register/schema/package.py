@@ -182,6 +182,13 @@ class Resource:
     def schema_path(self) -> str:
         return self.descriptor["schema"]
 
+    @property
+    def publishers_own(self) -> bool:
+        """Records a publisher owns: a resource with a schema of its own (schemas/<name>.json,
+        the layout register.schema.datapackage derives). The rest are codelists, the
+        standard's shared vocabulary."""
+        return self.schema_path == f"schemas/{self.name}.json"
+
     @cached_property
     def fields(self) -> list[Field]:
         return [Field(f, self) for f in self.schema["fields"]]
