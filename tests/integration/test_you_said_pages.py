@@ -440,6 +440,12 @@ def test_how_to_follow_reads_its_rules_from_the_codelists(client):
 WORDS = "The <b>leaflet</b> was promised but we have not seen it."
 REASON = "The section was typed wrongly in the first publication."
 NEW_SECTION = "Table 9"
+NEW_WORDS = "Yes, we were there."
+
+
+def field_title(resource: str, name: str) -> str:
+    schema = json.loads((ROOT / "schemas" / f"{resource}.json").read_text(encoding="utf-8"))
+    return next(f["title"] for f in schema["fields"] if f["name"] == name)
 
 
 @pytest.fixture(scope="module")
@@ -459,6 +465,15 @@ def attested(tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr
     result = make("correct", root, ID=item["id"], FIELD="source_section", VALUE=NEW_SECTION, REASON=REASON)
+    assert result.returncode == 0, result.stderr
+    # A verdict on the activity where the item was said, shown on the item's page, corrected.
+    result = make(
+        "attest", root, LOG=item["activity_id"], PARTNER=partner["code"], VERDICT="agrees", WORDS="Yes.", **cite
+    )
+    assert result.returncode == 0, result.stderr
+    with (root / "datasets" / "partner_verdicts.csv").open(newline="", encoding="utf-8") as f:
+        on_activity = next(r for r in csv.DictReader(f) if r["log_id"] == item["activity_id"])
+    result = make("correct", root, ID=on_activity["id"], FIELD="in_their_words", VALUE=NEW_WORDS, REASON=REASON)
     assert result.returncode == 0, result.stderr
     out = tmp_path_factory.mktemp("attested-build")
     build(Package(root), out)
@@ -480,11 +495,16 @@ def test_a_verdict_is_shown_beside_the_update_it_judges(attested):
 def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
     client, item, update, partner = attested
     words = text_of(client.get(f"/you-said/{item['id']}").text).split("Corrections", 1)[1]
-    assert f"{item['id']}, source_section {item['source_section']} {NEW_SECTION} {REASON}" in words
+    # The field by its title in the schema, never its column name.
+    section = field_title("you_said_we_did", "source_section")
+    assert f"{item['id']}, {section} {item['source_section']} {NEW_SECTION} {REASON}" in words
+    assert "source_section" not in words
+    # The verdict on the activity is shown on the item's page: so is its correction.
+    assert f"{field_title('partner_verdicts', 'in_their_words')} Yes. {NEW_WORDS} {REASON}" in words
     assert "Nothing on this item has been corrected" not in words
     root = ET.fromstring(client.get(f"/feeds/you-said/{item['id']}.atom").content)
     entries = {e.find(f"{ATOM}title").text: e for e in root.findall(f"{ATOM}entry")}
-    correction = entries[f"Correction of {item['id']}, source_section"]
+    correction = entries[f"Correction of {item['id']}, {section}"]
     assert REASON in correction.find(f"{ATOM}content").text
     verdict = entries[f"{partner['title']}: disagrees on {update['id']}"]
     assert WORDS in verdict.find(f"{ATOM}content").text

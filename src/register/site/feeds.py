@@ -306,7 +306,7 @@ async def feed_you_said_item(datasette, request):
             f"New value: {c['new_value'] or '(empty)'}",
             f"Reason: {c['reason']}",
         ]
-        title = f"Correction of {c['record_id']}, {c['field']}"
+        title = f"Correction of {c['record_id']}, {c['field_title']}"
         entries.append(_entry(("corrections", c["id"]), title, c["corrected_date"], f"{page}#{c['id']}", author, lines))
     entries.sort(key=lambda e: (e["updated"], e["id"]), reverse=True)
     body = _atom(
