@@ -340,6 +340,25 @@ def test_bad_filter_values_are_a_400_with_a_plain_message(client, query):
     assert "Traceback" not in html and "<script>" not in html.split("</head>", 1)[1].replace("<script src", "")
 
 
+@pytest.mark.parametrize(
+    "query,name,says",
+    [
+        ("from=2024-13-01", "from", "there is no day '2024-13-01' in the calendar"),
+        ("to=2025-02-29", "to", "there is no day '2025-02-29' in the calendar"),
+        ("to=yesterday", "to", "must be a date written as year-month-day, such as 2024-08-06, not 'yesterday'"),
+        ("from=2025-01-02&to=2025-01-01", "from", "is after"),
+    ],
+)
+def test_a_bad_date_is_named_as_the_form_labels_it(client, query, name, says):
+    """The message names the date box the visitor filled in, in the form's own words."""
+    html = client.get("/you-said").text
+    label = re.search(rf'<label for="([^"]+)">([^<]+)</label>\s*<input id="\1" name="{name}"', html).group(2)
+    response = client.get(f"/you-said?{query}")
+    assert response.status_code == 400
+    message = unescape(response.text.split('<div class="error-summary" role="alert">', 1)[1].split("</div>", 1)[0])
+    assert f'"{label}"' in message and says in message, message
+
+
 def test_a_page_past_the_end_is_a_404(client, items):
     assert client.get("/you-said?page=999").status_code == 404
 
