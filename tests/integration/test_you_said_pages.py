@@ -533,6 +533,20 @@ def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
     assert any(WORDS in c for c in contents)
 
 
+def test_a_verdict_given_later_updates_the_status_change_in_the_feed(attested):
+    """A feed reader shows an entry again when its `updated` moves: a partner's verdict
+    on a status change, given after it, moves it; `published` stays the change's date."""
+    client, item, update, partner = attested
+    rows = client.get(f"/register/partner_verdicts.json?update_id={update['id']}&_shape=array").json()
+    given = max(v["verdict_date"] for v in rows)
+    assert given > update["update_date"]
+    root = ET.fromstring(client.get("/feeds/status-changes.atom").content)
+    entry = next(e for e in root.findall(f"{ATOM}entry") if e.find(f"{ATOM}link").get("href").endswith(update["id"]))
+    assert entry.find(f"{ATOM}published").text.startswith(update["update_date"])
+    assert entry.find(f"{ATOM}updated").text.startswith(given)
+    assert root.find(f"{ATOM}updated").text >= entry.find(f"{ATOM}updated").text
+
+
 def test_the_disputed_claims_measure_links_the_item_page(attested):
     client, item, update, partner = attested
     html = client.get("/measures/disputed_claims").text

@@ -224,13 +224,18 @@ async def feed_status_changes(datasette, request):
             lines.append(f"We did: {r['we_did']}")
         if r["reason"]:
             lines.append(f"Reason: {r['reason']}")
-        lines += [verdict_text(link, v) for v in verdicts.get(r["id"], [])]
+        judged = verdicts.get(r["id"], [])
+        lines += [verdict_text(link, v) for v in judged]
         lines += [f"You said: {r['you_said']}", f"Project: {r['project_title']} ({r['project_id']})"]
+        # A partner's verdict given later changes the entry: its `updated` says so, so
+        # that a feed reader shows the entry again (published stays the change's date).
+        changed = max([r["update_date"], *(v["verdict_date"] for v in judged)])
         entries.append(
             {
                 "id": _urn("you_said_we_did_updates", r["id"]),
                 "title": f"{r['you_said_id']} is now {status}: {_excerpt(r['you_said'])}",
-                "updated": _stamp(r["update_date"]),
+                "updated": _stamp(changed),
+                "published": _stamp(r["update_date"]),
                 "link": absolute(f"/you-said/{tilde_encode(r['you_said_id'])}#{r['id']}"),
                 "author": link.title("organisation", r["organisation"]),
                 "categories": [(r["status"], status)],
