@@ -547,6 +547,14 @@ def test_a_verdict_given_later_updates_the_status_change_in_the_feed(attested):
     assert root.find(f"{ATOM}updated").text >= entry.find(f"{ATOM}updated").text
 
 
+def test_a_verdict_on_an_activity_is_shown_with_it_on_its_projects_page(attested):
+    client, item, update, partner = attested
+    html = client.get(f"/projects/{item['project_id']}?activity={item['activity_id']}").text
+    activity = html.split(f'<li class="reg-activity" id="{item["activity_id"]}">', 1)[1].split(" as data</a>", 1)[0]
+    words = re.sub(r" ([,.;:)])", r"\1", " ".join(unescape(re.sub(r"<[^>]+>", " ", activity)).split()))
+    assert f"What partners say {partner['title']}: Agrees" in words and NEW_WORDS in words
+
+
 def test_the_disputed_claims_measure_links_the_item_page(attested):
     client, item, update, partner = attested
     html = client.get("/measures/disputed_claims").text
