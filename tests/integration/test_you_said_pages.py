@@ -487,7 +487,7 @@ def attested(tmp_path_factory):
     assert result.returncode == 0, result.stderr
     # A verdict on the activity where the item was said, shown on the item's page, corrected.
     result = make(
-        "attest", root, LOG=item["activity_id"], PARTNER=partner["code"], VERDICT="agrees", WORDS="Yes.", **cite
+        "attest", root, LOG=item["activity_id"], PARTNER=partner["code"], VERDICT="disagrees", WORDS="Yes.", **cite
     )
     assert result.returncode == 0, result.stderr
     with (root / "datasets" / "partner_verdicts.csv").open(newline="", encoding="utf-8") as f:
@@ -552,13 +552,26 @@ def test_a_verdict_on_an_activity_is_shown_with_it_on_its_projects_page(attested
     html = client.get(f"/projects/{item['project_id']}?activity={item['activity_id']}").text
     activity = html.split(f'<li class="reg-activity" id="{item["activity_id"]}">', 1)[1].split(" as data</a>", 1)[0]
     words = re.sub(r" ([,.;:)])", r"\1", " ".join(unescape(re.sub(r"<[^>]+>", " ", activity)).split()))
-    assert f"What partners say {partner['title']}: Agrees" in words and NEW_WORDS in words
+    assert f"What partners say {partner['title']}: Disagrees" in words and NEW_WORDS in words
 
 
 def test_the_disputed_claims_measure_links_the_item_page(attested):
     client, item, update, partner = attested
     html = client.get("/measures/disputed_claims").text
     assert f'href="/you-said/{item["id"]}"' in html
+
+
+def test_a_disputed_activity_has_no_item_or_update_and_links_its_record(attested):
+    """An activity is not an update: its row says so, rather than "not recorded"."""
+    client, item, update, partner = attested
+    html = client.get("/measures/disputed_claims").text
+    row = next(r for r in html.split("<tr>") if f">{NEW_WORDS}<" in r)
+    cells = [
+        " ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    ]
+    assert "not recorded" not in cells
+    assert cells.count("not an update") == 2
+    assert f'href="/register/coproduction_log/{item["activity_id"]}"' in row
     assert f'href="/projects/{item["project_id"]}"' in html
 
 

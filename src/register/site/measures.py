@@ -247,7 +247,12 @@ MEASURES = [
         percentages=("share_confirmed",),
     ),
     Measure(
-        "disputed_claims", "disputed_claims", order_by="verdict_date desc, verdict_id desc", headline=headline_disputed
+        "disputed_claims",
+        "disputed_claims",
+        order_by="verdict_date desc, verdict_id desc",
+        headline=headline_disputed,
+        # A claim is an update or an activity: the other's columns are empty, not unrecorded.
+        missing={"you_said_id": "not an update", "update_id": "not an update", "log_id": "not an activity"},
     ),
 ]
 # Rows a measure page shows before pointing to the whole table, CSV and JSON: rendering

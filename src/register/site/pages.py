@@ -242,6 +242,8 @@ async def measure_page(datasette, request):
     link = await make_linker(datasette)
     if rows and "activity_id" in rows[0] and "title" in rows[0]:
         link.add("coproduction_log", {r["activity_id"]: r["title"] for r in rows})
+    if rows and "log_id" in rows[0]:  # an activity a partner judged (disputed claims): its record
+        link.add("coproduction_log", {r["log_id"]: r["log_id"] for r in rows if r["log_id"]})
     columns = [c for c in (rows[0].keys() if rows else []) if c not in m.hide]
     if not rows:
         db = datasette.get_database(DB)
