@@ -555,6 +555,20 @@ def test_a_verdict_on_an_activity_is_shown_with_it_on_its_projects_page(attested
     assert f"What partners say {partner['title']}: Disagrees" in words and NEW_WORDS in words
 
 
+def test_a_verdict_is_found_by_its_id_and_words_and_opens_where_it_is_shown(attested):
+    """A verdict's ID is printed beside it: searching for it, or its words, finds it."""
+    client, item, update, partner = attested
+    on_update = client.get(f"/register/partner_verdicts.json?update_id={update['id']}&_shape=array").json()[0]
+    html = client.get(f"/search?q={on_update['id']}").text
+    assert f'href="/you-said/{item["id"]}#{on_update["id"]}"' in html
+    on_activity = client.get(f"/register/partner_verdicts.json?log_id={item['activity_id']}&_shape=array").json()[0]
+    html = client.get("/search", params={"q": NEW_WORDS}).text
+    where = f'href="/projects/{item["project_id"]}?activity={item["activity_id"]}#{on_activity["id"]}"'
+    assert where in html
+    page = client.get(f"/projects/{item['project_id']}?activity={item['activity_id']}").text
+    assert f'id="{on_activity["id"]}"' in page
+
+
 def test_the_disputed_claims_measure_links_the_item_page(attested):
     client, item, update, partner = attested
     html = client.get("/measures/disputed_claims").text
