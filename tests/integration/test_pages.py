@@ -249,8 +249,11 @@ def test_measure_you_said_we_did(client, db):
         assert int(row["Items"]) == len(items), code
         overdue = sum(1 for s in items if s["due_date"] and s["due_date"] < today and code not in CLOSED)
         assert row["Overdue"] == str(overdue), code
-        if not items:  # no days to a response to count
+        if not items:  # no items, so nothing to average: not items waiting for a response
+            assert row["Average days to a response"] == row["Longest days to a response"] == "no items", code
+        elif code == "open":  # items that have had no response yet
             assert row["Average days to a response"] == "no response yet", code
+    assert any(not any(s["status"] == code for s in status.values()) for code in statuses)  # a status with none
 
 
 def test_measure_strategic_group(client, db):
