@@ -460,6 +460,7 @@ WORDS = "The <b>leaflet</b> was promised but we have not seen it."
 REASON = "The section was typed wrongly in the first publication."
 NEW_SECTION = "Table 9"
 NEW_WORDS = "Yes, we were there."
+NEW_THEME = "governance"
 
 
 def field_title(resource: str, name: str) -> str:
@@ -484,6 +485,8 @@ def attested(tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr
     result = make("correct", root, ID=item["id"], FIELD="source_section", VALUE=NEW_SECTION, REASON=REASON)
+    assert result.returncode == 0, result.stderr
+    result = make("correct", root, ID=item["id"], FIELD="theme", VALUE=NEW_THEME, REASON=REASON)
     assert result.returncode == 0, result.stderr
     # A verdict on the activity where the item was said, shown on the item's page, corrected.
     result = make(
@@ -518,6 +521,10 @@ def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
     section = field_title("you_said_we_did", "source_section")
     assert f"{item['id']}, {section} {item['source_section']} {NEW_SECTION} {REASON}" in words
     assert "source_section" not in words
+    # A code is shown as its title, as everywhere else on the page.
+    themes = codelist("themes")
+    theme = field_title("you_said_we_did", "theme")
+    assert f"{item['id']}, {theme} {themes[item['theme']]['title']} {themes[NEW_THEME]['title']} {REASON}" in words
     # The verdict on the activity is shown on the item's page: so is its correction.
     assert f"{field_title('partner_verdicts', 'in_their_words')} Yes. {NEW_WORDS} {REASON}" in words
     assert "Nothing on this item has been corrected" not in words
@@ -525,6 +532,8 @@ def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
     entries = {e.find(f"{ATOM}title").text: e for e in root.findall(f"{ATOM}entry")}
     correction = entries[f"Correction of {item['id']}, {section}"]
     assert REASON in correction.find(f"{ATOM}content").text
+    recoded = entries[f"Correction of {item['id']}, {theme}"].find(f"{ATOM}content").text
+    assert f"New value: {themes[NEW_THEME]['title']}" in recoded
     verdict = entries[f"{partner['title']}: disagrees on {update['id']}"]
     assert WORDS in verdict.find(f"{ATOM}content").text
     assert re.fullmatch(r"VER-\d{4,}", urlsplit(verdict.find(f"{ATOM}link").get("href")).fragment)

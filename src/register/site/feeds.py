@@ -307,8 +307,8 @@ async def feed_you_said_item(datasette, request):
         )
     for c in record["corrections"]:
         lines = [
-            f"Old value: {c['old_value'] or '(empty)'}",
-            f"New value: {c['new_value'] or '(empty)'}",
+            f"Old value: {link.title(c['field'], c['old_value']) or '(empty)'}",
+            f"New value: {link.title(c['field'], c['new_value']) or '(empty)'}",
             f"Reason: {c['reason']}",
         ]
         title = f"Correction of {c['record_id']}, {c['field_title']}"
