@@ -227,6 +227,23 @@ def test_item_feed_has_the_item_and_every_change(client, items, db):
 # The list of every item.
 
 
+def test_an_overdue_item_is_updated_in_the_feeds_on_the_day_it_turned_overdue(client, items, db):
+    """ "(overdue)" is added to an item's entries the day after its due date: their
+    `updated` says so, so feed readers show them again; `published` stays the day it was said."""
+    item_id, due, said = db.execute(
+        "select id, due_date, said_date from you_said_we_did_current where overdue order by said_date desc, id desc"
+    ).fetchone()
+    turned = (dt.date.fromisoformat(due) + dt.timedelta(days=1)).isoformat()
+    root = ET.fromstring(client.get(f"/feeds/you-said/{item_id}.atom").content)
+    entry = next(e for e in root.findall(f"{ATOM}entry") if e.find(f"{ATOM}title").text == f"{item_id} was said")
+    assert "(overdue)" in entry.find(f"{ATOM}content").text
+    assert entry.find(f"{ATOM}published").text.startswith(said)
+    assert entry.find(f"{ATOM}updated").text >= turned
+    root = ET.fromstring(client.get("/feeds/you-said.atom").content)
+    entry = next(e for e in root.findall(f"{ATOM}entry") if e.find(f"{ATOM}link").get("href").endswith(f"/{item_id}"))
+    assert entry.find(f"{ATOM}updated").text >= turned
+
+
 def test_list_counts_items_by_status(client, items):
     html = client.get("/you-said").text
     words = text_of(html)
