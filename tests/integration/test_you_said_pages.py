@@ -152,6 +152,22 @@ def test_unknown_item_is_a_plain_404_page(client):
         assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize("suffix", ["json", "csv"])
+def test_a_page_asked_for_as_data_says_where_its_data_is(client, items, suffix):
+    """/you-said/YS-0001.json is no item called YS-0001.json: the item is there, as data elsewhere."""
+    item_id = next(iter(items))
+    project_id = items[item_id]["project_id"]
+    for page, data in (
+        (f"/you-said/{item_id}.{suffix}", f"/register/you_said_we_did/{item_id}.{suffix}"),
+        (f"/projects/{project_id}.{suffix}", f"/register/projects/{project_id}.{suffix}"),
+    ):
+        response = client.get(page)
+        assert response.status_code == 404
+        words = unescape(response.text)
+        assert f"This page is not made as .{suffix}." in words and f"as data is at {data}" in words, page
+        assert client.get(data).status_code == 200
+
+
 def test_an_identifier_typed_in_small_letters_reaches_its_record(client, items, db):
     """People copy identifiers from print and type them as they come: /you-said/ys-0002
     is a permanent redirect to YS-0002's page (its query kept), so are a project's page
