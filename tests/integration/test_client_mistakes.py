@@ -34,6 +34,12 @@ CASES = {
     "CSV of SQL the guard refuses": ("/register.csv?sql=" + quote(REFUSED_SQL), 400, "not authorized"),
     "CSV of SQL with a mistake": ("/register.csv?sql=" + quote("select nope from projects"), 400, "no such column"),
     "facet by a column that does not exist": ("/register/projects?_facet=nope", 400, "no column called nope."),
+    # Datasette reads a JSON facet's "simple" as a column name: anything else was a 500.
+    "facet by JSON that names no column": ("/register/projects?_facet=%7B%7D", 400, "_facet= must name a column"),
+    "facet by JSON with a number": ("/register/projects.json?_facet=%7B%22simple%22:1%7D", 400, "must name a column"),
+    "date facet by JSON of another key": ("/register/projects?_facet_date=%7B%22x%22:1%7D", 400, "_facet_date= must"),
+    "array facet by JSON of another key": ("/register/projects?_facet_array=%7B%22x%22:1%7D", 400, "_facet_array="),
+    "facet by nothing": ("/register/projects?_facet=", 400, "_facet= must name a column"),
     "show a column that does not exist": ("/register/projects?_col=nope", 400, "no column called nope to show"),
     "hide a column that does not exist": ("/register/projects?_nocol=nope", 400, "no column called nope to hide"),
     "a page size that is not a number": ("/register/projects?_size=abc", 400, "_size= must be a whole number"),
@@ -125,6 +131,17 @@ def test_filters_on_real_columns_still_filter(client):
     assert client.get("/register/projects.json?id__startswith=PRJ-&_size=1").status_code == 200
     refused = client.get("/register/projects?source_name=newsletter")
     assert "<title>This address could not be used – " in refused.text
+
+
+def test_a_facet_asked_for_twice_or_already_shown_is_shown_once(client):
+    """Each facet once, so its element ids are unique; a JSON facet naming a column works."""
+    shown = client.get("/register/you_said_we_did_current").text.count('id="facet-status"')
+    assert shown == 1  # status is one of the view's own facets
+    for query in ("_facet=status", "_facet=theme&_facet=theme", "_facet=%7B%22simple%22:%22status%22%7D"):
+        html = client.get(f"/register/you_said_we_did_current?{query}").text
+        assert html.count('id="facet-status"') == 1 and html.count('id="facet-theme"') == 1, query
+    data = client.get("/register/you_said_we_did.json?_facet=%7B%22simple%22:%22activity_id%22%7D&_facet=theme").json()
+    assert data["facet_results"]["activity_id"]["results"] and "theme_2" not in data["facet_results"]
 
 
 def test_the_query_form_with_nothing_typed_still_shows_the_database_page(client):

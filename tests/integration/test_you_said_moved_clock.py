@@ -41,6 +41,7 @@ def seen(port: int) -> dict:
                 "page": "reg-overdue" in due,
                 "list": f'href="/you-said/{ITEM}"' in listed,
                 "feed": "(overdue)" in said.find(f"{ATOM}content").text,
+                "feed_updated": said.find(f"{ATOM}updated").text[:10],
             }
         )
     assert answers[0] == answers[1]
@@ -59,5 +60,8 @@ def test_item_page_list_and_feed_turn_overdue_when_the_clock_passes_the_due_date
         assert re.search(rf"{due.day} {due:%B %Y}</time>,\s+worked out from the response rule", page)
         clock.write_text(f"@{due + dt.timedelta(days=1)} 00:00:05\n")  # a minute later: the next day
         after = seen(port)
+    # The said entry changes on the day it turns overdue: its `updated` says so.
+    assert before.pop("feed_updated") < str(due + dt.timedelta(days=1))
+    assert after.pop("feed_updated") == str(due + dt.timedelta(days=1))
     assert before == {"page": False, "list": False, "feed": False}
     assert after == {"page": True, "list": True, "feed": True}

@@ -152,6 +152,22 @@ def test_unknown_item_is_a_plain_404_page(client):
         assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize("suffix", ["json", "csv"])
+def test_a_page_asked_for_as_data_says_where_its_data_is(client, items, suffix):
+    """/you-said/YS-0001.json is no item called YS-0001.json: the item is there, as data elsewhere."""
+    item_id = next(iter(items))
+    project_id = items[item_id]["project_id"]
+    for page, data in (
+        (f"/you-said/{item_id}.{suffix}", f"/register/you_said_we_did/{item_id}.{suffix}"),
+        (f"/projects/{project_id}.{suffix}", f"/register/projects/{project_id}.{suffix}"),
+    ):
+        response = client.get(page)
+        assert response.status_code == 404
+        words = unescape(response.text)
+        assert f"This page is not made as .{suffix}." in words and f"as data is at {data}" in words, page
+        assert client.get(data).status_code == 200
+
+
 def test_an_identifier_typed_in_small_letters_reaches_its_record(client, items, db):
     """People copy identifiers from print and type them as they come: /you-said/ys-0002
     is a permanent redirect to YS-0002's page (its query kept), so are a project's page
@@ -225,6 +241,23 @@ def test_item_feed_has_the_item_and_every_change(client, items, db):
 
 # ---------------------------------------------------------------------------------------
 # The list of every item.
+
+
+def test_an_overdue_item_is_updated_in_the_feeds_on_the_day_it_turned_overdue(client, items, db):
+    """ "(overdue)" is added to an item's entries the day after its due date: their
+    `updated` says so, so feed readers show them again; `published` stays the day it was said."""
+    item_id, due, said = db.execute(
+        "select id, due_date, said_date from you_said_we_did_current where overdue order by said_date desc, id desc"
+    ).fetchone()
+    turned = (dt.date.fromisoformat(due) + dt.timedelta(days=1)).isoformat()
+    root = ET.fromstring(client.get(f"/feeds/you-said/{item_id}.atom").content)
+    entry = next(e for e in root.findall(f"{ATOM}entry") if e.find(f"{ATOM}title").text == f"{item_id} was said")
+    assert "(overdue)" in entry.find(f"{ATOM}content").text
+    assert entry.find(f"{ATOM}published").text.startswith(said)
+    assert entry.find(f"{ATOM}updated").text >= turned
+    root = ET.fromstring(client.get("/feeds/you-said.atom").content)
+    entry = next(e for e in root.findall(f"{ATOM}entry") if e.find(f"{ATOM}link").get("href").endswith(f"/{item_id}"))
+    assert entry.find(f"{ATOM}updated").text >= turned
 
 
 def test_list_counts_items_by_status(client, items):
@@ -340,6 +373,25 @@ def test_bad_filter_values_are_a_400_with_a_plain_message(client, query):
     assert "Traceback" not in html and "<script>" not in html.split("</head>", 1)[1].replace("<script src", "")
 
 
+@pytest.mark.parametrize(
+    "query,name,says",
+    [
+        ("from=2024-13-01", "from", "there is no day '2024-13-01' in the calendar"),
+        ("to=2025-02-29", "to", "there is no day '2025-02-29' in the calendar"),
+        ("to=yesterday", "to", "must be a date written as year-month-day, such as 2024-08-06, not 'yesterday'"),
+        ("from=2025-01-02&to=2025-01-01", "from", "is after"),
+    ],
+)
+def test_a_bad_date_is_named_as_the_form_labels_it(client, query, name, says):
+    """The message names the date box the visitor filled in, in the form's own words."""
+    html = client.get("/you-said").text
+    label = re.search(rf'<label for="([^"]+)">([^<]+)</label>\s*<input id="\1" name="{name}"', html).group(2)
+    response = client.get(f"/you-said?{query}")
+    assert response.status_code == 400
+    message = unescape(response.text.split('<div class="error-summary" role="alert">', 1)[1].split("</div>", 1)[0])
+    assert f'"{label}"' in message and says in message, message
+
+
 def test_a_page_past_the_end_is_a_404(client, items):
     assert client.get("/you-said?page=999").status_code == 404
 
@@ -440,6 +492,13 @@ def test_how_to_follow_reads_its_rules_from_the_codelists(client):
 WORDS = "The <b>leaflet</b> was promised but we have not seen it."
 REASON = "The section was typed wrongly in the first publication."
 NEW_SECTION = "Table 9"
+NEW_WORDS = "Yes, we were there."
+NEW_THEME = "governance"
+
+
+def field_title(resource: str, name: str) -> str:
+    schema = json.loads((ROOT / "schemas" / f"{resource}.json").read_text(encoding="utf-8"))
+    return next(f["title"] for f in schema["fields"] if f["name"] == name)
 
 
 @pytest.fixture(scope="module")
@@ -459,6 +518,17 @@ def attested(tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr
     result = make("correct", root, ID=item["id"], FIELD="source_section", VALUE=NEW_SECTION, REASON=REASON)
+    assert result.returncode == 0, result.stderr
+    result = make("correct", root, ID=item["id"], FIELD="theme", VALUE=NEW_THEME, REASON=REASON)
+    assert result.returncode == 0, result.stderr
+    # A verdict on the activity where the item was said, shown on the item's page, corrected.
+    result = make(
+        "attest", root, LOG=item["activity_id"], PARTNER=partner["code"], VERDICT="disagrees", WORDS="Yes.", **cite
+    )
+    assert result.returncode == 0, result.stderr
+    with (root / "datasets" / "partner_verdicts.csv").open(newline="", encoding="utf-8") as f:
+        on_activity = next(r for r in csv.DictReader(f) if r["log_id"] == item["activity_id"])
+    result = make("correct", root, ID=on_activity["id"], FIELD="in_their_words", VALUE=NEW_WORDS, REASON=REASON)
     assert result.returncode == 0, result.stderr
     out = tmp_path_factory.mktemp("attested-build")
     build(Package(root), out)
@@ -480,12 +550,23 @@ def test_a_verdict_is_shown_beside_the_update_it_judges(attested):
 def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
     client, item, update, partner = attested
     words = text_of(client.get(f"/you-said/{item['id']}").text).split("Corrections", 1)[1]
-    assert f"{item['id']}, source_section {item['source_section']} {NEW_SECTION} {REASON}" in words
+    # The field by its title in the schema, never its column name.
+    section = field_title("you_said_we_did", "source_section")
+    assert f"{item['id']}, {section} {item['source_section']} {NEW_SECTION} {REASON}" in words
+    assert "source_section" not in words
+    # A code is shown as its title, as everywhere else on the page.
+    themes = codelist("themes")
+    theme = field_title("you_said_we_did", "theme")
+    assert f"{item['id']}, {theme} {themes[item['theme']]['title']} {themes[NEW_THEME]['title']} {REASON}" in words
+    # The verdict on the activity is shown on the item's page: so is its correction.
+    assert f"{field_title('partner_verdicts', 'in_their_words')} Yes. {NEW_WORDS} {REASON}" in words
     assert "Nothing on this item has been corrected" not in words
     root = ET.fromstring(client.get(f"/feeds/you-said/{item['id']}.atom").content)
     entries = {e.find(f"{ATOM}title").text: e for e in root.findall(f"{ATOM}entry")}
-    correction = entries[f"Correction of {item['id']}, source_section"]
+    correction = entries[f"Correction of {item['id']}, {section}"]
     assert REASON in correction.find(f"{ATOM}content").text
+    recoded = entries[f"Correction of {item['id']}, {theme}"].find(f"{ATOM}content").text
+    assert f"New value: {themes[NEW_THEME]['title']}" in recoded
     verdict = entries[f"{partner['title']}: disagrees on {update['id']}"]
     assert WORDS in verdict.find(f"{ATOM}content").text
     assert re.fullmatch(r"VER-\d{4,}", urlsplit(verdict.find(f"{ATOM}link").get("href")).fragment)
@@ -494,10 +575,59 @@ def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
     assert any(WORDS in c for c in contents)
 
 
+def test_a_verdict_given_later_updates_the_status_change_in_the_feed(attested):
+    """A feed reader shows an entry again when its `updated` moves: a partner's verdict
+    on a status change, given after it, moves it; `published` stays the change's date."""
+    client, item, update, partner = attested
+    rows = client.get(f"/register/partner_verdicts.json?update_id={update['id']}&_shape=array").json()
+    given = max(v["verdict_date"] for v in rows)
+    assert given > update["update_date"]
+    root = ET.fromstring(client.get("/feeds/status-changes.atom").content)
+    entry = next(e for e in root.findall(f"{ATOM}entry") if e.find(f"{ATOM}link").get("href").endswith(update["id"]))
+    assert entry.find(f"{ATOM}published").text.startswith(update["update_date"])
+    assert entry.find(f"{ATOM}updated").text.startswith(given)
+    assert root.find(f"{ATOM}updated").text >= entry.find(f"{ATOM}updated").text
+
+
+def test_a_verdict_on_an_activity_is_shown_with_it_on_its_projects_page(attested):
+    client, item, update, partner = attested
+    html = client.get(f"/projects/{item['project_id']}?activity={item['activity_id']}").text
+    activity = html.split(f'<li class="reg-activity" id="{item["activity_id"]}">', 1)[1].split(" as data</a>", 1)[0]
+    words = re.sub(r" ([,.;:)])", r"\1", " ".join(unescape(re.sub(r"<[^>]+>", " ", activity)).split()))
+    assert f"What partners say {partner['title']}: Disagrees" in words and NEW_WORDS in words
+
+
+def test_a_verdict_is_found_by_its_id_and_words_and_opens_where_it_is_shown(attested):
+    """A verdict's ID is printed beside it: searching for it, or its words, finds it."""
+    client, item, update, partner = attested
+    on_update = client.get(f"/register/partner_verdicts.json?update_id={update['id']}&_shape=array").json()[0]
+    html = client.get(f"/search?q={on_update['id']}").text
+    assert f'href="/you-said/{item["id"]}#{on_update["id"]}"' in html
+    on_activity = client.get(f"/register/partner_verdicts.json?log_id={item['activity_id']}&_shape=array").json()[0]
+    html = client.get("/search", params={"q": NEW_WORDS}).text
+    where = f'href="/projects/{item["project_id"]}?activity={item["activity_id"]}#{on_activity["id"]}"'
+    assert where in html
+    page = client.get(f"/projects/{item['project_id']}?activity={item['activity_id']}").text
+    assert f'id="{on_activity["id"]}"' in page
+
+
 def test_the_disputed_claims_measure_links_the_item_page(attested):
     client, item, update, partner = attested
     html = client.get("/measures/disputed_claims").text
     assert f'href="/you-said/{item["id"]}"' in html
+
+
+def test_a_disputed_activity_has_no_item_or_update_and_links_its_record(attested):
+    """An activity is not an update: its row says so, rather than "not recorded"."""
+    client, item, update, partner = attested
+    html = client.get("/measures/disputed_claims").text
+    row = next(r for r in html.split("<tr>") if f">{NEW_WORDS}<" in r)
+    cells = [
+        " ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    ]
+    assert "not recorded" not in cells
+    assert cells.count("not an update") == 2
+    assert f'href="/register/coproduction_log/{item["activity_id"]}"' in row
     assert f'href="/projects/{item["project_id"]}"' in html
 
 

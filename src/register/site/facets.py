@@ -19,6 +19,7 @@ import re
 
 from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite
+from datasette.utils.asgi import BadRequest
 
 from register.database.facet_counts import STORED_VALUES, TABLE
 from register.site import coded_facets, facet_labels
@@ -58,7 +59,30 @@ class _Answered:
         return await self._ds.execute(database, sql, params, **kwargs)
 
 
-class StoredColumnFacet(ColumnFacet):
+class CheckedConfigs:
+    """A facet's configurations, each once. `_facet={"simple": "theme"}` is JSON naming
+    a column; any other JSON (`{}`, `{"simple": 1}`) was a 500 in Datasette, which reads
+    config["simple"] as text: here it is a 400 naming the parameter. A facet both
+    configured and asked for (`?_facet=status` where status is shown anyway) was shown
+    twice, with the same element ids: here once."""
+
+    def get_configs(self):
+        configs, seen = [], set()
+        for c in super().get_configs():
+            config = c["config"]
+            if not (
+                isinstance(config.get("simple"), str) and config["simple"] and isinstance(config.get("column", ""), str)
+            ):
+                name = "_facet" if self.type == "column" else f"_facet_{self.type}"
+                raise BadRequest(f'{name}= must name a column, as text or as JSON such as {{"simple": "status"}}.')
+            column = config.get("column") or config["simple"]
+            if column not in seen:
+                seen.add(column)
+                configs.append(c)
+        return configs
+
+
+class StoredColumnFacet(CheckedConfigs, ColumnFacet):
     """Datasette's column facet, read from the stored counts for a whole table or a table
     filtered on one common value."""
 
@@ -170,4 +194,10 @@ def register_facet_classes() -> list:
     """Datasette's facet classes, with its column facet replaced by the stored one."""
     from datasette.facets import ArrayFacet, DateFacet
 
-    return [StoredColumnFacet, DateFacet, ArrayFacet]
+    class CheckedDateFacet(CheckedConfigs, DateFacet):
+        pass
+
+    class CheckedArrayFacet(CheckedConfigs, ArrayFacet):
+        pass
+
+    return [StoredColumnFacet, CheckedDateFacet, CheckedArrayFacet]

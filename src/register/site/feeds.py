@@ -8,6 +8,7 @@ host, and plain-text content, so nothing depends on datasette-atom's HTML saniti
 with bleach (deprecated). ElementTree escapes every text node.
 """
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -100,6 +101,14 @@ def due_text(item: dict) -> str:
     return f"{uk_date(item['due_date'])}, {basis}" + (" (overdue)" if item["overdue"] else "")
 
 
+def turned_overdue(item: dict) -> str:
+    """The day an overdue item turned overdue (the day after its due date), else "": its
+    entries change that day, so feed readers show them again."""
+    if not item["overdue"]:
+        return ""
+    return (dt.date.fromisoformat(item["due_date"]) + dt.timedelta(days=1)).isoformat()
+
+
 def verdict_text(link, v: dict) -> str:
     return (
         f"{link.title('organisations', v['partner'])}: {link.title('verdicts', v['verdict'])}"
@@ -155,8 +164,9 @@ async def feed_you_said(datasette, request):
                 "id": _urn("you_said_we_did", r["id"]),
                 "title": f"{r['id']} ({status}): {_excerpt(r['you_said'])}",
                 "published": _stamp(r["said_date"]),
-                # An item changes when its status does: feed readers then show it again.
-                "updated": _stamp(max(r["said_date"], r["status_date"] or r["said_date"])),
+                # An item changes when its status does, and when it turns overdue: feed
+                # readers then show it again.
+                "updated": _stamp(max(r["said_date"], r["status_date"] or "", turned_overdue(r))),
                 "link": absolute(f"/you-said/{tilde_encode(r['id'])}"),
                 "author": link.title("organisation", r["organisation"]),
                 "categories": [(r["theme"], link.title("themes", r["theme"])), (r["status"], status)],
@@ -224,13 +234,18 @@ async def feed_status_changes(datasette, request):
             lines.append(f"We did: {r['we_did']}")
         if r["reason"]:
             lines.append(f"Reason: {r['reason']}")
-        lines += [verdict_text(link, v) for v in verdicts.get(r["id"], [])]
+        judged = verdicts.get(r["id"], [])
+        lines += [verdict_text(link, v) for v in judged]
         lines += [f"You said: {r['you_said']}", f"Project: {r['project_title']} ({r['project_id']})"]
+        # A partner's verdict given later changes the entry: its `updated` says so, so
+        # that a feed reader shows the entry again (published stays the change's date).
+        changed = max([r["update_date"], *(v["verdict_date"] for v in judged)])
         entries.append(
             {
                 "id": _urn("you_said_we_did_updates", r["id"]),
                 "title": f"{r['you_said_id']} is now {status}: {_excerpt(r['you_said'])}",
-                "updated": _stamp(r["update_date"]),
+                "updated": _stamp(changed),
+                "published": _stamp(r["update_date"]),
                 "link": absolute(f"/you-said/{tilde_encode(r['you_said_id'])}#{r['id']}"),
                 "author": link.title("organisation", r["organisation"]),
                 "categories": [(r["status"], status)],
@@ -271,6 +286,9 @@ async def feed_you_said_item(datasette, request):
     if item["due_date"]:
         said.append(f"Response due: {due_text(item)}")
     entries = [_entry(("you_said_we_did", item_id), f"{item_id} was said", item["said_date"], page, author, said)]
+    # Said that day; changed again ("(overdue)") on the day it turned overdue.
+    entries[0]["published"] = _stamp(item["said_date"])
+    entries[0]["updated"] = _stamp(max(item["said_date"], turned_overdue(item)))
     for u in record["updates"]:
         status = link.title("statuses", u["status"])
         lines = [f"Status: {status}"]
@@ -302,11 +320,11 @@ async def feed_you_said_item(datasette, request):
         )
     for c in record["corrections"]:
         lines = [
-            f"Old value: {c['old_value'] or '(empty)'}",
-            f"New value: {c['new_value'] or '(empty)'}",
+            f"Old value: {link.title(c['field'], c['old_value']) or '(empty)'}",
+            f"New value: {link.title(c['field'], c['new_value']) or '(empty)'}",
             f"Reason: {c['reason']}",
         ]
-        title = f"Correction of {c['record_id']}, {c['field']}"
+        title = f"Correction of {c['record_id']}, {c['field_title']}"
         entries.append(_entry(("corrections", c["id"]), title, c["corrected_date"], f"{page}#{c['id']}", author, lines))
     entries.sort(key=lambda e: (e["updated"], e["id"]), reverse=True)
     body = _atom(

@@ -24,6 +24,9 @@ class Measure:
     percentages: tuple = ()  # columns that hold a percentage, shown with a % sign
     # What an empty cell means, by column; any other empty cell was not recorded.
     missing: dict = field(default_factory=dict)
+    # A column counting a row's items: where it is 0, the row's empty cells say "no items"
+    # (there is nothing to average), not what `missing` says of items still waiting.
+    items: str = ""
     chart: Callable | None = None
     headline: Callable | None = None
     figure_note: Callable | None = None  # words after the home page's big figure, when needed
@@ -179,6 +182,7 @@ MEASURES = [
         "measure_you_said_we_did",
         hide=("sort_order", "status_title"),
         missing={"average_days_to_response": "no response yet", "longest_days_to_response": "no response yet"},
+        items="items",
         chart=charts.chart_you_said,
         headline=headline_you_said,
     ),
@@ -247,7 +251,12 @@ MEASURES = [
         percentages=("share_confirmed",),
     ),
     Measure(
-        "disputed_claims", "disputed_claims", order_by="verdict_date desc, verdict_id desc", headline=headline_disputed
+        "disputed_claims",
+        "disputed_claims",
+        order_by="verdict_date desc, verdict_id desc",
+        headline=headline_disputed,
+        # A claim is an update or an activity: the other's columns are empty, not unrecorded.
+        missing={"you_said_id": "not an update", "update_id": "not an update", "log_id": "not an activity"},
     ),
 ]
 # Rows a measure page shows before pointing to the whole table, CSV and JSON: rendering

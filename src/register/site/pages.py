@@ -13,6 +13,7 @@ import re
 from concurrent.futures.process import BrokenProcessPool
 from urllib.parse import urlencode
 
+from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 
 from register.site import measure_chart
@@ -68,6 +69,16 @@ async def record_not_found(datasette, request, table: str, typed: str, address, 
     for YS-0002: people copy identifiers from print), else the site's own 404.
     `address` gives a record's page from its identifier."""
     found = await known_id(datasette, table, typed)
+    stem, dot, suffix = typed.rpartition(".")
+    if (
+        found is None
+        and dot
+        and suffix.lower() in ("json", "csv")
+        and (record := await known_id(datasette, table, stem))
+    ):
+        # /you-said/YS-0001.json: the record is there; its data is at its record page's address.
+        data = datasette.urls.row(DB, table, tilde_encode(record)) + "." + suffix.lower()
+        message = f"This page is not made as .{suffix}. {record} as data is at {data}"
     if found is None or found == typed:
         return await not_found(datasette, request, message)
     query = f"?{request.query_string}" if request.query_string else ""
@@ -242,6 +253,8 @@ async def measure_page(datasette, request):
     link = await make_linker(datasette)
     if rows and "activity_id" in rows[0] and "title" in rows[0]:
         link.add("coproduction_log", {r["activity_id"]: r["title"] for r in rows})
+    if rows and "log_id" in rows[0]:  # an activity a partner judged (disputed claims): its record
+        link.add("coproduction_log", {r["log_id"]: r["log_id"] for r in rows if r["log_id"]})
     columns = [c for c in (rows[0].keys() if rows else []) if c not in m.hide]
     if not rows:
         db = datasette.get_database(DB)

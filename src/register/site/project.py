@@ -74,8 +74,19 @@ async def project_page(datasette, request):
     def in_order(codes) -> list[str]:
         return sorted(codes, key=lambda c: group_order.index(c) if c in group_order else 999)
 
+    # A partner's verdict on an activity (was it what the log says?) is shown with it.
+    on_activity: dict[str, list[dict]] = {}
+    for v in await fetch_rows(
+        datasette,
+        """
+            select * from partner_verdicts where log_id in (select value from json_each(:ids))
+            order by verdict_date, id""",
+        {"ids": json.dumps([a["id"] for a in activities])},
+    ):
+        on_activity.setdefault(v["log_id"], []).append(v)
     for a in activities:
         a["group_codes"] = in_order(groups.get(a["id"], []))
+        a["verdicts"] = on_activity.get(a["id"], [])
     link.add("coproduction_log", {a["id"]: a["title"] for a in activities})
     every_group = await fetch_rows(
         datasette,

@@ -47,6 +47,18 @@ SEARCH_MAIN = {
         "title": "t.you_said_id || ': ' || (select title from statuses s where s.code = t.status)",
         "date": "t.update_date",
     },
+    "partner_verdicts": {
+        "kind": "Verdict of a partner",
+        "project": """coalesce(
+            (select y.project_id from you_said_we_did_updates u join you_said_we_did y on y.id = u.you_said_id
+             where u.id = t.update_id),
+            (select l.project_id from coproduction_log l where l.id = t.log_id))""",
+        # The item whose update it judges, else the activity it judges: where it is shown.
+        "anchor": "coalesce((select u.you_said_id from you_said_we_did_updates u where u.id = t.update_id), t.log_id)",
+        "title": """(select title from organisations o where o.code = t.partner) || ': '
+                    || (select title from verdicts v where v.code = t.verdict)""",
+        "date": "t.verdict_date",
+    },
 }
 # Results that open the "You said" item's own page (its id is the anchor), at the update found.
 ITEM_SOURCES = ("you_said_we_did", "you_said_we_did_updates")
@@ -159,11 +171,29 @@ async def search_page(datasette, request):
         results = results[:SEARCH_LIMIT]
     link = await make_linker(datasette)
     path = datasette.urls.path
+    judged = [r["key"] for r in results if r["source"] == "partner_verdicts"]
+    on_activity = judged and {
+        v["log_id"]
+        for v in await fetch_rows(
+            datasette,
+            "select log_id from partner_verdicts where log_id is not null and id in (select value from json_each(:ids))",
+            {"ids": json.dumps(judged)},
+        )
+    }
     for r in results:
         r["snippet_html"] = _snippet(r["snippet"])
         if r.get("date"):
             r["title"] = f"{r['title']}, {uk_date(r['date'])}"
-        if r["source"] in ITEM_SOURCES:
+        if r["source"] == "partner_verdicts" and r["anchor"] in on_activity:
+            # Shown with the activity it judges, on its project's page.
+            r["href"] = (
+                path(f"/projects/{tilde_encode(r['project_id'])}") + f"?activity={quote(r['anchor'])}#{r['key']}"
+            )
+            r["project_title"] = link.title("projects", r["project_id"])
+        elif r["source"] == "partner_verdicts":  # beside the update it judges, on the item's page
+            r["href"] = path(f"/you-said/{tilde_encode(r['anchor'])}") + f"#{r['key']}"
+            r["project_title"] = link.title("projects", r["project_id"])
+        elif r["source"] in ITEM_SOURCES:
             at_update = f"#{r['key']}" if r["source"] != "you_said_we_did" else ""
             r["href"] = path(f"/you-said/{tilde_encode(r['anchor'])}") + at_update
             r["project_title"] = link.title("projects", r["project_id"])

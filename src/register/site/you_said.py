@@ -9,7 +9,7 @@ The item's Atom feed (register/site/feeds.py) reads the same record through item
 
 from datasette.utils import tilde_encode
 
-from register.site.links import DB, fetch_rows, load_codelists, make_linker, record_id
+from register.site.links import DB, column_label, fetch_rows, load_codelists, make_linker, record_id
 from register.site.pages import feed_links, record_not_found, render_page
 
 ITEMS, UPDATES, VERDICTS = "you_said_we_did", "you_said_we_did_updates", "partner_verdicts"
@@ -62,10 +62,13 @@ async def item_record(datasette, item_id: str) -> dict | None:
            or (resource = '{UPDATES}' and record_id in (select id from {UPDATES} where you_said_id = :id))
            or (resource = '{VERDICTS}' and record_id in (
                  select id from {VERDICTS}
-                 where update_id in (select id from {UPDATES} where you_said_id = :id)))
+                 where update_id in (select id from {UPDATES} where you_said_id = :id)
+                    or (log_id is not null and log_id = :activity)))
         order by corrected_date, id""",
         p,
     )
+    for c in corrections:  # the field by its title in the schema, as the record's own page shows it
+        c["field_title"] = column_label(datasette, c["resource"], c["field"])[0]
     activity = None
     if item["activity_id"]:
         activity = (

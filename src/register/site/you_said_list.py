@@ -10,6 +10,7 @@ loops over every item in Python.
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -73,6 +74,10 @@ def _code(request, name: str, codelist: dict, what: str) -> str:
     return value
 
 
+# The date filters as the list's form labels them (templates/register/you_said_list.html).
+FROM_LABEL, TO_LABEL = '"Said on or after"', '"Said on or before"'
+
+
 def _date(request, name: str, what: str) -> str:
     value = (request.args.get(name) or "").strip()
     if not value:
@@ -80,6 +85,8 @@ def _date(request, name: str, what: str) -> str:
     try:
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # written right, but no such day (2025-02-29)
+            raise BadFilter(f"{what}: there is no day {value!r} in the calendar.")
         raise BadFilter(f"{what} must be a date written as year-month-day, such as 2024-08-06, not {value!r}.")
 
 
@@ -102,8 +109,8 @@ async def read_filters(datasette, request) -> Filters:
         status=_code(request, "status", codelists.get("statuses", {}), "status"),
         theme=_code(request, "theme", codelists.get("themes", {}), "theme"),
         organisation=_code(request, "organisation", codelists.get("organisations", {}), "organisation"),
-        said_from=_date(request, "from", '"Said from"'),
-        said_to=_date(request, "to", '"Said to"'),
+        said_from=_date(request, "from", FROM_LABEL),
+        said_to=_date(request, "to", TO_LABEL),
     )
     typed = (request.args.get("project") or "").strip()
     f.project = typed and await known_id(datasette, "projects", typed)
@@ -117,7 +124,7 @@ async def read_filters(datasette, request) -> Filters:
     if f.sort not in SORTS:
         raise BadFilter(f"The list cannot be sorted by {f.sort!r}. Choose one of: {', '.join(SORTS)}.")
     if f.said_from and f.said_to and f.said_from > f.said_to:
-        raise BadFilter('"Said from" is after "Said to": no item can be in between.')
+        raise BadFilter(f"{FROM_LABEL} is after {TO_LABEL}: no item can be in between.")
     f.chosen = {
         "status": f.status,
         "theme": f.theme,
