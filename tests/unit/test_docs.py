@@ -17,6 +17,7 @@ import pytest
 
 from register import settings
 from register.publishing.extract_tables import tables
+from register.schema import standard
 from register.schema.package import Package
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,3 +216,21 @@ def test_downloads_lists_every_table_of_the_extracts():
     assert codelists == [r.name for r in package.resources if "/codelists/" in r.descriptor["path"]]
     exported_views = [t.name for t in extracted if t.is_view]
     assert CODE_SPAN.findall(views)[: len(exported_views)] == exported_views
+
+
+# Where the docs show the standard's current version: the validator's first line, and the
+# declaration a publisher's datapackage.json carries (as register.schema.datapackage writes it).
+CURRENT_VERSION = (
+    r"Checked against the Co-production Register standard (\d+\.\d+\.\d+)",
+    r'"x-register-standard": "(\d+\.\d+\.\d+)"',
+)
+
+
+def test_the_docs_show_the_standards_current_version():
+    version = standard.load(ROOT / "schemas").version
+    shown = {
+        (doc.name, found) for doc in DOCS for pattern in CURRENT_VERSION for found in re.findall(pattern, text(doc))
+    }
+    assert {name for name, _ in shown} >= {"publishing.md", "national.md", "staff-guide.md"}
+    stale = sorted(f"{name}: {found}" for name, found in shown if found != version)
+    assert not stale, f"the standard is {version}; these docs show another version as its current one: {stale}"
