@@ -200,8 +200,9 @@ def latest_closing(package: Package, history: list[dict]) -> dict | None:
 def reopened_without_reason(package: Package, row: dict, history: list[dict], note: str) -> str | None:
     """Reopening a closed item says why: the public sees the loop open again."""
     closed = latest_closing(package, history)
-    if closed is None or closes_loop(package, row["status"]) or note.strip():
-        return None
+    known = {r.get("code") for _, r in read_rows(package.resource("statuses").path)}
+    if closed is None or row["status"] not in known or closes_loop(package, row["status"]) or note.strip():
+        return None  # (a status that is no code is refused as such by the append)
     return (
         f"{row['you_said_id']} is closed ('{closed['status']}' on {closed['update_date']}, {closed['id']}); "
         f"to reopen it as '{row['status']}', say why in NOTE=\"...\" (it is published as the reason)"
