@@ -149,6 +149,12 @@ correct: $(INSTALLED) ## correct one field of a published record, in public: ID=
 template: $(INSTALLED) ## an Excel workbook to fill in for TABLE= [OUT=path]
 	@$(PY) -m register.staff.template --table="$$TABLE" $(if $(OUT),--out="$$OUT") $(root_arg)
 
+# A TARGET= that is not a host is said before the build, the extracts and the report are made.
+ifneq ($(filter publish,$(MAKECMDGOALS)),)
+ifneq ($(filter-out cloudrun fly,$(or $(TARGET),cloudrun)),)
+$(error TARGET= must be cloudrun or fly, not $(TARGET); for example: make publish TARGET=fly)
+endif
+endif
 publish: $(EXTRACTS) $(REPORT) ## print (RUN=1: run) the deployment command for TARGET=cloudrun|fly
 	$(PY) -m register.publishing.publish $(or $(TARGET),cloudrun) $(if $(RUN),--run)
 
