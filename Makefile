@@ -30,6 +30,22 @@ endif
 root_arg = --root="$${ROOT:-$$PWD}"
 INSTALLED := $(BIN)/.installed
 
+# A port is a whole number from 1 to 65535: anything else given to a target that serves is
+# said in one line, before anything is built. (Digits are checked in make itself, so the
+# shell only ever sees digits.)
+no_digits = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
+port_ok = $(and $(filter 1,$(words $(1))),$(if $(call no_digits,$(1)),,$(shell test $(1) -ge 1 -a $(1) -le 65535 2>/dev/null && echo ok)))
+ifneq ($(filter serve serve-national,$(MAKECMDGOALS)),)
+ifeq ($(call port_ok,$(PORT)),)
+$(error PORT= must be a port number from 1 to 65535, not "$(PORT)"; for example: make $(firstword $(filter serve serve-national,$(MAKECMDGOALS))) PORT=8080)
+endif
+endif
+ifneq ($(filter lab,$(MAKECMDGOALS)),)
+ifeq ($(call port_ok,$(LAB_PORT)),)
+$(error LAB_PORT= must be a port number from 1 to 65535, not "$(LAB_PORT)"; for example: make lab LAB_PORT=8889)
+endif
+endif
+
 # What a build, the extracts and the report are made from.
 CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2>/dev/null)
 DATA := datapackage.json metadata.yml publisher.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)

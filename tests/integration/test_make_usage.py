@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from register.schema.package import ROOT
 
 
@@ -25,3 +27,22 @@ def test_publish_to_a_known_host_is_not_refused():
     result = run_make("-n", "publish", "TARGET=fly")
     assert result.returncode == 0, result.stderr
     assert "register.publishing.publish fly" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "target,variable,value",
+    [("serve", "PORT", "abc"), ("serve", "PORT", "99999"), ("serve-national", "PORT", "0"), ("lab", "LAB_PORT", "x")],
+)
+def test_a_port_that_is_no_port_is_refused_before_anything_is_built(target, variable, value):
+    result = run_make(target, f"{variable}={value}")
+    assert result.returncode == 2
+    assert f'{variable}= must be a port number from 1 to 65535, not "{value}"; for example: make {target} ' in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_port_number_is_passed_on():
+    result = run_make("-n", "serve", "PORT=8080")
+    assert result.returncode == 0, result.stderr
+    assert "--port 8080" in result.stdout
