@@ -84,7 +84,7 @@ ifeq ($(ROOT),$(CURDIR))
 $(DB): $(INSTALLED) $(CODE) $(DATA)
 	@$(PY) -m register.database.build $(root_arg)
 	@touch $@
-build: $(DB) ## validate, then write build/register.db (only when its inputs changed)
+build: $(DB) ## validate, then write build/register.db (only when its inputs changed; ROOT= another package)
 else
 build: $(INSTALLED)
 	@$(PY) -m register.database.build $(root_arg)
@@ -108,7 +108,7 @@ report: $(DB)
 	$(PY) -m register.publishing.report $(PERIOD_ARGS)
 	touch -d '2000-01-01' $(REPORT)
 endif
-serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides)
+serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides; ROOT= another package)
 	$(PY) -m register.site.serve --host $(HOST) --port $(PORT)
 else
 # Another publisher's package (ROOT=publishers/north-cumbria): its own build/, downloads

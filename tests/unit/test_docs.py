@@ -234,3 +234,13 @@ def test_the_docs_show_the_standards_current_version():
     assert {name for name, _ in shown} >= {"publishing.md", "national.md", "staff-guide.md"}
     stale = sorted(f"{name}: {found}" for name, found in shown if found != version)
     assert not stale, f"the standard is {version}; these docs show another version as its current one: {stale}"
+
+
+def test_make_help_says_which_targets_take_another_package():
+    """docs/publishing.md runs these with ROOT=path/to/package; `make help` says they take it."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    described = dict(re.findall(r"^([a-z][a-z-]*):.*## (.*)$", makefile, re.M))
+    steps = re.findall(r"^\s*make ([a-z-]+) ROOT=path/to/package", text(ROOT / "docs/publishing.md"), re.M)
+    assert {"validate", "build", "extracts", "report", "serve"} <= set(steps)
+    silent = sorted(t for t in steps if "ROOT=" not in described[t])
+    assert not silent, f"make help does not say that these take ROOT=: {silent}"
