@@ -244,3 +244,11 @@ def test_make_help_says_which_targets_take_another_package():
     assert {"validate", "build", "extracts", "report", "serve"} <= set(steps)
     silent = sorted(t for t in steps if "ROOT=" not in described[t])
     assert not silent, f"make help does not say that these take ROOT=: {silent}"
+
+
+def test_the_readme_names_every_set_up_script():
+    line = next(x for x in text(ROOT / "README.md").splitlines() if x.startswith("scripts/ "))
+    scripts = sorted(p.name.removeprefix("install-") for p in (ROOT / "scripts").glob("install-*"))
+    assert len(scripts) >= 5
+    unnamed = [s for s in scripts if s not in line.lower()]
+    assert not unnamed, f"README.md's scripts/ line does not name {unnamed}"
