@@ -252,3 +252,11 @@ def test_the_readme_names_every_set_up_script():
     assert len(scripts) >= 5
     unnamed = [s for s in scripts if s not in line.lower()]
     assert not unnamed, f"README.md's scripts/ line does not name {unnamed}"
+
+
+def test_the_readme_describes_every_subpackage():
+    described = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", text(ROOT / "README.md"), re.M))
+    named = {n for pair in described for n in pair if n}
+    packages = {p.parent.name for p in (ROOT / "src/register").glob("*/__init__.py")}
+    assert len(packages) >= 8
+    assert packages <= named, f"README.md's table of src/register/ lacks {sorted(packages - named)}"
