@@ -131,6 +131,8 @@ national: $(INSTALLED) ## build the national register from the publishers in REG
 	@$(PY) -m register.national.build --registry="$$REGISTRY" --out="$(NATIONAL)"
 
 serve-national: $(INSTALLED) ## serve the national register built by `make national` (PORT= overrides)
+	@test -f "$(NATIONAL)/register.db" || { echo "There is no national register in $(NATIONAL)/ yet: build it first with" \
+	  "make national REGISTRY=path/to/registry.csv (docs/national.md)" >&2; exit 2; }
 	$(PY) -m register.site.serve --build-dir $(NATIONAL) --no-rebuild --host $(HOST) --port $(PORT)
 
 # Staff workflows (docs/staff-guide.md). Every value comes from the environment (see

@@ -46,3 +46,12 @@ def test_a_port_number_is_passed_on():
     result = run_make("-n", "serve", "PORT=8080")
     assert result.returncode == 0, result.stderr
     assert "--port 8080" in result.stdout
+
+
+def test_serving_a_national_register_not_built_yet_says_how_to_build_it(tmp_path):
+    result = run_make("serve-national", f"NATIONAL={tmp_path / 'national'}", "PORT=8769")
+    assert result.returncode == 2
+    assert f"There is no national register in {tmp_path / 'national'}/ yet: build it first with make national " in (
+        result.stderr
+    )
+    assert "REGISTRY=path/to/registry.csv" in result.stderr and "integrity" not in result.stderr
