@@ -260,3 +260,19 @@ def test_the_readme_describes_every_subpackage():
     packages = {p.parent.name for p in (ROOT / "src/register").glob("*/__init__.py")}
     assert len(packages) >= 8
     assert packages <= named, f"README.md's table of src/register/ lacks {sorted(packages - named)}"
+
+
+def test_every_variable_given_to_make_in_the_docs_is_one_the_makefile_reads():
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    read = set(re.findall(r"\$\(([A-Z_]+)\)|\$\$([A-Z_]+)\b", makefile))
+    read = {n for pair in read for n in pair if n}
+    read |= set(re.search(r"STAFF_VARS := ([A-Z_ \\\n]+)", makefile).group(1).replace("\\", " ").split())
+    given = {
+        (doc.name, name)
+        for doc in DOCS
+        for command in re.findall(r"make [a-z-]+((?: [A-Z_]+=(?:\"[^\"]*\"|[^ `]*))+)", text(doc))
+        for name in re.findall(r" ([A-Z_]+)=", command)
+    }
+    assert ("staff-guide.md", "ALLOW_DUPLICATES") in given or ("README.md", "PORT") in given
+    unknown = sorted(f"{doc}: {name}=" for doc, name in given if name not in read)
+    assert not unknown, f"the docs give make variables the Makefile never reads: {unknown}"
