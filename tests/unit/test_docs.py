@@ -276,3 +276,16 @@ def test_every_variable_given_to_make_in_the_docs_is_one_the_makefile_reads():
     assert ("staff-guide.md", "ALLOW_DUPLICATES") in given or ("README.md", "PORT") in given
     unknown = sorted(f"{doc}: {name}=" for doc, name in given if name not in read)
     assert not unknown, f"the docs give make variables the Makefile never reads: {unknown}"
+
+
+def test_the_counts_the_staff_guide_shows_are_the_registers():
+    """The example output of `make validate`, `make template` and `make add` in the staff
+    guide counts what the data package holds."""
+    guide = text(ROOT / "docs/staff-guide.md")
+    package = Package(ROOT)
+    resources = re.search(r"Valid: (\d+) resources checked", guide).group(1)
+    assert int(resources) == len(package.resources)
+    columns = re.search(r"a template for Co-production log \((\d+) columns\)", guide).group(1)
+    assert int(columns) == len(package.resource("coproduction_log").fields)
+    questions = set(re.findall(r"^\(\d+/(\d+)\) ", guide, re.M))
+    assert questions == {str(len(package.resource("you_said_we_did").fields))}
