@@ -289,3 +289,15 @@ def test_the_counts_the_staff_guide_shows_are_the_registers():
     assert int(columns) == len(package.resource("coproduction_log").fields)
     questions = set(re.findall(r"^\(\d+/(\d+)\) ", guide, re.M))
     assert questions == {str(len(package.resource("you_said_we_did").fields))}
+
+
+def test_the_national_register_in_production_makes_what_national_md_says_to_make():
+    """docs/national.md lists the commands that write the national register's downloads and
+    report after `make national`; the scheduled job in docs/deployment.md runs each of them."""
+    national = text(ROOT / "docs/national.md")
+    after = FENCE.findall(national.split("are written from", 1)[1])[0]
+    commands = {" ".join(line.removeprefix(".venv/bin/").split()) for line in after.splitlines()[1:-1] if line}
+    assert len(commands) == 2
+    production = " ".join(text(ROOT / "docs/deployment.md").split("## The national register in production")[1].split())
+    missing = sorted(c for c in commands if c not in production)
+    assert not missing, f"docs/deployment.md's national register in production does not run {missing}"
