@@ -155,7 +155,7 @@ update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STA
 	@$(PY) -m register.staff.update_status --id="$$ID" --status="$$STATUS" --note="$$NOTE" \
 	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg) $(allow_arg)
 
-attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= SECTION= [DATE=] [ALLOW_DUPLICATES=yes]
+attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= [SECTION=] [DATE=] [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.attest --update="$$UPDATE" --log="$$LOG" --partner="$$PARTNER" \
 	  --verdict="$$VERDICT" --words="$$WORDS" --date="$$DATE" --source="$$SOURCE" --section="$$SECTION" $(root_arg) \
 	  $(allow_arg)

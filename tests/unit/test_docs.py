@@ -19,6 +19,7 @@ from register import settings
 from register.publishing.extract_tables import tables
 from register.schema import standard
 from register.schema.package import Package
+from register.staff import attest, update_status
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -301,3 +302,19 @@ def test_the_national_register_in_production_makes_what_national_md_says_to_make
     production = " ".join(text(ROOT / "docs/deployment.md").split("## The national register in production")[1].split())
     missing = sorted(c for c in commands if c not in production)
     assert not missing, f"docs/deployment.md's national register in production does not run {missing}"
+
+
+def help_options(target: str) -> tuple[set[str], set[str]]:
+    """The options `make help` gives a target: (required, [optional])."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    line = re.search(rf"^{target}:.*## (.*)$", makefile, re.M).group(1)
+    optional = set(re.findall(r"\[([A-Z_]+)=", line))
+    return set(re.findall(r"(?<![\[|A-Z_])([A-Z_]+)=", line)) - optional, optional
+
+
+def test_make_help_marks_optional_what_the_staff_commands_do_not_require():
+    required, optional = help_options("attest")
+    assert required == {"UPDATE", *attest.REQUIRED}
+    assert optional == set(attest.FIELDS) - set(attest.REQUIRED) - {"UPDATE", "LOG"} | {"ALLOW_DUPLICATES"}
+    required, optional = help_options("update-status")
+    assert set(update_status.REQUIRED) <= required and not optional & set(update_status.REQUIRED)
