@@ -58,7 +58,14 @@ NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 26
 
+# A fresh machine's python3 may be too old, or (Debian, Ubuntu) unable to make a virtual
+# environment: said in one line with what to do, before anything is installed.
 $(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  v=$$($(PYTHON) --version 2>/dev/null); echo "The register needs Python 3.11 or newer, and $(PYTHON) is" \
+	  "$${v:-not found}. Install a newer Python, or name it: make $(or $(MAKECMDGOALS),serve) PYTHON=python3.12" >&2; exit 2; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { echo "$(PYTHON) cannot make a virtual environment" \
+	  "(it has no ensurepip): on Debian or Ubuntu, install it with: sudo apt-get install python3-venv" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -55,3 +57,39 @@ def test_serving_a_national_register_not_built_yet_says_how_to_build_it(tmp_path
         result.stderr
     )
     assert "REGISTRY=path/to/registry.csv" in result.stderr and "integrity" not in result.stderr
+
+
+def fresh_checkout(tmp_path):
+    """What `make install` reads, in a folder of its own: nothing here touches this .venv."""
+    tmp_path.mkdir()
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def fake_python(tmp_path, script: str):
+    path = tmp_path / "fake-python"
+    path.write_text("#!/bin/sh\n" + script + "\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_python_too_old_or_missing_is_said_before_anything_is_installed(tmp_path):
+    checkout = fresh_checkout(tmp_path / "checkout")
+    old = fake_python(tmp_path, 'case "$1" in --version) echo "Python 3.9.2";; esac; exit 1')
+    for python, shown in [(old, "Python 3.9.2"), (tmp_path / "no-python", "not found")]:
+        result = run_make("-C", str(checkout), "serve", f"PYTHON={python}")
+        assert result.returncode == 2
+        assert f"The register needs Python 3.11 or newer, and {python} is {shown}." in result.stderr
+        assert "make serve PYTHON=python3.12" in result.stderr
+        assert not (checkout / ".venv").exists()
+
+
+def test_a_python_that_cannot_make_a_virtual_environment_says_what_to_install(tmp_path):
+    checkout = fresh_checkout(tmp_path / "checkout")
+    no_venv = fake_python(tmp_path, f'case "$2" in *ensurepip*) exit 1;; esac; exec {sys.executable} "$@"')
+    result = run_make("-C", str(checkout), "install", f"PYTHON={no_venv}")
+    assert result.returncode == 2
+    assert "cannot make a virtual environment (it has no ensurepip)" in result.stderr
+    assert "sudo apt-get install python3-venv" in result.stderr
+    assert not (checkout / ".venv").exists()

@@ -318,3 +318,11 @@ def test_make_help_marks_optional_what_the_staff_commands_do_not_require():
     assert optional == set(attest.FIELDS) - set(attest.REQUIRED) - {"UPDATE", "LOG"} | {"ALLOW_DUPLICATES"}
     required, optional = help_options("update-status")
     assert set(update_status.REQUIRED) <= required and not optional & set(update_status.REQUIRED)
+
+
+def test_the_readme_names_the_python_the_package_requires():
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    required = re.search(r'requires-python = ">=(\d+\.\d+)"', pyproject).group(1)
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert f"sys.version_info < ({required.replace('.', ', ')})" in makefile
+    assert f"`python3` ({required} or newer" in text(ROOT / "README.md")
