@@ -326,3 +326,12 @@ def test_the_readme_names_the_python_the_package_requires():
     makefile = (ROOT / "Makefile").read_text("utf-8")
     assert f"sys.version_info < ({required.replace('.', ', ')})" in makefile
     assert f"`python3` ({required} or newer" in text(ROOT / "README.md")
+
+
+def test_the_readmes_table_of_targets_has_every_target():
+    readme = text(ROOT / "README.md")
+    section = readme.split("## Every target", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    listed = set(re.findall(r"`make ([a-z-]+)", table))
+    missing = sorted(make_targets() - listed)
+    assert not missing, f"README.md's table of targets lacks {missing}"
