@@ -335,3 +335,23 @@ def test_the_readmes_table_of_targets_has_every_target():
     listed = set(re.findall(r"`make ([a-z-]+)", table))
     missing = sorted(make_targets() - listed)
     assert not missing, f"README.md's table of targets lacks {missing}"
+
+
+def test_security_md_puts_every_staff_command_in_scope():
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    staff = set(re.findall(r"^([a-z-]+):.*\n\t@\$\(PY\) -m register\.staff\.", makefile, re.M))
+    assert {"append", "correct", "template"} <= staff
+    scope = text(ROOT / "SECURITY.md").split("The staff commands (", 1)[1].split(")", 1)[0]
+    missing = sorted(staff - set(re.findall(r"`make ([a-z-]+)`", scope)))
+    assert not missing, f"SECURITY.md's staff commands in scope lack {missing}"
+
+
+def test_security_md_removes_personal_data_as_the_staff_guide_does():
+    security = " ".join(text(ROOT / "SECURITY.md").split())
+    assert "PERSONAL_DATA=yes" in security and "git history" in security
+    anchors = re.findall(r"docs/staff-guide\.md#([a-z-]+)", security)
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+        for h in re.findall(r"^#+ (.*)$", text(ROOT / "docs/staff-guide.md"), re.M)
+    }
+    assert anchors and set(anchors) <= headings
