@@ -337,13 +337,24 @@ def test_the_readmes_table_of_targets_has_every_target():
     assert not missing, f"README.md's table of targets lacks {missing}"
 
 
-def test_security_md_puts_every_staff_command_in_scope():
+def staff_targets() -> set[str]:
     makefile = (ROOT / "Makefile").read_text("utf-8")
     staff = set(re.findall(r"^([a-z-]+):.*\n\t@\$\(PY\) -m register\.staff\.", makefile, re.M))
     assert {"append", "correct", "template"} <= staff
+    return staff
+
+
+def test_security_md_puts_every_staff_command_in_scope():
     scope = text(ROOT / "SECURITY.md").split("The staff commands (", 1)[1].split(")", 1)[0]
-    missing = sorted(staff - set(re.findall(r"`make ([a-z-]+)`", scope)))
+    missing = sorted(staff_targets() - set(re.findall(r"`make ([a-z-]+)`", scope)))
     assert not missing, f"SECURITY.md's staff commands in scope lack {missing}"
+
+
+def test_the_privacy_promise_names_every_command_that_writes_free_text():
+    """Every staff command but the template writes records, and each runs the privacy gate."""
+    promise = " ".join(text(ROOT / "docs/security.md").split("Free text is refused, by", 1)[1].split(" alike")[:1])
+    missing = sorted(staff_targets() - {"template"} - set(re.findall(r"`make ([a-z-]+)`", promise)))
+    assert not missing, f"docs/security.md's privacy promise does not name {missing}"
 
 
 def test_security_md_removes_personal_data_as_the_staff_guide_does():
