@@ -366,3 +366,12 @@ def test_security_md_removes_personal_data_as_the_staff_guide_does():
         for h in re.findall(r"^#+ (.*)$", text(ROOT / "docs/staff-guide.md"), re.M)
     }
     assert anchors and set(anchors) <= headings
+
+
+def test_settings_page_lists_every_bench_variable():
+    read = set(re.findall(r"\bBENCH_[A-Z_]*[A-Z]\b", (ROOT / "Makefile").read_text("utf-8")))
+    for module in (ROOT / "src/register/bench").glob("*.py"):
+        read |= set(re.findall(r"\bBENCH_[A-Z_]*[A-Z]\b", module.read_text("utf-8")))
+    assert len(read) >= 5
+    missing = sorted(read - set(re.findall(r"`(BENCH_[A-Z_]+)`", text(ROOT / "docs/settings.md"))))
+    assert not missing, f"docs/settings.md does not list {missing}"
