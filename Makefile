@@ -204,6 +204,8 @@ bench: $(INSTALLED) ## heavy measurements at national scale, printed as a table 
 # exactly that; touch, because npm keeps the tarball's old file dates). Lighthouse and pa11y,
 # the optional dependencies, are for `make bench` only (scripts/install-lighthouse).
 node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The browser tests need Node's npm, to install axe-core as pinned in" \
+	  "package-lock.json: on Debian or Ubuntu, install it with: sudo apt-get install npm" >&2; exit 2; }
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --omit=optional
 	touch $@
 

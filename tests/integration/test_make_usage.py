@@ -93,3 +93,21 @@ def test_a_python_that_cannot_make_a_virtual_environment_says_what_to_install(tm
     assert "cannot make a virtual environment (it has no ensurepip)" in result.stderr
     assert "sudo apt-get install python3-venv" in result.stderr
     assert not (checkout / ".venv").exists()
+
+
+def test_without_npm_the_browser_tests_say_what_to_install(tmp_path):
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("Makefile", "package.json", "package-lock.json"):
+        shutil.copy(ROOT / name, checkout / name)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(checkout), "node_modules/axe-core/axe.min.js"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": str(tmp_path / "nothing"), "HOME": str(tmp_path)},
+        executable=shutil.which("make"),
+    )
+    assert result.returncode == 2
+    assert "The browser tests need Node's npm" in result.stderr and "sudo apt-get install npm" in result.stderr
+    assert not (checkout / "node_modules").exists()
