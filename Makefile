@@ -30,6 +30,22 @@ endif
 root_arg = --root="$${ROOT:-$$PWD}"
 INSTALLED := $(BIN)/.installed
 
+# A port is a whole number from 1 to 65535: anything else given to a target that serves is
+# said in one line, before anything is built. (Digits are checked in make itself, so the
+# shell only ever sees digits.)
+no_digits = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
+port_ok = $(and $(filter 1,$(words $(1))),$(if $(call no_digits,$(1)),,$(shell test $(1) -ge 1 -a $(1) -le 65535 2>/dev/null && echo ok)))
+ifneq ($(filter serve serve-national,$(MAKECMDGOALS)),)
+ifeq ($(call port_ok,$(PORT)),)
+$(error PORT= must be a port number from 1 to 65535, not "$(PORT)"; for example: make $(firstword $(filter serve serve-national,$(MAKECMDGOALS))) PORT=8080)
+endif
+endif
+ifneq ($(filter lab,$(MAKECMDGOALS)),)
+ifeq ($(call port_ok,$(LAB_PORT)),)
+$(error LAB_PORT= must be a port number from 1 to 65535, not "$(LAB_PORT)"; for example: make lab LAB_PORT=8889)
+endif
+endif
+
 # What a build, the extracts and the report are made from.
 CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2>/dev/null)
 DATA := datapackage.json metadata.yml publisher.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
@@ -42,7 +58,14 @@ NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 26
 
+# A fresh machine's python3 may be too old, or (Debian, Ubuntu) unable to make a virtual
+# environment: said in one line with what to do, before anything is installed.
 $(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  v=$$($(PYTHON) --version 2>/dev/null); echo "The register needs Python 3.11 or newer, and $(PYTHON) is" \
+	  "$${v:-not found}. Install a newer Python, or name it: make $(or $(MAKECMDGOALS),serve) PYTHON=python3.12" >&2; exit 2; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { echo "$(PYTHON) cannot make a virtual environment" \
+	  "(it has no ensurepip): on Debian or Ubuntu, install it with: sudo apt-get install python3-venv" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
@@ -68,7 +91,7 @@ ifeq ($(ROOT),$(CURDIR))
 $(DB): $(INSTALLED) $(CODE) $(DATA)
 	@$(PY) -m register.database.build $(root_arg)
 	@touch $@
-build: $(DB) ## validate, then write build/register.db (only when its inputs changed)
+build: $(DB) ## validate, then write build/register.db (only when its inputs changed; ROOT= another package)
 else
 build: $(INSTALLED)
 	@$(PY) -m register.database.build $(root_arg)
@@ -92,7 +115,7 @@ report: $(DB)
 	$(PY) -m register.publishing.report $(PERIOD_ARGS)
 	touch -d '2000-01-01' $(REPORT)
 endif
-serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides)
+serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides; ROOT= another package)
 	$(PY) -m register.site.serve --host $(HOST) --port $(PORT)
 else
 # Another publisher's package (ROOT=publishers/north-cumbria): its own build/, downloads
@@ -115,6 +138,8 @@ national: $(INSTALLED) ## build the national register from the publishers in REG
 	@$(PY) -m register.national.build --registry="$$REGISTRY" --out="$(NATIONAL)"
 
 serve-national: $(INSTALLED) ## serve the national register built by `make national` (PORT= overrides)
+	@test -f "$(NATIONAL)/register.db" || { echo "There is no national register in $(NATIONAL)/ yet: build it first with" \
+	  "make national REGISTRY=path/to/registry.csv (docs/national.md)" >&2; exit 2; }
 	$(PY) -m register.site.serve --build-dir $(NATIONAL) --no-rebuild --host $(HOST) --port $(PORT)
 
 # Staff workflows (docs/staff-guide.md). Every value comes from the environment (see
@@ -137,7 +162,7 @@ update-status: $(INSTALLED) ## record a new status of a "You said" item: ID= STA
 	@$(PY) -m register.staff.update_status --id="$$ID" --status="$$STATUS" --note="$$NOTE" \
 	  $(if $(DATE),--date="$$DATE") --source="$$SOURCE" --section="$$SECTION" $(root_arg) $(allow_arg)
 
-attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= SECTION= [DATE=] [ALLOW_DUPLICATES=yes]
+attest: $(INSTALLED) ## a partner's verdict: UPDATE=|LOG= PARTNER= VERDICT= WORDS= SOURCE= [SECTION=] [DATE=] [ALLOW_DUPLICATES=yes]
 	@$(PY) -m register.staff.attest --update="$$UPDATE" --log="$$LOG" --partner="$$PARTNER" \
 	  --verdict="$$VERDICT" --words="$$WORDS" --date="$$DATE" --source="$$SOURCE" --section="$$SECTION" $(root_arg) \
 	  $(allow_arg)
@@ -149,6 +174,12 @@ correct: $(INSTALLED) ## correct one field of a published record, in public: ID=
 template: $(INSTALLED) ## an Excel workbook to fill in for TABLE= [OUT=path]
 	@$(PY) -m register.staff.template --table="$$TABLE" $(if $(OUT),--out="$$OUT") $(root_arg)
 
+# A TARGET= that is not a host is said before the build, the extracts and the report are made.
+ifneq ($(filter publish,$(MAKECMDGOALS)),)
+ifneq ($(filter-out cloudrun fly,$(or $(TARGET),cloudrun)),)
+$(error TARGET= must be cloudrun or fly, not $(TARGET); for example: make publish TARGET=fly)
+endif
+endif
 publish: $(EXTRACTS) $(REPORT) ## print (RUN=1: run) the deployment command for TARGET=cloudrun|fly
 	$(PY) -m register.publishing.publish $(or $(TARGET),cloudrun) $(if $(RUN),--run)
 
@@ -173,6 +204,8 @@ bench: $(INSTALLED) ## heavy measurements at national scale, printed as a table 
 # exactly that; touch, because npm keeps the tarball's old file dates). Lighthouse and pa11y,
 # the optional dependencies, are for `make bench` only (scripts/install-lighthouse).
 node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The browser tests need Node's npm, to install axe-core as pinned in" \
+	  "package-lock.json: on Debian or Ubuntu, install it with: sudo apt-get install npm" >&2; exit 2; }
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --omit=optional
 	touch $@
 

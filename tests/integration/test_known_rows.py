@@ -131,6 +131,6 @@ def test_good_files_land_the_same_with_or_without_the_database(tmp_path):
         for table, name in files:
             r = append_no_build(repo, table, STAFF / name, env)
             assert r.returncode == 0, r.stderr
-            said.append(r.stdout.split("(")[0])
+            said.append(r.stdout.split("(")[0].replace(str(repo), "<copy>"))  # each names its own ROOT=
         outcomes.append((said, digest(repo)))
     assert outcomes[0] == outcomes[1]

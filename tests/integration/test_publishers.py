@@ -148,6 +148,23 @@ def test_the_guides_copy_command_gives_a_package_that_builds_anywhere(tmp_path):
     assert summary
 
 
+def test_the_guides_copy_leaves_out_north_cumbrias_own_build(tmp_path):
+    """After `make serve ROOT=publishers/north-cumbria`, the kit holds North Cumbria's build/:
+    its releases and changes. docs/publishing.md step 1, run as written, leaves them out."""
+    guide = (ROOT / "docs" / "publishing.md").read_text("utf-8")
+    step = guide.split("1. Copy `publishers/north-cumbria/`", 1)[1].split("\n2. ", 1)[0]
+    commands = re.search(r"```\n(.*?)```", step, re.S)[1].split("\n")
+    kit = tmp_path / "publishers" / "north-cumbria"
+    shutil.copytree(ROOT / "publishers" / "north-cumbria", kit, symlinks=False)
+    (kit / "build" / "releases" / "2026-01-01-north-cumbria").mkdir(parents=True)
+    (tmp_path / "path" / "to").mkdir(parents=True)
+    for line in filter(None, (c.strip() for c in commands)):
+        subprocess.run(line, shell=True, cwd=tmp_path, check=True)
+    package = tmp_path / "path" / "to" / "package"
+    assert (package / "publisher.yml").is_file()
+    assert not (package / "build").exists()
+
+
 def test_another_publishers_impact_report_is_its_own(example_root, tmp_path):
     """`make report ROOT=<package>` reports on that package, in its own build/, naming its
     publisher, its licence and citing its own release (it used to write this repository's

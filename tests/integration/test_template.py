@@ -10,10 +10,11 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from register.schema.package import Package
+from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 from register.staff import append as appendmod
-from tests.staff_helpers import digest, exit_code, make, next_id, rows
+from register.staff.write import command
+from tests.staff_helpers import STAFF, digest, exit_code, make, next_id, rows
 
 LOG = "datasets/coproduction_log.csv"
 
@@ -265,3 +266,20 @@ def test_the_suggested_command_quotes_a_path_with_spaces(repo):
     result = make("template", repo, TABLE="coproduction_log", OUT=out)
     assert exit_code(result) == 0, result.stderr
     assert f"  make append TABLE=coproduction_log FILE='{out}'" in result.stdout
+
+
+def test_the_suggested_commands_name_the_copy_they_worked_on(repo):
+    """Made with ROOT=, the next command to type says ROOT= too: followed as printed, it
+    adds to that copy, never to this repository's datasets/."""
+    out = repo / "log.xlsx"
+    result = make("template", repo, TABLE="coproduction_log", OUT=out)
+    assert exit_code(result) == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"  make append TABLE=coproduction_log FILE={out} ROOT={repo}"
+    appended = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")
+    assert exit_code(appended) == 0, appended.stderr
+    assert f"run `make build ROOT={repo}` to see them" in appended.stdout
+
+
+def test_without_root_the_suggested_command_is_the_plain_one():
+    package = Package(ROOT)
+    assert command(package, "make build") == "make build"

@@ -107,6 +107,11 @@ CASES = [
             "statuses: open, planned, in_progress, done, not_taken_forward"
         ],
     ),
+    (  # a closed item: a mistyped status is named as such, not taken as reopening it
+        dict(ID="YS-0001", STATUS="finished"),
+        1,
+        ["field status: 'finished' is not a code in statuses (value: 'finished')"],
+    ),
     (
         dict(ID="YS-0010", STATUS="done", NOTE="x", DATE="2024-01-01"),
         1,

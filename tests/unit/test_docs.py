@@ -17,7 +17,9 @@ import pytest
 
 from register import settings
 from register.publishing.extract_tables import tables
+from register.schema import standard
 from register.schema.package import Package
+from register.staff import attest, update_status
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -215,3 +217,161 @@ def test_downloads_lists_every_table_of_the_extracts():
     assert codelists == [r.name for r in package.resources if "/codelists/" in r.descriptor["path"]]
     exported_views = [t.name for t in extracted if t.is_view]
     assert CODE_SPAN.findall(views)[: len(exported_views)] == exported_views
+
+
+# Where the docs show the standard's current version: the validator's first line, and the
+# declaration a publisher's datapackage.json carries (as register.schema.datapackage writes it).
+CURRENT_VERSION = (
+    r"Checked against the Co-production Register standard (\d+\.\d+\.\d+)",
+    r'"x-register-standard": "(\d+\.\d+\.\d+)"',
+)
+
+
+def test_the_docs_show_the_standards_current_version():
+    version = standard.load(ROOT / "schemas").version
+    shown = {
+        (doc.name, found) for doc in DOCS for pattern in CURRENT_VERSION for found in re.findall(pattern, text(doc))
+    }
+    assert {name for name, _ in shown} >= {"publishing.md", "national.md", "staff-guide.md"}
+    stale = sorted(f"{name}: {found}" for name, found in shown if found != version)
+    assert not stale, f"the standard is {version}; these docs show another version as its current one: {stale}"
+
+
+def test_make_help_says_which_targets_take_another_package():
+    """docs/publishing.md runs these with ROOT=path/to/package; `make help` says they take it."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    described = dict(re.findall(r"^([a-z][a-z-]*):.*## (.*)$", makefile, re.M))
+    steps = re.findall(r"^\s*make ([a-z-]+) ROOT=path/to/package", text(ROOT / "docs/publishing.md"), re.M)
+    assert {"validate", "build", "extracts", "report", "serve"} <= set(steps)
+    silent = sorted(t for t in steps if "ROOT=" not in described[t])
+    assert not silent, f"make help does not say that these take ROOT=: {silent}"
+
+
+def test_the_readme_names_every_set_up_script():
+    line = next(x for x in text(ROOT / "README.md").splitlines() if x.startswith("scripts/ "))
+    scripts = sorted(p.name.removeprefix("install-") for p in (ROOT / "scripts").glob("install-*"))
+    assert len(scripts) >= 5
+    unnamed = [s for s in scripts if s not in line.lower()]
+    assert not unnamed, f"README.md's scripts/ line does not name {unnamed}"
+
+
+def test_the_readme_describes_every_subpackage():
+    described = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", text(ROOT / "README.md"), re.M))
+    named = {n for pair in described for n in pair if n}
+    packages = {p.parent.name for p in (ROOT / "src/register").glob("*/__init__.py")}
+    assert len(packages) >= 8
+    assert packages <= named, f"README.md's table of src/register/ lacks {sorted(packages - named)}"
+
+
+def test_every_variable_given_to_make_in_the_docs_is_one_the_makefile_reads():
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    read = set(re.findall(r"\$\(([A-Z_]+)\)|\$\$([A-Z_]+)\b", makefile))
+    read = {n for pair in read for n in pair if n}
+    read |= set(re.search(r"STAFF_VARS := ([A-Z_ \\\n]+)", makefile).group(1).replace("\\", " ").split())
+    given = {
+        (doc.name, name)
+        for doc in DOCS
+        for command in re.findall(r"make [a-z-]+((?: [A-Z_]+=(?:\"[^\"]*\"|[^ `]*))+)", text(doc))
+        for name in re.findall(r" ([A-Z_]+)=", command)
+    }
+    assert ("staff-guide.md", "ALLOW_DUPLICATES") in given or ("README.md", "PORT") in given
+    unknown = sorted(f"{doc}: {name}=" for doc, name in given if name not in read)
+    assert not unknown, f"the docs give make variables the Makefile never reads: {unknown}"
+
+
+def test_the_counts_the_staff_guide_shows_are_the_registers():
+    """The example output of `make validate`, `make template` and `make add` in the staff
+    guide counts what the data package holds."""
+    guide = text(ROOT / "docs/staff-guide.md")
+    package = Package(ROOT)
+    resources = re.search(r"Valid: (\d+) resources checked", guide).group(1)
+    assert int(resources) == len(package.resources)
+    columns = re.search(r"a template for Co-production log \((\d+) columns\)", guide).group(1)
+    assert int(columns) == len(package.resource("coproduction_log").fields)
+    questions = set(re.findall(r"^\(\d+/(\d+)\) ", guide, re.M))
+    assert questions == {str(len(package.resource("you_said_we_did").fields))}
+
+
+def test_the_national_register_in_production_makes_what_national_md_says_to_make():
+    """docs/national.md lists the commands that write the national register's downloads and
+    report after `make national`; the scheduled job in docs/deployment.md runs each of them."""
+    national = text(ROOT / "docs/national.md")
+    after = FENCE.findall(national.split("are written from", 1)[1])[0]
+    commands = {" ".join(line.removeprefix(".venv/bin/").split()) for line in after.splitlines()[1:-1] if line}
+    assert len(commands) == 2
+    production = " ".join(text(ROOT / "docs/deployment.md").split("## The national register in production")[1].split())
+    missing = sorted(c for c in commands if c not in production)
+    assert not missing, f"docs/deployment.md's national register in production does not run {missing}"
+
+
+def help_options(target: str) -> tuple[set[str], set[str]]:
+    """The options `make help` gives a target: (required, [optional])."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    line = re.search(rf"^{target}:.*## (.*)$", makefile, re.M).group(1)
+    optional = set(re.findall(r"\[([A-Z_]+)=", line))
+    return set(re.findall(r"(?<![\[|A-Z_])([A-Z_]+)=", line)) - optional, optional
+
+
+def test_make_help_marks_optional_what_the_staff_commands_do_not_require():
+    required, optional = help_options("attest")
+    assert required == {"UPDATE", *attest.REQUIRED}
+    assert optional == set(attest.FIELDS) - set(attest.REQUIRED) - {"UPDATE", "LOG"} | {"ALLOW_DUPLICATES"}
+    required, optional = help_options("update-status")
+    assert set(update_status.REQUIRED) <= required and not optional & set(update_status.REQUIRED)
+
+
+def test_the_readme_names_the_python_the_package_requires():
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    required = re.search(r'requires-python = ">=(\d+\.\d+)"', pyproject).group(1)
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert f"sys.version_info < ({required.replace('.', ', ')})" in makefile
+    assert f"`python3` ({required} or newer" in text(ROOT / "README.md")
+
+
+def test_the_readmes_table_of_targets_has_every_target():
+    readme = text(ROOT / "README.md")
+    section = readme.split("## Every target", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    listed = set(re.findall(r"`make ([a-z-]+)", table))
+    missing = sorted(make_targets() - listed)
+    assert not missing, f"README.md's table of targets lacks {missing}"
+
+
+def staff_targets() -> set[str]:
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    staff = set(re.findall(r"^([a-z-]+):.*\n\t@\$\(PY\) -m register\.staff\.", makefile, re.M))
+    assert {"append", "correct", "template"} <= staff
+    return staff
+
+
+def test_security_md_puts_every_staff_command_in_scope():
+    scope = text(ROOT / "SECURITY.md").split("The staff commands (", 1)[1].split(")", 1)[0]
+    missing = sorted(staff_targets() - set(re.findall(r"`make ([a-z-]+)`", scope)))
+    assert not missing, f"SECURITY.md's staff commands in scope lack {missing}"
+
+
+def test_the_privacy_promise_names_every_command_that_writes_free_text():
+    """Every staff command but the template writes records, and each runs the privacy gate."""
+    promise = " ".join(text(ROOT / "docs/security.md").split("Free text is refused, by", 1)[1].split(" alike")[:1])
+    missing = sorted(staff_targets() - {"template"} - set(re.findall(r"`make ([a-z-]+)`", promise)))
+    assert not missing, f"docs/security.md's privacy promise does not name {missing}"
+
+
+def test_security_md_removes_personal_data_as_the_staff_guide_does():
+    security = " ".join(text(ROOT / "SECURITY.md").split())
+    assert "PERSONAL_DATA=yes" in security and "git history" in security
+    anchors = re.findall(r"docs/staff-guide\.md#([a-z-]+)", security)
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+        for h in re.findall(r"^#+ (.*)$", text(ROOT / "docs/staff-guide.md"), re.M)
+    }
+    assert anchors and set(anchors) <= headings
+
+
+def test_settings_page_lists_every_bench_variable():
+    read = set(re.findall(r"\bBENCH_[A-Z_]*[A-Z]\b", (ROOT / "Makefile").read_text("utf-8")))
+    for module in (ROOT / "src/register/bench").glob("*.py"):
+        read |= set(re.findall(r"\bBENCH_[A-Z_]*[A-Z]\b", module.read_text("utf-8")))
+    assert len(read) >= 5
+    missing = sorted(read - set(re.findall(r"`(BENCH_[A-Z_]+)`", text(ROOT / "docs/settings.md"))))
+    assert not missing, f"docs/settings.md does not list {missing}"

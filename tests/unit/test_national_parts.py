@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from register.national import fetch, namespace, provenance, quality, registry
+from register.national import build, fetch, namespace, provenance, quality, registry
 from register.schema.package import ROOT, Package
 from tests.conftest import as_standard_1_1, copy_repo
 
@@ -39,6 +39,19 @@ def test_registry_problems_name_file_row_and_field(tmp_path):
         registry.read(path)
     found = {(p.row, p.field) for p in e.value.problems}
     assert found == {(3, "code"), (4, "code"), (4, "package"), (4, "licence"), (4, "update_frequency"), (5, "contact")}
+
+
+def test_a_missing_registry_or_a_folder_is_named_before_the_publisher_yml_beside_it(tmp_path, capsys):
+    """`make national REGISTRY=` with a mistyped path, or a folder, says what is wrong with
+    the registry, not that a publisher.yml is missing from the folder above it."""
+    for given, expected in [
+        (tmp_path / "registy.csv", "the registry file does not exist"),
+        (tmp_path, "this is a folder: give the registry's CSV file"),
+    ]:
+        assert build.main([f"--registry={given}", f"--out={tmp_path / 'out'}"]) == 1
+        err = capsys.readouterr().err
+        assert f"{given}: {expected}" in err
+        assert "publisher.yml" not in err and "Traceback" not in err
 
 
 def test_personal_data_in_problems_is_not_republished():

@@ -69,3 +69,25 @@ def test_a_bad_publisher_yml_is_refused_plainly(tmp_path):
     text = str(e.value)
     assert "publisher.yml" in text and "name is missing" in text and "code 'Bad Code'" in text
     assert "not this machine's" in text
+
+
+def test_publishing_guide_names_every_shared_codelist():
+    """docs/publishing.md tells a new publisher which codelists to keep as the standard has them."""
+    guide = (ROOT / "docs" / "publishing.md").read_text("utf-8")
+    listed = " ".join(guide.split("Keep the shared codelists (", 1)[1].split(")", 1)[0].split())
+    named = {n.strip().replace(" ", "_") for n in listed.replace(" and ", ", ").split(",")}
+    assert named == set(SHARED_CODELISTS), f"docs/publishing.md lists {sorted(named)}"
+
+
+def key_comments(path) -> list[str]:
+    """The comment lines just above each key of a publisher.yml (not its opening paragraph)."""
+    body = path.read_text("utf-8").split("\n\n", 1)[1]
+    return [line for line in body.splitlines() if line.startswith("#")]
+
+
+def test_the_kit_explains_publisher_yml_as_the_root_does():
+    """A new publisher starts from publishers/north-cumbria (docs/publishing.md): its
+    publisher.yml says what each key is for, in the root's words."""
+    root = key_comments(ROOT / "publisher.yml")
+    assert len(root) >= 6
+    assert key_comments(PACKAGES[1] / "publisher.yml") == root

@@ -86,9 +86,9 @@ def national(
     """
     TIMINGS.clear()
     operator = registry.parent / PUBLISHER_FILE
+    publishers = read(registry)  # a registry that is missing or wrong is the first thing said
     publisher_mod.load(registry.parent)  # refused plainly, before any fetch, if missing or wrong
     timer = Timer()
-    publishers = read(registry)
     standard = Package(ROOT)
     version, _ = provenance.standard_version(standard.descriptor)
     state.mkdir(parents=True, exist_ok=True)

@@ -109,6 +109,8 @@ def read(path: Path | str) -> list[Publisher]:
         text = path.read_text("utf-8-sig")
     except FileNotFoundError:
         raise RegistryError([Problem(name, None, None, None, "the registry file does not exist")])
+    except IsADirectoryError:
+        raise RegistryError([Problem(name, None, None, None, "this is a folder: give the registry's CSV file")])
     except UnicodeDecodeError:
         raise RegistryError([Problem(name, None, None, None, "the registry is not UTF-8 text")])
     reader = csv.DictReader(io.StringIO(text, newline=""))

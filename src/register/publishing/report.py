@@ -61,6 +61,10 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def check_date(text: str | None, what: str) -> str | None:
     if not text:
         return None
@@ -242,7 +246,7 @@ def main(argv=None) -> int:
     parser.add_argument("--db", help="the built register (default: ROOT/build/register.db)")
     parser.add_argument("--out", help="where the report is written (default: ROOT/build/reports)")
     args = parser.parse_args(argv)
-    start, end = check_date(args.start, "--start"), check_date(args.end, "--end")
+    start, end = check_date(args.start, "PERIOD_START= (--start)"), check_date(args.end, "PERIOD_END= (--end)")
     # "Today" (overdue items, the report's date) is England's, as on the site; the kernel
     # inherits it.
     os.environ.setdefault("TZ", TIME_ZONE)
@@ -251,10 +255,11 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else root / "build" / "reports"
     db = Path(args.db) if args.db else root / "build" / "register.db"
     figures = run(db, out, start, end, root)
+    activities = plural(figures["activities"], "activity", "activities")
+    items = plural(figures["you_said_items"], '"You said" item', '"You said" items')
     print(
         f"Wrote {out / (NAME + '.html')} and {out / (NAME + '.ipynb')}: "
-        f'{figures["activities"]} activities, {figures["you_said_items"]} "You said" items, '
-        f"loop closed for {figures['loop_closed']}."
+        f"{activities}, {items}, loop closed for {figures['loop_closed']}."
     )
     return 0
 

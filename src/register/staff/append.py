@@ -32,6 +32,7 @@ from register.checks.supported import Fallback
 from register.database import known_rows
 from register.schema.package import ROOT, Package, Resource
 from register.staff import readers, trial
+from register.staff import write as writemod
 from register.staff.batch import Batch, columns_text, from_table, generated_field
 from register.staff.identifiers import (
     check_against_existing,
@@ -105,7 +106,7 @@ def open_package(root: str) -> Package:
         where = "does not exist" if not path.exists() else "has no datapackage.json"
         print(
             f"Nothing was changed: ROOT={printable(root)} is not a copy of the register: that folder {where}. "
-            "Leave ROOT= out to work on this one, or give the folder that holds the register's Makefile.",
+            "Leave ROOT= out to work on this one, or give a register's folder: the one holding its datapackage.json.",
             file=sys.stderr,
         )
         raise SystemExit(2)
@@ -306,10 +307,11 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
             + (f" and {len(outcome.given) - 10:,} more" if len(outcome.given) > 10 else "")
             + "."
         )
+    build = writemod.command(package, "make build")
     if outcome.build_error:
         print(
             f"The records are saved, but the database could not be rebuilt ({outcome.build_error}). "
-            f"Run `make validate` and then `make build`.",
+            f"Run `{writemod.command(package, 'make validate')}` and then `{build}`.",
             file=sys.stderr,
         )
         return 3
@@ -319,7 +321,7 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
             f"({outcome.seconds:.2f} s)"
         )
     else:
-        print(f"The database was not rebuilt: run `make build` to see them on the site. ({outcome.seconds:.2f} s)")
+        print(f"The database was not rebuilt: run `{build}` to see them on the site. ({outcome.seconds:.2f} s)")
     return 0
 
 

@@ -40,7 +40,7 @@ from register.staff import trial
 from register.staff.batch import Batch
 from register.staff.input_file import column_key
 from register.staff.normalise import Codes, id_in_capitals, normalise_cells
-from register.staff.write import display_path, line_style, remove_stale_temps, temp_name, write_rows
+from register.staff.write import command, display_path, line_style, remove_stale_temps, temp_name, write_rows
 from register.util import locking
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
@@ -149,7 +149,7 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
             lines = "; ".join(f"row {n}: {c['record_id']} {c['field']}" for n, c in others)
             raise Refused(
                 f"{display_path(package, corrections.path)} has corrections that were recorded but not applied "
-                f"({lines}). Run `make validate` to see them, and finish each with the same `make correct` first"
+                f"({lines}). Run `{command(package, 'make validate')}` to see them, and finish each with the same `make correct` first"
             )
         new = {**old, field: value}
         record = Batch(res, display_path(package, res.path), [(rownum, new)])
@@ -249,7 +249,7 @@ def main(argv=None) -> int:
     if error:  # as `make append` does: the change is saved, the site is not up to date
         print(
             f"The correction is saved, but the database could not be rebuilt ({error}). "
-            "Run `make validate` and then `make build`.",
+            f"Run `{command(package, 'make validate')}` and then `{command(package, 'make build')}`.",
             file=sys.stderr,
         )
         return 3

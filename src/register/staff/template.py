@@ -23,6 +23,7 @@ from register.staff import readers
 from register.staff.batch import from_table
 from register.staff.normalise import normalise_cells, record_label, record_title
 from register.staff.repeats import compared, existing_matches, key_of
+from register.staff.write import command
 from register.util.guard import plain_errors
 from register.util.text import printable
 
@@ -328,6 +329,10 @@ def write(package: Package, res: Resource, out: Path) -> Path:
     return out
 
 
+def append_command(package: Package, res: Resource, shown: str) -> str:
+    return command(package, f"make append TABLE={res.name} FILE={shlex.quote(shown)}")
+
+
 def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str, int] | None:
     """Why no template may be written to `out` (and the exit code), or None."""
     if out.is_dir():
@@ -339,7 +344,7 @@ def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str
         return (
             f"{shown} already exists and has {waiting:,} record{'s' if waiting != 1 else ''} in it not yet "
             f"added to the register, and they would be lost. "
-            f"Add them first (make append TABLE={res.name} FILE={shlex.quote(shown)}), or choose another file with OUT=.",
+            f"Add them first ({append_command(package, res, shown)}), or choose another file with OUT=.",
             1,
         )
     return None
@@ -375,7 +380,7 @@ def main(argv=None) -> int:
         print(f"No template written: {message}", file=sys.stderr)
         return code
     print(f"Wrote {shown}: a template for {res.title} ({len(res.fields)} columns). Fill it in, save it, then run:")
-    print(f"  make append TABLE={res.name} FILE={shlex.quote(shown)}")
+    print(f"  {append_command(package, res, shown)}")
     return 0
 
 

@@ -24,7 +24,7 @@ from register.checks.problems import Problem
 from register.checks.rules import read_rows
 from register.schema.package import ROOT, Package, today
 from register.staff import append as appendmod
-from register.staff.write import display_path
+from register.staff.write import command, display_path
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
 
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     row = build_row(package, args.id, args.status, args.note, args.date, args.source, args.section)
     history = item_history(package, row)
     date = update_date(package, row)
-    refusal = out_of_order(row, history, date) or reopened_without_reason(package, row, history, args.note)
+    refusal = out_of_order(package, row, history, date) or reopened_without_reason(package, row, history, args.note)
     if refusal:
         print(f"Nothing was changed: {refusal}.", file=sys.stderr)
         print(f"{display_path(package, res.path)} and the rest of datasets/ are unchanged.", file=sys.stderr)
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
         """The same checks under the write lock: another change to the item (a later
         update, a closing) may have been saved while this one waited for it."""
         now = item_history(package, row)
-        again = out_of_order(row, now, date) or reopened_without_reason(package, row, now, args.note)
+        again = out_of_order(package, row, now, date) or reopened_without_reason(package, row, now, args.note)
         return [Problem(label, None, None, None, again)] if again else []
 
     batch = appendmod.Batch(res, label, [(None, dict(row))], under_lock=recheck)
@@ -168,7 +168,7 @@ def update_date(package: Package, row: dict) -> str | None:
     return None if problems else value
 
 
-def out_of_order(row: dict, history: list[dict], date: str | None) -> str | None:
+def out_of_order(package: Package, row: dict, history: list[dict], date: str | None) -> str | None:
     """A status dated before the item's latest update would not become its current status:
     it would be recorded, and the item would say what it said before. Refused, with the
     ways through."""
@@ -182,7 +182,7 @@ def out_of_order(row: dict, history: list[dict], date: str | None) -> str | None
         f"{latest['update_date']}), so a status dated {date} would not become its current status: it would stay "
         f"'{latest['status']}'. To change its current status, give DATE= on or after {latest['update_date']} "
         f"(or leave DATE= out for today). To add an earlier step to its history on purpose, use "
-        f"make append TABLE={RESOURCE} FILE=<file>"
+        + command(package, f"make append TABLE={RESOURCE} FILE=<file>")
     )
 
 
@@ -200,8 +200,9 @@ def latest_closing(package: Package, history: list[dict]) -> dict | None:
 def reopened_without_reason(package: Package, row: dict, history: list[dict], note: str) -> str | None:
     """Reopening a closed item says why: the public sees the loop open again."""
     closed = latest_closing(package, history)
-    if closed is None or closes_loop(package, row["status"]) or note.strip():
-        return None
+    known = {r.get("code") for _, r in read_rows(package.resource("statuses").path)}
+    if closed is None or row["status"] not in known or closes_loop(package, row["status"]) or note.strip():
+        return None  # (a status that is no code is refused as such by the append)
     return (
         f"{row['you_said_id']} is closed ('{closed['status']}' on {closed['update_date']}, {closed['id']}); "
         f"to reopen it as '{row['status']}', say why in NOTE=\"...\" (it is published as the reason)"
