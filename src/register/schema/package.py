@@ -130,9 +130,9 @@ class Field:
             codes = package.codes(self.list_of)
             return f"codes from {self.list_of} separated by semicolons: {', '.join(codes)}"
         pattern = self.constraints.get("pattern")
-        if pattern and pattern.startswith("^") and "-[0-9]" in pattern:
-            prefix = pattern[1:].split("-")[0]
-            return f"an identifier like {prefix}-0001 (or leave blank to have one given)"
+        identifier = re.match(r"^\^([A-Z]+)-\[0-9\]", pattern or "")
+        if identifier:
+            return f"an identifier like {identifier.group(1)}-0001 (or leave blank to have one given)"
         words = {
             "date": "a date written YYYY-MM-DD, for example 2024-08-06",
             "integer": "a whole number",
@@ -146,11 +146,28 @@ class Field:
             words = f"a whole number of at least {low:,}"
         elif self.type == "integer" and high is not None:
             words = f"a whole number of at most {high:,}"
-        if "maxLength" in self.constraints:
-            words += f" of at most {self.constraints['maxLength']} characters"
+        longest = self.constraints.get("maxLength")
         if pattern and self.type == "string" and not self.list_of:
-            words += f" matching the pattern {pattern}"
+            words = pattern_words(pattern) + (f", at most {longest} characters" if longest else "")
+        elif longest:
+            words += f" of at most {longest} characters"
         return words
+
+
+# The patterns of the standard's schemas, in words staff can act on; a test holds every
+# pattern the schemas use to having its words here. Any other is quoted as it is.
+PATTERN_WORDS = {
+    "^[a-z0-9_]+$": "a code: lower-case letters, digits and underscores",
+    "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$": "a year, a year and month, or a date, such as 2024, 2024-08 or 2024-08-06",
+    "^https?://[^\\s]+$": "a web address starting http:// or https://, with no spaces",
+}
+
+
+def pattern_words(pattern: str) -> str:
+    choices = re.fullmatch(r"\^\(([a-z0-9_|]+)\)\$", pattern)
+    if choices:
+        return "one of: " + ", ".join(choices.group(1).split("|"))
+    return PATTERN_WORDS.get(pattern, f"text matching the pattern {pattern}")
 
 
 @dataclass
