@@ -148,6 +148,21 @@ def test_the_guides_copy_command_gives_a_package_that_builds_anywhere(tmp_path):
     assert summary
 
 
+def test_a_kit_copied_without_its_links_says_to_copy_them(tmp_path):
+    """Copied with plain `cp -r`, the kit's schemas are a link that points nowhere outside
+    the repository: `make validate` says so and how to copy, rather than only that a
+    schema file is missing."""
+    package = tmp_path / "package"
+    subprocess.run(["cp", "-r", str(CUMBRIA), str(package)], check=True)
+    assert (package / "schemas").is_symlink() and not (package / "schemas").exists()
+    done = subprocess.run(
+        ["make", "--no-print-directory", "validate", f"ROOT={package}"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert f"{package / 'schemas'} is a link to ../../schemas, which does not exist from there" in done.stderr
+    assert "cp -rL" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_the_guides_copy_leaves_out_north_cumbrias_own_build(tmp_path):
     """After `make serve ROOT=publishers/north-cumbria`, the kit holds North Cumbria's build/:
     its releases and changes. docs/publishing.md step 1, run as written, leaves them out."""

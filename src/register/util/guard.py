@@ -10,8 +10,10 @@ unexpected error leaves datasets/ as it was.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from register.util.text import printable
 
@@ -21,11 +23,30 @@ EXIT_CODE = 2
 MAX_DETAIL = 200
 
 
+def broken_link(filename) -> Path | None:
+    """The link on the way to a missing file that points nowhere: a publisher's kit copied
+    without -L keeps the links to the repository's schemas, relative to where it was."""
+    if not isinstance(filename, (str, os.PathLike)):
+        return None
+    path = Path(filename)
+    for part in [path, *path.parents]:
+        if part.is_symlink() and not part.exists():
+            return part
+    return None
+
+
 def one_line(error: BaseException) -> str:
     """The error's own text, on one line, without terminal control characters. A file
     error names the file and what the system said, which is what a person can act on."""
     if isinstance(error, OSError) and error.strerror:
         text = f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+        broken = broken_link(error.filename)
+        if broken:
+            return (
+                f"{printable(text, MAX_DETAIL)} ({printable(str(broken))} is a link to "
+                f"{printable(os.readlink(broken))}, which does not exist from there: copy the folder "
+                "with what its links point at, cp -rL)"
+            )
     else:
         text = str(error)
     return printable(text, MAX_DETAIL) or "no details were given"
