@@ -358,8 +358,8 @@ def main(argv=None) -> int:
         print("timings: " + json.dumps(steps), file=sys.stderr)
     total = sum(counts.values())
     print(
-        f"Built {out / DB_NAME}: {total} rows in {len(counts)} tables "
-        + ", ".join(f"{k} {v}" for k, v in counts.items() if not package.is_codelist(k))
+        f"Built {out / DB_NAME}: {total:,} rows in {len(counts)} tables: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items() if not package.is_codelist(k))
     )
     return 0
 
