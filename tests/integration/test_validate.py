@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -341,3 +342,19 @@ def test_a_publisher_yml_the_register_cannot_use_is_a_problem_said_plainly(repo)
     )
     assert derived.returncode == 1 and "homepage is missing or empty" in derived.stderr
     assert "Traceback" not in derived.stderr
+
+
+def test_a_descriptor_left_behind_by_publisher_yml_is_named_with_the_command_that_fixes_it(repo):
+    """The data package published with the data speaks for the publisher: `make validate`
+    warns when datapackage.json no longer says what publisher.yml says, and gives the
+    command that regenerates it, for this package (ROOT=) and not the repository's."""
+    path = repo / "publisher.yml"
+    path.write_text(path.read_text("utf-8").replace("short_name: ", "short_name: Renamed ", 1), "utf-8")
+    done = run_make("validate", repo)
+    assert done.returncode == 0, done.stderr
+    assert "Warning: datapackage.json is not what publisher.yml" in done.stderr
+    fix = re.search(r"Run `(python -m register\.schema\.datapackage --write --root \S+)` to regenerate it", done.stderr)
+    assert fix and fix[1].endswith(str(repo)), done.stderr
+    subprocess.run([sys.executable, *fix[1].split()[1:]], check=True, capture_output=True)
+    again = run_make("validate", repo)
+    assert again.returncode == 0 and "Warning" not in again.stderr, again.stderr

@@ -20,6 +20,7 @@ from register.checks import fastcheck
 from register.checks.problems import Problem, order, printable, report
 from register.checks.reference import validate_reference
 from register.checks.supported import Fallback
+from register.schema import datapackage
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
@@ -160,7 +161,8 @@ def main(argv=None) -> int:
         print(f"Not checked: {refusal}.", file=sys.stderr)
         return 1
     print(f"Checked against the {used}.")
-    for w in warnings:
+    stale = datapackage.staleness(package.root)
+    for w in warnings + ([stale] if stale else []):
         print(f"Warning: {w}", file=sys.stderr)
     problems = validate(package) + found + stray_files(package)
     if problems:

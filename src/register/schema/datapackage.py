@@ -30,6 +30,7 @@ from pathlib import Path
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT
+from register.util.text import printable
 
 DESCRIPTOR = "datapackage.json"
 CODELIST_SCHEMA = "schemas/codelist.json"
@@ -120,6 +121,27 @@ def differences(root: Path) -> list[str]:
     return problems
 
 
+def command(root: Path) -> str:
+    """The command that regenerates root's datapackage.json, as a person types it."""
+    return COMMAND if Path(root).resolve() == ROOT.resolve() else f"{COMMAND} --root {root}"
+
+
+def staleness(root: Path) -> str | None:
+    """A warning for `make validate` when the descriptor is not what it is derived from:
+    the data package published with the data would speak for the publisher wrongly."""
+    try:
+        problems = differences(Path(root))
+    except publisher_mod.PublisherError as e:
+        return f"datapackage.json cannot be checked against publisher.yml: {e}"
+    if not problems:
+        return None
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return (
+        f"datapackage.json is not what publisher.yml, datasets/sources.csv and the schemas say: "
+        f"{printable(problems[0], 300)}{more}. Run `{command(root)}` to regenerate it"
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository whose datapackage.json to derive")
@@ -141,7 +163,7 @@ def main(argv=None) -> int:
         for p in problems:
             print(f"  - {p}", file=sys.stderr)
         if not args.write:
-            print(f"Run `{COMMAND}` to regenerate it.", file=sys.stderr)
+            print(f"Run `{command(root)}` to regenerate it.", file=sys.stderr)
         return 1
     if not args.write:
         print(f"{path} is up to date with the schemas.")
