@@ -10,7 +10,8 @@ code that derives it, so a fault in that code cannot hide itself.
   the view text metadata.yml holds against the same SQL;
 - the site metadata (build/metadata.json, from metadata.yml and the schemas);
 - the `make template` workbooks: headers and notes against the schema fields;
-- the codes views.sql compares coded columns with, against their codelists.
+- the codes views.sql compares coded columns with, against their codelists;
+- the impact report's headings of an exported view's columns.
 The built site metadata and the data dictionary are checked the same way in
 tests/integration/test_drift_built.py, where a build and an extract are made.
 """
@@ -324,3 +325,19 @@ def test_a_code_views_sql_names_and_its_codelist_lacks_is_caught():
         "participation_level = 'coproduction', but 'coproduction' is not a code in participation_levels",
         "verdict = 'partly', but 'partly' is not a code in verdicts",
     ]
+
+
+# -- the impact report's headings -----------------------------------------------------------
+
+
+def test_the_reports_headings_of_a_view_are_its_schemas_titles():
+    import pandas as pd
+
+    from register.publishing import report_tables
+
+    titles = {n: t for n, (t, _) in view_columns_text(raw(ROOT / VIEWS_DIR / "you_said_we_did_current.json")).items()}
+    late = pd.DataFrame([dict.fromkeys(["id", "said_date", "theme_title", "you_said", "status_title"], "x")])
+    late = late.assign(due_date="2025-01-01", due_date_basis="set")
+    headings = re.findall(r"<th[^>]*>([^<]*)</th>", str(report_tables.overdue(type("Data", (), {"late": late}))))
+    for column in ("id", "said_date", "due_date", "due_date_basis"):
+        assert titles[column] in headings, f"the report's overdue table does not head {column} {titles[column]!r}"
