@@ -4,8 +4,9 @@ the measures and the commentary, not HTML and SQLite details.
 Nothing here defines a measure: measures are the SQL views in src/register/database/views.sql.
 This module only opens the database (for a reporting period, a copy holding only the
 records dated in that period, so the same views answer for the period), fetches labels
-from the codelists and schemas through src/register/schema/package.py, and renders charts and tables
-as self-contained, accessible HTML (static SVG: no script, no CDN).
+from the codelists and schemas through src/register/schema/package.py (and views.py for an
+exported view), and renders charts and tables as self-contained, accessible HTML (static
+SVG: no script, no CDN).
 """
 
 from __future__ import annotations
