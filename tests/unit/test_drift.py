@@ -341,3 +341,13 @@ def test_the_reports_headings_of_a_view_are_its_schemas_titles():
     headings = re.findall(r"<th[^>]*>([^<]*)</th>", str(report_tables.overdue(type("Data", (), {"late": late}))))
     for column in ("id", "said_date", "due_date", "due_date_basis"):
         assert titles[column] in headings, f"the report's overdue table does not head {column} {titles[column]!r}"
+
+
+def test_the_reports_impact_colours_are_for_impact_codes():
+    """A colour for a code the impacts codelist no longer has is a colour lost: the renamed
+    code gets the next palette colour, and a negative impact may no longer be drawn red."""
+    from register.publishing.report_charts import IMPACT_COLOURS
+
+    with (ROOT / "datasets" / "codelists" / "impacts.csv").open(newline="", encoding="utf-8") as f:
+        codes = {r["code"] for r in csv.DictReader(f)}
+    assert set(IMPACT_COLOURS) <= codes, f"IMPACT_COLOURS names {sorted(set(IMPACT_COLOURS) - codes)}, not impact codes"
