@@ -233,3 +233,68 @@ def test_stored_facet_counts_under_a_filter_are_the_live_counts(build_dir):
             distinct = conn.execute(f"select count(distinct [{column}]) from [{table}]").fetchone()[0]
             if stored or (distinct <= CUBE_VALUES and column not in can[table]):
                 assert stored == live, (table, f, value, column)
+
+
+def test_the_counts_of_the_log_are_what_its_rows_add_up_to(build_dir, package):
+    """log_by_project_gate, log_by_project_place and log_by_month, which the measures and
+    the report add up further, against the rows of datasets/coproduction_log.csv counted
+    here (an append adds to them, and tests/integration/test_incremental.py holds that to
+    a full build; this holds the full build to the rows)."""
+    rows = csv_rows(package.resource("coproduction_log"))
+    assert {r["participation_level"] for r in rows} >= {"co_production", "co_design"}
+
+    yes = {"true", "yes", "1"}
+
+    def number(text):
+        return int(text) if text else None
+
+    def total(values):
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    def count(keys, figures):
+        groups = {}
+        for r in rows:
+            groups.setdefault(tuple(keys(r)), []).append(r)
+        return {k: tuple(f(rs) for f in figures) for k, rs in groups.items()}
+
+    def offered(r):  # reimbursement_offered as SQLite holds it: 1, 0 or NULL
+        return None if r["reimbursement_offered"] == "" else int(r["reimbursement_offered"].lower() in yes)
+
+    def lived_some(r):
+        n = number(r["lived_experience_count"])
+        return None if n is None else int(n > 0)
+
+    def both(a, b):  # SQL's AND: false if either is, else unknown if either is
+        return 0 if 0 in (a, b) else None if None in (a, b) else 1
+
+    lived = lambda rs: total(number(r["lived_experience_count"]) for r in rs)  # noqa: E731
+    staff = lambda rs: total(number(r["staff_count"]) for r in rs)  # noqa: E731
+    expected = {
+        "SELECT project_id, gate, activities, panel_activities FROM log_by_project_gate": count(
+            lambda r: (r["project_id"], r["gate"]),
+            [
+                len,
+                lambda rs: total(both(lived_some(r), offered(r)) for r in rs),
+            ],
+        ),
+        "SELECT project_id, place, activities, coproduction_activities, lived_experience_people, staff_people "
+        "FROM log_by_project_place": count(
+            lambda r: (r["project_id"], r["place"] or None),
+            [len, lambda rs: sum(r["participation_level"] == "co_production" for r in rs), lived, staff],
+        ),
+        "SELECT month, participation_level, reimbursement_offered, activities, lived_experience_people, staff_people "
+        "FROM log_by_month": count(
+            lambda r: (
+                r["activity_date"][:7],
+                r["participation_level"],
+                offered(r),
+            ),
+            [len, lived, staff],
+        ),
+    }
+    conn = sqlite3.connect(build_dir / "register.db")
+    for sql, want in expected.items():
+        n = len(next(iter(want)))
+        got = {tuple(r[:n]): tuple(r[n:]) for r in conn.execute(sql)}
+        assert got == want, sql

@@ -52,6 +52,9 @@ FORMULAS = {
 }
 
 
+CODELIST = "themes"
+
+
 def marker_for(res: str, field: str) -> str:
     return f"xss-{res}-{field}".replace("_", "")
 
@@ -88,6 +91,18 @@ def inject(repo: Path) -> tuple[dict[str, tuple[str, str, str]], dict[str, tuple
             w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
             w.writeheader()
             w.writerows(rows)
+    # A code's title, which the site shows beside the code and the data dictionary lists.
+    path = repo / "datasets" / "codelists" / f"{CODELIST}.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header, rows = reader.fieldnames, list(reader)
+    marker = marker_for(CODELIST, "title")
+    rows[0]["title"] = payload(marker, short=True)
+    markers[marker] = (CODELIST, "title", rows[0]["code"])
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
     return markers, formulas
 
 
@@ -327,9 +342,13 @@ def test_extract_json_keeps_the_exact_text(extracts, hostile_site):
 
 def test_html_files_in_the_extracts_are_inert(extracts):
     pages = list(extracts.rglob("*.html"))
+    assert pages, "the extracts hold no HTML page to check"
+    shown = False
     for page in pages:
-        live, _ = inspect_html(page.read_text("utf-8"))
+        live, visible = inspect_html(page.read_text("utf-8"))
         assert not live, (page.name, live[:3])
+        shown |= f'alert("{marker_for(CODELIST, "title")}")' in visible
+    assert shown, f"the payload in a title of {CODELIST} is in no HTML page of the extracts (so never tested)"
 
 
 @pytest.mark.xfail(

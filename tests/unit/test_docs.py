@@ -375,3 +375,35 @@ def test_settings_page_lists_every_bench_variable():
     assert len(read) >= 5
     missing = sorted(read - set(re.findall(r"`(BENCH_[A-Z_]+)`", text(ROOT / "docs/settings.md"))))
     assert not missing, f"docs/settings.md does not list {missing}"
+
+
+# A module or test named in the code's own comments and docstrings, where the docs' checks
+# above do not look: "(register/database/deadlines.py)", "tests/unit/test_drift.py holds ...".
+CODE_CITES = re.compile(r"\b(?:src/)?register/[\w/]+\.(?:py|sql)\b|\btests/[\w/]+\.py\b")
+
+
+def cited_in_code(body: str) -> set[str]:
+    """The files a source text names, each as a path from the repository root."""
+    return {c if c.startswith(("src/", "tests/")) else f"src/{c}" for c in CODE_CITES.findall(body)}
+
+
+def test_every_file_the_code_cites_is_in_the_repository():
+    sources = [*(ROOT / "src" / "register").rglob("*.py"), *(ROOT / "src" / "register").rglob("*.sql")]
+    sources += [*(ROOT / "plugins").glob("*.py"), *(ROOT / "notebooks").glob("*.py")]
+    sources += [ROOT / "Makefile", ROOT / "metadata.yml"]
+    missing = sorted(
+        f"{path.relative_to(ROOT)} cites {cited}"
+        for path in sources
+        for cited in cited_in_code(path.read_text("utf-8"))
+        if not (ROOT / cited).exists()
+    )
+    assert not missing, "the code names files that are not in the repository:\n  " + "\n  ".join(missing)
+
+
+def test_a_cited_file_is_read_as_a_path_from_the_root():
+    body = "(register/database/deadlines.py); src/register/site/x.py and tests/unit/test_drift.py hold it"
+    assert cited_in_code(body) == {
+        "src/register/database/deadlines.py",
+        "src/register/site/x.py",
+        "tests/unit/test_drift.py",
+    }

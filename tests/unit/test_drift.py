@@ -9,7 +9,9 @@ code that derives it, so a fault in that code cannot hide itself.
 - the exported views: schemas/views/*.json against the columns views.sql creates, and
   the view text metadata.yml holds against the same SQL;
 - the site metadata (build/metadata.json, from metadata.yml and the schemas);
-- the `make template` workbooks: headers and notes against the schema fields.
+- the `make template` workbooks: headers and notes against the schema fields;
+- the codes views.sql compares coded columns with, against their codelists;
+- the impact report's headings of an exported view's columns.
 The built site metadata and the data dictionary are checked the same way in
 tests/integration/test_drift_built.py, where a build and an extract are made.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import sqlite3
 
@@ -241,3 +244,110 @@ def test_the_impacts_whose_reason_is_required_are_the_ones_that_are_not_an_asses
         f"not_assessed_reason is required for {rule['in']}, but the impacts codelist says "
         f"{sorted(not_an_assessment)} are not an assessment: change one to match the other"
     )
+
+
+# -- the codes views.sql names ------------------------------------------------------------
+
+SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|[A-Za-z_][\w.]*|<>|!=|\S")
+
+
+def coded_columns() -> dict[str, set[str]]:
+    """Each field name that holds a codelist's code, and the codelists it names (schemas/*.json)."""
+    codelists = {p.stem for p in (ROOT / "datasets" / "codelists").glob("*.csv")}
+    found: dict[str, set[str]] = {}
+    for path in SCHEMAS.glob("*.json"):
+        for fk in raw(path).get("foreignKeys", []):
+            fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
+            if len(fields) == 1 and fk["reference"]["resource"] in codelists:
+                found.setdefault(fields[0], set()).add(fk["reference"]["resource"])
+    return found
+
+
+def codes_named(sql: str, columns) -> set[tuple[str, str]]:
+    """(column, code) for every text a coded column is compared with in the SQL: `x = 'c'`,
+    `x <> 'c'`, `x IN ('c', ...)`, `CASE x WHEN 'c'` and `COALESCE(x, 'c')`."""
+    tokens = SQL_TOKEN.findall(re.sub(r"--[^\n]*", "", sql))
+    name = [t.rpartition(".")[2] if re.match(r"[A-Za-z_]", t) else None for t in tokens]
+    found, cases = set(), []
+    for i, t in enumerate(tokens):
+        upper = t.upper()
+        if upper == "CASE":
+            cases.append(None if tokens[i + 1].upper() == "WHEN" else name[i + 1])
+        elif upper == "END" and cases:
+            cases.pop()
+        elif upper == "WHEN" and cases and cases[-1] and tokens[i + 1].startswith("'"):
+            found.add((cases[-1], tokens[i + 1]))
+        elif t in ("=", "<>", "!=") and tokens[i + 1].startswith("'") and name[i - 1]:
+            found.add((name[i - 1], tokens[i + 1]))
+        elif upper == "IN" and tokens[i + 1] == "(" and name[i - 1]:
+            j = i + 2
+            while tokens[j].startswith("'") or tokens[j] == ",":
+                if tokens[j].startswith("'"):
+                    found.add((name[i - 1], tokens[j]))
+                j += 1
+        elif upper == "COALESCE" and tokens[i + 3 : i + 5] == [",", tokens[i + 4]] and tokens[i + 4].startswith("'"):
+            found.add((name[i + 2], tokens[i + 4]))
+    return {(column, code[1:-1].replace("''", "'")) for column, code in found if column in columns}
+
+
+def unknown_codes(sql: str) -> list[str]:
+    columns = coded_columns()
+    codes = {}
+    for path in (ROOT / "datasets" / "codelists").glob("*.csv"):
+        with path.open(newline="", encoding="utf-8") as f:
+            codes[path.stem] = {r["code"] for r in csv.DictReader(f)}
+    return sorted(
+        f"{column} = '{code}', but '{code}' is not a code in {' or '.join(sorted(columns[column]))}"
+        for column, code in codes_named(sql, columns)
+        if not any(code in codes[c] for c in columns[column])
+    )
+
+
+def test_every_code_views_sql_names_is_a_code_of_its_codelist():
+    """views.sql counts rows by a few codes (the co-production level, a negative impact, a
+    partner's verdict, each gate's evidence): a code renamed in its codelist and the data
+    would leave the view counting nothing, with no error."""
+    sql = VIEWS_SQL.read_text("utf-8")
+    named = codes_named(sql, coded_columns())
+    assert {("participation_level", "co_production"), ("impact", "negative"), ("verdict", "partly_agrees")} <= named
+    assert {("gate", "monitor_evaluate"), ("status", "open")} <= named, "the scan of views.sql misses a form"
+    unknown = unknown_codes(sql)
+    assert not unknown, "views.sql names codes its codelists do not have:\n  " + "\n  ".join(unknown)
+
+
+def test_a_code_views_sql_names_and_its_codelist_lacks_is_caught():
+    forms = "COALESCE(r.status, 'a') AND u.status <> 'b' AND s.status != 'c' AND CASE gate WHEN 'd' THEN CASE WHEN x THEN 'e' END END"
+    assert codes_named(forms, {"status", "gate", "x"}) == {("status", c) for c in "abc"} | {("gate", "d")}
+    sql = VIEWS_SQL.read_text("utf-8").replace("'co_production'", "'coproduction'")
+    sql = sql.replace("WHEN 'procure'", "WHEN 'procurement'").replace("'partly_agrees'", "'partly'")
+    assert unknown_codes(sql) == [
+        "gate = 'procurement', but 'procurement' is not a code in gates",
+        "participation_level = 'coproduction', but 'coproduction' is not a code in participation_levels",
+        "verdict = 'partly', but 'partly' is not a code in verdicts",
+    ]
+
+
+# -- the impact report's headings -----------------------------------------------------------
+
+
+def test_the_reports_headings_of_a_view_are_its_schemas_titles():
+    import pandas as pd
+
+    from register.publishing import report_tables
+
+    titles = {n: t for n, (t, _) in view_columns_text(raw(ROOT / VIEWS_DIR / "you_said_we_did_current.json")).items()}
+    late = pd.DataFrame([dict.fromkeys(["id", "said_date", "theme_title", "you_said", "status_title"], "x")])
+    late = late.assign(due_date="2025-01-01", due_date_basis="set")
+    headings = re.findall(r"<th[^>]*>([^<]*)</th>", str(report_tables.overdue(type("Data", (), {"late": late}))))
+    for column in ("id", "said_date", "due_date", "due_date_basis"):
+        assert titles[column] in headings, f"the report's overdue table does not head {column} {titles[column]!r}"
+
+
+def test_the_reports_impact_colours_are_for_impact_codes():
+    """A colour for a code the impacts codelist no longer has is a colour lost: the renamed
+    code gets the next palette colour, and a negative impact may no longer be drawn red."""
+    from register.publishing.report_charts import IMPACT_COLOURS
+
+    with (ROOT / "datasets" / "codelists" / "impacts.csv").open(newline="", encoding="utf-8") as f:
+        codes = {r["code"] for r in csv.DictReader(f)}
+    assert set(IMPACT_COLOURS) <= codes, f"IMPACT_COLOURS names {sorted(set(IMPACT_COLOURS) - codes)}, not impact codes"

@@ -66,7 +66,9 @@ def write(root: Path, name: str, header: list[str], rows: list[list[str]]) -> No
 
 BAD_VALUES = {
     "integer": ["twelve", "1.5", "-1", " 7 ", "+3", "1_000", "\u0661\u0662", "", " "],
-    "date": ["2024-02-30", "2024-1-5", "20240105", "2999-01-01", "", "01/02/2024", "2024-02-29", " 2024-01-05"],
+    # Today and the day after: the last day that is not in the future, and the first that is.
+    "date": ["2024-02-30", "2024-1-5", "20240105", "2999-01-01", "", "01/02/2024", "2024-02-29", " 2024-01-05"]
+    + [TODAY.isoformat(), (TODAY + dt.timedelta(days=1)).isoformat()],
     "boolean": ["maybe", "Y", "1", "", "TRUE", "No", "yes "],
     "string": [
         "",

@@ -64,7 +64,10 @@ def test_a_sound_registry_reads_in_order(tmp_path):
     path = tmp_path / "registry.csv"
     path.write_text(HEADER + "b,B,https://b.example/datapackage.json,CC-BY-4.0,T,monthly\na,A,pkg,CC0-1.0,T,P1W\n")
     pubs = registry.read(path)
-    assert [(p.code, p.frequency_days, p.is_url) for p in pubs] == [("b", 30, True), ("a", 7, False)]
+    assert [(p.code, p.frequency_days, p.package) for p in pubs] == [
+        ("b", 30, "https://b.example/datapackage.json"),
+        ("a", 7, "pkg"),
+    ]
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../outside.csv", "a/../../b.csv", "http://evil/x.csv", ""])

@@ -65,6 +65,10 @@ def test_nhs_number_check_digit():
         if 11 - sum(int(c) * w for c, w in zip(d, range(10, 1, -1))) % 11 == 10
     )
     assert not any(privacy.nhs_number_valid(invalid_ten + str(k)) for k in range(10))
+    # A weighted sum divisible by 11 gives the check digit 0 (11 - 0 = 11, written as 0).
+    assert privacy.nhs_number_valid("4000000020")
+    assert [privacy.nhs_number_valid(f"400000002{k}") for k in range(10)] == [True] + [False] * 9
+    assert privacy.findings("ref 400 000 0020")
 
 
 def test_only_free_text_fields_are_checked(package):

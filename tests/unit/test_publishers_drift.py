@@ -39,6 +39,22 @@ def test_datapackage_is_derived_from_publisher_yml(root):
     assert desc["x-register-standard"] == json.loads((ROOT / "schemas" / "standard.json").read_text())["version"]
 
 
+# Each publisher's own: its organisations, places and groups.
+OWN_CODELISTS = ("groups", "organisations", "places")
+
+
+@pytest.mark.parametrize("root", PACKAGES, ids=lambda p: p.name)
+def test_every_codelist_is_shared_or_the_publishers_own(root):
+    """A codelist added to the standard is held equal in every package once it is named
+    above: one named in neither list would be copied and then drift unseen."""
+    found = {p.stem for p in (root / "datasets" / "codelists").glob("*.csv")}
+    named = set(SHARED_CODELISTS) | set(OWN_CODELISTS)
+    assert found == named, (
+        f"{root.name}: codelists named in neither SHARED_CODELISTS nor OWN_CODELISTS: {sorted(found - named)}; "
+        f"named but not in the package: {sorted(named - found)}"
+    )
+
+
 @pytest.mark.parametrize("name", SHARED_CODELISTS)
 def test_shared_codelists_are_the_roots(name):
     copy = ROOT / "publishers" / "north-cumbria" / "datasets" / "codelists" / f"{name}.csv"

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from register.schema.package import SQLITE_MAX_INTEGER, SQLITE_MIN_INTEGER
-
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 # The same shape as a GLOB, for checks done in SQL after the load.
 CANONICAL_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
@@ -47,8 +45,3 @@ def whole_number(text: str) -> int | None:
         return int(text.strip())
     except ValueError:
         return None
-
-
-def storable(value: int) -> bool:
-    """Whether SQLite can hold the integer as an integer."""
-    return SQLITE_MIN_INTEGER <= value <= SQLITE_MAX_INTEGER

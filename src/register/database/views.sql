@@ -20,7 +20,7 @@
 -- rows (SQLite 3.40 does not drop the unused join) against 1 ms from the stored table's
 -- index, and a filter on `overdue` timed out. Today is date('now', 'localtime'): the server runs with TZ=Europe/London, so
 -- the day turns at midnight in England, not in UTC.
--- tests/test_generate.py holds the pair to the single-window formulation.
+-- tests/unit/test_generate.py holds the pair to the single-window formulation.
 CREATE INDEX IF NOT EXISTS idx_you_said_we_did_updates_latest
   ON you_said_we_did_updates (you_said_id, update_date, id, status);
 

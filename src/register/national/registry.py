@@ -61,10 +61,6 @@ class Publisher:
     update_frequency: str
     frequency_days: int
 
-    @property
-    def is_url(self) -> bool:
-        return self.package.startswith(("http://", "https://"))
-
 
 def frequency_days(text: str) -> int | None:
     """Days in an ISO 8601 duration (P1M, P3M, P1W, P1D, P1Y) or one of FREQUENCY_WORDS."""

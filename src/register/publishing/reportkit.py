@@ -4,8 +4,9 @@ the measures and the commentary, not HTML and SQLite details.
 Nothing here defines a measure: measures are the SQL views in src/register/database/views.sql.
 This module only opens the database (for a reporting period, a copy holding only the
 records dated in that period, so the same views answer for the period), fetches labels
-from the codelists and schemas through src/register/schema/package.py, and renders charts and tables
-as self-contained, accessible HTML (static SVG: no script, no CDN).
+from the codelists and schemas through src/register/schema/package.py (and views.py for an
+exported view), and renders charts and tables as self-contained, accessible HTML (static
+SVG: no script, no CDN).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import altair as alt
 
 from register import settings
 from register.database.build import live_views
+from register.schema import views
 from register.schema.package import Package
 from register.util import palette
 from register.util.vega_svg import vegalite_svg
@@ -182,8 +184,13 @@ def status_colours(conn: sqlite3.Connection) -> dict[str, str]:
 
 
 def title(resource: str, field: str) -> str:
-    """A field's title, from its Table Schema."""
-    return PACKAGE.resource(resource).field(field).title
+    """A field's title, from its Table Schema: a table's in schemas/, an exported view's
+    in the standard's schemas/views/ (register/schema/views.py), which a publisher's
+    package need not copy."""
+    if resource in PACKAGE.names:
+        return PACKAGE.resource(resource).field(field).title
+    fields = views.load(PACKAGE, settings.ROOT / views.VIEWS_DIR / f"{resource}.json").schema["fields"]
+    return next(f.get("title", f["name"]) for f in fields if f["name"] == field)
 
 
 def resource_title(resource: str) -> str:
