@@ -26,6 +26,7 @@ from register.schema import views
 from register.schema.package import Package
 from register.util import palette
 from register.util.vega_svg import vegalite_svg
+from register.util.words import uk_date
 
 ROOT = settings.ROOT
 PACKAGE = Package(ROOT)
@@ -62,14 +63,6 @@ def parse_date(value) -> dt.date | None:
         raise ValueError(
             f"a reporting period date must be written YYYY-MM-DD, for example 2025-04-01; got {value!r}"
         ) from None
-
-
-def uk_date(value) -> str:
-    """'6 August 2024' from an ISO date (or a date); '' for none."""
-    if value in (None, ""):
-        return ""
-    d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-    return f"{d.day} {d:%B %Y}"
 
 
 def uk_dates(first, last) -> str:

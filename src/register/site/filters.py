@@ -3,20 +3,9 @@
 Registered as Jinja filters (reg_date, reg_time, reg_number, reg_yes_no) by routes.py.
 """
 
-import datetime as dt
-
 from markupsafe import Markup
 
-
-def uk_date(value) -> str:
-    """'2024-08-06' -> '6 August 2024' (dates in the register are ISO text)."""
-    if not value:
-        return ""
-    try:
-        d = dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return str(value)
-    return f"{d.day} {d:%B %Y}"
+from register.util.words import uk_date
 
 
 def uk_time(value) -> Markup:

@@ -1,8 +1,22 @@
-"""Words that agree with a count, for the site's sentences and the report's alike."""
+"""Words for the site's sentences and the report's alike: agreeing with a count, dates
+as people in England write them."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 
 def agree(n, one: str, many: str) -> str:
     """The word that agrees with a count: "1 of 10 projects has", "2 of 10 projects have"."""
     return one if int(n or 0) == 1 else many
+
+
+def uk_date(value) -> str:
+    """'6 August 2024' from an ISO date or a date; '' for none; text that is no date as it is."""
+    if value in (None, ""):
+        return ""
+    try:
+        d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{d.day} {d:%B %Y}"

@@ -1,0 +1,26 @@
+"""Dates and counts in words, one way for the site and the report (register/util/words.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from register.publishing import reportkit
+from register.site import filters
+from register.util.words import agree, uk_date
+
+
+def test_a_date_is_written_as_people_in_england_write_it():
+    assert uk_date("2024-08-06") == "6 August 2024"
+    assert uk_date("2024-08-06T10:00:00") == "6 August 2024"
+    assert uk_date(dt.date(2025, 1, 31)) == "31 January 2025"
+    assert uk_date(None) == uk_date("") == ""
+    assert uk_date("not known") == "not known", "text that is no date is shown as it is, not a traceback"
+
+
+def test_the_site_and_the_report_write_dates_the_same_way():
+    assert filters.uk_date is reportkit.uk_date is uk_date
+    assert str(filters.uk_time("2024-02-29")) == '<time datetime="2024-02-29">29 February 2024</time>'
+
+
+def test_a_word_agrees_with_its_count():
+    assert [agree(n, "has", "have") for n in (0, 1, 2, None)] == ["have", "has", "have", "have"]
