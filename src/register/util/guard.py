@@ -29,9 +29,12 @@ def broken_link(filename) -> Path | None:
     if not isinstance(filename, (str, os.PathLike)):
         return None
     path = Path(filename)
-    for part in [path, *path.parents]:
-        if part.is_symlink() and not part.exists():
-            return part
+    try:
+        for part in [path, *path.parents]:
+            if part.is_symlink() and not part.exists():
+                return part
+    except (OSError, ValueError):  # a name too long, or with a NUL, to look at
+        return None
     return None
 
 
