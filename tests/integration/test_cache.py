@@ -132,14 +132,23 @@ def test_expired_entries_are_dropped_not_just_pushed_out(fresh, monkeypatch):
 
 
 def test_a_new_build_is_never_answered_from_the_old_one(fresh, tmp_path):
+    """Renamed into place, a new build is served once the site swaps it in (when its
+    inspect file describes it: register/site/reload.py); until then the old build and its
+    cached pages go on together, and from then on nothing the old build cached is answered."""
+    from register.site import reload
+
     client, cache, copy = fresh
     client.get("/register/projects")
     assert client.get("/register/projects").headers["x-cache"] == "HIT"
+    old_build = cache.build
     new = tmp_path / "new.db"  # the build writes a new file and renames it into place
     shutil.copy2(copy / "register.db", new)
     with sqlite3.connect(new) as conn:
         conn.execute("UPDATE register_build SET value = 'another build' WHERE key = 'inputs_sha256'")
     os.replace(new, copy / "register.db")
+    assert client.get("/register/projects").headers["x-cache"] == "HIT"
+    assert cache.build == old_build, "the build being served is still the old one"
+    reload.swap(client.ds, "register", copy / "register.db", {})  # as the site's watcher does
     assert client.get("/register/projects").headers["x-cache"] == "MISS"
     assert cache.build == "register:another build"
 

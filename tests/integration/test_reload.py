@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -76,7 +77,14 @@ def served(tmp_path):
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.2)
     yield repo, base, server
-    os.killpg(server.pid, signal.SIGTERM)
+    stop(server)
+
+
+def stop(server: subprocess.Popen) -> None:
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
     server.wait(timeout=20)
 
 
@@ -107,6 +115,59 @@ def test_an_appended_record_reaches_the_running_site_without_a_restart(served):
     # The same process, the whole new build: the table's count comes from the new inspect file.
     assert server.poll() is None
     assert table_count(base) == count + 2
+
+
+def test_a_build_renamed_into_place_is_not_read_before_it_is_swapped_in(tmp_path):
+    """A SQL thread connects to a build on its first query, which may come after the next
+    build is renamed into place and before the watcher swaps it in: that connection
+    still reads the build it belongs to, not the new rows beside the old counts (a
+    page showed an appended row while the table still counted without it)."""
+    from register.site import reload
+    from register.site.serve import datasette_instance
+
+    repo = copy_repo(tmp_path)
+    assert make("build", repo).returncode == 0
+    build = repo / "build"
+    ds = datasette_instance(build)
+    reload.swap(ds, "register", build / "register.db", {})  # as the server's startup does
+    served = ds.databases["register"]
+    count = ds.inspect_data["register"]["tables"]["coproduction_log"]["count"]
+    assert make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv").returncode == 0
+    conn = served.connect()  # a thread's first query on the build now served
+    assert conn.execute("select count(*) from coproduction_log").fetchone()[0] == count
+    conn.close()
+    fresh = sqlite3.connect(f"file:{build / 'register.db'}?immutable=1", uri=True)
+    assert fresh.execute("select count(*) from coproduction_log").fetchone()[0] == count + 2
+    fresh.close()
+    served.close()  # retired: its second name goes with it
+    assert not list(build.glob(".register.db.serving-*"))
+
+
+def test_the_second_names_of_a_killed_server_are_removed(tmp_path):
+    """By the next server to start and by the next update (register/util/pins.py)."""
+    from register.util import pins
+
+    repo = copy_repo(tmp_path)
+    assert make("build", repo).returncode == 0
+    db = repo / "build" / "register.db"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = db.with_name(f".register.db.serving-{int(gone.stdout)}-0123abcd")
+    os.link(db, left)
+    mine = pins.pin(db, "4567cdef")
+    assert mine != db and mine.exists()
+    pins.clear_dead(db)
+    assert not left.exists(), "a dead process's second name keeps an old build's disk space"
+    assert mine.exists(), "a live process's is its own"
+    mine.unlink()
+
+
+def test_a_server_that_stops_leaves_no_second_names_of_its_builds(served):
+    repo, base, server = served
+    assert get(base + "/register/coproduction_log.json?_size=1")[0] == 200
+    names = lambda: list((repo / "build").glob(".register.db.serving-*"))  # noqa: E731
+    assert names(), "the site opens its build by a name of its own"
+    stop(server)
+    assert not names(), "each keeps an old build's disk space and its spare from being reused"
 
 
 def test_a_half_written_build_is_not_served(tmp_path):

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 
 from register.database import page_record
+from register.util import pins
 
 SPARE = ".register.db.spare"
 CHUNK = 1 << 22  # compared a chunk at a time; a chunk that differs, a page at a time
@@ -100,6 +101,7 @@ def fresh_copy(final: Path, tmp: Path) -> str:
     tmp.unlink(missing_ok=True)
     record = page_record.read(final.parent)
     made_whole = page_record.digests_of(record, final) is not None and not record.get("spare")
+    pins.clear_dead(final)  # a killed server's second name would keep the spare from being taken
     if not made_whole and _claim(final.parent / SPARE, tmp):
         try:
             since = page_record.pages_since(record, tmp, final)

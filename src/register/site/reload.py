@@ -11,7 +11,10 @@ agree. Then, on the server's own event loop, between two requests, the register'
 Database object is replaced by one opened on the new file with the new inspect data,
 and the response cache (register/site/cache.py) is emptied. Requests that
 were already running on the old build finish on it; what they would add to the cache
-is dropped a few seconds later, when the old connections are closed.
+is dropped a few seconds later, when the old connections are closed. Each build is
+opened by a second name of its own (a hard link beside it, removed with its
+connections), so a SQL thread whose first query on a build comes after the next one is
+renamed into place still reads its own build.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from datasette.database import Database
 from register.site import coded_facets, search_rows, tie_break
 from register.site.cache import cache_for
 from register.site.stored_answers import StoredAnswers
+from register.util import pins
 from register.util.files import database_digest, file_stamp
 
 POLL_S = 0.2
@@ -64,12 +68,19 @@ def inspect_for(db_path: Path, name: str) -> dict | None:
 class BuildDatabase(Database):
     """One build of a database. Datasette keeps each SQL thread's connection under the
     database's name, so a new Database of the same name would go on reading the old
-    file through them: each build keeps its connections under a key of its own."""
+    file through them: each build keeps its connections under a key of its own, and
+    opens its own file by a name of its own (pin)."""
 
     def __init__(self, datasette, path: str, key: str):
-        super().__init__(datasette, path=path, is_mutable=False)
+        self.source = Path(path)
+        super().__init__(datasette, path=str(pins.pin(self.source, key.rsplit("#", 1)[-1])), is_mutable=False)
         self.key = key
         self._answers = StoredAnswers()
+
+    def close(self):
+        super().close()
+        if Path(self.path) != self.source:
+            pins.unpin(Path(self.path))
 
     # What Datasette reads of the schema, through a SQL thread each time: the database
     # page asks for three of them for each of its 120 tables and views (about 500 trips
@@ -147,7 +158,8 @@ class Watcher:
     def __init__(self, datasette, name: str):
         self.datasette = weakref.ref(datasette)
         self.name = name
-        self.path = Path(datasette.databases[name].path)
+        db = datasette.databases[name]
+        self.path = getattr(db, "source", Path(db.path))
         self.served = self.files()
         self.tried = self.served
         self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once a request came
@@ -213,7 +225,9 @@ def immutable_files(datasette) -> list[str]:
 def startup(datasette):
     """One watcher thread per immutable database; it stops when the Datasette is gone."""
     for name in immutable_files(datasette):  # served as a build from the start (names read once)
-        swap(datasette, name, Path(datasette.databases[name].path), {})
+        path = Path(datasette.databases[name].path)
+        pins.clear_dead(path)
+        swap(datasette, name, path, {})
     watchers = [Watcher(datasette, name) for name in immutable_files(datasette)]
     WATCHERS[datasette] = watchers
     for w in watchers:
@@ -226,12 +240,24 @@ def startup(datasette):
     return warm
 
 
+def _unpinning(receive):
+    async def receiving():
+        message = await receive()
+        if message.get("type") == "lifespan.shutdown":
+            pins.unpin_all()
+        return message
+
+    return receiving
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     """Tell the watchers the serving loop, so swaps happen on it, between requests."""
 
     def wrapper(app):
         async def noting_loop(scope, receive, send):
+            if scope["type"] == "lifespan":  # the server is stopping: its builds' second names go
+                return await app(scope, _unpinning(receive), send)
             for w in WATCHERS.get(datasette, ()):
                 if w.loop is None:
                     w.loop = asyncio.get_running_loop()
