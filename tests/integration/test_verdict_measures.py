@@ -13,17 +13,7 @@ from register.database.build import build
 from register.schema.package import Package
 from tests.conftest import copy_repo
 
-HEADER = [
-    "id",
-    "update_id",
-    "log_id",
-    "partner",
-    "verdict",
-    "in_their_words",
-    "verdict_date",
-    "source",
-    "source_section",
-]
+HEADER = Package().resource("partner_verdicts").field_names  # the columns, from the schema
 # UPD-0001 and UPD-0006 close the loop (done) on YS-0001 and YS-0006; UPD-0002 is planned
 # (YS-0002 is closed below, by a later update).
 VERDICTS = [

@@ -15,17 +15,7 @@ from tests.conftest import copy_repo
 from tests.unit.test_fast_validation import assert_same
 
 TODAY = dt.date(2026, 6, 30)
-HEADER = [
-    "id",
-    "update_id",
-    "log_id",
-    "partner",
-    "verdict",
-    "in_their_words",
-    "verdict_date",
-    "source",
-    "source_section",
-]
+HEADER = Package().resource("partner_verdicts").field_names  # the columns, from the schema
 
 
 @pytest.fixture(autouse=True)
