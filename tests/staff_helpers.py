@@ -83,15 +83,22 @@ def exit_code(result: subprocess.CompletedProcess) -> int:
     return int(m.group(1))
 
 
+def refused(root: Path, target: str = "append", **variables) -> subprocess.CompletedProcess:
+    """`make <target>` is refused (exit 1) and the register's files are unchanged byte for
+    byte; returns the result, whose messages the caller checks."""
+    before = digest(root)
+    result = make(target, root, **variables)
+    assert exit_code(result) == 1, result.stderr
+    assert digest(root) == before
+    return result
+
+
 def refused_each(root: Path, table: str, cases: list[tuple[Path, str]]) -> list[subprocess.CompletedProcess]:
     """`make append` of each file is refused (exit 1) with its message, naming the file,
     and the register's files are unchanged byte for byte. Returns the results."""
-    before = digest(root)
     results = []
     for path, expected in cases:
-        result = make("append", root, TABLE=table, FILE=path, REBUILD="no")
-        assert exit_code(result) == 1, (path, result.stderr)
+        result = refused(root, TABLE=table, FILE=path, REBUILD="no")
         assert f"{path}, {expected}" in result.stderr, result.stderr
         results.append(result)
-    assert digest(root) == before
     return results

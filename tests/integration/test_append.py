@@ -21,7 +21,7 @@ from register.checks.validate import validate
 from register.schema.package import Package
 from register.staff import append as appendmod
 from tests.conftest import copy_repo
-from tests.staff_helpers import STAFF, digest, exit_code, make, next_id, popen_make, refused_each, rows
+from tests.staff_helpers import STAFF, digest, exit_code, make, next_id, popen_make, refused, refused_each, rows
 
 LOG = "datasets/coproduction_log.csv"
 UPDATES = "datasets/you_said_we_did_updates.csv"
@@ -155,14 +155,11 @@ FILE_CASES = [
 
 @pytest.mark.parametrize("name,table,expected", FILE_CASES, ids=[c[0] for c in FILE_CASES])
 def test_unreadable_files_are_refused(shared, name, table, expected):
-    before = digest(shared)
-    result = make("append", shared, TABLE=table, FILE=STAFF / name)
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE=table, FILE=STAFF / name)
     assert str(STAFF / name) in result.stderr
     for text in expected:
         assert text in result.stderr
     assert "are unchanged" in result.stderr
-    assert digest(shared) == before
 
 
 def test_zip_bomb_is_refused(shared, tmp_path):
@@ -171,12 +168,9 @@ def test_zip_bomb_is_refused(shared, tmp_path):
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("xl/workbook.xml", "<workbook/>")
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 * 1024 * 1024))  # 8 MB of zeros: ~8 KB packed
-    before = digest(shared)
-    result = make("append", shared, TABLE="projects", FILE=bomb)
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="projects", FILE=bomb)
     assert f"{bomb}: part xl/worksheets/sheet1.xml of this workbook is compressed" in result.stderr
     assert "zip bomb" in result.stderr
-    assert digest(shared) == before
 
 
 # --- refusals: the values are wrong --------------------------------------------------
@@ -250,9 +244,7 @@ VALUE_CASES = {
 @pytest.mark.parametrize("name", list(VALUE_CASES))
 def test_bad_values_are_refused_one_line_each(shared, name):
     table, expected = VALUE_CASES[name]
-    before = digest(shared)
-    result = make("append", shared, TABLE=table, FILE=STAFF / name)
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE=table, FILE=STAFF / name)
     lines = result.stderr.splitlines()
     for row, field, value, message, allowed in expected:
         prefix = f"{STAFF / name}, row {row}, field {field}: "
@@ -262,7 +254,6 @@ def test_bad_values_are_refused_one_line_each(shared, name):
     problem_lines = [ln for ln in lines if ln.startswith(f"{STAFF / name}, row ")]
     assert len(problem_lines) == len(expected)  # nothing reported twice, nothing spurious
     assert f"{len(expected)} problems in" in result.stderr
-    assert digest(shared) == before
 
 
 def test_ten_thousand_rows_with_one_bad_row_at_the_end(shared, tmp_path):
@@ -480,11 +471,8 @@ def test_a_register_file_whose_header_does_not_match_its_schema_is_not_touched(r
     path = repo / "datasets" / "coproduction_log.csv"
     lines = path.read_text("utf-8").split("\n", 1)
     path.write_text(lines[0].replace("title,gate", "gate,title") + "\n" + lines[1], "utf-8")
-    before = digest(repo)
-    result = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv")
-    assert exit_code(result) == 1
+    result = refused(repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv")
     assert "datasets/coproduction_log.csv, row 1: the register's own file does not have the columns" in result.stderr
-    assert digest(repo) == before
 
 
 def test_a_write_that_fails_half_way_is_reported_and_changes_nothing(shared):
@@ -652,22 +640,16 @@ def test_a_date_cell_holding_a_time_too_is_read_as_its_day(repo, tmp_path):
 def test_two_sheets_of_records_are_refused_naming_both(shared, tmp_path):
     sheets = {"October": [UPDATE_HEADER, UPDATE_ROW], "November": [UPDATE_HEADER, UPDATE_ROW]}
     path = workbook(tmp_path / "two.xlsx", sheets)
-    before = digest(shared)
-    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path)
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path)
     assert "the sheets 'October' and 'November' both have the record columns in row 1" in result.stderr
-    assert digest(shared) == before
 
 
 def test_a_hidden_sheet_of_records_is_named_as_hidden(shared, tmp_path):
     about = [["About these fields"], ["you_said_id", "the item"], ["status", "its status"]]
     path = workbook(tmp_path / "hidden.xlsx", {"updates": [UPDATE_HEADER, UPDATE_ROW], "About": about}, ("updates",))
-    before = digest(shared)
-    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path)
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path)
     assert "the sheet 'updates', which has the record columns, is hidden: unhide it" in result.stderr
     assert "1 problem" in result.stderr
-    assert digest(shared) == before
 
 
 def test_a_repeated_row_is_named_as_a_row_not_as_its_id_field(repo):
@@ -709,16 +691,13 @@ def test_a_text_cell_the_spreadsheet_made_a_date_is_refused(shared, tmp_path):
     as_date = [*UPDATE_ROW[:5], dt.datetime(2026, 10, 8)]
     as_time = [*UPDATE_ROW[:3], dt.time(3, 30), *UPDATE_ROW[4:]]
     path = workbook(tmp_path / "dated.xlsx", {"updates": [UPDATE_HEADER, as_date, as_time]})
-    before = digest(shared)
-    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
     assert (
         f"{path}, row 2, field source_section: section of the source 2026-10-08 came in as a date or time"
         in result.stderr
     )
     assert f"{path}, row 3, field we_did: we did 03:30:00 came in as a date or time" in result.stderr
     assert "format the column as Text" in result.stderr
-    assert digest(shared) == before
 
 
 def test_a_header_below_row_1_is_named_not_reported_as_missing_columns(shared, tmp_path):
@@ -812,14 +791,11 @@ def test_a_file_name_with_a_space_not_in_quotes_is_named_with_the_quotes(shared,
     # meant and how to write it, rather than only that "my" does not exist.
     meant = tmp_path / "my meeting.csv"
     meant.write_bytes((STAFF / "log_good.csv").read_bytes())
-    before = digest(shared)
-    result = make("append", shared, TABLE="coproduction_log", FILE=tmp_path / "my", REBUILD="no")
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="coproduction_log", FILE=tmp_path / "my", REBUILD="no")
     assert (
         f"{tmp_path / 'my'}: there is no such file; there is {meant}: a name with spaces must be in quotes, "
         f'FILE="{meant}"'
     ) in result.stderr
-    assert digest(shared) == before
 
 
 def test_column_names_with_spaces_or_hyphens_for_underscores_are_matched(repo, tmp_path):
@@ -909,36 +885,35 @@ def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_
     ws.merge_cells("A10:C10")  # an empty merged range below the records is only formatting
     path = tmp_path / "merged.xlsx"
     wb.save(path)
-    before = digest(shared)
-    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
     assert f"{path}, row 2: the cells {letter}2:{letter}3 of the sheet 'Sheet' are merged" in result.stderr
     assert "Unmerge them" in result.stderr and "A10:C10" not in result.stderr
-    assert digest(shared) == before
+
+
+def good_log_sheet():
+    """A workbook whose sheet holds tests/data/staff/log_good.csv, to change as a person would."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for row in csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))):
+        wb.active.append(row)
+    return wb, wb.active
 
 
 def test_hidden_rows_among_the_records_are_refused(shared, tmp_path):
     # A filter or Hide Rows keeps a record out of sight, but it was added all the same:
     # published without the person seeing it, as a hidden sheet of records would be.
-    import openpyxl
 
-    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for row in (header, *records):
-        ws.append(row)
+    wb, ws = good_log_sheet()
     ws.row_dimensions[3].hidden = True
     ws.row_dimensions[20].hidden = True  # a hidden empty row is nobody's record
     path = tmp_path / "filtered.xlsx"
     wb.save(path)
-    before = digest(shared)
-    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
     assert f"{path}, row 3: row 3 of the sheet 'Sheet' is hidden: every row with something in it is added" in (
         result.stderr
     )
     assert "row 20" not in result.stderr and "1 problem in 1 row." in result.stderr
-    assert digest(shared) == before
 
 
 def test_a_record_id_typed_in_small_letters_points_at_the_record(repo, tmp_path):
@@ -984,12 +959,9 @@ def test_a_date_that_came_in_as_a_plain_number_says_so(shared, tmp_path):
     # date the register can read" did not say why, nor that formatting the column mends it.
     row = [*UPDATE_ROW[:1], 45658, *UPDATE_ROW[2:]]
     path = workbook(tmp_path / "serial.xlsx", {"updates": [UPDATE_HEADER, row]})
-    before = digest(shared)
-    result = make("append", shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
     assert f"{path}, row 2, field update_date: Date came in as the number 45658, not a date" in (result.stderr)
     assert "Format the column as Date" in result.stderr and "1 problem in 1 row." in result.stderr
-    assert digest(shared) == before
 
 
 def test_a_second_header_row_in_the_records_is_named_as_one(shared, tmp_path):
@@ -998,12 +970,9 @@ def test_a_second_header_row_in_the_records_is_named_as_one(shared, tmp_path):
     good = (STAFF / "log_good.csv").read_bytes()
     joined = tmp_path / "joined.csv"
     joined.write_bytes(good + b"\xef\xbb\xbf" + good.replace(b"Working group", b"Second working group"))
-    before = digest(shared)
-    result = make("append", shared, TABLE="coproduction_log", FILE=joined, REBUILD="no")
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="coproduction_log", FILE=joined, REBUILD="no")
     assert f"{joined}, row 4: this row repeats the column names of row 1" in result.stderr
     assert "1 problem in 1 row." in result.stderr
-    assert digest(shared) == before
 
 
 def test_a_mac_roman_csv_is_refused_not_published_as_weod(shared, tmp_path):
@@ -1012,12 +981,9 @@ def test_a_mac_roman_csv_is_refused_not_published_as_weod(shared, tmp_path):
     text = "you_said,project_id\rPeople said we\u2019d not been heard \u2013 again,PRJ-0001\r"
     path = tmp_path / "mac.csv"
     path.write_bytes(text.encode("mac_roman"))
-    before = digest(shared)
-    result = make("append", shared, TABLE="you_said_we_did", FILE=path, REBUILD="no")
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="you_said_we_did", FILE=path, REBUILD="no")
     assert f"{path}, row 2: the file looks saved in the old Mac text encoding (Mac Roman)" in result.stderr
     assert "'eÕd', which in that encoding is 'e\u2019d'" in result.stderr and "CSV UTF-8" in result.stderr
-    assert digest(shared) == before
 
 
 def test_a_file_of_records_kept_in_datasets_is_refused(shared):
@@ -1048,20 +1014,12 @@ def test_the_table_may_be_named_in_other_capitals_or_with_spaces(repo):
 
 def test_a_hidden_column_holding_values_is_refused(shared, tmp_path):
     # A hidden column's values were added with the rest, published without being seen.
-    import openpyxl
 
-    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for row in (header, *records):
-        ws.append(row)
+    wb, ws = good_log_sheet()
     ws.column_dimensions["J"].hidden = True  # description
     ws.column_dimensions["T"].hidden = True  # beyond the columns: nothing in it
     path = tmp_path / "hidden column.xlsx"
     wb.save(path)
-    before = digest(shared)
-    result = make("append", shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
-    assert exit_code(result) == 1
+    result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
     assert f"{path}: column J (the 10th) of the sheet 'Sheet' is hidden but holds values" in result.stderr
     assert "column T" not in result.stderr
-    assert digest(shared) == before

@@ -14,7 +14,7 @@ from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 from register.staff import append as appendmod
 from register.staff.write import command
-from tests.staff_helpers import STAFF, digest, exit_code, make, next_id, rows
+from tests.staff_helpers import STAFF, digest, exit_code, make, next_id, refused, rows
 
 LOG = "datasets/coproduction_log.csv"
 
@@ -167,9 +167,7 @@ def test_formulas_in_a_workbook_are_refused(repo, template):
         activity_date="=TODAY()",
         project_id="=B3",
     )
-    before = digest(repo)
-    result = make("append", repo, TABLE="coproduction_log", FILE=template)
-    assert exit_code(result) == 1
+    result = refused(repo, TABLE="coproduction_log", FILE=template)
     for field, title in [("description", "What happened"), ("activity_date", "Date"), ("project_id", "Project")]:
         assert (
             f"{template}, row 2, field {field}: {title} holds a formula; the register keeps values, not formulas. "
@@ -177,7 +175,6 @@ def test_formulas_in_a_workbook_are_refused(repo, template):
         ) in result.stderr
     assert "Remove the '='" not in result.stderr and "no record =B3" not in result.stderr
     assert "3 problems in 1 row." in result.stderr
-    assert digest(repo) == before
 
 
 def test_a_filled_in_template_is_never_overwritten(repo, template):
@@ -229,14 +226,11 @@ def test_a_section_stored_as_a_number_is_refused_with_what_to_do(repo, template)
     fill_plain_record(
         template, title="Meeting", description="Numbers.", source_section=8.1
     )  # 8.10 typed into a cell formatted as a number
-    before = digest(repo)
-    result = make("append", repo, TABLE="coproduction_log", FILE=template)
-    assert exit_code(result) == 1
+    result = refused(repo, TABLE="coproduction_log", FILE=template)
     assert (
         f"{template}, row 2, field source_section: section of the source 8.1 came in as a number, so the "
         f"spreadsheet may have changed it (8.10 becomes 8.1, 7.0 becomes 7): format the column as Text"
     ) in result.stderr
-    assert digest(repo) == before
 
 
 def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, template):
