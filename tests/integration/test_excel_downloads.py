@@ -16,10 +16,11 @@ from openpyxl import load_workbook
 
 from register.database.build import build
 from register.publishing.extract_excel import excel_csv_name
-from register.publishing.extract_tables import neutralise, tables
+from register.publishing.extract_tables import tables
 from register.publishing.extracts import extract
 from register.schema.package import Package
 from register.site.downloads import WORKBOOK_NAME
+from register.util.spreadsheet_safety import neutralise
 from tests.conftest import copy_repo
 from tests.integration.spreadsheets import EXPORT_CSV, EXPORT_EVERY_SHEET, UTF8_CSV, convert, read_csv
 

@@ -8,8 +8,8 @@ with a BOM, written by csvkit's csvformat from it, so the two can never disagree
 The workbook has an About sheet (what it is, licence, source, build date, release, the
 citation and the data dictionary) and one sheet per table, headed by each column's title
 from its schema, with the header frozen. Text that a spreadsheet would run as a formula
-is neutralised by the same function as the CSVs (extract_tables.neutralise). It is
-written in openpyxl's write-only mode, row by row, so memory does not grow with rows.
+is neutralised by the same function as the CSVs (register/util/spreadsheet_safety.py). It
+is written in openpyxl's write-only mode, row by row, so memory does not grow with rows.
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ from register.publishing.extract_tables import (
     LINE_TERMINATOR,
     NEUTRALISATION_NOTE,
     Table,
-    neutralise,
     neutralised,
     select_sql,
 )
 from register.schema.package import Package
 from register.site.downloads import EXCEL_SUFFIX
+from register.util.spreadsheet_safety import neutralise
 
 # A sheet holds 1,048,576 rows; one is the header. A longer table continues on more sheets.
 SHEET_ROWS = 1_048_575

@@ -25,6 +25,7 @@ from register.database.facet_counts import dated_columns
 from register.database.views import VIEWS_SQL
 from register.schema.package import Field, Package
 from register.schema.views import views, without_rules
+from register.util.spreadsheet_safety import FORMULA_TRIGGERS, neutralise
 
 # The files of the set, besides one CSV and one JSON per table.
 ZIP_NAME = "coproduction-register.zip"
@@ -38,9 +39,6 @@ CHANGES_JSON = "changes.json"
 # The day the columns that depend on it were worked out for, in the extract's data package.
 AS_OF_KEY = "x-as-of"
 
-# OWASP CSV injection guidance: cells starting with these are run as formulas by
-# spreadsheets (tab and carriage return can hide a formula after them).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 LINE_TERMINATOR = "\r\n"  # RFC 4180
 
 NEUTRALISATION_NOTE = (
@@ -172,15 +170,6 @@ def csv_schema(table: Table) -> dict:
             if "maxLength" in d.get("constraints", {}):
                 d["constraints"]["maxLength"] += 1
     return schema
-
-
-def neutralise(text: str) -> str:
-    """Text a spreadsheet would run as a formula, with a single quote in front.
-
-    The one rule for every spreadsheet-bound file: the CSV extracts, the Excel-ready CSVs
-    (copied from them) and the workbook all show the same text.
-    """
-    return "'" + text if text and text[0] in FORMULA_TRIGGERS else text
 
 
 # --------------------------------------------------------------------------------------
