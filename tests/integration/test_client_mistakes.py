@@ -33,7 +33,19 @@ CASES = {
     "JSON of SQL past the time limit": ("/register.json?sql=" + quote(SLOW_SQL), 400, "second limit and was stopped"),
     "CSV of SQL the guard refuses": ("/register.csv?sql=" + quote(REFUSED_SQL), 400, "not authorized"),
     "CSV of SQL with a mistake": ("/register.csv?sql=" + quote("select nope from projects"), 400, "no such column"),
-    "facet by a column that does not exist": ("/register/projects?_facet=nope", 400, "no column called nope."),
+    "facet by a column that does not exist": (
+        "/register/projects?_facet=nope",
+        400,
+        "no column called nope, so it cannot be counted by _facet=",
+    ),
+    "date facet by a column that does not exist": ("/register/projects?_facet_date=nope", 400, "by _facet_date="),
+    "array facet by a column that does not exist": ("/register/projects?_facet_array=nope", 400, "by _facet_array="),
+    "facet by JSON naming a column that does not exist": (
+        "/register/projects.json?_facet=%7B%22simple%22:%22nope%22%7D",
+        400,
+        "no column called nope, so it cannot be counted by _facet=",
+    ),
+    "a view faceted by a column it does not have": ("/register/you_said_we_did_current?_facet=rowid", 400, "rowid"),
     # Datasette reads a JSON facet's "simple" as a column name: anything else was a 500.
     "facet by JSON that names no column": ("/register/projects?_facet=%7B%7D", 400, "_facet= must name a column"),
     "facet by JSON with a number": ("/register/projects.json?_facet=%7B%22simple%22:1%7D", 400, "must name a column"),

@@ -59,6 +59,23 @@ class _Answered:
         return await self._ds.execute(database, sql, params, **kwargs)
 
 
+def named_column(config) -> str | None:
+    """The column a facet's configuration names, as Datasette reads it, or None when it
+    names none (Datasette would fail on it)."""
+    if (
+        isinstance(config, dict)
+        and isinstance(config.get("simple"), str)
+        and config["simple"]
+        and isinstance(config.get("column", ""), str)
+    ):
+        return config.get("column") or config["simple"]
+    return None
+
+
+def names_no_column(parameter: str) -> str:
+    return f'{parameter}= must name a column, as text or as JSON such as {{"simple": "status"}}.'
+
+
 class CheckedConfigs:
     """A facet's configurations, each once. `_facet={"simple": "theme"}` is JSON naming
     a column; any other JSON (`{}`, `{"simple": 1}`) was a 500 in Datasette, which reads
@@ -69,13 +86,9 @@ class CheckedConfigs:
     def get_configs(self):
         configs, seen = [], set()
         for c in super().get_configs():
-            config = c["config"]
-            if not (
-                isinstance(config.get("simple"), str) and config["simple"] and isinstance(config.get("column", ""), str)
-            ):
-                name = "_facet" if self.type == "column" else f"_facet_{self.type}"
-                raise BadRequest(f'{name}= must name a column, as text or as JSON such as {{"simple": "status"}}.')
-            column = config.get("column") or config["simple"]
+            column = named_column(c["config"])
+            if column is None:
+                raise BadRequest(names_no_column("_facet" if self.type == "column" else f"_facet_{self.type}"))
             if column not in seen:
                 seen.add(column)
                 configs.append(c)

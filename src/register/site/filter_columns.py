@@ -1,5 +1,5 @@
-"""A table page filtered by a column the table does not have says so (400), instead of
-answering with rows that are wrong.
+"""A table page filtered or faceted by a column the table does not have says so (400),
+instead of answering with rows that are wrong.
 
 Datasette 0.65.5 reads every parameter of a table page that does not start with `_` as a
 filter, `column` or `column__lookup`, and writes it into the SQL as "column" = :p0
@@ -15,12 +15,14 @@ first, so a link shared from a newsletter still opens.
 
 from __future__ import annotations
 
+import json
 import re
 
 from datasette import hookimpl
 from datasette.filters import Filters
 from datasette.views.base import DatasetteError
 
+from register.site.facets import named_column, names_no_column
 from register.site.query_string import cleaning, drop_parts
 
 LOOKUPS = tuple(Filters._filters_by_key)
@@ -38,15 +40,45 @@ def filter_pairs(request) -> list[tuple[str, str, str]]:
     return pairs
 
 
+# The facet types whose parameters name a column (`_facet_size` is a number).
+FACET_KEYS = ("_facet", "_facet_date", "_facet_array")
+
+
+def facet_pairs(request) -> list[tuple[str, str | None, None]]:
+    """(parameter, column, None) for each facet the address asks for, column None when
+    the parameter names none. Checked with the filters, before the page runs: a facet
+    that failed among Datasette's gathered facets left the others' coroutines never
+    awaited. A value that is not JSON is left to Datasette's own refusal."""
+    pairs = []
+    for key in FACET_KEYS:
+        for value in request.args.getlist(key):
+            if not value.startswith("{"):
+                pairs.append((key, value or None, None))
+                continue
+            try:
+                pairs.append((key, named_column(json.loads(value)), None))
+            except ValueError:
+                continue
+    return pairs
+
+
 def mistake(pairs, columns) -> str | None:
-    """What is wrong with the first filter that cannot be used, in plain words, or None."""
+    """What is wrong with the first filter or facet that cannot be used, in plain words,
+    or None."""
     for key, column, lookup in pairs:
+        if column is None:
+            return names_no_column(key)
+        if column not in columns and lookup is None:
+            return (
+                f"This table has no column called {column}, so it cannot be counted by {key}=. "
+                f"Take {key}={column} out of the address, or check it against the table's columns."
+            )
         if column not in columns:
             return (
                 f"This table has no column called {column}, so it cannot be filtered by {key}=. "
                 f"Take {key}= out of the address, or check it against the table's columns."
             )
-        if lookup not in LOOKUPS:
+        if lookup is not None and lookup not in LOOKUPS:
             return (
                 f"{lookup} is not a way to filter a column ({key}=). "
                 f"Use one of: {', '.join(LOOKUPS)}; or no __ at all, for rows equal to the value."
@@ -56,7 +88,7 @@ def mistake(pairs, columns) -> str | None:
 
 @hookimpl
 def filters_from_request(request, database, table, datasette):
-    pairs = filter_pairs(request)
+    pairs = filter_pairs(request) + facet_pairs(request)
     if not pairs:
         return None
 
