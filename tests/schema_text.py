@@ -39,3 +39,11 @@ def view_columns_text(view_json: dict) -> dict[str, tuple[str, str]]:
         merged = {**base, **entry}
         out[entry["name"]] = (merged.get("title", entry["name"]), merged.get("description", ""))
     return out
+
+
+def column_title(table: str, column: str) -> str:
+    """A column's title in its schema: schemas/views/<table>.json or schemas/<table>.json."""
+    view = SCHEMAS / "views" / f"{table}.json"
+    if view.is_file():
+        return view_columns_text(raw(view))[column][0]
+    return raw_field(f"{table}.{column}").get("title", column)

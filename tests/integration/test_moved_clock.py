@@ -25,6 +25,7 @@ from register.database.build import build
 from register.schema.package import Package
 from tests.conftest import copy_repo
 from tests.hostile_run import serve
+from tests.schema_text import column_title
 
 ITEM = "YS-0999"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -114,7 +115,10 @@ def seen(port: int, short_hash: str) -> dict:
         entry = next(
             e for e in ET.fromstring(body).iter(f"{ATOM}entry") if e.find(f"{ATOM}title").text.startswith(ITEM)
         )
-        out["feed"] = next(line for line in entry.find(f"{ATOM}content").text.splitlines() if "Response due" in line)
+        due = column_title("you_said_we_did_current", "due_date")
+        out["feed"] = next(
+            line for line in entry.find(f"{ATOM}content").text.splitlines() if line.startswith(f"{due}: ")
+        )
     return out
 
 

@@ -22,6 +22,7 @@ from tests.integration.test_moved_clock import (  # noqa: F401  (preload is a fi
     preload,
     register_with_an_item_due_soon,
 )
+from tests.schema_text import column_title
 
 
 def seen(port: int) -> dict:
@@ -31,7 +32,7 @@ def seen(port: int) -> dict:
     for _ in range(2):
         status, _, page = fetch(port, f"/you-said/{ITEM}")
         assert status == 200, page[:300]
-        due = page.split("<dt>Response due</dt>", 1)[1].split("</dd>", 1)[0]
+        due = page.split(f"<dt>{column_title('you_said_we_did_current', 'due_date')}</dt>", 1)[1].split("</dd>", 1)[0]
         status, _, listed = fetch(port, "/you-said?overdue=yes")  # newest first: the item is said last
         assert status == 200, listed[:300]
         status, _, feed = fetch(port, f"/feeds/you-said/{ITEM}.atom")

@@ -23,6 +23,7 @@ from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
 from tests.conftest import Client, copy_repo
+from tests.schema_text import column_title
 from tests.staff_helpers import make
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -35,6 +36,7 @@ def codelist(name: str) -> dict[str, dict]:
 
 
 STATUSES = codelist("statuses")
+CURRENT = "you_said_we_did_current"
 CLOSED = {c for c, r in STATUSES.items() if r["closes_loop"] == "true"}
 
 
@@ -116,15 +118,19 @@ def test_every_item_has_a_page_with_its_whole_story(client, items, db):
             assert f'href="/projects/{item["project_id"]}?activity={activity}#{activity}"' in html
             # Said at the activity on its day, or recorded in one dated otherwise (a report).
             (held,) = db.execute("select activity_date from coproduction_log where id = ?", (activity,)).fetchone()
-            said = words.split("Said", 1)[1].split("Project", 1)[0]
+            said = words.split(column_title(CURRENT, "said_date"), 1)[1].split("Project", 1)[0]
             assert ("; recorded in" in said) == (held != item["said_date"]), item_id
             assert (" at " in said.split(activity, 1)[0]) == (held == item["said_date"]), item_id
-        status_now = words.split("Status now", 1)[1]
+        status_now = words.split(column_title(CURRENT, "status"), 1)[1]
         assert status_now.startswith(f" {statuses[item['status']]}"), item_id
         due = f"{item['due'].day} {item['due']:%B %Y}"
         basis = "a date set by staff" if item["basis"] == "set" else "worked out from the response rule"
-        assert f"Response due {due}, {basis}" in words, item_id
-        due_words = words.split("Response due", 1)[1].split("Days open", 1)[0]
+        # The worked-out due date by its own title, never target_date's (the date staff set).
+        due_title = column_title(CURRENT, "due_date")
+        assert due_title != column_title("you_said_we_did", "target_date")
+        assert f"{due_title} {due}, {basis}" in words, item_id
+        assert column_title("you_said_we_did", "target_date") not in words, item_id
+        due_words = words.split(due_title, 1)[1].split("Days open", 1)[0]
         assert ("Overdue: the loop was not closed by then." in due_words) == item["overdue"], item_id
         days = item["days_open"]
         assert f"Days open {days:,} {'day' if days == 1 else 'days'}" in words, item_id
@@ -237,6 +243,27 @@ def test_item_feed_has_the_item_and_every_change(client, items, db):
         assert stamps == sorted(stamps, reverse=True)  # newest first
         for e in entries:
             assert urlsplit(e.find(f"{ATOM}link").get("href")).path == f"/you-said/{item_id}"
+
+
+def test_the_worked_out_due_date_has_its_own_title_on_every_page_and_feed(client, items):
+    """The due date the pages and feeds show is you_said_we_did_current.due_date (set by
+    staff or worked out from a rule): called by its title, never by target_date's, the
+    date staff set, which readers could not tell from it."""
+    due, target = column_title(CURRENT, "due_date"), column_title("you_said_we_did", "target_date")
+    item = next(i for i in sorted(items.values(), key=lambda i: (i["said_date"], i["id"]), reverse=True))
+    when = f"{item['due'].day} {item['due']:%B %Y}"
+    pages = {
+        "/you-said": text_of(client.get("/you-said").text).split(f"{item['id']}:", 1)[1],
+        "/projects/": text_of(client.get(f"/projects/{item['project_id']}").text).split(f"{item['id']}:", 1)[1],
+    }
+    for page, words in pages.items():
+        assert f"{due} {when} (" in words[:2000], page
+        assert target not in words, page
+    for feed in ("/feeds/you-said.atom", f"/feeds/you-said/{item['id']}.atom"):
+        contents = [e.find(f"{ATOM}content").text for e in ET.fromstring(client.get(feed).content).iter(f"{ATOM}entry")]
+        lines = [line for c in contents for line in c.splitlines()]
+        assert f"{due}: {when}, " in "\n".join(lines), feed
+        assert not [line for line in lines if line.startswith(f"{target}: ")], feed
 
 
 # ---------------------------------------------------------------------------------------
@@ -566,7 +593,7 @@ def test_a_correction_is_shown_on_the_items_page_and_in_its_feed(attested):
     correction = entries[f"Correction of {item['id']}, {section}"]
     assert REASON in correction.find(f"{ATOM}content").text
     recoded = entries[f"Correction of {item['id']}, {theme}"].find(f"{ATOM}content").text
-    assert f"New value: {themes[NEW_THEME]['title']}" in recoded
+    assert f"{column_title('corrections', 'new_value')}: {themes[NEW_THEME]['title']}" in recoded
     verdict = entries[f"{partner['title']}: disagrees on {update['id']}"]
     assert WORDS in verdict.find(f"{ATOM}content").text
     assert re.fullmatch(r"VER-\d{4,}", urlsplit(verdict.find(f"{ATOM}link").get("href")).fragment)

@@ -18,11 +18,12 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
 
 from register.site.filters import uk_date
-from register.site.links import fetch_rows, known_id, make_linker, record_id
+from register.site.links import fetch_rows, field_title, known_id, make_linker, record_id
 from register.site.pages import record_not_found
-from register.site.you_said import item_feed_path, item_path, item_record
+from register.site.you_said import ITEMS, UPDATES, item_feed_path, item_path, item_record
 
 FEED_LIMIT = 100
+CURRENT = "you_said_we_did_current"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -95,6 +96,12 @@ async def _feed_project(datasette, request) -> str | None:
     return project
 
 
+def _labels(datasette):
+    """The feeds' labels, "<title>: <value>", are the fields' titles in their schemas
+    (register/site/links.py field_title), as the pages label them."""
+    return lambda table, column: field_title(datasette, table, column)
+
+
 def due_text(item: dict) -> str:
     """'6 November 2024, worked out from the response rules (overdue)'."""
     basis = "set by staff" if item["due_date_basis"] == "set" else "worked out from the response rules"
@@ -109,10 +116,10 @@ def turned_overdue(item: dict) -> str:
     return (dt.date.fromisoformat(item["due_date"]) + dt.timedelta(days=1)).isoformat()
 
 
-def verdict_text(link, v: dict) -> str:
+def verdict_text(link, label, v: dict) -> str:
     return (
         f"{link.title('organisations', v['partner'])}: {link.title('verdicts', v['verdict'])}"
-        f" ({uk_date(v['verdict_date'])}). In their words: {v['in_their_words']}"
+        f" ({uk_date(v['verdict_date'])}). {label('partner_verdicts', 'in_their_words')}: {v['in_their_words']}"
     )
 
 
@@ -143,22 +150,24 @@ async def feed_you_said(datasette, request):
     rows = await fetch_rows(datasette, you_said_sql(bool(project)), {"project": project} if project else {})
     link = await make_linker(datasette)
     absolute = lambda p: datasette.absolute_url(request, datasette.urls.path(p))  # noqa: E731
+    label = _labels(datasette)
     entries = []
     for r in rows:
         status = link.title("statuses", r["status"])
         lines = [
-            f"You said: {r['you_said']}",
-            f"Theme: {link.title('themes', r['theme'])}",
-            f"Project: {r['project_title']} ({r['project_id']})",
-            f"Said on: {uk_date(r['said_date'])}",
-            f"Current status: {status}" + (f" (since {uk_date(r['status_date'])})" if r["status_date"] else ""),
+            f"{label(CURRENT, 'you_said')}: {r['you_said']}",
+            f"{label(CURRENT, 'theme')}: {link.title('themes', r['theme'])}",
+            f"{label(CURRENT, 'project_id')}: {r['project_title']} ({r['project_id']})",
+            f"{label(CURRENT, 'said_date')}: {uk_date(r['said_date'])}",
+            f"{label(CURRENT, 'status')}: {status}"
+            + (f" (since {uk_date(r['status_date'])})" if r["status_date"] else ""),
         ]
         if r["we_did"]:
-            lines.append(f"We did: {r['we_did']}")
+            lines.append(f"{label(CURRENT, 'we_did')}: {r['we_did']}")
         if r["reason"]:
-            lines.append(f"Reason: {r['reason']}")
+            lines.append(f"{label(CURRENT, 'reason')}: {r['reason']}")
         if r["due_date"]:
-            lines.append(f"Response due: {due_text(r)}")
+            lines.append(f"{label(CURRENT, 'due_date')}: {due_text(r)}")
         entries.append(
             {
                 "id": _urn("you_said_we_did", r["id"]),
@@ -219,6 +228,7 @@ async def feed_status_changes(datasette, request):
     )
     link = await make_linker(datasette)
     absolute = lambda p: datasette.absolute_url(request, datasette.urls.path(p))  # noqa: E731
+    label = _labels(datasette)
     verdicts: dict[str, list[dict]] = {}
     for v in await fetch_rows(
         datasette,
@@ -229,14 +239,18 @@ async def feed_status_changes(datasette, request):
     entries = []
     for r in rows:
         status = link.title("statuses", r["status"])
-        lines = [f"Status: {status}", f"Date: {uk_date(r['update_date'])}"]
+        lines = [
+            f"{label(UPDATES, 'status')}: {status}",
+            f"{label(UPDATES, 'update_date')}: {uk_date(r['update_date'])}",
+        ]
         if r["we_did"]:
-            lines.append(f"We did: {r['we_did']}")
+            lines.append(f"{label(UPDATES, 'we_did')}: {r['we_did']}")
         if r["reason"]:
-            lines.append(f"Reason: {r['reason']}")
+            lines.append(f"{label(UPDATES, 'reason')}: {r['reason']}")
         judged = verdicts.get(r["id"], [])
-        lines += [verdict_text(link, v) for v in judged]
-        lines += [f"You said: {r['you_said']}", f"Project: {r['project_title']} ({r['project_id']})"]
+        lines += [verdict_text(link, label, v) for v in judged]
+        lines += [f"{label(ITEMS, 'you_said')}: {r['you_said']}"]
+        lines += [f"{label(ITEMS, 'project_id')}: {r['project_title']} ({r['project_id']})"]
         # A partner's verdict given later changes the entry: its `updated` says so, so
         # that a feed reader shows the entry again (published stays the change's date).
         changed = max([r["update_date"], *(v["verdict_date"] for v in judged)])
@@ -281,19 +295,23 @@ async def feed_you_said_item(datasette, request):
     link = await make_linker(datasette)
     page = datasette.absolute_url(request, item_path(datasette, item_id))
     author = link.title("organisation", item["organisation"])
-    said = [f"You said: {item['you_said']}", f"Theme: {link.title('themes', item['theme'])}"]
-    said.append(f"Project: {item['project_title']} ({item['project_id']})")
+    label = _labels(datasette)
+    said = [
+        f"{label(CURRENT, 'you_said')}: {item['you_said']}",
+        f"{label(CURRENT, 'theme')}: {link.title('themes', item['theme'])}",
+    ]
+    said.append(f"{label(CURRENT, 'project_id')}: {item['project_title']} ({item['project_id']})")
     if item["due_date"]:
-        said.append(f"Response due: {due_text(item)}")
+        said.append(f"{label(CURRENT, 'due_date')}: {due_text(item)}")
     entries = [_entry(("you_said_we_did", item_id), f"{item_id} was said", item["said_date"], page, author, said)]
     # Said that day; changed again ("(overdue)") on the day it turned overdue.
     entries[0]["published"] = _stamp(item["said_date"])
     entries[0]["updated"] = _stamp(max(item["said_date"], turned_overdue(item)))
     for u in record["updates"]:
         status = link.title("statuses", u["status"])
-        lines = [f"Status: {status}"]
-        lines += [f"We did: {u['we_did']}"] if u["we_did"] else []
-        lines += [f"Why not: {u['reason']}"] if u["reason"] else []
+        lines = [f"{label(UPDATES, 'status')}: {status}"]
+        lines += [f"{label(UPDATES, 'we_did')}: {u['we_did']}"] if u["we_did"] else []
+        lines += [f"{label(UPDATES, 'reason')}: {u['reason']}"] if u["reason"] else []
         entries.append(
             _entry(
                 ("you_said_we_did_updates", u["id"]),
@@ -315,14 +333,14 @@ async def feed_you_said_item(datasette, request):
                 v["verdict_date"],
                 f"{page}#{v['id']}",
                 partner,
-                [verdict_text(link, v)],
+                [verdict_text(link, label, v)],
             )
         )
     for c in record["corrections"]:
         lines = [
-            f"Old value: {link.title(c['field'], c['old_value']) or '(empty)'}",
-            f"New value: {link.title(c['field'], c['new_value']) or '(empty)'}",
-            f"Reason: {c['reason']}",
+            f"{label('corrections', 'old_value')}: {link.title(c['field'], c['old_value']) or '(empty)'}",
+            f"{label('corrections', 'new_value')}: {link.title(c['field'], c['new_value']) or '(empty)'}",
+            f"{label('corrections', 'reason')}: {c['reason']}",
         ]
         title = f"Correction of {c['record_id']}, {c['field_title']}"
         entries.append(_entry(("corrections", c["id"]), title, c["corrected_date"], f"{page}#{c['id']}", author, lines))

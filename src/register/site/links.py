@@ -184,3 +184,11 @@ def column_label(datasette, view: str, column: str) -> tuple[str, str]:
         label, desc = text.split(": ", 1)
         return label, desc
     return column.replace("_", " ").capitalize(), text
+
+
+def field_title(datasette, table: str, column: str) -> str:
+    """A column's title as its schema gives it (schemas/*.json, schemas/views/*.json, or
+    metadata.yml for a view that is not exported), read from the build's metadata: the
+    one label the designed pages (the Jinja global `field_title`) and the feeds use, so
+    that they call a field what its table, its download and the data dictionary call it."""
+    return column_label(datasette, table, column)[0]

@@ -6,7 +6,7 @@ from datasette.utils.asgi import Response
 
 from register.site import feeds, pages, project, search, you_said, you_said_list
 from register.site.filters import number, uk_date, uk_time, yes_no
-from register.site.links import DB, DESIGNED_PAGES, load_codelists
+from register.site.links import DB, DESIGNED_PAGES, field_title, load_codelists
 from register.site.measures import all_measures, headlines
 from register.site.result_rows import result_rows, table_rows
 
@@ -82,6 +82,9 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_number"] = number
     env.filters["reg_rows"] = result_rows
     env.filters["reg_cells"] = table_rows
+    # A field's title from its schema: {{ field_title("you_said_we_did_current", "due_date") }}.
+    # The pages never write one out (tests/unit/test_labels.py).
+    env.globals["field_title"] = lambda table, column: field_title(datasette, table, column)
 
 
 @hookimpl
