@@ -175,9 +175,15 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
         )
     if m := BAD_COLUMNS.match(said):
         return 400, title, f"This table has no column called {m[2]} to {'hide' if m[1] else 'show'}."
-    if said == "_size must be a positive integer":
-        limit = datasette.setting("max_returned_rows")
-        return 400, title, f"_size= must be a whole number of rows from 1 to {limit:,}, or max."
+    limit = datasette.setting("max_returned_rows")
+    if said in ("_size must be a positive integer", f"_size must be <= {limit}"):
+        # Datasette takes 0: the page then shows how many rows there are, and none of them.
+        return (
+            400,
+            title,
+            f"_size= must be a whole number of rows from 0 to {limit:,}, or max. "
+            "0 gives how many rows there are without showing any.",
+        )
     return None
 
 
