@@ -3,6 +3,10 @@ the site really does, and a record that is not there is a plain 404, never a 200
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
+
 
 def test_size_message_says_what_sizes_are_taken(client):
     # 0 is taken (the count of rows, none shown), so the message says so.
@@ -15,3 +19,42 @@ def test_size_message_says_what_sizes_are_taken(client):
             size
         )
     assert client.get("/register/projects.json?_size=1000").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/register/projects/PRJ-0002,anything", "There is no record PRJ-0002,anything in projects."),
+        ("/register/projects/PRJ-0002,", "ends with its id alone"),
+        # A table keyed by two columns, asked for by one value: SQLite's error, a 500, before.
+        ("/register/coproduction_log_groups/LOG-0001", "its coproduction_log_id and code separated by commas"),
+        ("/register/coproduction_log_groups/LOG-0001,a,b", "There is no record LOG-0001,a,b"),
+        # A table found by rowid has one value too.
+        ("/register/projects_fts/1,2", "ends with its rowid alone"),
+        # SQLite's "no such table", a 400, before; a canned query has no records.
+        ("/register/nope/1", "There is no table called nope in the register"),
+        ("/register/overdue_you_said/1", "There is no table called overdue_you_said"),
+    ],
+)
+def test_a_record_address_with_the_wrong_keys_is_a_plain_404(client, path, words):
+    page = client.get(path)
+    assert page.status_code == 404, (path, page.status_code)
+    assert words in page.text and '<html lang="en-GB"' in page.text
+    data = client.get(path + ".json")
+    assert data.status_code == 404 and data.headers["content-type"].startswith("application/json")
+    assert words in data.json()["error"] and data.json()["title"] == "Page not found"
+
+
+def test_real_record_addresses_still_answer(client, build_dir):
+    conn = sqlite3.connect(f"file:{build_dir / 'register.db'}?immutable=1", uri=True)
+    log_id, group = conn.execute("select coproduction_log_id, code from coproduction_log_groups limit 1").fetchone()
+    conn.close()
+    assert client.get("/register/projects/PRJ-0002").status_code == 200
+    assert client.get("/register/projects/PRJ-0002.json").json()["rows"]
+    assert client.get(f"/register/coproduction_log_groups/{log_id},{group}").status_code == 200
+    assert client.get("/register/projects_fts/1").status_code == 200
+    # A comma inside a value is written ~2C; a %2C is sent there by Datasette, not refused.
+    assert client.get("/register/projects/PRJ-0002~2Cx").status_code == 404
+    assert "Record not found" in client.get("/register/projects/PRJ-0002~2Cx").text
+    moved = client.get("/register/projects/PRJ-0002%2Cx")
+    assert moved.status_code == 302 and moved.headers["location"].endswith("/register/projects/PRJ-0002~2Cx")
