@@ -55,6 +55,44 @@ def test_real_record_addresses_still_answer(client, build_dir):
     assert client.get("/register/projects_fts/1").status_code == 200
     # A comma inside a value is written ~2C; a %2C is sent there by Datasette, not refused.
     assert client.get("/register/projects/PRJ-0002~2Cx").status_code == 404
-    assert "Record not found" in client.get("/register/projects/PRJ-0002~2Cx").text
+    assert "There is no record at this address" in client.get("/register/projects/PRJ-0002~2Cx").text
     moved = client.get("/register/projects/PRJ-0002%2Cx")
     assert moved.status_code == 302 and moved.headers["location"].endswith("/register/projects/PRJ-0002~2Cx")
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        (
+            "/you-said.json",
+            "This page is not made as .json: it is a web page only. Its data is at "
+            "/register/you_said_we_did_current.json",
+        ),
+        ("/projects.json", "Its data is at /register/projects.json"),
+        ("/gate-assurance.json", "Its data is at /register/gate_assurance.json"),
+        ("/measures/you_said_we_did.json", "Its data is at /register/measure_you_said_we_did.json"),
+        ("/measures/nope.json", "There is no measure called 'nope'."),
+        ("/glossary.json", "Every table of the register, each as .json and .csv, is listed at /register"),
+        ("/projects/PRJ-0002.json", "PRJ-0002 as data is at /register/projects/PRJ-0002.json"),
+        ("/you-said?page=999", "There is no page '999' of this list."),
+        # Datasette's own words, put plainly.
+        ("/nope.json", "There is no page at this address."),
+        ("/feeds/you-said.atom.json", "There is no page at this address."),
+        ("/register/nope.json", "There is no table with this name in the register."),
+        ("/register/projects/PRJ-9999.json", "There is no record at this address in this table."),
+    ],
+)
+def test_a_page_that_is_not_there_says_so_plainly_in_json_too(client, path, words):
+    response = client.get(path)
+    assert response.status_code == 404, path
+    if ".json" not in path:
+        assert words.replace("'", "&#39;") in response.text and "<title>Page not found" in response.text
+        return
+    assert response.headers["content-type"].startswith("application/json"), path
+    said = response.json()
+    assert words in said["error"] and said == {
+        "ok": False,
+        "status": 404,
+        "title": "Page not found",
+        "error": said["error"],
+    }

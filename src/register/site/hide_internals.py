@@ -148,6 +148,13 @@ def client_mistake(datasette, request, exception) -> tuple[int, str | None, str]
 
 
 NO_COLUMN = re.compile(r"^no such column: (.+)$")
+# Datasette's words for an address it has no page for, as a visitor would put them.
+NOT_FOUND = {
+    "404": "There is no page at this address.",
+    "Database not found": "There is no page at this address.",
+    "Table not found": "There is no table with this name in the register.",
+    "Record not found": "There is no record at this address in this table.",
+}
 BAD_COLUMNS = re.compile(r"^_(no)?col=(.*) - invalid columns$")
 
 
@@ -163,6 +170,9 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
             "The register only runs queries that read data: a query must start with SELECT (or WITH). "
             "Check the first word of your query.",
         )
+    if isinstance(exception, NotFound) and said in NOT_FOUND:
+        # Datasette's router names the database it looked for at /you-said.json or /nope.
+        return 404, "Page not found", NOT_FOUND[said]
     if "sql" in request.args or getattr(exception, "status", 400) >= 500:
         return None
     title = "This address could not be used"
