@@ -44,6 +44,21 @@ def wrong_keys_message(table: str, typed: str, keys: list[str]) -> str:
     return f"There is no record {typed} in {table}. The address of one of its records ends with its {named} {how}."
 
 
+async def wrong_address(datasette, database, table: str, typed: str) -> str | None:
+    """What is wrong with a record's address, in words; None when Datasette can look it up."""
+    known = await key_columns(database)
+    shown = ",".join(tilde_decode(part) for part in typed.split(","))
+    if (table in known and known[table] is None) or table in await datasette.get_canned_queries(database.name, None):
+        # A view or a query: Datasette's "Record not found" or SQLite's "no such table", before.
+        where = datasette.urls.table(database.name, table)
+        return f"{table} is worked out from the register's tables and has no page for each of its rows: see {where}"
+    if table not in known:  # SQLite's "no such table", a 400, before
+        return f"There is no table called {table} in the register, so no record {shown} in it."
+    if typed.count(",") + 1 != len(known[table]):
+        return wrong_keys_message(table, shown, known[table])
+    return None
+
+
 def wrap(app, datasette):
     async def checked(scope, receive, send):
         if scope.get("type") == "http":
@@ -52,16 +67,9 @@ def wrap(app, datasette):
             database = match and next(
                 (db for db in datasette.databases.values() if db.route == tilde_decode(match["database"])), None
             )
-            if database is not None and match["table"] != "-":  # /register/-/...: Datasette's own pages
-                table, typed = tilde_decode(match["table"]), match["pks"]
-                known = await key_columns(database)
-                keys = known.get(table)
-                shown = ",".join(tilde_decode(part) for part in typed.split(","))
-                message = None
-                if table not in known:  # SQLite's "no such table", a 400, before
-                    message = f"There is no table called {table} in the register, so no record {shown} in it."
-                elif keys is not None and typed.count(",") + 1 != len(keys):
-                    message = wrong_keys_message(table, shown, keys)
+            # /register/-/...: Datasette's own pages.
+            if database is not None and match["table"] != "-":
+                message = await wrong_address(datasette, database, tilde_decode(match["table"]), match["pks"])
                 if message:
                     request = Request({**scope, "csrftoken": lambda: ""}, receive)
                     return await (await not_found(datasette, request, message)).asgi_send(send)
