@@ -34,6 +34,7 @@ def test_size_message_says_what_sizes_are_taken(client):
         ("/register/projects_fts/1,2", "ends with its rowid alone"),
         # SQLite's "no such table", a 400, before; a canned query has no records.
         ("/register/nope/1", "There is no table called nope in the register"),
+        ("/register/-/versions", "There is no table called - in the register"),
         # A view or a canned query has no page for each row: "Record not found", or a 400, before.
         ("/register/overdue_you_said/1", "overdue_you_said is worked out from the register's tables and has no page"),
         ("/register/you_said_we_did_current/YS-0001", "has no page for each of its rows: see /register/you_said_we_"),

@@ -67,8 +67,7 @@ def wrap(app, datasette):
             database = match and next(
                 (db for db in datasette.databases.values() if db.route == tilde_decode(match["database"])), None
             )
-            # /register/-/...: Datasette's own pages.
-            if database is not None and match["table"] != "-":
+            if database is not None:
                 message = await wrong_address(datasette, database, tilde_decode(match["table"]), match["pks"])
                 if message:
                     request = Request({**scope, "csrftoken": lambda: ""}, receive)
