@@ -82,6 +82,7 @@ def test_real_record_addresses_still_answer(client, build_dir):
         # Datasette's own words, put plainly.
         ("/nope.json", "There is no page at this address."),
         ("/feeds/you-said.atom.json", "There is no page at this address."),
+        ("/-/threads.json", "There is no page at this address."),
         ("/register/nope.json", "There is no table with this name in the register."),
         ("/register/projects/PRJ-9999.json", "There is no record at this address in this table."),
     ],

@@ -151,6 +151,7 @@ NO_COLUMN = re.compile(r"^no such column: (.+)$")
 # Datasette's words for an address it has no page for, as a visitor would put them.
 NOT_FOUND = {
     "404": "There is no page at this address.",
+    "Page not found": "There is no page at this address.",  # not_found above: the server's insides
     "Database not found": "There is no page at this address.",
     "Table not found": "There is no table with this name in the register.",
     "Record not found": "There is no record at this address in this table.",
