@@ -101,3 +101,23 @@ def test_a_page_that_is_not_there_says_so_plainly_in_json_too(client, path, word
         "title": "Page not found",
         "error": said["error"],
     }
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        # SQLite's "malformed JSON", under the title "Invalid SQL", before.
+        ("id__arraycontains=x", "id__arraycontains= works only on a column whose every value is a list"),
+        ("_facet_array=title", "_facet_array= works only on a column whose every value is a list"),
+        # "inner.nope", the name of the array facet's subquery, before.
+        ("_facet_array=nope", "This table has no column called nope."),
+        # "Cannot search by that column", with no title, before.
+        ("_search_nope=x", "This table's search does not look in a column called nope."),
+    ],
+)
+def test_a_table_filter_that_cannot_work_says_why_plainly(client, query, words):
+    response = client.get(f"/register/projects.json?{query}")
+    assert response.status_code == 400
+    said = response.json()
+    assert said["title"] == "This address could not be used" and said["error"].startswith(words), said
+    assert words in unescape(client.get(f"/register/projects?{query}").text)

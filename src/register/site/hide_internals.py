@@ -178,11 +178,28 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
         return None
     title = "This address could not be used"
     if m := NO_COLUMN.match(said):
+        column = m[1].removeprefix("inner.")  # the name of an array facet's subquery (datasette/facets.py)
         return (
             400,
             title,
-            f"This table has no column called {m[1]}. Check the column names in the address "
+            f"This table has no column called {column}. Check the column names in the address "
             "(after _facet=, _sort= or a filter) against the table's columns.",
+        )
+    lists = [k for k in request.args if k == "_facet_array" or k.endswith(("__arraycontains", "__arraynotcontains"))]
+    if said == "malformed JSON" and lists:  # SQLite's words, under the title "Invalid SQL"
+        return (
+            400,
+            title,
+            f"{lists[0]}= works only on a column whose every value is a list written as JSON, "
+            'such as ["a", "b"]; the column it names holds other values.',
+        )
+    searched = [k.split("_search_", 1)[1] for k in request.args if k.startswith("_search_")]
+    if said == "Cannot search by that column" and searched:
+        return (
+            400,
+            title,
+            f"This table's search does not look in a column called {searched[0]}. "
+            "Use _search= to search every column it looks in.",
         )
     if m := BAD_COLUMNS.match(said):
         return 400, title, f"This table has no column called {m[2]} to {'hide' if m[1] else 'show'}."
