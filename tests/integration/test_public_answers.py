@@ -121,3 +121,10 @@ def test_a_table_filter_that_cannot_work_says_why_plainly(client, query, words):
     said = response.json()
     assert said["title"] == "This address could not be used" and said["error"].startswith(words), said
     assert words in unescape(client.get(f"/register/projects?{query}").text)
+
+
+def test_the_internal_database_keeps_its_tables_to_itself(client):
+    # Refused as before; the check of a record's keys never names an internal table's columns.
+    for path in ("/_internal/tables/x,y,z", "/_internal/nope/x"):
+        response = client.get(path)
+        assert response.status_code == 403 and "table_name" not in response.text, path

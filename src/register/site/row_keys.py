@@ -65,7 +65,12 @@ def wrap(app, datasette):
             raw = scope.get("raw_path") or scope.get("path", "").encode()
             match = ROW.match(raw.decode("latin-1").split("?", 1)[0])
             database = match and next(
-                (db for db in datasette.databases.values() if db.route == tilde_decode(match["database"])), None
+                (
+                    db
+                    for name, db in datasette.databases.items()
+                    if db.route == tilde_decode(match["database"]) and not name.startswith("_")  # not _internal
+                ),
+                None,
             )
             if database is not None:
                 message = await wrong_address(datasette, database, tilde_decode(match["table"]), match["pks"])
