@@ -69,8 +69,7 @@ def test_real_record_addresses_still_answer(client, build_dir):
     [
         (
             "/you-said.json",
-            "This page is not made as .json: it is a web page only. Its data is at "
-            "/register/you_said_we_did_current.json",
+            "This page is not made as .json. Its data is at /register/you_said_we_did_current.json",
         ),
         ("/projects.json", "Its data is at /register/projects.json"),
         ("/gate-assurance.json", "Its data is at /register/gate_assurance.json"),

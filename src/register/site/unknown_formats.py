@@ -69,7 +69,7 @@ async def designed_page_format(datasette, request):
         if measure is None:
             return await not_found(datasette, request, f"There is no measure called {name!r}.")
         table = measure.view
-    message = f"This page is not made as .{asked}: it is a web page only."
+    message = f"This page is not made as .{asked}."
     if table:
         data = datasette.urls.table(DB, table, format=asked if asked in ("json", "csv") else None)
         message += f" Its data is at {data}"
