@@ -127,3 +127,21 @@ def test_the_internal_database_keeps_its_tables_to_itself(client):
     for path in ("/_internal/tables/x,y,z", "/_internal/nope/x"):
         response = client.get(path)
         assert response.status_code == 403 and "table_name" not in response.text, path
+
+
+def test_a_headline_with_nothing_left_to_count_says_so_in_words():
+    from register.site import measures
+
+    closed = {"of_total": 7, "figure": 7, "still_open": 0, "overdue": 0}
+    assert measures.headline_you_said(closed) == 'All 7 "You said" items have closed the loop.'
+    assert measures.headline_you_said({**closed, "of_total": 1, "figure": 1}) == (
+        'The one "You said" item has closed the loop.'
+    )
+    assert "2 of 9" in measures.headline_you_said({**closed, "figure": 2, "of_total": 9, "still_open": 7})
+    none = {"figure": 0, "of_total": 10, "gates": 0}
+    assert measures.headline_gates(none) == (
+        "None of the 10 projects moved past a gate without the evidence the strategy asks for."
+    )
+    assert measures.headline_gates({**none, "of_total": 1}).startswith("The one project did not move past a gate")
+    assert measures.headline_gates({**none, "of_total": 0}) == "No project is recorded yet."
+    assert "(1 gate in all)" in measures.headline_gates({**none, "figure": 1, "gates": 1})
