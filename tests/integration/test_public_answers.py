@@ -8,6 +8,9 @@ from html import unescape
 
 import pytest
 
+from register.site.serve import datasette_instance
+from tests.conftest import Client
+
 
 def test_size_message_says_what_sizes_are_taken(client):
     # 0 is taken (the count of rows, none shown), so the message says so.
@@ -145,3 +148,18 @@ def test_a_headline_with_nothing_left_to_count_says_so_in_words():
     assert measures.headline_gates({**none, "of_total": 1}).startswith("The one project did not move past a gate")
     assert measures.headline_gates({**none, "of_total": 0}) == "No project is recorded yet."
     assert "(1 gate in all)" in measures.headline_gates({**none, "figure": 1, "gates": 1})
+
+
+def test_a_wrong_record_address_as_a_new_server_first_request_is_a_404(build_dir):
+    # The check runs before Datasette has started up on a server's first request.
+    first = Client(datasette_instance(build_dir)).get("/register/projects/PRJ-0002,anything")
+    assert first.status_code == 404 and "There is no record PRJ-0002,anything" in first.text
+
+
+def test_a_versioned_record_address_is_checked_too(client, ds):
+    from register.site.hashed_urls import hashed_routes
+
+    versioned = f"/register-{hashed_routes(ds)['register']}/projects"
+    assert client.get(f"{versioned}/PRJ-0002").status_code == 200
+    wrong = client.get(f"{versioned}/PRJ-0002,anything")
+    assert wrong.status_code == 404 and "There is no record PRJ-0002,anything" in wrong.text

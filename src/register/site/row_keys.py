@@ -75,6 +75,8 @@ def wrap(app, datasette):
             if database is not None:
                 message = await wrong_address(datasette, database, tilde_decode(match["table"]), match["pks"])
                 if message:
+                    # Outside Datasette's own wrapper, which runs its startup on the first request.
+                    await datasette.invoke_startup()
                     request = Request({**scope, "csrftoken": lambda: ""}, receive)
                     return await (await not_found(datasette, request, message)).asgi_send(send)
         return await app(scope, receive, send)
