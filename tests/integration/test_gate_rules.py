@@ -39,6 +39,6 @@ def test_a_log_at_the_plan_gate_without_every_characteristic_is_not_the_evidence
     assert plan == (
         1,
         0,
-        f"1 co-production activities at this gate; equality impacts for {recorded} of {characteristics} characteristics",
+        f"1 co-production activity at this gate; equality impacts for {recorded} of {characteristics} characteristics",
         "Equality impacts are not published for every characteristic.",
     )

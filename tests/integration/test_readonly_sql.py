@@ -178,7 +178,7 @@ def test_results_are_capped_at_max_returned_rows(client, ds):
     csv_text = query(client, many, fmt=".csv").text
     assert len(csv_text.strip().splitlines()) <= cap + 1
     r = client.get(f"/register/you_said_we_did.json?_size={cap * 10}")
-    assert (r.status_code == 400 and str(cap) in r.json()["error"]) or (
+    assert (r.status_code == 400 and f"{cap:,}" in r.json()["error"]) or (
         r.status_code == 200 and len(r.json()["rows"]) <= cap
     ), r.text[:300]
 

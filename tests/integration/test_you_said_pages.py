@@ -366,8 +366,14 @@ def test_every_filter_and_sort_chooses_the_right_items(client, items, db, monkey
     )  # so the sample checks the case
     oldest = sorted(items.values(), key=lambda i: (i["said_date"], i["id"]))
     assert _shown(client, {"sort": "oldest"}) == [i["id"] for i in oldest]
-    by_due = sorted(items.values(), key=lambda i: (i["due"], i["id"]))
-    assert _shown(client, {"sort": "due"}) == [i["id"] for i in by_due]
+    # By due date: the open items first, the longest overdue at the top, then the closed
+    # ones (a page of 7 has both on it), as the choice says; with every filter too.
+    by_due = sorted(items.values(), key=lambda i: (i["closed"], i["due"], i["id"]))
+    assert any(i["closed"] for i in by_due) and any(i["overdue"] for i in by_due)
+    for name, (query, keep) in cases.items():
+        assert _shown(client, {**query, "sort": "due"}) == [i["id"] for i in by_due if keep(i)], name
+    label = html.split('name="sort"', 1)[1].split("</select>")[0]
+    assert '<option value="due">Due date, earliest first; closed items last</option>' in label
     # Filters and paging together: the next page keeps the filters.
     html = client.get("/you-said?" + urlencode({"sort": "oldest", "status": "planned"}), headers=FRESH).text
     planned = sum(1 for i in items.values() if i["status"] == "planned")

@@ -274,11 +274,16 @@ SELECT
     WHEN 'monitor_evaluate' THEN yswd_updates > 0
   END AS INTEGER) AS evidence_published,
   CASE gate
-    WHEN 'assess' THEN activities || ' co-production activities at this gate'
-    WHEN 'plan' THEN activities || ' co-production activities at this gate; equality impacts for '
+    -- "1 co-production activity", not "1 co-production activities".
+    WHEN 'assess' THEN activities || IIF(activities = 1, ' co-production activity', ' co-production activities')
+                       || ' at this gate'
+    WHEN 'plan' THEN activities || IIF(activities = 1, ' co-production activity', ' co-production activities')
+                     || ' at this gate; equality impacts for '
                      || characteristics_assessed || ' of ' || characteristics_total || ' characteristics'
-    WHEN 'procure' THEN panel_activities || ' activities with people with lived experience and reimbursement offered'
-    WHEN 'monitor_evaluate' THEN yswd_updates || ' "You said, we did" updates published'
+    WHEN 'procure' THEN panel_activities || IIF(panel_activities = 1, ' activity', ' activities')
+                        || ' with people with lived experience and reimbursement offered'
+    WHEN 'monitor_evaluate' THEN yswd_updates || ' "You said, we did"'
+                                 || IIF(yswd_updates = 1, ' update', ' updates') || ' published'
   END AS evidence,
   CASE gate
     WHEN 'assess' THEN CASE WHEN activities > 0 THEN NULL ELSE 'No co-production activity is logged at the Assess gate.' END

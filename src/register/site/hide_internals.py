@@ -148,6 +148,14 @@ def client_mistake(datasette, request, exception) -> tuple[int, str | None, str]
 
 
 NO_COLUMN = re.compile(r"^no such column: (.+)$")
+# Datasette's words for an address it has no page for, as a visitor would put them.
+NOT_FOUND = {
+    "404": "There is no page at this address.",
+    "Page not found": "There is no page at this address.",  # not_found above: the server's insides
+    "Database not found": "There is no page at this address.",
+    "Table not found": "There is no table with this name in the register.",
+    "Record not found": "There is no record at this address in this table.",
+}
 BAD_COLUMNS = re.compile(r"^_(no)?col=(.*) - invalid columns$")
 
 
@@ -163,21 +171,47 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
             "The register only runs queries that read data: a query must start with SELECT (or WITH). "
             "Check the first word of your query.",
         )
+    if isinstance(exception, NotFound) and said in NOT_FOUND:
+        # Datasette's router names the database it looked for at /you-said.json or /nope.
+        return 404, "Page not found", NOT_FOUND[said]
     if "sql" in request.args or getattr(exception, "status", 400) >= 500:
         return None
     title = "This address could not be used"
     if m := NO_COLUMN.match(said):
+        column = m[1].removeprefix("inner.")  # the name of an array facet's subquery (datasette/facets.py)
         return (
             400,
             title,
-            f"This table has no column called {m[1]}. Check the column names in the address "
+            f"This table has no column called {column}. Check the column names in the address "
             "(after _facet=, _sort= or a filter) against the table's columns.",
+        )
+    lists = [k for k in request.args if k == "_facet_array" or k.endswith(("__arraycontains", "__arraynotcontains"))]
+    if said == "malformed JSON" and lists:  # SQLite's words, under the title "Invalid SQL"
+        return (
+            400,
+            title,
+            f"{lists[0]}= works only on a column whose every value is a list written as JSON, "
+            'such as ["a", "b"]; the column it names holds other values.',
+        )
+    searched = [k.split("_search_", 1)[1] for k in request.args if k.startswith("_search_")]
+    if said == "Cannot search by that column" and searched:
+        return (
+            400,
+            title,
+            f"This table's search does not look in a column called {searched[0]}. "
+            "Use _search= to search every column it looks in.",
         )
     if m := BAD_COLUMNS.match(said):
         return 400, title, f"This table has no column called {m[2]} to {'hide' if m[1] else 'show'}."
-    if said == "_size must be a positive integer":
-        limit = datasette.setting("max_returned_rows")
-        return 400, title, f"_size= must be a whole number of rows from 1 to {limit:,}, or max."
+    limit = datasette.setting("max_returned_rows")
+    if said in ("_size must be a positive integer", f"_size must be <= {limit}"):
+        # Datasette takes 0: the page then shows how many rows there are, and none of them.
+        return (
+            400,
+            title,
+            f"_size= must be a whole number of rows from 0 to {limit:,}, or max. "
+            "0 gives how many rows there are without showing any.",
+        )
     return None
 
 

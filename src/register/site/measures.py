@@ -60,6 +60,13 @@ def headline_eia(h):
 def headline_you_said(h):
     if not h["of_total"]:
         return 'No "You said" items are recorded yet.'
+    if not h["still_open"]:  # not "for the other 0 the loop is not closed yet, 0 of them overdue"
+        n = h["of_total"]
+        return (
+            'The one "You said" item has closed the loop.'
+            if n == 1
+            else f'All {n:,} "You said" items have closed the loop.'
+        )
     return (
         f'{h["figure"]:,} of {h["of_total"]:,} "You said" items {agree(h["figure"], "has", "have")} closed the loop; '
         f"for the other {h['still_open']:,} the loop is not closed yet, {h['overdue']:,} of them overdue."
@@ -112,6 +119,12 @@ def headline_reimbursement(h):
 
 
 def headline_gates(h):
+    if not h["figure"]:  # not "0 of 10 projects moved past a gate ... (0 gates in all)"
+        n = h["of_total"]
+        if not n:
+            return "No project is recorded yet."
+        which = "The one project did not move" if n == 1 else f"None of the {n:,} projects moved"
+        return f"{which} past a gate without the evidence the strategy asks for."
     return (
         f"{h['figure']:,} of {h['of_total']:,} projects moved past a gate without the evidence the strategy "
         f"asks for ({h['gates']:,} {agree(h['gates'], 'gate', 'gates')} in all)."

@@ -44,23 +44,25 @@ GATES_MEASURE = next(m for m in MEASURES if m.name == "gate_assurance")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
 
 
+async def error_answer(datasette, request, status: int, title: str, message: str) -> Response:
+    """The site's error page (error.html), or for an address ending .json the same words
+    as JSON, in the shape of every other JSON error of the site."""
+    info = {"ok": False, "error": message, "status": status, "title": title}
+    if request.path.endswith(".json"):
+        return Response.json(info, status=status)
+    html = await datasette.render_template([f"{status}.html", "error.html"], info, request=request)
+    return Response.html(html, status=status)
+
+
 async def bad_request(datasette, request, message: str) -> Response:
     """A list the address cannot ask for (a page that is not a number, a filter that is not
     a date): the site's error page, 400."""
-    html = await datasette.render_template(
-        ["error.html"],
-        {"ok": False, "error": message, "status": 400, "title": "The register cannot show that list"},
-        request=request,
-    )
-    return Response.html(html, status=400)
+    return await error_answer(datasette, request, 400, "The register cannot show that list", message)
 
 
 async def not_found(datasette, request, message: str) -> Response:
     """The site's own 404 page (error.html), without Datasette logging a traceback."""
-    html = await datasette.render_template(
-        ["404.html", "error.html"], {"ok": False, "error": message, "status": 404, "title": None}, request=request
-    )
-    return Response.html(html, status=404)
+    return await error_answer(datasette, request, 404, "Page not found", message)
 
 
 async def record_not_found(datasette, request, table: str, typed: str, address, message: str) -> Response:

@@ -15,9 +15,26 @@ import re
 
 from datasette import hookimpl
 
+from register.site.links import DB
+from register.site.measures import all_measures
 from register.site.pages import not_found
 
 KNOWN = ("json", "jsono", "csv")
+# The pages designed for people (register/site/routes.py and the plugins' routes), made
+# only as web pages, each with the table or view its data is in (None: several).
+# /you-said.json was answered "Database not found", in Datasette's words.
+DESIGNED = {
+    "you-said": "you_said_we_did_current",
+    "projects": "projects",
+    "gate-assurance": "gate_assurance",
+    "measures": None,
+    "glossary": None,
+    "search": None,
+    "accessibility": None,
+    "downloads": None,
+    "releases": None,
+}
+DESIGNED_ROUTE = rf"^/(?P<page>{'|'.join(map(re.escape, DESIGNED))}|measures/[a-z_]+)\.(?P<format>\w+)$"
 
 
 def unknown_format_route(databases, formats) -> str:
@@ -42,9 +59,31 @@ async def unknown_format(datasette, request):
     return await not_found(datasette, request, message)
 
 
+async def designed_page_format(datasette, request):
+    """A designed page asked for as .json (or any other format): where its data is."""
+    page, asked = request.url_vars["page"], request.url_vars["format"]
+    table = DESIGNED.get(page)
+    if page.startswith("measures/"):
+        name = page.split("/", 1)[1]
+        measure = next((m for m in await all_measures(datasette) if m.name == name), None)
+        if measure is None:
+            return await not_found(datasette, request, f"There is no measure called {name!r}.")
+        table = measure.view
+    message = f"This page is not made as .{asked}."
+    if table:
+        data = datasette.urls.table(DB, table, format=asked if asked in ("json", "csv") else None)
+        message += f" Its data is at {data}"
+    else:
+        message += f" Every table of the register, each as .json and .csv, is listed at {datasette.urls.database(DB)}"
+    return await not_found(datasette, request, message)
+
+
 @hookimpl
 def register_routes(datasette):
     databases = [name for name in datasette.databases if not name.startswith("_")]
     if not databases:
         return []
-    return [(unknown_format_route(databases, (*KNOWN, *datasette.renderers)), unknown_format)]
+    return [
+        (unknown_format_route(databases, (*KNOWN, *datasette.renderers)), unknown_format),
+        (DESIGNED_ROUTE, designed_page_format),
+    ]

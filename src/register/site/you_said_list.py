@@ -19,10 +19,12 @@ from register.site.pages import bad_request, feed_links, make_pager, no_such_pag
 
 PAGE_SIZE = 50
 # ?sort= -> (what the choice says, ORDER BY). Ties are broken by id, which only grows.
+# By due date, the open items come first, the longest overdue at the top, and the closed
+# ones after them (by_due below): a closed item's due date says nothing about what is next.
 SORTS = {
     "newest": ("Newest said first", "c.said_date desc, c.id desc"),
     "oldest": ("Oldest said first", "c.said_date, c.id"),
-    "due": ("Due soonest first", "dd.due_date is null, dd.due_date, dd.you_said_id"),
+    "due": ("Due date, earliest first; closed items last", "dd.due_date is null, dd.due_date, dd.you_said_id"),
 }
 OVERDUE = {"yes": "Overdue only", "no": "Not overdue"}
 
@@ -163,6 +165,29 @@ async def status_counts(datasette, f: Filters) -> dict[str, int]:
     return {code: counted.get(code, 0) for code in (await load_codelists(datasette)).get("statuses", {})}
 
 
+async def by_due(datasette, f: Filters, counts: dict[str, int], statuses: dict, offset: int) -> list:
+    """A page of the items by due date, the open ones before the closed ones. Each part is
+    walked through the due dates' index and stopped at the page; how many open items come
+    first is known from the counts by status (a status closes the loop or not)."""
+    chosen = [f.status] if f.status else list(counts)
+    open_items = sum(counts.get(s, 0) for s in chosen if not statuses.get(s, {}).get("closes_loop"))
+    where, params = f.where()
+    parts = [(0, offset, open_items - offset), (1, max(0, offset - open_items), PAGE_SIZE)]
+    items: list = []
+    for closed, skip, most in parts:
+        wanted = min(PAGE_SIZE - len(items), most)
+        if wanted <= 0:
+            continue
+        rows = await fetch_rows(
+            datasette,
+            f"select c.* {FROM_DUE}{where}{' and' if where else ' where'} c.loop_closed = {closed} "
+            f"order by {SORTS['due'][1]} limit {wanted} offset {skip}",
+            params,
+        )
+        items += rows
+    return items
+
+
 async def you_said_index(datasette, request):
     """Every "You said" item: what was said, what was done, where it stands."""
     try:
@@ -177,14 +202,16 @@ async def you_said_index(datasette, request):
     if (page - 1) * PAGE_SIZE >= max(total, 1):
         return await no_such_page(datasette, request)
     pager = make_pager(request, page, total, PAGE_SIZE)
-    where, params = f.where()
-    items = await fetch_rows(
-        datasette,
-        f"select c.* {FROM_DUE if f.sort == 'due' else FROM}{where} order by {SORTS[f.sort][1]} "
-        f"limit {PAGE_SIZE} offset {pager['offset']}",
-        params,
-    )
     codelists = await load_codelists(datasette)
+    if f.sort == "due":
+        items = await by_due(datasette, f, counts, codelists.get("statuses", {}), pager["offset"])
+    else:
+        where, params = f.where()
+        items = await fetch_rows(
+            datasette,
+            f"select c.* {FROM}{where} order by {SORTS[f.sort][1]} limit {PAGE_SIZE} offset {pager['offset']}",
+            params,
+        )
     link = await make_linker(datasette)
     path = datasette.urls.path
 
