@@ -36,6 +36,7 @@ from register.publishing.extracts import (
 )
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
+from register.site.downloads import listing
 from register.site.security import HEAD_SCRIPT
 from register.site.serve import datasette_instance
 from tests.conftest import Client, copy_repo
@@ -313,6 +314,8 @@ def test_changelog_after_a_second_and_third_extract(scratch):
     assert again["resources"]["coproduction_log"]["added_ids"] == ["LOG-9999"]
     assert again["unchanged_since"]
     assert "LOG-9999" in (out / CHANGELOG_MD).read_text("utf-8")
+    # The releases page says since when in words, as it dates the release itself.
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC", listing(out)["unchanged_since_text"])
 
 
 def test_failed_extract_leaves_the_previous_set(scratch, tmp_path):

@@ -126,6 +126,15 @@ def test_releases_page_lists_both_with_rows_changes_checksums_and_citation(two_b
     assert get("/releases/2020-01-01-0000000").status_code == 404
 
 
+def test_the_extract_compared_with_is_dated_in_words_as_the_release_is(two_builds):
+    """ "Compared with the extract made on 30 November 2026 at 09:00 UTC", as "Built on"
+    and "These files were made on" say it, not the data package's raw time."""
+    get, b = two_builds["get"], two_builds["second"]["release"]
+    first_made = f'<time datetime="{two_builds["first"]["created"]}">30 November 2026 at 09:00 UTC</time>'
+    for page in (get("/releases").text, get(f"/releases/{b}").text, get("/downloads").text):
+        assert f"Compared with the extract made on {first_made}" in page
+
+
 def test_release_files_are_served_at_fixed_addresses_without_redirect(two_builds):
     get = two_builds["get"]
     releases = two_builds["root"] / "build" / "releases"
