@@ -11,13 +11,16 @@ import asyncio
 import csv
 import datetime as dt
 import hashlib
+import json
 import shutil
+import sqlite3
 import subprocess
 import zipfile
 
 import pytest
 
 from register.database.build import build
+from register.publishing.extract_tables import day_of
 from register.publishing.extracts import extract
 from register.publishing.report import release_cell, release_of
 from register.schema import standard as standard_mod
@@ -198,6 +201,21 @@ def test_the_report_names_the_release_and_its_citation(two_builds):
     assert found["release"] == current
     assert found["citation"].endswith(f"release {current}, {found['release_url']}")
     assert current in release_cell(found).source and found["citation"] in release_cell(found).source
+
+
+def test_the_report_cites_no_release_of_another_day(two_builds, tmp_path):
+    """A release states its overdue items for the day it was made (x-as-of): a report made
+    on another day, from the same data, counts them for its own day and cites no release."""
+    built, current = two_builds["root"] / "build", two_builds["second"]["release"]
+    shutil.copy2(built / "register.db", tmp_path / "register.db")
+    shutil.copytree(built / "releases", tmp_path / "releases")
+    assert release_of(tmp_path / "register.db")["release"] == current
+    path = tmp_path / "releases" / current / "datapackage.json"
+    package = json.loads(path.read_text("utf-8"))
+    assert package["x-as-of"] == day_of(sqlite3.connect(":memory:"))
+    path.write_text(json.dumps({**package, "x-as-of": "2026-01-01"}), "utf-8")
+    assert release_of(tmp_path / "register.db") is None
+    assert "has not been published as a release on the day of this report" in release_cell(None).source
 
 
 def test_older_releases_beyond_the_number_kept_are_removed(two_builds):
