@@ -463,6 +463,7 @@ def test_analyst_guide_reads_api_and_extracts(server, build_dir, tmp_path, packa
     if extract:
         extract(package, build_dir / "register.db", extracts)
     summary, printed = run_guide(server, extracts, tmp_path)
+    assert summary["site_found"] is True
 
     e = expected(build_dir / "register.db")
     items, activities = e["you_said_items"], e["activities"]
@@ -493,6 +494,22 @@ def test_analyst_guide_skips_extracts_when_missing(server, tmp_path):
     assert summary["extracts_found"] is False
     assert "extract_activities" not in summary
     assert any("No extracts found" in p and "make extracts" in p for p in printed)
+
+
+def test_analyst_guide_says_when_the_site_cannot_be_reached(build_dir, tmp_path, package):
+    """Opened in `make lab` with no site running, the guide says which address it could not
+    read and what to do, skips the website's examples and still reads the extracts."""
+    from register.publishing.extracts import extract
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    extracts = tmp_path / "extracts"
+    extract(package, build_dir / "register.db", extracts)
+    summary, printed = run_guide(closed, extracts, tmp_path)
+    assert summary["site_found"] is False and "you_said_items" not in summary
+    assert any(f"Cannot read the register at {closed}" in p and "make serve" in p for p in printed)
+    assert summary["extract_activities"] == expected(build_dir / "register.db")["activities"]
 
 
 async def test_notebooks_run_in_a_kernel_reached_only_through_private_sockets():
