@@ -15,6 +15,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -394,6 +395,38 @@ def test_table_pages_keep_csv_json_and_notebook_links(extracted, client):
     assert "<script>" not in notebook.text.replace(f"<script>{HEAD_SCRIPT}</script>", "")
     query = client.get("/register?sql=select+id+from+projects").text
     assert "select+id+from+projects" in query and ".csv" in query and ".Notebook" in query
+
+
+def test_the_downloads_pages_checks_work_for_a_journalist_with_one_file(extracted, client, tmp_path):
+    """ "Check a download", run as printed: each checksum command passes for a folder with
+    SHA256SUMS and only the file downloaded, and the frictionless it says to install is the
+    one that reads the JSON files (plain frictionless cannot, and says what to install)."""
+    folder, _ = extracted
+    page = html_mod.unescape(client.get("/downloads").text)
+    section = page[page.index('id="check"') : page.index('id="notebooks"')]
+    for name in (SUMS_NAME, "projects.csv"):
+        shutil.copy2(folder / name, tmp_path / name)
+    commands = [c for c in re.findall(r"<code>([^<]*)</code>", section) if "SHA256SUMS" in c and "certutil" not in c]
+    assert len(commands) == 2
+    for command in commands:
+        if shutil.which(command.split()[0]):
+            done = subprocess.run(command.split(), cwd=tmp_path, capture_output=True, text=True)
+            assert done.returncode == 0 and "FAILED" not in done.stdout + done.stderr, (command, done.stdout[-300:])
+    without_json = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['ijson'] = None\nfrom frictionless import validate\n"
+            "print(validate(sys.argv[1]).flatten(['note'])[0][0])",
+            str(folder / "datapackage.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    wanted = re.search(r'Please install "([^"]+)"', without_json.stdout).group(1)
+    assert f'pip install "{wanted}"\nfrictionless validate' in section
+    described = {e["name"]: e["description"] for e in listing(folder)["about"]}
+    assert f'pip install "{wanted}"' in described["datapackage.json"]
 
 
 def test_the_downloads_pages_pandas_example_keeps_the_values_as_recorded(extracted, client):

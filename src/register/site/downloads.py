@@ -37,7 +37,8 @@ RELEASES_PREFIX = "releases/"  # /downloads/releases/...: register/site/releases
 ABOUT_FILES = {
     "datapackage.json": (
         "Data package",
-        "The Frictionless data package: every file with its Table Schema, the licence, publisher and sources. Check the files with: frictionless validate datapackage.json",
+        "The Frictionless data package: every file with its Table Schema, the licence, publisher and sources. Check the files with: frictionless validate datapackage.json "
+        '(install it with pip install "frictionless[json]")',
     ),
     "data-dictionary.html": (
         "Data dictionary (web page)",
