@@ -319,6 +319,21 @@ def test_changelog_after_a_second_and_third_extract(scratch):
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC", listing(out)["unchanged_since_text"])
 
 
+def test_extracts_without_a_build_or_a_package_say_so_plainly(tmp_path, capsys):
+    """`python -m register.publishing.extracts`, as docs/downloads.md and docs/national.md
+    give it, run before `make build` or at a folder with no package: one plain sentence
+    naming what is missing and exit code 2, not a traceback."""
+    from register.publishing.extracts import main
+
+    assert main(["--build-dir", str(tmp_path)]) == 2
+    said = capsys.readouterr().err
+    assert f"{tmp_path / 'register.db'} does not exist: run `make build` first" in said
+    assert main(["--root", str(tmp_path / "no-package")]) == 2
+    said = capsys.readouterr().err
+    assert "No such file or directory" in said and str(tmp_path / "no-package" / "datapackage.json") in said
+    assert not (tmp_path / "extracts").exists() and not (tmp_path / "releases").exists()
+
+
 def test_failed_extract_leaves_the_previous_set(scratch, tmp_path):
     out = scratch["out"]
     before = (out / SUMS_NAME).read_bytes()
