@@ -464,6 +464,11 @@ def test_the_downloads_pages_pandas_example_keeps_the_values_as_recorded(extract
     with (folder / "coproduction_log.json").open(encoding="utf-8") as f:
         typed = json.load(f)
     assert pd.isna(log["staff_count"]).sum() == sum(r["staff_count"] is None for r in typed)
+    # The Observable CSV example converts nothing either: d3.csv with no row function keeps
+    # every value as text ("7.10", "2024-08-06"), where d3.autoType would not.
+    observable = page[page.index('id="observable"') :]
+    calls = re.findall(r"log = d3\.csv\(([^)]*)\)", observable)
+    assert calls and all(c.count(",") == 0 for c in calls), calls
 
 
 def test_a_register_without_downloads_says_so_without_naming_a_command(tmp_path):
