@@ -87,7 +87,7 @@ if d.left_out:
     )
 for t, n in period["undated_kept"].items():
     text += (
-        f"\n\n{plural(n, 'row')} of {rk.resource_title(t)} have no date, so cannot be placed in a period;"
+        f"\n\n{plural(n, 'row')} of {rk.resource_title(t)} {agree(n, 'has', 'have')} no date, so cannot be placed in a period;"
         " they are counted."
     )
 text += (
@@ -109,11 +109,12 @@ bullets(
         if d.activities
         else f"No co-production activity is logged {SCOPE}.",
         f"{d.projects_via_group:,} of {plural(d.projects_total, 'project')} came through the Strategic Co-production Group.",
-        f"{d.eia_coproduced:,} of {plural(d.eia_total, 'equality impact assessment')} say the transformation was co-produced."
+        f"{d.eia_coproduced:,} of {plural(d.eia_total, 'equality impact assessment')} {agree(d.eia_coproduced, 'says', 'say')} "
+        "the transformation was co-produced."
         if d.eia_total
         else f"No equality impact assessment is recorded {SCOPE}.",
         (
-            f"{d.loop_closed:,} of {plural(d.items, 'thing')} people said have had the loop closed "
+            f"{d.loop_closed:,} of {plural(d.items, 'thing')} people said {agree(d.loop_closed, 'has', 'have')} had the loop closed "
             f"({percent(d.loop_closed, d.items)}); {d.overdue:,} {'is' if d.overdue == 1 else 'are'} overdue."
         )
         if d.items
@@ -311,7 +312,7 @@ say(
         "closed by the date a response was due, worked out on the day this report was produced; a due "
         "date is the one staff set, or else the register's response rule gives it).\n\n"
         + (
-            f"{d.responded:,} have had a response (any status after open); on average the first response came "
+            f"{d.responded:,} {agree(d.responded, 'has', 'have')} had a response (any status after open); on average the first response came "
             f"{d.average:.0f} days after it was said, the longest {int(d.current['days_to_response'].max()):,} days."
             if d.responded
             else "None has had a response yet."
