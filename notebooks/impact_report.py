@@ -150,7 +150,9 @@ say(
     (
         f"{plural(d.activities, 'activity', 'activities')} {SCOPE}. "
         + (
-            f"{rk.most_or_all(d.by_gate[d.busiest], d.activities)} were at the {GATES[d.busiest]} gate "
+            f"It was at the {GATES[d.busiest]} gate. "
+            if d.busiest and d.activities == 1
+            else f"{rk.most_or_all(d.by_gate[d.busiest], d.activities)} were at the {GATES[d.busiest]} gate "
             f"({d.by_gate[d.busiest]:,}). "
             if d.busiest
             else ""
@@ -197,7 +199,9 @@ if len(d.place):
 if len(d.quarters):
     per_quarter = d.per_quarter
     say(
-        f"Activity was logged in {plural(len(d.active_quarters), 'quarter')} of the {len(per_quarter):,} from "
+        f"Activity was logged in one quarter, {per_quarter['quarter'].iloc[0]}: every activity {d.scope} is in it."
+        if len(per_quarter) == 1
+        else f"Activity was logged in {plural(len(d.active_quarters), 'quarter')} of the {len(per_quarter):,} from "
         f"{per_quarter['quarter'].iloc[0]} to {per_quarter['quarter'].iloc[-1]} (the quarters of the first and the "
         f"last activity {d.scope}). The busiest was "
         f"{per_quarter.loc[per_quarter['activities'].idxmax(), 'quarter']}."

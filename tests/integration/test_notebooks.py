@@ -232,14 +232,15 @@ def test_report_says_a_one_day_period_and_all_at_one_gate_plainly(build_dir, tmp
 
 
 def test_report_says_a_count_of_one_with_a_singular_verb(tmp_path):
-    """A register with one "You said" item (its loop closed by one update) and one
-    equality impact entry (undated, co-produced): "1 of 1 ... says", "1 ... has had",
-    "1 row ... has no date", never "1 ... say" or "1 ... have"."""
+    """A register with one activity, one "You said" item (its loop closed by one update)
+    and one equality impact entry (undated, co-produced): "1 of 1 ... says", "1 ... has
+    had", "1 row ... has no date", never "1 ... say" or "1 ... have"."""
     (tmp_path / "repo").mkdir()
     root = copy_repo(tmp_path / "repo")
     rewrite_dataset(root, "you_said_we_did", lambda rows: [r for r in rows if r["id"] == "YS-0001"])
     rewrite_dataset(root, "you_said_we_did_updates", lambda rows: [r for r in rows if r["you_said_id"] == "YS-0001"])
     rewrite_dataset(root, "equality_impacts", lambda rows: [r for r in rows if r["project_id"] == "PRJ-0001"])
+    rewrite_dataset(root, "coproduction_log", lambda rows: [r for r in rows if r["id"] == "LOG-0001"])
     build(Package(root), root / "build")
     figures = report.run(root / "build" / "register.db", tmp_path / "out", "2024-08-01", "2025-12-31", root)
     assert (figures["you_said_items"], figures["loop_closed"], figures["eia_coproduced_projects"]) == (1, 1, 1)
@@ -250,6 +251,9 @@ def test_report_says_a_count_of_one_with_a_singular_verb(tmp_path):
     assert "1 of 1 thing people said has had the loop closed" in text
     assert "1 has had a response" in text
     assert "1 row of Equality impacts has no date" in text
+    # One activity: it was at a gate, in a quarter ("All were at ... (1)" read oddly).
+    assert figures["activities"] == 1 and "It was at the Assess gate." in text and "All were at" not in text
+    assert "Activity was logged in one quarter, 2024 Q3: every activity in this period is in it." in text
 
 
 def test_report_html_is_self_contained_and_accessible(full_report):
