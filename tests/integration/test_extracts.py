@@ -414,8 +414,9 @@ def test_table_pages_keep_csv_json_and_notebook_links(extracted, client):
 
 def test_the_downloads_pages_checks_work_for_a_journalist_with_one_file(extracted, client, tmp_path):
     """ "Check a download", run as printed: each checksum command passes for a folder with
-    SHA256SUMS and only the file downloaded, and the frictionless it says to install is the
-    one that reads the JSON files (plain frictionless cannot, and says what to install)."""
+    SHA256SUMS and only the file downloaded, the zip's check reads every resource, and the
+    frictionless it says to install is the one that reads the JSON files (plain
+    frictionless cannot, and says what to install)."""
     folder, _ = extracted
     page = html_mod.unescape(client.get("/downloads").text)
     section = page[page.index('id="check"') : page.index('id="notebooks"')]
@@ -438,6 +439,13 @@ def test_the_downloads_pages_checks_work_for_a_journalist_with_one_file(extracte
         capture_output=True,
         text=True,
     )
+    # The zip, as the page says to check it: unzipped, its folder's data package (given the
+    # zip itself, frictionless reports one valid "file" and reads no data).
+    unzip, validate = re.search(r"<code>(unzip \S+)\n(frictionless validate \S+)</code>", section).groups()
+    with zipfile.ZipFile(folder / unzip.split()[1]) as z:
+        z.extractall(tmp_path / "unzipped")
+    report = frictionless.Package(str(tmp_path / "unzipped" / validate.split()[2])).validate()
+    assert report.valid and len(report.tasks) == len(json.loads((folder / "datapackage.json").read_text())["resources"])
     wanted = re.search(r'Please install "([^"]+)"', without_json.stdout).group(1)
     assert f'pip install "{wanted}"\nfrictionless validate' in section
     described = {e["name"]: e["description"] for e in listing(folder)["about"]}
