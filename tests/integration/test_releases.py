@@ -28,7 +28,7 @@ from register.schema.package import ROOT, Package
 from register.site.downloads import WORKBOOK_NAME
 from register.site.releases import RELEASE_RE, read_sums
 from register.site.serve import datasette_instance
-from tests.conftest import copy_repo
+from tests.conftest import copy_repo, rewrite_dataset
 
 STANDARD = standard_mod.load(ROOT / "schemas")
 STANDARD_FILES = {f"standard/{rel}" for rel in (standard_mod.STANDARD_FILE, "CHANGELOG.md", *STANDARD.schemas)}
@@ -177,6 +177,26 @@ def test_pages_and_downloads_say_which_release_with_citation(two_builds):
         assert cite in footer, path
         assert f'href="/releases/{current}"' in footer, path
     assert "Suggested citation" in get("/downloads").text.split("<footer")[0]
+
+
+def test_pages_built_after_the_release_do_not_say_they_show_it(tmp_path):
+    """After `make build` and before `make extracts` the pages show records the release
+    has not got: they do not say they show it, while the downloads page still says
+    which release its files are."""
+    root = copy_repo(tmp_path)
+    build(Package(root), root / "build")
+    release = extract(Package(root), root / "build" / "register.db", root / "build" / "extracts")["release"]
+    shows = f'This site shows release\n    <a href="/releases/{release}">'
+
+    def page(path):
+        return asyncio.run(datasette_instance(root / "build").client.get(path)).text
+
+    assert shows in page("/")
+    rewrite_dataset(root, "projects", lambda rows: [{**rows[0], "title": rows[0]["title"] + " – revised"}, *rows[1:]])
+    build(Package(root), root / "build")
+    for path in ("/", "/register/projects"):
+        assert shows not in page(path) and "This site shows release" not in page(path), path
+    assert f'These files are release <a href="/releases/{release}">' in page("/downloads")
 
 
 def test_the_same_inputs_again_keep_the_same_release_unchanged(two_builds, tmp_path):
