@@ -87,7 +87,7 @@ if d.left_out:
     )
 for t, n in period["undated_kept"].items():
     text += (
-        f"\n\n{plural(n, 'row')} of {rk.resource_title(t)} have no date, so cannot be placed in a period;"
+        f"\n\n{plural(n, 'row')} of {rk.resource_title(t)} {agree(n, 'has', 'have')} no date, so cannot be placed in a period;"
         " they are counted."
     )
 text += (
@@ -109,11 +109,12 @@ bullets(
         if d.activities
         else f"No co-production activity is logged {SCOPE}.",
         f"{d.projects_via_group:,} of {plural(d.projects_total, 'project')} came through the Strategic Co-production Group.",
-        f"{d.eia_coproduced:,} of {plural(d.eia_total, 'equality impact assessment')} say the transformation was co-produced."
+        f"{d.eia_coproduced:,} of {plural(d.eia_total, 'equality impact assessment')} {agree(d.eia_coproduced, 'says', 'say')} "
+        "the transformation was co-produced."
         if d.eia_total
         else f"No equality impact assessment is recorded {SCOPE}.",
         (
-            f"{d.loop_closed:,} of {plural(d.items, 'thing')} people said have had the loop closed "
+            f"{d.loop_closed:,} of {plural(d.items, 'thing')} people said {agree(d.loop_closed, 'has', 'have')} had the loop closed "
             f"({percent(d.loop_closed, d.items)}); {d.overdue:,} {'is' if d.overdue == 1 else 'are'} overdue."
         )
         if d.items
@@ -149,7 +150,9 @@ say(
     (
         f"{plural(d.activities, 'activity', 'activities')} {SCOPE}. "
         + (
-            f"{rk.most_or_all(d.by_gate[d.busiest], d.activities)} were at the {GATES[d.busiest]} gate "
+            f"It was at the {GATES[d.busiest]} gate. "
+            if d.busiest and d.activities == 1
+            else f"{rk.most_or_all(d.by_gate[d.busiest], d.activities)} were at the {GATES[d.busiest]} gate "
             f"({d.by_gate[d.busiest]:,}). "
             if d.busiest
             else ""
@@ -196,7 +199,9 @@ if len(d.place):
 if len(d.quarters):
     per_quarter = d.per_quarter
     say(
-        f"Activity was logged in {plural(len(d.active_quarters), 'quarter')} of the {len(per_quarter):,} from "
+        f"Activity was logged in one quarter, {per_quarter['quarter'].iloc[0]}: every activity {d.scope} is in it."
+        if len(per_quarter) == 1
+        else f"Activity was logged in {plural(len(d.active_quarters), 'quarter')} of the {len(per_quarter):,} from "
         f"{per_quarter['quarter'].iloc[0]} to {per_quarter['quarter'].iloc[-1]} (the quarters of the first and the "
         f"last activity {d.scope}). The busiest was "
         f"{per_quarter.loc[per_quarter['activities'].idxmax(), 'quarter']}."
@@ -311,7 +316,7 @@ say(
         "closed by the date a response was due, worked out on the day this report was produced; a due "
         "date is the one staff set, or else the register's response rule gives it).\n\n"
         + (
-            f"{d.responded:,} have had a response (any status after open); on average the first response came "
+            f"{d.responded:,} {agree(d.responded, 'has', 'have')} had a response (any status after open); on average the first response came "
             f"{d.average:.0f} days after it was said, the longest {int(d.current['days_to_response'].max()):,} days."
             if d.responded
             else "None has had a response yet."

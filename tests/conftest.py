@@ -7,6 +7,7 @@ import asyncio
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,20 @@ def copy_repo(dest: Path) -> Path:
     for name in REPO_DIRS:
         shutil.copytree(ROOT / name, dest / name)
     return dest
+
+
+def rewrite_dataset(root: Path, name: str, change: Callable[[list[dict]], list[dict]]) -> None:
+    """In a scratch copy: datasets/<name>.csv written again, same header, with the rows
+    `change` makes of its rows."""
+    path = root / "datasets" / f"{name}.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        fields, rows = reader.fieldnames, list(reader)
+    rows = change(rows)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
 
 
 def set_codelist_flag(root: Path, codelist: str, column: str, true_codes: set[str]) -> None:

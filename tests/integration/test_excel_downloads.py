@@ -115,6 +115,8 @@ def test_workbook_rows_titles_and_about_sheet(scratch):
     assert about["Publisher"] == desc["publisher"]
     assert about["Suggested citation"].startswith(f"{desc['title']}, {desc['publisher']}, release {summary['release']}")
     assert desc["licenses"][0]["path"] in about["Licence"]
+    linked = [s for s in desc["sources"] if s.get("path")]
+    assert linked and all(f"{s['title']} {s['path']}" in about["Source"] for s in linked)
     assert about["Built"] == summary["created"]
     assert wb.sheetnames[0] == "About"
     wb.close()

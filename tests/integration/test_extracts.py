@@ -15,6 +15,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +37,7 @@ from register.publishing.extracts import (
 )
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package
+from register.site.downloads import listing
 from register.site.security import HEAD_SCRIPT
 from register.site.serve import datasette_instance
 from tests.conftest import Client, copy_repo
@@ -313,6 +315,23 @@ def test_changelog_after_a_second_and_third_extract(scratch):
     assert again["resources"]["coproduction_log"]["added_ids"] == ["LOG-9999"]
     assert again["unchanged_since"]
     assert "LOG-9999" in (out / CHANGELOG_MD).read_text("utf-8")
+    # The releases page says since when in words, as it dates the release itself.
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC", listing(out)["unchanged_since_text"])
+
+
+def test_extracts_without_a_build_or_a_package_say_so_plainly(tmp_path, capsys):
+    """`python -m register.publishing.extracts`, as docs/downloads.md and docs/national.md
+    give it, run before `make build` or at a folder with no package: one plain sentence
+    naming what is missing and exit code 2, not a traceback."""
+    from register.publishing.extracts import main
+
+    assert main(["--build-dir", str(tmp_path)]) == 2
+    said = capsys.readouterr().err
+    assert f"{tmp_path / 'register.db'} does not exist: run `make build` first" in said
+    assert main(["--root", str(tmp_path / "no-package")]) == 2
+    said = capsys.readouterr().err
+    assert "No such file or directory" in said and str(tmp_path / "no-package" / "datapackage.json") in said
+    assert not (tmp_path / "extracts").exists() and not (tmp_path / "releases").exists()
 
 
 def test_failed_extract_leaves_the_previous_set(scratch, tmp_path):
@@ -393,6 +412,46 @@ def test_table_pages_keep_csv_json_and_notebook_links(extracted, client):
     assert "select+id+from+projects" in query and ".csv" in query and ".Notebook" in query
 
 
+def test_the_downloads_pages_checks_work_for_a_journalist_with_one_file(extracted, client, tmp_path):
+    """ "Check a download", run as printed: each checksum command passes for a folder with
+    SHA256SUMS and only the file downloaded, the zip's check reads every resource, and the
+    frictionless it says to install is the one that reads the JSON files (plain
+    frictionless cannot, and says what to install)."""
+    folder, _ = extracted
+    page = html_mod.unescape(client.get("/downloads").text)
+    section = page[page.index('id="check"') : page.index('id="notebooks"')]
+    for name in (SUMS_NAME, "projects.csv"):
+        shutil.copy2(folder / name, tmp_path / name)
+    commands = [c for c in re.findall(r"<code>([^<]*)</code>", section) if "SHA256SUMS" in c and "certutil" not in c]
+    assert len(commands) == 2
+    for command in commands:
+        if shutil.which(command.split()[0]):
+            done = subprocess.run(command.split(), cwd=tmp_path, capture_output=True, text=True)
+            assert done.returncode == 0 and "FAILED" not in done.stdout + done.stderr, (command, done.stdout[-300:])
+    without_json = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['ijson'] = None\nfrom frictionless import validate\n"
+            "print(validate(sys.argv[1]).flatten(['note'])[0][0])",
+            str(folder / "datapackage.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    # The zip, as the page says to check it: unzipped, its folder's data package (given the
+    # zip itself, frictionless reports one valid "file" and reads no data).
+    unzip, validate = re.search(r"<code>(unzip \S+)\n(frictionless validate \S+)</code>", section).groups()
+    with zipfile.ZipFile(folder / unzip.split()[1]) as z:
+        z.extractall(tmp_path / "unzipped")
+    report = frictionless.Package(str(tmp_path / "unzipped" / validate.split()[2])).validate()
+    assert report.valid and len(report.tasks) == len(json.loads((folder / "datapackage.json").read_text())["resources"])
+    wanted = re.search(r'Please install "([^"]+)"', without_json.stdout).group(1)
+    assert f'pip install "{wanted}"\nfrictionless validate' in section
+    described = {e["name"]: e["description"] for e in listing(folder)["about"]}
+    assert f'pip install "{wanted}"' in described["datapackage.json"]
+
+
 def test_the_downloads_pages_pandas_example_keeps_the_values_as_recorded(extracted, client):
     """The Jupyter example on the downloads page, run as printed (its files read from
     here): a section such as "7.0" stays text, as the JSON file types it."""
@@ -413,6 +472,11 @@ def test_the_downloads_pages_pandas_example_keeps_the_values_as_recorded(extract
     with (folder / "coproduction_log.json").open(encoding="utf-8") as f:
         typed = json.load(f)
     assert pd.isna(log["staff_count"]).sum() == sum(r["staff_count"] is None for r in typed)
+    # The Observable CSV example converts nothing either: d3.csv with no row function keeps
+    # every value as text ("7.10", "2024-08-06"), where d3.autoType would not.
+    observable = page[page.index('id="observable"') :]
+    calls = re.findall(r"log = d3\.csv\(([^)]*)\)", observable)
+    assert calls and all(c.count(",") == 0 for c in calls), calls
 
 
 def test_a_register_without_downloads_says_so_without_naming_a_command(tmp_path):

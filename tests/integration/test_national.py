@@ -702,6 +702,8 @@ def test_the_national_package_says_who_runs_it_and_whose_licence_applies(tmp_pat
     ]
     assert [lic["name"] for lic in d["licenses"]] == ["OGL-UK-3.0", "CC-BY-4.0"]
     assert d["sources"] and len({s["title"] for s in d["sources"]}) == len(d["sources"])
+    # A source published online keeps its address, as in each publisher's own package.
+    assert {s["title"]: s.get("path") for s in d["sources"]}["Consultation Principles 2018"].startswith("https://")
     db = sqlite3.connect(out / "register.db")
     rows = {r[0]: r[1:] for r in db.execute("select code, licence, package_licence, licence_note from publishers")}
     db.close()

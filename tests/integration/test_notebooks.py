@@ -25,9 +25,11 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
+from register.database.build import build
 from register.publishing import report
-from register.schema.package import ROOT
+from register.schema.package import ROOT, Package
 from register.site.serve import command
+from tests.conftest import copy_repo, rewrite_dataset
 
 PERIOD = ("2024-07-01", "2024-09-30")
 PORTS = range(8140, 8150)
@@ -227,6 +229,31 @@ def test_report_says_a_one_day_period_and_all_at_one_gate_plainly(build_dir, tmp
     assert len(gates) == 1 and figures["activities"] > 1, "the sample has activities at one gate that day"
     assert re.search(rf"All were at the \w+ gate \({figures['activities']}\)", text)
     assert "Most were at" not in text
+
+
+def test_report_says_a_count_of_one_with_a_singular_verb(tmp_path):
+    """A register with one activity, one "You said" item (its loop closed by one update)
+    and one equality impact entry (undated, co-produced): "1 of 1 ... says", "1 ... has
+    had", "1 row ... has no date", never "1 ... say" or "1 ... have"."""
+    (tmp_path / "repo").mkdir()
+    root = copy_repo(tmp_path / "repo")
+    rewrite_dataset(root, "you_said_we_did", lambda rows: [r for r in rows if r["id"] == "YS-0001"])
+    rewrite_dataset(root, "you_said_we_did_updates", lambda rows: [r for r in rows if r["you_said_id"] == "YS-0001"])
+    rewrite_dataset(root, "equality_impacts", lambda rows: [r for r in rows if r["project_id"] == "PRJ-0001"])
+    rewrite_dataset(root, "coproduction_log", lambda rows: [r for r in rows if r["id"] == "LOG-0001"])
+    build(Package(root), root / "build")
+    figures = report.run(root / "build" / "register.db", tmp_path / "out", "2024-08-01", "2025-12-31", root)
+    assert (figures["you_said_items"], figures["loop_closed"], figures["eia_coproduced_projects"]) == (1, 1, 1)
+    text = " ".join(
+        BeautifulSoup((tmp_path / "out" / "impact_report.html").read_text("utf-8"), "html.parser").get_text(" ").split()
+    )
+    assert "1 of 1 equality impact assessment says the transformation was co-produced." in text
+    assert "1 of 1 thing people said has had the loop closed" in text
+    assert "1 has had a response" in text
+    assert "1 row of Equality impacts has no date" in text
+    # One activity: it was at a gate, in a quarter ("All were at ... (1)" read oddly).
+    assert figures["activities"] == 1 and "It was at the Assess gate." in text and "All were at" not in text
+    assert "Activity was logged in one quarter, 2024 Q3: every activity in this period is in it." in text
 
 
 def test_report_html_is_self_contained_and_accessible(full_report):
@@ -463,6 +490,7 @@ def test_analyst_guide_reads_api_and_extracts(server, build_dir, tmp_path, packa
     if extract:
         extract(package, build_dir / "register.db", extracts)
     summary, printed = run_guide(server, extracts, tmp_path)
+    assert summary["site_found"] is True
 
     e = expected(build_dir / "register.db")
     items, activities = e["you_said_items"], e["activities"]
@@ -493,6 +521,22 @@ def test_analyst_guide_skips_extracts_when_missing(server, tmp_path):
     assert summary["extracts_found"] is False
     assert "extract_activities" not in summary
     assert any("No extracts found" in p and "make extracts" in p for p in printed)
+
+
+def test_analyst_guide_says_when_the_site_cannot_be_reached(build_dir, tmp_path, package):
+    """Opened in `make lab` with no site running, the guide says which address it could not
+    read and what to do, skips the website's examples and still reads the extracts."""
+    from register.publishing.extracts import extract
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    extracts = tmp_path / "extracts"
+    extract(package, build_dir / "register.db", extracts)
+    summary, printed = run_guide(closed, extracts, tmp_path)
+    assert summary["site_found"] is False and "you_said_items" not in summary
+    assert any(f"Cannot read the register at {closed}" in p and "make serve" in p for p in printed)
+    assert summary["extract_activities"] == expected(build_dir / "register.db")["activities"]
 
 
 async def test_notebooks_run_in_a_kernel_reached_only_through_private_sockets():

@@ -23,7 +23,7 @@ from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.site import measure_chart, project
 from register.site.measures import MEASURES
-from tests.conftest import copy_repo
+from tests.conftest import copy_repo, rewrite_dataset
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 # What closes the loop is the statuses codelist's to say: read from its CSV.
@@ -907,15 +907,7 @@ def hostile_client(tmp_path_factory):
 
     root = copy_repo(tmp_path_factory.mktemp("hostile-repo"))
     for name, field in (("you_said_we_did", "you_said"), ("you_said_we_did_updates", "we_did")):
-        path = root / "datasets" / f"{name}.csv"
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-            fields = list(rows[0].keys())
-        rows[0][field] = HOSTILE
-        with path.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=fields)
-            w.writeheader()
-            w.writerows(rows)
+        rewrite_dataset(root, name, lambda rows, field=field: [{**rows[0], field: HOSTILE}, *rows[1:]])
     out = tmp_path_factory.mktemp("hostile-build")
     build(Package(root), out)
     return Client(datasette_instance(out)), Package(root)
@@ -1153,15 +1145,9 @@ def one_project_client(tmp_path_factory):
     root = copy_repo(tmp_path_factory.mktemp("one-project-repo"))
     keep = {"projects": "id", "equality_impacts": "project_id"}
     for name in ("projects", "equality_impacts", "coproduction_log", "you_said_we_did", "you_said_we_did_updates"):
-        path = root / "datasets" / f"{name}.csv"
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            fields, rows = reader.fieldnames, list(reader)
-        rows = [r for r in rows if name in keep and r[keep[name]] == "PRJ-0001"]
-        with path.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=fields)
-            w.writeheader()
-            w.writerows(rows)
+        rewrite_dataset(
+            root, name, lambda rows, name=name: [r for r in rows if name in keep and r[keep[name]] == "PRJ-0001"]
+        )
     out = tmp_path_factory.mktemp("one-project-build")
     build(Package(root), out)
     return Client(datasette_instance(out))

@@ -11,13 +11,16 @@ import asyncio
 import csv
 import datetime as dt
 import hashlib
+import json
 import shutil
+import sqlite3
 import subprocess
 import zipfile
 
 import pytest
 
 from register.database.build import build
+from register.publishing.extract_tables import day_of
 from register.publishing.extracts import extract
 from register.publishing.report import release_cell, release_of
 from register.schema import standard as standard_mod
@@ -25,7 +28,7 @@ from register.schema.package import ROOT, Package
 from register.site.downloads import WORKBOOK_NAME
 from register.site.releases import RELEASE_RE, read_sums
 from register.site.serve import datasette_instance
-from tests.conftest import copy_repo
+from tests.conftest import copy_repo, rewrite_dataset
 
 STANDARD = standard_mod.load(ROOT / "schemas")
 STANDARD_FILES = {f"standard/{rel}" for rel in (standard_mod.STANDARD_FILE, "CHANGELOG.md", *STANDARD.schemas)}
@@ -126,6 +129,15 @@ def test_releases_page_lists_both_with_rows_changes_checksums_and_citation(two_b
     assert get("/releases/2020-01-01-0000000").status_code == 404
 
 
+def test_the_extract_compared_with_is_dated_in_words_as_the_release_is(two_builds):
+    """ "Compared with the extract made on 30 November 2026 at 09:00 UTC", as "Built on"
+    and "These files were made on" say it, not the data package's raw time."""
+    get, b = two_builds["get"], two_builds["second"]["release"]
+    first_made = f'<time datetime="{two_builds["first"]["created"]}">30 November 2026 at 09:00 UTC</time>'
+    for page in (get("/releases").text, get(f"/releases/{b}").text, get("/downloads").text):
+        assert f"Compared with the extract made on {first_made}" in page
+
+
 def test_release_files_are_served_at_fixed_addresses_without_redirect(two_builds):
     get = two_builds["get"]
     releases = two_builds["root"] / "build" / "releases"
@@ -167,6 +179,26 @@ def test_pages_and_downloads_say_which_release_with_citation(two_builds):
     assert "Suggested citation" in get("/downloads").text.split("<footer")[0]
 
 
+def test_pages_built_after_the_release_do_not_say_they_show_it(tmp_path):
+    """After `make build` and before `make extracts` the pages show records the release
+    has not got: they do not say they show it, while the downloads page still says
+    which release its files are."""
+    root = copy_repo(tmp_path)
+    build(Package(root), root / "build")
+    release = extract(Package(root), root / "build" / "register.db", root / "build" / "extracts")["release"]
+    shows = f'This site shows release\n    <a href="/releases/{release}">'
+
+    def page(path):
+        return asyncio.run(datasette_instance(root / "build").client.get(path)).text
+
+    assert shows in page("/")
+    rewrite_dataset(root, "projects", lambda rows: [{**rows[0], "title": rows[0]["title"] + " – revised"}, *rows[1:]])
+    build(Package(root), root / "build")
+    for path in ("/", "/register/projects"):
+        assert shows not in page(path) and "This site shows release" not in page(path), path
+    assert f'These files are release <a href="/releases/{release}">' in page("/downloads")
+
+
 def test_the_same_inputs_again_keep_the_same_release_unchanged(two_builds, tmp_path):
     root, package = two_builds["root"], two_builds["package"]
     releases = root / "build" / "releases"
@@ -189,6 +221,21 @@ def test_the_report_names_the_release_and_its_citation(two_builds):
     assert found["release"] == current
     assert found["citation"].endswith(f"release {current}, {found['release_url']}")
     assert current in release_cell(found).source and found["citation"] in release_cell(found).source
+
+
+def test_the_report_cites_no_release_of_another_day(two_builds, tmp_path):
+    """A release states its overdue items for the day it was made (x-as-of): a report made
+    on another day, from the same data, counts them for its own day and cites no release."""
+    built, current = two_builds["root"] / "build", two_builds["second"]["release"]
+    shutil.copy2(built / "register.db", tmp_path / "register.db")
+    shutil.copytree(built / "releases", tmp_path / "releases")
+    assert release_of(tmp_path / "register.db")["release"] == current
+    path = tmp_path / "releases" / current / "datapackage.json"
+    package = json.loads(path.read_text("utf-8"))
+    assert package["x-as-of"] == day_of(sqlite3.connect(":memory:"))
+    path.write_text(json.dumps({**package, "x-as-of": "2026-01-01"}), "utf-8")
+    assert release_of(tmp_path / "register.db") is None
+    assert "has not been published as a release on the day of this report" in release_cell(None).source
 
 
 def test_older_releases_beyond_the_number_kept_are_removed(two_builds):

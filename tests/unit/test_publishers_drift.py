@@ -107,3 +107,14 @@ def test_the_kit_explains_publisher_yml_as_the_root_does():
     root = key_comments(ROOT / "publisher.yml")
     assert len(root) >= 6
     assert key_comments(PACKAGES[1] / "publisher.yml") == root
+
+
+@pytest.mark.parametrize("root", PACKAGES, ids=lambda p: p.name)
+def test_each_source_published_online_is_linked_from_the_data_package(root):
+    """An analyst reading datapackage.json (or the workbook's About sheet) can follow each
+    source that is published online: its address is the source's `path`."""
+    with (root / "datasets" / "sources.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    listed = json.loads((root / "datapackage.json").read_text("utf-8"))["sources"]
+    assert any(r["url"] for r in rows)
+    assert listed == [{"title": r["title"], **({"path": r["url"]} if r["url"] else {})} for r in rows]

@@ -13,6 +13,7 @@ def sentence(activities: int, offered: int, unknown: int) -> str:
 
 def test_none_recorded_is_not_none_offered():
     assert sentence(8, 0, 8) == "Whether reimbursement was offered is not recorded for any of the 8 activities."
+    assert sentence(1, 0, 1) == "Whether reimbursement was offered is not recorded for the 1 activity."
 
 
 def test_some_recorded_says_how_many_are_not():

@@ -11,7 +11,6 @@ says which applies to whose rows (each record's from_publisher).
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from register.national.registry import OPEN_LICENCES
+from register.schema import datapackage
 from register.schema import publisher as publisher_mod
 from register.schema.package import Package
 from register.schema.standard import DECLARATION
@@ -73,8 +73,7 @@ def _source_titles(package: Package) -> list[dict]:
     path = package.resource("sources").path if "sources" in package.names else None
     if path is None or not path.exists():
         return []
-    with path.open(newline="", encoding="utf-8") as f:
-        return [{"title": row["title"]} for row in csv.DictReader(f) if row.get("title")]
+    return datapackage.sources(path)
 
 
 def descriptor(standard: Package, operator: Path, shown: list[tuple[str, str, Path]]) -> dict:

@@ -175,7 +175,7 @@ def _about(wb: Workbook, package: Package, about: dict, written: list[dict], dic
         ws.column_dimensions[letter].width = width
     desc = package.descriptor
     lic = (desc.get("licenses") or [{}])[0]
-    sources = "; ".join(s.get("title", "") for s in desc.get("sources", []))
+    sources = "; ".join(f"{s.get('title', '')} {s.get('path', '')}".strip() for s in desc.get("sources", []))
 
     def line(label: str, value: str = "") -> None:
         ws.append([_cell(ws, label, bold=True), _cell(ws, value)])

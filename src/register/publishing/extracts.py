@@ -67,6 +67,7 @@ from register.site.downloads import WORKBOOK_NAME
 from register.site.releases import RELEASE_KEY, citation, release_url, releases_root
 from register.site.serve import TIME_ZONE
 from register.util.files import sha256_file
+from register.util.guard import plain_errors
 
 # --------------------------------------------------------------------------------------
 # Zip, checksums and the atomic swap.
@@ -301,6 +302,7 @@ def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path, added: lis
     }
 
 
+@plain_errors("making the downloads")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the repository whose schemas describe the data")

@@ -18,10 +18,12 @@ import datetime as dt
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -30,6 +32,7 @@ from jupyter_core.utils import ensure_dir_exists
 from traitlets import default
 
 from register.database.build_info import inputs_sha256
+from register.publishing.extract_tables import AS_OF_KEY, day_of
 from register.schema.package import ROOT, Package
 from register.site.releases import all_releases, citation, release_url
 from register.site.serve import TIME_ZONE
@@ -102,13 +105,22 @@ def to_html(nb, out_dir: Path, licence: str = "") -> str:
     return body
 
 
-def release_of(db: Path) -> dict | None:
-    """The kept release made from this database's inputs (build/releases/), if any."""
+def today() -> str:
+    """Today as the database's views see it, the day the report's overdue items are for."""
+    with closing(sqlite3.connect(":memory:")) as conn:
+        return day_of(conn)
+
+
+def release_of(db: Path, day: str | None = None) -> dict | None:
+    """The kept release made from this database's inputs (build/releases/) whose
+    day-dependent figures are for `day` (default: today), if any: a release of another
+    day states other overdue counts than the report."""
     digest = inputs_sha256(db)
     if digest is None:
         return None
+    day = day or today()
     for r in all_releases(db.parent / "releases"):
-        if r["inputs_sha256"] == digest:
+        if r["inputs_sha256"] == digest and r["package"].get(AS_OF_KEY, day) == day:
             url = release_url(str(r["package"].get("homepage", "")), r["id"])
             return {"release": r["id"], "release_url": url, "citation": citation(r["package"], r["id"], url)}
     return None
@@ -121,7 +133,7 @@ def release_cell(release: dict | None):
     if release is None:
         text = (
             "## Which data\n\nThis report was made from a build of the register that has not been published "
-            "as a release yet (`make extracts` makes one), so it has no citation of its own."
+            "as a release on the day of this report (`make extracts` makes one), so it has no citation of its own."
         )
     else:
         text = (
@@ -197,6 +209,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
     if not db.exists():
         raise SystemExit(f"{db} does not exist: run `make build` first.")
     out_dir = Path(out_dir).resolve()  # the notebook runs in notebooks/: no relative paths
+    day = today()  # before the notebook works out what is overdue
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".report-", dir=out_dir) as work:
         work = Path(work)
@@ -222,7 +235,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
                 f"The previous report is unchanged. The failed notebook is at {failed}."
             ) from None
         done = nbformat.read(executed, as_version=4)
-        release = release_of(db)
+        release = release_of(db, day)
         done.cells.append(release_cell(release))
         nbformat.write(done, executed)
         html = to_html(done, out_dir, licence_of(Path(root) if root else ROOT))

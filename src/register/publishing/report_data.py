@@ -170,7 +170,8 @@ class ReportData:
         """The summary's line on reimbursement: "0 of 8" only when the 8 say, one way or the other."""
         activities = rk.plural(self.activities, "activity", "activities")
         if self.reimbursement_unknown >= self.activities:
-            return f"Whether reimbursement was offered is not recorded for any of the {activities}."
+            which = "the 1 activity" if self.activities == 1 else f"any of the {activities}"
+            return f"Whether reimbursement was offered is not recorded for {which}."
         unknown = self.reimbursement_unknown
         return f"Reimbursement was offered at {self.offered:,} of {activities}" + (
             f"; for {unknown:,} the records do not say." if unknown else "."

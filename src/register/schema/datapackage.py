@@ -54,14 +54,23 @@ def derived_resource(root: Path, entry: dict) -> dict:
     return {"name": name, **text, **where, **FORMAT}
 
 
+def sources(path: Path) -> list[dict]:
+    """The data package's sources: each document of sources.csv by its title, with its
+    web address as `path` when it is published online."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return [
+            {"title": row["title"], **({"path": row["url"]} if row.get("url") else {})}
+            for row in csv.DictReader(f)
+            if row.get("title")
+        ]
+
+
 def about_publisher(root: Path) -> dict:
     """The package-level keys that speak for its publisher, from publisher.yml and sources.csv."""
     who = publisher_mod.load(root)
     promise = f" as promised in the {who.short_name} {who.strategy.name}" if who.strategy.name else ""
     if promise and who.strategy.section:
         promise += f" (section {who.strategy.section})"
-    with (root / "datasets" / "sources.csv").open(newline="", encoding="utf-8") as f:
-        sources = [{"title": row["title"]} for row in csv.DictReader(f)]
     return {
         "title": f"Co-production Register: {who.short_name}",
         "description": "The public register of co-production in NHS commissioning: a co-production log for each "
@@ -72,7 +81,7 @@ def about_publisher(root: Path) -> dict:
         "publisher": who.name,
         "contributors": [{"title": who.team, "role": "publisher"}]
         + [{"title": c, "role": "contributor"} for c in who.contributors],
-        "sources": sources,
+        "sources": sources(root / "datasets" / "sources.csv"),
     }
 
 

@@ -37,7 +37,8 @@ RELEASES_PREFIX = "releases/"  # /downloads/releases/...: register/site/releases
 ABOUT_FILES = {
     "datapackage.json": (
         "Data package",
-        "The Frictionless data package: every file with its Table Schema, the licence, publisher and sources. Check the files with: frictionless validate datapackage.json",
+        "The Frictionless data package: every file with its Table Schema, the licence, publisher and sources. Check the files with: frictionless validate datapackage.json "
+        '(install it with pip install "frictionless[json]")',
     ),
     "data-dictionary.html": (
         "Data dictionary (web page)",
@@ -120,6 +121,16 @@ def _read(directory: Path) -> dict | None:
     return {"checksums": checksums, "package": package, "changes": changes, "sizes": sizes}
 
 
+def _in_words(created: str) -> tuple[str, str, str]:
+    """An extract's `created` time (ISO 8601, UTC) as the pages write it: the date, the
+    short date and the date with the time; the text as it is when it is no such time."""
+    try:
+        when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return created, created, created
+    return f"{when.day} {when:%B %Y}", f"{when.day} {when:%b %Y}", f"{when.day} {when:%B %Y} at {when:%H:%M} UTC"
+
+
 def listing(directory: Path | None) -> dict | None:
     """What the page shows: None when no extract has been made yet."""
     if directory is None or not directory.is_dir():
@@ -135,13 +146,7 @@ def listing(directory: Path | None) -> dict | None:
         return None
     checksums, package, sizes = data["checksums"], data["package"], data["sizes"]
     created = package.get("created", "")
-    try:
-        when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
-        date_text = f"{when.day} {when:%B %Y}"
-        short_date = f"{when.day} {when:%b %Y}"
-        time_text = f"{when.day} {when:%B %Y} at {when:%H:%M} UTC"
-    except ValueError:
-        date_text = time_text = short_date = created
+    date_text, short_date, time_text = _in_words(created)
 
     def entry(name, title, description, rows=None, fmt=None):
         return {
@@ -231,6 +236,9 @@ def listing(directory: Path | None) -> dict | None:
         "table_count": len({t["resource"] for t in tables}),
         "changes": data["changes"],
         "changed": changed,
+        # The extracts compared with, in the words the pages use for `created`.
+        "previous_time_text": _in_words((data["changes"].get("previous") or {}).get("created", ""))[2],
+        "unchanged_since_text": _in_words(data["changes"].get("unchanged_since", ""))[2],
     }
 
 

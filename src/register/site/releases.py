@@ -28,6 +28,7 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response, asgi_send, asgi_send_file
 
+from register.database.build_info import inputs_sha256
 from register.site.downloads import CONTENT_TYPES, SUMS_NAME, extracts_dir, listing
 
 RELEASES = "releases"  # build/releases/, beside build/extracts/
@@ -117,8 +118,28 @@ def current_release(extracts: Path | None) -> dict | None:
             return None
         release = package.get(RELEASE_KEY)
         descriptor = {k: package.get(k) for k in ("title", "publisher", "created")}
-        _CURRENT.update(key=key, value={"id": release, "descriptor": descriptor} if release else None)
+        value = {"id": release, "descriptor": descriptor, "inputs": package.get("x-inputs-sha256")}
+        _CURRENT.update(key=key, value=value if release else None)
     return _CURRENT["value"]
+
+
+_SERVED: dict = {}
+
+
+def served_inputs(datasette) -> str | None:
+    """The inputs_sha256 of the build the site serves (re-read when its file changes)."""
+    for db in datasette.databases.values():
+        if not db.path or db.is_memory:
+            continue
+        try:
+            st = os.stat(db.path)
+        except OSError:
+            return None
+        key = (db.path, st.st_ino, st.st_mtime_ns, st.st_size)
+        if _SERVED.get("key") != key:
+            _SERVED.update(key=key, value=inputs_sha256(db.path))
+        return _SERVED["value"]
+    return None
 
 
 def _base(datasette, request) -> str:
@@ -132,11 +153,15 @@ def release_vars(datasette, request) -> dict | None:
     if not current:
         return None
     url = release_url(_base(datasette, request), current["id"])
+    served = served_inputs(datasette)
     return {
         "id": current["id"],
         "url": url,
         "path": datasette.urls.path(f"/releases/{current['id']}"),
         "citation": citation(current["descriptor"], current["id"], url),
+        # The pages show this release's data only while the build is the one it was made
+        # from: after `make build` and before `make extracts` they show newer records.
+        "shown": not (served and current["inputs"]) or served == current["inputs"],
     }
 
 
