@@ -886,7 +886,10 @@ def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_
     path = tmp_path / "merged.xlsx"
     wb.save(path)
     result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
-    assert f"{path}, row 2: the cells {letter}2:{letter}3 of the sheet 'Sheet' are merged" in result.stderr
+    # Said with the field the column holds, as every other problem is.
+    assert (
+        f"{path}, row 2, field groups: the cells {letter}2:{letter}3 of the sheet 'Sheet' are merged" in result.stderr
+    )
     assert "Unmerge them" in result.stderr and "A10:C10" not in result.stderr
 
 
@@ -1017,9 +1020,16 @@ def test_a_hidden_column_holding_values_is_refused(shared, tmp_path):
 
     wb, ws = good_log_sheet()
     ws.column_dimensions["J"].hidden = True  # description
+    ws["K2"], ws["K3"] = None, "healthwatch"
+    ws.column_dimensions["K"].hidden = True  # groups: empty in the first record, not in the second
     ws.column_dimensions["T"].hidden = True  # beyond the columns: nothing in it
     path = tmp_path / "hidden column.xlsx"
     wb.save(path)
     result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
-    assert f"{path}: column J (the 10th) of the sheet 'Sheet' is hidden but holds values" in result.stderr
+    # Each hidden column is said on its own line, at the first record holding a value
+    # in it, with the field its heading names.
+    assert f"{path}, row 2, field description: column J (the 10th) of the sheet 'Sheet' is hidden but holds values" in (
+        result.stderr
+    )
+    assert f"{path}, row 3, field groups: column K (the 11th) of the sheet 'Sheet' is hidden" in result.stderr
     assert "column T" not in result.stderr
