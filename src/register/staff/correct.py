@@ -158,7 +158,7 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         if finishing and finishing[-1]["new_value"] == new[field]:
             whole_checked(package, res, [res.name], lambda copy: replace_line(copy.resource(res.name), record_id, new))
             replace_line(res, record_id, new)
-            return f"Finished {finishing[-1]['id']}, which was recorded but not applied.", rebuild(package)
+            return f"Finished {finishing[-1]['id']}, which was recorded but not applied.", rebuild(package, res)
         if finishing:
             raise Refused(
                 f"a correction of {record_id} {field} to {finishing[-1]['new_value']!r} was recorded but not applied; "
@@ -188,7 +188,7 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         remove_stale_temps(corrections.path)
         write_rows(corrections, [entry])  # first the correction...
         replace_line(res, record_id, new)  # ...then the record (see the docstring)
-        error = rebuild(package)
+        error = rebuild(package, res)
     return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).", error
 
 
@@ -206,9 +206,10 @@ def whole_checked(package: Package, res: Resource, changed: list[str], change) -
         )
 
 
-def rebuild(package: Package) -> str | None:
-    """Rebuild the database after the write; what went wrong, or None."""
-    return appendmod.rebuild_database(package.root)
+def rebuild(package: Package, res: Resource) -> str | None:
+    """Rebuild the database after the write; what went wrong, or None. Always the whole
+    of it, since a line was changed, and said as that (not as a file changed by hand)."""
+    return appendmod.rebuild_database(package.root, why=f"{display_path(package, res.path)} has a corrected record")
 
 
 @plain_errors("correcting the record")
