@@ -144,11 +144,21 @@ def test_a_correction_is_public_and_the_old_value_is_kept(repo):
         (dict(ID="YS-9999", FIELD="theme", VALUE="governance"), "you_said_we_did has no record YS-9999"),
         (dict(ID="YS-0001", FIELD="colour", VALUE="red"), "you_said_we_did has no field colour"),
         (dict(ID="YS-0001", FIELD="theme", VALUE="shared_language"), "there is nothing to correct"),
+        # The old value is left out, so the corrections page would show "(empty)" and the
+        # reason alone can say that a value was removed: it must.
+        (
+            dict(ID="YS-0001", FIELD="you_said", VALUE="Reworded.", PERSONAL_DATA="yes"),
+            "REASON= must say that personal data was removed",
+        ),
+        (
+            dict(ID="YS-0001", FIELD="target_date", VALUE="2024-09-01", PERSONAL_DATA="yes", REASON="Personal data."),
+            "YS-0001 target_date is empty: there is no personal data to leave out",
+        ),
     ],
 )
 def test_bad_corrections_are_refused_and_change_nothing(shared, variables, expected):
     before = digest(shared)
-    result = make("correct", shared, REASON="A reason.", **variables)
+    result = make("correct", shared, **{"REASON": "A reason.", **variables})
     assert exit_code(result) == 1
     assert expected in result.stderr, result.stderr
     assert "datasets/ is unchanged" in result.stderr

@@ -137,6 +137,12 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         raise Refused(f"{res.name} has no field {printable(field)}; FIELD= is one of: {', '.join(res.field_names)}")
     if field in res.primary_key:
         raise Refused(f"{field} is the record's identifier, which never changes")
+    if personal_data and "personal data" not in " ".join(reason.lower().split()):
+        # The old value is then published empty: only the reason can say one was removed.
+        raise Refused(
+            "with PERSONAL_DATA=yes the old value is not kept, so the public correction shows it as empty: "
+            'REASON= must say that personal data was removed, for example REASON="Personal data removed."'
+        )
     corrections = package.resource(CORRECTIONS)
     with locking.exclusive(package.root):
         rownum, old = find_record(res, record_id)
@@ -166,6 +172,10 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
             )
         if new[field] == old.get(field, ""):
             raise Refused(f"{record_id} {field} already holds {printable(new[field])!r}: there is nothing to correct")
+        if personal_data and not old.get(field, ""):
+            raise Refused(
+                f"{record_id} {field} is empty: there is no personal data to leave out; leave out PERSONAL_DATA="
+            )
         entry = {
             "id": "",
             "resource": res.name,
