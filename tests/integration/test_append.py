@@ -845,6 +845,38 @@ def test_an_encoding_problem_is_named_by_its_spreadsheet_row_after_a_cell_of_two
     )
 
 
+def test_a_date_that_does_not_exist_is_said_why(shared, tmp_path):
+    # 12/31/2026 (a US spreadsheet's month first) and 31/11/2026 were both "not a date the
+    # register can read", though both are in a form it reads: what is wrong is said.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    day = header.index("activity_date")
+    files = {}
+    for name, typed in (("month first", "12/31/2025"), ("no such day", "31/11/2025"), ("leap", "2025-02-29")):
+        record = list(records[0])
+        record[day] = typed
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_bytes(csv_bytes([header, record]))
+    refused_each(
+        shared,
+        "coproduction_log",
+        [
+            (
+                files["month first"],
+                "row 2, field activity_date: Date is not a date the register can read: there is no month 31; "
+                "dates are written day first, DD/MM/YYYY (value: '12/31/2025')",
+            ),
+            (
+                files["no such day"],
+                "row 2, field activity_date: Date is not a date the register can read: there is no 31 November 2025",
+            ),
+            (
+                files["leap"],
+                "row 2, field activity_date: Date is not a date the register can read: there is no 29 February 2025",
+            ),
+        ],
+    )
+
+
 def test_columns_are_named_by_their_letters_as_the_spreadsheet_shows_them(shared, tmp_path):
     # "cell 17" and "columns 5 and 18" meant counting columns by hand in a spreadsheet,
     # which names them by letter.

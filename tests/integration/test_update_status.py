@@ -120,7 +120,9 @@ CASES = [
     (
         dict(ID="YS-0010", STATUS="done", NOTE="x", DATE="2026-02-30"),
         1,
-        ["field update_date: Date is not a date the register can read (value: '2026-02-30')"],
+        [
+            "field update_date: Date is not a date the register can read: there is no 30 February 2026 (value: '2026-02-30')"
+        ],
     ),
     (
         dict(ID="YS-0010", STATUS="done", NOTE="Call 07700 900123 for details"),
