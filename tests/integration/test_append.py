@@ -847,11 +847,13 @@ def test_an_encoding_problem_is_named_by_its_spreadsheet_row_after_a_cell_of_two
 
 def test_a_date_that_does_not_exist_is_said_why(shared, tmp_path):
     # 12/31/2026 (a US spreadsheet's month first) and 31/11/2026 were both "not a date the
-    # register can read", though both are in a form it reads: what is wrong is said.
+    # register can read", though both are in a form it reads: what is wrong is said. So is a
+    # year of two digits, as Calc's UK short date (DD/MM/YY) writes a date in a CSV.
     header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
     day = header.index("activity_date")
     files = {}
-    for name, typed in (("month first", "12/31/2025"), ("no such day", "31/11/2025"), ("leap", "2025-02-29")):
+    typed_dates = {"month first": "12/31/2025", "no such day": "31/11/2025", "leap": "2025-02-29", "short": "06/01/25"}
+    for name, typed in typed_dates.items():
         record = list(records[0])
         record[day] = typed
         files[name] = tmp_path / f"{name}.csv"
@@ -872,6 +874,11 @@ def test_a_date_that_does_not_exist_is_said_why(shared, tmp_path):
             (
                 files["leap"],
                 "row 2, field activity_date: Date is not a date the register can read: there is no 29 February 2025",
+            ),
+            (
+                files["short"],
+                "row 2, field activity_date: Date is not a date the register can read: the year has two digits; "
+                "write it in full, DD/MM/YYYY",
             ),
         ],
     )

@@ -37,12 +37,16 @@ DATE_SHAPES = (
     (re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?: 00:00(?::00)?)?\s*").fullmatch, (3, 2, 1)),
 )
 MONTHS = "January February March April May June July August September October November December".split()
+# A year of two digits, as LibreOffice Calc's UK short date (DD/MM/YY) writes it in a CSV.
+SHORT_YEAR = re.compile(r"\s*[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}(?: [0-9:]+)?\s*").fullmatch
 
 
 def no_such_day(text: str) -> str:
     """Why a date in a readable form is not a date, in words ("" when not in such a form):
     a month over 12 typed day second (12/31/2026, as US spreadsheets write it), or a day
-    its month does not have (30 February)."""
+    its month does not have (30 February), or a year of two digits."""
+    if SHORT_YEAR(text):
+        return "the year has two digits; write it in full, DD/MM/YYYY (in the spreadsheet, format the column as dates with a four-digit year)"
     for match, (y, m, d) in DATE_SHAPES:
         found = match(text)
         if found:
