@@ -205,6 +205,14 @@ class Session:
         while i < len(fields):
             i = i + 1 if self.field(fields[i], i + 1, len(fields)) else i - 1
         while True:
+            # A changed answer can make another wrong (a new project, and the activity
+            # belongs to the old one): that one is asked again, rather than the whole
+            # record refused once confirmed, with every answer lost.
+            stale = next(((f, m) for f in fields for m in self.check(f, self.row.get(f.name, ""), None)[1][:1]), None)
+            if stale:
+                self.say(f"\n    {stale[0].title} no longer fits the other answers: {stale[1]}. Answer it again.")
+                self.field(stale[0], fields.index(stale[0]) + 1, len(fields))
+                continue
             self.summary(fields)
             answer = self.ask(
                 f"Add this record to {res.name}? (yes, no, or the number of an answer to change it): "
