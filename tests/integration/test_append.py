@@ -961,12 +961,18 @@ def test_hidden_rows_among_the_records_are_refused(shared, tmp_path):
 def test_a_record_id_typed_in_small_letters_points_at_the_record(repo, tmp_path):
     # prj-0002 was refused as "there is no record prj-0002 in projects".
     header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
-    record = dict(zip(header, records[0]), project_id="prj-0002")
+    # So was the record's own id typed so ("Activity ID is not in the right form"), and a
+    # taken one typed so must still be found taken.
+    record = dict(zip(header, records[0]), project_id="prj-0002", id="log-0050")
     path = tmp_path / "small.csv"
     path.write_bytes(csv_bytes([header, [record[h] for h in header]]))
     result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
     assert exit_code(result) == 0, result.stderr
-    assert rows(repo / LOG)[-1]["project_id"] == "PRJ-0002"
+    assert "Added 1 record to datasets/coproduction_log.csv: LOG-0050." in result.stdout
+    assert (rows(repo / LOG)[-1]["id"], rows(repo / LOG)[-1]["project_id"]) == ("LOG-0050", "PRJ-0002")
+    path.write_bytes(csv_bytes([header, [dict(record, id="log-0001", title="Another")[h] for h in header]]))
+    taken = refused(repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert f"{path}, row 2, field id: Activity ID LOG-0001 is already used by a record in {LOG}" in taken.stderr
 
 
 def test_a_row_begun_ahead_is_one_line_not_one_per_empty_field(shared, tmp_path):
