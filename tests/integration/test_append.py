@@ -932,6 +932,21 @@ def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_
     assert "Unmerge them" in result.stderr and "A10:C10" not in result.stderr
 
 
+def test_column_names_merged_in_row_1_are_said_as_such(shared, tmp_path):
+    # Merging two column names (for a wider title cell) kept the first name only: refused
+    # as a required column missing and a column with no heading, without a word of why.
+    wb, ws = good_log_sheet()
+    ws.merge_cells("J1:K1")  # description and groups
+    path = tmp_path / "merged names.xlsx"
+    wb.save(path)
+    result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert (
+        f"{path}, row 1, field description: the cells J1:K1 of the sheet 'Sheet' are merged in row 1, "
+        "where each column needs its own name. Unmerge them" in result.stderr
+    )
+    assert "has no heading" not in result.stderr and "1 problem in 1 row." in result.stderr
+
+
 def good_log_sheet():
     """A workbook whose sheet holds tests/data/staff/log_good.csv, to change as a person would."""
     import openpyxl

@@ -138,6 +138,10 @@ def _first_column(ref: str) -> int:
     return n - 1
 
 
+def _spans_columns(ref: str) -> bool:
+    return ":" in ref and len({part.rstrip("0123456789") for part in ref.split(":")}) > 1
+
+
 def check_layout(file: str, ws, layout: Layout, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
     """Refuse merged cells among the records (a merged cell's value belongs to its first
     cell only, so the other rows or columns it seems to fill would be added empty), and
@@ -156,6 +160,22 @@ def check_layout(file: str, ws, layout: Layout, header: list[str], rows: list[tu
         )
         for ref, first, last in merged
         if any(n in records for n in range(first, last + 1))
+    ]
+    problems += [  # a title merged across the column names hides the names of all but the first
+        Problem(
+            file,
+            1,
+            _field_at(header, _first_column(ref)),
+            None,
+            f"the cells {ref} of the sheet {ws.title!r} are merged in row 1, where each column needs its own name. "
+            "Unmerge them (Excel: Home > Merge & Center > Unmerge Cells; LibreOffice Calc: Format > Merge and "
+            "Unmerge Cells > Split Cells), type each column's name in row 1, save, and try again",
+        )
+        for ref, first, _ in merged
+        if first == 1
+        and _first_column(ref) < len(header)
+        and _spans_columns(ref)
+        and sum(1 for c in header if c.strip()) > 1  # not a title above the names (said as such later)
     ]
     unseen = sorted(hidden & records)
     if unseen:
