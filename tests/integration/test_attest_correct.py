@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from tests.conftest import copy_repo
-from tests.staff_helpers import TODAY, digest, exit_code, make, rows
+from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 VERDICTS = "datasets/partner_verdicts.csv"
 CORRECTIONS = "datasets/corrections.csv"
@@ -224,6 +224,29 @@ def test_a_correction_whose_rebuild_fails_is_saved_and_exits_3(repo):
     assert "the database could not be rebuilt" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(rows(repo / CORRECTIONS)) == 1
+
+
+def test_a_correction_that_moves_an_items_current_status_says_so(repo):
+    # Re-dating the update that closed an item's loop to before its earlier update made
+    # the earlier one current again: the item's page showed the loop open, and the
+    # command said only "Corrected".
+    n = next_id(repo / "datasets/you_said_we_did_updates.csv", "UPD")
+    done = make(
+        "update-status", repo, ID="YS-0014", STATUS="done", NOTE="Agreed.", SOURCE="nn_icb_strategy_2025", SECTION="8.2"
+    )
+    assert exit_code(done) == 0, done.stderr
+    upd = f"UPD-{n:04d}"
+    back = make("correct", repo, ID=upd, FIELD="update_date", VALUE="2025-01-01", REASON="Wrong date.")
+    assert exit_code(back) == 0, back.stderr
+    assert (
+        f"YS-0014's current status is now 'planned' (UPD-0011 of 2025-09-01), no longer 'done' ({upd}), "
+        "and its page says so. Its loop is open again." in back.stdout
+    )
+    again = make("correct", repo, ID=upd, FIELD="update_date", VALUE="2026-01-10", REASON="Right date.")
+    assert f"now 'done' ({upd} of 2026-01-10), no longer 'planned' (UPD-0011)" in again.stdout
+    assert "Its loop is now closed." in again.stdout
+    theme = make("correct", repo, ID=upd, FIELD="we_did", VALUE="Agreed and published.", REASON="Fuller.")
+    assert exit_code(theme) == 0 and "current status" not in theme.stdout
 
 
 def test_a_correction_says_the_running_site_needs_no_restart(repo):

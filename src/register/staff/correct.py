@@ -36,7 +36,7 @@ from register.checks.problems import Problem
 from register.checks.rules import read_rows, records_holding, unapplied_corrections
 from register.schema.package import MAIN_RESOURCES, ROOT, Package, Resource, today
 from register.staff import append as appendmod
-from register.staff import trial
+from register.staff import trial, update_status
 from register.staff.batch import Batch
 from register.staff.input_file import column_key
 from register.staff.normalise import Codes, id_in_capitals, normalise_cells
@@ -195,11 +195,41 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
             replace_line(copy.resource(res.name), record_id, new)
 
         whole_checked(package, res, [CORRECTIONS, res.name], change)
+        moved = current_statuses(package, res, record_id, old, new)
         remove_stale_temps(corrections.path)
         write_rows(corrections, [entry])  # first the correction...
         replace_line(res, record_id, new)  # ...then the record (see the docstring)
         error = rebuild(package, res)
-    return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).", error
+    return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).{moved}", error
+
+
+def current_statuses(package: Package, res: Resource, record_id: str, old: dict, new: dict) -> str:
+    """What a correction of a status update does to its items' current status (the latest
+    update), in words: a corrected date, status or item can reopen a closed loop or close
+    an open one on the item's public page, which "Corrected" alone does not say."""
+    if res.name != update_status.RESOURCE:
+        return ""
+    history = [r for _, r in read_rows(res.path)]
+    lines = []
+    for item in dict.fromkeys((old.get("you_said_id"), new.get("you_said_id"))):
+        before, after = (
+            max(
+                (r for r in rows if r.get("you_said_id") == item),
+                key=lambda r: (r.get("update_date") or "", r.get("id") or ""),
+                default=None,
+            )
+            for rows in (history, [new if r.get("id") == record_id else r for r in history])
+        )
+        if before and after and (before["id"], before["status"]) != (after["id"], after["status"]):
+            loop = {
+                (True, False): " Its loop is open again.",
+                (False, True): " Its loop is now closed.",
+            }.get(tuple(update_status.closes_loop(package, r["status"]) for r in (before, after)), "")
+            lines.append(
+                f"{item}'s current status is now '{after['status']}' ({after['id']} of {after['update_date']}), "
+                f"no longer '{before['status']}' ({before['id']}), and its page says so.{loop}"
+            )
+    return "".join(f"\n{line}" for line in lines)
 
 
 def whole_checked(package: Package, res: Resource, changed: list[str], change) -> None:
