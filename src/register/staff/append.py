@@ -31,7 +31,7 @@ from register.checks.problems import Problem
 from register.checks.supported import Fallback
 from register.database import known_rows
 from register.schema.package import ROOT, Package, Resource
-from register.staff import readers, trial
+from register.staff import readers, reopening, trial
 from register.staff import write as writemod
 from register.staff.batch import Batch, columns_text, from_table, generated_field
 from register.staff.identifiers import (
@@ -189,6 +189,7 @@ def append_batch(
                 return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
         if batch.under_lock:
             batch.problems.extend(batch.under_lock())
+        batch.problems.extend(reopening.problems(package, batch))  # a closed loop reopened says why
         ex, given = check_batch(package, batch)
         if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
             check_repeats(package, batch)
