@@ -317,3 +317,7 @@ def test_a_correction_takes_the_id_in_small_letters_and_the_field_as_people_writ
         "2025-09-01"
     )
     assert rows(repo / CORRECTIONS)[-1]["record_id"] == "LOG-0003"
+    # The field's title, as each record's page shows it beside the name, names it too.
+    titled = make("correct", repo, ID="YS-0001", FIELD="Date said", VALUE="07/08/2024", REASON="Wrong date.")
+    assert exit_code(titled) == 0, titled.stderr
+    assert "Corrected YS-0001 said_date (COR-0002" in titled.stdout

@@ -132,7 +132,9 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
     """Check and write the correction and the record; returns what was done, in words."""
     res = table_of(package, record_id)
     record_id = id_in_capitals(res.id_prefix, record_id)  # log-0003 is LOG-0003
-    field = {column_key(n): n for n in res.field_names}.get(column_key(field), field)  # "Activity date" too
+    # "Activity date" too, and the field's title as the site shows it ("Date said")
+    names = {column_key(f.title): f.name for f in res.fields} | {column_key(n): n for n in res.field_names}
+    field = names.get(column_key(field), field)
     if field not in res.field_names:
         raise Refused(f"{res.name} has no field {printable(field)}; FIELD= is one of: {', '.join(res.field_names)}")
     if field in res.primary_key:
