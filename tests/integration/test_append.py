@@ -933,6 +933,24 @@ def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_
     assert "Unmerge them" in result.stderr and "A10:C10" not in result.stderr
 
 
+def test_a_count_the_spreadsheet_turned_into_a_date_is_said_as_such(shared, tmp_path):
+    # 1-2 typed in a count became 1 February: refused only as "is not a whole number
+    # (value: '2026-02-01')", a value nobody typed.
+    import datetime as dt
+
+    wb, ws = good_log_sheet()
+    assert ws["L1"].value == "lived_experience_count"
+    ws["L2"] = dt.datetime(2026, 2, 1)
+    path = tmp_path / "count as date.xlsx"
+    wb.save(path)
+    result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert (
+        f"{path}, row 2, field lived_experience_count: People with lived experience came in as the date 2026-02-01, "
+        "not a whole number: the spreadsheet read what was typed (1-2, 3/4) as a day. Format the column as Number"
+    ) in result.stderr
+    assert "is not a whole number" not in result.stderr and "1 problem in 1 row." in result.stderr
+
+
 def test_column_names_merged_in_row_1_are_said_as_such(shared, tmp_path):
     # Merging two column names (for a wider title cell) kept the first name only: refused
     # as a required column missing and a column with no heading, without a word of why.
