@@ -236,6 +236,9 @@ def test_reopening_needs_a_reason_in_a_file_of_updates_too(shared, tmp_path):
         input="\nYS-0001\n2026-01-02\nopen\n\n\nnn_icb_strategy_2025\n8.2\nyes\n",
     )
     assert exit_code(bare) == 1 and "field reason: YS-0001 is closed ('done' on 2025-09-01, UPD-0001)" in bare.stderr
+    # make add says so at the reason question, not only once the record is confirmed.
+    assert "  reason: \n    Not accepted: YS-0001 is closed ('done' on 2025-09-01, UPD-0001)" in bare.stdout
+    assert "The finished record:" not in bare.stdout
     assert digest(shared) == before
 
 

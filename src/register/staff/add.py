@@ -23,6 +23,7 @@ from register.checks import messages, privacy, rules
 from register.checks.problems import Problem
 from register.schema.package import ROOT, Field, Package, Resource, today
 from register.staff import append as appendmod
+from register.staff import reopening
 from register.staff.normalise import LABEL_FIELDS
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
@@ -128,8 +129,8 @@ class Session:
         value, msgs = appendmod.check_value(self.package, self.codes, f, text)
         if msgs:
             return value, msgs
-        if not value:
-            return value, ([messages.required(f)] if self.required(f) else [])
+        if not value:  # an empty reason that reopens a closed item is said as it is asked
+            return value, ([messages.required(f)] if self.required(f) else self.reopens(f, value))
         if self.res.primary_key == [f.name] and any(r.get(f.name) == value for r in self.records(self.res.name)):
             return value, [messages.already_used(f, value, "another record")]
         ref = f.reference
@@ -141,7 +142,12 @@ class Session:
         row = dict(self.row, **{f.name: value})
         found = rules.check_rows(self.package, self.res, [(None, row)], SOURCE, self.lookups)
         found += privacy.check_rows(self.res, [(None, row)], SOURCE)
-        return value, [p.message for p in found if p.field == f.name]
+        return value, [p.message for p in found if p.field == f.name] + self.reopens(f, value)
+
+    def reopens(self, f: Field, value: str) -> list[str]:
+        """Why the answers so far reopen a closed item without a reason (register/staff/reopening.py)."""
+        batch = appendmod.Batch(self.res, SOURCE, [(0, dict(self.row, **{f.name: value}))])
+        return [p.message for p in reopening.problems(self.package, batch) if p.field == f.name]
 
     @staticmethod
     def pick(text: str, picks, many: bool) -> str:
