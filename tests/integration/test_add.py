@@ -166,6 +166,35 @@ def test_back_and_a_number_at_the_end_change_an_answer(repo):
     assert (added["said_date"], added["theme"], added["source_section"]) == ("2024-08-06", "accessibility", "Table 4")
 
 
+def test_an_answer_a_change_makes_wrong_is_asked_again_not_refused_at_the_end(repo):
+    # Changing the date said at the end to after the response due date left the due date
+    # in place: "yes" then refused the whole record and every answer typed was lost.
+    path = repo / YSWD
+    n = next_id(path, "YS")
+    lines = list(GOOD)
+    lines[3], lines[6] = "01/06/2025", "2025-07-01"
+    lines[-1:] = ["4", "2025-08-01", "2025-09-01", "yes"]
+    result = make("add", repo, TABLE="you_said_we_did", input=answers(lines))
+    assert exit_code(result) == 0, result.stderr
+    assert "    Response due no longer fits the other answers: " in result.stdout
+    assert "Answer it again, or type back to change another answer.\n\n(7/10) Response due" in result.stdout
+    assert f"Added 1 record to {YSWD}: YS-{n:04d}." in result.stdout
+    added = rows(path)[-1]
+    assert (added["said_date"], added["target_date"]) == ("2025-08-01", "2025-09-01")
+
+
+def test_back_at_an_answer_asked_again_returns_to_the_record(repo):
+    # A new project without activities: the activity asked again cannot be answered, so
+    # "back" goes to the whole record, where the project can be changed back.
+    lines = list(GOOD)
+    lines[-1:] = ["2", "PRJ-0001", "back", "2", "PRJ-0002", "yes"]
+    result = make("add", repo, TABLE="you_said_we_did", input=answers(lines))
+    assert exit_code(result) == 0, result.stderr
+    assert result.stdout.count("Said at no longer fits the other answers") == 1
+    assert result.stdout.count("The finished record:") == 3
+    assert (rows(repo / YSWD)[-1]["project_id"], rows(repo / YSWD)[-1]["activity_id"]) == ("PRJ-0002", "LOG-0001")
+
+
 def test_a_group_is_added_by_its_code(repo):
     # code, name, meaning, order, source, section, confirm
     lines = ["new_group", "New group", "A partner group.", "12", "case_study_default", "p 3", "yes"]

@@ -428,10 +428,11 @@ def test_cells_append_accepts_are_cells_frictionless_accepts(package):
         ("date", "06/08/24"),
         ("boolean", "maybe"),
         ("string", "LOG-12"),
-        ("string", "log-0001"),
     }
     for kind, text in refused:
         assert appendmod.check_value(package, codes, res.field(fields[kind]), text)[1], (kind, text)
+    # A record's own id in small letters is its id, as a reference to it is.
+    assert appendmod.check_value(package, codes, res.field("id"), "log-0001") == ("LOG-0001", [])
 
 
 def test_a_uk_date_time_at_midnight_as_excel_writes_it_is_read_as_its_day(package):
@@ -845,6 +846,45 @@ def test_an_encoding_problem_is_named_by_its_spreadsheet_row_after_a_cell_of_two
     )
 
 
+def test_a_date_that_does_not_exist_is_said_why(shared, tmp_path):
+    # 12/31/2026 (a US spreadsheet's month first) and 31/11/2026 were both "not a date the
+    # register can read", though both are in a form it reads: what is wrong is said. So is a
+    # year of two digits, as Calc's UK short date (DD/MM/YY) writes a date in a CSV.
+    header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
+    day = header.index("activity_date")
+    files = {}
+    typed_dates = {"month first": "12/31/2025", "no such day": "31/11/2025", "leap": "2025-02-29", "short": "06/01/25"}
+    for name, typed in typed_dates.items():
+        record = list(records[0])
+        record[day] = typed
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_bytes(csv_bytes([header, record]))
+    refused_each(
+        shared,
+        "coproduction_log",
+        [
+            (
+                files["month first"],
+                "row 2, field activity_date: Date is not a date the register can read: there is no month 31; "
+                "dates are written day first, DD/MM/YYYY (value: '12/31/2025')",
+            ),
+            (
+                files["no such day"],
+                "row 2, field activity_date: Date is not a date the register can read: there is no 31 November 2025",
+            ),
+            (
+                files["leap"],
+                "row 2, field activity_date: Date is not a date the register can read: there is no 29 February 2025",
+            ),
+            (
+                files["short"],
+                "row 2, field activity_date: Date is not a date the register can read: the year has two digits; "
+                "write it in full, DD/MM/YYYY",
+            ),
+        ],
+    )
+
+
 def test_columns_are_named_by_their_letters_as_the_spreadsheet_shows_them(shared, tmp_path):
     # "cell 17" and "columns 5 and 18" meant counting columns by hand in a spreadsheet,
     # which names them by letter.
@@ -886,8 +926,44 @@ def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_
     path = tmp_path / "merged.xlsx"
     wb.save(path)
     result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
-    assert f"{path}, row 2: the cells {letter}2:{letter}3 of the sheet 'Sheet' are merged" in result.stderr
+    # Said with the field the column holds, as every other problem is.
+    assert (
+        f"{path}, row 2, field groups: the cells {letter}2:{letter}3 of the sheet 'Sheet' are merged" in result.stderr
+    )
     assert "Unmerge them" in result.stderr and "A10:C10" not in result.stderr
+
+
+def test_a_count_the_spreadsheet_turned_into_a_date_is_said_as_such(shared, tmp_path):
+    # 1-2 typed in a count became 1 February: refused only as "is not a whole number
+    # (value: '2026-02-01')", a value nobody typed.
+    import datetime as dt
+
+    wb, ws = good_log_sheet()
+    assert ws["L1"].value == "lived_experience_count"
+    ws["L2"] = dt.datetime(2026, 2, 1)
+    path = tmp_path / "count as date.xlsx"
+    wb.save(path)
+    result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert (
+        f"{path}, row 2, field lived_experience_count: People with lived experience came in as the date 2026-02-01, "
+        "not a whole number: the spreadsheet read what was typed (1-2, 3/4) as a day. Format the column as Number"
+    ) in result.stderr
+    assert "is not a whole number" not in result.stderr and "1 problem in 1 row." in result.stderr
+
+
+def test_column_names_merged_in_row_1_are_said_as_such(shared, tmp_path):
+    # Merging two column names (for a wider title cell) kept the first name only: refused
+    # as a required column missing and a column with no heading, without a word of why.
+    wb, ws = good_log_sheet()
+    ws.merge_cells("J1:K1")  # description and groups
+    path = tmp_path / "merged names.xlsx"
+    wb.save(path)
+    result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert (
+        f"{path}, row 1, field description: the cells J1:K1 of the sheet 'Sheet' are merged in row 1, "
+        "where each column needs its own name. Unmerge them" in result.stderr
+    )
+    assert "has no heading" not in result.stderr and "1 problem in 1 row." in result.stderr
 
 
 def good_log_sheet():
@@ -919,12 +995,18 @@ def test_hidden_rows_among_the_records_are_refused(shared, tmp_path):
 def test_a_record_id_typed_in_small_letters_points_at_the_record(repo, tmp_path):
     # prj-0002 was refused as "there is no record prj-0002 in projects".
     header, *records = list(csv.reader(io.StringIO((STAFF / "log_good.csv").read_text("utf-8"))))
-    record = dict(zip(header, records[0]), project_id="prj-0002")
+    # So was the record's own id typed so ("Activity ID is not in the right form"), and a
+    # taken one typed so must still be found taken.
+    record = dict(zip(header, records[0]), project_id="prj-0002", id="log-0050")
     path = tmp_path / "small.csv"
     path.write_bytes(csv_bytes([header, [record[h] for h in header]]))
     result = make("append", repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
     assert exit_code(result) == 0, result.stderr
-    assert rows(repo / LOG)[-1]["project_id"] == "PRJ-0002"
+    assert "Added 1 record to datasets/coproduction_log.csv: LOG-0050." in result.stdout
+    assert (rows(repo / LOG)[-1]["id"], rows(repo / LOG)[-1]["project_id"]) == ("LOG-0050", "PRJ-0002")
+    path.write_bytes(csv_bytes([header, [dict(record, id="log-0001", title="Another")[h] for h in header]]))
+    taken = refused(repo, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert f"{path}, row 2, field id: Activity ID LOG-0001 is already used by a record in {LOG}" in taken.stderr
 
 
 def test_a_row_begun_ahead_is_one_line_not_one_per_empty_field(shared, tmp_path):
@@ -1017,9 +1099,16 @@ def test_a_hidden_column_holding_values_is_refused(shared, tmp_path):
 
     wb, ws = good_log_sheet()
     ws.column_dimensions["J"].hidden = True  # description
+    ws["K2"], ws["K3"] = None, "healthwatch"
+    ws.column_dimensions["K"].hidden = True  # groups: empty in the first record, not in the second
     ws.column_dimensions["T"].hidden = True  # beyond the columns: nothing in it
     path = tmp_path / "hidden column.xlsx"
     wb.save(path)
     result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
-    assert f"{path}: column J (the 10th) of the sheet 'Sheet' is hidden but holds values" in result.stderr
+    # Each hidden column is said on its own line, at the first record holding a value
+    # in it, with the field its heading names.
+    assert f"{path}, row 2, field description: column J (the 10th) of the sheet 'Sheet' is hidden but holds values" in (
+        result.stderr
+    )
+    assert f"{path}, row 3, field groups: column K (the 11th) of the sheet 'Sheet' is hidden" in result.stderr
     assert "column T" not in result.stderr

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from tests.conftest import copy_repo
-from tests.staff_helpers import TODAY, digest, exit_code, make, rows
+from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 VERDICTS = "datasets/partner_verdicts.csv"
 CORRECTIONS = "datasets/corrections.csv"
@@ -144,11 +144,21 @@ def test_a_correction_is_public_and_the_old_value_is_kept(repo):
         (dict(ID="YS-9999", FIELD="theme", VALUE="governance"), "you_said_we_did has no record YS-9999"),
         (dict(ID="YS-0001", FIELD="colour", VALUE="red"), "you_said_we_did has no field colour"),
         (dict(ID="YS-0001", FIELD="theme", VALUE="shared_language"), "there is nothing to correct"),
+        # The old value is left out, so the corrections page would show "(empty)" and the
+        # reason alone can say that a value was removed: it must.
+        (
+            dict(ID="YS-0001", FIELD="you_said", VALUE="Reworded.", PERSONAL_DATA="yes"),
+            "REASON= must say that personal data was removed",
+        ),
+        (
+            dict(ID="YS-0001", FIELD="target_date", VALUE="2024-09-01", PERSONAL_DATA="yes", REASON="Personal data."),
+            "YS-0001 target_date is empty: there is no personal data to leave out",
+        ),
     ],
 )
 def test_bad_corrections_are_refused_and_change_nothing(shared, variables, expected):
     before = digest(shared)
-    result = make("correct", shared, REASON="A reason.", **variables)
+    result = make("correct", shared, **{"REASON": "A reason.", **variables})
     assert exit_code(result) == 1
     assert expected in result.stderr, result.stderr
     assert "datasets/ is unchanged" in result.stderr
@@ -214,6 +224,29 @@ def test_a_correction_whose_rebuild_fails_is_saved_and_exits_3(repo):
     assert "the database could not be rebuilt" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(rows(repo / CORRECTIONS)) == 1
+
+
+def test_a_correction_that_moves_an_items_current_status_says_so(repo):
+    # Re-dating the update that closed an item's loop to before its earlier update made
+    # the earlier one current again: the item's page showed the loop open, and the
+    # command said only "Corrected".
+    n = next_id(repo / "datasets/you_said_we_did_updates.csv", "UPD")
+    done = make(
+        "update-status", repo, ID="YS-0014", STATUS="done", NOTE="Agreed.", SOURCE="nn_icb_strategy_2025", SECTION="8.2"
+    )
+    assert exit_code(done) == 0, done.stderr
+    upd = f"UPD-{n:04d}"
+    back = make("correct", repo, ID=upd, FIELD="update_date", VALUE="2025-01-01", REASON="Wrong date.")
+    assert exit_code(back) == 0, back.stderr
+    assert (
+        f"YS-0014's current status is now 'planned' (UPD-0011 of 2025-09-01), no longer 'done' ({upd}), "
+        "and its page says so. Its loop is open again." in back.stdout
+    )
+    again = make("correct", repo, ID=upd, FIELD="update_date", VALUE="2026-01-10", REASON="Right date.")
+    assert f"now 'done' ({upd} of 2026-01-10), no longer 'planned' (UPD-0011)" in again.stdout
+    assert "Its loop is now closed." in again.stdout
+    theme = make("correct", repo, ID=upd, FIELD="we_did", VALUE="Agreed and published.", REASON="Fuller.")
+    assert exit_code(theme) == 0 and "current status" not in theme.stdout
 
 
 def test_a_correction_says_the_running_site_needs_no_restart(repo):
@@ -284,3 +317,7 @@ def test_a_correction_takes_the_id_in_small_letters_and_the_field_as_people_writ
         "2025-09-01"
     )
     assert rows(repo / CORRECTIONS)[-1]["record_id"] == "LOG-0003"
+    # The field's title, as each record's page shows it beside the name, names it too.
+    titled = make("correct", repo, ID="YS-0001", FIELD="Date said", VALUE="07/08/2024", REASON="Wrong date.")
+    assert exit_code(titled) == 0, titled.stderr
+    assert "Corrected YS-0001 said_date (COR-0002" in titled.stdout

@@ -273,7 +273,9 @@ def test_a_verdict_goes_in_place_and_a_correction_falls_back_to_the_full_build(r
     # A correction rewrites a row: not an append, so the whole database is built again.
     correct = make("correct", repo, ID="YS-0001", FIELD="theme", VALUE="Governance", REASON="The theme was wrong.")
     assert exit_code(correct) == 0, correct.stderr
-    assert f"{FALLBACK} datasets/you_said_we_did.csv was changed other than by `make append`." in correct.stderr
+    # Said as what it is: the command just run changed a line, nobody else changed the file.
+    assert f"{FALLBACK} datasets/you_said_we_did.csv has a corrected record." in correct.stderr
+    assert "other than by" not in correct.stderr
     assert IN_PLACE not in correct.stderr
     assert_same_as_full_build(repo, tmp_path / "again")
 

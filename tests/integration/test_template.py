@@ -190,6 +190,20 @@ def test_a_filled_in_template_is_never_overwritten(repo, template):
     assert template.read_bytes() == saved
 
 
+def test_a_template_is_not_written_inside_datasets(repo):
+    # OUT=datasets/meeting.xlsx wrote it there: `make validate` then failed on it, and the
+    # `make append` it suggested was refused as a file inside datasets/.
+    before = digest(repo)
+    out = repo / "datasets" / "meeting.xlsx"
+    result = make("template", repo, TABLE="coproduction_log", OUT=out)
+    assert exit_code(result) == 2
+    assert f"No template written: {out} is inside datasets/, where only the register's own files belong" in (
+        result.stderr
+    )
+    assert "Choose a place outside datasets/ with OUT=" in result.stderr
+    assert not out.exists() and digest(repo) == before
+
+
 def label_of(wb, ident: str) -> str:
     """The drop-down entry of a record: its id, a dash and its title."""
     return next(c for col in wb["codes"].iter_cols(values_only=True) for c in col if str(c).startswith(ident + " — "))

@@ -9,7 +9,7 @@ import pytest
 
 from register.staff.write import PAUSE_ENV, RELEASE_ENV
 from tests.conftest import copy_repo
-from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, popen_make, rows
+from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, popen_make, refused, rows
 
 UPDATES = "datasets/you_said_we_did_updates.csv"
 CITE = {"SOURCE": "nn_icb_strategy_2025", "SECTION": "8.2"}
@@ -120,7 +120,9 @@ CASES = [
     (
         dict(ID="YS-0010", STATUS="done", NOTE="x", DATE="2026-02-30"),
         1,
-        ["field update_date: Date is not a date the register can read (value: '2026-02-30')"],
+        [
+            "field update_date: Date is not a date the register can read: there is no 30 February 2026 (value: '2026-02-30')"
+        ],
     ),
     (
         dict(ID="YS-0010", STATUS="done", NOTE="Call 07700 900123 for details"),
@@ -204,6 +206,40 @@ def test_closing_a_closed_item_again_is_warned_and_reopening_needs_a_reason(repo
     reopened = make("update-status", repo, ID="YS-0001", STATUS="open", NOTE="People said it is not done.", **CITE)
     assert exit_code(reopened) == 0, reopened.stderr
     assert rows(repo / UPDATES)[-1]["reason"] == "People said it is not done."
+
+
+def test_reopening_needs_a_reason_in_a_file_of_updates_too(shared, tmp_path):
+    # make update-status refused a bare reopening, but a file of updates (make append,
+    # make add) reopened a closed loop on the public page with no word of why.
+    header = "id,you_said_id,update_date,status,we_did,reason,source,source_section\r\n"
+    path = tmp_path / "updates.csv"
+    path.write_text(
+        header
+        + ",YS-0001,01/01/2026,open,,,nn_icb_strategy_2025,8.2\r\n"  # closed by UPD-0001 ('done' on 2025-09-01)
+        + ",YS-0010,01/01/2026,done,It was done.,,nn_icb_strategy_2025,8.2\r\n"
+        + ",YS-0010,02/01/2026,open,,,nn_icb_strategy_2025,8.2\r\n"  # closed by the row above
+        + ",YS-0011,02/01/2026,open,,,nn_icb_strategy_2025,8.2\r\n",  # an open item stays open: fine
+        "utf-8",
+    )
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
+    assert (
+        f"{path}, row 2, field reason: YS-0001 is closed ('done' on 2025-09-01, UPD-0001), so 'open' reopens it: "
+        "say why in reason" in result.stderr
+    )
+    assert f"{path}, row 4, field reason: YS-0010 is closed ('done' on 2026-01-01, row 3 of this file)" in result.stderr
+    assert "2 problems in 2 rows." in result.stderr
+    before = digest(shared)
+    bare = make(
+        "add",
+        shared,
+        TABLE="you_said_we_did_updates",
+        input="\nYS-0001\n2026-01-02\nopen\n\n\nnn_icb_strategy_2025\n8.2\nyes\n",
+    )
+    assert exit_code(bare) == 1 and "field reason: YS-0001 is closed ('done' on 2025-09-01, UPD-0001)" in bare.stderr
+    # make add says so at the reason question, not only once the record is confirmed.
+    assert "  reason: \n    Not accepted: YS-0001 is closed ('done' on 2025-09-01, UPD-0001)" in bare.stdout
+    assert "The finished record:" not in bare.stdout
+    assert digest(shared) == before
 
 
 @pytest.mark.parametrize(

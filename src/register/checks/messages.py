@@ -30,13 +30,41 @@ def required(f: Field) -> str:
     return f"{f.title} is required"
 
 
+# A date in a form the register reads (YYYY-MM-DD, or DD/MM/YYYY as UK Excel writes it,
+# either perhaps at midnight), whose day or month may still not exist.
+DATE_SHAPES = (
+    (re.compile(r"\s*([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]00:00(?::00)?)?\s*").fullmatch, (1, 2, 3)),
+    (re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?: 00:00(?::00)?)?\s*").fullmatch, (3, 2, 1)),
+)
+MONTHS = "January February March April May June July August September October November December".split()
+# A year of two digits, as LibreOffice Calc's UK short date (DD/MM/YY) writes it in a CSV.
+SHORT_YEAR = re.compile(r"\s*[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}(?: [0-9:]+)?\s*").fullmatch
+
+
+def no_such_day(text: str) -> str:
+    """Why a date in a readable form is not a date, in words ("" when not in such a form):
+    a month over 12 typed day second (12/31/2026, as US spreadsheets write it), or a day
+    its month does not have (30 February), or a year of two digits."""
+    if SHORT_YEAR(text):
+        return "the year has two digits; write it in full, DD/MM/YYYY (in the spreadsheet, format the column as dates with a four-digit year)"
+    for match, (y, m, d) in DATE_SHAPES:
+        found = match(text)
+        if found:
+            year, month, day = (int(found.group(i)) for i in (y, m, d))
+            if not 1 <= month <= 12:
+                return f"there is no month {month}" + ("; dates are written day first, DD/MM/YYYY" if d == 1 else "")
+            return f"there is no {day} {MONTHS[month - 1]} {year}"
+    return ""
+
+
 def not_of_type(f: Field, text: str) -> str:
     """A value its type cannot read. A whole number too long to read (over 4,300 digits,
     Python's limit) is still a whole number: say it is out of range instead."""
     if f.type == "integer" and WHOLE_NUMBER(text.strip()):
         return too_small(f) if text.strip().startswith("-") else too_big(f)
     words = TYPE_WORDS.get(f.type, f"is not a valid {f.type}")
-    return f"{f.title} {words}"
+    why = no_such_day(text) if f.type == "date" else ""
+    return f"{f.title} {words}" + (f": {why}" if why else "")
 
 
 def too_long(f: Field, length: int) -> str:

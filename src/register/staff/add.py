@@ -23,6 +23,7 @@ from register.checks import messages, privacy, rules
 from register.checks.problems import Problem
 from register.schema.package import ROOT, Field, Package, Resource, today
 from register.staff import append as appendmod
+from register.staff import reopening
 from register.staff.normalise import LABEL_FIELDS
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
@@ -128,8 +129,8 @@ class Session:
         value, msgs = appendmod.check_value(self.package, self.codes, f, text)
         if msgs:
             return value, msgs
-        if not value:
-            return value, ([messages.required(f)] if self.required(f) else [])
+        if not value:  # an empty reason that reopens a closed item is said as it is asked
+            return value, ([messages.required(f)] if self.required(f) else self.reopens(f, value))
         if self.res.primary_key == [f.name] and any(r.get(f.name) == value for r in self.records(self.res.name)):
             return value, [messages.already_used(f, value, "another record")]
         ref = f.reference
@@ -141,7 +142,12 @@ class Session:
         row = dict(self.row, **{f.name: value})
         found = rules.check_rows(self.package, self.res, [(None, row)], SOURCE, self.lookups)
         found += privacy.check_rows(self.res, [(None, row)], SOURCE)
-        return value, [p.message for p in found if p.field == f.name]
+        return value, [p.message for p in found if p.field == f.name] + self.reopens(f, value)
+
+    def reopens(self, f: Field, value: str) -> list[str]:
+        """Why the answers so far reopen a closed item without a reason (register/staff/reopening.py)."""
+        batch = appendmod.Batch(self.res, SOURCE, [(0, dict(self.row, **{f.name: value}))])
+        return [p.message for p in reopening.problems(self.package, batch) if p.field == f.name]
 
     @staticmethod
     def pick(text: str, picks, many: bool) -> str:
@@ -153,7 +159,7 @@ class Session:
             out.append(p if chosen is None else chosen)
         return ";".join(o for o in out if o) if many else out[0]
 
-    def field(self, f: Field, number: int, total: int) -> bool:
+    def field(self, f: Field, number: int, total: int, back_always: bool = False) -> bool:
         """Ask for one field until it is answered (True), or "back" is typed (False)."""
         required = self.required(f)
         gen = f.name == appendmod.generated_field(self.res)
@@ -182,7 +188,7 @@ class Session:
         prompt = f"  {f.name}{hint}: "
         while True:
             answer = self.ask(prompt)
-            if answer.strip().lower() == BACK and number > 1:
+            if answer.strip().lower() == BACK and (number > 1 or back_always):
                 return False
             value, msgs = self.check(f, self.shortcut(f, answer), picks)
             if not msgs:
@@ -204,12 +210,28 @@ class Session:
         i = 0
         while i < len(fields):
             i = i + 1 if self.field(fields[i], i + 1, len(fields)) else i - 1
+        to_summary = False
         while True:
+            # A changed answer can make another wrong (a new project, and the activity
+            # belongs to the old one): that one is asked again, rather than the whole
+            # record refused once confirmed, with every answer lost.
+            # "back" there shows the record, to change the other answer instead.
+            stale = None if to_summary else self.stale(fields)
+            if stale:
+                self.say(
+                    f"\n    {stale[0].title} no longer fits the other answers: {stale[1]}. "
+                    "Answer it again, or type back to change another answer."
+                )
+                to_summary = not self.field(stale[0], fields.index(stale[0]) + 1, len(fields), back_always=True)
+                continue
+            to_summary = False
             self.summary(fields)
             answer = self.ask(
                 f"Add this record to {res.name}? (yes, no, or the number of an answer to change it): "
             ).strip()
             if answer.lower() in ("y", "yes"):
+                if self.stale(fields):
+                    continue  # asked again, above
                 return self.row
             chosen = _picked(answer, [(f, "") for f in fields])
             if chosen is not None:
@@ -218,6 +240,10 @@ class Session:
             if answer.lower() in ("n", "no") or not self.interactive:
                 return None
             self.say("    Please answer yes, no, or the number of an answer to change.")
+
+    def stale(self, fields: list[Field]) -> tuple[Field, str] | None:
+        """The first answer the others have made wrong, with why."""
+        return next(((f, m) for f in fields for m in self.check(f, self.row.get(f.name, ""), None)[1][:1]), None)
 
     def summary(self, fields: list[Field]) -> None:
         self.say()

@@ -31,7 +31,7 @@ from register.checks.problems import Problem
 from register.checks.supported import Fallback
 from register.database import known_rows
 from register.schema.package import ROOT, Package, Resource
-from register.staff import readers, trial
+from register.staff import readers, reopening, trial
 from register.staff import write as writemod
 from register.staff.batch import Batch, columns_text, from_table, generated_field
 from register.staff.identifiers import (
@@ -189,6 +189,7 @@ def append_batch(
                 return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
         if batch.under_lock:
             batch.problems.extend(batch.under_lock())
+        batch.problems.extend(reopening.problems(package, batch))  # a closed loop reopened says why
         ex, given = check_batch(package, batch)
         if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
             check_repeats(package, batch)
@@ -231,23 +232,23 @@ def check_whole(package: Package, batch: Batch) -> None:
         batch.problems.append(p)
 
 
-def rebuild_database(root: Path, out=sys.stderr) -> str | None:
+def rebuild_database(root: Path, out=sys.stderr, why: str = "") -> str | None:
     """Bring build/register.db up to date with datasets/ (the new rows were checked just
     now; the rest was valid before): in place when only appends happened since the last
     build (register/database/incremental.py), else by a full build, saying why in one
-    line. Returns what went wrong, or None.
+    line (given by `make correct`, which changes a line). What went wrong, or None.
 
     The rows are saved by now, so Ctrl+C here stops only the rebuild (whose new database
     was not yet renamed into place): said as such, so nobody takes the records for not
     added and adds them again."""
     try:
-        return _rebuild(root, out)
+        return _rebuild(root, out, why)
     except KeyboardInterrupt:
         print(file=out)
         return "it was stopped with Ctrl+C before it finished"
 
 
-def _rebuild(root: Path, out) -> str | None:
+def _rebuild(root: Path, out, why: str) -> str | None:
     # Imported here, not at the top: the build and what it imports (numpy among them) took
     # 0.3 of the 0.9 s of an append that does not rebuild (--no-build), at a million rows.
     from register.database import incremental
@@ -255,6 +256,8 @@ def _rebuild(root: Path, out) -> str | None:
 
     package = Package(root)
     try:
+        if why:
+            raise incremental.NotIncremental(why)
         added = incremental.update(package)
         n = sum(added.values())
         print(f"Updated build/register.db in place with {n:,} new row{'s' if n != 1 else ''}.", file=out, flush=True)

@@ -69,6 +69,12 @@ CHANGED_CELLS = {
         "cell shows the right day, save, and try again",
         "a date written YYYY-MM-DD or DD/MM/YYYY, or a cell formatted as a date",
     ),
+    # A whole number stored as a date: 1-2 or 3/4 typed in a cell the spreadsheet read as a day.
+    "number as date": (
+        "{title} came in as the date {value}, not a whole number: the spreadsheet read what was typed "
+        "(1-2, 3/4) as a day. Format the column as Number, type the number again, save, and try again",
+        "a whole number",
+    ),
 }
 
 
@@ -243,6 +249,8 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                 kind = "formula"
             elif (number, i) in table.numbers and resource.field(name).type == "date":
                 kind = "date as number"
+            elif (number, i) in table.dates and resource.field(name).type in ("integer", "number"):
+                kind = "number as date"
             elif resource.field(name).type == "string":
                 if (number, i) in table.numbers:
                     kind = "text as number"

@@ -36,7 +36,7 @@ from register.checks.problems import Problem
 from register.checks.rules import read_rows, records_holding, unapplied_corrections
 from register.schema.package import MAIN_RESOURCES, ROOT, Package, Resource, today
 from register.staff import append as appendmod
-from register.staff import trial
+from register.staff import trial, update_status
 from register.staff.batch import Batch
 from register.staff.input_file import column_key
 from register.staff.normalise import Codes, id_in_capitals, normalise_cells
@@ -132,11 +132,19 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
     """Check and write the correction and the record; returns what was done, in words."""
     res = table_of(package, record_id)
     record_id = id_in_capitals(res.id_prefix, record_id)  # log-0003 is LOG-0003
-    field = {column_key(n): n for n in res.field_names}.get(column_key(field), field)  # "Activity date" too
+    # "Activity date" too, and the field's title as the site shows it ("Date said")
+    names = {column_key(f.title): f.name for f in res.fields} | {column_key(n): n for n in res.field_names}
+    field = names.get(column_key(field), field)
     if field not in res.field_names:
         raise Refused(f"{res.name} has no field {printable(field)}; FIELD= is one of: {', '.join(res.field_names)}")
     if field in res.primary_key:
         raise Refused(f"{field} is the record's identifier, which never changes")
+    if personal_data and "personal data" not in " ".join(reason.lower().split()):
+        # The old value is then published empty: only the reason can say one was removed.
+        raise Refused(
+            "with PERSONAL_DATA=yes the old value is not kept, so the public correction shows it as empty: "
+            'REASON= must say that personal data was removed, for example REASON="Personal data removed."'
+        )
     corrections = package.resource(CORRECTIONS)
     with locking.exclusive(package.root):
         rownum, old = find_record(res, record_id)
@@ -158,7 +166,7 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         if finishing and finishing[-1]["new_value"] == new[field]:
             whole_checked(package, res, [res.name], lambda copy: replace_line(copy.resource(res.name), record_id, new))
             replace_line(res, record_id, new)
-            return f"Finished {finishing[-1]['id']}, which was recorded but not applied.", rebuild(package)
+            return f"Finished {finishing[-1]['id']}, which was recorded but not applied.", rebuild(package, res)
         if finishing:
             raise Refused(
                 f"a correction of {record_id} {field} to {finishing[-1]['new_value']!r} was recorded but not applied; "
@@ -166,6 +174,10 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
             )
         if new[field] == old.get(field, ""):
             raise Refused(f"{record_id} {field} already holds {printable(new[field])!r}: there is nothing to correct")
+        if personal_data and not old.get(field, ""):
+            raise Refused(
+                f"{record_id} {field} is empty: there is no personal data to leave out; leave out PERSONAL_DATA="
+            )
         entry = {
             "id": "",
             "resource": res.name,
@@ -185,11 +197,41 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
             replace_line(copy.resource(res.name), record_id, new)
 
         whole_checked(package, res, [CORRECTIONS, res.name], change)
+        moved = current_statuses(package, res, record_id, old, new)
         remove_stale_temps(corrections.path)
         write_rows(corrections, [entry])  # first the correction...
         replace_line(res, record_id, new)  # ...then the record (see the docstring)
-        error = rebuild(package)
-    return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).", error
+        error = rebuild(package, res)
+    return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).{moved}", error
+
+
+def current_statuses(package: Package, res: Resource, record_id: str, old: dict, new: dict) -> str:
+    """What a correction of a status update does to its items' current status (the latest
+    update), in words: a corrected date, status or item can reopen a closed loop or close
+    an open one on the item's public page, which "Corrected" alone does not say."""
+    if res.name != update_status.RESOURCE:
+        return ""
+    history = [r for _, r in read_rows(res.path)]
+    lines = []
+    for item in dict.fromkeys((old.get("you_said_id"), new.get("you_said_id"))):
+        before, after = (
+            max(
+                (r for r in rows if r.get("you_said_id") == item),
+                key=lambda r: (r.get("update_date") or "", r.get("id") or ""),
+                default=None,
+            )
+            for rows in (history, [new if r.get("id") == record_id else r for r in history])
+        )
+        if before and after and (before["id"], before["status"]) != (after["id"], after["status"]):
+            loop = {
+                (True, False): " Its loop is open again.",
+                (False, True): " Its loop is now closed.",
+            }.get(tuple(update_status.closes_loop(package, r["status"]) for r in (before, after)), "")
+            lines.append(
+                f"{item}'s current status is now '{after['status']}' ({after['id']} of {after['update_date']}), "
+                f"no longer '{before['status']}' ({before['id']}), and its page says so.{loop}"
+            )
+    return "".join(f"\n{line}" for line in lines)
 
 
 def whole_checked(package: Package, res: Resource, changed: list[str], change) -> None:
@@ -206,9 +248,10 @@ def whole_checked(package: Package, res: Resource, changed: list[str], change) -
         )
 
 
-def rebuild(package: Package) -> str | None:
-    """Rebuild the database after the write; what went wrong, or None."""
-    return appendmod.rebuild_database(package.root)
+def rebuild(package: Package, res: Resource) -> str | None:
+    """Rebuild the database after the write; what went wrong, or None. Always the whole
+    of it, since a line was changed, and said as that (not as a file changed by hand)."""
+    return appendmod.rebuild_database(package.root, why=f"{display_path(package, res.path)} has a corrected record")
 
 
 @plain_errors("correcting the record")

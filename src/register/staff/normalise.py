@@ -192,6 +192,8 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
         if LABEL_SEP in value:
             value = value.split(LABEL_SEP, 1)[0].strip()
         value = id_in_capitals(f.resource.package.resource(f.reference[0]).id_prefix, value)
+    elif f.resource.id_prefix and f.resource.primary_key == [f.name]:  # the record's own id, as its references
+        value = id_in_capitals(f.resource.id_prefix, value)
     return value, []
 
 

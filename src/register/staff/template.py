@@ -23,7 +23,7 @@ from register.staff import readers
 from register.staff.batch import from_table
 from register.staff.normalise import normalise_cells, record_label, record_title
 from register.staff.repeats import compared, existing_matches, key_of
-from register.staff.write import command
+from register.staff.write import command, inside_datasets
 from register.util.guard import plain_errors
 from register.util.text import printable
 
@@ -337,6 +337,13 @@ def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str
     """Why no template may be written to `out` (and the exit code), or None."""
     if out.is_dir():
         return f"OUT= is a folder ({shown}); give a file name ending in .xlsx", 2
+    if inside_datasets(package, out):  # make append would refuse it, and `git add datasets` publish it
+        return (
+            f"{shown} is inside datasets/, where only the register's own files belong: `git add datasets` would "
+            "publish it with them, and `make append` refuses a file there. Choose a place outside datasets/ "
+            "with OUT=, for example OUT=my-meeting.xlsx",
+            2,
+        )
     waiting = rows_not_added(package, res, out) if out.exists() else 0
     if waiting is None:
         return f"{shown} already exists and is not a template that can be replaced; choose another file with OUT=.", 1

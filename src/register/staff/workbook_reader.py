@@ -125,24 +125,57 @@ UNHIDE = (
 )
 
 
-def check_layout(file: str, ws, layout: Layout, rows: list[tuple[int, list[str]]]) -> None:
+def _field_at(header: list[str], index: int) -> str | None:
+    """The field a column holds, by its name in row 1 (matched as the columns are)."""
+    return (column_key(header[index]) or None) if 0 <= index < len(header) else None
+
+
+def _first_column(ref: str) -> int:
+    """The column a cell range such as K2:K3 starts in, counted from 0."""
+    n = 0
+    for c in ref.split(":")[0].rstrip("0123456789"):
+        n = n * 26 + ord(c) - ord("A") + 1
+    return n - 1
+
+
+def _spans_columns(ref: str) -> bool:
+    return ":" in ref and len({part.rstrip("0123456789") for part in ref.split(":")}) > 1
+
+
+def check_layout(file: str, ws, layout: Layout, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
     """Refuse merged cells among the records (a merged cell's value belongs to its first
     cell only, so the other rows or columns it seems to fill would be added empty), and
     hidden records or hidden columns holding values (the person cannot see what would be
-    published)."""
+    published). Each names the field its column holds, by row 1."""
     merged, hidden, hidden_columns = layout
     records = {number for number, _ in rows}
     problems = [
         Problem(
             file,
             first,
-            None,
+            _field_at(header, _first_column(ref)),
             None,
             f"the cells {ref} of the sheet {ws.title!r} are merged: only the first of them holds the value, "
             f"so the others would be added empty. {UNMERGE}",
         )
         for ref, first, last in merged
         if any(n in records for n in range(first, last + 1))
+    ]
+    problems += [  # a title merged across the column names hides the names of all but the first
+        Problem(
+            file,
+            1,
+            _field_at(header, _first_column(ref)),
+            None,
+            f"the cells {ref} of the sheet {ws.title!r} are merged in row 1, where each column needs its own name. "
+            "Unmerge them (Excel: Home > Merge & Center > Unmerge Cells; LibreOffice Calc: Format > Merge and "
+            "Unmerge Cells > Split Cells), type each column's name in row 1, save, and try again",
+        )
+        for ref, first, _ in merged
+        if first == 1
+        and _first_column(ref) < len(header)
+        and _spans_columns(ref)
+        and sum(1 for c in header if c.strip()) > 1  # not a title above the names (said as such later)
     ]
     unseen = sorted(hidden & records)
     if unseen:
@@ -166,21 +199,18 @@ def check_layout(file: str, ws, layout: Layout, rows: list[tuple[int, list[str]]
             if any(i < len(cells) and cells[i].strip() for _, cells in rows)
         }
     )
-    if unseen_columns:
-        letters = ", ".join(column_letter(i) for i in unseen_columns)
-        problems.append(
-            Problem(
-                file,
-                None,
-                None,
-                None,
-                f"{letters} of the sheet {ws.title!r} "
-                f"{'are' if len(unseen_columns) > 1 else 'is'} hidden but {'hold' if len(unseen_columns) > 1 else 'holds'} "
-                "values, which would be added without anyone seeing them. Show the column (select the columns "
-                "either side, right-click > Unhide; LibreOffice Calc: Format > Columns > Show), check it, save, "
-                "and try again",
-            )
+    problems += [
+        Problem(
+            file,
+            next(n for n, cells in rows if i < len(cells) and cells[i].strip()),
+            _field_at(header, i),
+            None,
+            f"{column_letter(i)} of the sheet {ws.title!r} is hidden but holds values, which would be added "
+            "without anyone seeing them. Show the column (select the columns either side, right-click > Unhide; "
+            "LibreOffice Calc: Format > Columns > Show), check it, save, and try again",
         )
+        for i in unseen_columns
+    ]
     if problems:
         raise InputError(problems)
 
@@ -255,7 +285,7 @@ def read_xlsx(path: Path, file: str, sheet: str | None = None, columns: list[str
             raise
         except Exception as e:
             fail(file, f"this Excel workbook cannot be read ({type(e).__name__}: {e}); " + SAVE_AS)
-        check_layout(file, ws, layout, rows)
+        check_layout(file, ws, layout, header, rows)
         return Table(file, header, rows, "xlsx", None, [f"sheet {ws.title!r}"], ws.title, numbers, dates, formulas)
     finally:
         wb.close()
