@@ -112,7 +112,7 @@ def test_a_page_that_is_not_there_says_so_plainly_in_json_too(client, path, word
         ("id__arraycontains=x", "id__arraycontains= works only on a column whose every value is a list"),
         ("_facet_array=title", "_facet_array= works only on a column whose every value is a list"),
         # "inner.nope", the name of the array facet's subquery, before.
-        ("_facet_array=nope", "This table has no column called nope."),
+        ("_facet_array=nope", "This table has no column called nope, so it cannot be counted by _facet_array="),
         # "Cannot search by that column", with no title, before.
         ("_search_nope=x", "This table's search does not look in a column called nope."),
     ],
