@@ -115,7 +115,7 @@ bullets(
         else f"No equality impact assessment is recorded {SCOPE}.",
         (
             f"{d.loop_closed:,} of {plural(d.items, 'thing')} people said {agree(d.loop_closed, 'has', 'have')} had the loop closed "
-            f"({percent(d.loop_closed, d.items)}); {d.overdue:,} {'is' if d.overdue == 1 else 'are'} overdue."
+            f"({percent(d.loop_closed, d.items)}); {d.overdue:,} {agree(d.overdue, 'is', 'are')} overdue."
         )
         if d.items
         else f"Nothing people said is recorded {SCOPE}.",
@@ -177,7 +177,7 @@ say(
     "; ".join(f"{o}: {plural(n, 'activity', 'activities')}" for o, n in d.by_organisation.items())
     + "."
     + (
-        f" {plural(d.unplaced, 'activity', 'activities')} {'has' if d.unplaced == 1 else 'have'} no place recorded."
+        f" {plural(d.unplaced, 'activity', 'activities')} {agree(d.unplaced, 'has', 'have')} no place recorded."
         if d.unplaced
         else ""
     )
@@ -286,9 +286,9 @@ say(
     f"assessment in the register. Of the {plural(len(d.coverage), 'pair')} of project and characteristic, "
     f"{counts.get('assessed', 0):,} {agree(counts.get('assessed', 0), 'is', 'are')} assessed, {counts.get('not assessed', 0):,} {agree(counts.get('not assessed', 0), 'is', 'are')} recorded "
     f"as not assessed (with a reason) and {counts.get('missing', 0):,} {agree(counts.get('missing', 0), 'is', 'are')} missing.\n\n"
-    f"{plural(d.negative, 'negative impact')} {'was' if d.negative == 1 else 'were'} found; "
-    f"{d.mitigated:,} {'has' if d.mitigated == 1 else 'have'} a mitigation and {d.negative - d.mitigated:,} "
-    f"{'does' if d.negative - d.mitigated == 1 else 'do'} not.\n\n"
+    f"{plural(d.negative, 'negative impact')} {agree(d.negative, 'was', 'were')} found; "
+    f"{d.mitigated:,} {agree(d.mitigated, 'has', 'have')} a mitigation and {d.negative - d.mitigated:,} "
+    f"{agree(d.negative - d.mitigated, 'does', 'do')} not.\n\n"
     f"{d.eia_coproduced:,} of {plural(d.eia_total, 'assessment')} {agree(d.eia_coproduced, 'says', 'say')} the transformation was co-produced "
     "(an outcome measure named in the case study)."
 )
@@ -310,9 +310,9 @@ if len(d.unmitigated):
 items, loop_closed, overdue = d.items, d.loop_closed, d.overdue
 say(
     (
-        f"{plural(items, 'thing')} people said {'is' if items == 1 else 'are'} recorded. "
-        f"{loop_closed:,} {'has' if loop_closed == 1 else 'have'} had the loop closed: a loop-closure rate of "
-        f"{percent(loop_closed, items)}. {overdue:,} {'is' if overdue == 1 else 'are'} overdue (the loop not "
+        f"{plural(items, 'thing')} people said {agree(items, 'is', 'are')} recorded. "
+        f"{loop_closed:,} {agree(loop_closed, 'has', 'have')} had the loop closed: a loop-closure rate of "
+        f"{percent(loop_closed, items)}. {overdue:,} {agree(overdue, 'is', 'are')} overdue (the loop not "
         "closed by the date a response was due, worked out on the day this report was produced; a due "
         "date is the one staff set, or else the register's response rule gives it).\n\n"
         + (
@@ -349,7 +349,7 @@ else:
         f"{plural(d.verdicts_given, 'verdict')} given by independent partners. "
         + (
             f"{d.confirmed:,} of the {plural(d.closed_items, 'item')} whose loop is closed "
-            f"{'is' if d.confirmed == 1 else 'are'} confirmed by a partner ({percent(d.confirmed, d.closed_items)})."
+            f"{agree(d.confirmed, 'is', 'are')} confirmed by a partner ({percent(d.confirmed, d.closed_items)})."
             if d.closed_items
             else "No item has closed the loop yet, so none can be confirmed."
         )
@@ -375,9 +375,9 @@ if len(d.disputed):
 # %% tags=["remove-input"]
 projects_passed = d.passed["project_id"].nunique()
 say(
-    f"{plural(projects_passed, 'project')} {'has' if projects_passed == 1 else 'have'} "
+    f"{plural(projects_passed, 'project')} {agree(projects_passed, 'has', 'have')} "
     f"passed at least one gate. Of the {plural(len(d.passed), 'gate')} passed, {plural(len(d.gaps), 'gate')} "
-    f"{'lacks' if len(d.gaps) == 1 else 'lack'} the evidence the strategy asks for."
+    f"{agree(len(d.gaps), 'lacks', 'lack')} the evidence the strategy asks for."
 )
 display(charts.gate_assurance(d.gate_rows, GATES, gate_field))
 display(tables.gate_gaps(d))
