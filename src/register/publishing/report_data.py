@@ -18,6 +18,8 @@ from register.publishing.report_charts import MISSING
 from register.util import palette
 
 NOT_RECORDED = "Not recorded"
+# The measure views' word for a value not recorded, and the figures' key for it.
+UNRECORDED = "not recorded"
 
 
 class ReportData:
@@ -189,9 +191,9 @@ class ReportData:
             "activities_by_organisation": {
                 k: int(v) for k, v in place.groupby("organisation")["activities"].sum().items()
             },
+            # A missing place is "not recorded", the word the measure views use for it.
             "activities_by_place": {
-                (k if isinstance(k, str) else None) or "not_recorded": int(v)
-                for k, v in place.groupby(place["place"].fillna("not_recorded"))["activities"].sum().items()
+                k: int(v) for k, v in place.groupby(place["place"].fillna(UNRECORDED))["activities"].sum().items()
             },
             "balance": {k: int(v) for k, v in self.balance_counts.items()},
             "staff_outnumbered_activities": sorted(self.outnumbered["activity_id"]),
