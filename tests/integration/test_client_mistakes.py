@@ -55,6 +55,14 @@ CASES = {
     "show a column that does not exist": ("/register/projects?_col=nope", 400, "no column called nope to show"),
     "hide a column that does not exist": ("/register/projects?_nocol=nope", 400, "no column called nope to hide"),
     "a page size that is not a number": ("/register/projects?_size=abc", 400, "_size= must be a whole number"),
+    # Datasette drops a facet size it cannot read without a word: the page showed the
+    # default number of values, as if it had been asked for.
+    "a facet size that is not a number": (
+        "/register/projects?_facet=gate&_facet_size=abc",
+        400,
+        "_facet_size= must be a whole number of values to show for each facet, or max",
+    ),
+    "a facet size below nought": ("/register/projects.json?_facet=gate&_facet_size=-1", 400, "_facet_size= must"),
     # SQLite reads a double-quoted name that is no column as a string: these gave
     # "0 rows where source_name = newsletter", or every row, with a 200.
     "filter by a column that does not exist": (

@@ -9,6 +9,7 @@ the text 'page' equals '2', and the page said "0 rows where page = 2"; `?nope=no
 gave every row. A lookup Datasette does not know (`?status__bogus=done`) was dropped
 without a word, so the page showed every row as if filtered. Here either is a 400 that
 names the parameter; a filter on a real column with a real lookup is left to Datasette.
+A `_facet_size` that is neither a whole number nor max, which Datasette ignores, is a 400 too.
 The tracking parameters other sites add to a link (utm_source=, fbclid=) are dropped
 first, so a link shared from a newsletter still opens.
 """
@@ -62,6 +63,18 @@ def facet_pairs(request) -> list[tuple[str, str | None, None]]:
     return pairs
 
 
+def facet_size_mistake(request, most: int) -> str | None:
+    """Datasette drops a `_facet_size` it cannot read (abc, -1) without a word, and the page
+    showed its default number of values as if that had been asked for."""
+    size = request.args.get("_facet_size")
+    if not size or size == "max" or (size.isascii() and size.isdigit()):
+        return None
+    return (
+        "_facet_size= must be a whole number of values to show for each facet, or max "
+        f"(as many as a page shows, {most:,})."
+    )
+
+
 def mistake(pairs, columns) -> str | None:
     """What is wrong with the first filter or facet that cannot be used, in plain words,
     or None."""
@@ -88,6 +101,9 @@ def mistake(pairs, columns) -> str | None:
 
 @hookimpl
 def filters_from_request(request, database, table, datasette):
+    said = facet_size_mistake(request, datasette.setting("max_returned_rows"))
+    if said:
+        raise DatasetteError(said, title="This address could not be used", status=400)
     pairs = filter_pairs(request) + facet_pairs(request)
     if not pairs:
         return None
