@@ -273,6 +273,14 @@ def test_a_missing_file_gets_the_sites_own_page_not_found(client, path):
     assert head.status_code == 404 and not head.content
 
 
+def test_a_report_not_yet_made_says_so_and_where_its_figures_are(client):
+    """The home page links the impact report; before `make report` has run, that link
+    said only "There is no file with that name here"."""
+    text = assert_plain_error(client.get("/reports/nope.html"), "report")
+    assert "That report has not been published here yet" in text and "measures page" in text
+    assert "That report" not in assert_plain_error(client.get("/downloads/nope.csv"), "download")
+
+
 @pytest.mark.parametrize("marker", ["abc", "999999", "%27", "1900-01-01%2CLOG-0000"])
 def test_a_next_page_address_past_the_end_says_so_and_links_to_the_first(client, marker):
     """A mistyped or stale `_next=` finds no rows: the page says why, not just "0 records"."""

@@ -16,6 +16,19 @@ from datasette.utils.asgi import Request
 
 BARE = b"404: "
 MESSAGES = {b"File not found": "There is no file with that name here."}
+# A report is linked from the home page before it may have been made (a register served
+# before `make report` has run): say so, and where its figures are meanwhile.
+NOT_YET = {
+    "/reports/": "That report has not been published here yet. The figures it is drawn from "
+    "are on the measures page, which is always up to date.",
+}
+
+
+def missing_message(path: str, said: bytes) -> str:
+    for prefix, text in NOT_YET.items():
+        if path.startswith(prefix) and said == b"File not found":
+            return text
+    return MESSAGES.get(said) or said.decode("utf-8", "replace").rstrip(".") + "."
 
 
 def _replaced_headers(headers, length: int) -> list:
@@ -41,7 +54,7 @@ def wrap(app, datasette):
                 await send(start)
                 return await send(message)
             said = body[len(BARE) :].strip()
-            text = MESSAGES.get(said) or said.decode("utf-8", "replace").rstrip(".") + "."
+            text = missing_message(scope.get("path", ""), said)
             page = await datasette.render_template(
                 ["404.html", "error.html"],
                 {"ok": False, "error": text, "status": 404, "title": None},
