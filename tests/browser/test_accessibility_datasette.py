@@ -191,16 +191,21 @@ def test_no_horizontal_scrolling_at_320px(narrow_page, visit, path):
     assert widths[0] <= widths[1], f"{path}: page is {widths[0]} px wide in a 320 px window"
 
 
-def test_every_datasette_page_type_reflows_at_320px(narrow_page, visit, build_dir):
+def test_every_datasette_page_type_reflows_at_320px(narrow_page, visit, axe, build_dir):
     """Every page type of the scan above, on a 320 px phone: nothing pushes the page
     sideways (WCAG 1.4.10), not a long column name in the sort control of a view nor a
-    long table name in a heading. Wide tables scroll inside their own box."""
+    long table name in a heading (wide tables scroll inside their own box); and axe
+    finds nothing there either, where what wraps on a phone can bring two links or a
+    button and a link too close to tap (WCAG 2.5.8)."""
     failures = []
     for p in register_pages(build_dir):
         page = visit(p.path, status=p.status, target=narrow_page)
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 320:
             failures.append(f"{p}: {width} px wide")
+        violations = axe(page, label=f"{p} at 320 px")
+        if violations:
+            failures.append(f"{p} at 320 px:\n{describe(violations)}")
     assert not failures, "\n".join(failures)
 
 
