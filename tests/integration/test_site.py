@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
+from html import unescape as html_unescape
 from urllib.parse import quote
 
 import yaml
@@ -28,6 +31,23 @@ def test_home_and_database_pages(client):
     response = client.get("/register")
     assert response.status_code == 200
     assert "projects" in response.text
+
+
+def test_the_database_page_names_every_table_and_view_by_its_title(client, build_dir):
+    """A visitor reads "Co-production log", not coproduction_log: every table and view the
+    database page lists is named by its title, with its table name beside it for SQL;
+    the build's own steps, which have no title, are not listed."""
+    meta = json.loads((build_dir / "metadata.json").read_text("utf-8"))["databases"]["register"]["tables"]
+    html = client.get("/register").text
+    listed = re.findall(r'(?:<h3>|<li>)<a href="/register/([a-z_0-9]+)">([^<]*)</a>', html)
+    _, tables, views = tables_and_views(build_dir)
+    names = {name for name, _ in listed}
+    assert {"projects", "coproduction_log", "gate_assurance"} <= names
+    assert "you_said_we_did_status" not in names
+    for name, text in listed:
+        if name in tables or name in views:
+            assert html_unescape(text) == meta[name]["title"], (name, text)
+            assert f"<code>{name}</code>" in html, name
 
 
 def test_every_table_page_row_page_and_view_page(client, build_dir):
