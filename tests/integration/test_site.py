@@ -111,3 +111,11 @@ def test_codes_link_to_their_meaning(client):
 def test_database_is_served_immutable(ds):
     db = ds.databases["register"]
     assert db.is_mutable is False
+
+
+def test_the_sql_page_introduces_itself_in_a_plain_sentence(client):
+    """The database's title ("The register") is a heading, not a phrase to drop mid-sentence:
+    the SQL page said "Run read-only SQL against The register"."""
+    text = client.get("/register", params={"sql": "select 1"}).text
+    assert 'Run read-only SQL against <a href="/register">the register\'s tables</a>.' in text
+    assert 'against <a href="/register">The register</a>' not in text
