@@ -119,3 +119,17 @@ def test_the_sql_page_introduces_itself_in_a_plain_sentence(client):
     text = client.get("/register", params={"sql": "select 1"}).text
     assert 'Run read-only SQL against <a href="/register">the register\'s tables</a>.' in text
     assert 'against <a href="/register">The register</a>' not in text
+
+
+def test_on_a_phone_each_value_is_labelled_by_its_column_title(client, build_dir):
+    """A table's rows become cards on a narrow screen, each value under its data-label:
+    the column's title from the schema ("Date"), not its name ("activity_date")."""
+    meta = json.loads((build_dir / "metadata.json").read_text("utf-8"))["databases"]["register"]["tables"]
+    for path, table in (
+        ("/register/coproduction_log", "coproduction_log"),
+        ("/register/you_said_we_did_current?status=open", "you_said_we_did_current"),
+    ):
+        labels = set(re.findall(r'<td class="col-[^"]*" data-label="([^"]*)"', client.get(path).text))
+        titles = {html_unescape(text.split(": ", 1)[0]) for text in meta[table]["columns"].values()}
+        assert labels and {html_unescape(label) for label in labels} <= titles, (path, labels - titles)
+    assert 'data-label="Date">' in client.get("/register/coproduction_log").text

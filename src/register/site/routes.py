@@ -81,7 +81,10 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_yes_no"] = yes_no
     env.filters["reg_number"] = number
     env.filters["reg_rows"] = result_rows
-    env.filters["reg_cells"] = table_rows
+    # A table page's cells, each labelled for a phone by its column's title (field_title).
+    env.filters["reg_cells"] = lambda rows, table=None: table_rows(
+        rows, (lambda column: field_title(datasette, table, column)) if table else None
+    )
     # A field's title from its schema: {{ field_title("you_said_we_did_current", "due_date") }}.
     # The pages never write one out (tests/unit/test_labels.py).
     env.globals["field_title"] = lambda table, column: field_title(datasette, table, column)
