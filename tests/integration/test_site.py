@@ -133,3 +133,15 @@ def test_on_a_phone_each_value_is_labelled_by_its_column_title(client, build_dir
         titles = {html_unescape(text.split(": ", 1)[0]) for text in meta[table]["columns"].values()}
         assert labels and {html_unescape(label) for label in labels} <= titles, (path, labels - titles)
     assert 'data-label="Date">' in client.get("/register/coproduction_log").text
+
+
+def test_the_filter_and_sort_controls_offer_columns_by_title(client):
+    """The column to filter or sort by is chosen by its title ("Date"), and still sent by
+    its name (activity_date), so addresses do not change."""
+    html = client.get("/register/coproduction_log?gate=assess").text
+    for select in ('id="filter-column-1"', 'id="filter-column-new"', 'id="sort_by"'):
+        options = html.split(select, 1)[1].split("</select>", 1)[0]
+        assert '<option value="activity_date"' in options, select
+        assert re.search(r'<option value="activity_date"[^>]*>Date</option>', options), select
+        assert ">activity_date<" not in options, select
+    assert '<option value="gate" selected>Gate</option>' in html
