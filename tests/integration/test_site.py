@@ -145,3 +145,12 @@ def test_the_filter_and_sort_controls_offer_columns_by_title(client):
         assert re.search(r'<option value="activity_date"[^>]*>Date</option>', options), select
         assert ">activity_date<" not in options, select
     assert '<option value="gate" selected>Gate</option>' in html
+
+
+def test_the_row_count_says_which_columns_by_their_titles(client):
+    """ "6 rows where gate = "assess" sorted by activity_date descending" named the columns
+    as the database does; the page calls them what its facets and controls call them."""
+    html = client.get("/register/coproduction_log?gate=assess").text
+    heading = html.split('<h2 class="row-count">', 1)[1].split("</h2>", 1)[0]
+    assert "where Gate = &#34;assess&#34; sorted by Date descending" in " ".join(heading.split())
+    assert "sorted by Date descending" in html.split("<title>", 1)[1].split("</title>", 1)[0]
