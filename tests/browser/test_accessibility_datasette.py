@@ -128,6 +128,19 @@ def test_column_menu_works_from_the_keyboard(page, visit, site_url):
     visit.check(page)
 
 
+def test_a_column_menu_names_the_column_by_its_title_and_its_name(page, visit):
+    """The heading says "Date"; its menu button is named after the heading, and the menu
+    gives the column's name too (activity_date), for filters and SQL."""
+    visit("/register/coproduction_log")
+    th = page.locator('thead th[data-column="activity_date"]')
+    assert th.locator(".column-name").inner_text().startswith("Date")
+    button = th.locator(".column-menu-button")
+    assert button.get_attribute("aria-label") == "Actions for column Date"
+    button.click()
+    assert page.locator("#column-menu .dropdown-menu__title").inner_text() == "Column: Date (activity_date)"
+    visit.check(page)
+
+
 def test_remove_filter_button_works_from_the_keyboard(page, visit):
     visit("/register/coproduction_log?gate=assess")
     _tab_to(page, ".filter-remove")

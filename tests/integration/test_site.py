@@ -154,3 +154,13 @@ def test_the_row_count_says_which_columns_by_their_titles(client):
     heading = html.split('<h2 class="row-count">', 1)[1].split("</h2>", 1)[0]
     assert "where Gate = &#34;assess&#34; sorted by Date descending" in " ".join(heading.split())
     assert "sorted by Date descending" in html.split("<title>", 1)[1].split("</title>", 1)[0]
+
+
+def test_table_columns_are_headed_by_their_titles(client):
+    """A table's column headings are its titles ("Date"), as everywhere else on the site;
+    each still sorts by, and is marked with, the column's name."""
+    html = client.get("/register/coproduction_log").text
+    head = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert 'data-column="activity_date" data-column-title="Date"' in head
+    assert re.search(r'href="/register/coproduction_log\?_sort=activity_date" rel="nofollow">Date<', head)
+    assert ">activity_date<" not in head
