@@ -40,6 +40,12 @@ CASES = {
     "sort by a null character": ("/register/projects?_sort_desc=%00", 400, "null character"),
     "facet by a null character": ("/register/projects?_facet=%00", 400, "null character"),
     "where with a null character": ("/register/projects?_where=%00", 400, "null character"),
+    # It was headed "Invalid SQL" with SQLite's words alone: 'near "order": syntax error'.
+    "where that is not a condition": (
+        "/register/projects?_where=1%3D",
+        400,
+        "_where= must be a condition in SQL on this table",
+    ),
     "through that is not JSON": ("/register/projects?_through=garbage", 400, "_through= must be JSON"),
     "empty SQL as a JSON array": ("/register.json?_shape=array&sql=", 400, "sql= is empty"),
     "empty SQL as CSV": ("/register.csv?sql=", 400, "sql= is empty"),

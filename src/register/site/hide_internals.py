@@ -220,6 +220,14 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
             f"This table's search does not look in a column called {searched[0]}. "
             "Use _search= to search every column it looks in.",
         )
+    wheres = request.args.getlist("_where")
+    if wheres and getattr(exception, "title", None) == "Invalid SQL":  # SQLite's words alone
+        return (
+            400,
+            title,
+            "_where= must be a condition in SQL on this table's columns, such as gate = 'assess'. "
+            f"SQLite could not use the one in this address ({said}).",
+        )
     if m := BAD_COLUMNS.match(said):
         return 400, title, f"This table has no column called {m[2]} to {'hide' if m[1] else 'show'}."
     limit = datasette.setting("max_returned_rows")
