@@ -95,7 +95,10 @@
       if (current) { close(false); }
       var column = th.getAttribute("data-column");
       var p = params();
-      menu.querySelector(".dropdown-menu__title").textContent = "Column: " + column;
+      var heading = th.getAttribute("data-column-title") || column;
+      /* The heading shows the column's title; the menu names the column as the data and SQL do. */
+      menu.querySelector(".dropdown-menu__title").textContent =
+        "Column: " + heading + (heading !== column ? " (" + column + ")" : "");
       show("dropdown-sort-asc", p.get("_sort") === column ? null : urls.sortAsc(column));
       show("dropdown-sort-desc", p.get("_sort_desc") === column ? null : urls.sortDesc(column));
       show("dropdown-show-all-columns", (p.get("_nocol") || p.get("_col")) ? urls.showAll() : null);
@@ -144,7 +147,7 @@
       button.className = "column-menu-button";
       button.setAttribute("aria-expanded", "false");
       button.setAttribute("aria-controls", "column-menu");
-      button.setAttribute("aria-label", "Actions for column " + column);
+      button.setAttribute("aria-label", "Actions for column " + (th.getAttribute("data-column-title") || column));
       button.innerHTML = ICON;
       button.addEventListener("click", function (ev) {
         ev.preventDefault();

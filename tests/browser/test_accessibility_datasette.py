@@ -128,6 +128,19 @@ def test_column_menu_works_from_the_keyboard(page, visit, site_url):
     visit.check(page)
 
 
+def test_a_column_menu_names_the_column_by_its_title_and_its_name(page, visit):
+    """The heading says "Date"; its menu button is named after the heading, and the menu
+    gives the column's name too (activity_date), for filters and SQL."""
+    visit("/register/coproduction_log")
+    th = page.locator('thead th[data-column="activity_date"]')
+    assert th.locator(".column-name").inner_text().startswith("Date")
+    button = th.locator(".column-menu-button")
+    assert button.get_attribute("aria-label") == "Actions for column Date"
+    button.click()
+    assert page.locator("#column-menu .dropdown-menu__title").inner_text() == "Column: Date (activity_date)"
+    visit.check(page)
+
+
 def test_remove_filter_button_works_from_the_keyboard(page, visit):
     visit("/register/coproduction_log?gate=assess")
     _tab_to(page, ".filter-remove")
@@ -189,6 +202,24 @@ def test_no_horizontal_scrolling_at_320px(narrow_page, visit, path):
     page = visit(path, status=status, target=narrow_page)
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], f"{path}: page is {widths[0]} px wide in a 320 px window"
+
+
+def test_every_datasette_page_type_reflows_at_320px(narrow_page, visit, axe, build_dir):
+    """Every page type of the scan above, on a 320 px phone: nothing pushes the page
+    sideways (WCAG 1.4.10), not a long column name in the sort control of a view nor a
+    long table name in a heading (wide tables scroll inside their own box); and axe
+    finds nothing there either, where what wraps on a phone can bring two links or a
+    button and a link too close to tap (WCAG 2.5.8)."""
+    failures = []
+    for p in register_pages(build_dir):
+        page = visit(p.path, status=p.status, target=narrow_page)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            failures.append(f"{p}: {width} px wide")
+        violations = axe(page, label=f"{p} at 320 px")
+        if violations:
+            failures.append(f"{p} at 320 px:\n{describe(violations)}")
+    assert not failures, "\n".join(failures)
 
 
 # A chart datasette-vega draws from its URL fragment: counts per participation level.

@@ -20,12 +20,32 @@ SLOW_SQL = "with recursive c(x) as (select 1 union all select x + 1 from c) sele
 REFUSED_SQL = "select fts3_tokenizer('simple')"
 
 CASES = {
-    "sort by a column that does not exist": ("/register/projects?_sort=nonexistent", 400, "Cannot sort table by"),
-    "sort by bytes that are not UTF-8": ("/register/projects?_sort=%FF", 400, "Cannot sort table by"),
-    "sort both ways at once": ("/register/projects?_sort=rowid&_sort_desc=id", 400, "_sort and _sort_desc"),
+    # Datasette's "Cannot sort table by nope" said what failed, not what to do about it.
+    "sort by a column that does not exist": (
+        "/register/projects?_sort=nonexistent",
+        400,
+        "cannot be sorted by nonexistent: it has no column of that name (_sort=). Take _sort= out",
+    ),
+    "sort down by a column that does not exist": (
+        "/register/coproduction_log?_sort_desc=nope",
+        400,
+        "no column of that name (_sort_desc=). Take _sort_desc= out of the address",
+    ),
+    "sort by bytes that are not UTF-8": ("/register/projects?_sort=%FF", 400, "cannot be sorted by"),
+    "sort both ways at once": (
+        "/register/projects?_sort=rowid&_sort_desc=id",
+        400,
+        "two orders at once, _sort= and _sort_desc=. Keep one of them",
+    ),
     "sort by a null character": ("/register/projects?_sort_desc=%00", 400, "null character"),
     "facet by a null character": ("/register/projects?_facet=%00", 400, "null character"),
     "where with a null character": ("/register/projects?_where=%00", 400, "null character"),
+    # It was headed "Invalid SQL" with SQLite's words alone: 'near "order": syntax error'.
+    "where that is not a condition": (
+        "/register/projects?_where=1%3D",
+        400,
+        "_where= must be a condition in SQL on this table",
+    ),
     "through that is not JSON": ("/register/projects?_through=garbage", 400, "_through= must be JSON"),
     "empty SQL as a JSON array": ("/register.json?_shape=array&sql=", 400, "sql= is empty"),
     "empty SQL as CSV": ("/register.csv?sql=", 400, "sql= is empty"),

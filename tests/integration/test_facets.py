@@ -202,3 +202,13 @@ def test_facet_values_and_headings_are_in_words_and_link_by_code(client, build_d
     orders = client.get("/register/gate_assurance.json?_facet=gate_order", cookies={"fresh": "1"}).json()
     values = orders["facet_results"]["gate_order"]["results"]
     assert values and all(v["label"] == v["value"] for v in values) and {1} <= {v["value"] for v in values}
+
+
+def test_a_facet_with_no_values_says_so_in_words(client):
+    """A column none of the rows fills (here every row's reimbursement is not recorded)
+    said only "0 values" above an empty list; it says the value is not recorded."""
+    html = client.get("/register/coproduction_log?reimbursement_offered__isnull=1", cookies={"fresh": "1"}).text
+    section = html.split('id="facet-heading-reimbursement_offered"', 1)[1].split("</section>", 1)[0]
+    assert "0 values" in section
+    assert '<p class="facet-none">Not recorded in any of these rows.</p>' in section
+    assert "<ul" not in section

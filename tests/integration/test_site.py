@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
+from html import unescape as html_unescape
 from urllib.parse import quote
 
 import yaml
@@ -28,6 +31,23 @@ def test_home_and_database_pages(client):
     response = client.get("/register")
     assert response.status_code == 200
     assert "projects" in response.text
+
+
+def test_the_database_page_names_every_table_and_view_by_its_title(client, build_dir):
+    """A visitor reads "Co-production log", not coproduction_log: every table and view the
+    database page lists is named by its title, with its table name beside it for SQL;
+    the build's own steps, which have no title, are not listed."""
+    meta = json.loads((build_dir / "metadata.json").read_text("utf-8"))["databases"]["register"]["tables"]
+    html = client.get("/register").text
+    listed = re.findall(r'(?:<h3>|<li>)<a href="/register/([a-z_0-9]+)">([^<]*)</a>', html)
+    _, tables, views = tables_and_views(build_dir)
+    names = {name for name, _ in listed}
+    assert {"projects", "coproduction_log", "gate_assurance"} <= names
+    assert "you_said_we_did_status" not in names
+    for name, text in listed:
+        if name in tables or name in views:
+            assert html_unescape(text) == meta[name]["title"], (name, text)
+            assert f"<code>{name}</code>" in html, name
 
 
 def test_every_table_page_row_page_and_view_page(client, build_dir):
@@ -91,3 +111,56 @@ def test_codes_link_to_their_meaning(client):
 def test_database_is_served_immutable(ds):
     db = ds.databases["register"]
     assert db.is_mutable is False
+
+
+def test_the_sql_page_introduces_itself_in_a_plain_sentence(client):
+    """The database's title ("The register") is a heading, not a phrase to drop mid-sentence:
+    the SQL page said "Run read-only SQL against The register"."""
+    text = client.get("/register", params={"sql": "select 1"}).text
+    assert 'Run read-only SQL against <a href="/register">the register\'s tables</a>.' in text
+    assert 'against <a href="/register">The register</a>' not in text
+
+
+def test_on_a_phone_each_value_is_labelled_by_its_column_title(client, build_dir):
+    """A table's rows become cards on a narrow screen, each value under its data-label:
+    the column's title from the schema ("Date"), not its name ("activity_date")."""
+    meta = json.loads((build_dir / "metadata.json").read_text("utf-8"))["databases"]["register"]["tables"]
+    for path, table in (
+        ("/register/coproduction_log", "coproduction_log"),
+        ("/register/you_said_we_did_current?status=open", "you_said_we_did_current"),
+    ):
+        labels = set(re.findall(r'<td class="col-[^"]*" data-label="([^"]*)"', client.get(path).text))
+        titles = {html_unescape(text.split(": ", 1)[0]) for text in meta[table]["columns"].values()}
+        assert labels and {html_unescape(label) for label in labels} <= titles, (path, labels - titles)
+    assert 'data-label="Date">' in client.get("/register/coproduction_log").text
+
+
+def test_the_filter_and_sort_controls_offer_columns_by_title(client):
+    """The column to filter or sort by is chosen by its title ("Date"), and still sent by
+    its name (activity_date), so addresses do not change."""
+    html = client.get("/register/coproduction_log?gate=assess").text
+    for select in ('id="filter-column-1"', 'id="filter-column-new"', 'id="sort_by"'):
+        options = html.split(select, 1)[1].split("</select>", 1)[0]
+        assert '<option value="activity_date"' in options, select
+        assert re.search(r'<option value="activity_date"[^>]*>Date</option>', options), select
+        assert ">activity_date<" not in options, select
+    assert '<option value="gate" selected>Gate</option>' in html
+
+
+def test_the_row_count_says_which_columns_by_their_titles(client):
+    """ "6 rows where gate = "assess" sorted by activity_date descending" named the columns
+    as the database does; the page calls them what its facets and controls call them."""
+    html = client.get("/register/coproduction_log?gate=assess").text
+    heading = html.split('<h2 class="row-count">', 1)[1].split("</h2>", 1)[0]
+    assert "where Gate = &#34;assess&#34; sorted by Date descending" in " ".join(heading.split())
+    assert "sorted by Date descending" in html.split("<title>", 1)[1].split("</title>", 1)[0]
+
+
+def test_table_columns_are_headed_by_their_titles(client):
+    """A table's column headings are its titles ("Date"), as everywhere else on the site;
+    each still sorts by, and is marked with, the column's name."""
+    html = client.get("/register/coproduction_log").text
+    head = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert 'data-column="activity_date" data-column-title="Date"' in head
+    assert re.search(r'href="/register/coproduction_log\?_sort=activity_date" rel="nofollow">Date<', head)
+    assert ">activity_date<" not in head

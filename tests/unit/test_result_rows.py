@@ -51,3 +51,12 @@ def test_table_page_rows_are_what_jinjas_loop_gives():
     expected = CELLS.render(rows=rows)
     assert str(table_rows(rows)) + "\n" == expected
     assert isinstance(table_rows(rows), Markup) and table_rows([]) == ""
+
+
+def test_table_page_cells_are_labelled_by_the_label_given():
+    """On a phone each value shows under its data-label: the column's title when the page
+    gives one ("Date"), escaped like any text; its name otherwise."""
+    rows = [[{"column": "activity_date", "value_type": "str", "value": "2025-09-01", "raw": "2025-09-01"}]]
+    titled = str(table_rows(rows, {"activity_date": 'Date "said"'}.get))
+    assert titled == '<tr><td class="col-activity_date type-str" data-label="Date &#34;said&#34;">2025-09-01</td></tr>'
+    assert 'data-label="activity_date"' in str(table_rows(rows))

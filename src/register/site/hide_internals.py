@@ -121,6 +121,25 @@ def blamed_parameter(request, exception) -> str | None:
     return None
 
 
+CANNOT_SORT = re.compile(r"^Cannot sort table by (.*)$", re.S)
+
+
+def sort_words(request, said: str) -> str:
+    """Datasette's words for a sort it cannot do, put as what to do next; others as said."""
+    if m := CANNOT_SORT.match(said):
+        key = "_sort_desc" if request.args.get("_sort_desc") == m[1] else "_sort"
+        return (
+            f"This table cannot be sorted by {m[1]}: it has no column of that name ({key}=). "
+            f"Take {key}= out of the address, or sort with the link in a column's heading."
+        )
+    if said == "Cannot use _sort and _sort_desc at the same time":
+        return (
+            "This address asks for two orders at once, _sort= and _sort_desc=. Keep one of them: "
+            "_sort= sorts a column from the lowest value up, _sort_desc= from the highest down."
+        )
+    return said
+
+
 def client_mistake(datasette, request, exception) -> tuple[int, str | None, str] | None:
     """The status, title and message for an exception that a client's address caused
     and Datasette would answer with a 500 (or with HTML), or None."""
@@ -130,8 +149,8 @@ def client_mistake(datasette, request, exception) -> tuple[int, str | None, str]
         return 400, "Query stopped at the time limit", time_limit_message(datasette)
     if isinstance(exception, DatasetteError) and exception.status >= 500:
         # Datasette raises these without a status for a bad _sort, _sort_desc or
-        # _through: the message ("Cannot sort table by x") is plain text about the address.
-        return 400, "This address could not be used", str(exception.message)
+        # _through; its words for a sort say what failed, not what to do about it.
+        return 400, "This address could not be used", sort_words(request, str(exception.message))
     blamed = blamed_parameter(request, exception)
     if blamed == "_through":
         return 400, "This address could not be used", "_through= must be JSON naming a table, column and value."
@@ -200,6 +219,14 @@ def reworded(datasette, request, exception) -> tuple[int, str | None, str] | Non
             title,
             f"This table's search does not look in a column called {searched[0]}. "
             "Use _search= to search every column it looks in.",
+        )
+    wheres = request.args.getlist("_where")
+    if wheres and getattr(exception, "title", None) == "Invalid SQL":  # SQLite's words alone
+        return (
+            400,
+            title,
+            "_where= must be a condition in SQL on this table's columns, such as gate = 'assess'. "
+            f"SQLite could not use the one in this address ({said}).",
         )
     if m := BAD_COLUMNS.match(said):
         return 400, title, f"This table has no column called {m[2]} to {'hide' if m[1] else 'show'}."

@@ -12,6 +12,8 @@ the 90 ms of a table search at a million log rows the same way, profiled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from datasette.utils import to_css_class
 from markupsafe import Markup, escape
 
@@ -27,16 +29,20 @@ def result_rows(rows, columns) -> Markup:
     )
 
 
-def table_rows(rows) -> Markup:
+def table_rows(rows, label: Callable[[str], str] | None = None) -> Markup:
     """The `<tr>` of Datasette's display rows: each cell a dict of its column, its value
-    (rendered, or text) and the type of its raw value."""
+    (rendered, or text) and the type of its raw value. `label` gives a column's data-label,
+    the words a phone shows above each value (its title, "Date", not "activity_date");
+    without it, the column's name."""
     opening: dict[tuple[str, str], str] = {}
 
     def td(cell) -> str:
         key = (cell["column"], cell["value_type"])
         if key not in opening:
             opening[key] = str(
-                Markup('<td class="col-{} type-{}" data-label="{}">').format(to_css_class(key[0]), key[1], key[0])
+                Markup('<td class="col-{} type-{}" data-label="{}">').format(
+                    to_css_class(key[0]), key[1], label(key[0]) if label else key[0]
+                )
             )
         return opening[key] + str(escape(cell["value"])) + "</td>"
 

@@ -9,6 +9,7 @@ from register.site.filters import number, uk_date, uk_time, yes_no
 from register.site.links import DB, DESIGNED_PAGES, field_title, load_codelists
 from register.site.measures import all_measures, headlines
 from register.site.result_rows import result_rows, table_rows
+from register.site.row_count import plain_description
 
 
 def _bounded(handler):
@@ -81,7 +82,14 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_yes_no"] = yes_no
     env.filters["reg_number"] = number
     env.filters["reg_rows"] = result_rows
-    env.filters["reg_cells"] = table_rows
+    # A table page's cells, each labelled for a phone by its column's title (field_title).
+    env.filters["reg_cells"] = lambda rows, table=None: table_rows(
+        rows, (lambda column: field_title(datasette, table, column)) if table else None
+    )
+    # Datasette's "where gate = ... sorted by activity_date" with each column's title.
+    env.filters["reg_plain_description"] = lambda text, table, filters, sort, sort_desc: plain_description(
+        text, lambda column: field_title(datasette, table, column), filters, sort, sort_desc
+    )
     # A field's title from its schema: {{ field_title("you_said_we_did_current", "due_date") }}.
     # The pages never write one out (tests/unit/test_labels.py).
     env.globals["field_title"] = lambda table, column: field_title(datasette, table, column)
