@@ -112,6 +112,20 @@ def test_impossible_date(repo):
     )
 
 
+def test_a_real_day_written_day_first_is_said_as_the_date_to_write(repo):
+    # 31/05/2024 is a day that exists: the message gives the form a CSV holds it in,
+    # never "there is no 31 May 2024".
+    lines = _one_case(
+        repo,
+        "coproduction_log",
+        "activity_date",
+        "31/05/2024",
+        "write 31 May 2024 as YYYY-MM-DD, 2024-05-31",
+        new_id="LOG-9001",
+    )
+    assert "there is no" not in lines[0]
+
+
 def test_unknown_code(repo):
     lines = _one_case(repo, "coproduction_log", "gate", "approve", "is not a code in gates", new_id="LOG-9001")
     assert "assess, plan, procure, monitor_evaluate" in lines[0]

@@ -8,6 +8,7 @@ checkers cannot drift apart word by word.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from register.schema.package import Field
@@ -44,7 +45,8 @@ SHORT_YEAR = re.compile(r"\s*[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}(?: [0-9:]+)?\s*").fu
 def no_such_day(text: str) -> str:
     """Why a date in a readable form is not a date, in words ("" when not in such a form):
     a month over 12 typed day second (12/31/2026, as US spreadsheets write it), or a day
-    its month does not have (30 February), or a year of two digits."""
+    its month does not have (30 February), or a year of two digits; a day that exists, in
+    a form a CSV does not hold (31/05/2024), is said as the YYYY-MM-DD to write instead."""
     if SHORT_YEAR(text):
         return "the year has two digits; write it in full, DD/MM/YYYY (in the spreadsheet, format the column as dates with a four-digit year)"
     for match, (y, m, d) in DATE_SHAPES:
@@ -53,7 +55,12 @@ def no_such_day(text: str) -> str:
             year, month, day = (int(found.group(i)) for i in (y, m, d))
             if not 1 <= month <= 12:
                 return f"there is no month {month}" + ("; dates are written day first, DD/MM/YYYY" if d == 1 else "")
-            return f"there is no {day} {MONTHS[month - 1]} {year}"
+            try:
+                meant = dt.date(year, month, day)
+            except ValueError:
+                return f"there is no {day} {MONTHS[month - 1]} {year}"
+            # A real day in a form only the staff commands read: a CSV holds it as YYYY-MM-DD.
+            return f"write {day} {MONTHS[month - 1]} {year} as YYYY-MM-DD, {meant.isoformat()}"
     return ""
 
 
