@@ -126,6 +126,23 @@ def test_a_real_day_written_day_first_is_said_as_the_date_to_write(repo):
     assert "there is no" not in lines[0]
 
 
+@pytest.mark.parametrize("validator", ["fast", "reference"])
+def test_a_date_not_written_yyyy_mm_dd_is_refused_by_both_checkers(repo, validator, monkeypatch):
+    # 2024-5-1 was read as a date and stored as typed: it sorted after 2024-12-01, and a
+    # project ending (2024-1-1) before it started passed the rule that compares them.
+    monkeypatch.setenv("REGISTER_VALIDATOR", validator)
+    lines = _one_case(
+        repo,
+        "projects",
+        "start_date",
+        "2024-5-1",
+        "write 1 May 2024 as YYYY-MM-DD, 2024-05-01",
+        new_id="PRJ-9001",
+        end_date="2024-1-1",
+    )
+    assert "(value: '2024-5-1')" in lines[0]
+
+
 def test_unknown_code(repo):
     lines = _one_case(repo, "coproduction_log", "gate", "approve", "is not a code in gates", new_id="LOG-9001")
     assert "assess, plan, procure, monitor_evaluate" in lines[0]
