@@ -656,6 +656,16 @@ def test_a_package_held_to_the_standard_as_make_validate_holds_it(tmp_path):
     assert "newer than this validator knows" in check(newer, version)[0]
     assert check(ROOT, version) == []
 
+    # A package that leaves out a codelist its records take codes from is refused in
+    # those words, not as "cannot be checked (ValueError: circular foreign keys ...)".
+    short = tmp_path / "short"
+    short.mkdir()
+    copy_repo(short)
+    resources = [r for r in Package(short).descriptor["resources"] if r["name"] != "gates"]
+    edit_descriptor(short, resources=resources)
+    (short / "datasets" / "codelists" / "gates.csv").unlink()
+    assert [p.split(":")[0] for p in check(short, version)] == ["datapackage.json has no resource gates"]
+
 
 OPERATOR = """\
 # SYNTHETIC, for this test only.

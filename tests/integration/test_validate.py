@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import subprocess
 import sys
@@ -389,3 +390,25 @@ def test_a_descriptor_left_behind_by_publisher_yml_is_named_with_the_command_tha
     subprocess.run([sys.executable, *fix[1].split()[1:]], check=True, capture_output=True)
     again = run_make("validate", repo)
     assert again.returncode == 0 and "Warning" not in again.stderr, again.stderr
+
+
+def test_a_package_that_leaves_out_a_table_of_the_standard_is_told_which(repo):
+    """A package whose datapackage.json leaves out one of the standard's tables (a codelist
+    its records take codes from, or partner_verdicts) was "Valid", or failed with
+    "Something went wrong ... circular foreign keys" or "no such table": `make validate`
+    and `make build` now name the tables to add, and change nothing."""
+    path = repo / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] not in ("gates", "partner_verdicts")]
+    path.write_text(json.dumps(descriptor, indent=2) + "\n", "utf-8")
+    (repo / "datasets/codelists/gates.csv").unlink()
+    (repo / "datasets/partner_verdicts.csv").unlink()
+    before = tree_digest(repo / "datasets")
+    for target in ("validate", "build"):
+        result = run_make(target, repo)
+        assert result.returncode != 0, result.stderr
+        assert "datapackage.json has no resource gates, partner_verdicts" in result.stderr, result.stderr
+        assert f"--write --root {repo}" in result.stderr
+        assert "Something went wrong" not in result.stderr and "Traceback" not in result.stderr
+    assert tree_digest(repo / "datasets") == before
+    assert not (repo / "build" / "register.db").exists()
