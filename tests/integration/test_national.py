@@ -537,6 +537,34 @@ def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
     assert merged.rows["nn_icb"]["projects"] > 0 and "broken" not in merged.rows
 
 
+def test_a_code_that_means_something_else_is_refused_naming_the_file_row_and_column(tmp_path):
+    """Two publishers' organisations share a code but not its kind: the second was refused
+    as "its code ... means 'Healthwatch Cumbria' where another publisher's means
+    'Healthwatch Cumbria'", the same words on both sides. It now names its file, its row,
+    the column that differs and the publisher whose code it is."""
+    other = tmp_path / "other"
+    other.mkdir()
+    copy_repo(other)
+    path = other / "datasets" / "codelists" / "organisations.csv"
+    first = next(csv.DictReader(path.open(newline="", encoding="utf-8")))
+
+    def change_kind(rows):
+        rows[0]["kind"] = "healthwatch" if rows[0]["kind"] != "healthwatch" else "icb"
+
+    edit_csv(path, change_kind)
+    changed = next(csv.DictReader(path.open(newline="", encoding="utf-8")))["kind"]
+    sources = [
+        Source("nn_icb", Package(ROOT), "https://nn.example.org/"),
+        Source("other", Package(other), "https://other.example.org/"),
+    ]
+    merged = write_package(Package(ROOT), sources, tmp_path / "out", [], {"name": "national"}, workers=1)
+    assert merged.refused == {
+        "other": f"refused: its code {first['code']!r} in organisations (datasets/codelists/organisations.csv, "
+        f"row 2) has kind {changed!r} where nn_icb's has {first['kind']!r}: a code means one thing in every "
+        "register, so give it a code of its own, or make it agree"
+    }
+
+
 def test_the_national_register_has_downloads_like_a_publishers(world, tmp_path):
     """`register.publishing.extracts` on the national build (docs/national.md): a valid data
     package of every table and the current view, each row as in the database, with the
