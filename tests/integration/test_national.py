@@ -500,6 +500,27 @@ def test_a_publishers_verdicts_and_corrections_reach_the_national_register(tmp_p
     assert sorted(shown) == [("nc_icb", "latest data"), ("nn_icb", "latest data")]
 
 
+def test_two_registry_rows_pointing_at_one_package_do_not_show_its_records_twice(tmp_path):
+    """A registry row copied and left with the first publisher's package address showed
+    North Cumbria's projects a second time as "other"'s, and every national count took them
+    twice. The second is refused, saying why; the first is shown as before."""
+    cumbria = ROOT / "publishers" / "north-cumbria"
+    write_operator(tmp_path)
+    out = built(tmp_path, [("nc_icb", cumbria, "OGL-UK-3.0"), ("other", cumbria, "OGL-UK-3.0")])
+    db = sqlite3.connect(out / "register.db")
+    shown = dict(db.execute("select code, status from publishers").fetchall())
+    why = db.execute("select status_reason from publishers where code = 'other'").fetchone()[0]
+    projects = db.execute("select from_publisher, count(*) from projects group by 1").fetchall()
+    db.close()
+    assert shown == {"nc_icb": "latest data", "other": "nothing"}
+    assert why == (
+        "refused: its data package is nc_icb's, file for file (the same SHA-256), so its records would be shown "
+        "twice: check the package address of its row in the registry"
+    )
+    with (cumbria / "datasets" / "projects.csv").open(newline="", encoding="utf-8") as f:
+        assert projects == [("nc_icb", len(list(csv.DictReader(f))))]
+
+
 def test_files_saved_by_excel_with_a_byte_order_mark_merge_as_any_other(tmp_path):
     """Excel's "CSV UTF-8" starts a file with a BOM; make validate accepts it, and so must
     the merge: the first column is still `id` (or `code`), not a required field left empty."""
