@@ -412,3 +412,34 @@ def test_a_package_that_leaves_out_a_table_of_the_standard_is_told_which(repo):
         assert "Something went wrong" not in result.stderr and "Traceback" not in result.stderr
     assert tree_digest(repo / "datasets") == before
     assert not (repo / "build" / "register.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "row", "field"),
+    [
+        ("datasets/projects.csv", [None, "Caf\xe9 review", "A review.", "nn_icb", "", "assess"], "title"),
+        ("datasets/sources.csv", ["zz_notes", "Caf\xe9 notes", "Notes.", "Someone", "", "99", ""], "title"),
+        ("datasets/codelists/places.csv", ["zz_place", "Caf\xe9 quarter", "A place.", "99", "", ""], "title"),
+    ],
+)
+def test_a_file_saved_in_another_encoding_is_named_with_its_row_and_field(repo, path, row, field):
+    """A CSV saved by Excel's plain "CSV" (Windows-1252, é as the byte 0xe9) was "Something
+    went wrong ... Please report this": it is a problem of the data, said with the file,
+    the row and the field of the first character that is not UTF-8, and what to do."""
+    target = repo / path
+    rownum = len(target.read_text("utf-8").splitlines()) + 1
+    text = target.read_text("utf-8")
+    if row[0] is None:
+        row[0] = "PRJ-9001"
+    with target.open("ab") as f:
+        f.write(("" if text.endswith("\n") else "\n").encode() + (",".join(row) + "\n").encode("cp1252"))
+    before = tree_digest(repo / "datasets")
+    for target_name in ("validate", "build"):
+        result = run_make(target_name, repo)
+        assert result.returncode != 0, result.stderr
+        assert "Something went wrong" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert (
+            f"{path}, row {rownum}, field {field}: this file is not UTF-8 text: the byte 0xe9 in this cell"
+        ) in result.stderr
+        assert 'save it as "CSV UTF-8 (Comma delimited)"' in result.stderr
+    assert tree_digest(repo / "datasets") == before

@@ -105,6 +105,16 @@ def not_in(value: str, table: str, is_codelist: bool) -> str:
     return not_a_code(value, table) if is_codelist else no_such_record(value, table)
 
 
+def not_utf8(byte: int) -> str:
+    """A file in another encoding than UTF-8 (a CSV saved by Excel's plain "CSV", or by
+    an older spreadsheet): none of its cells can be read with certainty."""
+    return (
+        f"this file is not UTF-8 text: the byte 0x{byte:02x} in this cell is a character written in another "
+        f'encoding (such as é, £ or a curly quote saved by Excel\'s plain "CSV"). Open it in the spreadsheet '
+        f'and save it as "CSV UTF-8 (Comma delimited)"'
+    )
+
+
 def formula(f: Field, first: str) -> str:
     return (
         f"{f.title} starts with {first!r}, so a spreadsheet would run it as a formula; "

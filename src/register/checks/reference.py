@@ -8,6 +8,8 @@ functions the fast path words its problems with.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -106,6 +108,28 @@ def frictionless_problems(package: Package, descriptor_path: Path | None = None)
     return problems
 
 
+def not_utf8(package: Package) -> list[Problem]:
+    """One problem for each file that is not UTF-8 text, at the row of its first byte that
+    is not: its cells, and so every check of the rows that point at them, cannot be read."""
+    problems = []
+    for name in package.names:
+        res = package.resource(name)
+        try:
+            data = res.path.read_bytes()
+        except OSError:
+            continue  # said by frictionless, as a file that cannot be opened
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            before = data[: e.start].decode("utf-8")
+            records = list(csv.reader(io.StringIO(before)))
+            new_row = not before or before.endswith(("\n", "\r"))
+            row, cells = (len(records) + 1, 1) if new_row else (len(records), len(records[-1]))
+            field = res.field_names[cells - 1] if cells <= len(res.field_names) else None
+            problems.append(Problem(res.descriptor["path"], row, field, None, messages.not_utf8(data[e.start])))
+    return problems
+
+
 def non_iso_dates(package: Package) -> list[Problem]:
     """Dates frictionless reads but the register does not (2024-5-1 for 2024-05-01),
     refused as the fast checker refuses them (register/checks/cells.py)."""
@@ -128,6 +152,9 @@ def non_iso_dates(package: Package) -> list[Problem]:
 
 def validate_reference(package: Package) -> list[Problem]:
     """Every problem, found by frictionless, rules.py and privacy.py."""
+    undecodable = not_utf8(package)
+    if undecodable:
+        return sorted(undecodable, key=order)
     problems = frictionless_problems(package) + non_iso_dates(package)
     problems += rules.check_package(package)
     problems += privacy.check_package(package)

@@ -142,6 +142,8 @@ def staleness(root: Path) -> str | None:
         problems = differences(Path(root))
     except publisher_mod.PublisherError as e:
         return f"datapackage.json cannot be checked against publisher.yml: {e}"
+    except (UnicodeDecodeError, csv.Error):
+        return None  # sources.csv cannot be read: the check of the rows says where and why
     if not problems:
         return None
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
