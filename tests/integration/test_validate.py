@@ -443,3 +443,23 @@ def test_a_file_saved_in_another_encoding_is_named_with_its_row_and_field(repo, 
         ) in result.stderr
         assert 'save it as "CSV UTF-8 (Comma delimited)"' in result.stderr
     assert tree_digest(repo / "datasets") == before
+
+
+def test_a_row_cut_short_is_one_problem_at_the_first_column_it_does_not_reach(repo):
+    """A row of 4 cells under a header of 18 was 20 lines: "too few cells" for each column
+    it does not reach, and again "is required (value: 'None')" for the required ones."""
+    path = repo / "datasets" / "coproduction_log.csv"
+    rownum = len(rows_of(repo, "coproduction_log")) + 2
+    text = path.read_text("utf-8")
+    path.write_text(text + ("" if text.endswith("\n") else "\n") + "LOG-9001,PRJ-0001,2024-07-01,Cut short\n", "utf-8")
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    lines = [
+        line for line in result.stderr.splitlines() if line.startswith(f"datasets/coproduction_log.csv, row {rownum}")
+    ]
+    columns = len(Package(repo).resource("coproduction_log").field_names)
+    assert lines == [
+        f"datasets/coproduction_log.csv, row {rownum}, field gate: the row has too few cells: 4 where the header "
+        f"has {columns}, so it stops before this column"
+    ]
+    assert "'None'" not in result.stderr

@@ -246,6 +246,14 @@ NO_PERSONAL_DATA = "text with no personal data: describe people by role or as co
 # -- the file as a whole -----------------------------------------------------------------
 
 TOO_FEW_CELLS = "the row has too few cells"
+
+
+def too_few_cells(cells: int, columns: int) -> str:
+    """A row cut short (a line break typed into a cell, or a row pasted without its end):
+    said once, at the first column it does not reach."""
+    return f"{TOO_FEW_CELLS}: {cells:,} where the header has {columns:,}, so it stops before this column"
+
+
 TOO_MANY_CELLS = "the row has more cells than the header"
 BLANK_ROW = "the row is empty"
 

@@ -79,11 +79,23 @@ def frictionless_problems(package: Package, descriptor_path: Path | None = None)
     for task in result.tasks:
         res = package.resource(task.name)
         file = task.place
+        # A short row: frictionless names every column it does not reach, twice for a
+        # required one ("required", of the cell it calls 'None'); said once, at the first.
+        short: dict[int, set[str]] = {}
+        for e in task.errors:
+            if e.type == "missing-cell":
+                short.setdefault(e.row_number, set()).add(e.field_name)
         for e in task.errors:
             row = getattr(e, "row_number", None)
             fname = getattr(e, "field_name", None)
             if e.type == "primary-key":
                 continue  # the same fact is reported as a unique-error on the id field
+            if fname in short.get(row, ()):
+                cells = len(e.cells or [])
+                if e.type == "missing-cell" and cells < len(res.field_names) and fname == res.field_names[cells]:
+                    message = messages.too_few_cells(cells, len(res.field_names))
+                    problems.append(Problem(file, row, fname, None, message))
+                continue
             if e.type == "foreign-key":
                 for fk_field in e.field_names:
                     f = res.field(fk_field)
