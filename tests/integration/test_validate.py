@@ -463,3 +463,30 @@ def test_a_row_cut_short_is_one_problem_at_the_first_column_it_does_not_reach(re
         f"has {columns}, so it stops before this column"
     ]
     assert "'None'" not in result.stderr
+
+
+def test_a_descriptor_that_names_another_publisher_is_refused_with_the_command_that_fixes_it(repo):
+    """A package copied from another register (docs/publishing.md) whose datapackage.json
+    was not regenerated still named that register's publisher and homepage, with only a
+    warning: the national register then linked every record to the other register."""
+    path = repo / "publisher.yml"
+    text = path.read_text("utf-8")
+    old_home = re.search(r"(?m)^homepage: (.*)$", text)[1]
+    text = re.sub(r"(?m)^homepage: .*$", "homepage: https://vale.example.org/", text)
+    path.write_text(re.sub(r"(?m)^name: .*$", "name: Vale Integrated Care Board", text), "utf-8")
+    for target in ("validate", "build"):
+        result = run_make(target, repo)
+        assert result.returncode != 0, result.stderr
+        assert (
+            "datapackage.json, field homepage: names another publisher than publisher.yml, which says "
+            f"'https://vale.example.org/' (value: '{old_home}'); allowed: what publisher.yml says, written by "
+            f"`python -m register.schema.datapackage --write --root {repo}`"
+        ) in result.stderr
+        assert "datapackage.json, field publisher: names another publisher" in result.stderr
+    assert not (repo / "build" / "register.db").exists()
+    subprocess.run(
+        [sys.executable, "-m", "register.schema.datapackage", "--write", "--root", str(repo)],
+        check=True,
+        capture_output=True,
+    )
+    assert run_make("validate", repo).returncode == 0
