@@ -17,6 +17,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import subprocess
 import threading
 from functools import partial
 from html import unescape
@@ -519,6 +520,36 @@ def test_two_registry_rows_pointing_at_one_package_do_not_show_its_records_twice
     )
     with (cumbria / "datasets" / "projects.csv").open(newline="", encoding="utf-8") as f:
         assert projects == [("nc_icb", len(list(csv.DictReader(f))))]
+
+
+def test_make_national_writes_the_downloads_and_report_of_what_it_merged(tmp_path):
+    """`make national` then `make serve-national`, as docs/national.md shows them, served a
+    /downloads page of "not made yet" and a home page linking to a report that was not
+    there (or, after an earlier run, downloads of the earlier merge): they are written by
+    `make national` itself, from what it merged."""
+
+    write_operator(tmp_path)
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nc_icb,Synthetic one,{ROOT / 'publishers' / 'north-cumbria'},OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp_path / "national"
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "national", f"REGISTRY={registry}", f"NATIONAL={out}"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    db = sqlite3.connect(out / "register.db")
+    projects = db.execute("select count(*) from projects").fetchone()[0]
+    db.close()
+    with (out / "extracts" / "projects.csv").open(newline="", encoding="utf-8") as f:
+        assert len(list(csv.DictReader(f))) == projects > 0
+    assert (out / "extracts" / "SHA256SUMS").is_file()
+    assert (out / "reports" / "impact_report.html").is_file()
 
 
 def test_files_saved_by_excel_with_a_byte_order_mark_merge_as_any_other(tmp_path):
