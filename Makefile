@@ -130,12 +130,16 @@ serve: extracts
 endif
 
 # The national register (docs/national.md): every publisher in REGISTRY= fetched, checked and
-# merged into build/national/, which the same site serves. Last good copies are kept in
-# build/national/state/ between runs.
+# merged into build/national/, which the same site serves, with its downloads and impact
+# report written from what was merged (as `make serve` writes a register's), so that the
+# site's /downloads and its report never speak of an earlier merge. Last good copies are
+# kept in build/national/state/ between runs.
 NATIONAL := build/national
-national: $(INSTALLED) ## build the national register from the publishers in REGISTRY=<csv> into build/national/
+national: $(INSTALLED) ## build the national register, its downloads and report, from the publishers in REGISTRY=<csv> into build/national/
 	@test -n "$$REGISTRY" || { echo "Say which registry of publishers: make national REGISTRY=path/to/registry.csv" >&2; exit 2; }
 	@$(PY) -m register.national.build --registry="$$REGISTRY" --out="$(NATIONAL)"
+	@$(PY) -m register.publishing.extracts --root="$(NATIONAL)/package" --build-dir="$(NATIONAL)"
+	@$(PY) -m register.publishing.report --root="$(NATIONAL)/package" --db="$(NATIONAL)/register.db" --out="$(NATIONAL)/reports"
 
 serve-national: $(INSTALLED) ## serve the national register built by `make national` (PORT= overrides)
 	@test -f "$(NATIONAL)/register.db" || { echo "There is no national register in $(NATIONAL)/ yet: build it first with" \

@@ -17,6 +17,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import subprocess
 import threading
 from functools import partial
 from html import unescape
@@ -500,6 +501,57 @@ def test_a_publishers_verdicts_and_corrections_reach_the_national_register(tmp_p
     assert sorted(shown) == [("nc_icb", "latest data"), ("nn_icb", "latest data")]
 
 
+def test_two_registry_rows_pointing_at_one_package_do_not_show_its_records_twice(tmp_path):
+    """A registry row copied and left with the first publisher's package address showed
+    North Cumbria's projects a second time as "other"'s, and every national count took them
+    twice. The second is refused, saying why; the first is shown as before."""
+    cumbria = ROOT / "publishers" / "north-cumbria"
+    write_operator(tmp_path)
+    out = built(tmp_path, [("nc_icb", cumbria, "OGL-UK-3.0"), ("other", cumbria, "OGL-UK-3.0")])
+    db = sqlite3.connect(out / "register.db")
+    shown = dict(db.execute("select code, status from publishers").fetchall())
+    why = db.execute("select status_reason from publishers where code = 'other'").fetchone()[0]
+    projects = db.execute("select from_publisher, count(*) from projects group by 1").fetchall()
+    db.close()
+    assert shown == {"nc_icb": "latest data", "other": "nothing"}
+    assert why == (
+        "refused: its data package is nc_icb's, file for file (the same SHA-256), so its records would be shown "
+        "twice: check the package address of its row in the registry"
+    )
+    with (cumbria / "datasets" / "projects.csv").open(newline="", encoding="utf-8") as f:
+        assert projects == [("nc_icb", len(list(csv.DictReader(f))))]
+
+
+def test_make_national_writes_the_downloads_and_report_of_what_it_merged(tmp_path):
+    """`make national` then `make serve-national`, as docs/national.md shows them, served a
+    /downloads page of "not made yet" and a home page linking to a report that was not
+    there (or, after an earlier run, downloads of the earlier merge): they are written by
+    `make national` itself, from what it merged."""
+
+    write_operator(tmp_path)
+    registry = tmp_path / "registry.csv"
+    registry.write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nc_icb,Synthetic one,{ROOT / 'publishers' / 'north-cumbria'},OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp_path / "national"
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "national", f"REGISTRY={registry}", f"NATIONAL={out}"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    db = sqlite3.connect(out / "register.db")
+    projects = db.execute("select count(*) from projects").fetchone()[0]
+    db.close()
+    with (out / "extracts" / "projects.csv").open(newline="", encoding="utf-8") as f:
+        assert len(list(csv.DictReader(f))) == projects > 0
+    assert (out / "extracts" / "SHA256SUMS").is_file()
+    assert (out / "reports" / "impact_report.html").is_file()
+
+
 def test_files_saved_by_excel_with_a_byte_order_mark_merge_as_any_other(tmp_path):
     """Excel's "CSV UTF-8" starts a file with a BOM; make validate accepts it, and so must
     the merge: the first column is still `id` (or `code`), not a required field left empty."""
@@ -535,6 +587,34 @@ def test_a_publisher_that_cannot_be_merged_is_refused_alone(tmp_path):
     assert set(merged.refused) == {"broken"}
     assert merged.refused["broken"] == "refused: its partner_verdicts could not be merged (it is not UTF-8 text)"
     assert merged.rows["nn_icb"]["projects"] > 0 and "broken" not in merged.rows
+
+
+def test_a_code_that_means_something_else_is_refused_naming_the_file_row_and_column(tmp_path):
+    """Two publishers' organisations share a code but not its kind: the second was refused
+    as "its code ... means 'Healthwatch Cumbria' where another publisher's means
+    'Healthwatch Cumbria'", the same words on both sides. It now names its file, its row,
+    the column that differs and the publisher whose code it is."""
+    other = tmp_path / "other"
+    other.mkdir()
+    copy_repo(other)
+    path = other / "datasets" / "codelists" / "organisations.csv"
+    first = next(csv.DictReader(path.open(newline="", encoding="utf-8")))
+
+    def change_kind(rows):
+        rows[0]["kind"] = "healthwatch" if rows[0]["kind"] != "healthwatch" else "icb"
+
+    edit_csv(path, change_kind)
+    changed = next(csv.DictReader(path.open(newline="", encoding="utf-8")))["kind"]
+    sources = [
+        Source("nn_icb", Package(ROOT), "https://nn.example.org/"),
+        Source("other", Package(other), "https://other.example.org/"),
+    ]
+    merged = write_package(Package(ROOT), sources, tmp_path / "out", [], {"name": "national"}, workers=1)
+    assert merged.refused == {
+        "other": f"refused: its code {first['code']!r} in organisations (datasets/codelists/organisations.csv, "
+        f"row 2) has kind {changed!r} where nn_icb's has {first['kind']!r}: a code means one thing in every "
+        "register, so give it a code of its own, or make it agree"
+    }
 
 
 def test_the_national_register_has_downloads_like_a_publishers(world, tmp_path):
@@ -655,6 +735,16 @@ def test_a_package_held_to_the_standard_as_make_validate_holds_it(tmp_path):
     edit_descriptor(newer, **{"x-register-standard": f"{major}.{minor + 1}.0"})
     assert "newer than this validator knows" in check(newer, version)[0]
     assert check(ROOT, version) == []
+
+    # A package that leaves out a codelist its records take codes from is refused in
+    # those words, not as "cannot be checked (ValueError: circular foreign keys ...)".
+    short = tmp_path / "short"
+    short.mkdir()
+    copy_repo(short)
+    resources = [r for r in Package(short).descriptor["resources"] if r["name"] != "gates"]
+    edit_descriptor(short, resources=resources)
+    (short / "datasets" / "codelists" / "gates.csv").unlink()
+    assert [p.split(":")[0] for p in check(short, version)] == ["datapackage.json has no resource gates"]
 
 
 OPERATOR = """\

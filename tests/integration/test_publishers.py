@@ -210,3 +210,19 @@ def test_another_publishers_impact_report_is_its_own(example_root, tmp_path):
     assert "Data: Creative Commons Attribution 4.0." in page and "Open Government Licence" not in page
     figures = json.loads((root / "build" / "reports" / "impact_report_figures.json").read_text("utf-8"))
     assert figures["release"] and "Example Vale" in figures["citation"]
+
+
+def test_a_publisher_yml_without_a_strategy_reads_as_sentences(example_root, tmp_path):
+    """strategy is optional in publisher.yml (the national register's own has none): the
+    home page and every footer said "In its  Example Vale ... promised" and "drawn from
+    Example Vale Health and Care Partnership's  and related documents"."""
+    root = tmp_path / "no-strategy"
+    shutil.copytree(example_root, root, ignore=shutil.ignore_patterns("build"))
+    (root / "publisher.yml").write_text(re.sub(r"strategy:\n(  .*\n)+", "", EXAMPLE), "utf-8")
+    assert datapackage.main(["--write", "--root", str(root)]) == 0
+    build(Package(root), root / "build")
+    home = Client(datasette_instance(root / "build")).get("/").text
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", home))
+    assert "<p>Example Vale Health and Care promised that," in re.sub(r"\s+", " ", home)
+    assert "In its" not in text and "'s and related" not in text and "  " not in text
+    assert "Source: records drawn from the documents, listed in source documents." in text

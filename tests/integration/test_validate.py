@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import subprocess
 import sys
@@ -110,6 +111,37 @@ def test_impossible_date(repo):
         "is not a date the register can read",
         new_id="LOG-9001",
     )
+
+
+def test_a_real_day_written_day_first_is_said_as_the_date_to_write(repo):
+    # 31/05/2024 is a day that exists: the message gives the form a CSV holds it in,
+    # never "there is no 31 May 2024".
+    lines = _one_case(
+        repo,
+        "coproduction_log",
+        "activity_date",
+        "31/05/2024",
+        "write 31 May 2024 as YYYY-MM-DD, 2024-05-31",
+        new_id="LOG-9001",
+    )
+    assert "there is no" not in lines[0]
+
+
+@pytest.mark.parametrize("validator", ["fast", "reference"])
+def test_a_date_not_written_yyyy_mm_dd_is_refused_by_both_checkers(repo, validator, monkeypatch):
+    # 2024-5-1 was read as a date and stored as typed: it sorted after 2024-12-01, and a
+    # project ending (2024-1-1) before it started passed the rule that compares them.
+    monkeypatch.setenv("REGISTER_VALIDATOR", validator)
+    lines = _one_case(
+        repo,
+        "projects",
+        "start_date",
+        "2024-5-1",
+        "write 1 May 2024 as YYYY-MM-DD, 2024-05-01",
+        new_id="PRJ-9001",
+        end_date="2024-1-1",
+    )
+    assert "(value: '2024-5-1')" in lines[0]
 
 
 def test_unknown_code(repo):
@@ -358,3 +390,103 @@ def test_a_descriptor_left_behind_by_publisher_yml_is_named_with_the_command_tha
     subprocess.run([sys.executable, *fix[1].split()[1:]], check=True, capture_output=True)
     again = run_make("validate", repo)
     assert again.returncode == 0 and "Warning" not in again.stderr, again.stderr
+
+
+def test_a_package_that_leaves_out_a_table_of_the_standard_is_told_which(repo):
+    """A package whose datapackage.json leaves out one of the standard's tables (a codelist
+    its records take codes from, or partner_verdicts) was "Valid", or failed with
+    "Something went wrong ... circular foreign keys" or "no such table": `make validate`
+    and `make build` now name the tables to add, and change nothing."""
+    path = repo / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] not in ("gates", "partner_verdicts")]
+    path.write_text(json.dumps(descriptor, indent=2) + "\n", "utf-8")
+    (repo / "datasets/codelists/gates.csv").unlink()
+    (repo / "datasets/partner_verdicts.csv").unlink()
+    before = tree_digest(repo / "datasets")
+    for target in ("validate", "build"):
+        result = run_make(target, repo)
+        assert result.returncode != 0, result.stderr
+        assert "datapackage.json has no resource gates, partner_verdicts" in result.stderr, result.stderr
+        assert f"--write --root {repo}" in result.stderr
+        assert "Something went wrong" not in result.stderr and "Traceback" not in result.stderr
+    assert tree_digest(repo / "datasets") == before
+    assert not (repo / "build" / "register.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "row", "field"),
+    [
+        ("datasets/projects.csv", [None, "Caf\xe9 review", "A review.", "nn_icb", "", "assess"], "title"),
+        ("datasets/sources.csv", ["zz_notes", "Caf\xe9 notes", "Notes.", "Someone", "", "99", ""], "title"),
+        ("datasets/codelists/places.csv", ["zz_place", "Caf\xe9 quarter", "A place.", "99", "", ""], "title"),
+    ],
+)
+def test_a_file_saved_in_another_encoding_is_named_with_its_row_and_field(repo, path, row, field):
+    """A CSV saved by Excel's plain "CSV" (Windows-1252, é as the byte 0xe9) was "Something
+    went wrong ... Please report this": it is a problem of the data, said with the file,
+    the row and the field of the first character that is not UTF-8, and what to do."""
+    target = repo / path
+    rownum = len(target.read_text("utf-8").splitlines()) + 1
+    text = target.read_text("utf-8")
+    if row[0] is None:
+        row[0] = "PRJ-9001"
+    with target.open("ab") as f:
+        f.write(("" if text.endswith("\n") else "\n").encode() + (",".join(row) + "\n").encode("cp1252"))
+    before = tree_digest(repo / "datasets")
+    for target_name in ("validate", "build"):
+        result = run_make(target_name, repo)
+        assert result.returncode != 0, result.stderr
+        assert "Something went wrong" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert (
+            f"{path}, row {rownum}, field {field}: this file is not UTF-8 text: the byte 0xe9 in this cell"
+        ) in result.stderr
+        assert 'save it as "CSV UTF-8 (Comma delimited)"' in result.stderr
+    assert tree_digest(repo / "datasets") == before
+
+
+def test_a_row_cut_short_is_one_problem_at_the_first_column_it_does_not_reach(repo):
+    """A row of 4 cells under a header of 18 was 20 lines: "too few cells" for each column
+    it does not reach, and again "is required (value: 'None')" for the required ones."""
+    path = repo / "datasets" / "coproduction_log.csv"
+    rownum = len(rows_of(repo, "coproduction_log")) + 2
+    text = path.read_text("utf-8")
+    path.write_text(text + ("" if text.endswith("\n") else "\n") + "LOG-9001,PRJ-0001,2024-07-01,Cut short\n", "utf-8")
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    lines = [
+        line for line in result.stderr.splitlines() if line.startswith(f"datasets/coproduction_log.csv, row {rownum}")
+    ]
+    columns = len(Package(repo).resource("coproduction_log").field_names)
+    assert lines == [
+        f"datasets/coproduction_log.csv, row {rownum}, field gate: the row has too few cells: 4 where the header "
+        f"has {columns}, so it stops before this column"
+    ]
+    assert "'None'" not in result.stderr
+
+
+def test_a_descriptor_that_names_another_publisher_is_refused_with_the_command_that_fixes_it(repo):
+    """A package copied from another register (docs/publishing.md) whose datapackage.json
+    was not regenerated still named that register's publisher and homepage, with only a
+    warning: the national register then linked every record to the other register."""
+    path = repo / "publisher.yml"
+    text = path.read_text("utf-8")
+    old_home = re.search(r"(?m)^homepage: (.*)$", text)[1]
+    text = re.sub(r"(?m)^homepage: .*$", "homepage: https://vale.example.org/", text)
+    path.write_text(re.sub(r"(?m)^name: .*$", "name: Vale Integrated Care Board", text), "utf-8")
+    for target in ("validate", "build"):
+        result = run_make(target, repo)
+        assert result.returncode != 0, result.stderr
+        assert (
+            "datapackage.json, field homepage: names another publisher than publisher.yml, which says "
+            f"'https://vale.example.org/' (value: '{old_home}'); allowed: what publisher.yml says, written by "
+            f"`python -m register.schema.datapackage --write --root {repo}`"
+        ) in result.stderr
+        assert "datapackage.json, field publisher: names another publisher" in result.stderr
+    assert not (repo / "build" / "register.db").exists()
+    subprocess.run(
+        [sys.executable, "-m", "register.schema.datapackage", "--write", "--root", str(repo)],
+        check=True,
+        capture_output=True,
+    )
+    assert run_make("validate", repo).returncode == 0

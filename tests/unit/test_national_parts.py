@@ -121,8 +121,16 @@ def test_national_schemas_prefix_own_keys_and_keep_codes():
 
 def test_codes_that_mean_the_same_merge_and_conflicts_refuse():
     same = {"code": "assess", "title": "Assess ", "description": "worded differently", "closes_loop": ""}
-    assert namespace._same({"code": "assess", "title": "assess", "description": "x", "closes_loop": ""}, same)
-    assert not namespace._same({"code": "done", "title": "Done", "closes_loop": "1"}, {**same, "closes_loop": "0"})
+    assert (
+        namespace._differing({"code": "assess", "title": "assess", "description": "x", "closes_loop": ""}, same) == []
+    )
+    assert namespace._differing(
+        {"code": "done", "title": "Done", "closes_loop": "1"}, {**same, "closes_loop": "0"}
+    ) == [
+        "code",
+        "title",
+        "closes_loop",
+    ]
     assert namespace.record_url("https://a.example/", "projects", "PRJ-0001") == "https://a.example/projects/PRJ-0001"
     assert namespace.record_url("https://a.example", "sources", "s1") == "https://a.example/register/sources/s1"
     assert namespace.record_url("", "projects", "PRJ-0001") == ""

@@ -8,6 +8,7 @@ checkers cannot drift apart word by word.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from register.schema.package import Field
@@ -44,7 +45,8 @@ SHORT_YEAR = re.compile(r"\s*[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}(?: [0-9:]+)?\s*").fu
 def no_such_day(text: str) -> str:
     """Why a date in a readable form is not a date, in words ("" when not in such a form):
     a month over 12 typed day second (12/31/2026, as US spreadsheets write it), or a day
-    its month does not have (30 February), or a year of two digits."""
+    its month does not have (30 February), or a year of two digits; a day that exists, in
+    a form a CSV does not hold (31/05/2024), is said as the YYYY-MM-DD to write instead."""
     if SHORT_YEAR(text):
         return "the year has two digits; write it in full, DD/MM/YYYY (in the spreadsheet, format the column as dates with a four-digit year)"
     for match, (y, m, d) in DATE_SHAPES:
@@ -53,7 +55,12 @@ def no_such_day(text: str) -> str:
             year, month, day = (int(found.group(i)) for i in (y, m, d))
             if not 1 <= month <= 12:
                 return f"there is no month {month}" + ("; dates are written day first, DD/MM/YYYY" if d == 1 else "")
-            return f"there is no {day} {MONTHS[month - 1]} {year}"
+            try:
+                meant = dt.date(year, month, day)
+            except ValueError:
+                return f"there is no {day} {MONTHS[month - 1]} {year}"
+            # A real day in a form only the staff commands read: a CSV holds it as YYYY-MM-DD.
+            return f"write {day} {MONTHS[month - 1]} {year} as YYYY-MM-DD, {meant.isoformat()}"
     return ""
 
 
@@ -96,6 +103,16 @@ def no_such_record(value: str, table: str) -> str:
 def not_in(value: str, table: str, is_codelist: bool) -> str:
     """A foreign key that points nowhere: a code, or a record of another table."""
     return not_a_code(value, table) if is_codelist else no_such_record(value, table)
+
+
+def not_utf8(byte: int) -> str:
+    """A file in another encoding than UTF-8 (a CSV saved by Excel's plain "CSV", or by
+    an older spreadsheet): none of its cells can be read with certainty."""
+    return (
+        f"this file is not UTF-8 text: the byte 0x{byte:02x} in this cell is a character written in another "
+        f'encoding (such as é, £ or a curly quote saved by Excel\'s plain "CSV"). Open it in the spreadsheet '
+        f'and save it as "CSV UTF-8 (Comma delimited)"'
+    )
 
 
 def formula(f: Field, first: str) -> str:
@@ -229,6 +246,14 @@ NO_PERSONAL_DATA = "text with no personal data: describe people by role or as co
 # -- the file as a whole -----------------------------------------------------------------
 
 TOO_FEW_CELLS = "the row has too few cells"
+
+
+def too_few_cells(cells: int, columns: int) -> str:
+    """A row cut short (a line break typed into a cell, or a row pasted without its end):
+    said once, at the first column it does not reach."""
+    return f"{TOO_FEW_CELLS}: {cells:,} where the header has {columns:,}, so it stops before this column"
+
+
 TOO_MANY_CELLS = "the row has more cells than the header"
 BLANK_ROW = "the row is empty"
 

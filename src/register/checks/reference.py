@@ -8,10 +8,13 @@ functions the fast path words its problems with.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
 from register.checks import messages, privacy, rules
+from register.checks.cells import lenient_date
 from register.checks.problems import Problem, order
 from register.schema.package import Field, Package
 
@@ -76,11 +79,23 @@ def frictionless_problems(package: Package, descriptor_path: Path | None = None)
     for task in result.tasks:
         res = package.resource(task.name)
         file = task.place
+        # A short row: frictionless names every column it does not reach, twice for a
+        # required one ("required", of the cell it calls 'None'); said once, at the first.
+        short: dict[int, set[str]] = {}
+        for e in task.errors:
+            if e.type == "missing-cell":
+                short.setdefault(e.row_number, set()).add(e.field_name)
         for e in task.errors:
             row = getattr(e, "row_number", None)
             fname = getattr(e, "field_name", None)
             if e.type == "primary-key":
                 continue  # the same fact is reported as a unique-error on the id field
+            if fname in short.get(row, ()):
+                cells = len(e.cells or [])
+                if e.type == "missing-cell" and cells < len(res.field_names) and fname == res.field_names[cells]:
+                    message = messages.too_few_cells(cells, len(res.field_names))
+                    problems.append(Problem(file, row, fname, None, message))
+                continue
             if e.type == "foreign-key":
                 for fk_field in e.field_names:
                     f = res.field(fk_field)
@@ -105,9 +120,54 @@ def frictionless_problems(package: Package, descriptor_path: Path | None = None)
     return problems
 
 
+def not_utf8(package: Package) -> list[Problem]:
+    """One problem for each file that is not UTF-8 text, at the row of its first byte that
+    is not: its cells, and so every check of the rows that point at them, cannot be read."""
+    problems = []
+    for name in package.names:
+        res = package.resource(name)
+        try:
+            data = res.path.read_bytes()
+        except OSError:
+            continue  # said by frictionless, as a file that cannot be opened
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            before = data[: e.start].decode("utf-8")
+            records = list(csv.reader(io.StringIO(before)))
+            new_row = not before or before.endswith(("\n", "\r"))
+            row, cells = (len(records) + 1, 1) if new_row else (len(records), len(records[-1]))
+            field = res.field_names[cells - 1] if cells <= len(res.field_names) else None
+            problems.append(Problem(res.descriptor["path"], row, field, None, messages.not_utf8(data[e.start])))
+    return problems
+
+
+def non_iso_dates(package: Package) -> list[Problem]:
+    """Dates frictionless reads but the register does not (2024-5-1 for 2024-05-01),
+    refused as the fast checker refuses them (register/checks/cells.py)."""
+    problems = []
+    for name in package.names:
+        res = package.resource(name)
+        dated = [f for f in res.fields if f.type == "date"]
+        if not dated or not res.path.is_file():
+            continue
+        for rownum, row in rules.read_rows(res.path):
+            for f in dated:
+                value = row.get(f.name) or ""
+                if lenient_date(value):
+                    allowed = f.allowed(package)
+                    problems.append(
+                        Problem(res.descriptor["path"], rownum, f.name, value, messages.not_of_type(f, value), allowed)
+                    )
+    return problems
+
+
 def validate_reference(package: Package) -> list[Problem]:
     """Every problem, found by frictionless, rules.py and privacy.py."""
-    problems = frictionless_problems(package)
+    undecodable = not_utf8(package)
+    if undecodable:
+        return sorted(undecodable, key=order)
+    problems = frictionless_problems(package) + non_iso_dates(package)
     problems += rules.check_package(package)
     problems += privacy.check_package(package)
     return sorted(problems, key=order)

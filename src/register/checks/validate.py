@@ -58,8 +58,26 @@ def against_standard(package: Package, folder=standard_mod.STANDARD_DIR):
     verdict = standard_mod.check(package, standard)
     as_problem = lambda f: Problem(f.file, None, f.field, None, f.message, f.allowed)  # noqa: E731
     used = f"{standard.name} {package.descriptor.get(standard_mod.DECLARATION)}"
-    problems = [as_problem(f) for f in verdict.problems] + publisher_problems(package)
+    problems = [as_problem(f) for f in verdict.problems] + publisher_problems(package) + named_publisher(package)
     return verdict.refusal, problems, [as_problem(w) for w in verdict.warnings], used
+
+
+def named_publisher(package: Package) -> list[Problem]:
+    """datapackage.json naming another publisher than publisher.yml (a copied package not
+    regenerated): a problem, not a warning, since whoever takes the data away, the national
+    register among them, would credit and link to the other publisher's register."""
+    fix = f"what publisher.yml says, written by `{datapackage.command(package.root)}`"
+    return [
+        Problem(
+            datapackage.DESCRIPTOR,
+            None,
+            key,
+            have,
+            f"names another publisher than publisher.yml, which says {want!r}",
+            fix,
+        )
+        for key, have, want in datapackage.speaks_for_another(package.root)
+    ]
 
 
 def publisher_problems(package: Package) -> list[Problem]:

@@ -46,6 +46,27 @@ def _homepage(source: Path | None) -> str:
     return home if isinstance(home, str) and home.startswith(("http://", "https://")) else ""
 
 
+def same_packages(publishers, goods: dict) -> dict[str, str]:
+    """Publisher -> why it is refused, for each whose data package is, file for file, the
+    one of a publisher earlier in the registry (the same SHA-256): two rows of the registry
+    pointing at one package showed its records twice, the second time as another
+    publisher's, and every national total counted them twice."""
+    first: dict[str, str] = {}
+    refused = {}
+    for p in publishers:
+        digest = goods[p.code][1].get("sha256") if goods[p.code] else ""
+        if not digest:
+            continue
+        if digest in first:
+            refused[p.code] = (
+                f"refused: its data package is {first[digest]}'s, file for file (the same SHA-256), so its records "
+                f"would be shown twice: check the package address of its row in the registry"
+            )
+        else:
+            first[digest] = p.code
+    return refused
+
+
 def _blame(package: Package, merged) -> dict[str, str]:
     """Publisher -> why the national checks refuse its rows (from validate's problems)."""
     blamed: dict[str, str] = {}
@@ -102,7 +123,7 @@ def national(
             )
     timer.lap("fetch and validate")
     goods = {p.code: provenance.good_copy(state, p.code) for p in publishers}
-    refused: dict[str, str] = {}
+    refused: dict[str, str] = same_packages(publishers, goods)
     package_dir = out / "package"
     staging = out / ".staging"
     while True:

@@ -144,11 +144,26 @@ def national_schema(standard: Package, name: str) -> dict:
     return schema
 
 
-def _same(a: dict, b: dict) -> bool:
+def _differing(a: dict, b: dict) -> list[str]:
+    """The columns, wording and presentation apart, in which two rows of a codelist differ
+    (the title compared without case or spacing), in b's order."""
+
     def norm(v):
         return re.sub(r"\s+", " ", (v or "").strip()).casefold()
 
-    return all(norm(a.get(k)) == norm(b.get(k)) for k in set(a) | set(b) if k not in PRESENTATION)
+    keys = list(b) + [k for k in a if k not in b]
+    return [k for k in keys if k not in PRESENTATION and norm(a.get(k)) != norm(b.get(k))]
+
+
+def _conflict(src: Source, name: str, row_number: int, row: dict, have: dict, first: str) -> Conflict:
+    """A code of src's that means something else than the code `first` gave, said with the
+    file, the row and each column that differs."""
+    where = f"{src.package.resource(name).descriptor['path']}, row {row_number}"
+    what = "; ".join(f"{k} {row.get(k)!r} where {first}'s has {have.get(k)!r}" for k in _differing(have, row))
+    return Conflict(
+        f"its code {row.get('code')!r} in {name} ({where}) has {what}: a code means one thing in every "
+        f"register, so give it a code of its own, or make it agree"
+    )
 
 
 def _read(path: Path) -> list[dict]:
@@ -167,6 +182,7 @@ def merge_codelists(standard: Package, sources: list[Source], merged: Merged) ->
     lists = [r.name for r in standard.resources if r.name not in own]
     out: dict[str, dict[str, dict]] = {name: {} for name in lists}
     ours = {name: {r.get("code"): r for r in _read(standard.resource(name).path)} for name in lists}
+    given_by: dict[tuple[str, str], str] = {}  # (codelist, code) -> the publisher that gave it
     for src in sources:
         mine: dict[str, dict[str, dict]] = {}
         name = ""
@@ -174,14 +190,11 @@ def merge_codelists(standard: Package, sources: list[Source], merged: Merged) ->
             for name in lists:
                 if name not in src.package.names:
                     continue
-                for row in _read(src.package.resource(name).path):
+                for row_number, row in enumerate(_read(src.package.resource(name).path), start=2):
                     row = {**ours[name].get(row.get("code"), {}), **row}
                     have = out[name].get(row.get("code"))
-                    if have is not None and not _same(have, row):
-                        raise Conflict(
-                            f"its code {row.get('code')!r} in {name} means {row.get('title')!r} where "
-                            f"another publisher's means {have.get('title')!r}"
-                        )
+                    if have is not None and _differing(have, row):
+                        raise _conflict(src, name, row_number, row, have, given_by[(name, row.get("code"))])
                     if have is None:
                         mine.setdefault(name, {})[row["code"]] = {
                             **row,
@@ -195,6 +208,7 @@ def merge_codelists(standard: Package, sources: list[Source], merged: Merged) ->
             continue
         for name, rows in mine.items():
             out[name].update(rows)
+            given_by.update({(name, code): src.code for code in rows})
     return out
 
 

@@ -69,6 +69,8 @@ def check(copy: Path, standard: str) -> list[str]:
         return ["its datapackage.json names no open licence (" + ", ".join(OPEN_LICENCES) + ")"]
     try:
         against = against_standard(package, version)
+        if standard_mod.missing_resources(package, standard_mod.load()):
+            return against  # its rows cannot be checked without the tables they point at
         problems = validate(package)
     except (KeyError, TypeError, ValueError, OSError) as e:
         return [f"the data package cannot be checked ({type(e).__name__}: {e})"]
@@ -80,7 +82,7 @@ def against_standard(package: Package, version: str) -> list[str]:
     knows, schemas that are the standard's own on its version, no field the standard no
     longer accepts. A package that does not say its version is taken to be on UNDECLARED."""
     standard = standard_mod.load()
-    why = standard_mod.refusal(version, standard)
+    why = standard_mod.refusal(version, standard) or standard_mod.missing_resources(package, standard)
     if why:
         return [why]
     errors, _ = standard_mod.deprecations(package, standard)

@@ -135,6 +135,27 @@ def command(root: Path) -> str:
     return COMMAND if Path(root).resolve() == ROOT.resolve() else f"{COMMAND} --root {root}"
 
 
+# The keys by which the data package names its publisher to anyone who takes it away: the
+# national register links every record to `homepage`, and cites `publisher`.
+WHO = (("homepage", "homepage"), ("publisher", "name"))
+
+
+def speaks_for_another(root: Path) -> list[tuple[str, str, str]]:
+    """(key, what datapackage.json says, what publisher.yml says) for each key naming the
+    publisher that differs: a package copied from another register and not regenerated
+    still names that register, and the national register would link its records there."""
+    try:
+        who = publisher_mod.load(root)
+        committed = json.loads((Path(root) / DESCRIPTOR).read_text("utf-8"))
+    except (publisher_mod.PublisherError, OSError, ValueError):
+        return []  # said by the checks of publisher.yml and of the package
+    return [
+        (key, str(committed.get(key) or ""), getattr(who, attr))
+        for key, attr in WHO
+        if committed.get(key) != getattr(who, attr)
+    ]
+
+
 def staleness(root: Path) -> str | None:
     """A warning for `make validate` when the descriptor is not what it is derived from:
     the data package published with the data would speak for the publisher wrongly."""
@@ -142,6 +163,8 @@ def staleness(root: Path) -> str | None:
         problems = differences(Path(root))
     except publisher_mod.PublisherError as e:
         return f"datapackage.json cannot be checked against publisher.yml: {e}"
+    except (UnicodeDecodeError, csv.Error):
+        return None  # sources.csv cannot be read: the check of the rows says where and why
     if not problems:
         return None
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -145,9 +145,39 @@ def changed_schemas(package: Package, standard: Standard) -> list[Finding]:
     return problems
 
 
+def required_resources(standard: Standard) -> list[str]:
+    """The resources every package holds, if only as a header row: each table with a
+    schema of the standard's own, and each codelist the standard's fields take codes from."""
+    names: list[str] = []
+    for rel in standard.schemas:
+        schema = standard.schema(rel)
+        if rel != "codelist.json" and not rel.startswith("views/"):
+            names.append(Path(rel).stem)
+        for key in schema.get("foreignKeys", []):
+            names.append(key.get("reference", {}).get("resource") or "")
+        names += [f["x-list-of"] for f in schema.get("fields", []) if f.get("x-list-of")]
+    return sorted({n for n in names if n})
+
+
+def missing_resources(package: Package, standard: Standard) -> str | None:
+    """Why a package that leaves out one of the standard's tables cannot be checked
+    (its foreign keys, rules and the build all read every one), or None."""
+    missing = [n for n in required_resources(standard) if n not in package.names]
+    if not missing:
+        return None
+    root = "" if package.root.resolve() == ROOT.resolve() else f" --root {package.root}"
+    return (
+        f"datapackage.json has no resource {', '.join(missing)}: every table of the {standard.title} is "
+        f"part of a register, even with no records (a CSV file of its header row). Add "
+        f'{{"name": "{missing[0]}"}} (a codelist with its title and description) to its resources, as '
+        f"the standard's own datapackage.json has it, then run `python -m register.schema.datapackage "
+        f"--write{root}` (docs/publishing.md)"
+    )
+
+
 def check(package: Package, standard: Standard) -> Verdict:
     declared = package.descriptor.get(DECLARATION)
-    why = refusal(declared, standard)
+    why = refusal(declared, standard) or missing_resources(package, standard)
     if why:
         return Verdict(refusal=why)
     errors, warnings = deprecations(package, standard)
