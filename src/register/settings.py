@@ -38,7 +38,8 @@ ROOT_SETTING = _setting(
 TODAY = _setting(
     "REGISTER_TODAY",
     "",
-    "Today's date as YYYY-MM-DD, for tests about the future and reproducible reports. Empty: the real date.",
+    "Today's date as YYYY-MM-DD, for tests about the future and reproducible reports. "
+    "Empty: the real date in England (or in the zone TZ names, when it is set), as the site sees it.",
 )
 CACHE_MB = _setting(
     "REGISTER_CACHE_MB", "64", "Memory budget of the in-process response cache, in MB (keys, headers and bodies)."

@@ -65,7 +65,7 @@ from register.schema.package import ROOT, Package
 from register.schema.views import VIEWS_DIR
 from register.site.downloads import WORKBOOK_NAME
 from register.site.releases import RELEASE_KEY, citation, release_url, releases_root
-from register.site.serve import TIME_ZONE
+from register.util.clock import TIME_ZONE
 from register.util.files import sha256_file
 from register.util.guard import plain_errors
 

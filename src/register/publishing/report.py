@@ -35,7 +35,7 @@ from register.database.build_info import inputs_sha256
 from register.publishing.extract_tables import AS_OF_KEY, day_of
 from register.schema.package import ROOT, Package
 from register.site.releases import all_releases, citation, release_url
-from register.site.serve import TIME_ZONE
+from register.util.clock import TIME_ZONE
 
 NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
 TEMPLATE_DIR = ROOT / "notebooks"

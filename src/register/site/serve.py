@@ -12,6 +12,7 @@ from pathlib import Path
 from register import settings
 from register.database.integrity import IntegrityError, ensure
 from register.schema.package import ROOT
+from register.util.clock import TIME_ZONE
 
 # Settings for a public site. Suggested facets are off (they dominate page time on big
 # tables); SQL and facets are time-limited; results are capped; the database is
@@ -27,7 +28,6 @@ SETTINGS = {
     "allow_download": True,
 }
 
-TIME_ZONE = "Europe/London"
 
 # URL prefix -> directory under the build directory (or the repo) served as static files.
 STATIC = {

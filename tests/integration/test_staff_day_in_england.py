@@ -1,0 +1,74 @@
+"""The staff commands and the checks take today to be the day in England, as the site,
+`make report` and `make extracts` do (register/util/clock.py): on a machine whose clock
+runs in UTC, half an hour after midnight in England in summer is already the next day.
+
+The command runs under libfaketime, as the server does in test_moved_clock.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from register.schema.package import today
+from register.util.clock import local_today
+from tests.conftest import copy_repo
+from tests.integration.test_moved_clock import preload  # noqa: F401  (preload is a fixture)
+from tests.staff_helpers import exit_code, make, rows
+
+UPDATES = "datasets/you_said_we_did_updates.csv"
+
+
+def on_a_utc_machine(preload: str, utc: str) -> dict:  # noqa: F811
+    """A command's environment: the real date (no REGISTER_TODAY) and the clock at `utc`,
+    on a machine whose own zone is UTC (an empty TZ is UTC, as a CI runner's zone is)."""
+    return {"REGISTER_TODAY": "", "LD_PRELOAD": preload, "FAKETIME": f"@{utc}", "TZ": ""}
+
+
+def test_update_status_just_after_midnight_in_england_is_dated_that_day(preload, tmp_path):  # noqa: F811
+    repo = copy_repo(tmp_path)
+    env = on_a_utc_machine(preload, "2026-05-31 23:30:00")  # 00:30 on 1 June in England
+    done = make(
+        "update-status", repo, env=env, ID="YS-0016", STATUS="in_progress", NOTE="Under way.",
+        SOURCE="nn_icb_strategy_2025", SECTION="8.2",
+    )  # fmt: skip
+    assert exit_code(done) == 0, done.stdout + done.stderr
+    assert rows(repo / UPDATES)[-1]["update_date"] == "2026-06-01"
+    assert "from 2026-06-01" in done.stdout
+    # Today's date in England, given as DATE=, is not "in the future".
+    done = make(
+        "update-status", repo, env=env, ID="YS-0017", STATUS="in_progress", NOTE="Under way too.",
+        SOURCE="nn_icb_strategy_2025", SECTION="8.2", DATE="2026-06-01",
+    )  # fmt: skip
+    assert exit_code(done) == 0, done.stdout + done.stderr
+    assert rows(repo / UPDATES)[-1]["update_date"] == "2026-06-01"
+
+
+@pytest.mark.parametrize(
+    "utc, tz, day",
+    [
+        ("2026-05-31T23:30:00+00:00", "", "2026-06-01"),  # summer time: England is an hour ahead
+        ("2026-12-31T23:30:00+00:00", "", "2026-12-31"),  # winter: England is on UTC
+        ("2026-05-31T23:30:00+00:00", "UTC", "2026-05-31"),  # TZ set: its day, as the site's
+    ],
+)
+def test_local_today_is_englands_day_unless_tz_is_set(monkeypatch, utc, tz, day):
+    monkeypatch.setenv("TZ", tz) if tz else monkeypatch.delenv("TZ", raising=False)
+    now = dt.datetime.fromisoformat(utc)
+    assert local_today(now).isoformat() == day
+    assert local_today(now.astimezone(ZoneInfo("Asia/Tokyo"))).isoformat() == day
+
+
+@pytest.mark.parametrize("value", ["2026-02-29", "29/02/2028", "tomorrow", "2026-6-1"])
+def test_a_register_today_that_is_no_date_is_said_plainly(monkeypatch, value):
+    monkeypatch.setenv("REGISTER_TODAY", value)
+    with pytest.raises(SystemExit) as stopped:
+        today()
+    assert str(stopped.value).startswith(f"REGISTER_TODAY={value!r} is not a date written YYYY-MM-DD")
+
+
+def test_register_today_is_taken_as_given(monkeypatch):
+    monkeypatch.setenv("REGISTER_TODAY", " 2028-02-29 ")
+    assert today() == dt.date(2028, 2, 29)
