@@ -31,6 +31,8 @@ from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_core.utils import ensure_dir_exists
 from traitlets import default
 
+from register.checks.cells import ISO_DATE
+from register.checks.messages import no_such_day
 from register.database.build_info import inputs_sha256
 from register.publishing.extract_tables import AS_OF_KEY, day_of
 from register.schema.package import ROOT, Package
@@ -74,6 +76,12 @@ def check_date(text: str | None, what: str) -> str | None:
     try:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
+        # Written YYYY-MM-DD, but a day its month has not got (29 February 2025): say so.
+        why = no_such_day(text) if ISO_DATE(text) else ""
+        if why:
+            raise SystemExit(
+                f"{what}: {text!r} is not a date: {why} (written YYYY-MM-DD, for example 2025-04-01)"
+            ) from None
         raise SystemExit(f"{what}: {text!r} is not a date written YYYY-MM-DD, for example 2025-04-01") from None
 
 
