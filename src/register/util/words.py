@@ -20,3 +20,13 @@ def uk_date(value) -> str:
     except ValueError:
         return str(value)
     return f"{d.day} {d:%B %Y}"
+
+
+# How a "You said" item's due date came about (due_date_basis of you_said_we_did_current),
+# in the words the site, the feeds and the impact report use.
+DUE_DATE_BASIS = {"set": "set by staff", "derived": "worked out from the response rules"}
+
+
+def due_date_basis(code) -> str:
+    """'set by staff' or 'worked out from the response rules' for an item's due_date_basis."""
+    return DUE_DATE_BASIS.get(code, "" if code is None else str(code))
