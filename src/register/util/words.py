@@ -30,3 +30,10 @@ DUE_DATE_BASIS = {"set": "set by staff", "derived": "worked out from the respons
 def due_date_basis(code) -> str:
     """'set by staff' or 'worked out from the response rules' for an item's due_date_basis."""
     return DUE_DATE_BASIS.get(code, "" if code is None else str(code))
+
+
+def how_long(n, unit: str) -> str:
+    """A response rule's due_after and due_unit in words: '1 week', '20 working days',
+    '1 calendar day'."""
+    n, words = int(n), str(unit).replace("_", " ")
+    return f"{n:,} {words[:-1] if n == 1 and words.endswith('s') else words}"
