@@ -37,3 +37,18 @@ def how_long(n, unit: str) -> str:
     '1 calendar day'."""
     n, words = int(n), str(unit).replace("_", " ")
     return f"{n:,} {words[:-1] if n == 1 and words.endswith('s') else words}"
+
+
+def uk_moment(value) -> str:
+    """'4 December 2026 at 15:41 UTC' from an ISO 8601 time ('2026-12-04T15:41:25Z', or
+    with another offset, given in UTC); '' for none; text that is no such time as it is."""
+    if value in (None, ""):
+        return ""
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if when.tzinfo is None:
+        return str(value)
+    when = when.astimezone(dt.UTC)
+    return f"{when.day} {when:%B %Y} at {when:%H:%M} UTC"
