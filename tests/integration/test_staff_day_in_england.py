@@ -12,9 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from register.schema.package import today
+from register.database.build import build
+from register.publishing.extract_tables import AS_OF_KEY
+from register.schema.package import Package, today
 from register.util.clock import local_today
 from tests.conftest import copy_repo
+from tests.integration.test_extracts_moved_clock import make_extracts
 from tests.integration.test_moved_clock import preload  # noqa: F401  (preload is a fixture)
 from tests.staff_helpers import exit_code, make, rows
 
@@ -49,13 +52,14 @@ def test_update_status_just_after_midnight_in_england_is_dated_that_day(preload,
 @pytest.mark.parametrize(
     "utc, tz, day",
     [
-        ("2026-05-31T23:30:00+00:00", "", "2026-06-01"),  # summer time: England is an hour ahead
-        ("2026-12-31T23:30:00+00:00", "", "2026-12-31"),  # winter: England is on UTC
+        ("2026-05-31T23:30:00+00:00", None, "2026-06-01"),  # summer time: England is an hour ahead
+        ("2026-12-31T23:30:00+00:00", None, "2026-12-31"),  # winter: England is on UTC
+        ("2026-05-31T23:30:00+00:00", "", "2026-06-01"),  # an empty TZ names no zone
         ("2026-05-31T23:30:00+00:00", "UTC", "2026-05-31"),  # TZ set: its day, as the site's
     ],
 )
 def test_local_today_is_englands_day_unless_tz_is_set(monkeypatch, utc, tz, day):
-    monkeypatch.setenv("TZ", tz) if tz else monkeypatch.delenv("TZ", raising=False)
+    monkeypatch.setenv("TZ", tz) if tz is not None else monkeypatch.delenv("TZ", raising=False)
     now = dt.datetime.fromisoformat(utc)
     assert local_today(now).isoformat() == day
     assert local_today(now.astimezone(ZoneInfo("Asia/Tokyo"))).isoformat() == day
@@ -72,3 +76,12 @@ def test_a_register_today_that_is_no_date_is_said_plainly(monkeypatch, value):
 def test_register_today_is_taken_as_given(monkeypatch):
     monkeypatch.setenv("REGISTER_TODAY", " 2028-02-29 ")
     assert today() == dt.date(2028, 2, 29)
+
+
+def test_extracts_on_a_machine_whose_tz_is_empty_are_for_englands_day(preload, tmp_path):  # noqa: F811
+    """An empty TZ names no zone (the C library takes UTC): `make extracts` takes England's
+    day then too, as the staff commands do, not the UTC day before it."""
+    repo = copy_repo(tmp_path)
+    build(Package(repo), repo / "build")
+    run = make_extracts(repo, on_a_utc_machine(preload, "2026-05-31 23:30:00"))
+    assert run["package"][AS_OF_KEY] == "2026-06-01"

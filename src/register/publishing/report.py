@@ -21,7 +21,6 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -37,7 +36,7 @@ from register.database.build_info import inputs_sha256
 from register.publishing.extract_tables import AS_OF_KEY, day_of
 from register.schema.package import ROOT, Package
 from register.site.releases import all_releases, citation, release_url
-from register.util.clock import TIME_ZONE
+from register.util.clock import in_england
 
 NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
 TEMPLATE_DIR = ROOT / "notebooks"
@@ -270,8 +269,7 @@ def main(argv=None) -> int:
     start, end = check_date(args.start, "PERIOD_START= (--start)"), check_date(args.end, "PERIOD_END= (--end)")
     # "Today" (overdue items, the report's date) is England's, as on the site; the kernel
     # inherits it.
-    os.environ.setdefault("TZ", TIME_ZONE)
-    time.tzset()
+    in_england()
     root = Path(args.root)
     out = Path(args.out) if args.out else root / "build" / "reports"
     db = Path(args.db) if args.db else root / "build" / "register.db"

@@ -11,15 +11,30 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from zoneinfo import ZoneInfo
 
 TIME_ZONE = "Europe/London"
 
 
+def tz_is_set() -> bool:
+    """Whether TZ names a zone. An empty TZ names none (the C library then takes UTC), so
+    it counts as not set, here and in in_england()."""
+    return bool(os.environ.get("TZ", "").strip())
+
+
+def in_england() -> None:
+    """Make this process, and the processes it starts, take the day in England (TIME_ZONE)
+    unless TZ names another zone: the site, `make report` and `make extracts` call it."""
+    if not tz_is_set():
+        os.environ["TZ"] = TIME_ZONE
+    time.tzset()
+
+
 def local_today(now: dt.datetime | None = None) -> dt.date:
     """Today's date in TZ's zone if TZ is set, otherwise in England (TIME_ZONE).
     `now` (aware) stands in for the present in tests."""
-    zone = None if os.environ.get("TZ") else ZoneInfo(TIME_ZONE)
+    zone = None if tz_is_set() else ZoneInfo(TIME_ZONE)
     if now is None:
         return dt.datetime.now(zone).date()
     return now.astimezone(zone).date()
