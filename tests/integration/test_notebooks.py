@@ -606,3 +606,12 @@ def test_a_period_not_yet_over_says_how_far_the_report_goes(build_dir, tmp_path)
     )
     assert "The period has not begun yet" in said("2099-04-01", "2100-03-31")
     assert "The period has not" not in said("2024-04-01", "2025-03-31")
+
+
+def test_the_figures_say_the_day_their_overdue_items_are_for(build_dir, tmp_path):
+    """ "overdue": 73 is true on one day only: the figures JSON says which, as the extracts'
+    x-as-of does."""
+    figures = report.run(build_dir / "register.db", tmp_path)
+    assert figures["as_of"] == report.today()
+    written = json.loads((tmp_path / "impact_report_figures.json").read_text("utf-8"))
+    assert written["as_of"] == figures["as_of"] and written["overdue"] == figures["overdue"]

@@ -248,6 +248,9 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
         html = to_html(done, out_dir, licence_of(Path(root) if root else ROOT))
         figures = json.loads((work / f"{NAME}_figures.json").read_text("utf-8"))
         figures.update(release or {"release": None, "release_url": None, "citation": None})
+        # The day the day-dependent figures (overdue, days open) are for, as the extracts'
+        # x-as-of says it: without it "overdue": 73 is true of no day a reader can tell.
+        figures["as_of"] = day
         figures_text = json.dumps(figures, indent=2, sort_keys=True) + "\n"
         # Publish: the stylesheet first, the page last, each renamed into place.
         _atomic_write(out_dir / f"{NAME}.css", CSS.read_text("utf-8"))
