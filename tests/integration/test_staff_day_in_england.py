@@ -8,6 +8,11 @@ The command runs under libfaketime, as the server does in test_moved_clock.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,8 +22,9 @@ from register.publishing.extract_tables import AS_OF_KEY
 from register.schema.package import Package, today
 from register.util.clock import local_today
 from tests.conftest import copy_repo
+from tests.hostile_run import free_port
 from tests.integration.test_extracts_moved_clock import make_extracts
-from tests.integration.test_moved_clock import preload  # noqa: F401  (preload is a fixture)
+from tests.integration.test_moved_clock import fetch, preload  # noqa: F401  (preload is a fixture)
 from tests.staff_helpers import exit_code, make, rows
 
 UPDATES = "datasets/you_said_we_did_updates.csv"
@@ -85,3 +91,29 @@ def test_extracts_on_a_machine_whose_tz_is_empty_are_for_englands_day(preload, t
     build(Package(repo), repo / "build")
     run = make_extracts(repo, on_a_utc_machine(preload, "2026-05-31 23:30:00"))
     assert run["package"][AS_OF_KEY] == "2026-06-01"
+
+
+def test_the_multi_process_app_started_without_tz_takes_englands_day(preload, tmp_path):  # noqa: F811
+    """`python -m uvicorn --factory register.site.asgi:app`, as docs/deployment.md gives it,
+    with no TZ: what is overdue turns at midnight in England, as under `make serve`."""
+    repo = copy_repo(tmp_path)
+    build(Package(repo), repo / "build")
+    port = free_port()
+    env = {**os.environ, **on_a_utc_machine(preload, "2026-05-31 23:30:00"), "REGISTER_BUILD_DIR": str(repo / "build")}
+    env.pop("TZ")  # not set at all
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "register.site.asgi:app", "--port", str(port)]
+    with (tmp_path / "server.log").open("w") as log:
+        server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _, body = fetch(port, "/register.json?sql=select+date('now','localtime')+as+d&_shape=array")
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                time.sleep(0.2)
+        assert status == 200 and json.loads(body) == [{"d": "2026-06-01"}]
+    finally:
+        server.terminate()
+        server.wait(10)
