@@ -1,8 +1,9 @@
-"""The staff commands and the checks take today to be the day in England, as the site,
-`make report` and `make extracts` do (register/util/clock.py): on a machine whose clock
-runs in UTC, half an hour after midnight in England in summer is already the next day.
+"""Today is the day in England for every part of the register (register/util/clock.py):
+the staff commands and the checks, the site (one process or several), `make report` and
+`make extracts`. On a machine whose clock runs in UTC, half an hour after midnight in
+England in summer is already the next day.
 
-The command runs under libfaketime, as the server does in test_moved_clock.py.
+The commands run under libfaketime, as the server does in test_moved_clock.py.
 """
 
 from __future__ import annotations
