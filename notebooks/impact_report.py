@@ -66,6 +66,7 @@ SCOPE = d.scope
 GATES, LEVELS = d.gates, d.levels
 
 # %% tags=["remove-input"]
+made = datetime.date.today()  # in England: `make report` runs with TZ=Europe/London
 if period["start"] and period["end"]:
     text = f"Reporting period: {rk.uk_dates(period['start'], period['end'])}."
 elif period["start"]:
@@ -79,6 +80,11 @@ else:
             text += f" Every activity is dated {uk_date(d.first_date)}."
         else:
             text += f" Activities run from {uk_date(d.first_date)} to {uk_date(d.last_date)}."
+# A period still running (this financial year, say) is reported as far as it has gone.
+if period["start"] and period["start"] > made.isoformat():
+    text += " The period has not begun yet, so nothing in it can be recorded."
+elif period["end"] and period["end"] > made.isoformat():
+    text += f" The period has not ended yet: this report shows it up to {uk_date(made)}, the day it was produced."
 if d.left_out:
     text += (
         "\n\nRecords dated outside the period are left out: "
@@ -92,7 +98,7 @@ for t, n in period["undated_kept"].items():
     )
 text += (
     f"\n\nRegister version {d.build.get('version') or 'not stated'}, built from inputs with SHA-256 "
-    f"{d.build.get('inputs_sha256', '')[:12]}. Report produced on {uk_date(datetime.date.today())}."
+    f"{d.build.get('inputs_sha256', '')[:12]}. Report produced on {uk_date(made)}."
 )
 say(text)
 

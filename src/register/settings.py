@@ -38,7 +38,10 @@ ROOT_SETTING = _setting(
 TODAY = _setting(
     "REGISTER_TODAY",
     "",
-    "Today's date as YYYY-MM-DD, for tests about the future and reproducible reports. Empty: the real date.",
+    "Today's date as YYYY-MM-DD for the checks and the staff commands (what is in the future, the date "
+    "a change is given when none is typed), so their tests are stable. The site, the downloads and the "
+    "impact report never read it: what is overdue there is worked out from the clock. "
+    "Empty: the real date in England (or in the zone TZ names, when it is set).",
 )
 CACHE_MB = _setting(
     "REGISTER_CACHE_MB", "64", "Memory budget of the in-process response cache, in MB (keys, headers and bodies)."

@@ -263,6 +263,20 @@ def test_publishers_page_shows_scores_and_why(world):
     assert "version not declared" in text
     assert "could not be fetched" in text
     assert "https://changing.example.org/" in text
+    # Times of fetches are written as every page writes them, not as raw ISO 8601.
+    facts = measures_of(text)
+    assert len(facts) >= 3
+    for code, said in facts.items():
+        for label in ("Last fetched", "Data shown last changed"):
+            shown = re.sub(r"<[^>]+>", "", said[label])
+            assert re.fullmatch(r"(\d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC|-)(, valid|, not used)?", shown), (
+                code,
+                label,
+                shown,
+            )
+    assert 'Shown from its last good copy, fetched <time datetime="' in text
+    # A month is no fixed number of days: the page says how long the data counts as fresh.
+    assert "P1M (its data counts as fresh for 31 days after it last changed)" in text
     assert client.get("/register/publishers").status_code == 200
     assert client.get("/projects/changing:PRJ-0001").status_code == 200
     # Each publisher's figures, as its views work them out, beside its score.

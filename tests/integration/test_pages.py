@@ -1232,3 +1232,38 @@ def test_a_headline_figure_is_read_out_once(client, db):
             assert 'aria-hidden="true"' in attrs, (page, figure)
             numbers = re.findall(r"[0-9][0-9,]*", re.sub(r"<[^>]+>", " ", figure))
             assert all(n in text for n in numbers if n != "0") or text.startswith("No "), (page, figure, text)
+
+
+def test_a_project_date_after_today_is_said_to_be_due_not_past(tmp_path):
+    """ "Ended: 31 December 2099" would say a project is over that has years to run: a
+    start or end date after today is said to be the day it is due to start or end."""
+    root = copy_repo(tmp_path)
+    rewrite_dataset(
+        root,
+        "projects",
+        lambda rows: [
+            {**r, "end_date": "2099-12-31"} if r["id"] == "PRJ-0002"
+            else {**r, "start_date": "2099-01-01"} if r["id"] == "PRJ-0003"
+            else r
+            for r in rows
+        ],
+    )  # fmt: skip
+    from register.site.serve import datasette_instance
+    from tests.conftest import Client
+    from tests.schema_text import column_title
+
+    build(Package(root), tmp_path / "build")
+    site = Client(datasette_instance(tmp_path / "build"))
+    ended = column_title("projects", "end_date")
+    started = column_title("projects", "start_date")
+    page = site.get("/projects/PRJ-0002").text
+    assert (
+        f'<dt>{ended}</dt><dd><time datetime="2099-12-31">31 December 2099</time> (not yet: the day it is due to end)</dd>'
+        in page
+    )
+    assert "due to start" not in page  # it started in 2024
+    page = site.get("/projects/PRJ-0003").text
+    assert (
+        f'<dt>{started}</dt><dd><time datetime="2099-01-01">1 January 2099</time> (not yet: the day it is due to start)</dd>'
+        in page
+    )

@@ -141,6 +141,20 @@ def test_a_headline_with_nothing_left_to_count_says_so_in_words():
         'The one "You said" item has closed the loop.'
     )
     assert "2 of 9" in measures.headline_you_said({**closed, "figure": 2, "of_total": 9, "still_open": 7})
+    # One item still open is "the other one", overdue or not; none closed is "None of the ...".
+    open_one = {"of_total": 10, "figure": 9, "still_open": 1, "overdue": 1}
+    assert measures.headline_you_said(open_one) == (
+        '9 of 10 "You said" items have closed the loop; for the other one the loop is not closed yet, and it is overdue.'
+    )
+    assert measures.headline_you_said({**open_one, "overdue": 0}).endswith("and it is not overdue.")
+    none_closed = {"of_total": 5, "figure": 0, "still_open": 5, "overdue": 0}
+    assert measures.headline_you_said(none_closed) == (
+        'None of the 5 "You said" items has closed the loop yet; none of them is overdue.'
+    )
+    assert measures.headline_you_said({**none_closed, "overdue": 1}).endswith("; 1 of them is overdue.")
+    assert measures.headline_you_said({"of_total": 1, "figure": 0, "still_open": 1, "overdue": 1}) == (
+        'The one "You said" item has not closed the loop yet, and it is overdue.'
+    )
     none = {"figure": 0, "of_total": 10, "gates": 0}
     assert measures.headline_gates(none) == (
         "None of the 10 projects moved past a gate without the evidence the strategy asks for."

@@ -710,3 +710,30 @@ def test_you_said_feed_reads_an_index_in_its_order(db, items, for_project):
     newest = sorted(mine, key=lambda i: (i["said_date"], i["id"]), reverse=True)[:FEED_LIMIT]
     got = [r["id"] for r in db.execute(you_said_sql(for_project), params)]
     assert got == [i["id"] for i in newest]
+
+
+def test_how_to_follow_says_a_rule_of_one_unit_in_the_singular(tmp_path):
+    """A rule of one week reads "Due 1 week", not "Due 1 weeks"; the sentence on working
+    days is there only when a rule counts them (and then says when the counting starts)."""
+    root = copy_repo(tmp_path)
+    path = root / "datasets" / "codelists" / "response_rules.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rules = list(csv.DictReader(f))
+    for rule in rules:
+        rule.update(due_after="1", due_unit="weeks" if rule["is_default"] == "true" else "calendar_days")
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rules[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rules)
+    build(Package(root), tmp_path / "build")
+    words = text_of(Client(datasette_instance(tmp_path / "build")).get("/you-said/how-to-follow").text)
+    assert "Due 1 week after it was said." in words and "Due 1 calendar day after it was said." in words
+    assert "1 weeks" not in words and "1 calendar days" not in words
+    assert "Working days leave out" not in words
+
+
+def test_how_to_follow_says_when_working_days_are_counted_from(client):
+    words = text_of(client.get("/you-said/how-to-follow").text)
+    assert "Due 20 working days after it was said." in words
+    assert "Working days leave out Saturdays, Sundays and bank holidays in England and Wales" in words
+    assert "are counted from the day after the item was said" in words

@@ -413,3 +413,17 @@ def test_a_cited_file_is_read_as_a_path_from_the_root():
         "src/register/site/x.py",
         "tests/unit/test_drift.py",
     }
+
+
+def test_register_today_is_said_to_move_only_what_it_moves(monkeypatch):
+    """REGISTER_TODAY moves the checks' and staff commands' day, not the impact report's
+    overdue items (worked out in SQL from the clock): its meaning must not promise
+    reproducible reports, and the report's day must indeed ignore it."""
+    from register.publishing import report
+
+    meaning = settings.TODAY.meaning
+    assert "reproducible reports" not in meaning
+    assert "The site, the downloads and the impact report never read it" in meaning
+    monkeypatch.setenv("REGISTER_TODAY", "2001-01-01")
+    assert report.today() != "2001-01-01"
+    assert "| `TZ` |" in (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sqlite3
@@ -16,10 +17,10 @@ HEADER = "code,name,package,licence,contact,update_frequency\n"
 
 
 def test_frequencies_in_iso_8601_or_words():
-    assert registry.frequency_days("P1M") == 30
-    assert registry.frequency_days("p3m") == 90
-    assert registry.frequency_days("P1Y2W") == 379
-    assert registry.frequency_days("quarterly") == 90
+    assert registry.frequency_days("P1M") == 31
+    assert registry.frequency_days("p3m") == 93
+    assert registry.frequency_days("P1Y2W") == 380
+    assert registry.frequency_days("quarterly") == 93
     assert registry.frequency_days("weekly") == 7
     for bad in ("", "P", "P0D", "sometimes", "1M", "PT1H"):
         assert registry.frequency_days(bad) is None
@@ -65,7 +66,7 @@ def test_a_sound_registry_reads_in_order(tmp_path):
     path.write_text(HEADER + "b,B,https://b.example/datapackage.json,CC-BY-4.0,T,monthly\na,A,pkg,CC0-1.0,T,P1W\n")
     pubs = registry.read(path)
     assert [(p.code, p.frequency_days, p.package) for p in pubs] == [
-        ("b", 30, "https://b.example/datapackage.json"),
+        ("b", 31, "https://b.example/datapackage.json"),
         ("a", 7, "pkg"),
     ]
 
@@ -207,3 +208,27 @@ def test_publishing_no_you_said_items_scores_nothing_for_either_loop_part():
     }
     assert rows["none"] == (0.0, 0.0, 60.0)  # valid, fresh and complete: 3 of 5
     assert rows["some"] == (0.5, 0.75, 85.0)
+
+
+@pytest.mark.parametrize("words, months", [("monthly", 1), ("quarterly", 3), ("six-monthly", 6), ("annually", 12)])
+def test_a_publisher_updating_on_the_same_date_every_period_is_never_late(words, months):
+    """1 October to 1 January is 92 days, 1 April 2027 to 1 April 2028 is 366: a publisher
+    keeping its promise to the day is fresh on the day of its next update, in any year."""
+    allowed, day = registry.frequency_days(words), dt.date(2023, 1, 1)
+    while day.year < 2029:
+        if day.day <= 28:  # a day every month has
+            month = day.month - 1 + months
+            later = dt.date(day.year + month // 12, month % 12 + 1, day.day)
+            assert (later - day).days <= allowed, (words, day, later)
+        day += dt.timedelta(days=1)
+
+
+def test_freshness_counts_whole_days_not_the_time_of_day():
+    """Fresh is judged by the day: data first seen just after midnight a month ago (31 days
+    ago) is fresh all day today, not only until the small hours."""
+    fresh = next(c.sql for c in quality.COMPONENTS if c.name == "fresh")
+    with sqlite3.connect(":memory:") as conn:
+        conn.execute("CREATE TABLE p (status TEXT, updated_at TEXT, frequency_days INTEGER)")
+        month_ago = conn.execute("SELECT date('now', '-31 days') || 'T00:00:01Z'").fetchone()[0]
+        conn.execute("INSERT INTO p VALUES ('latest data', ?, ?)", (month_ago, registry.frequency_days("P1M")))
+        assert conn.execute(f"SELECT {fresh} FROM p").fetchone()[0] == 1.0

@@ -12,7 +12,29 @@ def test_a_period_date_that_cannot_be_read_names_the_variable_typed(flag, variab
         report.main([f"{flag}=2025-13-01"])
     message = str(e.value)
     assert message.startswith(f"{variable} (")
-    assert "'2025-13-01' is not a date written YYYY-MM-DD" in message
+    assert "'2025-13-01' is not a date: there is no month 13 (written YYYY-MM-DD" in message
+
+
+@pytest.mark.parametrize(
+    "given, said",
+    [
+        ("2025-02-29", "'2025-02-29' is not a date: there is no 29 February 2025"),
+        ("2026-04-31", "'2026-04-31' is not a date: there is no 31 April 2026"),
+        ("01/04/2025", "'01/04/2025' is not a date written YYYY-MM-DD, for example 2025-04-01"),
+        ("2025-4-1", "'2025-4-1' is not a date written YYYY-MM-DD, for example 2025-04-01"),
+    ],
+)
+def test_a_period_date_written_right_but_not_in_the_calendar_says_so(given, said):
+    """A day its month has not got is not "not written YYYY-MM-DD": it is, and the message
+    says what is wrong instead, in the words the staff commands use."""
+    with pytest.raises(SystemExit) as e:
+        report.main([f"--start={given}"])
+    assert str(e.value).startswith(f"PERIOD_START= (--start): {said}")
+    assert "YYYY-MM-DD, for example 2025-04-01" in str(e.value)
+
+
+def test_29_february_of_a_leap_year_is_a_period_date():
+    assert report.check_date("2028-02-29", "PERIOD_END=") == "2028-02-29"
 
 
 def test_the_reports_summary_counts_one_as_one():

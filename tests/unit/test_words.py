@@ -6,7 +6,7 @@ import datetime as dt
 
 from register.publishing import reportkit
 from register.site import filters
-from register.util.words import agree, uk_date
+from register.util.words import agree, uk_date, uk_moment
 
 
 def test_a_date_is_written_as_people_in_england_write_it():
@@ -24,3 +24,10 @@ def test_the_site_and_the_report_write_dates_the_same_way():
 
 def test_a_word_agrees_with_its_count():
     assert [agree(n, "has", "have") for n in (0, 1, 2, None)] == ["have", "has", "have", "have"]
+
+
+def test_a_moment_is_written_in_words_in_utc():
+    assert uk_moment("2026-12-04T15:41:25Z") == "4 December 2026 at 15:41 UTC"
+    assert uk_moment("2026-06-01T00:30:00+01:00") == "31 May 2026 at 23:30 UTC"
+    assert uk_moment("") == "" and uk_moment(None) == ""
+    assert uk_moment("not a time") == "not a time" and uk_moment("2026-12-04") == "2026-12-04"

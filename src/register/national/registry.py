@@ -42,7 +42,10 @@ FREQUENCY_WORDS = {
     "annually": "P1Y",
 }
 DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
-DAYS_PER = (365, 30, 7, 1)  # a year, a month, a week, a day: freshness is judged in days
+# A year, a month, a week, a day: freshness is judged in whole days, and a year or a month
+# counts as the longest it can be (366, 31), so a publisher that updates on the same date
+# every month, quarter or year (1 October, then 1 January: 92 days) is never judged late.
+DAYS_PER = (366, 31, 7, 1)
 
 
 class RegistryError(Exception):

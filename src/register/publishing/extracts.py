@@ -65,7 +65,7 @@ from register.schema.package import ROOT, Package
 from register.schema.views import VIEWS_DIR
 from register.site.downloads import WORKBOOK_NAME
 from register.site.releases import RELEASE_KEY, citation, release_url, releases_root
-from register.site.serve import TIME_ZONE
+from register.util.clock import in_england
 from register.util.files import sha256_file
 from register.util.guard import plain_errors
 
@@ -311,8 +311,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     # The day of the figures (x-as-of, overdue, days open) is England's, as on the site,
     # wherever this runs: a machine on UTC is an hour behind in summer.
-    os.environ.setdefault("TZ", TIME_ZONE)
-    time.tzset()
+    in_england()
     package = Package(args.root)
     build_dir = Path(args.build_dir) if args.build_dir else package.root / "build"
     out = Path(args.out) if args.out else build_dir / "extracts"

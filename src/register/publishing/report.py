@@ -21,7 +21,6 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -31,11 +30,13 @@ from jupyter_core.paths import jupyter_runtime_dir
 from jupyter_core.utils import ensure_dir_exists
 from traitlets import default
 
+from register.checks.cells import ISO_DATE
+from register.checks.messages import no_such_day
 from register.database.build_info import inputs_sha256
 from register.publishing.extract_tables import AS_OF_KEY, day_of
 from register.schema.package import ROOT, Package
 from register.site.releases import all_releases, citation, release_url
-from register.site.serve import TIME_ZONE
+from register.util.clock import in_england
 
 NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
 TEMPLATE_DIR = ROOT / "notebooks"
@@ -74,6 +75,12 @@ def check_date(text: str | None, what: str) -> str | None:
     try:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
+        # Written YYYY-MM-DD, but a day its month has not got (29 February 2025): say so.
+        why = no_such_day(text) if ISO_DATE(text) else ""
+        if why:
+            raise SystemExit(
+                f"{what}: {text!r} is not a date: {why} (written YYYY-MM-DD, for example 2025-04-01)"
+            ) from None
         raise SystemExit(f"{what}: {text!r} is not a date written YYYY-MM-DD, for example 2025-04-01") from None
 
 
@@ -241,6 +248,9 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
         html = to_html(done, out_dir, licence_of(Path(root) if root else ROOT))
         figures = json.loads((work / f"{NAME}_figures.json").read_text("utf-8"))
         figures.update(release or {"release": None, "release_url": None, "citation": None})
+        # The day the day-dependent figures (overdue, days open) are for, as the extracts'
+        # x-as-of says it: without it "overdue": 73 is true of no day a reader can tell.
+        figures["as_of"] = day
         figures_text = json.dumps(figures, indent=2, sort_keys=True) + "\n"
         # Publish: the stylesheet first, the page last, each renamed into place.
         _atomic_write(out_dir / f"{NAME}.css", CSS.read_text("utf-8"))
@@ -262,8 +272,7 @@ def main(argv=None) -> int:
     start, end = check_date(args.start, "PERIOD_START= (--start)"), check_date(args.end, "PERIOD_END= (--end)")
     # "Today" (overdue items, the report's date) is England's, as on the site; the kernel
     # inherits it.
-    os.environ.setdefault("TZ", TIME_ZONE)
-    time.tzset()
+    in_england()
     root = Path(args.root)
     out = Path(args.out) if args.out else root / "build" / "reports"
     db = Path(args.db) if args.db else root / "build" / "register.db"

@@ -16,6 +16,7 @@ import pandas as pd
 from register.publishing import reportkit as rk
 from register.publishing.report_charts import MISSING
 from register.util import palette
+from register.util.words import due_date_basis
 
 NOT_RECORDED = "Not recorded"
 # The measure views' word for a value not recorded, and the figures' key for it.
@@ -156,6 +157,7 @@ class ReportData:
         if len(late):
             late["status_title"] = late["status"].map(self.statuses)
             late["theme_title"] = late["theme"].map(self.themes)
+            late["due_date_basis"] = late["due_date_basis"].map(due_date_basis)
         self.late = late
 
         confirmed = rk.headline(conn, "loop_confirmed")

@@ -86,6 +86,7 @@ def outnumbered(d: ReportData) -> HTML:
         },
         numeric=("lived_experience_count", "staff_count"),
         more="the register's measure_balance table lists them all",
+        dates=("activity_date",),
     )
 
 
@@ -168,6 +169,7 @@ def overdue(d: ReportData) -> HTML:
             "status_title": STATUS,
         },
         more="the register's you_said_we_did_current table, filtered on overdue, lists them all",
+        dates=("said_date", "due_date"),
     )
 
 
@@ -184,6 +186,7 @@ def disputed(d: ReportData) -> HTML:
             "in_their_words": title("partner_verdicts", "in_their_words"),
         },
         more="the register's disputed_claims measure lists them all",
+        dates=("verdict_date",),
     )
 
 

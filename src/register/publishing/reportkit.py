@@ -287,6 +287,12 @@ def fmt(value, missing: str = "not recorded") -> str:
     return str(value)
 
 
+def cell(value, missing: str, is_date: bool) -> str:
+    """A table cell's text: fmt(), or for a date column the date in words."""
+    text = fmt(value, missing)
+    return uk_date(text) if is_date and text != missing else text
+
+
 def table(
     df,
     caption: str,
@@ -295,12 +301,14 @@ def table(
     missing: str = "not recorded",
     limit: int | None = 50,
     more: str = "",
+    dates: tuple = (),
 ) -> HTML:
     """A DataFrame as a plain, captioned HTML table with column headers a reader can follow.
 
     columns maps column name -> heading (and picks and orders the columns shown). At most
     `limit` rows are shown, with a note of how many there are and where to find the rest
-    (`more`), so a national-scale register still gives a readable report.
+    (`more`), so a national-scale register still gives a readable report. The columns
+    in `dates` are shown as the report's sentences and the site write dates: 6 August 2024.
     """
     columns = columns or {c: c for c in df.columns}
     total = len(df)
@@ -313,7 +321,8 @@ def table(
     rows = []
     for _, row in df.iterrows():
         cells = "".join(
-            f"<td{' class=num' if c in numeric else ''}>{html.escape(fmt(row[c], missing))}</td>" for c in columns
+            f"<td{' class=num' if c in numeric else ''}>{html.escape(cell(row[c], missing, c in dates))}</td>"
+            for c in columns
         )
         rows.append(f"<tr>{cells}</tr>")
     if not rows:

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from register import settings
+from register.util.clock import local_today
 
 ROOT = settings.ROOT
 
@@ -265,6 +266,17 @@ class Package:
 
 
 def today() -> _dt.date:
-    """Today's date; REGISTER_TODAY overrides it so tests about 'the future' are stable."""
-    fixed = settings.TODAY.raw()
-    return _dt.date.fromisoformat(fixed) if fixed else _dt.date.today()
+    """Today's date in England (register/util/clock.py); REGISTER_TODAY overrides it so
+    tests about 'the future' are stable."""
+    fixed = settings.TODAY.raw().strip()
+    if not fixed:
+        return local_today()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", fixed):
+            return _dt.date.fromisoformat(fixed)
+    except ValueError:
+        pass
+    raise SystemExit(
+        f"{settings.TODAY.name}={fixed!r} is not a date written YYYY-MM-DD (for example 2026-04-01): "
+        "set it to one, or leave it empty for the real date (see docs/settings.md)."
+    )

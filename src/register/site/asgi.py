@@ -19,10 +19,14 @@ from pathlib import Path
 from register import settings
 from register.schema.package import ROOT
 from register.site.serve import datasette_instance
+from register.util.clock import in_england
 
 
 def app():
-    """A factory (uvicorn --factory): each worker process builds its own Datasette."""
+    """A factory (uvicorn --factory): each worker process builds its own Datasette, whose
+    "today" (overdue items, days open, when cached pages expire) is England's day, as for
+    `make serve`, when uvicorn is started without TZ (register/util/clock.py)."""
+    in_england()
     build_dir = Path(ROOT / settings.BUILD_DIR.raw())
     return datasette_instance(build_dir).app()
 

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from register.util.words import uk_moment
+
 MOUNT = "downloads"  # the static mount name in register/site/serve.py BUILD_STATIC
 ZIP_NAME = "coproduction-register.zip"
 SUMS_NAME = "SHA256SUMS"
@@ -128,7 +130,7 @@ def _in_words(created: str) -> tuple[str, str, str]:
         when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
     except (AttributeError, ValueError):
         return created, created, created
-    return f"{when.day} {when:%B %Y}", f"{when.day} {when:%b %Y}", f"{when.day} {when:%B %Y} at {when:%H:%M} UTC"
+    return f"{when.day} {when:%B %Y}", f"{when.day} {when:%b %Y}", uk_moment(created)
 
 
 def listing(directory: Path | None) -> dict | None:

@@ -21,6 +21,7 @@ from register.site.filters import uk_date
 from register.site.links import fetch_rows, field_title, known_id, make_linker, record_id
 from register.site.pages import record_not_found
 from register.site.you_said import ITEMS, UPDATES, item_feed_path, item_path, item_record
+from register.util.words import due_date_basis
 
 FEED_LIMIT = 100
 CURRENT = "you_said_we_did_current"
@@ -104,8 +105,9 @@ def _labels(datasette):
 
 def due_text(item: dict) -> str:
     """'6 November 2024, worked out from the response rules (overdue)'."""
-    basis = "set by staff" if item["due_date_basis"] == "set" else "worked out from the response rules"
-    return f"{uk_date(item['due_date'])}, {basis}" + (" (overdue)" if item["overdue"] else "")
+    return f"{uk_date(item['due_date'])}, {due_date_basis(item['due_date_basis'])}" + (
+        " (overdue)" if item["overdue"] else ""
+    )
 
 
 def turned_overdue(item: dict) -> str:

@@ -1,17 +1,24 @@
 """How the pages write dates, numbers and yes/no, and JSON safe inside a script tag.
 
-Registered as Jinja filters (reg_date, reg_time, reg_number, reg_yes_no) by routes.py.
+Registered as Jinja filters (reg_date, reg_time, reg_moment, reg_number, reg_yes_no) by routes.py.
 """
 
 from markupsafe import Markup
 
-from register.util.words import uk_date
+from register.util.words import uk_date, uk_moment
 
 
 def uk_time(value) -> Markup:
     if not value:
         return Markup("")
     return Markup('<time datetime="{}">{}</time>').format(str(value)[:10], uk_date(value))
+
+
+def uk_moment_time(value) -> Markup:
+    """A moment (a fetch, a build) as the pages write it, with its machine-readable time."""
+    if not value:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(str(value), uk_moment(value))
 
 
 def number(value) -> str:

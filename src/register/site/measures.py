@@ -67,10 +67,22 @@ def headline_you_said(h):
             if n == 1
             else f'All {n:,} "You said" items have closed the loop.'
         )
-    return (
-        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items {agree(h["figure"], "has", "have")} closed the loop; '
-        f"for the other {h['still_open']:,} the loop is not closed yet, {h['overdue']:,} of them overdue."
+    it_is = f"and it is {'' if h['overdue'] else 'not '}overdue"  # the one item still open
+    if not h["figure"]:  # not "0 of 5 items have closed the loop; for the other 5 ..."
+        if h["of_total"] == 1:
+            return f'The one "You said" item has not closed the loop yet, {it_is}.'
+        overdue = (
+            f"{h['overdue']:,} of them {agree(h['overdue'], 'is', 'are')} overdue"
+            if h["overdue"]
+            else "none of them is overdue"
+        )
+        return f'None of the {h["of_total"]:,} "You said" items has closed the loop yet; {overdue}.'
+    rest = (
+        f"for the other one the loop is not closed yet, {it_is}"  # not "for the other 1 ..., 1 of them overdue"
+        if h["still_open"] == 1
+        else f"for the other {h['still_open']:,} the loop is not closed yet, {h['overdue']:,} of them overdue"
     )
+    return f'{h["figure"]:,} of {h["of_total"]:,} "You said" items {agree(h["figure"], "has", "have")} closed the loop; {rest}.'
 
 
 def headline_depth(h):

@@ -29,6 +29,9 @@ async def project_page(datasette, request):
             f"There is no project with the ID {project_id!r} in the register.",
         )
     project = found[0]
+    # Today as the views see it (England's day): a start or end date after it is one the
+    # project is due to reach, and the page says so rather than "Started" or "Ended" it.
+    today = (await fetch_rows(datasette, "select date('now', 'localtime') as today"))[0]["today"]
     p = {"id": project_id}
     codelists = await load_codelists(datasette)
     link = await make_linker(datasette)
@@ -187,6 +190,7 @@ async def project_page(datasette, request):
         "project.html",
         {
             "project": project,
+            "today": today,
             "gates": gates,
             "activities": activities,
             "impacts": impacts,

@@ -5,7 +5,7 @@ from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 from register.site import feeds, pages, project, search, you_said, you_said_list
-from register.site.filters import number, uk_date, uk_time, yes_no
+from register.site.filters import number, uk_date, uk_moment_time, uk_time, yes_no
 from register.site.links import DB, DESIGNED_PAGES, field_title, load_codelists
 from register.site.measures import all_measures, headlines
 from register.site.result_rows import result_rows, table_rows
@@ -79,6 +79,7 @@ def register_routes(datasette):
 def prepare_jinja2_environment(env, datasette):
     env.filters["reg_date"] = uk_date
     env.filters["reg_time"] = uk_time
+    env.filters["reg_moment"] = uk_moment_time
     env.filters["reg_yes_no"] = yes_no
     env.filters["reg_number"] = number
     env.filters["reg_rows"] = result_rows

@@ -12,6 +12,7 @@ from pathlib import Path
 from register import settings
 from register.database.integrity import IntegrityError, ensure
 from register.schema.package import ROOT
+from register.util.clock import in_england
 
 # Settings for a public site. Suggested facets are off (they dominate page time on big
 # tables); SQL and facets are time-limited; results are capped; the database is
@@ -27,7 +28,6 @@ SETTINGS = {
     "allow_download": True,
 }
 
-TIME_ZONE = "Europe/London"
 
 # URL prefix -> directory under the build directory (or the repo) served as static files.
 STATIC = {
@@ -122,7 +122,7 @@ def main(argv=None) -> int:
         return 0
     # "Today" (overdue, days open, when cached pages expire) is the day in England, not
     # in UTC: the deployments set TZ too (Dockerfile, fly.toml).
-    os.environ.setdefault("TZ", TIME_ZONE)
+    in_england()
     cmd = command(Path(args.build_dir), args.host, args.port)
     if settings.WARM.raw() != "0":  # register/site/warm_cache.py
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host

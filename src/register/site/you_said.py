@@ -11,6 +11,7 @@ from datasette.utils import tilde_encode
 
 from register.site.links import DB, column_label, fetch_rows, load_codelists, make_linker, record_id
 from register.site.pages import feed_links, record_not_found, render_page
+from register.util.words import how_long
 
 ITEMS, UPDATES, VERDICTS = "you_said_we_did", "you_said_we_did_updates", "partner_verdicts"
 
@@ -127,6 +128,9 @@ async def how_to_follow_page(datasette, request):
         o for o in codelists.get("organisations", {}).values() if o.get("kind") in {k["code"] for k in partner_kinds}
     ]
     statuses = list(codelists.get("statuses", {}).values())
+    rules = [
+        dict(r, due_words=how_long(r["due_after"], r["due_unit"])) for r in codelists.get("response_rules", {}).values()
+    ]
     return await render_page(
         datasette,
         request,
@@ -134,7 +138,8 @@ async def how_to_follow_page(datasette, request):
         {
             "statuses": statuses,
             "closing": [s for s in statuses if s.get("closes_loop")],
-            "rules": list(codelists.get("response_rules", {}).values()),
+            "rules": rules,
+            "working_days": any(r["due_unit"] == "working_days" for r in rules),
             "verdicts": list(codelists.get("verdicts", {}).values()),
             "partner_kinds": partner_kinds,
             "partners": partners,

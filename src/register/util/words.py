@@ -20,3 +20,35 @@ def uk_date(value) -> str:
     except ValueError:
         return str(value)
     return f"{d.day} {d:%B %Y}"
+
+
+# How a "You said" item's due date came about (due_date_basis of you_said_we_did_current),
+# in the words the site, the feeds and the impact report use.
+DUE_DATE_BASIS = {"set": "set by staff", "derived": "worked out from the response rules"}
+
+
+def due_date_basis(code) -> str:
+    """'set by staff' or 'worked out from the response rules' for an item's due_date_basis."""
+    return DUE_DATE_BASIS.get(code, "" if code is None else str(code))
+
+
+def how_long(n, unit: str) -> str:
+    """A response rule's due_after and due_unit in words: '1 week', '20 working days',
+    '1 calendar day'."""
+    n, words = int(n), str(unit).replace("_", " ")
+    return f"{n:,} {words[:-1] if n == 1 and words.endswith('s') else words}"
+
+
+def uk_moment(value) -> str:
+    """'4 December 2026 at 15:41 UTC' from an ISO 8601 time ('2026-12-04T15:41:25Z', or
+    with another offset, given in UTC); '' for none; text that is no such time as it is."""
+    if value in (None, ""):
+        return ""
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if when.tzinfo is None:
+        return str(value)
+    when = when.astimezone(dt.UTC)
+    return f"{when.day} {when:%B %Y} at {when:%H:%M} UTC"
