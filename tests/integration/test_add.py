@@ -17,6 +17,8 @@ from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 YSWD = "datasets/you_said_we_did.csv"
 # id, project, activity, date said, theme, you said, response due, response rule, source, section, confirm
+# YS-0001's own words: an answer that repeats it is refused as already added.
+YS_0001 = "Overuse of the word coproduction – different understanding."
 GOOD = ["", "2", "1", "t", "3", "People want easy read versions.", "", "", "listening_event_beeston", "Table 3", "yes"]
 
 
@@ -81,6 +83,12 @@ BAD = [
     ("answers run out", {"cut": 6}, "the answers ran out before every question was answered"),
     ("a bare Enter is not today", {3: ""}, "field said_date: Date said is required"),
     ("not confirmed", {10: "no"}, "Not confirmed: nothing was added to you_said_we_did."),
+    (
+        "already in the register",
+        {3: "2024-08-06", 4: "shared_language", 5: YS_0001, 8: "listening_event_beeston", 9: "Table 1"},
+        "Nothing was added to you_said_we_did: your record has problems. Fix these and try again:\n"
+        "your record: this row is already in datasets/you_said_we_did.csv as YS-0001",
+    ),
 ]
 
 

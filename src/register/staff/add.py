@@ -33,7 +33,8 @@ TODAY_WORDS = ("t", "today")
 BACK = "back"
 # A pick list of existing records is shown when there are at most this many choices.
 MAX_PICK = 40
-SOURCE = "your answers"
+# What problems are said to be in (one subject, so "your record has problems").
+SOURCE = "your record"
 
 
 class Stop(Exception):
