@@ -636,6 +636,8 @@ def test_a_date_cell_holding_a_time_too_is_read_as_its_day(repo, tmp_path):
     result = make("append", repo, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
     assert exit_code(result) == 0, result.stderr
     assert rows(repo / UPDATES)[-1]["update_date"] == "2025-11-10"
+    # One record is "it", not "them".
+    assert "run `make build ROOT=" in result.stdout and "` to see it on the site." in result.stdout
 
 
 def test_two_sheets_of_records_are_refused_naming_both(shared, tmp_path):

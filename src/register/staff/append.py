@@ -50,6 +50,7 @@ from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, inside_da
 from register.util import locking
 from register.util.guard import plain_errors
 from register.util.text import printable
+from register.util.words import agree
 
 # Also importable from here, where the other staff commands and the tests look for them.
 __all__ = [
@@ -311,6 +312,7 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
             + "."
         )
     build = writemod.command(package, "make build")
+    them = agree(n, "it", "them")
     if outcome.build_error:
         print(
             f"The records are saved, but the database could not be rebuilt ({outcome.build_error}). "
@@ -320,11 +322,11 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
         return 3
     if outcome.rebuilt:
         print(
-            f"The database is rebuilt; a running `make serve` shows them within two seconds, no restart needed. "
+            f"The database is rebuilt; a running `make serve` shows {them} within two seconds, no restart needed. "
             f"({outcome.seconds:.2f} s)"
         )
     else:
-        print(f"The database was not rebuilt: run `{build}` to see them on the site. ({outcome.seconds:.2f} s)")
+        print(f"The database was not rebuilt: run `{build}` to see {them} on the site. ({outcome.seconds:.2f} s)")
     return 0
 
 
