@@ -10,10 +10,9 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from register.schema.package import ROOT, Package
+from register.schema.package import ROOT, Package, command
 from register.site.serve import datasette_instance
 from register.staff import append as appendmod
-from register.staff.write import command
 from tests.staff_helpers import STAFF, digest, exit_code, make, next_id, refused, rows
 
 LOG = "datasets/coproduction_log.csv"

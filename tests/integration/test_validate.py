@@ -274,6 +274,8 @@ def test_a_file_that_is_not_a_table_in_datasets_is_named(repo):
     assert result.returncode != 0
     assert "datasets/January meeting.xlsx: this file is not one of the register's tables" in result.stderr
     assert "append.tmp" not in result.stderr and "1 problem in 1 file." in result.stderr
+    # The command to run again is for the copy it checked (ROOT=), not this repository.
+    assert f"Fix these and run `make validate ROOT={repo}` again:" in result.stderr
 
 
 @pytest.mark.parametrize(

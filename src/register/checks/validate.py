@@ -23,7 +23,7 @@ from register.checks.supported import Fallback
 from register.schema import datapackage
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
-from register.schema.package import ROOT, Package
+from register.schema.package import ROOT, Package, command
 from register.util.guard import plain_errors
 
 T = TypeVar("T")
@@ -168,7 +168,8 @@ def main(argv=None) -> int:
     if problems:
         if args.format == "github":
             github_annotations(package, problems, sys.stdout)
-        print("The register's data is NOT valid. Fix these and run `make validate` again:", file=sys.stderr)
+        again = command(package, "make validate")
+        print(f"The register's data is NOT valid. Fix these and run `{again}` again:", file=sys.stderr)
         report(problems, sys.stderr)
         return 1
     print(

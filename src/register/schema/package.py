@@ -11,6 +11,7 @@ import csv
 import datetime as _dt
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -268,3 +269,11 @@ def today() -> _dt.date:
     """Today's date; REGISTER_TODAY overrides it so tests about 'the future' are stable."""
     fixed = settings.TODAY.raw()
     return _dt.date.fromisoformat(fixed) if fixed else _dt.date.today()
+
+
+def command(package: Package, make: str) -> str:
+    """A `make ...` command to type next, for the register this command worked on: with its
+    ROOT= when that is another copy, so that following it never changes this one instead."""
+    if package.root.resolve() == settings.ROOT.resolve():
+        return make
+    return f"{make} ROOT={shlex.quote(str(package.root))}"

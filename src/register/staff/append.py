@@ -30,9 +30,8 @@ from pathlib import Path
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
 from register.database import known_rows
-from register.schema.package import ROOT, Package, Resource
+from register.schema.package import ROOT, Package, Resource, command
 from register.staff import readers, reopening, trial
-from register.staff import write as writemod
 from register.staff.batch import Batch, columns_text, from_table, generated_field
 from register.staff.identifiers import (
     check_against_existing,
@@ -311,12 +310,12 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
             + (f" and {len(outcome.given) - 10:,} more" if len(outcome.given) > 10 else "")
             + "."
         )
-    build = writemod.command(package, "make build")
+    build = command(package, "make build")
     them = agree(n, "it", "them")
     if outcome.build_error:
         print(
             f"The records are saved, but the database could not be rebuilt ({outcome.build_error}). "
-            f"Run `{writemod.command(package, 'make validate')}` and then `{build}`.",
+            f"Run `{command(package, 'make validate')}` and then `{build}`.",
             file=sys.stderr,
         )
         return 3

@@ -17,13 +17,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from register.schema.package import ROOT, Field, Package, Resource
+from register.schema.package import ROOT, Field, Package, Resource, command
 from register.staff import append as appendmod
 from register.staff import readers
 from register.staff.batch import from_table
 from register.staff.normalise import normalise_cells, record_label, record_title
 from register.staff.repeats import compared, existing_matches, key_of
-from register.staff.write import command, inside_datasets
+from register.staff.write import inside_datasets
 from register.util.guard import plain_errors
 from register.util.text import printable
 
