@@ -819,6 +819,36 @@ def test_column_names_with_spaces_or_hyphens_for_underscores_are_matched(repo, t
     assert added[0]["lived_experience_count"] == "7" and added[2]["project_id"] == "PRJ-0002"
 
 
+def test_columns_named_by_their_titles_are_matched(repo, tmp_path):
+    # The site, its downloaded workbook and the template's "About these fields" sheet name
+    # each column by its title ("Date said"); a file headed that way was refused with a
+    # problem for every column, each then said to be missing "(Date said)".
+    package = Package(repo)
+    res = package.resource("you_said_we_did_updates")
+    titles = [res.field(name).title for name in UPDATE_HEADER]
+    assert titles[:3] == ["You said item", "Date", "Status"]
+    path = tmp_path / "titles.csv"
+    path.write_bytes(csv_bytes([titles, UPDATE_ROW]))
+    # A workbook whose first sheet is notes: the sheet headed by titles is the records'.
+    xlsx = workbook(
+        tmp_path / "titles.xlsx", {"Notes": [["Added after the October meeting"]], "Records": [titles, UPDATE_ROW]}
+    )
+    n = next_id(repo / UPDATES, "UPD")
+    for given in (path, xlsx):
+        result = make("append", repo, TABLE="you_said_we_did_updates", FILE=given, REBUILD="no", ALLOW_DUPLICATES="yes")
+        assert exit_code(result) == 0, result.stderr
+    added = rows(repo / UPDATES)[-2:]
+    assert [r["id"] for r in added] == [f"UPD-{n:04d}", f"UPD-{n + 1:04d}"]
+    assert [[r[name] for name in UPDATE_HEADER] for r in added] == [UPDATE_ROW, UPDATE_ROW]
+
+
+def test_a_column_named_by_both_its_name_and_its_title_is_there_twice(shared, tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_bytes(csv_bytes([[*UPDATE_HEADER, "Date"], [*UPDATE_ROW, "2025-10-01"]]))
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path)
+    assert "field update_date: the column 'update_date' appears twice in the header" in result.stderr
+
+
 def test_a_whole_number_with_thousands_commas_is_read(package):
     # Excel writes a count formatted with a thousands separator to a CSV as "1,234", and
     # the register says its limits that way ("from 0 to 1,000,000"): it was refused.

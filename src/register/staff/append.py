@@ -32,7 +32,7 @@ from register.checks.supported import Fallback
 from register.database import known_rows
 from register.schema.package import ROOT, Package, Resource, command
 from register.staff import readers, reopening, trial
-from register.staff.batch import Batch, columns_text, from_table, generated_field
+from register.staff.batch import Batch, column_names, columns_text, from_table, generated_field
 from register.staff.identifiers import (
     check_against_existing,
     check_rules_across,
@@ -385,7 +385,7 @@ def main(argv=None) -> int:
         warning = readers.open_elsewhere(path)
         if warning:
             print(f"Warning: {warning}.", file=sys.stderr)
-        table = readers.read_table(path, label=args.file, sheet=args.sheet, columns=res.field_names)
+        table = readers.read_table(path, label=args.file, sheet=args.sheet, columns=list(column_names(res)))
     except OSError as e:
         print(f"Nothing was added to {res.name}: {args.file} cannot be opened ({e.strerror or e}).", file=sys.stderr)
         return 1

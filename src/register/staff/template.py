@@ -20,7 +20,7 @@ from pathlib import Path
 from register.schema.package import ROOT, Field, Package, Resource, command
 from register.staff import append as appendmod
 from register.staff import readers
-from register.staff.batch import from_table
+from register.staff.batch import column_names, from_table
 from register.staff.normalise import normalise_cells, record_label, record_title
 from register.staff.repeats import compared, existing_matches, key_of
 from register.staff.write import inside_datasets
@@ -47,7 +47,7 @@ def rows_not_added(package: Package, res: Resource, path: Path) -> int | None:
     (0 for an empty template, or one whose every row was added: it may be replaced);
     None when it cannot be read as one, so it is never overwritten."""
     try:
-        table = readers.read_table(path, columns=res.field_names)
+        table = readers.read_table(path, columns=list(column_names(res)))
     except readers.InputError as e:
         return 0 if any("no records" in p.message for p in e.problems) else None
     batch = from_table(res, table)
