@@ -360,3 +360,16 @@ def test_a_descriptor_left_behind_by_publisher_yml_is_named_with_the_command_tha
     subprocess.run([sys.executable, *fix[1].split()[1:]], check=True, capture_output=True)
     again = run_make("validate", repo)
     assert again.returncode == 0 and "Warning" not in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize("target, refused", [("validate", "Not checked"), ("build", "Not built")])
+def test_a_folder_that_is_not_a_register_is_said_as_the_staff_commands_say_it(tmp_path, target, refused):
+    # `make validate ROOT=path/to/package` (docs/publishing.md) with a wrong path said
+    # "No such file or directory: .../datapackage.json; datasets/ was not changed".
+    (tmp_path / "empty").mkdir()
+    for root, where in ((tmp_path / "nowhere", "does not exist"), (tmp_path / "empty", "has no datapackage.json")):
+        result = run_make(target, root)
+        assert result.returncode != 0
+        assert f"{refused}: ROOT={root} is not a copy of the register: that folder {where}." in result.stderr
+        assert "No such file" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "nowhere").exists() and list((tmp_path / "empty").iterdir()) == []

@@ -23,7 +23,7 @@ from register.checks.supported import Fallback
 from register.schema import datapackage
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
-from register.schema.package import ROOT, Package, command
+from register.schema.package import ROOT, Package, command, not_a_register
 from register.util.guard import plain_errors
 
 T = TypeVar("T")
@@ -155,6 +155,9 @@ def main(argv=None) -> int:
         help="github: each problem also as a GitHub Actions annotation on its file and line",
     )
     args = parser.parse_args(argv)
+    if refusal := not_a_register(args.root):
+        print(f"Not checked: {refusal}", file=sys.stderr)
+        return 2
     package = Package(args.root)
     refusal, found, warnings, used = against_standard(package, args.standard)
     if refusal:

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from register import settings
+from register.util.text import printable
 
 ROOT = settings.ROOT
 
@@ -277,3 +278,16 @@ def command(package: Package, make: str) -> str:
     if package.root.resolve() == settings.ROOT.resolve():
         return make
     return f"{make} ROOT={shlex.quote(str(package.root))}"
+
+
+def not_a_register(root: str) -> str | None:
+    """Why ROOT= is not a copy of the register, said to the person who typed it, or None:
+    one sentence, rather than a missing-file error about its datapackage.json."""
+    path = Path(root).expanduser()
+    if (path / "datapackage.json").is_file():
+        return None
+    where = "does not exist" if not path.exists() else "has no datapackage.json"
+    return (
+        f"ROOT={printable(root)} is not a copy of the register: that folder {where}. Leave ROOT= out to work on "
+        "this one, or give a register's folder: the one holding its datapackage.json."
+    )

@@ -30,7 +30,7 @@ from pathlib import Path
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
 from register.database import known_rows
-from register.schema.package import ROOT, Package, Resource, command
+from register.schema.package import ROOT, Package, Resource, command, not_a_register
 from register.staff import readers, reopening, trial
 from register.staff.batch import Batch, column_names, columns_text, from_table, generated_field
 from register.staff.identifiers import (
@@ -48,7 +48,6 @@ from register.staff.repeats import check_repeats
 from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, inside_datasets, remove_stale_temps, write_rows
 from register.util import locking
 from register.util.guard import plain_errors
-from register.util.text import printable
 from register.util.words import agree
 
 # Also importable from here, where the other staff commands and the tests look for them.
@@ -101,16 +100,10 @@ class Outcome:
 def open_package(root: str) -> Package:
     """The register at ROOT=; a folder that is not one ends the command in one sentence
     (exit 2, as for any other usage mistake) rather than a missing-file error."""
-    path = Path(root).expanduser()
-    if not (path / "datapackage.json").is_file():
-        where = "does not exist" if not path.exists() else "has no datapackage.json"
-        print(
-            f"Nothing was changed: ROOT={printable(root)} is not a copy of the register: that folder {where}. "
-            "Leave ROOT= out to work on this one, or give a register's folder: the one holding its datapackage.json.",
-            file=sys.stderr,
-        )
+    if refusal := not_a_register(root):
+        print(f"Nothing was changed: {refusal}", file=sys.stderr)
         raise SystemExit(2)
-    return Package(path)
+    return Package(Path(root).expanduser())
 
 
 # Tables whose rows only go in together with a change elsewhere, so only their own
