@@ -217,6 +217,16 @@ def test_a_group_is_added_by_its_code(repo):
     assert digest(repo) == before
 
 
+def test_a_place_in_lists_is_asked_for_with_the_places_taken(shared):
+    # "Order (required): a whole number, 0 or more" left staff adding a source to open
+    # sources.csv to find which number comes next.
+    orders = [int(r["sort_order"]) for r in rows(shared / "datasets/sources.csv")]
+    lines = ["my_review_2026", "My review", "A review.", "My Life Choices", "2026-01-10", "-1"]
+    result = make("add", shared, TABLE="sources", input=answers(lines))
+    assert exit_code(result) == 1
+    assert f"The records already there go up to {max(orders)}: {max(orders) + 1} puts this one last." in result.stdout
+
+
 def test_a_source_is_asked_for_in_plain_words(shared):
     # code, title, description, publisher, published, order: stop at a bad order
     lines = ["my_review_2026", "My review", "A review.", "My Life Choices", "2026-01-10", "-1"]
