@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import subprocess
 
 import openpyxl
 import pytest
@@ -269,10 +270,19 @@ def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, temp
 
 
 def test_the_suggested_command_quotes_a_path_with_spaces(repo):
-    out = repo / "my meeting.xlsx"
-    result = make("template", repo, TABLE="coproduction_log", OUT=out)
-    assert exit_code(result) == 0, result.stderr
-    assert f"  make append TABLE=coproduction_log FILE='{out}'" in result.stdout
+    # In double quotes, as the staff guide writes FILE="January meeting.xlsx": an
+    # apostrophe in the name was written 'Jo'"'"'s meeting.xlsx'.
+    for name in ("my meeting.xlsx", "Jo's meeting.xlsx"):
+        out = repo / name
+        result = make("template", repo, TABLE="coproduction_log", OUT=out)
+        assert exit_code(result) == 0, result.stderr
+        shown = f'  make append TABLE=coproduction_log FILE="{out}"'
+        assert shown in result.stdout
+        # Typed as shown, it adds that file.
+        typed = subprocess.run(
+            ["bash", "-c", f'printf "%s" {shown.split("FILE=")[1]}'], capture_output=True, text=True, check=True
+        )
+        assert typed.stdout == str(out)
 
 
 def test_the_suggested_commands_name_the_copy_they_worked_on(repo):

@@ -11,13 +11,12 @@ import csv
 import datetime as _dt
 import json
 import re
-import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from register import settings
-from register.util.text import printable
+from register.util.text import printable, shell_word
 
 ROOT = settings.ROOT
 
@@ -277,7 +276,7 @@ def command(package: Package, make: str) -> str:
     ROOT= when that is another copy, so that following it never changes this one instead."""
     if package.root.resolve() == settings.ROOT.resolve():
         return make
-    return f"{make} ROOT={shlex.quote(str(package.root))}"
+    return f"{make} ROOT={shell_word(str(package.root))}"
 
 
 def not_a_register(root: str) -> str | None:

@@ -13,7 +13,6 @@ fields", that explains every field and lists every code with its meaning.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from register.staff.normalise import normalise_cells, record_label, record_title
 from register.staff.repeats import compared, existing_matches, key_of
 from register.staff.write import inside_datasets
 from register.util.guard import plain_errors
-from register.util.text import printable
+from register.util.text import printable, shell_word
 
 ABOUT = "About these fields"
 CODES = "codes"
@@ -330,7 +329,7 @@ def write(package: Package, res: Resource, out: Path) -> Path:
 
 
 def append_command(package: Package, res: Resource, shown: str) -> str:
-    return command(package, f"make append TABLE={res.name} FILE={shlex.quote(shown)}")
+    return command(package, f"make append TABLE={res.name} FILE={shell_word(shown)}")
 
 
 def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str, int] | None:
