@@ -300,3 +300,18 @@ def test_the_suggested_commands_name_the_copy_they_worked_on(repo):
 def test_without_root_the_suggested_command_is_the_plain_one():
     package = Package(ROOT)
     assert command(package, "make build") == "make build"
+
+
+def test_a_partner_is_offered_only_among_the_independent_partners(repo):
+    # The drop-down of a verdict's partner offered the ICB itself, which the register
+    # then refused: "organisation nn_icb is not an independent partner".
+    out = repo / "verdicts.xlsx"
+    assert exit_code(make("template", repo, TABLE="partner_verdicts", OUT=out)) == 0
+    wb = openpyxl.load_workbook(out)
+    by_header = {c[0]: [v for v in c[1:] if v] for c in wb["codes"].iter_cols(values_only=True)}
+    assert by_header["organisations"] == ["my_life_choices"]
+    about = list(wb["About these fields"].iter_rows(values_only=True))
+    assert any(r[0] == "my_life_choices" for r in about) and not any(r[0] == "nn_icb" for r in about)
+    # `make add` offers the same choices.
+    result = make("add", repo, TABLE="partner_verdicts", input="\n\n1\n")
+    assert "1. my_life_choices  My Life Choices" in result.stdout and "nn_icb" not in result.stdout

@@ -91,7 +91,7 @@ class Session:
         """(value, label) pairs to pick from by number, or None when typed."""
         cl = appendmod.codelist_of(self.package, f)
         if cl or f.list_of:
-            return list(self.codes.titles(cl or f.list_of).items())
+            return list((self.codes.offered(f, cl) if cl else self.codes.titles(f.list_of)).items())
         ref = f.reference
         if ref:
             rows = self.records(ref[0])

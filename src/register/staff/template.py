@@ -140,7 +140,7 @@ def make_workbook(package: Package, res: Resource):
         if cl:
             dv = DataValidation(
                 type="list",
-                formula1=code_range(cl, list(codes.titles(cl))),
+                formula1=code_range(cl, list(codes.offered(f, cl))),
                 allow_blank=not required,
                 showErrorMessage=True,
                 errorStyle="stop",
@@ -273,7 +273,7 @@ def make_workbook(package: Package, res: Resource):
         for c in about[about.max_row]:
             c.font = bold
         descriptions = _descriptions(package, cl)
-        for code, title in codes.titles(cl).items():
+        for code, title in codes.offered(f, cl).items():
             about.append([code, title, "", descriptions.get(code, "")])
             for c in about[about.max_row]:
                 c.alignment = wrap
