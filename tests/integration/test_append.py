@@ -227,7 +227,8 @@ VALUE_CASES = {
         [
             (2, "mitigation", "''", "required when impact is negative", "reduce a negative impact"),
             (3, "not_assessed_reason", "''", "required when impact is not_assessed", "not assessed"),
-            (4, "project_id,characteristic", "'PRJ-0002,age'", "already has a record with the same", "one row per"),
+            # The record already there is named, to look at before adding another.
+            (4, "project_id,characteristic", "'PRJ-0002,age'", "already has EIA-0001 with the same", "one row per"),
             (
                 6,
                 "project_id,characteristic",
