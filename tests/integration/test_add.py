@@ -17,6 +17,8 @@ from tests.staff_helpers import TODAY, digest, exit_code, make, next_id, rows
 
 YSWD = "datasets/you_said_we_did.csv"
 # id, project, activity, date said, theme, you said, response due, response rule, source, section, confirm
+# YS-0001's own words: an answer that repeats it is refused as already added.
+YS_0001 = "Overuse of the word coproduction – different understanding."
 GOOD = ["", "2", "1", "t", "3", "People want easy read versions.", "", "", "listening_event_beeston", "Table 3", "yes"]
 
 
@@ -81,6 +83,12 @@ BAD = [
     ("answers run out", {"cut": 6}, "the answers ran out before every question was answered"),
     ("a bare Enter is not today", {3: ""}, "field said_date: Date said is required"),
     ("not confirmed", {10: "no"}, "Not confirmed: nothing was added to you_said_we_did."),
+    (
+        "already in the register",
+        {3: "2024-08-06", 4: "shared_language", 5: YS_0001, 8: "listening_event_beeston", 9: "Table 1"},
+        "Nothing was added to you_said_we_did: your record has problems. Fix these and try again:\n"
+        "your record: this row is already in datasets/you_said_we_did.csv as YS-0001",
+    ),
 ]
 
 
@@ -207,6 +215,16 @@ def test_a_group_is_added_by_its_code(repo):
     assert exit_code(again) == 1
     assert "field code: Code new_group is already used by another record" in again.stderr
     assert digest(repo) == before
+
+
+def test_a_place_in_lists_is_asked_for_with_the_places_taken(shared):
+    # "Order (required): a whole number, 0 or more" left staff adding a source to open
+    # sources.csv to find which number comes next.
+    orders = [int(r["sort_order"]) for r in rows(shared / "datasets/sources.csv")]
+    lines = ["my_review_2026", "My review", "A review.", "My Life Choices", "2026-01-10", "-1"]
+    result = make("add", shared, TABLE="sources", input=answers(lines))
+    assert exit_code(result) == 1
+    assert f"The records already there go up to {max(orders)}: {max(orders) + 1} puts this one last." in result.stdout
 
 
 def test_a_source_is_asked_for_in_plain_words(shared):

@@ -227,7 +227,8 @@ VALUE_CASES = {
         [
             (2, "mitigation", "''", "required when impact is negative", "reduce a negative impact"),
             (3, "not_assessed_reason", "''", "required when impact is not_assessed", "not assessed"),
-            (4, "project_id,characteristic", "'PRJ-0002,age'", "already has a record with the same", "one row per"),
+            # The record already there is named, to look at before adding another.
+            (4, "project_id,characteristic", "'PRJ-0002,age'", "already has EIA-0001 with the same", "one row per"),
             (
                 6,
                 "project_id,characteristic",
@@ -636,6 +637,8 @@ def test_a_date_cell_holding_a_time_too_is_read_as_its_day(repo, tmp_path):
     result = make("append", repo, TABLE="you_said_we_did_updates", FILE=path, REBUILD="no")
     assert exit_code(result) == 0, result.stderr
     assert rows(repo / UPDATES)[-1]["update_date"] == "2025-11-10"
+    # One record is "it", not "them".
+    assert "run `make build ROOT=" in result.stdout and "` to see it on the site." in result.stdout
 
 
 def test_two_sheets_of_records_are_refused_naming_both(shared, tmp_path):
@@ -815,6 +818,36 @@ def test_column_names_with_spaces_or_hyphens_for_underscores_are_matched(repo, t
     added = rows(repo / LOG)[-4:]
     assert [r["id"] for r in added] == [f"LOG-{n + i:04d}" for i in range(4)]
     assert added[0]["lived_experience_count"] == "7" and added[2]["project_id"] == "PRJ-0002"
+
+
+def test_columns_named_by_their_titles_are_matched(repo, tmp_path):
+    # The site, its downloaded workbook and the template's "About these fields" sheet name
+    # each column by its title ("Date said"); a file headed that way was refused with a
+    # problem for every column, each then said to be missing "(Date said)".
+    package = Package(repo)
+    res = package.resource("you_said_we_did_updates")
+    titles = [res.field(name).title for name in UPDATE_HEADER]
+    assert titles[:3] == ["You said item", "Date", "Status"]
+    path = tmp_path / "titles.csv"
+    path.write_bytes(csv_bytes([titles, UPDATE_ROW]))
+    # A workbook whose first sheet is notes: the sheet headed by titles is the records'.
+    xlsx = workbook(
+        tmp_path / "titles.xlsx", {"Notes": [["Added after the October meeting"]], "Records": [titles, UPDATE_ROW]}
+    )
+    n = next_id(repo / UPDATES, "UPD")
+    for given in (path, xlsx):
+        result = make("append", repo, TABLE="you_said_we_did_updates", FILE=given, REBUILD="no", ALLOW_DUPLICATES="yes")
+        assert exit_code(result) == 0, result.stderr
+    added = rows(repo / UPDATES)[-2:]
+    assert [r["id"] for r in added] == [f"UPD-{n:04d}", f"UPD-{n + 1:04d}"]
+    assert [[r[name] for name in UPDATE_HEADER] for r in added] == [UPDATE_ROW, UPDATE_ROW]
+
+
+def test_a_column_named_by_both_its_name_and_its_title_is_there_twice(shared, tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_bytes(csv_bytes([[*UPDATE_HEADER, "Date"], [*UPDATE_ROW, "2025-10-01"]]))
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path)
+    assert "field update_date: the column 'update_date' appears twice in the header" in result.stderr
 
 
 def test_a_whole_number_with_thousands_commas_is_read(package):

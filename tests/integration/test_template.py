@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import subprocess
 
 import openpyxl
 import pytest
 
-from register.schema.package import ROOT, Package
+from register.schema.package import ROOT, Package, command
 from register.site.serve import datasette_instance
 from register.staff import append as appendmod
-from register.staff.write import command
 from tests.staff_helpers import STAFF, digest, exit_code, make, next_id, refused, rows
 
 LOG = "datasets/coproduction_log.csv"
@@ -270,10 +270,19 @@ def test_a_template_offered_twice_is_refused_and_may_then_be_replaced(repo, temp
 
 
 def test_the_suggested_command_quotes_a_path_with_spaces(repo):
-    out = repo / "my meeting.xlsx"
-    result = make("template", repo, TABLE="coproduction_log", OUT=out)
-    assert exit_code(result) == 0, result.stderr
-    assert f"  make append TABLE=coproduction_log FILE='{out}'" in result.stdout
+    # In double quotes, as the staff guide writes FILE="January meeting.xlsx": an
+    # apostrophe in the name was written 'Jo'"'"'s meeting.xlsx'.
+    for name in ("my meeting.xlsx", "Jo's meeting.xlsx"):
+        out = repo / name
+        result = make("template", repo, TABLE="coproduction_log", OUT=out)
+        assert exit_code(result) == 0, result.stderr
+        shown = f'  make append TABLE=coproduction_log FILE="{out}"'
+        assert shown in result.stdout
+        # Typed as shown, it adds that file.
+        typed = subprocess.run(
+            ["bash", "-c", f'printf "%s" {shown.split("FILE=")[1]}'], capture_output=True, text=True, check=True
+        )
+        assert typed.stdout == str(out)
 
 
 def test_the_suggested_commands_name_the_copy_they_worked_on(repo):
@@ -291,3 +300,18 @@ def test_the_suggested_commands_name_the_copy_they_worked_on(repo):
 def test_without_root_the_suggested_command_is_the_plain_one():
     package = Package(ROOT)
     assert command(package, "make build") == "make build"
+
+
+def test_a_partner_is_offered_only_among_the_independent_partners(repo):
+    # The drop-down of a verdict's partner offered the ICB itself, which the register
+    # then refused: "organisation nn_icb is not an independent partner".
+    out = repo / "verdicts.xlsx"
+    assert exit_code(make("template", repo, TABLE="partner_verdicts", OUT=out)) == 0
+    wb = openpyxl.load_workbook(out)
+    by_header = {c[0]: [v for v in c[1:] if v] for c in wb["codes"].iter_cols(values_only=True)}
+    assert by_header["organisations"] == ["my_life_choices"]
+    about = list(wb["About these fields"].iter_rows(values_only=True))
+    assert any(r[0] == "my_life_choices" for r in about) and not any(r[0] == "nn_icb" for r in about)
+    # `make add` offers the same choices.
+    result = make("add", repo, TABLE="partner_verdicts", input="\n\n1\n")
+    assert "1. my_life_choices  My Life Choices" in result.stdout and "nn_icb" not in result.stdout

@@ -30,6 +30,8 @@ def test_done_is_recorded_as_we_did_and_becomes_the_current_status(repo):
     result = make("update-status", repo, ID="YS-0010", STATUS="done", NOTE=note, **CITE)
     assert exit_code(result) == 0, result.stderr
     assert f"Added 1 record to {UPDATES}: UPD-{n:04d}." in result.stdout
+    # One record is "it", not "them".
+    assert "a running `make serve` shows it within two seconds" in result.stdout
     assert path.read_bytes().startswith(old)
     last = rows(path)[-1]
     assert last == {

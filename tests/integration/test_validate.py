@@ -306,6 +306,8 @@ def test_a_file_that_is_not_a_table_in_datasets_is_named(repo):
     assert result.returncode != 0
     assert "datasets/January meeting.xlsx: this file is not one of the register's tables" in result.stderr
     assert "append.tmp" not in result.stderr and "1 problem in 1 file." in result.stderr
+    # The command to run again is for the copy it checked (ROOT=), not this repository.
+    assert f"Fix these and run `make validate ROOT={repo}` again:" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -490,3 +492,16 @@ def test_a_descriptor_that_names_another_publisher_is_refused_with_the_command_t
         capture_output=True,
     )
     assert run_make("validate", repo).returncode == 0
+
+
+@pytest.mark.parametrize("target, refused", [("validate", "Not checked"), ("build", "Not built")])
+def test_a_folder_that_is_not_a_register_is_said_as_the_staff_commands_say_it(tmp_path, target, refused):
+    # `make validate ROOT=path/to/package` (docs/publishing.md) with a wrong path said
+    # "No such file or directory: .../datapackage.json; datasets/ was not changed".
+    (tmp_path / "empty").mkdir()
+    for root, where in ((tmp_path / "nowhere", "does not exist"), (tmp_path / "empty", "has no datapackage.json")):
+        result = run_make(target, root)
+        assert result.returncode != 0
+        assert f"{refused}: ROOT={root} is not a copy of the register: that folder {where}." in result.stderr
+        assert "No such file" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "nowhere").exists() and list((tmp_path / "empty").iterdir()) == []

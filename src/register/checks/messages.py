@@ -157,8 +157,8 @@ def same_together(key: list[str] | tuple[str, ...], other_row) -> str:
     return f"the same {' and '.join(key)} as row {other_row}"
 
 
-def together_exists(file: str, key: list[str] | tuple[str, ...]) -> str:
-    return f"{file} already has a record with the same {' and '.join(key)}"
+def together_exists(file: str, key: list[str] | tuple[str, ...], holder: str = "") -> str:
+    return f"{file} already has {holder or 'a record'} with the same {' and '.join(key)}"
 
 
 def one_row_per(key: list[str] | tuple[str, ...]) -> str:

@@ -23,7 +23,7 @@ from register.checks.supported import Fallback
 from register.schema import datapackage
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
-from register.schema.package import ROOT, Package
+from register.schema.package import ROOT, Package, command, not_a_register
 from register.util.guard import plain_errors
 
 T = TypeVar("T")
@@ -173,6 +173,9 @@ def main(argv=None) -> int:
         help="github: each problem also as a GitHub Actions annotation on its file and line",
     )
     args = parser.parse_args(argv)
+    if refusal := not_a_register(args.root):
+        print(f"Not checked: {refusal}", file=sys.stderr)
+        return 2
     package = Package(args.root)
     refusal, found, warnings, used = against_standard(package, args.standard)
     if refusal:
@@ -186,7 +189,8 @@ def main(argv=None) -> int:
     if problems:
         if args.format == "github":
             github_annotations(package, problems, sys.stdout)
-        print("The register's data is NOT valid. Fix these and run `make validate` again:", file=sys.stderr)
+        again = command(package, "make validate")
+        print(f"The register's data is NOT valid. Fix these and run `{again}` again:", file=sys.stderr)
         report(problems, sys.stderr)
         return 1
     print(

@@ -32,7 +32,7 @@ from register.database.search import SearchSide, enable_fts, indexes_and_search,
 from register.database.views import VIEWS_SQL, live_views, materialise
 from register.schema import metadata as metadata_mod
 from register.schema.ddl import build_order, create_link_table, create_table, link_tables, q
-from register.schema.package import ROOT, Package, Resource
+from register.schema.package import ROOT, Package, Resource, not_a_register
 from register.util import locking
 from register.util.files import chunk_digests, file_stamp, tree_digest
 from register.util.guard import plain_errors
@@ -348,6 +348,9 @@ def main(argv=None) -> int:
     parser.add_argument("--root", default=str(ROOT), help="the repository to build from")
     parser.add_argument("--out", default=None, help="output directory (default: ROOT/build)")
     args = parser.parse_args(argv)
+    if refusal := not_a_register(args.root):
+        print(f"Not built: {refusal}", file=sys.stderr)
+        return 2
     package = Package(args.root)
     out = Path(args.out) if args.out else package.root / "build"
     with locking.exclusive(package.root):  # one writer at a time; clears what killed ones left

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from register import settings
 from register.util.clock import local_today
+from register.util.text import printable, shell_word
 
 ROOT = settings.ROOT
 
@@ -279,4 +280,25 @@ def today() -> _dt.date:
     raise SystemExit(
         f"{settings.TODAY.name}={fixed!r} is not a date written YYYY-MM-DD (for example 2026-04-01): "
         "set it to one, or leave it empty for the real date (see docs/settings.md)."
+    )
+
+
+def command(package: Package, make: str) -> str:
+    """A `make ...` command to type next, for the register this command worked on: with its
+    ROOT= when that is another copy, so that following it never changes this one instead."""
+    if package.root.resolve() == settings.ROOT.resolve():
+        return make
+    return f"{make} ROOT={shell_word(str(package.root))}"
+
+
+def not_a_register(root: str) -> str | None:
+    """Why ROOT= is not a copy of the register, said to the person who typed it, or None:
+    one sentence, rather than a missing-file error about its datapackage.json."""
+    path = Path(root).expanduser()
+    if (path / "datapackage.json").is_file():
+        return None
+    where = "does not exist" if not path.exists() else "has no datapackage.json"
+    return (
+        f"ROOT={printable(root)} is not a copy of the register: that folder {where}. Leave ROOT= out to work on "
+        "this one, or give a register's folder: the one holding its datapackage.json."
     )

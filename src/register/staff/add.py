@@ -33,7 +33,10 @@ TODAY_WORDS = ("t", "today")
 BACK = "back"
 # A pick list of existing records is shown when there are at most this many choices.
 MAX_PICK = 40
-SOURCE = "your answers"
+# What problems are said to be in (one subject, so "your record has problems").
+SOURCE = "your record"
+# The field that orders a codelist's or the sources' records in lists.
+ORDER_FIELD = "sort_order"
 
 
 class Stop(Exception):
@@ -88,7 +91,7 @@ class Session:
         """(value, label) pairs to pick from by number, or None when typed."""
         cl = appendmod.codelist_of(self.package, f)
         if cl or f.list_of:
-            return list(self.codes.titles(cl or f.list_of).items())
+            return list((self.codes.offered(f, cl) if cl else self.codes.titles(f.list_of)).items())
         ref = f.reference
         if ref:
             rows = self.records(ref[0])
@@ -149,6 +152,14 @@ class Session:
         batch = appendmod.Batch(self.res, SOURCE, [(0, dict(self.row, **{f.name: value}))])
         return [p.message for p in reopening.problems(self.package, batch) if p.field == f.name]
 
+    def last_in_order(self, f: Field) -> int | None:
+        """The highest place in lists (a codelist's or source's sort_order) already taken,
+        so that a number can be chosen without opening the file; None for other fields."""
+        if f.name != ORDER_FIELD or f.type != "integer":
+            return None
+        taken = [r.get(f.name, "") for r in self.records(self.res.name)]
+        return max((int(v) for v in taken if v.isascii() and v.isdigit()), default=None)
+
     @staticmethod
     def pick(text: str, picks, many: bool) -> str:
         """Turn numbers from the pick list into codes; leave anything else as typed."""
@@ -184,6 +195,8 @@ class Session:
                 self.say(f"     {i:>3}. {code}" + (f"  {_short(title)}" if title and title != code else ""))
         elif not gen:
             self.say(f"    Allowed: {appendmod.allowed(self.package, f)}")
+            if (last := self.last_in_order(f)) is not None:
+                self.say(f"    The records already there go up to {last}: {last + 1} puts this one last.")
         hint = f" (t for today, {today().isoformat()})" if f.type == "date" else ""
         prompt = f"  {f.name}{hint}: "
         while True:

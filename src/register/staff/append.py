@@ -30,10 +30,9 @@ from pathlib import Path
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
 from register.database import known_rows
-from register.schema.package import ROOT, Package, Resource
+from register.schema.package import ROOT, Package, Resource, command, not_a_register
 from register.staff import readers, reopening, trial
-from register.staff import write as writemod
-from register.staff.batch import Batch, columns_text, from_table, generated_field
+from register.staff.batch import Batch, column_names, columns_text, from_table, generated_field
 from register.staff.identifiers import (
     check_against_existing,
     check_rules_across,
@@ -49,7 +48,7 @@ from register.staff.repeats import check_repeats
 from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, inside_datasets, remove_stale_temps, write_rows
 from register.util import locking
 from register.util.guard import plain_errors
-from register.util.text import printable
+from register.util.words import agree
 
 # Also importable from here, where the other staff commands and the tests look for them.
 __all__ = [
@@ -101,16 +100,10 @@ class Outcome:
 def open_package(root: str) -> Package:
     """The register at ROOT=; a folder that is not one ends the command in one sentence
     (exit 2, as for any other usage mistake) rather than a missing-file error."""
-    path = Path(root).expanduser()
-    if not (path / "datapackage.json").is_file():
-        where = "does not exist" if not path.exists() else "has no datapackage.json"
-        print(
-            f"Nothing was changed: ROOT={printable(root)} is not a copy of the register: that folder {where}. "
-            "Leave ROOT= out to work on this one, or give a register's folder: the one holding its datapackage.json.",
-            file=sys.stderr,
-        )
+    if refusal := not_a_register(root):
+        print(f"Nothing was changed: {refusal}", file=sys.stderr)
         raise SystemExit(2)
-    return Package(path)
+    return Package(Path(root).expanduser())
 
 
 # Tables whose rows only go in together with a change elsewhere, so only their own
@@ -310,21 +303,22 @@ def report_outcome(package: Package, res: Resource, outcome: Outcome, source: st
             + (f" and {len(outcome.given) - 10:,} more" if len(outcome.given) > 10 else "")
             + "."
         )
-    build = writemod.command(package, "make build")
+    build = command(package, "make build")
+    them = agree(n, "it", "them")
     if outcome.build_error:
         print(
             f"The records are saved, but the database could not be rebuilt ({outcome.build_error}). "
-            f"Run `{writemod.command(package, 'make validate')}` and then `{build}`.",
+            f"Run `{command(package, 'make validate')}` and then `{build}`.",
             file=sys.stderr,
         )
         return 3
     if outcome.rebuilt:
         print(
-            f"The database is rebuilt; a running `make serve` shows them within two seconds, no restart needed. "
+            f"The database is rebuilt; a running `make serve` shows {them} within two seconds, no restart needed. "
             f"({outcome.seconds:.2f} s)"
         )
     else:
-        print(f"The database was not rebuilt: run `{build}` to see them on the site. ({outcome.seconds:.2f} s)")
+        print(f"The database was not rebuilt: run `{build}` to see {them} on the site. ({outcome.seconds:.2f} s)")
     return 0
 
 
@@ -384,7 +378,7 @@ def main(argv=None) -> int:
         warning = readers.open_elsewhere(path)
         if warning:
             print(f"Warning: {warning}.", file=sys.stderr)
-        table = readers.read_table(path, label=args.file, sheet=args.sheet, columns=res.field_names)
+        table = readers.read_table(path, label=args.file, sheet=args.sheet, columns=list(column_names(res)))
     except OSError as e:
         print(f"Nothing was added to {res.name}: {args.file} cannot be opened ({e.strerror or e}).", file=sys.stderr)
         return 1

@@ -34,6 +34,13 @@ def columns_text(resource: Resource) -> str:
     return "columns " + ", ".join(resource.field_names)
 
 
+def column_names(resource: Resource) -> dict[str, str]:
+    """The field each header label names, by its column_key: the field's name, or its title
+    as the site, the downloaded workbook's headers and the template's "About these fields"
+    sheet show it ("Date said" is said_date). A name wins over another field's title."""
+    return {column_key(f.title): f.name for f in resource.fields} | {column_key(n): n for n in resource.field_names}
+
+
 def generated_field(resource: Resource) -> str | None:
     """The identifier field that may be left blank (and so may be missing)."""
     return resource.primary_key[0] if resource.id_prefix else None
@@ -103,7 +110,7 @@ def other_table(resource: Resource, header: list[str]) -> Resource | None:
     """Another table of the register whose columns the header names, every one, when
     this one's are not: a template of one table given with TABLE= of another."""
     labels = {column_key(label) for label in header} - {""}
-    if labels <= {column_key(n) for n in resource.field_names}:  # its own columns, one of them twice
+    if labels <= column_names(resource).keys():  # its own columns, one of them twice
         return None
     for name in resource.package.names:
         other = resource.package.resource(name)
@@ -142,7 +149,7 @@ def sketched_row(resource: Resource, file: str, number: int, row: dict) -> Probl
 def from_table(resource: Resource, table: readers.Table) -> Batch:
     """Match the file's header to the schema and turn its rows into dicts of text.
 
-    Columns may come in any order and their names are matched ignoring case,
+    Columns may come in any order and their names (or titles) are matched ignoring case,
     surrounding spaces, and spaces or hyphens in place of underscores (column_key).
     An unknown or repeated column is an error. A missing column is
     an error when its field is required; a missing optional column is left empty, and
@@ -150,7 +157,7 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
     """
     file = table.file
     problems: list[Problem] = []
-    by_name = {column_key(n): n for n in resource.field_names}
+    by_name = column_names(resource)
     below = header_below(by_name, table)
     if below is not None:  # a title typed above the header: one line, not one per column
         message = (

@@ -34,13 +34,13 @@ import sys
 
 from register.checks.problems import Problem
 from register.checks.rules import read_rows, records_holding, unapplied_corrections
-from register.schema.package import MAIN_RESOURCES, ROOT, Package, Resource, today
+from register.schema.package import MAIN_RESOURCES, ROOT, Package, Resource, command, today
 from register.staff import append as appendmod
 from register.staff import trial, update_status
 from register.staff.batch import Batch
 from register.staff.input_file import column_key
 from register.staff.normalise import Codes, id_in_capitals, normalise_cells
-from register.staff.write import command, display_path, line_style, remove_stale_temps, temp_name, write_rows
+from register.staff.write import display_path, line_style, remove_stale_temps, temp_name, write_rows
 from register.util import locking
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable

@@ -19,7 +19,7 @@ from pathlib import Path
 from register.checks import messages, rules
 from register.checks.problems import Problem
 from register.database import known_rows
-from register.schema.package import Field, Package
+from register.schema.package import Field, Package, Resource
 from register.staff.batch import Batch, generated_field
 from register.staff.write import display_path
 
@@ -203,6 +203,21 @@ def id_number(digits: str) -> int:
     return int(digits) if len(digits) <= 18 else 0
 
 
+def _holders(res: Resource, key: tuple, wanted: set[tuple]) -> dict[tuple, str]:
+    """The record already holding each of these unique-together values, by its id, so
+    that a refusal names the record to look at. Read only when a row is refused."""
+    if not res.primary_key or not res.path.exists():
+        return {}
+    header = res.field_names
+    idx, pk = [header.index(c) for c in key], header.index(res.primary_key[0])
+    found: dict[tuple, str] = {}
+    for cells in existing_cells(res.path, None):
+        t = tuple(cells[i] if i < len(cells) else "" for i in idx)
+        if t in wanted and pk < len(cells):
+            found.setdefault(t, cells[pk])
+    return found
+
+
 def check_against_existing(package: Package, batch: Batch, ex: Existing) -> None:
     res = batch.resource
     rel = display_path(package, res.path)
@@ -239,19 +254,21 @@ def check_against_existing(package: Package, batch: Batch, ex: Existing) -> None
             else:
                 seen[v] = number
     for key, taken in ex.together.items():
-        for number, row in batch.rows:
-            t = tuple(row.get(c, "") for c in key)
-            if all(t) and t in taken:
-                batch.problems.append(
-                    Problem(
-                        batch.file,
-                        number,
-                        ",".join(key),
-                        ",".join(t),
-                        messages.together_exists(rel, key),
-                        messages.one_row_per(key),
-                    )
+        clashes = [
+            (number, t) for number, row in batch.rows if all(t := tuple(row.get(c, "") for c in key)) and t in taken
+        ]
+        holders = _holders(res, key, {t for _, t in clashes}) if clashes else {}
+        for number, t in clashes:
+            batch.problems.append(
+                Problem(
+                    batch.file,
+                    number,
+                    ",".join(key),
+                    ",".join(t),
+                    messages.together_exists(rel, key, holders.get(t, "")),
+                    messages.one_row_per(key),
                 )
+            )
     batch_ids = {row.get(res.primary_key[0], "") for _, row in batch.rows} if res.primary_key else set()
     refused = {(p.row, p.field) for p in batch.problems}  # a cell refused already is said once
     for name, found in ex.found.items():

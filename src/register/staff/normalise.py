@@ -20,6 +20,7 @@ from register.checks import messages
 from register.checks.cells import whole_number
 from register.checks.codegen import RowChecker, check_rows
 from register.checks.problems import Problem
+from register.checks.rules import independent_partners
 from register.schema.package import Field, Package, Resource, today
 from register.staff.batch import Batch
 from register.staff.input_file import INVISIBLE
@@ -125,6 +126,15 @@ class Codes:
 
     def normalise(self, codelist: str, text: str) -> str | None:
         return self.lookup(codelist).get(text.strip().lower())
+
+    def offered(self, f: Field, codelist: str) -> dict[str, str]:
+        """The codes a field's pick list or drop-down offers: its codelist's, less those
+        its rules refuse (a partner's verdict is given only by an independent partner)."""
+        titles = self.titles(codelist)
+        if f.descriptor.get("x-independent-partner"):
+            partners = independent_partners(self.package)
+            return {code: title for code, title in titles.items() if partners.get(code)}
+        return titles
 
 
 def codelist_of(package: Package, f: Field) -> str | None:

@@ -13,19 +13,18 @@ fields", that explains every field and lists every code with its meaning.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
-from register.schema.package import ROOT, Field, Package, Resource
+from register.schema.package import ROOT, Field, Package, Resource, command
 from register.staff import append as appendmod
 from register.staff import readers
-from register.staff.batch import from_table
+from register.staff.batch import column_names, from_table
 from register.staff.normalise import normalise_cells, record_label, record_title
 from register.staff.repeats import compared, existing_matches, key_of
-from register.staff.write import command, inside_datasets
+from register.staff.write import inside_datasets
 from register.util.guard import plain_errors
-from register.util.text import printable
+from register.util.text import printable, shell_word
 
 ABOUT = "About these fields"
 CODES = "codes"
@@ -47,7 +46,7 @@ def rows_not_added(package: Package, res: Resource, path: Path) -> int | None:
     (0 for an empty template, or one whose every row was added: it may be replaced);
     None when it cannot be read as one, so it is never overwritten."""
     try:
-        table = readers.read_table(path, columns=res.field_names)
+        table = readers.read_table(path, columns=list(column_names(res)))
     except readers.InputError as e:
         return 0 if any("no records" in p.message for p in e.problems) else None
     batch = from_table(res, table)
@@ -141,7 +140,7 @@ def make_workbook(package: Package, res: Resource):
         if cl:
             dv = DataValidation(
                 type="list",
-                formula1=code_range(cl, list(codes.titles(cl))),
+                formula1=code_range(cl, list(codes.offered(f, cl))),
                 allow_blank=not required,
                 showErrorMessage=True,
                 errorStyle="stop",
@@ -274,7 +273,7 @@ def make_workbook(package: Package, res: Resource):
         for c in about[about.max_row]:
             c.font = bold
         descriptions = _descriptions(package, cl)
-        for code, title in codes.titles(cl).items():
+        for code, title in codes.offered(f, cl).items():
             about.append([code, title, "", descriptions.get(code, "")])
             for c in about[about.max_row]:
                 c.alignment = wrap
@@ -330,7 +329,7 @@ def write(package: Package, res: Resource, out: Path) -> Path:
 
 
 def append_command(package: Package, res: Resource, shown: str) -> str:
-    return command(package, f"make append TABLE={res.name} FILE={shlex.quote(shown)}")
+    return command(package, f"make append TABLE={res.name} FILE={shell_word(shown)}")
 
 
 def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str, int] | None:

@@ -22,9 +22,9 @@ import sys
 
 from register.checks.problems import Problem
 from register.checks.rules import read_rows
-from register.schema.package import ROOT, Package, today
+from register.schema.package import ROOT, Package, command, today
 from register.staff import append as appendmod
-from register.staff.write import command, display_path
+from register.staff.write import display_path
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
 

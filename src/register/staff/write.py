@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shlex
 import shutil
 import sys
 import time
@@ -20,14 +19,6 @@ from register.schema.package import Package, Resource
 # fsynced and before it is renamed into place, so a test can kill the append there.
 PAUSE_ENV = settings.TEST_PAUSE_BEFORE_REPLACE.name
 RELEASE_ENV = settings.TEST_RELEASE_FILE.name  # ...or until this file exists
-
-
-def command(package: Package, make: str) -> str:
-    """A `make ...` command to type next, for the register this command worked on: with its
-    ROOT= when that is another copy, so that following it never changes this one instead."""
-    if package.root.resolve() == settings.ROOT.resolve():
-        return make
-    return f"{make} ROOT={shlex.quote(str(package.root))}"
 
 
 def display_path(package: Package, path: Path) -> str:

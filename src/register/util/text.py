@@ -9,6 +9,7 @@ is written. Commands ask this first and refuse it with a message.
 from __future__ import annotations
 
 import re
+import shlex
 
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # What must not reach a terminal as it is: control characters (an escape sequence can
@@ -39,3 +40,17 @@ def printable(value: str, limit: int = 200) -> str:
     characters and undecodable bytes written as \\xNN, cut at `limit` characters."""
     text = UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", " ".join(value.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shell_word(value: str) -> str:
+    """A value written into a command to type, quoted as the staff guide quotes one
+    (FILE="January meeting.xlsx"): as it is when nothing in it needs quoting, in double
+    quotes when nothing in it is special there (an apostrophe is not: "Jo's notes.xlsx"),
+    else in single quotes as the shell needs."""
+    if not value:
+        return "''"
+    if re.fullmatch(r"[\w@%+=:,./-]+", value, flags=re.ASCII):
+        return value
+    if not re.search(r'["$`\\!\n]', value):
+        return f'"{value}"'
+    return shlex.quote(value)
