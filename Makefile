@@ -19,7 +19,8 @@ ROOT ?= $(CURDIR)
 # make exports any command-line value: recipes read it as "$$NOTE", and no value is ever
 # spliced into a shell line. A ROOT not given is this directory, the recipe's own.
 STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT \
-  UPDATE LOG PARTNER VERDICT WORDS FIELD VALUE REASON PERSONAL_DATA ALLOW_DUPLICATES
+  UPDATE LOG PARTNER VERDICT WORDS FIELD VALUE REASON PERSONAL_DATA ALLOW_DUPLICATES \
+  PERIOD_START PERIOD_END
 $(foreach v,$(STAFF_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),\
   $(eval override $(v) := $$(value $(v)))$(eval export $(v))))
 # An empty ROOT (set but blank in someone's shell) means this directory too. ($(value)
@@ -97,7 +98,7 @@ build: $(INSTALLED)
 	@$(PY) -m register.database.build $(root_arg)
 endif
 
-PERIOD_ARGS = $(if $(PERIOD_START),--start "$(PERIOD_START)") $(if $(PERIOD_END),--end "$(PERIOD_END)")
+PERIOD_ARGS = $(if $(PERIOD_START),--start="$$PERIOD_START") $(if $(PERIOD_END),--end="$$PERIOD_END")
 
 $(EXTRACTS): $(DB)
 	$(PY) -m register.publishing.extracts

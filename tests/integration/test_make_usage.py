@@ -111,3 +111,16 @@ def test_without_npm_the_browser_tests_say_what_to_install(tmp_path):
     assert result.returncode == 2
     assert "The browser tests need Node's npm" in result.stderr and "sudo apt-get install npm" in result.stderr
     assert not (checkout / "node_modules").exists()
+
+
+@pytest.mark.parametrize("value", ['2025"04', "$(shell echo 2025-04-01)", "2025-04-01`touch x`"])
+def test_a_period_date_reaches_the_report_exactly_as_typed(tmp_path, value):
+    """PERIOD_START= is passed as the staff commands' values are: never expanded by make,
+    never run by the shell, so what is wrong with it is said in the report's words."""
+    from tests.conftest import copy_repo
+
+    root = copy_repo(tmp_path)
+    result = run_make("-s", "report", f"ROOT={root}", f"PERIOD_START={value}")
+    assert result.returncode == 2
+    assert f"PERIOD_START= (--start): {value!r} is not a date written YYYY-MM-DD" in result.stderr, result.stderr
+    assert not (root / "x").exists() and not (ROOT / "x").exists()
