@@ -20,7 +20,7 @@ ROOT ?= $(CURDIR)
 # spliced into a shell line. A ROOT not given is this directory, the recipe's own.
 STAFF_VARS := TABLE FILE ID STATUS NOTE DATE SOURCE SECTION OUT REBUILD ROOT \
   UPDATE LOG PARTNER VERDICT WORDS FIELD VALUE REASON PERSONAL_DATA ALLOW_DUPLICATES \
-  PERIOD_START PERIOD_END
+  PERIOD_START PERIOD_END HOST
 $(foreach v,$(STAFF_VARS),$(if $(filter command environment,$(firstword $(origin $(v)))),\
   $(eval override $(v) := $$(value $(v)))$(eval export $(v))))
 # An empty ROOT (set but blank in someone's shell) means this directory too. ($(value)
@@ -29,6 +29,8 @@ ifeq ($(strip $(value ROOT)),)
 override ROOT := $(CURDIR)
 endif
 root_arg = --root="$${ROOT:-$$PWD}"
+# The address to serve on is passed the same way ("$$HOST"), the default too.
+export HOST
 INSTALLED := $(BIN)/.installed
 
 # A port is a whole number from 1 to 65535: anything else given to a target that serves is
@@ -117,7 +119,7 @@ report: $(DB)
 	touch -d '2000-01-01' $(REPORT)
 endif
 serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides; ROOT= another package)
-	$(PY) -m register.site.serve --host $(HOST) --port $(PORT)
+	$(PY) -m register.site.serve --host="$$HOST" --port $(PORT)
 else
 # Another publisher's package (ROOT=publishers/north-cumbria): its own build/, downloads
 # and impact report, always made afresh.
@@ -127,7 +129,7 @@ report: build
 	$(PY) -m register.publishing.report $(root_arg) $(PERIOD_ARGS)
 serve: extracts
 	@$(PY) -m register.publishing.report $(root_arg)
-	$(PY) -m register.site.serve --build-dir="$$ROOT/build" $(root_arg) --host $(HOST) --port $(PORT)
+	$(PY) -m register.site.serve --build-dir="$$ROOT/build" $(root_arg) --host="$$HOST" --port $(PORT)
 endif
 
 # The national register (docs/national.md): every publisher in REGISTRY= fetched, checked and
@@ -145,7 +147,7 @@ national: $(INSTALLED) ## build the national register, its downloads and report,
 serve-national: $(INSTALLED) ## serve the national register built by `make national` (PORT= overrides)
 	@test -f "$(NATIONAL)/register.db" || { echo "There is no national register in $(NATIONAL)/ yet: build it first with" \
 	  "make national REGISTRY=path/to/registry.csv (docs/national.md)" >&2; exit 2; }
-	$(PY) -m register.site.serve --build-dir $(NATIONAL) --no-rebuild --host $(HOST) --port $(PORT)
+	$(PY) -m register.site.serve --build-dir $(NATIONAL) --no-rebuild --host="$$HOST" --port $(PORT)
 
 # Staff workflows (docs/staff-guide.md). Every value comes from the environment (see
 # STAFF_VARS above), so a NOTE or a file name holding quotes, $, backticks or a newline

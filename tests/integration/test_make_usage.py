@@ -124,3 +124,27 @@ def test_a_period_date_reaches_the_report_exactly_as_typed(tmp_path, value):
     assert result.returncode == 2
     assert f"PERIOD_START= (--start): {value!r} is not a date written YYYY-MM-DD" in result.stderr, result.stderr
     assert not (root / "x").exists() and not (ROOT / "x").exists()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1; touch y", "$(shell touch y)", "`touch y`"])
+def test_an_address_to_serve_on_is_never_run_and_is_said_plainly(tmp_path, host):
+    """HOST= was spliced into the shell line of `make serve`: `HOST='127.0.0.1; touch y'`
+    ran `touch y`. It is passed as the staff commands' values are, and one that is no
+    address is said in one line, with an example, not as uvicorn's "Name or service not
+    known" (exit 0)."""
+    checkout = tmp_path / "checkout"
+    (checkout / "build" / "national").mkdir(parents=True)
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+        shutil.copy2(ROOT / name, checkout / name)  # older than the installed marker: nothing reinstalled
+    (checkout / ".venv").symlink_to(ROOT / ".venv")
+    (checkout / "build" / "national" / "register.db").write_bytes(b"")
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(checkout), "serve-national", f"HOST={host}", "PORT=8199"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"HOST={host!r} is not an address this computer can serve on" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (checkout / "y").exists() and not (ROOT / "y").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -93,6 +94,21 @@ def command(build_dir: Path, host: str, port: int) -> list[str]:
     return args
 
 
+def unusable_host(host: str) -> str | None:
+    """Why HOST= cannot be served on, in one sentence, or None. Uvicorn says only "Name or
+    service not known", after the build, and exits 0."""
+    if not host:
+        return None
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return (
+            f"HOST={host!r} is not an address this computer can serve on: give a name or IP address, "
+            "for example HOST=127.0.0.1 (this computer only) or HOST=0.0.0.0 (every network it is on)."
+        )
+    return None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=str(ROOT / "build"))
@@ -111,6 +127,10 @@ def main(argv=None) -> int:
         help="run the start-up integrity check (and any rebuild), then exit without serving",
     )
     args = parser.parse_args(argv)
+    said = unusable_host(args.host)
+    if said:
+        print(said, file=sys.stderr)
+        return 2
     # Never serve a damaged or half-written database (register/database/integrity.py).
 
     try:
