@@ -66,7 +66,7 @@ SCOPE = d.scope
 GATES, LEVELS = d.gates, d.levels
 
 # %% tags=["remove-input"]
-made = datetime.date.today()  # in England: `make report` runs with TZ=Europe/London
+made = datetime.date.today()  # in England: rk.open_register set TZ=Europe/London unless TZ names a zone
 if period["start"] and period["end"]:
     text = f"Reporting period: {rk.uk_dates(period['start'], period['end'])}."
 elif period["start"]:

@@ -118,3 +118,24 @@ def test_the_multi_process_app_started_without_tz_takes_englands_day(preload, tm
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_the_report_opened_in_a_notebook_without_tz_takes_englands_day(preload, tmp_path):  # noqa: F811
+    """JupyterLab's kernel (`make lab`) or an analyst's own Python, with no TZ, on a UTC
+    machine: the report's register answers overdue for the day in England, and the
+    report's own date (the notebook's date.today()) is that day too."""
+    repo = copy_repo(tmp_path)
+    build(Package(repo), repo / "build")
+    env = {**os.environ, **on_a_utc_machine(preload, "2026-05-31 23:30:00")}
+    env.pop("TZ")
+    code = (
+        "import datetime, sys\n"
+        "from register.publishing import reportkit as rk\n"
+        "conn, _ = rk.open_register(sys.argv[1])\n"
+        "print(conn.execute(\"select date('now', 'localtime')\").fetchone()[0], datetime.date.today())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(repo / "build" / "register.db")], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["2026-06-01", "2026-06-01"]

@@ -25,6 +25,7 @@ from register.database.build import live_views
 from register.schema import views
 from register.schema.package import Package
 from register.util import palette
+from register.util.clock import in_england
 from register.util.vega_svg import vegalite_svg
 from register.util.words import uk_date
 
@@ -85,6 +86,9 @@ def open_register(db_path, start=None, end=None) -> tuple[sqlite3.Connection, di
     rows that only hang off them (status history, link tables): the views, unchanged,
     then measure the period. Returns the connection and a note of what was left out.
     """
+    # Overdue items and the report's date are of the day in England wherever the report is
+    # computed: `make report`, JupyterLab's kernel (`make lab` sets no TZ) or one's own.
+    in_england()
     db_path = Path(db_path)
     if not db_path.exists():
         raise FileNotFoundError(f"{db_path} does not exist: run `make build` first")

@@ -1,7 +1,8 @@
 """Which day it is for the register: the day in England.
 
-The site, `make report` and `make extracts` run with TZ=Europe/London unless TZ is set, so
-"today" (overdue items, days open) turns at midnight in England. The staff commands and
+The site, `make report`, `make extracts` and the report opened in a notebook run with
+TZ=Europe/London unless TZ is set, so "today" (overdue items, days open) turns at
+midnight in England. The staff commands and
 the checks ("not in the future") ask local_today() for the same day, so a machine on UTC
 (a CI runner, a container) does not refuse, between midnight and one in the morning in
 summer, a date that is already today in England, nor stamp yesterday's date on a change.
