@@ -209,7 +209,7 @@ VALUE_CASES = {
                 "belongs to project PRJ-0002, not to PRJ-0001",
                 "an activity of the same project",
             ),
-            (3, "target_date", "'2024-01-01'", "earlier than Date said", "a date on or after said_date"),
+            (3, "target_date", "'2024-01-01'", "earlier than Date said", "a date on or after Date said"),
             (4, "you_said", "'sam.jones@example.org'", "an email address", "no personal data"),
             (5, "you_said", "'943 476 5919'", "an NHS number", "no personal data"),
             (6, "you_said", "'AB 12 34 56 C'", "a National Insurance number", "no personal data"),
@@ -236,7 +236,7 @@ VALUE_CASES = {
                 "the same project_id and characteristic as row 5",
                 "one row per",
             ),
-            (7, "review_date", "'2024-06-01'", "earlier than Assessed", "a date on or after assessed_date"),
+            (7, "review_date", "'2024-06-01'", "earlier than Assessed", "a date on or after Assessed"),
         ],
     ),
 }

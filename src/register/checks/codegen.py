@@ -124,7 +124,7 @@ class RowChecker:
             f = fields[i]
             other = f.descriptor["x-not-before"]
             message = messages.earlier_than(f, res.field(other), other_value)
-            problems.append(Problem(file, rn, f.name, value, message, messages.on_or_after(other)))
+            problems.append(Problem(file, rn, f.name, value, message, messages.on_or_after(res.field(other))))
 
         def FUTURE(rn, i, value):
             f = fields[i]

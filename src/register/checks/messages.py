@@ -176,8 +176,9 @@ def earlier_than(f: Field, other: Field, other_value: str) -> str:
     return f"{f.title} is earlier than {other.title} ({other_value})"
 
 
-def on_or_after(other: str) -> str:
-    return f"a date on or after {other}"
+def on_or_after(other: Field) -> str:
+    """By the other field's title, as earlier_than() names it, not its column name."""
+    return f"a date on or after {other.title}"
 
 
 def in_future(f: Field) -> str:

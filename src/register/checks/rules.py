@@ -144,7 +144,7 @@ def check_rows(
                 mine = rules_date(value)
                 if other and mine and rules_date(row.get(other)) and mine < rules_date(row.get(other)):
                     message = messages.earlier_than(f, resource.field(other), row.get(other))
-                    add(rownum, f, value, message, messages.on_or_after(other))
+                    add(rownum, f, value, message, messages.on_or_after(resource.field(other)))
                 if d.get("x-not-after-today") and mine and mine > now:
                     add(rownum, f, value, messages.in_future(f), messages.on_or_before_today(now.isoformat()))
                 if d.get("x-list-of") and value:
