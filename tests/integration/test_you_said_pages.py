@@ -219,6 +219,12 @@ def test_corrections_are_shown_or_said_to_be_none(client, items, db):
         assert ("Nothing on this item has been corrected" in words) == (not mine), item_id
 
 
+def in_words(iso) -> str:
+    """6 August 2024, written out here rather than by the site's own function."""
+    d = dt.date.fromisoformat(str(iso))
+    return f"{d.day} {d:%B %Y}"
+
+
 def test_item_feed_has_the_item_and_every_change(client, items, db):
     for item_id, item in items.items():
         response = client.get(f"/feeds/you-said/{item_id}.atom")
@@ -243,6 +249,14 @@ def test_item_feed_has_the_item_and_every_change(client, items, db):
         assert stamps == sorted(stamps, reverse=True)  # newest first
         for e in entries:
             assert urlsplit(e.find(f"{ATOM}link").get("href")).path == f"/you-said/{item_id}"
+        # Each entry says its date in words, as the status-changes feed's entries do.
+        content = {e.find(f"{ATOM}title").text: e.find(f"{ATOM}content").text for e in entries}
+        said_on = column_title(CURRENT, "said_date")
+        assert f"{said_on}: {in_words(item['said_date'])}" in content[f"{item_id} was said"], item_id
+        changed_on = column_title("you_said_we_did_updates", "update_date")
+        for u in item["updates"]:
+            entry = next(e for e in entries if e.find(f"{ATOM}link").get("href").endswith(f"#{u['id']}"))
+            assert f"{changed_on}: {in_words(u['update_date'])}" in entry.find(f"{ATOM}content").text, u["id"]
 
 
 def test_the_worked_out_due_date_has_its_own_title_on_every_page_and_feed(client, items):

@@ -298,8 +298,11 @@ async def feed_you_said_item(datasette, request):
     page = datasette.absolute_url(request, item_path(datasette, item_id))
     author = link.title("organisation", item["organisation"])
     label = _labels(datasette)
+    # Each entry says its date in words, as the status-changes feed does: a feed reader
+    # shows the entry's timestamp in its own way, or not at all.
     said = [
         f"{label(CURRENT, 'you_said')}: {item['you_said']}",
+        f"{label(CURRENT, 'said_date')}: {uk_date(item['said_date'])}",
         f"{label(CURRENT, 'theme')}: {link.title('themes', item['theme'])}",
     ]
     said.append(f"{label(CURRENT, 'project_id')}: {item['project_title']} ({item['project_id']})")
@@ -311,7 +314,10 @@ async def feed_you_said_item(datasette, request):
     entries[0]["updated"] = _stamp(max(item["said_date"], turned_overdue(item)))
     for u in record["updates"]:
         status = link.title("statuses", u["status"])
-        lines = [f"{label(UPDATES, 'status')}: {status}"]
+        lines = [
+            f"{label(UPDATES, 'status')}: {status}",
+            f"{label(UPDATES, 'update_date')}: {uk_date(u['update_date'])}",
+        ]
         lines += [f"{label(UPDATES, 'we_did')}: {u['we_did']}"] if u["we_did"] else []
         lines += [f"{label(UPDATES, 'reason')}: {u['reason']}"] if u["reason"] else []
         entries.append(
