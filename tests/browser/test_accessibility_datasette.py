@@ -157,7 +157,7 @@ def test_primary_navigation_collapses_to_a_keyboard_menu_at_320px(narrow_page, v
     _tab_to(page, ".site-nav__toggle", limit=5)
     page.keyboard.press("Enter")
     assert toggle.get_attribute("aria-expanded") == "true"
-    assert page.get_by_role("link", name="Gate assurance").is_visible()
+    assert page.locator("#site-nav-list").get_by_role("link", name="Gate assurance", exact=True).is_visible()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Home"
     page.keyboard.press("Escape")
