@@ -164,3 +164,12 @@ def test_table_columns_are_headed_by_their_titles(client):
     assert 'data-column="activity_date" data-column-title="Date"' in head
     assert re.search(r'href="/register/coproduction_log\?_sort=activity_date" rel="nofollow">Date<', head)
     assert ">activity_date<" not in head
+
+
+def test_an_error_page_offers_the_projects_page_in_plain_english(client):
+    """ "Browse all projects" on a 404 or 400 led to the projects table (filters, SQL
+    columns); it leads to the projects page the menu's "Projects" opens."""
+    for path, status in (("/projects/PRJ-9999", 404), ("/register/projects?_sort=nope", 400)):
+        response = client.get(path)
+        assert response.status_code == status, path
+        assert 'browse <a href="/projects">all projects</a>' in response.text, path
