@@ -173,3 +173,15 @@ def test_an_error_page_offers_the_projects_page_in_plain_english(client):
         response = client.get(path)
         assert response.status_code == status, path
         assert 'browse <a href="/projects">all projects</a>' in response.text, path
+
+
+def test_an_empty_table_says_how_many_rows_under_its_heading(client):
+    """A table or view with no rows (here the log with a _where= nothing matches; the
+    disputed claims view until a partner disputes one) said "0 records" under a facet's h3,
+    straight after the h1, a skipped heading level, with no count in the h2 every other
+    table page has."""
+    html = client.get("/register/coproduction_log?_where=0").text
+    headings = re.findall(r"<h([1-6])", html.split("<main", 1)[1])
+    assert headings[:2] == ["1", "2"], headings
+    assert re.search(r'<h2 class="row-count">0 rows\s', html)
+    assert "There are no rows to show." in html and "0 records" not in html
