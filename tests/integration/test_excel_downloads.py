@@ -113,7 +113,10 @@ def test_workbook_rows_titles_and_about_sheet(scratch):
     desc = package.descriptor
     assert about["Release"] == summary["release"]
     assert about["Publisher"] == desc["publisher"]
-    assert about["Suggested citation"].startswith(f"{desc['title']}, {desc['publisher']}, release {summary['release']}")
+    year = summary["release"][:4]
+    assert about["Suggested citation"].startswith(
+        f"{desc['publisher']} ({year}). {desc['title']}, release {summary['release']}. "
+    )
     assert desc["licenses"][0]["path"] in about["Licence"]
     linked = [s for s in desc["sources"] if s.get("path")]
     assert linked and all(f"{s['title']} {s['path']}" in about["Source"] for s in linked)

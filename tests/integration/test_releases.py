@@ -112,7 +112,7 @@ def test_releases_page_lists_both_with_rows_changes_checksums_and_citation(two_b
     assert html.index(b) < html.index(a)  # newest first
     for summary in (two_builds["first"], two_builds["second"]):
         r = summary["release"]
-        assert f"{desc['title']}, {desc['publisher']}, release {r}, http://localhost/releases/{r}" in html
+        assert f"{desc['publisher']} ({r[:4]}). {desc['title']}, release {r}. http://localhost/releases/{r}" in html
         assert f"{sum(summary['rows'][t] for t in summary['rows']):,} rows" in html
         for digest in read_sums(two_builds["root"] / "build" / "releases" / r).values():
             assert digest in html
@@ -170,7 +170,9 @@ def test_a_release_serves_its_standard_folder_too(two_builds):
 def test_pages_and_downloads_say_which_release_with_citation(two_builds):
     get, desc = two_builds["get"], two_builds["package"].descriptor
     current = two_builds["second"]["release"]
-    cite = f"{desc['title']}, {desc['publisher']}, release {current}, http://localhost/releases/{current}"
+    cite = (
+        f"{desc['publisher']} ({current[:4]}). {desc['title']}, release {current}. http://localhost/releases/{current}"
+    )
     for path in ("/", "/downloads", "/register/projects"):
         html = get(path).text
         footer = html[html.index('<footer class="site-footer"') :]
@@ -219,7 +221,10 @@ def test_the_report_names_the_release_and_its_citation(two_builds):
     found = release_of(two_builds["root"] / "build" / "register.db")
     current = two_builds["second"]["release"]
     assert found["release"] == current
-    assert found["citation"].endswith(f"release {current}, {found['release_url']}")
+    assert found["citation"].endswith(f"release {current}. {found['release_url']}")
+    # The author first, once: the title holds the publisher's short name.
+    publisher = two_builds["root"].joinpath("datapackage.json").read_text("utf-8")
+    assert found["citation"].startswith(json.loads(publisher)["publisher"] + f" ({current[:4]}). ")
     assert current in release_cell(found).source and found["citation"] in release_cell(found).source
 
 

@@ -48,9 +48,16 @@ def release_url(base: str, release: str) -> str:
 
 
 def citation(descriptor: dict, release: str, url: str) -> str:
-    """'<title>, <publisher>, release <id>, <url>': names from the data package, not code."""
-    parts = [descriptor.get("title"), descriptor.get("publisher"), f"release {release}", url]
-    return ", ".join(str(p) for p in parts if p)
+    """'<publisher> (<year>). <title>, release <id>. <url>': the author first, as a
+    citation names one, with names from the data package, not code. Written title then
+    publisher, a title holding the publisher's short name read as the name said twice
+    ("...: NHS Nottingham and Nottinghamshire ICB, NHS Nottingham and Nottinghamshire
+    Integrated Care Board, release ...")."""
+    publisher, title = descriptor.get("publisher"), descriptor.get("title")
+    year = release[:4] if re.match(r"\d{4}-\d{2}-\d{2}", release) else ""
+    author = f"{publisher} ({year})" if publisher and year else publisher
+    work = ", ".join(str(p) for p in (title, f"release {release}") if p)
+    return " ".join(f"{p}." for p in (author, work, url) if p).removesuffix(".")
 
 
 def read_sums(directory: Path) -> dict[str, str]:
