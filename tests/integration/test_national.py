@@ -515,7 +515,7 @@ def test_a_publishers_verdicts_and_corrections_reach_the_national_register(tmp_p
     assert sorted(shown) == [("nc_icb", "latest data"), ("nn_icb", "latest data")]
 
 
-def test_two_registry_rows_pointing_at_one_package_do_not_show_its_records_twice(tmp_path):
+def test_two_registry_rows_pointing_at_one_package_do_not_show_its_records_twice(tmp_path, capsys):
     """A registry row copied and left with the first publisher's package address showed
     North Cumbria's projects a second time as "other"'s, and every national count took them
     twice. The second is refused, saying why; the first is shown as before."""
@@ -527,6 +527,9 @@ def test_two_registry_rows_pointing_at_one_package_do_not_show_its_records_twice
     why = db.execute("select status_reason from publishers where code = 'other'").fetchone()[0]
     projects = db.execute("select from_publisher, count(*) from projects group by 1").fetchall()
     db.close()
+    said = capsys.readouterr().out
+    assert "other: valid, shown: this fetch\n" in said  # what its fetch alone would show, then:
+    assert "other: not shown after all, refused: its data package is nc_icb's" in said
     assert shown == {"nc_icb": "latest data", "other": "nothing"}
     assert why == (
         "refused: its data package is nc_icb's, file for file (the same SHA-256), so its records would be shown "

@@ -226,3 +226,38 @@ def test_a_publisher_yml_without_a_strategy_reads_as_sentences(example_root, tmp
     assert "<p>Example Vale Health and Care promised that," in re.sub(r"\s+", " ", home)
     assert "In its" not in text and "'s and related" not in text and "  " not in text
     assert "Source: records drawn from the documents, listed in source documents." in text
+
+
+def test_a_datapackage_json_broken_by_hand_is_said_where_not_as_something_went_wrong(tmp_path):
+    """docs/publishing.md step 2 has the `name` in datapackage.json changed by hand: a comma
+    lost there was "Something went wrong ... Please report this" from `make validate` and
+    `make build`, and a traceback from the command that regenerates the descriptor."""
+    package = tmp_path / "package"
+    subprocess.run(["cp", "-rL", str(CUMBRIA), str(package)], check=True)
+    shutil.rmtree(package / "build", ignore_errors=True)
+    path = package / "datapackage.json"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace('"coproduction-register-north-cumbria",', '"coproduction-register-vale"', 1), "utf-8")
+    line = text[: text.index('"coproduction-register-north-cumbria"')].count("\n") + 2
+    said = f"{path} is not valid JSON: expecting ',' delimiter at line {line}, column 3"
+    for target in ("validate", "build"):
+        done = subprocess.run(
+            ["make", "--no-print-directory", target, f"ROOT={package}"], cwd=ROOT, capture_output=True, text=True
+        )
+        assert done.returncode != 0
+        assert said in done.stderr and "Something went wrong" not in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    derived = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "register.schema.datapackage",
+            "--write",
+            "--root",
+            str(package),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert derived.returncode == 1 and said in derived.stderr and "Traceback" not in derived.stderr
+    assert not (package / "build" / "register.db").exists()

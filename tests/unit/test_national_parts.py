@@ -169,6 +169,18 @@ def test_a_repeated_code_is_found_when_its_first_row_has_another_problem(tmp_pat
     assert found == {(2, "package", "package is required"), (4, "code", "another row already has this code")}
 
 
+def test_a_row_of_bare_commas_in_the_registry_is_skipped_as_a_blank_line_is(tmp_path):
+    """A spreadsheet that had a row cleared saves it as ",,,,,": that was six problems,
+    "code is required" and the rest, for a row that says nothing."""
+    path = tmp_path / "registry.csv"
+    path.write_text(HEADER + "ok,Fine,pkg,OGL-UK-3.0,Team,P1M\n,,,,,\n\n , ,,,,\n", "utf-8")
+    assert [p.code for p in registry.read(path)] == ["ok"]
+    path.write_text(HEADER + ",,,,,\n", "utf-8")
+    with pytest.raises(registry.RegistryError) as e:
+        registry.read(path)
+    assert [p.message for p in e.value.problems] == ["the registry lists no publishers"]
+
+
 def test_a_codelist_column_an_older_package_lacks_comes_from_the_standard(tmp_path):
     """A package on 1.1.0 has no `assessed` column in its impacts codelist. Merged first,
     its codes still say whether they are an assessment: the standard's own codelist says."""

@@ -187,8 +187,8 @@ def national(
     timer.lap("views and publish")
     for code, reason in refused.items():
         attempts[code]["status"] = reason
-        if not quiet:
-            print(f"{code}: {reason}")
+        if not quiet:  # after its line above, which said what its fetch alone would show
+            print(f"{code}: not shown after all, {reason}")
     return attempts
 
 

@@ -122,6 +122,8 @@ def read(path: Path | str) -> list[Publisher]:
     seen: set[str] = set()
     for row_number, raw in enumerate(reader, 2):
         row = {k: (v or "").strip() for k, v in raw.items() if k}
+        if not any(row.values()) and not raw.get(None):
+            continue  # a row a spreadsheet left as bare commas, as a blank line is skipped
         found = [
             Problem(name, row_number, f, row.get(f), message, allowed)
             for f, message, allowed in _row_problems(row, seen)

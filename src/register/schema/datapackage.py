@@ -29,7 +29,7 @@ from pathlib import Path
 
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
-from register.schema.package import ROOT
+from register.schema.package import ROOT, DescriptorError, read_descriptor
 from register.util.text import printable
 
 DESCRIPTOR = "datapackage.json"
@@ -87,7 +87,7 @@ def about_publisher(root: Path) -> dict:
 
 def derived(root: Path) -> dict:
     """The descriptor as it should be: the committed one with every resource derived."""
-    descriptor = json.loads((root / DESCRIPTOR).read_text("utf-8"))
+    descriptor = read_descriptor(root / DESCRIPTOR)
     keys = about_publisher(root)
     # Derived keys keep their place in the file; new ones go before the resources.
     resources = descriptor.pop("resources")
@@ -109,7 +109,7 @@ def unlisted_files(root: Path, descriptor: dict) -> list[str]:
 
 def differences(root: Path) -> list[str]:
     """What differs between the committed datapackage.json and the derived one, in words."""
-    committed = json.loads((root / DESCRIPTOR).read_text("utf-8"))
+    committed = read_descriptor(root / DESCRIPTOR)
     should = derived(root)
     problems = [
         f"{key} is {committed.get(key)!r}, should be {should[key]!r} (from publisher.yml, sources.csv, standard.json)"
@@ -183,8 +183,12 @@ def main(argv=None) -> int:
     path = root / DESCRIPTOR
     try:
         publisher_mod.load(root)
+        read_descriptor(path)
     except publisher_mod.PublisherError as e:
         print(f"Not written: {e}. The package's publisher.yml says who publishes it.", file=sys.stderr)
+        return 1
+    except DescriptorError as e:
+        print(f"Not written: {e}.", file=sys.stderr)
         return 1
     if args.write:
         path.write_text(render(derived(root)), "utf-8")

@@ -236,11 +236,29 @@ class Resource:
         return m.group(1) if m else None
 
 
+class DescriptorError(ValueError):
+    """datapackage.json is not JSON: a mistake made editing it by hand, said as such."""
+
+    said_plainly = True  # register/util/guard.py: not "Something went wrong ... Please report this"
+
+
+def read_descriptor(path: Path) -> dict:
+    """A datapackage.json, or DescriptorError saying where its JSON goes wrong."""
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as e:
+        raise DescriptorError(
+            f"{path} is not valid JSON: {e.msg.lower()} at line {e.lineno}, column {e.colno} (a comma or a "
+            f"quote left out or added, there or just before, when it was edited by hand). Correct it and run "
+            f"the command again"
+        ) from None
+
+
 class Package:
     def __init__(self, root: Path | str = ROOT):
         self.root = Path(root).absolute()
         self.descriptor_path = self.root / "datapackage.json"
-        self.descriptor = json.loads(self.descriptor_path.read_text("utf-8"))
+        self.descriptor = read_descriptor(self.descriptor_path)
         self.resources = [Resource(r, self) for r in self.descriptor["resources"]]
         self._codes: dict[str, list[str]] = {}
 

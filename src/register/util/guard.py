@@ -77,6 +77,10 @@ def plain_errors(doing: str) -> Callable:
                 )
                 return EXIT_CODE
             except Exception as e:  # noqa: BLE001 - the point of the guard
+                if getattr(e, "said_plainly", False):  # a mistake in a file a person edits, said as such
+                    said = printable(str(e), 4 * MAX_DETAIL)
+                    print(f"Could not finish {doing}: {said}; datasets/ was not changed.", file=sys.stderr)
+                    return EXIT_CODE
                 print(
                     f"Something went wrong while {doing}: {one_line(e)}; datasets/ was not changed. "
                     "Please report this, with the command you ran.",
