@@ -45,7 +45,7 @@ PYTHON_SPEAKING = re.compile(
 )
 # How the register's commands begin a refusal. Anything else (the shell's "unexpected
 # EOF", argparse's "usage:") is not the register answering.
-REFUSAL = re.compile(r"Nothing was|nothing was added|No template written|Could not finish")
+REFUSAL = re.compile(r"Nothing was|nothing was added|No template written|Could not finish|Not checked: |Not built: ")
 
 UPDATE_STATUS = {
     "ID": b"YS-0001",
