@@ -87,7 +87,7 @@ BAD = [
         "already in the register",
         {3: "2024-08-06", 4: "shared_language", 5: YS_0001, 8: "listening_event_beeston", 9: "Table 1"},
         "Nothing was added to you_said_we_did: your record has problems. Fix these and try again:\n"
-        "your record: this row is already in datasets/you_said_we_did.csv as YS-0001",
+        "your record: this record is already in datasets/you_said_we_did.csv as YS-0001",
     ),
 ]
 

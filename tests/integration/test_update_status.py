@@ -161,7 +161,8 @@ def test_the_same_status_update_twice_is_refused_unless_meant(repo):
     before = digest(repo)
     again = make("update-status", repo, **variables)
     assert exit_code(again) == 1
-    assert f"this row is already in {UPDATES} as UPD-{n:04d}" in again.stderr
+    # Typed on the command line, it is a record, not a row of a file.
+    assert f"the status change of YS-0010: this record is already in {UPDATES} as UPD-{n:04d}" in again.stderr
     assert "ALLOW_DUPLICATES=yes" in again.stderr
     assert digest(repo) == before
     meant = make("update-status", repo, ALLOW_DUPLICATES="yes", **variables)

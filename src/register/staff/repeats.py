@@ -103,7 +103,8 @@ def check_repeats(package: Package, batch: Batch) -> None:
                     number,
                     None,  # the whole row, not one field
                     None,
-                    f"this row is already in {rel} as {shown}: it matches in everything but the id, "
+                    f"this {'row' if number is not None else 'record'} is already in {rel} as {shown}: "
+                    "it matches in everything but the id, "
                     f"so it looks already added",
                     f"a record not yet in the register; to add it again on purpose, run the same command with {ALLOW}",
                 )
