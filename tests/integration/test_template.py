@@ -315,3 +315,16 @@ def test_a_partner_is_offered_only_among_the_independent_partners(repo):
     # `make add` offers the same choices.
     result = make("add", repo, TABLE="partner_verdicts", input="\n\n1\n")
     assert "1. my_life_choices  My Life Choices" in result.stdout and "nn_icb" not in result.stdout
+
+
+def test_a_folder_given_as_out_is_said_with_a_file_name_to_give(repo, tmp_path):
+    # OUT=~/Documents was refused as "OUT= must end in .xlsx (it is ...)".
+    folder = tmp_path / "My documents"
+    folder.mkdir()
+    result = make("template", repo, TABLE="projects", OUT=folder)
+    assert exit_code(result) == 2
+    assert (
+        f"No template written: OUT={folder} is a folder; give the file to write in it, for example "
+        f'OUT="{folder / "projects.xlsx"}"'
+    ) in result.stderr
+    assert list(folder.iterdir()) == []

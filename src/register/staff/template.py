@@ -371,6 +371,13 @@ def main(argv=None) -> int:
         return 2
     out = Path(args.out) if args.out else default_out(package, res.name)
     shown = printable(str(out))
+    if out.is_dir():  # OUT=~/Documents: a folder, where a file's name was meant
+        example = shell_word(str(Path(args.out) / f"{res.name}.xlsx"))
+        print(
+            f"No template written: OUT={shown} is a folder; give the file to write in it, for example OUT={example}",
+            file=sys.stderr,
+        )
+        return 2
     if out.suffix.lower() != ".xlsx":
         print(f"No template written: OUT= must end in .xlsx (it is {shown})", file=sys.stderr)
         return 2
