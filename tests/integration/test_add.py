@@ -83,6 +83,7 @@ BAD = [
     ("answers run out", {"cut": 6}, "the answers ran out before every question was answered"),
     ("a bare Enter is not today", {3: ""}, "field said_date: Date said is required"),
     ("not confirmed", {10: "no"}, "Not confirmed: nothing was added to you_said_we_did."),
+    ("back at the first question", {0: "back"}, "back was typed at the first question, which has none before it"),
     (
         "already in the register",
         {3: "2024-08-06", 4: "shared_language", 5: YS_0001, 8: "listening_event_beeston", 9: "Table 1"},
@@ -225,6 +226,16 @@ def test_a_place_in_lists_is_asked_for_with_the_places_taken(shared):
     result = make("add", shared, TABLE="sources", input=answers(lines))
     assert exit_code(result) == 1
     assert f"The records already there go up to {max(orders)}: {max(orders) + 1} puts this one last." in result.stdout
+
+
+def test_back_at_the_first_question_is_never_taken_as_its_answer(shared):
+    # A source's code may be any lower-case word: "back" typed there became the code.
+    result = make("add", shared, TABLE="sources", input=answers(["back", "My review"]))
+    assert exit_code(result) == 1
+    assert "Nothing was added to sources: back was typed at the first question, which has none before it" in (
+        result.stderr
+    )
+    assert "(2/7)" not in result.stdout
 
 
 def test_a_source_is_asked_for_in_plain_words(shared):

@@ -201,8 +201,14 @@ class Session:
         prompt = f"  {f.name}{hint}: "
         while True:
             answer = self.ask(prompt)
-            if answer.strip().lower() == BACK and (number > 1 or back_always):
-                return False
+            if answer.strip().lower() == BACK:
+                if number > 1 or back_always:
+                    return False
+                # Never taken as the answer (a source's code "back"): "back" always means back.
+                if not self.interactive:
+                    raise Stop("back was typed at the first question, which has none before it")
+                self.say("    This is the first question: there is none before it. Answer it, or press Ctrl+C to stop.")
+                continue
             value, msgs = self.check(f, self.shortcut(f, answer), picks)
             if not msgs:
                 self.row[f.name] = value
