@@ -254,3 +254,24 @@ def test_the_staff_guides_example_counts_the_questions_as_make_add_does(shared):
     result = make("add", shared, TABLE="you_said_we_did", input="")  # stops at the first question
     first = next(line for line in result.stdout.splitlines() if line.startswith("(1/"))
     assert first in guide, first
+
+
+def test_a_reason_that_reopens_a_closed_item_is_asked_for_as_required(repo):
+    # The question said "(optional: press Enter to skip)" and "Why the item was not taken
+    # forward", and then refused the Enter it invited.
+    closed = make(
+        "update-status",
+        repo,
+        ID="YS-0014",
+        STATUS="done",
+        NOTE="Done.",
+        SOURCE="nn_icb_strategy_2025",
+        SECTION="8.2",
+    )
+    assert exit_code(closed) == 0, closed.stderr
+    # id, item, date, status, what we did, reason (cut there)
+    result = make("add", repo, TABLE="you_said_we_did_updates", input=answers(["", "YS-0014", "t", "open", ""]))
+    assert exit_code(result) == 1
+    assert "(6/8) Reason (required)\n" in result.stdout
+    assert "    Required here: YS-0014 is closed ('done' on " in result.stdout
+    assert "(5/8) We did (optional: press Enter to skip)" in result.stdout

@@ -173,6 +173,9 @@ class Session:
     def field(self, f: Field, number: int, total: int, back_always: bool = False) -> bool:
         """Ask for one field until it is answered (True), or "back" is typed (False)."""
         required = self.required(f)
+        # A reason that reopens a closed item is required too, though its field is not.
+        reopening = [] if required else self.reopens(f, "")
+        required = required or bool(reopening)
         gen = f.name == appendmod.generated_field(self.res)
         self.say()
         status = (
@@ -183,6 +186,8 @@ class Session:
         self.say(f"({number}/{total}) {f.title}{status}")
         if f.description:
             self.say(f"    {f.description}")
+        for why in reopening:
+            self.say(f"    Required here: {why}.")
         picks = self.choices(f)
         if picks:
             what = "ids" if f.reference and not appendmod.codelist_of(self.package, f) else "codes"
