@@ -275,3 +275,26 @@ def test_a_reason_that_reopens_a_closed_item_is_asked_for_as_required(repo):
     assert "(6/8) Reason (required)\n" in result.stdout
     assert "    Required here: YS-0014 is closed ('done' on " in result.stdout
     assert "(5/8) We did (optional: press Enter to skip)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        # Both left empty was taken, and the record refused only once every answer was typed.
+        (["", "", ""], "field log_id: neither update_id nor log_id is given"),
+        (["", "UPD-0001", "1"], "field log_id: both update_id and log_id are given"),
+    ],
+)
+def test_a_verdict_on_neither_or_both_claims_is_refused_as_the_second_is_answered(shared, given, expected):
+    before = digest(shared)
+    result = make("add", shared, TABLE="partner_verdicts", input=answers(given))
+    assert exit_code(result) == 1
+    assert f"Nothing was added to partner_verdicts: your record, {expected}" in result.stderr
+    assert "(4/9)" not in result.stdout
+    assert digest(shared) == before
+
+
+def test_a_verdict_with_no_update_asks_for_the_activity_as_required(shared):
+    result = make("add", shared, TABLE="partner_verdicts", input=answers(["", ""]))
+    assert '(2/9) "We did" update judged (optional: press Enter to skip)' in result.stdout
+    assert "(3/9) Co-production activity judged (required)" in result.stdout

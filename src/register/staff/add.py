@@ -104,9 +104,16 @@ class Session:
 
     # -- one field --------------------------------------------------------------------
 
+    def either(self, f: Field) -> Field | None:
+        """The field asked before this one that is given instead of it (x-one-of-with: a
+        verdict is on an update or on an activity), or None."""
+        return next((g for g in self.res.fields if g.descriptor.get("x-one-of-with") == f.name), None)
+
     def required(self, f: Field) -> bool:
         if f.required and f.name != appendmod.generated_field(self.res):
             return True
+        if (first := self.either(f)) and not self.row.get(first.name, "").strip():
+            return True  # the other was left empty: this one is needed
         cond = f.descriptor.get("x-required-when")
         return bool(cond and self.row.get(cond["field"]) in cond["in"])
 
@@ -132,7 +139,10 @@ class Session:
         value, msgs = appendmod.check_value(self.package, self.codes, f, text)
         if msgs:
             return value, msgs
+        first = self.either(f)
         if not value:  # an empty reason that reopens a closed item is said as it is asked
+            if first and not self.row.get(first.name, "").strip():
+                return value, [messages.one_of(first.name, f.name, False)]
             return value, ([messages.required(f)] if self.required(f) else self.reopens(f, value))
         if self.res.primary_key == [f.name] and any(r.get(f.name) == value for r in self.records(self.res.name)):
             return value, [messages.already_used(f, value, "another record")]
@@ -145,7 +155,10 @@ class Session:
         row = dict(self.row, **{f.name: value})
         found = rules.check_rows(self.package, self.res, [(None, row)], SOURCE, self.lookups)
         found += privacy.check_rows(self.res, [(None, row)], SOURCE)
-        return value, [p.message for p in found if p.field == f.name] + self.reopens(f, value)
+        # Both of a pair given is said on the first (rules.py): said here, on the second, too.
+        both = messages.one_of(first.name, f.name, True) if first else None
+        mine = [p.message for p in found if p.field == f.name or (both and p.message == both)]
+        return value, mine + self.reopens(f, value)
 
     def reopens(self, f: Field, value: str) -> list[str]:
         """Why the answers so far reopen a closed item without a reason (register/staff/reopening.py)."""
