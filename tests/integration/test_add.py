@@ -298,3 +298,17 @@ def test_a_verdict_with_no_update_asks_for_the_activity_as_required(shared):
     result = make("add", shared, TABLE="partner_verdicts", input=answers(["", ""]))
     assert '(2/9) "We did" update judged (optional: press Enter to skip)' in result.stdout
     assert "(3/9) Co-production activity judged (required)" in result.stdout
+
+
+def test_a_second_assessment_of_a_project_and_characteristic_is_refused_as_it_is_answered(shared):
+    # It was taken, and the record refused only once every answer was typed and confirmed.
+    held = next(r for r in rows(shared / "datasets/equality_impacts.csv") if r["project_id"] == "PRJ-0002")
+    before = digest(shared)
+    result = make("add", shared, TABLE="equality_impacts", input=answers(["", "PRJ-0002", held["characteristic"]]))
+    assert exit_code(result) == 1
+    assert (
+        f"your record, field characteristic: datasets/equality_impacts.csv already has {held['id']} "
+        "with the same project_id and characteristic"
+    ) in result.stderr
+    assert "(4/12)" not in result.stdout
+    assert digest(shared) == before

@@ -25,6 +25,7 @@ from register.schema.package import ROOT, Field, Package, Resource, today
 from register.staff import append as appendmod
 from register.staff import reopening
 from register.staff.normalise import LABEL_FIELDS
+from register.staff.write import display_path
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
 
@@ -158,7 +159,22 @@ class Session:
         # Both of a pair given is said on the first (rules.py): said here, on the second, too.
         both = messages.one_of(first.name, f.name, True) if first else None
         mine = [p.message for p in found if p.field == f.name or (both and p.message == both)]
-        return value, mine + self.reopens(f, value)
+        return value, mine + self.taken_together(f, row) + self.reopens(f, value)
+
+    def taken_together(self, f: Field, row: dict) -> list[str]:
+        """A record already there with the same values of a key this field completes (one
+        assessment per project and characteristic), said as it is answered."""
+        found = []
+        for key in self.res.schema.get("x-unique-together", []):
+            values = tuple(row.get(c, "") for c in key)
+            if f.name in key and all(values):
+                pk = self.res.primary_key[0] if self.res.primary_key else None
+                for r in self.records(self.res.name):
+                    if tuple(r.get(c, "") for c in key) == values:
+                        rel = display_path(self.package, self.res.path)
+                        found.append(messages.together_exists(rel, key, r.get(pk, "") if pk else ""))
+                        break
+        return found
 
     def reopens(self, f: Field, value: str) -> list[str]:
         """Why the answers so far reopen a closed item without a reason (register/staff/reopening.py)."""
