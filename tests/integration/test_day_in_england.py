@@ -72,6 +72,20 @@ def test_local_today_is_englands_day_unless_tz_is_set(monkeypatch, utc, tz, day)
     assert local_today(now.astimezone(ZoneInfo("Asia/Tokyo"))).isoformat() == day
 
 
+def test_a_tz_changed_since_the_process_took_englands_day_is_read_afresh(monkeypatch):
+    """The report sets TZ=Europe/London in its own process (register/util/clock.py,
+    in_england); a TZ set after that is the zone local_today() takes, not the C library's
+    copy of the old one, which only time.tzset() renews."""
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    try:
+        monkeypatch.setenv("TZ", "UTC")
+        assert local_today(dt.datetime.fromisoformat("2026-05-31T23:30:00+00:00")).isoformat() == "2026-05-31"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 @pytest.mark.parametrize("value", ["2026-02-29", "29/02/2028", "tomorrow", "2026-6-1"])
 def test_a_register_today_that_is_no_date_is_said_plainly(monkeypatch, value):
     monkeypatch.setenv("REGISTER_TODAY", value)

@@ -32,10 +32,20 @@ def in_england() -> None:
     time.tzset()
 
 
+def named_zone(tz: str) -> ZoneInfo | None:
+    """TZ's zone read afresh, not the C library's copy of it, which is only as new as the
+    last time.tzset() (a TZ changed since is otherwise ignored); None, the process's local
+    time, for what is no zone name (a POSIX rule such as GMT0BST,M3.5.0/1,M10.5.0)."""
+    try:
+        return ZoneInfo(tz.strip().removeprefix(":"))
+    except (ValueError, OSError, KeyError):
+        return None
+
+
 def local_today(now: dt.datetime | None = None) -> dt.date:
     """Today's date in TZ's zone if TZ is set, otherwise in England (TIME_ZONE).
     `now` (aware) stands in for the present in tests."""
-    zone = None if tz_is_set() else ZoneInfo(TIME_ZONE)
+    zone = named_zone(os.environ["TZ"]) if tz_is_set() else ZoneInfo(TIME_ZONE)
     if now is None:
         return dt.datetime.now(zone).date()
     return now.astimezone(zone).date()
