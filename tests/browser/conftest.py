@@ -213,13 +213,13 @@ def visit(page, site_url):
 
 @pytest.fixture
 def axe(axe_source):
-    def run(page, label: str | None = None) -> list[dict]:
+    def run(page, label: str | None = None, rules: list[str] | None = None) -> list[dict]:
+        """Every rule of AXE_TAGS, or only `rules` (axe rule ids)."""
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             # evaluate() runs through DevTools, so the page's CSP does not stop it.
             page.evaluate(axe_source)
-        result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS
-        )
+        only = {"type": "rule", "values": rules} if rules else {"type": "tag", "values": AXE_TAGS}
+        result = page.evaluate("only => axe.run(document, {runOnly: only, resultTypes: ['violations']})", only)
         violations = result["violations"]
         nodes = sum(len(v["nodes"]) for v in violations)
         print(f"axe {label or page.url}: {len(violations)} violations ({nodes} elements)")

@@ -204,6 +204,11 @@ def test_no_horizontal_scrolling_at_320px(narrow_page, visit, path):
     assert widths[0] <= widths[1], f"{path}: page is {widths[0]} px wide in a 320 px window"
 
 
+# The rules whose answer can change when a page wraps on a phone; every rule runs at full
+# width in the scan above, and running them all again here doubled its time.
+NARROW_RULES = ["target-size", "scrollable-region-focusable"]
+
+
 def test_every_datasette_page_type_reflows_at_320px(narrow_page, visit, axe, build_dir):
     """Every page type of the scan above, on a 320 px phone: nothing pushes the page
     sideways (WCAG 1.4.10), not a long column name in the sort control of a view nor a
@@ -216,7 +221,7 @@ def test_every_datasette_page_type_reflows_at_320px(narrow_page, visit, axe, bui
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 320:
             failures.append(f"{p}: {width} px wide")
-        violations = axe(page, label=f"{p} at 320 px")
+        violations = axe(page, label=f"{p} at 320 px", rules=NARROW_RULES)
         if violations:
             failures.append(f"{p} at 320 px:\n{describe(violations)}")
     assert not failures, "\n".join(failures)
