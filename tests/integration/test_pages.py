@@ -206,6 +206,17 @@ def test_unknown_project_and_measure_are_404_pages(client):
         assert "<script>" not in response.text.split("</head>")[1].replace("<script src", "")
 
 
+def test_a_measure_typed_in_capitals_or_with_hyphens_reaches_its_page(client):
+    """/measures/Strategic-Group, as a measure's name is written out in print, is a
+    permanent redirect to /measures/strategic_group (its query kept), as a project's
+    identifier in other capitals is; a name that is no measure in any spelling is a 404."""
+    for typed in ("/measures/Strategic_Group?from=leaflet", "/measures/strategic-group?from=leaflet"):
+        response = client.get(typed)
+        assert response.status_code == 301, typed
+        assert response.headers["location"] == "/measures/strategic_group?from=leaflet", typed
+    assert client.get("/measures/No-Such-Measure").status_code == 404
+
+
 def test_home_page_in_plain_english_with_live_figures(client, db):
     html = unescape(client.get("/").text)
     for level in db.execute("select code, title from participation_levels order by sort_order"):

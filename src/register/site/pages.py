@@ -246,7 +246,13 @@ async def measures_index(datasette, request):
 async def measure_page(datasette, request):
     """One measure: its plain-English explanation, chart, table and data links."""
     name = request.url_vars["name"]
-    m = {x.name: x for x in await all_measures(datasette)}.get(name)
+    measures = {x.name: x for x in await all_measures(datasette)}
+    m = measures.get(name)
+    if m is None and (spelt := name.lower().replace("-", "_")) in measures:
+        # /measures/Balance or /measures/equality-coverage, typed from print as a project's
+        # identifier is (record_not_found): a permanent redirect to the measure's address.
+        query = f"?{request.query_string}" if request.query_string else ""
+        return Response.redirect(datasette.urls.path(f"/measures/{spelt}") + query, status=301)
     if m is None:
         return await not_found(datasette, request, f"There is no measure called {name!r}.")
     rows = await measure_rows(datasette, m, limit=MEASURE_ROW_LIMIT + 1)

@@ -60,7 +60,7 @@ def register_routes(datasette):
             (r"^/projects/(?P<id>[^/]+)$", project.project_page),
             (r"^/gate-assurance/?$", pages.gate_assurance_page),
             (r"^/measures/?$", pages.measures_index),
-            (r"^/measures/(?P<name>[a-z_]+)$", pages.measure_page),
+            (r"^/measures/(?P<name>[A-Za-z_-]+)$", pages.measure_page),
             (r"^/measures/(?P<name>[a-z_]+)/chart-(?P<size>narrow|wide)\.svg$", pages.measure_chart_image),
             (r"^/glossary/?$", pages.glossary_page),
             (r"^/search/?$", search.search_page),
