@@ -351,6 +351,23 @@ def test_single_register_has_no_publishers_page(client):
     assert client.get("/publishers").status_code == 404
 
 
+def test_the_national_home_page_says_what_it_gathers_not_one_icbs_promise(world, client):
+    """The national register has no strategy and made no promise of its own: its home page
+    said "<its name> promised that ... it will publish", and the 2024 listening events of
+    one ICB. It says what it brings together, how many publishers, and links to them."""
+    national = Client(datasette_instance(world["out"]))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", unescape(national.get("/").text)))
+    db = sqlite3.connect(f"file:{world['out'] / 'register.db'}?immutable=1", uri=True)
+    count = db.execute("select count(*) from publishers").fetchone()[0]
+    db.close()
+    assert f"This national register brings together the registers of {count} publishers" in text
+    assert "promised that" not in text and "listening events" not in text
+    assert 'href="/publishers"' in national.get("/").text
+    # A single ICB's register keeps its own promise, in its own words.
+    single = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", unescape(client.get("/").text)))
+    assert "promised that" in single and "national register" not in single
+
+
 def test_a_namespaced_records_page_answers_however_its_colon_is_written(world):
     """The site links `changing:PRJ-0001` as it is; Datasette writes it `changing~3APRJ-0001`,
     and a browser or another site may percent-encode it (`changing%3APRJ-0001`): all three

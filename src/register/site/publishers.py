@@ -21,6 +21,14 @@ async def is_national(datasette) -> bool:
     return PUBLISHERS in await datasette.get_database(DB).table_names()
 
 
+async def publisher_count(datasette) -> int | None:
+    """How many publishers a national register gathers; None on a single ICB's register."""
+    if not await is_national(datasette):
+        return None
+    rows = await fetch_rows(datasette, f"select count(*) as n from {PUBLISHERS}")
+    return rows[0]["n"]
+
+
 def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for row in rows:

@@ -8,6 +8,7 @@ from register.site import feeds, pages, project, search, you_said, you_said_list
 from register.site.filters import number, uk_date, uk_moment_time, uk_time, yes_no
 from register.site.links import DB, DESIGNED_PAGES, field_title, load_codelists
 from register.site.measures import all_measures, headlines
+from register.site.publishers import publisher_count
 from register.site.result_rows import result_rows, table_rows
 from register.site.row_count import plain_description
 
@@ -127,6 +128,8 @@ def extra_template_vars(template, datasette, request):
             "gates": list(codelists.get("gates", {}).values()),
             "feeds": pages.feed_links(datasette),
             "measure_names": [m.name for m in await all_measures(datasette) if m.name in heads],
+            # The national register says what it gathers, not one ICB's promise as its own.
+            "publisher_count": await publisher_count(datasette),
         }
 
     return inner
