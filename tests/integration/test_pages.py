@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
 import pytest
+import yaml
 
 from register.database.build import build
 from register.schema.package import ROOT, Package
@@ -215,6 +216,12 @@ def test_a_measure_typed_in_capitals_or_with_hyphens_reaches_its_page(client):
         assert response.status_code == 301, typed
         assert response.headers["location"] == "/measures/strategic_group?from=leaflet", typed
     assert client.get("/measures/No-Such-Measure").status_code == 404
+
+
+def test_home_page_says_what_people_told_the_publisher_in_its_words(client):
+    """publisher.yml's `heard`, not a sentence of one ICB's written into the template."""
+    heard = " ".join(yaml.safe_load((ROOT / "publisher.yml").read_text("utf-8"))["heard"].split())
+    assert heard and heard in " ".join(unescape(client.get("/").text).split())
 
 
 def test_home_page_in_plain_english_with_live_figures(client, db):

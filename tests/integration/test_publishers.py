@@ -121,6 +121,9 @@ def test_no_page_of_another_publishers_register_names_nottingham(example):
         assert r.status_code == (404 if path == "/nonexistent-page" else 200), path
         assert "Nottingham" not in r.text, f"{path} names Nottingham"
     assert "involvement@example.org" in example.get("/accessibility").text
+    # Nor does it tell Nottingham's listening events as its own: what people told a
+    # publisher is its publisher.yml's to say (heard), and this one says nothing of it.
+    assert "listening events" not in home.text
 
 
 def test_north_cumbria_builds_on_its_own_with_only_its_records(tmp_path):

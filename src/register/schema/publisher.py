@@ -43,6 +43,8 @@ class Publisher:
     about: str
     contact_team: str = ""
     contact_email: str = ""
+    # What people told the publisher goes wrong most, in its own words (the home page).
+    heard: str = ""
     strategy: Strategy = field(default_factory=Strategy)
     contributors: tuple[str, ...] = ()
 
