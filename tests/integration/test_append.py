@@ -248,7 +248,9 @@ def test_bad_values_are_refused_one_line_each(shared, name):
     result = refused(shared, TABLE=table, FILE=STAFF / name)
     lines = result.stderr.splitlines()
     for row, field, value, message, allowed in expected:
-        prefix = f"{STAFF / name}, row {row}, field {field}: "
+        # A key of several columns is named as "fields project_id and characteristic".
+        named = f"fields {' and '.join(field.split(','))}" if "," in field else f"field {field}"
+        prefix = f"{STAFF / name}, row {row}, {named}: "
         hits = [ln for ln in lines if ln.startswith(prefix) and message in ln]
         assert len(hits) == 1, f"no single line for row {row} {field} {message!r} in:\n{result.stderr}"
         assert f"(value: {value}" in hits[0] and "; allowed: " in hits[0] and allowed in hits[0], hits[0]

@@ -228,7 +228,7 @@ def test_one_assessment_per_project_and_characteristic(repo):
     rownum = append_variant(repo, "equality_impacts", new_id="EIA-9001", base=row)
     result = run_make("validate", repo)
     assert result.returncode != 0
-    assert f"datasets/equality_impacts.csv, row {rownum}, field project_id,characteristic" in result.stderr
+    assert f"datasets/equality_impacts.csv, row {rownum}, fields project_id and characteristic:" in result.stderr
     assert "the same project_id and characteristic as row 2" in result.stderr
 
 

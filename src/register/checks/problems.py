@@ -25,7 +25,9 @@ class Problem:
         if self.row is not None:
             where += f", row {self.row}"
         if self.field:
-            where += f", field {printable(self.field)}"
+            # A key of several columns is held as "project_id,characteristic".
+            names = [printable(name) for name in self.field.split(",")]
+            where += f", field {names[0]}" if len(names) == 1 else f", fields {' and '.join(names)}"
         text = f"{where}: {printable(self.message)}"
         if self.value is not None:
             shown = self.value if len(self.value) <= 80 else self.value[:77] + "..."
