@@ -67,24 +67,7 @@ GATES, LEVELS = d.gates, d.levels
 
 # %% tags=["remove-input"]
 made = datetime.date.today()  # in England: rk.open_register set TZ=Europe/London unless TZ names a zone
-if period["start"] and period["end"]:
-    text = f"Reporting period: {rk.uk_dates(period['start'], period['end'])}."
-elif period["start"]:
-    text = f"Reporting period: from {uk_date(period['start'])} onwards."
-elif period["end"]:
-    text = f"Reporting period: up to {uk_date(period['end'])}."
-else:
-    text = "Reporting period: every record in the register."
-    if d.first_date:
-        if uk_date(d.first_date) == uk_date(d.last_date):
-            text += f" Every activity is dated {uk_date(d.first_date)}."
-        else:
-            text += f" Activities run from {uk_date(d.first_date)} to {uk_date(d.last_date)}."
-# A period still running (this financial year, say) is reported as far as it has gone.
-if period["start"] and period["start"] > made.isoformat():
-    text += " The period has not begun yet, so nothing in it can be recorded."
-elif period["end"] and period["end"] > made.isoformat():
-    text += f" The period has not ended yet: this report shows it up to {uk_date(made)}, the day it was produced."
+text = d.period_sentence(made)
 if d.left_out:
     text += (
         "\n\nRecords dated outside the period are left out: "

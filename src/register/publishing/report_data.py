@@ -16,7 +16,7 @@ import pandas as pd
 from register.publishing import reportkit as rk
 from register.publishing.report_charts import MISSING
 from register.util import palette
-from register.util.words import due_date_basis
+from register.util.words import due_date_basis, uk_date
 
 NOT_RECORDED = "Not recorded"
 # The measure views' word for a value not recorded, and the figures' key for it.
@@ -44,6 +44,31 @@ class ReportData:
         self._activities(conn)
         self._projects(conn, whole)
         self._loop(conn)
+
+    def period_sentence(self, made) -> str:
+        """The report's "Reporting period: ..." sentence, with how far a period not yet
+        over is shown, as of `made`, the day the report is produced."""
+        if self.period["start"] and self.period["end"]:
+            text = f"Reporting period: {rk.uk_dates(self.period['start'], self.period['end'])}."
+        elif self.period["start"]:
+            text = f"Reporting period: from {uk_date(self.period['start'])} onwards."
+        elif self.period["end"]:
+            text = f"Reporting period: up to {uk_date(self.period['end'])}."
+        else:
+            text = "Reporting period: every record in the register."
+            if self.first_date:
+                if uk_date(self.first_date) == uk_date(self.last_date):
+                    text += f" Every activity is dated {uk_date(self.first_date)}."
+                else:
+                    text += f" Activities run from {uk_date(self.first_date)} to {uk_date(self.last_date)}."
+        # A period still running (this financial year, say) is reported as far as it has gone.
+        if self.period["start"] and self.period["start"] > made.isoformat():
+            text += " The period has not begun yet, so nothing in it can be recorded."
+        elif self.period["end"] and self.period["end"] > made.isoformat():
+            text += (
+                f" The period has not ended yet: this report shows it up to {uk_date(made)}, the day it was produced."
+            )
+        return text
 
     def _about(self, conn, whole) -> None:
         dates = rk.query(conn, "SELECT MIN(activity_date) AS first, MAX(activity_date) AS last FROM coproduction_log")
