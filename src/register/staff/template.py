@@ -334,8 +334,11 @@ def append_command(package: Package, res: Resource, shown: str) -> str:
 
 def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str, int] | None:
     """Why no template may be written to `out` (and the exit code), or None."""
-    if out.is_dir():
-        return f"OUT= is a folder ({shown}); give a file name ending in .xlsx", 2
+    if out.is_dir():  # OUT=~/Documents: a folder, where a file's name was meant
+        example = shell_word(str(out / f"{res.name}.xlsx"))
+        return f"OUT={shown} is a folder; give the file to write in it, for example OUT={example}", 2
+    if out.suffix.lower() != ".xlsx":
+        return f"OUT= must end in .xlsx (it is {shown})", 2
     if inside_datasets(package, out):  # make append would refuse it, and `git add datasets` publish it
         return (
             f"{shown} is inside datasets/, where only the register's own files belong: `git add datasets` would "
@@ -371,16 +374,6 @@ def main(argv=None) -> int:
         return 2
     out = Path(args.out) if args.out else default_out(package, res.name)
     shown = printable(str(out))
-    if out.is_dir():  # OUT=~/Documents: a folder, where a file's name was meant
-        example = shell_word(str(Path(args.out) / f"{res.name}.xlsx"))
-        print(
-            f"No template written: OUT={shown} is a folder; give the file to write in it, for example OUT={example}",
-            file=sys.stderr,
-        )
-        return 2
-    if out.suffix.lower() != ".xlsx":
-        print(f"No template written: OUT= must end in .xlsx (it is {shown})", file=sys.stderr)
-        return 2
     try:
         refused = refusal(package, res, out, shown)
         if refused is None:
