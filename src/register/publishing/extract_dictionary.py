@@ -8,7 +8,6 @@ the zip too.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import html
 import sqlite3
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from register.publishing.extract_tables import FORMAT_NOTE, LINE_TERMINATOR, NEUTRALISATION_NOTE, Table, neutralised
 from register.schema.package import Field, Package
+from register.util.words import uk_moment
 
 DICTIONARY_COLUMNS = [
     "resource",
@@ -110,7 +110,7 @@ def write_dictionary_html(path: Path, package: Package, rows: list[dict], writte
         f"<p>Every field of every file in the {e(title)} extract: what it means, its type, "
         "whether it is always filled in and, for coded fields, every code with its meaning. "
         "It is generated from the register's Table Schemas.</p>",
-        f'<p>Extract created <time datetime="{e(created)}">{e(_human_time(created))}</time>, '
+        f'<p>Extract created <time datetime="{e(created)}">{e(uk_moment(created))}</time>, '
         f"version {e(str(package.descriptor.get('version', '')))}. "
         f'Licence: <a href="{e(lic.get("path", ""))}">{e(lic.get("title", lic.get("name", "")))}</a>.</p>',
         '<h2 id="about-files">About the files</h2>',
@@ -174,11 +174,3 @@ def write_dictionary_html(path: Path, package: Package, rows: list[dict], writte
         "</html>",
     ]
     path.write_text("\n".join(x for x in out if x) + "\n", "utf-8")
-
-
-def _human_time(iso: str) -> str:
-    try:
-        t = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    return f"{t.day} {t:%B %Y}, {t:%H:%M} UTC"
