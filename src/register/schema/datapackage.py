@@ -137,7 +137,8 @@ def command(root: Path) -> str:
 
 # The keys by which the data package names its publisher to anyone who takes it away: the
 # national register links every record to `homepage`, and cites `publisher`.
-WHO = (("homepage", "homepage"), ("publisher", "name"))
+# The keys that say whose register it is, of those about_publisher() derives.
+WHO = ("homepage", "publisher")
 
 
 def speaks_for_another(root: Path) -> list[tuple[str, str, str]]:
@@ -145,15 +146,11 @@ def speaks_for_another(root: Path) -> list[tuple[str, str, str]]:
     publisher that differs: a package copied from another register and not regenerated
     still names that register, and the national register would link its records there."""
     try:
-        who = publisher_mod.load(root)
+        should = about_publisher(root)
         committed = json.loads((Path(root) / DESCRIPTOR).read_text("utf-8"))
     except (publisher_mod.PublisherError, OSError, ValueError):
         return []  # said by the checks of publisher.yml and of the package
-    return [
-        (key, str(committed.get(key) or ""), getattr(who, attr))
-        for key, attr in WHO
-        if committed.get(key) != getattr(who, attr)
-    ]
+    return [(key, str(committed.get(key) or ""), should[key]) for key in WHO if committed.get(key) != should[key]]
 
 
 def staleness(root: Path) -> str | None:
