@@ -312,3 +312,27 @@ def test_a_second_assessment_of_a_project_and_characteristic_is_refused_as_it_is
     ) in result.stderr
     assert "(4/12)" not in result.stdout
     assert digest(shared) == before
+
+
+def test_enter_at_a_question_asked_again_keeps_the_answer(repo):
+    # Going back, or choosing an answer to change at the end, asked the question afresh:
+    # Enter there emptied the answer already given, without a word.
+    lines = list(GOOD)
+    # At the theme question, go back: Enter keeps the date said. At the end, Enter keeps
+    # "You said" (required), and "-" empties the response rule (optional).
+    lines[7] = "2"
+    lines[4:5] = ["back", "", "3"]
+    lines[-1:] = ["6", "", "8", "-", "yes"]
+    result = make("add", repo, TABLE="you_said_we_did", input=answers(lines))
+    assert exit_code(result) == 0, result.stderr
+    out = result.stdout
+    assert f"    Your answer: {TODAY}\n    Press Enter to keep it.\n" in out
+    assert "    Your answer: People want easy read versions.\n    Press Enter to keep it.\n" in out
+    rule = "    Your answer: healthwatch_recommendation\n    Press Enter to keep it, or type - to leave it blank.\n"
+    assert rule in out
+    added = rows(repo / YSWD)[-1]
+    assert (added["said_date"], added["you_said"], added["response_rule"]) == (
+        TODAY,
+        "People want easy read versions.",
+        "",
+    )

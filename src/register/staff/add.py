@@ -32,6 +32,8 @@ from register.util.text import not_utf8_message, printable
 # What may be typed at a date question for today, and at any question to go back.
 TODAY_WORDS = ("t", "today")
 BACK = "back"
+# Typed at an optional question asked again, to empty the answer Enter would keep.
+BLANK = "-"
 # A pick list of existing records is shown when there are at most this many choices.
 MAX_PICK = 40
 # What problems are said to be in (one subject, so "your record has problems").
@@ -232,9 +234,20 @@ class Session:
             if (last := self.last_in_order(f)) is not None:
                 self.say(f"    The records already there go up to {last}: {last + 1} puts this one last.")
         hint = f" (t for today, {today().isoformat()})" if f.type == "date" else ""
+        # Asked again (back, or a number at the end): Enter keeps the answer given, as
+        # it used to empty it without a word.
+        earlier = self.row.get(f.name, "")
+        if earlier:
+            blank = "" if required else f", or type {BLANK} to leave it blank"
+            self.say(f"    Your answer: {_short(earlier)}")
+            self.say(f"    Press Enter to keep it{blank}.")
         prompt = f"  {f.name}{hint}: "
         while True:
             answer = self.ask(prompt)
+            if earlier and not answer.strip():
+                answer = earlier
+            elif earlier and not required and answer.strip() == BLANK:
+                answer = ""
             if answer.strip().lower() == BACK:
                 if number > 1 or back_always:
                     return False
