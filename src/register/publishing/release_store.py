@@ -27,6 +27,7 @@ from pathlib import Path
 from register import settings
 from register.publishing.extract_tables import AS_OF_KEY
 from register.site.releases import RELEASE_RE, all_releases
+from register.util.clock import local_today
 
 
 def keep_count() -> int:
@@ -54,8 +55,7 @@ def identity(inputs_sha256: str, as_of: str | None) -> str:
     """What names a release: the inputs, and the day its day-dependent columns are for.
 
     Without such columns it is the inputs' hash itself. With them the day is part of it,
-    so two days' extracts of the same inputs never share a release name (not even when
-    the UTC date of making them is the same, as around midnight in summer time)."""
+    so two days' extracts of the same inputs never share a release name."""
     if as_of is None:
         return inputs_sha256
     return hashlib.sha256(f"{inputs_sha256}\nas of {as_of}".encode()).hexdigest()
@@ -63,11 +63,12 @@ def identity(inputs_sha256: str, as_of: str | None) -> str:
 
 def choose(root: Path, inputs_sha256: str, created: str, as_of: str | None = None) -> str:
     """The release this set belongs to: the newest kept one if its inputs and its day are
-    the same, otherwise a new one named by today's date and identity()."""
+    the same, otherwise a new one named by the day it was made in England, as its x-as-of
+    is (the UTC date is the day before between midnight and one in summer), and identity()."""
     newest = next(iter(all_releases(root)), None)
     if newest and newest["inputs_sha256"] == inputs_sha256 and newest["package"].get(AS_OF_KEY) == as_of:
         return newest["id"]
-    day = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).date()
+    day = local_today(dt.datetime.fromisoformat(created.replace("Z", "+00:00")))
     return f"{day.isoformat()}-{identity(inputs_sha256, as_of)[:7]}"
 
 
