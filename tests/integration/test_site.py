@@ -185,3 +185,23 @@ def test_an_empty_table_says_how_many_rows_under_its_heading(client):
     assert headings[:2] == ["1", "2"], headings
     assert re.search(r'<h2 class="row-count">0 rows\s', html)
     assert "There are no rows to show." in html and "0 records" not in html
+
+
+def test_a_row_page_names_each_field_and_each_link_by_its_title(client, build_dir):
+    """A record read top to bottom gave each field by its column name (activity_date) and
+    its links as "from activity_id in you_said_we_did": each field is headed by its title
+    from the schema, with its column name beneath for SQL, and its links name their table
+    and field by their titles."""
+    meta = json.loads((build_dir / "metadata.json").read_text("utf-8"))["databases"]["register"]["tables"]
+    html = client.get("/register/coproduction_log/LOG-0001").text
+    record = html.split('<table class="record">', 1)[1].split("</table>", 1)[0]
+    heads = re.findall(r'<th scope="row"><span class="field-title">([^<]*)</span><span class="column-name">', record)
+    titles = [html_unescape(text.split(": ", 1)[0]) for text in meta["coproduction_log"]["columns"].values()]
+    assert heads and [html_unescape(h) for h in heads] == titles[: len(heads)]
+    assert '<span class="field-title">Date</span><span class="column-name">' in record
+    assert '<span class="visually-hidden">Column name: </span>activity_date</span>' in record
+    # The description follows without its title written again ("Date: The date ...").
+    assert '<span class="column-description">The date the activity took place' in record
+    links = " ".join(html.split("Links from other tables", 1)[1].split("</ul>", 1)[0].split())
+    assert "of You said, we did point here, in the field “Said at” (<code>you_said_we_did.activity_id</code>)" in links
+    assert "from activity_id in you_said_we_did" not in links

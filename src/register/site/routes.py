@@ -6,7 +6,7 @@ from datasette.utils.asgi import Response
 
 from register.site import feeds, pages, project, search, you_said, you_said_list
 from register.site.filters import number, uk_date, uk_moment_time, uk_time, yes_no
-from register.site.links import DB, DESIGNED_PAGES, field_title, load_codelists
+from register.site.links import DB, DESIGNED_PAGES, column_label, field_title, load_codelists, view_meta
 from register.site.measures import all_measures, headlines
 from register.site.publishers import publisher_count
 from register.site.result_rows import result_rows, table_rows
@@ -98,6 +98,10 @@ def prepare_jinja2_environment(env, datasette):
     # A field's title from its schema: {{ field_title("you_said_we_did_current", "due_date") }}.
     # The pages never write one out (tests/unit/test_labels.py).
     env.globals["field_title"] = lambda table, column: field_title(datasette, table, column)
+    # (title, description) of a column, for the row page's list of fields.
+    env.globals["field_text"] = lambda table, column: column_label(datasette, table, column)
+    # A table's or view's title from its schema, or its name where it has none.
+    env.globals["table_title"] = lambda table: view_meta(datasette, table).get("title") or table
 
 
 @hookimpl
