@@ -336,3 +336,32 @@ def test_enter_at_a_question_asked_again_keeps_the_answer(repo):
         "People want easy read versions.",
         "",
     )
+
+
+@pytest.mark.parametrize("again", ["YS-9000", ""])
+def test_an_id_typed_past_the_next_one_is_kept_only_if_typed_again(repo, again):
+    # YS-9000 for YS-0081 was added without a word: every id given from then on followed
+    # it, and an id cannot be corrected once added.
+    path = repo / YSWD
+    n = next_id(path, "YS")
+    lines = list(GOOD)
+    lines[0:1] = ["YS-9000", again]
+    result = make("add", repo, TABLE="you_said_we_did", input=answers(lines))
+    assert exit_code(result) == 0, result.stderr
+    assert (
+        f"    The highest YS- number in use is {n - 1:,}: YS-9000 leaves the numbers between unused, "
+        "and every id given from now on will follow it. Type it again to keep it, or press Enter "
+        "to have the next one given.\n" in result.stdout
+    )
+    assert rows(path)[-1]["id"] == (again or f"YS-{n:04d}")
+
+
+def test_the_next_id_typed_is_taken_without_a_question(repo):
+    path = repo / YSWD
+    n = next_id(path, "YS")
+    lines = list(GOOD)
+    lines[0] = f"YS-{n:04d}"
+    result = make("add", repo, TABLE="you_said_we_did", input=answers(lines))
+    assert exit_code(result) == 0, result.stderr
+    assert "leaves the numbers between unused" not in result.stdout
+    assert rows(path)[-1]["id"] == f"YS-{n:04d}"

@@ -24,6 +24,7 @@ from register.checks.problems import Problem
 from register.schema.package import ROOT, Field, Package, Resource, today
 from register.staff import append as appendmod
 from register.staff import reopening
+from register.staff.identifiers import id_number
 from register.staff.normalise import LABEL_FIELDS
 from register.staff.write import display_path
 from register.util.guard import plain_errors
@@ -191,6 +192,19 @@ class Session:
         taken = [r.get(f.name, "") for r in self.records(self.res.name)]
         return max((int(v) for v in taken if v.isascii() and v.isdigit()), default=None)
 
+    def ahead(self, value: str) -> str | None:
+        """What a typed identifier skips, when it is past the next one to be given."""
+        prefix = self.res.id_prefix
+        numbers = [r.get(self.res.primary_key[0], "").removeprefix(f"{prefix}-") for r in self.records(self.res.name)]
+        highest = max((id_number(n) for n in numbers if n.isascii() and n.isdigit()), default=0)
+        typed = value.removeprefix(f"{prefix}-")
+        if not (typed.isascii() and typed.isdigit()) or id_number(typed) <= highest + 1:
+            return None
+        return (
+            f"The highest {prefix}- number in use is {highest:,}: {value} leaves the numbers between unused, "
+            "and every id given from now on will follow it."
+        )
+
     @staticmethod
     def pick(text: str, picks, many: bool) -> str:
         """Turn numbers from the pick list into codes; leave anything else as typed."""
@@ -242,6 +256,7 @@ class Session:
             self.say(f"    Your answer: {_short(earlier)}")
             self.say(f"    Press Enter to keep it{blank}.")
         prompt = f"  {f.name}{hint}: "
+        confirmed = earlier
         while True:
             answer = self.ask(prompt)
             if earlier and not answer.strip():
@@ -257,6 +272,12 @@ class Session:
                 self.say("    This is the first question: there is none before it. Answer it, or press Ctrl+C to stop.")
                 continue
             value, msgs = self.check(f, self.shortcut(f, answer), picks)
+            if not msgs and gen and value and value != confirmed and (ahead := self.ahead(value)):
+                # A slip (LOG-9000 for LOG-0101) would set where every id given from then
+                # on starts, and an id cannot be corrected once added: kept if typed again.
+                self.say(f"    {ahead} Type it again to keep it, or press Enter to have the next one given.")
+                confirmed = value
+                continue
             if not msgs:
                 self.row[f.name] = value
                 return True
