@@ -263,6 +263,8 @@ def test_publishers_page_shows_scores_and_why(world):
     assert "version not declared" in text
     assert "could not be fetched" in text
     assert "https://changing.example.org/" in text
+    # Where each package is fetched from can be followed: a URL is a link.
+    assert re.search(r'<dt>Data package</dt><dd><a href="http://127\.0\.0\.1:\d+/changing/datapackage\.json">', text)
     # Times of fetches are written as every page writes them, not as raw ISO 8601.
     facts = measures_of(text)
     assert len(facts) >= 3
@@ -843,6 +845,8 @@ def test_the_national_package_says_who_runs_it_and_whose_licence_applies(tmp_pat
     national = Client(datasette_instance(out))
     page = unescape(national.get("/publishers").text)
     assert "the registry records CC-BY-SA-4.0, but its data package names CC-BY-4.0" in page
+    # A package given as a path on disk is said to be one, not shown as if it were an address.
+    assert f"<code>{ROOT}</code> (a file on the machine that built this register)" in page
     footer = unescape(national.get("/").text.split('<footer class="site-footer"', 1)[1])
     assert (
         "available under\n    each publisher's own licence: the Open Government Licence v3.0 or the "
