@@ -1348,3 +1348,13 @@ def test_a_projects_closed_loops_read_for_one_and_for_all(few_closed_client):
     assert "1 of 1 closed the loop" in words
     assert "for 0 the loop" not in words
 
+
+def test_an_assessment_that_does_not_say_is_not_said_to_say(few_closed_client):
+    """Where no entry of a project's equality impact assessment records whether the
+    transformation was co-produced, the page says the assessment does not say, not that
+    it "says the transformation may have been co-produced" or "was co-produced: not recorded"."""
+    client, _, _, unsaid = few_closed_client
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", client.get(f"/projects/{unsaid}").text)).split())
+    assert words.count("does not say whether the transformation was co-produced") == 2, words
+    assert "may have been co-produced" not in words
+    assert "co-produced: not recorded" not in words
