@@ -1358,3 +1358,13 @@ def test_an_assessment_that_does_not_say_is_not_said_to_say(few_closed_client):
     assert words.count("does not say whether the transformation was co-produced") == 2, words
     assert "may have been co-produced" not in words
     assert "co-produced: not recorded" not in words
+
+
+def test_the_accessibility_statement_covers_the_you_said_pages(client):
+    """The "You said, we did" pages are where people follow what they said: the statement
+    says it applies to them, and that they are among the pages tested with axe-core."""
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", client.get("/accessibility").text)).split())
+    scope = words.split("This statement applies to", 1)[1].split(".", 1)[0]
+    assert '"You said, we did" pages' in scope, scope
+    tested = words.split("with axe-core", 1)[1].split("The tests fail", 1)[0]
+    assert '"You said, we did" list' in tested and "each item's page" in tested, tested
