@@ -1285,3 +1285,86 @@ def test_a_project_date_after_today_is_said_to_be_due_not_past(tmp_path):
         f'<dt>{started}</dt><dd><time datetime="2099-01-01">1 January 2099</time> (not yet: the day it is due to start)</dd>'
         in page
     )
+
+
+@pytest.fixture(scope="module")
+def few_closed_client(tmp_path_factory):
+    """A scratch register where one project has one of its many "You said" items closed,
+    another has its only item closed, and a project's equality impact assessment does not
+    say whether the transformation was co-produced."""
+    from register.site.serve import datasette_instance
+    from tests.conftest import Client
+
+    root = copy_repo(tmp_path_factory.mktemp("few-closed-repo"))
+    moved: dict[str, str] = {}
+
+    def close_few(rows):
+        done = [r for r in rows if r["status"] == "done"]
+        for r in done[2:]:
+            r["status"] = "in_progress"
+        moved.update(item=done[1]["you_said_id"], kept=done[0]["you_said_id"])
+        return rows
+
+    rewrite_dataset(root, "you_said_we_did_updates", close_few)
+    projects = [r for r in csv.DictReader((root / "datasets" / "projects.csv").open(encoding="utf-8"))]
+    items = {r["id"]: r for r in csv.DictReader((root / "datasets" / "you_said_we_did.csv").open(encoding="utf-8"))}
+    alone = next(p["id"] for p in projects if not any(i["project_id"] == p["id"] for i in items.values()))
+    said_at = items[moved["item"]]["activity_id"]  # the activity, copied to the project the item moves to
+    rewrite_dataset(
+        root,
+        "coproduction_log",
+        lambda rows: [*rows, *({**r, "id": "LOG-9001", "project_id": alone} for r in rows if r["id"] == said_at)],
+    )
+    rewrite_dataset(
+        root,
+        "you_said_we_did",
+        lambda rows: [
+            {**r, "project_id": alone, "activity_id": "LOG-9001"} if r["id"] == moved["item"] else r for r in rows
+        ],
+    )
+    unsaid: list[str] = []
+
+    def unsay(rows):
+        project = rows[-1]["project_id"]
+        unsaid.append(project)
+        return [{**r, "coproduced": ""} if r["project_id"] == project else r for r in rows]
+
+    rewrite_dataset(root, "equality_impacts", unsay)
+    out = tmp_path_factory.mktemp("few-closed-build")
+    build(Package(root), out)
+    many = items[moved["kept"]]["project_id"]
+    return Client(datasette_instance(out)), many, alone, unsaid[0]
+
+
+def test_a_projects_closed_loops_read_for_one_and_for_all(few_closed_client):
+    """ "1 of 78 items has closed the loop", not "1 of 78 item has"; a project whose every
+    item has closed the loop is not told "for 0 the loop is still open"."""
+    client, many, alone, _ = few_closed_client
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", client.get(f"/projects/{many}").text)).split())
+    n = int(re.search(r"(\d+) \"You said\" items", words).group(1))
+    assert f"1 of {n} items has closed the loop" in words
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", client.get(f"/projects/{alone}").text)).split())
+    assert "1 of 1 item has closed the loop" in words
+    assert "1 of 1 closed the loop" in words
+    assert "for 0 the loop" not in words
+
+
+def test_an_assessment_that_does_not_say_is_not_said_to_say(few_closed_client):
+    """Where no entry of a project's equality impact assessment records whether the
+    transformation was co-produced, the page says the assessment does not say, not that
+    it "says the transformation may have been co-produced" or "was co-produced: not recorded"."""
+    client, _, _, unsaid = few_closed_client
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", client.get(f"/projects/{unsaid}").text)).split())
+    assert words.count("does not say whether the transformation was co-produced") == 2, words
+    assert "may have been co-produced" not in words
+    assert "co-produced: not recorded" not in words
+
+
+def test_the_accessibility_statement_covers_the_you_said_pages(client):
+    """The "You said, we did" pages are where people follow what they said: the statement
+    says it applies to them, and that they are among the pages tested with axe-core."""
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", client.get("/accessibility").text)).split())
+    scope = words.split("This statement applies to", 1)[1].split(".", 1)[0]
+    assert '"You said, we did" pages' in scope, scope
+    tested = words.split("with axe-core", 1)[1].split("The tests fail", 1)[0]
+    assert '"You said, we did" list' in tested and "each item's page" in tested, tested

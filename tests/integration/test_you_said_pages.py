@@ -22,7 +22,7 @@ import pytest
 from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
-from tests.conftest import Client, copy_repo
+from tests.conftest import Client, copy_repo, rewrite_dataset
 from tests.schema_text import column_title
 from tests.staff_helpers import make
 
@@ -751,3 +751,29 @@ def test_how_to_follow_says_when_working_days_are_counted_from(client):
     assert "Due 20 working days after it was said." in words
     assert "Working days leave out Saturdays, Sundays and bank holidays in England and Wales" in words
     assert "are counted from the day after the item was said" in words
+
+
+def test_a_reopened_item_is_listed_with_its_status_not_as_not_taken_forward(tmp_path):
+    """An item reopened (a new status of open, with why in reason) is listed as open with
+    that reason, not as "Not taken forward: <reason>", which it was not."""
+    root = copy_repo(tmp_path)
+    why = "Reopened: the definition was never shared with the groups who asked for it."
+    reopened = {}
+
+    def reopen(rows):
+        done = next(r for r in rows if r["status"] == "done")
+        reopened.update(done)
+        return [
+            *rows,
+            {**done, "id": "UPD-9001", "update_date": "2025-10-01", "status": "open", "we_did": "", "reason": why},
+        ]
+
+    rewrite_dataset(root, "you_said_we_did_updates", reopen)
+    build(Package(root), tmp_path / "build")
+    client = Client(datasette_instance(tmp_path / "build"))
+    item = reopened["you_said_id"]
+    html = unescape(client.get("/you-said", params={"status": "open", "sort": "oldest"}).text)
+    listed = html.split(f'id="{item}"', 1)[1].split("</li>", 1)[0]
+    assert why in listed
+    assert STATUSES["not_taken_forward"]["title"] not in listed, listed
+    assert f"{STATUSES['open']['title']}: {why}" in listed
