@@ -92,6 +92,7 @@ def items(db) -> dict[str, dict]:
         item["overdue"] = item["due"] < today and not item["closed"]
         end = dt.date.fromisoformat(last["update_date"]) if item["closed"] else today
         item["days_open"] = (end - said).days
+        item["closed_late"] = max((end - item["due"]).days, 0) if item["closed"] else 0
         item["we_did"] = (last["we_did"] or last["reason"]) if last else None
     return out
 
@@ -132,6 +133,12 @@ def test_every_item_has_a_page_with_its_whole_story(client, items, db):
         assert column_title("you_said_we_did", "target_date") not in words, item_id
         due_words = words.split(due_title, 1)[1].split("Days open", 1)[0]
         assert ("Overdue: the loop was not closed by then." in due_words) == item["overdue"], item_id
+        # A loop closed after its due date says so, as an open one past it is overdue.
+        late = item["closed_late"]
+        assert (f"Closed late: the loop closed {late:,} {'day' if late == 1 else 'days'} after it was due." in due_words) == (
+            late > 0
+        ), item_id
+        assert ("The loop closed by then." in due_words) == (item["closed"] and not late), item_id
         days = item["days_open"]
         assert f"Days open {days:,} {'day' if days == 1 else 'days'}" in words, item_id
         # The timeline: every update in order, with what was done or why not, and the verdicts.
@@ -777,3 +784,25 @@ def test_a_reopened_item_is_listed_with_its_status_not_as_not_taken_forward(tmp_
     assert why in listed
     assert STATUSES["not_taken_forward"]["title"] not in listed, listed
     assert f"{STATUSES['open']['title']}: {why}" in listed
+
+
+def test_a_loop_closed_by_its_due_date_says_so_and_one_closed_after_says_how_late(tmp_path):
+    """Every closed item of the sample closed after its due date, and its page said only
+    "The loop is closed": a person checking the promise could not tell on time from late."""
+    root = copy_repo(tmp_path)
+    closed = {}
+
+    def close(rows):
+        done = next(r for r in rows if r["status"] == "done")
+        closed.update(done)
+        # An item said on 6 August 2024 (due 29 October 2024), done on its due date.
+        return [*rows, {**done, "id": "UPD-9001", "you_said_id": "YS-0010", "update_date": "2024-10-29"}]
+
+    rewrite_dataset(root, "you_said_we_did_updates", close)
+    build(Package(root), tmp_path / "build")
+    client = Client(datasette_instance(tmp_path / "build"))
+    on_time = text_of(client.get("/you-said/YS-0010").text)
+    assert "29 October 2024, worked out from the response rule" in on_time
+    assert "The loop closed by then." in on_time and "Closed late" not in on_time
+    late = text_of(client.get(f"/you-said/{closed['you_said_id']}").text)
+    assert re.search(r"Closed late: the loop closed [0-9,]+ days after it was due\.", late)

@@ -7,6 +7,8 @@ the item's history, the partners' verdicts on it and the corrections made to it.
 The item's Atom feed (register/site/feeds.py) reads the same record through item_record.
 """
 
+import datetime as dt
+
 from datasette.utils import tilde_encode
 
 from register.site.links import DB, column_label, fetch_rows, load_codelists, make_linker, record_id
@@ -104,6 +106,10 @@ async def you_said_page(datasette, request):
         link.add("coproduction_log", {record["activity"]["id"]: record["activity"]["title"]})
     codelists = await load_codelists(datasette)
     feed = {"href": item_feed_path(datasette, item_id), "title": f"Changes to {item_id} (Atom feed)"}
+    # A loop closed after its due date is said to be late, as an open one is said to be
+    # overdue: the date it closed is its status date, as days_open counts it.
+    closed, due = item["status_date"], item["due_date"]
+    late = (dt.date.fromisoformat(closed) - dt.date.fromisoformat(due)).days if item["loop_closed"] and closed and due else 0
     return await render_page(
         datasette,
         request,
@@ -115,6 +121,7 @@ async def you_said_page(datasette, request):
             "feeds": [feed, *feed_links(datasette, item["project_id"])],
             "row_href": datasette.urls.row(DB, ITEMS, tilde_encode(item_id)),
             "how_to_follow": datasette.urls.path("/you-said/how-to-follow"),
+            "closed_late_days": max(late, 0),
         },
     )
 
