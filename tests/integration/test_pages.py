@@ -1368,3 +1368,31 @@ def test_the_accessibility_statement_covers_the_you_said_pages(client):
     assert '"You said, we did" pages' in scope, scope
     tested = words.split("with axe-core", 1)[1].split("The tests fail", 1)[0]
     assert '"You said, we did" list' in tested and "each item's page" in tested, tested
+
+
+def test_a_register_of_one_project_reads_in_the_singular():
+    """A publisher starting out has one project and a few activities: "1 of 1 projects",
+    "at 0 of the 1 activities" and "for 0 of 8 activities the numbers were not recorded"
+    read wrongly, and an empty register was told "0 of 0 projects"."""
+    from register.site import measures
+
+    one = {"figure": 1, "of_total": 1, "not_recorded": 0, "total": 1, "gates": 1, "characteristics": 9}
+    said = {
+        "headline_strategic_group": "1 of 1 project came through the Strategic Co-production Group.",
+        "headline_eia": "1 of 1 equality impact assessment says the transformation was co-produced.",
+        "headline_depth": "1 of 1 logged activity reached co-production",
+        "headline_balance": "Staff outnumbered people with lived experience at 1 of the 1 activity where both were counted.",
+        "headline_reimbursement": "Reimbursement was offered at 1 of 1 co-production activity.",
+        "headline_gates": "1 of 1 project moved past a gate",
+        "headline_coverage": "1 of 1 project has an equality impact entry for every one of the 9 characteristics.",
+        "headline_loop_confirmed": '1 of 1 "You said" item that closed the loop is confirmed',
+        "headline_disputed": "Partners disagree with 1 of the 1 claim they have given a verdict on.",
+    }
+    for name, words in said.items():
+        assert words in getattr(measures, name)(one), name
+    none = {"figure": 0, "of_total": 0, "not_recorded": 0, "total": 0, "characteristics": 9}
+    assert measures.headline_strategic_group(none) == "No project is recorded yet."
+    assert measures.headline_coverage(none) == "No project is recorded yet."
+    # Only the activities whose numbers are missing are counted as missing.
+    some = {"figure": 2, "of_total": 8, "not_recorded": 3, "total": 11}
+    assert measures.headline_balance(some).endswith("; for 3 of 11 activities the numbers were not recorded.")

@@ -135,9 +135,9 @@ def test_every_item_has_a_page_with_its_whole_story(client, items, db):
         assert ("Overdue: the loop was not closed by then." in due_words) == item["overdue"], item_id
         # A loop closed after its due date says so, as an open one past it is overdue.
         late = item["closed_late"]
-        assert (f"Closed late: the loop closed {late:,} {'day' if late == 1 else 'days'} after it was due." in due_words) == (
-            late > 0
-        ), item_id
+        assert (
+            f"Closed late: the loop closed {late:,} {'day' if late == 1 else 'days'} after it was due." in due_words
+        ) == (late > 0), item_id
         assert ("The loop closed by then." in due_words) == (item["closed"] and not late), item_id
         days = item["days_open"]
         assert f"Days open {days:,} {'day' if days == 1 else 'days'}" in words, item_id

@@ -11,7 +11,7 @@ from datasette.database import QueryInterrupted
 
 from register.site import charts
 from register.site.links import DB, fetch_rows, view_meta
-from register.util.words import agree
+from register.util.words import agree, n_of
 
 
 @dataclass
@@ -39,10 +39,14 @@ class Measure:
 
 
 NOTHING_LOGGED = "No co-production activity is logged yet"
+NO_PROJECT = "No project is recorded yet."
+ITEM, ITEMS = '"You said" item', '"You said" items'
 
 
 def headline_strategic_group(h):
-    text = f"{h['figure']:,} of {h['of_total']:,} projects came through the Strategic Co-production Group"
+    if not h["of_total"]:
+        return NO_PROJECT
+    text = f"{n_of(h['figure'], h['of_total'], 'project', 'projects')} came through the Strategic Co-production Group"
     if h["not_recorded"]:
         text += f" (for {h['not_recorded']:,}, the documents do not say)"
     return text + "."
@@ -52,7 +56,7 @@ def headline_eia(h):
     if not h["of_total"]:
         return "No equality impact assessment is published yet."
     return (
-        f"{h['figure']:,} of {h['of_total']:,} equality impact assessments "
+        f"{n_of(h['figure'], h['of_total'], 'equality impact assessment', 'equality impact assessments')} "
         f"{agree(h['figure'], 'says', 'say')} the transformation was co-produced."
     )
 
@@ -89,7 +93,7 @@ def headline_depth(h):
     if not h["of_total"]:
         return f"{NOTHING_LOGGED}."
     return (
-        f"{h['figure']:,} of {h['of_total']:,} logged activities reached co-production, "
+        f"{n_of(h['figure'], h['of_total'], 'logged activity', 'logged activities')} reached co-production, "
         f"the deepest level of the participation flower."
     )
 
@@ -102,11 +106,13 @@ def headline_balance(h):
             f"For {h['not_recorded']:,} of {h['total']:,} activities the numbers of staff and of people with "
             f"lived experience were not both recorded, so the balance rule cannot be checked yet."
         )
-    return (
-        f"Staff outnumbered people with lived experience at {h['figure']:,} of the {h['of_total']:,} activities "
-        f"where both were counted; for {h['not_recorded']:,} of {h['total']:,} activities the numbers were "
-        f"not recorded."
+    text = (
+        f"Staff outnumbered people with lived experience at "
+        f"{n_of(h['figure'], h['of_total'], 'activity', 'activities', the=True)} where both were counted"
     )
+    if h["not_recorded"]:  # not "for 0 of 8 activities the numbers were not recorded"
+        text += f"; for {n_of(h['not_recorded'], h['total'], 'activity', 'activities')} the numbers were not recorded"
+    return text + "."
 
 
 def unrecorded_figure_note(h):
@@ -124,7 +130,7 @@ def headline_reimbursement(h):
             f"For all {h['not_recorded']:,} co-production activities the records do not say whether "
             f"reimbursement was offered, so this cannot be checked yet."
         )
-    text = f"Reimbursement was offered at {h['figure']:,} of {h['of_total']:,} co-production activities"
+    text = f"Reimbursement was offered at {n_of(h['figure'], h['of_total'], 'co-production activity', 'co-production activities')}"
     if h["not_recorded"]:
         text += f"; for {h['not_recorded']:,} of them the records do not say whether it was"
     return text + "."
@@ -134,11 +140,11 @@ def headline_gates(h):
     if not h["figure"]:  # not "0 of 10 projects moved past a gate ... (0 gates in all)"
         n = h["of_total"]
         if not n:
-            return "No project is recorded yet."
+            return NO_PROJECT
         which = "The one project did not move" if n == 1 else f"None of the {n:,} projects moved"
         return f"{which} past a gate without the evidence the strategy asks for."
     return (
-        f"{h['figure']:,} of {h['of_total']:,} projects moved past a gate without the evidence the strategy "
+        f"{n_of(h['figure'], h['of_total'], 'project', 'projects')} moved past a gate without the evidence the strategy "
         f"asks for ({h['gates']:,} {agree(h['gates'], 'gate', 'gates')} in all)."
     )
 
@@ -147,7 +153,7 @@ def headline_quarter(h):
     if not h["of_total"]:
         return f"{NOTHING_LOGGED} with a date."
     text = (
-        f"Co-production activity was logged in {h['figure']:,} of the {h['of_total']:,} quarters "
+        f"Co-production activity was logged in {n_of(h['figure'], h['of_total'], 'quarter', 'quarters', the=True)} "
         f"from the first activity to the latest"
     )
     if h["latest_quarter"]:
@@ -161,13 +167,15 @@ def headline_place(h):
         return f"{NOTHING_LOGGED}."
     text = f"Co-production activity was logged in {h['figure']:,} {agree(h['figure'], 'place', 'places')}"
     if h["not_recorded"]:
-        text += f"; for {h['not_recorded']:,} of {h['total']:,} activities the place is not recorded"
+        text += f"; for {n_of(h['not_recorded'], h['total'], 'activity', 'activities')} the place is not recorded"
     return text + "."
 
 
 def headline_coverage(h):
+    if not h["of_total"]:
+        return NO_PROJECT
     return (
-        f"{h['figure']:,} of {h['of_total']:,} projects {agree(h['figure'], 'has', 'have')} an equality impact "
+        f"{n_of(h['figure'], h['of_total'], 'project', 'projects')} {agree(h['figure'], 'has', 'have')} an equality impact "
         f"entry for every one of the {h['characteristics']:,} characteristics."
     )
 
@@ -176,7 +184,7 @@ def headline_loop_confirmed(h):
     if not h["figure"] and not h["of_total"]:
         return 'No "You said" item has closed the loop yet, so no partner has confirmed one.'
     return (
-        f'{h["figure"]:,} of {h["of_total"]:,} "You said" items that closed the loop '
+        f"{n_of(h['figure'], h['of_total'], ITEM, ITEMS)} that closed the loop "
         f"{agree(h['figure'], 'is', 'are')} confirmed by an "
         f"independent partner (a verdict of agrees or partly agrees)."
     )
@@ -185,7 +193,7 @@ def headline_loop_confirmed(h):
 def headline_disputed(h):
     if not h["of_total"]:
         return "No partner has given a verdict yet."
-    return f"Partners disagree with {h['figure']:,} of the {h['of_total']:,} claims they have given a verdict on."
+    return f"Partners disagree with {n_of(h['figure'], h['of_total'], 'claim', 'claims', the=True)} they have given a verdict on."
 
 
 MEASURES = [

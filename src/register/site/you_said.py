@@ -109,7 +109,11 @@ async def you_said_page(datasette, request):
     # A loop closed after its due date is said to be late, as an open one is said to be
     # overdue: the date it closed is its status date, as days_open counts it.
     closed, due = item["status_date"], item["due_date"]
-    late = (dt.date.fromisoformat(closed) - dt.date.fromisoformat(due)).days if item["loop_closed"] and closed and due else 0
+    late = (
+        (dt.date.fromisoformat(closed) - dt.date.fromisoformat(due)).days
+        if item["loop_closed"] and closed and due
+        else 0
+    )
     return await render_page(
         datasette,
         request,

@@ -11,6 +11,11 @@ def agree(n, one: str, many: str) -> str:
     return one if int(n or 0) == 1 else many
 
 
+def n_of(figure, total, one: str, many: str, the: bool = False) -> str:
+    """ "3 of 10 projects", "1 of 1 project" (not "1 of 1 projects"), "2 of the 5 claims"."""
+    return f"{int(figure or 0):,} of {'the ' if the else ''}{int(total or 0):,} {agree(total, one, many)}"
+
+
 def uk_date(value) -> str:
     """'6 August 2024' from an ISO date or a date; '' for none; text that is no date as it is."""
     if value in (None, ""):
