@@ -402,6 +402,12 @@ def test_every_filter_and_sort_chooses_the_right_items(client, items, db, monkey
     assert 'href="/you-said?sort=oldest&amp;status=planned&amp;page=2"' in html
 
 
+def test_an_unknown_code_is_answered_with_each_code_and_its_title(client):
+    html = unescape(client.get("/you-said?status=closed").text)
+    assert "There is no status 'closed' in the register. Choose one of: open (Open), planned (Planned), " in html
+    assert "in_progress (In progress)" in html
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -71,7 +71,8 @@ class Filters:
 def _code(request, name: str, codelist: dict, what: str) -> str:
     value = (request.args.get(name) or "").strip()
     if value and value not in codelist:
-        choices = ", ".join(codelist)
+        # The code to type, with the title the form shows for it: in_progress (In progress).
+        choices = ", ".join(f"{code} ({row['title']})" if row.get("title") else code for code, row in codelist.items())
         raise BadFilter(f"There is no {what} {value!r} in the register. Choose one of: {choices}.")
     return value
 
