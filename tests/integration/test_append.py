@@ -706,6 +706,32 @@ def test_a_text_cell_the_spreadsheet_made_a_date_is_refused(shared, tmp_path):
     assert "format the column as Text" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "target,table,variables",
+    [
+        ("append", "coproduction_log", dict(TABLE="coproduction_log", FILE=STAFF / "log_good.csv")),
+        (
+            "update-status",
+            "you_said_we_did_updates",
+            dict(ID="YS-0010", STATUS="done", NOTE="Published.", SOURCE="nn_icb_strategy_2025", SECTION="8.2"),
+        ),
+        ("correct", "coproduction_log", dict(ID="LOG-0001", FIELD="title", VALUE="Beeston", REASON="Shorter.")),
+    ],
+    ids=["append", "update-status", "correct"],
+)
+def test_a_register_file_open_in_a_spreadsheet_is_not_written(repo, target, table, variables):
+    # datasets/<table>.csv open in LibreOffice or Excel (its lock file beside it): the
+    # records were added under it, and saving it there afterwards wrote the old rows back
+    # over them without a word.
+    (repo / "datasets" / f".~lock.{table}.csv#").write_text("open in LibreOffice", "utf-8")
+    result = refused(repo, target, **variables)
+    assert (
+        f"datasets/{table}.csv: this file is open in LibreOffice or Excel (its lock file .~lock.{table}.csv# is beside it)"
+    ) in result.stderr
+    assert "Close it there without saving, then run the same command again" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_header_below_row_1_is_named_not_reported_as_missing_columns(shared, tmp_path):
     # An empty row left above the header was reported as "the file is empty", and a title
     # typed above it as every column missing: both say where the header is instead.

@@ -42,7 +42,14 @@ from register.staff import trial, update_status
 from register.staff.batch import Batch
 from register.staff.input_file import column_key
 from register.staff.normalise import Codes, id_in_capitals, normalise_cells
-from register.staff.write import display_path, line_style, remove_stale_temps, temp_name, write_rows
+from register.staff.write import (
+    display_path,
+    line_style,
+    open_in_spreadsheet,
+    remove_stale_temps,
+    temp_name,
+    write_rows,
+)
 from register.util import locking
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
@@ -154,6 +161,9 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         )
     corrections = package.resource(CORRECTIONS)
     with locking.exclusive(package.root):
+        for path in (corrections.path, res.path):
+            for problem in open_in_spreadsheet(package, path):
+                raise Refused(f"{problem.file}: {problem.message}")
         rownum, old = find_record(res, record_id)
         unfinished = pending(package)
         finishing = [
