@@ -148,7 +148,7 @@ FILE_CASES = [
     (
         "too_many_cells.csv",
         "coproduction_log",
-        ["row 3", "11 cells but the header names only 10 columns", "(value: 'surplus')"],
+        ["row 3", "the cell in column K (the 11th) has a value but its column has no heading", "(value: 'surplus')"],
     ),
 ]
 
@@ -706,6 +706,32 @@ def test_a_text_cell_the_spreadsheet_made_a_date_is_refused(shared, tmp_path):
     assert "format the column as Text" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "target,table,variables",
+    [
+        ("append", "coproduction_log", dict(TABLE="coproduction_log", FILE=STAFF / "log_good.csv")),
+        (
+            "update-status",
+            "you_said_we_did_updates",
+            dict(ID="YS-0010", STATUS="done", NOTE="Published.", SOURCE="nn_icb_strategy_2025", SECTION="8.2"),
+        ),
+        ("correct", "coproduction_log", dict(ID="LOG-0001", FIELD="title", VALUE="Beeston", REASON="Shorter.")),
+    ],
+    ids=["append", "update-status", "correct"],
+)
+def test_a_register_file_open_in_a_spreadsheet_is_not_written(repo, target, table, variables):
+    # datasets/<table>.csv open in LibreOffice or Excel (its lock file beside it): the
+    # records were added under it, and saving it there afterwards wrote the old rows back
+    # over them without a word.
+    (repo / "datasets" / f".~lock.{table}.csv#").write_text("open in LibreOffice", "utf-8")
+    result = refused(repo, target, **variables)
+    assert (
+        f"datasets/{table}.csv: this file is open in LibreOffice or Excel (its lock file .~lock.{table}.csv# is beside it)"
+    ) in result.stderr
+    assert "Close it there without saving, then run the same command again" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_header_below_row_1_is_named_not_reported_as_missing_columns(shared, tmp_path):
     # An empty row left above the header was reported as "the file is empty", and a title
     # typed above it as every column missing: both say where the header is instead.
@@ -937,9 +963,29 @@ def test_columns_are_named_by_their_letters_as_the_spreadsheet_shows_them(shared
                 twice,
                 "row 1, field gate: the column 'gate' appears twice in the header (column E (the 5th) and column R",
             ),
-            (unheaded, "row 2: the cell in column Q (the 17th) has a value but its column has no heading"),
+            (
+                unheaded,
+                "row 2: the cell in column Q (the 17th) has a value but its column has no heading: delete the value",
+            ),
         ],
     )
+
+
+def test_a_note_typed_beside_the_records_is_named_by_its_column_letter(shared, tmp_path):
+    # A note in the first empty column to the right of a record, with no heading above it:
+    # "the row has 18 cells but the header names only 16 columns" left the person to
+    # count cells to find it, where a spreadsheet names the column by its letter.
+    wb, ws = good_log_sheet()
+    assert ws.max_column == 16
+    ws["R2"] = "call back"  # column Q left empty
+    path = tmp_path / "note beside.xlsx"
+    wb.save(path)
+    result = refused(shared, TABLE="coproduction_log", FILE=path, REBUILD="no")
+    assert (
+        f"{path}, row 2: the cell in column R (the 18th) has a value but its column has no heading: "
+        "delete the value, or name its column in row 1 (value: 'call back')"
+    ) in result.stderr
+    assert "cells but the header names only" not in result.stderr
 
 
 def test_merged_cells_among_the_records_are_refused_not_added_empty(shared, tmp_path):

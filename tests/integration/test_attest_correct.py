@@ -321,3 +321,30 @@ def test_a_correction_takes_the_id_in_small_letters_and_the_field_as_people_writ
     titled = make("correct", repo, ID="YS-0001", FIELD="Date said", VALUE="07/08/2024", REASON="Wrong date.")
     assert exit_code(titled) == 0, titled.stderr
     assert "Corrected YS-0001 said_date (COR-0002" in titled.stdout
+
+
+def test_a_correction_whose_record_cannot_be_saved_changes_nothing(repo, monkeypatch, capsys):
+    # The record's file could not be replaced (open and locked in Excel, read-only, a full
+    # disk) after the correction was written: the command said "datasets/ was not
+    # changed" while corrections.csv held a correction its record did not, and
+    # `make validate` then failed on it.
+    from register.staff import correct as correctmod
+
+    real = correctmod.replace_line
+    record_file = (repo / "datasets/you_said_we_did.csv").resolve()
+
+    def locked(res, record_id, row):
+        if res.path.resolve() == record_file:  # the register's own file, not the scratch copy checked first
+            raise PermissionError(13, "Permission denied", str(res.path))
+        return real(res, record_id, row)
+
+    monkeypatch.setattr(correctmod, "replace_line", locked)
+    before = digest(repo)
+    args = ["--id=YS-0001", "--field=theme", "--value=governance", "--reason=Wrong theme.", f"--root={repo}"]
+    code = correctmod.main(args)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "Nothing was changed: datasets/you_said_we_did.csv could not be saved (Permission denied)" in err
+    assert "datasets/ is unchanged" in err
+    assert digest(repo) == before
+    assert exit_code(make("validate", repo)) == 0

@@ -310,6 +310,21 @@ def test_a_file_that_is_not_a_table_in_datasets_is_named(repo):
     assert f"Fix these and run `make validate ROOT={repo}` again:" in result.stderr
 
 
+@pytest.mark.parametrize("lock", [".~lock.coproduction_log.csv#", "~$coproduction_log.csv"])
+def test_the_lock_file_of_a_table_open_in_a_spreadsheet_says_to_close_it(repo, lock):
+    # Opening datasets/coproduction_log.csv in LibreOffice or Excel to look at it leaves
+    # their lock file beside it, which validate told staff to "move out of datasets/":
+    # the file to close was not named, and moving a lock file does not close it.
+    (repo / "datasets" / lock).write_text("open in a spreadsheet", "utf-8")
+    result = run_make("validate", repo)
+    assert result.returncode != 0
+    assert (
+        f"datasets/{lock}: datasets/coproduction_log.csv is open in LibreOffice or Excel (this is its lock file)"
+    ) in result.stderr
+    assert "close it there without saving" in result.stderr
+    assert "move it out of datasets/" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "resource", ["projects", "coproduction_log", "equality_impacts", "you_said_we_did", "you_said_we_did_updates"]
 )

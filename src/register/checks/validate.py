@@ -24,6 +24,7 @@ from register.schema import datapackage
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package, command, not_a_register
+from register.util.files import locked_by
 from register.util.guard import plain_errors
 
 T = TypeVar("T")
@@ -148,17 +149,26 @@ def stray_files(package: Package) -> list[Problem]:
         return []
     resources = {package.resource(n).path.resolve() for n in package.names}
     return [
-        Problem(
-            str(p.relative_to(package.root)),
-            None,
-            None,
-            None,
-            "this file is not one of the register's tables (datapackage.json lists them), and `git add "
-            "datasets` would publish it with them: move it out of datasets/",
-        )
+        Problem(str(p.relative_to(package.root)), None, None, None, stray_message(package, p))
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.resolve() not in resources and p.name not in NOT_STRAY and not p.name.endswith(".tmp")
     ]
+
+
+def stray_message(package: Package, path: Path) -> str:
+    """What to do about a stray file: a spreadsheet's lock file beside a table (the table
+    opened in LibreOffice or Excel) goes when the table is closed, not by moving it."""
+    table = locked_by(path)
+    if table is not None and table.exists():
+        return (
+            f"{table.relative_to(package.root)} is open in LibreOffice or Excel (this is its lock file), and "
+            "`git add datasets` would publish the lock file: close it there without saving (records are changed "
+            "with the make commands: docs/staff-guide.md); if it is not open anywhere, delete the lock file"
+        )
+    return (
+        "this file is not one of the register's tables (datapackage.json lists them), and `git add "
+        "datasets` would publish it with them: move it out of datasets/"
+    )
 
 
 @plain_errors("checking the data")

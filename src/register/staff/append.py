@@ -45,7 +45,15 @@ from register.staff.input_file import column_key
 from register.staff.normalise import Codes, allowed, check_cells, check_value, codelist_of, normalise_cells
 from register.staff.options import add_allow_option, yes_no
 from register.staff.repeats import check_repeats
-from register.staff.write import PAUSE_ENV, RELEASE_ENV, display_path, inside_datasets, remove_stale_temps, write_rows
+from register.staff.write import (
+    PAUSE_ENV,
+    RELEASE_ENV,
+    display_path,
+    inside_datasets,
+    open_in_spreadsheet,
+    remove_stale_temps,
+    write_rows,
+)
 from register.util import locking
 from register.util.guard import plain_errors
 from register.util.words import agree
@@ -180,6 +188,7 @@ def append_batch(
                     )
                 )
                 return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
+        batch.problems.extend(open_in_spreadsheet(package, res.path))  # saving it there would undo the append
         if batch.under_lock:
             batch.problems.extend(batch.under_lock())
         batch.problems.extend(reopening.problems(package, batch))  # a closed loop reopened says why

@@ -224,7 +224,10 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
     for number, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue  # blank rows (Excel leaves them at the end) are not records
-        for i in ignored:
+        # A value under a blank heading, or to the right of the last one (a note beside
+        # a record): the first of those beyond the header, each under a blank heading.
+        beyond = next((i for i in range(width, len(cells)) if cells[i].strip()), None)
+        for i in [*ignored, *([beyond] if beyond is not None else [])]:
             if i < len(cells) and cells[i].strip():
                 problems.append(
                     Problem(
@@ -232,22 +235,11 @@ def from_table(resource: Resource, table: readers.Table) -> Batch:
                         number,
                         None,
                         cells[i],
-                        f"the cell in {column_letter(i)} has a value but its column has no heading",
+                        f"the cell in {column_letter(i)} has a value but its column has no heading: "
+                        "delete the value, or name its column in row 1",
                         columns_text(resource),
                     )
                 )
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            extra = next(c for c in cells[width:] if c.strip())
-            problems.append(
-                Problem(
-                    file,
-                    number,
-                    None,
-                    extra,
-                    f"the row has {len(cells)} cells but the header names only {width} columns",
-                    columns_text(resource),
-                )
-            )
         row = {}
         for name, i in index.items():
             row[name] = cells[i] if i < len(cells) else ""

@@ -18,6 +18,8 @@ whose record does not hold its new value. That pair is inconsistent, and it is f
 and this command refuses any other correction until it is finished. Running the same
 command again finishes it: it changes the record without recording the correction twice.
 A kill before the first write changes nothing; after the second, everything is in place.
+When the record's file cannot be written (locked, read-only, a full disk), the correction
+is taken back out, so datasets/ is as it was.
 
 PERSONAL_DATA=yes leaves the old value out of the correction, for personal data that
 was published by mistake (docs/staff-guide.md: the old value must then also be removed
@@ -40,7 +42,14 @@ from register.staff import trial, update_status
 from register.staff.batch import Batch
 from register.staff.input_file import column_key
 from register.staff.normalise import Codes, id_in_capitals, normalise_cells
-from register.staff.write import display_path, line_style, remove_stale_temps, temp_name, write_rows
+from register.staff.write import (
+    display_path,
+    line_style,
+    open_in_spreadsheet,
+    remove_stale_temps,
+    temp_name,
+    write_rows,
+)
 from register.util import locking
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
@@ -55,6 +64,11 @@ EXAMPLE = 'make correct ID=YS-0001 FIELD=theme VALUE=governance REASON="Filed un
 
 class Refused(Exception):
     """The correction cannot be made as asked; nothing was changed."""
+
+
+class HalfDone(Exception):
+    """The correction was recorded but its record could not be changed, nor the correction
+    taken back out: the state a kill between the two writes leaves, finished the same way."""
 
 
 def table_of(package: Package, record_id: str) -> Resource:
@@ -147,6 +161,9 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         )
     corrections = package.resource(CORRECTIONS)
     with locking.exclusive(package.root):
+        for path in (corrections.path, res.path):
+            for problem in open_in_spreadsheet(package, path):
+                raise Refused(f"{problem.file}: {problem.message}")
         rownum, old = find_record(res, record_id)
         unfinished = pending(package)
         finishing = [
@@ -199,8 +216,24 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         whole_checked(package, res, [CORRECTIONS, res.name], change)
         moved = current_statuses(package, res, record_id, old, new)
         remove_stale_temps(corrections.path)
+        recorded = corrections.path.stat().st_size
         write_rows(corrections, [entry])  # first the correction...
-        replace_line(res, record_id, new)  # ...then the record (see the docstring)
+        try:
+            replace_line(res, record_id, new)  # ...then the record (see the docstring)
+        except OSError as e:  # locked, read-only, a full disk: take the correction back out
+            unsaved = f"{display_path(package, res.path)} could not be saved ({e.strerror or e})"
+            try:
+                os.truncate(corrections.path, recorded)  # its old bytes are the start of the new file
+            except OSError:
+                raise HalfDone(
+                    f"{entry['id']} was recorded in {display_path(package, corrections.path)}, but {unsaved}. "
+                    "Check there is free disk space and that you may write to datasets/, then run the same "
+                    "`make correct` again to finish it"
+                ) from e
+            raise Refused(
+                f"{unsaved}. Check there is free disk space and that you may write to datasets/, "
+                "then run the same command again"
+            ) from e
         error = rebuild(package, res)
     return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).{moved}", error
 
@@ -287,6 +320,9 @@ def main(argv=None) -> int:
         return 1
     except locking.LockTimeout as e:
         print(f"Nothing was changed: {e}.", file=sys.stderr)
+        return 1
+    except HalfDone as e:
+        print(f"The correction is not finished: {e}.", file=sys.stderr)
         return 1
     print(done)
     if error:  # as `make append` does: the change is saved, the site is not up to date

@@ -32,6 +32,7 @@ from register.staff.input_file import (
     fail,
 )
 from register.staff.workbook_reader import read_xlsx
+from register.util.files import lock_file
 
 __all__ = ["InputError", "Table", "open_elsewhere", "read_table"]
 
@@ -45,22 +46,18 @@ UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|
 # the capital Õ is no word of English.
 MAC_ROMAN_APOSTROPHE = re.compile(r"[a-z]\u00d5[a-z]")
 
-# What LibreOffice and Excel leave beside a file while it is open in them.
-LOCK_FILES = (".~lock.{}#", "~${}")
-
 csv.field_size_limit(MAX_CELL_CHARS + 1)
 
 
 def open_elsewhere(path: Path) -> str | None:
     """A warning when the file is open in LibreOffice or Excel (their lock file is beside
     it): what is read is the last saved version."""
-    for pattern in LOCK_FILES:
-        if (path.parent / pattern.format(path.name)).exists():
-            return (
-                f"{path.name} is open in LibreOffice or Excel (its lock file is beside it): "
-                "only what was last saved is read, and changes not yet saved are not included. "
-                "Save the file, then run the command again if you changed it"
-            )
+    if lock_file(path):
+        return (
+            f"{path.name} is open in LibreOffice or Excel (its lock file is beside it): "
+            "only what was last saved is read, and changes not yet saved are not included. "
+            "Save the file, then run the command again if you changed it"
+        )
     return None
 
 

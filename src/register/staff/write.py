@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 from register import settings
+from register.checks.problems import Problem
 from register.schema.package import Package, Resource
+from register.util.files import lock_file
 
 # Used only by the fault tests: seconds to pause after the new file is written and
 # fsynced and before it is renamed into place, so a test can kill the append there.
@@ -40,6 +42,26 @@ def inside_datasets(package: Package, path: Path) -> str | None:
         "publish it with them. Move it out of datasets/ (for example to your Documents folder) and run the "
         "command again with its new place"
     )
+
+
+def open_in_spreadsheet(package: Package, path: Path) -> list[Problem]:
+    """Why a register file open in LibreOffice or Excel must not be written now (saving it
+    there afterwards would put back the old rows over the new), or nothing."""
+    lock = lock_file(path)
+    if lock is None:
+        return []
+    where = display_path(package, path)
+    return [
+        Problem(
+            where,
+            None,
+            None,
+            None,
+            f"this file is open in LibreOffice or Excel (its lock file {lock.name} is beside it): saving it there "
+            "afterwards would overwrite what this command saves. Close it there without saving, then run the same "
+            "command again; if it is not open anywhere, delete the lock file",
+        )
+    ]
 
 
 def line_style(path: Path) -> tuple[str, bool]:

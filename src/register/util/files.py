@@ -1,4 +1,4 @@
-"""Small file helpers shared by build, extracts and the integrity check."""
+"""Small file helpers shared by build, extracts, the integrity check and the staff commands."""
 
 from __future__ import annotations
 
@@ -6,6 +6,28 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+# What LibreOffice and Excel leave beside a file while it is open in them.
+LOCK_FILES = (".~lock.{}#", "~${}")
+
+
+def lock_file(path: Path) -> Path | None:
+    """The lock file LibreOffice or Excel keeps beside `path` while it is open, or None."""
+    for pattern in LOCK_FILES:
+        lock = path.parent / pattern.format(path.name)
+        if lock.exists():
+            return lock
+    return None
+
+
+def locked_by(lock: Path) -> Path | None:
+    """The file a LibreOffice or Excel lock file belongs to (beside it), or None when
+    `lock` is not named as one."""
+    for pattern in LOCK_FILES:
+        start, end = pattern.split("{}")
+        if len(lock.name) > len(start) + len(end) and lock.name.startswith(start) and lock.name.endswith(end):
+            return lock.parent / lock.name[len(start) : len(lock.name) - len(end)]
+    return None
 
 
 def sha256_file(path: Path) -> str:
