@@ -32,7 +32,15 @@ from register.checks.supported import Fallback
 from register.database import known_rows
 from register.schema.package import ROOT, Package, Resource, command, not_a_register
 from register.staff import readers, reopening, trial
-from register.staff.batch import Batch, column_names, columns_text, from_table, generated_field
+from register.staff.batch import (
+    Batch,
+    UsageError,
+    column_names,
+    columns_text,
+    from_table,
+    generated_field,
+    staff_resource,
+)
 from register.staff.identifiers import (
     check_against_existing,
     check_rules_across,
@@ -41,7 +49,6 @@ from register.staff.identifiers import (
     read_header,
     scan_existing,
 )
-from register.staff.input_file import column_key
 from register.staff.normalise import Codes, allowed, check_cells, check_value, codelist_of, normalise_cells
 from register.staff.options import add_allow_option, yes_no
 from register.staff.repeats import check_repeats
@@ -86,10 +93,6 @@ __all__ = [
 MAX_SHOWN = 500
 
 
-class UsageError(Exception):
-    """The command was asked for something impossible (no such table, no file)."""
-
-
 class WriteError(Exception):
     """The checked rows could not be written; the register's file is as it was."""
 
@@ -112,30 +115,6 @@ def open_package(root: str) -> Package:
         print(f"Nothing was changed: {refusal}", file=sys.stderr)
         raise SystemExit(2)
     return Package(Path(root).expanduser())
-
-
-# Tables whose rows only go in together with a change elsewhere, so only their own
-# command may add them: a correction added on its own would not change its record.
-OWN_COMMAND = {
-    "corrections": 'make correct ID=<record id> FIELD=<field> VALUE=<new value> REASON="..."',
-}
-
-
-def staff_resource(package: Package, name: str) -> Resource:
-    names = ", ".join(n for n in package.names if n not in OWN_COMMAND)
-    if not name:
-        raise UsageError("say which table to add to with TABLE=, one of: " + names)
-    name = {column_key(n): n for n in package.names}.get(column_key(name), name)  # Coproduction_Log, "you said we did"
-    try:
-        res = package.resource(name)
-    except KeyError:
-        raise UsageError(f"there is no table called {name!r}; TABLE= must be one of: " + names)
-    if name in OWN_COMMAND:
-        raise UsageError(
-            f"{name} is not added to directly, because a row there must change its record at the same time. "
-            f"Use: {OWN_COMMAND[name]}"
-        )
-    return res
 
 
 def check_batch(package: Package, batch: Batch, replacing: dict | None = None):

@@ -1,4 +1,5 @@
-"""The new rows of one append: a file's table matched to a resource's schema.
+"""The new rows of one append: which table a staff command adds to, and a file's table
+matched to that resource's schema.
 
 Columns may come in any order, named in any case; what cannot be matched is a problem
 of the header, reported before any cell is checked.
@@ -10,9 +11,37 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from register.checks.problems import Problem
-from register.schema.package import Resource
+from register.schema.package import Package, Resource
 from register.staff import readers
 from register.staff.input_file import column_key, column_letter
+
+
+class UsageError(Exception):
+    """The command was asked for something impossible (no such table, no file)."""
+
+
+# Tables whose rows only go in together with a change elsewhere, so only their own
+# command may add them: a correction added on its own would not change its record.
+OWN_COMMAND = {
+    "corrections": 'make correct ID=<record id> FIELD=<field> VALUE=<new value> REASON="..."',
+}
+
+
+def staff_resource(package: Package, name: str) -> Resource:
+    names = ", ".join(n for n in package.names if n not in OWN_COMMAND)
+    if not name:
+        raise UsageError("say which table to add to with TABLE=, one of: " + names)
+    name = {column_key(n): n for n in package.names}.get(column_key(name), name)  # Coproduction_Log, "you said we did"
+    try:
+        res = package.resource(name)
+    except KeyError:
+        raise UsageError(f"there is no table called {name!r}; TABLE= must be one of: " + names)
+    if name in OWN_COMMAND:
+        raise UsageError(
+            f"{name} is not added to directly, because a row there must change its record at the same time. "
+            f"Use: {OWN_COMMAND[name]}"
+        )
+    return res
 
 
 @dataclass
