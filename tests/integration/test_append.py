@@ -1193,3 +1193,21 @@ def test_a_hidden_column_holding_values_is_refused(shared, tmp_path):
     )
     assert f"{path}, row 3, field groups: column K (the 11th) of the sheet 'Sheet' is hidden" in result.stderr
     assert "column T" not in result.stderr
+
+
+def test_a_date_that_may_be_partial_is_typed_as_the_other_dates_are(package):
+    # A source's `published` (2018, 2018-01 or 2018-01-19) refused 19/01/2018, which every
+    # other date takes, as the guide says.
+    codes = appendmod.Codes(package)
+    f = package.resource("sources").field("published")
+    for text, stored in [
+        ("19/01/2018", "2018-01-19"),
+        ("2018-01-19", "2018-01-19"),
+        ("2018-01", "2018-01"),
+        ("2018", "2018"),
+    ]:
+        assert appendmod.check_value(package, codes, f, text) == (stored, []), text
+    for text in ["31/02/2018", "Jan 2018", "19/01/18"]:
+        assert appendmod.check_value(package, codes, f, text)[1], text
+    # Text that is no date keeps its pattern's refusal, as typed.
+    assert appendmod.check_value(package, codes, package.resource("projects").field("id"), "01/02/2024")[1]

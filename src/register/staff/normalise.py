@@ -173,6 +173,12 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
         if date is None:
             return value, [messages.not_of_type(f, value)]
         value = date
+    elif f.type == "string" and (pattern := f.constraints.get("pattern")) and not re.fullmatch(pattern, value):
+        # A date kept as text because it may be partial (a source's `published`: 2018,
+        # 2018-01 or 2018-01-19) is typed as the other dates are: 19/01/2018 as well.
+        date = normalise_date(value)
+        if date and re.fullmatch(pattern, date):
+            value = date
     elif f.type == "integer":
         if GROUPED.match(value):
             value = value.replace(",", "")
