@@ -1209,5 +1209,6 @@ def test_a_date_that_may_be_partial_is_typed_as_the_other_dates_are(package):
         assert appendmod.check_value(package, codes, f, text) == (stored, []), text
     for text in ["31/02/2018", "Jan 2018", "19/01/18"]:
         assert appendmod.check_value(package, codes, f, text)[1], text
+    assert appendmod.allowed(package, f).endswith("(a full date may also be written DD/MM/YYYY, such as 06/08/2024)")
     # Text that is no date keeps its pattern's refusal, as typed.
     assert appendmod.check_value(package, codes, package.resource("projects").field("id"), "01/02/2024")[1]

@@ -70,6 +70,8 @@ CASES = [
         dict(PARTNER="nn_icb"),
         "field partner: organisation nn_icb is not an independent partner",
     ),
+    # What may be given instead is every independent partner, not every organisation.
+    (dict(PARTNER="nope"), "allowed: the code of an independent partner in organisations: my_life_choices"),
     (dict(DATE="2025-08-31"), "field verdict_date: the verdict is dated before the claim it judges (2025-09-01)"),
     (dict(VERDICT="maybe"), "field verdict: 'maybe' is not a code in verdicts"),
     (dict(UPDATE="UPD-9999"), "field update_id: "),

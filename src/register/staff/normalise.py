@@ -93,6 +93,13 @@ def allowed(package: Package, f: Field) -> str:
         return f"a whole number, {low:,} or more"
     if f.type == "string" and f.constraints.get("pattern") == CODE_PATTERN:
         return CODE_WORDS
+    if f.descriptor.get("x-independent-partner"):  # not every organisation: the ones that may judge
+        ref = f.reference[0] if f.reference else "organisations"
+        partners = [code for code, independent in independent_partners(package).items() if independent]
+        return f"the code of an independent partner in {ref}: {', '.join(partners)}"
+    pattern = f.constraints.get("pattern")
+    if f.type == "string" and pattern and re.fullmatch(pattern, "2024-08-06"):  # a date that may be partial
+        return f"{f.allowed(package)} (a full date may also be written DD/MM/YYYY, such as 06/08/2024)"
     return f.allowed(package)
 
 
