@@ -812,3 +812,20 @@ def test_a_loop_closed_by_its_due_date_says_so_and_one_closed_after_says_how_lat
     assert "The loop closed by then." in on_time and "Closed late" not in on_time
     late = text_of(client.get(f"/you-said/{closed['you_said_id']}").text)
     assert re.search(r"Closed late: the loop closed [0-9,]+ days after it was due\.", late)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=open", "theme=accessibility&overdue=yes", "organisation=nn_icb&from=2024-09-01&sort=oldest", "overdue=no"],
+)
+def test_the_same_items_as_data_are_the_items_chosen(client, query):
+    """ "The same items as data" linked the whole table whatever was chosen: the table it
+    links now holds the items the list shows, no more."""
+    html = unescape(client.get(f"/you-said?{query}").text)
+    href = re.search(
+        r'<a href="(/register/you_said_we_did_current\?[^"]+)">"You said, we did" with current status</a>', html
+    )
+    assert href, query
+    data = client.get(href.group(1).replace("you_said_we_did_current?", "you_said_we_did_current.json?", 1)).json()
+    listed = re.search(r"\(these ([0-9,]+) items?, as chosen above\)", html)
+    assert listed and int(listed.group(1).replace(",", "")) == data["filtered_table_rows_count"], query

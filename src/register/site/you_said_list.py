@@ -141,6 +141,23 @@ async def read_filters(datasette, request) -> Filters:
     return f
 
 
+def table_filters(f: Filters) -> dict[str, str]:
+    """The same filters as the current-status table's own (Datasette's ?column__op=), so
+    "the same items as data" are these items. An organisation is not a column of the
+    view: its projects are chosen with _where (the code is one of the codelist's, checked
+    in read_filters, so it is safe to write into the clause)."""
+    args = {"status": f.status, "theme": f.theme, "project_id": f.project}
+    if f.overdue:
+        args["overdue"] = "1" if f.overdue == "yes" else "0"
+    args["said_date__gte"], args["said_date__lte"] = f.said_from, f.said_to
+    if f.organisation:
+        args["_where"] = f"project_id in (select id from projects where organisation = '{f.organisation}')"
+    args = {k: v for k, v in args.items() if v}
+    if f.sort == "oldest" or (args and f.sort == "newest"):  # the table's own order is by id
+        args["_sort_desc" if f.sort == "newest" else "_sort"] = "said_date"
+    return args
+
+
 # The items' own columns (said date, theme, project) are in their stored current status
 # (you_said_we_did_status), indexed for each way the list is walked (views.sql).
 FROM = "from you_said_we_did_current c"
@@ -240,7 +257,8 @@ async def you_said_index(datasette, request):
             "link": link,
             "feeds": feed_links(datasette),
             "tables": {
-                "current": datasette.urls.table(DB, "you_said_we_did_current"),
+                "current": datasette.urls.table(DB, "you_said_we_did_current")
+                + (f"?{urlencode(args)}" if (args := table_filters(f)) else ""),
                 "items": datasette.urls.table(DB, "you_said_we_did"),
                 "updates": datasette.urls.table(DB, "you_said_we_did_updates"),
             },
