@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html as html_mod
+import io
 import json
 import re
 import shutil
@@ -410,6 +411,31 @@ def test_table_pages_keep_csv_json_and_notebook_links(extracted, client):
     assert "<script>" not in notebook.text.replace(f"<script>{HEAD_SCRIPT}</script>", "")
     query = client.get("/register?sql=select+id+from+projects").text
     assert "select+id+from+projects" in query and ".csv" in query and ".Notebook" in query
+
+
+def test_the_notebook_pages_code_to_stream_every_row_runs(extracted, client):
+    """The .Notebook page's "stream all matching rows as CSV" code, run as printed: it
+    read a whole-number column with an empty cell (days_to_response of an item with no
+    response yet) as int, and pandas stopped with "Integer column has NA values"."""
+    page = html_mod.unescape(client.get("/register/you_said_we_did_current.Notebook").text)
+    code = re.search(r"To stream all [^<]*</p>\s*<pre><code>(.*?)</code></pre>", page, re.S).group(1)
+    assert "_stream=on" in code and "days_to_response" in code
+
+    class Pandas:  # pandas.read_csv, reading the address from the site in-process
+        @staticmethod
+        def read_csv(url, **kwargs):
+            return pd.read_csv(io.StringIO(client.get(url.removeprefix("http://localhost")).text), **kwargs)
+
+    scope = {"pandas": Pandas}
+    exec(code, scope)  # noqa: S102 - the page's own code, as an analyst pastes it
+    df = scope["df"]
+    conn = sqlite3.connect(extracted[0].parent / "register.db")
+    rows, missing = conn.execute(
+        "select count(*), count(*) - count(days_to_response) from you_said_we_did_current"
+    ).fetchone()
+    conn.close()
+    assert len(df) == rows and df["days_to_response"].isna().sum() == missing > 0
+    assert (df["days_to_response"].dropna() % 1 == 0).all()
 
 
 def test_the_downloads_pages_checks_work_for_a_journalist_with_one_file(extracted, client, tmp_path):
