@@ -211,6 +211,21 @@ def test_data_dictionary_lists_every_field_with_codes(extracted, package):
         assert f'id="table-{res.name}"' in page
 
 
+def test_data_dictionary_says_values_as_the_files_hold_them(extracted):
+    """The dictionary describes the published files: an identifier is always there, and a
+    true/false column holds true or false. It said "(or leave blank to have one given)"
+    (beside the corrections' "Given when the correction is made") and "true or false (yes
+    or no)": what staff may type when adding a record, not what the files hold."""
+    folder, _ = extracted
+    with (folder / "data-dictionary.csv").open(newline="", encoding="utf-8") as f:
+        keyed = {(r["resource"], r["field"]): r["allowed_values"] for r in csv.DictReader(f)}
+    assert keyed[("corrections", "id")] == "an identifier like COR-0001"
+    assert keyed[("projects", "via_strategic_group")] == "true or false"
+    page = (folder / "data-dictionary.html").read_text("utf-8")
+    for words in (*keyed.values(), page):
+        assert "leave blank" not in words and "yes or no" not in words
+
+
 def test_compare_finds_added_changed_removed(tmp_path, package):
     t = next(t for t in tables(package) if t.name == "sources")
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
