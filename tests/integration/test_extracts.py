@@ -186,6 +186,18 @@ def test_checksums_and_zip(extracted):
             assert z.read(f"{ZIP_FOLDER}/{n}") == (folder / n).read_bytes()
 
 
+def test_the_downloads_page_says_everything_the_zip_holds(extracted, client):
+    """The zip holds the standard the data follows (standard/), but the page described it
+    as the CSV and JSON files, the data dictionary and the changes only."""
+    folder, _ = extracted
+    with zipfile.ZipFile(folder / ZIP_NAME) as z:
+        assert any(n.startswith(f"{ZIP_FOLDER}/standard/") for n in z.namelist())
+    assert "the standard" in listing(folder)["zip"]["description"]
+    page = html_mod.unescape(client.get("/downloads").text)
+    bullet = page[page.index("<strong>For code</strong>") :]
+    assert "the standard" in bullet[: bullet.index("</li>")]
+
+
 def test_data_dictionary_lists_every_field_with_codes(extracted, package):
     folder, _ = extracted
     with (folder / "data-dictionary.csv").open(newline="", encoding="utf-8") as f:

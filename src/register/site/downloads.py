@@ -209,7 +209,8 @@ def listing(directory: Path | None) -> dict | None:
         entry(
             ZIP_NAME,
             "Everything in one zip file",
-            "The data package for code: every CSV and JSON file, the data dictionary and the changes, in one zip.",
+            "The data package for code: every CSV and JSON file, the data dictionary, the changes and the "
+            "standard the data follows (its Table Schemas), in one zip.",
             None,
             "ZIP",
         )
