@@ -4,7 +4,8 @@ Datasette answers a static mount's missing file with the bare text "404: File no
 and a release's missing file was answered the same way: no title, no heading, no way back
 to the register, for a link a visitor followed from the site itself (the impact report
 before `make report` has run, say). Such a 404 is held here and replaced by error.html, as
-every other missing page is; anything else passes through untouched. Innermost of the
+every other missing page is; anything else passes through untouched. A download asked
+for before `make extracts` has run is said to be not made yet, not to have a wrong name. Innermost of the
 site's wrappers (tryfirst): the files are answered by Datasette itself, and outer wrappers
 compress the body (register/site/cache.py) and set the page's security headers.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils.asgi import Request
 
+from register.site.downloads import MOUNT, SUMS_NAME, extracts_dir
+
 BARE = b"404: "
 MESSAGES = {b"File not found": "There is no file with that name here."}
 # A report is linked from the home page before it may have been made (a register served
@@ -22,6 +25,12 @@ NOT_YET = {
     "/reports/": "That report has not been published here yet. The figures it is drawn from "
     "are on the measures page, which is always up to date.",
 }
+# A download's stable address followed before `make extracts` has run: the address is
+# right, the files are not there yet (as the downloads page says then).
+DOWNLOADS_NOT_YET = (
+    "The downloads have not been made yet; please try again later. Until then every table "
+    "can be read, and downloaded a page at a time, from all tables and SQL at {register}."
+)
 
 
 def missing_message(path: str, said: bytes) -> str:
@@ -29,6 +38,14 @@ def missing_message(path: str, said: bytes) -> str:
         if path.startswith(prefix) and said == b"File not found":
             return text
     return MESSAGES.get(said) or said.decode("utf-8", "replace").rstrip(".") + "."
+
+
+def downloads_not_made(datasette, path: str) -> bool:
+    """A /downloads/ address while no set of downloads is there (no SHA256SUMS)."""
+    if not path.startswith(f"/{MOUNT}/"):
+        return False
+    directory = extracts_dir(datasette)
+    return directory is None or not (directory / SUMS_NAME).is_file()
 
 
 def _replaced_headers(headers, length: int) -> list:
@@ -54,7 +71,10 @@ def wrap(app, datasette):
                 await send(start)
                 return await send(message)
             said = body[len(BARE) :].strip()
-            text = missing_message(scope.get("path", ""), said)
+            path = scope.get("path", "")
+            text = missing_message(path, said)
+            if said == b"File not found" and downloads_not_made(datasette, path):
+                text = DOWNLOADS_NOT_YET.format(register=datasette.urls.database("register"))
             page = await datasette.render_template(
                 ["404.html", "error.html"],
                 {"ok": False, "error": text, "status": 404, "title": None},
