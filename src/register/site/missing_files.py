@@ -1,11 +1,13 @@
-"""A missing file under /static/, /downloads/ or /reports/ gets the site's own 404 page.
+"""A missing file under /static/, /downloads/ or /reports/ gets the site's own 404 page,
+and a folder there the site's own 403 page.
 
 Datasette answers a static mount's missing file with the bare text "404: File not found",
 and a release's missing file was answered the same way: no title, no heading, no way back
 to the register, for a link a visitor followed from the site itself (the impact report
 before `make report` has run, say). Such a 404 is held here and replaced by error.html, as
-every other missing page is; anything else passes through untouched. A download asked
-for before `make extracts` has run is said to be not made yet, not to have a wrong name. Innermost of the
+every other missing page is, and so is the bare "403: Directory listing is not allowed" of
+a folder; anything else passes through untouched. A download asked for before `make
+extracts` has run is said to be not made yet, not to have a wrong name. Innermost of the
 site's wrappers (tryfirst): the files are answered by Datasette itself, and outer wrappers
 compress the body (register/site/cache.py) and set the page's security headers.
 """
@@ -17,8 +19,14 @@ from datasette.utils.asgi import Request
 
 from register.site.downloads import MOUNT, SUMS_NAME, extracts_dir
 
-BARE = b"404: "
-MESSAGES = {b"File not found": "There is no file with that name here."}
+BARE = {404: b"404: ", 403: b"403: "}
+MESSAGES = {
+    b"File not found": "There is no file with that name here.",
+    # A folder's address (/downloads/standard/, /reports/): Datasette lists no folder.
+    b"Directory listing is not allowed": "Folders are not listed here. Every file you can "
+    "download, the standard's included, is listed with its checksum on the downloads page, "
+    "/downloads, and the impact report is at /reports/impact_report.html.",
+}
 # A report is linked from the home page before it may have been made (a register served
 # before `make report` has run): say so, and where its figures are meanwhile.
 NOT_YET = {
@@ -60,24 +68,24 @@ def wrap(app, datasette):
         held: dict = {}
 
         async def send_or_replace(message):
-            if message["type"] == "http.response.start" and message.get("status") == 404:
+            if message["type"] == "http.response.start" and message.get("status") in BARE:
                 held["start"] = message
                 return None
             if "start" not in held or message["type"] != "http.response.body":
                 return await send(message)
             start = held.pop("start")
-            body = message.get("body", b"")
-            if not body.startswith(BARE) or message.get("more_body") or b"<" in body:
+            body, bare = message.get("body", b""), BARE[start["status"]]
+            if not body.startswith(bare) or message.get("more_body") or b"<" in body:
                 await send(start)
                 return await send(message)
-            said = body[len(BARE) :].strip()
+            said = body[len(bare) :].strip()
             path = scope.get("path", "")
             text = missing_message(path, said)
             if said == b"File not found" and downloads_not_made(datasette, path):
                 text = DOWNLOADS_NOT_YET.format(register=datasette.urls.database("register"))
             page = await datasette.render_template(
                 ["404.html", "error.html"],
-                {"ok": False, "error": text, "status": 404, "title": None},
+                {"ok": False, "error": text, "status": start["status"], "title": None},
                 # Outside Datasette's CSRF wrapper: the page has no form to protect.
                 request=Request({**scope, "csrftoken": lambda: ""}, receive),
             )
