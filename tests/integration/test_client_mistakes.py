@@ -14,7 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
+from register.database.build import build
+from register.publishing.extracts import extract
 from register.site.hide_internals import GENERIC_500
+from register.site.serve import datasette_instance
+from tests.conftest import Client
 
 SLOW_SQL = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 REFUSED_SQL = "select fts3_tokenizer('simple')"
@@ -299,6 +303,32 @@ def test_a_report_not_yet_made_says_so_and_where_its_figures_are(client):
     text = assert_plain_error(client.get("/reports/nope.html"), "report")
     assert "That report has not been published here yet" in text and "measures page" in text
     assert "That report" not in assert_plain_error(client.get("/downloads/nope.csv"), "download")
+
+
+def test_a_folder_gets_the_sites_page_saying_where_its_files_are_listed(tmp_path, package):
+    """A folder of files (the standard's, say) was answered with Datasette's bare "403:
+    Directory listing is not allowed": no page, no way back, nothing on where to look."""
+    build(package, tmp_path)
+    extract(package, tmp_path / "register.db", tmp_path / "extracts")
+    (tmp_path / "reports").mkdir(exist_ok=True)
+    site = Client(datasette_instance(tmp_path))
+    for path in ("/downloads/standard/", "/downloads/standard/codelists/", "/reports/", "/static/"):
+        response = site.get(path)
+        text = assert_plain_error(response, path)
+        assert response.status_code == 403 and not text.startswith("403: "), path
+        assert "Folders are not listed here" in text and "on the downloads page, /downloads," in text, path
+
+
+def test_a_download_before_the_downloads_are_made_says_so(tmp_path, package):
+    """A download's stable address, followed before `make extracts` has run, said "There
+    is no file with that name here" and to check the address, which was right."""
+    build(package, tmp_path)
+    site = Client(datasette_instance(tmp_path))
+    text = assert_plain_error(site.get("/downloads/projects.csv"), "download")
+    assert "The downloads have not been made yet" in text and "no file with that name" not in text
+    assert "all tables and SQL at /register." in text
+    extract(package, tmp_path / "register.db", tmp_path / "extracts")
+    assert "There is no file with that name here." in assert_plain_error(site.get("/downloads/nope.csv"), "nope")
 
 
 @pytest.mark.parametrize("marker", ["abc", "999999", "%27", "1900-01-01%2CLOG-0000"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html as html_mod
+import io
 import json
 import re
 import shutil
@@ -185,6 +186,18 @@ def test_checksums_and_zip(extracted):
             assert z.read(f"{ZIP_FOLDER}/{n}") == (folder / n).read_bytes()
 
 
+def test_the_downloads_page_says_everything_the_zip_holds(extracted, client):
+    """The zip holds the standard the data follows (standard/), but the page described it
+    as the CSV and JSON files, the data dictionary and the changes only."""
+    folder, _ = extracted
+    with zipfile.ZipFile(folder / ZIP_NAME) as z:
+        assert any(n.startswith(f"{ZIP_FOLDER}/standard/") for n in z.namelist())
+    assert "the standard" in listing(folder)["zip"]["description"]
+    page = html_mod.unescape(client.get("/downloads").text)
+    bullet = page[page.index("<strong>For code</strong>") :]
+    assert "the standard" in bullet[: bullet.index("</li>")]
+
+
 def test_data_dictionary_lists_every_field_with_codes(extracted, package):
     folder, _ = extracted
     with (folder / "data-dictionary.csv").open(newline="", encoding="utf-8") as f:
@@ -208,6 +221,21 @@ def test_data_dictionary_lists_every_field_with_codes(extracted, package):
     assert "OWASP" in page and 'id="csv-safety"' in page
     for res in package.resources:
         assert f'id="table-{res.name}"' in page
+
+
+def test_data_dictionary_says_values_as_the_files_hold_them(extracted):
+    """The dictionary describes the published files: an identifier is always there, and a
+    true/false column holds true or false. It said "(or leave blank to have one given)"
+    (beside the corrections' "Given when the correction is made") and "true or false (yes
+    or no)": what staff may type when adding a record, not what the files hold."""
+    folder, _ = extracted
+    with (folder / "data-dictionary.csv").open(newline="", encoding="utf-8") as f:
+        keyed = {(r["resource"], r["field"]): r["allowed_values"] for r in csv.DictReader(f)}
+    assert keyed[("corrections", "id")] == "an identifier like COR-0001"
+    assert keyed[("projects", "via_strategic_group")] == "true or false"
+    page = (folder / "data-dictionary.html").read_text("utf-8")
+    for words in (*keyed.values(), page):
+        assert "leave blank" not in words and "yes or no" not in words
 
 
 def test_compare_finds_added_changed_removed(tmp_path, package):
@@ -410,6 +438,31 @@ def test_table_pages_keep_csv_json_and_notebook_links(extracted, client):
     assert "<script>" not in notebook.text.replace(f"<script>{HEAD_SCRIPT}</script>", "")
     query = client.get("/register?sql=select+id+from+projects").text
     assert "select+id+from+projects" in query and ".csv" in query and ".Notebook" in query
+
+
+def test_the_notebook_pages_code_to_stream_every_row_runs(extracted, client):
+    """The .Notebook page's "stream all matching rows as CSV" code, run as printed: it
+    read a whole-number column with an empty cell (days_to_response of an item with no
+    response yet) as int, and pandas stopped with "Integer column has NA values"."""
+    page = html_mod.unescape(client.get("/register/you_said_we_did_current.Notebook").text)
+    code = re.search(r"To stream all [^<]*</p>\s*<pre><code>(.*?)</code></pre>", page, re.S).group(1)
+    assert "_stream=on" in code and "days_to_response" in code
+
+    class Pandas:  # pandas.read_csv, reading the address from the site in-process
+        @staticmethod
+        def read_csv(url, **kwargs):
+            return pd.read_csv(io.StringIO(client.get(url.removeprefix("http://localhost")).text), **kwargs)
+
+    scope = {"pandas": Pandas}
+    exec(code, scope)  # noqa: S102 - the page's own code, as an analyst pastes it
+    df = scope["df"]
+    conn = sqlite3.connect(extracted[0].parent / "register.db")
+    rows, missing = conn.execute(
+        "select count(*), count(*) - count(days_to_response) from you_said_we_did_current"
+    ).fetchone()
+    conn.close()
+    assert len(df) == rows and df["days_to_response"].isna().sum() == missing > 0
+    assert (df["days_to_response"].dropna() % 1 == 0).all()
 
 
 def test_the_downloads_pages_checks_work_for_a_journalist_with_one_file(extracted, client, tmp_path):

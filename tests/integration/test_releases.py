@@ -181,6 +181,17 @@ def test_pages_and_downloads_say_which_release_with_citation(two_builds):
     assert "Suggested citation" in get("/downloads").text.split("<footer")[0]
 
 
+def test_the_notebook_page_cites_the_release_at_its_full_address(two_builds):
+    """The .Notebook page of a table (code to load its rows) gives the same citation as
+    every other page: it gave the release as /releases/<release>, an address without the
+    site's, which a reader cannot follow from a paper or a notebook."""
+    get, current = two_builds["get"], two_builds["second"]["release"]
+    for path in ("/register/projects.Notebook", "/register/you_said_we_did_current.Notebook"):
+        html = get(path).text
+        footer = html[html.index('<footer class="site-footer"') :]
+        assert f"release {current}. http://localhost/releases/{current}</cite>" in footer, path
+
+
 def test_pages_built_after_the_release_do_not_say_they_show_it(tmp_path):
     """After `make build` and before `make extracts` the pages show records the release
     has not got: they do not say they show it, while the downloads page still says

@@ -427,3 +427,19 @@ def test_register_today_is_said_to_move_only_what_it_moves(monkeypatch):
     monkeypatch.setenv("REGISTER_TODAY", "2001-01-01")
     assert report.today() != "2001-01-01"
     assert "| `TZ` |" in (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+
+
+def test_the_citation_downloads_md_shows_is_the_one_the_site_gives():
+    """docs/downloads.md showed "<title>, <publisher>, release ..." while the pages, the
+    workbook and the report cite "<publisher> (<year>). <title>, release <release>. <address>"."""
+    from register.site.releases import citation
+
+    body = " ".join(text(ROOT / "docs" / "downloads.md").split())
+    shown = re.search(r'\*\*Citation\*\*: `([^`]+)`, .*?for example "([^"]+)"', body)
+    assert shown, "docs/downloads.md gives no citation with an example"
+    release, address = "2026-12-01-b863b15", "https://register.example.org/releases/2026-12-01-b863b15"
+    descriptor = Package(ROOT).descriptor
+    assert shown.group(2) == citation(descriptor, release, address)
+    pattern = {"<publisher>": descriptor["publisher"], "<year>": "2026", "<title>": descriptor["title"]}
+    pattern |= {"<release>": release, "<address>": address}
+    assert re.sub("|".join(map(re.escape, pattern)), lambda m: pattern[m.group()], shown.group(1)) == shown.group(2)

@@ -68,7 +68,7 @@ def dictionary_rows(package: Package, conn: sqlite3.Connection, all_tables: list
                 "codes": codes,
                 "codelist": codelist,
                 "description": f.description,
-                "allowed_values": f.allowed(package),
+                "allowed_values": f.allowed(package, published=True),
                 "csv_formula_neutralised": "yes" if f.name in safe else "no",
             }
 

@@ -120,8 +120,10 @@ class Field:
             return 1 if text in self.true_values else 0
         return text
 
-    def allowed(self, package: Package) -> str:
-        """What a valid value looks like, in words a member of staff can act on."""
+    def allowed(self, package: Package, published: bool = False) -> str:
+        """What a valid value looks like, in words a member of staff can act on; published:
+        as the register's files hold it (the data dictionary), without what staff may type
+        in its place (a blank identifier, yes or no)."""
         ref = self.reference
         if ref and package.is_codelist(ref[0]):
             codes = package.codes(ref[0])
@@ -134,12 +136,13 @@ class Field:
         pattern = self.constraints.get("pattern")
         identifier = re.match(r"^\^([A-Z]+)-\[0-9\]", pattern or "")
         if identifier:
-            return f"an identifier like {identifier.group(1)}-0001 (or leave blank to have one given)"
+            given = "" if published else " (or leave blank to have one given)"
+            return f"an identifier like {identifier.group(1)}-0001{given}"
         words = {
             "date": "a date written YYYY-MM-DD, for example 2024-08-06",
             "integer": "a whole number",
             "number": "a number",
-            "boolean": "true or false (yes or no)",
+            "boolean": "true or false" if published else "true or false (yes or no)",
         }.get(self.type, "text")
         low, high = self.constraints.get("minimum"), self.constraints.get("maximum")
         if self.type == "integer" and low is not None and high is not None:

@@ -10,7 +10,7 @@ it is always the set actually on disk.
 It also:
 - gives the files a charset and `Access-Control-Allow-Origin: *`, so a CSV opens with the
   right accents in a browser and an Observable notebook can fetch the files directly;
-- tells the .Notebook page (datasette-export-notebook) where the complete extract of a
+- tells the .Notebook page (register/site/notebook_page.py) where the complete extract of a
   table is, because the JSON it suggests holds only the first page of rows.
 """
 
@@ -20,7 +20,6 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -210,7 +209,8 @@ def listing(directory: Path | None) -> dict | None:
         entry(
             ZIP_NAME,
             "Everything in one zip file",
-            "The data package for code: every CSV and JSON file, the data dictionary and the changes, in one zip.",
+            "The data package for code: every CSV and JSON file, the data dictionary, the changes and the "
+            "standard the data follows (its Table Schemas), in one zip.",
             None,
             "ZIP",
         )
@@ -273,9 +273,7 @@ def extra_template_vars(template, datasette, request):
         return {}
     directory = extracts_dir(datasette)
 
-    def extract_url(back_url: str, json_url: str = "") -> str | None:
-        # The page is rendered without a request, so the site's address is taken from
-        # the absolute JSON address the plugin already worked out.
+    def extract_url(back_url: str) -> str | None:
         parts = back_url.split("?")[0].strip("/").split("/")
         if len(parts) != 2 or directory is None:
             return None
@@ -283,8 +281,7 @@ def extra_template_vars(template, datasette, request):
         if not (directory / name).is_file():
             return None
         path = datasette.urls.path(f"/{MOUNT}/{name}")
-        origin = urlsplit(json_url)
-        return f"{origin.scheme}://{origin.netloc}{path}" if origin.netloc else path
+        return datasette.absolute_url(request, path) if request is not None else path
 
     return {"extract_url": extract_url, "downloads_path": datasette.urls.path(f"/{MOUNT}")}
 
