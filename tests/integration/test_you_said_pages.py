@@ -393,6 +393,17 @@ def test_every_filter_and_sort_chooses_the_right_items(client, items, db, monkey
     assert any(i["closed"] for i in by_due) and any(i["overdue"] for i in by_due)
     for name, (query, keep) in cases.items():
         assert _shown(client, {**query, "sort": "due"}) == [i["id"] for i in by_due if keep(i)], name
+    # The same items whichever way the page is found: walked in due-date order, or read
+    # by the filter's index and sorted (the list chooses from the counts).
+    chosen = []
+    monkeypatch.setattr(you_said_list, "walk_due_dates", lambda *a: chosen.append(a) or way)
+    for way in (True, False):
+        for name, (query, keep) in cases.items():
+            shown = _shown(client, {**query, "sort": "due"})
+            assert shown == [i["id"] for i in by_due if keep(i)], (way, name)
+    assert chosen
+    monkeypatch.undo()
+    monkeypatch.setattr(you_said_list, "PAGE_SIZE", 7)
     label = html.split('name="sort"', 1)[1].split("</select>")[0]
     assert '<option value="due">Due date, earliest first; closed items last</option>' in label
     # Filters and paging together: the next page keeps the filters.

@@ -163,7 +163,7 @@ def table_filters(f: Filters) -> dict[str, str]:
 FROM = "from you_said_we_did_current c"
 # Sorted by due date, the items are walked through the due dates' index: the build writes
 # one due-date row for every item (register/database/deadlines.py), so the join keeps them all.
-FROM_DUE = "from you_said_due_dates dd join you_said_we_did_current c on c.id = dd.you_said_id"
+FROM_DUE = "from you_said_due_dates dd {join} you_said_we_did_current c on c.id = dd.you_said_id"
 
 
 async def status_counts(datasette, f: Filters) -> dict[str, int]:
@@ -183,12 +183,30 @@ async def status_counts(datasette, f: Filters) -> dict[str, int]:
     return {code: counted.get(code, 0) for code in (await load_codelists(datasette)).get("statuses", {})}
 
 
+def walk_due_dates(f: Filters, reach: int, every: int, matching: int) -> bool:
+    """Whether to walk the items in due-date order to the page's last (the `reach`-th of
+    `matching` items, of `every` in all) rather than read every match by the filter's
+    index and sort them. Walked, the page is found after about reach / share items;
+    the cheaper is chosen from the counts, not left to SQLite's sampled statistics, which
+    at a million log rows took the open items' index and sorted 160,000 of them (670 ms
+    for the first page, against 4 ms walked; 1.5 s walked for one project's 5 items,
+    against 10 ms by its index). Not where the filter follows the due dates' order (items
+    not overdue come after the overdue ones; items said later are due later): the walk
+    would pass all the rest first."""
+    if f.overdue == "no" or f.said_from or f.said_to:
+        return False
+    return reach * every <= matching**2
+
+
 async def by_due(datasette, f: Filters, counts: dict[str, int], statuses: dict, offset: int) -> list:
     """A page of the items by due date, the open ones before the closed ones. Each part is
-    walked through the due dates' index and stopped at the page; how many open items come
-    first is known from the counts by status (a status closes the loop or not)."""
+    walked through the due dates' index and stopped at the page, or read by the filter's
+    index and sorted (walk_due_dates); how many open items come first is known from the
+    counts by status (a status closes the loop or not)."""
     chosen = [f.status] if f.status else list(counts)
     open_items = sum(counts.get(s, 0) for s in chosen if not statuses.get(s, {}).get("closes_loop"))
+    matching = (open_items, sum(counts.get(s, 0) for s in chosen) - open_items)
+    every = (await datasette.get_database(DB).table_counts(limit=50)).get("you_said_we_did") or 1
     where, params = f.where()
     parts = [(0, offset, open_items - offset), (1, max(0, offset - open_items), PAGE_SIZE)]
     items: list = []
@@ -196,9 +214,11 @@ async def by_due(datasette, f: Filters, counts: dict[str, int], statuses: dict, 
         wanted = min(PAGE_SIZE - len(items), most)
         if wanted <= 0:
             continue
+        walk = walk_due_dates(f, skip + wanted, every, matching[closed])
         rows = await fetch_rows(
             datasette,
-            f"select c.* {FROM_DUE}{where}{' and' if where else ' where'} c.loop_closed = {closed} "
+            f"select c.* {FROM_DUE.format(join='cross join' if walk else 'join')}{where}"  # CROSS JOIN: SQLite walks dd
+            f"{' and' if where else ' where'} c.loop_closed = {closed} "
             f"order by {SORTS['due'][1]} limit {wanted} offset {skip}",
             params,
         )
