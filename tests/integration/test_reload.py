@@ -215,3 +215,26 @@ def test_the_watcher_trusts_an_inspect_file_written_for_the_very_file_in_place(t
     st = db.stat()
     os.utime(db, ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # another file, as far as anyone can tell
     assert reload.inspect_for(db, "register") is None
+
+
+def test_a_code_added_while_the_site_runs_is_known_to_its_pages(tmp_path):
+    """The codelists were kept on the Datasette object, which a new build does not
+    replace: a theme added with `make add` while the site ran was unknown to it (its
+    "You said" filter answered 400 "There is no theme ...") until a restart. They are
+    kept with the build they were read from."""
+    import asyncio
+
+    from register.site import reload
+    from register.site.links import load_codelists
+    from register.site.serve import datasette_instance
+
+    repo = copy_repo(tmp_path)
+    assert make("build", repo).returncode == 0
+    build = repo / "build"
+    ds = datasette_instance(build)
+    assert "new_theme" not in asyncio.run(load_codelists(ds))["themes"]
+    lines = ["new_theme", "A new theme", "What a new theme is about.", "99", "case_study_default", "p 3", "yes"]
+    added = make("add", repo, TABLE="themes", input="\n".join(lines) + "\n")
+    assert exit_code(added) == 0, added.stderr
+    reload.swap(ds, "register", build / "register.db", json.loads((build / "inspect.json").read_text("utf-8")))
+    assert asyncio.run(load_codelists(ds))["themes"]["new_theme"]["title"] == "A new theme"

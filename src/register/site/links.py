@@ -27,12 +27,13 @@ def record_id(request) -> str:
 async def load_codelists(datasette) -> dict[str, dict[str, dict]]:
     """Every codelist (a table keyed by `code` with a title), row by code, in order.
 
-    Cached on the Datasette instance: the database is immutable between builds.
+    Kept on the register's Database object, which a new build replaces (on the Datasette
+    object, a code added while the site ran stayed unknown to it until a restart).
     """
-    cached = getattr(datasette, "_register_codelists", None)
+    db = datasette.get_database(DB)
+    cached = getattr(db, "_register_codelists", None)
     if cached is not None:
         return cached
-    db = datasette.get_database(DB)
     out: dict[str, dict[str, dict]] = {}
     for table in await db.table_names():
         if await db.primary_keys(table) != ["code"]:
@@ -43,24 +44,25 @@ async def load_codelists(datasette) -> dict[str, dict[str, dict]]:
         order = "sort_order, code" if "sort_order" in columns else "code"
         rows = (await db.execute(f"select * from [{table}] order by {order}")).rows
         out[table] = {r["code"]: dict(r) for r in rows}
-    datasette._register_codelists = out
+    db._register_codelists = out
     return out
 
 
 async def load_column_targets(datasette) -> dict[str, str]:
     """Column name -> the table its codes point at, read from the database's foreign keys
     (which the build takes from the schemas). Used for views, which have no keys of
-    their own; a name that points at two different tables is left out."""
-    cached = getattr(datasette, "_register_column_targets", None)
+    their own; a name that points at two different tables is left out. Kept with the
+    build, as the codelists are."""
+    db = datasette.get_database(DB)
+    cached = getattr(db, "_register_column_targets", None)
     if cached is not None:
         return cached
-    db = datasette.get_database(DB)
     seen: dict[str, set[str]] = {}
     for table in await db.table_names():
         for fk in await db.foreign_keys_for_table(table):
             seen.setdefault(fk["column"], set()).add(fk["other_table"])
     out = {col: next(iter(t)) for col, t in seen.items() if len(t) == 1 and col != "code"}
-    datasette._register_column_targets = out
+    db._register_column_targets = out
     return out
 
 
