@@ -840,3 +840,44 @@ def test_the_same_items_as_data_are_the_items_chosen(client, query):
     data = client.get(href.group(1).replace("you_said_we_did_current?", "you_said_we_did_current.json?", 1)).json()
     listed = re.search(r"\(these ([0-9,]+) items?, as chosen above\)", html)
     assert listed and int(listed.group(1).replace(",", "")) == data["filtered_table_rows_count"], query
+
+
+def test_items_not_yet_due_are_found_by_due_date_either_way(tmp_path, monkeypatch):
+    """Sorted by due date and filtered to items not overdue, the open items not yet due
+    are walked from today's due date on, past the overdue ones (the sample has none
+    not yet due: here some are given due dates to come). Walked or read by index, the
+    list is the same: the open ones by due date, then the closed ones."""
+    from register.site import you_said_list
+
+    root = copy_repo(tmp_path)
+    today = dt.date.today()
+    future = {}
+
+    with (root / "datasets" / "you_said_we_did_updates.csv").open(newline="", encoding="utf-8") as f:
+        updated = {u["you_said_id"] for u in csv.DictReader(f)}
+
+    def due_later(rows):
+        open_ids = [r["id"] for r in rows if r["id"] not in updated][::2]  # open: no update yet
+        for n, r in enumerate(r for r in rows if r["id"] in open_ids):
+            # Due today is not overdue yet: one is due today, the rest later.
+            r["target_date"] = (today + dt.timedelta(days=n and 30 - n % 7)).isoformat()
+            future[r["id"]] = r["target_date"]
+        return rows
+
+    rewrite_dataset(root, "you_said_we_did", due_later)
+    build(Package(root), tmp_path / "build")
+    client = Client(datasette_instance(tmp_path / "build"))
+    db = sqlite3.connect(f"file:{tmp_path / 'build' / 'register.db'}?immutable=1", uri=True)
+    expected = [
+        r[0]
+        for r in db.execute(
+            "select id from you_said_we_did_status where not (due_date < date('now', 'localtime') and not loop_closed) "
+            "order by loop_closed, due_date is null, due_date, id"
+        )
+    ]
+    db.close()
+    assert len([i for i in expected if i in future]) > 7  # open items not yet due, over more than one page
+    monkeypatch.setattr(you_said_list, "PAGE_SIZE", 7)
+    for way in (True, False):
+        monkeypatch.setattr(you_said_list, "walk_due_dates", lambda *a, way=way: way)
+        assert _shown(client, {"overdue": "no", "sort": "due"}) == expected, way

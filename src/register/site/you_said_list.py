@@ -164,6 +164,13 @@ FROM = "from you_said_we_did_current c"
 # Sorted by due date, the items are walked through the due dates' index: the build writes
 # one due-date row for every item (register/database/deadlines.py), so the join keeps them all.
 FROM_DUE = "from you_said_due_dates dd {join} you_said_we_did_current c on c.id = dd.you_said_id"
+TODAY = "(select date('now', 'localtime'))"
+NOT_YET_DUE = f" and (dd.due_date is null or dd.due_date >= {TODAY})"
+# How many due dates are from today on, or none: two ranges of the due dates' index.
+NOT_YET_DUE_COUNT = (
+    "select (select count(*) from you_said_due_dates where (due_date is null) = 1)"
+    f" + (select count(*) from you_said_due_dates where (due_date is null) = 0 and due_date >= {TODAY}) as n"
+)
 
 
 async def status_counts(datasette, f: Filters) -> dict[str, int]:
@@ -190,10 +197,11 @@ def walk_due_dates(f: Filters, reach: int, every: int, matching: int) -> bool:
     the cheaper is chosen from the counts, not left to SQLite's sampled statistics, which
     at a million log rows took the open items' index and sorted 160,000 of them (670 ms
     for the first page, against 4 ms walked; 1.5 s walked for one project's 5 items,
-    against 10 ms by its index). Not where the filter follows the due dates' order (items
-    not overdue come after the overdue ones; items said later are due later): the walk
-    would pass all the rest first."""
-    if f.overdue == "no" or f.said_from or f.said_to:
+    against 10 ms by its index). Not where a filter on the dates said follows the due
+    dates' order (items said later are due later): the walk would pass all the rest
+    first. (Open items not overdue come after the overdue ones too, but by_due starts
+    their walk where they begin.)"""
+    if f.said_from or f.said_to:
         return False
     return reach * every <= matching**2
 
@@ -214,11 +222,19 @@ async def by_due(datasette, f: Filters, counts: dict[str, int], statuses: dict, 
         wanted = min(PAGE_SIZE - len(items), most)
         if wanted <= 0:
             continue
-        walk = walk_due_dates(f, skip + wanted, every, matching[closed])
+        # An open item is not overdue exactly when its due date is today or later, or it
+        # has none (you_said_we_did_current's `overdue`): said on the due dates alone,
+        # the walk passes the overdue ones in their index without reading their items,
+        # so only the due dates from today on count as walked (at 1M, 233 ms read by
+        # the filter's index and sorted; 15 ms walked).
+        from_today = not closed and f.overdue == "no"
+        span = (await fetch_rows(datasette, NOT_YET_DUE_COUNT))[0]["n"] if from_today else every
+        walk = walk_due_dates(f, skip + wanted, span, matching[closed])
         rows = await fetch_rows(
             datasette,
             f"select c.* {FROM_DUE.format(join='cross join' if walk else 'join')}{where}"  # CROSS JOIN: SQLite walks dd
-            f"{' and' if where else ' where'} c.loop_closed = {closed} "
+            f"{' and' if where else ' where'} c.loop_closed = {closed}"
+            f"{NOT_YET_DUE if walk and from_today else ''} "
             f"order by {SORTS['due'][1]} limit {wanted} offset {skip}",
             params,
         )
