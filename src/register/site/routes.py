@@ -11,7 +11,7 @@ from register.site.measures import all_measures, headlines
 from register.site.publishers import publisher_count
 from register.site.result_rows import result_rows, table_rows
 from register.site.row_count import plain_description
-from register.util.words import due_date_basis
+from register.util.words import agree, due_date_basis, n_of
 
 
 def _bounded(handler):
@@ -102,6 +102,9 @@ def prepare_jinja2_environment(env, datasette):
     env.globals["field_text"] = lambda table, column: column_label(datasette, table, column)
     # A table's or view's title from its schema, or its name where it has none.
     env.globals["table_title"] = lambda table: view_meta(datasette, table).get("title") or table
+    # "1 of 1 item has", as the headlines and the report agree with a count.
+    env.globals["n_of"] = n_of
+    env.globals["agree"] = agree
 
 
 @hookimpl
