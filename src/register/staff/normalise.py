@@ -83,6 +83,14 @@ CODE_PATTERN = "^[a-z0-9_]+$"
 CODE_WORDS = "a short code of lower-case letters, digits and underscores, for example my_review_2026"
 
 
+def maybe_partial_date(f: Field) -> bool:
+    """A date kept as text because it may be partial (a source's `published`: 2018,
+    2018-01 or 2018-01-19): its pattern takes a whole date. Staff type its whole dates as
+    they type the others."""
+    pattern = f.constraints.get("pattern")
+    return f.type == "string" and bool(pattern) and re.fullmatch(pattern, "2024-08-06") is not None
+
+
 def allowed(package: Package, f: Field) -> str:
     """What staff may type in a field: the schema's words, with the date forms they may
     use, and plain words where the schema's would be a pattern or a 19-digit number."""
@@ -97,8 +105,7 @@ def allowed(package: Package, f: Field) -> str:
         ref = f.reference[0] if f.reference else "organisations"
         partners = [code for code, independent in independent_partners(package).items() if independent]
         return f"the code of an independent partner in {ref}: {', '.join(partners)}"
-    pattern = f.constraints.get("pattern")
-    if f.type == "string" and pattern and re.fullmatch(pattern, "2024-08-06"):  # a date that may be partial
+    if maybe_partial_date(f):
         return f"{f.allowed(package)} (a full date may also be written DD/MM/YYYY, such as 06/08/2024)"
     return f.allowed(package)
 
@@ -180,12 +187,8 @@ def normalise(codes: Codes, f: Field, text: str) -> tuple[str, list[str]]:
         if date is None:
             return value, [messages.not_of_type(f, value)]
         value = date
-    elif f.type == "string" and (pattern := f.constraints.get("pattern")) and not re.fullmatch(pattern, value):
-        # A date kept as text because it may be partial (a source's `published`: 2018,
-        # 2018-01 or 2018-01-19) is typed as the other dates are: 19/01/2018 as well.
-        date = normalise_date(value)
-        if date and re.fullmatch(pattern, date):
-            value = date
+    elif maybe_partial_date(f) and not re.fullmatch(f.constraints["pattern"], value):
+        value = normalise_date(value) or value  # 19/01/2018 typed as the other dates are
     elif f.type == "integer":
         if GROUPED.match(value):
             value = value.replace(",", "")
