@@ -161,9 +161,9 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         )
     corrections = package.resource(CORRECTIONS)
     with locking.exclusive(package.root):
-        for path in (corrections.path, res.path):
-            for problem in open_in_spreadsheet(package, path):
-                raise Refused(f"{problem.file}: {problem.message}")
+        open_there = open_in_spreadsheet(package, corrections.path) + open_in_spreadsheet(package, res.path)
+        if open_there:
+            raise Refused(f"{open_there[0].file}: {open_there[0].message}")
         rownum, old = find_record(res, record_id)
         unfinished = pending(package)
         finishing = [
