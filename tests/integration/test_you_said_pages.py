@@ -323,6 +323,38 @@ def test_list_counts_items_by_status(client, items):
         assert f"{row['title']}: {sum(1 for i in items.values() if i['status'] == code):,}" in chosen, code
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"overdue": "yes"},
+        {"from": "middle"},
+        {"to": "middle", "overdue": "no"},
+        {"from": "middle", "overdue": "yes", "status": "open"},
+        {"theme": "some", "overdue": "yes"},
+        {"theme": "some", "from": "middle"},
+    ],
+    ids=str,
+)
+def test_counts_by_status_agree_with_the_items_however_they_are_counted(client, items, query):
+    """The counts come from the summary, each status's range of an index, or the items
+    grouped by status, as the filters allow: each way gives the items' own counts."""
+    dates = sorted({i["said_date"] for i in items.values()})
+    some = sorted(items.values(), key=lambda i: i["id"])[len(items) // 2]
+    query = {k: {"middle": dates[len(dates) // 2], "some": some.get(k)}.get(v, v) for k, v in query.items()}
+    keep = {
+        "overdue": lambda i, v: i["overdue"] == (v == "yes"),
+        "from": lambda i, v: i["said_date"] >= v,
+        "to": lambda i, v: i["said_date"] <= v,
+        "theme": lambda i, v: i["theme"] == v,
+        "status": lambda i, v: True,  # the counts are of every status
+    }
+    chosen = [i for i in items.values() if all(keep[k](i, v) for k, v in query.items())]
+    words = text_of(client.get("/you-said?" + urlencode(query), headers=FRESH).text)
+    assert 0 < len(chosen) < len(items)
+    for code, row in STATUSES.items():
+        assert f"{row['title']}: {sum(1 for i in chosen if i['status'] == code):,}" in words, code
+
+
 def test_list_shows_you_said_we_did_and_status_newest_first(client, items):
     html = client.get("/you-said").text
     newest = sorted(items.values(), key=lambda i: (i["said_date"], i["id"]), reverse=True)

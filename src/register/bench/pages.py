@@ -101,6 +101,9 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("sort due", "sort=due"),
         ("a later page", "page=200"),
         ("status + organisation, sort due", f"status={s['status']}&organisation={s['organisation']}&sort=due"),
+        ("theme + overdue yes", f"theme={s['theme']}&overdue=yes"),
+        ("theme + overdue no, sort due", f"theme={s['theme']}&overdue=no&sort=due"),
+        ("said from, sort due", f"from={s['item_said'][:4]}-01-01&sort=due"),
     ]
     pages += [(f"you-said list{', ' + k if k else ''}", "/you-said" + (f"?{q}" if q else "")) for k, q in said]
     pages += [

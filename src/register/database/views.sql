@@ -77,13 +77,16 @@ LEFT JOIN you_said_due_dates d ON d.you_said_id = y.id;
 -- The /you-said list walks the items newest (or oldest) first, by status or by theme,
 -- and stops at one page: these indexes let it read a page instead of sorting 278,000
 -- items at a million log rows, and count a theme's or a period's items by status
--- from the index alone. The first holds what `overdue` reads too, so the current view
--- filtered on it reads a page newest first from the index, passing the 25,000 newest
--- items that are not yet due without reading their rows (8 ms against 90 ms at a
--- million log rows).
+-- from the index alone. The first and the theme's hold what `overdue` reads too, so the
+-- current view filtered on it reads a page newest first from the index, passing the
+-- 25,000 newest items that are not yet due without reading their rows (8 ms against
+-- 90 ms at a million log rows), a theme's items are counted by status and overdue, or
+-- sorted by due date, from the index alone (5 ms against 43 ms), and so are the items
+-- of each status said between two dates (10 ms for those said since 2023, against 250 ms
+-- from the rows when overdue too).
 -- build: index you_said_we_did_status (said_date, id, status, loop_closed, due_date)
--- build: index you_said_we_did_status (status, said_date, id)
--- build: index you_said_we_did_status (theme, said_date, id, status)
+-- build: index you_said_we_did_status (status, said_date, id, loop_closed, due_date)
+-- build: index you_said_we_did_status (theme, said_date, id, status, loop_closed, due_date)
 -- Open or closed items newest first, and whether each is overdue, from the index alone:
 -- the table page of you_said_we_did_current filtered on loop_closed reads a page of it
 -- (0.5 ms against 574 ms sorting 160,000 items at a million log rows), and its overdue

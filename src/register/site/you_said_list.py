@@ -4,7 +4,7 @@ filters, sorting and paging.
 Fast at national scale: the items are walked through the indexes of their stored current
 status (said date, status, theme, project; register/database/views.sql) and stopped at one
 page (LIMIT); the counts by status come from a summary by status and due date when only
-`overdue` filters them. The current status, due date and whether an item is overdue come
+`overdue` filters them, and from each status's range of its index when the dates said do. The current status, due date and whether an item is overdue come
 from you_said_we_did_current, so this page and the measures can never disagree. Nothing
 loops over every item in Python.
 """
@@ -163,7 +163,9 @@ def table_filters(f: Filters) -> dict[str, str]:
 FROM = "from you_said_we_did_current c"
 # Sorted by due date, the items are walked through the due dates' index: the build writes
 # one due-date row for every item (register/database/deadlines.py), so the join keeps them all.
-FROM_DUE = "from you_said_due_dates dd {join} you_said_we_did_current c on c.id = dd.you_said_id"
+FROM_DUE = "from you_said_due_dates dd cross join you_said_we_did_current c on c.id = dd.you_said_id"
+# The same order from the items' own copy of their due dates, where it is not walked.
+OWN_DUE_ORDER = "c.due_date is null, c.due_date, c.id"
 TODAY = "(select date('now', 'localtime'))"
 NOT_YET_DUE = f" and (dd.due_date is null or dd.due_date >= {TODAY})"
 # How many due dates are from today on, or none: two ranges of the due dates' index.
@@ -179,8 +181,17 @@ async def status_counts(datasette, f: Filters) -> dict[str, int]:
     and due date (register/database/views.sql) instead of counting 278,000 items at
     national scale."""
     where, params = f.where(without="status")
-    if not any(v for k, v in f.chosen.items() if k not in ("status", "overdue", "sort")):
+    chosen = {k for k, v in f.chosen.items() if v and k not in ("status", "overdue", "sort")}
+    if not chosen:
         sql = f"select status, sum(items) as n from summary_you_said_we_did_today c{where} group by status"
+    elif chosen <= {"from", "to"}:
+        # Said between two dates: each status's range of the status index, which holds
+        # what `overdue` reads (10 ms at 1M for the 220,000 items said since 2023,
+        # against 78 ms grouping them by status from the index by said date).
+        sql = (
+            "select st.code as status, (select count(*) from you_said_we_did_current c"
+            f" where c.status = st.code and {where.removeprefix(' where ')}) as n from statuses st"
+        )
     else:
         # Without `overdue`, the stored status alone (no due dates); grouped by +status,
         # so SQLite walks the filter's index rather than the status index.
@@ -229,16 +240,16 @@ async def by_due(datasette, f: Filters, counts: dict[str, int], statuses: dict, 
         # the filter's index and sorted; 15 ms walked).
         from_today = not closed and f.overdue == "no"
         span = (await fetch_rows(datasette, NOT_YET_DUE_COUNT))[0]["n"] if from_today else every
-        walk = walk_due_dates(f, skip + wanted, span, matching[closed])
-        rows = await fetch_rows(
-            datasette,
-            f"select c.* {FROM_DUE.format(join='cross join' if walk else 'join')}{where}"  # CROSS JOIN: SQLite walks dd
-            f"{' and' if where else ' where'} c.loop_closed = {closed}"
-            f"{NOT_YET_DUE if walk and from_today else ''} "
-            f"order by {SORTS['due'][1]} limit {wanted} offset {skip}",
-            params,
-        )
-        items += rows
+        part = f"{' and' if where else ' where'} c.loop_closed = {closed}"
+        page = f"limit {wanted} offset {skip}"
+        if walk_due_dates(f, skip + wanted, span, matching[closed]):  # CROSS JOIN: SQLite walks dd
+            sql = f"select c.* {FROM_DUE}{where}{part}{NOT_YET_DUE if from_today else ''} order by {SORTS['due'][1]} {page}"
+        else:
+            # The page's ids sorted from the filter's covering index, then their rows:
+            # sorting whole rows took 89 ms for 2026's open items at 1M, the ids 8 ms.
+            ids = f"select c.id {FROM}{where}{part} order by {OWN_DUE_ORDER} {page}"
+            sql = f"select c.* {FROM} where c.id in ({ids}) order by {OWN_DUE_ORDER}"
+        items += await fetch_rows(datasette, sql, params)
     return items
 
 
