@@ -4,9 +4,10 @@ filters, sorting and paging.
 Fast at national scale: the items are walked through the indexes of their stored current
 status (said date, status, theme, project; register/database/views.sql) and stopped at one
 page (LIMIT); the counts by status come from a summary by status and due date when only
-`overdue` filters them, and from each status's range of its index when the dates said do. The current status, due date and whether an item is overdue come
-from you_said_we_did_current, so this page and the measures can never disagree. Nothing
-loops over every item in Python.
+`overdue` filters them, and from each status's range of its index when the dates said
+do. The current status, due date and whether an item is overdue come from
+you_said_we_did_current, so this page and the measures can never disagree. Nothing loops
+over every item in Python.
 """
 
 import datetime as dt
