@@ -40,3 +40,20 @@ def test_29_february_of_a_leap_year_is_a_period_date():
 def test_the_reports_summary_counts_one_as_one():
     assert report.plural(1, "activity", "activities") == "1 activity"
     assert report.plural(1_200, "activity", "activities") == "1,200 activities"
+
+
+def test_the_report_notebook_before_a_build_says_one_sentence_in_jupyter_not_a_traceback(tmp_path, capsys):
+    """Opened in JupyterLab (`make lab`) before `make build`, the notebook's first cell
+    stops with what to do, as IPython shows it, without a traceback."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell(
+            f"from register.publishing import reportkit as rk\nrk.open_register({str(tmp_path / 'register.db')!r})"
+        )
+    finally:
+        InteractiveShell.clear_instance()
+    shown = capsys.readouterr().out
+    assert f"{tmp_path / 'register.db'} does not exist: run `make build` first" in shown
+    assert "Traceback" not in shown and "FileNotFoundError" not in shown and "---" not in shown

@@ -78,6 +78,14 @@ def most_or_all(part: int, whole: int) -> str:
     return "All" if part == whole else "Most"
 
 
+class NotBuilt(FileNotFoundError):
+    """The register is not built yet. Jupyter shows its one sentence, not a traceback:
+    IPython renders an exception by its `_render_traceback_` where it has one."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
 def open_register(db_path, start=None, end=None) -> tuple[sqlite3.Connection, dict]:
     """A connection answering the views for the period [start, end] (both inclusive).
 
@@ -91,7 +99,7 @@ def open_register(db_path, start=None, end=None) -> tuple[sqlite3.Connection, di
     in_england()
     db_path = Path(db_path)
     if not db_path.exists():
-        raise FileNotFoundError(f"{db_path} does not exist: run `make build` first")
+        raise NotBuilt(f"{db_path} does not exist: run `make build` first")
     start, end = parse_date(start), parse_date(end)
     if start and end and start > end:
         raise ValueError(f"the reporting period starts ({start}) after it ends ({end})")
