@@ -875,3 +875,15 @@ def test_a_records_public_page_credits_its_publisher_and_links_its_own_register(
         assert url.startswith("https://coproduction-register.fly.dev/"), url
     assert "Published by" not in client.get("/projects/PRJ-0001").text
     assert "Published by" not in client.get("/you-said/YS-0001").text
+
+
+def test_the_you_said_lists_example_project_id_is_one_the_register_has(tmp_path, client):
+    """The list's project filter said "For example PRJ-0002" on the national register too,
+    where ids carry their publisher's prefix and PRJ-0002 alone is "no project with the ID"."""
+    write_operator(tmp_path)
+    national = Client(datasette_instance(built(tmp_path, [("nn_icb", ROOT, "OGL-UK-3.0")])))
+    hint = re.compile(r'id="f-project-hint">For example (\S+)\. Leave empty')
+    example = hint.search(national.get("/you-said").text).group(1)
+    assert example == "nn_icb:PRJ-0001"
+    assert national.get(f"/you-said?project={example}").status_code == 200
+    assert hint.search(client.get("/you-said").text).group(1) == "PRJ-0001"
