@@ -852,3 +852,38 @@ def test_the_national_package_says_who_runs_it_and_whose_licence_applies(tmp_pat
         "available under\n    each publisher's own licence: the Open Government Licence v3.0 or the "
         "Creative Commons Attribution 4.0,\n    except where otherwise stated" in footer
     )
+
+
+def test_a_records_public_page_credits_its_publisher_and_links_its_own_register(tmp_path, client):
+    """On the national register a project's page and a "You said" item's page said nothing
+    of whose record it was: only the raw record page did. They name the publisher (linked
+    to it on the publishers page) and link the record on its publisher's own register. A
+    publisher's own register, which speaks for itself, says nothing of the kind."""
+    write_operator(tmp_path)
+    out = built(tmp_path, [("nn_icb", ROOT, "OGL-UK-3.0")])
+    national = Client(datasette_instance(out))
+    db = sqlite3.connect(f"file:{out / 'register.db'}?immutable=1", uri=True)
+    pages = [
+        ("/projects/{}", "this project", *db.execute("select id, publisher_url from projects limit 1").fetchone()),
+        ("/you-said/{}", "this item", *db.execute("select id, publisher_url from you_said_we_did limit 1").fetchone()),
+    ]
+    db.close()
+    for page, what, record, url in pages:
+        html = national.get(page.format(record)).text
+        assert '<dt>Published by</dt><dd><a href="/publishers#nn_icb">Synthetic one</a>' in html, page
+        assert f'<a href="{url}">{what} on its own register</a>' in html, page
+        assert url.startswith("https://coproduction-register.fly.dev/"), url
+    assert "Published by" not in client.get("/projects/PRJ-0001").text
+    assert "Published by" not in client.get("/you-said/YS-0001").text
+
+
+def test_the_you_said_lists_example_project_id_is_one_the_register_has(tmp_path, client):
+    """The list's project filter said "For example PRJ-0002" on the national register too,
+    where ids carry their publisher's prefix and PRJ-0002 alone is "no project with the ID"."""
+    write_operator(tmp_path)
+    national = Client(datasette_instance(built(tmp_path, [("nn_icb", ROOT, "OGL-UK-3.0")])))
+    hint = re.compile(r'id="f-project-hint">For example (\S+)\. Leave empty')
+    example = hint.search(national.get("/you-said").text).group(1)
+    assert example == "nn_icb:PRJ-0001"
+    assert national.get(f"/you-said?project={example}").status_code == 200
+    assert hint.search(client.get("/you-said").text).group(1) == "PRJ-0001"

@@ -328,3 +328,13 @@ def test_a_folder_given_as_out_is_said_with_a_file_name_to_give(repo, tmp_path):
         f'OUT="{folder / "projects.xlsx"}"'
     ) in result.stderr
     assert list(folder.iterdir()) == []
+
+
+def test_the_workbook_says_to_append_to_the_register_it_was_made_for(repo, template):
+    # A template made for another package (ROOT=) names that package in its own words on
+    # what to run, as the command's message does: followed without it, the rows would go
+    # to this repository's register instead.
+    about = [r[0] for r in openpyxl.load_workbook(template)["About these fields"].iter_rows(values_only=True)]
+    want = command(Package(repo), "make append TABLE=coproduction_log FILE=<this file>")
+    assert f"ROOT={repo}" in want
+    assert any(line and f"run: {want}." in line for line in about), about[:5]

@@ -37,3 +37,20 @@ def test_the_words_describe_what_their_pattern_accepts():
     assert set(examples) == set(PATTERN_WORDS)
     for pattern, (good, bad) in examples.items():
         assert re.search(pattern, good) and not re.search(pattern, bad)
+
+
+def test_a_codelist_with_no_codes_yet_is_said_to_have_none(repo):
+    # A new publisher empties organisations, places and groups before adding its own: what
+    # is allowed meanwhile is said, not "one of the codes in places: " with nothing after.
+    for name in ("places", "groups"):
+        path = repo / "datasets" / "codelists" / f"{name}.csv"
+        path.write_text(path.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
+    package = Package(repo)
+    place = package.resource("projects").field("place")
+    assert place.allowed(package) == (
+        "one of the codes in places, which has none yet (add them to datasets/codelists/places.csv first)"
+    )
+    assert place.allowed(package, published=True) == "one of the codes in places, which has none yet"
+    groups = package.resource("coproduction_log").field("groups")
+    assert groups.allowed(package).startswith("codes from groups separated by semicolons, which has none yet")
+    assert PACKAGE.resource("projects").field("place").allowed(PACKAGE).startswith("one of the codes in places: ")

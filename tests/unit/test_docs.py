@@ -443,3 +443,27 @@ def test_the_citation_downloads_md_shows_is_the_one_the_site_gives():
     pattern = {"<publisher>": descriptor["publisher"], "<year>": "2026", "<title>": descriptor["title"]}
     pattern |= {"<release>": release, "<address>": address}
     assert re.sub("|".join(map(re.escape, pattern)), lambda m: pattern[m.group()], shown.group(1)) == shown.group(2)
+
+
+def test_publishing_md_keeps_the_sources_the_shared_codelists_cite(tmp_path):
+    """Step 3 of docs/publishing.md, as written: North Cumbria's package copied, every table
+    of records emptied but for its header, but sources.csv kept. That package is valid;
+    emptying sources.csv too, as 'each table of records' alone would have it, is not."""
+    import shutil
+
+    from register.checks.validate import validate
+
+    step = text(ROOT / "docs/publishing.md").split("3. ", 1)[1].split("4. ", 1)[0]
+    assert "all but `datasets/sources.csv`" in step
+    package_dir = tmp_path / "package"
+    shutil.copytree(ROOT / "publishers/north-cumbria", package_dir, symlinks=False)
+    package = Package(package_dir)
+    records = [r for r in package.resources if r.path.parent == package_dir / "datasets"]
+    assert "sources" in {r.name for r in records}
+    for res in records:
+        if res.name != "sources":
+            res.path.write_text(res.path.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
+    assert validate(Package(package_dir)) == []
+    sources = package.resource("sources").path
+    sources.write_text(sources.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
+    assert validate(Package(package_dir)), "a package whose sources.csv was emptied was valid"

@@ -126,13 +126,11 @@ class Field:
         in its place (a blank identifier, yes or no)."""
         ref = self.reference
         if ref and package.is_codelist(ref[0]):
-            codes = package.codes(ref[0])
-            return f"one of the codes in {ref[0]}: {', '.join(codes)}"
+            return f"one of the codes in {ref[0]}{listed_codes(package, ref[0], published)}"
         if ref:
             return f"the id of an existing row of {ref[0]}"
         if self.list_of:
-            codes = package.codes(self.list_of)
-            return f"codes from {self.list_of} separated by semicolons: {', '.join(codes)}"
+            return f"codes from {self.list_of} separated by semicolons{listed_codes(package, self.list_of, published)}"
         pattern = self.constraints.get("pattern")
         identifier = re.match(r"^\^([A-Z]+)-\[0-9\]", pattern or "")
         if identifier:
@@ -285,6 +283,20 @@ class Package:
             with self.resource(name).path.open(newline="", encoding="utf-8") as f:
                 self._codes[name] = [row["code"] for row in csv.DictReader(f)]
         return self._codes[name]
+
+
+def listed_codes(package: Package, codelist: str, published: bool = False) -> str:
+    """': code, code, ...' after the words naming a codelist; when it has no codes yet (a new
+    publisher's organisations, places or groups), that it has none, and for staff where they
+    are added, rather than a colon followed by nothing."""
+    codes = package.codes(codelist)
+    if codes:
+        return f": {', '.join(codes)}"
+    if published:
+        return ", which has none yet"
+    path = package.resource(codelist).path
+    where = path.relative_to(package.root).as_posix() if path.is_relative_to(package.root) else path.name
+    return f", which has none yet (add them to {where} first)"
 
 
 def today() -> _dt.date:

@@ -201,3 +201,20 @@ def field_title(datasette, table: str, column: str) -> str:
     one label the designed pages (the Jinja global `field_title`) and the feeds use, so
     that they call a field what its table, its download and the data dictionary call it."""
     return column_label(datasette, table, column)[0]
+
+
+async def publisher_credit(datasette, table: str, record_id: str) -> dict | None:
+    """On the national register, the publisher a record comes from: its code, name, own
+    register and the record there (publisher_url), for the record's public page to credit
+    it; None on a publisher's own register, which has no publishers table."""
+    if "publishers" not in await datasette.get_database(DB).table_names():
+        return None
+    found = await fetch_rows(
+        datasette,
+        f"""select p.code, p.title, p.homepage, t.publisher_url as url
+            from [{table}] t join publishers p on p.code = t.from_publisher where t.id = :id""",
+        {"id": record_id},
+    )
+    if not found:
+        return None
+    return {**found[0], "page": datasette.urls.path("/publishers") + "#" + found[0]["code"]}

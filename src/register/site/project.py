@@ -5,7 +5,15 @@ from urllib.parse import quote
 
 from datasette.utils import tilde_encode
 
-from register.site.links import DB, GROUPS_TABLE, fetch_rows, load_codelists, make_linker, record_id
+from register.site.links import (
+    DB,
+    GROUPS_TABLE,
+    fetch_rows,
+    load_codelists,
+    make_linker,
+    publisher_credit,
+    record_id,
+)
 from register.site.pages import feed_links, record_not_found, render_page
 
 # The latest activities shown at each gate of a project's page; the rest are a link away,
@@ -190,6 +198,7 @@ async def project_page(datasette, request):
         "project.html",
         {
             "project": project,
+            "credit": await publisher_credit(datasette, "projects", project_id),
             "today": today,
             "gates": gates,
             "activities": activities,

@@ -11,7 +11,7 @@ import datetime as dt
 
 from datasette.utils import tilde_encode
 
-from register.site.links import DB, column_label, fetch_rows, load_codelists, make_linker, record_id
+from register.site.links import DB, column_label, fetch_rows, load_codelists, make_linker, publisher_credit, record_id
 from register.site.pages import feed_links, record_not_found, render_page
 from register.util.words import how_long
 
@@ -120,6 +120,7 @@ async def you_said_page(datasette, request):
         "you_said_item.html",
         {
             **record,
+            "credit": await publisher_credit(datasette, "you_said_we_did", item_id),
             "link": link,
             "closing_statuses": [s["title"] for s in codelists.get("statuses", {}).values() if s.get("closes_loop")],
             "feeds": [feed, *feed_links(datasette, item["project_id"])],

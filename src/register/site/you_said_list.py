@@ -286,6 +286,9 @@ async def you_said_index(datasette, request):
         return request.path + "?" + urlencode({**kept, "status": code})
 
     leaders = await _leaders(datasette)
+    # The hint's example is an id as this register writes it (nn_icb:PRJ-0001 on the
+    # national register, where PRJ-0002 alone names no project).
+    example = await fetch_rows(datasette, "select id from projects order by id limit 1")
     return await render_page(
         datasette,
         request,
@@ -311,5 +314,6 @@ async def you_said_index(datasette, request):
                 "updates": datasette.urls.table(DB, "you_said_we_did_updates"),
             },
             "how_to_follow": path("/you-said/how-to-follow"),
+            "example_project": example[0]["id"] if example else "PRJ-0001",
         },
     )

@@ -240,7 +240,7 @@ def make_workbook(package: Package, res: Resource):
     )
     about.append(
         [
-            f"Then save the workbook and run: make append TABLE={res.name} FILE=<this file>. "
+            f"Then save the workbook and run: {command(package, f'make append TABLE={res.name} FILE=<this file>')}. "
             "Nothing is added unless every row is right; you are told what to fix."
         ]
     )
