@@ -278,7 +278,8 @@ def test_publishers_page_shows_scores_and_why(world):
             )
     assert 'Shown from its last good copy, fetched <time datetime="' in text
     # A month is no fixed number of days: the page says how long the data counts as fresh.
-    assert "P1M (its data counts as fresh for 31 days after it last changed)" in text
+    # The registry's ISO 8601 duration is said in words.
+    assert "Promises to update</dt><dd>every month (its data counts as fresh for 31 days after it last changed)" in text
     assert client.get("/register/publishers").status_code == 200
     assert client.get("/projects/changing:PRJ-0001").status_code == 200
     # Each publisher's figures, as its views work them out, beside its score.

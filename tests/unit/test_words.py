@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from register.publishing import reportkit
 from register.site import filters
-from register.util.words import agree, uk_date, uk_moment
+from register.util.words import agree, every, uk_date, uk_moment
 
 
 def test_a_date_is_written_as_people_in_england_write_it():
@@ -31,3 +33,22 @@ def test_a_moment_is_written_in_words_in_utc():
     assert uk_moment("2026-06-01T00:30:00+01:00") == "31 May 2026 at 23:30 UTC"
     assert uk_moment("") == "" and uk_moment(None) == ""
     assert uk_moment("not a time") == "not a time" and uk_moment("2026-12-04") == "2026-12-04"
+
+
+@pytest.mark.parametrize(
+    "given, said",
+    [
+        ("P1M", "every month"),
+        ("P3M", "every 3 months"),
+        ("P2W", "every 2 weeks"),
+        ("p1y", "every year"),
+        ("P1D", "every day"),
+        ("P1Y6M", "every 1 year and 6 months"),
+        ("monthly", "monthly"),
+        ("", ""),
+        (None, ""),
+        ("P", "P"),
+    ],
+)
+def test_an_update_frequency_is_said_as_how_often(given, said):
+    assert every(given) == said

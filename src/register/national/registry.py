@@ -15,6 +15,7 @@ from pathlib import Path
 
 from register.checks.privacy import findings
 from register.checks.problems import Problem
+from register.util.words import DURATION
 
 COLUMNS = ("code", "name", "package", "licence", "contact", "update_frequency")
 CODE = re.compile(r"^[a-z0-9_]{1,40}$")
@@ -41,7 +42,6 @@ FREQUENCY_WORDS = {
     "six-monthly": "P6M",
     "annually": "P1Y",
 }
-DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 # A year, a month, a week, a day: freshness is judged in whole days, and a year or a month
 # counts as the longest it can be (366, 31), so a publisher that updates on the same date
 # every month, quarter or year (1 October, then 1 January: 92 days) is never judged late.

@@ -11,7 +11,7 @@ from register.site.measures import all_measures, headlines
 from register.site.publishers import publisher_count
 from register.site.result_rows import result_rows, table_rows
 from register.site.row_count import plain_description
-from register.util.words import agree, due_date_basis, n_of
+from register.util.words import agree, due_date_basis, every, n_of
 
 
 def _bounded(handler):
@@ -86,6 +86,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_number"] = number
     # How a due date came about, in the words the feeds and the report use too.
     env.filters["reg_due_basis"] = due_date_basis
+    env.filters["reg_every"] = every  # a publisher's update_frequency: "every month"
     env.filters["reg_rows"] = result_rows
     # A table page's cells, each labelled for a phone by its column's title (field_title).
     env.filters["reg_cells"] = lambda rows, table=None: table_rows(

@@ -4,6 +4,7 @@ as people in England write them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 
 def agree(n, one: str, many: str) -> str:
@@ -57,3 +58,22 @@ def uk_moment(value) -> str:
         return str(value)
     when = when.astimezone(dt.UTC)
     return f"{when.day} {when:%B %Y} at {when:%H:%M} UTC"
+
+
+# An ISO 8601 duration of years, months, weeks and days (a publisher's update_frequency):
+# read here for its words and by the national registry for its days.
+DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+DURATION_UNITS = ("year", "month", "week", "day")
+
+
+def every(frequency) -> str:
+    """A duration as people say how often: 'P1M' is 'every month', 'P2W' 'every 2 weeks',
+    'P1Y6M' 'every 1 year and 6 months'; a word ('monthly') or anything else as it is."""
+    text = "" if frequency is None else str(frequency).strip()
+    m = DURATION.match(text.upper())
+    counts = [(int(n), unit) for n, unit in zip(m.groups(), DURATION_UNITS) if n] if m else []
+    if not counts:
+        return text
+    if len(counts) == 1 and counts[0][0] == 1:
+        return f"every {counts[0][1]}"
+    return "every " + " and ".join(f"{n:,} {unit}{'' if n == 1 else 's'}" for n, unit in counts)
