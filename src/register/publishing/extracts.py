@@ -174,6 +174,12 @@ def extract(
         summary["release_new"] = keep(tmp, root, summary["release"])
         if not summary["release_new"]:
             adopt(root / summary["release"], tmp)
+            # SHA256SUMS is the file `make` takes as the set (build/extracts/SHA256SUMS): a
+            # link to the release's keeps the day the release was first made, older than the
+            # database made since, so make would extract again on every run. The same bytes,
+            # in a file of the set's own.
+            (tmp / SUMS_NAME).unlink()
+            shutil.copyfile(root / summary["release"] / SUMS_NAME, tmp / SUMS_NAME)
             # What is published now is the release's own changelog: say what it says.
             summary["changes"] = json.loads((tmp / CHANGES_JSON).read_text("utf-8"))
         swap_into_place(tmp, out_dir)
