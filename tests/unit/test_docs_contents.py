@@ -27,3 +27,34 @@ def test_report_md_names_every_section_of_the_report_in_order():
     assert not unnamed, f"docs/report.md's 'What is in it' does not name these sections: {unnamed}"
     order = [next(n for n in names if h.startswith(n)) for h in headings]
     assert order == names, "docs/report.md lists the report's sections in another order than the report"
+
+
+DOCS = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
+# "(`citation` in `src/register/site/releases.py`)": a name and the module it is in.
+NAME_IN_MODULE = re.compile(r"`([A-Za-z_][\w.]*)(?:\(\))?` in `((?:src/)?register/[\w/]+\.py)`")
+
+
+def defines(source: str, name: str) -> bool:
+    """The module defines `name` (a function, a class or an assignment, at any depth; for
+    "Class.method", the method): not merely imports it."""
+    last = name.split(".")[-1]
+    return bool(
+        re.search(rf"^\s*(?:async def|def|class) {re.escape(last)}\b|^{re.escape(last)}\b[^=\n]*=", source, re.M)
+    )
+
+
+def test_a_name_the_docs_place_in_a_module_is_defined_there():
+    assert defines("from x import y\ndef neutralise(text):\n", "neutralise")
+    assert not defines("from register.util.spreadsheet_safety import neutralise\n", "neutralise")
+    cited = {
+        (doc.name, name, path)
+        for doc in DOCS
+        for name, path in NAME_IN_MODULE.findall(" ".join(doc.read_text("utf-8").split()))
+    }
+    assert len(cited) >= 3
+    wrong = sorted(
+        f"{doc}: `{name}` in `{path}`"
+        for doc, name, path in cited
+        if not defines((ROOT / ("" if path.startswith("src/") else "src/") / path).read_text("utf-8"), name)
+    )
+    assert not wrong, f"the docs place these where they are not defined: {wrong}"
