@@ -58,3 +58,24 @@ def test_a_name_the_docs_place_in_a_module_is_defined_there():
         if not defines((ROOT / ("" if path.startswith("src/") else "src/") / path).read_text("utf-8"), name)
     )
     assert not wrong, f"the docs place these where they are not defined: {wrong}"
+
+
+def test_the_longest_texts_the_staff_guide_gives_are_the_schemas():
+    """ "200 characters for titles" was said while a source's title may have 300."""
+    import json
+
+    said = " ".join(text("docs/staff-guide.md").split())
+    m = re.search(r"\((\d+) characters for a title, (\d+) for a source's title, ([\d,]+) for a description", said)
+    assert m, "docs/staff-guide.md no longer says the longest texts allowed"
+    title, source_title, free_text = int(m[1]), int(m[2]), int(m[3].replace(",", ""))
+    longest: dict[str, set[int]] = {"title": set(), "source title": set(), "free text": set()}
+    for path in (ROOT / "schemas").glob("*.json"):
+        for field in json.loads(path.read_text("utf-8")).get("fields", []):
+            n = field.get("constraints", {}).get("maxLength")
+            if n is None or field.get("format") == "uri" or field["name"] == "url":
+                continue
+            if field["name"] == "title":
+                longest["source title" if path.name == "sources.json" else "title"].add(n)
+            elif n >= 1000:
+                longest["free text"].add(n)
+    assert longest == {"title": {title}, "source title": {source_title}, "free text": {free_text}}
