@@ -34,6 +34,7 @@ from register.schema import publisher as publisher_mod
 from register.schema.package import ROOT, Package
 from register.util import locking
 from register.util.guard import plain_errors
+from register.util.text import first_paragraph
 
 OUTPUTS = (DB_NAME, "metadata.json", "inspect.json")
 PUBLISHER_FILE = publisher_mod.FILE
@@ -194,7 +195,7 @@ def national(
 
 @plain_errors("building the national register")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
     parser.add_argument("--registry", required=True, help="the registry of publishers (CSV)")
     parser.add_argument(
         "--out", default=str(ROOT / "build" / "national"), help="where the national register is written"

@@ -68,6 +68,7 @@ from register.site.releases import RELEASE_KEY, citation, release_url, releases_
 from register.util.clock import in_england
 from register.util.files import sha256_file
 from register.util.guard import plain_errors
+from register.util.text import first_paragraph
 
 # --------------------------------------------------------------------------------------
 # Zip, checksums and the atomic swap.
@@ -174,6 +175,12 @@ def extract(
         summary["release_new"] = keep(tmp, root, summary["release"])
         if not summary["release_new"]:
             adopt(root / summary["release"], tmp)
+            # SHA256SUMS is the file `make` takes as the set (build/extracts/SHA256SUMS): a
+            # link to the release's keeps the day the release was first made, older than the
+            # database made since, so make would extract again on every run. The same bytes,
+            # in a file of the set's own.
+            (tmp / SUMS_NAME).unlink()
+            shutil.copyfile(root / summary["release"] / SUMS_NAME, tmp / SUMS_NAME)
             # What is published now is the release's own changelog: say what it says.
             summary["changes"] = json.loads((tmp / CHANGES_JSON).read_text("utf-8"))
         swap_into_place(tmp, out_dir)
@@ -304,7 +311,7 @@ def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path, added: lis
 
 @plain_errors("making the downloads")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
     parser.add_argument("--root", default=str(ROOT), help="the repository whose schemas describe the data")
     parser.add_argument("--build-dir", default=None, help="where register.db is (default: ROOT/build)")
     parser.add_argument("--out", default=None, help="output directory (default: BUILD_DIR/extracts)")

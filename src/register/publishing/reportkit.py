@@ -134,20 +134,23 @@ def open_register(db_path, start=None, end=None) -> tuple[sqlite3.Connection, di
         if keep_undated and undated:
             note["undated_kept"][table] = undated
     # Rows of other tables that point at a deleted row go too (the status history of an
-    # item said outside the period; the groups of an activity outside it).
+    # item said outside the period; the groups of an activity outside it), and so on down:
+    # a partner's verdict on a status update of such an item goes with the update.
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    for table in tables:
-        if table in PERIOD_DATES:
-            continue
-        for fk in conn.execute(f"PRAGMA foreign_key_list([{table}])").fetchall():
-            parent, child_col, parent_col = fk[2], fk[3], fk[4]
-            if parent in PERIOD_DATES:
-                cur = conn.execute(
-                    f"DELETE FROM [{table}] WHERE [{child_col}] IS NOT NULL AND [{child_col}] NOT IN "
-                    f"(SELECT [{parent_col}] FROM [{parent}])"
-                )
-                if cur.rowcount:
-                    note["left_out"][table] = note["left_out"].get(table, 0) + cur.rowcount
+    changed = set(PERIOD_DATES)  # tables that lost rows, whose children are looked at next
+    while changed:
+        parents, changed = changed, set()
+        for table in tables:
+            for fk in conn.execute(f"PRAGMA foreign_key_list([{table}])").fetchall():
+                parent, child_col, parent_col = fk[2], fk[3], fk[4]
+                if parent in parents and table not in PERIOD_DATES:
+                    cur = conn.execute(
+                        f"DELETE FROM [{table}] WHERE [{child_col}] IS NOT NULL AND [{child_col}] NOT IN "
+                        f"(SELECT [{parent_col}] FROM [{parent}])"
+                    )
+                    if cur.rowcount:
+                        note["left_out"][table] = note["left_out"].get(table, 0) + cur.rowcount
+                        changed.add(table)
     conn.commit()
     live_views(conn)
     return conn, note

@@ -14,6 +14,7 @@ from register import settings
 from register.database.integrity import IntegrityError, ensure
 from register.schema.package import ROOT
 from register.util.clock import in_england
+from register.util.text import first_paragraph
 
 # Settings for a public site. Suggested facets are off (they dominate page time on big
 # tables); SQL and facets are time-limited; results are capped; the database is
@@ -110,7 +111,7 @@ def unusable_host(host: str) -> str | None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
     parser.add_argument("--build-dir", default=str(ROOT / "build"))
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))

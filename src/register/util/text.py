@@ -54,3 +54,9 @@ def shell_word(value: str) -> str:
     if not re.search(r'["$`\\!\n]', value):
         return f'"{value}"'
     return shlex.quote(value)
+
+
+def first_paragraph(doc: str) -> str:
+    """A module docstring's first paragraph on one line: a command's --help description,
+    whole even where the first sentence runs onto a second line."""
+    return " ".join(doc.strip().split("\n\n", 1)[0].split())
