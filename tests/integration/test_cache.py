@@ -113,6 +113,30 @@ def test_a_failing_page_is_answered_from_the_cache_only_briefly(fresh, monkeypat
     assert client.get("/register/no_such_table").headers["x-cache"] == "MISS"
 
 
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/register/no_such_table", 404),
+        ("/projects/PRJ-9999", 404),
+        ("/you-said?status=nope", 400),
+        ("/register/projects?_sort=nope", 400),
+        ("/register.json?sql=select+1+from", 400),
+        ("/downloads/no-such-file.csv", 404),
+        ("/static/no-such-file.css", 404),
+    ],
+)
+def test_an_error_tells_browsers_and_cdns_not_to_keep_it(fresh, path, status):
+    """With no Cache-Control a CDN caches a 404 for its own default (an hour on some): a
+    record's page asked for during a rolling deploy stayed "not found". This process keeps
+    the error briefly; nothing downstream keeps it at all."""
+    client, _, _ = fresh
+    for attempt in ("first", "again"):
+        response = client.get(path)
+        assert response.status_code == status
+        assert response.headers.get_list("cache-control") == ["no-store"], (path, attempt)
+    assert client.get("/register/projects").headers["cache-control"] != "no-store"
+
+
 def test_expired_entries_are_dropped_not_just_pushed_out(fresh, monkeypatch):
     """Expired error answers are gone after their 15 s whether or not anything needs the
     room; pages stay until their own age runs out."""

@@ -10,7 +10,9 @@ serves it (tests/conftest.py), with src/register/site/sql_guard.py and src/regis
 from __future__ import annotations
 
 import asyncio
+import html
 import time
+from urllib.parse import urlencode
 
 import pytest
 
@@ -116,6 +118,24 @@ def test_no_memory_address_or_file_path_through_sql(client, build_dir):
     assert all(row["file"] in (None, "") for row in r.json())
     r = query(client, "select hex(fts3_tokenizer('simple')) as p")
     assert r.status_code == 400 and "not authorized" in r.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "sql,said",
+    [
+        ("with x as (select 1) delete from projects", "only runs queries that read data"),
+        ("with x as (select 1) insert into projects (id) values ('PRJ-9999')", "only runs queries that read data"),
+        ("select load_extension('/tmp/x')", "The function load_extension() is not authorized on the register"),
+        ("select zeroblob(200000)", "too big for the register (over 100 kB)"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["", ".json", ".csv"])
+def test_a_refused_query_says_why_in_plain_words(client, sql, said, fmt):
+    """SQLite's own words for the guard's refusals were "not authorized" and "string or
+    blob too big", which say nothing of why: a plain sentence, on the page, in JSON and CSV."""
+    r = client.get(f"/register{fmt}?" + urlencode({"sql": sql}))
+    assert r.status_code == 400
+    assert said in (r.json()["error"] if fmt == ".json" else html.unescape(r.text)), (sql, fmt)
 
 
 @pytest.mark.parametrize(

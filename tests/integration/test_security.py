@@ -207,6 +207,24 @@ def test_head_is_allowed(client):
     check_headers(response, "HEAD")
 
 
+@pytest.mark.parametrize("path", ["/\\evil.example/", "/\\\\evil.example/", "//evil.example/", "/\\/evil.example/"])
+def test_a_redirect_never_leaves_the_site(client, path):
+    """An address ending in "/" is redirected to the same address without it; a path that
+    starts with a backslash was sent to 'Location: /\\evil.example', which a browser reads
+    as another site's address."""
+    response = client.get(path)
+    assert response.status_code in (301, 302), response.status_code
+    location = response.headers["location"]
+    assert location.startswith("/") and location[1:2] not in ("/", "\\"), location
+    assert location == "/evil.example"
+    check_headers(response, path)
+
+
+def test_redirects_within_the_site_are_unchanged(client):
+    assert client.get("/register/projects/").headers["location"] == "/register/projects"
+    assert client.get("/projects/prj-0001").headers["location"] == "/projects/PRJ-0001"
+
+
 # --- Free text is always escaped --------------------------------------------------
 
 PAYLOAD = '<script>alert("xss")</script><img src=x onerror=alert(1)>'

@@ -131,6 +131,16 @@ CASES = [
         1,
         ["field we_did: We did contains a UK phone number", "Remove or reword '07700 900123'"],
     ),
+    (  # a zero-width space, as text copied from an email brings: it reads as the number
+        dict(ID="YS-0010", STATUS="done", NOTE="Call 07700\u200b900123 for details"),
+        1,
+        ["field we_did: We did contains a UK phone number", "Remove or reword '07700900123'"],
+    ),
+    (  # Word writes " - " as an en dash
+        dict(ID="YS-0010", STATUS="done", NOTE="Email jo\u200b@example.org or ring 0115 \u2013 883 9000"),
+        1,
+        ["contains an email address", "Remove or reword 'jo@example.org'", "contains a UK phone number"],
+    ),
 ]
 
 

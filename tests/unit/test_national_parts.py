@@ -61,6 +61,14 @@ def test_personal_data_in_problems_is_not_republished():
     assert provenance.redact("nothing personal here") == "nothing personal here"
 
 
+def test_personal_data_with_invisible_characters_in_problems_is_not_republished():
+    """The value a problem quotes, with the zero-width space it was typed with, is removed too."""
+    text = "field summary: Summary contains an NHS number (value: 'NHS 943\u200b476\u200b5919')"
+    redacted = provenance.redact(text)
+    assert "943" not in redacted and "5919" not in redacted
+    assert "[personal data removed]" in redacted
+
+
 def test_a_sound_registry_reads_in_order(tmp_path):
     path = tmp_path / "registry.csv"
     path.write_text(HEADER + "b,B,https://b.example/datapackage.json,CC-BY-4.0,T,monthly\na,A,pkg,CC0-1.0,T,P1W\n")

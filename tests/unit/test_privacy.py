@@ -54,6 +54,32 @@ def test_ordinary_text_is_not_flagged(text):
     assert privacy.findings(text) == []
 
 
+# Copied from a web page, an email or Word, a number or an address can carry characters
+# that show as nothing, or a dash that is not "-": it reads, and is published, as it was.
+AS_READ = [
+    ("Ring 07700\u200b900123", "a UK phone number", "07700900123"),  # zero-width space
+    ("Ring 0770\u200d0\u2060900123", "a UK phone number", "07700900123"),  # joiner, word joiner
+    ("Ring 07700\u00ad900123", "a UK phone number", "07700900123"),  # soft hyphen
+    ("Ring 07700 \u2013 900123", "a UK phone number", "07700 - 900123"),  # Word's en dash
+    ("Ring 07700\u2011900123", "a UK phone number", "07700-900123"),  # non-breaking hyphen
+    ("Ring \uff10\uff17\uff17\uff10\uff10 \uff19\uff10\uff10\uff11\uff12\uff13", "a UK phone number", "07700 900123"),
+    ("NHS 943\u200b476\u200b5919", "an NHS number", "9434765919"),
+    ("NHS 943\u2013476\u20135919", "an NHS number", "943-476-5919"),
+    ("Email jo\ufeff@example.org", "an email address", "jo@example.org"),
+    ("Email jo@exam\u200bple.org", "an email address", "jo@example.org"),
+    ("lives at NG9\u200b2FD", "a full postcode", "NG92FD"),
+]
+
+
+@pytest.mark.parametrize("text,kind,found", AS_READ, ids=[repr(f[0]) for f in AS_READ])
+def test_personal_data_is_found_as_it_reads(text, kind, found):
+    assert (kind, found) in privacy.findings(text)
+
+
+def test_dashes_and_other_digits_alone_are_not_personal_data():
+    assert privacy.findings("Held 2024\u20132025, on 6\u20138 August, in caf\u00e9s \u2014 12 of them") == []
+
+
 def test_nhs_number_check_digit():
     assert privacy.nhs_number_valid("9434765919")
     assert not privacy.nhs_number_valid("9434765918")

@@ -9,6 +9,7 @@ participant's name, and staff are recorded by role.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from register.checks import messages
@@ -59,8 +60,37 @@ def nhs_number_valid(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
+# What text copied from a web page, an email or Word brings into a number or an address
+# without changing how it reads: characters that show as nothing (zero-width spaces and
+# joiners, the word joiner, a soft hyphen, a byte-order mark: Unicode's "format"
+# characters), dashes other than "-" ("07700 – 900123", as Word writes " - ") and digits of
+# other scripts (full-width ０７７００). Searched as they were, "07700\u200b900123" was
+# published, though every reader sees a phone number.
+DASHES = "\u2212\ufe63\uff0d"  # minus signs; the other dashes are Unicode's Pd
+
+
+def as_read(text: str) -> str:
+    """`text` as a reader sees it: format characters left out, dashes as "-" and digits
+    as 0-9. Never adds a digit or an @ (the fast checker's shortcut relies on it)."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if kind == "Cf":
+            continue
+        if kind == "Nd":
+            ch = str(unicodedata.decimal(ch))
+        elif kind == "Pd" or ch in DASHES:
+            ch = "-"
+        out.append(ch)
+    return "".join(out)
+
+
 def findings(text: str) -> list[tuple[str, str]]:
-    """(kind, matched text) for each piece of personal data in `text`."""
+    """(kind, matched text) for each piece of personal data in `text`, as it reads
+    (as_read): the matched text is given without the characters that show as nothing."""
+    text = as_read(text)
     out = [("an email address", m.group(0)) for m in EMAIL.finditer(text)]
     for m in NHS_CANDIDATE.finditer(text):
         if nhs_number_valid("".join(m.groups())):

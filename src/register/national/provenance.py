@@ -16,7 +16,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from register.checks.privacy import findings
+from register.checks.privacy import as_read, findings
 from register.checks.problems import Problem
 from register.checks.validate import validate
 from register.national.fetch import FetchError, Limits, descriptor_location, fetch
@@ -93,7 +93,10 @@ def against_standard(package: Package, version: str) -> list[str]:
 
 def redact(text: str) -> str:
     """Problems quote the values they are about: never republish personal data found in a
-    publisher's package (the privacy check's own findings) on the national register."""
+    publisher's package (the privacy check's own findings) on the national register. The
+    findings are of the text as it reads (as_read), so that is the text redacted: a
+    number with a zero-width space in it is removed, not quoted."""
+    text = as_read(text)
     for _, found in findings(text):
         text = text.replace(found, "[personal data removed]")
     return text

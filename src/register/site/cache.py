@@ -25,7 +25,7 @@ millisecond and someone holding F5 costs nothing.
   when pushed out.
 - Headers: every response the cache stores or serves carries an ETag (the build, the
   day and the URL) and a Cache-Control (Datasette's own, or public with
-  default_cache_ttl); If-None-Match gets 304. `X-Cache: HIT` or `MISS` says which.
+  default_cache_ttl); If-None-Match gets 304. An error goes out with `no-store`. `X-Cache: HIT` or `MISS` says which.
 - Never stale: any page may depend on today's date (whether an item is overdue, days
   open; any SQL may call date('now')), so no response is cached past the end of the
   day. Entries are keyed by the local date and expire at the next local midnight at the
@@ -112,11 +112,18 @@ def until_midnight(headers: list, now: float | None = None) -> list:
 
 
 def midnight_capped(send):
-    """`send` with until_midnight applied to the response's headers when they are sent."""
+    """`send` with until_midnight applied to the response's headers when they are sent,
+    and an error that says nothing of caching marked `no-store`: without it a CDN applies
+    its own default (an hour for a 404 on some), so a record's page asked for from a
+    replica that did not have it yet stayed "not found" after every replica had it. This
+    process still keeps the error for NEGATIVE_AGE_S (the header is added after that)."""
 
     async def capped(message):
         if message["type"] == "http.response.start":
-            message = dict(message, headers=until_midnight(list(message.get("headers", []))))
+            headers = until_midnight(list(message.get("headers", [])))
+            if message.get("status", 200) >= 400 and _header(headers, b"cache-control") is None:
+                headers.append((b"cache-control", b"no-store"))
+            message = dict(message, headers=headers)
         await send(message)
 
     return capped

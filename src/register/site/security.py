@@ -17,6 +17,11 @@ every response it serves (HTML, JSON, CSV, static files, errors):
 - One inline script, allowed by its hash (HEAD_SCRIPT).
 - X-Content-Type-Options, Referrer-Policy, X-Frame-Options, Permissions-Policy.
 
+A redirect never leaves the site: Datasette answers an address ending in "/" with a
+redirect to the same address without it, so `/\\evil.example/` was sent to
+`Location: /\\evil.example`, which browsers read as `//evil.example`, another site (an
+open redirect). A Location that starts with "/" then "/" or "\\" is given one "/" only.
+
 The public site is read-only: staff change the register through git and `make`, never
 through the web. Any method other than GET or HEAD is refused with 405 before it
 reaches Datasette, whatever Datasette or a plugin might accept.
@@ -106,6 +111,20 @@ def _with_headers(headers, csp: str) -> list:
     return kept + security_headers(csp)
 
 
+# After the first "/": what browsers would read as the start of another site's address.
+OFF_SITE = b"/\\\t\r\n "
+
+
+def _on_site(headers) -> list:
+    """A redirect's Location kept on this site: '/\\evil.example' becomes '/evil.example'."""
+    out = []
+    for k, v in headers or []:
+        if k.lower() == b"location" and v[:1] == b"/" and v[1:2] and v[1:2] in OFF_SITE:
+            v = b"/" + v.lstrip(OFF_SITE)
+        out.append((k, v))
+    return out
+
+
 def _is_html(headers) -> bool:
     for k, v in headers or []:
         if k.lower() == b"content-type":
@@ -143,6 +162,8 @@ def wrap(app):
         async def send_secured(message):
             kind = message["type"]
             if kind == "http.response.start":
+                if 300 <= message.get("status", 200) < 400:
+                    message = dict(message, headers=_on_site(message.get("headers")))
                 if _is_html(message.get("headers")):
                     # Hold the start of an HTML response until its body shows whether
                     # the page loads Vega (Datasette sends HTML in one body message).

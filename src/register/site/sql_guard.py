@@ -312,12 +312,36 @@ def gate(app, formats: frozenset = frozenset({"json", "csv"})):
     return gated
 
 
+DENIED_FUNCTION = re.compile(r"^not authorized to use function: (\w+)$")
+
+
+def plain_sql_error(said: str) -> str:
+    """SQLite's words for a refusal by the authorizer or the value limit above, which say
+    nothing of why ("not authorized"), put as what happened; other errors as said."""
+    if said == "not authorized":
+        return (
+            "This query is not authorized: the register only runs queries that read data, and this one "
+            "would write, change the database's structure, attach another file or set a PRAGMA."
+        )
+    if m := DENIED_FUNCTION.match(said):
+        return f"The function {m[1]}() is not authorized on the register: it could reach the server itself."
+    if said == "string or blob too big":
+        return (
+            f"This query makes a value too big for the register (over {MAX_VALUE_BYTES // 1000} kB), so it was "
+            "stopped. Ask for less: no value in the register is more than a few thousand characters."
+        )
+    return said
+
+
 def refuse_failed_csv(view_data):
     """QueryView.data, raising a failed query's 400 when the CSV view asks for it (the
-    other views read the status it returns; Datasette 0.65.5's as_csv drops it)."""
+    other views read the status it returns; Datasette 0.65.5's as_csv drops it), with a
+    refusal's words made plain (plain_sql_error) in every format."""
 
     async def data(self, request, *args, **kwargs):
         result = await view_data(self, request, *args, **kwargs)
+        if isinstance(result, tuple) and result and isinstance(result[0], dict) and result[0].get("error"):
+            result[0]["error"] = plain_sql_error(str(result[0]["error"]))
         if request.url_vars.get("format") == "csv" and isinstance(result, tuple) and len(result) == 4:
             status = result[3] or 200
             if status >= 400:
