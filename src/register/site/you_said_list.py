@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from register.site.links import DB, fetch_rows, known_id, load_codelists, make_linker
 from register.site.pages import bad_request, feed_links, make_pager, no_such_page, page_number, render_page
+from register.util.words import uk_date
 
 PAGE_SIZE = 50
 # ?sort= -> (what the choice says, ORDER BY). Ties are broken by id, which only grows.
@@ -78,8 +79,19 @@ def _code(request, name: str, codelist: dict, what: str) -> str:
     return value
 
 
-# The date filters as the list's form labels them (templates/register/you_said_list.html).
-FROM_LABEL, TO_LABEL = '"Said on or after"', '"Said on or before"'
+# The filters as the list's form labels them (templates/register/you_said_list.html reads
+# them from here): the page's title and its error messages use the same words.
+LABELS = {
+    "status": "Status",
+    "theme": "Theme",
+    "organisation": "Organisation",
+    "project": "Project ID",
+    "overdue": "Overdue",
+    "from": "Said on or after",
+    "to": "Said on or before",
+    "sort": "Sort",
+}
+FROM_LABEL, TO_LABEL = f'"{LABELS["from"]}"', f'"{LABELS["to"]}"'
 
 
 def _date(request, name: str, what: str) -> str:
@@ -140,6 +152,34 @@ async def read_filters(datasette, request) -> Filters:
         "sort": f.sort,
     }
     return f
+
+
+def page_title(f: Filters, codelists: dict, total: int, pager: dict) -> str:
+    """The page's title: which list this is, so that a screen reader user hears, as the
+    page opens after the form is sent, how many items were found, for which choices,
+    in which order and which page of them: "You said, we did: 4 items chosen; Status:
+    Planned; Theme: Accessibility; page 2 of 3". Each choice as the form labels it."""
+    names = {"status": "statuses", "theme": "themes", "organisation": "organisations"}
+    chosen = []
+    for key, value in f.chosen.items():
+        if not value or key == "sort":
+            continue
+        if key in names:
+            value = (codelists.get(names[key], {}).get(value) or {}).get("title") or value
+        elif key == "overdue":
+            value = OVERDUE.get(value, value)
+        elif key in ("from", "to"):
+            value = uk_date(value)
+        chosen.append(f"{LABELS[key]}: {value}")
+    parts = []
+    if chosen or f.sort != "newest" or pager["pages"] > 1:
+        parts.append(f"{total:,} {'item' if total == 1 else 'items'}{' chosen' if chosen else ''}")
+    parts += chosen
+    if f.sort != "newest":
+        parts.append(f"{LABELS['sort']}: {SORTS[f.sort][0]}")
+    if pager["pages"] > 1:
+        parts.append(f"page {pager['page']:,} of {pager['pages']:,}")
+    return "You said, we did" + (": " + "; ".join(parts) if parts else "")
 
 
 def table_filters(f: Filters) -> dict[str, str]:
@@ -292,6 +332,8 @@ async def you_said_index(datasette, request):
         "you_said_list.html",
         {
             "items": items,
+            "page_title": page_title(f, codelists, total, pager),
+            "labels": LABELS,
             "counts": [{"code": c, "n": n, "href": with_status(c)} for c, n in counts.items()],
             "total": total,
             "pager": pager,

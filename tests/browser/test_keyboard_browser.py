@@ -1,0 +1,71 @@
+"""The register used with a keyboard alone, as a screen reader user does: what the page
+says when it opens (its title) after a form is sent with Enter or a link followed.
+
+Fixtures (site_url, page, visit) come from tests/browser/conftest.py. Skipped, not failed,
+where Debian's chromium or Playwright is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+pytest.importorskip("playwright")
+if not shutil.which("chromium"):
+    pytest.skip("Debian's chromium is not installed (make browser)", allow_module_level=True)
+
+
+def tab_to(page, selector: str, most: int = 400) -> None:
+    """Press Tab until the element `selector` names has the focus."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+            return
+    raise AssertionError(f"{selector} was not reached with Tab in {most} presses")
+
+
+def choose(page, selector: str, value: str) -> str:
+    """Move through a <select> with the arrow keys until `value` is chosen; its words."""
+    tab_to(page, selector)
+    for _ in range(40):
+        if page.eval_on_selector(selector, "e => e.value") == value:
+            return page.eval_on_selector(selector, "e => e.options[e.selectedIndex].text")
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"{value!r} was not reached with the arrow keys in {selector}")
+
+
+def test_you_said_form_sent_by_keyboard_titles_the_page_with_its_choices(page, visit):
+    """The title is the first thing a screen reader reads when the list comes back: it
+    says how many items were found, for which choices, in which order, on which page."""
+    visit("/you-said")
+    status = choose(page, "#f-status", "planned")
+    theme = choose(page, "#f-theme", page.eval_on_selector("#f-theme", "e => e.options[1].value"))
+    sort = choose(page, "#f-sort", "oldest")
+    tab_to(page, ".reg-filters button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    found = page.locator(".reg-yswd__item").count()
+    title = page.title()
+    assert title.startswith(f"You said, we did: {found} item"), title
+    for words in (f"Status: {status}", f"Theme: {theme}", f"Sort: {sort}"):
+        assert words in title, f"{words!r} is not in the title {title!r}"
+    visit.check(page)
+
+
+def test_you_said_pages_say_which_page_they_are(page, visit):
+    visit("/you-said?status=&sort=newest")
+    pager = page.locator(".reg-pager p")
+    if not pager.count():
+        pytest.skip("the sample register's items fit on one page")
+    pages = re.search(r"page 1 of ([\d,]+)", pager.inner_text()).group(1)
+    first = page.title()
+    assert f"page 1 of {pages}" in first, first
+    tab_to(page, ".reg-pager a[rel=next]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "page=2" in page.url
+    second = page.title()
+    assert f"page 2 of {pages}" in second, second
+    visit.check(page)
