@@ -69,3 +69,17 @@ def test_you_said_pages_say_which_page_they_are(page, visit):
     second = page.title()
     assert f"page 2 of {pages}" in second, second
     visit.check(page)
+
+
+@pytest.mark.parametrize("words", ["listening", "zzzqqq"])
+def test_search_sent_by_keyboard_says_in_its_title_how_many_results(page, visit, words):
+    visit("/search")
+    tab_to(page, "#search-q")
+    page.keyboard.type(words)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    found = page.locator(".reg-results .reg-result").count()
+    limit_note = "+" if "Only the best" in page.locator("main").inner_text() else ""
+    expected = f"{found}{limit_note} result{'' if found == 1 else 's'}" if found else "no results"
+    assert page.title().startswith(f"Search: {expected} for “{words}”"), page.title()
+    visit.check(page)
