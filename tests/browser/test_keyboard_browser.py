@@ -83,3 +83,30 @@ def test_search_sent_by_keyboard_says_in_its_title_how_many_results(page, visit,
     expected = f"{found}{limit_note} result{'' if found == 1 else 's'}" if found else "no results"
     assert page.title().startswith(f"Search: {expected} for “{words}”"), page.title()
     visit.check(page)
+
+
+def test_table_pages_after_the_first_say_which_rows_they_show(page, visit):
+    """A data table of more than one page: "Next page", followed from the keyboard, opens a
+    page whose title and heading say it is a later page, not the first page's words."""
+    visit("/register/you_said_we_did?_size=30")
+    total = int(re.match(r"[\d,]+", page.locator("h2.row-count").inner_text()).group(0).replace(",", ""))
+    if total <= 30:
+        pytest.skip("the sample table fits on one page")
+    first = page.title()
+    assert ", the first 30 shown" in first, first
+    seen = 30
+    while True:
+        tab_to(page, ".pagination a")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        rows = page.locator("table.rows-and-columns tbody tr").count()
+        title, heading = page.title(), " ".join(page.locator("h2.row-count").inner_text().split())
+        if seen + rows < total:
+            words = f", a later page: {rows} rows shown"
+        else:
+            words = f", the last page: rows {seen + 1} to {total}"
+        assert words in title and heading.endswith(words), (title, heading)
+        seen += rows
+        if seen >= total:
+            break
+    visit.check(page)
