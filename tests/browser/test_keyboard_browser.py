@@ -110,3 +110,35 @@ def test_table_pages_after_the_first_say_which_rows_they_show(page, visit):
         if seen >= total:
             break
     visit.check(page)
+
+
+def test_a_choice_the_list_cannot_use_is_mended_in_the_form(page, visit, axe):
+    """A mistyped project ID sent with Enter: the page comes back titled as an error, with
+    the problem linked to the box it is in, the form as it was sent (the typing kept, the
+    box marked and described by the message), and no axe violation; mended there from the
+    keyboard, the list opens."""
+    visit("/you-said")
+    choose(page, "#f-status", "planned")
+    tab_to(page, "#f-project")
+    page.keyboard.type("PRJ-02")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.title().startswith("Error: "), page.title()
+    summary = page.locator(".error-summary[role=alert]")
+    link = summary.locator("a")
+    assert "PRJ-02" in summary.inner_text() and link.get_attribute("href") == "#f-project"
+    box = page.locator("#f-project")
+    assert box.input_value() == "PRJ-02" and box.get_attribute("aria-invalid") == "true"
+    described = box.get_attribute("aria-describedby").split()
+    assert "PRJ-02" in page.locator(f"#{described[0]}").inner_text()
+    assert page.locator("#f-status").input_value() == "planned"  # the other choices are kept
+    assert axe(page, label="/you-said with a bad project ID") == []
+    tab_to(page, ".error-summary a")
+    page.keyboard.press("Enter")
+    tab_to(page, "#f-project")
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("PRJ-0002")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Project ID: PRJ-0002" in page.title() and "Status: Planned" in page.title(), page.title()
+    visit.check(page)
