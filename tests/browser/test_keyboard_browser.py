@@ -21,7 +21,7 @@ def tab_to(page, selector: str, most: int = 400) -> None:
     """Press Tab until the element `selector` names has the focus."""
     for _ in range(most):
         page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+        if page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} was not reached with Tab in {most} presses")
 
@@ -141,4 +141,21 @@ def test_a_choice_the_list_cannot_use_is_mended_in_the_form(page, visit, axe):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "Project ID: PRJ-0002" in page.title() and "Status: Planned" in page.title(), page.title()
+    visit.check(page)
+
+
+def test_sql_run_by_keyboard_says_in_its_title_how_many_rows(page, visit):
+    """Typed into the SQL editor and run with the keyboard alone (Tab leaves the editor), the
+    query's page is titled with the number of rows it returned, 0 included."""
+    for where, expected in (("1 = 1", None), ("0", "0 rows")):
+        visit("/register?sql=select+1")
+        tab_to(page, "#sql-editor, .CodeMirror textarea")
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type(f"select id from projects where {where}")
+        tab_to(page, "form.sql button[type=submit]", most=10)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        rows = page.locator("table.rows-and-columns tbody tr").count()
+        expected = expected or f"{rows} row{'' if rows == 1 else 's'}"
+        assert page.title().startswith(f"Custom SQL query, {expected}: select id from projects"), page.title()
     visit.check(page)
