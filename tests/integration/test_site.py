@@ -152,8 +152,19 @@ def test_the_row_count_says_which_columns_by_their_titles(client):
     as the database does; the page calls them what its facets and controls call them."""
     html = client.get("/register/coproduction_log?gate=assess").text
     heading = html.split('<h2 class="row-count">', 1)[1].split("</h2>", 1)[0]
-    assert "where Gate = &#34;assess&#34; sorted by Date descending" in " ".join(heading.split())
+    assert "where Gate = &#34;assess&#34; (Assess) sorted by Date descending" in " ".join(heading.split())
     assert "sorted by Date descending" in html.split("<title>", 1)[1].split("</title>", 1)[0]
+
+
+def test_the_row_count_and_title_give_the_meaning_of_a_code_filtered_on(client):
+    """A facet chosen on a table page ("Shared definition and language") was named in the
+    page's title and row count by its code alone (Theme = "shared_language"), which is
+    what a screen reader user heard; the meaning now follows the code."""
+    html = client.get("/register/you_said_we_did?theme=shared_language").text
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    heading = " ".join(html.split('<h2 class="row-count">', 1)[1].split("</h2>", 1)[0].split())
+    for words in (title, heading):
+        assert "Theme = &#34;shared_language&#34; (Shared definition and language)" in words, words
 
 
 def test_table_columns_are_headed_by_their_titles(client):

@@ -25,3 +25,16 @@ def test_a_sort_alone_and_nothing_at_all():
         "sorted by Date"
     )
     assert plain_description("", TITLES.get, Filters([]), None, None) == ""
+
+
+def test_a_code_asked_for_is_followed_by_its_meaning_and_kept():
+    """A screen reader spells out "shared_language"; the meaning follows it, and only where
+    a filter asks a column to equal (or not equal) the code."""
+    filters = Filters([("theme", "shared_language"), ("gate__not", "plan"), ("title__contains", "plan")])
+    said = filters.human_description_en()
+    meanings = {"theme": {"shared_language": "Shared definition and language"}, "gate": {"plan": "Plan"}}
+    plain = plain_description(said, {**TITLES, "theme": "Theme"}.get, filters, None, None, meanings)
+    assert plain == (
+        'where Theme = "shared_language" (Shared definition and language), Gate != "plan" (Plan) '
+        'and Activity contains "plan"'
+    )

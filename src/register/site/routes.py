@@ -6,7 +6,16 @@ from datasette.utils.asgi import Response
 
 from register.site import feeds, pages, project, search, you_said, you_said_list
 from register.site.filters import number, uk_date, uk_moment_time, uk_time, yes_no
-from register.site.links import DB, DESIGNED_PAGES, column_label, field_title, load_codelists, view_meta
+from register.site.links import (
+    DB,
+    DESIGNED_PAGES,
+    Linker,
+    column_label,
+    field_title,
+    load_codelists,
+    load_column_targets,
+    view_meta,
+)
 from register.site.measures import all_measures, headlines
 from register.site.publishers import publisher_count
 from register.site.result_rows import result_rows, table_rows
@@ -93,8 +102,11 @@ def prepare_jinja2_environment(env, datasette):
         rows, (lambda column: field_title(datasette, table, column)) if table else None
     )
     # Datasette's "where gate = ... sorted by activity_date" with each column's title.
-    env.filters["reg_plain_description"] = lambda text, table, filters, sort, sort_desc: plain_description(
-        text, lambda column: field_title(datasette, table, column), filters, sort, sort_desc
+    # and each code a filter asks for followed by its meaning (coded_values below).
+    env.filters["reg_plain_description"] = lambda text, table, filters, sort, sort_desc, meanings=None: (
+        plain_description(
+            text, lambda column: field_title(datasette, table, column), filters, sort, sort_desc, meanings
+        )
     )
     # A field's title from its schema: {{ field_title("you_said_we_did_current", "due_date") }}.
     # The pages never write one out (tests/unit/test_labels.py).
@@ -108,6 +120,27 @@ def prepare_jinja2_environment(env, datasette):
     env.globals["agree"] = agree
 
 
+def coded_values(datasette, request):
+    """On a table page, the meaning of each code its filters ask for, {column: {code:
+    title}}, so that the page's title and row count say Theme = "shared_language" (Shared
+    definition and language), not the code alone, which a screen reader spells out."""
+
+    async def inner():
+        linker = Linker(datasette, await load_codelists(datasette), await load_column_targets(datasette))
+        found: dict[str, dict[str, str]] = {}
+        for key in request.args:
+            column = key.split("__", 1)[0]
+            if key.startswith("_") or linker.table_for(column) not in linker.codelists:
+                continue
+            for value in request.args.getlist(key):
+                meaning = linker.title(column, value)
+                if meaning and meaning != value:
+                    found.setdefault(column, {})[value] = meaning
+        return {"coded_values": found}
+
+    return inner
+
+
 @hookimpl
 def extra_template_vars(template, datasette, request):
     """The home page's figures, read live from the measure views; on a row page, the
@@ -117,6 +150,8 @@ def extra_template_vars(template, datasette, request):
         if table in DESIGNED_PAGES and pks:
             return {"designed_page": datasette.urls.path(DESIGNED_PAGES[table] + pks)}
         return {}
+    if template.startswith("table") and request is not None:
+        return coded_values(datasette, request)
     if template != "index.html":
         return {}
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from register.site.links import DB, fetch_rows, known_id, load_codelists, make_linker
-from register.site.pages import bad_request, feed_links, make_pager, no_such_page, page_number, render_page
+from register.site.pages import feed_links, make_pager, no_such_page, page_number, render_page
+from register.util.words import uk_date
 
 PAGE_SIZE = 50
 # ?sort= -> (what the choice says, ORDER BY). Ties are broken by id, which only grows.
@@ -31,7 +32,12 @@ OVERDUE = {"yes": "Overdue only", "no": "Not overdue"}
 
 
 class BadFilter(Exception):
-    """A filter value the register cannot use: shown to the person as it is (400)."""
+    """A filter value the register cannot use: shown to the person as it is (400), beside
+    the form's `field` (a key of LABELS) that asked for it."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -74,12 +80,23 @@ def _code(request, name: str, codelist: dict, what: str) -> str:
     if value and value not in codelist:
         # The code to type, with the title the form shows for it: in_progress (In progress).
         choices = ", ".join(f"{code} ({row['title']})" if row.get("title") else code for code, row in codelist.items())
-        raise BadFilter(f"There is no {what} {value!r} in the register. Choose one of: {choices}.")
+        raise BadFilter(f"There is no {what} {value!r} in the register. Choose one of: {choices}.", name)
     return value
 
 
-# The date filters as the list's form labels them (templates/register/you_said_list.html).
-FROM_LABEL, TO_LABEL = '"Said on or after"', '"Said on or before"'
+# The filters as the list's form labels them (templates/register/you_said_list.html reads
+# them from here): the page's title and its error messages use the same words.
+LABELS = {
+    "status": "Status",
+    "theme": "Theme",
+    "organisation": "Organisation",
+    "project": "Project ID",
+    "overdue": "Overdue",
+    "from": "Said on or after",
+    "to": "Said on or before",
+    "sort": "Sort",
+}
+FROM_LABEL, TO_LABEL = f'"{LABELS["from"]}"', f'"{LABELS["to"]}"'
 
 
 def _date(request, name: str, what: str) -> str:
@@ -90,8 +107,8 @@ def _date(request, name: str, what: str) -> str:
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # written right, but no such day (2025-02-29)
-            raise BadFilter(f"{what}: there is no day {value!r} in the calendar.")
-        raise BadFilter(f"{what} must be a date written as year-month-day, such as 2024-08-06, not {value!r}.")
+            raise BadFilter(f"{what}: there is no day {value!r} in the calendar.", name)
+        raise BadFilter(f"{what} must be a date written as year-month-day, such as 2024-08-06, not {value!r}.", name)
 
 
 async def _leaders(datasette) -> set[str]:
@@ -119,16 +136,16 @@ async def read_filters(datasette, request) -> Filters:
     typed = (request.args.get("project") or "").strip()
     f.project = typed and await known_id(datasette, "projects", typed)
     if typed and not f.project:
-        raise BadFilter(f"There is no project with the ID {typed!r} in the register.")
+        raise BadFilter(f"There is no project with the ID {typed!r} in the register.", "project")
     f.project = f.project or ""
     f.overdue = (request.args.get("overdue") or "").strip()
     if f.overdue not in ("", *OVERDUE):
-        raise BadFilter(f'"Overdue" must be yes or no, not {f.overdue!r}.')
+        raise BadFilter(f'"Overdue" must be yes or no, not {f.overdue!r}.', "overdue")
     f.sort = (request.args.get("sort") or "newest").strip()
     if f.sort not in SORTS:
-        raise BadFilter(f"The list cannot be sorted by {f.sort!r}. Choose one of: {', '.join(SORTS)}.")
+        raise BadFilter(f"The list cannot be sorted by {f.sort!r}. Choose one of: {', '.join(SORTS)}.", "sort")
     if f.said_from and f.said_to and f.said_from > f.said_to:
-        raise BadFilter(f"{FROM_LABEL} is after {TO_LABEL}: no item can be in between.")
+        raise BadFilter(f"{FROM_LABEL} is after {TO_LABEL}: no item can be in between.", "from")
     f.chosen = {
         "status": f.status,
         "theme": f.theme,
@@ -140,6 +157,34 @@ async def read_filters(datasette, request) -> Filters:
         "sort": f.sort,
     }
     return f
+
+
+def page_title(f: Filters, codelists: dict, total: int, pager: dict) -> str:
+    """The page's title: which list this is, so that a screen reader user hears, as the
+    page opens after the form is sent, how many items were found, for which choices,
+    in which order and which page of them: "You said, we did: 4 items chosen; Status:
+    Planned; Theme: Accessibility; page 2 of 3". Each choice as the form labels it."""
+    names = {"status": "statuses", "theme": "themes", "organisation": "organisations"}
+    chosen = []
+    for key, value in f.chosen.items():
+        if not value or key == "sort":
+            continue
+        if key in names:
+            value = (codelists.get(names[key], {}).get(value) or {}).get("title") or value
+        elif key == "overdue":
+            value = OVERDUE.get(value, value)
+        elif key in ("from", "to"):
+            value = uk_date(value)
+        chosen.append(f"{LABELS[key]}: {value}")
+    parts = []
+    if chosen or f.sort != "newest" or pager["pages"] > 1:
+        parts.append(f"{total:,} {'item' if total == 1 else 'items'}{' chosen' if chosen else ''}")
+    parts += chosen
+    if f.sort != "newest":
+        parts.append(f"{LABELS['sort']}: {SORTS[f.sort][0]}")
+    if pager["pages"] > 1:
+        parts.append(f"page {pager['page']:,} of {pager['pages']:,}")
+    return "You said, we did" + (": " + "; ".join(parts) if parts else "")
 
 
 def table_filters(f: Filters) -> dict[str, str]:
@@ -254,12 +299,54 @@ async def by_due(datasette, f: Filters, counts: dict[str, int], statuses: dict, 
     return items
 
 
+async def form_context(datasette, codelists: dict) -> dict:
+    """What the list's form offers: the choices of each filter, in the form's words."""
+    leaders = await _leaders(datasette)
+    # The hint's example is an id as this register writes it (nn_icb:PRJ-0001 on the
+    # national register, where PRJ-0002 alone names no project).
+    example = await fetch_rows(datasette, "select id from projects order by id limit 1")
+    return {
+        "example_project": example[0]["id"] if example else "PRJ-0001",
+        "labels": LABELS,
+        "sorts": {k: v[0] for k, v in SORTS.items()},
+        "overdue_choices": OVERDUE,
+        "statuses": codelists.get("statuses", {}),
+        "themes": codelists.get("themes", {}),
+        "organisations": {c: o for c, o in codelists.get("organisations", {}).items() if c in leaders},
+        "how_to_follow": datasette.urls.path("/you-said/how-to-follow"),
+    }
+
+
+async def form_with_error(datasette, request, error: BadFilter):
+    """A choice the list cannot use: the form again, as it was sent, with the problem said
+    above it and beside the box it is in, linked from one to the other (the NHS error
+    pattern), so the person mends it where they are instead of going back; 400."""
+    codelists = await load_codelists(datasette)
+    return await render_page(
+        datasette,
+        request,
+        "you_said_list.html",
+        {
+            **await form_context(datasette, codelists),
+            "error": {"message": str(error), "field": error.field if error.field in LABELS else ""},
+            "f": {k: (request.args.get(k) or "").strip() for k in LABELS},
+            "filtered": True,
+            "page_title": "Error: You said, we did: these choices cannot be used",
+            "items": [],
+            "counts": [],
+            "total": 0,
+            "pager": None,
+        },
+        status=400,
+    )
+
+
 async def you_said_index(datasette, request):
     """Every "You said" item: what was said, what was done, where it stands."""
     try:
         f = await read_filters(datasette, request)
     except BadFilter as e:
-        return await bad_request(datasette, request, str(e))
+        return await form_with_error(datasette, request, e)
     page = page_number(request)
     if page is None:
         return await no_such_page(datasette, request)
@@ -279,32 +366,24 @@ async def you_said_index(datasette, request):
             params,
         )
     link = await make_linker(datasette)
-    path = datasette.urls.path
 
     def with_status(code: str) -> str:
         kept = {k: v for k, v in f.chosen.items() if v and k != "status" and not (k == "sort" and v == "newest")}
         return request.path + "?" + urlencode({**kept, "status": code})
 
-    leaders = await _leaders(datasette)
-    # The hint's example is an id as this register writes it (nn_icb:PRJ-0001 on the
-    # national register, where PRJ-0002 alone names no project).
-    example = await fetch_rows(datasette, "select id from projects order by id limit 1")
     return await render_page(
         datasette,
         request,
         "you_said_list.html",
         {
             "items": items,
+            **await form_context(datasette, codelists),
+            "page_title": page_title(f, codelists, total, pager),
             "counts": [{"code": c, "n": n, "href": with_status(c)} for c, n in counts.items()],
             "total": total,
             "pager": pager,
             "f": f.chosen,
             "filtered": any(v for k, v in f.chosen.items() if k != "sort"),
-            "sorts": {k: v[0] for k, v in SORTS.items()},
-            "overdue_choices": OVERDUE,
-            "statuses": codelists.get("statuses", {}),
-            "themes": codelists.get("themes", {}),
-            "organisations": {c: o for c, o in codelists.get("organisations", {}).items() if c in leaders},
             "link": link,
             "feeds": feed_links(datasette),
             "tables": {
@@ -313,7 +392,5 @@ async def you_said_index(datasette, request):
                 "items": datasette.urls.table(DB, "you_said_we_did"),
                 "updates": datasette.urls.table(DB, "you_said_we_did_updates"),
             },
-            "how_to_follow": path("/you-said/how-to-follow"),
-            "example_project": example[0]["id"] if example else "PRJ-0001",
         },
     )
