@@ -1,20 +1,15 @@
 """The register used with a keyboard alone, as a screen reader user does: what the page
 says when it opens (its title) after a form is sent with Enter or a link followed.
 
-Fixtures (site_url, page, visit) come from tests/browser/conftest.py. Skipped, not failed,
-where Debian's chromium or Playwright is not installed.
+Fixtures (site_url, page, visit) come from tests/browser/conftest.py, which skips them
+where Debian's chromium is not installed (and fails in CI, which installs it).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
-
-pytest.importorskip("playwright")
-if not shutil.which("chromium"):
-    pytest.skip("Debian's chromium is not installed (make browser)", allow_module_level=True)
 
 
 def tab_to(page, selector: str, most: int = 400) -> None:
