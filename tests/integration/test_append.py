@@ -658,6 +658,22 @@ def test_a_hidden_sheet_of_records_is_named_as_hidden(shared, tmp_path):
     assert "1 problem" in result.stderr
 
 
+def test_a_hidden_second_sheet_of_records_is_refused_not_left_out(repo, tmp_path):
+    # Records on a hidden sheet beside a visible one were silently left out: the visible
+    # sheet's rows were added and the command said nothing of the others.
+    later = [*UPDATE_ROW[:1], "2025-11-01", *UPDATE_ROW[2:]]
+    sheets = {"October": [UPDATE_HEADER, UPDATE_ROW], "November": [UPDATE_HEADER, later]}
+    path = workbook(tmp_path / "hidden second.xlsx", sheets, ("November",))
+    result = refused(repo, TABLE="you_said_we_did_updates", FILE=path)
+    assert (
+        f"{path}: the sheets 'October' and 'November' both have the record columns in row 1, and 'November' is "
+        "hidden, so its rows would not be added: unhide it"
+    ) in result.stderr
+    # A hidden sheet with the columns but nothing below them holds no records to lose.
+    empty = workbook(tmp_path / "hidden empty.xlsx", {**sheets, "November": [UPDATE_HEADER]}, ("November",))
+    assert exit_code(make("append", repo, TABLE="you_said_we_did_updates", FILE=empty, REBUILD="no")) == 0
+
+
 def test_a_repeated_row_is_named_as_a_row_not_as_its_id_field(repo):
     assert exit_code(make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")) == 0
     again = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")
