@@ -791,6 +791,28 @@ def test_invisible_spaces_copied_with_a_code_or_an_id_are_cleaned_not_refused(re
     assert added["title"] == "Working\u00a0group"  # prose as typed, less what shows as nothing at its ends
 
 
+def test_ctrl_c_as_the_rows_are_saved_says_they_are_saved(repo, monkeypatch, capsys):
+    # Ctrl+C just after the new file was renamed into place said "Stopped while adding the
+    # records." (exit 130), though the records were in datasets/: they looked not added.
+    import os
+
+    real = appendmod.write_rows
+
+    def interrupted(res, rows, pause=True):
+        real(res, rows, pause)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(appendmod, "write_rows", interrupted)
+    before = len(rows(repo / LOG))
+    code = appendmod.main(["--table=coproduction_log", f"--file={STAFF / 'log_good.csv'}", f"--root={repo}"])
+    out, err = capsys.readouterr()
+    assert code == 3, err
+    assert "Added 2 records to datasets/coproduction_log.csv" in out
+    assert "The records are saved, but the database could not be rebuilt (it was stopped with Ctrl+C" in err
+    assert len(rows(repo / LOG)) == before + 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_ctrl_c_during_the_rebuild_says_the_records_are_saved(repo, monkeypatch, capsys):
     # The rows are in datasets/ before the database is rebuilt; Ctrl+C then only said
     # "Stopped while adding the records.", so the records looked not added, and adding

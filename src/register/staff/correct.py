@@ -50,7 +50,7 @@ from register.staff.write import (
     temp_name,
     write_rows,
 )
-from register.util import locking
+from register.util import locking, signals
 from register.util.guard import plain_errors
 from register.util.text import not_utf8_message, printable
 
@@ -215,26 +215,27 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
 
         whole_checked(package, res, [CORRECTIONS, res.name], change)
         moved = current_statuses(package, res, record_id, old, new)
-        remove_stale_temps(corrections.path)
-        recorded = corrections.path.stat().st_size
-        write_rows(corrections, [entry])  # first the correction...
-        try:
-            replace_line(res, record_id, new)  # ...then the record (see the docstring)
-        except OSError as e:  # locked, read-only, a full disk: take the correction back out
-            unsaved = f"{display_path(package, res.path)} could not be saved ({e.strerror or e})"
+        with signals.held() as caught:  # Ctrl+C or kill waits for both writes, not between them
+            remove_stale_temps(corrections.path)
+            recorded = corrections.path.stat().st_size
+            write_rows(corrections, [entry])  # first the correction...
             try:
-                os.truncate(corrections.path, recorded)  # its old bytes are the start of the new file
-            except OSError:
-                raise HalfDone(
-                    f"{entry['id']} was recorded in {display_path(package, corrections.path)}, but {unsaved}. "
-                    "Check there is free disk space and that you may write to datasets/, then run the same "
-                    "`make correct` again to finish it"
+                replace_line(res, record_id, new)  # ...then the record (see the docstring)
+            except OSError as e:  # locked, read-only, a full disk: take the correction back out
+                unsaved = f"{display_path(package, res.path)} could not be saved ({e.strerror or e})"
+                try:
+                    os.truncate(corrections.path, recorded)  # its old bytes are the start of the new file
+                except OSError:
+                    raise HalfDone(
+                        f"{entry['id']} was recorded in {display_path(package, corrections.path)}, but {unsaved}. "
+                        "Check there is free disk space and that you may write to datasets/, then run the same "
+                        "`make correct` again to finish it"
+                    ) from e
+                raise Refused(
+                    f"{unsaved}. Check there is free disk space and that you may write to datasets/, "
+                    "then run the same command again"
                 ) from e
-            raise Refused(
-                f"{unsaved}. Check there is free disk space and that you may write to datasets/, "
-                "then run the same command again"
-            ) from e
-        error = rebuild(package, res)
+        error = appendmod.STOPPED if caught else rebuild(package, res)
     return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).{moved}", error
 
 
