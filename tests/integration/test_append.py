@@ -674,6 +674,18 @@ def test_a_hidden_second_sheet_of_records_is_refused_not_left_out(repo, tmp_path
     assert exit_code(make("append", repo, TABLE="you_said_we_did_updates", FILE=empty, REBUILD="no")) == 0
 
 
+def test_a_repeated_row_is_named_with_the_other_problems_of_the_file(shared, tmp_path):
+    # A row repeating another was reported only once every other problem was fixed: the
+    # message said "Fix these and try again", and the next run was refused again.
+    bad = [*UPDATE_ROW[:2], "finished", *UPDATE_ROW[3:]]
+    path = tmp_path / "repeats.csv"
+    path.write_bytes(csv_bytes([UPDATE_HEADER, UPDATE_ROW, UPDATE_ROW, bad]))
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path)
+    assert f"{path}, row 3: this row is the same as row 2 of the file" in result.stderr
+    assert f"{path}, row 4, field status:" in result.stderr
+    assert "2 problems in 2 rows." in result.stderr
+
+
 def test_a_repeated_row_is_named_as_a_row_not_as_its_id_field(repo):
     assert exit_code(make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")) == 0
     again = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")
@@ -1173,7 +1185,10 @@ def test_a_second_header_row_in_the_records_is_named_as_one(shared, tmp_path):
     joined.write_bytes(good + b"\xef\xbb\xbf" + good.replace(b"Working group", b"Second working group"))
     result = refused(shared, TABLE="coproduction_log", FILE=joined, REBUILD="no")
     assert f"{joined}, row 4: this row repeats the column names of row 1" in result.stderr
-    assert "1 problem in 1 row." in result.stderr
+    assert result.stderr.count(f"{joined}, row 4") == 1
+    # The second file's other record was not renamed: it repeats row 3, and is named too.
+    assert f"{joined}, row 6: this row is the same as row 3 of the file" in result.stderr
+    assert "2 problems in 2 rows." in result.stderr
 
 
 def test_a_mac_roman_csv_is_refused_not_published_as_weod(shared, tmp_path):

@@ -174,7 +174,7 @@ def append_batch(
             batch.problems.extend(batch.under_lock())
         batch.problems.extend(reopening.problems(package, batch))  # a closed loop reopened says why
         ex, given = check_batch(package, batch)
-        if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
+        if not allow_repeats:  # a row with other problems is reported for those
             check_repeats(package, batch)
         if not res.id_prefix and not batch.problems:
             check_whole(package, batch)
