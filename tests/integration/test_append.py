@@ -658,6 +658,34 @@ def test_a_hidden_sheet_of_records_is_named_as_hidden(shared, tmp_path):
     assert "1 problem" in result.stderr
 
 
+def test_a_hidden_second_sheet_of_records_is_refused_not_left_out(repo, tmp_path):
+    # Records on a hidden sheet beside a visible one were silently left out: the visible
+    # sheet's rows were added and the command said nothing of the others.
+    later = [*UPDATE_ROW[:1], "2025-11-01", *UPDATE_ROW[2:]]
+    sheets = {"October": [UPDATE_HEADER, UPDATE_ROW], "November": [UPDATE_HEADER, later]}
+    path = workbook(tmp_path / "hidden second.xlsx", sheets, ("November",))
+    result = refused(repo, TABLE="you_said_we_did_updates", FILE=path)
+    assert (
+        f"{path}: the sheets 'October' and 'November' both have the record columns in row 1, and 'November' is "
+        "hidden, so its rows would not be added: unhide it"
+    ) in result.stderr
+    # A hidden sheet with the columns but nothing below them holds no records to lose.
+    empty = workbook(tmp_path / "hidden empty.xlsx", {**sheets, "November": [UPDATE_HEADER]}, ("November",))
+    assert exit_code(make("append", repo, TABLE="you_said_we_did_updates", FILE=empty, REBUILD="no")) == 0
+
+
+def test_a_repeated_row_is_named_with_the_other_problems_of_the_file(shared, tmp_path):
+    # A row repeating another was reported only once every other problem was fixed: the
+    # message said "Fix these and try again", and the next run was refused again.
+    bad = [*UPDATE_ROW[:2], "finished", *UPDATE_ROW[3:]]
+    path = tmp_path / "repeats.csv"
+    path.write_bytes(csv_bytes([UPDATE_HEADER, UPDATE_ROW, UPDATE_ROW, bad]))
+    result = refused(shared, TABLE="you_said_we_did_updates", FILE=path)
+    assert f"{path}, row 3: this row is the same as row 2 of the file" in result.stderr
+    assert f"{path}, row 4, field status:" in result.stderr
+    assert "2 problems in 2 rows." in result.stderr
+
+
 def test_a_repeated_row_is_named_as_a_row_not_as_its_id_field(repo):
     assert exit_code(make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")) == 0
     again = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")
@@ -773,6 +801,28 @@ def test_invisible_spaces_copied_with_a_code_or_an_id_are_cleaned_not_refused(re
     assert (added["project_id"], added["format"], added["lived_experience_count"]) == ("PRJ-0002", "in_person", "7")
     assert added["participation_level"] == "co_design"
     assert added["title"] == "Working\u00a0group"  # prose as typed, less what shows as nothing at its ends
+
+
+def test_ctrl_c_as_the_rows_are_saved_says_they_are_saved(repo, monkeypatch, capsys):
+    # Ctrl+C just after the new file was renamed into place said "Stopped while adding the
+    # records." (exit 130), though the records were in datasets/: they looked not added.
+    import os
+
+    real = appendmod.write_rows
+
+    def interrupted(res, rows, pause=True):
+        real(res, rows, pause)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(appendmod, "write_rows", interrupted)
+    before = len(rows(repo / LOG))
+    code = appendmod.main(["--table=coproduction_log", f"--file={STAFF / 'log_good.csv'}", f"--root={repo}"])
+    out, err = capsys.readouterr()
+    assert code == 3, err
+    assert "Added 2 records to datasets/coproduction_log.csv" in out
+    assert "The records are saved, but the database could not be rebuilt (it was stopped with Ctrl+C" in err
+    assert len(rows(repo / LOG)) == before + 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_ctrl_c_during_the_rebuild_says_the_records_are_saved(repo, monkeypatch, capsys):
@@ -1135,7 +1185,10 @@ def test_a_second_header_row_in_the_records_is_named_as_one(shared, tmp_path):
     joined.write_bytes(good + b"\xef\xbb\xbf" + good.replace(b"Working group", b"Second working group"))
     result = refused(shared, TABLE="coproduction_log", FILE=joined, REBUILD="no")
     assert f"{joined}, row 4: this row repeats the column names of row 1" in result.stderr
-    assert "1 problem in 1 row." in result.stderr
+    assert result.stderr.count(f"{joined}, row 4") == 1
+    # The second file's other record was not renamed: it repeats row 3, and is named too.
+    assert f"{joined}, row 6: this row is the same as row 3 of the file" in result.stderr
+    assert "2 problems in 2 rows." in result.stderr
 
 
 def test_a_mac_roman_csv_is_refused_not_published_as_weod(shared, tmp_path):

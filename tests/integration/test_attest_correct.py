@@ -350,3 +350,77 @@ def test_a_correction_whose_record_cannot_be_saved_changes_nothing(repo, monkeyp
     assert "datasets/ is unchanged" in err
     assert digest(repo) == before
     assert exit_code(make("validate", repo)) == 0
+
+
+def test_ctrl_c_while_a_correction_is_written_waits_for_both_writes(repo, monkeypatch, capsys):
+    # Ctrl+C between the correction and its record (or while the record's file was being
+    # written) stopped the command there: "Stopped while correcting the record." and
+    # corrections.csv held a correction its record did not, so `make validate` failed
+    # and every other correction was refused until this one was run again.
+    import os
+    import signal
+
+    from register.staff import correct as correctmod
+
+    real = correctmod.replace_line
+    record_file = (repo / "datasets/you_said_we_did.csv").resolve()
+
+    def interrupted(res, record_id, row):
+        if res.path.resolve() == record_file:  # the register's own file, after the correction was written
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(res, record_id, row)
+
+    monkeypatch.setattr(correctmod, "replace_line", interrupted)
+    monkeypatch.setenv("REGISTER_TODAY", TODAY)  # the day `make validate` below takes as today
+    args = ["--id=YS-0001", "--field=theme", "--value=governance", "--reason=Wrong theme.", f"--root={repo}"]
+    code = correctmod.main(args)
+    out, err = capsys.readouterr()
+    assert code == 3, err
+    assert "Corrected YS-0001 theme (COR-0001" in out
+    assert "The correction is saved, but the database could not be rebuilt (it was stopped with Ctrl+C" in err
+    assert rows(repo / "datasets/you_said_we_did.csv")[0]["theme"] == "governance"
+    assert rows(repo / CORRECTIONS)[-1]["new_value"] == "governance"
+    assert exit_code(make("validate", repo)) == 0
+    # Ctrl+C afterwards is Python's again.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _as_an_ordinary_user() -> list[str]:
+    """The command prefix that runs it with a file's permissions applying: as it is when
+    not root; as root, without the capability that overrides them."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: a read-only file cannot be made to apply")
+    drop = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}"]
+
+
+@pytest.mark.parametrize("name", ["you_said_we_did.csv", "corrections.csv"])
+def test_a_correction_to_a_read_only_file_is_refused_naming_it(repo, name):
+    # A record's file made read-only (chmod 444) was replaced all the same, by renaming a
+    # new file over it, which came out writable; `make append` refuses the same file. A
+    # read-only corrections.csv was named by a hidden temporary file nobody could find.
+    import os
+    import sys
+
+    path = repo / "datasets" / name
+    path.chmod(0o444)
+    before = digest(repo)
+    args = ["--id=YS-0001", "--field=theme", "--value=governance", "--reason=Wrong theme.", f"--root={repo}"]
+    env = {**os.environ, "REGISTER_TODAY": TODAY}
+    result = subprocess.run(
+        [*_as_an_ordinary_user(), sys.executable, "-m", "register.staff.correct", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert f"Nothing was changed: datasets/{name} could not be saved (Permission denied)" in result.stderr
+    assert ".tmp" not in result.stderr
+    assert digest(repo) == before
+    assert path.stat().st_mode & 0o777 == 0o444

@@ -1085,6 +1085,32 @@ def test_a_project_page_shows_the_latest_activities_at_each_gate_and_links_the_r
     assert f'href="/projects/{pid}?activity={oldest}#{oldest}"' in found
 
 
+def test_a_project_page_shows_the_latest_you_said_items_and_links_them_all(client, db, monkeypatch):
+    """Every "You said" item of a project was on its page: one given 50,000 items in one
+    file made a 54 MB page that took 10 s, answered under load with 503. The page shows the
+    latest (two here, 200 on the site) and links the list of them all."""
+    monkeypatch.setattr(project, "ITEMS_SHOWN", 2)
+    pid, n = db.execute(
+        "select project_id, count(*) n from you_said_we_did group by project_id order by n desc limit 1"
+    ).fetchone()
+    assert n > 2, "the sample has a project with several items"
+    ids = [
+        r["id"]
+        for r in db.execute(
+            "select id from you_said_we_did where project_id = ? order by said_date desc, id desc", (pid,)
+        )
+    ]
+    html = unescape(client.get(f"/projects/{pid}", cookies={"fresh": "1"}).text)
+    section = html[html.index('id="you-said"') :]
+    shown = re.findall(r'<li class="reg-yswd__item" id="([^"]+)"', section)
+    assert shown == [ids[1], ids[0]]  # the latest two, in the order they were said
+    assert f"Only the latest 2 of the {n} items are shown here." in section
+    assert f'<a href="/you-said?project={pid}">All {n} "You said" items of this project</a>' in section
+    assert f'{n} "You said" items' in html[: html.index('id="you-said"')]  # counted whole, not as shown
+    listed = client.get(f"/you-said?project={pid}", cookies={"fresh": "1"})
+    assert listed.status_code == 200
+
+
 def test_the_quarters_headline_counts_from_the_first_activity_to_the_latest(client, db):
     """Worked out at build time, so it says where it stops: at the latest activity, not today."""
     dates = [r[0] for r in db.execute("select activity_date from coproduction_log where activity_date is not null")]

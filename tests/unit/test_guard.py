@@ -61,3 +61,30 @@ def test_bytes_that_are_not_utf8_are_found_and_shown_safely():
     assert not_utf8_at(value) == 4
     assert not_utf8_at("café ok") is None
     assert printable(value) == "caf\\xe9 ok"
+
+
+def test_ctrl_c_while_a_staff_command_starts_is_one_line():
+    # A staff command takes a moment to import what it needs before its guarded main()
+    # runs; Ctrl+C then printed a traceback through the imports.
+    import subprocess
+    import sys
+
+    code = "import register.staff\nraise KeyboardInterrupt"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode in (130, -2), result.stderr
+    assert result.stderr.strip() == "Stopped while starting; nothing was changed."
+
+
+def test_once_a_command_runs_its_own_guard_says_it_stopped(capsys):
+    import sys
+
+    from register.util.guard import stopped_while_starting
+
+    before = sys.excepthook
+    sys.excepthook = stopped_while_starting
+    try:
+        code, err = _run(KeyboardInterrupt(), capsys)
+        assert sys.excepthook is sys.__excepthook__
+    finally:
+        sys.excepthook = before
+    assert code == 130 and "Stopped while doing the thing." in err

@@ -20,6 +20,10 @@ from register.site.pages import feed_links, record_not_found, render_page
 # in the co-production log. At a million log rows one project had 12,000 activities
 # (the benchmark's appends all go to it): its page took 3.5 s, every activity rendered.
 ACTIVITIES_SHOWN = 50
+# The latest "You said" items shown on a project's page; all of them are in /you-said,
+# filtered to the project. One project given 50,000 items (a survey's answers added in one
+# file) made a 54 MB page that took 10 s, and under load the site answered it with 503.
+ITEMS_SHOWN = 200
 
 
 async def project_page(datasette, request):
@@ -140,18 +144,21 @@ async def project_page(datasette, request):
     items = await fetch_rows(
         datasette,
         """
-        select c.*, y.source, y.source_section from you_said_we_did_current c
-        join you_said_we_did y on y.id = c.id
-        where c.project_id = :id order by c.said_date, c.id""",
-        p,
+        select * from (
+          select c.*, y.source, y.source_section from you_said_we_did_current c
+          join you_said_we_did y on y.id = c.id
+          where c.project_id = :id order by c.said_date desc, c.id desc limit :shown
+        ) order by said_date, id""",
+        {**p, "shown": ITEMS_SHOWN},
     )
+    shown = {"ids": json.dumps([item["id"] for item in items])}
     history: dict[str, list[dict]] = {}
     for u in await fetch_rows(
         datasette,
         """
-            select u.* from you_said_we_did_updates u join you_said_we_did y on y.id = u.you_said_id
-            where y.project_id = :id order by u.update_date, u.id""",
-        p,
+            select u.* from you_said_we_did_updates u
+            where u.you_said_id in (select value from json_each(:ids)) order by u.update_date, u.id""",
+        shown,
     ):
         history.setdefault(u["you_said_id"], []).append(u)
     verdicts: dict[str, list[dict]] = {}
@@ -159,9 +166,8 @@ async def project_page(datasette, request):
         datasette,
         """
             select v.* from partner_verdicts v join you_said_we_did_updates u on u.id = v.update_id
-            join you_said_we_did y on y.id = u.you_said_id
-            where y.project_id = :id order by v.verdict_date, v.id""",
-        p,
+            where u.you_said_id in (select value from json_each(:ids)) order by v.verdict_date, v.id""",
+        shown,
     ):
         verdicts.setdefault(v["update_id"], []).append(v)
     for item in items:
@@ -205,6 +211,7 @@ async def project_page(datasette, request):
             "impacts": impacts,
             "eia_summary": eia_summary,
             "items": items,
+            "all_items_href": datasette.urls.path("/you-said") + f"?project={quote(project_id)}",
             "status_counts": status_counts,
             "glance": glance,
             # Which statuses close the loop is said in the statuses codelist.

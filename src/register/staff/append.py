@@ -61,7 +61,7 @@ from register.staff.write import (
     remove_stale_temps,
     write_rows,
 )
-from register.util import locking
+from register.util import locking, signals
 from register.util.guard import plain_errors
 from register.util.text import first_paragraph
 from register.util.words import agree
@@ -90,6 +90,8 @@ __all__ = [
     "staff_resource",
 ]
 
+# Why the database was not rebuilt after the rows were saved, when Ctrl+C was pressed.
+STOPPED = "it was stopped with Ctrl+C before it finished"
 # Printing ten thousand lines helps nobody: show this many, then say how many more.
 MAX_SHOWN = 500
 
@@ -173,7 +175,7 @@ def append_batch(
             batch.problems.extend(batch.under_lock())
         batch.problems.extend(reopening.problems(package, batch))  # a closed loop reopened says why
         ex, given = check_batch(package, batch)
-        if not allow_repeats and not batch.problems:  # a row with other problems is reported for those
+        if not allow_repeats:  # a row with other problems is reported for those
             check_repeats(package, batch)
         if not res.id_prefix and not batch.problems:
             check_whole(package, batch)
@@ -181,9 +183,10 @@ def append_batch(
             return Outcome(False, batch.problems, [], [], seconds=time.perf_counter() - start)
         rows = [row for _, row in batch.rows]
         try:
-            remove_stale_temps(res.path)
-            write_rows(res, rows)
-            known_rows.record_append(package, res, ex.covered)
+            with signals.held() as caught:  # Ctrl+C or kill waits until the rows are saved
+                remove_stale_temps(res.path)
+                write_rows(res, rows)
+                known_rows.record_append(package, res, ex.covered)
         except OSError as e:  # read-only folder, full disk: the old file is still in place
             raise WriteError(
                 f"{display_path(package, res.path)} could not be saved ({e.strerror or e}). "
@@ -191,7 +194,9 @@ def append_batch(
                 f"{display_path(package, res.path.parent)}/, then run the same command again"
             ) from e
         outcome = Outcome(True, [], rows, given)
-        if rebuild:
+        if caught and rebuild:  # Ctrl+C while they were saved: saved, and the rebuild not started
+            outcome.build_error = STOPPED
+        elif rebuild:
             outcome.build_error = rebuild_database(package.root)
             outcome.rebuilt = outcome.build_error is None
     outcome.seconds = time.perf_counter() - start
@@ -227,7 +232,7 @@ def rebuild_database(root: Path, out=sys.stderr, why: str = "") -> str | None:
         return _rebuild(root, out, why)
     except KeyboardInterrupt:
         print(file=out)
-        return "it was stopped with Ctrl+C before it finished"
+        return STOPPED
 
 
 def _rebuild(root: Path, out, why: str) -> str | None:

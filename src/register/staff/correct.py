@@ -32,6 +32,7 @@ import argparse
 import csv
 import io
 import os
+import shutil
 import sys
 
 from register.checks.problems import Problem
@@ -45,12 +46,13 @@ from register.staff.normalise import Codes, id_in_capitals, normalise_cells
 from register.staff.write import (
     display_path,
     line_style,
+    may_write,
     open_in_spreadsheet,
     remove_stale_temps,
     temp_name,
     write_rows,
 )
-from register.util import locking
+from register.util import locking, signals
 from register.util.guard import plain_errors
 from register.util.text import first_paragraph, not_utf8_message, printable
 
@@ -117,6 +119,7 @@ def replace_line(res: Resource, record_id: str, row: dict) -> None:
             f.write("".join(lines[:start]) + out.getvalue() + "".join(lines[end:]))
             f.flush()
             os.fsync(f.fileno())
+        shutil.copymode(path, tmp)  # a file made read-only stays so
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -164,6 +167,11 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
         open_there = open_in_spreadsheet(package, corrections.path) + open_in_spreadsheet(package, res.path)
         if open_there:
             raise Refused(f"{open_there[0].file}: {open_there[0].message}")
+        for path in (corrections.path, res.path):  # a read-only file is refused before either is written
+            try:
+                may_write(path)
+            except OSError as e:
+                raise Refused(not_saved(package, path, e)) from e
         rownum, old = find_record(res, record_id)
         unfinished = pending(package)
         finishing = [
@@ -215,27 +223,38 @@ def correct(package: Package, record_id: str, field: str, value: str, reason: st
 
         whole_checked(package, res, [CORRECTIONS, res.name], change)
         moved = current_statuses(package, res, record_id, old, new)
-        remove_stale_temps(corrections.path)
-        recorded = corrections.path.stat().st_size
-        write_rows(corrections, [entry])  # first the correction...
-        try:
-            replace_line(res, record_id, new)  # ...then the record (see the docstring)
-        except OSError as e:  # locked, read-only, a full disk: take the correction back out
-            unsaved = f"{display_path(package, res.path)} could not be saved ({e.strerror or e})"
+        with signals.held() as caught:  # Ctrl+C or kill waits for both writes, not between them
+            remove_stale_temps(corrections.path)
+            recorded = corrections.path.stat().st_size
             try:
-                os.truncate(corrections.path, recorded)  # its old bytes are the start of the new file
-            except OSError:
-                raise HalfDone(
-                    f"{entry['id']} was recorded in {display_path(package, corrections.path)}, but {unsaved}. "
-                    "Check there is free disk space and that you may write to datasets/, then run the same "
-                    "`make correct` again to finish it"
+                write_rows(corrections, [entry])  # first the correction...
+            except OSError as e:  # a full disk: its temporary copy is gone, the file as it was
+                raise Refused(not_saved(package, corrections.path, e)) from e
+            try:
+                replace_line(res, record_id, new)  # ...then the record (see the docstring)
+            except OSError as e:  # a full disk: take the correction back out
+                unsaved = f"{display_path(package, res.path)} could not be saved ({e.strerror or e})"
+                try:
+                    os.truncate(corrections.path, recorded)  # its old bytes are the start of the new file
+                except OSError:
+                    raise HalfDone(
+                        f"{entry['id']} was recorded in {display_path(package, corrections.path)}, but {unsaved}. "
+                        "Check there is free disk space and that you may write to datasets/, then run the same "
+                        "`make correct` again to finish it"
+                    ) from e
+                raise Refused(
+                    f"{unsaved}. Check there is free disk space and that you may write to datasets/, "
+                    "then run the same command again"
                 ) from e
-            raise Refused(
-                f"{unsaved}. Check there is free disk space and that you may write to datasets/, "
-                "then run the same command again"
-            ) from e
-        error = rebuild(package, res)
+        error = appendmod.STOPPED if caught else rebuild(package, res)
     return f"Corrected {record_id} {field} ({entry['id']}, in {display_path(package, corrections.path)}).{moved}", error
+
+
+def not_saved(package: Package, path, error: OSError) -> str:
+    return (
+        f"{display_path(package, path)} could not be saved ({error.strerror or error}). Check there is free disk "
+        "space and that you may write to it and to datasets/, then run the same command again"
+    )
 
 
 def current_statuses(package: Package, res: Resource, record_id: str, old: dict, new: dict) -> str:

@@ -84,12 +84,22 @@ def existing_matches(package: Package, res: Resource, wanted: set[tuple]) -> dic
 
 
 def check_repeats(package: Package, batch: Batch) -> None:
-    """Refuse rows that repeat an existing record, or an earlier row of the same file."""
+    """Refuse rows that repeat an existing record, or an earlier row of the same file.
+    Rows already refused for something else are reported for that only (their values may
+    not be in their final form); the others are compared, so that one run names every
+    problem of the file. A problem not of one row of a file leaves the comparison out."""
     res = batch.resource
     if len(res.primary_key) != 1 or not res.id_prefix:
         return
+    refused = {p.row for p in batch.problems}
+    if None in refused:
+        return
     fields = compared(res)
-    keys = [(number, key_of(fields, (row.get(f.name, "") for f in fields))) for number, row in batch.rows]
+    keys = [
+        (number, key_of(fields, (row.get(f.name, "") for f in fields)))
+        for number, row in batch.rows
+        if number not in refused
+    ]
     found = existing_matches(package, res, {key for _, key in keys})
     rel = display_path(package, res.path)
     seen: dict[tuple, int | None] = {}

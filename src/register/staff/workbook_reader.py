@@ -310,9 +310,17 @@ def _data_sheet(wb, sheet: str | None, file: str, columns: list[str] | None):
             f"the sheets {names} both have the record columns in row 1, so it is not clear which holds the "
             "records: put every record on one sheet and delete the other, then save and try again",
         )
+    hidden = [ws for ws in wb.worksheets if ws not in visible and found[ws.title][1]]
+    if records and (unseen := [ws for ws in hidden if _holds_records(ws)]):
+        fail(
+            file,
+            f"the sheets {records[0].title!r} and {unseen[0].title!r} both have the record columns in row 1, and "
+            f"{unseen[0].title!r} is hidden, so its rows would not be added: unhide it (Excel: right-click a sheet "
+            "tab > Unhide; LibreOffice Calc: Sheet > Show Sheet), put every record on one sheet and delete the "
+            "other, then save and try again",
+        )
     if records:
         return records[0]
-    hidden = [ws for ws in wb.worksheets if ws not in visible and found[ws.title][1]]
     if hidden:
         fail(
             file,
@@ -325,6 +333,11 @@ def _data_sheet(wb, sheet: str | None, file: str, columns: list[str] | None):
         if found[ws.title][0]:
             return ws
     return visible[0]
+
+
+def _holds_records(ws) -> bool:
+    """Whether anything is typed below row 1."""
+    return any(v not in (None, "") for row in ws.iter_rows(min_row=2, values_only=True) for v in row)
 
 
 def _header_match(ws, wanted: set[str]) -> tuple[bool, bool]:

@@ -64,6 +64,14 @@ def open_in_spreadsheet(package: Package, path: Path) -> list[Problem]:
     ]
 
 
+def may_write(path: Path) -> None:
+    """Raise the system's OSError if an existing file may not be written (made read-only):
+    a file is replaced by renaming a new one over it, which its own permissions do not stop."""
+    if path.exists():
+        with path.open("r+b"):
+            pass
+
+
 def line_style(path: Path) -> tuple[str, bool]:
     """(line terminator, ends with one) of an existing CSV, so appended rows match it."""
     with path.open("rb") as f:

@@ -55,6 +55,16 @@ def one_line(error: BaseException) -> str:
     return printable(text, MAX_DETAIL) or "no details were given"
 
 
+def stopped_while_starting(kind, value, traceback) -> None:
+    """sys.excepthook while a staff command is still importing what it needs (see
+    register/staff/__init__.py): Ctrl+C then is said in one line, not as a traceback
+    through the imports. Nothing has been read or written yet."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("\nStopped while starting; nothing was changed.", file=sys.stderr)
+        return
+    sys.__excepthook__(kind, value, traceback)
+
+
 def plain_errors(doing: str) -> Callable:
     """Decorate a command's main(): an unexpected exception is reported in one line
     ("Something went wrong while <doing>: ...", or for a file the system refused "Could
@@ -64,6 +74,8 @@ def plain_errors(doing: str) -> Callable:
     def decorate(main: Callable[..., int]) -> Callable[..., int]:
         @functools.wraps(main)
         def guarded(*args, **kwargs) -> int:
+            if sys.excepthook is stopped_while_starting:  # started: Ctrl+C is said below
+                sys.excepthook = sys.__excepthook__
             try:
                 return main(*args, **kwargs)
             except KeyboardInterrupt:
