@@ -337,13 +337,16 @@ GROUP BY p.organisation, came_through_group
 ORDER BY p.organisation, came_through_group;
 
 -- Measure: equality impact assessments indicating the transformation was co-produced
--- (000). One row per project that has an assessment.
+-- (000). One row per project that has an assessment. characteristics_assessed counts the
+-- characteristics it assesses: entries recorded as not assessed (an impact the impacts
+-- codelist marks as not an assessment) are counted in not_assessed instead, as the
+-- national score counts them.
 -- build: materialise
 CREATE VIEW measure_eia_coproduced AS
 SELECT
   e.project_id,
   CASE WHEN MAX(e.coproduced) = 1 THEN 'yes' WHEN MIN(e.coproduced) = 0 THEN 'no' ELSE 'not recorded' END AS coproduced,
-  COUNT(*) AS characteristics_assessed,
+  SUM(i.assessed = 1) AS characteristics_assessed,
   SUM(e.impact = 'negative') AS negative_impacts,
   SUM(e.impact = 'negative' AND e.mitigation IS NOT NULL) AS negative_with_mitigation,
   SUM(i.assessed = 0) AS not_assessed
