@@ -1,6 +1,6 @@
 """Gate assurance's rule at the Plan gate (src/register/database/views.sql, gate_assurance):
-the evidence is a co-production log at the gate and equality impacts for every
-characteristic; the log alone is not enough. The sample register has no project with the
+the evidence is a co-production log at the gate and equality impacts assessed for every
+characteristic; the log alone is not enough, and nor is an entry recorded as not assessed. The sample register has no project with the
 one and not the other, so a scratch copy is given one: PRJ-0001, past the Plan gate, with
 impacts recorded for one characteristic, gets an activity at the Plan gate."""
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import sqlite3
 
+import pandas as pd
+
 from register.database.build import build
 from register.schema.package import Package
-from tests.conftest import copy_repo
+from tests.conftest import copy_repo, rewrite_dataset
 
 
 def test_a_log_at_the_plan_gate_without_every_characteristic_is_not_the_evidence(tmp_path):
@@ -39,6 +41,93 @@ def test_a_log_at_the_plan_gate_without_every_characteristic_is_not_the_evidence
     assert plan == (
         1,
         0,
-        f"1 co-production activity at this gate; equality impacts for {recorded} of {characteristics} characteristics",
-        "Equality impacts are not published for every characteristic.",
+        f"1 co-production activity at this gate; equality impacts assessed for {recorded} of {characteristics} characteristics",
+        "Equality impacts are not assessed for every characteristic.",
+    )
+
+
+def _independent_gate_gaps(root) -> list[tuple[str, str]]:
+    """Gates passed without their evidence, worked out with pandas from the CSV files and
+    the strategy's list of evidence (003 s7.0), not from the views."""
+    data = root / "datasets"
+    read = lambda name: pd.read_csv(data / f"{name}.csv", dtype=str, keep_default_na=False)  # noqa: E731
+    projects, log, eia = read("projects"), read("coproduction_log"), read("equality_impacts")
+    items, updates = read("you_said_we_did"), read("you_said_we_did_updates")
+    gates = read("codelists/gates").assign(order=lambda g: g["sort_order"].astype(int)).set_index("code")["order"]
+    impacts = read("codelists/impacts")
+    is_assessment = set(impacts.loc[impacts["assessed"] == "true", "code"])
+    characteristics = len(read("codelists/characteristics"))
+    gaps = []
+    for p in projects.itertuples():
+        for gate, order in gates.items():
+            if order >= gates[p.current_gate]:
+                continue
+            at = log[(log["project_id"] == p.id) & (log["gate"] == gate)]
+            mine = eia[(eia["project_id"] == p.id) & eia["impact"].isin(is_assessment)]
+            evidence = {
+                "assess": len(at) > 0,
+                "plan": len(at) > 0 and mine["characteristic"].nunique() == characteristics,
+                "procure": bool(
+                    ((pd.to_numeric(at["lived_experience_count"]) > 0) & (at["reimbursement_offered"] == "true")).any()
+                ),
+                "monitor_evaluate": updates["you_said_id"].isin(items.loc[items["project_id"] == p.id, "id"]).any(),
+            }[gate]
+            if not evidence:
+                gaps.append((p.id, gate))
+    return sorted(gaps)
+
+
+def test_equality_entries_recorded_as_not_assessed_are_not_the_evidence_at_the_plan_gate(tmp_path):
+    """The strategy asks for equality impacts at the Plan gate, and the impacts codelist
+    says an entry recorded as not assessed is no evidence of them: a project past the Plan
+    gate with a log there and an entry for every characteristic, all but one of them "not
+    assessed", moved on without the evidence."""
+    root = copy_repo(tmp_path)
+    rewrite_dataset(
+        root,
+        "coproduction_log",
+        lambda rows: [*rows, {**rows[0], "id": "LOG-9001", "project_id": "PRJ-0001", "gate": "plan"}],
+    )
+
+    def every_characteristic(rows):
+        have = {r["characteristic"] for r in rows if r["project_id"] == "PRJ-0001"}
+        with (root / "datasets" / "codelists" / "characteristics.csv").open(newline="", encoding="utf-8") as f:
+            codes = [r["code"] for r in csv.DictReader(f)]
+        blank = dict.fromkeys(rows[0], "")
+        new = [
+            {
+                **blank,
+                "id": f"EIA-{9000 + n}",
+                "project_id": "PRJ-0001",
+                "characteristic": c,
+                "impact": "not_assessed",
+                "not_assessed_reason": "No assessment is published.",
+                "source": "case_study_default",
+                "source_section": "Possible outcome measures",
+            }
+            for n, c in enumerate(c for c in codes if c not in have)
+        ]
+        return rows + new
+
+    rewrite_dataset(root, "equality_impacts", every_characteristic)
+    build(Package(root), root / "build")
+    expected = _independent_gate_gaps(root)
+    assert ("PRJ-0001", "plan") in expected
+    with sqlite3.connect(root / "build" / "register.db") as conn:
+        gaps = sorted(
+            conn.execute("SELECT project_id, gate FROM gate_assurance WHERE passed AND NOT evidence_published")
+        )
+        plan = conn.execute(
+            "SELECT evidence, missing FROM gate_assurance WHERE project_id = 'PRJ-0001' AND gate = 'plan'"
+        ).fetchone()
+        recorded, total = conn.execute(
+            "SELECT characteristics_recorded, characteristics_total FROM project_figures WHERE project_id = 'PRJ-0001'"
+        ).fetchone()
+        headline = conn.execute("SELECT figure, gates FROM headlines WHERE measure = 'gate_assurance'").fetchone()
+    assert recorded == total, "every characteristic has an entry"
+    assert gaps == expected
+    assert headline == (len({p for p, _ in expected}), len(expected))
+    assert plan == (
+        f"1 co-production activity at this gate; equality impacts assessed for 1 of {total} characteristics",
+        "Equality impacts are not assessed for every characteristic.",
     )

@@ -4,11 +4,14 @@ the national score follow, with no impact code written into them."""
 
 from __future__ import annotations
 
+import collections
 import sqlite3
+
+import pandas as pd
 
 from register.database.build import build
 from register.national import quality
-from register.schema.package import Package
+from register.schema.package import ROOT, Package
 from tests.conftest import copy_repo, set_codelist_flag
 
 
@@ -62,3 +65,36 @@ def test_the_views_read_which_impacts_are_an_assessment_from_the_codelist(tmp_pa
     assert after["eia"][0] == after["projects"][0] == both
     assert after["projects"][1] == before["projects"][1], "every entry is still recorded"
     assert after["national"] == (sum(counts.values()) - both, both)
+
+
+def test_an_assessment_counts_the_characteristics_it_assesses_not_its_entries(build_dir):
+    """measure_eia_coproduced's characteristics assessed (and the chart of its summary) leave
+    out the entries recorded as not assessed, which it counts apart: worked out here with
+    pandas from the CSV files and the impacts codelist, not from the views. The sample
+    PRJ-0002 has an entry for every characteristic, six of them not assessed."""
+    data = ROOT / "datasets"
+    eia = pd.read_csv(data / "equality_impacts.csv", dtype=str, keep_default_na=False)
+    impacts = pd.read_csv(data / "codelists" / "impacts.csv", dtype=str, keep_default_na=False)
+    assessment = eia["impact"].isin(impacts.loc[impacts["assessed"] == "true", "code"])
+    expected = {
+        project: (
+            int(rows.loc[assessment[rows.index], "characteristic"].nunique()),
+            int((~assessment[rows.index]).sum()),
+        )
+        for project, rows in eia.groupby("project_id")
+    }
+    assert any(assessed and not_assessed for assessed, not_assessed in expected.values()), "the sample needs both"
+    with sqlite3.connect(build_dir / "register.db") as conn:
+        found = {
+            p: (a, n)
+            for p, a, n in conn.execute(
+                "select project_id, characteristics_assessed, not_assessed from measure_eia_coproduced"
+            )
+        }
+        summary = dict(
+            conn.execute(
+                "select characteristics_assessed, sum(projects) from summary_eia_coproduced group by characteristics_assessed"
+            ).fetchall()
+        )
+    assert found == expected
+    assert summary == dict(collections.Counter(a for a, _ in expected.values()))

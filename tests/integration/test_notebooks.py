@@ -135,7 +135,11 @@ def expected(db: Path, start: str | None = None, end: str | None = None) -> dict
         evidence = {
             "assess": at("assess") > 0,
             "plan": at("plan") > 0
-            and q("SELECT COUNT(DISTINCT characteristic) FROM equality_impacts WHERE project_id = ?", pid)[0][0]
+            and q(  # an entry recorded as not assessed is not the evidence
+                "SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e JOIN impacts i ON i.code = e.impact"
+                " WHERE e.project_id = ? AND i.assessed",
+                pid,
+            )[0][0]
             == characteristics,
             "procure": at("procure", "AND lived_experience_count > 0 AND reimbursement_offered = 1") > 0,
             "monitor_evaluate": q(

@@ -323,11 +323,12 @@ def test_measure_eia_coproduced(client, db):
     expected = {
         r[0]: r[1]
         for r in db.execute(
-            "select project_id, count(distinct characteristic) from equality_impacts group by project_id"
+            "select e.project_id, count(distinct case when i.assessed then e.characteristic end)"
+            " from equality_impacts e join impacts i on i.code = e.impact group by e.project_id"
         )
     }
     projects = {r["id"]: r["title"] for r in db.execute("select id, title from projects")}
-    shown = {r["Project"]: int(r["Characteristics"]) for r in table["rows"]}
+    shown = {r["Project"]: int(r["Characteristics assessed"]) for r in table["rows"]}
     assert shown == {projects[p]: n for p, n in expected.items()}
 
 
@@ -339,8 +340,10 @@ def independent_gate_gaps(db) -> set[tuple[str, str]]:
     gaps = set()
     for p in db.execute("select id, current_gate from projects"):
         acts = db.execute("select * from coproduction_log where project_id = ?", (p["id"],)).fetchall()
-        chars = db.execute(
-            "select count(distinct characteristic) from equality_impacts where project_id = ?", (p["id"],)
+        chars = db.execute(  # an entry recorded as not assessed is not the evidence
+            "select count(distinct e.characteristic) from equality_impacts e join impacts i on i.code = e.impact"
+            " where e.project_id = ? and i.assessed",
+            (p["id"],),
         ).fetchone()[0]
         updates = db.execute(
             "select count(*) from you_said_we_did_updates u join you_said_we_did y "

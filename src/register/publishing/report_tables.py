@@ -116,7 +116,7 @@ def equality_assessments(d: ReportData) -> HTML:
             "project_id": PROJECT_ID,
             "project_title": PROJECT_TITLE,
             "coproduced": title("equality_impacts", "coproduced"),
-            "characteristics_assessed": "Characteristics covered",
+            "characteristics_assessed": "Characteristics assessed",
             "negative_impacts": "Negative impacts",
             "negative_with_mitigation": "Negative impacts with a mitigation",
             "not_assessed": "Not assessed",

@@ -374,6 +374,16 @@ def plural(n, one: str, many: str | None = None) -> str:
 
 
 def percent(part, whole) -> str:
+    """part of whole as a whole percentage, rounded half up (1 of 8 is 13%, as a reader
+    works it out, not Python's 12% rounding half to even). A share that rounds to 0% or
+    100% without being nothing or everything says so ("under 1%", "over 99%"): 1 of 300
+    items closed is not "0%", nor 299 of 300 "100%"."""
     if not whole:
         return "no"
-    return f"{100 * (part or 0) / whole:.0f}%"
+    part = int(part or 0)
+    rounded = (200 * part + whole) // (2 * whole)  # integers: no binary fraction to round
+    if part and not rounded:
+        return "under 1%"
+    if part < whole and rounded >= 100:
+        return "over 99%"
+    return f"{rounded}%"
