@@ -621,9 +621,11 @@ ORDER BY o.sort_order, pl.sort_order IS NULL, pl.sort_order;
 -- Each project and characteristic is looked up by both (without this index, and before
 -- the build's ANALYZE, SQLite looked up by characteristic alone: 38,000 rows each time).
 -- Stored at build time (0.6 s of CPU at a million log rows): its table page counted and
--- faceted 821,000 rows of the view on every request (1.2 s).
+-- faceted 821,000 rows of the view on every request (1.2 s). With the impact, gate
+-- assurance counts a project's assessed characteristics from this index alone (1.06 s
+-- for the whole view at a million log rows, against 1.18 s reading the rows).
 CREATE INDEX IF NOT EXISTS idx_equality_impacts_project_characteristic
-  ON equality_impacts (project_id, characteristic);
+  ON equality_impacts (project_id, characteristic, impact);
 
 -- build: materialise
 CREATE VIEW measure_equality_coverage AS
