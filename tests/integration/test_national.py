@@ -871,11 +871,12 @@ def test_a_records_public_page_credits_its_publisher_and_links_its_own_register(
     db.close()
     for page, what, record, url in pages:
         html = national.get(page.format(record)).text
-        assert '<dt>Published by</dt><dd><a href="/publishers#nn_icb">Synthetic one</a>' in html, page
+        # Labelled by the field's title, as the record's table and download call it.
+        assert '<dt>From publisher</dt><dd><a href="/publishers#nn_icb">Synthetic one</a>' in html, page
         assert f'<a href="{url}">{what} on its own register</a>' in html, page
         assert url.startswith("https://coproduction-register.fly.dev/"), url
-    assert "Published by" not in client.get("/projects/PRJ-0001").text
-    assert "Published by" not in client.get("/you-said/YS-0001").text
+    assert "From publisher" not in client.get("/projects/PRJ-0001").text
+    assert "From publisher" not in client.get("/you-said/YS-0001").text
 
 
 def test_the_you_said_lists_example_project_id_is_one_the_register_has(tmp_path, client):
