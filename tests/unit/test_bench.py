@@ -119,3 +119,31 @@ def test_page_type_summary_puts_every_fresh_figure_under_its_page_type():
     assert summary["Datasette row"]["ok"] is True
     assert summary["Datasette query"]["ok"] is False and "error" in summary["Datasette query"]["value"]
     assert summary["glossary"]["ok"] is None and "not measured; not measured" in summary["glossary"]["value"]
+
+
+def test_a_step_that_fails_leaves_the_figures_measured_before_it_printed_and_saved(tmp_path, monkeypatch, capsys):
+    """The bench's last step (Lighthouse) failing after half an hour of the others lost
+    every figure: they were printed and saved only at the end."""
+    import json
+
+    from register.bench import bench
+
+    def generated(table, size, root):
+        table.add(size, "generate: rows/s", 123_456, "rows/s")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("make extracts failed")
+
+    monkeypatch.setattr(bench, "WORK", tmp_path)
+    monkeypatch.setattr(bench, "SIZES", [10])
+    monkeypatch.setattr(bench, "ensure_wrk", lambda: None)
+    monkeypatch.setattr(bench, "bench_generate", generated)
+    monkeypatch.setattr(bench, "bench_build", broken)
+    with pytest.raises(RuntimeError):
+        bench.main()
+    printed = capsys.readouterr().out
+    assert "generate: rows/s" in printed and "123,456" in printed
+    assert "STOPPED by RuntimeError (make extracts failed)" in printed
+    saved = json.loads((tmp_path / "results.json").read_text("utf-8"))
+    assert [r["figure"] for r in saved["rows"]] == ["generate: rows/s"]
+    assert saved["finished"].startswith("STOPPED by RuntimeError")

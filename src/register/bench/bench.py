@@ -87,26 +87,36 @@ def main(argv=None) -> int:
     ensure_wrk()
     machine = f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"
     largest = max(SIZES, default=0)
-    for size in SIZES:
-        root = WORK / str(size)
-        bench_generate(table, size, root)
-        bench_build(table, size, root, NAIVE, steps=size == largest)
-        if size == largest:
-            bench_extracts(table, size, root)
-            bench_serving(table, size, root)
-            bench_append(table, size, root)
-            bench_visible(table, size, root, free_port(PORT))
-    bench_national(table)
-    if LIGHTHOUSE_RUNS:
-        bench_lighthouse(table)
-    page_type_summary(table)
-    print(
-        f"make bench: {machine}; finished in {time.perf_counter() - started:.0f} s; "
-        f"load average now {os.getloadavg()[0]:.1f}"
-    )
-    table.print()
-    WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "results.json").write_text(json.dumps({"machine": machine, "rows": table.rows}, indent=2) + "\n")
+    # A step that fails (a tool missing for the last one, after half an hour of the
+    # others) still leaves every figure measured before it printed and saved.
+    finished = "finished"
+    try:
+        for size in SIZES:
+            root = WORK / str(size)
+            bench_generate(table, size, root)
+            bench_build(table, size, root, NAIVE, steps=size == largest)
+            if size == largest:
+                bench_extracts(table, size, root)
+                bench_serving(table, size, root)
+                bench_append(table, size, root)
+                bench_visible(table, size, root, free_port(PORT))
+        bench_national(table)
+        if LIGHTHOUSE_RUNS:
+            bench_lighthouse(table)
+        page_type_summary(table)
+    except BaseException as e:
+        finished = f"STOPPED by {type(e).__name__} ({e}); the figures measured before it"
+        raise
+    finally:
+        print(
+            f"make bench: {machine}; {finished} in {time.perf_counter() - started:.0f} s; "
+            f"load average now {os.getloadavg()[0]:.1f}"
+        )
+        table.print()
+        WORK.mkdir(parents=True, exist_ok=True)
+        (WORK / "results.json").write_text(
+            json.dumps({"machine": machine, "finished": finished, "rows": table.rows}, indent=2) + "\n"
+        )
     return 0
 
 
