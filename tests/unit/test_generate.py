@@ -217,7 +217,7 @@ def test_a_small_resource_may_refer_to_a_shared_one(register, tmp_path, monkeypa
 
 OLD_CURRENT = """
 WITH ranked AS (
-  SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.you_said_id ORDER BY u.update_date DESC, u.id DESC) AS rn
+  SELECT u.*, ROW_NUMBER() OVER (PARTITION BY u.you_said_id ORDER BY u.update_date DESC, CAST(substr(u.id, length(rtrim(u.id, '0123456789')) + 1) AS INTEGER) DESC, u.id DESC) AS rn
   FROM you_said_we_did_updates u
 ),
 first_response AS (

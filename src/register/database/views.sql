@@ -5,8 +5,9 @@
 -- them from there.
 
 -- The current status of every "You said" item: the latest row of its status history,
--- or 'open' when it has none. Ties on a date are broken by the update id, which only
--- ever grows. In two parts, for speed at national scale:
+-- or 'open' when it has none. Ties on a date are broken by the update id's number, which
+-- only ever grows (by number, not as text: UPD-10000 comes after UPD-9999; the expression
+-- is register/schema/ddl.py's id_number). In two parts, for speed at national scale:
 --
 -- you_said_we_did_status holds everything that depends only on the data, the due date
 -- included (worked out at build time into you_said_due_dates, register/database/deadlines.py).
@@ -64,7 +65,7 @@ FROM you_said_we_did y
 LEFT JOIN you_said_we_did_updates r ON r.id = (
   SELECT u.id FROM you_said_we_did_updates u
   WHERE u.you_said_id = y.id
-  ORDER BY u.update_date DESC, u.id DESC
+  ORDER BY u.update_date DESC, CAST(substr(u.id, length(rtrim(u.id, '0123456789')) + 1) AS INTEGER) DESC, u.id DESC
   LIMIT 1)
 LEFT JOIN (
   SELECT y2.id AS you_said_id,

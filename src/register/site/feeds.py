@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
 
+from register.schema.ddl import id_number
 from register.site.filters import uk_date
 from register.site.links import fetch_rows, field_title, known_id, make_linker, record_id
 from register.site.pages import record_not_found
@@ -225,7 +226,7 @@ async def feed_status_changes(datasette, request):
         {"join" if project else "cross join"} you_said_we_did y on y.id = u.you_said_id
         join projects p on p.id = y.project_id
         {"where y.project_id = :project" if project else ""}
-        order by u.update_date desc, u.id desc limit {FEED_LIMIT}""",
+        order by u.update_date desc, {id_number("u.id")} desc, u.id desc limit {FEED_LIMIT}""",
         {"project": project} if project else {},
     )
     link = await make_linker(datasette)

@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 from datasette.utils import tilde_encode
 
+from register.schema.ddl import id_number
 from register.site.links import (
     DB,
     GROUPS_TABLE,
@@ -155,9 +156,10 @@ async def project_page(datasette, request):
     history: dict[str, list[dict]] = {}
     for u in await fetch_rows(
         datasette,
-        """
+        f"""
             select u.* from you_said_we_did_updates u
-            where u.you_said_id in (select value from json_each(:ids)) order by u.update_date, u.id""",
+            where u.you_said_id in (select value from json_each(:ids))
+            order by u.update_date, {id_number("u.id")}, u.id""",
         shown,
     ):
         history.setdefault(u["you_said_id"], []).append(u)

@@ -11,6 +11,7 @@ import datetime as dt
 
 from datasette.utils import tilde_encode
 
+from register.schema.ddl import id_number
 from register.site.links import DB, column_label, fetch_rows, load_codelists, make_linker, publisher_credit, record_id
 from register.site.pages import feed_links, record_not_found, render_page
 from register.util.words import how_long
@@ -44,7 +45,7 @@ async def item_record(datasette, item_id: str) -> dict | None:
     item = found[0]
     p = {"id": item_id, "activity": item["activity_id"]}
     updates = await fetch_rows(
-        datasette, f"select * from {UPDATES} where you_said_id = :id order by update_date, id", p
+        datasette, f"select * from {UPDATES} where you_said_id = :id order by update_date, {id_number('id')}, id", p
     )
     verdicts = await fetch_rows(
         datasette,

@@ -196,6 +196,14 @@ def give_identifiers(batch: Batch, ex: Existing) -> list[str]:
     return given
 
 
+def id_order(identifier: str) -> tuple[int, str]:
+    """Where a record's identifier sorts among those of the same day: by its number, as the
+    current-status view orders updates (register/schema/ddl.py's id_number), so UPD-10000
+    comes after UPD-9999; the text breaks ties between UPD-0012 and UPD-00012."""
+    digits = re.search(r"[0-9]*$", identifier).group()
+    return (id_number(digits) if digits.isascii() and digits.isdigit() else 0, identifier)
+
+
 def id_number(digits: str) -> int:
     """The number of an identifier's digits, for numbering new ones; 0 for numbers of
     more than 18 digits (beyond SQLite's integers, and past Python's limit at 4,300),

@@ -10,6 +10,7 @@ from register.checks.problems import Problem
 from register.checks.rules import read_rows
 from register.schema.package import Package
 from register.staff.batch import Batch
+from register.staff.identifiers import id_order
 
 RESOURCE = "you_said_we_did_updates"
 
@@ -31,7 +32,7 @@ def problems(package: Package, batch: Batch) -> list[Problem]:
     if res.path.exists():
         for _, row in read_rows(res.path):
             if row.get("you_said_id") in items:
-                key = (row.get("update_date") or "", 0, row.get("id") or "")
+                key = (row.get("update_date") or "", 0, id_order(row.get("id") or ""))
                 history.setdefault(row["you_said_id"], []).append((key, row, row.get("id") or ""))
     for order, (number, row) in enumerate(batch.rows):
         key = (row.get("update_date") or "", 1, f"{order:09d}")

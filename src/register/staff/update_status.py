@@ -24,6 +24,7 @@ from register.checks.problems import Problem
 from register.checks.rules import read_rows
 from register.schema.package import ROOT, Package, command, today
 from register.staff import append as appendmod
+from register.staff.identifiers import id_order
 from register.staff.write import display_path
 from register.util.guard import plain_errors
 from register.util.text import first_paragraph, not_utf8_message, printable
@@ -157,7 +158,7 @@ def item_history(package: Package, row: dict) -> list[dict]:
     if not res.path.exists():
         return []
     found = [r for _, r in read_rows(res.path) if r.get("you_said_id") == row["you_said_id"]]
-    return sorted(found, key=lambda r: (r.get("update_date") or "", r.get("id") or ""))
+    return sorted(found, key=lambda r: (r.get("update_date") or "", id_order(r.get("id") or "")))
 
 
 def update_date(package: Package, row: dict) -> str | None:
