@@ -249,6 +249,6 @@ def test_freshness_counts_whole_days_not_the_time_of_day():
     fresh = next(c.sql for c in quality.COMPONENTS if c.name == "fresh")
     with sqlite3.connect(":memory:") as conn:
         conn.execute("CREATE TABLE p (status TEXT, updated_at TEXT, frequency_days INTEGER)")
-        month_ago = conn.execute("SELECT date('now', '-31 days') || 'T00:00:01Z'").fetchone()[0]
+        month_ago = conn.execute("SELECT date('now', 'localtime', '-31 days') || 'T00:00:01Z'").fetchone()[0]
         conn.execute("INSERT INTO p VALUES ('latest data', ?, ?)", (month_ago, registry.frequency_days("P1M")))
         assert conn.execute(f"SELECT {fresh} FROM p").fetchone()[0] == 1.0

@@ -37,7 +37,8 @@ COMPONENTS = (
         "fresh",
         "Fresh",
         "CASE WHEN p.status <> 'nothing' AND p.updated_at IS NOT NULL "
-        "AND julianday(date('now')) - julianday(date(p.updated_at)) <= p.frequency_days THEN 1.0 ELSE 0.0 END",
+        "AND julianday(date('now', 'localtime')) - julianday(date(p.updated_at, 'localtime')) <= p.frequency_days "
+        "THEN 1.0 ELSE 0.0 END",
         "1 when the data shown last changed within the update frequency the publisher promised "
         "(for example a month for P1M), 0 when it is older than that or nothing is shown.",
     ),

@@ -217,31 +217,39 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
     if not db.exists():
         raise SystemExit(f"{db} does not exist: run `make build` first.")
     out_dir = Path(out_dir).resolve()  # the notebook runs in notebooks/: no relative paths
-    day = today()  # before the notebook works out what is overdue
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".report-", dir=out_dir) as work:
         work = Path(work)
         executed = work / f"{NAME}.ipynb"
-        try:
-            execute(
-                NOTEBOOK,
-                executed,
-                {
-                    "period_start": start,
-                    "period_end": end,
-                    "db_path": str(db.resolve()),
-                    "output_dir": str(work),
-                    "package_root": str(Path(root).resolve()) if root else None,
-                },
-            )
-        except papermill.PapermillExecutionError as exc:
-            failed = out_dir / f"{NAME}.failed.ipynb"
-            if executed.exists():
-                shutil.copyfile(executed, failed)
-            raise SystemExit(
-                f"The report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
-                f"The previous report is unchanged. The failed notebook is at {failed}."
-            ) from None
+        # Every figure is for one day: if midnight passes while the notebook runs (its
+        # overdue items, its "produced on" date and as_of could then be of two days), it
+        # runs again for the new day, as the extracts are written again.
+        for _ in range(3):
+            day = today()  # before the notebook works out what is overdue
+            try:
+                execute(
+                    NOTEBOOK,
+                    executed,
+                    {
+                        "period_start": start,
+                        "period_end": end,
+                        "db_path": str(db.resolve()),
+                        "output_dir": str(work),
+                        "package_root": str(Path(root).resolve()) if root else None,
+                    },
+                )
+            except papermill.PapermillExecutionError as exc:
+                failed = out_dir / f"{NAME}.failed.ipynb"
+                if executed.exists():
+                    shutil.copyfile(executed, failed)
+                raise SystemExit(
+                    f"The report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+                    f"The previous report is unchanged. The failed notebook is at {failed}."
+                ) from None
+            if today() == day:
+                break
+        else:
+            raise SystemExit("The day kept turning while the report was made: run it again.")
         done = nbformat.read(executed, as_version=4)
         release = release_of(db, day)
         done.cells.append(release_cell(release))

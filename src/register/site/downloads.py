@@ -24,6 +24,7 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from register.util.clock import local_today
 from register.util.words import uk_moment
 
 MOUNT = "downloads"  # the static mount name in register/site/serve.py BUILD_STATIC
@@ -124,12 +125,18 @@ def _read(directory: Path) -> dict | None:
 
 def _in_words(created: str) -> tuple[str, str, str]:
     """An extract's `created` time (ISO 8601, UTC) as the pages write it: the date, the
-    short date and the date with the time; the text as it is when it is no such time."""
+    short date and the date with the time; the text as it is when it is no such time.
+    The dates are the day in England, the day the release is named by and its figures
+    are for (its x-as-of): between midnight and one in summer the UTC date is the day
+    before, and "2 June" release 2026-06-02-... was not made on 1 June."""
     try:
         when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
     except (AttributeError, ValueError):
         return created, created, created
-    return f"{when.day} {when:%B %Y}", f"{when.day} {when:%b %Y}", uk_moment(created)
+    if when.tzinfo is None:
+        return created, created, created
+    day = local_today(when)
+    return f"{day.day} {day:%B %Y}", f"{day.day} {day:%b %Y}", uk_moment(created)
 
 
 def listing(directory: Path | None) -> dict | None:

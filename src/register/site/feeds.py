@@ -35,7 +35,15 @@ def _clean(text) -> str:
 
 
 def _stamp(date_text) -> str:
-    return f"{str(date_text)[:10]}T00:00:00Z"
+    """A day's `updated` time: the start of that day where the site's day turns (England,
+    TZ=Europe/London: register/util/clock.py), as an item turns overdue at midnight there.
+    Midnight UTC is an hour after it in summer: someone reading at half past midnight
+    found an item that had just turned overdue stamped half an hour in the future."""
+    try:
+        day = dt.date.fromisoformat(str(date_text)[:10])
+    except ValueError:
+        return f"{str(date_text)[:10]}T00:00:00Z"
+    return dt.datetime.combine(day, dt.time()).astimezone().isoformat()
 
 
 def _urn(*parts: str) -> str:
