@@ -1,0 +1,70 @@
+"""What the national register's pages, downloads and report say when its publishers are
+several, and some of them have nothing shown: one that is shown (North Cumbria's real
+package), one whose package fails validation and one that cannot be fetched."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import socket
+from html import unescape
+from pathlib import Path
+
+import pytest
+from conftest import Client
+
+from register.bench.national import write_operator
+from register.national.build import main as national_main
+from register.publishing.extracts import extract
+from register.schema.package import ROOT, Package
+from register.site.serve import datasette_instance
+
+CUMBRIA = ROOT / "publishers" / "north-cumbria"
+
+
+def words(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", unescape(html)))
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("national-words")
+    write_operator(tmp)
+    invalid = tmp / "invalid"
+    shutil.copytree(CUMBRIA, invalid, symlinks=False)
+    projects = invalid / "datasets" / "projects.csv"
+    with projects.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["current_gate"] = "not_a_gate"
+    with projects.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    with socket.socket() as s:  # a port that refuses: bound, then closed
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    (tmp / "registry.csv").write_text(
+        "code,name,package,licence,contact,update_frequency\n"
+        f"nc_icb,Synthetic shown,{CUMBRIA},OGL-UK-3.0,Test team,P1M\n"
+        f"bad_icb,Synthetic invalid,{invalid},OGL-UK-3.0,Test team,P1M\n"
+        f"gone_icb,Synthetic unreachable,http://127.0.0.1:{closed}/datapackage.json,OGL-UK-3.0,Test team,P1M\n",
+        "utf-8",
+    )
+    out = tmp / "out"
+    assert national_main(["--registry", str(tmp / "registry.csv"), "--out", str(out), "--timeout", "5"]) == 0
+    extract(Package(out / "package"), out / "register.db", out / "extracts")
+    return out
+
+
+@pytest.fixture(scope="module")
+def site(national) -> Client:
+    return Client(datasette_instance(national))
+
+
+def test_the_downloads_page_names_no_empty_version(site):
+    """The national data package has no version of its own (docs/national.md): the
+    downloads page said the files were made "(version )"."""
+    text = words(site.get("/downloads").text)
+    assert "These files were made on" in text
+    assert "(version )" not in text and "version )" not in text
