@@ -68,3 +68,15 @@ def test_the_downloads_page_names_no_empty_version(site):
     text = words(site.get("/downloads").text)
     assert "These files were made on" in text
     assert "(version )" not in text and "version )" not in text
+
+
+def test_publishers_with_nothing_shown_are_not_counted_as_brought_together(site):
+    """The home page and the publishers page said the register "brings together the
+    registers of 3 publishers" when two of them had none of their data shown."""
+    home = words(site.get("/").text)
+    assert "brings together the registers of 1 publisher," in home
+    assert "2 more publishers are listed, with none of their data shown." in home
+    assert "and why any is not shown." in home
+    listing = words(site.get("/publishers").text)
+    assert "brings together the registers of 1 publisher, and lists 2 more with none of their data shown." in listing
+    assert "registers of 3 publishers" not in home + listing
