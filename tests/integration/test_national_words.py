@@ -80,3 +80,16 @@ def test_publishers_with_nothing_shown_are_not_counted_as_brought_together(site)
     listing = words(site.get("/publishers").text)
     assert "brings together the registers of 1 publisher, and lists 2 more with none of their data shown." in listing
     assert "registers of 3 publishers" not in home + listing
+
+
+def test_a_publisher_with_nothing_shown_is_not_said_to_give_no_register(site):
+    """A publisher none of whose data is shown has no address of its register here; the
+    page said its register was "not given in its data package", which is untrue of a
+    package that gives one but fails validation, and unknown of one never fetched."""
+    text = site.get("/publishers").text
+    for code in ("bad_icb", "gone_icb"):
+        section = words(text.split(f'<section aria-labelledby="{code}">', 1)[1].split("</section>", 1)[0])
+        assert "Its own register not known: none of its data is shown" in section, code
+        assert "not given in its data package" not in section, code
+    shown = words(text.split('<section aria-labelledby="nc_icb">', 1)[1].split("</section>", 1)[0])
+    assert "Its own register https://north-cumbria-coproduction-register.fly.dev/" in shown
