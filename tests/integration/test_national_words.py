@@ -93,3 +93,13 @@ def test_a_publisher_with_nothing_shown_is_not_said_to_give_no_register(site):
         assert "not given in its data package" not in section, code
     shown = words(text.split('<section aria-labelledby="nc_icb">', 1)[1].split("</section>", 1)[0])
     assert "Its own register https://north-cumbria-coproduction-register.fly.dev/" in shown
+
+
+def test_a_single_problem_is_said_once(site):
+    """A package that failed validation with one problem had it said twice, word for word:
+    in the reason ("... with 1 problem, the first: ...") and again as "The first problems
+    found"."""
+    text = site.get("/publishers").text
+    section = words(text.split('<section aria-labelledby="bad_icb">', 1)[1].split("</section>", 1)[0])
+    assert "failed validation with 1 problem, the first: datasets/projects.csv, row 2" in section
+    assert section.count("'not_a_gate' is not a code in gates") == 1
