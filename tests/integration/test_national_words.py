@@ -16,6 +16,7 @@ from conftest import Client
 
 from register.bench.national import write_operator
 from register.national.build import main as national_main
+from register.publishing import report
 from register.publishing.extracts import extract
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
@@ -103,3 +104,28 @@ def test_a_single_problem_is_said_once(site):
     section = words(text.split('<section aria-labelledby="bad_icb">', 1)[1].split("</section>", 1)[0])
     assert "failed validation with 1 problem, the first: datasets/projects.csv, row 2" in section
     assert section.count("'not_a_gate' is not a code in gates") == 1
+
+
+def test_the_national_impact_report_makes_no_promise_of_its_own(national):
+    """The national register's impact report opened: "The publisher of this register ...
+    promised, in its co-production strategy, to measure the impact", of a register that has
+    no strategy and promised nothing; and said "The ICB does not mark its own homework" of
+    many publishers. It says what it brings together, as the home page does."""
+    assert (
+        report.main(
+            [
+                "--root",
+                str(national / "package"),
+                "--db",
+                str(national / "register.db"),
+                "--out",
+                str(national / "reports"),
+            ]
+        )
+        == 0
+    )
+    text = words((national / "reports" / "impact_report.html").read_text("utf-8"))
+    assert "This national register brings together the registers of 1 publisher that publish" in text
+    assert "promised" not in text
+    assert "The ICB" not in text
+    assert "Published by Synthetic national register (test data)." in text
