@@ -129,3 +129,16 @@ def test_the_national_impact_report_makes_no_promise_of_its_own(national):
     assert "promised" not in text
     assert "The ICB" not in text
     assert "Published by Synthetic national register (test data)." in text
+
+
+def test_searching_for_a_publishers_name_finds_it(site):
+    """On the national register a search for a word of a publisher's name ("Nottingham",
+    "Cumbria"; here "Synthetic") answered "The register could not search for that": the
+    publishers table was indexed for search on a description it does not have."""
+    page = site.get("/search?q=Synthetic")
+    assert page.status_code == 200
+    text = words(page.text)
+    assert "could not search" not in text
+    assert "Synthetic shown" in text and "Synthetic unreachable" in text
+    assert "could not search" not in words(site.get("/search?q=Cumbria").text)
+    assert site.get("/register/publishers?_search=Synthetic").status_code == 200
