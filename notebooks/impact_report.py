@@ -17,16 +17,6 @@
 
 # %% [markdown]
 # # Co-production impact report
-#
-# The publisher of this register (named below, from its data package) promised, in its
-# co-production strategy, to measure the impact of co-production "using data and
-# dashboards", with regular reporting of where co-production happens, what changes it
-# drives and the outcomes achieved. This report does that from the Co-production
-# Register: the public record of co-production activities, equality impacts and
-# "You said, we did" updates.
-#
-# Every figure here comes from the same definitions the register's website uses for its
-# measure pages, so the two always agree.
 
 # %% tags=["parameters"]
 # Reporting period: dates written YYYY-MM-DD, both inclusive. None means no limit, so
@@ -60,6 +50,27 @@ DB = Path(db_path) if db_path else rk.ROOT / "build" / "register.db"
 # register answers gate assurance and the project-level measures (the state today).
 conn, period = rk.open_register(DB, period_start, period_end)
 whole, _ = rk.open_register(DB)
+# The national register (`make national`) made no promise of its own: it brings together the
+# registers of the publishers it shows, and its package has their table.
+if "publishers" in rk.PACKAGE.names:
+    shown = whole.execute("SELECT count(*) FROM publishers WHERE status <> 'nothing'").fetchone()[0]
+    intro = (
+        f"This national register brings together the registers of {plural(shown, 'publisher')} that publish to the "
+        'Co-production Register standard: their co-production activities, equality impacts and "You said, we did" '
+        "updates. This report gives the figures over all of them together, each record as its own publisher "
+        "published it. How each publisher's data compares, its score and its own figures, is on its publishers page."
+    )
+else:
+    intro = (
+        "The publisher of this register (named below, from its data package) promised, in its co-production strategy, "
+        'to measure the impact of co-production "using data and dashboards", with regular reporting of where '
+        "co-production happens, what changes it drives and the outcomes achieved. This report does that from the "
+        'Co-production Register: the public record of co-production activities, equality impacts and "You said, we '
+        'did" updates.'
+    )
+say(
+    f"{intro}\n\nEvery figure here comes from the definitions the register's measure pages use, so the two always agree."
+)
 say(f"Published by {rk.PACKAGE.descriptor['publisher']}.")
 d = ReportData(conn, whole, period)
 SCOPE = d.scope
@@ -325,7 +336,7 @@ if len(d.late):
 # %% [markdown]
 # ## What independent partners say
 #
-# The ICB does not mark its own homework: Healthwatch, voluntary-sector organisations and
+# No publisher marks its own homework: Healthwatch, voluntary-sector organisations and
 # lived-experience groups can record their verdict on what the register says was done
 # (agrees, partly agrees, disagrees, cannot tell), in their own words. A closed item is
 # confirmed when a partner agrees, or partly agrees, with the update that closed it.
@@ -375,7 +386,9 @@ display(tables.gate_gaps(d))
 # ## About this report
 #
 # - **Source**: the Co-production Register (`build/register.db`), built from the CSV files
-#   in `datasets/` after they passed validation, under the licence its data package names.
+#   in `datasets/` after they passed validation, under the licence its data package names;
+#   the national register (`build/national/register.db`) from each publisher's data package
+#   that passed them, each publisher's records under the licence its own package names.
 # - **Measures**: every measure is an SQL view in `src/register/database/views.sql`, the same
 #   definitions the register's website shows on its measure pages.
 # - **Reporting period**: activities count by their date, equality impacts by the date
@@ -383,7 +396,9 @@ display(tables.gate_gaps(d))
 #   they were said, with their status as it stands today. Projects, the Strategic
 #   Co-production Group measure and gate assurance describe the register today.
 # - **Reproduce it**: `make report` (all records) or
-#   `make report PERIOD_START=2025-04-01 PERIOD_END=2025-06-30` (one quarter).
+#   `make report PERIOD_START=2025-04-01 PERIOD_END=2025-06-30` (one quarter); the national
+#   register's is written by `make national`, or for one quarter by
+#   `python -m register.publishing.report --root build/national/package --db build/national/register.db --out build/national/reports --start 2025-04-01 --end 2025-06-30`.
 
 # %% tags=["remove-input"]
 if output_dir:

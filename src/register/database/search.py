@@ -49,7 +49,9 @@ def search_columns(package: Package, res: Resource) -> list[str] | None:
     if searchable and not package.is_codelist(res.name):
         return searchable
     if package.is_codelist(res.name) or res.name == "sources":
-        return ["title", "description"]
+        # Only those it has: the national register's publishers table has no description,
+        # and an index naming one fails every search that matches it.
+        return [c for c in ("title", "description") if c in res.field_names] or None
     return None
 
 

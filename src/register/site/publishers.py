@@ -21,12 +21,16 @@ async def is_national(datasette) -> bool:
     return PUBLISHERS in await datasette.get_database(DB).table_names()
 
 
-async def publisher_count(datasette) -> int | None:
-    """How many publishers a national register gathers; None on a single ICB's register."""
+async def publisher_count(datasette) -> dict | None:
+    """How many publishers a national register lists, and how many of them it shows
+    (those with none of their data shown are not brought together); None on a single
+    ICB's register."""
     if not await is_national(datasette):
         return None
-    rows = await fetch_rows(datasette, f"select count(*) as n from {PUBLISHERS}")
-    return rows[0]["n"]
+    rows = await fetch_rows(
+        datasette, f"select count(*) as listed, count(*) filter (where status <> 'nothing') as shown from {PUBLISHERS}"
+    )
+    return {"listed": rows[0]["listed"], "shown": rows[0]["shown"]}
 
 
 def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
