@@ -97,7 +97,7 @@ bullets(
         )
         if d.activities
         else f"No co-production activity is logged {SCOPE}.",
-        f"{d.projects_via_group:,} of {plural(d.projects_total, 'project')} came through the Strategic Co-production Group.",
+        d.strategic_group_sentence(),
         f"{d.eia_coproduced:,} of {plural(d.eia_total, 'equality impact assessment')} {agree(d.eia_coproduced, 'says', 'say')} "
         "the transformation was co-produced."
         if d.eia_total
@@ -253,10 +253,7 @@ if d.activities:
 # whatever the reporting period.
 
 # %% tags=["remove-input"]
-say(
-    f"{d.projects_via_group:,} of {plural(d.projects_total, 'project')} came through the group."
-    + (f" For {d.group_unknown:,} the documents do not say." if d.group_unknown else "")
-)
+say(d.strategic_group_sentence())
 display(charts.strategic_group(d.strategic))
 display(tables.strategic_group(d))
 

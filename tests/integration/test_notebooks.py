@@ -314,7 +314,7 @@ def test_report_html_is_self_contained_and_accessible(full_report):
     for sentence in (
         "Reporting period: every record in the register.",
         "Activity was logged in",
-        "came through the group.",
+        "came through the Strategic Co-production Group",
         "loop-closure rate",
         "have an equality impact assessment",
         "passed at least one gate",
