@@ -235,12 +235,7 @@ if len(d.outnumbered):
 
 # %% tags=["remove-input"]
 field = title("coproduction_log", "reimbursement_offered")
-say(
-    f"{field}: {d.offered:,} of {plural(d.activities, 'activity', 'activities')}."
-    + (f" For {d.reimbursement_unknown:,} the records do not say." if d.reimbursement_unknown else "")
-    if d.activities
-    else f"No co-production activity is logged {SCOPE}."
-)
+say(d.reimbursement_sentence() if d.activities else f"No co-production activity is logged {SCOPE}.")
 if d.activities:
     display(charts.reimbursement(d.reimbursement, field))
     display(tables.reimbursement(d))

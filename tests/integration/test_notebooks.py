@@ -318,11 +318,26 @@ def test_report_html_is_self_contained_and_accessible(full_report):
         "loop-closure rate",
         "have an equality impact assessment",
         "passed at least one gate",
-        "Reimbursement offered:",
+        "Whether reimbursement was offered is not recorded for any of the",
     ):
         assert sentence in commentary, sentence
     # Labels come from the codelists and schemas, not codes.
     assert "Monitor and Evaluate" in html and "monitor_evaluate" not in html
+
+
+def test_report_says_reimbursement_not_recorded_as_the_summary_and_the_site_say_it(full_report, client):
+    """No activity of the sample records whether reimbursement was offered. The section
+    said "Reimbursement offered: 0 of 8 activities. For 8 the records do not say.", which
+    reads as never offered, below a summary (and a site) saying it is not recorded."""
+    out, figures = full_report
+    assert figures["reimbursement"] == {"not recorded": figures["activities"]}, "the sample records none"
+    page = BeautifulSoup((out / "impact_report.html").read_text("utf-8"), "html.parser")
+    section = page.find("h2", string="Reimbursement offered").find_next("div", class_="commentary").get_text(" ")
+    said = f"Whether reimbursement was offered is not recorded for any of the {figures['activities']} activities."
+    assert said in section and " 0 of " not in section
+    assert said in page.find("ul").get_text(" ")
+    site = client.get("/measures/reimbursement").text
+    assert f"For all {figures['activities']} co-production activities the records do not say" in site
 
 
 def test_report_ipynb_is_executed_with_parameters(full_report):
