@@ -64,6 +64,7 @@ say(f"Published by {rk.PACKAGE.descriptor['publisher']}.")
 d = ReportData(conn, whole, period)
 SCOPE = d.scope
 GATES, LEVELS = d.gates, d.levels
+NO_PROJECT = "No project is recorded in the register."
 
 # %% tags=["remove-input"]
 made = datetime.date.today()  # in England: rk.open_register set TZ=Europe/London unless TZ names a zone
@@ -117,7 +118,7 @@ bullets(
         if d.activities
         else "",
         d.reimbursement_sentence() if d.activities else "",
-        f"{plural(len(d.gaps), 'gate')} passed without the evidence the strategy asks for.",
+        f"{plural(len(d.gaps), 'gate')} passed without the evidence the strategy asks for." if d.projects_total else "",
     ]
 )
 
@@ -249,8 +250,9 @@ if d.activities:
 
 # %% tags=["remove-input"]
 say(d.strategic_group_sentence())
-display(charts.strategic_group(d.strategic))
-display(tables.strategic_group(d))
+if d.projects_total:  # no project, no chart or table of none
+    display(charts.strategic_group(d.strategic))
+    display(tables.strategic_group(d))
 
 # %% [markdown]
 # ## Equality impacts
@@ -263,7 +265,9 @@ display(tables.strategic_group(d))
 # %% tags=["remove-input"]
 counts = d.coverage_counts
 say(
-    f"{d.assessed_projects:,} of {plural(d.coverage['project_id'].nunique(), 'project')} {agree(d.assessed_projects, 'has', 'have')} an equality impact "
+    NO_PROJECT
+    if not len(d.coverage)
+    else f"{d.assessed_projects:,} of {plural(d.coverage['project_id'].nunique(), 'project')} {agree(d.assessed_projects, 'has', 'have')} an equality impact "
     f"assessment in the register. Of the {plural(len(d.coverage), 'pair')} of project and characteristic, "
     f"{counts.get('assessed', 0):,} {agree(counts.get('assessed', 0), 'is', 'are')} assessed, {counts.get('not assessed', 0):,} {agree(counts.get('not assessed', 0), 'is', 'are')} recorded "
     f"as not assessed (with a reason) and {counts.get('missing', 0):,} {agree(counts.get('missing', 0), 'is', 'are')} missing.\n\n"
@@ -273,8 +277,9 @@ say(
     f"{d.eia_coproduced:,} of {plural(d.eia_total, 'assessment')} {agree(d.eia_coproduced, 'says', 'say')} the transformation was co-produced "
     "(an outcome measure named in the case study)."
 )
-display(charts.equality_coverage(d.coverage, d.characteristics, d.impacts))
-display(tables.equality_assessments(d))
+if len(d.coverage):
+    display(charts.equality_coverage(d.coverage, d.characteristics, d.impacts))
+    display(tables.equality_assessments(d))
 if len(d.unmitigated):
     display(tables.unmitigated(d))
 
@@ -356,12 +361,15 @@ if len(d.disputed):
 # %% tags=["remove-input"]
 projects_passed = d.passed["project_id"].nunique()
 say(
-    f"{plural(projects_passed, 'project')} {agree(projects_passed, 'has', 'have')} "
+    NO_PROJECT
+    if not d.projects_total
+    else f"{plural(projects_passed, 'project')} {agree(projects_passed, 'has', 'have')} "
     f"passed at least one gate. Of the {plural(len(d.passed), 'gate')} passed, {plural(len(d.gaps), 'gate')} "
     f"{agree(len(d.gaps), 'lacks', 'lack')} the evidence the strategy asks for."
 )
-display(charts.gate_assurance(d.gate_rows, GATES, gate_field))
-display(tables.gate_gaps(d))
+if d.projects_total:
+    display(charts.gate_assurance(d.gate_rows, GATES, gate_field))
+    display(tables.gate_gaps(d))
 
 # %% [markdown]
 # ## About this report

@@ -264,6 +264,37 @@ def test_report_says_a_count_of_one_with_a_singular_verb(tmp_path):
     assert "Activity was logged in one quarter, 2024 Q3: every activity in this period is in it." in text
 
 
+def test_report_of_an_empty_register_draws_no_empty_chart(tmp_path):
+    """A register with no record yet (a new publisher's first build) said "0 of 0 projects
+    came through the group", "Of the 0 pairs of project and characteristic, 0 are
+    assessed", and drew three charts with nothing in them, each named for screen readers
+    as a chart of projects. Each section now says there is no project, and draws nothing."""
+    (tmp_path / "repo").mkdir()
+    root = copy_repo(tmp_path / "repo")
+    for name in (
+        "projects",
+        "coproduction_log",
+        "equality_impacts",
+        "you_said_we_did",
+        "you_said_we_did_updates",
+        "partner_verdicts",
+        "corrections",
+    ):
+        rewrite_dataset(root, name, lambda rows: [])
+    build(Package(root), root / "build")
+    figures = report.run(root / "build" / "register.db", tmp_path / "out", None, None, root)
+    assert figures["projects"] == figures["activities"] == figures["you_said_items"] == 0
+    page = BeautifulSoup((tmp_path / "out" / "impact_report.html").read_text("utf-8"), "html.parser")
+    text = " ".join(page.get_text(" ").split())
+    assert not page.find_all("figure") and not page.find_all("svg")
+    assert not re.search(r"\b0 of 0\b|\bthe 0\b|Of the 0", text), re.findall(
+        r".{40}\b0 of 0.{40}|.{40}the 0.{40}", text
+    )
+    for section in ("Strategic Co-production Group", "Equality impacts", "Gate assurance"):
+        said = page.find("h2", string=re.compile(section)).find_next("div", class_="commentary").get_text(" ")
+        assert "No project is recorded in the register." in said, section
+
+
 def test_report_html_is_self_contained_and_accessible(full_report):
     out, figures = full_report
     html = (out / "impact_report.html").read_text("utf-8")
