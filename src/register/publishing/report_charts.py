@@ -47,6 +47,12 @@ def _project_label(rows: pd.DataFrame) -> pd.Series:
     return rows["project_id"] + " " + rows["project_title"].str.slice(0, 60)
 
 
+def _meaning(colours: dict[str, str]) -> alt.Scale:
+    """The site's colour for each value the measure views write (yes, offered, balanced,
+    not recorded, ...), so a colour means the same in the report as on the measure pages."""
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
 def _gate_state(row) -> str:
     if not row["reached"]:
         return GATE_STATES[3]
@@ -123,7 +129,7 @@ def balance(judged: pd.DataFrame) -> HTML:
             .encode(
                 x=alt.X("lived_experience_count:Q", title=lived),
                 y=alt.Y("staff_count:Q", title=staff),
-                color=alt.Color("balance:N", title="Balance"),
+                color=alt.Color("balance:N", title="Balance", scale=_meaning(palette.BALANCE)),
                 shape=alt.Shape("balance:N", title="Balance"),
             )
         )
@@ -160,7 +166,7 @@ def reimbursement(rows: pd.DataFrame, field: str) -> HTML:
         420,
         y=alt.Y("reimbursement:N", title=None, sort=order),
         x=alt.X("activities:Q", title="Activities", axis=whole_numbers()),
-        color=alt.Color("reimbursement:N", legend=None, sort=order),
+        color=alt.Color("reimbursement:N", legend=None, sort=order, scale=_meaning(palette.REIMBURSEMENT)),
     )
     return figure(
         chart,
@@ -176,7 +182,12 @@ def strategic_group(strategic: pd.DataFrame) -> HTML:
         420,
         y=alt.Y("organisation_title:N", title=None),
         x=alt.X("projects:Q", title="Projects", axis=whole_numbers()),
-        color=alt.Color("came_through_group:N", title="Came through the group", sort=["yes", "no", "not recorded"]),
+        color=alt.Color(
+            "came_through_group:N",
+            title="Came through the group",
+            sort=list(palette.YES_NO),
+            scale=_meaning(palette.YES_NO),
+        ),
     )
     return figure(
         chart,
