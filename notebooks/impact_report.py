@@ -377,7 +377,8 @@ if d.projects_total:
 # - **Source**: the Co-production Register (`build/register.db`), built from the CSV files
 #   in `datasets/` after they passed validation, under the licence its data package names.
 # - **Measures**: every measure is an SQL view in `src/register/database/views.sql`, the same
-#   definitions the register's website shows on its measure pages.
+#   definitions the register's website shows on its measure pages. Each figure's caption
+#   names the page of the site that shows its measure, for the whole register.
 # - **Reporting period**: activities count by their date, equality impacts by the date
 #   they were assessed (rows with no date are counted), and "You said" items by the date
 #   they were said, with their status as it stands today. Projects, the Strategic

@@ -371,6 +371,22 @@ def test_report_says_reimbursement_not_recorded_as_the_summary_and_the_site_say_
     assert f"For all {figures['activities']} co-production activities the records do not say" in site
 
 
+def test_report_figures_name_the_site_page_of_their_measure(full_report, client):
+    """The report said only that every measure is "an SQL view in views.sql": a reader
+    could not tell which of the site's pages Figure 4 is. Each caption now names the page
+    that shows its measure, and that page is the site's."""
+    out, _ = full_report
+    page = BeautifulSoup((out / "impact_report.html").read_text("utf-8"), "html.parser")
+    pages = []
+    for caption in page.select("figure figcaption"):
+        link = caption.find("a")
+        assert link is not None and "The measure behind it: the site's page" in caption.get_text(), caption
+        pages.append(link["href"])
+    assert "/measures/reimbursement" in pages and "/measures/you_said_we_did" in pages
+    for path in pages:
+        assert client.get(path).status_code == 200, path
+
+
 def test_report_ipynb_is_executed_with_parameters(full_report):
     out, _ = full_report
     nb = nbformat.read(out / "impact_report.ipynb", as_version=4)

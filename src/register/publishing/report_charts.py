@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 
 from register.publishing.reportkit import HTML, PALETTE, figure, level_colour, title, whole_numbers
+from register.site.measures import MEASURES
 from register.util import palette
 
 MAX_GRID_ROWS = 40
@@ -45,6 +46,12 @@ alt.data_transformers.disable_max_rows()
 def _project_label(rows: pd.DataFrame) -> pd.Series:
     """A project as a chart's row label: its identifier and the start of its title."""
     return rows["project_id"] + " " + rows["project_title"].str.slice(0, 60)
+
+
+def page(view: str) -> str:
+    """The site's page showing a view: its measure page (register/site/measures.py), or,
+    for a view that is no measure, its table."""
+    return next((f"/measures/{m.name}" for m in MEASURES if m.view == view), f"/register/{view}")
 
 
 def _meaning(colours: dict[str, str]) -> alt.Scale:
@@ -81,6 +88,7 @@ def depth_by_gate(depth: pd.DataFrame, gates: dict[str, str], gate_field: str, l
         chart,
         "Co-production activities at each gate, by participation level.",
         "Stacked bar chart of activities by gate and participation level; the figures are in the table below.",
+        page("measure_depth_by_gate"),
     )
 
 
@@ -97,6 +105,7 @@ def activity_by_place(place: pd.DataFrame) -> HTML:
         chart,
         "Co-production activities by the place they covered, coloured by the organisation leading the project.",
         "Bar chart of activities by place and organisation; the figures are in the table below.",
+        page("measure_activity_by_place"),
     )
 
 
@@ -115,6 +124,7 @@ def activity_by_quarter(quarters: pd.DataFrame, order: list[str], levels, level_
         chart,
         "Co-production activities per calendar quarter, by participation level.",
         "Stacked bar chart of activities per quarter; the figures for quarters with activity are in the table below.",
+        page("measure_activity_by_quarter"),
     )
 
 
@@ -155,6 +165,7 @@ def balance(judged: pd.DataFrame) -> HTML:
         caption,
         "Chart of staff against people with lived experience per activity; the activities where staff "
         "outnumbered them are listed below.",
+        page("measure_balance"),
     )
 
 
@@ -172,6 +183,7 @@ def reimbursement(rows: pd.DataFrame, field: str) -> HTML:
         chart,
         "Activities at which reimbursement was offered to people with lived experience.",
         "Bar chart of activities by whether reimbursement was offered; the figures are in the table below.",
+        page("measure_reimbursement"),
     )
 
 
@@ -193,6 +205,7 @@ def strategic_group(strategic: pd.DataFrame) -> HTML:
         chart,
         "Projects by organisation and whether they came through the Strategic Co-production Group.",
         "Stacked bar chart of projects by organisation; the figures are in the table below.",
+        page("measure_strategic_group"),
     )
 
 
@@ -243,6 +256,7 @@ def equality_coverage(coverage: pd.DataFrame, characteristics: dict[str, str], i
         chart,
         caption,
         "Chart of the impact recorded by project and characteristic; the counts per project are in the table below.",
+        page("measure_equality_coverage"),
     )
 
 
@@ -264,6 +278,7 @@ def loop_status(yswd: pd.DataFrame, statuses: dict[str, str], colours: dict[str,
         chart,
         '"You said" items by their current status.',
         "Bar chart of items by current status; the figures are in the table below.",
+        page("measure_you_said_we_did"),
     )
 
 
@@ -281,6 +296,7 @@ def days_to_response(responded: pd.DataFrame) -> HTML:
         chart,
         "How long items waited for a first response.",
         "Histogram of the number of days from an item being said to its first response.",
+        page("you_said_we_did_current"),
     )
 
 
@@ -323,4 +339,5 @@ def gate_assurance(gates: pd.DataFrame, gate_titles: dict[str, str], gate_field:
         chart,
         caption,
         "Chart of projects by gate, coloured by whether the evidence is published; the gaps are listed in the table below.",
+        page("gate_assurance"),
     )
