@@ -322,7 +322,7 @@ if len(d.late):
 # %% [markdown]
 # ## What independent partners say
 #
-# The ICB does not mark its own homework: Healthwatch, voluntary-sector organisations and
+# The publisher does not mark its own homework: Healthwatch, voluntary-sector organisations and
 # lived-experience groups can record their verdict on what the register says was done
 # (agrees, partly agrees, disagrees, cannot tell), in their own words. A closed item is
 # confirmed when a partner agrees, or partly agrees, with the update that closed it.
