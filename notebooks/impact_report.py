@@ -75,6 +75,7 @@ say(f"Published by {rk.PACKAGE.descriptor['publisher']}.")
 d = ReportData(conn, whole, period)
 SCOPE = d.scope
 GATES, LEVELS = d.gates, d.levels
+NO_PROJECT = "No project is recorded in the register."
 
 # %% tags=["remove-input"]
 made = datetime.date.today()  # in England: rk.open_register set TZ=Europe/London unless TZ names a zone
@@ -108,7 +109,7 @@ bullets(
         )
         if d.activities
         else f"No co-production activity is logged {SCOPE}.",
-        f"{d.projects_via_group:,} of {plural(d.projects_total, 'project')} came through the Strategic Co-production Group.",
+        d.strategic_group_sentence(),
         f"{d.eia_coproduced:,} of {plural(d.eia_total, 'equality impact assessment')} {agree(d.eia_coproduced, 'says', 'say')} "
         "the transformation was co-produced."
         if d.eia_total
@@ -128,7 +129,7 @@ bullets(
         if d.activities
         else "",
         d.reimbursement_sentence() if d.activities else "",
-        f"{plural(len(d.gaps), 'gate')} passed without the evidence the strategy asks for.",
+        f"{plural(len(d.gaps), 'gate')} passed without the evidence the strategy asks for." if d.projects_total else "",
     ]
 )
 
@@ -246,12 +247,7 @@ if len(d.outnumbered):
 
 # %% tags=["remove-input"]
 field = title("coproduction_log", "reimbursement_offered")
-say(
-    f"{field}: {d.offered:,} of {plural(d.activities, 'activity', 'activities')}."
-    + (f" For {d.reimbursement_unknown:,} the records do not say." if d.reimbursement_unknown else "")
-    if d.activities
-    else f"No co-production activity is logged {SCOPE}."
-)
+say(d.reimbursement_sentence() if d.activities else f"No co-production activity is logged {SCOPE}.")
 if d.activities:
     display(charts.reimbursement(d.reimbursement, field))
     display(tables.reimbursement(d))
@@ -264,12 +260,10 @@ if d.activities:
 # whatever the reporting period.
 
 # %% tags=["remove-input"]
-say(
-    f"{d.projects_via_group:,} of {plural(d.projects_total, 'project')} came through the group."
-    + (f" For {d.group_unknown:,} the documents do not say." if d.group_unknown else "")
-)
-display(charts.strategic_group(d.strategic))
-display(tables.strategic_group(d))
+say(d.strategic_group_sentence())
+if d.projects_total:  # no project, no chart or table of none
+    display(charts.strategic_group(d.strategic))
+    display(tables.strategic_group(d))
 
 # %% [markdown]
 # ## Equality impacts
@@ -282,7 +276,9 @@ display(tables.strategic_group(d))
 # %% tags=["remove-input"]
 counts = d.coverage_counts
 say(
-    f"{d.assessed_projects:,} of {plural(d.coverage['project_id'].nunique(), 'project')} {agree(d.assessed_projects, 'has', 'have')} an equality impact "
+    NO_PROJECT
+    if not len(d.coverage)
+    else f"{d.assessed_projects:,} of {plural(d.coverage['project_id'].nunique(), 'project')} {agree(d.assessed_projects, 'has', 'have')} an equality impact "
     f"assessment in the register. Of the {plural(len(d.coverage), 'pair')} of project and characteristic, "
     f"{counts.get('assessed', 0):,} {agree(counts.get('assessed', 0), 'is', 'are')} assessed, {counts.get('not assessed', 0):,} {agree(counts.get('not assessed', 0), 'is', 'are')} recorded "
     f"as not assessed (with a reason) and {counts.get('missing', 0):,} {agree(counts.get('missing', 0), 'is', 'are')} missing.\n\n"
@@ -292,8 +288,9 @@ say(
     f"{d.eia_coproduced:,} of {plural(d.eia_total, 'assessment')} {agree(d.eia_coproduced, 'says', 'say')} the transformation was co-produced "
     "(an outcome measure named in the case study)."
 )
-display(charts.equality_coverage(d.coverage, d.characteristics, d.impacts))
-display(tables.equality_assessments(d))
+if len(d.coverage):
+    display(charts.equality_coverage(d.coverage, d.characteristics, d.impacts))
+    display(tables.equality_assessments(d))
 if len(d.unmitigated):
     display(tables.unmitigated(d))
 
@@ -375,12 +372,15 @@ if len(d.disputed):
 # %% tags=["remove-input"]
 projects_passed = d.passed["project_id"].nunique()
 say(
-    f"{plural(projects_passed, 'project')} {agree(projects_passed, 'has', 'have')} "
+    NO_PROJECT
+    if not d.projects_total
+    else f"{plural(projects_passed, 'project')} {agree(projects_passed, 'has', 'have')} "
     f"passed at least one gate. Of the {plural(len(d.passed), 'gate')} passed, {plural(len(d.gaps), 'gate')} "
     f"{agree(len(d.gaps), 'lacks', 'lack')} the evidence the strategy asks for."
 )
-display(charts.gate_assurance(d.gate_rows, GATES, gate_field))
-display(tables.gate_gaps(d))
+if d.projects_total:
+    display(charts.gate_assurance(d.gate_rows, GATES, gate_field))
+    display(tables.gate_gaps(d))
 
 # %% [markdown]
 # ## About this report
@@ -390,7 +390,8 @@ display(tables.gate_gaps(d))
 #   the national register (`build/national/register.db`) from each publisher's data package
 #   that passed them, each publisher's records under the licence its own package names.
 # - **Measures**: every measure is an SQL view in `src/register/database/views.sql`, the same
-#   definitions the register's website shows on its measure pages.
+#   definitions the register's website shows on its measure pages. Each figure's caption
+#   names the page of the site that shows its measure, for the whole register.
 # - **Reporting period**: activities count by their date, equality impacts by the date
 #   they were assessed (rows with no date are counted), and "You said" items by the date
 #   they were said, with their status as it stands today. Projects, the Strategic

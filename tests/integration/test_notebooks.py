@@ -264,6 +264,37 @@ def test_report_says_a_count_of_one_with_a_singular_verb(tmp_path):
     assert "Activity was logged in one quarter, 2024 Q3: every activity in this period is in it." in text
 
 
+def test_report_of_an_empty_register_draws_no_empty_chart(tmp_path):
+    """A register with no record yet (a new publisher's first build) said "0 of 0 projects
+    came through the group", "Of the 0 pairs of project and characteristic, 0 are
+    assessed", and drew three charts with nothing in them, each named for screen readers
+    as a chart of projects. Each section now says there is no project, and draws nothing."""
+    (tmp_path / "repo").mkdir()
+    root = copy_repo(tmp_path / "repo")
+    for name in (
+        "projects",
+        "coproduction_log",
+        "equality_impacts",
+        "you_said_we_did",
+        "you_said_we_did_updates",
+        "partner_verdicts",
+        "corrections",
+    ):
+        rewrite_dataset(root, name, lambda rows: [])
+    build(Package(root), root / "build")
+    figures = report.run(root / "build" / "register.db", tmp_path / "out", None, None, root)
+    assert figures["projects"] == figures["activities"] == figures["you_said_items"] == 0
+    page = BeautifulSoup((tmp_path / "out" / "impact_report.html").read_text("utf-8"), "html.parser")
+    text = " ".join(page.get_text(" ").split())
+    assert not page.find_all("figure") and not page.find_all("svg")
+    assert not re.search(r"\b0 of 0\b|\bthe 0\b|Of the 0", text), re.findall(
+        r".{40}\b0 of 0.{40}|.{40}the 0.{40}", text
+    )
+    for section in ("Strategic Co-production Group", "Equality impacts", "Gate assurance"):
+        said = page.find("h2", string=re.compile(section)).find_next("div", class_="commentary").get_text(" ")
+        assert "No project is recorded in the register." in said, section
+
+
 def test_report_html_is_self_contained_and_accessible(full_report):
     out, figures = full_report
     html = (out / "impact_report.html").read_text("utf-8")
@@ -314,15 +345,46 @@ def test_report_html_is_self_contained_and_accessible(full_report):
     for sentence in (
         "Reporting period: every record in the register.",
         "Activity was logged in",
-        "came through the group.",
+        "came through the Strategic Co-production Group",
         "loop-closure rate",
         "have an equality impact assessment",
         "passed at least one gate",
-        "Reimbursement offered:",
+        "Whether reimbursement was offered is not recorded for any of the",
     ):
         assert sentence in commentary, sentence
     # Labels come from the codelists and schemas, not codes.
     assert "Monitor and Evaluate" in html and "monitor_evaluate" not in html
+
+
+def test_report_says_reimbursement_not_recorded_as_the_summary_and_the_site_say_it(full_report, client):
+    """No activity of the sample records whether reimbursement was offered. The section
+    said "Reimbursement offered: 0 of 8 activities. For 8 the records do not say.", which
+    reads as never offered, below a summary (and a site) saying it is not recorded."""
+    out, figures = full_report
+    assert figures["reimbursement"] == {"not recorded": figures["activities"]}, "the sample records none"
+    page = BeautifulSoup((out / "impact_report.html").read_text("utf-8"), "html.parser")
+    section = page.find("h2", string="Reimbursement offered").find_next("div", class_="commentary").get_text(" ")
+    said = f"Whether reimbursement was offered is not recorded for any of the {figures['activities']} activities."
+    assert said in section and " 0 of " not in section
+    assert said in page.find("ul").get_text(" ")
+    site = client.get("/measures/reimbursement").text
+    assert f"For all {figures['activities']} co-production activities the records do not say" in site
+
+
+def test_report_figures_name_the_site_page_of_their_measure(full_report, client):
+    """The report said only that every measure is "an SQL view in views.sql": a reader
+    could not tell which of the site's pages Figure 4 is. Each caption now names the page
+    that shows its measure, and that page is the site's."""
+    out, _ = full_report
+    page = BeautifulSoup((out / "impact_report.html").read_text("utf-8"), "html.parser")
+    pages = []
+    for caption in page.select("figure figcaption"):
+        link = caption.find("a")
+        assert link is not None and "The measure behind it: the site's page" in caption.get_text(), caption
+        pages.append(link["href"])
+    assert "/measures/reimbursement" in pages and "/measures/you_said_we_did" in pages
+    for path in pages:
+        assert client.get(path).status_code == 200, path
 
 
 def test_report_ipynb_is_executed_with_parameters(full_report):

@@ -186,7 +186,8 @@ def test_the_guides_copy_leaves_out_north_cumbrias_own_build(tmp_path):
 def test_another_publishers_impact_report_is_its_own(example_root, tmp_path):
     """`make report ROOT=<package>` reports on that package, in its own build/, naming its
     publisher, its licence and citing its own release (it used to write this repository's
-    report, and every report said Open Government Licence)."""
+    report, and every report said Open Government Licence, and "The ICB does not mark its
+    own homework" of a partnership)."""
     dry = subprocess.run(
         ["make", "-n", "--no-print-directory", "report", f"ROOT={example_root}"],
         cwd=ROOT,
@@ -210,6 +211,8 @@ def test_another_publishers_impact_report_is_its_own(example_root, tmp_path):
     page = (root / "build" / "reports" / "impact_report.html").read_text("utf-8")
     assert "Published by Example Vale Health and Care Partnership." in page
     assert "Nottingham" not in page
+    # Not every publisher is an Integrated Care Board (North Cumbria's is a partnership).
+    assert "ICB" not in page
     assert "Data: Creative Commons Attribution 4.0." in page and "Open Government Licence" not in page
     figures = json.loads((root / "build" / "reports" / "impact_report_figures.json").read_text("utf-8"))
     assert figures["release"] and "Example Vale" in figures["citation"]

@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 
 from register.publishing.reportkit import HTML, PALETTE, figure, level_colour, title, whole_numbers
+from register.site.measures import MEASURES
 from register.util import palette
 
 MAX_GRID_ROWS = 40
@@ -47,6 +48,18 @@ def _project_label(rows: pd.DataFrame) -> pd.Series:
     return rows["project_id"] + " " + rows["project_title"].str.slice(0, 60)
 
 
+def page(view: str) -> str:
+    """The site's page showing a view: its measure page (register/site/measures.py), or,
+    for a view that is no measure, its table."""
+    return next((f"/measures/{m.name}" for m in MEASURES if m.view == view), f"/register/{view}")
+
+
+def _meaning(colours: dict[str, str]) -> alt.Scale:
+    """The site's colour for each value the measure views write (yes, offered, balanced,
+    not recorded, ...), so a colour means the same in the report as on the measure pages."""
+    return alt.Scale(domain=list(colours), range=list(colours.values()))
+
+
 def _gate_state(row) -> str:
     if not row["reached"]:
         return GATE_STATES[3]
@@ -75,6 +88,7 @@ def depth_by_gate(depth: pd.DataFrame, gates: dict[str, str], gate_field: str, l
         chart,
         "Co-production activities at each gate, by participation level.",
         "Stacked bar chart of activities by gate and participation level; the figures are in the table below.",
+        page("measure_depth_by_gate"),
     )
 
 
@@ -91,6 +105,7 @@ def activity_by_place(place: pd.DataFrame) -> HTML:
         chart,
         "Co-production activities by the place they covered, coloured by the organisation leading the project.",
         "Bar chart of activities by place and organisation; the figures are in the table below.",
+        page("measure_activity_by_place"),
     )
 
 
@@ -109,6 +124,7 @@ def activity_by_quarter(quarters: pd.DataFrame, order: list[str], levels, level_
         chart,
         "Co-production activities per calendar quarter, by participation level.",
         "Stacked bar chart of activities per quarter; the figures for quarters with activity are in the table below.",
+        page("measure_activity_by_quarter"),
     )
 
 
@@ -123,7 +139,7 @@ def balance(judged: pd.DataFrame) -> HTML:
             .encode(
                 x=alt.X("lived_experience_count:Q", title=lived),
                 y=alt.Y("staff_count:Q", title=staff),
-                color=alt.Color("balance:N", title="Balance"),
+                color=alt.Color("balance:N", title="Balance", scale=_meaning(palette.BALANCE)),
                 shape=alt.Shape("balance:N", title="Balance"),
             )
         )
@@ -149,6 +165,7 @@ def balance(judged: pd.DataFrame) -> HTML:
         caption,
         "Chart of staff against people with lived experience per activity; the activities where staff "
         "outnumbered them are listed below.",
+        page("measure_balance"),
     )
 
 
@@ -160,12 +177,13 @@ def reimbursement(rows: pd.DataFrame, field: str) -> HTML:
         420,
         y=alt.Y("reimbursement:N", title=None, sort=order),
         x=alt.X("activities:Q", title="Activities", axis=whole_numbers()),
-        color=alt.Color("reimbursement:N", legend=None, sort=order),
+        color=alt.Color("reimbursement:N", legend=None, sort=order, scale=_meaning(palette.REIMBURSEMENT)),
     )
     return figure(
         chart,
         "Activities at which reimbursement was offered to people with lived experience.",
         "Bar chart of activities by whether reimbursement was offered; the figures are in the table below.",
+        page("measure_reimbursement"),
     )
 
 
@@ -176,12 +194,18 @@ def strategic_group(strategic: pd.DataFrame) -> HTML:
         420,
         y=alt.Y("organisation_title:N", title=None),
         x=alt.X("projects:Q", title="Projects", axis=whole_numbers()),
-        color=alt.Color("came_through_group:N", title="Came through the group", sort=["yes", "no", "not recorded"]),
+        color=alt.Color(
+            "came_through_group:N",
+            title="Came through the group",
+            sort=list(palette.YES_NO),
+            scale=_meaning(palette.YES_NO),
+        ),
     )
     return figure(
         chart,
         "Projects by organisation and whether they came through the Strategic Co-production Group.",
         "Stacked bar chart of projects by organisation; the figures are in the table below.",
+        page("measure_strategic_group"),
     )
 
 
@@ -232,6 +256,7 @@ def equality_coverage(coverage: pd.DataFrame, characteristics: dict[str, str], i
         chart,
         caption,
         "Chart of the impact recorded by project and characteristic; the counts per project are in the table below.",
+        page("measure_equality_coverage"),
     )
 
 
@@ -253,6 +278,7 @@ def loop_status(yswd: pd.DataFrame, statuses: dict[str, str], colours: dict[str,
         chart,
         '"You said" items by their current status.',
         "Bar chart of items by current status; the figures are in the table below.",
+        page("measure_you_said_we_did"),
     )
 
 
@@ -270,6 +296,7 @@ def days_to_response(responded: pd.DataFrame) -> HTML:
         chart,
         "How long items waited for a first response.",
         "Histogram of the number of days from an item being said to its first response.",
+        page("you_said_we_did_current"),
     )
 
 
@@ -312,4 +339,5 @@ def gate_assurance(gates: pd.DataFrame, gate_titles: dict[str, str], gate_field:
         chart,
         caption,
         "Chart of projects by gate, coloured by whether the evidence is published; the gaps are listed in the table below.",
+        page("gate_assurance"),
     )

@@ -206,6 +206,22 @@ class ReportData:
             f"; for {unknown:,} the records do not say." if unknown else "."
         )
 
+    def strategic_group_sentence(self) -> str:
+        """The Strategic Co-production Group measure in words, for the summary and its
+        section alike: the projects whose documents do not say are named, as the site's
+        measure page names them, so "0 of 3" is never said of three that nobody recorded."""
+        total, unknown = self.projects_total, self.group_unknown
+        if not total:
+            return "No project is recorded in the register."
+        projects = rk.plural(total, "project")
+        if unknown >= total:
+            if total == 1:
+                return "For the 1 project the documents do not say whether it came through the Strategic Co-production Group."
+            return f"For all {projects} the documents do not say whether they came through the Strategic Co-production Group."
+        return f"{self.projects_via_group:,} of {projects} came through the Strategic Co-production Group" + (
+            f"; for {unknown:,} the documents do not say." if unknown else "."
+        )
+
     def figures(self) -> dict:
         """The headline figures as data (impact_report_figures.json)."""
         place = self.place

@@ -274,13 +274,19 @@ class HTML:
         return self.text
 
 
-def figure(chart, caption: str, description: str) -> HTML:
-    """A chart as a captioned figure: static SVG named by `description` for screen readers."""
+def figure(chart, caption: str, description: str, page: str = "") -> HTML:
+    """A chart as a captioned figure: static SVG named by `description` for screen readers,
+    and the site's page (a path) that shows the measure it draws."""
     n = next(_figures)
     body = _accessible_svg(svg(chart), description, f"fig{n}")
+    where = (
+        f' The measure behind it: the site\'s page <a href="{html.escape(page)}">{html.escape(page)}</a>.'
+        if page
+        else ""
+    )
     return HTML(
         f'<figure class="chart" id="figure-{n}">{body}'
-        f"<figcaption>Figure {n}. {html.escape(caption)}</figcaption></figure>"
+        f"<figcaption>Figure {n}. {html.escape(caption)}{where}</figcaption></figure>"
     )
 
 
