@@ -50,29 +50,9 @@ DB = Path(db_path) if db_path else rk.ROOT / "build" / "register.db"
 # register answers gate assurance and the project-level measures (the state today).
 conn, period = rk.open_register(DB, period_start, period_end)
 whole, _ = rk.open_register(DB)
-# The national register (`make national`) made no promise of its own: it brings together the
-# registers of the publishers it shows, and its package has their table.
-if "publishers" in rk.PACKAGE.names:
-    shown = whole.execute("SELECT count(*) FROM publishers WHERE status <> 'nothing'").fetchone()[0]
-    intro = (
-        f"This national register brings together the registers of {plural(shown, 'publisher')} that publish to the "
-        'Co-production Register standard: their co-production activities, equality impacts and "You said, we did" '
-        "updates. This report gives the figures over all of them together, each record as its own publisher "
-        "published it. How each publisher's data compares, its score and its own figures, is on its publishers page."
-    )
-else:
-    intro = (
-        "The publisher of this register (named below, from its data package) promised, in its co-production strategy, "
-        'to measure the impact of co-production "using data and dashboards", with regular reporting of where '
-        "co-production happens, what changes it drives and the outcomes achieved. This report does that from the "
-        'Co-production Register: the public record of co-production activities, equality impacts and "You said, we '
-        'did" updates.'
-    )
-say(
-    f"{intro}\n\nEvery figure here comes from the definitions the register's measure pages use, so the two always agree."
-)
-say(f"Published by {rk.PACKAGE.descriptor['publisher']}.")
 d = ReportData(conn, whole, period)
+say(d.introduction())
+say(f"Published by {rk.PACKAGE.descriptor['publisher']}.")
 SCOPE = d.scope
 GATES, LEVELS = d.gates, d.levels
 NO_PROJECT = "No project is recorded in the register."

@@ -29,7 +29,7 @@ class ReportData:
     project-level measures. `period`: what rk.open_register said of the period."""
 
     def __init__(self, conn: sqlite3.Connection, whole: sqlite3.Connection, period: dict):
-        self.period = period
+        self.period, self.whole = period, whole
         self.scope = "in this period" if (period["start"] or period["end"]) else "in the register"
         self.gates = rk.labels(whole, "gates")
         self.levels = rk.labels(whole, "participation_levels")
@@ -205,6 +205,29 @@ class ReportData:
         return f"Reimbursement was offered at {self.offered:,} of {activities}" + (
             f"; for {unknown:,} the records do not say." if unknown else "."
         )
+
+    def introduction(self) -> str:
+        """What the report is for. The national register (`make national`) made no promise
+        of its own: it brings together the registers of the publishers it shows, and its
+        package has their table."""
+        if "publishers" in rk.PACKAGE.names:
+            shown = self.whole.execute("SELECT count(*) FROM publishers WHERE status <> 'nothing'").fetchone()[0]
+            intro = (
+                f"This national register brings together the registers of {rk.plural(shown, 'publisher')} that "
+                "publish to the Co-production Register standard: their co-production activities, equality impacts "
+                'and "You said, we did" updates. This report gives the figures over all of them together, each '
+                "record as its own publisher published it. How each publisher's data compares, its score and its "
+                "own figures, is on its publishers page."
+            )
+        else:
+            intro = (
+                "The publisher of this register (named below, from its data package) promised, in its co-production "
+                'strategy, to measure the impact of co-production "using data and dashboards", with regular reporting '
+                "of where co-production happens, what changes it drives and the outcomes achieved. This report does "
+                "that from the Co-production Register: the public record of co-production activities, equality "
+                'impacts and "You said, we did" updates.'
+            )
+        return f"{intro}\n\nEvery figure here comes from the definitions the register's measure pages use, so the two always agree."
 
     def strategic_group_sentence(self) -> str:
         """The Strategic Co-production Group measure in words, for the summary and its
