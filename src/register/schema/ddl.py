@@ -76,5 +76,5 @@ def id_number(column: str) -> str:
     """SQL for the number of an identifier such as UPD-10000 in `column`, to order records
     made on the same day by: as text, UPD-9999 sorts after UPD-10000. The identifiers'
     pattern ("at least four digits") lets the number grow a digit; views.sql writes the
-    same expression for the current status (tests/unit/test_id_order.py holds it to this)."""
+    same expression for the current status (tests/integration/test_id_order.py holds it to this)."""
     return f"CAST(substr({column}, length(rtrim({column}, '0123456789')) + 1) AS INTEGER)"
