@@ -224,7 +224,13 @@ first_response AS (
   SELECT you_said_id, MIN(update_date) AS first_response_date
   FROM you_said_we_did_updates WHERE status <> 'open' GROUP BY you_said_id
 ),
-history AS (SELECT you_said_id, COUNT(*) AS updates FROM you_said_we_did_updates GROUP BY you_said_id)
+history AS (SELECT you_said_id, COUNT(*) AS updates FROM you_said_we_did_updates GROUP BY you_said_id),
+closed_since AS (
+  SELECT c.you_said_id, MIN(c.update_date) AS closed_date FROM ranked c
+  WHERE c.rn < COALESCE((SELECT MIN(o.rn) FROM ranked o
+                         WHERE o.you_said_id = c.you_said_id AND o.status NOT IN ('done', 'not_taken_forward')), 1e18)
+  GROUP BY c.you_said_id
+)
 SELECT y.id, y.project_id, y.activity_id, y.said_date, y.theme, y.you_said,
   COALESCE(r.status, 'open') AS status, r.update_date AS status_date, r.we_did, r.reason, y.target_date,
   fr.first_response_date,
@@ -234,13 +240,14 @@ SELECT y.id, y.project_id, y.activity_id, y.said_date, y.theme, y.you_said,
    AND COALESCE(r.status, 'open') NOT IN ('done', 'not_taken_forward')) AS overdue,
   COALESCE(h.updates, 0) AS updates,
   d.response_rule, d.due_date, d.due_date_basis,
-  CAST(julianday(CASE WHEN COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') THEN r.update_date
+  CAST(julianday(CASE WHEN COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') THEN cs.closed_date
                  ELSE date('now', 'localtime') END) - julianday(y.said_date) AS INTEGER) AS days_open
 FROM you_said_we_did y
 JOIN you_said_due_dates d ON d.you_said_id = y.id
 LEFT JOIN ranked r ON r.you_said_id = y.id AND r.rn = 1
 LEFT JOIN first_response fr ON fr.you_said_id = y.id
 LEFT JOIN history h ON h.you_said_id = y.id
+LEFT JOIN closed_since cs ON cs.you_said_id = y.id
 """
 
 OLD_MEASURE = """
@@ -282,6 +289,28 @@ def test_status_views_written_for_scale_give_the_window_formulation_s_rows(regis
             w.writerow(
                 [f"UPD-8{n:06d}", item["id"], item["said_date"], "in_progress", "y", "", "synthetic_register", "t"]
             )  # the same date: a tie
+        # Closed, then closed again (the loop closed the first time), and closed, reopened
+        # and closed again (it closed the last time).
+        updated = {u["you_said_id"] for u in rows(root, "you_said_we_did_updates")}
+        earlier = [i for i in rows(root, "you_said_we_did")[40:] if i["said_date"] < "2025-01-01"]
+        earlier = [i for i in earlier if i["id"] not in updated][:20]
+        assert len(earlier) == 20
+        for n, item in enumerate(earlier):
+            said = dt.date.fromisoformat(item["said_date"])
+            steps = (("done", 1), ("not_taken_forward", 5)) if n % 2 else (("done", 1), ("planned", 3), ("done", 7))
+            for k, (status, days) in enumerate(steps):
+                w.writerow(
+                    [
+                        f"UPD-7{n:04d}{k}",
+                        item["id"],
+                        (said + dt.timedelta(days=days)).isoformat(),
+                        status,
+                        "" if status == "not_taken_forward" else "x",
+                        "r" if status == "not_taken_forward" else "",
+                        "synthetic_register",
+                        "t",
+                    ]
+                )
     build(Package(root), tmp_path / "b", progress=False)
     conn = sqlite3.connect(tmp_path / "b" / "register.db")
     assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'you_said_we_did_status'").fetchone() == ("table",)
@@ -289,6 +318,10 @@ def test_status_views_written_for_scale_give_the_window_formulation_s_rows(regis
     new = conn.execute("SELECT * FROM you_said_we_did_current ORDER BY id").fetchall()
     old = conn.execute(f"SELECT * FROM ({OLD_CURRENT}) ORDER BY id").fetchall()
     assert new == old
+    closed = dict(
+        conn.execute("SELECT id, julianday(loop_closed_date) - julianday(said_date) FROM you_said_we_did_status")
+    )
+    assert [closed[i["id"]] for i in earlier] == [7, 1] * 10  # not the last closing update's 5
     assert (
         conn.execute("SELECT * FROM measure_you_said_we_did").fetchall()
         == conn.execute(OLD_MEASURE.format(current=OLD_CURRENT)).fetchall()

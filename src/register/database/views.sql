@@ -60,7 +60,20 @@ SELECT
   (SELECT COUNT(*) FROM you_said_we_did_updates h WHERE h.you_said_id = y.id) AS updates,
   d.response_rule,
   d.due_date,
-  d.due_date_basis
+  d.due_date_basis,
+  -- When the loop closed, while it is closed: the first of the closing updates since the
+  -- last that did not close it. An item done and then done again closed on the first date;
+  -- one reopened and closed again, on the date it closed again.
+  CASE WHEN s.closes_loop THEN (
+    SELECT MIN(c.update_date) FROM you_said_we_did_updates c
+    WHERE c.you_said_id = y.id
+      AND COALESCE((c.update_date, CAST(substr(c.id, length(rtrim(c.id, '0123456789')) + 1) AS INTEGER), c.id) > (
+        SELECT o.update_date, CAST(substr(o.id, length(rtrim(o.id, '0123456789')) + 1) AS INTEGER), o.id FROM you_said_we_did_updates o
+        JOIN statuses os ON os.code = o.status AND NOT COALESCE(os.closes_loop, 0)
+        WHERE o.you_said_id = y.id
+        ORDER BY o.update_date DESC, CAST(substr(o.id, length(rtrim(o.id, '0123456789')) + 1) AS INTEGER) DESC, o.id DESC
+        LIMIT 1), 1)
+  ) END AS loop_closed_date
 FROM you_said_we_did y
 LEFT JOIN you_said_we_did_updates r ON r.id = (
   SELECT u.id FROM you_said_we_did_updates u
@@ -129,7 +142,7 @@ SELECT
   s.response_rule,
   s.due_date,
   s.due_date_basis,
-  CAST(julianday(CASE WHEN s.loop_closed THEN s.status_date ELSE (SELECT date('now', 'localtime')) END)
+  CAST(julianday(CASE WHEN s.loop_closed THEN s.loop_closed_date ELSE (SELECT date('now', 'localtime')) END)
        - julianday(s.said_date) AS INTEGER) AS days_open
 FROM you_said_we_did_status s;
 

@@ -108,11 +108,12 @@ async def you_said_page(datasette, request):
     codelists = await load_codelists(datasette)
     feed = {"href": item_feed_path(datasette, item_id), "title": f"Changes to {item_id} (Atom feed)"}
     # A loop closed after its due date is said to be late, as an open one is said to be
-    # overdue: the date it closed is its status date, as days_open counts it.
-    closed, due = item["status_date"], item["due_date"]
+    # overdue. It closed days_open days after it was said: the view counts to the first of
+    # the closing updates since it was last open, not to a later one (done, then done again).
+    said, due, days = item["said_date"], item["due_date"], item["days_open"]
     late = (
-        (dt.date.fromisoformat(closed) - dt.date.fromisoformat(due)).days
-        if item["loop_closed"] and closed and due
+        (dt.date.fromisoformat(said) + dt.timedelta(days=days) - dt.date.fromisoformat(due)).days
+        if item["loop_closed"] and said and due and days is not None
         else 0
     )
     return await render_page(
