@@ -142,3 +142,14 @@ def test_searching_for_a_publishers_name_finds_it(site):
     assert "Synthetic shown" in text and "Synthetic unreachable" in text
     assert "could not search" not in words(site.get("/search?q=Cumbria").text)
     assert site.get("/register/publishers?_search=Synthetic").status_code == 200
+
+
+def test_only_a_publisher_with_projects_links_its_projects(site):
+    """A publisher none of whose data is shown had a link to "its projects": an empty table."""
+    text = site.get("/publishers").text
+    section = {
+        c: text.split(f'<section aria-labelledby="{c}">', 1)[1].split("</section>", 1)[0]
+        for c in ("nc_icb", "gone_icb")
+    }
+    assert "?from_publisher=nc_icb" in section["nc_icb"] and "its projects" in words(section["nc_icb"])
+    assert "from_publisher=" not in section["gone_icb"] and "its projects" not in words(section["gone_icb"])
