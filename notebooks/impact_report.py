@@ -365,8 +365,9 @@ if d.projects_total:
 # %% [markdown]
 # ## About this report
 #
-# - **Source**: the Co-production Register (`build/register.db`), built from the CSV files
-#   in `datasets/` after they passed validation, under the licence its data package names;
+# - **Source**: the Co-production Register (`build/register.db` beside its data package),
+#   built from the CSV files in `datasets/` after they passed validation, under the licence
+#   its data package names;
 #   the national register (`build/national/register.db`) from each publisher's data package
 #   that passed them, each publisher's records under the licence its own package names.
 # - **Measures**: every measure is an SQL view in `src/register/database/views.sql`, the same
@@ -377,7 +378,8 @@ if d.projects_total:
 #   they were said, with their status as it stands today. Projects, the Strategic
 #   Co-production Group measure and gate assurance describe the register today.
 # - **Reproduce it**: `make report` (all records) or
-#   `make report PERIOD_START=2025-04-01 PERIOD_END=2025-06-30` (one quarter); the national
+#   `make report PERIOD_START=2025-04-01 PERIOD_END=2025-06-30` (one quarter), with
+#   `ROOT=<the folder of its data package>` for another publisher's register; the national
 #   register's is written by `make national`, or for one quarter by
 #   `python -m register.publishing.report --root build/national/package --db build/national/register.db --out build/national/reports --start 2025-04-01 --end 2025-06-30`.
 
