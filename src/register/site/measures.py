@@ -11,6 +11,7 @@ from datasette.database import QueryInterrupted
 
 from register.site import charts
 from register.site.links import DB, fetch_rows, view_meta
+from register.util.clock import local_today
 from register.util.words import agree, n_of
 
 
@@ -158,8 +159,17 @@ def headline_quarter(h):
     )
     if h["latest_quarter"]:
         n = h["latest_activities"]
-        text += f"; the latest was {h['latest_quarter']}, with {n:,} {'activity' if n == 1 else 'activities'}"
+        activities = f"{n:,} {'activity' if n == 1 else 'activities'}"
+        if h["latest_quarter"] == quarter_of(local_today()):  # not yet over: more may be logged
+            text += f"; the latest, still under way, is {h['latest_quarter']}, with {activities} so far"
+        else:
+            text += f"; the latest was {h['latest_quarter']}, with {activities}"
     return text + "."
+
+
+def quarter_of(day) -> str:
+    """A day's calendar quarter as measure_activity_by_quarter names it ("2026 Q4")."""
+    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
 def headline_place(h):
