@@ -860,7 +860,7 @@ def parse_feed(client, path: str) -> ET.Element:
     for entry in root.findall(f"{ATOM}entry"):
         for tag in ("id", "title", "updated", "link", "content", "author"):
             assert entry.find(f"{ATOM}{tag}") is not None, tag
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry.find(f"{ATOM}updated").text)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00(Z|[+-]\d\d:\d\d)", entry.find(f"{ATOM}updated").text)
     ids = [e.find(f"{ATOM}id").text for e in root.findall(f"{ATOM}entry")]
     assert len(ids) == len(set(ids))
     return root

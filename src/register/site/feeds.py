@@ -22,6 +22,7 @@ from register.site.filters import uk_date
 from register.site.links import fetch_rows, field_title, known_id, make_linker, record_id
 from register.site.pages import record_not_found
 from register.site.you_said import ITEMS, UPDATES, item_feed_path, item_path, item_record
+from register.util.clock import day_zone
 from register.util.words import due_date_basis
 
 FEED_LIMIT = 100
@@ -43,7 +44,8 @@ def _stamp(date_text) -> str:
         day = dt.date.fromisoformat(str(date_text)[:10])
     except ValueError:
         return f"{str(date_text)[:10]}T00:00:00Z"
-    return dt.datetime.combine(day, dt.time()).astimezone().isoformat()
+    start = dt.datetime.combine(day, dt.time(), tzinfo=day_zone())
+    return (start if start.tzinfo else start.astimezone()).isoformat()
 
 
 def _urn(*parts: str) -> str:

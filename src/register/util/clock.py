@@ -42,10 +42,16 @@ def named_zone(tz: str) -> ZoneInfo | None:
         return None
 
 
+def day_zone() -> ZoneInfo | None:
+    """The zone whose day is the register's: TZ's if it is set, otherwise England's
+    (TIME_ZONE), even in a process that did not call in_england() (a test, a notebook)."""
+    return named_zone(os.environ["TZ"]) if tz_is_set() else ZoneInfo(TIME_ZONE)
+
+
 def local_today(now: dt.datetime | None = None) -> dt.date:
     """Today's date in TZ's zone if TZ is set, otherwise in England (TIME_ZONE).
     `now` (aware) stands in for the present in tests."""
-    zone = named_zone(os.environ["TZ"]) if tz_is_set() else ZoneInfo(TIME_ZONE)
+    zone = day_zone()
     if now is None:
         return dt.datetime.now(zone).date()
     return now.astimezone(zone).date()
