@@ -1,0 +1,33 @@
+"""The words on public pages, read as a member of the public reads them: each list of
+codes says what it holds, in plain English, rather than repeating its own name."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from register.schema.package import ROOT, Package
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+@pytest.mark.parametrize("root", [ROOT, ROOT / "publishers" / "north-cumbria"], ids=lambda p: p.name)
+def test_every_codelist_says_what_it_holds(root):
+    """A codelist's description is its only words on the glossary and on its table page:
+    "Codelist: places." told a reader nothing the title had not."""
+    package = Package(root)
+    for res in package.resources:
+        if package.is_codelist(res.name):
+            words = res.description.strip()
+            assert not words.lower().startswith("codelist"), (root.name, res.name, words)
+            assert words.rstrip(".").lower() not in res.title.lower(), (root.name, res.name, words)
+
+
+def test_glossary_lists_of_codes_say_what_each_holds(client):
+    page = text_of(client.get("/glossary").text)
+    assert "Codelist:" not in page
+    assert "The areas that co-production activities and projects cover." in page
