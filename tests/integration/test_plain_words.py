@@ -31,3 +31,13 @@ def test_glossary_lists_of_codes_say_what_each_holds(client):
     page = text_of(client.get("/glossary").text)
     assert "Codelist:" not in page
     assert "The areas that co-production activities and projects cover." in page
+
+
+@pytest.mark.parametrize(
+    "path", ["/register/projects", "/register/projects/PRJ-0002", "/register?sql=select+1+as+one"], ids=str
+)
+def test_json_is_called_json_on_every_data_page(client, path):
+    """The downloads page says JSON; the table, record and query pages said "json"."""
+    html = client.get(path).text
+    links = re.search(r'<p class="export-links">(.*?)</p>', html, re.S).group(1)
+    assert ">JSON</a>" in links and ">json</a>" not in links
