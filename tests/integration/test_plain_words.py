@@ -4,11 +4,19 @@ codes says what it holds, in plain English, rather than repeating its own name."
 from __future__ import annotations
 
 import re
+import sqlite3
 from html import unescape
 
 import pytest
 
 from register.schema.package import ROOT, Package
+
+
+@pytest.fixture(scope="module")
+def db(build_dir):
+    conn = sqlite3.connect(f"file:{build_dir / 'register.db'}?immutable=1", uri=True)
+    yield conn
+    conn.close()
 
 
 def text_of(html: str) -> str:
@@ -41,3 +49,13 @@ def test_json_is_called_json_on_every_data_page(client, path):
     html = client.get(path).text
     links = re.search(r'<p class="export-links">(.*?)</p>', html, re.S).group(1)
     assert ">JSON</a>" in links and ">json</a>" not in links
+
+
+def test_the_equality_table_is_named_in_words_not_by_a_code(client, db):
+    """The project page's equality table was captioned "Equality impact matrix for
+    PRJ-0002": a word the public does not use, and a code where the project has a name."""
+    title = db.execute("select title from projects where id = 'PRJ-0002'").fetchone()[0]
+    html = unescape(client.get("/projects/PRJ-0002").text)
+    caption = re.search(r'<caption id="eia-caption">(.*?)</caption>', html, re.S).group(1)
+    assert caption == f"Equality impacts of {title}, for each characteristic"
+    assert "matrix" not in caption and "PRJ-0002" not in caption
