@@ -59,3 +59,11 @@ def test_the_equality_table_is_named_in_words_not_by_a_code(client, db):
     caption = re.search(r'<caption id="eia-caption">(.*?)</caption>', html, re.S).group(1)
     assert caption == f"Equality impacts of {title}, for each characteristic"
     assert "matrix" not in caption and "PRJ-0002" not in caption
+
+
+def test_gate_assurance_offers_its_list_as_data_not_as_a_query(client):
+    """Elsewhere the public pages say "as data" (a record, the chosen items); the gate
+    assurance table said "all of them, as a query", a database word."""
+    html = unescape(client.get("/gate-assurance").text)
+    caption = re.search(r'<caption id="gaps-caption">(.*?)</caption>', html, re.S).group(1)
+    assert ">all of them as data</a>" in caption and "query" not in text_of(caption)
