@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 
 from register.schema.package import ROOT, Package
+from register.site.measures import MEASURES
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +68,19 @@ def test_gate_assurance_offers_its_list_as_data_not_as_a_query(client):
     html = unescape(client.get("/gate-assurance").text)
     caption = re.search(r'<caption id="gaps-caption">(.*?)</caption>', html, re.S).group(1)
     assert ">all of them as data</a>" in caption and "query" not in text_of(caption)
+
+
+MEASURE_PATHS = ["/measures"] + [f"/measures/{m.name}" for m in MEASURES]
+
+
+@pytest.mark.parametrize("path", MEASURE_PATHS, ids=str)
+def test_measure_pages_do_not_say_codelist(client, path):
+    """ "Codelist" is a word of the data standard; the public pages call them lists of
+    codes, and a measure says what it counts without it."""
+    page = text_of(client.get(path).text)
+    assert "codelist" not in page.lower(), path
+
+
+def test_the_loop_measure_says_what_closed_means_without_the_standards_words(client):
+    page = text_of(client.get("/measures/you_said_we_did").text)
+    assert "have closed the loop (their current status is one that closes the loop)" in page
