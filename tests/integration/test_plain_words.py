@@ -84,3 +84,9 @@ def test_measure_pages_do_not_say_codelist(client, path):
 def test_the_loop_measure_says_what_closed_means_without_the_standards_words(client):
     page = text_of(client.get("/measures/you_said_we_did").text)
     assert "have closed the loop (their current status is one that closes the loop)" in page
+
+
+def test_the_home_page_says_what_facets_do_rather_than_their_name(client):
+    page = text_of(client.get("/").text)
+    assert "facet" not in page.lower()
+    assert "count the rows with each value" in page
