@@ -90,3 +90,14 @@ def test_the_home_page_says_what_facets_do_rather_than_their_name(client):
     page = text_of(client.get("/").text)
     assert "facet" not in page.lower()
     assert "count the rows with each value" in page
+
+
+def test_a_glossary_result_shows_the_meaning_not_its_title_again(client, db):
+    """Searching "reimbursement" found the glossary term headed "Reimbursement" with the
+    snippet "Reimbursement" under it: the result said nothing of what the word means."""
+    meaning = db.execute("select description from glossary where code = 'reimbursement'").fetchone()[0]
+    html = client.get("/search", params={"q": "reimbursement"}).text
+    result = re.search(r'data-source="glossary" data-key="reimbursement">(.*?)</li>', html, re.S).group(1)
+    snippet = text_of(re.search(r'<p class="reg-result__snippet">(.*?)</p>', result, re.S).group(1)).strip()
+    assert snippet != "Reimbursement"
+    assert snippet.rstrip("…") in meaning and len(snippet) > 40
