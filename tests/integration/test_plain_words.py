@@ -101,3 +101,14 @@ def test_a_glossary_result_shows_the_meaning_not_its_title_again(client, db):
     snippet = text_of(re.search(r'<p class="reg-result__snippet">(.*?)</p>', result, re.S).group(1)).strip()
     assert snippet != "Reimbursement"
     assert snippet.rstrip("…") in meaning and len(snippet) > 40
+
+
+def test_a_named_section_is_not_called_section_twice(client, db):
+    """Citations read "section Appendix 1", "section Table 3 challenges" and, for the
+    Healthwatch rule, "section Section 221"; a numbered section keeps the word."""
+    page = text_of(client.get("/glossary").text)
+    assert "section Table 3 challenges" not in page and ", Table 3 challenges." in page
+    assert "section 4.0." in page
+    item = db.execute("select id from you_said_we_did where source_section like 'Appendix 1%' limit 1").fetchone()[0]
+    page = text_of(client.get(f"/you-said/{item}").text)
+    assert "section Appendix" not in page and ", Appendix 1" in page
