@@ -112,3 +112,12 @@ def test_a_named_section_is_not_called_section_twice(client, db):
     item = db.execute("select id from you_said_we_did where source_section like 'Appendix 1%' limit 1").fetchone()[0]
     page = text_of(client.get(f"/you-said/{item}").text)
     assert "section Appendix" not in page and ", Appendix 1" in page
+
+
+def test_the_equality_table_heads_its_date_column_as_a_date(client):
+    """Beside "Impact: Positive", a column headed "Assessed" reading "Not recorded" seemed
+    to say the impact was not assessed; it is the date it was assessed."""
+    html = unescape(client.get("/projects/PRJ-0002").text)
+    table = html[html.index('<caption id="eia-caption">') :]
+    headers = [text_of(h).strip() for h in re.findall(r'<th scope="col">(.*?)</th>', table[: table.index("</thead>")])]
+    assert "Date assessed" in headers and "Assessed" not in headers
