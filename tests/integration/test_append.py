@@ -236,7 +236,7 @@ VALUE_CASES = {
                 "the same project_id and characteristic as row 5",
                 "one row per",
             ),
-            (7, "review_date", "'2024-06-01'", "earlier than Assessed", "a date on or after Assessed"),
+            (7, "review_date", "'2024-06-01'", "earlier than Date assessed", "a date on or after Date assessed"),
         ],
     ),
 }

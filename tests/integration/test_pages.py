@@ -1121,10 +1121,11 @@ def test_the_quarters_headline_counts_from_the_first_activity_to_the_latest(clie
     first, last = quarter[0], quarter[-1]
     span = (last[0] - first[0]) * 4 + last[1] - first[1] + 1
     latest = sum(1 for d in dates if (int(d[:4]), (int(d[5:7]) - 1) // 3) == last)
+    MONTHS = ("January to March", "April to June", "July to September", "October to December")
     html = unescape(client.get("/measures").text)
     assert (
         f"Co-production activity was logged in {len(quarter)} of the {span} quarters from the first activity "
-        f"to the latest; the latest was {last[0]} Q{last[1] + 1}, with {latest} "
+        f"to the latest; the latest was {MONTHS[last[1]]} {last[0]}, with {latest} "
         f"{'activity' if latest == 1 else 'activities'}." in html
     )
 

@@ -25,15 +25,18 @@ def one_query(ds, q: str) -> list[dict]:
             if fts not in names or (conf is None and table not in codelists):
                 continue
             pk = "t.code" if table in codelists else "t.id"
+            column = -1
             if conf:
                 project, anchor, title, kind = conf["project"], conf["anchor"], conf["title"], conf["kind"]
-            else:
+            else:  # a code's snippet is what it means, under its title
                 project, anchor, title, kind = "null", "''", "t.title", table
+                indexed = await db.table_columns(fts)
+                column = indexed.index("description") if "description" in indexed else -1
             date = (conf or {}).get("date", "null")
             parts.append(f"""
               select '{table}' as source, '{kind}' as kind, {pk} as key, {project} as project_id,
                      {anchor} as anchor, {title} as title, {date} as date,
-                     snippet([{fts}], -1, char(2), char(3), '…', 24) as snippet, bm25([{fts}]) as rank
+                     snippet([{fts}], {column}, char(2), char(3), '…', 24) as snippet, bm25([{fts}]) as rank
               from [{fts}] join [{table}] t on t.rowid = [{fts}].rowid where [{fts}] match :q""")
         sql = " union all ".join(parts) + f" order by rank, source, key limit {search.SEARCH_LIMIT}"
         return [dict(r) for r in (await db.execute(sql, {"q": fts_query.expand(q)})).rows]

@@ -160,11 +160,23 @@ def headline_quarter(h):
     if h["latest_quarter"]:
         n = h["latest_activities"]
         activities = f"{n:,} {'activity' if n == 1 else 'activities'}"
+        months = quarter_words(h["latest_quarter"])
         if h["latest_quarter"] == quarter_of(local_today()):  # not yet over: more may be logged
-            text += f"; the latest, still under way, is {h['latest_quarter']}, with {activities} so far"
+            text += f"; the latest, still under way, is {months}, with {activities} so far"
         else:
-            text += f"; the latest was {h['latest_quarter']}, with {activities}"
+            text += f"; the latest was {months}, with {activities}"
     return text + "."
+
+
+QUARTER_MONTHS = ("January to March", "April to June", "July to September", "October to December")
+
+
+def quarter_words(quarter: str) -> str:
+    """A calendar quarter as people say it: "2025 Q3" is "July to September 2025". In the
+    NHS "Q3" first means the financial year's (October to December), so the code alone
+    misleads."""
+    year, n = quarter.split(" Q")
+    return f"{QUARTER_MONTHS[int(n) - 1]} {year}"
 
 
 def quarter_of(day) -> str:

@@ -86,10 +86,15 @@ async def _search(datasette, q: str) -> list[dict]:
         conf = SEARCH_MAIN.get(table)
         if conf is None and table not in codelists:
             continue
+        column = -1  # the column that matched best
         if conf:
             project, anchor, title, kind = conf["project"], conf["anchor"], conf["title"], conf["kind"]
         else:
             project, anchor, title, kind = "null", "''", "t.title", table
+            # A code's result is headed by its title: its snippet is what the code means,
+            # not the title again ("Reimbursement" under "Reimbursement").
+            indexed = await db.table_columns(fts)
+            column = indexed.index("description") if "description" in indexed else -1
         ranked.append(f"""
           select '{table}' as source, rid, rank
           from (select rowid as rid, bm25([{fts}]) as rank from [{fts}] where [{fts}] match :q
@@ -100,7 +105,7 @@ async def _search(datasette, q: str) -> list[dict]:
         date = (conf or {}).get("date", "null")
         dress[table] = f"""
           select t.rowid as rid, '{kind}' as kind, {project} as project_id, {anchor} as anchor, {title} as title,
-                 {date} as date, snippet([{fts}], -1, char(2), char(3), '…', 24) as snippet
+                 {date} as date, snippet([{fts}], {column}, char(2), char(3), '…', 24) as snippet
           from [{fts}] join [{table}] t on t.rowid = [{fts}].rowid
           where [{fts}] match :q and [{fts}].rowid in (select value from json_each(:rids))"""
     if not ranked:
