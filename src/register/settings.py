@@ -6,6 +6,7 @@ against SETTINGS, and that no other module reads a REGISTER_* variable itself.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,43 @@ TEST_PAUSE_BEFORE_REPLACE = _setting(
 TEST_RELEASE_FILE = _setting(
     "REGISTER_TEST_RELEASE_FILE", "", "Tests only: the paused append goes on as soon as this file exists."
 )
+
+
+def number(setting: Setting, minimum: float = 0, whole: bool = False) -> float:
+    """A numeric setting's value; a value that is not such a number stops the command with
+    one sentence naming the variable (SystemExit), never a traceback from deep inside."""
+    raw = setting.raw().strip() or setting.default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise SystemExit(
+            f"{setting.name}={raw!r} is not {kind} of {minimum:g} or more: set it to one, or leave it "
+            f"unset for the default, {setting.default} (see docs/settings.md)."
+        )
+    return value
+
+
+def switch(setting: Setting) -> bool:
+    """A 0-or-1 setting: True for 1; anything but 0 or 1 stops the command with one sentence."""
+    raw = setting.raw().strip() or setting.default
+    if raw not in ("0", "1"):
+        raise SystemExit(
+            f"{setting.name}={raw!r} is neither 0 nor 1: set it to one of them, or leave it unset "
+            f"for the default, {setting.default} (see docs/settings.md)."
+        )
+    return raw == "1"
+
+
+def serving() -> None:
+    """Check every setting the site reads when it starts, so that a mistyped value is said
+    in one line before the server starts (SystemExit), not as a traceback from a plugin."""
+    number(CACHE_MB)
+    number(CACHE_MAX_AGE_S)
+    number(PAGE_SLOTS, minimum=1, whole=True)
+    switch(WARM)
 
 
 def root() -> Path:

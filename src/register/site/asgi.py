@@ -26,6 +26,7 @@ def app():
     """A factory (uvicorn --factory): each worker process builds its own Datasette, whose
     "today" (overdue items, days open, when cached pages expire) is England's day, as for
     `make serve`, when uvicorn is started without TZ (register/util/clock.py)."""
+    settings.serving()  # a mistyped REGISTER_* value is one sentence, not a traceback
     in_england()
     build_dir = Path(ROOT / settings.BUILD_DIR.raw())
     return datasette_instance(build_dir).app()

@@ -129,6 +129,10 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     said = unusable_host(args.host)
+    try:
+        settings.serving()  # a mistyped REGISTER_* value, said before anything else
+    except SystemExit as e:
+        said = said or str(e)
     if said:
         print(said, file=sys.stderr)
         return 2
@@ -145,7 +149,7 @@ def main(argv=None) -> int:
     # in UTC: the deployments set TZ too (Dockerfile, fly.toml).
     in_england()
     cmd = command(Path(args.build_dir), args.host, args.port)
-    if settings.WARM.raw() != "0":  # register/site/warm_cache.py
+    if settings.switch(settings.WARM):  # register/site/warm_cache.py
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         os.environ.setdefault(settings.WARM_URL.name, f"http://{local}:{args.port}")
     print(f"Serving the register on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
