@@ -52,3 +52,31 @@ def test_good_values_are_taken(monkeypatch):
     assert settings.number(settings.PAGE_SLOTS, minimum=1, whole=True) == 8
     assert settings.switch(settings.WARM) is False
     settings.serving()
+
+
+def test_a_mistyped_register_root_is_said_before_anything_is_made(tmp_path):
+    # REGISTER_ROOT naming no register made nope/build/ there, tried to rebuild it and
+    # ended in a traceback about nope/datapackage.json.
+    nope = tmp_path / "nope"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path), "REGISTER_ROOT": str(nope)}
+    done = subprocess.run(
+        [sys.executable, "-m", "register.site.serve", "--check-only"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"Not serving: {nope} is not a copy of the register (that folder does not exist). Set REGISTER_ROOT "
+        "(or --root) to the folder holding its datapackage.json, or leave it unset for the checkout this "
+        "package was installed from.\n"
+    )
+    assert not nope.exists()
+
+
+def test_a_root_that_is_not_a_register_is_refused(tmp_path, capsys):
+    code = serve.main(["--root", str(tmp_path), "--build-dir", str(tmp_path / "build"), "--check-only"])
+    assert code == 2
+    assert "has no datapackage.json" in capsys.readouterr().err
+    assert not (tmp_path / "build").exists()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from register import settings
 from register.schema.package import ROOT
-from register.site.serve import datasette_instance
+from register.site.serve import datasette_instance, unusable_root
 from register.util.clock import in_england
 
 
@@ -27,6 +27,8 @@ def app():
     "today" (overdue items, days open, when cached pages expire) is England's day, as for
     `make serve`, when uvicorn is started without TZ (register/util/clock.py)."""
     settings.serving()  # a mistyped REGISTER_* value is one sentence, not a traceback
+    if said := unusable_root(ROOT):
+        raise SystemExit(said)
     in_england()
     build_dir = Path(ROOT / settings.BUILD_DIR.raw())
     return datasette_instance(build_dir).app()
