@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,8 @@ WARM_URL = _setting("REGISTER_WARM_URL", "", "The address the cache warmer reque
 PUBLIC_HOST = _setting(
     "REGISTER_PUBLIC_HOST",
     "",
-    "The public host name, sent as Host by the cache warmer so warm pages match visitors' keys.",
+    "The public host name alone (register.example.org: no https://, no path), sent as Host by the cache "
+    "warmer so warm pages match visitors' keys.",
 )
 BUILD_DIR = _setting(
     "REGISTER_BUILD_DIR", "build", "The build directory the multi-process ASGI app (register.site.asgi) serves."
@@ -128,6 +130,23 @@ def switch(setting: Setting) -> bool:
     return raw == "1"
 
 
+HOST_NAME = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+)
+
+
+def host_name(setting: Setting) -> str:
+    """A host name as browsers send it in Host (register.example.org, or with :port), or
+    empty; a URL or anything else stops the command with one sentence."""
+    raw = setting.raw().strip()
+    if raw and not HOST_NAME.fullmatch(raw):
+        raise SystemExit(
+            f"{setting.name}={raw!r} is not a host name: give the name visitors type, alone "
+            "(for example register.example.org), without https:// or a path (see docs/settings.md)."
+        )
+    return raw
+
+
 def serving() -> None:
     """Check every setting the site reads when it starts, so that a mistyped value is said
     in one line before the server starts (SystemExit), not as a traceback from a plugin."""
@@ -135,6 +154,7 @@ def serving() -> None:
     number(CACHE_MAX_AGE_S)
     number(PAGE_SLOTS, minimum=1, whole=True)
     switch(WARM)
+    host_name(PUBLIC_HOST)
 
 
 def root() -> Path:

@@ -17,6 +17,9 @@ BAD = [
     ("REGISTER_PAGE_SLOTS", "0"),
     ("REGISTER_PAGE_SLOTS", "2.5"),
     ("REGISTER_WARM", "off"),
+    # A URL where the host name goes: the warmed pages were kept under a Host no visitor
+    # sends, so none of them was ever found, without a word.
+    ("REGISTER_PUBLIC_HOST", "https://register.example.org/"),
 ]
 
 
@@ -51,6 +54,8 @@ def test_good_values_are_taken(monkeypatch):
     assert settings.number(settings.CACHE_MB) == 0.5
     assert settings.number(settings.PAGE_SLOTS, minimum=1, whole=True) == 8
     assert settings.switch(settings.WARM) is False
+    monkeypatch.setenv("REGISTER_PUBLIC_HOST", "coproduction-register.fly.dev")
+    assert settings.host_name(settings.PUBLIC_HOST) == "coproduction-register.fly.dev"
     settings.serving()
 
 

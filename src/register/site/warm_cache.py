@@ -103,5 +103,8 @@ def startup(datasette):
     # Again a little before register/site/cache.py drops entries for age.
     every = max(30.0, settings.number(settings.CACHE_MAX_AGE_S) * 0.9)
     threading.Thread(
-        target=_run, args=(base, settings.PUBLIC_HOST.raw() or None, every), name="warm-cache", daemon=True
+        target=_run,
+        args=(base, settings.host_name(settings.PUBLIC_HOST) or None, every),
+        name="warm-cache",
+        daemon=True,
     ).start()
