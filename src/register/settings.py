@@ -6,7 +6,9 @@ against SETTINGS, and that no other module reads a REGISTER_* variable itself.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +59,8 @@ WARM_URL = _setting("REGISTER_WARM_URL", "", "The address the cache warmer reque
 PUBLIC_HOST = _setting(
     "REGISTER_PUBLIC_HOST",
     "",
-    "The public host name, sent as Host by the cache warmer so warm pages match visitors' keys.",
+    "The public host name alone (register.example.org: no https://, no path), sent as Host by the cache "
+    "warmer so warm pages match visitors' keys.",
 )
 BUILD_DIR = _setting(
     "REGISTER_BUILD_DIR", "build", "The build directory the multi-process ASGI app (register.site.asgi) serves."
@@ -97,6 +100,61 @@ TEST_PAUSE_BEFORE_REPLACE = _setting(
 TEST_RELEASE_FILE = _setting(
     "REGISTER_TEST_RELEASE_FILE", "", "Tests only: the paused append goes on as soon as this file exists."
 )
+
+
+def number(setting: Setting, minimum: float = 0, whole: bool = False) -> float:
+    """A numeric setting's value; a value that is not such a number stops the command with
+    one sentence naming the variable (SystemExit), never a traceback from deep inside."""
+    raw = setting.raw().strip() or setting.default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < minimum:
+        kind = "a whole number" if whole else "a number"
+        raise SystemExit(
+            f"{setting.name}={raw!r} is not {kind} of {minimum:g} or more: set it to one, or leave it "
+            f"unset for the default, {setting.default} (see docs/settings.md)."
+        )
+    return value
+
+
+def switch(setting: Setting) -> bool:
+    """A 0-or-1 setting: True for 1; anything but 0 or 1 stops the command with one sentence."""
+    raw = setting.raw().strip() or setting.default
+    if raw not in ("0", "1"):
+        raise SystemExit(
+            f"{setting.name}={raw!r} is neither 0 nor 1: set it to one of them, or leave it unset "
+            f"for the default, {setting.default} (see docs/settings.md)."
+        )
+    return raw == "1"
+
+
+HOST_NAME = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+)
+
+
+def host_name(setting: Setting) -> str:
+    """A host name as browsers send it in Host (register.example.org, or with :port), or
+    empty; a URL or anything else stops the command with one sentence."""
+    raw = setting.raw().strip()
+    if raw and not HOST_NAME.fullmatch(raw):
+        raise SystemExit(
+            f"{setting.name}={raw!r} is not a host name: give the name visitors type, alone "
+            "(for example register.example.org), without https:// or a path (see docs/settings.md)."
+        )
+    return raw
+
+
+def serving() -> None:
+    """Check every setting the site reads when it starts, so that a mistyped value is said
+    in one line before the server starts (SystemExit), not as a traceback from a plugin."""
+    number(CACHE_MB)
+    number(CACHE_MAX_AGE_S)
+    number(PAGE_SLOTS, minimum=1, whole=True)
+    switch(WARM)
+    host_name(PUBLIC_HOST)
 
 
 def root() -> Path:

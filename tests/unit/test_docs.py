@@ -467,3 +467,17 @@ def test_publishing_md_keeps_the_sources_the_shared_codelists_cite(tmp_path):
     sources = package.resource("sources").path
     sources.write_text(sources.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
     assert validate(Package(package_dir)), "a package whose sources.csv was emptied was valid"
+
+
+def test_deployment_says_where_the_logs_go_and_which_path_is_the_health_check():
+    """Whoever runs the site needs to know where requests and faults are logged, that a
+    request line is personal data, and which address to give a host's health check: the
+    one the Dockerfile and fly.toml use."""
+    text = (ROOT / "docs" / "deployment.md").read_text("utf-8")
+    section = text.split("## Running it: start, stop, logs and the health check", 1)[1].split("\n## ", 1)[0]
+    section = " ".join(section.split())
+    for said in ("standard output", "standard error", "personal data", "IP address", "SIGTERM", "--no-access-log"):
+        assert said in section, said
+    health = re.search(r"\*\*Health check\*\*: `GET (\S+)`", section)[1]
+    assert f"127.0.0.1:%s{health}" in (ROOT / "Dockerfile").read_text("utf-8")
+    assert f'path = "{health}"' in (ROOT / "fly.toml").read_text("utf-8")

@@ -88,3 +88,32 @@ def test_once_a_command_runs_its_own_guard_says_it_stopped(capsys):
     finally:
         sys.excepthook = before
     assert code == 130 and "Stopped while doing the thing." in err
+
+
+def _sqlite_full() -> Exception:
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("PRAGMA max_page_count = 2")  # SQLite's own "database or disk is full"
+    try:
+        conn.execute("CREATE TABLE t (x)")
+        conn.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,)] * 100)
+    except sqlite3.Error as e:
+        return e
+    raise AssertionError("SQLite did not fill up")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OSError(28, "No space left on device", "/srv/register/build/extracts/x.csv"), _sqlite_full()],
+    ids=["system", "sqlite"],
+)
+def test_a_full_disk_says_to_free_space_not_to_report_a_fault(error, capsys):
+    # A build or an extract on a full disk said "Something went wrong ... Please report
+    # this" (SQLite's error), or "Check that the file or folder it names exists" (the
+    # system's): neither is what the person running it can do, which is free some space.
+    code, err = _run(error, capsys)
+    assert code == 2
+    assert err.startswith("Could not finish doing the thing: the disk is full (")
+    assert "Free some space" in err and "datasets/ was not changed" in err
+    assert "Please report" not in err and "exists" not in err and err.count("\n") == 1

@@ -57,3 +57,20 @@ def test_the_report_notebook_before_a_build_says_one_sentence_in_jupyter_not_a_t
     shown = capsys.readouterr().out
     assert f"{tmp_path / 'register.db'} does not exist: run `make build` first" in shown
     assert "Traceback" not in shown and "FileNotFoundError" not in shown and "---" not in shown
+
+
+def test_a_full_disk_while_the_report_is_written_is_one_line(monkeypatch, tmp_path, capsys):
+    # papermill saves the notebook after each cell: on a full disk `make report` ended in
+    # a 70-line traceback through papermill. The previous report is left as it was.
+    db = tmp_path / "register.db"
+    db.write_bytes(b"")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "execute", full)
+    code = report.main([f"--db={db}", f"--out={tmp_path / 'reports'}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("Could not finish writing the impact report: the disk is full (No space left on device)")
+    assert err.count("\n") == 1

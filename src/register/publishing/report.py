@@ -37,6 +37,7 @@ from register.publishing.extract_tables import AS_OF_KEY, day_of
 from register.schema.package import ROOT, Package
 from register.site.releases import all_releases, citation, release_url
 from register.util.clock import in_england
+from register.util.guard import plain_errors
 from register.util.text import first_paragraph
 
 NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
@@ -270,6 +271,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
     return json.loads(figures_text)
 
 
+@plain_errors("writing the impact report")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
     parser.add_argument("--start", help="first day of the reporting period, YYYY-MM-DD (default: no limit)")

@@ -14,27 +14,46 @@ The app is register/site/serve.py's datasette_instance(), the configuration `mak
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from register import settings
+from register.database.integrity import check
 from register.schema.package import ROOT
-from register.site.serve import datasette_instance
+from register.site.serve import datasette_instance, unusable_root
 from register.util.clock import in_england
+
+# uvicorn's exit code for a worker that failed before it started serving: its supervisor
+# then stops the whole server, where any other exit would have it start the worker again,
+# and fail again, for ever.
+STARTUP_FAILURE = 3
 
 
 def app():
     """A factory (uvicorn --factory): each worker process builds its own Datasette, whose
     "today" (overdue items, days open, when cached pages expire) is England's day, as for
-    `make serve`, when uvicorn is started without TZ (register/util/clock.py)."""
-    in_england()
+    `make serve`, when uvicorn is started without TZ (register/util/clock.py).
+
+    Like the container, a worker refuses to start, in one line, on a mistyped setting or
+    a build that is missing or fails its integrity check (register/database/integrity.py)."""
     build_dir = Path(ROOT / settings.BUILD_DIR.raw())
+    said = None
+    try:
+        settings.serving()
+    except SystemExit as e:
+        said = str(e)
+    said = said or unusable_root(ROOT)
+    if not said and (problems := check(build_dir)):
+        said = "Not serving: the built database failed its integrity check: " + "; ".join(problems)
+    if said:
+        print(said, file=sys.stderr, flush=True)
+        raise SystemExit(STARTUP_FAILURE)
+    in_england()
     return datasette_instance(build_dir).app()
 
 
 def command(build_dir: Path, host: str, port: int, workers: int = 2) -> tuple[list[str], dict]:
     """The command line and environment for `workers` server processes."""
-    import sys
-
     return (
         [
             sys.executable,

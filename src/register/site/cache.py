@@ -59,11 +59,11 @@ from datasette import hookimpl
 from register import settings
 from register.database.build_info import inputs_sha256
 
-MAX_BYTES = int(float(settings.CACHE_MB.raw()) * 1024 * 1024)
+MAX_BYTES = int(settings.number(settings.CACHE_MB) * 1024 * 1024)
 MAX_ENTRY_BYTES = 8 * 1024 * 1024  # the biggest register page at 1M rows is about 5 MB
 # Some answers depend on the date as well as the build (an item is overdue once its
 # response date has passed), so an entry is also dropped at midnight and after MAX_AGE_S.
-MAX_AGE_S = float(settings.CACHE_MAX_AGE_S.raw())
+MAX_AGE_S = settings.number(settings.CACHE_MAX_AGE_S)
 # A page that fails for this build (404, 400, or a 500 because its SQL ran past the time
 # limit) fails again on the next request: its answer is kept briefly too, so that people
 # pressing reload on a failing page cannot tie up the SQL threads everyone else needs.

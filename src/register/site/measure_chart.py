@@ -91,3 +91,13 @@ async def draw(spec: dict, size: str) -> bytes:
     while len(_drawn) > DRAWN:
         _drawn.popitem(last=False)
     return svg
+
+
+def stop_drawing() -> None:
+    """End the drawing process, when the server stops. uvicorn ends the server by raising
+    SIGTERM again once it has shut down, so Python's own clean-up at exit never runs: the
+    process was left behind, holding 140 MB, after every stop."""
+    global _drawer
+    pool, _drawer = _drawer, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)  # a chart being drawn finishes first (< 1 s)

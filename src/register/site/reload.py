@@ -32,7 +32,7 @@ from datasette import database as datasette_database
 from datasette import hookimpl
 from datasette.database import Database
 
-from register.site import coded_facets, search_rows, tie_break
+from register.site import coded_facets, measure_chart, search_rows, tie_break
 from register.site.cache import cache_for
 from register.site.stored_answers import StoredAnswers
 from register.util import pins
@@ -245,6 +245,7 @@ def _unpinning(receive):
         message = await receive()
         if message.get("type") == "lifespan.shutdown":
             pins.unpin_all()
+            measure_chart.stop_drawing()  # its process would outlive the server
         return message
 
     return receiving

@@ -14,7 +14,7 @@ from register import settings
 from register.database.integrity import IntegrityError, ensure
 from register.schema.package import ROOT
 from register.util.clock import in_england
-from register.util.text import first_paragraph
+from register.util.text import first_paragraph, printable
 
 # Settings for a public site. Suggested facets are off (they dominate page time on big
 # tables); SQL and facets are time-limited; results are capped; the database is
@@ -110,6 +110,21 @@ def unusable_host(host: str) -> str | None:
     return None
 
 
+def unusable_root(root: Path | str) -> str | None:
+    """Why the repository the site is served from (REGISTER_ROOT, or --root) is not a
+    register, in one sentence, or None. Without this a mistyped REGISTER_ROOT made folders
+    there and ended in a traceback about its datapackage.json."""
+    path = Path(root)
+    if (path / "datapackage.json").is_file():
+        return None
+    where = "does not exist" if not path.exists() else "has no datapackage.json"
+    return (
+        f"Not serving: {printable(str(root))} is not a copy of the register (that folder {where}). Set "
+        f"{settings.ROOT_SETTING.name} (or --root) to the folder holding its datapackage.json, or leave it "
+        "unset for the checkout this package was installed from."
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
     parser.add_argument("--build-dir", default=str(ROOT / "build"))
@@ -128,7 +143,11 @@ def main(argv=None) -> int:
         help="run the start-up integrity check (and any rebuild), then exit without serving",
     )
     args = parser.parse_args(argv)
-    said = unusable_host(args.host)
+    said = unusable_host(args.host) or unusable_root(args.root) or unusable_root(ROOT)
+    try:
+        settings.serving()  # a mistyped REGISTER_* value, said before anything else
+    except SystemExit as e:
+        said = said or str(e)
     if said:
         print(said, file=sys.stderr)
         return 2
@@ -145,7 +164,7 @@ def main(argv=None) -> int:
     # in UTC: the deployments set TZ too (Dockerfile, fly.toml).
     in_england()
     cmd = command(Path(args.build_dir), args.host, args.port)
-    if settings.WARM.raw() != "0":  # register/site/warm_cache.py
+    if settings.switch(settings.WARM):  # register/site/warm_cache.py
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         os.environ.setdefault(settings.WARM_URL.name, f"http://{local}:{args.port}")
     print(f"Serving the register on http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)

@@ -71,7 +71,7 @@ SQL_SLOTS = max(1, (os.cpu_count() or 2) // 2)
 QUEUE_WAIT_S = 2.0
 # Pages computed at once (not served from the cache): a few more than Datasette's SQL
 # threads, so its queue stays short; more wait up to PAGE_QUEUE_WAIT_S, then get 503.
-PAGE_SLOTS = int(settings.PAGE_SLOTS.raw())
+PAGE_SLOTS = int(settings.number(settings.PAGE_SLOTS, minimum=1, whole=True))
 PAGE_QUEUE_WAIT_S = 3.0
 RETRY_AFTER_S = 5
 

@@ -101,7 +101,10 @@ def startup(datasette):
     if not base:
         return
     # Again a little before register/site/cache.py drops entries for age.
-    every = max(30.0, float(settings.CACHE_MAX_AGE_S.raw()) * 0.9)
+    every = max(30.0, settings.number(settings.CACHE_MAX_AGE_S) * 0.9)
     threading.Thread(
-        target=_run, args=(base, settings.PUBLIC_HOST.raw() or None, every), name="warm-cache", daemon=True
+        target=_run,
+        args=(base, settings.host_name(settings.PUBLIC_HOST) or None, every),
+        name="warm-cache",
+        daemon=True,
     ).start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from zoneinfo import ZoneInfo
 
@@ -26,10 +27,42 @@ def tz_is_set() -> bool:
 
 def in_england() -> None:
     """Make this process, and the processes it starts, take the day in England (TIME_ZONE)
-    unless TZ names another zone: the site, `make report` and `make extracts` call it."""
+    unless TZ names another zone: the site, `make report` and `make extracts` call it.
+
+    Stops (SystemExit, one sentence) when the C library cannot read that zone: it then
+    takes UTC without a word, and SQLite's 'localtime' (what is overdue, on the site and
+    in the downloads) would turn at midnight UTC while Python's day turns in England."""
     if not tz_is_set():
         os.environ["TZ"] = TIME_ZONE
     time.tzset()
+    said = unreadable_zone(os.environ["TZ"])
+    if said:
+        raise SystemExit(said)
+
+
+# A zone's name (Europe/London, Etc/GMT+1), not a POSIX rule (GMT0BST,M3.5.0/1,M10.5.0).
+ZONE_NAME = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+")
+PROBES = (dt.datetime(2026, 1, 15, 12, tzinfo=dt.UTC), dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC))
+
+
+def unreadable_zone(tz: str) -> str | None:
+    """Why the C library's local time (after time.tzset()) is not TZ's zone, or None."""
+    name = tz.strip().removeprefix(":")
+    zone = named_zone(tz)
+    if zone is None:
+        if not ZONE_NAME.fullmatch(name):
+            return None  # a POSIX rule, which the C library reads itself
+        return (
+            f"TZ={name} is not the name of a time zone this computer knows: set it to one, such as "
+            f"{TIME_ZONE}, or leave it unset for England's (see docs/settings.md)."
+        )
+    for probe in PROBES:
+        if time.localtime(probe.timestamp()).tm_gmtoff != probe.astimezone(zone).utcoffset().total_seconds():
+            return (
+                f"This computer has no time-zone data for {name}, so its clock would give the day in UTC, "
+                "not there: install it (on Debian or Ubuntu: sudo apt-get install tzdata), then start again."
+            )
+    return None
 
 
 def named_zone(tz: str) -> ZoneInfo | None:

@@ -9,8 +9,10 @@ unexpected error leaves datasets/ as it was.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +57,19 @@ def one_line(error: BaseException) -> str:
     return printable(text, MAX_DETAIL) or "no details were given"
 
 
+# What the system or SQLite says when the disk (or the user's quota on it) has no room left.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+SQLITE_FULL = 13
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether the error is a full disk, which the person running the command can put right
+    (free some space), not a fault to report."""
+    if isinstance(error, OSError):
+        return error.errno in DISK_FULL_ERRNOS
+    return isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", None) == SQLITE_FULL
+
+
 def stopped_while_starting(kind, value, traceback) -> None:
     """sys.excepthook while a staff command is still importing what it needs (see
     register/staff/__init__.py): Ctrl+C then is said in one line, not as a traceback
@@ -68,8 +83,8 @@ def stopped_while_starting(kind, value, traceback) -> None:
 def plain_errors(doing: str) -> Callable:
     """Decorate a command's main(): an unexpected exception is reported in one line
     ("Something went wrong while <doing>: ...", or for a file the system refused "Could
-    not finish <doing>: ...") and main returns 2. Ctrl-C says it stopped and returns 130,
-    the shell's code for an interrupted command."""
+    not finish <doing>: ...", or for a full disk what to do about it) and main returns 2.
+    Ctrl-C says it stopped and returns 130, the shell's code for an interrupted command."""
 
     def decorate(main: Callable[..., int]) -> Callable[..., int]:
         @functools.wraps(main)
@@ -81,25 +96,31 @@ def plain_errors(doing: str) -> Callable:
             except KeyboardInterrupt:
                 print(f"\nStopped while {doing}.", file=sys.stderr)
                 return 130
-            except OSError as e:  # the system refused: a path that does not exist, a full disk
-                print(
-                    f"Could not finish {doing}: {one_line(e)}; datasets/ was not changed. "
-                    "Check that the file or folder it names exists and that you may use it.",
-                    file=sys.stderr,
-                )
-                return EXIT_CODE
             except Exception as e:  # noqa: BLE001 - the point of the guard
-                if getattr(e, "said_plainly", False):  # a mistake in a file a person edits, said as such
-                    said = printable(str(e), 4 * MAX_DETAIL)
-                    print(f"Could not finish {doing}: {said}; datasets/ was not changed.", file=sys.stderr)
-                    return EXIT_CODE
-                print(
-                    f"Something went wrong while {doing}: {one_line(e)}; datasets/ was not changed. "
-                    "Please report this, with the command you ran.",
-                    file=sys.stderr,
-                )
+                print(one_sentence(doing, e), file=sys.stderr)
                 return EXIT_CODE
 
         return guarded
 
     return decorate
+
+
+def one_sentence(doing: str, e: Exception) -> str:
+    """What plain_errors says of an exception."""
+    if disk_full(e):  # the system's "No space left on device", or SQLite's "database or disk is full"
+        return (
+            f"Could not finish {doing}: the disk is full ({one_line(e)}); datasets/ was not changed, "
+            "and what was built before is still in place. Free some space on that disk, then run "
+            "the command again."
+        )
+    if isinstance(e, OSError):  # the system refused: a path that does not exist, a folder not writable
+        return (
+            f"Could not finish {doing}: {one_line(e)}; datasets/ was not changed. "
+            "Check that the file or folder it names exists and that you may use it."
+        )
+    if getattr(e, "said_plainly", False):  # a mistake in a file a person edits, said as such
+        return f"Could not finish {doing}: {printable(str(e), 4 * MAX_DETAIL)}; datasets/ was not changed."
+    return (
+        f"Something went wrong while {doing}: {one_line(e)}; datasets/ was not changed. "
+        "Please report this, with the command you ran."
+    )

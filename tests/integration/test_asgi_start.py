@@ -1,0 +1,52 @@
+"""register.site.asgi under uvicorn's worker processes (docs/deployment.md, step 3): a
+build that is missing or damaged, or a mistyped setting, stops the server in one line.
+
+uvicorn starts a worker again whenever one dies, so a worker that failed with a traceback
+(FileNotFoundError on inspect.json) was started again and failed again, for ever, printing
+a traceback each time, and the server never answered nor stopped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def _uvicorn(env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "register.site.asgi:app",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-access-log",
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"REGISTER_BUILD_DIR": "no-such-build"}, "Not serving: the built database failed its integrity check: "),
+        ({"REGISTER_PAGE_SLOTS": "none"}, "REGISTER_PAGE_SLOTS='none' is not a whole number"),
+    ],
+)
+def test_workers_that_cannot_serve_stop_the_server_in_one_line(env, said):
+    done = _uvicorn(env)
+    lines = [line for line in done.stderr.splitlines() if not line.startswith(("INFO:", "ERROR:"))]
+    assert lines and all(line.startswith(said) for line in lines), done.stderr
+    assert "Traceback" not in done.stderr
+    assert "failed to start, stopping the parent process" in done.stderr
