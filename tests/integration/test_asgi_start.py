@@ -14,7 +14,7 @@ import sys
 import pytest
 
 
-def _uvicorn(env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+def _uvicorn(env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
