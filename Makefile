@@ -55,7 +55,7 @@ DATA := datapackage.json metadata.yml publisher.yml $(wildcard schemas/*.json sc
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
 .PHONY: help install browser libreoffice faketime validate build serve test test-unit test-integration test-browser \
-        lint format clean lock lab append add update-status attest correct template extracts report bench publish \
+        lint format clean clean-releases lock lab append add update-status attest correct template extracts report bench publish \
         national serve-national
 
 help: ## list the targets
@@ -245,5 +245,9 @@ lock: ## re-pin every dependency from requirements.in into requirements.txt
 	  .venv-lock/bin/pip freeze --all | grep -v '^pip=='; } > requirements.txt
 	rm -rf .venv-lock
 
-clean: ## remove build/
-	rm -rf build
+clean: ## remove build/, except the citable releases in build/releases/ (make clean-releases removes those)
+	@if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name releases -exec rm -rf {} +; fi
+	@if [ -d build/releases ]; then echo "Kept build/releases/: links people cited go on working. make clean-releases removes them."; fi
+
+clean-releases: ## remove the citable releases kept in build/releases/: links to them stop working here
+	rm -rf build/releases

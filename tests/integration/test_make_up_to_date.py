@@ -45,3 +45,21 @@ def test_the_extracts_are_up_to_date_after_a_rebuild_of_the_same_data(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "as when it was made; its files in" in again.stdout  # the release kept before, made current
     assert make(root, "-q", "extracts").returncode == 0, "make extracts is never up to date"
+
+
+def test_make_clean_keeps_the_citable_releases(tmp_path):
+    """`make clean` deleted build/ whole, and with it every release people had cited
+    (docs/deployment.md, "Releases when deployed"); only `make clean-releases` does now."""
+    root = checkout(tmp_path)
+    (root / "build" / "releases" / "2026-12-01-abc").mkdir(parents=True)
+    (root / "build" / "releases" / "2026-12-01-abc" / "register.csv").write_text("id\n", "utf-8")
+    (root / "build" / "extracts").mkdir()
+    (root / "build" / "register.db").write_bytes(b"")
+    done = make(root, "clean")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (root / "build").iterdir()) == ["releases"]
+    assert (root / "build" / "releases" / "2026-12-01-abc" / "register.csv").read_text("utf-8") == "id\n"
+    assert "Kept build/releases/" in done.stdout
+    assert make(root, "clean-releases").returncode == 0
+    assert not (root / "build" / "releases").exists()
+    assert make(root, "clean").returncode == 0  # nothing left to clean is no mistake
