@@ -1,5 +1,6 @@
 """Which statuses close the loop is said once, in the statuses codelist: change it in a
-scratch copy of the register and the views, the colours and the report's oracle follow."""
+scratch copy of the register and the views, the colours, the report's oracle and the staff
+commands follow."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlite3
 from register.database.build import build
 from register.schema.package import Package
 from tests.conftest import copy_repo, set_codelist_flag
+from tests.staff_helpers import digest, exit_code, make, refused
 
 
 def _closed_statuses(db) -> set[str]:
@@ -43,3 +45,38 @@ def test_the_views_read_closes_loop_from_the_codelist(tmp_path):
             "select sum(loop_closed) from measure_you_said_we_did where status = 'in_progress'"
         ).fetchone()[0]
     assert closed == in_progress
+
+
+def test_the_staff_commands_read_closes_loop_from_the_codelist(tmp_path):
+    """With in_progress closing the loop and not_taken_forward not, an item in progress is
+    closed to `make update-status` and to a file of updates: reopening it needs a reason,
+    closing it again is warned about; an item not taken forward reopens without one.
+    YS-0044 is in progress (UPD-0027 on 2025-09-01), YS-0010 and YS-0011 are planned."""
+    root = copy_repo(tmp_path)
+    set_codelist_flag(root, "statuses", "closes_loop", {"done", "in_progress"})
+    cite = {"SOURCE": "nn_icb_strategy_2025", "SECTION": "8.2"}
+    updates = tmp_path / "updates.csv"
+    updates.write_text(
+        "id,you_said_id,update_date,status,we_did,reason,source,source_section\r\n"
+        ",YS-0010,2026-01-01,in_progress,Work began.,,nn_icb_strategy_2025,8.2\r\n"
+        ",YS-0010,2026-01-02,open,,,nn_icb_strategy_2025,8.2\r\n"  # reopens: in progress closes now
+        ",YS-0011,2026-01-01,not_taken_forward,,It could not be afforded.,nn_icb_strategy_2025,8.2\r\n"
+        ",YS-0011,2026-01-02,open,,,nn_icb_strategy_2025,8.2\r\n",  # not taken forward no longer closes
+        "utf-8",
+    )
+    result = refused(root, TABLE="you_said_we_did_updates", FILE=updates, REBUILD="no")
+    assert f"{updates}, row 3, field reason: YS-0010 is closed ('in_progress' on 2026-01-01, row 2 of this file)" in (
+        result.stderr
+    )
+    assert "1 problem in 1 row." in result.stderr, result.stderr
+
+    bare = refused(root, "update-status", ID="YS-0044", STATUS="open", **cite)
+    assert "YS-0044 is closed ('in_progress' on 2025-09-01, UPD-0027)" in bare.stderr, bare.stderr
+
+    before = digest(root)
+    again = make("update-status", root, ID="YS-0044", STATUS="done", NOTE="It was done.", **cite)
+    assert exit_code(again) == 0, again.stderr
+    assert digest(root) != before
+    assert "Warning: YS-0044 was already closed ('in_progress' on 2025-09-01, UPD-0027); this closes it again." in (
+        again.stderr
+    )
