@@ -4,6 +4,7 @@ commands follow."""
 
 from __future__ import annotations
 
+import csv
 import sqlite3
 
 from register.database.build import build
@@ -24,10 +25,25 @@ def _open_overdue_statuses(db) -> set[str]:
 
 def test_the_views_read_closes_loop_from_the_codelist(tmp_path):
     root = copy_repo(tmp_path)
+    # The sample has no item not taken forward: one is added (YS-0011, open until now),
+    # so that a status the codelist stops counting as closing is seen to stop closing.
+    with (root / "datasets" / "you_said_we_did_updates.csv").open("a", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerow(
+            [
+                "UPD-9001",
+                "YS-0011",
+                "2025-10-01",
+                "not_taken_forward",
+                "",
+                "It could not be afforded.",
+                "nn_icb_strategy_2025",
+                "7.0",
+            ]
+        )
     build(Package(root), tmp_path / "before")
     db = tmp_path / "before" / "register.db"
     before = _closed_statuses(db)
-    assert before and before <= {"done", "not_taken_forward"}
+    assert before == {"done", "not_taken_forward"}
     with sqlite3.connect(db) as conn:
         in_progress = conn.execute(
             "select count(*) from you_said_we_did_current where status = 'in_progress'"
@@ -41,6 +57,10 @@ def test_the_views_read_closes_loop_from_the_codelist(tmp_path):
     assert "in_progress" in after and "not_taken_forward" not in after
     assert "in_progress" not in _open_overdue_statuses(db)
     with sqlite3.connect(db) as conn:
+        assert conn.execute(
+            "select loop_closed, overdue from you_said_we_did_current where id = 'YS-0011'"
+        ).fetchone() == (0, 1), "an item whose status no longer closes the loop is open, and past its due date"
+    with sqlite3.connect(db) as conn:
         closed = conn.execute(
             "select sum(loop_closed) from measure_you_said_we_did where status = 'in_progress'"
         ).fetchone()[0]
@@ -51,7 +71,7 @@ def test_the_staff_commands_read_closes_loop_from_the_codelist(tmp_path):
     """With in_progress closing the loop and not_taken_forward not, an item in progress is
     closed to `make update-status` and to a file of updates: reopening it needs a reason,
     closing it again is warned about; an item not taken forward reopens without one.
-    YS-0044 is in progress (UPD-0027 on 2025-09-01), YS-0010 and YS-0011 are planned."""
+    YS-0044 is in progress (UPD-0027 on 2025-09-01), YS-0010 and YS-0011 are open."""
     root = copy_repo(tmp_path)
     set_codelist_flag(root, "statuses", "closes_loop", {"done", "in_progress"})
     cite = {"SOURCE": "nn_icb_strategy_2025", "SECTION": "8.2"}
