@@ -100,3 +100,19 @@ def test_the_staff_commands_read_closes_loop_from_the_codelist(tmp_path):
     assert "Warning: YS-0044 was already closed ('in_progress' on 2025-09-01, UPD-0027); this closes it again." in (
         again.stderr
     )
+
+
+def test_the_pages_read_closes_loop_from_the_codelist(tmp_path):
+    """With in_progress closing the loop, YS-0044 (in progress) is shown closed, and an open
+    item's page and a project's page name the statuses that close it, in the codelist's
+    order."""
+    from register.site.serve import datasette_instance
+    from tests.conftest import Client
+
+    root = copy_repo(tmp_path)
+    set_codelist_flag(root, "statuses", "closes_loop", {"done", "in_progress"})
+    build(Package(root), tmp_path / "build")
+    client = Client(datasette_instance(tmp_path / "build"))
+    assert "The loop is closed." in client.get("/you-said/YS-0044").text
+    assert "it closes when the item is in progress, or done." in client.get("/you-said/YS-0010").text
+    assert "closed the loop (in progress, or done)" in client.get("/projects/PRJ-0002").text
