@@ -471,6 +471,23 @@ def test_new_rows_follow_the_existing_files_line_endings(repo, tmp_path):
     )
 
 
+def test_an_appended_file_keeps_its_permissions(repo):
+    """The rows are written to a new file renamed over the old one: the register's file
+    keeps the permissions it had (shared with a group that edits it, say), not a new
+    file's default."""
+    path = repo / LOG
+    path.chmod(0o664)
+    result = make("append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no")
+    assert exit_code(result) == 0, result.stderr
+    assert path.stat().st_mode & 0o777 == 0o664
+    path.chmod(0o640)
+    again = make(
+        "append", repo, TABLE="coproduction_log", FILE=STAFF / "log_good.csv", REBUILD="no", ALLOW_DUPLICATES="yes"
+    )
+    assert exit_code(again) == 0, again.stderr
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_a_register_file_whose_header_does_not_match_its_schema_is_not_touched(repo):
     path = repo / "datasets" / "coproduction_log.csv"
     lines = path.read_text("utf-8").split("\n", 1)

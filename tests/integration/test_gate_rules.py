@@ -131,3 +131,55 @@ def test_equality_entries_recorded_as_not_assessed_are_not_the_evidence_at_the_p
         f"1 co-production activity at this gate; equality impacts assessed for 1 of {total} characteristics",
         "Equality impacts are not assessed for every characteristic.",
     )
+
+
+def _procure_gate(root, *answers: tuple[str, str]) -> tuple:
+    """PRJ-0001 (past the Procure gate, with no activity there in the sample) given one
+    procurement activity for each (lived_experience_count, reimbursement_offered); built."""
+    rewrite_dataset(
+        root,
+        "coproduction_log",
+        lambda rows: [
+            *rows,
+            *(
+                {
+                    **rows[0],
+                    "id": f"LOG-{9001 + n}",
+                    "project_id": "PRJ-0001",
+                    "gate": "procure",
+                    "lived_experience_count": lived,
+                    "staff_count": "1",
+                    "reimbursement_offered": offered,
+                }
+                for n, (lived, offered) in enumerate(answers)
+            ),
+        ],
+    )
+    build(Package(root), root / "build")
+    with sqlite3.connect(root / "build" / "register.db") as conn:
+        return conn.execute(
+            "SELECT passed, evidence_published, evidence, missing FROM gate_assurance "
+            "WHERE project_id = 'PRJ-0001' AND gate = 'procure'"
+        ).fetchone()
+
+
+def test_the_procure_gate_needs_people_with_lived_experience_and_reimbursement_offered_together(tmp_path):
+    """The sample has no procurement activity, and no activity with people counted or
+    reimbursement recorded: an activity with people with lived experience but no
+    reimbursement, and one with reimbursement but none of them, are not the evidence; one
+    with both is."""
+    (tmp_path / "without").mkdir()
+    root = copy_repo(tmp_path / "without")
+    procure = _procure_gate(root, ("4", "false"), ("0", "true"))
+    assert ("PRJ-0001", "procure") in _independent_gate_gaps(root)
+    assert procure == (
+        1,
+        0,
+        "0 activities with people with lived experience and reimbursement offered",
+        "No procurement activity with people with lived experience and reimbursement is logged.",
+    )
+    (tmp_path / "with").mkdir()
+    root = copy_repo(tmp_path / "with")
+    procure = _procure_gate(root, ("4", "false"), ("3", "true"))
+    assert ("PRJ-0001", "procure") not in _independent_gate_gaps(root)
+    assert procure == (1, 1, "1 activity with people with lived experience and reimbursement offered", None)

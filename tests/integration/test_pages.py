@@ -8,11 +8,13 @@ wrong view or a wrong page shows up as a difference.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import re
 import signal
 import sqlite3
 import xml.etree.ElementTree as ET
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape as html_escape
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
@@ -267,11 +269,24 @@ def test_measure_you_said_we_did(client, db):
         assert int(row["Items"]) == len(items), code
         overdue = sum(1 for s in items if s["due_date"] and s["due_date"] < today and code not in CLOSED)
         assert row["Overdue"] == str(overdue), code
+        assert row["Loop closed"] == str(len(items) if code in CLOSED else 0), code
+        days = [
+            (dt.date.fromisoformat(s["first_response"]) - dt.date.fromisoformat(s["said_date"])).days
+            for s in items
+            if s["first_response"]
+        ]
+        if days:  # SQL's ROUND: halves away from zero
+            average = (Decimal(sum(days)) / len(days)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            assert (row["Average days to a response"], row["Longest days to a response"]) == (
+                str(average),
+                str(max(days)),
+            ), code
         if not items:  # no items, so nothing to average: not items waiting for a response
             assert row["Average days to a response"] == row["Longest days to a response"] == "no items", code
         elif code == "open":  # items that have had no response yet
             assert row["Average days to a response"] == "no response yet", code
     assert any(not any(s["status"] == code for s in status.values()) for code in statuses)  # a status with none
+    assert any(r["Average days to a response"][0].isdigit() for r in table["rows"]), "no status has a response"
 
 
 def test_measure_strategic_group(client, db):
