@@ -65,3 +65,50 @@ def test_the_later_update_of_a_day_is_the_one_with_the_higher_number(tmp_path):
     ds = datasette_instance(tmp_path / "build")
     page = asyncio.run(ds.client.get(f"/you-said/{item['you_said_id']}")).text
     assert page.index("Reopened to check.") < page.index("Checked and done again.")
+
+
+def test_the_latest_changes_are_the_newest_hundred_in_order(tmp_path):
+    """The status-changes feed and the saved query of the latest changes read only the
+    newest dates that hold their 100 entries (a bound, for speed at national scale): they
+    list exactly the 100 an unbounded query gives, in its order, ties on a date by number."""
+    root = copy_repo(tmp_path)
+
+    def many(rows: list[dict]) -> list[dict]:
+        model = next(r for r in rows if r["status"] == "done")
+        dates = ("2026-01-01", "2026-01-02", "2026-01-03")
+        return [
+            *rows,
+            *(
+                {
+                    **model,
+                    "id": f"UPD-{9900 + k}",
+                    "update_date": dates[k % 3],
+                    "status": "done",
+                    "we_did": f"Step {k}.",
+                }
+                for k in range(150)
+            ),
+        ]
+
+    rewrite_dataset(root, "you_said_we_did_updates", many)
+    build(Package(root), tmp_path / "build")
+    with sqlite3.connect(tmp_path / "build" / "register.db") as conn:
+        expected = [
+            i
+            for (i,) in conn.execute(
+                f"select id from you_said_we_did_updates order by update_date desc, {id_number('id')} desc limit 100"
+            )
+        ]
+    assert expected[:2] == ["UPD-10049", "UPD-10046"]  # 2026-01-03's, by number: 10,049 before 9,998
+
+    ds = datasette_instance(tmp_path / "build")
+    feed = asyncio.run(ds.client.get("/feeds/status-changes.atom")).text
+    assert re.findall(r'<link rel="alternate" type="text/html" href="[^"#]*#(UPD-\d+)"', feed) == expected
+    rows = asyncio.run(ds.client.get("/register/latest_status_changes.json?_shape=array")).json()
+    dated = [(r["update_date"], r["you_said_id"]) for r in rows]
+    with sqlite3.connect(tmp_path / "build" / "register.db") as conn:
+        want = [
+            conn.execute("select update_date, you_said_id from you_said_we_did_updates where id = ?", (i,)).fetchone()
+            for i in expected
+        ]
+    assert dated == want
