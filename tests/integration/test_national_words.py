@@ -153,3 +153,12 @@ def test_only_a_publisher_with_projects_links_its_projects(site):
     }
     assert "?from_publisher=nc_icb" in section["nc_icb"] and "its projects" in words(section["nc_icb"])
     assert "from_publisher=" not in section["gone_icb"] and "its projects" not in words(section["gone_icb"])
+
+
+def test_an_identifier_typed_without_its_publisher_finds_the_record(site):
+    """A person copying PRJ-0011 from North Cumbria's own register found nothing on the
+    national one, where every identifier carries its publisher's prefix (nc_icb:PRJ-0011)."""
+    for typed in ("PRJ-0011", "prj-0011"):
+        page = site.get(f"/search?q={typed}")
+        assert page.status_code == 200
+        assert "/projects/nc_icb:PRJ-0011" in page.text, typed

@@ -137,8 +137,15 @@ async def _by_id(datasette, q: str) -> list[dict]:
     """The record whose identifier was typed (PRJ-0002, YS-0044): every page shows them,
     and the full-text index holds words, not identifiers. First, before word matches."""
     found = []
-    spellings = {f"i{n}": s for n, s in enumerate(id_spellings(q))}
+    typed = id_spellings(q)
     names = set(await datasette.get_database(DB).table_names())
+    if "publishers" in names and ":" not in q:
+        # On the national register every record's identifier carries its publisher's
+        # prefix (nn_icb:PRJ-0002), which a person copying PRJ-0002 from a publisher's own
+        # register does not type: each publisher's record of that identifier is found.
+        codes = [r["code"] for r in await fetch_rows(datasette, "select code from publishers order by code")]
+        typed += [f"{code}:{q.strip().upper()}" for code in codes]
+    spellings = {f"i{n}": s for n, s in enumerate(typed)}
     for table, conf in SEARCH_MAIN.items():
         if table not in names:
             continue
