@@ -7,6 +7,7 @@ import asyncio
 import csv
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,6 +111,17 @@ def as_standard_1_1(root: Path) -> list[dict]:
             r["schema"] = "schemas/codelist.json"
     (root / "datapackage.json").write_text(json.dumps(descriptor, indent=2), "utf-8")
     return rows
+
+
+def built_copy(dest: Path, dataset: str, change: Callable[[list[dict]], list[dict]]) -> sqlite3.Connection:
+    """A scratch copy of the register with one dataset's rows changed, built by the real
+    build; its database, rows read by column name. For data the sample never has."""
+    root = copy_repo(dest)
+    rewrite_dataset(root, dataset, change)
+    build(Package(root), root / "build")
+    conn = sqlite3.connect(root / "build" / "register.db")
+    conn.row_factory = sqlite3.Row
+    return conn
 
 
 @pytest.fixture

@@ -8,13 +8,9 @@ third only not recorded."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from register.database.build import build
-from register.schema.package import Package
-from tests.conftest import copy_repo, rewrite_dataset
+from tests.conftest import built_copy
 
 CHARACTERISTICS = ("age", "disability", "sex")
 
@@ -39,11 +35,7 @@ def _answered(rows: list[dict]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    root = copy_repo(tmp_path_factory.mktemp("eia-measure"))
-    rewrite_dataset(root, "equality_impacts", _answered)
-    build(Package(root), root / "build")
-    conn = sqlite3.connect(root / "build" / "register.db")
-    conn.row_factory = sqlite3.Row
+    conn = built_copy(tmp_path_factory.mktemp("eia-measure"), "equality_impacts", _answered)
     yield conn
     conn.close()
 

@@ -10,13 +10,9 @@ not offered, not recorded."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from register.database.build import build
-from register.schema.package import Package
-from tests.conftest import copy_repo, rewrite_dataset
+from tests.conftest import built_copy
 
 # (lived_experience_count, staff_count, reimbursement_offered), in turn for each activity.
 ANSWERS = [("3", "5", "true"), ("4", "4", "false"), ("6", "2", ""), ("", "", "true")]
@@ -31,11 +27,7 @@ def _answered(rows: list[dict]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    root = copy_repo(tmp_path_factory.mktemp("log-measures"))
-    rewrite_dataset(root, "coproduction_log", _answered)
-    build(Package(root), root / "build")
-    conn = sqlite3.connect(root / "build" / "register.db")
-    conn.row_factory = sqlite3.Row
+    conn = built_copy(tmp_path_factory.mktemp("log-measures"), "coproduction_log", _answered)
     yield conn
     conn.close()
 

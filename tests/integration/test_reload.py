@@ -40,6 +40,23 @@ def get(url: str) -> tuple[int, str]:
         return e.code, e.read().decode("utf-8", "replace")
 
 
+def wait_until_serving(server: subprocess.Popen, base: str, seconds: float = 60) -> None:
+    """Until the server at base answers; fails, with what it printed if it was piped, once
+    it has stopped or the time is up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if get(base + "/-/versions.json")[0] == 200:
+                return
+        except OSError:
+            pass
+        if server.poll() is not None:
+            said = server.stdout.read().decode() if server.stdout else ""
+            raise AssertionError(f"the server stopped: {said}")
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def served(tmp_path):
     """A scratch copy of the register, built and served by `python -m register.site.serve`."""
@@ -66,16 +83,7 @@ def served(tmp_path):
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if get(base + "/-/versions.json")[0] == 200:
-                break
-        except OSError:
-            pass
-        assert server.poll() is None, server.stdout.read().decode()
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.2)
+    wait_until_serving(server, base)
     yield repo, base, server
     stop(server)
 

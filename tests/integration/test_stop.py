@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.integration.test_reload import free_port, get
+from tests.integration.test_reload import free_port, get, wait_until_serving
 
 
 def in_session(sid: int) -> list[int]:
@@ -48,15 +48,7 @@ def test_sigterm_leaves_no_process_behind(build_dir):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(base + "/-/versions.json")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        wait_until_serving(server, base)
         status, svg = get(base + "/measures/balance/chart-wide.svg")  # starts the drawing process
         assert status == 200 and "<svg" in svg
         assert len(in_session(server.pid)) > 1
