@@ -9,32 +9,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 
+from register.schema.package import ROOT
+from register.site.asgi import command
+
 
 def _uvicorn(env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "register.site.asgi:app",
-            "--workers",
-            "2",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--no-access-log",
-        ],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    """The server as docs/deployment.md starts it (register.site.asgi.command), two workers
+    on a free port; `env` over the command's own (a build dir given there replaces its)."""
+    argv, own = command(ROOT / "build", "127.0.0.1", 0)
+    return subprocess.run(argv, env={**os.environ, **own, **env}, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.parametrize(

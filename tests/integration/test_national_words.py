@@ -4,7 +4,6 @@ package), one whose package fails validation and one that cannot be fetched."""
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 import socket
@@ -12,7 +11,6 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import Client
 
 from register.bench.national import write_operator
 from register.national.build import main as national_main
@@ -20,6 +18,7 @@ from register.publishing import report
 from register.publishing.extracts import extract
 from register.schema.package import ROOT, Package
 from register.site.serve import datasette_instance
+from tests.conftest import Client, rewrite_dataset
 
 CUMBRIA = ROOT / "publishers" / "north-cumbria"
 
@@ -34,14 +33,7 @@ def national(tmp_path_factory) -> Path:
     write_operator(tmp)
     invalid = tmp / "invalid"
     shutil.copytree(CUMBRIA, invalid, symlinks=False)
-    projects = invalid / "datasets" / "projects.csv"
-    with projects.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    rows[0]["current_gate"] = "not_a_gate"
-    with projects.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    rewrite_dataset(invalid, "projects", lambda rows: [{**rows[0], "current_gate": "not_a_gate"}, *rows[1:]])
     with socket.socket() as s:  # a port that refuses: bound, then closed
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]

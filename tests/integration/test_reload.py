@@ -57,33 +57,34 @@ def wait_until_serving(server: subprocess.Popen, base: str, seconds: float = 60)
         time.sleep(0.2)
 
 
+def start_serving(build_dir, *options: str, output=subprocess.PIPE) -> tuple[subprocess.Popen, str]:
+    """`python -m register.site.serve` on a free port, without warming, in a session of its
+    own (so it can be stopped whole), once it answers: the server and its address."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "register.site.serve", "--build-dir", str(build_dir), *options, "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "REGISTER_WARM": "0"},
+        stdout=output,
+        stderr=subprocess.STDOUT if output == subprocess.PIPE else output,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(server, base)
+    except BaseException:
+        os.killpg(server.pid, signal.SIGKILL)
+        raise
+    return server, base
+
+
 @pytest.fixture
 def served(tmp_path):
     """A scratch copy of the register, built and served by `python -m register.site.serve`."""
     repo = copy_repo(tmp_path)
     built = make("build", repo)
     assert built.returncode == 0, built.stderr
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "register.site.serve",
-            "--build-dir",
-            str(repo / "build"),
-            "--root",
-            str(repo),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "REGISTER_WARM": "0"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until_serving(server, base)
+    server, base = start_serving(repo / "build", "--root", str(repo))
     yield repo, base, server
     stop(server)
 

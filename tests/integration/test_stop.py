@@ -8,11 +8,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.integration.test_reload import free_port, get, wait_until_serving
+from tests.integration.test_reload import get, start_serving
 
 
 def in_session(sid: int) -> list[int]:
@@ -29,26 +28,8 @@ def in_session(sid: int) -> list[int]:
 
 
 def test_sigterm_leaves_no_process_behind(build_dir):
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "register.site.serve",
-            "--build-dir",
-            str(build_dir),
-            "--no-rebuild",
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, "REGISTER_WARM": "0"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server, base = start_serving(build_dir, "--no-rebuild", output=subprocess.DEVNULL)
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_serving(server, base)
         status, svg = get(base + "/measures/balance/chart-wide.svg")  # starts the drawing process
         assert status == 200 and "<svg" in svg
         assert len(in_session(server.pid)) > 1
