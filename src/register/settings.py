@@ -66,17 +66,17 @@ BUILD_DIR = _setting(
     "REGISTER_BUILD_DIR", "build", "The build directory the multi-process ASGI app (register.site.asgi) serves."
 )
 BUILD_TIMINGS = _setting(
-    "REGISTER_BUILD_TIMINGS", "", "1 makes `make build` print the time of each step (used by `make bench`)."
+    "REGISTER_BUILD_TIMINGS", "0", "1 makes `make build` print the time of each step (used by `make bench`)."
 )
 APPEND_SCAN = _setting(
     "REGISTER_APPEND_SCAN",
-    "",
+    "0",
     "1 makes `make append` re-read every existing row instead of trusting the built index "
     "of known rows (a check for the index).",
 )
 INCREMENTAL = _setting(
     "REGISTER_INCREMENTAL",
-    "",
+    "1",
     "0 makes `make append` (and the other staff commands) rebuild the whole database instead of "
     "bringing the last build up to date with the new rows.",
 )
@@ -84,8 +84,10 @@ VALIDATOR = _setting(
     "REGISTER_VALIDATOR",
     "",
     "reference: validate with frictionless only, not the fast one-pass checker "
-    "(slow; the reference the fast checker is tested against).",
+    "(slow; the reference the fast checker is tested against). fast, or empty: the fast checker, "
+    "which hands what it does not model to the reference.",
 )
+VALIDATORS = ("fast", "reference")
 KEEP_RELEASES = _setting(
     "REGISTER_KEEP_RELEASES",
     "20",
@@ -135,6 +137,18 @@ HOST_NAME = re.compile(
 )
 
 
+def choice(setting: Setting, allowed: tuple[str, ...]) -> str:
+    """A setting that takes one of a few words (or empty); anything else stops the command
+    with one sentence."""
+    raw = setting.raw().strip()
+    if raw and raw not in allowed:
+        words = " or ".join(allowed)
+        raise SystemExit(
+            f"{setting.name}={raw!r} is not {words}: set it to that, or leave it unset (see docs/settings.md)."
+        )
+    return raw
+
+
 def host_name(setting: Setting) -> str:
     """A host name as browsers send it in Host (register.example.org, or with :port), or
     empty; a URL or anything else stops the command with one sentence."""
@@ -155,6 +169,17 @@ def serving() -> None:
     number(PAGE_SLOTS, minimum=1, whole=True)
     switch(WARM)
     host_name(PUBLIC_HOST)
+
+
+def working() -> None:
+    """Check every setting the checking, building and staff commands read, before they
+    read or write anything: a mistyped switch (REGISTER_INCREMENTAL=no) must not be taken
+    as unset half-way through an append."""
+    switch(BUILD_TIMINGS)
+    switch(APPEND_SCAN)
+    switch(INCREMENTAL)
+    choice(VALIDATOR, VALIDATORS)
+    number(KEEP_RELEASES, whole=True)
 
 
 def root() -> Path:

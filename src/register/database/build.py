@@ -349,6 +349,7 @@ def main(argv=None) -> int:
     parser.add_argument("--root", default=str(ROOT), help="the repository to build from")
     parser.add_argument("--out", default=None, help="output directory (default: ROOT/build)")
     args = parser.parse_args(argv)
+    settings.working()
     if refusal := not_a_register(args.root):
         print(f"Not built: {refusal}", file=sys.stderr)
         return 2
@@ -356,7 +357,7 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else package.root / "build"
     with locking.exclusive(package.root):  # one writer at a time; clears what killed ones left
         counts = build(package, out)
-    if settings.BUILD_TIMINGS.raw():  # for `make bench`
+    if settings.switch(settings.BUILD_TIMINGS):  # for `make bench`
         steps = {k: v[:2] for k, v in LAST_TIMINGS.items()}
         steps.update({f"check and load: {k}": v for k, v in TIMINGS.items()})
         print("timings: " + json.dumps(steps), file=sys.stderr)

@@ -148,7 +148,7 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     """Bring out_dir/register.db up to date with the rows appended to the CSVs since it
     was built; the rows added per resource. Raises NotIncremental when only a full build
     can (nothing is changed then). Call under the register's write lock."""
-    if settings.INCREMENTAL.raw() == "0":
+    if not settings.switch(settings.INCREMENTAL):
         raise NotIncremental("REGISTER_INCREMENTAL=0 asks for a full build")
     out_dir = Path(out_dir) if out_dir else package.root / "build"
     if out_dir.resolve() != (package.root / "build").resolve():
@@ -264,6 +264,6 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
     digests = chunk_digests(final, again, digests) if digests else None
     write_inspect(final, out_dir / "inspect.json", digests, since=(served, written, page_size))
     step("metadata and inspect")
-    if settings.BUILD_TIMINGS.raw():  # for `make bench`
+    if settings.switch(settings.BUILD_TIMINGS):  # for `make bench`
         print("timings: " + json.dumps(LAST_TIMINGS), file=sys.stderr)
     return added

@@ -77,7 +77,7 @@ class Index:
 
     @classmethod
     def open(cls, package: Package) -> Index | None:
-        if settings.APPEND_SCAN.raw() == "1":  # tests: force the whole-file path
+        if settings.switch(settings.APPEND_SCAN):  # tests: force the whole-file path
             return None
         db = package.root / "build" / "register.db"
         if not db.exists():

@@ -207,6 +207,7 @@ def main(argv=None) -> int:
         "--timeout", type=float, default=Limits.timeout_s, help="seconds to wait for a publisher's server"
     )
     args = parser.parse_args(argv)
+    settings.working()
     registry = Path(args.registry)
     out = Path(args.out)
     state = Path(args.state) if args.state else out / "state"
@@ -223,7 +224,7 @@ def main(argv=None) -> int:
         return 1
     shown = sum(1 for a in attempts.values() if a["served"] != "none" and "status" not in a)
     print(f"Built {out / DB_NAME}: {shown} of {len(attempts)} publishers shown (see /publishers).")
-    if settings.BUILD_TIMINGS.raw():  # for `make bench`
+    if settings.switch(settings.BUILD_TIMINGS):  # for `make bench`
         print("timings: " + json.dumps(TIMINGS), file=sys.stderr)
     return 0
 

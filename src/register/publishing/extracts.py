@@ -30,6 +30,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from register import settings
 from register.database import older_minor
 from register.publishing.extract_changelog import carry_forward, changelog_markdown, changes, console_summary
 from register.publishing.extract_dictionary import dictionary_rows, write_dictionary_csv, write_dictionary_html
@@ -316,6 +317,7 @@ def main(argv=None) -> int:
     parser.add_argument("--build-dir", default=None, help="where register.db is (default: ROOT/build)")
     parser.add_argument("--out", default=None, help="output directory (default: BUILD_DIR/extracts)")
     args = parser.parse_args(argv)
+    settings.working()
     # The day of the figures (x-as-of, overdue, days open) is England's, as on the site,
     # wherever this runs: a machine on UTC is an hour behind in summer.
     in_england()

@@ -31,17 +31,9 @@ from register.util.clock import local_today
 
 
 def keep_count() -> int:
-    raw = settings.KEEP_RELEASES.raw().strip()
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise SystemExit(
-            f"{settings.KEEP_RELEASES.name}={raw!r} is not a number of releases to keep: "
-            "use a whole number, or 0 to keep every release (see docs/settings.md)."
-        )
-    return value
+    """How many releases to keep (0: every one); a value that is not a whole number stops
+    the command in one sentence (register/settings.py)."""
+    return int(settings.number(settings.KEEP_RELEASES, whole=True))
 
 
 def content_hash(build_info: dict, csv_digests: list[str]) -> str:

@@ -19,6 +19,7 @@ import argparse
 import csv
 import sys
 
+from register import settings
 from register.checks import messages, privacy, rules
 from register.checks.problems import Problem
 from register.schema.package import ROOT, Field, Package, Resource, today
@@ -368,6 +369,7 @@ def main(argv=None, stdin=None, stdout=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
     appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
+    settings.working()
     package = appendmod.open_package(args.root)
     try:
         res = appendmod.staff_resource(package, args.table)

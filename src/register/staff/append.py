@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from register import settings
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
 from register.database import known_rows
@@ -355,6 +356,7 @@ def main(argv=None) -> int:
     )
     add_allow_option(parser)
     args = parser.parse_args(argv)
+    settings.working()
     package = open_package(args.root)
     rebuild = args.rebuild and not args.no_build
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from register import settings
 from register.schema.package import ROOT, today
 from register.staff import append as appendmod
 from register.util.guard import plain_errors
@@ -46,6 +47,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
     appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
+    settings.working()
     package = appendmod.open_package(args.root)
     res = package.resource(RESOURCE)
     given = {flag: getattr(args, flag.lower()) for flag in FIELDS}

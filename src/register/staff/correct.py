@@ -35,6 +35,7 @@ import os
 import shutil
 import sys
 
+from register import settings
 from register.checks.problems import Problem
 from register.checks.rules import read_rows, records_holding, unapplied_corrections
 from register.schema.package import MAIN_RESOURCES, ROOT, Package, Resource, command, today
@@ -323,6 +324,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--root", default=str(ROOT), help="the repository to correct (default: this one)")
     args = parser.parse_args(argv)
+    settings.working()
     given = {"ID": args.id, "FIELD": args.field, "VALUE": args.value, "REASON": args.reason}
     not_text = [m for flag, value in given.items() if (m := not_utf8_message(f"{flag}=", value))]
     missing = [flag for flag in ("ID", "FIELD", "REASON") if not given[flag].strip()]

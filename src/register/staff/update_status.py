@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from register import settings
 from register.checks.problems import Problem
 from register.checks.rules import read_rows
 from register.schema.package import ROOT, Package, command, today
@@ -81,6 +82,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")
     appendmod.add_allow_option(parser)
     args = parser.parse_args(argv)
+    settings.working()
     package = appendmod.open_package(args.root)
     res = package.resource(RESOURCE)
     given = {
