@@ -54,7 +54,7 @@ CODE := pyproject.toml $(shell find src/register -name '*.py' -o -name '*.sql' 2
 DATA := datapackage.json metadata.yml publisher.yml $(wildcard schemas/*.json schemas/views/*.json schemas/codelists/*.json datasets/*.csv datasets/codelists/*.csv)
 NOTEBOOKS := $(wildcard notebooks/*.py notebooks/report_template/*)
 
-.PHONY: help install browser libreoffice faketime validate build serve test test-unit test-integration test-browser \
+.PHONY: help install browser libreoffice faketime validate build serve serve-ready test test-unit test-integration test-browser \
         lint format clean clean-releases lock lab append add update-status attest correct template extracts report bench publish \
         national serve-national
 
@@ -118,7 +118,7 @@ report: $(DB)
 	$(PY) -m register.publishing.report $(PERIOD_ARGS)
 	touch -d '2000-01-01' $(REPORT)
 endif
-serve: $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides; ROOT= another package)
+serve: serve-ready $(DB) $(EXTRACTS) $(REPORT) ## install, validate, build and serve on http://127.0.0.1:8001/ (PORT= overrides; ROOT= another package)
 	$(PY) -m register.site.serve --host="$$HOST" --port $(PORT)
 else
 # Another publisher's package (ROOT=publishers/north-cumbria): its own build/, downloads
@@ -127,10 +127,14 @@ extracts: build
 	@$(PY) -m register.publishing.extracts $(root_arg)
 report: build
 	$(PY) -m register.publishing.report $(root_arg) $(PERIOD_ARGS)
-serve: extracts
+serve: serve-ready extracts
 	@$(PY) -m register.publishing.report $(root_arg)
 	$(PY) -m register.site.serve --build-dir="$$ROOT/build" $(root_arg) --host="$$HOST" --port $(PORT)
 endif
+
+# A port in use, a mistyped HOST= or REGISTER_* value: said before a minute of building.
+serve-ready: $(INSTALLED)
+	@$(PY) -m register.site.serve --before-build $(root_arg) --host="$$HOST" --port $(PORT)
 
 # The national register (docs/national.md): every publisher in REGISTRY= fetched, checked and
 # merged into build/national/, which the same site serves, with its downloads and impact
@@ -144,7 +148,7 @@ national: $(INSTALLED) ## build the national register, its downloads and report,
 	@$(PY) -m register.publishing.extracts --root="$(NATIONAL)/package" --build-dir="$(NATIONAL)"
 	@$(PY) -m register.publishing.report --root="$(NATIONAL)/package" --db="$(NATIONAL)/register.db" --out="$(NATIONAL)/reports"
 
-serve-national: $(INSTALLED) ## serve the national register built by `make national` (PORT= overrides)
+serve-national: serve-ready ## serve the national register built by `make national` (PORT= overrides)
 	@test -f "$(NATIONAL)/register.db" || { echo "There is no national register in $(NATIONAL)/ yet: build it first with" \
 	  "make national REGISTRY=path/to/registry.csv (docs/national.md)" >&2; exit 2; }
 	$(PY) -m register.site.serve --build-dir $(NATIONAL) --no-rebuild --host="$$HOST" --port $(PORT)

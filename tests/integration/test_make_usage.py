@@ -148,3 +148,21 @@ def test_an_address_to_serve_on_is_never_run_and_is_said_plainly(tmp_path, host)
     assert f"HOST={host!r} is not an address this computer can serve on" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert not (checkout / "y").exists() and not (ROOT / "y").exists()
+
+
+def test_a_port_in_use_is_said_before_anything_is_built(repo):
+    # A second `make serve` validated and built for a minute, then stopped with uvicorn's
+    # "address already in use".
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_make("serve", f"ROOT={repo}", f"PORT={port}")
+    assert result.returncode == 2
+    assert f"Not serving: port {port} on 127.0.0.1 is already in use. Is the register already being served?" in (
+        result.stderr
+    )
+    assert f"make serve PORT={port + 1}" in result.stderr and "Traceback" not in result.stderr
+    assert not (repo / "build" / "register.db").exists()

@@ -4,6 +4,7 @@ and by the tests, so what is tested is what is served."""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import socket
@@ -110,6 +111,30 @@ def unusable_host(host: str) -> str | None:
     return None
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why nothing can be served on host:port, in one sentence, or None. Checked before the
+    build too (`make serve` runs --before-build first): a second `make serve` on a port in
+    use validated and built for a minute, then stopped with uvicorn's "address already in use"."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        return None  # unusable_host says so
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        # As uvicorn binds: a port left in TIME_WAIT by a server just stopped is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as e:
+            reason = "is already in use" if e.errno == errno.EADDRINUSE else f"cannot be used ({e.strerror})"
+            return (
+                f"Not serving: port {port} on {host or 'every address'} {reason}. Is the register already "
+                f"being served? Stop that one (Ctrl-C where it runs), or serve on another port: "
+                f"make serve PORT={port + 1}."
+            )
+    return None
+
+
 def unusable_root(root: Path | str) -> str | None:
     """Why the repository the site is served from (REGISTER_ROOT, or --root) is not a
     register, in one sentence, or None. Without this a mistyped REGISTER_ROOT made folders
@@ -142,15 +167,24 @@ def main(argv=None) -> int:
         action="store_true",
         help="run the start-up integrity check (and any rebuild), then exit without serving",
     )
+    parser.add_argument(
+        "--before-build",
+        action="store_true",
+        help="check the host, port, root and settings only, then exit (`make serve` runs this before building)",
+    )
     args = parser.parse_args(argv)
     said = unusable_host(args.host) or unusable_root(args.root) or unusable_root(ROOT)
     try:
         settings.serving()  # a mistyped REGISTER_* value, said before anything else
     except SystemExit as e:
         said = said or str(e)
+    if args.before_build and not said:
+        said = port_taken(args.host, args.port)
     if said:
         print(said, file=sys.stderr)
         return 2
+    if args.before_build:
+        return 0
     # Never serve a damaged or half-written database (register/database/integrity.py).
 
     try:
@@ -160,6 +194,9 @@ def main(argv=None) -> int:
         return 1
     if args.check_only:
         return 0
+    if said := port_taken(args.host, args.port):
+        print(said, file=sys.stderr)
+        return 2
     # "Today" (overdue, days open, when cached pages expire) is the day in England, not
     # in UTC: the deployments set TZ too (Dockerfile, fly.toml).
     in_england()
