@@ -32,5 +32,6 @@ def test_an_extract_made_just_after_midnight_in_summer_is_dated_that_day(tmp_pat
     assert f'data-label="Date" class="nowrap">{created}2 Jun 2026</time>' in downloads
     assert "1 Jun 2026" not in downloads
     assert f"{made['release']}</a>, built {created}2 Jun 2026</time>" in releases
-    # The exact time is still given, in UTC as it says.
-    assert f"{created}1 June 2026 at 23:30 UTC</time>" in downloads
+    # The exact time is given in England's time too: 23:30 UTC is 12:30am BST on 2 June
+    # (it said "1 June 2026 at 23:30 UTC" beside "2 Jun 2026").
+    assert f"{created}2 June 2026 at 12:30am</time>" in downloads

@@ -130,10 +130,10 @@ def test_releases_page_lists_both_with_rows_changes_checksums_and_citation(two_b
 
 
 def test_the_extract_compared_with_is_dated_in_words_as_the_release_is(two_builds):
-    """ "Compared with the extract made on 30 November 2026 at 09:00 UTC", as "Built on"
+    """ "Compared with the extract made on 30 November 2026 at 9am", as "Built on"
     and "These files were made on" say it, not the data package's raw time."""
     get, b = two_builds["get"], two_builds["second"]["release"]
-    first_made = f'<time datetime="{two_builds["first"]["created"]}">30 November 2026 at 09:00 UTC</time>'
+    first_made = f'<time datetime="{two_builds["first"]["created"]}">30 November 2026 at 9am</time>'
     for page in (get("/releases").text, get(f"/releases/{b}").text, get("/downloads").text):
         assert f"Compared with the extract made on {first_made}" in page
 

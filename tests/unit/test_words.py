@@ -28,9 +28,14 @@ def test_a_word_agrees_with_its_count():
     assert [agree(n, "has", "have") for n in (0, 1, 2, None)] == ["have", "has", "have", "have"]
 
 
-def test_a_moment_is_written_in_words_in_utc():
-    assert uk_moment("2026-12-04T15:41:25Z") == "4 December 2026 at 15:41 UTC"
-    assert uk_moment("2026-06-01T00:30:00+01:00") == "31 May 2026 at 23:30 UTC"
+def test_a_moment_is_written_in_words_in_england_s_time(monkeypatch):
+    # It was "31 May 2026 at 23:30 UTC" beside a date of 1 June: the day in England.
+    monkeypatch.delenv("TZ", raising=False)
+    assert uk_moment("2026-12-04T15:41:25Z") == "4 December 2026 at 3:41pm"  # GMT
+    assert uk_moment("2026-06-01T00:30:00+01:00") == "1 June 2026 at 12:30am"  # BST
+    assert uk_moment("2026-05-31T23:00:00Z") == "1 June 2026 at midnight"
+    assert uk_moment("2026-07-01T11:00:00Z") == "1 July 2026 at midday"
+    assert uk_moment("2026-01-05T09:00:00+00:00") == "5 January 2026 at 9am"
     assert uk_moment("") == "" and uk_moment(None) == ""
     assert uk_moment("not a time") == "not a time" and uk_moment("2026-12-04") == "2026-12-04"
 

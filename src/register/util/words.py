@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from register.util.clock import day_zone
+
 
 def agree(n, one: str, many: str) -> str:
     """The word that agrees with a count: "1 of 10 projects has", "2 of 10 projects have"."""
@@ -45,9 +47,21 @@ def how_long(n, unit: str) -> str:
     return f"{n:,} {words[:-1] if n == 1 and words.endswith('s') else words}"
 
 
+def clock_time(when: dt.datetime | dt.time) -> str:
+    """A time as the NHS style guide writes it: '9am', '3:41pm', 'midday', 'midnight'."""
+    if (when.hour, when.minute) == (0, 0):
+        return "midnight"
+    if (when.hour, when.minute) == (12, 0):
+        return "midday"
+    hour = when.hour % 12 or 12
+    minutes = f":{when.minute:02d}" if when.minute else ""
+    return f"{hour}{minutes}{'am' if when.hour < 12 else 'pm'}"
+
+
 def uk_moment(value) -> str:
-    """'4 December 2026 at 15:41 UTC' from an ISO 8601 time ('2026-12-04T15:41:25Z', or
-    with another offset, given in UTC); '' for none; text that is no such time as it is."""
+    """'4 December 2026 at 3:41pm' from an ISO 8601 time ('2026-12-04T15:41:25Z', or with
+    another offset), in England's time (GMT or BST, register/util/clock.py), as the dates
+    beside it are the day in England; '' for none; text that is no such time as it is."""
     if value in (None, ""):
         return ""
     try:
@@ -56,8 +70,8 @@ def uk_moment(value) -> str:
         return str(value)
     if when.tzinfo is None:
         return str(value)
-    when = when.astimezone(dt.UTC)
-    return f"{when.day} {when:%B %Y} at {when:%H:%M} UTC"
+    when = when.astimezone(day_zone())
+    return f"{when.day} {when:%B %Y} at {clock_time(when)}"
 
 
 # An ISO 8601 duration of years, months, weeks and days (a publisher's update_frequency):
