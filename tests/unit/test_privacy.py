@@ -76,6 +76,22 @@ def test_personal_data_is_found_as_it_reads(text, kind, found):
     assert (kind, found) in privacy.findings(text)
 
 
+# A postcode or an NHS number pasted from an email signature, Word or a form: a
+# non-breaking space, a tab or two spaces where one would be typed. Each was published.
+SPACED = [
+    ("lives at NG1\u00a05DT", "a full postcode", "NG1\u00a05DT"),
+    ("lives at NG1  5DT", "a full postcode", "NG1  5DT"),
+    ("postcode\tNG1\t5DT", "a full postcode", "NG1\t5DT"),
+    ("NHS number 943  476  5919", "an NHS number", "943  476  5919"),
+    ("NHS number 943\u00a0476\u00a05919", "an NHS number", "943\u00a0476\u00a05919"),
+]
+
+
+@pytest.mark.parametrize("text,kind,found", SPACED, ids=[repr(f[0]) for f in SPACED])
+def test_personal_data_is_found_whatever_the_spaces(text, kind, found):
+    assert (kind, found) in privacy.findings(text)
+
+
 def test_dashes_and_other_digits_alone_are_not_personal_data():
     assert privacy.findings("Held 2024\u20132025, on 6\u20138 August, in caf\u00e9s \u2014 12 of them") == []
 

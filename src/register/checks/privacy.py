@@ -22,13 +22,16 @@ from register.schema.package import Field, Package, Resource
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 0, +44 or 0044 (optionally then "(0)"), then 9 or 10 more digits with spaces, dots or dashes.
 PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?44[\s.-]*(?:\(0\)[\s.-]*)?|\(?0)(?:\d[\s.)-]*){9,10}(?!\d)")
-NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})(?!\d)")
+# Between the groups of an NHS number or the halves of a postcode: a space of any kind (a
+# non-breaking space from Word or an email signature, a tab from a spreadsheet), doubled
+# as often as not in a pasted form.
+NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})(?:\s{0,2}|-)(\d{3})(?:\s{0,2}|-)(\d{4})(?!\d)")
 NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
     re.IGNORECASE,
 )
 POSTCODE = re.compile(
-    r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b",
+    r"\b(?:GIR\s{0,2}0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?\s{0,2}[0-9][ABD-HJLNP-UW-Z]{2})\b",
     re.IGNORECASE,
 )
 
