@@ -1,5 +1,5 @@
 """The privacy gate (issue 4): email addresses, UK phone numbers, NHS numbers (with the
-modulus-11 check), National Insurance numbers and full postcodes are found in free text,
+modulus-11 check), National Insurance numbers, full postcodes and dates of birth are found in free text,
 and refused both by `make append` (tests/test_append.py) and by `make validate`; ordinary
 text of the register (dates, section numbers, counts, partial postcodes) is not."""
 
@@ -29,6 +29,11 @@ FOUND = [
     ("ni ab123456c", "a National Insurance number", "ab123456c"),
     ("lives at NG9 2FD", "a full postcode", "NG9 2FD"),
     ("sw1a1aa", "a full postcode", "sw1a1aa"),
+    ("Mum (DOB 12/03/1965) said", "a date of birth", "DOB 12/03/1965"),
+    ("d.o.b. 12.3.65", "a date of birth", "d.o.b. 12.3.65"),
+    ("Date of birth: 1965-03-12", "a date of birth", "Date of birth: 1965-03-12"),
+    ("she was born on 3rd May 1941", "a date of birth", "born on 3rd May 1941"),
+    ("DOB 12 / 03 / 1965", "a date of birth", "DOB 12 / 03 / 1965"),
 ]
 
 NOT_FOUND = [
@@ -41,6 +46,8 @@ NOT_FOUND = [
     "the budget was 1234567890 pence",
     "write to the co-production team",
     "jane@example",  # no domain: not an address anyone can write to
+    "the service was born in 1965",  # a year alone is no one's date of birth
+    "stubborn 12/03/2024 delays",
 ]
 
 
