@@ -242,3 +242,12 @@ def test_a_project_with_activity_at_a_later_gate_than_its_current_one_has_moved_
     project = client.get("/projects/PRJ-0003").text
     assert "Recorded as the current gate, but passed" in project
     assert "co-production activity is logged at a later gate" in project
+
+
+def test_the_gate_assurance_page_says_it_cannot_tell_evidence_from_before_the_decision_from_evidence_after(client):
+    """The register has no date for a gate decision, so evidence logged after a project
+    moved on counts as published like any other: the page must not let "Evidence
+    published" read as "in place before the project moved on"."""
+    page = client.get("/gate-assurance").text
+    assert "Evidence counts whatever its date" in page
+    assert "cannot show that the evidence came before that decision" in page
