@@ -13,7 +13,8 @@ import pandas as pd
 
 from register.database.build import build
 from register.schema.package import Package
-from tests.conftest import copy_repo, rewrite_dataset
+from register.site.serve import datasette_instance
+from tests.conftest import Client, copy_repo, rewrite_dataset
 
 
 def test_a_log_at_the_plan_gate_without_every_characteristic_is_not_the_evidence(tmp_path):
@@ -59,8 +60,11 @@ def _independent_gate_gaps(root) -> list[tuple[str, str]]:
     characteristics = len(read("codelists/characteristics"))
     gaps = []
     for p in projects.itertuples():
+        # The project has moved past every gate before its current gate, and before the
+        # furthest gate at which it has co-production activity logged.
+        furthest = max([gates[p.current_gate], *(gates[g] for g in log.loc[log["project_id"] == p.id, "gate"])])
         for gate, order in gates.items():
-            if order >= gates[p.current_gate]:
+            if order >= furthest:
                 continue
             at = log[(log["project_id"] == p.id) & (log["gate"] == gate)]
             mine = eia[(eia["project_id"] == p.id) & eia["impact"].isin(is_assessment)]
@@ -183,3 +187,67 @@ def test_the_procure_gate_needs_people_with_lived_experience_and_reimbursement_o
     procure = _procure_gate(root, ("4", "false"), ("3", "true"))
     assert ("PRJ-0001", "procure") not in _independent_gate_gaps(root)
     assert procure == (1, 1, "1 activity with people with lived experience and reimbursement offered", None)
+
+
+def test_a_project_with_activity_at_a_later_gate_than_its_current_one_has_moved_past_the_gates_before(tmp_path):
+    """PRJ-0003 is at the Assess gate with nothing logged; a procurement panel is logged for
+    it (people with lived experience, reimbursement offered) and its current gate is left as
+    it was, as happens when staff log an activity and forget to move the project on. The
+    project has reached Procure: Assess and Plan were passed without their evidence, and the
+    gate assurance page says so, instead of showing them as the current gate and "not
+    reached yet" and leaving the project out of the list of those that moved on without
+    evidence."""
+    root = copy_repo(tmp_path)
+    rewrite_dataset(
+        root,
+        "coproduction_log",
+        lambda rows: [
+            *rows,
+            {
+                **rows[0],
+                "id": "LOG-9001",
+                "project_id": "PRJ-0003",
+                "gate": "procure",
+                "lived_experience_count": "3",
+                "staff_count": "2",
+                "reimbursement_offered": "true",
+            },
+        ],
+    )
+    build(Package(root), root / "build")
+    expected = _independent_gate_gaps(root)
+    assert {("PRJ-0003", "assess"), ("PRJ-0003", "plan")} <= set(expected)
+    with sqlite3.connect(root / "build" / "register.db") as conn:
+        rows = conn.execute(
+            "SELECT gate, reached, passed, evidence_published FROM gate_assurance "
+            "WHERE project_id = 'PRJ-0003' ORDER BY gate_order"
+        ).fetchall()
+        gaps = sorted(
+            conn.execute("SELECT project_id, gate FROM gate_assurance WHERE passed AND NOT evidence_published")
+        )
+        headline = conn.execute("SELECT figure, gates FROM headlines WHERE measure = 'gate_assurance'").fetchone()
+    assert rows == [
+        ("assess", 1, 1, 0),
+        ("plan", 1, 1, 0),
+        ("procure", 1, 0, 1),
+        ("monitor_evaluate", 0, 0, 0),
+    ]
+    assert gaps == expected
+    assert headline == (len({p for p, _ in expected}), len(expected))
+    client = Client(datasette_instance(root / "build"))
+    page = client.get("/gate-assurance")
+    assert page.status_code == 200
+    gaps_table = page.text.split('id="gaps-caption"')[1].split("</table>")[0]
+    assert "PRJ-0003" in gaps_table
+    project = client.get("/projects/PRJ-0003").text
+    assert "Recorded as the current gate, but passed" in project
+    assert "co-production activity is logged at a later gate" in project
+
+
+def test_the_gate_assurance_page_says_it_cannot_tell_evidence_from_before_the_decision_from_evidence_after(client):
+    """The register has no date for a gate decision, so evidence logged after a project
+    moved on counts as published like any other: the page must not let "Evidence
+    published" read as "in place before the project moved on"."""
+    page = client.get("/gate-assurance").text
+    assert "Evidence counts whatever its date" in page
+    assert "cannot show that the evidence came before that decision" in page

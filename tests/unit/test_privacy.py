@@ -1,5 +1,5 @@
 """The privacy gate (issue 4): email addresses, UK phone numbers, NHS numbers (with the
-modulus-11 check), National Insurance numbers and full postcodes are found in free text,
+modulus-11 check), National Insurance numbers, full postcodes and dates of birth are found in free text,
 and refused both by `make append` (tests/test_append.py) and by `make validate`; ordinary
 text of the register (dates, section numbers, counts, partial postcodes) is not."""
 
@@ -29,6 +29,11 @@ FOUND = [
     ("ni ab123456c", "a National Insurance number", "ab123456c"),
     ("lives at NG9 2FD", "a full postcode", "NG9 2FD"),
     ("sw1a1aa", "a full postcode", "sw1a1aa"),
+    ("Mum (DOB 12/03/1965) said", "a date of birth", "DOB 12/03/1965"),
+    ("d.o.b. 12.3.65", "a date of birth", "d.o.b. 12.3.65"),
+    ("Date of birth: 1965-03-12", "a date of birth", "Date of birth: 1965-03-12"),
+    ("she was born on 3rd May 1941", "a date of birth", "born on 3rd May 1941"),
+    ("DOB 12 / 03 / 1965", "a date of birth", "DOB 12 / 03 / 1965"),
 ]
 
 NOT_FOUND = [
@@ -41,6 +46,8 @@ NOT_FOUND = [
     "the budget was 1234567890 pence",
     "write to the co-production team",
     "jane@example",  # no domain: not an address anyone can write to
+    "the service was born in 1965",  # a year alone is no one's date of birth
+    "stubborn 12/03/2024 delays",
 ]
 
 
@@ -73,6 +80,22 @@ AS_READ = [
 
 @pytest.mark.parametrize("text,kind,found", AS_READ, ids=[repr(f[0]) for f in AS_READ])
 def test_personal_data_is_found_as_it_reads(text, kind, found):
+    assert (kind, found) in privacy.findings(text)
+
+
+# A postcode or an NHS number pasted from an email signature, Word or a form: a
+# non-breaking space, a tab or two spaces where one would be typed. Each was published.
+SPACED = [
+    ("lives at NG1\u00a05DT", "a full postcode", "NG1\u00a05DT"),
+    ("lives at NG1  5DT", "a full postcode", "NG1  5DT"),
+    ("postcode\tNG1\t5DT", "a full postcode", "NG1\t5DT"),
+    ("NHS number 943  476  5919", "an NHS number", "943  476  5919"),
+    ("NHS number 943\u00a0476\u00a05919", "an NHS number", "943\u00a0476\u00a05919"),
+]
+
+
+@pytest.mark.parametrize("text,kind,found", SPACED, ids=[repr(f[0]) for f in SPACED])
+def test_personal_data_is_found_whatever_the_spaces(text, kind, found):
     assert (kind, found) in privacy.findings(text)
 
 

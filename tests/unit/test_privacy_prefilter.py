@@ -24,6 +24,8 @@ SHAPED = st.sampled_from(
         "AB 12 34 56 C",
         "NG7 2UH",
         "GIR 0AA",
+        "DOB 12/03/1965",
+        "born on 3rd May 1941",
     ]
 )
 

@@ -1,9 +1,10 @@
 """The privacy gate: no personal data reaches the public register.
 
 Free text is refused if it holds an email address, a UK phone number, an NHS number
-(10 digits passing the modulus-11 check), a National Insurance number or a full
-postcode. Names cannot be detected reliably; the schemas have no field for a
-participant's name, and staff are recorded by role.
+(10 digits passing the modulus-11 check), a National Insurance number, a full postcode
+or a date of birth (a whole date after "DOB", "date of birth" or "born"). Names cannot
+be detected reliably; the schemas have no field for a participant's name, and staff are
+recorded by role.
 """
 
 from __future__ import annotations
@@ -22,13 +23,26 @@ from register.schema.package import Field, Package, Resource
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 0, +44 or 0044 (optionally then "(0)"), then 9 or 10 more digits with spaces, dots or dashes.
 PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?44[\s.-]*(?:\(0\)[\s.-]*)?|\(?0)(?:\d[\s.)-]*){9,10}(?!\d)")
-NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})[\s-]?(\d{3})[\s-]?(\d{4})(?!\d)")
+# Between the groups of an NHS number or the halves of a postcode: a space of any kind (a
+# non-breaking space from Word or an email signature, a tab from a spreadsheet), doubled
+# as often as not in a pasted form.
+NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})(?:\s{0,2}|-)(\d{3})(?:\s{0,2}|-)(\d{4})(?!\d)")
 NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
     re.IGNORECASE,
 )
 POSTCODE = re.compile(
-    r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})\b",
+    r"\b(?:GIR\s{0,2}0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?\s{0,2}[0-9][ABD-HJLNP-UW-Z]{2})\b",
+    re.IGNORECASE,
+)
+# A date of birth: "DOB", "D.O.B.", "date of birth", "birth date" or "born (on)", then a
+# whole date (12/03/1965, 12.3.65, 1965-03-12, 12th March 1965, 12 Mar 65). A date on its
+# own is an event's date, and a year alone ("born in 1965") does not tell who it is.
+MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+DATE_OF_BIRTH = re.compile(
+    r"\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)[\s:,=()-]{0,4}"
+    r"(?:\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*(?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + MONTH + r",?\s+(?:\d{4}|\d{2}))(?!\d)",
     re.IGNORECASE,
 )
 
@@ -36,7 +50,7 @@ POSTCODE = re.compile(
 # with neither is clean and the fast checker does not search it. Declared here, beside
 # the patterns, and held to it with generated text by tests/unit/test_privacy_prefilter.py;
 # a pattern added above but not here turns the shortcut off (prefilter_safe).
-NEED_A_DIGIT_OR_AT = (EMAIL, PHONE, NHS_CANDIDATE, NINO, POSTCODE)
+NEED_A_DIGIT_OR_AT = (EMAIL, PHONE, NHS_CANDIDATE, NINO, POSTCODE, DATE_OF_BIRTH)
 # The shortcut: ASCII text is tested for these characters with `in` (about 25 times
 # faster than a search), other text with DIGIT_OR_AT.
 DIGITS_AND_AT = "@0123456789"
@@ -108,6 +122,7 @@ def findings(text: str) -> list[tuple[str, str]]:
             out.append(("a UK phone number", found))
     out += [("a National Insurance number", m.group(0)) for m in NINO.finditer(text)]
     out += [("a full postcode", m.group(0)) for m in POSTCODE.finditer(text)]
+    out += [("a date of birth", m.group(0)) for m in DATE_OF_BIRTH.finditer(text)]
     return out
 
 

@@ -238,8 +238,11 @@ GROUP BY month, participation_level, reimbursement_offered;
 --   procure          people with lived experience on the procurement activity, with
 --                    reimbursement offered
 --   monitor_evaluate "You said, we did" updates published for the project
--- A gate is 'passed' when the project's current gate is later; 'reached' includes the
--- current gate. The yes/no columns are cast to INTEGER so that they have a type once
+-- A gate is 'passed' when the project's current gate is later, or when co-production
+-- activity is logged at a later gate: a project with activity at Procure has moved past
+-- Assess and Plan whatever its current gate says (staff record the activity and forget to
+-- move the project on), and counting only the current gate hid the gates it skipped.
+-- 'reached' includes the current gate and the furthest gate with activity logged. The yes/no columns are cast to INTEGER so that they have a type once
 -- stored: a link filtering on one (`?passed=1`) compares the text "1" with them, which
 -- matches an integer column's 1 but nothing in an untyped one. The rules are written only here; pages, measures and reports read them.
 -- The log is added up by project and gate in log_by_project_gate; the equality impacts
@@ -258,7 +261,9 @@ WITH log AS (
   SELECT project_id, gate, activities, panel_activities FROM log_by_project_gate
 ),
 per_project AS (
-  SELECT p.id AS project_id, cg.sort_order AS current_order,
+  SELECT p.id AS project_id,
+    MAX(cg.sort_order, COALESCE((SELECT MAX(lg.sort_order) FROM log_by_project_gate l2
+                                 JOIN gates lg ON lg.code = l2.gate WHERE l2.project_id = p.id), 0)) AS furthest_order,
     (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e JOIN impacts i ON i.code = e.impact
      WHERE e.project_id = p.id AND i.assessed = 1) AS characteristics_assessed,
     (SELECT COUNT(*) FROM you_said_we_did y JOIN you_said_we_did_updates u ON u.you_said_id = y.id
@@ -271,7 +276,7 @@ facts AS (
     p.project_id,
     g.code AS gate,
     g.sort_order AS gate_order,
-    p.current_order,
+    p.furthest_order,
     COALESCE(l.activities, 0) AS activities,
     p.characteristics_assessed,
     (SELECT COUNT(*) FROM characteristics) AS characteristics_total,
@@ -285,8 +290,8 @@ SELECT
   project_id,
   gate,
   gate_order,
-  CAST(gate_order <= current_order AS INTEGER) AS reached,
-  CAST(gate_order < current_order AS INTEGER) AS passed,
+  CAST(gate_order <= furthest_order AS INTEGER) AS reached,
+  CAST(gate_order < furthest_order AS INTEGER) AS passed,
   CAST(CASE gate
     WHEN 'assess' THEN activities > 0
     WHEN 'plan' THEN activities > 0 AND characteristics_assessed >= characteristics_total

@@ -247,7 +247,7 @@ def make_workbook(package: Package, res: Resource):
     about.append(
         [
             "Never write anyone's name, email address, phone number, NHS number, National Insurance "
-            "number or full postcode: the register is public."
+            "number, full postcode or date of birth: the register is public."
         ]
     )
     about.append([])
