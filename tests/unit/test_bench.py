@@ -140,7 +140,7 @@ def test_a_step_that_fails_leaves_the_figures_measured_before_it_printed_and_sav
     monkeypatch.setattr(bench, "bench_generate", generated)
     monkeypatch.setattr(bench, "bench_build", broken)
     with pytest.raises(RuntimeError):
-        bench.main()
+        bench.main([])
     printed = capsys.readouterr().out
     assert "generate: rows/s" in printed and "123,456" in printed
     assert "STOPPED by RuntimeError (make extracts failed)" in printed

@@ -23,6 +23,21 @@ def test_first_paragraph_joins_the_lines_of_the_first_paragraph():
     assert first_paragraph(doc) == "`make x`: do this to the register, all of it."
 
 
+def test_every_module_run_as_a_command_reads_its_arguments():
+    """`python -m register.bench.bench --help` started the whole bench (and left its server
+    running when stopped), and `python -m register.bench.lighthouse --help` reinstalled the
+    Node packages: neither read its arguments. Every module that runs as a command parses
+    them, so --help prints help and a stray argument is refused before anything runs."""
+    runnable = sorted(
+        ".".join(p.relative_to(SRC).with_suffix("").parts)
+        for p in (SRC / "register").rglob("*.py")
+        if 'if __name__ == "__main__":' in p.read_text("utf-8")
+    )
+    assert {"register.bench.bench", "register.site.serve"} <= set(runnable)
+    unread = sorted(set(runnable) - set(COMMANDS))
+    assert not unread, f"these run as commands without reading their arguments: {unread}"
+
+
 def test_the_commands_are_found():
     assert {"register.publishing.publish", "register.staff.append", "register.site.serve"} <= set(COMMANDS)
 
