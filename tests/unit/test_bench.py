@@ -147,3 +147,31 @@ def test_a_step_that_fails_leaves_the_figures_measured_before_it_printed_and_sav
     saved = json.loads((tmp_path / "results.json").read_text("utf-8"))
     assert [r["figure"] for r in saved["rows"]] == ["generate: rows/s"]
     assert saved["finished"].startswith("STOPPED by RuntimeError")
+
+
+@pytest.mark.parametrize("made", [False, True])
+def test_pages_refuses_a_folder_with_no_built_register_and_writes_nothing_there(tmp_path, capsys, made):
+    """python -m register.bench.pages --build-dir DIR, DIR holding no register.db, ended in
+    a traceback, and left an empty register.db in DIR when DIR existed."""
+    from register.bench import pages
+
+    build_dir = tmp_path / "build"
+    if made:
+        build_dir.mkdir()
+    with pytest.raises(SystemExit) as ended:
+        pages.main(["--build-dir", str(build_dir)])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert "register.db does not exist: --build-dir must be a built register" in err
+    assert "python -m register.database.build --out" in err
+    assert not (build_dir / "register.db").exists()
+
+
+def test_pages_refuses_a_pattern_that_is_no_regular_expression(tmp_path, capsys):
+    from register.bench import pages
+
+    (tmp_path / "register.db").write_bytes(b"")
+    with pytest.raises(SystemExit) as ended:
+        pages.main(["--build-dir", str(tmp_path), "--only", "("])
+    assert ended.value.code == 2
+    assert "--only '(' is not a regular expression" in capsys.readouterr().err

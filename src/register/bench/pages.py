@@ -246,6 +246,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     build_dir = Path(args.build_dir)
     db_path = build_dir / "register.db"
+    # Said before the database is opened: sqlite3 would write an empty register.db into
+    # any folder named, and a pattern that is no regular expression would fail only once
+    # a server had been started.
+    if not db_path.is_file():
+        parser.error(
+            f"{db_path} does not exist: --build-dir must be a built register, for example "
+            f"python -m register.database.build --out {build_dir}"
+        )
+    try:
+        re.compile(args.only)
+    except re.error as e:
+        parser.error(f"--only {args.only!r} is not a regular expression ({e})")
     size = (
         sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
         .execute("SELECT COUNT(*) FROM coproduction_log")
