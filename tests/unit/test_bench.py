@@ -149,6 +149,27 @@ def test_a_step_that_fails_leaves_the_figures_measured_before_it_printed_and_sav
     assert saved["finished"].startswith("STOPPED by RuntimeError")
 
 
+@pytest.mark.parametrize(
+    "argv,said",
+    [
+        (["--size", "0"], "--size must be a whole number of rows, 1 or more, not 0"),
+        (["--size", "-5"], "--size must be a whole number of rows, 1 or more, not -5"),
+        (["--today", "2026-13-01"], "--today '2026-13-01' is not a date written YYYY-MM-DD"),
+    ],
+)
+def test_generate_refuses_a_size_or_day_it_cannot_use_in_one_line(tmp_path, capsys, argv, said):
+    """--size -5 wrote an empty register and said it had; a --today that is no date ended
+    in a traceback. Each is said in one line, and nothing is written."""
+    from register.bench import generate
+
+    with pytest.raises(SystemExit) as ended:
+        generate.main([*argv, "--out", str(tmp_path / "out")])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("made", [False, True])
 def test_pages_refuses_a_folder_with_no_built_register_and_writes_nothing_there(tmp_path, capsys, made):
     """python -m register.bench.pages --build-dir DIR, DIR holding no register.db, ended in
