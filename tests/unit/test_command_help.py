@@ -48,5 +48,8 @@ def test_help_describes_the_command_in_whole_sentences(name, capsys):
     with pytest.raises(SystemExit) as ended:
         module.main(["--help"])
     assert ended.value.code == 0
-    description = " ".join(capsys.readouterr().out.split("\n\n")[1].split())
+    out = capsys.readouterr().out
+    # "usage: build.py" named a file two modules share, and one that cannot be run alone.
+    assert out.startswith(f"usage: python -m {name} "), f"{name}'s usage line: {out.splitlines()[0]}"
+    description = " ".join(out.split("\n\n")[1].split())
     assert description.endswith((".", "?")), f"python -m {name} --help stops mid-sentence: {description}"

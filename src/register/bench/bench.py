@@ -85,6 +85,7 @@ def bench_serving(table: Table, size: int, root: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}",
         description=first_paragraph(__doc__),
         epilog="It takes no options: the BENCH_* environment variables choose the sizes and what is "
         "left out (docs/performance.md, docs/settings.md).",

@@ -313,7 +313,7 @@ def csvq(text: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument(
         "--size", type=int, default=10_000, help="rows of the largest resource, the co-production log (default 10000)"
     )

@@ -232,6 +232,7 @@ def bench_lighthouse(table: Table) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}",
         description=first_paragraph(__doc__),
         epilog="It takes no options: BENCH_LIGHTHOUSE sets the runs per page, BENCH_PORT the first port tried "
         "(docs/settings.md). It installs Lighthouse and pa11y first if they are missing (scripts/install-lighthouse).",

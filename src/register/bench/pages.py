@@ -239,7 +239,7 @@ def bench_pages(
 def main(argv=None) -> int:
     """Every page type of a built register computed fresh (the cache never answers), as
     `make bench` measures it at its largest size, without generating or building."""
-    parser = argparse.ArgumentParser(description=first_paragraph(main.__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(main.__doc__))
     parser.add_argument("--build-dir", required=True, help="a built register (python -m register.database.build)")
     parser.add_argument("--only", default="", help="a regular expression: time only the page types it matches")
     parser.add_argument("--served", action="store_true", help="time the page as served (cached) too")

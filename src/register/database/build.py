@@ -345,7 +345,7 @@ def write_inspect(db_path: Path, out: Path, digests: list[str] | None = None, si
 
 @plain_errors("building the database")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--root", default=str(ROOT), help="the repository to build from")
     parser.add_argument("--out", default=None, help="output directory (default: ROOT/build)")
     args = parser.parse_args(argv)

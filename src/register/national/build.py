@@ -195,7 +195,7 @@ def national(
 
 @plain_errors("building the national register")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--registry", required=True, help="the registry of publishers (CSV)")
     parser.add_argument(
         "--out", default=str(ROOT / "build" / "national"), help="where the national register is written"

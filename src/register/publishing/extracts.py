@@ -311,7 +311,7 @@ def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path, added: lis
 
 @plain_errors("making the downloads")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--root", default=str(ROOT), help="the repository whose schemas describe the data")
     parser.add_argument("--build-dir", default=None, help="where register.db is (default: ROOT/build)")
     parser.add_argument("--out", default=None, help="output directory (default: BUILD_DIR/extracts)")

@@ -82,7 +82,7 @@ def preflight(target: str, root: Path) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("target", choices=sorted(CLI))
     parser.add_argument("--root", default=str(ROOT), help="the repository to deploy (its build/ is baked in)")
     parser.add_argument("--service", default=SERVICE, help="the Cloud Run service or Fly app name")

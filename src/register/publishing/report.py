@@ -273,7 +273,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
 
 @plain_errors("writing the impact report")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--start", help="first day of the reporting period, YYYY-MM-DD (default: no limit)")
     parser.add_argument("--end", help="last day of the reporting period, YYYY-MM-DD (default: no limit)")
     parser.add_argument("--root", default=str(ROOT), help="the publisher's package (default: this repository)")

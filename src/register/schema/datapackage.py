@@ -172,7 +172,7 @@ def staleness(root: Path) -> str | None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--root", default=str(ROOT), help="the repository whose datapackage.json to derive")
     parser.add_argument("--write", action="store_true", help="rewrite datapackage.json instead of checking it")
     args = parser.parse_args(argv)

@@ -126,7 +126,7 @@ def unusable_root(root: Path | str) -> str | None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--build-dir", default=str(ROOT / "build"))
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))

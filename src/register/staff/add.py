@@ -362,7 +362,7 @@ def _short(text: str, n: int = 70) -> str:
 
 @plain_errors("adding the record")
 def main(argv=None, stdin=None, stdout=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--table", default="", help="the resource to add a record to")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")

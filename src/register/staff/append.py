@@ -344,7 +344,7 @@ def append_rows(
 
 @plain_errors("adding the records")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--table", default="", help="the resource to add to, e.g. coproduction_log")
     parser.add_argument("--file", default="", help="a CSV (UTF-8 or Windows-1252) or .xlsx file of new records")
     parser.add_argument("--sheet", default=None, help="the .xlsx sheet to read (default: the first visible one)")

@@ -39,7 +39,7 @@ EXAMPLE = (
 
 @plain_errors("recording the verdict")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     for flag, name in FIELDS.items():
         parser.add_argument(f"--{flag.lower()}", default="", help=f"fills {name}")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")

@@ -361,7 +361,7 @@ def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str
 
 @plain_errors("writing the template")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--table", default="", help="the resource to make a template for")
     parser.add_argument("--out", default=None, help="where to write the .xlsx (default: build/templates/<table>.xlsx)")
     parser.add_argument("--root", default=str(ROOT), help="the repository whose schemas to use (default: this one)")

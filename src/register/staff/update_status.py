@@ -70,7 +70,7 @@ def build_row(package: Package, item: str, status: str, note: str, date: str | N
 
 @plain_errors("recording the status change")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
     parser.add_argument("--id", default="", help='the "You said" item, e.g. YS-0001')
     parser.add_argument("--status", default="", help="the new status code, e.g. done")
     parser.add_argument("--note", default="", help="what was done, or why not")
