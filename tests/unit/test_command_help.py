@@ -53,3 +53,27 @@ def test_help_describes_the_command_in_whole_sentences(name, capsys):
     assert out.startswith(f"usage: python -m {name} "), f"{name}'s usage line: {out.splitlines()[0]}"
     description = " ".join(out.split("\n\n")[1].split())
     assert description.endswith((".", "?")), f"python -m {name} --help stops mid-sentence: {description}"
+
+
+# The build's second process, started only by the build with every option (its epilog says so).
+BUILD_ONLY = {"register.database.search"}
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - BUILD_ONLY))
+def test_help_says_what_every_option_is(name, monkeypatch):
+    """`python -m register.site.serve --help` listed --build-dir, --host and --port with
+    nothing beside them: not what each is, nor its default."""
+    import argparse
+
+    parsers = []
+    parse = argparse.ArgumentParser.parse_args
+
+    def kept(self, *args, **kwargs):
+        parsers.append(self)
+        return parse(self, *args, **kwargs)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", kept)
+    with pytest.raises(SystemExit):
+        importlib.import_module(name).main(["--help"])
+    bare = [a.option_strings[-1] if a.option_strings else a.dest for a in parsers[0]._actions if not a.help]
+    assert not bare, f"python -m {name} --help says nothing of {bare}"

@@ -154,7 +154,9 @@ def _check_or_rebuild(build_dir: Path, root: Path | str, rebuild: bool, out) -> 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
-    parser.add_argument("--build-dir", default=str(ROOT / "build"))
+    parser.add_argument(
+        "--build-dir", default=str(ROOT / "build"), help="where register.db is (default: build/ of this one)"
+    )
     parser.add_argument("--root", default=str(ROOT), help="the repository to rebuild from")
     parser.add_argument("--check-only", action="store_true", help="report problems; never rebuild")
     args = parser.parse_args(argv)

@@ -294,7 +294,11 @@ class SearchSide:
 
 def main(argv=None) -> int:
     """The second process of a build (SearchSide)."""
-    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__spec__.name}",
+        description=first_paragraph(__doc__),
+        epilog="The build starts it, with every option (SearchSide): it is not run by hand.",
+    )
     parser.add_argument("--root", default=str(ROOT))
     parser.add_argument("--search-side", required=True)
     parser.add_argument("--tables", default="")

@@ -83,7 +83,7 @@ def preflight(target: str, root: Path) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
-    parser.add_argument("target", choices=sorted(CLI))
+    parser.add_argument("target", choices=sorted(CLI), help="the host: Google Cloud Run or Fly.io")
     parser.add_argument("--root", default=str(ROOT), help="the repository to deploy (its build/ is baked in)")
     parser.add_argument("--service", default=SERVICE, help="the Cloud Run service or Fly app name")
     parser.add_argument("--region", default=REGION, help="the Cloud Run region")

@@ -127,9 +127,17 @@ def unusable_root(root: Path | str) -> str | None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
-    parser.add_argument("--build-dir", default=str(ROOT / "build"))
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))
+    parser.add_argument(
+        "--build-dir", default=str(ROOT / "build"), help="the built register to serve (default: build/ of this one)"
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("HOST", "127.0.0.1"),
+        help="the address to serve on (default: HOST or 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", "8001")), help="the port (default: PORT or 8001)"
+    )
     parser.add_argument("--root", default=str(ROOT), help="the repository to rebuild from if the database is damaged")
     parser.add_argument(
         "--no-rebuild",
