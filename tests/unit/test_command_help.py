@@ -77,3 +77,27 @@ def test_help_says_what_every_option_is(name, monkeypatch):
         importlib.import_module(name).main(["--help"])
     bare = [a.option_strings[-1] if a.option_strings else a.dest for a in parsers[0]._actions if not a.help]
     assert not bare, f"python -m {name} --help says nothing of {bare}"
+
+
+def test_help_of_every_make_target_command_says_which_target_it_is(capsys):
+    """`python -m register.site.serve --help` described the module ("How the register is
+    served: one place for Datasette's settings ...") and never said that it serves the
+    register, nor that it is `make serve`. Each command a make target runs opens its
+    description with that target, as `make build`'s and the rest do."""
+    import re
+
+    makefile = (SRC.parent / "Makefile").read_text("utf-8")
+    recipes = re.findall(r"^([a-z][a-z-]*):[^\n]*\n((?:\t[^\n]*\n)+)", makefile, re.M)
+    by_target = {}
+    for target, recipe in recipes:
+        for module in re.findall(r"\$\(PY\) -m (register(?:\.\w+)+)", recipe):
+            by_target.setdefault(module, target)
+    assert by_target["register.site.serve"] == "serve"
+    silent = []
+    for module, target in sorted(by_target.items()):
+        with pytest.raises(SystemExit):
+            importlib.import_module(module).main(["--help"])
+        description = " ".join(capsys.readouterr().out.split("\n\n")[1].split())
+        if not description.startswith(f"`make {target}"):
+            silent.append(f"{module} (make {target})")
+    assert not silent, f"--help does not name the make target that runs it: {silent}"

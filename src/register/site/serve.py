@@ -1,5 +1,8 @@
-"""How the register is served: one place for Datasette's settings, used by `make serve`
-and by the tests, so what is tested is what is served."""
+"""`make serve`: the built register served by Datasette, once its start-up integrity check
+has passed (a damaged database is rebuilt first, unless --no-rebuild).
+
+How the register is served is said here once: Datasette's settings, used by `make serve`,
+the container (Dockerfile) and the tests, so what is tested is what is served."""
 
 from __future__ import annotations
 
