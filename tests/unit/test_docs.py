@@ -481,3 +481,16 @@ def test_deployment_says_where_the_logs_go_and_which_path_is_the_health_check():
     health = re.search(r"\*\*Health check\*\*: `GET (\S+)`", section)[1]
     assert f"127.0.0.1:%s{health}" in (ROOT / "Dockerfile").read_text("utf-8")
     assert f'path = "{health}"' in (ROOT / "fly.toml").read_text("utf-8")
+
+
+def test_make_help_for_lint_names_every_check_it_runs():
+    """`make help` said lint was ruff and the import-layer contract; it also checks the
+    GitHub workflows against their schema, which a contributor meets when it fails."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    said = re.search(r"^lint:.*## (.*)$", makefile, re.M).group(1)
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    tools = re.findall(r"\$\(BIN\)/([\w-]+)", recipe)
+    assert {"ruff", "lint-imports", "check-jsonschema"} <= set(tools)
+    named = {"ruff": "ruff", "lint-imports": "import-layer contract", "check-jsonschema": "workflows"}
+    unsaid = sorted(t for t in set(tools) if named.get(t, t) not in said)
+    assert not unsaid, f"make help's line for lint does not say it runs {unsaid}"
