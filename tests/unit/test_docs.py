@@ -494,3 +494,19 @@ def test_make_help_for_lint_names_every_check_it_runs():
     named = {"ruff": "ruff", "lint-imports": "import-layer contract", "check-jsonschema": "workflows"}
     unsaid = sorted(t for t in set(tools) if named.get(t, t) not in said)
     assert not unsaid, f"make help's line for lint does not say it runs {unsaid}"
+
+
+def test_the_readme_tells_a_contributor_what_checks_a_pull_request():
+    """A developer who came to contribute a fix found no word on how a change is proposed
+    or checked. README.md's "Contributing a fix" says which workflow runs on a pull request
+    and the commands it runs, as .github/workflows/check.yml has them."""
+    readme = text(ROOT / "README.md")
+    assert "## Contributing a fix" in readme
+    section = readme.split("## Contributing a fix", 1)[1].split("\n## ", 1)[0]
+    workflow = (ROOT / ".github/workflows/check.yml").read_text("utf-8")
+    assert "pull_request:" in workflow and "`.github/workflows/check.yml`" in section
+    runs = re.findall(r"^\s*run: (.+)$", workflow, re.M)
+    assert runs
+    unsaid = [r for r in runs if f"`{r.strip()}`" not in " ".join(section.split())]
+    assert not unsaid, f"README.md's Contributing a fix does not say a pull request runs {unsaid}"
+    assert {"format", "lint"} <= cited_targets(ROOT / "README.md")
