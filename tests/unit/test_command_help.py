@@ -101,3 +101,22 @@ def test_help_of_every_make_target_command_says_which_target_it_is(capsys):
         if not description.startswith(f"`make {target}"):
             silent.append(f"{module} (make {target})")
     assert not silent, f"--help does not name the make target that runs it: {silent}"
+
+
+def test_a_command_run_by_its_file_path_still_prints_its_help():
+    """Run as `python src/register/database/build.py --help` a module has no __spec__: its
+    help is printed under argparse's own name, not replaced by an error."""
+    import subprocess
+    import sys
+
+    from register.util.text import command_name
+
+    assert command_name(None) is None
+    done = subprocess.run(
+        [sys.executable, str(SRC / "register" / "database" / "build.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: build.py ") and "`make build`" in done.stdout

@@ -32,7 +32,7 @@ from register.bench.measure import shown
 from register.bench.report import Table, say
 from register.bench.server import Server, free_port, get
 from register.schema.package import ROOT
-from register.util.text import first_paragraph
+from register.util.text import command_name, first_paragraph
 
 BIN = ROOT / "node_modules" / ".bin"
 INSTALL = ROOT / "scripts" / "install-lighthouse"
@@ -232,7 +232,7 @@ def bench_lighthouse(table: Table) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog=f"python -m {__spec__.name}",
+        prog=command_name(__spec__),
         description=first_paragraph(__doc__),
         epilog="It takes no options: BENCH_LIGHTHOUSE sets the runs per page, BENCH_PORT the first port tried "
         "(docs/settings.md). It installs Lighthouse and pa11y first if they are missing (scripts/install-lighthouse).",

@@ -35,7 +35,7 @@ from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.util import locking
 from register.util.files import database_digest
-from register.util.text import first_paragraph
+from register.util.text import command_name, first_paragraph
 
 DB_NAME = "register.db"
 
@@ -153,7 +153,7 @@ def _check_or_rebuild(build_dir: Path, root: Path | str, rebuild: bool, out) -> 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument(
         "--build-dir", default=str(ROOT / "build"), help="where register.db is (default: build/ of this one)"
     )

@@ -17,7 +17,7 @@ from register import settings
 from register.database.integrity import IntegrityError, ensure
 from register.schema.package import ROOT
 from register.util.clock import in_england
-from register.util.text import first_paragraph, printable
+from register.util.text import command_name, first_paragraph, printable
 
 # Settings for a public site. Suggested facets are off (they dominate page time on big
 # tables); SQL and facets are time-limited; results are capped; the database is
@@ -129,7 +129,7 @@ def unusable_root(root: Path | str) -> str | None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument(
         "--build-dir", default=str(ROOT / "build"), help="the built register to serve (default: build/ of this one)"
     )

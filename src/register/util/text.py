@@ -56,6 +56,13 @@ def shell_word(value: str) -> str:
     return shlex.quote(value)
 
 
+def command_name(spec) -> str | None:
+    """A command's name in its usage and error lines, as a person types it: "python -m
+    register.database.build", not "build.py", a file two modules share and that cannot be
+    run alone. (None when the file is run by its path: argparse's own name then.)"""
+    return f"python -m {spec.name}" if spec is not None else None
+
+
 def first_paragraph(doc: str) -> str:
     """A module docstring's first paragraph on one line: a command's --help description,
     whole even where the first sentence runs onto a second line."""
