@@ -4,6 +4,10 @@ stored as UTF-8.
 Python turns bytes in arguments that are not UTF-8 into lone surrogate characters
 (PEP 383), so such a value passes every check on characters and then fails only when it
 is written. Commands ask this first and refuse it with a message.
+
+Text going out to a terminal is here too: a value shown back to the person who typed it
+(printable, shell_word), and how a command names and describes itself in its --help
+(command_name, first_paragraph).
 """
 
 from __future__ import annotations
