@@ -510,3 +510,24 @@ def test_the_readme_tells_a_contributor_what_checks_a_pull_request():
     unsaid = [r for r in runs if f"`{r.strip()}`" not in " ".join(section.split())]
     assert not unsaid, f"README.md's Contributing a fix does not say a pull request runs {unsaid}"
     assert {"format", "lint"} <= cited_targets(ROOT / "README.md")
+
+
+def test_settings_page_lists_every_other_variable_the_code_reads():
+    """CHROME_PATH, which `make bench` reads to find the browser Lighthouse and pa11y
+    drive, was in no list of the variables the commands read."""
+    page = text(ROOT / "docs/settings.md")
+    table = page.split("## Other variables", 1)[1]
+    listed = {name for row in re.findall(r"^\| ([^|]+) \|", table, re.M) for name in re.findall(r"`([A-Z_]+)`", row)}
+    modules = [*(ROOT / "src/register").rglob("*.py"), *(ROOT / "plugins").glob("*.py")]
+    read = {
+        name
+        for m in modules
+        for pair in re.findall(
+            r"(?:environ\.get|getenv)\(\s*\"([A-Z_]+)\"|environ\[\"([A-Z_]+)\"\]", m.read_text("utf-8")
+        )
+        for name in pair
+        if name and not name.startswith("REGISTER_")
+    }
+    assert {"PORT", "TZ", "BENCH_SIZES"} <= read
+    unlisted = sorted(read - listed)
+    assert not unlisted, f"docs/settings.md's Other variables does not list {unlisted}"
