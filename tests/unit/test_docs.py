@@ -531,3 +531,13 @@ def test_settings_page_lists_every_other_variable_the_code_reads():
     assert {"PORT", "TZ", "BENCH_SIZES"} <= read
     unlisted = sorted(read - listed)
     assert not unlisted, f"docs/settings.md's Other variables does not list {unlisted}"
+
+
+def test_the_readmes_licence_names_the_codes_licence_as_pyproject_declares_it():
+    """README.md's Licence gave the data's licence only; a developer who would reuse or
+    contribute code found its licence (MIT) only in pyproject.toml."""
+    declared = re.search(r'^license = "([^"]+)"', (ROOT / "pyproject.toml").read_text("utf-8"), re.M).group(1)
+    licence = text(ROOT / "README.md").split("## Licence", 1)[1]
+    assert "Open Government Licence v3.0" in licence and "OGL-UK-3.0" in declared
+    code = [x for x in declared.split(" AND ") if x != "OGL-UK-3.0"]
+    assert code and all(f"Code: {x}" in licence for x in code), f"README.md's Licence does not give {code}"
