@@ -7,6 +7,7 @@ the container (Dockerfile) and the tests, so what is tested is what is served.""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import socket
@@ -113,6 +114,34 @@ def unusable_host(host: str) -> str | None:
     return None
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why the site cannot listen on host:port, in one sentence, or None. Uvicorn said it
+    only after "Serving the register on ..." had been printed, as an error among its log
+    lines, most often because the register was already being served there."""
+    if not 1 <= port <= 65535:
+        return f"Not serving: {port} is not a port number; give one from 1 to 65535, for example PORT=8080."
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind(address)
+    except (socket.gaierror, UnicodeError):
+        return None  # unusable_host says why
+    except OSError as e:
+        cause = (
+            "something is already listening there (the register, started earlier?)"
+            if e.errno == errno.EADDRINUSE
+            else (e.strerror or str(e)).lower()
+        )
+        return (
+            f"Not serving: cannot listen on {host}:{port}: {cause}. Stop what is using it, or serve on "
+            "another port, for example: make serve PORT=8080"
+        )
+    return None
+
+
 def unusable_root(root: Path | str) -> str | None:
     """Why the repository the site is served from (REGISTER_ROOT, or --root) is not a
     register, in one sentence, or None. Without this a mistyped REGISTER_ROOT made folders
@@ -155,6 +184,8 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     said = unusable_host(args.host) or unusable_root(args.root) or unusable_root(ROOT)
+    if not args.check_only:  # said before any rebuild, not after it
+        said = said or port_taken(args.host, args.port)
     try:
         settings.serving()  # a mistyped REGISTER_* value, said before anything else
     except SystemExit as e:
