@@ -220,7 +220,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --omit=optional
 	touch $@
 
-lint: $(INSTALLED) ## ruff (lint and format check) and the import-layer contract
+lint: $(INSTALLED) ## ruff (lint and format check), the import-layer contract and the GitHub workflows (check-jsonschema)
 	$(BIN)/ruff check src tests notebooks plugins
 	$(BIN)/ruff format --check src tests notebooks plugins
 	$(BIN)/lint-imports

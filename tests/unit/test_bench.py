@@ -140,10 +140,93 @@ def test_a_step_that_fails_leaves_the_figures_measured_before_it_printed_and_sav
     monkeypatch.setattr(bench, "bench_generate", generated)
     monkeypatch.setattr(bench, "bench_build", broken)
     with pytest.raises(RuntimeError):
-        bench.main()
+        bench.main([])
     printed = capsys.readouterr().out
     assert "generate: rows/s" in printed and "123,456" in printed
     assert "STOPPED by RuntimeError (make extracts failed)" in printed
     saved = json.loads((tmp_path / "results.json").read_text("utf-8"))
     assert [r["figure"] for r in saved["rows"]] == ["generate: rows/s"]
     assert saved["finished"].startswith("STOPPED by RuntimeError")
+
+
+@pytest.mark.parametrize(
+    "argv,said",
+    [
+        (["--size", "0"], "--size must be a whole number of rows, 1 or more, not 0"),
+        (["--size", "-5"], "--size must be a whole number of rows, 1 or more, not -5"),
+        (["--today", "2026-13-01"], "--today '2026-13-01' is not a date written YYYY-MM-DD"),
+    ],
+)
+def test_generate_refuses_a_size_or_day_it_cannot_use_in_one_line(tmp_path, capsys, argv, said):
+    """--size -5 wrote an empty register and said it had; a --today that is no date ended
+    in a traceback. Each is said in one line, and nothing is written."""
+    from register.bench import generate
+
+    with pytest.raises(SystemExit) as ended:
+        generate.main([*argv, "--out", str(tmp_path / "out")])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("made", [False, True])
+def test_pages_refuses_a_folder_with_no_built_register_and_writes_nothing_there(tmp_path, capsys, made):
+    """python -m register.bench.pages --build-dir DIR, DIR holding no register.db, ended in
+    a traceback, and left an empty register.db in DIR when DIR existed."""
+    from register.bench import pages
+
+    build_dir = tmp_path / "build"
+    if made:
+        build_dir.mkdir()
+    with pytest.raises(SystemExit) as ended:
+        pages.main(["--build-dir", str(build_dir)])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert "register.db does not exist: --build-dir must be a built register" in err
+    assert "python -m register.database.build --out" in err
+    assert not (build_dir / "register.db").exists()
+
+
+def test_pages_refuses_a_pattern_that_is_no_regular_expression(tmp_path, capsys):
+    from register.bench import pages
+
+    (tmp_path / "register.db").write_bytes(b"")
+    with pytest.raises(SystemExit) as ended:
+        pages.main(["--build-dir", str(tmp_path), "--only", "("])
+    assert ended.value.code == 2
+    assert "--only '(' is not a regular expression" in capsys.readouterr().err
+
+
+def test_every_bench_variable_is_read_in_config_and_listed_with_its_default():
+    """bench/config.py said the BENCH_* knobs are "read in this one place", while
+    BENCH_NATIONAL_ROWS and BENCH_NATIONAL_PUBLISHERS were read in bench/national.py, and
+    docs/performance.md's table of settings left both out."""
+    import re
+
+    bench_dir = ROOT / "src" / "register" / "bench"
+    read = r'os\.environ\.get\("(BENCH_\w+)", "([^"]*)"\)'
+    elsewhere = {
+        p.name: re.findall(read, p.read_text("utf-8")) for p in bench_dir.glob("*.py") if p.name != "config.py"
+    }
+    assert not {k: v for k, v in elsewhere.items() if v}, "read these in register/bench/config.py"
+    defaults = dict(re.findall(read, (bench_dir / "config.py").read_text("utf-8")))
+    assert {"BENCH_SIZES", "BENCH_NATIONAL_ROWS"} <= set(defaults)
+    doc = (ROOT / "docs" / "performance.md").read_text("utf-8")
+    listed = dict(re.findall(r"^\| `(BENCH_\w+)` \| `([^`]*)` \|", doc, re.M))
+    assert listed == defaults, "docs/performance.md's table of BENCH_* settings differs from register/bench/config.py"
+
+
+def test_the_time_performance_md_gives_a_whole_bench_is_not_less_than_its_latest_run():
+    """docs/performance.md said `make bench` takes "about 15 minutes" (23 November, before
+    the national register and Lighthouse joined it); the latest whole run it records, at
+    1M rows alone, took 1,615 s."""
+    import re
+
+    doc = (ROOT / "docs" / "performance.md").read_text("utf-8")
+    said = int(re.search(r"^make bench +# 10k, 100k and 1M rows \(about (\d+) minutes\)$", doc, re.M)[1])
+    closing = doc.split("## Closing figures", 1)[1]
+    latest = re.search(r"One whole `[^`]*make bench` \([^)]*?([\d,]+) s\)", " ".join(closing.split()))
+    seconds = int(latest[1].replace(",", ""))
+    assert seconds > 600
+    assert said * 60 >= seconds, f"a whole bench is said to take {said} minutes; the latest run took {seconds} s"

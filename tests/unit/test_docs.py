@@ -481,3 +481,63 @@ def test_deployment_says_where_the_logs_go_and_which_path_is_the_health_check():
     health = re.search(r"\*\*Health check\*\*: `GET (\S+)`", section)[1]
     assert f"127.0.0.1:%s{health}" in (ROOT / "Dockerfile").read_text("utf-8")
     assert f'path = "{health}"' in (ROOT / "fly.toml").read_text("utf-8")
+
+
+def test_make_help_for_lint_names_every_check_it_runs():
+    """`make help` said lint was ruff and the import-layer contract; it also checks the
+    GitHub workflows against their schema, which a contributor meets when it fails."""
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    said = re.search(r"^lint:.*## (.*)$", makefile, re.M).group(1)
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    tools = re.findall(r"\$\(BIN\)/([\w-]+)", recipe)
+    assert {"ruff", "lint-imports", "check-jsonschema"} <= set(tools)
+    named = {"ruff": "ruff", "lint-imports": "import-layer contract", "check-jsonschema": "workflows"}
+    unsaid = sorted(t for t in set(tools) if named.get(t, t) not in said)
+    assert not unsaid, f"make help's line for lint does not say it runs {unsaid}"
+
+
+def test_the_readme_tells_a_contributor_what_checks_a_pull_request():
+    """A developer who came to contribute a fix found no word on how a change is proposed
+    or checked. README.md's "Contributing a fix" says which workflow runs on a pull request
+    and the commands it runs, as .github/workflows/check.yml has them."""
+    readme = text(ROOT / "README.md")
+    assert "## Contributing a fix" in readme
+    section = readme.split("## Contributing a fix", 1)[1].split("\n## ", 1)[0]
+    workflow = (ROOT / ".github/workflows/check.yml").read_text("utf-8")
+    assert "pull_request:" in workflow and "`.github/workflows/check.yml`" in section
+    runs = re.findall(r"^\s*run: (.+)$", workflow, re.M)
+    assert runs
+    unsaid = [r for r in runs if f"`{r.strip()}`" not in " ".join(section.split())]
+    assert not unsaid, f"README.md's Contributing a fix does not say a pull request runs {unsaid}"
+    assert {"format", "lint"} <= cited_targets(ROOT / "README.md")
+
+
+def test_settings_page_lists_every_other_variable_the_code_reads():
+    """CHROME_PATH, which `make bench` reads to find the browser Lighthouse and pa11y
+    drive, was in no list of the variables the commands read."""
+    page = text(ROOT / "docs/settings.md")
+    table = page.split("## Other variables", 1)[1]
+    listed = {name for row in re.findall(r"^\| ([^|]+) \|", table, re.M) for name in re.findall(r"`([A-Z_]+)`", row)}
+    modules = [*(ROOT / "src/register").rglob("*.py"), *(ROOT / "plugins").glob("*.py")]
+    read = {
+        name
+        for m in modules
+        for pair in re.findall(
+            r"(?:environ\.get|getenv)\(\s*\"([A-Z_]+)\"|environ\[\"([A-Z_]+)\"\]", m.read_text("utf-8")
+        )
+        for name in pair
+        if name and not name.startswith("REGISTER_")
+    }
+    assert {"PORT", "TZ", "BENCH_SIZES"} <= read
+    unlisted = sorted(read - listed)
+    assert not unlisted, f"docs/settings.md's Other variables does not list {unlisted}"
+
+
+def test_the_readmes_licence_names_the_codes_licence_as_pyproject_declares_it():
+    """README.md's Licence gave the data's licence only; a developer who would reuse or
+    contribute code found its licence (MIT) only in pyproject.toml."""
+    declared = re.search(r'^license = "([^"]+)"', (ROOT / "pyproject.toml").read_text("utf-8"), re.M).group(1)
+    licence = text(ROOT / "README.md").split("## Licence", 1)[1]
+    assert "Open Government Licence v3.0" in licence and "OGL-UK-3.0" in declared
+    code = [x for x in declared.split(" AND ") if x != "OGL-UK-3.0"]
+    assert code and all(f"Code: {x}" in licence for x in code), f"README.md's Licence does not give {code}"

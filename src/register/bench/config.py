@@ -19,6 +19,9 @@ REQUESTS_PER_PAGE = int(os.environ.get("BENCH_REQUESTS", "40"))
 COMPUTED_PER_PAGE = max(20, REQUESTS_PER_PAGE // 2)
 # Lighthouse runs per page of the sample register (the median is kept); 0 skips it.
 LIGHTHOUSE_RUNS = int(os.environ.get("BENCH_LIGHTHOUSE", "3"))
+# The national register of generated publishers (register/bench/national.py); 0 rows skips it.
+NATIONAL_PUBLISHERS = int(os.environ.get("BENCH_NATIONAL_PUBLISHERS", "42"))
+NATIONAL_ROWS = int(os.environ.get("BENCH_NATIONAL_ROWS", "1000000"))
 CONNECTIONS = 50
 TARGETS = {
     "build_s": 15.0,  # issue "Fast for everyone", part 4: validate + build at 1M on 2 cores

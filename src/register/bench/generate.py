@@ -53,7 +53,7 @@ from register.bench.synthetic_package import SECTION, SYNTHETIC_SOURCE, copy_pac
 from register.schema.package import MAIN_RESOURCES, ROOT, Package
 from register.schema.package import today as register_today
 from register.util.progress import Progress
-from register.util.text import first_paragraph
+from register.util.text import command_name, first_paragraph
 
 YEARS = 5
 MEAN_ACTIVITIES_PER_PROJECT = 15
@@ -313,17 +313,23 @@ def csvq(text: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument(
         "--size", type=int, default=10_000, help="rows of the largest resource, the co-production log (default 10000)"
     )
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="the random seed (default 1)")
     parser.add_argument("--today", default=None, help="the date the register is generated on (YYYY-MM-DD)")
     parser.add_argument("--out", default=None, help="output directory (default build/synthetic/<size>)")
     args = parser.parse_args(argv)
+    if args.size < 1:
+        parser.error(f"--size must be a whole number of rows, 1 or more, not {args.size}")
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        parser.error(f"--today {args.today!r} is not a date written YYYY-MM-DD, for example 2026-11-23")
     out = Path(args.out) if args.out else ROOT / "build" / "synthetic" / str(args.size)
     start = time.perf_counter()
-    counts = generate(out, args.size, seed=args.seed, today=dt.date.fromisoformat(args.today) if args.today else None)
+    counts = generate(out, args.size, seed=args.seed, today=today)
     took = time.perf_counter() - start
     total = sum(counts.values())
     print(

@@ -16,6 +16,7 @@ what Lighthouse measured. The JSON reports are kept in build/bench/lighthouse/.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -31,6 +32,7 @@ from register.bench.measure import shown
 from register.bench.report import Table, say
 from register.bench.server import Server, free_port, get
 from register.schema.package import ROOT
+from register.util.text import command_name, first_paragraph
 
 BIN = ROOT / "node_modules" / ".bin"
 INSTALL = ROOT / "scripts" / "install-lighthouse"
@@ -229,6 +231,13 @@ def bench_lighthouse(table: Table) -> None:
 
 
 def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=command_name(__spec__),
+        description=first_paragraph(__doc__),
+        epilog="It takes no options: BENCH_LIGHTHOUSE sets the runs per page, BENCH_PORT the first port tried "
+        "(docs/settings.md). It installs Lighthouse and pa11y first if they are missing (scripts/install-lighthouse).",
+    )
+    parser.parse_args(argv)
     table = Table()
     bench_lighthouse(table)
     table.print()

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 import time
 from pathlib import Path
 
-from register.bench.config import COMPUTED_PER_PAGE, PORT, REQUESTS_PER_PAGE, WORK
+from register.bench.config import (
+    COMPUTED_PER_PAGE,
+    NATIONAL_PUBLISHERS,
+    NATIONAL_ROWS,
+    PORT,
+    REQUESTS_PER_PAGE,
+    WORK,
+)
 from register.bench.generate import generate
 from register.bench.measure import PY, measured
 from register.bench.pages import add_latency, bench_pages
 from register.bench.report import Table, say
 from register.bench.server import Server, free_port, latencies
 
-PUBLISHERS = int(os.environ.get("BENCH_NATIONAL_PUBLISHERS", "42"))
-ROWS = int(os.environ.get("BENCH_NATIONAL_ROWS", "1000000"))
 TARGET_S = 60.0
 TARGET_MB = 1024
 
@@ -65,7 +69,7 @@ def generate_publishers(root: Path, publishers: int, rows: int) -> Path:
     return registry
 
 
-def bench_national(table: Table, publishers: int = PUBLISHERS, rows: int = ROWS) -> None:
+def bench_national(table: Table, publishers: int = NATIONAL_PUBLISHERS, rows: int = NATIONAL_ROWS) -> None:
     if rows <= 0:
         return
     size = f"national {publishers} x {rows // publishers:,}"

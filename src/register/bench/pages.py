@@ -19,7 +19,7 @@ from register.bench.report import Table
 from register.bench.server import Server, cpu_seconds, free_port, get, latencies, pct
 from register.schema.package import MAIN_RESOURCES
 from register.site.measures import MEASURES
-from register.util.text import first_paragraph
+from register.util.text import command_name, first_paragraph
 
 
 def _samples(db_path: Path) -> dict:
@@ -239,13 +239,25 @@ def bench_pages(
 def main(argv=None) -> int:
     """Every page type of a built register computed fresh (the cache never answers), as
     `make bench` measures it at its largest size, without generating or building."""
-    parser = argparse.ArgumentParser(description=first_paragraph(main.__doc__))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(main.__doc__))
     parser.add_argument("--build-dir", required=True, help="a built register (python -m register.database.build)")
     parser.add_argument("--only", default="", help="a regular expression: time only the page types it matches")
     parser.add_argument("--served", action="store_true", help="time the page as served (cached) too")
     args = parser.parse_args(argv)
     build_dir = Path(args.build_dir)
     db_path = build_dir / "register.db"
+    # Said before the database is opened: sqlite3 would write an empty register.db into
+    # any folder named, and a pattern that is no regular expression would fail only once
+    # a server had been started.
+    if not db_path.is_file():
+        parser.error(
+            f"{db_path} does not exist: --build-dir must be a built register, for example "
+            f"python -m register.database.build --out {build_dir}"
+        )
+    try:
+        re.compile(args.only)
+    except re.error as e:
+        parser.error(f"--only {args.only!r} is not a regular expression ({e})")
     size = (
         sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
         .execute("SELECT COUNT(*) FROM coproduction_log")

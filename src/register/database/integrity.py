@@ -35,7 +35,7 @@ from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.util import locking
 from register.util.files import database_digest
-from register.util.text import first_paragraph
+from register.util.text import command_name, first_paragraph
 
 DB_NAME = "register.db"
 
@@ -153,8 +153,10 @@ def _check_or_rebuild(build_dir: Path, root: Path | str, rebuild: bool, out) -> 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
-    parser.add_argument("--build-dir", default=str(ROOT / "build"))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser.add_argument(
+        "--build-dir", default=str(ROOT / "build"), help="where register.db is (default: build/ of this one)"
+    )
     parser.add_argument("--root", default=str(ROOT), help="the repository to rebuild from")
     parser.add_argument("--check-only", action="store_true", help="report problems; never rebuild")
     args = parser.parse_args(argv)

@@ -69,7 +69,7 @@ from register.site.releases import RELEASE_KEY, citation, release_url, releases_
 from register.util.clock import in_england
 from register.util.files import sha256_file
 from register.util.guard import plain_errors
-from register.util.text import first_paragraph
+from register.util.text import command_name, first_paragraph
 
 # --------------------------------------------------------------------------------------
 # Zip, checksums and the atomic swap.
@@ -312,7 +312,7 @@ def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path, added: lis
 
 @plain_errors("making the downloads")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument("--root", default=str(ROOT), help="the repository whose schemas describe the data")
     parser.add_argument("--build-dir", default=None, help="where register.db is (default: ROOT/build)")
     parser.add_argument("--out", default=None, help="output directory (default: BUILD_DIR/extracts)")

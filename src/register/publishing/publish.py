@@ -28,7 +28,7 @@ from pathlib import Path
 
 from register.database.integrity import check
 from register.schema.package import ROOT
-from register.util.text import first_paragraph
+from register.util.text import command_name, first_paragraph
 
 SERVICE = "coproduction-register"
 REGION = "europe-west2"  # London, as fly.toml's primary_region
@@ -82,8 +82,8 @@ def preflight(target: str, root: Path) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
-    parser.add_argument("target", choices=sorted(CLI))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser.add_argument("target", choices=sorted(CLI), help="the host: Google Cloud Run or Fly.io")
     parser.add_argument("--root", default=str(ROOT), help="the repository to deploy (its build/ is baked in)")
     parser.add_argument("--service", default=SERVICE, help="the Cloud Run service or Fly app name")
     parser.add_argument("--region", default=REGION, help="the Cloud Run region")

@@ -30,7 +30,7 @@ from pathlib import Path
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, DescriptorError, read_descriptor
-from register.util.text import first_paragraph, printable
+from register.util.text import command_name, first_paragraph, printable
 
 DESCRIPTOR = "datapackage.json"
 CODELIST_SCHEMA = "schemas/codelist.json"
@@ -172,7 +172,7 @@ def staleness(root: Path) -> str | None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument("--root", default=str(ROOT), help="the repository whose datapackage.json to derive")
     parser.add_argument("--write", action="store_true", help="rewrite datapackage.json instead of checking it")
     args = parser.parse_args(argv)

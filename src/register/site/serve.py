@@ -1,5 +1,8 @@
-"""How the register is served: one place for Datasette's settings, used by `make serve`
-and by the tests, so what is tested is what is served."""
+"""`make serve`: the built register served by Datasette, once its start-up integrity check
+has passed (a damaged database is rebuilt first, unless --no-rebuild).
+
+How the register is served is said here once: Datasette's settings, used by `make serve`,
+the container (Dockerfile) and the tests, so what is tested is what is served."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from register import settings
 from register.database.integrity import IntegrityError, ensure
 from register.schema.package import ROOT
 from register.util.clock import in_england
-from register.util.text import first_paragraph, printable
+from register.util.text import command_name, first_paragraph, printable
 
 # Settings for a public site. Suggested facets are off (they dominate page time on big
 # tables); SQL and facets are time-limited; results are capped; the database is
@@ -115,6 +118,8 @@ def port_taken(host: str, port: int) -> str | None:
     """Why nothing can be served on host:port, in one sentence, or None. Checked before the
     build too (`make serve` runs --before-build first): a second `make serve` on a port in
     use validated and built for a minute, then stopped with uvicorn's "address already in use"."""
+    if not 1 <= port <= 65535:
+        return f"Not serving: {port} is not a port number; give one from 1 to 65535, for example PORT=8080."
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError):
@@ -151,10 +156,18 @@ def unusable_root(root: Path | str) -> str | None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=first_paragraph(__doc__))
-    parser.add_argument("--build-dir", default=str(ROOT / "build"))
-    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))
+    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser.add_argument(
+        "--build-dir", default=str(ROOT / "build"), help="the built register to serve (default: build/ of this one)"
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("HOST", "127.0.0.1"),
+        help="the address to serve on (default: HOST or 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", "8001")), help="the port (default: PORT or 8001)"
+    )
     parser.add_argument("--root", default=str(ROOT), help="the repository to rebuild from if the database is damaged")
     parser.add_argument(
         "--no-rebuild",
@@ -174,12 +187,12 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     said = unusable_host(args.host) or unusable_root(args.root) or unusable_root(ROOT)
+    if not args.check_only:  # said before any rebuild, not after it
+        said = said or port_taken(args.host, args.port)
     try:
         settings.serving()  # a mistyped REGISTER_* value, said before anything else
     except SystemExit as e:
         said = said or str(e)
-    if args.before_build and not said:
-        said = port_taken(args.host, args.port)
     if said:
         print(said, file=sys.stderr)
         return 2
@@ -194,9 +207,6 @@ def main(argv=None) -> int:
         return 1
     if args.check_only:
         return 0
-    if said := port_taken(args.host, args.port):
-        print(said, file=sys.stderr)
-        return 2
     # "Today" (overdue, days open, when cached pages expire) is the day in England, not
     # in UTC: the deployments set TZ too (Dockerfile, fly.toml).
     in_england()

@@ -4,6 +4,10 @@ stored as UTF-8.
 Python turns bytes in arguments that are not UTF-8 into lone surrogate characters
 (PEP 383), so such a value passes every check on characters and then fails only when it
 is written. Commands ask this first and refuse it with a message.
+
+Text going out to a terminal is here too: a value shown back to the person who typed it
+(printable, shell_word), and how a command names and describes itself in its --help
+(command_name, first_paragraph).
 """
 
 from __future__ import annotations
@@ -54,6 +58,13 @@ def shell_word(value: str) -> str:
     if not re.search(r'["$`\\!\n]', value):
         return f'"{value}"'
     return shlex.quote(value)
+
+
+def command_name(spec) -> str | None:
+    """A command's name in its usage and error lines, as a person types it: "python -m
+    register.database.build", not "build.py", a file two modules share and that cannot be
+    run alone. (None when the file is run by its path: argparse's own name then.)"""
+    return f"python -m {spec.name}" if spec is not None else None
 
 
 def first_paragraph(doc: str) -> str:
