@@ -4,6 +4,7 @@ each is a 4xx with the site's own page and a plain message, never a 500."""
 from __future__ import annotations
 
 import asyncio
+import html
 
 import pytest
 
@@ -46,3 +47,31 @@ def test_a_files_address_with_more_after_it_is_not_found(with_files, path):
     assert "There is no file at this address: the name of a file is followed by more." in text
     head = asyncio.run(with_files.ds.client.head(path))
     assert head.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path, words",
+    [
+        ("/register.csv", "A CSV is made of a query's or a table's rows, and this address has no query."),
+        ("/register.csv?_stream=on", "or take one table's rows at /register/projects.csv."),
+        ("/register.csv?_where=1", "Complete downloads of every table are on the downloads page, /downloads."),
+        ("/register.json?_shape=array", "_shape=array gives a query's or a table's rows"),
+        ("/register.json?_shape=array&_nl=on", "such as /register/projects.json?_shape=array;"),
+        ("/register.json?_shape=arrayfirst", "without _shape= this address lists the database's tables."),
+    ],
+)
+def test_rows_of_the_database_without_a_query_say_a_query_is_needed(client, path, words):
+    """The database's address in CSV, or its JSON as a list of rows, with no sql=, was a
+    500, "something went wrong on our side": there are no rows without a query."""
+    response = client.get(path)
+    assert response.status_code == 400, (path, response.status_code)
+    assert words in html.unescape(assert_plain_error(response, path))
+
+
+def test_the_databases_json_and_a_querys_rows_are_answered_as_before(client):
+    assert client.get("/register.json").json()["database"] == "register"
+    assert client.get("/register.json?_shape=objects").status_code == 200
+    assert client.get("/register.json?_shape=array&sql=select+1+as+one").json() == [{"one": 1}]
+    assert client.get("/register.csv?sql=select+1+as+one").text == "one\r\n1\r\n"
+    assert client.get("/register/projects.json?_shape=arrayfirst&_size=1").json() == ["PRJ-0001"]
+    assert client.get("/nope.csv").status_code == 404
