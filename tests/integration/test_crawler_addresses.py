@@ -75,3 +75,55 @@ def test_the_databases_json_and_a_querys_rows_are_answered_as_before(client):
     assert client.get("/register.csv?sql=select+1+as+one").text == "one\r\n1\r\n"
     assert client.get("/register/projects.json?_shape=arrayfirst&_size=1").json() == ["PRJ-0001"]
     assert client.get("/nope.csv").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path, words",
+    [
+        # The ID alone on a table sorted by it: the first page came back, as if the next.
+        (
+            "/register/projects?_next=PRJ-0003&_size=3",
+            "on this page 2 values separated by commas, the value of the column the page is sorted by (id) and then the row's key (id); this address has 1.",
+        ),
+        ("/register/projects.json?_next=PRJ-0003", "this address has 1."),
+        (
+            "/register/you_said_we_did.csv?_next=2024-08-06,YS-0001,x",
+            "sorted by (said_date) and then the row's key (id)",
+        ),
+        # One value too many was "Invalid SQL: near ")": syntax error".
+        ("/register/projects?_next=a,b,c", "this address has 3. Follow the link at the foot of the page"),
+        ("/register/projects?_next=,,", "take _next= out of the address to start at the first page."),
+        (
+            "/register/coproduction_log_groups?_next=LOG-0001",
+            "the row's key (coproduction_log_id, code); this address has 1",
+        ),
+        (
+            "/register/gate_assurance?_next=1,2,3",
+            "sorted by (project_id) and then the row's key (rowid); this address has 3",
+        ),
+        (
+            "/register/gate_assurance?_next=5&_sort=rowid",
+            "sorted by (rowid) and then the row's key (rowid); this address has 1.",
+        ),
+    ],
+)
+def test_a_next_marker_that_is_not_a_pages_start_is_refused(client, path, words):
+    response = client.get(path)
+    assert response.status_code == 400, (path, response.status_code, response.text[:300])
+    text = html.unescape(assert_plain_error(response, path))
+    assert words in text and "Invalid SQL" not in text, path
+
+
+def test_every_next_page_link_of_every_table_still_gives_every_row(client):
+    """Following "Next page" from the first page, two rows at a time, gives each row of
+    each table once, as many rows as the table has."""
+    listing = client.get("/register.json").json()
+    for table in [t["name"] for t in listing["tables"] if not t["hidden"]]:
+        url, seen = f"/register/{table}.json?_size=2&_shape=objects", []
+        while url:
+            data = client.get(url.replace("http://localhost", "")).json()
+            assert "rows" in data, (table, url, data)
+            seen.extend(repr(sorted(r.items())) for r in data["rows"])
+            url = data["next_url"]
+        total = client.get(f"/register/{table}.json?_size=0").json()["filtered_table_rows_count"]
+        assert len(seen) == len(set(seen)) == total, table
