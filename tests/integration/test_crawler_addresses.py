@@ -127,3 +127,19 @@ def test_every_next_page_link_of_every_table_still_gives_every_row(client):
             url = data["next_url"]
         total = client.get(f"/register/{table}.json?_size=0").json()["filtered_table_rows_count"]
         assert len(seen) == len(set(seen)) == total, table
+
+
+@pytest.mark.parametrize("path, home", [("//", "/"), ("///", "/"), ("//?utm_x=1&a=b", "/?a=b")])
+def test_an_address_of_slashes_alone_goes_to_the_home_page(client, path, home):
+    """`//` was sent to an empty Location, the same address again: a redirect loop."""
+    response = client.get(path)
+    assert response.status_code == 302 and response.headers["location"] == home, response.headers
+    assert client.get(home).status_code == 200
+
+
+def test_other_addresses_ending_in_slashes_still_lose_them(client):
+    for path, target in (("/projects//", "/projects"), ("/register/projects/", "/register/projects")):
+        response = client.get(path)
+        assert response.status_code in (200, 302), path
+        if response.status_code == 302:
+            assert response.headers["location"] == target, path
