@@ -143,3 +143,16 @@ def test_other_addresses_ending_in_slashes_still_lose_them(client):
         assert response.status_code in (200, 302), path
         if response.status_code == 302:
             assert response.headers["location"] == target, path
+
+
+def test_the_notebook_page_of_no_query_says_there_are_no_rows(client):
+    """/register.Notebook gave code to paste that loaded /register.json?_shape=array,
+    which failed: the database's own address has no rows without a query."""
+    response = client.get("/register.Notebook")
+    assert response.status_code == 400
+    text = html.unescape(assert_plain_error(response, "/register.Notebook"))
+    assert "this address has no query" in text and "/register/projects.Notebook" in text
+    assert "_shape=array" not in text
+    good = client.get("/register.Notebook?sql=select+1+as+one")
+    assert good.status_code == 200 and "/register.json?sql=select+1+as+one&amp;_shape=array" in good.text
+    assert client.get("/register/projects.Notebook").status_code == 200
