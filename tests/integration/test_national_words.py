@@ -154,3 +154,24 @@ def test_an_identifier_typed_without_its_publisher_finds_the_record(site):
         page = site.get(f"/search?q={typed}")
         assert page.status_code == 200
         assert "/projects/nc_icb:PRJ-0011" in page.text, typed
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/projects/PRJ-0011", 404),
+        ("/projects/prj-0011", 404),
+        ("/you-said?project=PRJ-0011", 400),
+        ("/feeds/you-said.atom?project=PRJ-0011", 404),
+    ],
+)
+def test_an_identifier_without_its_publisher_is_not_said_to_be_missing(site, path, status):
+    """/projects/PRJ-0011 said "There is no project with the ID 'PRJ-0011' in the
+    register", which has it as nc_icb:PRJ-0011: the page now says where it is."""
+    response = site.get(path)
+    assert response.status_code == status, (path, response.status_code)
+    text = words(response.text)
+    assert "Here every ID starts with its publisher's code: nc_icb:PRJ-0011" in text, path
+    if path.startswith("/projects/"):
+        assert "nc_icb:PRJ-0011 is at /projects/nc_icb~3APRJ-0011." in text
+    assert "Here every ID" not in words(site.get("/projects/PRJ-9999").text)

@@ -19,7 +19,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from register.schema.ddl import id_number
 from register.site.filters import uk_date
-from register.site.links import fetch_rows, field_title, known_id, make_linker, record_id
+from register.site.links import fetch_rows, field_title, known_id, make_linker, publisher_hint, record_id
 from register.site.pages import record_not_found
 from register.site.you_said import ITEMS, UPDATES, item_feed_path, item_path, item_record
 from register.util.clock import day_zone
@@ -104,7 +104,8 @@ async def _feed_project(datasette, request) -> str | None:
         return None
     project = await known_id(datasette, "projects", typed)
     if project is None:
-        raise NotFound(f"There is no project with the ID {typed!r} in the register.")
+        hint = await publisher_hint(datasette, "projects", typed)
+        raise NotFound(f"There is no project with the ID {typed!r} in the register.{hint}")
     return project
 
 

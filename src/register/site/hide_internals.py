@@ -23,15 +23,15 @@ Datasette 0.65.5, out of the box:
   that does not exist (DatasetteError without a status), a `_through=` that is not
   JSON, a CSV export of a query that hits the time limit (QueryInterrupted: the HTML
   and JSON views turn it into a 400, the CSV view does not), a file name longer than
-  the file system allows under /static/ or /downloads/ (OSError), and a parameter
-  value Datasette cannot use: `_through=` or a `__in=` filter that is not the JSON it
-  expects, a `_next=` on a view that is not a number, a number too big for SQLite
-  (ValueError, TypeError, KeyError, OverflowError or SQLite's "datatype mismatch" from
-  Datasette's own parsing). Here
-  they answer 400, or 404 for the file name, with a plain message naming the
-  parameter. An exception is only blamed on a parameter when it names the value the
-  client sent (or, for `_through`, which Datasette parses on its own), so a real fault
-  stays a 500.
+  the file system allows under /static/ or /downloads/, or a file's address with more
+  after it, as in /downloads/projects.csv/x (OSError), and a parameter value Datasette
+  cannot use: `_through=` or a `__in=` filter that is not the JSON it expects, a
+  `_next=` on a view that is not a number, a number too big for SQLite (ValueError,
+  TypeError, KeyError, OverflowError or SQLite's "datatype mismatch" from Datasette's
+  own parsing). Here they answer 400, or 404 for the file name, with a plain message
+  naming the parameter. An exception is only blamed on a parameter when it names the
+  value the client sent (or, for `_through`, which Datasette parses on its own), so a
+  real fault stays a 500.
 """
 
 from __future__ import annotations
@@ -163,6 +163,10 @@ def client_mistake(datasette, request, exception) -> tuple[int, str | None, str]
         )
     if isinstance(exception, OSError) and exception.errno == errno.ENAMETOOLONG:
         return 404, "Page not found", "There is no file with that name: it is longer than any file name can be."
+    if isinstance(exception, OSError) and exception.errno == errno.ENOTDIR:
+        # /downloads/projects.csv/x: a file's address with more after it, as a crawler
+        # resolving a relative link makes; Datasette looks inside the file as a folder.
+        return 404, "Page not found", "There is no file at this address: the name of a file is followed by more."
     return None
 
 

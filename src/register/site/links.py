@@ -175,6 +175,29 @@ async def known_id(datasette, table: str, typed: str) -> str | None:
     return next((s for s in spellings if s in found), None)
 
 
+async def with_publishers(datasette, table: str, typed: str) -> list[str]:
+    """On the national register, the identifiers of `table` that `typed`, written without
+    its publisher's prefix (PRJ-0011, copied from a publisher's own register), is with each
+    publisher's: ["nc_icb:PRJ-0011"]. Empty on a publisher's own register."""
+    typed = typed.strip()
+    if not typed or ":" in typed or "publishers" not in await datasette.get_database(DB).table_names():
+        return []
+    codes = [r["code"] for r in await fetch_rows(datasette, "select code from publishers order by code")]
+    params = {f"i{n}": f"{code}:{typed.upper()}" for n, code in enumerate(codes)}
+    if not params:
+        return []
+    sql = f"select id from [{table}] where id in (:{', :'.join(params)}) order by id"
+    return [r["id"] for r in await fetch_rows(datasette, sql, params)]
+
+
+async def publisher_hint(datasette, table: str, typed: str, address=None) -> str:
+    """After "There is no project with the ID 'PRJ-0011'", on the national register where
+    a publisher has it: where it is, with its prefix (and its page, from `address`)."""
+    found = await with_publishers(datasette, table, typed)
+    places = "; ".join(f"{i} is at {address(i)}" if address else i for i in found)
+    return f" Here every ID starts with its publisher's code: {places}." if found else ""
+
+
 def view_meta(datasette, view: str) -> dict:
     """A table's or view's metadata, read once per server: the site's metadata is read at
     start-up and never changes while it runs. A project page at national scale asks for

@@ -11,6 +11,9 @@ one that works out the same addresses and differs in two ways:
   which holds an empty cell, instead of int, which stops with "Integer column has NA
   values" at the first empty one (the plugin judges a column by the rows on one page,
   and empty cells are not counted there).
+
+A database's own address with no query (/register.Notebook) has no rows to load: it is a
+400 saying so, not a page of code that fails.
 """
 
 from __future__ import annotations
@@ -40,7 +43,22 @@ def pandas_stream_code(csv_url: str, column_types: dict[str, str]) -> str:
     return f"df = pandas.read_csv(\n    {json.dumps(csv_url)}{given})"
 
 
+async def no_rows(datasette, request) -> Response:
+    """A database's own address (/register.Notebook) with no query: it has no rows, and
+    the page gave code that loaded /register.json?_shape=array, which fails."""
+    database = request.path.rpartition(".")[0]
+    error = (
+        "This page gives the code to load a table's or a query's rows, and this address has no query. "
+        f"Open a table and follow its notebook link, such as {database}/projects.Notebook, or add a "
+        "query after sql=."
+    )
+    info = {"ok": False, "status": 400, "title": "No query given", "error": error}
+    return Response.html(await datasette.render_template(["400.html", "error.html"], info, request=request), 400)
+
+
 async def render_notebook(datasette, request, data, rows):
+    if "rows" not in data:
+        return await no_rows(datasette, request)
     path = request.path.replace(".Notebook", "")
     query = request.query_string
     back_url = f"{path}?{query}" if query else path

@@ -25,6 +25,7 @@ from register.site.links import (
     load_codelists,
     load_column_targets,
     make_linker,
+    publisher_hint,
     view_meta,
 )
 from register.site.measures import (
@@ -81,6 +82,8 @@ async def record_not_found(datasette, request, table: str, typed: str, address, 
         # /you-said/YS-0001.json: the record is there; its data is at its record page's address.
         data = datasette.urls.row(DB, table, tilde_encode(record)) + "." + suffix.lower()
         message = f"This page is not made as .{suffix}. {record} as data is at {data}"
+    if found is None:  # on the national register, "no project PRJ-0011" where nc_icb:PRJ-0011 is
+        message += await publisher_hint(datasette, table, typed, address)
     if found is None or found == typed:
         return await not_found(datasette, request, message)
     query = f"?{request.query_string}" if request.query_string else ""

@@ -61,9 +61,17 @@ async def home_page(datasette, request):
     return Response.html(html, headers={"Link": f'<{json_url}>; rel="alternate"; type="application/json+datasette"'})
 
 
+async def only_slashes(request):
+    """`//` or `///`: Datasette takes the slashes off the end of an address it has no page
+    for and sends the visitor there, which for nothing but slashes is an empty Location,
+    the same address again: a browser went round until it gave up ("too many redirects")
+    and a crawler for ever. Here it is the home page."""
+    return Response.redirect("/" + (f"?{request.query_string}" if request.query_string else ""))
+
+
 @hookimpl
 def register_routes(datasette):
-    return [
+    return [(r"^//+$", only_slashes)] + [
         (pattern, _bounded(handler))
         for pattern, handler in [
             (r"^/$", home_page),

@@ -250,6 +250,36 @@ def _blank_sql_for_a_format(args: dict, scope, formats: frozenset) -> bool:
     return path.count("/") == 1 and path.rpartition(".")[2] in formats
 
 
+# Shapes of JSON made of a page's rows: the database's own JSON, its list of tables, has none.
+ROW_SHAPES = ("array", "arrayfirst")
+
+
+def _rows_of_no_query(scope, databases) -> str | None:
+    """What is wrong with `/<database>.csv`, or `/<database>.json?_shape=array`, asked for
+    without sql=, or None. Both are rows, and with no query there are none: Datasette
+    failed with a 500 looking for them."""
+    path = scope.get("path", "")
+    name, dot, fmt = path[1:].rpartition(".")
+    if path.count("/") != 1 or not dot or fmt not in ("csv", "json") or name not in databases():
+        return None
+    args = parse_qs((scope.get("query_string") or b"").decode("latin-1"), keep_blank_values=True)
+    if "sql" in args:
+        return None
+    if fmt == "csv":
+        return (
+            f"A CSV is made of a query's or a table's rows, and this address has no query. Add one after "
+            f"sql=, such as ?sql=select * from projects, or take one table's rows at /{name}/projects.csv. "
+            "Complete downloads of every table are on the downloads page, /downloads."
+        )
+    if (shape := args.get("_shape", [""])[0]) in ROW_SHAPES:
+        return (
+            f"_shape={shape} gives a query's or a table's rows, and this address has no query. Add one "
+            f"after sql=, or ask for one table's rows, such as /{name}/projects.json?_shape={shape}; "
+            "without _shape= this address lists the database's tables."
+        )
+    return None
+
+
 async def _busy(send, what: str) -> None:
     body = (
         f"503 Service Unavailable: the register is busy {what}. Please try again in {RETRY_AFTER_S} seconds.\n"
@@ -269,7 +299,7 @@ async def _busy(send, what: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def gate(app, formats: frozenset = frozenset({"json", "csv"})):
+def gate(app, formats: frozenset = frozenset({"json", "csv"}), databases=lambda: ()):
     """Bound the work in progress: at most SQL_SLOTS arbitrary queries and PAGE_SLOTS
     pages being computed at once; a request that cannot start within its wait is
     answered 503 at once. Responses served from register/site/cache.py never get here (that
@@ -284,6 +314,8 @@ def gate(app, formats: frozenset = frozenset({"json", "csv"})):
             per_loop.clear()
             per_loop[loop] = {"sql": asyncio.Semaphore(SQL_SLOTS), "page": asyncio.Semaphore(PAGE_SLOTS)}
         args = _sql_args(scope)
+        if no_rows := _rows_of_no_query(scope, databases):
+            return await send_error(scope, send, 400, "No query given", no_rows)
         if _blank_sql_for_a_format(args, scope, formats):
             return await send_error(
                 scope,
@@ -362,4 +394,4 @@ def startup(datasette):
 @hookimpl(tryfirst=True)
 def asgi_wrapper(datasette):
     formats = frozenset({"csv", *datasette.renderers})
-    return lambda app: gate(app, formats)
+    return lambda app: gate(app, formats, lambda: datasette.databases)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from register.site.links import DB, fetch_rows, known_id, load_codelists, make_linker
+from register.site.links import DB, fetch_rows, known_id, load_codelists, make_linker, publisher_hint
 from register.site.pages import feed_links, make_pager, no_such_page, page_number, render_page
 from register.util.words import uk_date
 
@@ -136,7 +136,8 @@ async def read_filters(datasette, request) -> Filters:
     typed = (request.args.get("project") or "").strip()
     f.project = typed and await known_id(datasette, "projects", typed)
     if typed and not f.project:
-        raise BadFilter(f"There is no project with the ID {typed!r} in the register.", "project")
+        hint = await publisher_hint(datasette, "projects", typed)
+        raise BadFilter(f"There is no project with the ID {typed!r} in the register.{hint}", "project")
     f.project = f.project or ""
     f.overdue = (request.args.get("overdue") or "").strip()
     if f.overdue not in ("", *OVERDUE):
