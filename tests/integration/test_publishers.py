@@ -267,3 +267,14 @@ def test_a_datapackage_json_broken_by_hand_is_said_where_not_as_something_went_w
     )
     assert derived.returncode == 1 and said in derived.stderr and "Traceback" not in derived.stderr
     assert not (package / "build" / "register.db").exists()
+
+
+def test_deriving_the_descriptor_of_a_folder_that_is_not_there_says_so(tmp_path, capsys):
+    # It said "Not written: publisher.yml is missing" for a mistyped --root, and "Not
+    # written" when it was only asked to check.
+    nope = tmp_path / "nope"
+    assert datapackage.main(["--root", str(nope)]) == 1
+    assert capsys.readouterr().err == f"Not checked: {nope} is not a folder (give --root the register's folder).\n"
+    assert datapackage.main(["--write", "--root", str(nope)]) == 1
+    assert capsys.readouterr().err.startswith(f"Not written: {nope} is not a folder")
+    assert not nope.exists()

@@ -120,3 +120,15 @@ def test_a_command_run_by_its_file_path_still_prints_its_help():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: build.py ") and "`make build`" in done.stdout
+
+
+# The bench (measurement, for developers) and the build's own second process.
+UNGUARDED = {"register.database.search"} | {c for c in COMMANDS if c.startswith("register.bench.")}
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - UNGUARDED))
+def test_every_command_people_run_ends_an_unforeseen_error_in_one_sentence(name):
+    # The site, the integrity check, publishing and deriving datapackage.json ended an
+    # error nobody foresaw in a traceback; the staff and build commands in one sentence.
+    main = importlib.import_module(name).main
+    assert getattr(main, "__wrapped__", None) is not None, f"{name}.main is not guarded by plain_errors"

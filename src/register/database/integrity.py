@@ -35,6 +35,7 @@ from register.database.build import build
 from register.schema.package import ROOT, Package
 from register.util import locking
 from register.util.files import database_digest
+from register.util.guard import plain_errors
 from register.util.text import command_name, first_paragraph
 
 DB_NAME = "register.db"
@@ -152,6 +153,7 @@ def _check_or_rebuild(build_dir: Path, root: Path | str, rebuild: bool, out) -> 
     return True
 
 
+@plain_errors("checking the database")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument(

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from register.database.integrity import check
 from register.schema.package import ROOT
+from register.util.guard import plain_errors
 from register.util.text import command_name, first_paragraph
 
 SERVICE = "coproduction-register"
@@ -81,6 +82,7 @@ def preflight(target: str, root: Path) -> list[str]:
     return problems
 
 
+@plain_errors("publishing the register")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument("target", choices=sorted(CLI), help="the host: Google Cloud Run or Fly.io")

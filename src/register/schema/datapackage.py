@@ -30,6 +30,7 @@ from pathlib import Path
 from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, DescriptorError, read_descriptor
+from register.util.guard import plain_errors
 from register.util.text import command_name, first_paragraph, printable
 
 DESCRIPTOR = "datapackage.json"
@@ -171,6 +172,7 @@ def staleness(root: Path) -> str | None:
     )
 
 
+@plain_errors("deriving datapackage.json")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument("--root", default=str(ROOT), help="the repository whose datapackage.json to derive")
@@ -178,14 +180,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     root = Path(args.root)
     path = root / DESCRIPTOR
+    refused = "Not written" if args.write else "Not checked"
+    if not root.is_dir():
+        print(
+            f"{refused}: {printable(str(root))} is not a folder (give --root the register's folder).", file=sys.stderr
+        )
+        return 1
     try:
         publisher_mod.load(root)
         read_descriptor(path)
     except publisher_mod.PublisherError as e:
-        print(f"Not written: {e}. The package's publisher.yml says who publishes it.", file=sys.stderr)
+        print(f"{refused}: {e}. The package's publisher.yml says who publishes it.", file=sys.stderr)
         return 1
     except DescriptorError as e:
-        print(f"Not written: {e}.", file=sys.stderr)
+        print(f"{refused}: {e}.", file=sys.stderr)
         return 1
     if args.write:
         path.write_text(render(derived(root)), "utf-8")

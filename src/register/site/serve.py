@@ -18,6 +18,7 @@ from register import settings
 from register.database.integrity import IntegrityError, ensure
 from register.schema.package import ROOT
 from register.util.clock import in_england
+from register.util.guard import plain_errors
 from register.util.text import command_name, first_paragraph, printable
 
 # Settings for a public site. Suggested facets are off (they dominate page time on big
@@ -155,6 +156,7 @@ def unusable_root(root: Path | str) -> str | None:
     )
 
 
+@plain_errors("starting the site")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
     parser.add_argument(
