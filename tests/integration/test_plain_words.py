@@ -121,3 +121,17 @@ def test_the_equality_table_heads_its_date_column_as_a_date(client):
     table = html[html.index('<caption id="eia-caption">') :]
     headers = [text_of(h).strip() for h in re.findall(r'<th scope="col">(.*?)</th>', table[: table.index("</thead>")])]
     assert "Date assessed" in headers and "Assessed" not in headers
+
+
+def test_the_public_pages_give_no_instructions_meant_for_staff(client, package):
+    """Every identifier's description ended "Leave blank when adding and one is given",
+    shown to the public beside it on the table and record pages: standard 1.2.2 says what
+    an identifier is, and the staff tools say how to add one."""
+    for res in package.resources:
+        for f in res.fields:
+            assert "when adding" not in f.description.lower(), f"{res.name}.{f.name}: {f.description}"
+    for path in ("/register/projects", "/register/projects/PRJ-0001", "/register/coproduction_log"):
+        page = client.get(path)
+        assert page.status_code == 200 and "Leave blank" not in page.text
+    # The descriptions are shown there: what was removed would have been seen.
+    assert "PRJ- followed by at least four digits" in unescape(client.get("/register/projects").text)

@@ -48,6 +48,8 @@ def test_the_template_is_derived_from_the_schema(repo, template):
         note = cell.comment.text
         assert f.title in note and f.description in note and f"Allowed: {appendmod.allowed(package, f)}" in note
     assert "Required." in ws["B1"].comment.text and "Optional" in ws["H1"].comment.text
+    # The schema says what an identifier is; the template says staff leave it to be given.
+    assert "Leave it empty: one is given when the records are added." in ws["A1"].comment.text
     # Drop-down of the gates, from the hidden sheet of codes.
     gate = res.field_names.index("gate") + 1
     letter = openpyxl.utils.get_column_letter(gate)

@@ -59,13 +59,15 @@ def rows_not_added(package: Package, res: Resource, path: Path) -> int | None:
     return sum(1 for k in keys if k not in found) + len(batch.sketched)
 
 
-def header_note(package: Package, f: Field, required: bool) -> str:
+def header_note(package: Package, f: Field, required: bool, given: bool = False) -> str:
     lines = [
         f.title,
         "",
         f.description,
         "",
-        "Required." if required else "Optional: may be left empty.",
+        "Required."
+        if required
+        else ("Leave it empty: one is given when the records are added." if given else "Optional: may be left empty."),
         f"Allowed: {appendmod.allowed(package, f)}.",
     ]
     cond = f.descriptor.get("x-required-when")
@@ -126,7 +128,9 @@ def make_workbook(package: Package, res: Resource):
         cell.font = bold
         if required:
             cell.fill = required_fill
-        cell.comment = Comment(header_note(package, f, required), "Co-production Register", width=320, height=220)
+        cell.comment = Comment(
+            header_note(package, f, required, f.name == gen), "Co-production Register", width=320, height=220
+        )
         dim = ws.column_dimensions[letter]
         dim.width = TEXT_WIDTH if (f.free_text or f.name == "title") else OTHER_WIDTH
         if f.type == "date":
@@ -259,6 +263,7 @@ def make_workbook(package: Package, res: Resource):
         required = f.required and f.name != gen
         cond = f.descriptor.get("x-required-when")
         need = "yes" if required else (f"when {cond['field']} is {' or '.join(cond['in'])}" if cond else "no")
+        need = "no: leave it empty and one is given" if f.name == gen else need
         about.append([f.name, f.title, need, f.description, appendmod.allowed(package, f)])
         for c in about[about.max_row]:
             c.alignment = wrap
