@@ -891,3 +891,21 @@ def test_the_you_said_lists_example_project_id_is_one_the_register_has(tmp_path,
     assert example == "nn_icb:PRJ-0001"
     assert national.get(f"/you-said?project={example}").status_code == 200
     assert hint.search(client.get("/you-said").text).group(1) == "PRJ-0001"
+
+
+def test_the_bench_times_every_filter_the_publishers_page_links_to(world, monkeypatch):
+    # "Every page type and filter the site links to" within 100 ms (docs/performance.md):
+    # the publishers page's links to each publisher's projects and fetches were never timed.
+    from register.bench import pages as bench_pages
+
+    monkeypatch.setattr(bench_pages, "get", lambda *args, **kwargs: (404, {}, b""))
+    timed = {
+        (m.group(1), m.group(2))
+        for _, path in bench_pages.public_pages(0, world["out"] / "register.db")
+        for m in [re.match(r"/register/(\w+)\?(\w+)=", path)]
+        if m
+    }
+    page = Client(datasette_instance(world["out"])).get("/publishers").text
+    linked = set(re.findall(r'href="/register/(\w+)\?(\w+)=', unescape(page)))
+    assert {("projects", "from_publisher"), ("publisher_fetches", "publisher")} <= linked
+    assert linked <= timed, f"linked from /publishers but not timed by the bench: {sorted(linked - timed)}"

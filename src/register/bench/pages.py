@@ -66,6 +66,10 @@ def _samples(db_path: Path) -> dict:
             if value is not None:
                 found["facets"].setdefault(table, []).append((column, value))
     found["queries"] = list(meta.get("databases", {}).get("register", {}).get("queries", {}))
+    if "publishers" in found["names"]:  # a national register: the publisher with the most activities
+        found["publisher"] = one(
+            "SELECT from_publisher FROM coproduction_log GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1"
+        )
     conn.close()
     return found
 
@@ -149,6 +153,10 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
     ]
     for name in s["queries"]:
         pages.append((f"query {name}", f"/register/{name}"))
+    if s.get("publisher"):  # each publisher's links on the national register's /publishers
+        code = quote(str(s["publisher"]))
+        pages.append(("publisher's projects", f"/register/projects?from_publisher={code}"))
+        pages.append(("publisher's fetches", f"/register/publisher_fetches?publisher={code}"))
     status, _, body = get(port, "/measures", {"Cookie": "bench=list"})
     names = {n.decode() for n in re.findall(rb'href="/measures/([a-z_]+)"', body)} if status == 200 else set()
     # Each measure view has a page (register/site/pages.py), whether or not the index
