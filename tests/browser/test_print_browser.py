@@ -1,0 +1,79 @@
+"""Pages printed, or saved as PDF, in real Chromium: for board papers, or a "You said" item
+taken to a meeting.
+
+On A4 with 1 cm margins (718 CSS pixels of width) and print media: no menu, search box,
+filter form, button or breadcrumb; no table cut off at the right edge by its scrolling
+wrapper; and page.pdf() itself makes a PDF.
+
+Fixtures (site_url, page, visit) come from tests/browser/conftest.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+A4_WIDTH = 718  # 210 mm less two 1 cm margins, at 96 CSS pixels an inch
+
+SCREEN_ONLY = [
+    ".skip-link",
+    ".site-nav",
+    ".site-nav__toggle",
+    ".breadcrumbs",
+    ".site-footer__nav",
+    ".reg-search",
+    ".reg-pager",
+    "button",
+]
+
+# What is shown on paper although it should not be, and each table region cut off at
+# the right edge (its scroll width beyond its width).
+PRINT_CHECK = """selectors => {
+  const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const visible = selectors.flatMap(s => [...document.querySelectorAll(s)].filter(shown).map(() => s));
+  const cut = [...document.querySelectorAll('.reg-table-wrap, .table-wrapper')]
+    .filter(w => w.scrollWidth > w.clientWidth + 1)
+    .map(w => `${w.querySelector('caption') ? w.querySelector('caption').textContent.trim() : w.className}: ${w.scrollWidth} > ${w.clientWidth}`);
+  return {visible: [...new Set(visible)], cut};
+}"""
+
+
+@pytest.fixture(scope="module")
+def paths(build_dir):
+    conn = sqlite3.connect(f"file:{build_dir / 'register.db'}?immutable=1", uri=True)
+    try:
+        # The project with the most equality impact entries: its table is the widest.
+        project = conn.execute("select project_id from equality_impacts group by 1 order by count(*) desc").fetchone()[
+            0
+        ]
+        item = conn.execute("select id from you_said_we_did order by id limit 1").fetchone()[0]
+    finally:
+        conn.close()
+    return [
+        "/",
+        f"/projects/{project}",
+        f"/you-said/{item}",
+        "/you-said",
+        "/measures/activity_by_quarter",
+        "/gate-assurance",
+        "/downloads",
+    ]
+
+
+def test_printed_pages_show_no_controls_and_cut_nothing_off(page, visit, paths):
+    page.set_viewport_size({"width": A4_WIDTH, "height": 1000})
+    failures = []
+    for path in paths:
+        visit(path)
+        page.emulate_media(media="print")
+        found = page.evaluate(PRINT_CHECK, SCREEN_ONLY)
+        if found["visible"]:
+            failures.append(f"{path}: shown on paper: {found['visible']}")
+        if found["cut"]:
+            failures.append(f"{path}: tables cut off at the right edge: {found['cut']}")
+        assert (
+            page.pdf(format="A4", margin={"top": "1cm", "bottom": "1cm", "left": "1cm", "right": "1cm"})[:5] == b"%PDF-"
+        )
+        page.emulate_media(media="screen")
+    assert not failures, "\n".join(failures)
