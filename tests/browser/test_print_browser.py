@@ -3,7 +3,8 @@ taken to a meeting.
 
 On A4 with 1 cm margins (718 CSS pixels of width) and print media: no menu, search box,
 filter form, button or breadcrumb; no table cut off at the right edge by its scrolling
-wrapper; and page.pdf() itself makes a PDF.
+wrapper; the page's address and the day its figures are for printed at the top; and
+page.pdf() itself makes a PDF.
 
 Fixtures (site_url, page, visit) come from tests/browser/conftest.py.
 """
@@ -13,6 +14,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+
+from register.util.clock import local_today
+from register.util.words import uk_date
 
 A4_WIDTH = 718  # 210 mm less two 1 cm margins, at 96 CSS pixels an inch
 
@@ -35,7 +39,8 @@ PRINT_CHECK = """selectors => {
   const cut = [...document.querySelectorAll('.reg-table-wrap, .table-wrapper')]
     .filter(w => w.scrollWidth > w.clientWidth + 1)
     .map(w => `${w.querySelector('caption') ? w.querySelector('caption').textContent.trim() : w.className}: ${w.scrollWidth} > ${w.clientWidth}`);
-  return {visible: [...new Set(visible)], cut};
+  const source = document.querySelector('.print-source');
+  return {visible: [...new Set(visible)], cut, source: source && shown(source) ? source.textContent : null};
 }"""
 
 
@@ -61,8 +66,9 @@ def paths(build_dir):
     ]
 
 
-def test_printed_pages_show_no_controls_and_cut_nothing_off(page, visit, paths):
+def test_printed_pages_show_no_controls_cut_nothing_off_and_say_where_and_when(page, visit, site_url, paths):
     page.set_viewport_size({"width": A4_WIDTH, "height": 1000})
+    day = uk_date(local_today())
     failures = []
     for path in paths:
         visit(path)
@@ -72,8 +78,17 @@ def test_printed_pages_show_no_controls_and_cut_nothing_off(page, visit, paths):
             failures.append(f"{path}: shown on paper: {found['visible']}")
         if found["cut"]:
             failures.append(f"{path}: tables cut off at the right edge: {found['cut']}")
+        source = " ".join((found["source"] or "").split())
+        if site_url + path not in source or day not in source:
+            failures.append(f"{path}: the printed page does not say its address and day: {source!r}")
         assert (
             page.pdf(format="A4", margin={"top": "1cm", "bottom": "1cm", "left": "1cm", "right": "1cm"})[:5] == b"%PDF-"
         )
         page.emulate_media(media="screen")
     assert not failures, "\n".join(failures)
+
+
+def test_the_printed_address_and_day_are_not_shown_on_screen(page, visit):
+    visit("/you-said")
+    assert page.locator(".print-source").count() == 1
+    assert not page.locator(".print-source").is_visible()
