@@ -92,3 +92,31 @@ def test_the_printed_address_and_day_are_not_shown_on_screen(page, visit):
     visit("/you-said")
     assert page.locator(".print-source").count() == 1
     assert not page.locator(".print-source").is_visible()
+
+
+@pytest.fixture(scope="module")
+def report_file(build_dir, tmp_path_factory):
+    from register.publishing import report
+
+    out = tmp_path_factory.mktemp("reports")
+    report.run(build_dir / "register.db", out)
+    return out / "impact_report.html"
+
+
+def test_the_printed_impact_report_fits_the_page_and_keeps_headings_with_what_follows(page, report_file):
+    page.set_viewport_size({"width": A4_WIDTH, "height": 1000})
+    page.goto(report_file.as_uri())
+    page.emulate_media(media="print")
+    found = page.evaluate("""() => ({
+      wide: [...document.querySelectorAll('table')]
+        .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .map(t => (t.querySelector('caption') || t).textContent.trim().slice(0, 80)),
+      alone: [...document.querySelectorAll('h2, h3, caption')]
+        .filter(h => getComputedStyle(h).breakAfter !== 'avoid').map(h => h.textContent.trim()),
+      split: [...document.querySelectorAll('tr, figure')]
+        .filter(e => getComputedStyle(e).breakInside !== 'avoid').length,
+    })""")
+    assert found["wide"] == [], f"tables wider than the paper: {found['wide']}"
+    assert found["alone"] == [], f"headings that may be left at a page's foot: {found['alone'][:5]}"
+    assert found["split"] == 0
+    assert page.pdf(format="A4", margin={"top": "1cm", "bottom": "1cm", "left": "1cm", "right": "1cm"})[:5] == b"%PDF-"
