@@ -386,7 +386,8 @@ async def you_said_index(datasette, request):
             "f": f.chosen,
             "filtered": any(v for k, v in f.chosen.items() if k != "sort"),
             "link": link,
-            "feeds": feed_links(datasette),
+            # Filtered to one project: that project's feeds first, then the register's.
+            "feeds": (feed_links(datasette, f.project) if f.project else []) + feed_links(datasette),
             "tables": {
                 "current": datasette.urls.table(DB, "you_said_we_did_current")
                 + (f"?{urlencode(args)}" if (args := table_filters(f)) else ""),
