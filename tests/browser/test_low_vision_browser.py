@@ -1,0 +1,58 @@
+"""The register for someone with low vision, in Chromium: the text made larger in the
+browser's own settings (WCAG 1.4.4; on a phone, where it matters most), the text spacing
+of WCAG 1.4.12 applied as a reader's own style sheet would apply it, the page zoomed to
+200% (wide tables scroll inside their own labelled region, which the keyboard can
+reach), and Windows' high contrast mode (forced colours), where every coloured box is
+drawn in the reader's colours and only borders and outlines are left to mark it out.
+
+Fixtures (site_url, browser, visit) come from tests/browser/conftest.py. Every page here
+is measured, not looked at: the page's width against the window's, and the edges the
+browser computes for an element.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import new_page
+
+# Every <details> opened, so that what they hold is measured too (the menus excepted:
+# they open over the page, and close when something else is clicked).
+OPEN_DETAILS = "() => document.querySelectorAll('details:not(.menu)').forEach(d => { d.open = true; })"
+
+PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+PAGES = [
+    "/",
+    "/projects",
+    "/projects/PRJ-0002",
+    "/you-said",
+    "/you-said?status=open&sort=due",
+    "/measures",
+    "/measures/depth_by_gate",
+    "/gate-assurance",
+    "/glossary",
+    "/register/projects/PRJ-0001",
+]
+
+
+@pytest.fixture
+def large_text_page(browser, site_url):
+    """A phone 360 CSS px wide with its text size set to 200% (the browser's default font
+    size doubled, as Chrome's text-size setting does), so rem and em double."""
+    context, page = new_page(browser, site_url, viewport={"width": 360, "height": 740})
+    cdp = context.new_cdp_session(page)
+    cdp.send("Page.enable")
+    cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_fit_a_phone_with_its_text_at_200_percent(large_text_page, visit, path):
+    """Nothing pushes the page sideways (the headline cards, the filter boxes): text that
+    runs off the side of a phone is read only by scrolling back and forth along every line."""
+    page = visit(path, target=large_text_page)
+    page.evaluate(OPEN_DETAILS)
+    width, window = page.evaluate(PAGE_WIDTH)
+    assert width <= window, f"{path}: {width} px wide on a {window} px phone with its text at 200%"
