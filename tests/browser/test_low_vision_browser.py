@@ -32,6 +32,7 @@ PAGES = [
     "/measures/depth_by_gate",
     "/gate-assurance",
     "/glossary",
+    "/register/coproduction_log?gate=assess",
     "/register/projects/PRJ-0001",
 ]
 
@@ -50,8 +51,9 @@ def large_text_page(browser, site_url):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_fit_a_phone_with_its_text_at_200_percent(large_text_page, visit, path):
-    """Nothing pushes the page sideways (the headline cards, the filter boxes): text that
-    runs off the side of a phone is read only by scrolling back and forth along every line."""
+    """Nothing pushes the page sideways (the headline cards, the filter boxes, a long code in
+    the column descriptions of a table): text that runs off the side of a phone is read
+    only by scrolling back and forth along every line."""
     page = visit(path, target=large_text_page)
     page.evaluate(OPEN_DETAILS)
     width, window = page.evaluate(PAGE_WIDTH)
