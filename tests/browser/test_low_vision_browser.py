@@ -16,6 +16,17 @@ import pytest
 
 from tests.browser.conftest import new_page
 
+# WCAG 1.4.12: line height 1.5, paragraph spacing 2em, letter 0.12em, word 0.16em. Added
+# as a constructed style sheet, the way a reader's extension or bookmarklet adds it (the
+# site's Content-Security-Policy stays in force, and nothing is reported as blocked).
+TEXT_SPACING = """() => {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(`* { line-height: 1.5 !important; letter-spacing: 0.12em !important;
+                           word-spacing: 0.16em !important; }
+                       p { margin-bottom: 2em !important; }`);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+}"""
+
 # Every <details> opened, so that what they hold is measured too (the menus excepted:
 # they open over the page, and close when something else is clicked).
 OPEN_DETAILS = "() => document.querySelectorAll('details:not(.menu)').forEach(d => { d.open = true; })"
@@ -31,6 +42,7 @@ PAGES = [
     "/measures",
     "/measures/depth_by_gate",
     "/gate-assurance",
+    "/search?q=care",
     "/glossary",
     "/register/coproduction_log?gate=assess",
     "/register/projects/PRJ-0001",
@@ -52,9 +64,34 @@ def large_text_page(browser, site_url):
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_fit_a_phone_with_its_text_at_200_percent(large_text_page, visit, path):
     """Nothing pushes the page sideways (the headline cards, the filter boxes, a long code in
-    the column descriptions of a table): text that runs off the side of a phone is read
-    only by scrolling back and forth along every line."""
+    the search results or in the column descriptions of a table): text that runs off the
+    side of a phone is read only by scrolling back and forth along every line."""
     page = visit(path, target=large_text_page)
     page.evaluate(OPEN_DETAILS)
     width, window = page.evaluate(PAGE_WIDTH)
     assert width <= window, f"{path}: {width} px wide on a {window} px phone with its text at 200%"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_keep_to_the_window_with_wcag_text_spacing_at_320px(narrow_page, visit, path):
+    """WCAG 1.4.12 on a 320 px phone: the wider letters and words push nothing off the side
+    (a code in the search results, local_healthwatch_regulations_2012, was kept on one line
+    and ran 48 px past the window)."""
+    page = visit(path, target=narrow_page)
+    page.evaluate(TEXT_SPACING)
+    page.evaluate(OPEN_DETAILS)
+    assert page.evaluate("getComputedStyle(document.body).letterSpacing") != "normal"
+    width, window = page.evaluate(PAGE_WIDTH)
+    assert width <= window, f"{path}: {width} px wide in a {window} px window with WCAG 1.4.12's text spacing"
+    visit.check(page)
+
+
+def test_an_identifier_is_kept_whole_where_it_fits(narrow_page, visit):
+    """Identifiers may break only when longer than a line: PRJ-0001 never splits at its hyphen."""
+    page = visit("/projects", target=narrow_page)
+    lines = page.evaluate(
+        "[...document.querySelectorAll('span.reg-id')].map(e => [e.textContent, e.getClientRects().length, e.getBoundingClientRect().height])"
+    )
+    assert lines, "no identifiers on /projects"
+    height = min(h for _, _, h in lines)
+    assert all(n == 1 and h == height for _, n, h in lines), lines
