@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 
+from register.publishing.extracts import extract
 from tests.browser.conftest import new_page
 
 # WCAG 1.4.12: line height 1.5, paragraph spacing 2em, letter 0.12em, word 0.16em. Added
@@ -95,3 +96,49 @@ def test_an_identifier_is_kept_whole_where_it_fits(narrow_page, visit):
     assert lines, "no identifiers on /projects"
     height = min(h for _, _, h in lines)
     assert all(n == 1 and h == height for _, n, h in lines), lines
+
+
+# Every box on the page that scrolls sideways, with what a keyboard and a screen reader
+# need of it: a tab stop, and a region with a name.
+SIDEWAYS_BOXES = """() => [...document.querySelectorAll('main *')].filter(e => {
+    const s = getComputedStyle(e);
+    return /auto|scroll/.test(s.overflowX) && e.scrollWidth > e.clientWidth + 1;
+}).map(e => {
+    const by = e.getAttribute('aria-labelledby');
+    return {box: e.className, tabindex: e.getAttribute('tabindex'), role: e.getAttribute('role'),
+            name: (by && document.getElementById(by)) ? document.getElementById(by).textContent.trim() : ''};
+})"""
+
+
+@pytest.fixture(scope="module")
+def release(build_dir, package):
+    return extract(package, build_dir / "register.db", build_dir / "extracts")["release"]
+
+
+@pytest.fixture
+def zoomed_page(browser, site_url):
+    """A 1280 px window zoomed to 200%: 640 CSS px wide, wider than where tables become cards."""
+    context, page = new_page(browser, site_url, viewport={"width": 640, "height": 450}, device_scale_factor=2)
+    yield page
+    context.close()
+
+
+def test_tables_wider_than_the_zoomed_page_scroll_in_a_named_region_the_keyboard_reaches(zoomed_page, visit, release):
+    """At 200% zoom the downloads' file tables are wider than the page and scroll inside
+    their box; its SHA-256 column holds no link, so without a tab stop on the box a
+    keyboard could not bring the checksums into view."""
+    seen = 0
+    for path in [
+        "/downloads",
+        "/releases",
+        f"/releases/{release}",
+        "/projects",
+        "/projects/PRJ-0001",
+        "/register/projects",
+    ]:
+        page = visit(path, target=zoomed_page)
+        boxes = page.evaluate(SIDEWAYS_BOXES)
+        seen += len(boxes)
+        for box in boxes:
+            assert box["tabindex"] == "0" and box["role"] == "region" and box["name"], f"{path}: {box}"
+    assert seen >= 3
