@@ -142,3 +142,35 @@ def test_tables_wider_than_the_zoomed_page_scroll_in_a_named_region_the_keyboard
         for box in boxes:
             assert box["tabindex"] == "0" and box["role"] == "region" and box["name"], f"{path}: {box}"
     assert seen >= 3
+
+
+# The edge the browser draws round an element: its border or its outline, if either is
+# there and not transparent (in forced colours every colour but transparent is the reader's).
+EDGES = """sel => [...document.querySelectorAll(sel)].map(e => {
+    const s = getComputedStyle(e);
+    const seen = (style, width, colour) => style !== 'none' && parseFloat(width) > 0 && colour !== 'rgba(0, 0, 0, 0)';
+    return {text: e.textContent.trim(),
+            edge: seen(s.borderTopStyle, s.borderTopWidth, s.borderTopColor)
+                  || seen(s.outlineStyle, s.outlineWidth, s.outlineColor)};
+})"""
+
+
+@pytest.fixture
+def high_contrast_page(browser, site_url):
+    """Windows' high contrast mode: backgrounds and colours are the reader's own."""
+    context, page = new_page(browser, site_url, viewport={"width": 1280, "height": 900}, forced_colors="active")
+    yield page
+    context.close()
+
+
+def test_status_tags_keep_their_box_in_high_contrast_mode(high_contrast_page, visit):
+    """ "Overdue" was a white word on a red box; in forced colours the box went and it read
+    as ordinary bold text beside the status. Like "Current gate" and "Passed", it keeps an
+    edge of the reader's text colour."""
+    page = visit("/you-said?overdue=yes", target=high_contrast_page)
+    assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+    tags = page.evaluate(EDGES, ".reg-overdue")
+    page = visit("/projects/PRJ-0002", target=high_contrast_page)
+    tags += page.evaluate(EDGES, ".reg-tag")
+    assert {t["text"] for t in tags} >= {"Overdue", "Passed"}, tags
+    assert all(t["edge"] for t in tags), [t for t in tags if not t["edge"]]
