@@ -174,3 +174,43 @@ def test_status_tags_keep_their_box_in_high_contrast_mode(high_contrast_page, vi
     tags += page.evaluate(EDGES, ".reg-tag")
     assert {t["text"] for t in tags} >= {"Overdue", "Passed"}, tags
     assert all(t["edge"] for t in tags), [t for t in tags if not t["edge"]]
+
+
+# For each table that scrolls sideways in its box: how wide its caption is and where it is,
+# against the box, before and after the box is scrolled to its far end.
+CAPTIONS_IN_VIEW = """() => [...document.querySelectorAll('main table > caption')].filter(c => {
+    const box = c.closest('[role=region]');
+    return box && box.scrollWidth > box.clientWidth + 1;
+}).map(c => {
+    const box = c.closest('[role=region]');
+    const fits = () => {
+        const r = c.getBoundingClientRect(), b = box.getBoundingClientRect();
+        return r.left >= b.left - 1 && r.right <= b.left + box.clientWidth + 1;
+    };
+    const before = fits();
+    box.scrollLeft = box.scrollWidth;
+    const after = fits();
+    box.scrollLeft = 0;
+    return {caption: c.textContent.trim().slice(0, 60), before, after};
+})"""
+
+
+def test_a_wide_tables_caption_is_read_without_scrolling_sideways(narrow_page, visit):
+    """On a 320 px phone (or at 400% zoom) a wide table scrolls inside its box; its caption,
+    the box's name, wraps to the width that can be seen and stays in view when the table is
+    scrolled. It was as wide as the table: "Activities where staff outnumbe" on the first
+    screen, the rest of it only by scrolling the table."""
+    seen = 0
+    for path in [
+        "/measures/balance",
+        "/measures/activity_by_quarter",
+        "/projects",
+        "/projects/PRJ-0001",
+        "/gate-assurance",
+    ]:
+        page = visit(path, target=narrow_page)
+        captions = page.evaluate(CAPTIONS_IN_VIEW)
+        seen += len(captions)
+        for c in captions:
+            assert c["before"] and c["after"], f"{path}: {c}"
+    assert seen >= 4
