@@ -273,3 +273,16 @@ def test_the_server_warms_its_main_pages_before_anyone_asks(build_dir, tmp_path)
         for path in wanted:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
                 assert r.status == 200 and r.headers["X-Cache"] == "HIT", path
+
+
+def test_a_304_says_what_its_page_varies_by(fresh):
+    """RFC 9110: a 304 carries the Vary its 200 would. The page varies by Accept-Encoding
+    (it is compressed outside the cache), and the 304 said only "Cookie, Authorization":
+    a CDN updating its stored copy from the 304 would then give a brotli body to a client
+    that cannot read it."""
+    client, _, _ = fresh
+    page = client.get("/register/projects.json")
+    again = client.get("/register/projects.json", headers={"if-none-match": page.headers["etag"]})
+    assert again.status_code == 304
+    assert "accept-encoding" in page.headers["vary"].lower()
+    assert again.headers["vary"].lower() == page.headers["vary"].lower()

@@ -58,6 +58,7 @@ from datasette import hookimpl
 
 from register import settings
 from register.database.build_info import inputs_sha256
+from register.site import compress
 
 MAX_BYTES = int(settings.number(settings.CACHE_MB) * 1024 * 1024)
 MAX_ENTRY_BYTES = 8 * 1024 * 1024  # the biggest register page at 1M rows is about 5 MB
@@ -358,6 +359,11 @@ def wrap(app, datasette, cache: ResponseCache | None = None):
         match = request_headers.get(b"if-none-match")
         if match and entry["etag"] and entry["etag"] in [m.strip() for m in match.split(b",")]:
             keep = [(k, v) for k, v in headers if k.lower() in (b"etag", b"cache-control", b"vary")]
+            if compress.compressible(entry["status"], headers):
+                # The 200 says it varies by Accept-Encoding (compress.py adds that on the way
+                # out, outside the cache), so the 304 must too, or a CDN that takes the
+                # 304's headers as the page's would give its brotli copy to anyone.
+                keep = compress.with_vary(keep)
             await send({"type": "http.response.start", "status": 304, "headers": keep + [(b"x-cache", b"HIT")]})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -380,7 +386,7 @@ def asgi_wrapper(datasette):
     """Outermost: hashed static files (register/site/assets.py) are answered first, then
     what leaves the cache is compressed (register/site/compress.py), so the cache keeps
     uncompressed bodies. Composed here because the order of two trylast hooks is not fixed."""
-    from register.site import assets, compress
+    from register.site import assets
 
     def wrapper(app):
         return assets.wrap(compress.wrap(wrap(app, datasette)))

@@ -114,12 +114,14 @@ class BuildDatabase(Database):
         """As Datasette's, except for the queries the build's stored names and counts
         answer (register/site/stored_answers.py), and a searched table page's rows
         (register/site/search_rows.py), and a sorted table page's first page ordered as its
-        next pages are (register/site/tie_break.py)."""
+        next pages are, and the next pages' marker given as the kind of value it names
+        (register/site/tie_break.py)."""
         answered = await self._answers.answer(super().execute, sql, params, self)
         if answered is None and not args:
             answered = await search_rows.answer(super().execute, self, sql, params, **kwargs)
         if answered is not None:
             return answered
+        params = await tie_break.typed_marker(self, sql, params, super().execute)
         return await super().execute(await tie_break.ordered(self, sql), params, *args, **kwargs)
 
     async def execute_fn(self, fn):

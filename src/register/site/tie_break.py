@@ -74,3 +74,56 @@ async def tie_key(db, table: str) -> str | None:
 @hookimpl
 def filters_from_request(request, database, table, datasette):
     TABLE_PAGE.set(table)
+
+
+# A next page's condition as Datasette 0.65.5 writes it: `(col > :p1 or (col = :p1 and
+# <the key after the marker's>))`, with `or col is null` after `:p1` when sorted downwards.
+NEXT_PAGE = re.compile(rf"\(({NAME}) [<>] :(p\d+)(?: or \1 is null)? or \(\1 = :\2 and ")
+PARAM = re.compile(r":(p\d+)")
+
+
+async def typed_marker(db, sql: str, params, run):
+    """`params` with the sort value of a table page's `_next=` as the number it was, where
+    the sort column has no declared type; otherwise `params` unchanged.
+
+    Datasette puts the marker's values into the query as text. A column declared INTEGER
+    or TEXT turns text into its own kind before comparing, but a column with no declared
+    type does not, and SQLite orders every number before any text: the stored measures
+    (counts worked out by the build, such as summary_you_said_we_did.items) have such
+    columns. Sorted by one upwards, `items > '2'` held for no row and the pages stopped
+    after the first; downwards, `items < '2'` held for every row, and "Next" gave the same
+    page for ever (a CSV of it streamed until the size limit). The row the marker names
+    is looked up by its key, so the value is given as the kind it is stored as."""
+    page = TABLE_PAGE.get()
+    found = NEXT_PAGE.search(sql) if page and params else None
+    if not found or not isinstance(params.get(found.group(2)), str):
+        return params
+    column = _name(found.group(1))
+    if column not in await untyped_columns(db, page, run):
+        return params
+    keys = [k.strip("[]") for k in (await tie_key(db, page) or "").split(", ") if k]
+    named = list(dict.fromkeys(PARAM.findall(sql[found.end() :])))[: len(keys)]
+    if not keys or len(named) != len(keys):
+        return params
+    where = " and ".join(f"[{key}] = :{name}" for key, name in zip(keys, named, strict=True))
+    kind = (await run(f"select typeof([{column}]) from [{page}] where {where}", params)).first()
+    value = params[found.group(2)]
+    try:
+        if kind and kind[0] == "integer":
+            return {**params, found.group(2): int(value)}
+        if kind and kind[0] == "real":
+            return {**params, found.group(2): float(value)}
+    except ValueError:
+        pass
+    return params
+
+
+async def untyped_columns(db, table: str, run) -> set[str]:
+    """The columns of a table declared with no type (kept on the database object)."""
+    known = getattr(db, "_register_untyped", None)
+    if known is None:
+        known = db._register_untyped = {}
+    if table not in known:
+        rows = await run("select name from pragma_table_info(:t) where type = ''", {"t": table})
+        known[table] = {r[0] for r in rows}
+    return known[table]
