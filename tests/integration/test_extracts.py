@@ -548,15 +548,25 @@ def test_a_register_without_downloads_says_so_without_naming_a_command(tmp_path)
 
 def test_the_notebook_pages_observable_code_names_an_address_other_sites_may_read(extracted, client):
     """Observable runs on another site. The page gave d3.json() of the table's .json
-    address, which carries no Access-Control-Allow-Origin, so the browser refused it every
-    time ("If Observable cannot fetch this address..."). It now loads the download, which
-    any site may fetch, or says plainly that these rows cannot be loaded from there."""
-    for path in ("/register/you_said_we_did.Notebook", "/register/projects.Notebook?_size=2"):
+    address, which carried no Access-Control-Allow-Origin, so the browser refused it every
+    time ("If Observable cannot fetch this address..."). A table's code loads its whole
+    download; a query's loads its JSON, which other sites may now read too."""
+    for path in (
+        "/register/you_said_we_did.Notebook",
+        "/register/projects.Notebook?_size=2",
+        "/register.Notebook?sql=select+id+from+projects",
+    ):
         page = html_mod.unescape(client.get(path).text)
         observable = page.split("<h2>Observable</h2>", 1)[1]
         url = re.search(r'd3\.json\(\s*"([^"]+)"', observable).group(1)
         response = client.get(url.removeprefix("http://localhost"))
         assert response.status_code == 200 and response.headers.get("access-control-allow-origin") == "*", url
-    query = html_mod.unescape(client.get("/register.Notebook?sql=select+id+from+projects").text)
-    observable = query.split("<h2>Observable</h2>", 1)[1]
-    assert "d3.json" not in observable and "downloads page" in observable
+        assert ("/downloads/" in url) == ("sql=" not in path), url
+
+
+def test_the_json_of_tables_and_queries_may_be_read_by_pages_on_other_sites(client):
+    # A dashboard on another site could not read /register/...json: its browser refused an
+    # answer with no Access-Control-Allow-Origin, though the data is public.
+    for path in ("/register/projects.json", "/register/latest_status_changes.json", "/register.json?sql=select+1"):
+        response = client.get(path, headers={"Origin": "https://observablehq.com"})
+        assert response.status_code == 200 and response.headers.get("access-control-allow-origin") == "*", path

@@ -173,6 +173,9 @@ def test_the_second_names_of_a_killed_server_are_removed(tmp_path):
 def test_a_server_that_stops_leaves_no_second_names_of_its_builds(served):
     repo, base, server = served
     assert get(base + "/register/coproduction_log.json?_size=1")[0] == 200
+    # As make serve serves it, a page on another site may read the JSON (serve.CORS).
+    with urllib.request.urlopen(base + "/register/projects.json?_size=1", timeout=10) as r:
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
     names = lambda: list((repo / "build").glob(".register.db.serving-*"))  # noqa: E731
     assert names(), "the site opens its build by a name of its own"
     stop(server)

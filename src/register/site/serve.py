@@ -36,6 +36,11 @@ SETTINGS = {
 }
 
 
+# Access-Control-Allow-Origin: * on the JSON answers, so a notebook or dashboard on another
+# site (Observable, JupyterLite) can read the register's tables and queries as a program can:
+# the data is public and the site has no logins or cookies that a request could carry.
+CORS = True
+
 # URL prefix -> directory under the build directory (or the repo) served as static files.
 STATIC = {
     "static": ROOT / "static",
@@ -69,6 +74,7 @@ def datasette_instance(build_dir: Path | str = ROOT / "build"):
         template_dir=str(ROOT / "templates"),
         static_mounts=static_mounts(build_dir),
         settings=SETTINGS,
+        cors=CORS,
     )
 
 
@@ -95,6 +101,8 @@ def command(build_dir: Path, host: str, port: int) -> list[str]:
     ]
     for name, path in static_mounts(build_dir):
         args += ["--static", f"{name}:{path}"]
+    if CORS:
+        args.append("--cors")
     for key, value in SETTINGS.items():
         args += ["--setting", key, ("on" if value else "off") if isinstance(value, bool) else str(value)]
     return args
