@@ -64,10 +64,10 @@ summary["site_found"] = site_found
 #
 # Add `.json` to a table or view address, and `_shape=array` to get a plain list of
 # rows. Long answers come in pages: the address of the next page is in the response's
-# `Link` header (`rel="next"`), so keep following it until there is none. Page through a
-# table in the order of its primary key (`_sort=id`, or `_sort=code` for a codelist):
-# the dated tables are shown newest first, and where dates tie, pages in that order can
-# repeat some rows and skip others. `fetch_all` below does this when you name no order.
+# `Link` header (`rel="next"`), so keep following it until there is none. Following it
+# gives every row once in any order, dates that tie included (the register breaks ties by
+# the row's key). `fetch_all` below pages in the order of the primary key (`_sort=id`, or
+# `_sort=code` for a codelist) when you name no order, which is the cheapest to serve.
 
 
 # %%
