@@ -175,3 +175,20 @@ def test_an_identifier_without_its_publisher_is_not_said_to_be_missing(site, pat
     if path.startswith("/projects/"):
         assert "nc_icb:PRJ-0011 is at /projects/nc_icb~3APRJ-0011." in text
     assert "Here every ID" not in words(site.get("/projects/PRJ-9999").text)
+
+
+def test_the_not_overdue_score_says_it_counts_every_due_date(site, build_dir):
+    """The score's "Not overdue" part counts the items past their due date, which the
+    response rule gives when staff set none (you_said_we_did_current's overdue, as each
+    publisher's own register counts them); the publishers page said "past their target
+    date", the date staff set, which none of the sample register's overdue items has."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{build_dir / 'register.db'}?immutable=1", uri=True) as db:
+        overdue, without_target = db.execute(
+            "select sum(overdue), sum(overdue and target_date is null) from you_said_we_did_current"
+        ).fetchone()
+    assert overdue and without_target == overdue
+    text = words(site.get("/publishers").text)
+    assert "past their target date" not in text
+    assert 'share of "You said" items past their due date with the loop still open, the due date being' in text

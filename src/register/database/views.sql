@@ -440,7 +440,10 @@ ORDER BY s.sort_order;
 -- One row: of the items whose loop is closed, how many have at least one partner verdict
 -- of agrees or partly agrees on an update that closed the loop, and how many have one of
 -- disagrees. Verdicts on updates that did not close the loop (planned, in progress) do not
--- confirm that anything was done. share_confirmed is a percentage, NULL with no closed item.
+-- confirm that anything was done, and nor do verdicts on a closing update from before the
+-- item was reopened: the loop closed again later (loop_closed_date above), by the closing
+-- updates since the last update that did not close it, and only those are its claim.
+-- share_confirmed is a percentage, NULL with no closed item.
 -- Stored at build time (it reads every closed item: 80 ms at a million log rows).
 -- build: materialise
 CREATE VIEW measure_loop_confirmed AS
@@ -451,6 +454,12 @@ WITH judged AS (
   FROM partner_verdicts v
   JOIN you_said_we_did_updates u ON u.id = v.update_id
   JOIN statuses s ON s.code = u.status AND s.closes_loop = 1
+  WHERE NOT EXISTS (
+    SELECT 1 FROM you_said_we_did_updates o
+    JOIN statuses os ON os.code = o.status AND NOT COALESCE(os.closes_loop, 0)
+    WHERE o.you_said_id = u.you_said_id
+      AND (o.update_date, CAST(substr(o.id, length(rtrim(o.id, '0123456789')) + 1) AS INTEGER), o.id)
+        > (u.update_date, CAST(substr(u.id, length(rtrim(u.id, '0123456789')) + 1) AS INTEGER), u.id))
   GROUP BY u.you_said_id
 )
 SELECT

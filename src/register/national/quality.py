@@ -62,8 +62,9 @@ COMPONENTS = (
         # 0, not 1, when none are published, as for "Loop closed": publishing no "You said"
         # items keeps no promise, so it must not score as having none overdue.
         "CASE WHEN f.you_said > 0 THEN 1.0 - 1.0 * f.overdue / f.you_said ELSE 0.0 END",
-        '1 minus the share of "You said" items past their target date with the loop still open '
-        "(0 when none are published).",
+        '1 minus the share of "You said" items past their due date with the loop still open, '
+        "the due date being the one staff set or else the one the publisher's response rule gives, "
+        "as on each publisher's own register (0 when none are published).",
     ),
 )
 
