@@ -38,3 +38,10 @@ def test_an_item_done_again_closed_when_it_was_first_done(tmp_path):
     ds = datasette_instance(tmp_path / "build")
     page = asyncio.run(ds.client.get(f"/you-said/{item}")).text
     assert f"the loop closed {late:,} days after it was due" in page
+    # The feeds call the second "done" an update of an item already done, not a change:
+    # "YS-0902 is now Done" read as if the loop had only then been closed.
+    record = asyncio.run(ds.client.get(f"/register/you_said_we_did/{item}.json?_shape=array")).json()[0]
+    for path in (f"/feeds/you-said/{item}.atom", f"/feeds/status-changes.atom?project={record['project_id']}"):
+        feed = asyncio.run(ds.client.get(path)).text
+        assert f'<title type="text">{item} updated, still Done' in feed, path
+        assert f'<title type="text">{item} is now Done' in feed, path  # the first time it was done

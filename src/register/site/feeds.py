@@ -10,85 +10,28 @@ with bleach (deprecated). ElementTree escapes every text node.
 
 import datetime as dt
 import json
-import re
-import uuid
-import xml.etree.ElementTree as ET
 
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
 
 from register.schema.ddl import id_number
+from register.site.atom import document, stamp, urn
 from register.site.filters import uk_date
 from register.site.links import fetch_rows, field_title, known_id, make_linker, publisher_hint, record_id
 from register.site.pages import record_not_found
-from register.site.you_said import ITEMS, UPDATES, item_feed_path, item_path, item_record
-from register.util.clock import day_zone
+from register.site.you_said import (
+    ITEMS,
+    PREVIOUS_STATUS,
+    UPDATES,
+    item_feed_path,
+    item_path,
+    item_record,
+    status_change,
+)
 from register.util.words import due_date_basis
 
 FEED_LIMIT = 100
 CURRENT = "you_said_we_did_current"
-ATOM_NS = "http://www.w3.org/2005/Atom"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _clean(text) -> str:
-    return _CONTROL.sub("", "" if text is None else str(text))
-
-
-def _stamp(date_text) -> str:
-    """A day's `updated` time: the start of that day where the site's day turns (England,
-    TZ=Europe/London: register/util/clock.py), as an item turns overdue at midnight there.
-    Midnight UTC is an hour after it in summer: someone reading at half past midnight
-    found an item that had just turned overdue stamped half an hour in the future."""
-    try:
-        day = dt.date.fromisoformat(str(date_text)[:10])
-    except ValueError:
-        return f"{str(date_text)[:10]}T00:00:00Z"
-    start = dt.datetime.combine(day, dt.time(), tzinfo=day_zone())
-    return (start if start.tzinfo else start.astimezone()).isoformat()
-
-
-def _urn(*parts: str) -> str:
-    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "coproduction-register:" + "/".join(parts)))
-
-
-def _atom(
-    feed_key: str, title: str, subtitle: str, self_url: str, alternate_url: str, entries: list[dict], rights: str
-) -> bytes:
-    ET.register_namespace("", ATOM_NS)
-
-    def sub(parent, tag, text=None, **attrs):
-        el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: _clean(v) for k, v in attrs.items()})
-        if text is not None:
-            el.text = _clean(text)
-        return el
-
-    feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    feed.set("{http://www.w3.org/XML/1998/namespace}lang", "en-GB")
-    sub(feed, "id", _urn("feed", feed_key))
-    sub(feed, "title", title)
-    sub(feed, "subtitle", subtitle)
-    sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
-    sub(feed, "link", rel="alternate", type="text/html", href=alternate_url)
-    updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00Z")
-    sub(feed, "updated", updated)
-    author = sub(feed, "author")
-    sub(author, "name", "Co-production Register")
-    if rights:  # the site's licence: the data package's (register/schema/metadata.py)
-        sub(feed, "rights", rights)
-    for e in entries:
-        entry = sub(feed, "entry")
-        sub(entry, "id", e["id"])
-        sub(entry, "title", e["title"], type="text")
-        sub(entry, "updated", e["updated"])
-        sub(entry, "published", e.get("published", e["updated"]))
-        sub(entry, "link", rel="alternate", type="text/html", href=e["link"])
-        a = sub(entry, "author")
-        sub(a, "name", e["author"])
-        for term, label in e.get("categories", []):
-            sub(entry, "category", term=term, label=label)
-        sub(entry, "content", e["content"], type="text")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
 def _excerpt(text: str | None, n: int = 90) -> str:
@@ -184,12 +127,12 @@ async def feed_you_said(datasette, request):
             lines.append(f"{label(CURRENT, 'due_date')}: {due_text(r)}")
         entries.append(
             {
-                "id": _urn("you_said_we_did", r["id"]),
+                "id": urn("you_said_we_did", r["id"]),
                 "title": f"{r['id']} ({status}): {_excerpt(r['you_said'])}",
-                "published": _stamp(r["said_date"]),
+                "published": stamp(r["said_date"]),
                 # An item changes when its status does, and when it turns overdue: feed
                 # readers then show it again.
-                "updated": _stamp(max(r["said_date"], r["status_date"] or "", turned_overdue(r))),
+                "updated": stamp(max(r["said_date"], r["status_date"] or "", turned_overdue(r))),
                 "link": absolute(f"/you-said/{tilde_encode(r['id'])}"),
                 "author": link.title("organisation", r["organisation"]),
                 "categories": [(r["theme"], link.title("themes", r["theme"])), (r["status"], status)],
@@ -210,7 +153,7 @@ async def feed_you_said(datasette, request):
 def _project_feed(name: str, title: str, subtitle: str, project: str | None, absolute, entries, rights: str):
     """A register-wide feed, or the same feed for one project (?project=)."""
     q = f"?project={project}" if project else ""
-    body = _atom(
+    body = document(
         name + (f"/{project}" if project else ""),
         title + (f" for {project}" if project else ""),
         subtitle,
@@ -239,7 +182,7 @@ async def feed_status_changes(datasette, request):
     rows = await fetch_rows(
         datasette,
         f"""
-        select u.*, y.you_said, y.project_id, p.title as project_title, p.organisation
+        select u.*, y.you_said, y.project_id, p.title as project_title, p.organisation, {PREVIOUS_STATUS}
         from you_said_we_did_updates u
         {"join" if project else "cross join"} you_said_we_did y on y.id = u.you_said_id
         join projects p on p.id = y.project_id
@@ -277,10 +220,11 @@ async def feed_status_changes(datasette, request):
         changed = max([r["update_date"], *(v["verdict_date"] for v in judged)])
         entries.append(
             {
-                "id": _urn("you_said_we_did_updates", r["id"]),
-                "title": f"{r['you_said_id']} is now {status}: {_excerpt(r['you_said'])}",
-                "updated": _stamp(changed),
-                "published": _stamp(r["update_date"]),
+                "id": urn("you_said_we_did_updates", r["id"]),
+                "title": f"{status_change(r['you_said_id'], status, r['previous_status'], r['status'])}: "
+                + _excerpt(r["you_said"]),
+                "updated": stamp(changed),
+                "published": stamp(r["update_date"]),
                 "link": absolute(f"/you-said/{tilde_encode(r['you_said_id'])}#{r['id']}"),
                 "author": link.title("organisation", r["organisation"]),
                 "categories": [(r["status"], status)],
@@ -329,9 +273,9 @@ async def feed_you_said_item(datasette, request):
         said.append(f"{label(CURRENT, 'due_date')}: {due_text(item)}")
     entries = [_entry(("you_said_we_did", item_id), f"{item_id} was said", item["said_date"], page, author, said)]
     # Said that day; changed again ("(overdue)") on the day it turned overdue.
-    entries[0]["published"] = _stamp(item["said_date"])
-    entries[0]["updated"] = _stamp(max(item["said_date"], turned_overdue(item)))
-    for u in record["updates"]:
+    entries[0]["published"] = stamp(item["said_date"])
+    entries[0]["updated"] = stamp(max(item["said_date"], turned_overdue(item)))
+    for before, u in zip([None, *record["updates"]], record["updates"]):
         status = link.title("statuses", u["status"])
         lines = [
             f"{label(UPDATES, 'status')}: {status}",
@@ -342,7 +286,7 @@ async def feed_you_said_item(datasette, request):
         entries.append(
             _entry(
                 ("you_said_we_did_updates", u["id"]),
-                f"{item_id} is now {status}",
+                status_change(item_id, status, before and before["status"], u["status"]),
                 u["update_date"],
                 f"{page}#{u['id']}",
                 author,
@@ -372,7 +316,7 @@ async def feed_you_said_item(datasette, request):
         title = f"Correction of {c['record_id']}, {c['field_title']}"
         entries.append(_entry(("corrections", c["id"]), title, c["corrected_date"], f"{page}#{c['id']}", author, lines))
     entries.sort(key=lambda e: (e["updated"], e["id"]), reverse=True)
-    body = _atom(
+    body = document(
         f"you-said/{item_id}",
         f"Co-production Register: {item_id}, {_excerpt(item['you_said'], 60)}",
         "Each change of status of this item, each partner's verdict on it and each correction, newest first.",
@@ -386,9 +330,9 @@ async def feed_you_said_item(datasette, request):
 
 def _entry(key: tuple[str, str], title: str, date, link: str, author: str, lines: list[str]) -> dict:
     return {
-        "id": _urn(*key),
+        "id": urn(*key),
         "title": title,
-        "updated": _stamp(date),
+        "updated": stamp(date),
         "link": link,
         "author": author,
         "content": "\n".join(lines),

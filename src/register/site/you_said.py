@@ -27,6 +27,20 @@ def item_feed_path(datasette, item_id: str) -> str:
     return datasette.urls.path(f"/feeds/you-said/{tilde_encode(item_id)}.atom")
 
 
+# The status an update `u` found its item in: the update before it, by date then number.
+PREVIOUS_STATUS = f"""(select b.status from {UPDATES} b where b.you_said_id = u.you_said_id
+    and (b.update_date < u.update_date or (b.update_date = u.update_date and {id_number("b.id")} < {id_number("u.id")}))
+    order by b.update_date desc, {id_number("b.id")} desc limit 1) as previous_status"""
+
+
+def status_change(item_id: str, status_title: str, previous: str | None, status: str) -> str:
+    """A feed entry's title for an update: "YS-0902 is now Done", or, when the item already
+    had that status (staff record what else was done), "YS-0902 updated, still Done"."""
+    if previous == status:
+        return f"{item_id} updated, still {status_title}"
+    return f"{item_id} is now {status_title}"
+
+
 async def item_record(datasette, item_id: str) -> dict | None:
     """The item with its project, activity, status history, the partners' verdicts and
     the corrections of any of them; None when there is no such item."""
