@@ -1441,3 +1441,23 @@ def test_a_register_of_one_project_reads_in_the_singular():
     # Only the activities whose numbers are missing are counted as missing.
     some = {"figure": 2, "of_total": 8, "not_recorded": 3, "total": 11}
     assert measures.headline_balance(some).endswith("; for 3 of 11 activities the numbers were not recorded.")
+
+
+def test_gate_assurance_of_an_empty_register_says_there_are_no_projects(tmp_path):
+    # A new publisher's first build was told "None: every project that has passed a gate
+    # has its evidence published", of a register with no project.
+    import asyncio
+    from html import unescape
+
+    from register.site.serve import datasette_instance
+
+    root = copy_repo(tmp_path)
+    for name in ("partner_verdicts", "corrections", "you_said_we_did_updates", "you_said_we_did"):
+        rewrite_dataset(root, name, lambda rows: [])
+    for name in ("equality_impacts", "coproduction_log", "projects"):
+        rewrite_dataset(root, name, lambda rows: [])
+    build(Package(root), tmp_path / "build")
+    page = asyncio.run(datasette_instance(tmp_path / "build").client.get("/gate-assurance"))
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+    assert page.status_code == 200 and "None: the register has no projects yet." in words
+    assert "every project that has passed a gate" not in words
