@@ -128,6 +128,12 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("said from, sort due", f"from={s['item_said'][:4]}-01-01&sort=due"),
     ]
     pages += [(f"you-said list{', ' + k if k else ''}", "/you-said" + (f"?{q}" if q else "")) for k, q in said]
+    # A filtered list's pages link each other (?status=&page=): its last page, the furthest in.
+    status, _, body = get(port, f"/you-said?status={s['status']}", {"Cookie": "bench=list"})
+    last = re.search(rb"\(page 1 of ([\d,]+)\)", body) if status == 200 else None
+    if last:
+        page = last.group(1).decode().replace(",", "")
+        pages.append(("you-said list, status, its last page", f"/you-said?status={s['status']}&page={page}"))
     pages += [
         ("you-said item", f"/you-said/{item_at}"),
         ("you-said how to follow", "/you-said/how-to-follow"),
