@@ -909,3 +909,14 @@ def test_the_bench_times_every_filter_the_publishers_page_links_to(world, monkey
     linked = set(re.findall(r'href="/register/(\w+)\?(\w+)=', unescape(page)))
     assert {("projects", "from_publisher"), ("publisher_fetches", "publisher")} <= linked
     assert linked <= timed, f"linked from /publishers but not timed by the bench: {sorted(linked - timed)}"
+
+
+def test_the_bench_times_every_page_type_the_national_register_links_to(world, monkeypatch):
+    # The national register links pages a publisher's own does not (/publishers, each
+    # publisher's records, fetches and scores): crawled as test_bench_covers_site.py
+    # crawls the sample register.
+    from test_bench_covers_site import assert_bench_covers
+
+    ds = datasette_instance(world["out"])
+    assert "/publishers" in Client(ds).get("/").text
+    assert_bench_covers(ds, world["out"] / "register.db", monkeypatch)

@@ -16,18 +16,16 @@ import time
 from pathlib import Path
 
 from register.bench.config import (
-    COMPUTED_PER_PAGE,
     NATIONAL_PUBLISHERS,
     NATIONAL_ROWS,
     PORT,
-    REQUESTS_PER_PAGE,
     WORK,
 )
 from register.bench.generate import generate
 from register.bench.measure import PY, measured
-from register.bench.pages import add_latency, bench_pages
+from register.bench.pages import bench_pages
 from register.bench.report import Table, say
-from register.bench.server import Server, free_port, latencies
+from register.bench.server import Server, free_port
 
 TARGET_S = 60.0
 TARGET_MB = 1024
@@ -101,12 +99,5 @@ def bench_national(table: Table, publishers: int = NATIONAL_PUBLISHERS, rows: in
             table.add(size, f"  {run}: {step}", f"{wall:.1f} s, peak {peak:.0f} MB", "", command="(same command)")
     port = free_port(PORT)
     with Server(out, port):
+        # /publishers among them: public_pages() lists it on a national register.
         bench_pages(table, size, port, out / "register.db")
-        # The national register's own page, timed and judged as bench_pages times the others.
-        for how, headers, requests in (
-            ("as served", None, REQUESTS_PER_PAGE),
-            ("computed (uncached)", {"Cookie": "bench=uncached"}, COMPUTED_PER_PAGE),
-        ):
-            times, errors = latencies(port, "/publishers", requests, headers)
-            command = "GET /publishers" + (" -H 'Cookie: bench=1'" if headers else "") + f"  x{len(times)}"
-            add_latency(table, size, f"/publishers: p50 / p95 {how}", times, errors, command)

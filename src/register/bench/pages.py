@@ -15,6 +15,7 @@ from urllib.parse import quote
 from datasette.utils import tilde_encode
 
 from register.bench.config import COMPUTED_PER_PAGE, PORT, REQUESTS_PER_PAGE, TARGETS
+from register.bench.linked_pages import linked_pages
 from register.bench.report import Table
 from register.bench.server import Server, cpu_seconds, free_port, get, latencies, pct
 from register.schema.package import MAIN_RESOURCES
@@ -45,6 +46,11 @@ def _samples(db_path: Path) -> dict:
     found["busiest_project"] = one(
         "SELECT project_id FROM log_by_project_gate GROUP BY 1 ORDER BY SUM(activities) DESC"
     )
+    # Its earliest activity: a link to it (?activity=) asks for one the page does not show unasked.
+    found["busiest_first_activity"] = one(
+        "SELECT id FROM coproduction_log WHERE project_id = ? ORDER BY activity_date, id LIMIT 1",
+        found["busiest_project"],
+    )
     found["item_project"] = one("SELECT project_id FROM you_said_we_did WHERE id = ?", found["item"])
     found["item_said"] = one("SELECT said_date FROM you_said_we_did WHERE id = ?", found["item"])
     for key, sql in {
@@ -60,12 +66,15 @@ def _samples(db_path: Path) -> dict:
             continue
         for column in conf.get("facets", []):
             try:
-                value = one(f"SELECT [{column}] FROM [{table}] GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
+                value = one(
+                    f"SELECT [{column}] FROM [{table}] WHERE [{column}] IS NOT NULL GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1"
+                )
             except sqlite3.Error:
                 continue
             if value is not None:
                 found["facets"].setdefault(table, []).append((column, value))
     found["queries"] = list(meta.get("databases", {}).get("register", {}).get("queries", {}))
+    found["meta"] = meta
     if "publishers" in found["names"]:  # a national register: the publisher with the most activities
         found["publisher"] = one(
             "SELECT from_publisher FROM coproduction_log GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1"
@@ -88,10 +97,18 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("projects index, a later page", "/projects?page=300"),
         ("project page", f"/projects/{project_at}"),
         ("project page, the project with the most activities", f"/projects/{tilde_encode(str(s['busiest_project']))}"),
+        (
+            "project page, the project with the most activities, its first activity asked for",
+            f"/projects/{tilde_encode(str(s['busiest_project']))}?activity={quote(str(s['busiest_first_activity']))}",
+        ),
         ("glossary", "/glossary"),
         ("accessibility", "/accessibility"),
         ("downloads", "/downloads/"),
         ("database page", "/register"),
+        ("database page with its hidden tables", "/register?_show_hidden=1"),
+        ("database page as JSON", "/register.json"),
+        ("home page as JSON", "/.json"),
+        ("releases", "/releases"),
     ]
     said = [
         ("", ""),
@@ -111,6 +128,12 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("said from, sort due", f"from={s['item_said'][:4]}-01-01&sort=due"),
     ]
     pages += [(f"you-said list{', ' + k if k else ''}", "/you-said" + (f"?{q}" if q else "")) for k, q in said]
+    # A filtered list's pages link each other (?status=&page=): its last page, the furthest in.
+    status, _, body = get(port, f"/you-said?status={s['status']}", {"Cookie": "bench=list"})
+    last = re.search(rb"\(page 1 of ([\d,]+)\)", body) if status == 200 else None
+    if last:
+        page = last.group(1).decode().replace(",", "")
+        pages.append(("you-said list, status, its last page", f"/you-said?status={s['status']}&page={page}"))
     pages += [
         ("you-said item", f"/you-said/{item_at}"),
         ("you-said how to follow", "/you-said/how-to-follow"),
@@ -119,6 +142,7 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("feed status changes", "/feeds/status-changes.atom"),
         ("feed status changes, a project", f"/feeds/status-changes.atom?project={quote(str(s['item_project']))}"),
         ("feed one item", f"/feeds/you-said/{item_at}.atom"),
+        ("search, nothing asked yet", "/search"),
         ("search", "/search?q=waiting+times"),
         ("search, one common word", "/search?q=care"),
     ]
@@ -138,9 +162,7 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
     for table, filters in s["facets"].items():
         if table.startswith(("measure_", "summary_")):
             continue  # measured with the measure views below
-        for column, value in filters:
-            if column in ("project_id", "activity_id"):
-                continue  # the project's and item's own filters above
+        for column, value in filters:  # a record's column too: its commonest value is the busiest record
             pages.append((f"facet link {table}?{column}=", f"/register/{table}?{column}={quote(str(value))}"))
     pages += [
         ("row coproduction_log", f"/register/coproduction_log/{tilde_encode(str(s['activity']))}"),
@@ -148,7 +170,14 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("row you_said_we_did", f"/register/you_said_we_did/{item_at}"),
         ("table search", "/register/coproduction_log?_search=transport"),
         ("table search you_said_we_did", "/register/you_said_we_did?_search=transport"),
-        ("CSV of a filtered table", "/register/coproduction_log.csv?gate=plan&participation_level=co_design"),
+        # The search page links its words' search of each of these tables too.
+        ("table search projects", "/register/projects?_search=transport"),
+        ("table search you_said_we_did_updates", "/register/you_said_we_did_updates?_search=transport"),
+        # As the table page links it: labels expanded, up to 1,000 rows.
+        (
+            "CSV of a filtered table",
+            "/register/coproduction_log.csv?gate=plan&participation_level=co_design&_labels=on&_size=max",
+        ),
         ("JSON of a filtered table", "/register/coproduction_log.json?gate=plan&participation_level=co_design"),
     ]
     for name in s["queries"]:
@@ -157,6 +186,8 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         code = quote(str(s["publisher"]))
         pages.append(("publisher's projects", f"/register/projects?from_publisher={code}"))
         pages.append(("publisher's fetches", f"/register/publisher_fetches?publisher={code}"))
+    if "publishers" in s["names"]:
+        pages.append(("publishers", "/publishers"))
     status, _, body = get(port, "/measures", {"Cookie": "bench=list"})
     names = {n.decode() for n in re.findall(rb'href="/measures/([a-z_]+)"', body)} if status == 200 else set()
     # Each measure view has a page (register/site/pages.py), whether or not the index
@@ -176,7 +207,9 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         pages.append((f"measure view {view}", f"/register/{view}"))
         for column, value in s["facets"].get(view, []):
             pages.append((f"facet link {view}?{column}=", f"/register/{view}?{column}={quote(str(value))}"))
-    return pages
+    pages += linked_pages(get, port, db_path, s["meta"], s)
+    timed: set[str] = set()  # each address once, under the first page type that names it
+    return [(kind, path) for kind, path in pages if not (path in timed or timed.add(path))]
 
 
 def add_latency(
