@@ -23,6 +23,7 @@ from datasette.utils.asgi import BadRequest
 
 from register.database.facet_counts import STORED_VALUES, TABLE
 from register.site import coded_facets, facet_labels
+from register.site.whole_selection import WholeSelection
 
 FACET_SQL = re.compile(r"^\s*select (.+?) as value, count\(\*\) as count from \(", re.S)
 # The one filter a stored count can stand for: a column equal to a value (`?gate=assess`).
@@ -95,7 +96,7 @@ class CheckedConfigs:
         return configs
 
 
-class StoredColumnFacet(CheckedConfigs, ColumnFacet):
+class StoredColumnFacet(WholeSelection, CheckedConfigs, ColumnFacet):
     """Datasette's column facet, read from the stored counts for a whole table or a table
     filtered on one common value."""
 
@@ -144,6 +145,7 @@ class StoredColumnFacet(CheckedConfigs, ColumnFacet):
     async def facet_results(self):
         """Each facet from the stored counts where they have it, else from the stored
         codes (worked out at the first facet that needs them), else counted live."""
+        await self.whole_selection()
         where = await self._stored()
         stored = self._from_stored(where) if where is not None else None
         coded: list = []
@@ -207,10 +209,10 @@ def register_facet_classes() -> list:
     """Datasette's facet classes, with its column facet replaced by the stored one."""
     from datasette.facets import ArrayFacet, DateFacet
 
-    class CheckedDateFacet(CheckedConfigs, DateFacet):
+    class CheckedDateFacet(WholeSelection, CheckedConfigs, DateFacet):
         pass
 
-    class CheckedArrayFacet(CheckedConfigs, ArrayFacet):
+    class CheckedArrayFacet(WholeSelection, CheckedConfigs, ArrayFacet):
         pass
 
     return [StoredColumnFacet, CheckedDateFacet, CheckedArrayFacet]
