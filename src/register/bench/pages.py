@@ -128,6 +128,11 @@ def public_pages(port: int, db_path: Path) -> list[tuple[str, str]]:
         ("said from, sort due", f"from={s['item_said'][:4]}-01-01&sort=due"),
     ]
     pages += [(f"you-said list{', ' + k if k else ''}", "/you-said" + (f"?{q}" if q else "")) for k, q in said]
+    # The newest citable release, where `make extracts` has made one (its id is read from /releases).
+    status, _, body = get(port, "/releases", {"Cookie": "bench=list"})
+    release = re.search(rb'href="/releases/([^"#?/]+)"', body) if status == 200 else None
+    if release:
+        pages.append(("a release", f"/releases/{release.group(1).decode()}"))
     # A filtered list's pages link each other (?status=&page=): its last page, the furthest in.
     status, _, body = get(port, f"/you-said?status={s['status']}", {"Cookie": "bench=list"})
     last = re.search(rb"\(page 1 of ([\d,]+)\)", body) if status == 200 else None
