@@ -132,11 +132,6 @@ def switch(setting: Setting) -> bool:
     return raw == "1"
 
 
-HOST_NAME = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
-)
-
-
 def choice(setting: Setting, allowed: tuple[str, ...]) -> str:
     """A setting that takes one of a few words (or empty); anything else stops the command
     with one sentence."""
@@ -147,6 +142,11 @@ def choice(setting: Setting, allowed: tuple[str, ...]) -> str:
             f"{setting.name}={raw!r} is not {words}: set it to that, or leave it unset (see docs/settings.md)."
         )
     return raw
+
+
+HOST_NAME = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+)
 
 
 def host_name(setting: Setting) -> str:
