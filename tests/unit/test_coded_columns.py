@@ -40,8 +40,8 @@ def test_grouped_codes_are_the_codes_of_every_row(gaps):
     conn = table(gaps)
     columns = ["free", "gate", "many", "level"]
     # gate and level are grouped by SQLite; many has too many values (3 rows to a value), free no index.
-    assert {c for c in columns if column_codes._few_values(conn, "t", c)} >= {"gate", "level", "free"}
-    assert not column_codes._few_values(conn, "t", "many")
+    assert {c for c in columns if column_codes.few_values(conn, "t", c)} >= {"gate", "level", "free"}
+    assert not column_codes.few_values(conn, "t", "many")
     grouped = column_codes.coded(conn, "t", columns, "rowid")
     read = column_codes._coded_rows(conn, "t", columns, "rowid")
     assert grouped[0] == read[0]

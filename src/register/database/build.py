@@ -28,6 +28,7 @@ from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
 from register.database import build_info, facet_counts, known_rows, older_minor, page_record, side_derived
 from register.database.deadlines import write_due_dates
+from register.database.planner_stats import analyse
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns, table_pages
 from register.database.views import VIEWS_SQL, live_views, materialise
 from register.schema import metadata as metadata_mod
@@ -279,12 +280,6 @@ def build(
     phase("metadata and inspect")
     bar.done(f"{sum(counts.values()):,} rows")
     return counts
-
-
-def analyse(conn: sqlite3.Connection) -> None:
-    """Sampled statistics: the planner needs the shape of each index, not exact counts."""
-    conn.execute("PRAGMA analysis_limit = 1000")
-    conn.execute("ANALYZE")
 
 
 def put_in_place(conn: sqlite3.Connection, tmp: Path, final: Path) -> None:

@@ -30,7 +30,7 @@ def coded(
     row (_coded_rows)."""
     if order not in ("", "rowid") or _collated(conn, table):  # a view, or a view's key order
         return _coded_rows(conn, table, columns, order)
-    leading = {c for c in _leading_columns(conn, table) & set(columns) if _few_values(conn, table, c)}
+    leading = {c for c in _leading_columns(conn, table) & set(columns) if few_values(conn, table, c)}
     grouped = _coded_in_sql(conn, table, [c for c in columns if c in leading])
     rest = [c for c in columns if c not in leading]
     # The grouped codes are placed by rowid, so the rest are read in rowid order too:
@@ -109,7 +109,7 @@ def rowid_list(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype="<i8", sep=",") if text else np.zeros(0, dtype="<i8")
 
 
-def _few_values(conn: sqlite3.Connection, table: str, column: str) -> bool:
+def few_values(conn: sqlite3.Connection, table: str, column: str) -> bool:
     """Whether the column has few enough values to be grouped by SQLite, on average
     GROUPED_ROWS rows or more to a value: each group costs numpy a call. At a million log
     rows, a "You said" item's activity_id (278,000 values for 278,000 items) took 1.6 s

@@ -65,7 +65,7 @@ def write_dated(conn: sqlite3.Connection, view: str, column: str, by: list[str],
 def create(conn: sqlite3.Connection) -> None:
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {q(TABLE)} (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
-        "vals TEXT, codes BLOB NOT NULL, PRIMARY KEY (table_name, column_name))"
+        "vals TEXT, codes BLOB NOT NULL, PRIMARY KEY (table_name, column_name)) WITHOUT ROWID"
     )
 
 
@@ -88,8 +88,8 @@ def write(
         (table, c, json.dumps(v, ensure_ascii=False), np.asarray(k, dtype="<i4").tobytes())
         for c, v, k in zip(columns, values, codes)
     ]
-    # Rows are replaced in place, so an update in place leaves them at the rowids a full
-    # build gives them.
+    # Keyed, without rowids: an update in place that codes a table's columns again, and
+    # codes one more or one fewer (facet_counts.kept_columns), holds what a full build holds.
     kept = [r[1] for r in rows] + list(dated)
     conn.execute(
         f"DELETE FROM {q(TABLE)} WHERE table_name = ? AND column_name NOT IN ({', '.join('?' * len(kept))})",
@@ -107,6 +107,14 @@ def coded_tables(conn: sqlite3.Connection) -> set[str]:
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone():
         return set()
     return {r[0] for r in conn.execute(f"SELECT DISTINCT table_name FROM {q(TABLE)}")}
+
+
+def stored_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    """The columns whose codes are stored for table."""
+    found = conn.execute(
+        f"SELECT column_name FROM {q(TABLE)} WHERE table_name = ? AND column_name <> ?", (table, ROWIDS)
+    )
+    return {r[0] for r in found}
 
 
 def extend(conn: sqlite3.Connection, table: str, after: int) -> None:

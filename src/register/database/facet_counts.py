@@ -28,7 +28,7 @@ from collections import Counter
 import numpy as np
 
 from register.database import facet_codes
-from register.database.column_codes import coded
+from register.database.column_codes import coded, few_values
 from register.schema.ddl import q
 
 TABLE = "facet_counts"
@@ -103,17 +103,17 @@ def _store_table(
     common_rows: int,
     keep_codes: str,
     dated: tuple = (),
-    sort: tuple = (),
+    only_codes: tuple = (),
 ) -> int:
     """Count the table's columns, whole and under each common value of each column with
     few values, from one read of it (column_codes.coded): at a million log rows, 4.1 s for the log's
     seven facets, where seven GROUP BYs for the whole table took 2.0 s before the counts
     under filters began. With `keep_codes` (the order to read the rows in: rowid, or a
-    view's key), the codes are stored too (facet_codes.py), with those of the `sort`
-    column the table's pages are sorted by (not counted)."""
-    values, codes, rowids = coded(conn, table, columns + list(sort), keep_codes)
+    view's key), the codes are stored too (facet_codes.py), with those of the columns in
+    `only_codes` (not counted, _codes_only)."""
+    values, codes, rowids = coded(conn, table, columns + list(only_codes), keep_codes)
     if keep_codes:
-        facet_codes.write(conn, table, columns + list(sort), values, codes, rowids or [], keep_codes, dated)
+        facet_codes.write(conn, table, columns + list(only_codes), values, codes, rowids or [], keep_codes, dated)
     values, codes = values[: len(columns)], codes[: len(columns)]
     ranks = [value_ranks(v) for v in values]
     lists = [
@@ -227,19 +227,37 @@ def store(
         keys = {key for _, key in dated.get(table, {}).values()}
         order = "rowid" if table in tables else keys.pop() if len(keys) == 1 else ""
         dated_here = [c for c in dated.get(table, {}) if c in columns] if order else []
-        sort = _sort_column(conn, table, (sorts or {}).get(table), counted) if order == "rowid" else ()
-        stored += _store_table(conn, table, counted, most, common_rows, order, tuple(dated_here), sort)
+        only_codes = _codes_only(conn, table, (sorts or {}).get(table), counted) if order == "rowid" else ()
+        stored += _store_table(conn, table, counted, most, common_rows, order, tuple(dated_here), only_codes)
         for column in dated_here:
             facet_codes.write_dated(conn, table, column, *dated[table][column])
     return stored
 
 
-def _sort_column(conn: sqlite3.Connection, table: str, column: str | None, counted: list[str]) -> tuple:
-    """(the sort column,) when its codes are worth keeping: a column of the table that is
-    neither a counted facet (coded already) nor its primary key (SQLite walks that index
-    in order, and a code per distinct key would be as big as the table's keys)."""
+def _codes_only(conn: sqlite3.Connection, table: str, sort: str | None, counted: list[str]) -> tuple:
+    """The columns whose codes are kept but not counted: the sort column (the first page
+    of a search is picked by it, register/site/search_rows.py) and each column with few
+    values that a foreign key links from, which a row page links to its rows by
+    (`?source=...`). Such a filter keeps most of the table: at a million log rows, the
+    log's `source` (one value) took 2.4 s live, its rows sorted and seven facets counted
+    over every row. A column with many values is left out (each value is then rare, and
+    SQLite finds its rows by the column's index, which the build makes for every foreign
+    key: register/database/search.py), as are a counted facet (coded already) and the
+    primary key (SQLite walks that index in order, and a code per key would be as big as
+    the table's keys). Decided from the rows alone: the second process has no indexes."""
     info = {r[0]: r[1] for r in conn.execute("SELECT name, pk FROM pragma_table_info(?)", (table,))}
-    return (column,) if column in info and not info[column] and column not in counted else ()
+    linked = [r[0] for r in conn.execute("SELECT DISTINCT [from] FROM pragma_foreign_key_list(?)", (table,))]
+    found = [sort] if sort in info else []
+    found += [c for c in linked if c in info and c not in found and c not in counted and few_values(conn, table, c)]
+    return tuple(c for c in found if not info[c] and c not in counted)
+
+
+def kept_columns(conn: sqlite3.Connection, table: str, columns: list[str], can: dict, sort: str | None) -> set[str]:
+    """The columns whose codes `store` keeps for a table (coded in rowid order) as its rows
+    are now: an append can change which (a linked column's values stop being few), and
+    then the table is counted again rather than its codes extended (register/database/redo.py)."""
+    counted = counted_columns(conn, table, columns, can)
+    return set(counted) | set(_codes_only(conn, table, sort, counted))
 
 
 def counted_columns(conn: sqlite3.Connection, table: str, columns: list[str], can: dict[str, set[str]]) -> list[str]:

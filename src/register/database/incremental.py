@@ -47,7 +47,6 @@ from register.database.appended import Appended
 from register.database.build import (
     DB_NAME,
     _in_background,
-    analyse,
     fill_link_table,
     inputs_digest,
     put_in_place,
@@ -55,6 +54,7 @@ from register.database.build import (
 )
 from register.database.deadlines import TABLE as DUE_DATES
 from register.database.deadlines import write_due_dates
+from register.database.planner_stats import analyse
 from register.database.redo import redo_facet_counts, redo_stored_views
 from register.database.search import search_columns
 from register.database.views import VIEWS_SQL, looked_up, view_selects

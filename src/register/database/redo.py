@@ -168,7 +168,12 @@ def redo_facet_counts(
             facet_counts.add(conn, name, columns, new.rows(name, columns))
         except (facet_counts.Recount, NotAppendable):
             again.add(name)
+    sorts = facet_counts.sort_columns(site)
+    for name in sorted((facet_codes.coded_tables(conn) & set(new.before) & set(facets)) - again):
+        kept = facet_counts.kept_columns(conn, name, facets[name], can, sorts.get(name))
+        if kept != facet_codes.stored_columns(conn, name):
+            again.add(name)  # which columns are coded changes: coded again whole, as a build codes them
     if again:
-        facet_counts.store(conn, facets, only=again, views_sql=views_sql, sorts=facet_counts.sort_columns(site))
+        facet_counts.store(conn, facets, only=again, views_sql=views_sql, sorts=sorts)
     for name in sorted((facet_codes.coded_tables(conn) & set(new.before)) - again):
         facet_codes.extend(conn, name, new.before[name])

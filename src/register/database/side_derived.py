@@ -107,8 +107,7 @@ class Derived:
         return self.due_dates
 
     def copy_facets(self, conn: sqlite3.Connection, table: str) -> None:
-        """A table's facet counts (keyed, WITHOUT ROWID) and its codes, these in the order
-        store() wrote them, so they have the rowids it would have given them here."""
+        """A table's facet counts and its codes (both keyed, WITHOUT ROWID)."""
         conn.execute(
             f"INSERT INTO main.{q(facet_counts.TABLE)} SELECT * FROM {SCHEMA}.{q(facet_counts.TABLE)} "
             "WHERE table_name = ?",
@@ -116,6 +115,6 @@ class Derived:
         )
         conn.execute(
             f"INSERT INTO main.{q(facet_codes.TABLE)} SELECT * FROM {SCHEMA}.{q(facet_codes.TABLE)} "
-            "WHERE table_name = ? ORDER BY rowid",
+            "WHERE table_name = ?",
             (table,),
         )

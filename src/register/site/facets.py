@@ -48,6 +48,12 @@ class _Answered:
     def __getattr__(self, name):
         return getattr(self._ds, name)
 
+    def absolute_url(self, request, path):
+        """Datasette's, from a plain string: its PrefixedUrlString runs dir(str) on every
+        method urljoin calls, 150 ms of the 340 a fresh `_facet_size=max` page of "You
+        said" items took at a million log rows (2,000 facet links)."""
+        return self._ds.absolute_url(request, str(path))
+
     async def execute(self, database, sql, params=None, **kwargs):
         found = FACET_SQL.match(sql)
         limit = re.search(r"limit (\d+)\s*$", sql.strip())
