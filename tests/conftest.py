@@ -141,3 +141,20 @@ def record_answers(monkeypatch, cls, name: str) -> list:
 
     monkeypatch.setattr(cls, name, recording)
     return answers
+
+
+@pytest.fixture
+def answered(monkeypatch) -> list:
+    """Each answer register/site/search_rows.py gave a table page's rows (None when
+    SQLite found them)."""
+    from register.site import search_rows
+
+    found: list = []
+    original = search_rows.answer
+
+    async def recording(*args, **kwargs):
+        found.append(await original(*args, **kwargs))
+        return found[-1]
+
+    monkeypatch.setattr(search_rows, "answer", recording)
+    return found

@@ -16,8 +16,8 @@ import pytest
 from conftest import Client, record_answers
 from test_coded_facets import facet_results
 from test_coded_facets import live as live_facets
-from test_search_rows import answered, rows_of, same_rows  # noqa: F401 (a fixture)
 from test_search_rows import live as live_rows
+from test_search_rows import rows_of, same_rows
 
 from register.bench.generate import generate
 from register.database import planner_stats

@@ -19,20 +19,6 @@ from register.site import coded_facets, search_rows
 from register.site.coded_facets import Codes
 
 
-@pytest.fixture
-def answered(monkeypatch) -> list:
-    """Each answer search_rows gave (None when SQLite found the rows)."""
-    found: list = []
-    original = search_rows.answer
-
-    async def recording(*args, **kwargs):
-        found.append(await original(*args, **kwargs))
-        return found[-1]
-
-    monkeypatch.setattr(search_rows, "answer", recording)
-    return found
-
-
 def rows_of(client, path: str) -> list[dict]:
     response = client.get(path + "&_shape=objects", cookies={"fresh": "1"})
     assert response.status_code == 200, path
