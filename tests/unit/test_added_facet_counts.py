@@ -4,12 +4,14 @@ the new rows change which counts are stored."""
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 
 import pytest
 
 from register.database.facet_counts import CUBE_VALUES, TABLE, Recount, add, store
+from register.database.pair_counts import key
 
 COLUMNS = ["many", "mid", "gate", "level"]
 COMMON = 50  # rows a value needs to be counted under, lowered from the site's
@@ -134,3 +136,58 @@ def test_a_shrinking_count_of_a_list_cut_short_is_counted_again():
         changed_in_place(rows(6000), range(3), lambda r: ("P9999", r[1], r[2], r[3]))
     with pytest.raises(Recount):
         changed_in_place(rows(6000), range(3), lambda r: (r[0], r[1], "appraise", r[3]))
+
+
+# --- a view's counts under pairs of values (register/database/pair_counts.py) -----------
+
+
+def view_counts(data: list[tuple]) -> sqlite3.Connection:
+    """The counts of a view of data, whose codes are not kept: so under pairs of values too."""
+    conn = register(data)
+    conn.execute("CREATE VIEW v AS SELECT many, mid, gate, level FROM t")
+    store(conn, {"v": COLUMNS}, common_rows=COMMON)
+    return conn
+
+
+def pairs_stored(conn) -> set[str]:
+    found = conn.execute(
+        f"SELECT DISTINCT filter_value FROM {TABLE} WHERE filter_column = ?", (key(("gate", "level")),)
+    )
+    return {r[0] for r in found}
+
+
+def test_a_view_is_counted_under_every_pair_of_values_of_its_columns_with_few_values():
+    conn = view_counts(rows(6000))
+    # gate and level (mid has more than CUBE_VALUES values); a level that is NULL is no pair
+    assert {
+        r[0] for r in conn.execute(f"SELECT DISTINCT filter_column FROM {TABLE} WHERE filter_column LIKE '[%'")
+    } == {key(("gate", "level"))}
+    assert len(pairs_stored(conn)) == 3 * 4
+    under = f"SELECT value, count FROM {TABLE} WHERE filter_column = ? AND filter_value = ? AND column_name = 'mid' AND rank > 0"
+    stored = dict(conn.execute(under, (key(("gate", "level")), json.dumps(["plan", 2]))).fetchall())
+    live = dict(conn.execute("SELECT mid, count(*) FROM v WHERE gate = 'plan' AND level = 2 GROUP BY mid").fetchall())
+    assert stored == live
+
+
+def test_a_view_s_pair_counts_added_to_are_a_recount_s_a_new_pair_and_a_pair_gone_too():
+    data = rows(6000)
+    rare = ("P0001", "M001", "monitor", 1)  # a new gate, too rare to be counted under alone
+    more = rows(300, seed=2) + [rare]
+    conn = view_counts(data)
+    conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", more)
+    add(conn, "v", COLUMNS, more, common_rows=COMMON)
+    assert json.dumps(["monitor", 1]) in pairs_stored(conn)
+    assert counts(conn) == counts(view_counts(data + more))
+    # The one row of that pair changed in place: the pair is gone, as from a recount.
+    at = len(data) + len(more)
+    changed = ("P0001", "M001", "assess", 1)
+    conn.execute("UPDATE t SET gate = 'assess' WHERE rowid = ?", (at,))
+    add(conn, "v", COLUMNS, [changed], common_rows=COMMON, removed=[rare])
+    assert json.dumps(["monitor", 1]) not in pairs_stored(conn)
+    assert counts(conn) == counts(view_counts(data + more[:-1] + [changed]))
+
+
+def test_a_table_whose_codes_are_kept_is_not_counted_under_pairs():
+    conn = register(rows(6000))
+    store(conn, {"t": COLUMNS}, common_rows=COMMON)
+    assert not conn.execute(f"SELECT 1 FROM {TABLE} WHERE filter_column LIKE '[%'").fetchone()

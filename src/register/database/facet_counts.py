@@ -27,7 +27,7 @@ from collections import Counter
 
 import numpy as np
 
-from register.database import facet_codes
+from register.database import facet_codes, pair_counts
 from register.database.column_codes import coded, few_values
 from register.schema.ddl import q
 
@@ -104,13 +104,15 @@ def _store_table(
     keep_codes: str,
     dated: tuple = (),
     only_codes: tuple = (),
+    pairs: bool = False,
 ) -> int:
     """Count the table's columns, whole and under each common value of each column with
     few values, from one read of it (column_codes.coded): at a million log rows, 4.1 s for the log's
     seven facets, where seven GROUP BYs for the whole table took 2.0 s before the counts
     under filters began. With `keep_codes` (the order to read the rows in: rowid, or a
     view's key), the codes are stored too (facet_codes.py), with those of the columns in
-    `only_codes` (not counted, _codes_only)."""
+    `only_codes` (not counted, _codes_only). With `pairs`, under each pair of values of
+    two columns with few values too (pair_counts.py)."""
     values, codes, rowids = coded(conn, table, columns + list(only_codes), keep_codes)
     if keep_codes:
         facet_codes.write(conn, table, columns + list(only_codes), values, codes, rowids or [], keep_codes, dated)
@@ -136,6 +138,10 @@ def _store_table(
                 found = ranked(np.bincount(codes[j].take(chosen), minlength=len(values[j])), values[j], ranks[j], most)
                 rows.append((table, columns[i], value, column, 0, None, 0))  # counted, values or not
                 rows += [(table, columns[i], value, column, rank, v, n) for rank, (v, n) in enumerate(found, start=1)]
+    if pairs:
+        rows += pair_counts.counted(
+            table, columns, values, codes, few, lambda counts, k: ranked(counts, values[k], ranks[k], most)
+        )
     conn.executemany(f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     return sum(1 for r in rows if r[4] > 0)
 
@@ -228,7 +234,9 @@ def store(
         order = "rowid" if table in tables else keys.pop() if len(keys) == 1 else ""
         dated_here = [c for c in dated.get(table, {}) if c in columns] if order else []
         only_codes = _codes_only(conn, table, (sorts or {}).get(table), counted) if order == "rowid" else ()
-        stored += _store_table(conn, table, counted, most, common_rows, order, tuple(dated_here), only_codes)
+        stored += _store_table(
+            conn, table, counted, most, common_rows, order, tuple(dated_here), only_codes, pairs=not order
+        )
         for column in dated_here:
             facet_codes.write_dated(conn, table, column, *dated[table][column])
     return stored
@@ -289,7 +297,9 @@ def add(
     it while no stored count shrinks; one that grows is counted in the table. Recount
     when a stored count of a cut-short list shrinks, when a column crosses CUBE_VALUES
     values, or when the values common enough to be counted under change: each changes
-    which counts are stored."""
+    which counts are stored. The counts under a pair of values (pair_counts.py) of a
+    table without kept codes are added to in the same way; a pair that is new is stored,
+    and one left without rows is taken out, as a build would store them."""
     if not rows and not removed:
         return
     stored: dict[tuple, dict] = {}
@@ -299,16 +309,25 @@ def add(
         raise Recount(f"{table} has a facet column without stored counts")
     few = [c for c in columns if len(whole[c]) <= CUBE_VALUES]
     common = {f: {v for v, n in whole[f].items() if n >= common_rows} for f in few}
+    paired = table not in facet_codes.coded_tables(conn)
     deltas: dict[tuple, Counter] = {}  # (filter column, filter value, column) -> change of each value's count
     for sign, some in ((1, rows), (-1, removed)):
         for row in some:
             keys = [("", "")] + [(f, row[columns.index(f)]) for f in few if row[columns.index(f)] in common[f]]
+            if paired:
+                keys += pair_counts.pairs_of(dict(zip(columns, row)), few)
             for f, fv in keys:
                 for j, column in enumerate(columns):
                     if row[j] is not None:
                         deltas.setdefault((f, fv, column), Counter())[row[j]] += sign
-    for f, fv in {(f, fv) for f, fv, _ in deltas if f != ""}:
+    filters = {(f, fv) for f, fv, _ in deltas if f != ""}
+    for f, fv in filters:
         _read_stored(conn, table, f, fv, stored)
+    for f, fv in {(f, fv) for f, fv in filters if f.startswith(pair_counts.PREFIX)}:
+        if (f, fv, columns[0]) not in stored:  # a new pair: each column counted, values or not
+            conn.executemany(
+                f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, 0, NULL, 0)", [(table, f, fv, c) for c in columns]
+            )
     for (f, fv, column), delta in deltas.items():
         counts = _merged(conn, table, (f, fv, column), stored.get((f, fv, column), {}), delta, most)
         if f == "":
@@ -326,6 +345,13 @@ def add(
             f"INSERT INTO {q(TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(table, f, fv, column, rank, v, n) for rank, (v, n) in enumerate(ranked, start=1)],
         )
+    for f, fv in {(f, fv) for f, fv in filters if f.startswith(pair_counts.PREFIX)}:
+        left = f"SELECT 1 FROM {q(TABLE)} WHERE table_name = ? AND filter_column = ? AND filter_value = ? AND rank > 0"
+        if not conn.execute(left, (table, f, fv)).fetchone():  # no row has the pair now
+            conn.execute(
+                f"DELETE FROM {q(TABLE)} WHERE table_name = ? AND filter_column = ? AND filter_value = ?",
+                (table, f, fv),
+            )
 
 
 def _read_stored(conn, table: str, f: str, fv, into: dict[tuple, dict]) -> None:
@@ -347,6 +373,8 @@ def _merged(conn, table: str, key: tuple, counts: dict, delta: Counter, most: in
     delta; a value outside a cut-short list is counted in the table as it is now."""
     f, fv, column = key
     counts, cut = dict(counts), len(counts) >= most
+    if cut and f.startswith(pair_counts.PREFIX) and any(v not in counts for v in delta):
+        raise Recount(f"a cut-short list of {table}.{column} under a pair of values changes")
     where, params = (f"{q(column)} = ?", ()) if f == "" else (f"{q(f)} = ? AND {q(column)} = ?", (fv,))
     for value, n in delta.items():
         if value in counts or not cut:

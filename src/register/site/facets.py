@@ -4,11 +4,11 @@ Datasette counts every configured facet over the rows a table page shows; with n
 filter that is the whole table, half a second for the co-production log at a million
 rows on every fresh request, and 1.5 s filtered on one common value. This facet class
 answers each facet from the stored counts when the build stored it for that page: the
-whole table, or the table filtered on one stored column equal to one of its common
-values. Any other page of a table filtered on columns equal to values, or searched, is
+whole table, the table filtered on one stored column equal to one of its common
+values, or a view filtered on two columns (register/database/pair_counts.py). Any other page of a table filtered on columns equal to values, or searched, is
 counted from the table's stored codes (coded_facets.py). The counts are exactly what the
 query would give (the database is immutable between builds). Anything else is counted
-live, as Datasette does: other kinds of filter, a view's rare filter value or a second
+live, as Datasette does: other kinds of filter, a view's rare filter value or a third
 filter, a column that reads today's date. It replaces Datasette's own column facet, so
 each facet is shown once, in the same form.
 """
@@ -21,13 +21,17 @@ from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite
 from datasette.utils.asgi import BadRequest
 
+from register.database import pair_counts
 from register.database.facet_counts import STORED_VALUES, TABLE
 from register.site import coded_facets, facet_labels
+from register.site.stored_answers import NO_VALUE, stored_value
 from register.site.whole_selection import WholeSelection
 
 FACET_SQL = re.compile(r"^\s*select (.+?) as value, count\(\*\) as count from \(", re.S)
-# The one filter a stored count can stand for: a column equal to a value (`?gate=assess`).
+# The one filter a stored count can stand for: a column equal to a value (`?gate=assess`),
+# or two (register/database/pair_counts.py), in Datasette's order: by name.
 ONE_FILTER = re.compile(r'\s*where "((?:[^"]|"")+)" = :p0\s*')
+TWO_FILTERS = re.compile(r'\s*where "((?:[^"]|"")+)" = :p0 and "((?:[^"]|"")+)" = :p1\s*')
 
 
 class _Results:
@@ -126,26 +130,22 @@ class StoredColumnFacet(WholeSelection, CheckedConfigs, ColumnFacet):
             return None
         if not rest.strip() and not self.params:
             return ("", "")
-        one = ONE_FILTER.fullmatch(rest)
-        if not one or set(self.params) != {"p0"}:
-            return None
-        column = one.group(1).replace('""', '"')
-        # The value the filter matches, typed as the column compares it (the text "1"
-        # matches the integer 1 in an integer column, not in an untyped one): the stored
-        # counts are keyed by it. Only values stored as common are looked up in the table.
-        candidates = await db.execute(
-            f"select distinct filter_value from [{TABLE}] where table_name = :t and filter_column = :f "
-            "and cast(filter_value as text) = :p",
-            {"t": self.table, "f": column, "p": str(self.params["p0"])},
-        )
-        for (value,) in candidates.rows:
-            matched = await db.execute(
-                f"select 1 from (select {escape_sqlite(column)} as v from {escape_sqlite(self.table)} "
-                f"where {escape_sqlite(column)} = :v limit 1) where v = :p0",
-                {"v": value, "p0": self.params["p0"]},
-            )
-            if matched.rows:
-                return (column, value)
+        one, two = ONE_FILTER.fullmatch(rest), TWO_FILTERS.fullmatch(rest)
+        if one and set(self.params) == {"p0"}:
+            column = one.group(1).replace('""', '"')
+            value = await stored_value(db.execute, self.table, column, self.params["p0"], column)
+            return None if value is NO_VALUE else (column, value)
+        if two and set(self.params) == {"p0", "p1"}:
+            first, second = (two.group(k).replace('""', '"') for k in (1, 2))
+            found = {}
+            for column, param in ((first, "p0"), (second, "p1")):
+                found[column] = await stored_value(db.execute, self.table, column, self.params[param], "")
+                if found[column] is NO_VALUE:
+                    return None
+            pair = (pair_counts.key((first, second)), pair_counts.value(found))
+            sql = f"select 1 from [{TABLE}] where table_name = :t and filter_column = :f and filter_value = :v limit 1"
+            stored = await db.execute(sql, {"t": self.table, "f": pair[0], "v": pair[1]})
+            return pair if stored.rows else None
         return None
 
     async def facet_results(self):
