@@ -248,3 +248,37 @@ def test_a_facet_with_no_values_says_so_in_words(client):
     assert "0 values" in section
     assert '<p class="facet-none">Not recorded in any of these rows.</p>' in section
     assert "<ul" not in section
+
+
+def test_a_facet_link_s_address_is_datasette_s(ds):
+    """Facet links are made absolute without urljoin where nothing needs resolving
+    (register/site/facets.py, _Answered.absolute_url): the same address either way."""
+    from datasette.utils import PrefixedUrlString
+    from datasette.utils.asgi import Request
+
+    from register.site.facets import _Answered
+
+    for host, https in (("localhost", False), ("register.example.nhs.uk", True)):
+        scope = {
+            "type": "http",
+            "scheme": "http",
+            "method": "GET",
+            "path": "/register/coproduction_log",
+            "query_string": b"_facet_size=max&gate=plan",
+            "headers": [(b"host", host.encode())],
+        }
+        request = Request(scope, None)
+        answered = _Answered(ds, "register", None)
+        ds._settings["force_https_urls"], before = https, ds._settings.get("force_https_urls")
+        try:
+            for path in (
+                "/register/coproduction_log?gate=plan&place=x%20y",
+                PrefixedUrlString("/register/coproduction_log?_facet_size=max"),
+                "/register/../register/t?a=1",
+                "//elsewhere/x",
+                "relative?x=1",
+            ):
+                assert answered.absolute_url(request, path) == ds.absolute_url(request, str(path)), (host, path)
+                assert type(answered.absolute_url(request, path)) is str
+        finally:
+            ds._settings["force_https_urls"] = before

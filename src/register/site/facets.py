@@ -48,15 +48,24 @@ class _Answered:
 
     def __init__(self, ds, database: str, answer):
         self._ds, self._database, self._answer = ds, database, answer
+        self._root: tuple | None = None  # (request, its address up to the path)
 
     def __getattr__(self, name):
         return getattr(self._ds, name)
 
     def absolute_url(self, request, path):
-        """Datasette's, from a plain string: its PrefixedUrlString runs dir(str) on every
-        method urljoin calls, 150 ms of the 340 a fresh `_facet_size=max` page of "You
-        said" items took at a million log rows (2,000 facet links)."""
-        return self._ds.absolute_url(request, str(path))
+        """Datasette's, for the facet links of a page (2,000 of them when every value is
+        shown): from a plain string, where its PrefixedUrlString ran dir(str) on every
+        method urljoin calls (150 ms of the 340 a fresh `_facet_size=max` page of "You
+        said" items took at a million log rows); and a path from the root, with nothing
+        for urljoin to resolve, put after the page's own address up to its path, as
+        urljoin would (30 ms more)."""
+        path = str(path)
+        if not path.startswith("/") or path.startswith("//") or "/." in path.split("?", 1)[0]:
+            return self._ds.absolute_url(request, path)
+        if self._root is None or self._root[0] is not request:
+            self._root = (request, self._ds.absolute_url(request, "/")[:-1])
+        return self._root[1] + path
 
     async def execute(self, database, sql, params=None, **kwargs):
         found = FACET_SQL.match(sql)

@@ -5,6 +5,7 @@ from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 from register.site import feeds, pages, project, search, you_said, you_said_list
+from register.site.facet_items import facet_items
 from register.site.filters import number, uk_date, uk_moment_time, uk_time, yes_no
 from register.site.links import (
     DB,
@@ -105,6 +106,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["reg_due_basis"] = due_date_basis
     env.filters["reg_every"] = every  # a publisher's update_frequency: "every month"
     env.filters["reg_rows"] = result_rows
+    env.filters["reg_facet_items"] = facet_items  # a facet's values, each an <li>
     # A table page's cells, each labelled for a phone by its column's title (field_title).
     env.filters["reg_cells"] = lambda rows, table=None: table_rows(
         rows, (lambda column: field_title(datasette, table, column)) if table else None
