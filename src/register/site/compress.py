@@ -26,6 +26,10 @@ from collections import OrderedDict
 import brotli
 
 MIN_BYTES = 1024
+# A streamed body is compressed this much at a time: Datasette's CSV sends each row as it
+# goes, and compressing and flushing every one took 25 ms of the 106 a fresh CSV of 1,000
+# filtered log rows took at a million log rows (and compressed it less well).
+STREAM_BYTES = 32 * 1024
 MEMO_BYTES = 16 * 1024 * 1024
 COMPRESSIBLE = (
     b"text/html",
@@ -184,8 +188,15 @@ def wrap(app, memo: Memo | None = None):
                     return await send({"type": "http.response.body", "body": data})
                 state["stream"] = Stream(encoding)
                 state["start"] = None
+                state["pending"] = bytearray()
                 await send(start)
-            await send({"type": "http.response.body", "body": state["stream"].feed(body, not more), "more_body": more})
+            pending = state["pending"]
+            pending += body
+            if more and len(pending) < STREAM_BYTES:
+                return
+            data = bytes(pending)
+            pending.clear()
+            await send({"type": "http.response.body", "body": state["stream"].feed(data, not more), "more_body": more})
 
         return await app(scope, receive, send_compressed)
 
