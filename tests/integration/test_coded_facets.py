@@ -151,3 +151,21 @@ def test_the_codes_are_read_before_the_first_page(build_dir):
     coded = {r[0] for r in conn.execute(f"select distinct table_name from [{TABLE}]")}
     assert coded and set(kept) == coded
     assert kept["you_said_we_did_current"].__dict__.get("_today")  # the dated view worked out for today
+
+
+def test_most_rows_are_counted_as_the_whole_column_less_the_rows_left_out():
+    """coded_facets.counted counts a selection of more than half the rows as the whole
+    column's counts less those of the rows it leaves out: the same counts either way."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    values = ["plan", "assess", 3, None, "monitor"]
+    codes = coded_facets.Codes({"c": values}, {"c": rng.integers(0, 5, 5000).astype("<i4")}, np.arange(1, 5001))
+    for share in (1.0, 0.9, 0.51, 0.3, 0.0):
+        rows = np.flatnonzero(rng.random(5000) < share)
+        wanted: dict = {}
+        for code in codes.codes["c"][rows]:
+            if values[code] is not None:
+                wanted[values[code]] = wanted.get(values[code], 0) + 1
+        order = sorted(wanted.items(), key=lambda item: (-item[1], isinstance(item[0], str), item[0]))
+        assert coded_facets.counted(codes, "c", rows, 10) == [{"value": v, "count": n} for v, n in order], share

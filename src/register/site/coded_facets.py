@@ -286,12 +286,32 @@ def counted(codes: Codes, column: str, rows: np.ndarray, limit: int) -> list[dic
     has no codes."""
     if column not in codes.codes:
         return None
-    values = codes.values[column]
-    counts = np.bincount(codes.codes[column].take(rows), minlength=len(values))
+    values, coded = codes.values[column], codes.codes[column]
+    if len(rows) > codes.size // 2:
+        # Most rows: the whole column's counts less those of the rows left out. A
+        # filter that keeps every row (the one source of a register) then counts
+        # nothing; seven facets over a million rows took 26 ms counted directly.
+        whole = codes.__dict__.setdefault("_whole", {})
+        if column not in whole:
+            whole[column] = np.bincount(coded, minlength=len(values))
+        counts = whole[column] - np.bincount(coded.take(_left_out(codes, rows)), minlength=len(values))
+    else:
+        counts = np.bincount(coded.take(rows), minlength=len(values))
     ranks = codes.__dict__.setdefault("_ranks", {})
     if column not in ranks:
         ranks[column] = value_ranks(values)
     return [{"value": v, "count": n} for v, n in ranked(counts, values, ranks[column], limit)]
+
+
+def _left_out(codes: Codes, rows: np.ndarray) -> np.ndarray:
+    """The positions not in `rows` (sorted positions, as `matching` gives them), worked
+    out once for the facets of a page, which all count over the same rows."""
+    last = codes.__dict__.get("_left_out")
+    if last is None or last[0] is not rows:
+        kept = np.ones(codes.size, dtype=bool)
+        kept[rows] = False
+        last = codes.__dict__["_left_out"] = (rows, np.flatnonzero(kept))
+    return last[1]
 
 
 def _contiguous(codes: Codes) -> bool:

@@ -84,14 +84,16 @@ def first_rows(keys: np.ndarray, rows: np.ndarray, limit: int, desc: bool) -> np
     key (descending if `desc`) and every other row that shares the last of those keys:
     SQLite then orders them by the key and the primary key, as the next page continues
     (register/site/tie_break.py). None when more than MAX_TIED rows share that key."""
-    keys = -keys.astype(np.int64) if desc else keys.astype(np.int64)
     if len(keys) > limit:
-        cut = np.partition(keys, limit - 1)[limit - 1]
-        inside = keys <= cut
+        # No copy of a million keys: the cut is found from the other end when descending.
+        at = len(keys) - limit if desc else limit - 1
+        cut = np.partition(keys, at)[at]
+        inside = keys >= cut if desc else keys <= cut
         if int(inside.sum()) > limit + MAX_TIED:
             return None
         keys, rows = keys[inside], rows[inside]
-    return rows[np.lexsort((rows, keys))]
+    keys = keys.astype(np.int64)
+    return rows[np.lexsort((rows, -keys if desc else keys))]
 
 
 def rank_of(codes: coded_facets.Codes, column: str) -> np.ndarray:
