@@ -1,6 +1,7 @@
 """A streamed body (Datasette's CSV and JSON, row by row) is compressed in pieces of
-STREAM_BYTES, not a flush per row (register/site/compress.py): the same bytes arrive, in
-far fewer messages, the last with everything left."""
+STREAM_BYTES, not a flush per row, and sent in such pieces uncompressed too
+(register/site/compress.py): the same bytes arrive, in far fewer messages, the last with
+everything left."""
 
 from __future__ import annotations
 
@@ -22,13 +23,14 @@ async def streaming(scope, receive, send):
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def sent(encoding: str) -> list[dict]:
+def sent(encoding: str | None) -> list[dict]:
     messages: list[dict] = []
 
     async def send(message):
         messages.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/x.csv", "headers": [(b"accept-encoding", encoding.encode())]}
+    asked = [(b"accept-encoding", encoding.encode())] if encoding else []
+    scope = {"type": "http", "method": "GET", "path": "/x.csv", "headers": asked}
     asyncio.run(compress.wrap(streaming)(scope, None, send))
     return messages
 
@@ -41,4 +43,14 @@ def test_a_stream_is_compressed_in_pieces_and_arrives_whole(encoding, decode):
     assert decode(b"".join(m["body"] for m in bodies)) == b"".join(ROWS)
     whole = sum(map(len, ROWS))
     assert len(bodies) <= whole // compress.STREAM_BYTES + 1  # 3,000 rows in a handful of messages
+    assert [m["more_body"] for m in bodies] == [True] * (len(bodies) - 1) + [False]
+
+
+def test_an_uncompressed_stream_is_sent_in_pieces_and_arrives_whole():
+    messages = sent(None)
+    start, bodies = messages[0], messages[1:]
+    assert not any(k == b"content-encoding" for k, _ in start["headers"])
+    assert b"".join(m["body"] for m in bodies) == b"".join(ROWS)
+    assert len(bodies) <= sum(map(len, ROWS)) // compress.STREAM_BYTES + 1
+    assert all(len(m["body"]) >= compress.STREAM_BYTES for m in bodies[:-1])
     assert [m["more_body"] for m in bodies] == [True] * (len(bodies) - 1) + [False]

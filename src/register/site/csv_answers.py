@@ -17,7 +17,7 @@ import csv
 from datasette import hookimpl
 from datasette.views import base
 
-from register.util.spreadsheet_safety import neutralise
+from register.util.spreadsheet_safety import neutralise_row
 
 
 class _SafeWriter:
@@ -26,7 +26,7 @@ class _SafeWriter:
 
     def writerow(self, row):
         # Returns what the writer's file returns: Datasette awaits it (an async write).
-        return self._writer.writerow([neutralise(c) if isinstance(c, str) else c for c in row])
+        return self._writer.writerow(neutralise_row(row))
 
 
 class _SafeCsv:
