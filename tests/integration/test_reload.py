@@ -4,6 +4,7 @@ the response cache of the old build is dropped with it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -250,3 +251,19 @@ def test_a_code_added_while_the_site_runs_is_known_to_its_pages(tmp_path):
     assert exit_code(added) == 0, added.stderr
     reload.swap(ds, "register", build / "register.db", json.loads((build / "inspect.json").read_text("utf-8")))
     assert asyncio.run(load_codelists(ds))["themes"]["new_theme"]["title"] == "A new theme"
+
+
+def test_the_served_build_is_frozen_out_of_the_collectors_way_once_warm(build_dir):
+    """register/site/long_lived.py: after the startup warm-up, what is alive is frozen."""
+    import gc
+
+    from register.site.serve import datasette_instance
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    ds = datasette_instance(build_dir)
+    try:
+        asyncio.run(ds.invoke_startup())
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

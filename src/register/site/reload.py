@@ -32,7 +32,7 @@ from datasette import database as datasette_database
 from datasette import hookimpl
 from datasette.database import Database
 
-from register.site import coded_facets, measure_chart, search_rows, tie_break
+from register.site import coded_facets, long_lived, measure_chart, search_rows, tie_break
 from register.site.cache import cache_for
 from register.site.stored_answers import StoredAnswers
 from register.util import pins
@@ -194,7 +194,7 @@ class Watcher:
         old = swap(datasette, self.name, self.path, inspect)
         self.swaps += 1
         if self.loop is not None and self.loop.is_running():  # on the serving loop, between requests
-            self.warming = self.loop.create_task(coded_facets.warm(datasette.databases[self.name]))
+            self.warming = self.loop.create_task(warmed(datasette.databases[self.name]))
         if old is not None:
             if self.loop is not None and self.loop.is_running():
                 self.loop.call_later(GRACE_S, retire, datasette, old)
@@ -214,6 +214,14 @@ def retire(datasette, old: Database) -> None:
     """After the grace period: nothing can still be reading the old build."""
     cache_for(datasette).clear()
     old.close()
+    long_lived.settle()  # the old build's objects, frozen with it, collected
+
+
+async def warmed(db: Database) -> None:
+    """The build's codes read (coded_facets.warm), then what is alive moved out of the
+    garbage collector's way (long_lived.py)."""
+    await coded_facets.warm(db)
+    long_lived.settle()
 
 
 WATCHERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -238,6 +246,7 @@ def startup(datasette):
     async def warm():  # before the server takes its first request
         for name in immutable_files(datasette):
             await coded_facets.warm(datasette.databases[name])
+        long_lived.settle()
 
     return warm
 
