@@ -122,6 +122,21 @@ def test_the_first_rows_are_sqlites_order():
             assert set(wanted) | tied == {int(r) + 1 for r in first}, (desc, limit)
 
 
+def test_a_query_asking_for_no_rows_gets_none(client, build_dir):
+    """`limit 0`, sorted either way: no rows, as SQLite gives (descending was a 500)."""
+    table, sort = next(iter(searched_tables(build_dir).items()))
+    word = words(build_dir, table)[0]
+    for desc in ("", " desc"):
+        sql = (
+            f"select rowid from {table} where rowid in (select rowid from {table}_fts where {table}_fts "
+            f"match :search) order by {sort}{desc} limit 0"
+        )
+        response = client.get(f"/register.json?sql={quote(sql)}&search={word}&_shape=array", cookies={"fresh": "1"})
+        assert response.status_code == 200, desc
+        assert response.json() == []
+    assert len(search_rows.first_rows(np.arange(5), np.arange(5), 0, True)) == 0
+
+
 def test_a_searchs_matches_are_read_within_the_time_limit():
     """The matches are read outside Datasette's execute, so under its time limit here."""
     conn = sqlite3.connect(":memory:")

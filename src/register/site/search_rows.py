@@ -84,6 +84,8 @@ def first_rows(keys: np.ndarray, rows: np.ndarray, limit: int, desc: bool) -> np
     key (descending if `desc`) and every other row that shares the last of those keys:
     SQLite then orders them by the key and the primary key, as the next page continues
     (register/site/tie_break.py). None when more than MAX_TIED rows share that key."""
+    if limit < 1:  # `limit 0`: no row (the cut below would be past the end, descending)
+        return rows[:0]
     if len(keys) > limit:
         # No copy of a million keys: the cut is found from the other end when descending.
         at = len(keys) - limit if desc else limit - 1
