@@ -93,6 +93,10 @@ class StoredAnswers:
         if TABLE not in self.names.values():
             return None
         first, second = first.replace('""', '"'), second.replace('""', '"')
+        key = pair_counts.key((first, second))
+        stored = f"select 1 from [{TABLE}] where table_name = :t and filter_column = :f limit 1"
+        if not (await execute(stored, {"t": table, "f": key})).rows:  # a table's codes count it
+            return None
         found = {}
         for column, param in ((first, "p0"), (second, "p1")):
             found[column] = await stored_value(execute, table, column, params[param], "")
@@ -102,7 +106,7 @@ class StoredAnswers:
             await execute(
                 f"select count from [{TABLE}] where table_name = :t and filter_column = :f and filter_value = :v "
                 "and column_name = :c and rank = 1",
-                {"t": table, "f": pair_counts.key((first, second)), "v": pair_counts.value(found), "c": first},
+                {"t": table, "f": key, "v": pair_counts.value(found), "c": first},
             )
         ).rows
         return Results([(rows[0][0],)], False, [("count(*)",)]) if rows else None
