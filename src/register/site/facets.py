@@ -5,8 +5,9 @@ filter that is the whole table, half a second for the co-production log at a mil
 rows on every fresh request, and 1.5 s filtered on one common value. This facet class
 answers each facet from the stored counts when the build stored it for that page: the
 whole table, the table filtered on one stored column equal to one of its common
-values, or a view filtered on two columns (register/database/pair_counts.py). Any other page of a table filtered on columns equal to values, or searched, is
-counted from the table's stored codes (coded_facets.py). The counts are exactly what the
+values, or a view filtered on two columns (register/database/pair_counts.py). Any other
+page of a table filtered on columns equal to values, or searched, is counted from the
+table's stored codes (coded_facets.py). The counts are exactly what the
 query would give (the database is immutable between builds). Anything else is counted
 live, as Datasette does: other kinds of filter, a view's rare filter value or a third
 filter, a column that reads today's date. It replaces Datasette's own column facet, so
@@ -21,10 +22,9 @@ from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite
 from datasette.utils.asgi import BadRequest
 
-from register.database import pair_counts
 from register.database.facet_counts import STORED_VALUES, TABLE
 from register.site import coded_facets, facet_labels
-from register.site.stored_answers import NO_VALUE, stored_value
+from register.site.stored_answers import NO_VALUE, stored_pair, stored_value
 from register.site.whole_selection import WholeSelection
 
 FACET_SQL = re.compile(r"^\s*select (.+?) as value, count\(\*\) as count from \(", re.S)
@@ -146,15 +146,7 @@ class StoredColumnFacet(WholeSelection, CheckedConfigs, ColumnFacet):
             return None if value is NO_VALUE else (column, value)
         if two and set(self.params) == {"p0", "p1"}:
             first, second = (two.group(k).replace('""', '"') for k in (1, 2))
-            found = {}
-            for column, param in ((first, "p0"), (second, "p1")):
-                found[column] = await stored_value(db.execute, self.table, column, self.params[param], "")
-                if found[column] is NO_VALUE:
-                    return None
-            pair = (pair_counts.key((first, second)), pair_counts.value(found))
-            sql = f"select 1 from [{TABLE}] where table_name = :t and filter_column = :f and filter_value = :v limit 1"
-            stored = await db.execute(sql, {"t": self.table, "f": pair[0], "v": pair[1]})
-            return pair if stored.rows else None
+            return await stored_pair(db.execute, self.table, first, second, self.params["p0"], self.params["p1"])
         return None
 
     async def facet_results(self):

@@ -93,20 +93,14 @@ class StoredAnswers:
         if TABLE not in self.names.values():
             return None
         first, second = first.replace('""', '"'), second.replace('""', '"')
-        key = pair_counts.key((first, second))
-        stored = f"select 1 from [{TABLE}] where table_name = :t and filter_column = :f limit 1"
-        if not (await execute(stored, {"t": table, "f": key})).rows:  # a table's codes count it
+        pair = await stored_pair(execute, table, first, second, params["p0"], params["p1"])
+        if pair is None:
             return None
-        found = {}
-        for column, param in ((first, "p0"), (second, "p1")):
-            found[column] = await stored_value(execute, table, column, params[param], "")
-            if found[column] is NO_VALUE:
-                return None
         rows = (
             await execute(
                 f"select count from [{TABLE}] where table_name = :t and filter_column = :f and filter_value = :v "
                 "and column_name = :c and rank = 1",
-                {"t": table, "f": key, "v": pair_counts.value(found), "c": first},
+                {"t": table, "f": pair[0], "v": pair[1], "c": first},
             )
         ).rows
         return Results([(rows[0][0],)], False, [("count(*)",)]) if rows else None
@@ -194,3 +188,24 @@ async def stored_value(execute, table: str, column: str, param, under: str):
         if matched.rows:
             return value
     return NO_VALUE
+
+
+async def stored_pair(execute, table: str, first: str, second: str, p0, p1) -> tuple[str, str] | None:
+    """(filter column, filter value) of the counts stored under a view's two filters
+    `first = p0 and second = p1` (register/database/pair_counts.py), or None when none are
+    stored for them (a table's codes count any filters)."""
+    key = pair_counts.key((first, second))
+    if not (
+        await execute(
+            f"select 1 from [{TABLE}] where table_name = :t and filter_column = :f limit 1", {"t": table, "f": key}
+        )
+    ).rows:
+        return None
+    found = {}
+    for column, param in ((first, p0), (second, p1)):
+        found[column] = await stored_value(execute, table, column, param, "")
+        if found[column] is NO_VALUE:
+            return None
+    value = pair_counts.value(found)
+    sql = f"select 1 from [{TABLE}] where table_name = :t and filter_column = :f and filter_value = :v limit 1"
+    return (key, value) if (await execute(sql, {"t": table, "f": key, "v": value})).rows else None
