@@ -245,8 +245,7 @@ def startup(datasette):
 
     async def warm():  # before the server takes its first request
         for name in immutable_files(datasette):
-            await coded_facets.warm(datasette.databases[name])
-        long_lived.settle()
+            await warmed(datasette.databases[name])
 
     return warm
 
