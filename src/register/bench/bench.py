@@ -37,7 +37,6 @@ Progress goes to stderr on a terminal only (never in CI). Nothing here is part o
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -54,7 +53,7 @@ from register.bench.pipeline import bench_append, bench_build, bench_extracts, b
 from register.bench.report import Table, say
 from register.bench.server import Server, free_port
 from register.bench.summary import page_type_summary
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 
 def bench_generate(table: Table, size: int, root: Path) -> None:
@@ -84,9 +83,9 @@ def bench_serving(table: Table, size: int, root: Path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=command_name(__spec__),
-        description=first_paragraph(__doc__),
+    parser = command_parser(
+        __spec__,
+        __doc__,
         epilog="It takes no options: the BENCH_* environment variables choose the sizes and what is "
         "left out (docs/performance.md, docs/settings.md).",
     )

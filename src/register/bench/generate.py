@@ -20,7 +20,6 @@ records is register/bench/synthetic_package.py.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import random
@@ -53,7 +52,7 @@ from register.bench.synthetic_package import SECTION, SYNTHETIC_SOURCE, copy_pac
 from register.schema.package import MAIN_RESOURCES, ROOT, Package
 from register.schema.package import today as register_today
 from register.util.progress import Progress
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 YEARS = 5
 MEAN_ACTIVITIES_PER_PROJECT = 15
@@ -313,7 +312,7 @@ def csvq(text: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument(
         "--size", type=int, default=10_000, help="rows of the largest resource, the co-production log (default 10000)"
     )

@@ -16,7 +16,6 @@ what Lighthouse measured. The JSON reports are kept in build/bench/lighthouse/.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -32,7 +31,7 @@ from register.bench.measure import shown
 from register.bench.report import Table, say
 from register.bench.server import Server, free_port, get
 from register.schema.package import ROOT
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 BIN = ROOT / "node_modules" / ".bin"
 INSTALL = ROOT / "scripts" / "install-lighthouse"
@@ -231,9 +230,9 @@ def bench_lighthouse(table: Table) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog=command_name(__spec__),
-        description=first_paragraph(__doc__),
+    parser = command_parser(
+        __spec__,
+        __doc__,
         epilog="It takes no options: BENCH_LIGHTHOUSE sets the runs per page, BENCH_PORT the first port tried "
         "(docs/settings.md). It installs Lighthouse and pa11y first if they are missing (scripts/install-lighthouse).",
     )

@@ -3,7 +3,6 @@ response cache may answer) and as computed (with a cookie, which the cache never
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sqlite3
@@ -20,7 +19,7 @@ from register.bench.report import Table
 from register.bench.server import Server, cpu_seconds, free_port, get, latencies, pct
 from register.schema.package import MAIN_RESOURCES
 from register.site.measures import MEASURES
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 
 def _samples(db_path: Path) -> dict:
@@ -290,7 +289,7 @@ def bench_pages(
 def main(argv=None) -> int:
     """Every page type of a built register computed fresh (the cache never answers), as
     `make bench` measures it at its largest size, without generating or building."""
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(main.__doc__))
+    parser = command_parser(__spec__, main.__doc__)
     parser.add_argument("--build-dir", required=True, help="a built register (python -m register.database.build)")
     parser.add_argument("--only", default="", help="a regular expression: time only the page types it matches")
     parser.add_argument("--served", action="store_true", help="time the page as served (cached) too")

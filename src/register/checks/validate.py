@@ -8,7 +8,6 @@ Actions annotation on the file's line, then the same summary.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from register.schema import standard as standard_mod
 from register.schema.package import ROOT, Package, command, not_a_register
 from register.util.files import locked_by
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 T = TypeVar("T")
 
@@ -174,7 +173,7 @@ def stray_message(package: Package, path: Path) -> str:
 
 @plain_errors("checking the data")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--root", default=str(ROOT), help="the repository to validate (default: this one)")
     parser.add_argument("--standard", default=str(standard_mod.STANDARD_DIR), help="the standard's schemas/ folder")
     parser.add_argument(

@@ -7,7 +7,6 @@ types, keys, indexes and full-text search all come from the Table Schemas.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -38,7 +37,7 @@ from register.util import locking
 from register.util.files import chunk_digests, file_stamp, tree_digest
 from register.util.guard import plain_errors
 from register.util.progress import Progress
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 # (wall s, CPU s, peak MB so far) per phase of the last build in this process, for
 # `make bench` and docs/performance.md.
@@ -340,7 +339,7 @@ def write_inspect(db_path: Path, out: Path, digests: list[str] | None = None, si
 
 @plain_errors("building the database")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--root", default=str(ROOT), help="the repository to build from")
     parser.add_argument("--out", default=None, help="output directory (default: ROOT/build)")
     args = parser.parse_args(argv)

@@ -24,7 +24,6 @@ run with rebuild=False and refuse to start instead.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sqlite3
 import sys
@@ -36,7 +35,7 @@ from register.schema.package import ROOT, Package
 from register.util import locking
 from register.util.files import database_digest
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 DB_NAME = "register.db"
 
@@ -155,7 +154,7 @@ def _check_or_rebuild(build_dir: Path, root: Path | str, rebuild: bool, out) -> 
 
 @plain_errors("checking the database")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument(
         "--build-dir", default=str(ROOT / "build"), help="where register.db is (default: build/ of this one)"
     )

@@ -9,7 +9,6 @@ straight from the CSVs; the build copies each in when it needs it.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import sqlite3
@@ -24,7 +23,7 @@ from register.database.side_derived import Derived, work_out
 from register.schema.ddl import create_index, create_table, q
 from register.schema.package import ROOT, Package, Resource
 from register.util.progress import Progress
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 
 def enable_fts(db, table: str, columns: list[str]) -> None:
@@ -294,9 +293,9 @@ class SearchSide:
 
 def main(argv=None) -> int:
     """The second process of a build (SearchSide)."""
-    parser = argparse.ArgumentParser(
-        prog=command_name(__spec__),
-        description=first_paragraph(__doc__),
+    parser = command_parser(
+        __spec__,
+        __doc__,
         epilog="The build starts it, with every option (SearchSide): it is not run by hand.",
     )
     parser.add_argument("--root", default=str(ROOT))

@@ -11,7 +11,6 @@ rest is built again; the previous national database is served until a build succ
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -34,7 +33,7 @@ from register.schema import publisher as publisher_mod
 from register.schema.package import ROOT, Package
 from register.util import locking
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 OUTPUTS = (DB_NAME, "metadata.json", "inspect.json")
 PUBLISHER_FILE = publisher_mod.FILE
@@ -195,7 +194,7 @@ def national(
 
 @plain_errors("building the national register")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--registry", required=True, help="the registry of publishers (CSV)")
     parser.add_argument(
         "--out", default=str(ROOT / "build" / "national"), help="where the national register is written"

@@ -17,7 +17,6 @@ file by file, so memory does not grow with the number of rows.
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import datetime as dt
 import json
@@ -69,7 +68,7 @@ from register.site.releases import RELEASE_KEY, citation, release_url, releases_
 from register.util.clock import in_england
 from register.util.files import sha256_file
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 # --------------------------------------------------------------------------------------
 # Zip, checksums and the atomic swap.
@@ -312,7 +311,7 @@ def _write_one(conn: sqlite3.Connection, t, tmp: Path, db_path: Path, added: lis
 
 @plain_errors("making the downloads")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--root", default=str(ROOT), help="the repository whose schemas describe the data")
     parser.add_argument("--build-dir", default=None, help="where register.db is (default: ROOT/build)")
     parser.add_argument("--out", default=None, help="output directory (default: BUILD_DIR/extracts)")

@@ -19,7 +19,6 @@ read or stored here.
 
 from __future__ import annotations
 
-import argparse
 import shlex
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ from pathlib import Path
 from register.database.integrity import check
 from register.schema.package import ROOT
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 SERVICE = "coproduction-register"
 REGION = "europe-west2"  # London, as fly.toml's primary_region
@@ -84,7 +83,7 @@ def preflight(target: str, root: Path) -> list[str]:
 
 @plain_errors("publishing the register")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("target", choices=sorted(CLI), help="the host: Google Cloud Run or Fly.io")
     parser.add_argument("--root", default=str(ROOT), help="the repository to deploy (its build/ is baked in)")
     parser.add_argument("--service", default=SERVICE, help="the Cloud Run service or Fly app name")

@@ -13,7 +13,6 @@ failed run leaves the previous report as it was.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -38,7 +37,7 @@ from register.schema.package import ROOT, Package
 from register.site.releases import all_releases, citation, release_url
 from register.util.clock import in_england
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 
 NOTEBOOK = ROOT / "notebooks" / "impact_report.py"
 TEMPLATE_DIR = ROOT / "notebooks"
@@ -273,7 +272,7 @@ def run(db: Path, out_dir: Path, start: str | None = None, end: str | None = Non
 
 @plain_errors("writing the impact report")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--start", help="first day of the reporting period, YYYY-MM-DD (default: no limit)")
     parser.add_argument("--end", help="last day of the reporting period, YYYY-MM-DD (default: no limit)")
     parser.add_argument("--root", default=str(ROOT), help="the publisher's package (default: this repository)")

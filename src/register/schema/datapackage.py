@@ -21,7 +21,6 @@ what this would write (tests/unit/test_drift.py runs the check).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import sys
@@ -31,7 +30,7 @@ from register.schema import publisher as publisher_mod
 from register.schema import standard as standard_mod
 from register.schema.package import ROOT, DescriptorError, read_descriptor
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph, printable
+from register.util.text import command_parser, printable
 
 DESCRIPTOR = "datapackage.json"
 CODELIST_SCHEMA = "schemas/codelist.json"
@@ -174,7 +173,7 @@ def staleness(root: Path) -> str | None:
 
 @plain_errors("deriving datapackage.json")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--root", default=str(ROOT), help="the repository whose datapackage.json to derive")
     parser.add_argument("--write", action="store_true", help="rewrite datapackage.json instead of checking it")
     args = parser.parse_args(argv)

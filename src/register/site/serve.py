@@ -6,7 +6,6 @@ the container (Dockerfile) and the tests, so what is tested is what is served.""
 
 from __future__ import annotations
 
-import argparse
 import errno
 import json
 import os
@@ -19,7 +18,7 @@ from register.database.integrity import IntegrityError, ensure
 from register.schema.package import ROOT
 from register.util.clock import in_england
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph, printable
+from register.util.text import command_parser, printable
 
 # Settings for a public site. Suggested facets are off (they dominate page time on big
 # tables); SQL and facets are time-limited; results are capped; the database is
@@ -166,7 +165,7 @@ def unusable_root(root: Path | str) -> str | None:
 
 @plain_errors("starting the site")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument(
         "--build-dir", default=str(ROOT / "build"), help="the built register to serve (default: build/ of this one)"
     )

@@ -15,7 +15,6 @@ with a message instead of asking again.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 
@@ -29,7 +28,7 @@ from register.staff.identifiers import id_number
 from register.staff.normalise import LABEL_FIELDS
 from register.staff.write import display_path
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph, not_utf8_message, printable
+from register.util.text import command_parser, not_utf8_message, printable
 
 # What may be typed at a date question for today, and at any question to go back.
 TODAY_WORDS = ("t", "today")
@@ -363,7 +362,7 @@ def _short(text: str, n: int = 70) -> str:
 
 @plain_errors("adding the record")
 def main(argv=None, stdin=None, stdout=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--table", default="", help="the resource to add a record to")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")
     parser.add_argument("--no-build", action="store_true", help="do not rebuild the database afterwards")

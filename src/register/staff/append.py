@@ -21,7 +21,6 @@ so every way of adding data goes through the same checks and the same write.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -64,7 +63,7 @@ from register.staff.write import (
 )
 from register.util import locking, signals
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph
+from register.util.text import command_parser
 from register.util.words import agree
 
 # Also importable from here, where the other staff commands and the tests look for them.
@@ -345,7 +344,7 @@ def append_rows(
 
 @plain_errors("adding the records")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--table", default="", help="the resource to add to, e.g. coproduction_log")
     parser.add_argument("--file", default="", help="a CSV (UTF-8 or Windows-1252) or .xlsx file of new records")
     parser.add_argument("--sheet", default=None, help="the .xlsx sheet to read (default: the first visible one)")

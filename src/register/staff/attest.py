@@ -10,14 +10,13 @@ privacy gate, and nothing is written unless everything passes. DATE defaults to 
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from register import settings
 from register.schema.package import ROOT, today
 from register.staff import append as appendmod
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph, not_utf8_message, printable
+from register.util.text import command_parser, not_utf8_message, printable
 
 RESOURCE = "partner_verdicts"
 # The arguments and the field each fills.
@@ -40,7 +39,7 @@ EXAMPLE = (
 
 @plain_errors("recording the verdict")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     for flag, name in FIELDS.items():
         parser.add_argument(f"--{flag.lower()}", default="", help=f"fills {name}")
     parser.add_argument("--root", default=str(ROOT), help="the repository to add to (default: this one)")

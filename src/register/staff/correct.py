@@ -28,7 +28,6 @@ from git history).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import os
@@ -55,7 +54,7 @@ from register.staff.write import (
 )
 from register.util import locking, signals
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph, not_utf8_message, printable
+from register.util.text import command_parser, not_utf8_message, printable
 
 CORRECTIONS = "corrections"
 # The tables whose records may be corrected: the corrections schema lists them.
@@ -309,7 +308,7 @@ def rebuild(package: Package, res: Resource) -> str | None:
 
 @plain_errors("correcting the record")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--id", default="", help="the record to correct, e.g. YS-0001")
     parser.add_argument("--field", default="", help="the field to correct, e.g. theme")
     parser.add_argument("--value", default="", help="the new value (empty to empty the field)")

@@ -12,7 +12,6 @@ fields", that explains every field and lists every code with its meaning.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from register.staff.normalise import normalise_cells, record_label, record_title
 from register.staff.repeats import compared, existing_matches, key_of
 from register.staff.write import inside_datasets
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph, printable, shell_word
+from register.util.text import command_parser, printable, shell_word
 
 ABOUT = "About these fields"
 CODES = "codes"
@@ -366,7 +365,7 @@ def refusal(package: Package, res: Resource, out: Path, shown: str) -> tuple[str
 
 @plain_errors("writing the template")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--table", default="", help="the resource to make a template for")
     parser.add_argument("--out", default=None, help="where to write the .xlsx (default: build/templates/<table>.xlsx)")
     parser.add_argument("--root", default=str(ROOT), help="the repository whose schemas to use (default: this one)")

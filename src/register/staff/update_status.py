@@ -17,7 +17,6 @@ again is warned about. What was done is said only once it is saved.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from register import settings
@@ -28,7 +27,7 @@ from register.staff import append as appendmod
 from register.staff.identifiers import id_order
 from register.staff.write import display_path
 from register.util.guard import plain_errors
-from register.util.text import command_name, first_paragraph, not_utf8_message, printable
+from register.util.text import command_parser, not_utf8_message, printable
 
 RESOURCE = "you_said_we_did_updates"
 # The arguments that must be given, and the field each fills.
@@ -71,7 +70,7 @@ def build_row(package: Package, item: str, status: str, note: str, date: str | N
 
 @plain_errors("recording the status change")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=command_name(__spec__), description=first_paragraph(__doc__))
+    parser = command_parser(__spec__, __doc__)
     parser.add_argument("--id", default="", help='the "You said" item, e.g. YS-0001')
     parser.add_argument("--status", default="", help="the new status code, e.g. done")
     parser.add_argument("--note", default="", help="what was done, or why not")

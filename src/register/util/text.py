@@ -12,6 +12,7 @@ Text going out to a terminal is here too: a value shown back to the person who t
 
 from __future__ import annotations
 
+import argparse
 import re
 import shlex
 
@@ -65,6 +66,12 @@ def command_name(spec) -> str | None:
     register.database.build", not "build.py", a file two modules share and that cannot be
     run alone. (None when the file is run by its path: argparse's own name then.)"""
     return f"python -m {spec.name}" if spec is not None else None
+
+
+def command_parser(spec, doc: str, epilog: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of a `python -m register....` command: its name as typed
+    (command_name) and the first paragraph of its docstring as its --help description."""
+    return argparse.ArgumentParser(prog=command_name(spec), description=first_paragraph(doc), epilog=epilog)
 
 
 def first_paragraph(doc: str) -> str:
