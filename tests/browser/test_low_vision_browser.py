@@ -50,6 +50,11 @@ PAGES = [
 ]
 
 
+def found_on(visit, target, paths: list[str], script: str) -> list[tuple[str, dict]]:
+    """(path, item) for each item the script finds on each page, seen in `target`."""
+    return [(path, item) for path in paths for item in visit(path, target=target).evaluate(script)]
+
+
 @pytest.fixture
 def large_text_page(browser, site_url):
     """A phone 360 CSS px wide with its text size set to 200% (the browser's default font
@@ -127,21 +132,11 @@ def test_tables_wider_than_the_zoomed_page_scroll_in_a_named_region_the_keyboard
     """At 200% zoom the downloads' file tables are wider than the page and scroll inside
     their box; its SHA-256 column holds no link, so without a tab stop on the box a
     keyboard could not bring the checksums into view."""
-    seen = 0
-    for path in [
-        "/downloads",
-        "/releases",
-        f"/releases/{release}",
-        "/projects",
-        "/projects/PRJ-0001",
-        "/register/projects",
-    ]:
-        page = visit(path, target=zoomed_page)
-        boxes = page.evaluate(SIDEWAYS_BOXES)
-        seen += len(boxes)
-        for box in boxes:
-            assert box["tabindex"] == "0" and box["role"] == "region" and box["name"], f"{path}: {box}"
-    assert seen >= 3
+    paths = ["/downloads", "/releases", f"/releases/{release}", "/projects", "/projects/PRJ-0001", "/register/projects"]
+    boxes = found_on(visit, zoomed_page, paths, SIDEWAYS_BOXES)
+    for path, box in boxes:
+        assert box["tabindex"] == "0" and box["role"] == "region" and box["name"], f"{path}: {box}"
+    assert len(boxes) >= 3
 
 
 # The edge the browser draws round an element: its border or its outline, if either is
@@ -200,17 +195,8 @@ def test_a_wide_tables_caption_is_read_without_scrolling_sideways(narrow_page, v
     the box's name, wraps to the width that can be seen and stays in view when the table is
     scrolled. It was as wide as the table: "Activities where staff outnumbe" on the first
     screen, the rest of it only by scrolling the table."""
-    seen = 0
-    for path in [
-        "/measures/balance",
-        "/measures/activity_by_quarter",
-        "/projects",
-        "/projects/PRJ-0001",
-        "/gate-assurance",
-    ]:
-        page = visit(path, target=narrow_page)
-        captions = page.evaluate(CAPTIONS_IN_VIEW)
-        seen += len(captions)
-        for c in captions:
-            assert c["before"] and c["after"], f"{path}: {c}"
-    assert seen >= 4
+    paths = ["/measures/balance", "/measures/activity_by_quarter", "/projects", "/projects/PRJ-0001", "/gate-assurance"]
+    captions = found_on(visit, narrow_page, paths, CAPTIONS_IN_VIEW)
+    for path, c in captions:
+        assert c["before"] and c["after"], f"{path}: {c}"
+    assert len(captions) >= 4
