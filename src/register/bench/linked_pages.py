@@ -1,6 +1,7 @@
 """The page types of Datasette's own pages that every table, view, row and query links to,
 for the bench's list (register/bench/pages.py `public_pages()`): each table and view the
-public can reach, sorted by a column (every column heading links a sort), its next page
+public can reach, sorted by each column a big table offers a sort by (or, on a smaller
+table, by its costliest column: every column heading links a sort), its next page
 and "Show all" facet values where it has them, filtered on two of its facets, a row of
 each table, the formats (.json, .csv, .Notebook) the pages link to, a table's SQL
 ("View and edit SQL"), and the streamed CSV of each table the measure pages link to.
@@ -21,6 +22,7 @@ from urllib.parse import quote
 
 from datasette.utils import tilde_encode
 
+from register.database import sortable
 from register.site.measures import MEASURES
 
 FTS_PARTS = ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")
@@ -98,13 +100,16 @@ def linked_pages(get: Callable, port: int, db_path: Path, meta: dict, samples: d
         largest = max(codelists, key=lambda t: conn.execute(f"SELECT COUNT(*) FROM [{t}]").fetchone()[0])
         tables.append((largest, "table"))
     configured = meta.get("databases", {}).get("register", {}).get("tables", {})
+    offered = sortable.stored(conn)
     pages = []
     for table, kind in tables:
         path = f"/register/{tilde_encode(table)}"
         pages.append((f"table {table}", path))
-        column = _costliest_sort(conn, table)
-        pages.append((f"table {table} sorted by {column}", f"{path}?_sort={quote(column)}"))
-        pages.append((f"table {table} sorted by {column}, descending", f"{path}?_sort_desc={quote(column)}"))
+        # A big table offers only the sorts an index serves (register/database/sortable.py):
+        # each is timed. Any other table sorts by every column: the costliest is timed.
+        for column in offered.get(table) or [_costliest_sort(conn, table)]:
+            pages.append((f"table {table} sorted by {column}", f"{path}?_sort={quote(column)}"))
+            pages.append((f"table {table} sorted by {column}, descending", f"{path}?_sort_desc={quote(column)}"))
         if kind == "table" and (row := _middle_row(conn, table)):
             pages.append((f"row {table}", f"{path}/{row}"))
         # A row page links the rows of other tables that point at it (?column=its key): the

@@ -25,7 +25,7 @@ from register.checks.problems import report
 from register.checks.reference import validate_reference
 from register.checks.rules import read_rows
 from register.checks.validate import against_standard, fast_else_reference
-from register.database import build_info, facet_counts, known_rows, older_minor, page_record, side_derived
+from register.database import build_info, facet_counts, known_rows, older_minor, page_record, side_derived, sortable
 from register.database.deadlines import write_due_dates
 from register.database.planner_stats import analyse
 from register.database.search import SearchSide, enable_fts, indexes_and_search, search_columns, table_pages
@@ -267,7 +267,8 @@ def build(
                 raise RuntimeError(f"foreign key check failed after load: {problems[:5]}")
         bar.note("statistics for the query planner")
         analyse(conn)
-        phase("build record and ANALYZE")
+        sortable.store(conn, site)
+        phase("build record, ANALYZE and sorts")
         put_in_place(conn, tmp, final)
     finally:
         side.close()

@@ -42,7 +42,7 @@ from register import settings
 from register.checks.codegen import RowChecker, check_rows
 from register.checks.problems import Problem
 from register.checks.supported import Fallback
-from register.database import build_info, known_rows, page_record, spare
+from register.database import build_info, known_rows, page_record, sortable, spare
 from register.database.appended import Appended
 from register.database.build import (
     DB_NAME,
@@ -248,9 +248,10 @@ def update(package: Package, out_dir: Path | None = None) -> dict[str, int]:
         new.close()  # not in the transaction, which holds it
         step("build record and commit")
         analyse(conn)
+        sortable.store(conn, metadata_mod.build_metadata(package))
         written |= page_record.wal_pages(tmp)
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        step("ANALYZE")
+        step("ANALYZE and sorts")
         spare.keep_as_spare(final)  # the next update starts from it
         put_in_place(conn, tmp, final)
         step("fsync and rename")

@@ -51,6 +51,8 @@ from datasette.utils.asgi import Base400, NotFound
 from datasette.views.base import DatasetteError
 from markupsafe import Markup
 
+from register.site import sorts
+
 HIDDEN = ("databases", "threads", "actor", "messages", "allow-debug", "permissions", "patterns", "auth-token", "logout")
 HIDDEN_ROUTE = r"/-/(" + "|".join(re.escape(h) for h in HIDDEN) + r")(\.json)?/?$"
 
@@ -124,10 +126,18 @@ def blamed_parameter(request, exception) -> str | None:
 CANNOT_SORT = re.compile(r"^Cannot sort table by (.*)$", re.S)
 
 
-def sort_words(request, said: str) -> str:
-    """Datasette's words for a sort it cannot do, put as what to do next; others as said."""
+def sort_words(request, said: str, offered: list[str] | None = None) -> str:
+    """Datasette's words for a sort it cannot do, put as what to do next; others as said.
+    `offered`: the sorts the table offers, when it has the column but too many rows to
+    sort by it quickly (register/database/sortable.py)."""
     if m := CANNOT_SORT.match(said):
         key = "_sort_desc" if request.args.get("_sort_desc") == m[1] else "_sort"
+        if offered is not None:
+            return (
+                f"This table has too many rows to be sorted by {m[1]} quickly ({key}=). It can be sorted by "
+                f"{', '.join(offered)}: the column headings with a link. To find rows by {m[1]}, use the "
+                f"filters or the search. Take {key}= out of the address, or choose another column."
+            )
         return (
             f"This table cannot be sorted by {m[1]}: it has no column of that name ({key}=). "
             f"Take {key}= out of the address, or sort with the link in a column's heading."
@@ -150,7 +160,10 @@ def client_mistake(datasette, request, exception) -> tuple[int, str | None, str]
     if isinstance(exception, DatasetteError) and exception.status >= 500:
         # Datasette raises these without a status for a bad _sort, _sort_desc or
         # _through; its words for a sort say what failed, not what to do about it.
-        return 400, "This address could not be used", sort_words(request, str(exception.message))
+        said = str(exception.message)
+        found = CANNOT_SORT.match(said)
+        offered = sorts.refused(datasette, request, found[1]) if found else None
+        return 400, "This address could not be used", sort_words(request, said, offered)
     blamed = blamed_parameter(request, exception)
     if blamed == "_through":
         return 400, "This address could not be used", "_through= must be JSON naming a table, column and value."

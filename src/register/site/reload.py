@@ -32,7 +32,7 @@ from datasette import database as datasette_database
 from datasette import hookimpl
 from datasette.database import Database
 
-from register.site import coded_facets, long_lived, measure_chart, search_rows, tie_break
+from register.site import coded_facets, long_lived, measure_chart, search_rows, sorts, tie_break
 from register.site.cache import cache_for
 from register.site.stored_answers import StoredAnswers
 from register.util import pins
@@ -76,6 +76,7 @@ class BuildDatabase(Database):
         super().__init__(datasette, path=str(pins.pin(self.source, key.rsplit("#", 1)[-1])), is_mutable=False)
         self.key = key
         self._answers = StoredAnswers()
+        self.sorts = sorts.Offered(self.path)  # its own file, read once
 
     def close(self):
         super().close()
