@@ -151,6 +151,7 @@ def swap(datasette, name: str, path: Path, inspect: dict) -> Database:
     databases = datasette.databases.copy()  # replaced, never mutated (as add_database does)
     databases[name] = db
     datasette.databases = databases
+    sorts.apply(datasette)
     cache_for(datasette).clear()
     return old
 
