@@ -259,6 +259,8 @@ def build(
                 (known_rows.ID_MAX_KEY, json.dumps(known_rows.id_numbers(conn, package))),
                 # what else it was built from, for an incremental update (register/database/incremental.py)
                 (build_info.OTHER_INPUTS_KEY, json.dumps(build_info.other_inputs(package))),
+                # the sorts each big table offers, written after ANALYZE (sortable.store)
+                (sortable.KEY, "{}"),
             ],
         )
         if not fast and not validate_first:

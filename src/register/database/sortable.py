@@ -65,8 +65,11 @@ def store(conn: sqlite3.Connection, site: dict) -> None:
     """Write `offered` into the database's build record, after ANALYZE (the plans read
     its statistics); `site` is the register's metadata, with each table's configured sort."""
     found = offered(conn, sort_columns(site))
-    conn.execute("DELETE FROM register_build WHERE key = ?", (KEY,))
-    conn.execute("INSERT INTO register_build VALUES (?, ?)", (KEY, json.dumps(found, sort_keys=True)))
+    # Its row is written with the others, before ANALYZE (build.py), and only updated here:
+    # the table's rows stay those counted, each where a full build puts it.
+    value = json.dumps(found, sort_keys=True)
+    if not conn.execute("UPDATE register_build SET value = ? WHERE key = ?", (value, KEY)).rowcount:
+        conn.execute("INSERT INTO register_build VALUES (?, ?)", (KEY, value))
 
 
 def stored(conn: sqlite3.Connection) -> dict[str, list[str]]:

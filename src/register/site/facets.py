@@ -23,7 +23,7 @@ from datasette.utils import escape_sqlite
 from datasette.utils.asgi import BadRequest
 
 from register.database.facet_counts import STORED_VALUES, TABLE
-from register.site import coded_facets, facet_labels
+from register.site import coded_facets, facet_labels, facet_links
 from register.site.stored_answers import NO_VALUE, stored_pair, stored_value
 from register.site.whole_selection import WholeSelection
 
@@ -213,8 +213,11 @@ class StoredColumnFacet(WholeSelection, CheckedConfigs, ColumnFacet):
 
 
 def register_facet_classes() -> list:
-    """Datasette's facet classes, with its column facet replaced by the stored one."""
+    """Datasette's facet classes, with its column facet replaced by the stored one, and
+    its facet values' links made once per page (facet_links.py)."""
     from datasette.facets import ArrayFacet, DateFacet
+
+    facet_links.install()
 
     class CheckedDateFacet(WholeSelection, CheckedConfigs, DateFacet):
         pass
