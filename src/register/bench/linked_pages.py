@@ -135,6 +135,16 @@ def linked_pages(get: Callable, port: int, db_path: Path, meta: dict, samples: d
             pair = commonest[:2]
             query = "&".join(f"{c}={quote(str(v))}" for _, c, v in pair)
             pages.append((f"table {table} filtered on {' and '.join(c for _, c, _ in pair)}", f"{path}?{query}"))
+        if commonest and table in offered:  # a facet link's page keeps its sort links
+            _, c, v = commonest[0]
+            for column in offered[table]:
+                for key in ("_sort", "_sort_desc"):
+                    pages.append(
+                        (
+                            f"table {table} filtered on {c}, sorted by {column}{', descending' if key == '_sort_desc' else ''}",
+                            f"{path}?{c}={quote(str(v))}&{key}={quote(column)}",
+                        )
+                    )
         # Links a bigger register's page has: its next page, and "Show all" of a facet's values.
         links = _page_links(get, port, path)
         for marker, label in (("_next=", "next page"), ("_facet_size=", "a facet's values shown in full")):

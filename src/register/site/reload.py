@@ -32,7 +32,7 @@ from datasette import database as datasette_database
 from datasette import hookimpl
 from datasette.database import Database
 
-from register.site import coded_facets, long_lived, measure_chart, search_rows, sorts, tie_break
+from register.site import coded_facets, index_walk, long_lived, measure_chart, search_rows, sorts, tie_break
 from register.site.cache import cache_for
 from register.site.stored_answers import StoredAnswers
 from register.util import pins
@@ -116,14 +116,16 @@ class BuildDatabase(Database):
         answer (register/site/stored_answers.py), and a searched table page's rows
         (register/site/search_rows.py), and a sorted table page's first page ordered as its
         next pages are, and the next pages' marker given as the kind of value it names
-        (register/site/tie_break.py)."""
+        (register/site/tie_break.py), and a filtered page read in its sort's index when
+        the filters keep many rows (register/site/index_walk.py)."""
         answered = await self._answers.answer(super().execute, sql, params, self)
         if answered is None and not args:
             answered = await search_rows.answer(super().execute, self, sql, params, **kwargs)
         if answered is not None:
             return answered
         params = await tie_break.typed_marker(self, sql, params, super().execute)
-        return await super().execute(await tie_break.ordered(self, sql), params, *args, **kwargs)
+        sql = await index_walk.walked(self, await tie_break.ordered(self, sql), params)
+        return await super().execute(sql, params, *args, **kwargs)
 
     async def execute_fn(self, fn):
         if self.ds.executor is None:  # non-threaded mode keeps its connection on the object
