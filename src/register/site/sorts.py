@@ -31,11 +31,13 @@ class Offered:
             found = sortable.stored(conn)
             self.tables = {table: {sortable.KEY: columns} for table, columns in found.items()}
             self.columns: dict[str, list[str]] = {}
-            for table, column in conn.execute(
-                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
-                "WHERE m.type IN ('table', 'view') ORDER BY m.name, p.cid"
-            ):
-                self.columns.setdefault(table, []).append(column)
+            for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").fetchall():
+                try:  # a view that cannot be read is Datasette's to report, on its own page
+                    self.columns[table] = [
+                        r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))
+                    ]
+                except sqlite3.Error:
+                    continue
             self.searchable = {table for table in self.columns if detect_fts(conn, table)}
         finally:
             conn.close()
