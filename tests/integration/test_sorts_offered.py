@@ -69,7 +69,7 @@ def test_a_sort_a_big_table_does_not_offer_is_a_plain_400(big, key):
     page = big(f"{ITEMS}?{key}=you_said")
     assert page.status_code == 400
     assert f"too many rows to be sorted by you_said quickly ({key}=)" in page.text
-    assert "It can be sorted by id, " in page.text
+    assert "It can be sorted by You said ID, " in page.text
     data = big(f"{ITEMS}.json?{key}=you_said")
     assert data.status_code == 400 and "use the filters or the search" in data.json()["error"]
     # A column the table does not have is still said to be missing.
@@ -91,3 +91,39 @@ def test_a_running_site_takes_its_sorts_from_each_new_build(build_dir, big_build
     reload.swap(ds, "register", served / "register.db", json.loads((big_build / "inspect.json").read_text("utf-8")))
     assert get(f"{ITEMS}?_sort=you_said").status_code == 400
     assert "you_said" not in sort_links(get(ITEMS).text)
+
+
+@pytest.fixture(scope="module")
+def own_sorts(big_build, tmp_path_factory):
+    """The big build served with metadata.yml giving two tables their own sortable_columns:
+    the big "You said" items, and the small projects table."""
+    import shutil
+
+    out = tmp_path_factory.mktemp("own_sorts") / "build"
+    shutil.copytree(big_build, out)
+    metadata = json.loads((out / "metadata.json").read_text("utf-8"))
+    tables = metadata["databases"]["register"]["tables"]
+    tables["you_said_we_did"]["sortable_columns"] = ["id", "said_date"]
+    tables["projects"]["sortable_columns"] = ["id", "title"]
+    (out / "metadata.json").write_text(json.dumps(metadata), "utf-8")
+    ds = datasette_instance(out)
+    return lambda path: asyncio.run(ds.client.get(path))
+
+
+def test_sortable_columns_set_in_metadata_yml_are_the_ones_a_refusal_names(own_sorts):
+    theme = own_sorts(f"{ITEMS}?_sort=theme")  # the build offers it; metadata.yml does not
+    assert theme.status_code == 400
+    assert "no column of that name" not in theme.text
+    assert "It can be sorted by You said ID, Date said: the column headings with a link" in theme.text
+    place = own_sorts("/register/projects?_sort=place")  # a small table: not "too many rows"
+    assert place.status_code == 400
+    assert "no column of that name" not in place.text and "too many rows" not in place.text
+    assert "It can be sorted by Project ID, Project: the column headings with a link" in place.text
+    assert "too big to sort" not in own_sorts("/register/projects").text
+    assert "it has no column of that name" in own_sorts("/register/projects?_sort=nothing_here").text
+
+
+def test_a_refusal_names_the_sorts_by_their_headings(big):
+    page = big(f"{ITEMS}?_sort=you_said")
+    assert "It can be sorted by You said ID, Project, " in page.text
+    assert ", Date said, " in page.text

@@ -46,3 +46,10 @@ def test_a_request_whose_address_changed_gets_its_own_links():
 def test_datasettes_facets_use_it_once_the_site_has_its_facet_classes():
     register_facet_classes()
     assert datasette_facets.path_with_added_args is facet_links.path_with_added_args
+
+
+def test_a_request_whose_path_changed_gets_its_own_links():
+    request = Request.fake("/register/t?gate=assess")
+    facet_links.path_with_added_args(request, {"theme": "x"})
+    request.scope["raw_path"] = b"/register/other?gate=assess"
+    assert facet_links.path_with_added_args(request, {"theme": "x"}) == datasette_link(request, {"theme": "x"})

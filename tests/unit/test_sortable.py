@@ -72,3 +72,22 @@ def test_what_is_offered_is_kept_in_the_build_record(conn):
 
 def test_a_database_with_no_build_record_offers_every_sort():
     assert sortable.stored(sqlite3.connect(":memory:")) == {}
+
+
+def test_a_column_mostly_empty_is_not_offered_though_its_stored_counts_leave_the_empty_out(conn):
+    """The stored facet counts leave NULL out (facet_counts.ranked), but an ascending sort
+    reads the empty values first, each sorted by the primary key: 120 of them here."""
+    conn.executescript(
+        """
+        CREATE TABLE links (id TEXT PRIMARY KEY, ref TEXT);
+        CREATE INDEX idx_links_ref ON links (ref);
+        CREATE TABLE facet_counts (table_name TEXT, filter_column TEXT, filter_value TEXT,
+            column_name TEXT, rank INTEGER, value, count INTEGER);
+        """
+    )
+    conn.executemany(
+        "INSERT INTO links VALUES (?, ?)", [(f"L{i:03}", None if i < 120 else f"r{i}") for i in range(150)]
+    )
+    conn.execute("INSERT INTO facet_counts VALUES ('links', '', '', 'ref', 1, 'r120', 1)")
+    conn.execute("ANALYZE")
+    assert sortable.offered(conn, {})["links"] == ["id"]

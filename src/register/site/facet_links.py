@@ -34,9 +34,10 @@ def path_with_added_args(request, args, path=None):
 def _head(request) -> str:
     """The page's path and query string, ready for one more pair; kept on the request."""
     found = request.__dict__.get(KEPT)
-    if found is None or found[0] != request.query_string:
-        current = urlencode(parse_qsl(request.query_string))
-        found = (request.query_string, request.path + "?" + (current + "&" if current else ""))
+    address = (request.path, request.query_string)
+    if found is None or found[0] != address:
+        current = urlencode(parse_qsl(address[1]))
+        found = (address, address[0] + "?" + (current + "&" if current else ""))
         request.__dict__[KEPT] = found
     return found[1]
 

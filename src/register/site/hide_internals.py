@@ -126,17 +126,28 @@ def blamed_parameter(request, exception) -> str | None:
 CANNOT_SORT = re.compile(r"^Cannot sort table by (.*)$", re.S)
 
 
-def sort_words(request, said: str, offered: list[str] | None = None) -> str:
+def sort_words(request, said: str, refused: sorts.Refusal | None = None) -> str:
     """Datasette's words for a sort it cannot do, put as what to do next; others as said.
-    `offered`: the sorts the table offers, when it has the column but too many rows to
-    sort by it quickly (register/database/sortable.py)."""
+    `refused`: what the table offers instead, when it has the column but is not sorted by
+    it (register/site/sorts.py: too many rows to sort by it quickly, or metadata.yml's
+    own choice)."""
     if m := CANNOT_SORT.match(said):
         key = "_sort_desc" if request.args.get("_sort_desc") == m[1] else "_sort"
-        if offered is not None:
+        if refused is not None:
+            why = (
+                f"This table has too many rows to be sorted by {m[1]} quickly ({key}=)."
+                if refused.big
+                else f"This table is not sorted by {m[1]} ({key}=)."
+            )
+            offered = (
+                f"It can be sorted by {', '.join(refused.offered)}: the column headings with a link."
+                if refused.offered
+                else "It is not sorted by any column: its rows are shown in their own order."
+            )
+            find = "the filters or the search" if refused.searchable else "the filters"
             return (
-                f"This table has too many rows to be sorted by {m[1]} quickly ({key}=). It can be sorted by "
-                f"{', '.join(offered)}: the column headings with a link. To find rows by {m[1]}, use the "
-                f"filters or the search. Take {key}= out of the address, or choose another column."
+                f"{why} {offered} To find rows by {m[1]}, use {find}. "
+                f"Take {key}= out of the address{', or choose another column' if refused.offered else ''}."
             )
         return (
             f"This table cannot be sorted by {m[1]}: it has no column of that name ({key}=). "
@@ -162,8 +173,8 @@ def client_mistake(datasette, request, exception) -> tuple[int, str | None, str]
         # _through; its words for a sort say what failed, not what to do about it.
         said = str(exception.message)
         found = CANNOT_SORT.match(said)
-        offered = sorts.refused(datasette, request, found[1]) if found else None
-        return 400, "This address could not be used", sort_words(request, said, offered)
+        refused = sorts.refused(datasette, request, found[1]) if found else None
+        return 400, "This address could not be used", sort_words(request, said, refused)
     blamed = blamed_parameter(request, exception)
     if blamed == "_through":
         return 400, "This address could not be used", "_through= must be JSON naming a table, column and value."

@@ -4,7 +4,7 @@ from datasette import __version__, hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
-from register.site import feeds, pages, project, search, you_said, you_said_list
+from register.site import feeds, pages, project, search, sorts, you_said, you_said_list
 from register.site.facet_items import facet_items
 from register.site.filters import number, uk_date, uk_moment_time, uk_time, yes_no
 from register.site.links import (
@@ -121,6 +121,8 @@ def prepare_jinja2_environment(env, datasette):
     # A field's title from its schema: {{ field_title("you_said_we_did_current", "due_date") }}.
     # The pages never write one out (tests/unit/test_labels.py).
     env.globals["field_title"] = lambda table, column: field_title(datasette, table, column)
+    # Whether a big table's page offers only the sorts the build chose (register/site/sorts.py).
+    env.globals["reg_sorts_limited"] = lambda database, table: sorts.limited(datasette, database, table)
     # (title, description) of a column, for the row page's list of fields.
     env.globals["field_text"] = lambda table, column: column_label(datasette, table, column)
     # A table's or view's title from its schema, or its name where it has none.

@@ -12,40 +12,68 @@ for a table, and wins.
 from __future__ import annotations
 
 import sqlite3
+from typing import NamedTuple
 
-from datasette.utils import tilde_decode
+from datasette.utils import detect_fts, tilde_decode
 
 from register.database import sortable
+from register.site.links import field_title
 
 
 class Offered:
-    """The sorts one build offers: as Datasette's metadata (`tables`), and the columns of
-    each big table it does not offer a sort by (`refused`), to say so plainly."""
+    """The sorts one build offers: as Datasette's metadata (`tables`), the columns of each
+    table and view (`columns`), and the tables with a search index (`searchable`),
+    to say plainly what a page can be sorted by."""
 
     def __init__(self, path: str):
         conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
         try:
             found = sortable.stored(conn)
             self.tables = {table: {sortable.KEY: columns} for table, columns in found.items()}
-            self.refused = {
-                table: {r[1] for r in conn.execute("SELECT * FROM pragma_table_info(?)", (table,))} - set(columns)
-                for table, columns in found.items()
-            }
+            self.columns: dict[str, list[str]] = {}
+            for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").fetchall():
+                try:  # a view that cannot be read is Datasette's to report, on its own page
+                    self.columns[table] = [
+                        r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))
+                    ]
+                except sqlite3.Error:
+                    continue
+            self.searchable = {table for table in self.columns if detect_fts(conn, table)}
         finally:
             conn.close()
 
 
-def refused(datasette, request, column: str) -> list[str] | None:
-    """The sorts this page's table offers, when `column` is one of its columns that it
-    does not offer a sort by; else None."""
+class Refusal(NamedTuple):
+    """What a table that has a column but does not sort by it offers instead: the titles
+    of the columns it sorts by, as its headings show them; whether that is because it
+    has too many rows (`big`, the build's choice) rather than metadata.yml's; and whether
+    it has a search box."""
+
+    offered: list[str]
+    big: bool
+    searchable: bool
+
+
+def refused(datasette, request, column: str) -> Refusal | None:
+    """What this page's table offers, when `column` is one of its columns that Datasette
+    is told not to sort by (the build's sorts, or metadata.yml's own `sortable_columns`);
+    else None (the table has no such column)."""
     database, table = request.url_vars.get("database"), request.url_vars.get("table")
-    offered = getattr(datasette.databases.get(tilde_decode(database or "")), "sorts", None)
-    if offered is None or not table:
+    if not database or not table:
         return None
-    table = tilde_decode(table)
-    if column not in offered.refused.get(table, ()):
+    database, table = tilde_decode(database), tilde_decode(table)
+    offered = getattr(datasette.databases.get(database), "sorts", None)
+    meta = datasette.table_metadata(database, table)
+    if offered is None or "sortable_columns" not in meta or column not in offered.columns.get(table, ()):
         return None
-    return offered.tables[table][sortable.KEY]
+    allowed = set(meta["sortable_columns"])
+    columns = [c for c in offered.columns[table] + ["rowid"] if c in allowed]
+    built = offered.tables.get(table, {}).get(sortable.KEY)
+    return Refusal(
+        [field_title(datasette, table, c) for c in columns],
+        built is not None and allowed == set(built),
+        table in offered.searchable or bool(meta.get("fts_table")),
+    )
 
 
 def apply(datasette) -> None:
@@ -69,3 +97,17 @@ def apply(datasette) -> None:
         for table, sorts in offered.tables.items():
             tables[table] = {**sorts, **(tables.get(table) or {})}
     datasette._metadata_local = metadata
+
+
+def limited(datasette, database: str, table: str) -> bool:
+    """Whether this table's page offers only the build's sorts, for its many rows: the
+    build chose them (not metadata.yml's own `sortable_columns`), and some column is
+    left out. Its page says so (templates/table.html)."""
+    offered = getattr(datasette.databases.get(database), "sorts", None)
+    built = offered.tables.get(table, {}).get(sortable.KEY) if offered is not None else None
+    if built is None:
+        return False
+    meta = datasette.table_metadata(database, table)
+    return set(meta.get("sortable_columns") or ()) == set(built) and bool(
+        set(offered.columns.get(table, ())) - set(built)
+    )
