@@ -34,7 +34,7 @@ from register.site.stored_answers import NO_VALUE, stored_value
 # Kept rows, at least: and at least this share of the table's.
 SORTED_ROWS = 5_000
 WALK_SHARE = 0.01
-NAME = r'(?:\w+|\[[^\]]+\]|"(?:[^"]|"")+")'
+NAME = tie_break.NAME
 PAGE = re.compile(
     rf"(select .+? from ({NAME}) )(where .+ )?order by ({NAME})( desc)?((?:, {NAME}(?: desc)?)* limit \d+)",
     re.S,
@@ -48,20 +48,20 @@ async def walked(db, sql: str, params) -> str:
     if not found:
         return sql
     head, table, where, sort, desc, tail = found.groups()
-    if _name(table) != page or not where:
+    if tie_break.unquoted(table) != page or not where:
         return sql
     filters, keyset = _split(where, sort)
     clauses = coded_facets.clauses(filters)
     if clauses is None or any(c.re is not coded_facets.EQUALS for c in clauses):
         return sql
     codes = await coded_facets.codes_of(db, page)
-    index = await _index_for(db, page, _name(sort))
+    index = await _index_for(db, page, tie_break.unquoted(sort))
     if (codes is not None and codes.view) or index is None:
         return sql
     found = await _kept(db, page, codes, clauses, params)
     if found is None or found[0] < SORTED_ROWS or found[0] < WALK_SHARE * found[1]:
         return sql
-    if keyset and desc and not await _has_null(db, page, _name(sort)):
+    if keyset and desc and not await _has_null(db, page, tie_break.unquoted(sort)):
         keyset = keyset.replace(f" or {sort} is null", "", 1)
     where = " and ".join(part for part in (filters.strip()[len("where ") :], keyset) if part)
     return f"{head}indexed by [{index}] where {where} order by {sort}{desc or ''}{tail}"
@@ -124,14 +124,6 @@ def _split(where: str, sort: str) -> tuple[str, str]:
         if at != -1:
             return where[:at], where[at + len(" and ") :]
     return where, ""
-
-
-def _name(quoted: str) -> str:
-    if quoted.startswith("["):
-        return quoted[1:-1]
-    if quoted.startswith('"'):
-        return quoted[1:-1].replace('""', '"')
-    return quoted
 
 
 async def _index_for(db, table: str, column: str) -> str | None:

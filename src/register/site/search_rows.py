@@ -37,14 +37,8 @@ MAX_TIED = 5_000
 # the filter and the sort (2.4 s for the log filtered on its one `source` at a million
 # rows); fewer, it sorts them in a few milliseconds whatever its plan.
 SORTED_ROWS = 5_000
-NAME = r'(?:\w+|\[[^\]]+\]|"(?:[^"]|"")+")'
+NAME = tie_break.NAME
 ROWS = re.compile(rf"select (.+?) from ({NAME}) (where .+ )order by ({NAME})( desc)? limit (\d+)", re.S)
-
-
-def _name(quoted: str) -> str:
-    if quoted.startswith("[") or quoted.startswith('"'):
-        return quoted[1:-1].replace('""', '"') if quoted.startswith('"') else quoted[1:-1]
-    return quoted
 
 
 async def answer(execute, db, sql: str, params, **kwargs) -> Results | None:
@@ -53,7 +47,7 @@ async def answer(execute, db, sql: str, params, **kwargs) -> Results | None:
     if not found or not isinstance(params, dict):
         return None
     columns, table, where, sort, desc, limit = found.groups()
-    table, sort = _name(table), _name(sort)
+    table, sort = tie_break.unquoted(table), tie_break.unquoted(sort)
     clauses = coded_facets.clauses(where)
     if not clauses:
         return None

@@ -31,7 +31,8 @@ FIRST_PAGE = re.compile(
 )
 
 
-def _name(quoted: str) -> str:
+def unquoted(quoted: str) -> str:
+    """A table or column name as Datasette's SQL writes it ([name], "name" or name), bare."""
     if quoted.startswith("["):
         return quoted[1:-1]
     if quoted.startswith('"'):
@@ -47,7 +48,7 @@ async def ordered(db, sql: str) -> str:
     if not found:
         return sql
     head, table, sort, tail = found.groups()
-    table, sort = _name(table), _name(sort)
+    table, sort = unquoted(table), unquoted(sort)
     if table != page:
         return sql
     tie = await tie_key(db, table)
@@ -98,7 +99,7 @@ async def typed_marker(db, sql: str, params, run):
     found = NEXT_PAGE.search(sql) if page and params else None
     if not found or not isinstance(params.get(found.group(2)), str):
         return params
-    column = _name(found.group(1))
+    column = unquoted(found.group(1))
     if column not in await untyped_columns(db, page, run):
         return params
     keys = [k.strip("[]") for k in (await tie_key(db, page) or "").split(", ") if k]
