@@ -23,6 +23,7 @@ from urllib.parse import quote
 from datasette.utils import tilde_encode
 
 from register.database import sortable
+from register.database.column_codes import leading_indexes
 from register.site.measures import MEASURES
 
 FTS_PARTS = ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")
@@ -49,11 +50,7 @@ def _public_tables(conn: sqlite3.Connection, meta: dict) -> tuple[list[tuple[str
 def _costliest_sort(conn: sqlite3.Connection, table: str) -> str:
     """The first column no index leads with (sorting by it sorts every row), else the first."""
     columns = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")]
-    led = set()
-    for index in conn.execute(f"PRAGMA index_list([{table}])"):
-        first = conn.execute(f"PRAGMA index_info([{index[1]}])").fetchone()
-        if first:
-            led.add(first[2])
+    led = leading_indexes(conn, table)
     return next((c for c in columns if c not in led), columns[0])
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from datasette.utils import sqlite_timelimit
 
-from register.database.column_codes import long_values, rowid_list
+from register.database.column_codes import leading_indexes, long_values, rowid_list
 from register.database.facet_codes import ROWIDS, TABLE
 from register.database.facet_counts import ranked, value_ranks
 
@@ -97,11 +97,7 @@ async def _read(db, table: str) -> Codes | None:
         del values[c]
     # A value is looked up with SQLite's `=` in an index that leads with its column (one
     # step, however many rows); a column without one is counted live.
-    indexes = (await db.execute("select name from pragma_index_list(:t)", {"t": table})).rows
-    indexed = set()
-    for (name,) in indexes:
-        first = (await db.execute("select name from pragma_index_info(:i) where seqno = 0", {"i": name})).rows
-        indexed |= {r[0] for r in first}
+    indexed = set(await db.execute_fn(lambda conn: leading_indexes(conn, table)))
     return Codes(values, codes, rowids, indexed=indexed, dated=dated, view=order != "rowid")
 
 

@@ -27,6 +27,7 @@ import re
 
 import numpy as np
 
+from register.database.column_codes import leading_indexes
 from register.database.facet_counts import TABLE as FACET_COUNTS
 from register.site import coded_facets, tie_break
 from register.site.stored_answers import NO_VALUE, stored_value
@@ -130,14 +131,9 @@ async def _index_for(db, table: str, column: str) -> str | None:
     """An index of the table whose first column is `column` (kept on the database
     object: a build never changes)."""
     kept = db.__dict__.setdefault("_register_sort_indexes", {})
-    if (table, column) not in kept:
-        rows = await db.execute(
-            "select il.name from pragma_index_list(:t) il join pragma_index_info(il.name) ii "
-            "where ii.seqno = 0 and ii.name = :c and il.partial = 0 order by il.origin = 'pk' desc, il.name",
-            {"t": table, "c": column},
-        )
-        kept[(table, column)] = rows.rows[0][0] if rows.rows else None
-    return kept[(table, column)]
+    if table not in kept:
+        kept[table] = await db.execute_fn(lambda conn: leading_indexes(conn, table))
+    return kept[table].get(column)
 
 
 async def _has_null(db, table: str, column: str) -> bool:
