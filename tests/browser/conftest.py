@@ -205,9 +205,13 @@ def narrow_page(browser, site_url):
 
 
 @pytest.fixture
-def visit(page, site_url):
+def visit(request, site_url):
+    """The 1280 px `page` is opened only when a visit has no other target: a test of a
+    phone-sized page then makes one browser context, not two (a quarter to half a second
+    each, for some sixty tests)."""
+
     def go(path: str, status: int = 200, target=None):
-        target = target or page
+        target = target or request.getfixturevalue("page")
         response = target.goto(site_url + path, wait_until="load")
         assert response is not None and response.status == status, (
             f"{path}: HTTP {response.status if response else None}, expected {status}"
