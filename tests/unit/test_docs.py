@@ -541,3 +541,13 @@ def test_the_readmes_licence_names_the_codes_licence_as_pyproject_declares_it():
     assert "Open Government Licence v3.0" in licence and "OGL-UK-3.0" in declared
     code = [x for x in declared.split(" AND ") if x != "OGL-UK-3.0"]
     assert code and all(f"Code: {x}" in licence for x in code), f"README.md's Licence does not give {code}"
+
+
+def test_the_licence_file_holds_the_mit_text_the_package_declares():
+    """MIT asks that its text travel with the code: a clone or a wheel carries LICENSE,
+    which names the data's licence too (the package metadata points at both)."""
+    declared = re.search(r'^license = "([^"]+)"', (ROOT / "pyproject.toml").read_text("utf-8"), re.M).group(1)
+    assert "MIT" in declared.split(" AND ")
+    licence = (ROOT / "LICENSE").read_text("utf-8")
+    assert licence.startswith("MIT License\n") and "Permission is hereby granted, free of charge" in licence
+    assert "Open Government Licence v3.0" in licence
