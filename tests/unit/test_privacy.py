@@ -25,6 +25,11 @@ FOUND = [
     ("NHS number 943 476 5919", "an NHS number", "943 476 5919"),
     ("nhs no: 943-476-5919", "an NHS number", "943-476-5919"),
     ("ref 9434765919", "an NHS number", "9434765919"),
+    # Said to be an NHS number, refused though a digit is wrong (the check fails).
+    ("NHS number 943 476 5918", "an NHS number", "943 476 5918"),
+    ("her NHS No. 9434765918 was read out", "an NHS number", "9434765918"),
+    ("nhs#: 943-476-5918", "an NHS number", "943-476-5918"),
+    ("NHS number 012 345 6789", "an NHS number", "012 345 6789"),  # not also a phone number
     ("NI number AB 12 34 56 C", "a National Insurance number", "AB 12 34 56 C"),
     ("ni ab123456c", "a National Insurance number", "ab123456c"),
     ("lives at NG9 2FD", "a full postcode", "NG9 2FD"),
@@ -41,7 +46,8 @@ NOT_FOUND = [
     "Action plan 8.1 to 8.8; Appendix 1; 5.1; 8.2",
     "100 people with lived experience and 12 staff",
     "A meeting in Beeston (NG9) and Mansfield (NG18)",
-    "ref 9434765918",  # ten digits failing the NHS modulus-11 check
+    "ref 9434765918",  # ten digits failing the NHS modulus-11 check, not said to be one
+    "NHS nominated 1234567890 pence",  # "no" must be a word
     "QQ 12 34 56 C",  # QQ is never issued as a National Insurance prefix
     "the budget was 1234567890 pence",
     "write to the co-production team",
@@ -142,3 +148,8 @@ def test_validate_refuses_personal_data_already_in_datasets(repo, capsys):
         "datasets/you_said_we_did.csv, row 2, field you_said: You said contains a UK phone number; personal "
         "data must not be published. Remove or reword '07700 900123'"
     ) in err
+
+
+def test_a_labelled_nhs_number_is_reported_once_and_not_as_a_phone_number():
+    assert privacy.findings("NHS number 943 476 5919") == [("an NHS number", "943 476 5919")]
+    assert privacy.findings("NHS no 0123456789") == [("an NHS number", "0123456789")]

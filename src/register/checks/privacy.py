@@ -1,7 +1,8 @@
 """The privacy gate: no personal data reaches the public register.
 
 Free text is refused if it holds an email address, a UK phone number, an NHS number
-(10 digits passing the modulus-11 check), a National Insurance number, a full postcode
+(10 digits passing the modulus-11 check, or any 10 digits written after "NHS number" or
+"NHS no": one digit mistyped still points at a person), a National Insurance number, a full postcode
 or a date of birth (a whole date after "DOB", "date of birth" or "born"). Names cannot
 be detected reliably; the schemas have no field for a participant's name, and staff are
 recorded by role.
@@ -27,6 +28,14 @@ PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?44[\s.-]*(?:\(0\)[\s.-]*)?|\(?0)(?
 # non-breaking space from Word or an email signature, a tab from a spreadsheet), doubled
 # as often as not in a pasted form.
 NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})(?:\s{0,2}|-)(\d{3})(?:\s{0,2}|-)(\d{4})(?!\d)")
+# Ten digits said to be an NHS number ("NHS number:", "NHS no.", "NHS #"), whatever their
+# check digit: a number typed with one digit wrong fails the check but is still someone's,
+# give or take a digit. Unlabelled, ten digits that fail the check are refused only as
+# a phone number (a reference or an amount is not personal data).
+NHS_LABELLED = re.compile(
+    r"\bNHS\s*(?:number|num|no\b\.?|#)\s*[:.=#-]?\s*(\d{3})(?:\s{0,2}|-)(\d{3})(?:\s{0,2}|-)(\d{4})(?!\d)",
+    re.IGNORECASE,
+)
 NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",
     re.IGNORECASE,
@@ -50,7 +59,7 @@ DATE_OF_BIRTH = re.compile(
 # with neither is clean and the fast checker does not search it. Declared here, beside
 # the patterns, and held to it with generated text by tests/unit/test_privacy_prefilter.py;
 # a pattern added above but not here turns the shortcut off (prefilter_safe).
-NEED_A_DIGIT_OR_AT = (EMAIL, PHONE, NHS_CANDIDATE, NINO, POSTCODE, DATE_OF_BIRTH)
+NEED_A_DIGIT_OR_AT = (EMAIL, PHONE, NHS_CANDIDATE, NHS_LABELLED, NINO, POSTCODE, DATE_OF_BIRTH)
 # The shortcut: ASCII text is tested for these characters with `in` (about 25 times
 # faster than a search), other text with DIGIT_OR_AT.
 DIGITS_AND_AT = "@0123456789"
@@ -106,10 +115,11 @@ def findings(text: str) -> list[tuple[str, str]]:
     (as_read): the matched text is given without the characters that show as nothing."""
     text = as_read(text)
     out = [("an email address", m.group(0)) for m in EMAIL.finditer(text)]
-    for m in NHS_CANDIDATE.finditer(text):
-        if nhs_number_valid("".join(m.groups())):
-            out.append(("an NHS number", m.group(0)))
-    nhs_spans = {m.span() for m in NHS_CANDIDATE.finditer(text) if nhs_number_valid("".join(m.groups()))}
+    nhs = {m.span(): m.group(0) for m in NHS_CANDIDATE.finditer(text) if nhs_number_valid("".join(m.groups()))}
+    for m in NHS_LABELLED.finditer(text):
+        nhs.setdefault((m.start(1), m.end(3)), text[m.start(1) : m.end(3)])
+    out += [("an NHS number", found) for _, found in sorted(nhs.items())]
+    nhs_spans = set(nhs)
     for m in PHONE.finditer(text):
         if not any(a <= m.start() < b for a, b in nhs_spans):
             # Trim what belongs to the sentence, not the number: "call 0115 883 9000." or
