@@ -230,9 +230,16 @@ closed_since AS (
   WHERE c.rn < COALESCE((SELECT MIN(o.rn) FROM ranked o
                          WHERE o.you_said_id = c.you_said_id AND o.status NOT IN ('done', 'not_taken_forward')), 1e18)
   GROUP BY c.you_said_id
+),
+status_since AS (
+  SELECT c.you_said_id, MIN(c.update_date) AS since_date FROM ranked c
+  JOIN ranked top ON top.you_said_id = c.you_said_id AND top.rn = 1
+  WHERE c.rn < COALESCE((SELECT MIN(o.rn) FROM ranked o
+                         WHERE o.you_said_id = c.you_said_id AND o.status <> top.status), 1e18)
+  GROUP BY c.you_said_id
 )
 SELECT y.id, y.project_id, y.activity_id, y.said_date, y.theme, y.you_said,
-  COALESCE(r.status, 'open') AS status, r.update_date AS status_date, r.we_did, r.reason, y.target_date,
+  COALESCE(r.status, 'open') AS status, ss.since_date AS status_date, r.we_did, r.reason, y.target_date,
   fr.first_response_date,
   CAST(julianday(fr.first_response_date) - julianday(y.said_date) AS INTEGER) AS days_to_response,
   COALESCE(r.status, 'open') IN ('done', 'not_taken_forward') AS loop_closed,
@@ -248,6 +255,7 @@ LEFT JOIN ranked r ON r.you_said_id = y.id AND r.rn = 1
 LEFT JOIN first_response fr ON fr.you_said_id = y.id
 LEFT JOIN history h ON h.you_said_id = y.id
 LEFT JOIN closed_since cs ON cs.you_said_id = y.id
+LEFT JOIN status_since ss ON ss.you_said_id = y.id
 """
 
 OLD_MEASURE = """
@@ -289,15 +297,19 @@ def test_status_views_written_for_scale_give_the_window_formulation_s_rows(regis
             w.writerow(
                 [f"UPD-8{n:06d}", item["id"], item["said_date"], "in_progress", "y", "", "synthetic_register", "t"]
             )  # the same date: a tie
-        # Closed, then closed again (the loop closed the first time), and closed, reopened
-        # and closed again (it closed the last time).
+        # Closed, then closed again (the loop closed the first time), closed, reopened and
+        # closed again (it closed the last time), and done twice (done since the first).
         updated = {u["you_said_id"] for u in rows(root, "you_said_we_did_updates")}
         earlier = [i for i in rows(root, "you_said_we_did")[40:] if i["said_date"] < "2025-01-01"]
         earlier = [i for i in earlier if i["id"] not in updated][:20]
         assert len(earlier) == 20
         for n, item in enumerate(earlier):
             said = dt.date.fromisoformat(item["said_date"])
-            steps = (("done", 1), ("not_taken_forward", 5)) if n % 2 else (("done", 1), ("planned", 3), ("done", 7))
+            steps = (
+                (("done", 1), ("planned", 3), ("done", 7)),
+                (("done", 1), ("not_taken_forward", 5)),
+                (("planned", 1), ("done", 2), ("done", 6)),
+            )[n % 3]
             for k, (status, days) in enumerate(steps):
                 w.writerow(
                     [
@@ -321,7 +333,9 @@ def test_status_views_written_for_scale_give_the_window_formulation_s_rows(regis
     closed = dict(
         conn.execute("SELECT id, julianday(loop_closed_date) - julianday(said_date) FROM you_said_we_did_status")
     )
-    assert [closed[i["id"]] for i in earlier] == [7, 1] * 10  # not the last closing update's 5
+    assert [closed[i["id"]] for i in earlier] == ([7, 1, 2] * 7)[:20]  # not the last closing update's 5
+    since = dict(conn.execute("SELECT id, julianday(status_date) - julianday(said_date) FROM you_said_we_did_status"))
+    assert [since[i["id"]] for i in earlier] == ([7, 5, 2] * 7)[:20]  # done twice: since the first
     assert (
         conn.execute("SELECT * FROM measure_you_said_we_did").fetchall()
         == conn.execute(OLD_MEASURE.format(current=OLD_CURRENT)).fetchall()

@@ -50,7 +50,18 @@ SELECT
   y.theme,
   y.you_said,
   COALESCE(r.status, 'open') AS status,
-  r.update_date AS status_date,
+  -- Since when the item has had its status: the first of its latest updates that all
+  -- have it. An update that keeps the status (planned, then planned again with more said)
+  -- does not move it; done twice, it has been done since the first.
+  CASE WHEN r.id IS NOT NULL THEN (
+    SELECT MIN(c.update_date) FROM you_said_we_did_updates c
+    WHERE c.you_said_id = y.id
+      AND COALESCE((c.update_date, CAST(substr(c.id, length(rtrim(c.id, '0123456789')) + 1) AS INTEGER), c.id) > (
+        SELECT o.update_date, CAST(substr(o.id, length(rtrim(o.id, '0123456789')) + 1) AS INTEGER), o.id FROM you_said_we_did_updates o
+        WHERE o.you_said_id = y.id AND o.status <> r.status
+        ORDER BY o.update_date DESC, CAST(substr(o.id, length(rtrim(o.id, '0123456789')) + 1) AS INTEGER) DESC, o.id DESC
+        LIMIT 1), 1)
+  ) END AS status_date,
   r.we_did,
   r.reason,
   y.target_date,

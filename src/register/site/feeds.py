@@ -95,7 +95,8 @@ def you_said_sql(for_project: bool) -> str:
     walk that by key and sort all 278,000 items (159 ms, against 1 ms).
     """
     return f"""
-        select c.*, p.title as project_title, p.organisation
+        select c.*, p.title as project_title, p.organisation,
+          (select max(u.update_date) from you_said_we_did_updates u where u.you_said_id = c.id) as latest_update
         from you_said_we_did_current c join projects p on p.id = c.project_id
         {"where c.project_id = :project" if for_project else ""}
         order by c.said_date desc, c.id desc limit {FEED_LIMIT}"""
@@ -130,9 +131,9 @@ async def feed_you_said(datasette, request):
                 "id": urn("you_said_we_did", r["id"]),
                 "title": f"{r['id']} ({status}): {_excerpt(r['you_said'])}",
                 "published": stamp(r["said_date"]),
-                # An item changes when its status does, and when it turns overdue: feed
-                # readers then show it again.
-                "updated": stamp(max(r["said_date"], r["status_date"] or "", turned_overdue(r))),
+                # An item changes with each update (its status, or what was done, said
+                # again), and when it turns overdue: feed readers then show it again.
+                "updated": stamp(max(r["said_date"], r["latest_update"] or "", turned_overdue(r))),
                 "link": absolute(f"/you-said/{tilde_encode(r['id'])}"),
                 "author": link.title("organisation", r["organisation"]),
                 "categories": [(r["theme"], link.title("themes", r["theme"])), (r["status"], status)],
