@@ -93,17 +93,28 @@ def set_codelist_flag(root: Path, codelist: str, column: str, true_codes: set[st
         w.writerows(rows)
 
 
-def as_standard_1_1(root: Path) -> list[dict]:
-    """Make a scratch copy a package on standard 1.1.0: its impacts codelist has no
-    `assessed` column (1.2.0 added it) and the generic codelist schema. Returns the rows
-    the column was taken from."""
-    path = root / "datasets" / "codelists" / "impacts.csv"
+def _without_column(path: Path, column: str) -> list[dict]:
+    """The CSV written again without `column`; returns its rows as they were."""
     with path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, [k for k in rows[0] if k != "assessed"], extrasaction="ignore", lineterminator="\n")
+        w = csv.DictWriter(f, [k for k in rows[0] if k != column], extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+    return rows
+
+
+def as_standard_1_1(root: Path) -> list[dict]:
+    """Make a scratch copy a package on standard 1.1.0: its impacts codelist has no
+    `assessed` column (1.2.0 added it) and the generic codelist schema, and its statuses
+    codelist no `responds` (1.3.0 added it). Returns the impacts rows `assessed` was
+    taken from."""
+    rows = _without_column(root / "datasets" / "codelists" / "impacts.csv", "assessed")
+    _without_column(root / "datasets" / "codelists" / "statuses.csv", "responds")
+    statuses = root / "schemas" / "codelists" / "statuses.json"
+    schema = json.loads(statuses.read_text("utf-8"))
+    schema["fields"] = [f for f in schema["fields"] if f["name"] != "responds"]
+    statuses.write_text(json.dumps(schema, indent=2), "utf-8")
     descriptor = json.loads((root / "datapackage.json").read_text("utf-8"))
     descriptor["x-register-standard"] = "1.1.0"
     for r in descriptor["resources"]:

@@ -1,6 +1,6 @@
 """A package on an older minor version of the standard builds with this one, as a minor
-version promises: standard 1.2.0 added the impacts codelist's `assessed` column, which
-the stored views read. A 1.1.0 package, without it, used to validate and then fail to
+version promises: standard 1.2.0 added the impacts codelist's `assessed` column, and 1.3.0
+the statuses codelist's `responds`, which the stored views read. A 1.1.0 package, without it, used to validate and then fail to
 build with "no such column". Its build now takes the column from the standard's own
 codelist, says so, and gives the same figures; its downloads keep its own columns."""
 
@@ -20,6 +20,9 @@ FIGURES = {
     "measure_eia_coproduced": "select * from measure_eia_coproduced order by 1",
     "project_figures": "select * from project_figures order by 1",
     "impacts": "select code, assessed from impacts order by code",
+    "statuses": "select code, responds from statuses order by code",
+    "you_said_we_did_status": "select * from you_said_we_did_status order by id",
+    "gate_assurance": "select * from gate_assurance order by 1, 2",
 }
 
 
@@ -43,6 +46,7 @@ def test_a_package_on_1_1_builds_with_the_standards_column_and_the_same_figures(
     err = capsys.readouterr().err
     assert "Note: datasets/codelists/impacts.csv has no column 'assessed'" in err
     assert "taken from the standard's own impacts codelist" in err
+    assert "Note: datasets/codelists/statuses.csv has no column 'responds'" in err
 
     want = _figures(newer / "build" / "register.db")
     got = _figures(older / "build" / "register.db")

@@ -82,6 +82,7 @@ def test_the_pages_and_the_feed_say_since_when_and_the_feed_shows_the_new_update
     assert page.status_code == 200
     text = " ".join(BeautifulSoup(page.text, "html.parser").get_text(" ").split())
     assert "Current status Planned since 1 September 2025 ." in text and "Dates are set." in text
+    assert "6 August 2024 : said Recorded as Open ." in text  # the first status that is not a response
     feed = ET.fromstring(client.get("/feeds/you-said.atom").content)
     entry = next(e for e in feed.iter(f"{ATOM}entry") if e.find(f"{ATOM}link").get("href").endswith("/YS-0005"))
     assert entry.findtext(f"{ATOM}updated").startswith("2025-10-1")  # midnight in England: 14 or 15 October in UTC

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import shutil
@@ -196,7 +197,9 @@ def test_a_codelist_column_an_older_package_lacks_comes_from_the_standard(tmp_pa
     older.mkdir()
     rows = as_standard_1_1(copy_repo(older))
     shutil.copytree(older, tmp_path / "newer", symlinks=True)
-    shutil.copy(ROOT / "datasets" / "codelists" / "impacts.csv", tmp_path / "newer" / "datasets" / "codelists")
+    for name in ("impacts", "statuses"):
+        shutil.copy(ROOT / "datasets" / "codelists" / f"{name}.csv", tmp_path / "newer" / "datasets" / "codelists")
+    shutil.copy(ROOT / "schemas" / "codelists" / "statuses.json", tmp_path / "newer" / "schemas" / "codelists")
     shutil.copy(ROOT / "datapackage.json", tmp_path / "newer")
     sources = [namespace.Source(code, Package(tmp_path / code), "") for code in ("older", "newer")]
     merged = namespace.Merged()
@@ -204,6 +207,9 @@ def test_a_codelist_column_an_older_package_lacks_comes_from_the_standard(tmp_pa
     assert merged.refused == {}, "a column an older minor version lacks is not a conflict"
     assert {code: r["assessed"] for code, r in codelists["impacts"].items()} == {r["code"]: r["assessed"] for r in rows}
     assert "false" in {r["assessed"] for r in rows} and "true" in {r["assessed"] for r in rows}
+    with (ROOT / "datasets" / "codelists" / "statuses.csv").open(newline="", encoding="utf-8") as f:
+        standard = {r["code"]: r["responds"] for r in csv.DictReader(f)}
+    assert {code: r["responds"] for code, r in codelists["statuses"].items()} == standard
 
 
 def test_publishing_no_you_said_items_scores_nothing_for_either_loop_part():

@@ -1,11 +1,12 @@
 -- Views over the register. Each is defined once here and used by the site, the
--- extracts and the notebooks alike. Which statuses close the loop is said once, in the
--- closes_loop column of datasets/codelists/statuses.csv, and which impacts record an
+-- extracts and the notebooks alike. Which statuses are a response and which close the
+-- loop is said once, in the responds and closes_loop columns of
+-- datasets/codelists/statuses.csv, and which impacts record an
 -- assessment in the assessed column of datasets/codelists/impacts.csv; the views read
 -- them from there.
 
 -- The current status of every "You said" item: the latest row of its status history,
--- or 'open' when it has none. Ties on a date are broken by the update id's number, which
+-- or, when it has none, the first status (by sort order) that is not a response. Ties on a date are broken by the update id's number, which
 -- only ever grows (by number, not as text: UPD-10000 comes after UPD-9999; the expression
 -- is register/schema/ddl.py's id_number). In two parts, for speed at national scale:
 --
@@ -49,7 +50,7 @@ SELECT
   y.said_date,
   y.theme,
   y.you_said,
-  COALESCE(r.status, 'open') AS status,
+  COALESCE(r.status, (SELECT code FROM statuses WHERE NOT responds ORDER BY sort_order, code LIMIT 1)) AS status,
   -- Since when the item has had its status: the first of its latest updates that all
   -- have it. An update that keeps the status (planned, then planned again with more said)
   -- does not move it; done twice, it has been done since the first.
@@ -94,10 +95,11 @@ LEFT JOIN you_said_we_did_updates r ON r.id = (
 LEFT JOIN (
   SELECT y2.id AS you_said_id,
          (SELECT MIN(u.update_date) FROM you_said_we_did_updates u
-          WHERE u.you_said_id = y2.id AND u.status <> 'open') AS first_response_date
+          WHERE u.you_said_id = y2.id
+            AND u.status IN (SELECT code FROM statuses WHERE responds)) AS first_response_date
   FROM you_said_we_did y2
 ) fr ON fr.you_said_id = y.id
-LEFT JOIN statuses s ON s.code = COALESCE(r.status, 'open')
+LEFT JOIN statuses s ON s.code = COALESCE(r.status, (SELECT code FROM statuses WHERE NOT responds ORDER BY sort_order, code LIMIT 1))
 LEFT JOIN you_said_due_dates d ON d.you_said_id = y.id;
 -- The /you-said list walks the items newest (or oldest) first, by status or by theme,
 -- and stops at one page: these indexes let it read a page instead of sorting 278,000
@@ -248,7 +250,9 @@ GROUP BY month, participation_level, reimbursement_offered;
 --                    the evidence, as the codelist says of it and the national score counts
 --   procure          people with lived experience on the procurement activity, with
 --                    reimbursement offered
---   monitor_evaluate "You said, we did" updates published for the project
+--   monitor_evaluate "You said, we did" responses published for the project: updates
+--                    whose status is a response (the statuses codelist's responds), not
+--                    an update that leaves an item open with nothing done or decided
 -- A gate is 'passed' when the project's current gate is later, or when co-production
 -- activity is logged at a later gate: a project with activity at Procure has moved past
 -- Assess and Plan whatever its current gate says (staff record the activity and forget to
@@ -278,7 +282,7 @@ per_project AS (
     (SELECT COUNT(DISTINCT e.characteristic) FROM equality_impacts e JOIN impacts i ON i.code = e.impact
      WHERE e.project_id = p.id AND i.assessed = 1) AS characteristics_assessed,
     (SELECT COUNT(*) FROM you_said_we_did y JOIN you_said_we_did_updates u ON u.you_said_id = y.id
-     WHERE y.project_id = p.id) AS yswd_updates
+     WHERE y.project_id = p.id AND u.status IN (SELECT code FROM statuses WHERE responds)) AS yswd_updates
   FROM projects p JOIN gates cg ON cg.code = p.current_gate
   GROUP BY p.id
 ),
@@ -319,7 +323,7 @@ SELECT
     WHEN 'procure' THEN panel_activities || IIF(panel_activities = 1, ' activity', ' activities')
                         || ' with people with lived experience and reimbursement offered'
     WHEN 'monitor_evaluate' THEN yswd_updates || ' "You said, we did"'
-                                 || IIF(yswd_updates = 1, ' update', ' updates') || ' published'
+                                 || IIF(yswd_updates = 1, ' response', ' responses') || ' published'
   END AS evidence,
   CASE gate
     WHEN 'assess' THEN CASE WHEN activities > 0 THEN NULL ELSE 'No co-production activity is logged at the Assess gate.' END
@@ -329,7 +333,7 @@ SELECT
         WHEN characteristics_assessed < characteristics_total THEN 'Equality impacts are not assessed for every characteristic.'
       END
     WHEN 'procure' THEN CASE WHEN panel_activities > 0 THEN NULL ELSE 'No procurement activity with people with lived experience and reimbursement is logged.' END
-    WHEN 'monitor_evaluate' THEN CASE WHEN yswd_updates > 0 THEN NULL ELSE 'No "You said, we did" update is published.' END
+    WHEN 'monitor_evaluate' THEN CASE WHEN yswd_updates > 0 THEN NULL ELSE 'No "You said, we did" response is published.' END
   END AS missing
 FROM facts
 ORDER BY project_id, gate_order;

@@ -139,6 +139,9 @@ async def you_said_page(datasette, request):
             "credit": await publisher_credit(datasette, "you_said_we_did", item_id),
             "link": link,
             "closing_statuses": [s["title"] for s in codelists.get("statuses", {}).values() if s.get("closes_loop")],
+            # What an item is recorded as when said: the first status that is not a response,
+            # as the views take it for an item with no update.
+            "said_status": next((c for c, s in codelists.get("statuses", {}).items() if not s.get("responds")), None),
             "feeds": [feed, *feed_links(datasette, item["project_id"])],
             "row_href": datasette.urls.row(DB, ITEMS, tilde_encode(item_id)),
             "how_to_follow": datasette.urls.path("/you-said/how-to-follow"),
