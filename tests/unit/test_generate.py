@@ -19,7 +19,7 @@ from register.checks import fastcheck
 from register.checks.sideload import side_share
 from register.checks.validate import validate, validate_reference
 from register.database import build as build_mod
-from register.database import search
+from register.database import facet_counts, search
 from register.database.build import build
 from register.schema.package import ROOT, Package
 from tests.unit.test_fast_validation import mutations
@@ -354,3 +354,39 @@ def test_depth_by_gate_counts_as_joining_every_pair_to_the_log_does(register, tm
         GROUP BY g.code, pl.code ORDER BY g.sort_order, pl.sort_order""").fetchall()
     assert conn.execute("SELECT * FROM measure_depth_by_gate").fetchall() == old
     assert sum(r[4] for r in old) == 2000
+
+
+def test_an_older_packages_second_process_works_out_what_reads_the_standards_new_columns(
+    register, tmp_path, monkeypatch
+):
+    """A package on 1.1.0 lacks the statuses codelist's `responds`, which the items' status
+    reads. The second process fills it from the standard as the first does, and works the
+    status out itself: left to the first process, a build at a million log rows took 9 s
+    more. What it stores is what the first process stores alone."""
+    from tests.conftest import as_standard_1_1
+
+    monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
+    root = tmp_path / "older"
+    shutil.copytree(register, root)
+    as_standard_1_1(root)
+    build(Package(root), tmp_path / "here", progress=False)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_BYTES", 0)
+    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
+    worked_out = []
+
+    class Derived(search.Derived):
+        def __init__(self, result):
+            super().__init__(result)
+            worked_out.append(self)
+
+    monkeypatch.setattr(search, "Derived", Derived)
+    build(Package(root), tmp_path / "side", progress=False)
+    (derived,) = worked_out
+    assert "you_said_we_did_status" in derived.views and "you_said_we_did_current" in derived.facets
+    here = sqlite3.connect(tmp_path / "here" / "register.db")
+    side = sqlite3.connect(tmp_path / "side" / "register.db")
+    for table in ("statuses", "you_said_we_did_status", "gate_assurance"):
+        sql = f"SELECT rowid, * FROM {table} ORDER BY 1"
+        assert here.execute(sql).fetchall() == side.execute(sql).fetchall(), table
+    counts = f"SELECT * FROM {facet_counts.TABLE} ORDER BY 1, 2, 3"
+    assert here.execute(counts).fetchall() == side.execute(counts).fetchall()

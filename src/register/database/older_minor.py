@@ -42,13 +42,16 @@ def added_columns(package: Package, standard: Package | None = None) -> dict[str
 
 
 def fill_from_standard(conn: sqlite3.Connection, package: Package, standard: Package | None = None) -> list[str]:
-    """Add and fill the standard's codelist columns the package lacks; returns a note for
-    the publisher on each."""
+    """Add and fill the standard's codelist columns the package lacks, in the tables `conn`
+    holds; returns a note for the publisher on each."""
     standard = standard or Package(ROOT)
     if package.root.resolve() == standard.root.resolve():
         return []
     filled = []
+    held = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for name, fields in missing_columns(package, standard):
+        if name not in held:  # the build's second process holds some of the tables
+            continue
         ours = {row.get("code"): row for _, row in read_rows(standard.resource(name).path)}
         for f in fields:
             conn.execute(f"ALTER TABLE {q(name)} ADD COLUMN {q(f.name)} {f.sqlite_type}")

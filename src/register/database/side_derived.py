@@ -23,7 +23,7 @@ from pathlib import Path
 
 from register.checks.fastcheck import tune
 from register.checks.sideload import write_result
-from register.database import facet_codes, facet_counts
+from register.database import facet_codes, facet_counts, older_minor
 from register.database.deadlines import TABLE as DUE_DATES
 from register.database.deadlines import write_due_dates
 from register.database.views import MATERIALISE, VIEWS_SQL, statements, store_view
@@ -55,6 +55,10 @@ def _work_out(package: Package, tables_path: Path, path: Path) -> dict:
     # fast (both as `make bench` measures the build's memory).
     conn.execute("PRAGMA cache_size = -8000")
     conn.execute("BEGIN")
+    # A package on an older minor version lacks a codelist column the views read (statuses'
+    # `responds`): filled here as the first process fills it, or every view reading it
+    # would be left to the first process (9 s more of a build at a million log rows).
+    older_minor.fill_from_standard(conn, package)
     views_sql = VIEWS_SQL.read_text("utf-8")
     for statement in statements(views_sql):
         try:
