@@ -36,3 +36,18 @@ def test_every_updated_time_is_midnight_in_england_of_its_day(in_england, ds, pa
     for text in stamps:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(ENGLAND)
         assert (when.date().isoformat(), when.time()) == (text[:10], dt.time()), text
+
+
+@pytest.mark.parametrize(
+    "path", ["/feeds/you-said.atom?project=PRJ-0001", "/feeds/status-changes.atom?project=PRJ-0001"]
+)
+def test_a_feed_with_no_entry_is_dated_when_its_build_was_written(ds, build_dir, path):
+    """PRJ-0001 has no "You said" item: its feeds are empty, and were dated 1 January 1970,
+    which a feed reader shows as the feed's date. They are as they are since the build."""
+    page = Client(ds).get(path)
+    assert page.status_code == 200
+    feed = ET.fromstring(page.content)
+    assert feed.find(f"{ATOM}entry") is None, "the sample's PRJ-0001 has no item"
+    updated = dt.datetime.fromisoformat(feed.findtext(f"{ATOM}updated"))
+    written = dt.datetime.fromtimestamp((build_dir / "register.db").stat().st_mtime, dt.UTC)
+    assert abs(updated - written) < dt.timedelta(seconds=1)

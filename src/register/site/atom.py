@@ -34,10 +34,19 @@ def urn(*parts: str) -> str:
 
 
 def document(
-    feed_key: str, title: str, subtitle: str, self_url: str, alternate_url: str, entries: list[dict], rights: str
+    feed_key: str,
+    title: str,
+    subtitle: str,
+    self_url: str,
+    alternate_url: str,
+    entries: list[dict],
+    rights: str,
+    empty_updated: str,
 ) -> bytes:
     """The feed as Atom (RFC 4287) XML: ElementTree escapes every text node, and control
-    characters XML cannot hold are taken out of every value first."""
+    characters XML cannot hold are taken out of every value first. A feed is `updated` when
+    its newest entry is; one with no entry (a project nobody has said anything about yet)
+    when `empty_updated` says, since RFC 4287 asks every feed for the time."""
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent, tag, text=None, **attrs):
@@ -53,7 +62,7 @@ def document(
     sub(feed, "subtitle", subtitle)
     sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     sub(feed, "link", rel="alternate", type="text/html", href=alternate_url)
-    updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00Z")
+    updated = max((e["updated"] for e in entries), default=empty_updated)
     sub(feed, "updated", updated)
     author = sub(feed, "author")
     sub(author, "name", "Co-production Register")

@@ -10,6 +10,8 @@ with bleach (deprecated). ElementTree escapes every text node.
 
 import datetime as dt
 import json
+import os
+import time
 
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
@@ -17,7 +19,7 @@ from datasette.utils.asgi import NotFound, Response
 from register.schema.ddl import id_number
 from register.site.atom import document, stamp, urn
 from register.site.filters import uk_date
-from register.site.links import fetch_rows, field_title, known_id, make_linker, publisher_hint, record_id
+from register.site.links import DB, fetch_rows, field_title, known_id, make_linker, publisher_hint, record_id
 from register.site.pages import record_not_found
 from register.site.you_said import (
     ITEMS,
@@ -141,17 +143,25 @@ async def feed_you_said(datasette, request):
             }
         )
     return _project_feed(
+        datasette,
         "you-said",
         'Co-production Register: new "You said" items',
         "What people said, newest first, with what was done about it.",
         project,
         absolute,
         entries,
-        datasette.metadata("license") or "",
     )
 
 
-def _project_feed(name: str, title: str, subtitle: str, project: str | None, absolute, entries, rights: str):
+def built(datasette) -> str:
+    """When the served build was written: an empty feed has been as it is since then (it
+    said 1970, which a feed reader shows as the feed's date)."""
+    path = datasette.get_database(DB).path
+    when = os.stat(path).st_mtime if path else time.time()
+    return dt.datetime.fromtimestamp(int(when), dt.UTC).isoformat()
+
+
+def _project_feed(datasette, name: str, title: str, subtitle: str, project: str | None, absolute, entries):
     """A register-wide feed, or the same feed for one project (?project=)."""
     q = f"?project={project}" if project else ""
     body = document(
@@ -161,7 +171,8 @@ def _project_feed(name: str, title: str, subtitle: str, project: str | None, abs
         absolute(f"/feeds/{name}.atom") + q,
         absolute(f"/projects/{project}" if project else "/"),
         entries,
-        rights,
+        datasette.metadata("license") or "",
+        built(datasette),
     )
     return _atom_response(body)
 
@@ -233,13 +244,13 @@ async def feed_status_changes(datasette, request):
             }
         )
     return _project_feed(
+        datasette,
         "status-changes",
         'Co-production Register: "You said, we did" status changes',
         'Every change of status of a "You said" item, newest first.',
         project,
         absolute,
         entries,
-        datasette.metadata("license") or "",
     )
 
 
@@ -325,6 +336,7 @@ async def feed_you_said_item(datasette, request):
         page,
         entries,
         datasette.metadata("license") or "",
+        built(datasette),
     )
     return _atom_response(body)
 
