@@ -41,6 +41,13 @@ def status_change(item_id: str, status_title: str, previous: str | None, status:
     return f"{item_id} is now {status_title}"
 
 
+def said_status(statuses: dict[str, dict]) -> str | None:
+    """What an item is recorded as when said: the first status (in the codelist's order)
+    that is not a response, as the views take it for an item with no update (`NOT
+    responds`: a code whose `responds` is not known is neither)."""
+    return next((code for code, s in statuses.items() if s.get("responds") is not None and not s["responds"]), None)
+
+
 async def item_record(datasette, item_id: str) -> dict | None:
     """The item with its project, activity, status history, the partners' verdicts and
     the corrections of any of them; None when there is no such item."""
@@ -139,9 +146,7 @@ async def you_said_page(datasette, request):
             "credit": await publisher_credit(datasette, "you_said_we_did", item_id),
             "link": link,
             "closing_statuses": [s["title"] for s in codelists.get("statuses", {}).values() if s.get("closes_loop")],
-            # What an item is recorded as when said: the first status that is not a response,
-            # as the views take it for an item with no update.
-            "said_status": next((c for c, s in codelists.get("statuses", {}).items() if not s.get("responds")), None),
+            "said_status": said_status(codelists.get("statuses", {})),
             "feeds": [feed, *feed_links(datasette, item["project_id"])],
             "row_href": datasette.urls.row(DB, ITEMS, tilde_encode(item_id)),
             "how_to_follow": datasette.urls.path("/you-said/how-to-follow"),
@@ -168,6 +173,8 @@ async def how_to_follow_page(datasette, request):
         "you_said_how_to_follow.html",
         {
             "statuses": statuses,
+            "said_status": said_status(codelists.get("statuses", {})),
+            "responding": [s for s in statuses if s.get("responds")],
             "closing": [s for s in statuses if s.get("closes_loop")],
             "rules": rules,
             "working_days": any(r["due_unit"] == "working_days" for r in rules),
