@@ -27,10 +27,14 @@ def item_feed_path(datasette, item_id: str) -> str:
     return datasette.urls.path(f"/feeds/you-said/{tilde_encode(item_id)}.atom")
 
 
-# The status an update `u` found its item in: the update before it, by date then number.
-PREVIOUS_STATUS = f"""(select b.status from {UPDATES} b where b.you_said_id = u.you_said_id
+# What an item with no update is: the first status that is not a response
+# (register/database/views.sql).
+SAID_STATUS = "(select code from statuses where not responds order by sort_order, code limit 1)"
+# The status an update `u` found its item in: the update before it, by date then number,
+# or for its first update the status it was recorded as when said.
+PREVIOUS_STATUS = f"""coalesce((select b.status from {UPDATES} b where b.you_said_id = u.you_said_id
     and (b.update_date < u.update_date or (b.update_date = u.update_date and {id_number("b.id")} < {id_number("u.id")}))
-    order by b.update_date desc, {id_number("b.id")} desc limit 1) as previous_status"""
+    order by b.update_date desc, {id_number("b.id")} desc limit 1), {SAID_STATUS}) as previous_status"""
 
 
 def status_change(item_id: str, status_title: str, previous: str | None, status: str) -> str:
