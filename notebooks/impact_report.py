@@ -293,7 +293,7 @@ say(
         "closed by the date a response was due, worked out on the day this report was produced; a due "
         "date is the one staff set, or else the register's response rule gives it).\n\n"
         + (
-            f"{d.responded:,} {agree(d.responded, 'has', 'have')} had a response (any status after open); on average the first response came "
+            f"{d.responded:,} {agree(d.responded, 'has', 'have')} had a response (an update that is {d.responding}); on average the first response came "
             f"{d.average:.0f} days after it was said, the longest {int(d.current['days_to_response'].max()):,} days."
             if d.responded
             else "None has had a response yet."

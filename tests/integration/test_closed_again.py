@@ -5,6 +5,7 @@ later update; an item reopened and closed again closed on the last date."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
 import sqlite3
 
@@ -45,3 +46,29 @@ def test_an_item_done_again_closed_when_it_was_first_done(tmp_path):
         feed = asyncio.run(ds.client.get(path)).text
         assert f'<title type="text">{item} updated, still Done' in feed, path
         assert f'<title type="text">{item} is now Done' in feed, path  # the first time it was done
+
+
+def test_a_first_update_that_leaves_an_item_open_is_not_a_change_of_status(tmp_path):
+    """An item is recorded as the first status that is not a response (open) when said:
+    a first update that leaves it open (to say it was heard, nothing decided) is "updated,
+    still Open" in the feeds, as the item page's timeline shows it, not "is now Open"."""
+    root = copy_repo(tmp_path)
+    base = {"source": "nn_icb_strategy_2025", "source_section": "7.0", "we_did": "", "reason": ""}
+    found = {}
+
+    def heard(rows: list[dict]) -> list[dict]:
+        with (root / "datasets" / "you_said_we_did.csv").open(newline="", encoding="utf-8") as f:
+            said = {r["id"]: r["said_date"] for r in csv.DictReader(f)}
+        found["item"] = min(set(said) - {r["you_said_id"] for r in rows})  # an item with no update
+        day = max(said[found["item"]], "2025-10-01")
+        return [*rows, {**base, "id": "UPD-9001", "you_said_id": found["item"], "update_date": day, "status": "open"}]
+
+    rewrite_dataset(root, "you_said_we_did_updates", heard)
+    build(Package(root), tmp_path / "build")
+    item = found["item"]
+    ds = datasette_instance(tmp_path / "build")
+    record = asyncio.run(ds.client.get(f"/register/you_said_we_did/{item}.json?_shape=array")).json()[0]
+    for path in (f"/feeds/you-said/{item}.atom", f"/feeds/status-changes.atom?project={record['project_id']}"):
+        feed = asyncio.run(ds.client.get(path)).text
+        assert f'<title type="text">{item} updated, still Open' in feed, path
+        assert f"{item} is now Open" not in feed, path

@@ -207,6 +207,15 @@ def test_report_figures_match_independent_counts(full_report, build_dir):
     check(figures, expected(build_dir / "register.db"))
 
 
+def test_report_says_what_a_response_is_as_the_statuses_codelist_does(full_report):
+    """A first response is the first update whose status responds (standard 1.3.0): the
+    report named it "any status after open", a code the views no longer write."""
+    out, figures = full_report
+    text = " ".join(BeautifulSoup((out / "impact_report.html").read_text("utf-8"), "html.parser").get_text(" ").split())
+    assert figures["you_said_items"] > 0 and "after open" not in text
+    assert "had a response (an update that is planned, in progress, done or not taken forward); on average" in text
+
+
 def test_report_quarters_are_contiguous(full_report):
     """Quiet quarters are shown as zero, not dropped."""
     quarters = list(full_report[1]["activities_by_quarter"])

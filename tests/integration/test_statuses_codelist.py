@@ -99,3 +99,24 @@ def test_the_views_read_which_statuses_are_a_response_from_the_codelist(tmp_path
     build(Package(root), tmp_path / "swapped")
     with sqlite3.connect(tmp_path / "swapped" / "register.db") as conn:
         assert _item(conn, no_update[0])[0] == "planned"
+
+
+def test_how_to_follow_says_what_an_item_starts_as_and_what_is_a_response_from_the_codelist(tmp_path):
+    """The page said "Every item starts as open" whatever the codelist said: with 'planned'
+    the first status that is not a response, an item with no update is planned (the views
+    say so), and the page says so too, with which updates are a response."""
+    from register.site.serve import datasette_instance
+    from tests.conftest import Client
+    from tests.integration.test_you_said_pages import text_of
+
+    (tmp_path / "repo").mkdir()
+    root = copy_repo(tmp_path / "repo")
+    set_codelist_flag(root, "statuses", "responds", {"open", "in_progress", "done", "not_taken_forward"})
+    build(Package(root), tmp_path / "build")
+    words = text_of(Client(datasette_instance(tmp_path / "build")).get("/you-said/how-to-follow").text)
+    assert "Every item starts as Planned." in words and "starts as open" not in words
+    assert (
+        "An item's first response is its first update that is open, or in progress, or done, or not taken forward."
+        in (words)
+    )
+    assert '"Status since" is the day the item took its current status' in words

@@ -203,6 +203,26 @@ def test_a_status_on_the_day_of_the_latest_update_becomes_current(repo):
         assert db.execute("SELECT status FROM you_said_we_did_current WHERE id = 'YS-0014'").fetchone() == ("done",)
 
 
+def test_the_same_status_again_says_since_when_the_item_has_had_it(repo):
+    """Planned, then planned again with more said: the item's page says "Planned since" the
+    first (standard 1.2.3), so the command does not say it has the status from today."""
+    # YS-0014's latest update is UPD-0011, 'planned' on 2025-09-01.
+    result = make("update-status", repo, ID="YS-0014", STATUS="planned", NOTE="More is planned.", **CITE)
+    assert exit_code(result) == 0, result.stderr
+    assert (
+        f"YS-0014 keeps status 'planned', which it has had since 2025-09-01 (its 'Status since'); "
+        f"this update, of {TODAY}, is added to its history; NOTE is kept as 'We did'."
+    ) in result.stdout
+    assert "now has status" not in result.stdout
+    with sqlite3.connect(repo / "build" / "register.db") as db:
+        assert db.execute(
+            "SELECT status, status_date FROM you_said_we_did_current WHERE id = 'YS-0014'"
+        ).fetchone() == (
+            "planned",
+            "2025-09-01",
+        )
+
+
 def test_closing_a_closed_item_again_is_warned_and_reopening_needs_a_reason(repo):
     # YS-0001 is closed: UPD-0001, 'done' on 2025-09-01.
     again = make("update-status", repo, ID="YS-0001", STATUS="done", NOTE="More was done.", **CITE)

@@ -212,6 +212,29 @@ def test_a_codelist_column_an_older_package_lacks_comes_from_the_standard(tmp_pa
     assert {code: r["responds"] for code, r in codelists["statuses"].items()} == standard
 
 
+def test_an_older_package_with_a_status_of_its_own_is_refused_not_the_national_register(tmp_path):
+    """A package on 1.1.0 with a status code of its own: the standard's codelist cannot say
+    whether it is a response, and 1.3.0 requires it. Merged with the column empty, the
+    national package failed the standard and no register was built for anyone; the one
+    publisher is refused, saying what to add, and the others are merged."""
+    older = tmp_path / "older"
+    older.mkdir()
+    as_standard_1_1(copy_repo(older))
+    with (older / "datasets" / "codelists" / "statuses.csv").open("a", encoding="utf-8") as f:
+        f.write('acknowledged,Acknowledged,"Heard, nothing decided yet.",6,nn_icb_strategy_2025,7.0,false\n')
+    (tmp_path / "newer").mkdir()
+    copy_repo(tmp_path / "newer")
+    sources = [namespace.Source(code, Package(tmp_path / code), "") for code in ("older", "newer")]
+    merged = namespace.Merged()
+    codelists = namespace.merge_codelists(Package(ROOT), sources, merged)
+    assert list(merged.refused) == ["older"]
+    assert merged.refused["older"].startswith(
+        "refused: its code 'acknowledged' in statuses (datasets/codelists/statuses.csv, row 7) is its own and its "
+        "statuses has no column 'responds' (Is a response)"
+    )
+    assert "acknowledged" not in codelists["statuses"] and all(r["responds"] for r in codelists["statuses"].values())
+
+
 def test_publishing_no_you_said_items_scores_nothing_for_either_loop_part():
     """Loop closed and Not overdue agree: a publisher with no "You said" items gets 0 for
     both, not 0 for one and full marks for the other."""

@@ -30,6 +30,13 @@ FOUND = [
     ("her NHS No. 9434765918 was read out", "an NHS number", "9434765918"),
     ("nhs#: 943-476-5918", "an NHS number", "943-476-5918"),
     ("NHS number 012 345 6789", "an NHS number", "012 345 6789"),  # not also a phone number
+    # ... as people write it: with "is" or "was", in brackets, in the plural, hyphenated.
+    ("her NHS number is 943 476 5918", "an NHS number", "943 476 5918"),
+    ("NHS number was 9434765918", "an NHS number", "9434765918"),
+    ("NHS number (943 476 5918)", "an NHS number", "943 476 5918"),
+    ("NHS numbers: 9434765918", "an NHS number", "9434765918"),
+    ("NHS nos. 943-476-5918", "an NHS number", "943-476-5918"),
+    ("NHS-number 9434765918", "an NHS number", "9434765918"),
     ("NI number AB 12 34 56 C", "a National Insurance number", "AB 12 34 56 C"),
     ("ni ab123456c", "a National Insurance number", "ab123456c"),
     ("lives at NG9 2FD", "a full postcode", "NG9 2FD"),
@@ -48,6 +55,9 @@ NOT_FOUND = [
     "A meeting in Beeston (NG9) and Mansfield (NG18)",
     "ref 9434765918",  # ten digits failing the NHS modulus-11 check, not said to be one
     "NHS nominated 1234567890 pence",  # "no" must be a word
+    "NHS numbers rose by 1234567890 pence",  # a figure about NHS numbers, not one
+    "NHS is 1234567890 pence short",
+    "NHS nosocomial 1234567890",
     "QQ 12 34 56 C",  # QQ is never issued as a National Insurance prefix
     "the budget was 1234567890 pence",
     "write to the co-production team",

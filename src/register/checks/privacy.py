@@ -32,8 +32,11 @@ NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})(?:\s{0,2}|-)(\d{3})(?:\s{0,2}|-)(\d{
 # check digit: a number typed with one digit wrong fails the check but is still someone's,
 # give or take a digit. Unlabelled, ten digits that fail the check are refused only as
 # a phone number (a reference or an amount is not personal data).
+# Written as people write it: "NHS number is ...", "NHS numbers: ...", "NHS-number",
+# "NHS number (...)".
 NHS_LABELLED = re.compile(
-    r"\bNHS\s*(?:number|num|no\b\.?|#)\s*[:.=#-]?\s*(\d{3})(?:\s{0,2}|-)(\d{3})(?:\s{0,2}|-)(\d{4})(?!\d)",
+    r"\bNHS[\s-]*(?:numbers?|num|nos?\b\.?|#)\s*(?:(?:is|was|were)\b\s*)?[:.=#(-]?\s*"
+    r"(\d{3})(?:\s{0,2}|-)(\d{3})(?:\s{0,2}|-)(\d{4})(?!\d)",
     re.IGNORECASE,
 )
 NINO = re.compile(

@@ -166,6 +166,19 @@ def _conflict(src: Source, name: str, row_number: int, row: dict, have: dict, fi
     )
 
 
+def _unsaid(src: Source, name: str, row_number: int, row: dict, fields: list) -> Conflict:
+    """A code of src's own (not the standard's) in a codelist without a column that a
+    newer minor version of the standard requires: the standard's codelist cannot say it
+    for a code it does not have, and nothing may be made up for it."""
+    where = f"{src.package.resource(name).descriptor['path']}, row {row_number}"
+    what = ", ".join(f"{f.name!r} ({f.title})" for f in fields)
+    return Conflict(
+        f"its code {row.get('code')!r} in {name} ({where}) is its own and its {name} has no column {what}, which "
+        f"the current standard requires and the standard's own {name} cannot give for a code it does not have: "
+        f"add the column, saying it for every code, and declare the version of the standard that has it"
+    )
+
+
 def _read(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -176,13 +189,17 @@ def _read(path: Path) -> list[dict]:
 def merge_codelists(standard: Package, sources: list[Source], merged: Merged) -> dict[str, dict[str, dict]]:
     """codelist -> code -> row, in registry order; conflicting publishers go in merged.refused.
     A column a publisher's codelist lacks, because its package follows an older minor version
-    of the standard (impacts' `assessed` came in 1.2.0), is taken from the standard's own
-    codelist for the codes it has: what a standard code means is the standard's."""
+    of the standard (impacts' `assessed` came in 1.2.0, statuses' `responds` in 1.3.0), is
+    taken from the standard's own codelist for the codes it has: what a standard code means
+    is the standard's. A code of the publisher's own cannot be given it: the publisher is
+    refused, saying so, rather than the merged package failing the standard for everyone."""
     own = own_resources(standard)
     lists = [r.name for r in standard.resources if r.name not in own]
     out: dict[str, dict[str, dict]] = {name: {} for name in lists}
     ours = {name: {r.get("code"): r for r in _read(standard.resource(name).path)} for name in lists}
     given_by: dict[tuple[str, str], str] = {}  # (codelist, code) -> the publisher that gave it
+    # The columns a code of the publisher's own must have: those the standard requires.
+    required = {name: [f for f in standard.resource(name).fields if f.required and f.name != "code"] for name in lists}
     for src in sources:
         mine: dict[str, dict[str, dict]] = {}
         name = ""
@@ -191,6 +208,10 @@ def merge_codelists(standard: Package, sources: list[Source], merged: Merged) ->
                 if name not in src.package.names:
                     continue
                 for row_number, row in enumerate(_read(src.package.resource(name).path), start=2):
+                    if row.get("code") not in ours[name] and (
+                        lacks := [f for f in required[name] if f.name not in row]
+                    ):
+                        raise _unsaid(src, name, row_number, row, lacks)
                     row = {**ours[name].get(row.get("code"), {}), **row}
                     have = out[name].get(row.get("code"))
                     if have is not None and _differing(have, row):

@@ -36,6 +36,12 @@ class ReportData:
         self.characteristics = rk.labels(whole, "characteristics")
         self.impacts = rk.labels(whole, "impacts")
         self.statuses = rk.labels(whole, "statuses")
+        # Which statuses are a response (the statuses codelist's responds, standard 1.3.0):
+        # an item's first response is its first update with one of them.
+        responding = [
+            t.lower() for (t,) in whole.execute("SELECT title FROM statuses WHERE responds ORDER BY sort_order, code")
+        ]
+        self.responding = " or ".join([", ".join(responding[:-1]), *responding[-1:]] if responding[:-1] else responding)
         self.status_colours = rk.status_colours(whole)  # closing statuses in greens (the codelist says which)
         self.places = rk.labels(whole, "places")
         self.organisations = rk.labels(whole, "organisations")

@@ -19,7 +19,16 @@ from datasette.utils.asgi import NotFound, Response
 from register.schema.ddl import id_number
 from register.site.atom import document, stamp, urn
 from register.site.filters import uk_date
-from register.site.links import DB, fetch_rows, field_title, known_id, make_linker, publisher_hint, record_id
+from register.site.links import (
+    DB,
+    fetch_rows,
+    field_title,
+    known_id,
+    load_codelists,
+    make_linker,
+    publisher_hint,
+    record_id,
+)
 from register.site.pages import record_not_found
 from register.site.you_said import (
     ITEMS,
@@ -28,6 +37,7 @@ from register.site.you_said import (
     item_feed_path,
     item_path,
     item_record,
+    said_status,
     status_change,
 )
 from register.util.words import due_date_basis
@@ -287,7 +297,9 @@ async def feed_you_said_item(datasette, request):
     # Said that day; changed again ("(overdue)") on the day it turned overdue.
     entries[0]["published"] = stamp(item["said_date"])
     entries[0]["updated"] = stamp(max(item["said_date"], turned_overdue(item)))
-    for before, u in zip([None, *record["updates"]], record["updates"]):
+    # Before its first update, an item has the status it was recorded as when said.
+    first = {"status": said_status((await load_codelists(datasette)).get("statuses", {}))}
+    for before, u in zip([first, *record["updates"]], record["updates"]):
         status = link.title("statuses", u["status"])
         lines = [
             f"{label(UPDATES, 'status')}: {status}",

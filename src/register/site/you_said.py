@@ -27,10 +27,14 @@ def item_feed_path(datasette, item_id: str) -> str:
     return datasette.urls.path(f"/feeds/you-said/{tilde_encode(item_id)}.atom")
 
 
-# The status an update `u` found its item in: the update before it, by date then number.
-PREVIOUS_STATUS = f"""(select b.status from {UPDATES} b where b.you_said_id = u.you_said_id
+# What an item with no update is: the first status that is not a response
+# (register/database/views.sql).
+SAID_STATUS = "(select code from statuses where not responds order by sort_order, code limit 1)"
+# The status an update `u` found its item in: the update before it, by date then number,
+# or for its first update the status it was recorded as when said.
+PREVIOUS_STATUS = f"""coalesce((select b.status from {UPDATES} b where b.you_said_id = u.you_said_id
     and (b.update_date < u.update_date or (b.update_date = u.update_date and {id_number("b.id")} < {id_number("u.id")}))
-    order by b.update_date desc, {id_number("b.id")} desc limit 1) as previous_status"""
+    order by b.update_date desc, {id_number("b.id")} desc limit 1), {SAID_STATUS}) as previous_status"""
 
 
 def status_change(item_id: str, status_title: str, previous: str | None, status: str) -> str:
@@ -39,6 +43,13 @@ def status_change(item_id: str, status_title: str, previous: str | None, status:
     if previous == status:
         return f"{item_id} updated, still {status_title}"
     return f"{item_id} is now {status_title}"
+
+
+def said_status(statuses: dict[str, dict]) -> str | None:
+    """What an item is recorded as when said: the first status (in the codelist's order)
+    that is not a response, as the views take it for an item with no update (`NOT
+    responds`: a code whose `responds` is not known is neither)."""
+    return next((code for code, s in statuses.items() if s.get("responds") is not None and not s["responds"]), None)
 
 
 async def item_record(datasette, item_id: str) -> dict | None:
@@ -139,9 +150,7 @@ async def you_said_page(datasette, request):
             "credit": await publisher_credit(datasette, "you_said_we_did", item_id),
             "link": link,
             "closing_statuses": [s["title"] for s in codelists.get("statuses", {}).values() if s.get("closes_loop")],
-            # What an item is recorded as when said: the first status that is not a response,
-            # as the views take it for an item with no update.
-            "said_status": next((c for c, s in codelists.get("statuses", {}).items() if not s.get("responds")), None),
+            "said_status": said_status(codelists.get("statuses", {})),
             "feeds": [feed, *feed_links(datasette, item["project_id"])],
             "row_href": datasette.urls.row(DB, ITEMS, tilde_encode(item_id)),
             "how_to_follow": datasette.urls.path("/you-said/how-to-follow"),
@@ -168,6 +177,8 @@ async def how_to_follow_page(datasette, request):
         "you_said_how_to_follow.html",
         {
             "statuses": statuses,
+            "said_status": said_status(codelists.get("statuses", {})),
+            "responding": [s for s in statuses if s.get("responds")],
             "closing": [s for s in statuses if s.get("closes_loop")],
             "rules": rules,
             "working_days": any(r["due_unit"] == "working_days" for r in rules),

@@ -139,10 +139,18 @@ def main(argv=None) -> int:
         return code
     if code in (0, 3):  # saved: now say what it means
         kept = f"; NOTE is kept as {res.field(note_field(res, row['status'])).title!r}" if args.note.strip() else ""
-        print(
-            f"{printable(row['you_said_id'])} now has status '{printable(row['status'])}' "
-            f"from {printable(row['update_date'])}{kept}."
-        )
+        since = status_since(history, row["status"])
+        if since:  # the same status again: its page still says since when it has had it
+            print(
+                f"{printable(row['you_said_id'])} keeps status '{printable(row['status'])}', which it has had "
+                f"since {printable(since)} (its 'Status since'); this update, of {printable(row['update_date'])}, "
+                f"is added to its history{kept}."
+            )
+        else:
+            print(
+                f"{printable(row['you_said_id'])} now has status '{printable(row['status'])}' "
+                f"from {printable(row['update_date'])}{kept}."
+            )
         closed = latest_closing(package, history)
         if closed and closes_loop(package, row["status"]):
             print(
@@ -160,6 +168,18 @@ def item_history(package: Package, row: dict) -> list[dict]:
         return []
     found = [r for _, r in read_rows(res.path) if r.get("you_said_id") == row["you_said_id"]]
     return sorted(found, key=lambda r: (r.get("update_date") or "", id_order(r.get("id") or "")))
+
+
+def status_since(history: list[dict], status: str) -> str | None:
+    """When the item took `status`, if its latest updates have it: the first of them, as
+    the register's 'Status since' counts (register/database/views.sql). None when the
+    item's current status is another (or it has no update)."""
+    since = None
+    for r in reversed(history):
+        if r.get("status") != status:
+            break
+        since = r.get("update_date")
+    return since
 
 
 def update_date(package: Package, row: dict) -> str | None:
