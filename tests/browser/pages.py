@@ -2,7 +2,7 @@
 
 Page types (issue 5): the database page, every table and view with its facets shown and
 a filter applied (the codelists share one shape: one of them stands for all), one row
-page per table (every main table, one codelist), the SQL
+page per table (every main table, one codelist, one stored measure), the SQL
 page, a failing SQL query, every canned query in the metadata, and error pages; and the
 "You said" pages (designed_pages). The
 list follows the data: a new table, view or canned query is scanned without editing
@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 
 from datasette.utils import tilde_encode
 
+from register.database.views import MATERIALISE, VIEWS_SQL
 from register.schema.package import ROOT, Package
 
 DATABASE = "register"
@@ -137,15 +138,19 @@ def register_pages(build_dir: Path | str) -> list[Page]:
             codelist_done = codelist_done or is_codelist
         for name in views:
             pages.append(Page("view", _filtered(conn, name, tables_meta.get(name, {}))))
-        codelist_done = False
+        codelist_done = stored_done = False
+        stored = set(MATERIALISE.findall(VIEWS_SQL.read_text("utf-8")))
         for name in tables:
             is_codelist = name in known and package.is_codelist(name)
-            if is_codelist and codelist_done:
-                continue  # codelists share one shape: one of them is enough
+            if (is_codelist and codelist_done) or (name in stored and stored_done):
+                # Codelists share one shape, and so do the stored measures' rows (a row
+                # of numbers and codes): one of each is enough.
+                continue
             path = _row_path(conn, name)
             if path:
                 pages.append(Page("row", path))
                 codelist_done = codelist_done or is_codelist
+                stored_done = stored_done or name in stored
         pages.append(Page("error", f"/{DATABASE}/projects/NO-SUCH-ROW", status=404))
         pages += designed_pages(conn)
         for name, query in (meta.get("queries") or {}).items():
