@@ -104,15 +104,11 @@ def test_distributions_look_like_a_national_register(register):
     assert {r["source"] for r in log} == {"synthetic_register"}
 
 
-def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, monkeypatch):
-    """Big registers build their search indexes in a second process (build.SearchSide)
-    and copy them in: the copy must be the index the build would have made itself."""
-
-    monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
-    build(Package(register), tmp_path / "here", progress=False)
+def in_a_second_process(monkeypatch) -> list:
+    """Builds from here on share their work with a second process, whatever their size;
+    returns the list that gets what each second process worked out (search.Derived)."""
     monkeypatch.setattr(search, "SEARCH_SIDE_MIN_BYTES", 0)
     monkeypatch.setattr(search, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
-
     worked_out = []
 
     class Derived(search.Derived):
@@ -121,6 +117,16 @@ def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, 
             worked_out.append(self)
 
     monkeypatch.setattr(search, "Derived", Derived)
+    return worked_out
+
+
+def test_search_built_in_a_second_process_is_the_same_index(register, tmp_path, monkeypatch):
+    """Big registers build their search indexes in a second process (build.SearchSide)
+    and copy them in: the copy must be the index the build would have made itself."""
+
+    monkeypatch.setenv("REGISTER_TODAY", TODAY.isoformat())
+    build(Package(register), tmp_path / "here", progress=False)
+    worked_out = in_a_second_process(monkeypatch)
     fastcheck.TIMINGS.clear()
     build(Package(register), tmp_path / "side", progress=False)
     assert "search indexes from the second process" in build_mod.LAST_TIMINGS
@@ -370,16 +376,7 @@ def test_an_older_packages_second_process_works_out_what_reads_the_standards_new
     shutil.copytree(register, root)
     as_standard_1_1(root)
     build(Package(root), tmp_path / "here", progress=False)
-    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_BYTES", 0)
-    monkeypatch.setattr(search, "SEARCH_SIDE_MIN_ROWS_BYTES", 0)
-    worked_out = []
-
-    class Derived(search.Derived):
-        def __init__(self, result):
-            super().__init__(result)
-            worked_out.append(self)
-
-    monkeypatch.setattr(search, "Derived", Derived)
+    worked_out = in_a_second_process(monkeypatch)
     build(Package(root), tmp_path / "side", progress=False)
     (derived,) = worked_out
     assert "you_said_we_did_status" in derived.views and "you_said_we_did_current" in derived.facets
