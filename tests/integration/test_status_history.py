@@ -66,12 +66,8 @@ def test_status_since_is_when_the_item_took_its_status_not_its_latest_update(db)
     item done twice, does not move it. The update itself is still the latest."""
     assert status(db, "YS-0005") == ("planned", "2025-09-01", "2025-09-01", 391, 2)
     assert status(db, "YS-0006") == ("done", "2025-09-01", "2025-09-01", 391, 2)
-    assert db.execute(
-        "SELECT we_did, loop_closed_date FROM you_said_we_did_status WHERE id = 'YS-0006'"
-    ).fetchone() == (
-        "Done again.",
-        "2025-09-01",
-    )
+    closed = db.execute("SELECT we_did, loop_closed_date FROM you_said_we_did_status WHERE id = 'YS-0006'")
+    assert closed.fetchone() == ("Done again.", "2025-09-01")
 
 
 def test_the_pages_and_the_feed_say_since_when_and_the_feed_shows_the_new_update(built):

@@ -215,12 +215,8 @@ def test_the_same_status_again_says_since_when_the_item_has_had_it(repo):
     ) in result.stdout
     assert "now has status" not in result.stdout
     with sqlite3.connect(repo / "build" / "register.db") as db:
-        assert db.execute(
-            "SELECT status, status_date FROM you_said_we_did_current WHERE id = 'YS-0014'"
-        ).fetchone() == (
-            "planned",
-            "2025-09-01",
-        )
+        current = db.execute("SELECT status, status_date FROM you_said_we_did_current WHERE id = 'YS-0014'")
+        assert current.fetchone() == ("planned", "2025-09-01")
 
 
 def test_closing_a_closed_item_again_is_warned_and_reopening_needs_a_reason(repo):
